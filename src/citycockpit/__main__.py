@@ -1,0 +1,3 @@
+from citycockpit.cli import main
+
+main()

@@ -1,0 +1,155 @@
+"""Write and verify the audit log. Every state-changing service call records one entry in its own
+transaction; entries chain by hash so an edited or deleted entry is detected by `verify_chain`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citycockpit.audit.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+class Actor(Protocol):
+    id: int | None
+
+    @property
+    def display_name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """An actor that is not a user: the CLI operator, the demo builder, the worker."""
+
+    name: str
+    id: int | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_canonical(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    payload = json.dumps(
+        [
+            prev_hash,
+            entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            entry.actor_id,
+            entry.actor_name,
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            entry.ip,
+            entry.diff_json,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _lock_head(session: Session) -> AuditHead:
+    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditHead(id=1, last_entry_id=None, last_hash=GENESIS)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object | None = None,
+    *,
+    diff: dict[str, Any] | None = None,
+    ip: str | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry (who, what, which object, from where, JSON diff) to the chain."""
+    head = _lock_head(session)
+    entry = AuditEntry(
+        at=(at or datetime.now(UTC)).astimezone(UTC),
+        actor_id=actor.id,
+        actor_name=actor.display_name[:100],
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        ip=ip,
+        diff_json=json.dumps(_canonical(diff or {}), ensure_ascii=False, sort_keys=True),
+        prev_hash=head.last_hash,
+    )
+    entry.hash = _entry_hash(entry.prev_hash, entry)
+    session.add(entry)
+    session.flush()
+    head.last_entry_id = entry.id
+    head.last_hash = entry.hash
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
+    """Walk the chain in id order; name the first entry whose hash or link does not match."""
+    prev_hash = GENESIS
+    last_id: int | None = None
+    checked = 0
+    cursor = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.id > cursor).order_by(AuditEntry.id).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for entry in rows:
+            if entry.prev_hash != prev_hash:
+                return ChainCheck(
+                    False, checked, entry.id, "link broken: an entry before it was deleted or edited"
+                )
+            if _entry_hash(entry.prev_hash, entry) != entry.hash:
+                return ChainCheck(
+                    False, checked, entry.id, "content does not match its hash: the entry was edited"
+                )
+            prev_hash, last_id = entry.hash, entry.id
+            checked += 1
+        cursor = rows[-1].id
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_entry_id != last_id or head.last_hash != prev_hash):
+        return ChainCheck(
+            False,
+            checked,
+            head.last_entry_id,
+            "the chain head names an entry that is missing: the tail was deleted",
+        )
+    return ChainCheck(True, checked)

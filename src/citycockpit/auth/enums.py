@@ -1,0 +1,23 @@
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    LEADER = "leader"
+    SUPERVISOR = "supervisor"  # 督查室
+    DISPATCHER = "dispatcher"  # 12345 / operations centre
+    DEPARTMENT = "department"  # scoped to one department
+    TOWN = "town"  # scoped to an area subtree
+    GRID_WORKER = "grid_worker"  # scoped to an area subtree
+    API_CLIENT = "api_client"  # machine access with explicit scopes
+
+
+class Perm(StrEnum):
+    """Permissions, `<domain>:<verb>`. Domains add theirs here and grant them in permissions.ROLE_PERMS."""
+
+    ORG_READ = "org:read"
+    ORG_WRITE = "org:write"
+    USERS_MANAGE = "users:manage"
+    AUDIT_READ = "audit:read"
+    PII_READ = "pii:read"
+    SCREEN_READ = "screen:read"

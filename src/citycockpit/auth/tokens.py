@@ -1,0 +1,118 @@
+"""API tokens: created with explicit scopes, shown once, stored as a SHA-256 hash, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citycockpit.audit import service as audit
+from citycockpit.audit.service import Actor
+from citycockpit.auth.enums import Perm, Role
+from citycockpit.auth.models import ApiToken
+from citycockpit.auth.permissions import TOKEN_GRANTABLE
+from citycockpit.auth.principal import Principal
+from citycockpit.core.errors import NotFound, Unprocessable
+
+TOKEN_PREFIX = "cc_"
+
+
+class TokenNotFound(NotFound):
+    code = "token_not_found"
+
+
+class InvalidScopes(Unprocessable):
+    code = "invalid_scopes"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CreatedToken:
+    token: ApiToken
+    secret: str  # shown once, never stored
+
+
+def create_token(
+    session: Session,
+    *,
+    name: str,
+    scopes: list[str],
+    actor: Actor,
+    now: datetime,
+    expires_at: datetime | None = None,
+    department_id: int | None = None,
+    area_code: str | None = None,
+) -> CreatedToken:
+    """Create a machine token holding exactly `scopes`; the secret is returned once."""
+    bad = [s for s in scopes if s not in {p.value for p in TOKEN_GRANTABLE}]
+    if bad:
+        raise InvalidScopes(f"Unknown or not grantable scope(s): {', '.join(bad)}", scopes=bad)
+    if not name.strip():
+        raise Unprocessable("A token needs a name")
+    if expires_at is not None and expires_at <= now:
+        raise Unprocessable("The expiry must be in the future")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name.strip(),
+        token_hash=hash_token(secret),
+        prefix=secret[:10],
+        scopes=" ".join(sorted(set(scopes))),
+        department_id=department_id,
+        area_code=area_code,
+        created_at=now,
+        created_by=actor.display_name,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        "api_token",
+        token.id,
+        at=now,
+        diff={"name": token.name, "scopes": token.scopes, "expires_at": expires_at},
+    )
+    return CreatedToken(token, secret)
+
+
+def revoke_token(session: Session, token_id: int, *, actor: Actor, now: datetime) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise TokenNotFound(f"Token {token_id} does not exist")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        audit.record(session, actor, "token.revoke", "api_token", token.id, at=now, diff={"name": token.name})
+    session.flush()
+    return token
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)).all())
+
+
+def principal_for_token(session: Session, secret: str, *, now: datetime) -> Principal | None:
+    """The principal a presented token stands for, or None when unknown, revoked or expired."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
+    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return None
+    perms = frozenset(Perm(s) for s in token.scopes.split() if s in Perm._value2member_map_)
+    return Principal(
+        id=token.id,
+        name=token.name,
+        role=Role.API_CLIENT,
+        perms=perms,
+        kind="token",
+        department_id=token.department_id,
+        area_code=token.area_code,
+    )

@@ -1,0 +1,113 @@
+"""`citycockpit`: the command line. Each domain mounts its own sub-commands here."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from citycockpit import db_cli, migrate
+from citycockpit.config import app_version
+from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.org import cli as org_cli
+
+app = typer.Typer(
+    help="CityCockpit 城市驾驶舱: a self-hosted city operations hub.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.add_typer(org_cli.app, name="org")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"citycockpit {app_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """CityCockpit 城市驾驶舱."""
+
+
+def _run_server(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "citycockpit.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command()
+@one_line_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+) -> None:
+    """Migrate the database to the newest schema, then serve the web app and API."""
+    settings = load_settings()
+    migrate.upgrade(engine_for(settings))
+    _run_server(host, port, workers)
+
+
+@app.command()
+@one_line_errors
+def demo(
+    db: Path = typer.Option(Path("var/demo.db"), "--db", help="SQLite file to (re)create for the demo."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    today: str = typer.Option("2024-09-30", help="Simulated date (YYYY-MM-DD) the demo city lives on."),
+    events: int = typer.Option(0, min=0, help="Synthetic events to generate (0: the default demo volume)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Build the database and exit."),
+) -> None:
+    """Build a fresh demo city (Taicang) in a new SQLite file, then serve it."""
+    from citycockpit.core.clock import Clock
+    from citycockpit.demo.build import DemoContext, build_demo
+
+    try:
+        simulated = date.fromisoformat(today)
+    except ValueError:
+        fail(f"--today {today!r} is not a date in the form YYYY-MM-DD")
+    if db.is_dir():
+        fail(f"--db {db} is a folder; give a file path")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{db.resolve().as_posix()}"
+    settings = load_settings(url)
+    settings.today = simulated
+    engine = engine_for(settings)
+    with console.status("migrating…"):
+        migrate.upgrade(engine)
+    ctx = DemoContext(clock=Clock(zone=settings.zone, today=simulated), events=events)
+    build_demo(engine, ctx, on_step=lambda title: console.print(f"[green]✓[/] {title}"))
+    engine.dispose()
+    console.print(f"demo database ready: {db}  (today = {simulated})")
+    for key, value in ctx.summary.items():
+        console.print(f"  {key}: {value}")
+    if no_serve:
+        return
+    os.environ["CITYCOCKPIT_DATABASE_URL"] = url
+    os.environ["CITYCOCKPIT_TODAY"] = simulated.isoformat()
+    console.print(
+        f"\n[bold]CityCockpit is running at http://{host}:{port}/[/]  (API docs: /api/docs; Ctrl+C stops)"
+    )
+    _run_server(host, port, 1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,167 @@
+"""Typed settings: environment variables (CITYCOCKPIT_*) win over citycockpit.toml, which wins over defaults."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+_PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev"}
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. `docs/configuration.md` lists each field (checked by a test)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CITYCOCKPIT_",
+        toml_file="citycockpit.toml",
+        extra="forbid",
+        secrets_dir=None,
+    )
+
+    env: Literal["dev", "prod"] = Field(
+        "dev", description="`prod` refuses placeholder secrets and marks cookies Secure."
+    )
+    data_dir: Path = Field(
+        Path("var"), description="Folder for the SQLite file, the generated secret key and uploads."
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL. Empty means `sqlite:///<data_dir>/citycockpit.db`. "
+        "PostgreSQL: `postgresql+psycopg://user@host:5432/db`.",
+    )
+    database_url_file: Path | None = Field(
+        None, description="Read the database URL from this file (for secrets managers)."
+    )
+    secret_key: str = Field(
+        "",
+        description="Key that signs sessions, CSRF tokens and kiosk links. Empty: generated on first "
+        "run and stored in `<data_dir>/secret.key`.",
+    )
+    secret_key_file: Path | None = Field(None, description="Read the secret key from this file.")
+    time_zone: str = Field("Asia/Shanghai", description="Time zone in which dates are shown and days end.")
+    office_hours: list[str] = Field(
+        default_factory=lambda: ["08:30-12:00", "13:30-17:30"],
+        description="Working-time windows on working days, as `HH:MM-HH:MM`; SLA clocks count inside them.",
+    )
+    today: date | None = Field(
+        None,
+        description="Simulated date for every time rule (the demo uses 2024-09-30). Empty: the real clock.",
+    )
+    city_name: str = Field("太仓市", description="City name shown on the big screen and in bulletins.")
+    county_code: str = Field("320585", description="6-digit administrative code of the city or county.")
+    sqlite_busy_timeout_ms: int = Field(
+        10_000, ge=0, description="How long an SQLite writer waits for the lock before failing."
+    )
+    db_pool_size: int = Field(10, ge=1, description="Connections per process in the PostgreSQL pool.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("office_hours")
+    @classmethod
+    def _valid_hours(cls, value: list[str]) -> list[str]:
+        previous_end = -1
+        for window in value:
+            match = _HOURS.match(window.strip())
+            if not match:
+                raise ValueError(f"office hours window {window!r} is not HH:MM-HH:MM")
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            start, end = h1 * 60 + m1, h2 * 60 + m2
+            if not (0 <= start < end <= 24 * 60) or start < previous_end:
+                raise ValueError(f"office hours window {window!r} is empty, out of order or overlapping")
+            previous_end = end
+        if not value:
+            raise ValueError("at least one office hours window is needed")
+        return [w.strip() for w in value]
+
+    @field_validator("county_code")
+    @classmethod
+    def _six_digits(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{6}", value):
+            raise ValueError("county_code must be 6 digits (GB/T 2260)")
+        return value
+
+    @model_validator(mode="after")
+    def _resolve_files(self) -> Settings:
+        if self.database_url_file is not None:
+            self.database_url = self.database_url_file.read_text(encoding="utf-8").strip()
+        if self.secret_key_file is not None:
+            self.secret_key = self.secret_key_file.read_text(encoding="utf-8").strip()
+        if self.env == "prod" and self.secret_key.lower() in _PLACEHOLDER_SECRETS - {""}:
+            raise ValueError("secret_key is a placeholder; set a real one in production")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def office_windows(self) -> list[tuple[time, time]]:
+        out = []
+        for window in self.office_hours:
+            start, end = window.split("-")
+            out.append((time.fromisoformat(start), time.fromisoformat(end) if end != "24:00" else time.max))
+        return out
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'citycockpit.db').as_posix()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or the one stored in the data folder (created on first use)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key, encoding="utf-8")
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("citycockpit")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "0+unknown"

@@ -1,0 +1,205 @@
+"""Read and write the tabular files government offices exchange: CSV, XLSX and YAML.
+
+Rows come back as dicts keyed by normalised header, each with its 1-based line/row number, so every
+importer can report "file, row, reason"."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from citycockpit.core.errors import Unprocessable
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class Row:
+    file: str
+    number: int
+    values: dict[str, Any]
+    sheet: str | None = None
+
+    def where(self) -> str:
+        place = f"{self.file}"
+        if self.sheet:
+            place += f" [{self.sheet}]"
+        return f"{place} row {self.number}"
+
+
+@dataclass
+class RowError:
+    file: str
+    row: int | None
+    reason: str
+    sheet: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "row": self.row, "reason": self.reason}
+        if self.sheet:
+            out["sheet"] = self.sheet
+        return out
+
+    def __str__(self) -> str:
+        place = self.file + (f" [{self.sheet}]" if self.sheet else "")
+        return f"{place} row {self.row}: {self.reason}" if self.row else f"{place}: {self.reason}"
+
+
+class ImportFailed(Unprocessable):
+    """Raised when any row is bad; nothing of the file has been stored."""
+
+    code = "import_failed"
+    title = "Import failed"
+
+    def __init__(self, errors: Sequence[RowError], *, what: str = "file") -> None:
+        shown = "; ".join(str(e) for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(
+            f"{len(errors)} problem(s) in the {what}, nothing was imported: {shown}{more}",
+            errors=[e.as_dict() for e in errors],
+        )
+        self.row_errors = list(errors)
+
+
+@dataclass
+class Table:
+    name: str | None
+    rows: list[Row] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+
+
+def normalise_header(value: Any, aliases: dict[str, str]) -> str:
+    text = str(value or "").strip().lstrip("\ufeff").strip()
+    key = text.lower().replace(" ", "_")
+    return aliases.get(text, aliases.get(key, key))
+
+
+def _check_size(data: bytes, name: str) -> None:
+    if not data:
+        raise ImportFailed([RowError(name, None, "the file is empty")])
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportFailed([RowError(name, None, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB")])
+
+
+def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str = "utf-8") -> Table:
+    _check_size(data, name)
+    try:
+        text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        hint = ""
+        try:
+            data.decode("gb18030")
+            hint = (
+                " It looks like GBK/GB18030 (Excel's default on Chinese Windows): save it as "
+                "'CSV UTF-8', or pass --encoding gb18030."
+            )
+        except UnicodeDecodeError:
+            pass
+        raise ImportFailed([RowError(name, line, f"the file is not valid {encoding} text.{hint}")]) from exc
+    reader = csv.reader(io.StringIO(text))
+    table = Table(name=None)
+    for number, record in enumerate(reader, start=1):
+        if number == 1:
+            table.headers = [normalise_header(h, aliases) for h in record]
+            continue
+        if not any(cell.strip() for cell in record):
+            continue
+        values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(table.headers) if h}
+        table.rows.append(Row(name, number, values))
+    if not table.headers:
+        raise ImportFailed([RowError(name, None, "the file has no header row")])
+    return table
+
+
+def read_xlsx(data: bytes, name: str, aliases: dict[str, str]) -> list[Table]:
+    from openpyxl import load_workbook
+
+    _check_size(data, name)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken zip or sheet
+        raise ImportFailed(
+            [RowError(name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})")]
+        ) from exc
+    tables = []
+    for sheet in workbook.worksheets:
+        table = Table(name=sheet.title)
+        for number, record in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number == 1:
+                table.headers = [normalise_header(h, aliases) for h in record]
+                continue
+            if record is None or not any(c not in (None, "") for c in record):
+                continue
+            values = {}
+            for i, h in enumerate(table.headers):
+                if not h:
+                    continue
+                cell = record[i] if i < len(record) else None
+                values[h] = "" if cell is None else (cell.strip() if isinstance(cell, str) else cell)
+            table.rows.append(Row(name, number, values, sheet=sheet.title))
+        tables.append(table)
+    workbook.close()
+    return tables
+
+
+def read_yaml(data: bytes, name: str) -> Any:
+    _check_size(data, name)
+    try:
+        return yaml.safe_load(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ImportFailed([RowError(name, None, "the YAML file is not UTF-8 text")]) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ImportFailed([RowError(name, line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+
+
+def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def write_xlsx(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, (headers, rows) in sheets.items():
+        sheet = workbook.create_sheet(title)
+        sheet.append(list(headers))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append(["" if v is None else v for v in row])
+        sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def file_kind(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    kinds = {".csv": "csv", ".xlsx": "xlsx", ".yaml": "yaml", ".yml": "yaml"}
+    if suffix not in kinds:
+        raise ImportFailed(
+            [
+                RowError(
+                    Path(path).name,
+                    None,
+                    f"unsupported file type {suffix or '(none)'}; use .csv, .xlsx or .yaml",
+                )
+            ]
+        )
+    return kinds[suffix]

@@ -1,0 +1,10 @@
+"""Every domain's tables, imported in one explicit list so Alembic sees the whole schema."""
+
+from citycockpit.audit import models as audit_models
+from citycockpit.auth import models as auth_models
+from citycockpit.db import Base
+from citycockpit.org import models as org_models
+
+metadata = Base.metadata
+
+__all__ = ["metadata", "audit_models", "auth_models", "org_models"]

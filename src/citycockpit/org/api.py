@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, UploadFile
+
+from citycockpit.auth.deps import client_ip, require
+from citycockpit.auth.enums import Perm
+from citycockpit.auth.principal import Principal
+from citycockpit.db import SessionDep
+from citycockpit.org import service
+from citycockpit.org.schemas import (
+    AreaDetail,
+    AreaPage,
+    AreaRead,
+    DepartmentPage,
+    DepartmentRead,
+    ImportSummary,
+)
+
+router = APIRouter(prefix="/api/v1/org", tags=["org"])
+
+Reader = Annotated[Principal, require(Perm.ORG_READ)]
+Writer = Annotated[Principal, require(Perm.ORG_WRITE)]
+
+
+@router.get("/departments", response_model=DepartmentPage)
+def list_departments(
+    session: SessionDep,
+    principal: Reader,
+    kind: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, object]:
+    items, total = service.list_departments(session, kind=kind, offset=offset, limit=limit)
+    return {
+        "items": [DepartmentRead.model_validate(d) for d in items],
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+@router.get("/departments/{department_id}", response_model=DepartmentRead)
+def get_department(department_id: int, session: SessionDep, principal: Reader) -> object:
+    return service.get_department(session, department_id)
+
+
+@router.get("/areas", response_model=AreaPage)
+def list_areas(
+    session: SessionDep,
+    principal: Reader,
+    parent_code: str | None = None,
+    level: str | None = None,
+    within: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, object]:
+    items, total = service.list_areas(
+        session, parent_code=parent_code, level=level, within=within, offset=offset, limit=limit
+    )
+    return {
+        "items": [AreaRead.model_validate(a) for a in items],
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+@router.get("/areas/{code}", response_model=AreaDetail)
+def get_area(code: str, session: SessionDep, principal: Reader) -> object:
+    return service.get_area(session, code)
+
+
+@router.post("/import", response_model=ImportSummary)
+def import_org(
+    request: Request, file: UploadFile, session: SessionDep, principal: Writer, encoding: str = "utf-8"
+) -> object:
+    data = file.file.read(service.tabular.MAX_IMPORT_BYTES + 1)
+    result = service.import_org(
+        session,
+        data,
+        file.filename or "upload",
+        actor=principal,
+        now=request.app.state.clock.now(),
+        encoding=encoding,
+        ip=client_ip(request),
+    )
+    session.commit()
+    return {"created": result.created, "updated": result.updated}

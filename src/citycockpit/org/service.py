@@ -1,0 +1,509 @@
+"""Departments and areas: import (all or nothing), export, reads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from citycockpit.audit import service as audit
+from citycockpit.audit.service import Actor
+from citycockpit.core import tabular
+from citycockpit.core.errors import NotFound
+from citycockpit.core.tabular import ImportFailed, Row, RowError
+from citycockpit.org.enums import AREA_CODE_LENGTH, PARENT_LEVEL, AreaLevel, DepartmentKind
+from citycockpit.org.models import Area, Department
+
+AREA_COLUMNS = ["code", "name", "level", "parent_code", "lat", "lon", "geometry"]
+DEPARTMENT_COLUMNS = ["code", "name", "short_name", "kind", "parent_code", "area_code"]
+
+HEADER_ALIASES = {
+    "编码": "code",
+    "代码": "code",
+    "名称": "name",
+    "简称": "short_name",
+    "层级": "level",
+    "级别": "level",
+    "类型": "kind",
+    "上级编码": "parent_code",
+    "上级代码": "parent_code",
+    "纬度": "lat",
+    "经度": "lon",
+    "边界": "geometry",
+    "所属区域": "area_code",
+    "区域编码": "area_code",
+    "parent": "parent_code",
+    "latitude": "lat",
+    "longitude": "lon",
+    "geojson": "geometry",
+}
+SHEET_ALIASES = {"areas": "areas", "区域": "areas", "departments": "departments", "部门": "departments"}
+
+
+class AreaNotFound(NotFound):
+    code = "area_not_found"
+
+
+class DepartmentNotFound(NotFound):
+    code = "department_not_found"
+
+
+@dataclass
+class ImportResult:
+    created: dict[str, int] = field(default_factory=lambda: {"areas": 0, "departments": 0})
+    updated: dict[str, int] = field(default_factory=lambda: {"areas": 0, "departments": 0})
+
+
+def _tables_from_file(data: bytes, filename: str, *, encoding: str) -> dict[str, list[Row]]:
+    kind = tabular.file_kind(filename)
+    if kind == "yaml":
+        doc = tabular.read_yaml(data, filename)
+        if not isinstance(doc, dict) or not ({"areas", "departments"} & set(doc)):
+            raise ImportFailed(
+                [RowError(filename, None, "the YAML must have an `areas` and/or `departments` list")]
+            )
+        out: dict[str, list[Row]] = {}
+        for table in ("areas", "departments"):
+            items = doc.get(table) or []
+            if not isinstance(items, list):
+                raise ImportFailed([RowError(filename, None, f"`{table}` must be a list")])
+            rows = []
+            for i, item in enumerate(items, start=1):
+                if not isinstance(item, dict):
+                    raise ImportFailed([RowError(filename, i, f"{table} item {i} is not a mapping")])
+                values = {tabular.normalise_header(k, HEADER_ALIASES): v for k, v in item.items()}
+                rows.append(Row(filename, i, values, sheet=table))
+            out[table] = rows
+        return out
+    if kind == "csv":
+        table = tabular.read_csv(data, filename, HEADER_ALIASES, encoding=encoding)
+        name = "areas" if "level" in table.headers or "lat" in table.headers else "departments"
+        if "kind" not in table.headers and name == "departments":
+            name = "areas"
+        _require_columns(filename, None, table.headers, name)
+        return {name: table.rows}
+    out = {}
+    for sheet in tabular.read_xlsx(data, filename, HEADER_ALIASES):
+        name = SHEET_ALIASES.get((sheet.name or "").strip().lower()) or SHEET_ALIASES.get(sheet.name or "")
+        if name is None:
+            raise ImportFailed(
+                [
+                    RowError(
+                        filename,
+                        None,
+                        f"sheet {sheet.name!r} is neither `areas` nor `departments`",
+                        sheet.name,
+                    )
+                ]
+            )
+        _require_columns(filename, sheet.name, sheet.headers, name)
+        out[name] = sheet.rows
+    return out
+
+
+def _require_columns(filename: str, sheet: str | None, headers: list[str], table: str) -> None:
+    needed = ["code", "name"] + (["kind"] if table == "departments" else [])
+    missing = [c for c in needed if c not in headers]
+    if missing:
+        raise ImportFailed(
+            [RowError(filename, 1, f"missing column(s) {', '.join(missing)} in the {table} header", sheet)]
+        )
+
+
+def _text(row: Row, key: str) -> str:
+    value = row.values.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _float(row: Row, key: str, low: float, high: float, errors: list[RowError]) -> float | None:
+    raw = _text(row, key)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        errors.append(RowError(row.file, row.number, f"{key} {raw!r} is not a number", row.sheet))
+        return None
+    if not low <= value <= high:
+        errors.append(RowError(row.file, row.number, f"{key} {value} is outside {low}..{high}", row.sheet))
+        return None
+    return value
+
+
+def _geometry(row: Row, errors: list[RowError]) -> str | None:
+    raw = row.values.get("geometry")
+    if raw in (None, ""):
+        return None
+    try:
+        geo = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        errors.append(RowError(row.file, row.number, "geometry is not valid GeoJSON text", row.sheet))
+        return None
+    if isinstance(geo, dict) and geo.get("type") == "Feature":
+        geo = geo.get("geometry")
+    if not isinstance(geo, dict) or geo.get("type") not in ("Polygon", "MultiPolygon"):
+        errors.append(
+            RowError(row.file, row.number, "geometry must be a GeoJSON Polygon or MultiPolygon", row.sheet)
+        )
+        return None
+    return json.dumps(geo, separators=(",", ":"))
+
+
+def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -> list[dict[str, Any]]:
+    existing = dict(session.execute(select(Area.code, Area.level)).all())
+    seen: dict[str, int] = {}
+    parsed = []
+    for row in rows:
+        code, name = _text(row, "code"), _text(row, "name")
+        problems_before = len(errors)
+        if not code.isdigit() or len(code) not in (6, 9, 12, 15):
+            errors.append(
+                RowError(row.file, row.number, f"code {code!r} must be 6, 9, 12 or 15 digits", row.sheet)
+            )
+            continue
+        if code in seen:
+            errors.append(
+                RowError(
+                    row.file, row.number, f"duplicate code {code} (first on row {seen[code]})", row.sheet
+                )
+            )
+            continue
+        seen[code] = row.number
+        if not name:
+            errors.append(RowError(row.file, row.number, "name is empty", row.sheet))
+        by_length = {v: k for k, v in AREA_CODE_LENGTH.items()}[len(code)]
+        level_text = _text(row, "level") or by_length.value
+        try:
+            level = AreaLevel(level_text)
+        except ValueError:
+            errors.append(
+                RowError(
+                    row.file,
+                    row.number,
+                    f"level {level_text!r} is not one of city/town/village/grid",
+                    row.sheet,
+                )
+            )
+            continue
+        if AREA_CODE_LENGTH[level] != len(code):
+            errors.append(
+                RowError(
+                    row.file,
+                    row.number,
+                    f"a {level} code has {AREA_CODE_LENGTH[level]} digits, not {len(code)}",
+                    row.sheet,
+                )
+            )
+        parent_code = _text(row, "parent_code")
+        if level is AreaLevel.CITY:
+            parent_code = ""
+        else:
+            parent_code = parent_code or code[: AREA_CODE_LENGTH[PARENT_LEVEL[level]]]
+            if not code.startswith(parent_code):
+                errors.append(
+                    RowError(
+                        row.file,
+                        row.number,
+                        f"code {code} does not start with its parent's code {parent_code}",
+                        row.sheet,
+                    )
+                )
+        lat = _float(row, "lat", -90, 90, errors)
+        lon = _float(row, "lon", -180, 180, errors)
+        geometry = _geometry(row, errors)
+        if len(errors) == problems_before:
+            parsed.append(
+                {
+                    "row": row,
+                    "code": code,
+                    "name": name,
+                    "level": level,
+                    "parent_code": parent_code or None,
+                    "lat": lat,
+                    "lon": lon,
+                    "geometry": geometry,
+                }
+            )
+    known = set(existing) | {p["code"] for p in parsed}
+    for item in parsed:
+        if item["parent_code"] and item["parent_code"] not in known:
+            row = item["row"]
+            errors.append(
+                RowError(row.file, row.number, f"unknown parent code {item['parent_code']}", row.sheet)
+            )
+    return parsed
+
+
+def _validate_departments(
+    session: Session, rows: list[Row], errors: list[RowError], area_codes: set[str]
+) -> list[dict[str, Any]]:
+    existing = set(session.scalars(select(Department.code)).all())
+    kinds = {k.value for k in DepartmentKind} | {k.name.lower() for k in DepartmentKind}
+    seen: dict[str, int] = {}
+    parsed = []
+    for row in rows:
+        code, name, kind = _text(row, "code"), _text(row, "name"), _text(row, "kind")
+        before = len(errors)
+        if not code or len(code) > 32:
+            errors.append(
+                RowError(row.file, row.number, "code is empty or longer than 32 characters", row.sheet)
+            )
+            continue
+        if code in seen:
+            errors.append(
+                RowError(
+                    row.file, row.number, f"duplicate code {code} (first on row {seen[code]})", row.sheet
+                )
+            )
+            continue
+        seen[code] = row.number
+        if not name:
+            errors.append(RowError(row.file, row.number, "name is empty", row.sheet))
+        if kind not in kinds:
+            errors.append(
+                RowError(
+                    row.file,
+                    row.number,
+                    f"kind {kind!r} is not one of {', '.join(k.value for k in DepartmentKind)}",
+                    row.sheet,
+                )
+            )
+        else:
+            kind = (
+                DepartmentKind[kind.upper()].value
+                if kind.lower() in {k.name.lower() for k in DepartmentKind}
+                else kind
+            )
+        area_code = _text(row, "area_code") or None
+        if area_code and area_code not in area_codes:
+            errors.append(RowError(row.file, row.number, f"unknown area code {area_code}", row.sheet))
+        if len(errors) == before:
+            parsed.append(
+                {
+                    "row": row,
+                    "code": code,
+                    "name": name,
+                    "kind": kind,
+                    "short_name": _text(row, "short_name") or None,
+                    "parent_code": _text(row, "parent_code") or None,
+                    "area_code": area_code,
+                }
+            )
+    known = existing | {p["code"] for p in parsed}
+    for item in parsed:
+        if item["parent_code"] and (item["parent_code"] not in known or item["parent_code"] == item["code"]):
+            row = item["row"]
+            errors.append(
+                RowError(row.file, row.number, f"unknown parent code {item['parent_code']}", row.sheet)
+            )
+    return parsed
+
+
+def import_org(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    encoding: str = "utf-8",
+    ip: str | None = None,
+) -> ImportResult:
+    """Import areas and/or departments from CSV, XLSX or YAML, creating or updating by code.
+
+    Every row is checked first; if any is bad, ImportFailed lists them all and nothing is written."""
+    tables = _tables_from_file(data, filename, encoding=encoding)
+    errors: list[RowError] = []
+    areas = _validate_areas(session, tables.get("areas", []), errors)
+    area_codes = set(session.scalars(select(Area.code)).all()) | {a["code"] for a in areas}
+    departments = _validate_departments(session, tables.get("departments", []), errors, area_codes)
+    if errors:
+        raise ImportFailed(errors, what=filename)
+
+    result = ImportResult()
+    by_code = {a.code: a for a in session.scalars(select(Area)).all()}
+    for item in sorted(areas, key=lambda a: len(a["code"])):
+        area = by_code.get(item["code"])
+        fields = {
+            "name": item["name"],
+            "level": item["level"].value,
+            "centroid_lat": item["lat"],
+            "centroid_lon": item["lon"],
+            "geometry_geojson": item["geometry"],
+            "parent_id": by_code[item["parent_code"]].id if item["parent_code"] else None,
+        }
+        if area is None:
+            area = Area(code=item["code"], updated_at=now, **fields)
+            session.add(area)
+            by_code[item["code"]] = area
+            result.created["areas"] += 1
+        else:
+            changed = {k: v for k, v in fields.items() if getattr(area, k) != v}
+            if not changed:
+                continue
+            for key, value in changed.items():
+                setattr(area, key, value)
+            area.updated_at = now
+            result.updated["areas"] += 1
+        session.flush()
+
+    depts = {d.code: d for d in session.scalars(select(Department)).all()}
+    pending_parents: list[tuple[Department, str]] = []
+    for item in departments:
+        dept = depts.get(item["code"])
+        fields = {
+            "name": item["name"],
+            "kind": item["kind"],
+            "short_name": item["short_name"],
+            "area_code": item["area_code"],
+        }
+        if dept is None:
+            dept = Department(code=item["code"], updated_at=now, is_active=True, **fields)
+            session.add(dept)
+            depts[item["code"]] = dept
+            result.created["departments"] += 1
+        else:
+            changed = {k: v for k, v in fields.items() if getattr(dept, k) != v}
+            for key, value in changed.items():
+                setattr(dept, key, value)
+            if changed:
+                dept.updated_at = now
+                result.updated["departments"] += 1
+        if item["parent_code"]:
+            pending_parents.append((dept, item["parent_code"]))
+    session.flush()
+    for dept, parent_code in pending_parents:
+        dept.parent_id = depts[parent_code].id
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "org.import",
+        "org",
+        filename,
+        ip=ip,
+        at=now,
+        diff={"file": filename, "created": result.created, "updated": result.updated},
+    )
+    return result
+
+
+def area_rows(session: Session) -> list[list[Any]]:
+    codes = dict(session.execute(select(Area.id, Area.code)).all())
+    rows = []
+    for area in session.scalars(select(Area).order_by(Area.code)):
+        rows.append(
+            [
+                area.code,
+                area.name,
+                area.level,
+                codes.get(area.parent_id) if area.parent_id else "",
+                area.centroid_lat,
+                area.centroid_lon,
+                area.geometry_geojson or "",
+            ]
+        )
+    return rows
+
+
+def department_rows(session: Session) -> list[list[Any]]:
+    codes = dict(session.execute(select(Department.id, Department.code)).all())
+    return [
+        [
+            d.code,
+            d.name,
+            d.short_name or "",
+            d.kind,
+            codes.get(d.parent_id, "") if d.parent_id else "",
+            d.area_code or "",
+        ]
+        for d in session.scalars(select(Department).order_by(Department.code))
+    ]
+
+
+def export_org(session: Session, kind: str, *, table: str | None = None) -> bytes:
+    """Export in the same format import reads (so an export re-imports unchanged)."""
+    areas, departments = area_rows(session), department_rows(session)
+    if kind == "yaml":
+        import yaml
+
+        doc = {
+            "areas": [dict(zip(AREA_COLUMNS, r, strict=True)) for r in areas],
+            "departments": [dict(zip(DEPARTMENT_COLUMNS, r, strict=True)) for r in departments],
+        }
+        for item in doc["areas"]:
+            for key in ("parent_code", "geometry", "lat", "lon"):
+                if item[key] in ("", None):
+                    del item[key]
+        for item in doc["departments"]:
+            for key in ("parent_code", "area_code", "short_name"):
+                if item[key] == "":
+                    del item[key]
+        return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode("utf-8")
+    if kind == "xlsx":
+        return tabular.write_xlsx(
+            {"areas": (AREA_COLUMNS, areas), "departments": (DEPARTMENT_COLUMNS, departments)}
+        )
+    if table == "areas":
+        return tabular.write_csv(AREA_COLUMNS, areas)
+    if table == "departments":
+        return tabular.write_csv(DEPARTMENT_COLUMNS, departments)
+    raise ValueError("CSV holds one table: choose areas or departments")
+
+
+def list_departments(
+    session: Session, *, kind: str | None = None, offset: int = 0, limit: int = 100
+) -> tuple[list[Department], int]:
+    query = select(Department)
+    if kind:
+        query = query.where(Department.kind == kind)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(Department.code).offset(offset).limit(limit)).all()
+    return list(items), total
+
+
+def get_department(session: Session, department_id: int) -> Department:
+    dept = session.get(Department, department_id)
+    if dept is None:
+        raise DepartmentNotFound(f"Department {department_id} does not exist", department_id=department_id)
+    return dept
+
+
+def list_areas(
+    session: Session,
+    *,
+    parent_code: str | None = None,
+    level: str | None = None,
+    within: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[Area], int]:
+    """Areas, optionally the children of one area, one level, or a subtree (code prefix)."""
+    query = select(Area)
+    if parent_code:
+        parent = session.scalars(select(Area).where(Area.code == parent_code)).first()
+        if parent is None:
+            raise AreaNotFound(f"Area {parent_code} does not exist", area_code=parent_code)
+        query = query.where(Area.parent_id == parent.id)
+    if level:
+        query = query.where(Area.level == level)
+    if within:
+        query = query.where(Area.code.startswith(within, autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(Area.code).offset(offset).limit(limit)).all()
+    return list(items), total
+
+
+def get_area(session: Session, code: str) -> Area:
+    area = session.scalars(select(Area).where(Area.code == code)).first()
+    if area is None:
+        raise AreaNotFound(f"Area {code} does not exist", area_code=code)
+    return area

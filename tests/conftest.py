@@ -1,0 +1,134 @@
+"""Shared fixtures: the same tests on a real SQLite file and a real PostgreSQL database.
+
+PostgreSQL comes from CITYCOCKPIT_TEST_POSTGRES_URL; each test run (and each xdist worker) gets a fresh
+database created from it and dropped afterwards. In CI (CI set) a missing server fails; locally it skips."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from citycockpit import migrate
+from citycockpit.app import create_app
+from citycockpit.config import Settings
+from citycockpit.core.clock import Clock, fixed_clock
+from citycockpit.db import get_session, make_engine
+
+POSTGRES_ENV = "CITYCOCKPIT_TEST_POSTGRES_URL"
+
+
+def _postgres_admin_url() -> str | None:
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        return url
+    return None
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required in CI: {reason}")
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+def create_postgres_database(tag: str) -> str:
+    """Create an empty database next to the configured one and return its URL."""
+    base = _postgres_admin_url()
+    if not base:
+        _unavailable(f"set {POSTGRES_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    name = f"cc_{tag}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # server down, no permission …
+        _unavailable(
+            f"cannot create a database at {make_url(base).render_as_string(hide_password=True)}: {exc}"
+        )
+    finally:
+        admin.dispose()
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    base = _postgres_admin_url()
+    if not base:
+        return
+    name = make_url(url).database
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database per backend, shared by the run; tests isolate with rolled-back transactions."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        eng = make_engine(f"sqlite:///{path}")
+        migrate.upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    url = create_postgres_database(f"t{_worker()}")
+    eng = make_engine(url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+    drop_postgres_database(url)
+
+
+@pytest.fixture
+def backend(engine: Engine) -> str:
+    return engine.dialect.name
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session inside an outer transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        with Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
+            yield session
+        outer.rollback()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return fixed_clock("2024-09-30T10:00:00")
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings(
+        data_dir=tmp_path / "var", secret_key="test-secret-key-" + "x" * 32, today=date(2024, 9, 30)
+    )
+
+
+@pytest.fixture
+def app(engine: Engine, db: Session, settings: Settings, clock: Clock):  # type: ignore[no-untyped-def]
+    application = create_app(settings, engine=engine, clock=clock)
+
+    def _session() -> Iterator[Session]:
+        yield db
+
+    application.dependency_overrides[get_session] = _session
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c

@@ -1,0 +1,47 @@
+"""The command line, through typer's runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select
+from typer.testing import CliRunner
+
+from citycockpit.cli import app
+from citycockpit.org.models import Area
+
+runner = CliRunner()
+
+
+def test_demo_no_serve_builds_a_database_a_test_can_open(tmp_path: Path) -> None:
+    path = tmp_path / "demo.db"
+    result = runner.invoke(app, ["demo", "--no-serve", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        grids = conn.scalar(select(func.count(Area.id)).where(Area.level == "grid"))
+    engine.dispose()
+    assert grids and grids > 100
+
+
+def test_version_prints_the_package_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("citycockpit ")
+
+
+def test_a_bad_date_is_one_clear_line_and_a_non_zero_exit(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["demo", "--no-serve", "--db", str(tmp_path / "d.db"), "--today", "2024-13-01"]
+    )
+    assert result.exit_code == 1
+    assert "YYYY-MM-DD" in result.output
+
+
+def test_org_import_of_a_broken_file_lists_its_rows_and_exits_non_zero(tmp_path: Path) -> None:
+    db = tmp_path / "o.db"
+    assert runner.invoke(app, ["db", "upgrade", "--db", str(db)]).exit_code == 0
+    bad = tmp_path / "areas.csv"
+    bad.write_text("code,name\n320585,太仓市\n12,坏编码\n", encoding="utf-8")
+    result = runner.invoke(app, ["org", "import", str(bad), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "row 3" in result.output and "6, 9, 12 or 15 digits" in result.output
