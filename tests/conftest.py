@@ -132,3 +132,61 @@ def app(engine: Engine, db: Session, settings: Settings, clock: Clock):  # type:
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+# Personas (healthchecks' alice/bob/charlie idea): one signed-in user per role, in a small city.
+@pytest.fixture
+def city(db: Session, clock: Clock) -> dict[str, object]:
+    from tests.builders import make_small_city
+
+    return make_small_city(db, now=clock.now())
+
+
+def _persona(db, clock, city, username, role, **scope):  # type: ignore[no-untyped-def]
+    from tests.builders import make_persona
+
+    return make_persona(db, username, role, now=clock.now(), **scope)
+
+
+@pytest.fixture
+def admin(db, clock, city):  # type: ignore[no-untyped-def]
+    return _persona(db, clock, city, "admin", "admin")
+
+
+@pytest.fixture
+def leader(db, clock, city):  # type: ignore[no-untyped-def]
+    return _persona(db, clock, city, "leader", "leader")
+
+
+@pytest.fixture
+def supervisor(db, clock, city):  # type: ignore[no-untyped-def]
+    return _persona(db, clock, city, "supervisor", "supervisor")
+
+
+@pytest.fixture
+def dispatcher(db, clock, city):  # type: ignore[no-untyped-def]
+    return _persona(db, clock, city, "dispatcher", "dispatcher")
+
+
+@pytest.fixture
+def dept_staff(db, clock, city):  # type: ignore[no-untyped-def]
+    """A 城管局 department user."""
+    return _persona(db, clock, city, "cgj_staff", "department", department_id=city["cgj"].id)
+
+
+@pytest.fixture
+def other_dept_staff(db, clock, city):  # type: ignore[no-untyped-def]
+    """A 发改委 department user: must not see 城管局's objects."""
+    return _persona(db, clock, city, "fgw_staff", "department", department_id=city["fgw"].id)
+
+
+@pytest.fixture
+def town_staff(db, clock, city):  # type: ignore[no-untyped-def]
+    """城厢镇 town user (area subtree 320585100)."""
+    return _persona(db, clock, city, "town_a", "town", area_code="320585100")
+
+
+@pytest.fixture
+def grid_worker(db, clock, city):  # type: ignore[no-untyped-def]
+    """Grid worker of 东门社区第1网格 in 城厢镇."""
+    return _persona(db, clock, city, "grid_a", "grid_worker", area_code="320585100001001")

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
+from citycockpit.auth.sessions import principal_from_cookie
 from citycockpit.auth.tokens import principal_for_token
 from citycockpit.core.errors import Forbidden, Unauthorized
 from citycockpit.db import get_session
 
-# Hooks the login module installs: functions (request, session) -> Principal | None.
-PRINCIPAL_RESOLVERS: list[Callable[[Request, Session], Principal | None]] = []
+# How a caller without a bearer token is recognised, in order: functions (request, session) -> Principal.
+PRINCIPAL_RESOLVERS: list[Callable[[Request, Session], Principal | None]] = [principal_from_cookie]
 
 
 def client_ip(request: Request) -> str | None:

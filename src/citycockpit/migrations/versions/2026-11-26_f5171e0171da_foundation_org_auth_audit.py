@@ -1,8 +1,8 @@
-"""org auth audit foundation
+"""foundation org auth audit
 
-Revision ID: cf8e5c40bc6f
+Revision ID: f5171e0171da
 Revises:
-Create Date: 2026-11-26 10:01:29.332976
+Create Date: 2026-11-26 10:04:40.761065
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import citycockpit.db
 
-revision: str = "cf8e5c40bc6f"
+revision: str = "f5171e0171da"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -149,9 +149,34 @@ def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_users_department_id"), ["department_id"], unique=False)
 
+    op.create_table(
+        "user_sessions",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", citycockpit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", citycockpit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", citycockpit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("idle_seconds", sa.Integer(), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("user_agent", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_user_sessions_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_sessions")),
+    )
+    with op.batch_alter_table("user_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_user_sessions_expires_at"), ["expires_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_user_sessions_user_id"), ["user_id"], unique=False)
+
 
 def downgrade() -> None:
 
+    with op.batch_alter_table("user_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_user_sessions_user_id"))
+        batch_op.drop_index(batch_op.f("ix_user_sessions_expires_at"))
+
+    op.drop_table("user_sessions")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_department_id"))
 
