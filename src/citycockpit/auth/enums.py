@@ -21,3 +21,6 @@ class Perm(StrEnum):
     AUDIT_READ = "audit:read"
     PII_READ = "pii:read"
     SCREEN_READ = "screen:read"
+    REPORT_READ = "report:read"
+    REPORT_INGEST = "report:ingest"
+    REPORT_REVIEW = "report:review"

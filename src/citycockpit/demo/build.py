@@ -34,9 +34,25 @@ def _load_org(session: Session, ctx: DemoContext) -> None:
     ctx.summary["departments"] = result.created["departments"]
 
 
+SEED_REPORT = "taicang-2024-government-work-report.txt"
+
+
+def _ingest_seed_report(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.report import service as report
+
+    data = resources.files("citycockpit.report").joinpath(f"samples/{SEED_REPORT}").read_bytes()
+    stored, ledger = report.ingest_report(session, data, SEED_REPORT, actor=DEMO_ACTOR, now=ctx.clock.now())
+    ctx.summary["report"] = (
+        f"{stored.title} (id {stored.id}): {len(ledger['targets'])} targets, "
+        f"{len(ledger['actuals'])} actuals, {len(ledger['commitments'])} commitments"
+    )
+    ctx.summary["report_id"] = stored.id
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
+    ("政府工作报告 seed report → ledger", _ingest_seed_report),
 ]
 
 
