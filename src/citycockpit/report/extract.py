@@ -1,0 +1,289 @@
+"""Sentences → mentions: each quantity with what it measures, its measure kind, qualifier and stretch.
+
+The name of a quantity is the shortest phrase of the text that says what is measured. It is usually
+written just before the number (``城镇新增就业1.3万人``), sometimes after it (``98%以上矛盾纠纷就地化解``,
+``新增8个抱团发展项目``), and sometimes only once for several numbers (``新开工保障性租赁住房3067套、基本建成2201套``;
+``一般公共预算收入189.4亿元、其中税收收入160.3亿元，同比分别增长6.5%和9.8%``). A number that only qualifies
+a noun (``引进注册资金2000万元以上产业项目292个``) is a modifier, not a mention.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from citycockpit.report.numbers import (
+    GROWTH_NAME_ENDINGS,
+    POINT_UNITS,
+    QUANTITY_RE,
+    STRETCH_WORDS,
+    Quantity,
+    find_quantities,
+    growth_sign,
+    strip_pre_qualifier,
+)
+
+SENTENCE_END = "。！？\n"
+# Measure words that can stand between a number and the noun it counts: 2个幸福河湖群, 8所学校.
+CLASSIFIER_UNITS = frozenset("个 家 座 所 条 项 套 名 位 处 批 只 台 辆 张 件 户 支 艘 架 栋 幢".split())
+CLAUSE_END = "，；：。！？\n,;"
+_CONJUNCTIONS = ("和", "及", "与", "、", "以及")
+_RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—")
+
+# Words that open a clause before the measured noun: scope, connectives and the verbs of reports.
+_LEAD_WORDS = sorted(
+    """全市 全县 全区 全省 全州 全国 全年 全域 全社会 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并 首次
+    同比 同口径 比上年 较上年
+    新改扩建 新改建 新改造 改造提升 提档改造 提档升级 规划建设 基本建成 新开工 新认定 新招录 新推出 新组建 新培育
+    优化调整 加快推进 完成了 实现了 完成 实现 新增 新建 开工 建成 建设 认定 引进 招引 引育 培育 推动 推进 力争 争取
+    力求 努力 确保 达到 投用 启用 落实 实施 推广 招录 获评 创成 创建 打造 发放 兑付 办理 发布 举办 开展 接待 新辟
+    优化 增设 淘汰 新设 惠及 减免 上线 推出 整治 治理 受理 组织 带动 吸引 解决 帮助 支持 扶持 围绕 加快 持续 深入
+    进一步 大力 积极 着力 全力 全面 基本 提档 改造 改建 扩建 拓展 开通 开设 设立 成立 组建 入选 获批 获得 为 对
+    向 在 使 将 把 的 再 又 还 年均""".split(),
+    key=len,
+    reverse=True,
+)
+_TRAIL_WORDS = sorted(
+    """同比 同口径 比上年 较上年 比去年 较去年 分别 增长 增加 提高 提升 上升 上涨 下降 降低 减少 下滑 回落 压减 压降 缩减
+    削减 达到 超过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
+    不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 总量 规模为""".split(),
+    key=len,
+    reverse=True,
+)
+_LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
+_DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
+
+
+@dataclass(slots=True)
+class Mention:
+    """A quantity found in the text, named and classified. Offsets refer to the cleaned report text."""
+
+    name: str
+    measure: str  # level | growth | share
+    value: int | float
+    unit: str
+    qualifier: str
+    stretch: bool
+    quote: str
+    confidence: float
+    start: int
+    end: int
+    quote_start: int
+    quote_end: int
+    notes: list[str] = field(default_factory=list)
+
+    def to_item(self, *, offsets: bool = False) -> dict[str, object]:
+        item: dict[str, object] = {
+            "name": self.name, "measure": self.measure, "value": self.value, "unit": self.unit,
+            "qualifier": self.qualifier, "stretch": self.stretch, "quote": self.quote,
+            "confidence": round(self.confidence, 2),
+        }
+        if offsets:
+            item["quote_start"], item["quote_end"] = self.quote_start, self.quote_end
+        return item
+
+
+def split_spans(text: str, lo: int, hi: int, delimiters: str) -> list[tuple[int, int]]:
+    """``[lo, hi)`` cut after each delimiter character; empty pieces are dropped."""
+    spans, start = [], lo
+    for i in range(lo, hi):
+        if text[i] in delimiters:
+            if i > start:
+                spans.append((start, i))
+            start = i + 1
+    if hi > start:
+        spans.append((start, hi))
+    return spans
+
+
+def extract_mentions(text: str, lo: int = 0, hi: int | None = None) -> list[Mention]:
+    """All named quantities in ``text[lo:hi]``, sentence by sentence."""
+    hi = len(text) if hi is None else hi
+    mentions: list[Mention] = []
+    for s_lo, s_hi in split_spans(text, lo, hi, SENTENCE_END):
+        mentions.extend(_sentence_mentions(text, s_lo, s_hi))
+    return mentions
+
+
+def clean_name(region: str) -> str:
+    """The measured noun in the text before a number: scope words, verbs and comparison words removed."""
+    s = region.strip()
+    if "等" in s:
+        after = s.rsplit("等", 1)[1]
+        if len(after) >= 2:
+            s = after
+    changed = True
+    while changed and s:
+        changed = False
+        s2 = s.lstrip("、，,和及与并且以的 ")
+        m = _LEADING_QUANTITY_RE.match(s2) or _DURATION_RE.match(s2)
+        if m and m.end() > 0:
+            s2 = s2[m.end():]
+        for w in _LEAD_WORDS:
+            if s2.startswith(w):
+                s2 = s2[len(w):]
+                break
+        if s2 != s:
+            s, changed = s2, True
+    changed = True
+    while changed and s:
+        changed = False
+        for w in _TRAIL_WORDS:
+            if s.endswith(w):
+                s, changed = s[: -len(w)], True
+                break
+    s = s.strip("、，,和及与 ")
+    return s if len(s) >= 2 and not re.fullmatch(r"[\d.%]+", s) else ""
+
+
+def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
+    """A noun written after its number (``8个抱团发展项目``, ``98%以上矛盾纠纷就地化解``) and where it ends."""
+    s = text[start:stop]
+    s = re.split(r"[、等，；。（(]", s, maxsplit=1)[0]
+    consumed = start + len(s)
+    s = s.lstrip("的")
+    for w in ("目标", "任务", "工作"):
+        if s.endswith(w) and len(s) > len(w) + 1:
+            s = s[: -len(w)]
+    return (s, consumed) if len(s) >= 2 else ("", start)
+
+
+def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
+    sentence = text[s_lo:s_hi]
+    quantities = [_shift(q, s_lo) for q in find_quantities(sentence)]
+    if not quantities:
+        return []
+    clauses = split_spans(text, s_lo, s_hi, CLAUSE_END) or [(s_lo, s_hi)]
+
+    def clause_of(q: Quantity) -> tuple[int, int]:
+        for c in clauses:
+            if c[0] <= q.start < c[1]:
+                return c
+        return (q.start, q.end)
+
+    by_clause: dict[tuple[int, int], list[Quantity]] = {}
+    for q in quantities:
+        by_clause.setdefault(clause_of(q), []).append(q)
+    modifiers: set[int] = set()
+    for qs in by_clause.values():
+        for i in range(len(qs) - 2, -1, -1):
+            between = text[qs[i].end : qs[i + 1].start].strip()
+            if not between or "、" in between:
+                continue
+            if between in _CONJUNCTIONS:
+                continue
+            if between in _RANGE_WORDS:
+                if qs[i + 1].start in modifiers:
+                    modifiers.add(qs[i].start)
+                continue
+            modifiers.add(qs[i].start)
+
+    mentions: list[Mention] = []
+    group_names: dict[int, tuple[str, int]] = {}
+    prev_end: dict[tuple[int, int], int] = {}
+    for q in quantities:
+        clause = clause_of(q)
+        if q.start in modifiers:
+            continue
+        name_lo = prev_end.get(clause, clause[0])
+        prev_end[clause] = q.end
+        region = text[name_lo : q.start]
+        pre_text = strip_pre_qualifier(region)
+        notes: list[str] = []
+        confidence = 0.9
+        name = clean_name(pre_text)
+        source_quote_start = clause[0]
+        following = [x.start for x in quantities if x.start > q.start and clause_of(x) == clause]
+        after, after_end = _trailing_name(text, q.end, min([clause[1], *following]))
+        ends_open = pre_text.rstrip().endswith(("、", "和", "及", "等")) or not name or len(name) <= 2
+        if after and (ends_open or q.unit in CLASSIFIER_UNITS and text[q.end : q.end + 1] not in "、，；。"):
+            prev_end[clause] = after_end
+            if q.is_chinese:
+                continue  # 七十二家理想村: a Chinese numeral before a noun is part of a name
+            name, confidence = after, confidence - 0.1
+            notes.append("name_after_number")
+        if q.start in group_names:
+            name, source_quote_start = group_names[q.start]
+            notes.append("distributive")
+            confidence -= 0.05
+        elif "分别" in region:
+            group = _distributive_group(text, q, by_clause[clause])
+            names = _previous_names(mentions, len(group)) if not name else []
+            if len(group) > 1 and len(names) == len(group):
+                for member, (n, qs_) in zip(group, names, strict=True):
+                    group_names[member.start] = (n, qs_)
+                name, source_quote_start = group_names[q.start]
+                notes.append("distributive")
+                confidence -= 0.05
+            elif name:
+                for member in group[1:]:
+                    group_names[member.start] = (name, clause[0])
+        if not name:
+            if not mentions:
+                continue
+            name, source_quote_start = mentions[-1].name, mentions[-1].quote_start
+            notes.append("name_inherited")
+            confidence -= 0.15
+        if q.is_chinese:
+            confidence -= 0.15
+        if len(name) > 18:
+            confidence -= 0.1
+        measure, value = _measure(q, pre_text, name, group_names, mentions, notes)
+        stretch = _stretch(text, s_lo, q.start)
+        quote_start = min(source_quote_start, clause[0])
+        quote = text[quote_start : clause[1]].strip()
+        mentions.append(
+            Mention(name, measure, value, q.unit, q.qualifier, stretch, quote, max(0.1, min(confidence, 0.99)),
+                    q.start, q.end, quote_start, clause[1], notes)
+        )
+    return mentions
+
+
+def _shift(q: Quantity, offset: int) -> Quantity:
+    return Quantity(q.value, q.unit, q.start + offset, q.end + offset, q.qualifier, q.is_chinese, q.raw)
+
+
+def _distributive_group(text: str, first: Quantity, clause_qs: list[Quantity]) -> list[Quantity]:
+    group = [first]
+    for q in clause_qs:
+        if q.start <= first.start:
+            continue
+        if text[group[-1].end : q.start].strip() in _CONJUNCTIONS:
+            group.append(q)
+        else:
+            break
+    return group
+
+
+def _previous_names(mentions: list[Mention], k: int) -> list[tuple[str, int]]:
+    names: list[tuple[str, int]] = []
+    for m in reversed(mentions):
+        if m.measure == "level" and all(m.name != n for n, _ in names):
+            names.insert(0, (m.name, m.quote_start))
+        if len(names) == k:
+            break
+    return names
+
+
+def _measure(
+    q: Quantity, pre_text: str, name: str, group_names: dict[int, tuple[str, int]],
+    mentions: list[Mention], notes: list[str],
+) -> tuple[str, int | float]:
+    sign = growth_sign(pre_text.rstrip())
+    if "distributive" in notes and sign == 0 and mentions and mentions[-1].measure == "growth":
+        sign = -1 if mentions[-1].value < 0 else 1
+    if q.unit in POINT_UNITS:
+        return "growth", -q.value if sign < 0 else q.value
+    if q.is_percent:
+        if sign or name.endswith(GROWTH_NAME_ENDINGS):
+            return "growth", -q.value if sign < 0 else q.value
+        return "share", q.value
+    return "level", q.value
+
+
+def _stretch(text: str, s_lo: int, pos: int) -> bool:
+    """力争/争取 reaches every number after it up to the next comma or semicolon (an 、 list stays inside)."""
+    before = text[s_lo:pos]
+    cut = max(before.rfind(c) for c in "，；,;")
+    scope = before[cut + 1 :]
+    return any(w in scope for w in STRETCH_WORDS)

@@ -1,0 +1,189 @@
+"""Mentions → the report ledger: targets, qualitative targets, actuals, commitments, tasks and glossary.
+
+Which list a number goes to depends on where it stands and on its verbs, not on its words: the same
+``新认定高新技术企业`` is an actual in the review part and a commitment in the task part. The main expected
+targets paragraph (主要预期目标) gives the targets; its clauses without a number are qualitative targets.
+``Ledger.to_json()`` writes the JSON shape other tools read (see issue 4); offsets for highlighting quotes
+are kept on the mentions and added to the JSON only when asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypedDict
+
+from citycockpit.report.extract import Mention, extract_mentions, split_spans
+from citycockpit.report.read import clean_text, read_report
+from citycockpit.report.structure import GlossaryEntry, ReportStructure, parse_structure
+
+LISTS = ("targets", "actuals", "commitments")
+_FUTURE_WORDS = ("力争", "争取", "计划到", "预计今年", "今年将")
+
+
+class ItemJSON(TypedDict):
+    name: str
+    measure: str
+    value: int | float
+    unit: str
+    qualifier: str
+    stretch: bool
+    quote: str
+    confidence: float
+
+
+class ReportMetaJSON(TypedDict):
+    title: str
+    region: str | None
+    year: int | None
+    review_year: int | None
+    delivered_on: str | None
+    speaker: str | None
+
+
+class TaskChildJSON(TypedDict):
+    title: str
+    text: str
+    commitments: list[int]
+
+
+class TaskJSON(TypedDict):
+    number: str
+    title: str
+    children: list[TaskChildJSON]
+
+
+class GlossaryJSON(TypedDict):
+    term: str
+    definition: str
+    page: int | None
+
+
+class LedgerJSON(TypedDict):
+    report: ReportMetaJSON
+    targets: list[ItemJSON]
+    qualitative_targets: list[dict[str, str]]
+    actuals: list[ItemJSON]
+    commitments: list[ItemJSON]
+    tasks: list[TaskJSON]
+    glossary: list[GlossaryJSON]
+
+
+@dataclass(slots=True)
+class QualitativeTarget:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class TaskChild:
+    title: str
+    text: str
+    start: int
+    end: int
+    commitments: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Task:
+    number: str
+    title: str
+    start: int
+    end: int
+    children: list[TaskChild] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Ledger:
+    """Everything extracted from one report; offsets refer to ``text`` (the cleaned report)."""
+
+    text: str
+    structure: ReportStructure
+    targets: list[Mention]
+    qualitative_targets: list[QualitativeTarget]
+    actuals: list[Mention]
+    commitments: list[Mention]
+    tasks: list[Task]
+    glossary: list[GlossaryEntry]
+
+    def to_json(self, *, offsets: bool = False) -> LedgerJSON:
+        """The issue-4 JSON. ``offsets=True`` adds ``quote_start``/``quote_end`` to items (not in the contract)."""
+        s = self.structure
+        return {
+            "report": {
+                "title": s.title, "region": s.region, "year": s.year, "review_year": s.review_year,
+                "delivered_on": s.delivered_on, "speaker": s.speaker,
+            },
+            "targets": [m.to_item(offsets=offsets) for m in self.targets],  # type: ignore[misc]
+            "qualitative_targets": [{"text": q.text} for q in self.qualitative_targets],
+            "actuals": [m.to_item(offsets=offsets) for m in self.actuals],  # type: ignore[misc]
+            "commitments": [m.to_item(offsets=offsets) for m in self.commitments],  # type: ignore[misc]
+            "tasks": [
+                {
+                    "number": t.number, "title": t.title,
+                    "children": [{"title": c.title, "text": c.text, "commitments": list(c.commitments)}
+                                 for c in t.children],
+                }
+                for t in self.tasks
+            ],
+            "glossary": [{"term": g.term, "definition": g.definition, "page": g.page} for g in self.glossary],
+        }
+
+    def low_confidence(self, threshold: float = 0.7) -> list[tuple[str, Mention]]:
+        """Items a reviewer should look at first, with the list each is in."""
+        return [(name, m) for name in LISTS for m in getattr(self, name) if m.confidence < threshold]
+
+
+def extract_ledger(text: str) -> Ledger:
+    """Build the ledger of a report's text (raw or already cleaned; it is cleaned again, idempotently)."""
+    text = clean_text(text)
+    structure = parse_structure(text)
+    targets: list[Mention] = []
+    qualitative: list[QualitativeTarget] = []
+    if structure.targets_span is not None:
+        lo, hi = structure.targets_span
+        targets = extract_mentions(text, lo, hi)
+        for c_lo, c_hi in split_spans(text, lo, hi, "，；;,"):
+            if not any(c_lo <= m.start < c_hi for m in targets):
+                clause = text[c_lo:c_hi].strip()
+                if len(clause) >= 4:
+                    qualitative.append(QualitativeTarget(clause, c_lo, c_hi))
+    actuals: list[Mention] = []
+    commitments: list[Mention] = []
+    targets_para = structure.targets
+    for p in structure.paragraphs:
+        if p.part == "review":
+            actuals.extend(m for m in extract_mentions(text, p.start, p.end) if not _is_future(text, m))
+        elif p.part == "plan" and p is not targets_para:
+            commitments.extend(extract_mentions(text, p.start, p.end))
+    tasks = []
+    for area in structure.task_areas:
+        task = Task(area.number, area.title, area.start, area.end)
+        for child in area.children:
+            indexes = [i for i, m in enumerate(commitments) if child.start <= m.start < child.end]
+            task.children.append(TaskChild(child.title, child.text, child.start, child.end, indexes))
+        tasks.append(task)
+    return Ledger(text, structure, targets, qualitative, actuals, commitments, tasks, structure.glossary)
+
+
+def build_ledger(text: str) -> dict[str, Any]:
+    """The issue-4 JSON for a report's text."""
+    return dict(extract_ledger(text).to_json())
+
+
+def ledger_from_file(source: str | Path | tuple[bytes, str]) -> Ledger:
+    """Read a .txt/.docx/.pdf report (path or ``(bytes, filename)``) and build its ledger.
+
+    Raises ``ReportReadError`` (with a ``code``) for input that is not a readable report.
+    """
+    return extract_ledger(read_report(source).text)
+
+
+def _is_future(text: str, m: Mention) -> bool:
+    """A review sentence that announces instead of reporting (力争…) is not a result."""
+    sentence_start = max(text.rfind(c, 0, m.start) for c in "。！？\n") + 1
+    return m.stretch or any(w in text[sentence_start : m.start] for w in _FUTURE_WORDS) or bool(
+        re.search(r"(?:明年|今年)(?:要|将)", text[sentence_start : m.start])
+    )

@@ -1,0 +1,383 @@
+"""The parts of a government work report: header, review, plan (targets and tasks), closing, glossary.
+
+Reports at every level share a skeleton. A header gives the title, the date and meeting (``——2024年1月9日在
+太仓市第十七届人民代表大会第四次会议上``) and the speaker (``市长 徐华东``). A review part looks back on the past
+year (``2023年政府工作回顾`` / ``一、2023年工作回顾``). A plan part (``2024年目标任务和主要工作`` /
+``二、2024年经济社会发展总体要求和政策取向`` / ``三、2024年政府工作任务``) holds the main expected targets
+(主要预期目标) and numbered task areas (``一、`` or ``（一）``) whose paragraphs open with a short lead sentence
+(``全力抓好项目引建。``). An appendix may explain terms (``1.P4 “五大行动”：指……``). Numbering restarts in
+each part, so areas are looked for inside their part only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CN_NUMERAL = "一二三四五六七八九十"
+_AREA_A_RE = re.compile(rf"^([{CN_NUMERAL}]{{1,3}})、")
+_AREA_B_RE = re.compile(rf"^[（(]([{CN_NUMERAL}]{{1,3}})[）)]")
+_REVIEW_WORDS = ("回顾",)
+_PLAN_WORDS = (
+    "目标任务", "总体要求", "主要任务", "工作任务", "工作安排", "主要工作", "工作部署", "政策取向", "重点工作",
+    "工作建议", "今年工作", "目标和任务",
+)
+_TARGETS_RE = re.compile(r"主要预期目标|主要目标|预期目标")
+_APPENDIX_RE = re.compile(r"^(?:附\s*件\s*\d*|附\s*录|名词解释|注\s*释|有关词.*说明|.*词语?解释|.*(?:词|名词).*说明)$")
+_GLOSSARY_RE = re.compile(r"^(\d{1,3})\s*[.．、]\s*(?:[Pp]\s*(\d{1,3})\s*)?(.+)$")
+_DATE_RE = re.compile(
+    r"([0-9〇零一二三四五六七八九]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月\s*([0-9一二三四五六七八九十]{1,3})\s*日"
+)
+_MEETING_RE = re.compile(r"在(.{0,20}?)(?:第[^届]{1,5}届)?(全国)?人民代表大会")
+_SPEAKER_RE = re.compile(
+    r"(?:^|\s)((?:代理?)?(?:国务院)?(?:总理|省长|市长|县长|区长|州长|盟长|旗长|自治区主席|主席))\s*"
+    r"([\u4e00-\u9fff·]{2,5})\s*$",
+    re.M,
+)
+_REGION_FALLBACK_RE = re.compile(r"我代表(.{2,20}?)人民政府")
+
+
+@dataclass(slots=True)
+class Paragraph:
+    """One paragraph (line) of the cleaned text with its offsets and the part it belongs to."""
+
+    text: str
+    start: int
+    end: int
+    part: str = "front"  # front | review | plan | closing | appendix
+
+
+@dataclass(slots=True)
+class SubTask:
+    """A paragraph of a task area; ``title`` is its lead sentence (``全力抓好项目引建``)."""
+
+    title: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class TaskArea:
+    """A numbered area (``一、聚力稳增长、调结构，打好经济发展组合拳。``) and its paragraphs."""
+
+    number: str
+    title: str
+    start: int
+    end: int
+    children: list[SubTask] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class GlossaryEntry:
+    term: str
+    definition: str
+    page: int | None
+
+
+@dataclass(slots=True)
+class ReportStructure:
+    """Where each part of a report lies in its cleaned text, plus the header facts."""
+
+    text: str
+    title: str
+    region: str | None
+    year: int | None
+    review_year: int | None
+    delivered_on: str | None
+    speaker: str | None
+    speaker_title: str | None
+    paragraphs: list[Paragraph]
+    review_span: tuple[int, int] | None
+    plan_span: tuple[int, int] | None
+    targets: Paragraph | None
+    targets_span: tuple[int, int] | None  # the target list inside the targets paragraph
+    review_areas: list[TaskArea]
+    task_areas: list[TaskArea]
+    glossary: list[GlossaryEntry]
+
+    def part_at(self, offset: int) -> str:
+        for p in self.paragraphs:
+            if p.start <= offset < p.end:
+                return p.part
+        return "front"
+
+
+def split_paragraphs(text: str) -> list[Paragraph]:
+    paragraphs = []
+    pos = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lead = len(line) - len(line.lstrip())
+            paragraphs.append(Paragraph(stripped, pos + lead, pos + lead + len(stripped)))
+        pos += len(line) + 1
+    return paragraphs
+
+
+def parse_structure(text: str) -> ReportStructure:
+    """Split cleaned report text into its parts; every offset refers to ``text``."""
+    paragraphs = split_paragraphs(text)
+    body_start = _body_start(paragraphs)
+    header = paragraphs[:body_start]
+    appendix_at = _appendix_start(paragraphs, body_start)
+    review_at, plan_at, plan_heads = _part_starts(paragraphs, body_start, appendix_at)
+    targets = _targets_paragraph(paragraphs, plan_at if plan_at is not None else body_start, appendix_at)
+    if plan_at is None and targets is not None:
+        plan_at = paragraphs.index(targets)
+        while plan_at > body_start and _is_preamble(paragraphs[plan_at - 1].text):
+            plan_at -= 1
+    closing_at = _closing_start(paragraphs, plan_at, appendix_at)
+
+    for i, p in enumerate(paragraphs):
+        if i < body_start:
+            p.part = "front"
+        elif i >= appendix_at:
+            p.part = "appendix"
+        elif closing_at is not None and i >= closing_at:
+            p.part = "closing"
+        elif plan_at is not None and i >= plan_at:
+            p.part = "plan"
+        elif review_at is not None and i >= review_at:
+            p.part = "review"
+    review_end = plan_at if plan_at is not None else (closing_at or appendix_at)
+    review_ps = paragraphs[review_at:review_end] if review_at is not None else []
+    plan_ps = paragraphs[plan_at : closing_at or appendix_at] if plan_at is not None else []
+    task_areas = _areas(plan_ps, skip_heads=plan_heads, targets=targets)
+    review_areas = _areas(review_ps, skip_heads=set(), targets=None)
+
+    header_text = "\n".join(p.text for p in header)
+    joined_header = header_text.replace("\n", "")
+    delivered_on = _date(joined_header)
+    region = _region(joined_header, text)
+    speaker_title, speaker = _speaker(header_text)
+    review_year = _year_in(paragraphs[review_at].text) if review_at is not None else None
+    year = None
+    for i in sorted(plan_heads):
+        year = year or _year_in(paragraphs[i].text)
+    if year is None and delivered_on:
+        year = int(delivered_on[:4])
+    if year is None and review_year:
+        year = review_year + 1
+    if review_year is None and year:
+        review_year = year - 1
+    title = _title(header) or "政府工作报告"
+    targets_span = _targets_span(targets) if targets is not None else None
+    return ReportStructure(
+        text=text, title=title, region=region, year=year, review_year=review_year, delivered_on=delivered_on,
+        speaker=speaker, speaker_title=speaker_title, paragraphs=paragraphs,
+        review_span=(review_ps[0].start, review_ps[-1].end) if review_ps else None,
+        plan_span=(plan_ps[0].start, plan_ps[-1].end) if plan_ps else None,
+        targets=targets, targets_span=targets_span, review_areas=review_areas, task_areas=task_areas,
+        glossary=parse_glossary(paragraphs[appendix_at:]),
+    )
+
+
+def lead_sentence(text: str, limit: int = 40) -> str | None:
+    """The short opening sentence of a paragraph (``全力抓好项目引建。`` → ``全力抓好项目引建``), if it has one."""
+    m = re.match(r"([^。！？]{2,%d})[。！？]".replace("%d", str(limit)), text)
+    if m and "，" not in m.group(1) and "：" not in m.group(1):
+        return m.group(1)
+    if m and len(m.group(1)) <= 24:
+        return m.group(1)
+    return None
+
+
+def parse_glossary(paragraphs: list[Paragraph]) -> list[GlossaryEntry]:
+    """Entries like ``1.P4 “五大行动”：指……``; a line without a number continues the previous definition."""
+    entries: list[GlossaryEntry] = []
+    for p in paragraphs:
+        m = _GLOSSARY_RE.match(p.text)
+        body = m.group(3).strip() if m else ""
+        term_m = re.match(r"^[“\"「](.+?)[”\"」]\s*[：:]\s*(.*)$", body) or re.match(r"^([^：:]{1,30})[：:]\s*(.*)$", body)
+        if m and term_m:
+            page = int(m.group(2)) if m.group(2) else None
+            entries.append(GlossaryEntry(term_m.group(1).strip(), term_m.group(2).strip(), page))
+        elif entries and not _APPENDIX_RE.match(p.text):
+            entries[-1].definition += p.text
+    return entries
+
+
+def _body_start(paragraphs: list[Paragraph]) -> int:
+    for i, p in enumerate(paragraphs[:15]):
+        if p.text.startswith(("各位代表", "现在，我代表", "现在,我代表")):
+            return i
+    for i, p in enumerate(paragraphs[:15]):
+        if len(p.text) > 60:
+            return i
+    return 0
+
+
+def _heading_text(text: str) -> str | None:
+    """The heading of a paragraph: the whole line when short, else its numbered first sentence."""
+    if len(text) <= 40 and not re.search(r"[。；]\S", text):
+        return text.rstrip("。")
+    if _AREA_A_RE.match(text) or _AREA_B_RE.match(text):
+        first = re.split(r"[。！？]", text, maxsplit=1)[0]
+        if len(first) <= 60:
+            return first
+    return None
+
+
+def _is_review_heading(text: str) -> bool:
+    head = _heading_text(text)
+    return head is not None and any(w in head for w in _REVIEW_WORDS)
+
+
+def _is_plan_heading(text: str) -> bool:
+    head = _heading_text(text)
+    if head is None or len(head) > 40 or any(w in head for w in _REVIEW_WORDS):
+        return False
+    return any(w in head for w in _PLAN_WORDS)
+
+
+def _part_starts(paragraphs: list[Paragraph], body_start: int, end: int) -> tuple[int | None, int | None, set[int]]:
+    review_at = None
+    plan_heads: set[int] = set()
+    for i in range(body_start, end):
+        text = paragraphs[i].text
+        if review_at is None and not plan_heads and _is_review_heading(text):
+            review_at = i
+        elif _is_plan_heading(text) and (review_at is not None or i > body_start + 2):
+            if _AREA_A_RE.match(text) or not plan_heads:
+                plan_heads.add(i)
+    if review_at is None:
+        review_at = body_start + 1 if len(paragraphs) > body_start + 1 else None
+    plan_at = min(plan_heads) if plan_heads else None
+    return review_at, plan_at, plan_heads
+
+
+def _is_preamble(text: str) -> bool:
+    return any(w in text[:80] for w in ("总体要求", "指导思想", "今年是", "今年政府工作"))
+
+
+def _targets_paragraph(paragraphs: list[Paragraph], start: int, end: int) -> Paragraph | None:
+    for p in paragraphs[start:end]:
+        m = _TARGETS_RE.search(p.text)
+        if m and re.search(r"[：:是为]", p.text[m.end() : m.end() + 6]) and re.search(r"\d|[一二三四五六七八九十]", p.text[m.end():]):
+            return p
+    return None
+
+
+def _targets_span(p: Paragraph) -> tuple[int, int]:
+    m = _TARGETS_RE.search(p.text)
+    assert m is not None
+    colon = re.search(r"[：:]|是|为", p.text[m.end():])
+    lo = m.end() + (colon.end() if colon else 0)
+    stop = p.text.find("。", lo)
+    hi = stop if stop != -1 else len(p.text)
+    return p.start + lo, p.start + hi
+
+
+def _closing_start(paragraphs: list[Paragraph], plan_at: int | None, end: int) -> int | None:
+    if plan_at is None:
+        return None
+    for i in range(end - 1, plan_at, -1):
+        if paragraphs[i].text.startswith("各位代表") and i >= end - 4:
+            return i
+    return None
+
+
+def _appendix_start(paragraphs: list[Paragraph], body_start: int) -> int:
+    for i in range(body_start, len(paragraphs)):
+        text = paragraphs[i].text
+        if _APPENDIX_RE.match(text) and len(text) <= 30:
+            rest = paragraphs[i + 1 : i + 4]
+            if any(_GLOSSARY_RE.match(p.text) for p in rest) or text.startswith(("附", "名词解释", "注")):
+                return i
+    return len(paragraphs)
+
+
+def _areas(paragraphs: list[Paragraph], *, skip_heads: set[int], targets: Paragraph | None) -> list[TaskArea]:
+    """Numbered areas inside one part. ``一、`` areas are used when there are several, else ``（一）``."""
+    skip_texts = {p.text for p in paragraphs if p is targets}
+    heads_a = [p for p in paragraphs if _AREA_A_RE.match(p.text) and not _is_plan_heading(p.text)]
+    heads_b = [p for p in paragraphs if _AREA_B_RE.match(p.text) and _heading_text(p.text)]
+    heads = heads_a if len(heads_a) >= 2 or not heads_b else sorted(heads_b + heads_a, key=lambda p: p.start)
+    heads = [h for h in heads if h.text not in skip_texts]
+    areas: list[TaskArea] = []
+    for n, head in enumerate(heads):
+        m = _AREA_A_RE.match(head.text) or _AREA_B_RE.match(head.text)
+        assert m is not None
+        title_full = _heading_text(head.text) or head.text
+        title = title_full[m.end():].rstrip("。").strip()
+        next_start = heads[n + 1].start if n + 1 < len(heads) else None
+        body = [p for p in paragraphs if p.start > head.start and (next_start is None or p.start < next_start)]
+        area = TaskArea(m.group(1), title, head.start, body[-1].end if body else head.end)
+        rest = head.text[len(title_full):].lstrip("。").strip()
+        if rest:
+            offset = head.text.find(rest)
+            area.children.append(_subtask(rest, head.start + offset))
+        for p in body:
+            if _is_plan_heading(p.text) or p.text.startswith("各位代表"):
+                break
+            area.children.append(_subtask(p.text, p.start))
+        areas.append(area)
+    return areas
+
+
+def _subtask(text: str, start: int) -> SubTask:
+    title = lead_sentence(text)
+    if title is None:
+        title = re.split(r"[，。；！？]", text, maxsplit=1)[0][:30]
+    return SubTask(title, text, start, start + len(text))
+
+
+def _cn_int(s: str) -> int:
+    if s.isdigit():
+        return int(s)
+    digits = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    if len(s) == 4:  # 二〇二四
+        return int("".join(str(digits[c]) for c in s))
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+    return digits[s]
+
+
+def _date(header: str) -> str | None:
+    m = _DATE_RE.search(header)
+    if not m:
+        return None
+    try:
+        y, mo, d = (_cn_int(g) for g in m.groups())
+    except KeyError:
+        return None
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def _region(header: str, text: str) -> str | None:
+    m = _MEETING_RE.search(header)
+    if m:
+        if m.group(2):
+            return "全国"
+        region = re.sub(r"^\d{4}年\d{1,2}月\d{1,2}日", "", m.group(1)).strip()
+        if region:
+            return region
+    m = _REGION_FALLBACK_RE.search(text[:3000])
+    if m:
+        return m.group(1)
+    if "代表国务院" in text[:3000]:
+        return "全国"
+    return None
+
+
+def _speaker(header: str) -> tuple[str | None, str | None]:
+    m = _SPEAKER_RE.search(header)
+    return (m.group(1), m.group(2)) if m else (None, None)
+
+
+def _title(header: list[Paragraph]) -> str | None:
+    for p in header:
+        if p.text.startswith(("—", "-", "（", "(")) or _SPEAKER_RE.search(p.text) or _DATE_RE.search(p.text):
+            continue
+        if "报告" in p.text or len(p.text) <= 30:
+            return p.text
+    return None
+
+
+def _year_in(text: str) -> int | None:
+    m = re.search(r"(20\d{2})年", text)
+    return int(m.group(1)) if m else None
