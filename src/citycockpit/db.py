@@ -103,13 +103,12 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
-    """One session for a command or job: commits when the block succeeds, rolls back otherwise."""
+    """One session for a command or job: commits when the block succeeds, rolls back otherwise.
+    A read-only scope never commits; closing it ends its transaction and leaves loaded objects usable."""
     session = Session(bind=reader(engine) if read_only else engine, expire_on_commit=False)
     try:
         yield session
-        if read_only:
-            session.rollback()
-        else:
+        if not read_only:
             session.commit()
     except BaseException:
         session.rollback()

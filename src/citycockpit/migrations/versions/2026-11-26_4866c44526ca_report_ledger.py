@@ -14,7 +14,6 @@ from alembic import op
 
 import citycockpit.db
 
-
 revision: str = "4866c44526ca"
 down_revision: str | Sequence[str] | None = "f5171e0171da"
 branch_labels: str | Sequence[str] | None = None
