@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         10_000, ge=0, description="How long an SQLite writer waits for the lock before failing."
     )
     db_pool_size: int = Field(10, ge=1, description="Connections per process in the PostgreSQL pool.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`json`: one JSON object per line with the request id (for log shippers)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Lowest level logged."
+    )
 
     @classmethod
     def settings_customise_sources(
