@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         10_000, ge=0, description="How long an SQLite writer waits for the lock before failing."
     )
     db_pool_size: int = Field(10, ge=1, description="Connections per process in the PostgreSQL pool.")
+    projects_lag_margin_pct: float = Field(
+        10.0,
+        ge=0,
+        le=100,
+        description="A key project lags when its annual-plan completion rate is more than this many "
+        "percentage points below its time progress (时序进度).",
+    )
 
     @classmethod
     def settings_customise_sources(

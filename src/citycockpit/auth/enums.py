@@ -21,3 +21,6 @@ class Perm(StrEnum):
     AUDIT_READ = "audit:read"
     PII_READ = "pii:read"
     SCREEN_READ = "screen:read"
+    PROJECTS_READ = "projects:read"
+    PROJECTS_UPDATE = "projects:update"  # monthly progress and stage of the department's own projects
+    PROJECTS_MANAGE = "projects:manage"  # the project office: create, import, annual plans, attraction
