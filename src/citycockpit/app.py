@@ -16,6 +16,7 @@ from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
 from citycockpit.org import api as org_api
+from citycockpit.projects import api as projects_api
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 log = logging.getLogger("citycockpit.app")
@@ -66,5 +67,6 @@ def create_app(
         return {"status": "ok", "version": app_version()}
 
     app.include_router(org_api.router)
+    app.include_router(projects_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -12,6 +12,7 @@ from citycockpit import db_cli, migrate
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.org import cli as org_cli
+from citycockpit.projects import cli as projects_cli
 
 app = typer.Typer(
     help="CityCockpit 城市驾驶舱: a self-hosted city operations hub.",
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(org_cli.app, name="org")
+app.add_typer(projects_cli.app, name="projects")
 
 
 def _version(value: bool) -> None:

@@ -34,10 +34,18 @@ def _load_org(session: Session, ctx: DemoContext) -> None:
     ctx.summary["departments"] = result.created["departments"]
 
 
+def _load_projects(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.projects.demo import load_demo_projects
+
+    for key, value in load_demo_projects(session, ctx.clock, DEMO_ACTOR).items():
+        ctx.summary[f"key {key}" if key == "projects" else key] = value
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
 ]
+STEPS.append(("重点项目与招商引资 key projects & investment attraction", _load_projects))
 
 
 def build_demo(
