@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Annotated
 
@@ -131,9 +132,16 @@ class ProgressRead(BaseModel):
     month: int
     actual_cumulative_wan_cny: float
     note: str | None
-    photo_refs: str | None
+    photo_refs: list[str]
     reported_by: str
     reported_at: datetime
+
+    @field_validator("photo_refs", mode="before")
+    @classmethod
+    def _parse(cls, value: object) -> object:
+        if value is None:
+            return []
+        return json.loads(value) if isinstance(value, str) else value
 
 
 class ProjectDetail(ProjectRead):
