@@ -196,3 +196,26 @@ def test_attraction_totals_count_signings_per_month_against_the_goal(
     assert (may["cumulative_signed_count"], may["cumulative_total_investment_wan_cny"]) == (2, 200000)
     major = next(t for t in body["totals"] if t["metric"] == "major_count")
     assert (major["actual"], major["target"], major["progress_pct"]) == (2, 4, 50.0)
+
+
+def test_a_department_lists_only_the_signings_it_made(client, city, supervisor, dept_staff) -> None:
+    base = {
+        "investor": "太仓某公司",
+        "industry": "先进材料",
+        "area_code": city["town_a"].code,
+        "signed_on": "2024-03-01",
+        "registered_capital_wan_cny": 3000,
+        "total_investment_wan_cny": 9000,
+    }
+    client.post(
+        "/api/v1/projects/signings",
+        json={**base, "code": "S1", "name": "甲项目", "department_id": city["cgj"].id},
+        headers=supervisor.headers,
+    )
+    client.post(
+        "/api/v1/projects/signings",
+        json={**base, "code": "S2", "name": "乙项目", "department_id": city["fgw"].id},
+        headers=supervisor.headers,
+    )
+    r = client.get("/api/v1/projects/signings?year=2024", headers=dept_staff.headers)
+    assert [s["code"] for s in r.json()["items"]] == ["S1"]

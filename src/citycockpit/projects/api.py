@@ -7,17 +7,14 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile
-from sqlalchemy import func, select
 
 from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
-from citycockpit.auth.scope import scope_clause
 from citycockpit.core import tabular
 from citycockpit.db import SessionDep
 from citycockpit.projects import ledger, queries, service
 from citycockpit.projects.enums import ProjectStage
-from citycockpit.projects.models import InvestmentSigning
 from citycockpit.projects.schemas import (
     AttractionReport,
     CompletionPage,
@@ -219,22 +216,7 @@ def list_signings(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    query = select(InvestmentSigning).where(
-        scope_clause(
-            principal,
-            department_col=InvestmentSigning.department_id,
-            area_code_col=InvestmentSigning.area_code,
-        )
-    )
-    if year:
-        query = query.where(
-            InvestmentSigning.signed_on >= date(year, 1, 1),
-            InvestmentSigning.signed_on < date(year + 1, 1, 1),
-        )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(InvestmentSigning.signed_on.desc(), InvestmentSigning.id).offset(offset).limit(limit)
-    ).all()
+    items, total = service.list_signings(session, principal, year=year, offset=offset, limit=limit)
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.sql import Subquery
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import scope_clause
 from citycockpit.org.models import Area, Department
+from citycockpit.projects.enums import ProjectLevel
 from citycockpit.projects.errors import InvalidPeriod
 from citycockpit.projects.models import (
     AttractionGoal,
@@ -58,20 +59,21 @@ def default_period(today: date) -> Period:
     return Period(previous.year, previous.month)
 
 
-def _actuals(period: Period) -> Subquery:
-    """Per project: the cumulative actual of the latest month ≤ period reported in the period's year."""
+def _latest_actual(period: Period) -> Any:
+    """Correlated: the cumulative actual of the project's latest month ≤ period in the period's year.
+    One index seek per project on (project_id, year, month)."""
     progress = ProjectMonthlyProgress
-    latest = (
-        select(progress.project_id, func.max(progress.month).label("month"))
-        .where(progress.year == period.year, progress.month <= period.month)
-        .group_by(progress.project_id)
-        .subquery()
-    )
     return (
-        select(progress.project_id, progress.actual_cumulative_wan_cny.label("actual"))
-        .join(latest, and_(progress.project_id == latest.c.project_id, progress.month == latest.c.month))
-        .where(progress.year == period.year)
-        .subquery()
+        select(progress.actual_cumulative_wan_cny)
+        .where(
+            progress.project_id == Project.id,
+            progress.year == period.year,
+            progress.month <= period.month,
+        )
+        .order_by(progress.month.desc())
+        .limit(1)
+        .correlate(Project)
+        .scalar_subquery()
     )
 
 
@@ -79,9 +81,8 @@ def project_rates(principal: Principal, period: Period, margin_pct: float) -> Su
     """One row per project in scope that is live in the period's year, with plan, actual, time progress,
     completion rate and the lag flag."""
     plan = ProjectAnnualPlan
-    actuals = _actuals(period)
     planned = plan.planned_investment_wan_cny
-    actual = func.coalesce(actuals.c.actual, 0)
+    actual = func.coalesce(_latest_actual(period), 0)
     elapsed = literal(period.month) - plan.start_month + 1
     span = 13 - plan.start_month
     time_progress = case(
@@ -119,7 +120,6 @@ def project_rates(principal: Principal, period: Period, margin_pct: float) -> Su
             lagging.label("is_lagging"),
         )
         .outerjoin(plan, and_(plan.project_id == Project.id, plan.year == period.year))
-        .outerjoin(actuals, actuals.c.project_id == Project.id)
         .where(project_scope(principal))
         .where(
             or_(
@@ -196,8 +196,6 @@ def completion_by(
         if by == "department":
             item["key"] = str(item["key"])
         elif by == "level":
-            from citycockpit.projects.enums import ProjectLevel
-
             item["label"] = ProjectLevel(item["key"]).label
     return out
 

@@ -565,6 +565,28 @@ def record_signing(
     return signing
 
 
+def list_signings(
+    session: Session, principal: Principal, *, year: int | None = None, offset: int = 0, limit: int = 50
+) -> tuple[list[InvestmentSigning], int]:
+    """Signings in the caller's scope (signing department / area), newest first."""
+    query = select(InvestmentSigning).where(
+        scope_clause(
+            principal,
+            department_col=InvestmentSigning.department_id,
+            area_code_col=InvestmentSigning.area_code,
+        )
+    )
+    if year:
+        query = query.where(
+            InvestmentSigning.signed_on >= date(year, 1, 1),
+            InvestmentSigning.signed_on < date(year + 1, 1, 1),
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = (InvestmentSigning.signed_on.desc(), InvestmentSigning.id)
+    items = session.scalars(query.order_by(*order).offset(offset).limit(limit)).all()
+    return list(items), total
+
+
 def set_attraction_goal(
     session: Session,
     *,
