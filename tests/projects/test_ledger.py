@@ -192,9 +192,7 @@ def test_an_unchanged_export_reimports_as_no_change_and_an_edit_as_one_update(db
     assert db.scalars(select(Project.responsible_person).where(Project.code == "TC-001")).one() == "张伟"
 
 
-def test_the_cli_imports_exports_and_reports(tmp_path, engine, clock) -> None:  # type: ignore[no-untyped-def]
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the CLI test uses its own SQLite file")
+def test_the_cli_imports_exports_and_reports(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from citycockpit.cli import app
 
     runner = CliRunner()
