@@ -24,6 +24,7 @@ from citycockpit.db import make_engine, reader
 from citycockpit.ops import metrics
 from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
+from citycockpit.projects import api as projects_api
 from citycockpit.report import api as report_api
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -128,6 +129,7 @@ def create_app(
 
     app.include_router(org_api.router)
     app.include_router(report_api.router)
+    app.include_router(projects_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -12,6 +12,7 @@ from citycockpit import db_cli, migrate
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.org import cli as org_cli
+from citycockpit.projects import cli as projects_cli
 from citycockpit.report import cli as report_cli
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(org_cli.app, name="org")
 app.add_typer(report_cli.app, name="report")
+app.add_typer(projects_cli.app, name="projects")
 
 
 def _version(value: bool) -> None:

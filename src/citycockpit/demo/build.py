@@ -49,10 +49,18 @@ def _ingest_seed_report(session: Session, ctx: DemoContext) -> None:
     ctx.summary["report_id"] = stored.id
 
 
+def _load_projects(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.projects.demo import load_demo_projects
+
+    for key, value in load_demo_projects(session, ctx.clock, DEMO_ACTOR).items():
+        ctx.summary[f"key {key}" if key == "projects" else key] = value
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
     ("政府工作报告 seed report → ledger", _ingest_seed_report),
+    ("重点项目与招商引资 key projects & investment attraction", _load_projects),
 ]
 
 
