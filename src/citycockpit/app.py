@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from citycockpit import migrate
+from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
 from citycockpit.auth.deps import PUBLIC, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from citycockpit import db_cli, migrate
+from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.org import cli as org_cli
