@@ -10,12 +10,17 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
+from citycockpit.audit import api as audit_api
+from citycockpit.auth import api as auth_api
+from citycockpit.auth import pages as auth_pages
 from citycockpit.auth.deps import PUBLIC
 from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
 from citycockpit.org import api as org_api
+from citycockpit.web import docs as api_docs
+from citycockpit.web.security import install_security
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 log = logging.getLogger("citycockpit.app")
@@ -36,7 +41,7 @@ def create_app(
     app = FastAPI(
         title="CityCockpit 城市驾驶舱",
         version=app_version(),
-        docs_url="/api/docs",
+        docs_url=None,  # served offline by web.docs (vendored Swagger UI, no CDN, no inline script)
         redoc_url=None,
         openapi_url="/api/openapi.json",
         generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'app'}-{route.name}",
@@ -46,6 +51,7 @@ def create_app(
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
+    install_security(app)
 
     @app.middleware("http")
     async def _request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -66,5 +72,11 @@ def create_app(
         return {"status": "ok", "version": app_version()}
 
     app.include_router(org_api.router)
+    app.include_router(auth_api.router)
+    app.include_router(auth_api.users_router)
+    app.include_router(auth_api.admin_router)
+    app.include_router(audit_api.router)
+    app.include_router(auth_pages.router)
+    app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

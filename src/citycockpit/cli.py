@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 
 from citycockpit import db_cli, migrate
+from citycockpit.audit import cli as audit_cli
+from citycockpit.auth import cli as auth_cli
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.org import cli as org_cli
@@ -21,6 +23,9 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(org_cli.app, name="org")
+app.add_typer(auth_cli.user_app, name="user")
+app.add_typer(auth_cli.token_app, name="token")
+app.add_typer(audit_cli.app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -67,6 +67,27 @@ class Settings(BaseSettings):
         10_000, ge=0, description="How long an SQLite writer waits for the lock before failing."
     )
     db_pool_size: int = Field(10, ge=1, description="Connections per process in the PostgreSQL pool.")
+    login_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords in a row after which an account is locked."
+    )
+    login_lockout_minutes: int = Field(15, ge=1, description="How long a locked account stays locked.")
+    session_idle_minutes: int = Field(
+        30, ge=1, description="A web session ends after this many minutes without a request."
+    )
+    session_absolute_hours: int = Field(
+        12, ge=1, description="A web session ends this many hours after sign-in, however active."
+    )
+    rate_limit_login_per_minute: int = Field(
+        10,
+        ge=1,
+        description="Login attempts allowed per minute for one user name, and (twice as many) for one "
+        "client address.",
+    )
+    rate_limit_public_per_minute: int = Field(
+        300,
+        ge=1,
+        description="Requests per minute one client address may make to anonymous public endpoints.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -34,9 +34,17 @@ def _load_org(session: Session, ctx: DemoContext) -> None:
     ctx.summary["departments"] = result.created["departments"]
 
 
+def _demo_users(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.auth.demo import DEMO_PASSWORD, create_demo_users
+
+    names = create_demo_users(session, actor=DEMO_ACTOR, now=ctx.clock.now())
+    ctx.summary["demo accounts (password " + DEMO_PASSWORD + ")"] = ", ".join(names)
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
+    ("演示账号 demo accounts", _demo_users),
 ]
 
 
