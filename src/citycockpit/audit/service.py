@@ -75,9 +75,10 @@ def _lock_head(session: Session) -> AuditHead:
 
     PostgreSQL: SELECT … FOR UPDATE makes a second writer wait until the first commits, then re-read
     the committed head (READ COMMITTED), so the chain never forks. SQLite: writers already hold the
-    database lock (BEGIN IMMEDIATE). `populate_existing` matters: a session that wrote before keeps
-    the head object in its identity map, and without it the stale hash would be reused after commit.
-    The migration seeds the row; it is only created here on a database emptied by hand."""
+    database lock (BEGIN IMMEDIATE). `populate_existing` guards a session that still holds the head
+    object from an earlier transaction: its stale hash must not be reused. The migration seeds the
+    row, because FOR UPDATE cannot lock a missing row and two first writers would both insert it; it
+    is only created here on a database emptied by hand."""
     stmt = (
         select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
     )

@@ -86,7 +86,7 @@ def list_(db: str | None = DB_OPTION) -> None:
             if user.is_active and user.locked_until and user.locked_until > now:
                 state = f"locked until {_fmt(user.locked_until, clock)}"
             elif user.is_active and user.must_change_password:
-                state = "active (must change password)"
+                state = "must-change"
             table.add_row(
                 str(user.id),
                 user.username,
