@@ -33,6 +33,7 @@ from citycockpit.auth.schemas import (
 )
 from citycockpit.auth.sessions import COOKIE_NAME
 from citycockpit.core.errors import AppError, BadRequest
+from citycockpit.core.params import MAX_ID, ObjectId
 from citycockpit.db import SessionDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -171,7 +172,7 @@ def list_users(
     session: SessionDep,
     principal: UserReader,
     role: str | None = None,
-    department_id: int | None = None,
+    department_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, object]:
@@ -188,7 +189,7 @@ def list_users(
 
 
 @users_router.get("/{user_id}", response_model=UserBrief)
-def get_user(user_id: int, session: SessionDep, principal: UserReader) -> object:
+def get_user(user_id: ObjectId, session: SessionDep, principal: UserReader) -> object:
     """One account; outside the caller's scope it does not exist (404)."""
     return users.get_user_in_scope(session, principal, user_id)
 
@@ -198,7 +199,7 @@ def admin_list_users(
     session: SessionDep,
     principal: Admin,
     role: str | None = None,
-    department_id: int | None = None,
+    department_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     active: bool | None = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -234,7 +235,7 @@ def create_user(body: UserCreate, request: Request, session: SessionDep, princip
 
 
 @admin_router.post("/users/{user_id}/disable", response_model=UserRead)
-def disable_user(user_id: int, request: Request, session: SessionDep, principal: Admin) -> object:
+def disable_user(user_id: ObjectId, request: Request, session: SessionDep, principal: Admin) -> object:
     """Disable an account and end its sessions."""
     user = users.disable_user(
         session, users.get_user(session, user_id=user_id), actor=principal, now=request.app.state.clock.now()
@@ -245,7 +246,7 @@ def disable_user(user_id: int, request: Request, session: SessionDep, principal:
 
 @admin_router.post("/users/{user_id}/reset-password", response_model=UserRead)
 def reset_password(
-    user_id: int, body: ResetPasswordIn, request: Request, session: SessionDep, principal: Admin
+    user_id: ObjectId, body: ResetPasswordIn, request: Request, session: SessionDep, principal: Admin
 ) -> object:
     """Set a new password; the user must change it at next sign-in; its sessions end; lock-out clears."""
     user = users.reset_password(
@@ -283,7 +284,7 @@ def create_token(body: TokenCreate, request: Request, session: SessionDep, princ
 
 
 @admin_router.post("/tokens/{token_id}/revoke", response_model=TokenRead)
-def revoke_token(token_id: int, request: Request, session: SessionDep, principal: Admin) -> object:
+def revoke_token(token_id: ObjectId, request: Request, session: SessionDep, principal: Admin) -> object:
     """Revoke a token at once; requests presenting it get 401 from now on."""
     token = tokens.revoke_token(session, token_id, actor=principal, now=request.app.state.clock.now())
     session.commit()

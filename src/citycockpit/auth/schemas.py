@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from citycockpit.core.params import MAX_ID
+
 
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
@@ -76,7 +78,7 @@ class UserCreate(BaseModel):
         min_length=1, max_length=256, description="Initial password (strength rule applies)."
     )
     role: str = Field(description="admin, leader, supervisor, dispatcher, department, town, grid_worker")
-    department_id: int | None = None
+    department_id: int | None = Field(None, ge=1, le=MAX_ID)
     area_code: str | None = Field(None, max_length=15)
     must_change_password: bool = True
 
@@ -110,7 +112,7 @@ class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(default_factory=list, max_length=50)
     expires_at: datetime | None = None
-    department_id: int | None = None
+    department_id: int | None = Field(None, ge=1, le=MAX_ID)
     area_code: str | None = Field(None, max_length=15)
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, UploadFile
 from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
+from citycockpit.core.params import ObjectId
 from citycockpit.db import SessionDep
 from citycockpit.org import service
 from citycockpit.org.schemas import (
@@ -42,7 +43,7 @@ def list_departments(
 
 
 @router.get("/departments/{department_id}", response_model=DepartmentRead)
-def get_department(department_id: int, session: SessionDep, principal: Reader) -> object:
+def get_department(department_id: ObjectId, session: SessionDep, principal: Reader) -> object:
     return service.get_department(session, department_id)
 
 
