@@ -122,3 +122,22 @@ def test_token_create_refuses_unknown_scopes_and_bad_expiry(dbfile) -> None:  # 
     assert _run("token", "create", "--name", "x", "--scopes", "root", "--db", url).exit_code == 1
     bad = _run("token", "create", "--name", "x", "--expires", "soon", "--db", url)
     assert bad.exit_code == 1 and "soon" in bad.output
+
+
+def test_the_demo_creates_one_account_per_role_that_signs_in_without_a_forced_change(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.auth.demo import DEMO_PASSWORD, DEMO_USERS
+    from citycockpit.auth.login import LoginPolicy, sign_in
+    from citycockpit.demo.build import DemoContext, build_demo
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    migrate.upgrade(engine)
+    ctx = build_demo(engine, DemoContext(clock=clock))
+    assert any("Taicang@2024" in key for key in ctx.summary)
+    with Session(engine) as session:
+        roles = set()
+        for username, *_ in DEMO_USERS:
+            signed = sign_in(session, username, DEMO_PASSWORD, policy=LoginPolicy(), now=clock.now())
+            assert signed.user.must_change_password is False
+            roles.add(signed.user.role)
+    engine.dispose()
+    assert roles == {"admin", "leader", "supervisor", "dispatcher", "department", "town", "grid_worker"}

@@ -174,3 +174,14 @@ def test_anonymous_calls_to_public_endpoints_are_rate_limited_per_address(client
     statuses = [client.get("/healthz").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert int(client.get("/healthz").headers["Retry-After"]) >= 1
+
+
+def test_text_with_a_nul_character_is_refused_as_invalid_input(client: TestClient, admin) -> None:  # type: ignore[no-untyped-def]
+    body = client.post(
+        "/api/v1/auth/login",
+        content=b'{"username": "ad\\u0000min", "password": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+    query = client.get("/api/v1/admin/users?role=a%00b", headers=admin.headers)
+    assert (body.status_code, body.json()["code"]) == (422, "invalid_value")
+    assert (query.status_code, query.json()["code"]) == (422, "invalid_value")

@@ -144,3 +144,12 @@ def test_a_department_scoped_token_is_held_to_its_department(
     bearer = {"Authorization": f"Bearer {created.secret}"}
     assert client.get(f"/api/v1/users/{dept_staff.user.id}", headers=bearer).status_code == 200
     assert client.get(f"/api/v1/users/{other_dept_staff.user.id}", headers=bearer).status_code == 404
+
+
+def test_every_permission_is_in_the_auth_doc() -> None:
+    from pathlib import Path
+
+    from citycockpit.auth.enums import Perm
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "domains" / "auth.md").read_text(encoding="utf-8")
+    assert [p.value for p in Perm if f"| `{p.value}` |" not in text] == []

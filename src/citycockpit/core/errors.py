@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -116,6 +116,12 @@ def install_error_handlers(app: FastAPI) -> None:
             "Conflict",
             "Someone else changed this record at the same time; reload it and try again.",
         )
+
+    @app.exception_handler(DataError)
+    async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (out of range, NUL character …): the input's fault, not ours.
+        log.info("database refused a value: %s", exc.orig)
+        return problem(422, "invalid_value", "Invalid input", "A value is out of range or cannot be stored")
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -30,7 +30,7 @@ def list_departments(
     session: SessionDep,
     principal: Reader,
     kind: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, object]:
     items, total = service.list_departments(session, kind=kind, offset=offset, limit=limit)
@@ -54,7 +54,7 @@ def list_areas(
     parent_code: str | None = None,
     level: str | None = None,
     within: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, object]:
     items, total = service.list_areas(

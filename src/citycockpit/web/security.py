@@ -66,6 +66,60 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, _send)
 
 
+class RejectNulMiddleware:
+    """Refuse text input holding NUL characters (422 `invalid_value`): PostgreSQL cannot store them, and
+    no legitimate name, phone or query contains one. Checks the path, the query string and JSON or form
+    bodies (file uploads are left alone: spreadsheets legitimately hold NUL bytes)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
+        query = scope.get("query_string", b"")
+        if b"\x00" in raw or b"%00" in raw.lower() or b"\x00" in query or b"%00" in query.lower():
+            await _refuse_nul(scope, receive, send)
+            return
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
+        if not content_type.startswith((b"application/json", b"application/x-www-form-urlencoded")):
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
+            await _refuse_nul(scope, receive, send)
+            return
+        replayed = False
+
+        async def _receive() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, _receive, send)
+
+
+async def _refuse_nul(scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem(
+        422,
+        "invalid_value",
+        "Invalid input",
+        "Text must not contain NUL characters (\\u0000)",
+    )
+    await response(scope, receive, send)
+
+
 def is_page_request(request: Request) -> bool:
     """A browser page (HTML), as opposed to the JSON API, Open311, health or static files."""
     return not request.url.path.startswith(("/api/", "/open311/", "/healthz", "/static/"))
@@ -79,7 +133,8 @@ def _local_next(request: Request) -> str:
 
 
 def install_security(app: FastAPI) -> None:
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the NUL refusal
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, exc: Unauthorized) -> Response:
