@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from citycockpit.auth.sessions import COOKIE_NAME
 
 # Operations that end the caller's own session are fuzzed too; the session is re-created per call.
-EXAMPLES_PER_OPERATION = 5
+EXAMPLES_PER_OPERATION = 3
 
 
 def _request_kwargs(case: Any) -> dict[str, Any]:
