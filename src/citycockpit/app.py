@@ -15,6 +15,9 @@ from sqlalchemy import Engine, text
 
 from citycockpit import migrate
 from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
+from citycockpit.audit import api as audit_api
+from citycockpit.auth import api as auth_api
+from citycockpit.auth import pages as auth_pages
 from citycockpit.auth.deps import PUBLIC, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
@@ -27,6 +30,8 @@ from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
 from citycockpit.projects import api as projects_api
 from citycockpit.report import api as report_api
+from citycockpit.web import docs as api_docs
+from citycockpit.web.security import install_security
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 log = logging.getLogger("citycockpit.app")
@@ -48,7 +53,7 @@ def create_app(
     app = FastAPI(
         title="CityCockpit 城市驾驶舱",
         version=app_version(),
-        docs_url="/api/docs",
+        docs_url=None,  # served offline by web.docs (vendored Swagger UI, no CDN, no inline script)
         redoc_url=None,
         openapi_url="/api/openapi.json",
         generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'app'}-{route.name}",
@@ -58,6 +63,7 @@ def create_app(
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
+    install_security(app)
 
     @app.middleware("http")
     async def _observe(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -131,6 +137,12 @@ def create_app(
     app.include_router(org_api.router)
     app.include_router(report_api.router)
     app.include_router(projects_api.router)
+    app.include_router(auth_api.router)
+    app.include_router(auth_api.users_router)
+    app.include_router(auth_api.admin_router)
+    app.include_router(audit_api.router)
+    app.include_router(auth_pages.router)
+    app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
