@@ -39,17 +39,20 @@ _LEAD_WORDS = sorted(
     力求 努力 确保 达到 投用 启用 落实 实施 推广 招录 获评 创成 创建 打造 发放 兑付 办理 发布 举办 开展 接待 新辟
     优化 增设 淘汰 新设 惠及 减免 上线 推出 整治 治理 受理 组织 带动 吸引 解决 帮助 支持 扶持 围绕 加快 持续 深入
     进一步 大力 积极 着力 全力 全面 基本 提档 改造 改建 扩建 拓展 开通 开设 设立 成立 组建 入选 获批 获得 为 对
-    向 在 使 将 把 的 再 又 还 年均""".split(),
+    向 在 使 将 把 的 再 又 还 年均 预计 稳定 安排 拟 发行 开发 改扩建 连续 压减 压降 降低 减少 削减 缩减 提高 提升 增加""".split(),
     key=len,
     reverse=True,
 )
 _TRAIL_WORDS = sorted(
     """同比 同口径 比上年 较上年 比去年 较去年 分别 增长 增加 提高 提升 上升 上涨 下降 降低 减少 下滑 回落 压减 压降 缩减
     削减 达到 超过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
-    不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 总量 规模为""".split(),
+    不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 规模为
+    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定""".split(),
     key=len,
     reverse=True,
 )
+_LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
+_GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模"})
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
 _DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
 
@@ -208,27 +211,36 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             confidence -= 0.05
         elif "分别" in region:
             group = _distributive_group(text, q, by_clause[clause])
-            names = _previous_names(mentions, len(group)) if not name else []
+            names = _split_names(name, len(group)) if name else _previous_names(mentions, len(group))
             if len(group) > 1 and len(names) == len(group):
-                for member, (n, qs_) in zip(group, names, strict=True):
-                    group_names[member.start] = (n, qs_)
+                for member, n in zip(group, names, strict=True):
+                    group_names[member.start] = (n if isinstance(n, str) else n[0],
+                                                 clause[0] if isinstance(n, str) else n[1])
                 name, source_quote_start = group_names[q.start]
                 notes.append("distributive")
                 confidence -= 0.05
             elif name:
                 for member in group[1:]:
                     group_names[member.start] = (name, clause[0])
+        previous = mentions[-1] if mentions else None
         if not name:
-            if not mentions:
+            if previous is None:
                 continue
-            name, source_quote_start = mentions[-1].name, mentions[-1].quote_start
+            name, source_quote_start = previous.name, previous.quote_start
             notes.append("name_inherited")
-            confidence -= 0.15
+            # "545亿元，同比增长13.9%": the usual way to give an amount's growth; only a loose guess otherwise.
+            confidence -= 0.05 if previous.measure == "level" and growth_sign(pre_text.rstrip()) else 0.15
+        elif previous is not None and (name.startswith("占") or name in _GENERIC_NAMES):
+            # 研发经费投入增长8.3%，占国内生产总值比重达到2.7% / 新增规模以上工业企业37家，总数达到415家
+            name = previous.name + name
+            source_quote_start = previous.quote_start
+            notes.append("name_completed")
+            confidence -= 0.05
         if q.is_chinese:
             confidence -= 0.15
         if len(name) > 18:
             confidence -= 0.1
-        measure, value = _measure(q, pre_text, name, group_names, mentions, notes)
+        measure, value = _measure(q, region, name, mentions, notes)
         stretch = _stretch(text, s_lo, q.start)
         quote_start = min(source_quote_start, clause[0])
         quote = text[quote_start : clause[1]].strip()
@@ -237,6 +249,21 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                     q.start, q.end, quote_start, clause[1], notes)
         )
     return mentions
+
+
+def _split_names(name: str, k: int) -> list[str]:
+    """Names for ``城乡居民人均可支配收入分别增长5%和7%`` or ``城镇、农村居民人均可支配收入分别…``."""
+    if k == 2 and name.startswith("城乡") and len(name) > 3:
+        return ["城镇" + name[2:], "农村" + name[2:]]
+    parts = re.split(r"[、和与及]", name)
+    if len(parts) != k or not all(parts):
+        return [name] * k
+    head_len = len(parts[0])
+    last = parts[-1]
+    if all(len(p) == head_len for p in parts[:-1]) and len(last) > head_len + 1:
+        suffix = last[head_len:]  # 城镇、农村居民… → the shared 居民人均可支配收入
+        return [p + suffix for p in parts[:-1]] + [last]
+    return parts
 
 
 def _shift(q: Quantity, offset: int) -> Quantity:
@@ -265,13 +292,15 @@ def _previous_names(mentions: list[Mention], k: int) -> list[tuple[str, int]]:
     return names
 
 
-def _measure(
-    q: Quantity, pre_text: str, name: str, group_names: dict[int, tuple[str, int]],
-    mentions: list[Mention], notes: list[str],
-) -> tuple[str, int | float]:
+def _measure(q: Quantity, region: str, name: str, mentions: list[Mention], notes: list[str]) -> tuple[str, int | float]:
+    """level, growth (with its sign) or share, from the verb before the number or the one opening the clause."""
+    pre_text = strip_pre_qualifier(region)
     sign = growth_sign(pre_text.rstrip())
-    if "distributive" in notes and sign == 0 and mentions and mentions[-1].measure == "growth":
-        sign = -1 if mentions[-1].value < 0 else 1
+    if sign == 0 and (q.is_percent or q.unit in POINT_UNITS) and not region.rstrip().endswith(_LEVEL_LINKS):
+        sign = _opening_verb_sign(pre_text)  # 压减一般性支出10%以上
+    inherits = "distributive" in notes or "name_inherited" in notes
+    if sign == 0 and inherits and mentions and mentions[-1].measure == "growth" and mentions[-1].unit == q.unit:
+        sign = -1 if mentions[-1].value < 0 else 1  # 增长6%左右，力争7%
     if q.unit in POINT_UNITS:
         return "growth", -q.value if sign < 0 else q.value
     if q.is_percent:
@@ -279,6 +308,17 @@ def _measure(
             return "growth", -q.value if sign < 0 else q.value
         return "share", q.value
     return "level", q.value
+
+
+def _opening_verb_sign(pre_text: str) -> int:
+    s = pre_text.lstrip("、，,和及与并且 ")
+    for verb in ("压减", "压降", "降低", "减少", "削减", "缩减"):
+        if s.startswith(verb):
+            return -1
+    for verb in ("提高", "提升", "增加"):
+        if s.startswith(verb):
+            return 1
+    return 0
 
 
 def _stretch(text: str, s_lo: int, pos: int) -> bool:

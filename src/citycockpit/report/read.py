@@ -161,6 +161,12 @@ def _join_wrapped(lines: list[str]) -> list[str]:
                 carry = ""
             out.append("")
             continue
+        if re.search(r"\S {2,}\S", line):  # a layout gap (市长  徐华东): a line of its own
+            if carry:
+                out.append(carry)
+                carry = ""
+            out.append(line)
+            continue
         carry += line
         if len(line) < full or line.endswith(("。", "！", "？", "：")) and len(line) < full * 1.2:
             out.append(carry)
