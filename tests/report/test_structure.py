@@ -97,3 +97,14 @@ def test_a_report_without_part_headings_starts_its_plan_at_the_targets_paragraph
     s = parse_structure(text)
     assert text[s.plan_span[0]:].startswith("今年政府工作的总体要求")
     assert [a.title for a in s.task_areas] == ["抓项目", "惠民生"]
+
+
+def test_a_paragraph_that_enumerates_with_yishi_erishi_gives_one_sub_task_each():
+    s = corpus("district-linjiang-2024")
+    assert [c.title for c in s.task_areas[1].children] == ["推动制造业提质", "培育现代服务业"]
+
+
+def test_a_plan_heading_named_by_its_year_and_aims_is_recognised():
+    s = corpus("district-linjiang-2024")
+    assert s.text[s.plan_span[0]:].startswith("二、2024年工作总体思路和主要目标")
+    assert s.targets is not None

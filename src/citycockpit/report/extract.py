@@ -325,5 +325,7 @@ def _stretch(text: str, s_lo: int, pos: int) -> bool:
     """力争/争取 reaches every number after it up to the next comma or semicolon (an 、 list stays inside)."""
     before = text[s_lo:pos]
     cut = max(before.rfind(c) for c in "，；,;")
+    while cut > 0 and before[cut + 1 :].startswith(("其中", "并", "且")):  # 力争…50个以上，其中…不少于8个
+        cut = max(before.rfind(c, 0, cut) for c in "，；,;")
     scope = before[cut + 1 :]
     return any(w in scope for w in STRETCH_WORDS)

@@ -20,8 +20,10 @@ _AREA_B_RE = re.compile(rf"^[（(]([{CN_NUMERAL}]{{1,3}})[）)]")
 _REVIEW_WORDS = ("回顾",)
 _PLAN_WORDS = (
     "目标任务", "总体要求", "主要任务", "工作任务", "工作安排", "主要工作", "工作部署", "政策取向", "重点工作",
-    "工作建议", "今年工作", "目标和任务",
+    "工作建议", "今年工作", "目标和任务", "总体思路", "工作思路", "主要目标", "发展目标",
 )
+# Weaker words that open the plan only in a heading that also names the coming year (今年 / 2024年).
+_PLAN_WEAK_WORDS = ("目标", "任务", "工作")
 _TARGETS_RE = re.compile(r"主要预期目标|主要目标|预期目标")
 _APPENDIX_RE = re.compile(r"^(?:附\s*件\s*\d*|附\s*录|名词解释|注\s*释|有关词.*说明|.*词语?解释|.*(?:词|名词).*说明)$")
 _GLOSSARY_RE = re.compile(r"^(\d{1,3})\s*[.．、]\s*(?:[Pp]\s*(\d{1,3})\s*)?(.+)$")
@@ -121,11 +123,19 @@ def parse_structure(text: str) -> ReportStructure:
     header = paragraphs[:body_start]
     appendix_at = _appendix_start(paragraphs, body_start)
     review_at, plan_at, plan_heads = _part_starts(paragraphs, body_start, appendix_at)
-    targets = _targets_paragraph(paragraphs, plan_at if plan_at is not None else body_start, appendix_at)
-    if plan_at is None and targets is not None:
-        plan_at = paragraphs.index(targets)
-        while plan_at > body_start and _is_preamble(paragraphs[plan_at - 1].text):
-            plan_at -= 1
+    targets = None
+    if plan_at is not None:
+        targets = _targets_paragraph(paragraphs, plan_at, appendix_at)
+    if targets is None:
+        targets = _targets_paragraph(paragraphs, (review_at or body_start) + 1, appendix_at)
+        if targets is not None and (plan_at is None or paragraphs.index(targets) < plan_at):
+            # The plan heading was not recognised: the plan starts with the targets and their preamble.
+            plan_at = paragraphs.index(targets)
+            while plan_at > (review_at or body_start) + 1 and (
+                _is_preamble(paragraphs[plan_at - 1].text) or _is_bare_heading(paragraphs[plan_at - 1].text)
+            ):
+                plan_at -= 1
+            plan_heads.add(plan_at)
     closing_at = _closing_start(paragraphs, plan_at, appendix_at)
 
     for i, p in enumerate(paragraphs):
@@ -227,7 +237,10 @@ def _is_plan_heading(text: str) -> bool:
     head = _heading_text(text)
     if head is None or len(head) > 40 or any(w in head for w in _REVIEW_WORDS):
         return False
-    return any(w in head for w in _PLAN_WORDS)
+    if any(w in head for w in _PLAN_WORDS):
+        return True
+    names_year = re.search(r"(?:20\d{2}年|今年|明年)", head) is not None
+    return names_year and any(w in head for w in _PLAN_WEAK_WORDS) and len(head) <= 30
 
 
 def _part_starts(paragraphs: list[Paragraph], body_start: int, end: int) -> tuple[int | None, int | None, set[int]]:
@@ -244,6 +257,10 @@ def _part_starts(paragraphs: list[Paragraph], body_start: int, end: int) -> tupl
         review_at = body_start + 1 if len(paragraphs) > body_start + 1 else None
     plan_at = min(plan_heads) if plan_heads else None
     return review_at, plan_at, plan_heads
+
+
+def _is_bare_heading(text: str) -> bool:
+    return len(text) <= 30 and not re.search(r"[。，；：]", text)
 
 
 def _is_preamble(text: str) -> bool:
@@ -306,13 +323,31 @@ def _areas(paragraphs: list[Paragraph], *, skip_heads: set[int], targets: Paragr
         rest = head.text[len(title_full):].lstrip("。").strip()
         if rest:
             offset = head.text.find(rest)
-            area.children.append(_subtask(rest, head.start + offset))
+            area.children.extend(_subtasks(rest, head.start + offset))
         for p in body:
             if _is_plan_heading(p.text) or p.text.startswith("各位代表"):
                 break
-            area.children.append(_subtask(p.text, p.start))
+            area.children.extend(_subtasks(p.text, p.start))
         areas.append(area)
     return areas
+
+
+_ENUMERATED_RE = re.compile(r"(?:^|(?<=[。；]))([一二三四五六七八九十]{1,2})是")
+
+
+def _subtasks(text: str, start: int) -> list[SubTask]:
+    """One sub-task per paragraph, or one per ``一是…二是…`` item when a paragraph enumerates them."""
+    marks = list(_ENUMERATED_RE.finditer(text))
+    if len(marks) < 2 or marks[0].group(1) != "一":
+        return [_subtask(text, start)]
+    out = []
+    for n, m in enumerate(marks):
+        end = marks[n + 1].start() if n + 1 < len(marks) else len(text)
+        piece = text[m.end() : end]
+        out.append(_subtask(piece, start + m.end()))
+    if marks[0].start() > 0:
+        out.insert(0, _subtask(text[: marks[0].start()], start))
+    return out
 
 
 def _subtask(text: str, start: int) -> SubTask:
