@@ -111,3 +111,29 @@ def test_a_file_is_read_and_turned_into_a_ledger(tmp_path):
 def test_text_that_is_not_a_report_gives_an_empty_ledger_not_an_error():
     ledger = extract_ledger("这是一段普通的文字，没有任何数字。")
     assert (ledger.targets, ledger.actuals, ledger.commitments, ledger.tasks) == ([], [], [], [])
+
+
+def test_a_target_list_with_one_target_per_line_is_read_to_its_end():
+    text = SMALL_REPORT.replace(
+        "主要预期目标是：地区生产总值增长6%以上，规模以上工业产值增长7%左右，居民收入增长与经济增长基本同步。",
+        "主要预期目标是：\n1.地区生产总值增长6%以上；\n2.规模以上工业产值增长7%左右；\n3.居民收入增长与经济增长基本同步。",
+    )
+    ledger = build_ledger(text)
+    assert [(t["name"], t["value"]) for t in ledger["targets"]] == [("地区生产总值", 6), ("规模以上工业产值", 7)]
+    assert ledger["qualitative_targets"] == [{"text": "居民收入增长与经济增长基本同步"}]
+    assert 6 not in [c["value"] for c in ledger["commitments"]]
+
+
+def test_five_year_aims_are_neither_the_years_targets_nor_its_commitments():
+    text = SMALL_REPORT.replace(
+        "二、2024年工作安排\n",
+        "二、今后五年奋斗目标\n今后五年的主要目标是：地区生产总值年均增长6.5%左右，到2028年突破900亿元。\n三、2024年工作安排\n",
+    )
+    ledger = build_ledger(text)
+    assert [t["value"] for t in ledger["targets"]] == [6, 7]
+    assert not {6.5, 900} & {c["value"] for c in ledger["commitments"]}
+
+
+def test_a_past_target_quoted_in_the_review_is_not_a_result():
+    text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "固定资产投资增长5%—6%之间的预期目标圆满完成。")
+    assert [i["value"] for i in build_ledger(text)["actuals"]] == [6.2, 46]

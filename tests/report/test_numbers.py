@@ -207,3 +207,25 @@ def test_comparison_bases_are_not_names():
 def test_a_share_written_after_its_subject_borrows_the_subject():
     assert items("全社会研发经费投入增长8.3%，占国内生产总值比重达到2.7%。")[1][:2] == (
         "研发经费投入占国内生产总值比重", "share")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("增长5%—6%", [(5, "%", ">="), (6, "%", "<=")]), ("增长6-7%", [(6, "%", ">="), (7, "%", "<=")]),
+     ("新建改扩建学校10—12所", [(10, "所", ">="), (12, "所", "<=")])],
+)
+def test_a_range_gives_its_lower_and_upper_bound(text, expected):
+    assert [(q.value, q.unit, q.qualifier) for q in find_quantities(text)] == expected
+
+
+def test_duo_before_a_multiplier_means_more_than():
+    assert only("发放各类补贴资金3000多万元") == (3000, "万元", ">")
+
+
+def test_a_change_from_one_level_to_another_keeps_both_levels():
+    assert [i[:3] for i in items("地区生产总值由1620亿元增加到2350亿元。")] == [
+        ("地区生产总值", "level", 1620), ("地区生产总值", "level", 2350)]
+
+
+def test_a_year_at_the_start_of_a_clause_is_not_part_of_the_name():
+    assert items("预计到2026年地区生产总值突破3000亿元。")[0][:3] == ("地区生产总值", "level", 3000)

@@ -47,12 +47,18 @@ _TRAIL_WORDS = sorted(
     """同比 同口径 比上年 较上年 比去年 较去年 分别 增长 增加 提高 提升 上升 上涨 下降 降低 减少 下滑 回落 压减 压降 缩减
     削减 达到 超过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
     不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 规模为
-    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定""".split(),
+    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从""".split(),
     key=len,
     reverse=True,
 )
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
 _GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模"})
+_CHANGE_TO_RE = re.compile(r"(?:增加|提高|增长|上升|提升|扩大|下降|降低|减少|缩小|压缩|缩短)?(?:到|至)|[增降升]至")
+_TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|内)?")
+# "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
+_TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|年度)?(?:目标|任务)")
+_RANGE_TAIL_RE = re.compile(r"^\s*[-—–～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
+_ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
 _DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
 
@@ -110,7 +116,7 @@ def extract_mentions(text: str, lo: int = 0, hi: int | None = None) -> list[Ment
 
 def clean_name(region: str) -> str:
     """The measured noun in the text before a number: scope words, verbs and comparison words removed."""
-    s = region.strip()
+    s = _ENUM_MARK_RE.sub("", region.strip())
     if "等" in s:
         after = s.rsplit("等", 1)[1]
         if len(after) >= 2:
@@ -119,7 +125,7 @@ def clean_name(region: str) -> str:
     while changed and s:
         changed = False
         s2 = s.lstrip("、，,和及与并且以的 ")
-        m = _LEADING_QUANTITY_RE.match(s2) or _DURATION_RE.match(s2)
+        m = _LEADING_QUANTITY_RE.match(s2) or _DURATION_RE.match(s2) or _TIME_LEAD_RE.match(s2)
         if m and m.end() > 0:
             s2 = s2[m.end():]
         for w in _LEAD_WORDS:
@@ -175,6 +181,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 continue
             if between in _CONJUNCTIONS:
                 continue
+            if _CHANGE_TO_RE.fullmatch(between):
+                continue  # 由1620亿元增加到2350亿元: two levels, neither qualifies a noun
             if between in _RANGE_WORDS:
                 if qs[i + 1].start in modifiers:
                     modifiers.add(qs[i].start)
@@ -236,6 +244,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             source_quote_start = previous.quote_start
             notes.append("name_completed")
             confidence -= 0.05
+        if _TARGET_REFERENCE_RE.match(_RANGE_TAIL_RE.sub("", text[q.end : q.end + 20], count=1)):
+            notes.append("target_reference")
         if q.is_chinese:
             confidence -= 0.15
         if len(name) > 18:

@@ -19,6 +19,7 @@ from citycockpit.report.read import clean_text, read_report
 from citycockpit.report.structure import GlossaryEntry, ReportStructure, parse_structure
 
 LISTS = ("targets", "actuals", "commitments")
+_ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
 _FUTURE_WORDS = ("力争", "争取", "计划到", "预计今年", "今年将")
 
 
@@ -145,19 +146,22 @@ def extract_ledger(text: str) -> Ledger:
     if structure.targets_span is not None:
         lo, hi = structure.targets_span
         targets = extract_mentions(text, lo, hi)
-        for c_lo, c_hi in split_spans(text, lo, hi, "，；;,"):
+        for c_lo, c_hi in split_spans(text, lo, hi, "，；;,\n"):
             if not any(c_lo <= m.start < c_hi for m in targets):
-                clause = text[c_lo:c_hi].strip()
+                clause = _ENUM_MARK_RE.sub("", text[c_lo:c_hi].strip())
                 if len(clause) >= 4:
                     qualitative.append(QualitativeTarget(clause, c_lo, c_hi))
     actuals: list[Mention] = []
     commitments: list[Mention] = []
-    targets_para = structure.targets
+    targets_paras = {id(p) for p in structure.targets_paragraphs + structure.other_target_paragraphs}
     for p in structure.paragraphs:
         if p.part == "review":
-            actuals.extend(m for m in extract_mentions(text, p.start, p.end) if not _is_future(text, m))
-        elif p.part == "plan" and p is not targets_para:
-            commitments.extend(extract_mentions(text, p.start, p.end))
+            actuals.extend(
+                m for m in extract_mentions(text, p.start, p.end)
+                if not _is_future(text, m) and "target_reference" not in m.notes
+            )
+        elif p.part == "plan" and id(p) not in targets_paras:
+            commitments.extend(m for m in extract_mentions(text, p.start, p.end) if not _is_long_term(text, m, structure.year))
     tasks = []
     for area in structure.task_areas:
         task = Task(area.number, area.title, area.start, area.end)
@@ -179,6 +183,13 @@ def ledger_from_file(source: str | Path | tuple[bytes, str]) -> Ledger:
     Raises ``ReportReadError`` (with a ``code``) for input that is not a readable report.
     """
     return extract_ledger(read_report(source).text)
+
+
+def _is_long_term(text: str, m: Mention, year: int | None) -> bool:
+    """``到2026年突破3000亿元`` in a plan for 2022 aims beyond the year: not one of its commitments."""
+    sentence_start = max(text.rfind(c, 0, m.start) for c in "。！？\n") + 1
+    years = [int(y) for y in re.findall(r"(?:到|至)(20\d{2})年", text[sentence_start : m.start])]
+    return bool(year and years and max(years) > year) or "今后五年" in text[sentence_start : m.start]
 
 
 def _is_future(text: str, m: Mention) -> bool:

@@ -51,8 +51,13 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(BASE_UNITS, key=len, reverse=T
 _POST_ALT = "|".join(re.escape(w) for w, _ in POST_QUALIFIERS)
 QUANTITY_RE = re.compile(
     rf"(?<![\d.．])(?:(?P<percent_word>百分之)(?P<pnum>{_ARABIC}|{_CHINESE})"
-    rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<mult>{_MULTIPLIER})?(?P<approx>余|多)?(?P<unit>{_UNIT_ALT}))"
+    rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<approx0>余|多)?(?P<mult>{_MULTIPLIER})?(?P<approx>余|多)?(?P<unit>{_UNIT_ALT}))"
     rf"(?P<post>{_POST_ALT})?"
+)
+# 增长5%—6% / 增长5-6% / 新建3至5所: a range gives its lower bound (≥) and its upper bound (≤).
+RANGE_RE = re.compile(
+    rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–～~至到]\s*(?P<hi>{_ARABIC})"
+    rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
 )
 _PRE_MAP = dict(PRE_QUALIFIERS)
 _POST_MAP = dict(POST_QUALIFIERS)
@@ -112,8 +117,17 @@ def find_quantities(text: str) -> list[Quantity]:
     Numbers that are part of names (PM2.5, G60, 5+1), ranks (第22位, 前3名) and slogans in quotes are skipped.
     """
     found: list[Quantity] = []
+    covered: list[tuple[int, int]] = []
+    for m in RANGE_RE.finditer(text):
+        unit = (m.group("mult") or "") + m.group("unit")
+        if m.group("lo_unit") and m.group("lo_unit") != unit or _inside_quotes(text, m.start()):
+            continue
+        lo_end = m.start("lo") + len(m.group("lo")) + len(m.group("lo_unit") or "")
+        found.append(Quantity(parse_number(m.group("lo")), unit, m.start(), lo_end, ">=", False, text[m.start():lo_end]))
+        found.append(Quantity(parse_number(m.group("hi")), unit, m.start("hi"), m.end(), "<=", False, m.group(0)))
+        covered.append((m.start(), m.end()))
     for m in QUANTITY_RE.finditer(text):
-        if _is_noise(text, m):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
         if m.group("percent_word"):
             raw_num, unit, is_chinese = m.group("pnum"), "%", not m.group("pnum")[0].isdigit()
@@ -132,12 +146,12 @@ def find_quantities(text: str) -> list[Quantity]:
             # 一个半小时, 两所大学, 三大工程: small Chinese numerals are words, not amounts.
             continue
         qualifier = _POST_MAP.get(m.group("post") or "", "")
-        if not qualifier and m.group("approx"):
+        if not qualifier and (m.group("approx") or m.group("approx0")):
             qualifier = ">"
         if not qualifier:
             qualifier = pre_qualifier(text, m.start()) or "="
         found.append(Quantity(value, unit, m.start(), m.end(), qualifier, is_chinese, m.group(0)))
-    return found
+    return sorted(found, key=lambda q: q.start) if covered else found
 
 
 def pre_qualifier(text: str, pos: int) -> str | None:

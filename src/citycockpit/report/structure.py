@@ -93,6 +93,8 @@ class ReportStructure:
     plan_span: tuple[int, int] | None
     targets: Paragraph | None
     targets_span: tuple[int, int] | None  # the target list inside the targets paragraph
+    targets_paragraphs: list[Paragraph]  # the targets paragraph and any lines its list runs on to
+    other_target_paragraphs: list[Paragraph]  # five-year or long-term aims: neither targets nor commitments
     review_areas: list[TaskArea]
     task_areas: list[TaskArea]
     glossary: list[GlossaryEntry]
@@ -171,13 +173,20 @@ def parse_structure(text: str) -> ReportStructure:
     if review_year is None and year:
         review_year = year - 1
     title = _title(header) or "政府工作报告"
-    targets_span = _targets_span(targets) if targets is not None else None
+    targets_span = None
+    targets_paragraphs: list[Paragraph] = []
+    if targets is not None:
+        lo, hi, targets_paragraphs = _targets_span(paragraphs, targets)
+        targets_span = (lo, hi)
     return ReportStructure(
         text=text, title=title, region=region, year=year, review_year=review_year, delivered_on=delivered_on,
         speaker=speaker, speaker_title=speaker_title, paragraphs=paragraphs,
         review_span=(review_ps[0].start, review_ps[-1].end) if review_ps else None,
         plan_span=(plan_ps[0].start, plan_ps[-1].end) if plan_ps else None,
-        targets=targets, targets_span=targets_span, review_areas=review_areas, task_areas=task_areas,
+        targets=targets, targets_span=targets_span, targets_paragraphs=targets_paragraphs,
+        other_target_paragraphs=[p for p in _target_candidates(paragraphs, plan_at or body_start, appendix_at)
+                                 if p not in targets_paragraphs],
+        review_areas=review_areas, task_areas=task_areas,
         glossary=parse_glossary(paragraphs[appendix_at:]),
     )
 
@@ -267,22 +276,65 @@ def _is_preamble(text: str) -> bool:
     return any(w in text[:80] for w in ("总体要求", "指导思想", "今年是", "今年政府工作"))
 
 
-def _targets_paragraph(paragraphs: list[Paragraph], start: int, end: int) -> Paragraph | None:
+def _target_candidates(paragraphs: list[Paragraph], start: int, end: int) -> list[Paragraph]:
+    out = []
     for p in paragraphs[start:end]:
         m = _TARGETS_RE.search(p.text)
-        if m and re.search(r"[：:是为]", p.text[m.end() : m.end() + 6]) and re.search(r"\d|[一二三四五六七八九十]", p.text[m.end():]):
+        if m and re.search(r"[：:是为]", p.text[m.end() : m.end() + 6]):
+            out.append(p)
+    return out
+
+
+def _targets_paragraph(paragraphs: list[Paragraph], start: int, end: int) -> Paragraph | None:
+    """The paragraph that opens the main expected targets. The year's list wins over a five-year one."""
+    candidates = _target_candidates(paragraphs, start, end)
+    for p in candidates:
+        before = p.text[: _TARGETS_RE.search(p.text).start()]  # type: ignore[union-attr]
+        if not re.search(r"五年|今后|十四五|十五五|20[3-9]\d年", before):
             return p
-    return None
+    return candidates[0] if candidates else None
 
 
-def _targets_span(p: Paragraph) -> tuple[int, int]:
+_ENUM_START_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}是)")
+
+
+def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, list[Paragraph]]:
+    """The target list: from the colon after 主要预期目标 to the end of its sentence.
+
+    The list may go on over the next lines when each target has a line of its own (``地区生产总值增长6%左右；``).
+    """
     m = _TARGETS_RE.search(p.text)
     assert m is not None
-    colon = re.search(r"[：:]|是|为", p.text[m.end():])
+    window = p.text[m.end() : m.end() + 8]
+    colon = re.search(r"[：:]", window) or re.search(r"是|为", window)
     lo = m.end() + (colon.end() if colon else 0)
     stop = p.text.find("。", lo)
-    hi = stop if stop != -1 else len(p.text)
-    return p.start + lo, p.start + hi
+    if stop != -1 or not p.text.rstrip().endswith(("；", ";", "，", ",", "：", ":")):
+        return p.start + lo, p.start + (stop if stop != -1 else len(p.text)), [p]
+    covered = [p]
+    index = paragraphs.index(p)
+    style = None
+    for nxt in paragraphs[index + 1 : index + 16]:
+        marker = _ENUM_START_RE.match(nxt.text)
+        kind = _marker_kind(marker.group(0)) if marker else None
+        previous = covered[-1].text.rstrip()
+        if style is None and len(covered) == 1:
+            style = kind
+        if len(nxt.text) > 120 or (kind is None or kind != style) and not previous.endswith(("；", ";", "，", ",", "：", ":")):
+            break
+        if kind is not None and kind != style:
+            break
+        covered.append(nxt)
+    hi = covered[-1].end
+    if covered[-1].text.endswith("。"):
+        hi -= 1
+    return p.start + lo, hi, covered
+
+
+def _marker_kind(marker: str) -> str:
+    if marker[0].isdigit():
+        return "digit"
+    return "bracket" if marker[0] in "（(" else "shi"
 
 
 def _closing_start(paragraphs: list[Paragraph], plan_at: int | None, end: int) -> int | None:
