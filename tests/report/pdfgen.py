@@ -87,3 +87,15 @@ def scanned_pdf(page_count: int = 2) -> bytes:
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R >>" % (4 + 2 * i))
         objects.append(_stream(b"0.5 g 50 50 495 742 re f"))
     return _pdf(objects)
+
+
+def report_pages(text: str, *, width: int = 38, lines_per_page: int = 40, indent: bool = False) -> list[list[str]]:
+    """Lay a report out as a word processor would: lines of ``width`` characters, numbered pages."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        if not paragraph.strip():
+            continue
+        for i in range(0, len(paragraph), width):
+            lines.append(("\u3000\u3000" if indent and i == 0 else "") + paragraph[i : i + width])
+    chunks = range(0, len(lines), lines_per_page)
+    return [lines[i : i + lines_per_page] + [f"- {n} -"] for n, i in enumerate(chunks, start=1)]

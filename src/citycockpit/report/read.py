@@ -114,15 +114,19 @@ def clean_text(raw: str, *, wrapped: bool = False) -> str:
     text = _BOOKMARK_RE.sub("", text)
     text = _normalise_width(text)
     lines = []
-    for line in text.split("\n"):
-        line = line.replace("\u3000", " ").replace("\xa0", " ").strip()
+    indented = []
+    for raw_line in text.split("\n"):
+        line = raw_line.replace("\u3000", " ").replace("\xa0", " ")
+        indented.append(len(line) - len(line.lstrip(" ")) >= 2)
+        line = line.strip()
         if _PAGE_NUMBER_RE.fullmatch(line):
+            indented.pop()
             continue
         if _SPACED_RE.fullmatch(line):
             line = re.sub(r"\s+", "", line)
         lines.append(line)
     if wrapped:
-        lines = _join_wrapped(lines)
+        lines = _join_wrapped(lines, indented)
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
@@ -142,11 +146,14 @@ def _normalise_width(text: str) -> str:
     return text.translate(_WIDTH_TABLE)
 
 
-def _join_wrapped(lines: list[str]) -> list[str]:
+_PARAGRAPH_START_RE = re.compile(r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[.．](?!\d)|——)")
+
+
+def _join_wrapped(lines: list[str], indented: list[bool]) -> list[str]:
     """Join PDF lines that were broken at the page width back into paragraphs.
 
     A line as long as most lines that does not end a sentence continues on the next line; short lines
-    (headings, the last line of a paragraph) stand alone.
+    (headings, the last line of a paragraph) stand alone, and an indented line starts a paragraph.
     """
     lengths = [len(x) for x in lines if len(x) >= 10]
     if not lengths:
@@ -154,21 +161,26 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     full = statistics.median(lengths) * 0.85
     out: list[str] = []
     carry = ""
-    for line in lines:
+    by_indent = sum(indented) >= 3  # paragraphs are marked by indentation: only it ends one
+    for line, indent in zip(lines, indented, strict=True):
+        if (indent or _PARAGRAPH_START_RE.match(line)) and carry:
+            out.append(carry)
+            carry = ""
         if not line:
             if carry:
                 out.append(carry)
                 carry = ""
             out.append("")
             continue
-        if re.search(r"\S {2,}\S", line):  # a layout gap (市长  徐华东): a line of its own
+        if len(line) <= 20 and re.search(r"\S {2,}\S", line):  # a layout gap (市长  徐华东): a line of its own
             if carry:
                 out.append(carry)
                 carry = ""
             out.append(line)
             continue
         carry += line
-        if len(line) < full or line.endswith(("。", "！", "？", "：")) and len(line) < full * 1.2:
+        ends_sentence = line.endswith(("。", "！", "？", "：")) and not by_indent
+        if len(line) < full or ends_sentence and len(line) < full * 1.2:
             out.append(carry)
             carry = ""
     if carry:
@@ -243,7 +255,8 @@ def _pdf_text(data: bytes, filename: str) -> str:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        # Each page's text is stripped so that a paragraph running over a page break joins up again.
+        pages = [(page.extract_text() or "").strip("\n") for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ReportUnreadable(filename, "PDF 文件已损坏 the PDF is damaged and cannot be read") from exc
     chars = sum(len(re.sub(r"\s", "", p)) for p in pages)

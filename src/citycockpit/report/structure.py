@@ -204,15 +204,21 @@ def lead_sentence(text: str, limit: int = 40) -> str | None:
 def parse_glossary(paragraphs: list[Paragraph]) -> list[GlossaryEntry]:
     """Entries like ``1.P4 “五大行动”：指……``; a line without a number continues the previous definition."""
     entries: list[GlossaryEntry] = []
+    pending = ""
     for p in paragraphs:
-        m = _GLOSSARY_RE.match(p.text)
+        line = pending + p.text
+        m = _GLOSSARY_RE.match(line)
         body = m.group(3).strip() if m else ""
-        term_m = re.match(r"^[“\"「](.+?)[”\"」]\s*[：:]\s*(.*)$", body) or re.match(r"^([^：:]{1,30})[：:]\s*(.*)$", body)
+        term_m = re.match(r"^[“\"「](.+?)[”\"」]\s*[：:]\s*(.*)$", body) or re.match(r"^([^：:“]{1,30})[：:]\s*(.*)$", body)
         if m and term_m:
             page = int(m.group(2)) if m.group(2) else None
             entries.append(GlossaryEntry(term_m.group(1).strip(), term_m.group(2).strip(), page))
+            pending = ""
+        elif m and not pending and len(line) < 60:
+            pending = line  # the term was broken over two lines (PDF): try again with the next line
         elif entries and not _APPENDIX_RE.match(p.text):
-            entries[-1].definition += p.text
+            entries[-1].definition += line
+            pending = ""
     return entries
 
 
