@@ -32,13 +32,13 @@ _RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—")
 
 # Words that open a clause before the measured noun: scope, connectives and the verbs of reports.
 _LEAD_WORDS = sorted(
-    """全市 全县 全区 全省 全州 全国 全年 全域 全社会 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并 首次
+    """全市 全县 全区 全省 全州 全年 全域 全社会 各类 各项 计划 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并 首次
     同比 同口径 比上年 较上年
     新改扩建 新改建 新改造 改造提升 提档改造 提档升级 规划建设 基本建成 新开工 新认定 新招录 新推出 新组建 新培育
     优化调整 加快推进 完成了 实现了 完成 实现 新增 新建 开工 建成 建设 认定 引进 招引 引育 培育 推动 推进 力争 争取
     力求 努力 确保 达到 投用 启用 落实 实施 推广 招录 获评 创成 创建 打造 发放 兑付 办理 发布 举办 开展 接待 新辟
     优化 增设 淘汰 新设 惠及 减免 上线 推出 整治 治理 受理 组织 带动 吸引 解决 帮助 支持 扶持 围绕 加快 持续 深入
-    进一步 大力 积极 着力 全力 全面 基本 提档 改造 改建 扩建 拓展 开通 开设 设立 成立 组建 入选 获批 获得 为 对
+    进一步 大力 积极 着力 全力 全面 提档 改造 改建 扩建 拓展 开通 开设 设立 成立 组建 入选 获批 获得 为 对
     向 在 使 将 把 的 再 又 还 年均 预计 稳定 安排 拟 发行 开发 改扩建 连续 压减 压降 降低 减少 削减 缩减 提高 提升 增加""".split(),
     key=len,
     reverse=True,
@@ -51,8 +51,16 @@ _TRAIL_WORDS = sorted(
     key=len,
     reverse=True,
 )
+# Lead words that say nothing about what is measured; a verb (惠及, 接待, 完成) is put back when what is left
+# is a bare noun that needs it (惠及居民, 接待游客, 完成投资).
+_SCOPE_WORDS = frozenset(
+    """全市 全县 全区 全省 全州 全年 全域 全社会 各类 各项 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并
+    首次 同比 同口径 比上年 较上年 预计 连续 力争 争取 力求 努力 确保 为 对 向 在 使 将 把 的 再 又 还 年均 加快 持续
+    深入 进一步 大力 积极 着力 全力 全面 稳定 拟 计划""".split()
+)
+_BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
-_GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模"})
+_GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
 _CHANGE_TO_RE = re.compile(r"(?:增加|提高|增长|上升|提升|扩大|下降|降低|减少|缩小|压缩|缩短)?(?:到|至)|[增降升]至")
 _TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|内)?")
 # "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
@@ -121,16 +129,19 @@ def clean_name(region: str) -> str:
         after = s.rsplit("等", 1)[1]
         if len(after) >= 2:
             s = after
+    last_verb = ""
     changed = True
     while changed and s:
         changed = False
         s2 = s.lstrip("、，,和及与并且以的 ")
         m = _LEADING_QUANTITY_RE.match(s2) or _DURATION_RE.match(s2) or _TIME_LEAD_RE.match(s2)
-        if m and m.end() > 0:
+        if m and m.end() > 0 and not m.group(0).endswith(("以上", "以下")):  # keep 10亿元以上项目
             s2 = s2[m.end():]
         for w in _LEAD_WORDS:
-            if s2.startswith(w):
+            if s2.startswith(w) and not (w == "新增" and s2.startswith(("新增就业", "新增城镇就业"))):
                 s2 = s2[len(w):]
+                if w not in _SCOPE_WORDS:
+                    last_verb = w
                 break
         if s2 != s:
             s, changed = s2, True
@@ -142,6 +153,8 @@ def clean_name(region: str) -> str:
                 s, changed = s[: -len(w)], True
                 break
     s = s.strip("、，,和及与 ")
+    if s in _BARE_NOUNS and last_verb:
+        s = last_verb + s
     return s if len(s) >= 2 and not re.fullmatch(r"[\d.%]+", s) else ""
 
 
@@ -238,6 +251,10 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             notes.append("name_inherited")
             # "545亿元，同比增长13.9%": the usual way to give an amount's growth; only a loose guess otherwise.
             confidence -= 0.05 if previous.measure == "level" and growth_sign(pre_text.rstrip()) else 0.15
+        elif previous is not None and name.endswith("后") and len(name) > 2:
+            name = name + previous.name  # 剔除留抵退税因素后增长4.6%: the same indicator on another basis
+            notes.append("name_completed")
+            confidence -= 0.05
         elif previous is not None and (name.startswith("占") or name in _GENERIC_NAMES):
             # 研发经费投入增长8.3%，占国内生产总值比重达到2.7% / 新增规模以上工业企业37家，总数达到415家
             name = previous.name + name

@@ -45,6 +45,7 @@ class LedgerScore:
     glossary: ListScore
     task_attachment: float  # share of matched commitments under the gold task and sub-task
     report_fields_wrong: list[str]
+    names_exact: float = 1.0  # share of matched items whose name is exactly the gold name
 
     def format(self) -> str:
         rows = [f"{'list':<22}{'gold':>6}{'found':>7}{'P':>8}{'R':>8}{'F1':>8}"]
@@ -53,6 +54,7 @@ class LedgerScore:
         for name, s in named:
             rows.append(f"{name:<22}{s.tp + s.fn:>6}{s.tp + s.fp:>7}{s.precision:>8.3f}{s.recall:>8.3f}{s.f1:>8.3f}")
         rows.append(f"commitments under the right task: {self.task_attachment:.3f}")
+        rows.append(f"matched items named exactly as in the gold: {self.names_exact:.3f}")
         rows.append(f"report fields wrong: {', '.join(self.report_fields_wrong) or 'none'}")
         return "\n".join(rows)
 
@@ -135,8 +137,10 @@ def score_ledger(predicted: dict[str, Any], gold: dict[str, Any]) -> LedgerScore
     qualitative = _match_texts([q["text"] for q in predicted.get("qualitative_targets", [])],
                                [q["text"] for q in gold.get("qualitative_targets", [])])
     wrong = [k for k, v in gold.get("report", {}).items() if predicted.get("report", {}).get(k) != v]
+    exact = [predicted[name][i]["name"] == gold[name][j]["name"] for name in ITEM_LISTS for i, j in pairs_by_list[name]]
     return LedgerScore(lists, qualitative, tasks, glossary,
-                       sum(attached) / len(attached) if attached else 1.0, wrong)
+                       sum(attached) / len(attached) if attached else 1.0, wrong,
+                       sum(exact) / len(exact) if exact else 1.0)
 
 
 def _exact(predicted: list[str], gold: list[str]) -> ListScore:
