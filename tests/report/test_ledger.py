@@ -137,3 +137,8 @@ def test_five_year_aims_are_neither_the_years_targets_nor_its_commitments():
 def test_a_past_target_quoted_in_the_review_is_not_a_result():
     text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "固定资产投资增长5%—6%之间的预期目标圆满完成。")
     assert [i["value"] for i in build_ledger(text)["actuals"]] == [6.2, 46]
+
+
+def test_a_result_compared_with_its_target_keeps_the_result_only():
+    text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "规模以上工业产值增长8%，高于预期目标0.5个百分点。")
+    assert [i["value"] for i in build_ledger(text)["actuals"]] == [6.2, 46, 8]

@@ -108,3 +108,10 @@ def test_a_plan_heading_named_by_its_year_and_aims_is_recognised():
     s = corpus("district-linjiang-2024")
     assert s.text[s.plan_span[0]:].startswith("二、2024年工作总体思路和主要目标")
     assert s.targets is not None
+
+
+def test_without_a_meeting_line_the_region_comes_from_the_title_or_the_party_committee():
+    titled = parse_structure(clean_text("临江区2024年政府工作报告\n各位代表：\n现在，我代表区人民政府，向大会报告工作。\n"))
+    committee = parse_structure(clean_text(
+        "政府工作报告\n各位代表：\n现在，我代表市人民政府，向大会报告工作。\n过去一年，在中共白河市委的坚强领导下，我们攻坚克难。\n"))
+    assert (titled.region, committee.region) == ("临江区", "白河市")

@@ -261,8 +261,10 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             source_quote_start = previous.quote_start
             notes.append("name_completed")
             confidence -= 0.05
-        if _TARGET_REFERENCE_RE.match(_RANGE_TAIL_RE.sub("", text[q.end : q.end + 20], count=1)):
-            notes.append("target_reference")
+        if _TARGET_REFERENCE_RE.match(_RANGE_TAIL_RE.sub("", text[q.end : q.end + 20], count=1)) or re.search(
+            r"(?:预期|年度|计划)?目标", region
+        ):
+            notes.append("target_reference")  # 高于预期目标0.2个百分点 / 5%—6%之间的预期目标
         if q.is_chinese:
             confidence -= 0.15
         if len(name) > 18:

@@ -35,7 +35,9 @@ _SPEAKER_RE = re.compile(
     r"^[^，。—\n]{0,16}?((?:代理?)?(?:总理|省长|市长|县长|区长|州长|盟长|旗长|主席))\s*([\u4e00-\u9fff·]{2,5})\s*$",
     re.M,
 )
-_REGION_FALLBACK_RE = re.compile(r"我代表(.{2,20}?)人民政府")
+_REGION_FALLBACK_RE = re.compile(r"我代表([\u4e00-\u9fff]{2,12}?)人民政府")
+_REGION_NAME_RE = re.compile(r"([\u4e00-\u9fff]{1,10}?(?:自治区|自治州|自治县|特别行政区|新区|省|市|县|区|州|旗|盟))")
+_PARTY_COMMITTEE_RE = re.compile(r"中共([\u4e00-\u9fff]{2,10}?[省市县区州旗盟])委")
 
 
 @dataclass(slots=True)
@@ -449,11 +451,16 @@ def _region(header: str, text: str) -> str | None:
         if region:
             return region
     m = _REGION_FALLBACK_RE.search(text[:3000])
-    if m:
+    if m and m.group(1) not in ("省", "市", "县", "区"):
         return m.group(1)
     if "代表国务院" in text[:3000]:
         return "全国"
-    return None
+    title = header.split("——")[0]
+    m = _REGION_NAME_RE.match(re.sub(r"^\d{4}年", "", title))
+    if m and "政府" not in m.group(1) and "报告" not in m.group(1):
+        return m.group(1)
+    m = _PARTY_COMMITTEE_RE.search(text[:20000])
+    return m.group(1) if m else None
 
 
 def _speaker(header: str) -> tuple[str | None, str | None]:
