@@ -229,3 +229,12 @@ def test_a_change_from_one_level_to_another_keeps_both_levels():
 
 def test_a_year_at_the_start_of_a_clause_is_not_part_of_the_name():
     assert items("预计到2026年地区生产总值突破3000亿元。")[0][:3] == ("地区生产总值", "level", 3000)
+
+
+@pytest.mark.parametrize("text", ["地区生产总值增长5.4%，高于全国0.4个百分点。", "地区生产总值增长5.4%，比全省高0.4个百分点。"])
+def test_a_gap_to_another_regions_figure_is_not_an_item(text):
+    assert [i[2] for i in items(text)] == [5.4]
+
+
+def test_a_scope_word_before_a_count_is_not_a_comparison():
+    assert [i[2] for i in items("全市1265家规模以上工业企业实现产值3210亿元。")] == [3210]

@@ -58,6 +58,9 @@ _SCOPE_WORDS = frozenset(
     首次 同比 同口径 比上年 较上年 预计 连续 力争 争取 力求 努力 确保 为 对 向 在 使 将 把 的 再 又 还 年均 加快 持续
     深入 进一步 大力 积极 着力 全力 全面 稳定 拟 计划""".split()
 )
+_COMPARISON_RE = re.compile(
+    r"^(?:分别)?(?:(?:比|较)(?:全国|全省|全市|全区|面上|同期)(?:平均)?(?:水平)?(?:高|低|快|慢)?|(?:高于|低于|快于|慢于|高出|领先|落后)\S*)$"
+)
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
 _GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
@@ -244,6 +247,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 for member in group[1:]:
                     group_names[member.start] = (name, clause[0])
         previous = mentions[-1] if mentions else None
+        if _COMPARISON_RE.match(pre_text.strip("、，, ")):
+            continue  # 高于全国0.4个百分点: a gap to another region's figure, not an indicator of its own
         if not name:
             if previous is None:
                 continue

@@ -392,6 +392,7 @@ def _areas(paragraphs: list[Paragraph], *, skip_heads: set[int], targets: Paragr
     return areas
 
 
+_SUBTASK_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)])\s*")
 _ENUMERATED_RE = re.compile(r"(?:^|(?<=[。；]))([一二三四五六七八九十]{1,2})是")
 
 
@@ -411,7 +412,8 @@ def _subtasks(text: str, start: int) -> list[SubTask]:
 
 
 def _subtask(text: str, start: int) -> SubTask:
-    title = lead_sentence(text)
+    marker = _SUBTASK_MARK_RE.match(text)
+    title = lead_sentence(text[marker.end():] if marker else text)
     if title is None:
         title = re.split(r"[，。；！？]", text, maxsplit=1)[0][:30]
     return SubTask(title, text, start, start + len(text))
