@@ -142,3 +142,22 @@ def test_a_past_target_quoted_in_the_review_is_not_a_result():
 def test_a_result_compared_with_its_target_keeps_the_result_only():
     text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "规模以上工业产值增长8%，高于预期目标0.5个百分点。")
     assert [i["value"] for i in build_ledger(text)["actuals"]] == [6.2, 46, 8]
+
+
+def test_sections_nest_task_areas_and_sub_tasks_under_the_plan(seed_ledger):
+    sections = seed_ledger.sections()
+    kinds = [s.kind for s in sections]
+    assert kinds.count("review_area") == 5 and kinds.count("task_area") == 8 and kinds.count("task") == 26
+    plan = kinds.index("plan")
+    first_area = sections[kinds.index("task_area")]
+    assert (first_area.parent, first_area.number) == (plan, "一")
+    child = sections[kinds.index("task")]
+    assert sections[child.parent] is first_area and child.title == "全力抓好项目引建"
+    assert seed_ledger.text[sections[kinds.index("targets")].start:].startswith("地区生产总值增长5%以上")
+    assert kinds[-1] == "glossary"
+
+
+def test_items_lists_every_item_with_its_list_and_index(seed_ledger):
+    items = seed_ledger.items()
+    assert len(items) == len(seed_ledger.targets) + len(seed_ledger.actuals) + len(seed_ledger.commitments)
+    assert items[0][:2] == ("targets", 0) and items[-1][0] == "commitments"

@@ -97,6 +97,18 @@ class Task:
 
 
 @dataclass(slots=True)
+class Section:
+    """A stored part of the report: review, targets, a task area or sub-task, glossary… (offsets into text)."""
+
+    kind: str  # review | review_area | plan | targets | task_area | task | closing | glossary
+    number: str | None
+    title: str
+    start: int
+    end: int
+    parent: int | None = None  # index of the enclosing section in the list
+
+
+@dataclass(slots=True)
 class Ledger:
     """Everything extracted from one report; offsets refer to ``text`` (the cleaned report)."""
 
@@ -131,6 +143,39 @@ class Ledger:
             ],
             "glossary": [{"term": g.term, "definition": g.definition, "page": g.page} for g in self.glossary],
         }
+
+    def items(self) -> list[tuple[str, int, Mention]]:
+        """Every item as ``(list name, index in that list, mention)``, in list order."""
+        return [(name, i, m) for name in LISTS for i, m in enumerate(getattr(self, name))]
+
+    def sections(self) -> list[Section]:
+        """The report's parts, nested by ``parent``, for storing the report with its sections."""
+        s = self.structure
+        out: list[Section] = []
+
+        def add(kind: str, number: str | None, title: str, start: int, end: int, parent: int | None) -> int:
+            out.append(Section(kind, number, title, start, end, parent))
+            return len(out) - 1
+
+        if s.review_span:
+            review = add("review", None, "工作回顾", *s.review_span, None)
+            for area in s.review_areas:
+                add("review_area", area.number, area.title, area.start, area.end, review)
+        if s.plan_span:
+            plan = add("plan", None, "目标任务", *s.plan_span, None)
+            if s.targets_span:
+                add("targets", None, "主要预期目标", *s.targets_span, plan)
+            for area in s.task_areas:
+                index = add("task_area", area.number, area.title, area.start, area.end, plan)
+                for child in area.children:
+                    add("task", None, child.title, child.start, child.end, index)
+        closing = [p for p in s.paragraphs if p.part == "closing"]
+        if closing:
+            add("closing", None, "结束语", closing[0].start, closing[-1].end, None)
+        appendix = [p for p in s.paragraphs if p.part == "appendix"]
+        if appendix:
+            add("glossary", None, appendix[0].text, appendix[0].start, appendix[-1].end, None)
+        return out
 
     def low_confidence(self, threshold: float = 0.7) -> list[tuple[str, Mention]]:
         """Items a reviewer should look at first, with the list each is in."""
