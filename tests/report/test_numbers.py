@@ -238,3 +238,14 @@ def test_a_gap_to_another_regions_figure_is_not_an_item(text):
 
 def test_a_scope_word_before_a_count_is_not_a_comparison():
     assert [i[2] for i in items("全市1265家规模以上工业企业实现产值3210亿元。")] == [3210]
+
+
+@pytest.mark.parametrize("text", ["建设15分钟便民生活圈", "提供24小时自助服务", "打造1小时通勤圈"])
+def test_a_duration_that_names_a_thing_is_not_a_quantity(text):
+    assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [("审批时间缩短至6天。", (6, "天", "=")),
+                                                ("办结时限压缩至3个工作日以内", (3, "个工作日", "<="))])
+def test_a_duration_that_is_measured_is_a_quantity(text, expected):
+    assert only(text) == expected

@@ -20,10 +20,11 @@ BASE_UNITS = (
     "美元", "欧元", "港元", "元", "人次", "人", "户", "家", "个", "标箱", "吨", "公顷", "亩次", "亩",
     "公里", "千米", "米", "座", "套", "所", "项", "件", "条", "张", "辆", "艘", "架", "台", "场次", "场",
     "次", "名", "位", "处", "间", "栋", "幢", "床", "册", "部", "只", "头", "株", "棵", "斤", "公斤",
-    "千克", "千瓦", "兆瓦", "天", "小时", "分钟", "岁", "批", "支", "块", "宗", "篇", "例", "笔", "份",
+    "千克", "千瓦", "兆瓦", "个工作日", "工作日", "天", "小时", "分钟", "岁", "批", "支", "块", "宗", "篇", "例", "笔", "份",
     "盏", "%", "‰",
 )
 PERCENT_UNITS = frozenset({"%", "‰"})
+TIME_UNITS = frozenset({"个工作日", "工作日", "天", "小时", "分钟"})
 POINT_UNITS = frozenset({"个百分点", "百分点"})
 _NO_MULTIPLIER = PERCENT_UNITS | POINT_UNITS
 
@@ -145,6 +146,8 @@ def find_quantities(text: str) -> list[Quantity]:
         if is_chinese and (value < 10 or unit in PERCENT_UNITS and not m.group("percent_word")):
             # 一个半小时, 两所大学, 三大工程: small Chinese numerals are words, not amounts.
             continue
+        if unit in TIME_UNITS and not m.group("post") and _is_cjk(text[m.end() : m.end() + 1]):
+            continue  # 15分钟生活圈, 24小时自助服务: a duration that names a thing
         qualifier = _POST_MAP.get(m.group("post") or "", "")
         if not qualifier and (m.group("approx") or m.group("approx0")):
             qualifier = ">"
@@ -201,6 +204,10 @@ def _is_noise(text: str, m: re.Match[str]) -> bool:
     if nxt in ("+", "强", "级") or (nxt.isascii() and nxt.isalpha()):
         return True  # 5+1, 500强, 百亿级
     return _inside_quotes(text, start)
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(char) and "\u4e00" <= char <= "\u9fff"
 
 
 def _inside_quotes(text: str, pos: int) -> bool:

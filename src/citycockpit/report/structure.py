@@ -288,7 +288,8 @@ def _target_candidates(paragraphs: list[Paragraph], start: int, end: int) -> lis
     out = []
     for p in paragraphs[start:end]:
         m = _TARGETS_RE.search(p.text)
-        if m and re.search(r"[：:是为]", p.text[m.end() : m.end() + 6]):
+        after = p.text[m.end() : m.end() + 6] if m else ""
+        if m and re.search(r"[：:是为]", after) and not after.startswith(("完成", "实现")):  # 目标完成情况：…
             out.append(p)
     return out
 
