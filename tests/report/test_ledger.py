@@ -161,3 +161,9 @@ def test_items_lists_every_item_with_its_list_and_index(seed_ledger):
     items = seed_ledger.items()
     assert len(items) == len(seed_ledger.targets) + len(seed_ledger.actuals) + len(seed_ledger.commitments)
     assert items[0][:2] == ("targets", 0) and items[-1][0] == "commitments"
+
+
+def test_a_pasted_targets_paragraph_alone_still_gives_its_targets():
+    ledger = build_ledger("主要预期目标：地区生产总值增长5%，居民收入同步增长。")
+    assert [(t["name"], t["value"]) for t in ledger["targets"]] == [("地区生产总值", 5)]
+    assert ledger["qualitative_targets"] == [{"text": "居民收入同步增长"}]

@@ -131,11 +131,11 @@ def parse_structure(text: str) -> ReportStructure:
     if plan_at is not None:
         targets = _targets_paragraph(paragraphs, plan_at, appendix_at)
     if targets is None:
-        targets = _targets_paragraph(paragraphs, (review_at or body_start) + 1, appendix_at)
+        targets = _targets_paragraph(paragraphs, body_start if review_at is None else review_at + 1, appendix_at)
         if targets is not None and (plan_at is None or paragraphs.index(targets) < plan_at):
             # The plan heading was not recognised: the plan starts with the targets and their preamble.
             plan_at = paragraphs.index(targets)
-            while plan_at > (review_at or body_start) + 1 and (
+            while plan_at > (body_start if review_at is None else review_at + 1) and (
                 _is_preamble(paragraphs[plan_at - 1].text) or _is_bare_heading(paragraphs[plan_at - 1].text)
             ):
                 plan_at -= 1
