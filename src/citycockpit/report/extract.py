@@ -61,6 +61,9 @@ _SCOPE_WORDS = frozenset(
 _COMPARISON_RE = re.compile(
     r"^(?:分别)?(?:(?:比|较)(?:全国|全省|全市|全区|面上|同期)(?:平均)?(?:水平)?(?:高|低|快|慢)?|(?:高于|低于|快于|慢于|高出|领先|落后)\S*)$"
 )
+_MAY_HOLD_NUMBER_RE = re.compile(r"[0-9十百千]")
+_LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
+_TRAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TRAIL_WORDS)) + ")+$")
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
 _GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
@@ -121,7 +124,8 @@ def extract_mentions(text: str, lo: int = 0, hi: int | None = None) -> list[Ment
     hi = len(text) if hi is None else hi
     mentions: list[Mention] = []
     for s_lo, s_hi in split_spans(text, lo, hi, SENTENCE_END):
-        mentions.extend(_sentence_mentions(text, s_lo, s_hi))
+        if _MAY_HOLD_NUMBER_RE.search(text, s_lo, s_hi):
+            mentions.extend(_sentence_mentions(text, s_lo, s_hi))
     return mentions
 
 
@@ -140,21 +144,15 @@ def clean_name(region: str) -> str:
         m = _LEADING_QUANTITY_RE.match(s2) or _DURATION_RE.match(s2) or _TIME_LEAD_RE.match(s2)
         if m and m.end() > 0 and not m.group(0).endswith(("以上", "以下")):  # keep 10亿元以上项目
             s2 = s2[m.end():]
-        for w in _LEAD_WORDS:
-            if s2.startswith(w) and not (w == "新增" and s2.startswith(("新增就业", "新增城镇就业"))):
-                s2 = s2[len(w):]
-                if w not in _SCOPE_WORDS:
-                    last_verb = w
-                break
+        lead = _LEAD_RE.match(s2)
+        if lead and not s2.startswith(("新增就业", "新增城镇就业")):
+            w = lead.group(0)
+            s2 = s2[len(w):]
+            if w not in _SCOPE_WORDS:
+                last_verb = w
         if s2 != s:
             s, changed = s2, True
-    changed = True
-    while changed and s:
-        changed = False
-        for w in _TRAIL_WORDS:
-            if s.endswith(w):
-                s, changed = s[: -len(w)], True
-                break
+    s = _TRAIL_RE.sub("", s)
     s = s.strip("、，,和及与 ")
     if s in _BARE_NOUNS and last_verb:
         s = last_verb + s
