@@ -65,6 +65,7 @@ def test_a_word_that_is_not_a_number_is_refused():
         ("粮食产量1.3万亿斤", (1.3, "万亿斤", "=")),
         ("增长百分之五十", (50, "%", "=")),
         ("新增学位一千二百个", (1200, "个", "=")),
+        ("新增就业五万人", (5, "万人", "=")),
     ],
 )
 def test_each_unit_keeps_its_prefix_and_the_value_as_written(text, expected):

@@ -61,7 +61,7 @@ _SCOPE_WORDS = frozenset(
 _COMPARISON_RE = re.compile(
     r"^(?:分别)?(?:(?:比|较)(?:全国|全省|全市|全区|面上|同期)(?:平均)?(?:水平)?(?:高|低|快|慢)?|(?:高于|低于|快于|慢于|高出|领先|落后)\S*)$"
 )
-_MAY_HOLD_NUMBER_RE = re.compile(r"[0-9十百千]")
+_MAY_HOLD_NUMBER_RE = re.compile(r"[0-9十百千万亿]")
 _LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
 _TRAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TRAIL_WORDS)) + ")+$")
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())

@@ -143,7 +143,8 @@ def find_quantities(text: str) -> list[Quantity]:
             value = parse_number(raw_num)
         except ValueError:
             continue
-        if is_chinese and (value < 10 or unit in PERCENT_UNITS and not m.group("percent_word")):
+        small = value < 10 and not (m.group("mult") if not m.group("percent_word") else None)
+        if is_chinese and (small or unit in PERCENT_UNITS and not m.group("percent_word")):
             # 一个半小时, 两所大学, 三大工程: small Chinese numerals are words, not amounts.
             continue
         if unit in TIME_UNITS and not m.group("post") and _is_cjk(text[m.end() : m.end() + 1]):
