@@ -250,3 +250,10 @@ def test_a_duration_that_names_a_thing_is_not_a_quantity(text):
                                                 ("办结时限压缩至3个工作日以内", (3, "个工作日", "<="))])
 def test_a_duration_that_is_measured_is_a_quantity(text, expected):
     assert only(text) == expected
+
+
+def test_a_basis_phrase_is_not_a_name():
+    text = "一般公共预算收入26.1亿元，按自然口径下降8.5%、扣除留抵退税因素后增长5.2%。"
+    assert [i[:3] for i in items(text)] == [
+        ("一般公共预算收入", "level", 26.1), ("一般公共预算收入", "growth", -8.5),
+        ("扣除留抵退税因素后一般公共预算收入", "growth", 5.2)]

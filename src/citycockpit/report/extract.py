@@ -68,6 +68,8 @@ _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
 _GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
 _CHANGE_TO_RE = re.compile(r"(?:增加|提高|增长|上升|提升|扩大|下降|降低|减少|缩小|压缩|缩短)?(?:到|至)|[增降升]至")
+# 按自然口径 / 按可比价格计算 / 同口径: the basis of a figure, never its name.
+_BASIS_RE = re.compile(r"^(?:按|以)?(?:自然|可比|同|统计)?口径(?:计算)?|^(?:按|以)(?:可比价格?|现价|不变价)(?:计算)?")
 _TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|内)?")
 # "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
 _TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|年度)?(?:目标|任务)")
@@ -141,7 +143,8 @@ def clean_name(region: str) -> str:
     while changed and s:
         changed = False
         s2 = s.lstrip("、，,和及与并且以的 ")
-        m = _LEADING_QUANTITY_RE.match(s2) or _DURATION_RE.match(s2) or _TIME_LEAD_RE.match(s2)
+        m = (_LEADING_QUANTITY_RE.match(s2) or _DURATION_RE.match(s2) or _TIME_LEAD_RE.match(s2)
+             or _BASIS_RE.match(s2))
         if m and m.end() > 0 and not m.group(0).endswith(("以上", "以下")):  # keep 10亿元以上项目
             s2 = s2[m.end():]
         lead = _LEAD_RE.match(s2)
