@@ -149,3 +149,33 @@ def test_cleaning_is_idempotent(seed_text):
 
 def test_a_speaker_line_with_a_name_is_not_mistaken_for_a_spaced_title():
     assert clean_text("市长  徐华东").strip() == "市长  徐华东"
+
+
+def _numbered_docx(lines_with_levels):
+    """A .docx whose headings carry Word's automatic numbering (一、 and （一）), as report drafts often do."""
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, parse_xml(
+        f'<w:abstractNum {w} w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>'
+        "</w:abstractNum>"))
+    numbering.append(parse_xml(f'<w:num {w} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    for text, level in lines_with_levels:
+        paragraph = document.add_paragraph(text)
+        if level is not None:
+            paragraph._p.get_or_add_pPr().append(parse_xml(
+                f'<w:numPr {w}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_word_automatic_numbering_is_put_back_in_front_of_its_headings():
+    data = _numbered_docx([("2023年工作回顾", 0), ("经济运行稳中向好。", 1), ("民生持续改善。", 1),
+                           ("2024年重点工作", 0), ("正文一段。", None)])
+    lines = read_report((data, "numbered.docx")).text.splitlines()
+    assert lines == ["一、2023年工作回顾", "（一）经济运行稳中向好。", "（二）民生持续改善。", "二、2024年重点工作", "正文一段。"]

@@ -242,11 +242,83 @@ def _docx_text(data: bytes, filename: str) -> str:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ReportUnreadable(filename, "Word 文件已损坏 the .docx file is damaged or not a Word document") from exc
-    lines = [p.text for p in document.paragraphs]
+    labels = _numbering_labels(document)
+    lines = [labels.get(i, "") + p.text for i, p in enumerate(document.paragraphs)]
     for table in document.tables:
         for row in table.rows:
             lines.append("  ".join(cell.text for cell in row.cells))
     return "\n".join(lines)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def _chinese_counting(n: int) -> str:
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 20:
+        return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    return str(n)
+
+
+def _format_number(n: int, fmt: str) -> str:
+    if fmt in ("chineseCounting", "chineseCountingThousand", "ideographTraditional", "japaneseCounting",
+               "chineseLegalSimplified", "taiwaneseCounting"):
+        return _chinese_counting(n)
+    return str(n)
+
+
+def _numbering_labels(document) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """Labels that Word draws for automatically numbered paragraphs (一、 （一） 1.), which ``.text`` omits.
+
+    Headings of reports are often auto-numbered; without their labels the task areas cannot be found.
+    Only numbering set on the paragraph itself is rendered; a level's counter restarts under its parent.
+    """
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError):
+        return {}
+    abstract = {a.get(_W + "abstractNumId"): a for a in numbering.findall(_W + "abstractNum")}
+    nums = {}
+    for num in numbering.findall(_W + "num"):
+        ref = num.find(_W + "abstractNumId")
+        if ref is not None:
+            nums[num.get(_W + "numId")] = ref.get(_W + "val")
+    counters: dict[tuple[str, int], int] = {}
+    labels: dict[int, str] = {}
+    for index, paragraph in enumerate(document.paragraphs):
+        ppr = paragraph._p.pPr
+        num_pr = ppr.numPr if ppr is not None else None
+        if num_pr is None or num_pr.numId is None:
+            continue
+        abstract_id = nums.get(str(num_pr.numId.val))
+        level = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0
+        definition = abstract.get(abstract_id)
+        if definition is None:
+            continue
+        levels = {int(lvl.get(_W + "ilvl")): lvl for lvl in definition.findall(_W + "lvl")}
+        if level not in levels:
+            continue
+        start_el = levels[level].find(_W + "start")
+        start = int(start_el.get(_W + "val")) if start_el is not None else 1
+        key = (abstract_id, level)
+        counters[key] = counters.get(key, start - 1) + 1
+        for deeper in [k for k in counters if k[0] == abstract_id and k[1] > level]:
+            del counters[deeper]
+        text_el = levels[level].find(_W + "lvlText")
+        label = text_el.get(_W + "val") if text_el is not None else ""
+        for n in range(level + 1):
+            fmt_el = levels.get(n).find(_W + "numFmt") if n in levels else None
+            fmt = fmt_el.get(_W + "val") if fmt_el is not None else "decimal"
+            if fmt == "bullet":
+                label = ""
+                break
+            label = label.replace(f"%{n + 1}", _format_number(counters.get((abstract_id, n), 1), fmt))
+        labels[index] = label
+    return labels
 
 
 def _pdf_text(data: bytes, filename: str) -> str:
