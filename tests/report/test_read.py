@@ -179,3 +179,10 @@ def test_word_automatic_numbering_is_put_back_in_front_of_its_headings():
                            ("2024年重点工作", 0), ("正文一段。", None)])
     lines = read_report((data, "numbered.docx")).text.splitlines()
     assert lines == ["一、2023年工作回顾", "（一）经济运行稳中向好。", "（二）民生持续改善。", "二、2024年重点工作", "正文一段。"]
+
+
+def test_a_pdf_that_spaces_out_every_character_is_read_as_normal_text():
+    spaced = [" ".join(line) for line in REPORT_LINES]
+    text = read_report((text_pdf([spaced]), "spaced.pdf")).text
+    assert "全市地区生产总值同比增长5%以上，城镇新增就业1.3万人。" in text
+    assert text.splitlines()[0] == "政府工作报告"

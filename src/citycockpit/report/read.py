@@ -113,6 +113,8 @@ def clean_text(raw: str, *, wrapped: bool = False) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\x0c", "\n")
     text = _BOOKMARK_RE.sub("", text)
     text = _normalise_width(text)
+    if wrapped:
+        text = _unspace_cjk(text)
     lines = []
     indented = []
     for raw_line in text.split("\n"):
@@ -140,6 +142,25 @@ _SPACED_RE = re.compile(r"(?:[\u4e00-\u9fff][ \t]+){2,}[\u4e00-\u9fff]")
 # is left as written: the report's sentences depend on it.
 _WIDTH_CHARS = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ％．＋／"
 _WIDTH_TABLE = str.maketrans({c: unicodedata.normalize("NFKC", c) for c in _WIDTH_CHARS})
+
+
+_CJK_GAP_RE = re.compile(r"(?<=[\u4e00-\u9fff，。、；：“”（）《》！？]) (?=[\u4e00-\u9fff，。、；：“”（）《》！？\d])")
+
+
+_SINGLE_GAP_RE = re.compile(r"(?<=\S) (?=\S)")
+
+
+def _unspace_cjk(text: str) -> str:
+    """Some PDFs put a space after every Chinese character; Chinese has no spaces, so they go.
+
+    Only when most characters are spaced out: a single gap (市长 徐华东) in normal text is kept.
+    """
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    gaps = len(_CJK_GAP_RE.findall(text))
+    if not cjk or gaps <= 0.3 * cjk:
+        return text
+    text = re.sub(r" {3,}", "  ", text)  # a real space or a layout gap became three or more: it stays
+    return _SINGLE_GAP_RE.sub("", text)
 
 
 def _normalise_width(text: str) -> str:
