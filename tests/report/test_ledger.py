@@ -167,3 +167,16 @@ def test_a_pasted_targets_paragraph_alone_still_gives_its_targets():
     ledger = build_ledger("主要预期目标：地区生产总值增长5%，居民收入同步增长。")
     assert [(t["name"], t["value"]) for t in ledger["targets"]] == [("地区生产总值", 5)]
     assert ledger["qualitative_targets"] == [{"text": "居民收入同步增长"}]
+
+
+def test_an_explanation_of_the_targets_restates_them_and_adds_no_commitment():
+    text = SMALL_REPORT.replace(
+        "（一）加快产业发展。",
+        "提出上述预期目标，主要考虑是：经济增速预期目标6%以上，与潜在增长水平相适应。\n（一）加快产业发展。",
+    )
+    assert 6 not in [c["value"] for c in build_ledger(text)["commitments"]]
+
+
+def test_a_targets_paragraph_may_say_development_targets():
+    text = SMALL_REPORT.replace("主要预期目标是：", "今年经济社会发展目标是：")
+    assert [t["value"] for t in build_ledger(text)["targets"]] == [6, 7]

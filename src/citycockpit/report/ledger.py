@@ -206,7 +206,10 @@ def extract_ledger(text: str) -> Ledger:
                 if not _is_future(text, m) and "target_reference" not in m.notes
             )
         elif p.part == "plan" and id(p) not in targets_paras:
-            commitments.extend(m for m in extract_mentions(text, p.start, p.end) if not _is_long_term(text, m, structure.year))
+            commitments.extend(
+                m for m in extract_mentions(text, p.start, p.end)
+                if not _is_long_term(text, m, structure.year) and "target_reference" not in m.notes
+            )
     tasks = []
     for area in structure.task_areas:
         task = Task(area.number, area.title, area.start, area.end)

@@ -24,7 +24,7 @@ _PLAN_WORDS = (
 )
 # Weaker words that open the plan only in a heading that also names the coming year (今年 / 2024年).
 _PLAN_WEAK_WORDS = ("目标", "任务", "工作")
-_TARGETS_RE = re.compile(r"主要预期目标|主要目标|预期目标")
+_TARGETS_RE = re.compile(r"主要预期目标|主要目标|预期目标|发展目标")
 _APPENDIX_RE = re.compile(r"^(?:附\s*件\s*\d*|附\s*录|名词解释|注\s*释|有关词.*说明|.*词语?解释|.*(?:词|名词).*说明)$")
 _GLOSSARY_RE = re.compile(r"^(\d{1,3})\s*[.．、]\s*(?:[Pp]\s*(\d{1,3})\s*)?(.+)$")
 _DATE_RE = re.compile(
