@@ -215,6 +215,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             continue
         name_lo = prev_end.get(clause, clause[0])
         prev_end[clause] = q.end
+        bare_ok = False
         region = text[name_lo : q.start]
         pre_text = strip_pre_qualifier(region)
         notes: list[str] = []
@@ -228,8 +229,11 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             prev_end[clause] = after_end
             if q.is_chinese:
                 continue  # 七十二家理想村: a Chinese numeral before a noun is part of a name
+            bare_ok = True
             name, confidence = after, confidence - 0.1
             notes.append("name_after_number")
+        if q.bare and not bare_ok:
+            continue  # 10亿、50亿级项目: a bare 万/亿 that counts no noun after it
         if q.start in group_names:
             name, source_quote_start = group_names[q.start]
             notes.append("distributive")

@@ -60,6 +60,10 @@ RANGE_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–～~至到]\s*(?P<hi>{_ARABIC})"
     rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
 )
+# 18.6万建档立卡贫困人口: 万/亿 with no unit, straight before the noun it counts. The unit is then "万".
+BARE_MULTIPLIER_RE = re.compile(
+    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<mult>万亿|亿|万)(?P<approx>余|多)?(?=[\u4e00-\u9fff])(?!级|元|{_UNIT_ALT})"
+)
 _PRE_MAP = dict(PRE_QUALIFIERS)
 _POST_MAP = dict(POST_QUALIFIERS)
 
@@ -75,6 +79,7 @@ class Quantity:
     qualifier: str  # "=", ">=", ">", "<=", "~"
     is_chinese: bool
     raw: str
+    bare: bool = False  # a 万/亿 with no unit: only an item when the noun it counts follows
 
     @property
     def is_percent(self) -> bool:
@@ -155,7 +160,14 @@ def find_quantities(text: str) -> list[Quantity]:
         if not qualifier:
             qualifier = pre_qualifier(text, m.start()) or "="
         found.append(Quantity(value, unit, m.start(), m.end(), qualifier, is_chinese, m.group(0)))
-    return sorted(found, key=lambda q: q.start) if covered else found
+        covered.append((m.start(), m.end()))
+    for m in BARE_MULTIPLIER_RE.finditer(text):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
+            continue
+        qualifier = ">" if m.group("approx") else pre_qualifier(text, m.start()) or "="
+        found.append(Quantity(parse_number(m.group("num")), m.group("mult"), m.start(), m.end(), qualifier, False,
+                              m.group(0), bare=True))
+    return sorted(found, key=lambda q: q.start)
 
 
 def pre_qualifier(text: str, pos: int) -> str | None:
