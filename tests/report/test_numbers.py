@@ -257,3 +257,11 @@ def test_a_basis_phrase_is_not_a_name():
     assert [i[:3] for i in items(text)] == [
         ("一般公共预算收入", "level", 26.1), ("一般公共预算收入", "growth", -8.5),
         ("扣除留抵退税因素后一般公共预算收入", "growth", 5.2)]
+
+
+def test_a_bare_wan_before_the_noun_it_counts_is_an_amount():
+    assert items("18.6万建档立卡贫困人口全部脱贫。")[0][1:4] == ("level", 18.6, "万")
+
+
+def test_a_bare_yi_that_counts_no_noun_is_not_an_amount():
+    assert items("推动10亿、50亿级项目集群持续壮大。") == []

@@ -9,6 +9,7 @@ a noun (``引进注册资金2000万元以上产业项目292个``) is a modifier,
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -240,11 +241,13 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             confidence -= 0.05
         elif "分别" in region:
             group = _distributive_group(text, q, by_clause[clause])
-            names = _split_names(name, len(group)) if name else _previous_names(mentions, len(group))
+            if name:
+                names = [(n, clause[0]) for n in _split_names(name, len(group))]
+            else:
+                names = _previous_names(mentions, len(group))
             if len(group) > 1 and len(names) == len(group):
-                for member, n in zip(group, names, strict=True):
-                    group_names[member.start] = (n if isinstance(n, str) else n[0],
-                                                 clause[0] if isinstance(n, str) else n[1])
+                for member, named in zip(group, names, strict=True):
+                    group_names[member.start] = named
                 name, source_quote_start = group_names[q.start]
                 notes.append("distributive")
                 confidence -= 0.05
@@ -306,7 +309,7 @@ def _split_names(name: str, k: int) -> list[str]:
 
 
 def _shift(q: Quantity, offset: int) -> Quantity:
-    return Quantity(q.value, q.unit, q.start + offset, q.end + offset, q.qualifier, q.is_chinese, q.raw)
+    return dataclasses.replace(q, start=q.start + offset, end=q.end + offset)
 
 
 def _distributive_group(text: str, first: Quantity, clause_qs: list[Quantity]) -> list[Quantity]:
