@@ -318,7 +318,7 @@ def _numbering_labels(document) -> dict[int, str]:  # type: ignore[no-untyped-de
         abstract_id = nums.get(str(num_pr.numId.val))
         level = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0
         definition = abstract.get(abstract_id)
-        if definition is None:
+        if abstract_id is None or definition is None:
             continue
         levels = {int(lvl.get(_W + "ilvl")): lvl for lvl in definition.findall(_W + "lvl")}
         if level not in levels:
@@ -332,7 +332,7 @@ def _numbering_labels(document) -> dict[int, str]:  # type: ignore[no-untyped-de
         text_el = levels[level].find(_W + "lvlText")
         label = text_el.get(_W + "val") if text_el is not None else ""
         for n in range(level + 1):
-            fmt_el = levels.get(n).find(_W + "numFmt") if n in levels else None
+            fmt_el = levels[n].find(_W + "numFmt") if n in levels else None
             fmt = fmt_el.get(_W + "val") if fmt_el is not None else "decimal"
             if fmt == "bullet":
                 label = ""
