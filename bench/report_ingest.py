@@ -58,7 +58,9 @@ def main() -> None:
         start = time.perf_counter()
         total_items = sum(ingest(p) for p in batch)
         elapsed = time.perf_counter() - start
-    print(f"batch of {len(batch)} reports ({size / 1024 / 1024:.2f} MB, {total_items} items): {elapsed:.2f} s")
+    print(
+        f"batch of {len(batch)} reports ({size / 1024 / 1024:.2f} MB, {total_items} items): {elapsed:.2f} s"
+    )
     print(f"  throughput: {len(batch) / elapsed:.1f} reports/s, {size / 1024 / elapsed:.0f} KB/s")
 
 

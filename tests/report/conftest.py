@@ -6,7 +6,9 @@ import pytest
 from citycockpit.report.ledger import extract_ledger
 
 HERE = Path(__file__).parent
-SEED = HERE.parents[1] / "src" / "citycockpit" / "report" / "samples" / "taicang-2024-government-work-report.txt"
+SEED = (
+    HERE.parents[1] / "src" / "citycockpit" / "report" / "samples" / "taicang-2024-government-work-report.txt"
+)
 CORPUS = sorted((HERE / "corpus").glob("*.txt"))
 
 

@@ -51,8 +51,11 @@ def text_pdf(pages: list[list[str]]) -> bytes:
     font_obj = 3 + 2 * page_count
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(page_count))
-         + b"] /Count %d >>" % page_count),
+        (
+            b"<< /Type /Pages /Kids ["
+            + b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(page_count))
+            + b"] /Count %d >>" % page_count
+        ),
     ]
     for i, page in enumerate(pages):
         ops = [b"BT /F1 10.5 Tf 14 TL 50 800 Td"]
@@ -80,16 +83,23 @@ def scanned_pdf(page_count: int = 2) -> bytes:
     """A PDF whose pages only paint shapes, as a scan's pages only paint images: no text layer."""
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(page_count))
-         + b"] /Count %d >>" % page_count),
+        (
+            b"<< /Type /Pages /Kids ["
+            + b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(page_count))
+            + b"] /Count %d >>" % page_count
+        ),
     ]
     for i in range(page_count):
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R >>" % (4 + 2 * i))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R >>" % (4 + 2 * i)
+        )
         objects.append(_stream(b"0.5 g 50 50 495 742 re f"))
     return _pdf(objects)
 
 
-def report_pages(text: str, *, width: int = 38, lines_per_page: int = 40, indent: bool = False) -> list[list[str]]:
+def report_pages(
+    text: str, *, width: int = 38, lines_per_page: int = 40, indent: bool = False
+) -> list[list[str]]:
     """Lay a report out as a word processor would: lines of ``width`` characters, numbered pages."""
     lines: list[str] = []
     for paragraph in text.split("\n"):

@@ -54,11 +54,25 @@ def test_each_corpus_report_has_its_targets_exactly_right_apart_from_name_wordin
     ledger, gold = ledger_and_gold(path)
     got = [{k: t[k] for k in FIELDS if k != "name"} for t in ledger["targets"]]
     assert got == [{k: t[k] for k in FIELDS if k != "name"} for t in gold["targets"]]
-    assert all(name_overlap(t["name"], g["name"]) >= 0.8 for t, g in zip(ledger["targets"], gold["targets"], strict=True))
+    assert all(
+        name_overlap(t["name"], g["name"]) >= 0.8
+        for t, g in zip(ledger["targets"], gold["targets"], strict=True)
+    )
 
 
 def test_the_scorer_counts_a_wrong_qualifier_as_a_miss_and_a_false_item():
-    gold = {"targets": [{"name": "地区生产总值", "measure": "growth", "value": 5, "unit": "%", "qualifier": ">=", "stretch": False}]}
+    gold = {
+        "targets": [
+            {
+                "name": "地区生产总值",
+                "measure": "growth",
+                "value": 5,
+                "unit": "%",
+                "qualifier": ">=",
+                "stretch": False,
+            }
+        ]
+    }
     predicted = {"targets": [dict(gold["targets"][0], qualifier="~")]}
     s = score_ledger(predicted, gold).lists["targets"]
     assert (s.tp, s.fp, s.fn) == (0, 1, 1)

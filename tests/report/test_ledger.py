@@ -24,7 +24,15 @@ SMALL_REPORT = """政府工作报告
 
 def test_the_ledger_json_has_exactly_the_contract_shape(seed_text):
     ledger = build_ledger(seed_text)
-    assert set(ledger) == {"report", "targets", "qualitative_targets", "actuals", "commitments", "tasks", "glossary"}
+    assert set(ledger) == {
+        "report",
+        "targets",
+        "qualitative_targets",
+        "actuals",
+        "commitments",
+        "tasks",
+        "glossary",
+    }
     assert set(ledger["report"]) == {"title", "region", "year", "review_year", "delivered_on", "speaker"}
     for name in ("targets", "actuals", "commitments"):
         for item in ledger[name]:
@@ -42,12 +50,15 @@ def test_task_children_point_at_their_commitments(seed_text):
     ledger = build_ledger(seed_text)
     child = ledger["tasks"][0]["children"][0]
     assert child["title"] == "全力抓好项目引建"
-    assert [ledger["commitments"][i]["name"] for i in child["commitments"]] == ["实际使用外资", "三级重点项目"]
+    assert [ledger["commitments"][i]["name"] for i in child["commitments"]] == [
+        "实际使用外资",
+        "三级重点项目",
+    ]
 
 
 def test_offsets_highlight_each_quote_in_the_cleaned_text(seed_ledger):
     for m in seed_ledger.actuals + seed_ledger.commitments + seed_ledger.targets:
-        assert seed_ledger.text[m.quote_start:m.quote_end].strip() == m.quote
+        assert seed_ledger.text[m.quote_start : m.quote_end].strip() == m.quote
         assert m.quote_start <= m.start < m.end <= m.quote_end
     items = seed_ledger.to_json(offsets=True)["targets"]
     assert {"quote_start", "quote_end"} <= set(items[0])
@@ -55,8 +66,12 @@ def test_offsets_highlight_each_quote_in_the_cleaned_text(seed_ledger):
 
 def test_the_same_phrase_is_a_result_in_the_review_and_a_commitment_in_the_plan():
     ledger = build_ledger(SMALL_REPORT)
-    assert [(i["name"], i["value"]) for i in ledger["actuals"] if i["name"] == "高新技术企业"] == [("高新技术企业", 46)]
-    assert [(i["name"], i["value"]) for i in ledger["commitments"] if i["name"] == "高新技术企业"] == [("高新技术企业", 50)]
+    assert [(i["name"], i["value"]) for i in ledger["actuals"] if i["name"] == "高新技术企业"] == [
+        ("高新技术企业", 46)
+    ]
+    assert [(i["name"], i["value"]) for i in ledger["commitments"] if i["name"] == "高新技术企业"] == [
+        ("高新技术企业", 50)
+    ]
 
 
 def test_ranks_are_not_amounts():
@@ -66,7 +81,10 @@ def test_ranks_are_not_amounts():
 
 def test_a_noun_with_yishang_keeps_it_and_the_qualifier_goes_with_the_number():
     targets = build_ledger(SMALL_REPORT)["targets"]
-    assert [(t["name"], t["qualifier"]) for t in targets] == [("地区生产总值", ">="), ("规模以上工业产值", "~")]
+    assert [(t["name"], t["qualifier"]) for t in targets] == [
+        ("地区生产总值", ">="),
+        ("规模以上工业产值", "~"),
+    ]
 
 
 def test_a_target_without_a_number_is_kept_as_qualitative():
@@ -75,20 +93,34 @@ def test_a_target_without_a_number_is_kept_as_qualitative():
 
 def test_two_targets_under_one_stretch_word_are_both_stretch_commitments():
     commitments = build_ledger(SMALL_REPORT)["commitments"]
-    assert [(c["name"], c["stretch"]) for c in commitments[1:3]] == [("PM2.5年均浓度", True), ("空气优良天数比例", True)]
+    assert [(c["name"], c["stretch"]) for c in commitments[1:3]] == [
+        ("PM2.5年均浓度", True),
+        ("空气优良天数比例", True),
+    ]
 
 
 def test_a_qualifier_before_its_noun_becomes_a_share_commitment_under_its_task():
     ledger = build_ledger(SMALL_REPORT)
     item = ledger["commitments"][3]
-    assert (item["name"], item["measure"], item["value"], item["qualifier"]) == ("矛盾纠纷就地化解", "share", 98, ">=")
+    assert (item["name"], item["measure"], item["value"], item["qualifier"]) == (
+        "矛盾纠纷就地化解",
+        "share",
+        98,
+        ">=",
+    )
     assert ledger["tasks"][1]["children"][0]["commitments"] == [3, 4]
 
 
 def test_the_header_of_a_small_report_is_read():
     report = build_ledger(SMALL_REPORT)["report"]
-    assert report == {"title": "政府工作报告", "region": "某县", "year": 2024, "review_year": 2023,
-                      "delivered_on": "2024-01-05", "speaker": "李四"}
+    assert report == {
+        "title": "政府工作报告",
+        "region": "某县",
+        "year": 2024,
+        "review_year": 2023,
+        "delivered_on": "2024-01-05",
+        "speaker": "李四",
+    }
 
 
 def test_a_stretch_sentence_in_the_review_is_not_a_result():
@@ -119,7 +151,10 @@ def test_a_target_list_with_one_target_per_line_is_read_to_its_end():
         "主要预期目标是：\n1.地区生产总值增长6%以上；\n2.规模以上工业产值增长7%左右；\n3.居民收入增长与经济增长基本同步。",
     )
     ledger = build_ledger(text)
-    assert [(t["name"], t["value"]) for t in ledger["targets"]] == [("地区生产总值", 6), ("规模以上工业产值", 7)]
+    assert [(t["name"], t["value"]) for t in ledger["targets"]] == [
+        ("地区生产总值", 6),
+        ("规模以上工业产值", 7),
+    ]
     assert ledger["qualitative_targets"] == [{"text": "居民收入增长与经济增长基本同步"}]
     assert 6 not in [c["value"] for c in ledger["commitments"]]
 
@@ -140,7 +175,9 @@ def test_a_past_target_quoted_in_the_review_is_not_a_result():
 
 
 def test_a_result_compared_with_its_target_keeps_the_result_only():
-    text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "规模以上工业产值增长8%，高于预期目标0.5个百分点。")
+    text = SMALL_REPORT.replace(
+        "规模以上工业产值增长8%。", "规模以上工业产值增长8%，高于预期目标0.5个百分点。"
+    )
     assert [i["value"] for i in build_ledger(text)["actuals"]] == [6.2, 46, 8]
 
 
@@ -153,7 +190,7 @@ def test_sections_nest_task_areas_and_sub_tasks_under_the_plan(seed_ledger):
     assert (first_area.parent, first_area.number) == (plan, "一")
     child = sections[kinds.index("task")]
     assert sections[child.parent] is first_area and child.title == "全力抓好项目引建"
-    assert seed_ledger.text[sections[kinds.index("targets")].start:].startswith("地区生产总值增长5%以上")
+    assert seed_ledger.text[sections[kinds.index("targets")].start :].startswith("地区生产总值增长5%以上")
     assert kinds[-1] == "glossary"
 
 

@@ -19,8 +19,17 @@ def items(text):
 
 @pytest.mark.parametrize(
     ("written", "value"),
-    [("1.3", 1.3), ("1,200", 1200), ("5", 5), ("十二", 12), ("一千二百", 1200), ("两万", 20000),
-     ("3.5万", 35000), ("1.3万亿", 1_300_000_000_000), ("二十三", 23)],
+    [
+        ("1.3", 1.3),
+        ("1,200", 1200),
+        ("5", 5),
+        ("十二", 12),
+        ("一千二百", 1200),
+        ("两万", 20000),
+        ("3.5万", 35000),
+        ("1.3万亿", 1_300_000_000_000),
+        ("二十三", 23),
+    ],
 )
 def test_numerals_parse_as_written(written, value):
     assert parse_number(written) == value
@@ -75,11 +84,24 @@ def test_each_unit_keeps_its_prefix_and_the_value_as_written(text, expected):
 @pytest.mark.parametrize(
     ("text", "qualifier"),
     [
-        ("增长5%以上", ">="), ("达到90%及以上", ">="), ("不低于3000人", ">="), ("不少于20所", ">="),
-        ("营收超1400亿元", ">"), ("超过60%", ">"), ("首次突破1亿吨", ">"), ("诉求166万余件", ">"),
-        ("24微克/立方米以下", "<="), ("控制在3.5%以内", "<="), ("控制在3.2%", "<="), ("不超过5%", "<="),
-        ("增长5%左右", "~"), ("约45亿元", "~"), ("近200家", "~"),
-        ("达3.9%", "="), ("达到2.6%", "="), ("5.5%", "="),
+        ("增长5%以上", ">="),
+        ("达到90%及以上", ">="),
+        ("不低于3000人", ">="),
+        ("不少于20所", ">="),
+        ("营收超1400亿元", ">"),
+        ("超过60%", ">"),
+        ("首次突破1亿吨", ">"),
+        ("诉求166万余件", ">"),
+        ("24微克/立方米以下", "<="),
+        ("控制在3.5%以内", "<="),
+        ("控制在3.2%", "<="),
+        ("不超过5%", "<="),
+        ("增长5%左右", "~"),
+        ("约45亿元", "~"),
+        ("近200家", "~"),
+        ("达3.9%", "="),
+        ("达到2.6%", "="),
+        ("5.5%", "="),
     ],
 )
 def test_qualifiers_before_and_after_the_number(text, qualifier):
@@ -92,9 +114,24 @@ def test_a_qualifier_after_the_unit_wins_over_one_before_it():
 
 @pytest.mark.parametrize(
     "text",
-    ["规模以上工业产值", "苏州市级以上人才", "较大及以上事故", "位列全省第2位", "排名前3名", "世界500强",
-     "“5+1”轨道交通", "G60科创走廊", "220千伏变电站", "一个半小时", "两所大学", "“十个百万”", "连续八年",
-     "2024年1月9日", "《行动计划（2023—2025）》", "10亿、50亿级项目"],
+    [
+        "规模以上工业产值",
+        "苏州市级以上人才",
+        "较大及以上事故",
+        "位列全省第2位",
+        "排名前3名",
+        "世界500强",
+        "“5+1”轨道交通",
+        "G60科创走廊",
+        "220千伏变电站",
+        "一个半小时",
+        "两所大学",
+        "“十个百万”",
+        "连续八年",
+        "2024年1月9日",
+        "《行动计划（2023—2025）》",
+        "10亿、50亿级项目",
+    ],
 )
 def test_nouns_ranks_names_dates_and_slogans_hold_no_quantity(text):
     assert find_quantities(text) == []
@@ -102,8 +139,17 @@ def test_nouns_ranks_names_dates_and_slogans_hold_no_quantity(text):
 
 @pytest.mark.parametrize(
     ("before", "sign"),
-    [("增长", 1), ("同比增长", 1), ("提高", 1), ("下降", -1), ("降低", -1), ("减少", -1), ("降至", 0),
-     ("提高到", 0), ("达", 0)],
+    [
+        ("增长", 1),
+        ("同比增长", 1),
+        ("提高", 1),
+        ("下降", -1),
+        ("降低", -1),
+        ("减少", -1),
+        ("降至", 0),
+        ("提高到", 0),
+        ("达", 0),
+    ],
 )
 def test_growth_verbs_give_a_sign_and_target_levels_do_not(before, sign):
     assert growth_sign(before) == sign
@@ -123,10 +169,16 @@ def test_a_reduction_verb_that_opens_the_clause_makes_negative_growth():
 
 @pytest.mark.parametrize(
     ("text", "measure"),
-    [("工业投资增长10%。", "growth"), ("城镇调查失业率5.5%左右。", "share"), ("办件满意度98%。", "share"),
-     ("占规上产值比重达75.5%。", "share"), ("居民消费价格涨幅3%左右。", "growth"),
-     ("研发经费投入强度提高0.2个百分点。", "growth"), ("森林覆盖率提高到41%。", "share"),
-     ("实际使用外资5.34亿美元。", "level")],
+    [
+        ("工业投资增长10%。", "growth"),
+        ("城镇调查失业率5.5%左右。", "share"),
+        ("办件满意度98%。", "share"),
+        ("占规上产值比重达75.5%。", "share"),
+        ("居民消费价格涨幅3%左右。", "growth"),
+        ("研发经费投入强度提高0.2个百分点。", "growth"),
+        ("森林覆盖率提高到41%。", "share"),
+        ("实际使用外资5.34亿美元。", "level"),
+    ],
 )
 def test_percentages_are_growth_shares_or_rates(text, measure):
     assert items(text)[0][1] == measure
@@ -154,7 +206,10 @@ def test_a_distributive_sentence_over_a_list_shares_the_suffix():
 
 def test_an_enumeration_names_each_count():
     text = "新增国家级专精特新“小巨人”企业12家、省独角兽（潜在）企业10家。"
-    assert [(i[0], i[2]) for i in items(text)] == [("国家级专精特新“小巨人”企业", 12), ("省独角兽（潜在）企业", 10)]
+    assert [(i[0], i[2]) for i in items(text)] == [
+        ("国家级专精特新“小巨人”企业", 12),
+        ("省独角兽（潜在）企业", 10),
+    ]
 
 
 def test_an_enumeration_without_a_second_noun_repeats_the_first():
@@ -200,20 +255,30 @@ def test_a_second_target_under_stretch_takes_the_name_and_growth_of_the_first():
 
 
 def test_comparison_bases_are_not_names():
-    names = [i[0] for i in items("一般公共预算收入同口径增长4%，规上汽车零部件企业产值同比增长7%，比上年提高2个百分点。")]
+    names = [
+        i[0]
+        for i in items(
+            "一般公共预算收入同口径增长4%，规上汽车零部件企业产值同比增长7%，比上年提高2个百分点。"
+        )
+    ]
     assert names[:2] == ["一般公共预算收入", "规上汽车零部件企业产值"]
     assert "同比" not in names[2] and "比上年" not in names[2]
 
 
 def test_a_share_written_after_its_subject_borrows_the_subject():
     assert items("全社会研发经费投入增长8.3%，占国内生产总值比重达到2.7%。")[1][:2] == (
-        "研发经费投入占国内生产总值比重", "share")
+        "研发经费投入占国内生产总值比重",
+        "share",
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("增长5%—6%", [(5, "%", ">="), (6, "%", "<=")]), ("增长6-7%", [(6, "%", ">="), (7, "%", "<=")]),
-     ("新建改扩建学校10—12所", [(10, "所", ">="), (12, "所", "<=")])],
+    [
+        ("增长5%—6%", [(5, "%", ">="), (6, "%", "<=")]),
+        ("增长6-7%", [(6, "%", ">="), (7, "%", "<=")]),
+        ("新建改扩建学校10—12所", [(10, "所", ">="), (12, "所", "<=")]),
+    ],
 )
 def test_a_range_gives_its_lower_and_upper_bound(text, expected):
     assert [(q.value, q.unit, q.qualifier) for q in find_quantities(text)] == expected
@@ -225,14 +290,18 @@ def test_duo_before_a_multiplier_means_more_than():
 
 def test_a_change_from_one_level_to_another_keeps_both_levels():
     assert [i[:3] for i in items("地区生产总值由1620亿元增加到2350亿元。")] == [
-        ("地区生产总值", "level", 1620), ("地区生产总值", "level", 2350)]
+        ("地区生产总值", "level", 1620),
+        ("地区生产总值", "level", 2350),
+    ]
 
 
 def test_a_year_at_the_start_of_a_clause_is_not_part_of_the_name():
     assert items("预计到2026年地区生产总值突破3000亿元。")[0][:3] == ("地区生产总值", "level", 3000)
 
 
-@pytest.mark.parametrize("text", ["地区生产总值增长5.4%，高于全国0.4个百分点。", "地区生产总值增长5.4%，比全省高0.4个百分点。"])
+@pytest.mark.parametrize(
+    "text", ["地区生产总值增长5.4%，高于全国0.4个百分点。", "地区生产总值增长5.4%，比全省高0.4个百分点。"]
+)
 def test_a_gap_to_another_regions_figure_is_not_an_item(text):
     assert [i[2] for i in items(text)] == [5.4]
 
@@ -246,8 +315,10 @@ def test_a_duration_that_names_a_thing_is_not_a_quantity(text):
     assert find_quantities(text) == []
 
 
-@pytest.mark.parametrize(("text", "expected"), [("审批时间缩短至6天。", (6, "天", "=")),
-                                                ("办结时限压缩至3个工作日以内", (3, "个工作日", "<="))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("审批时间缩短至6天。", (6, "天", "=")), ("办结时限压缩至3个工作日以内", (3, "个工作日", "<="))],
+)
 def test_a_duration_that_is_measured_is_a_quantity(text, expected):
     assert only(text) == expected
 
@@ -255,8 +326,10 @@ def test_a_duration_that_is_measured_is_a_quantity(text, expected):
 def test_a_basis_phrase_is_not_a_name():
     text = "一般公共预算收入26.1亿元，按自然口径下降8.5%、扣除留抵退税因素后增长5.2%。"
     assert [i[:3] for i in items(text)] == [
-        ("一般公共预算收入", "level", 26.1), ("一般公共预算收入", "growth", -8.5),
-        ("扣除留抵退税因素后一般公共预算收入", "growth", 5.2)]
+        ("一般公共预算收入", "level", 26.1),
+        ("一般公共预算收入", "growth", -8.5),
+        ("扣除留抵退税因素后一般公共预算收入", "growth", 5.2),
+    ]
 
 
 def test_a_bare_wan_before_the_noun_it_counts_is_an_amount():

@@ -76,8 +76,14 @@ def test_a_pdf_text_layer_is_read_and_page_numbers_are_dropped():
 
 
 def test_pdf_lines_broken_at_the_page_width_are_joined_again():
-    wrapped = ["今年全市地区生产总值增长5%以上，一般公共预算", "收入同口径增长4%以上，全社会固定资产投资增", "长5%左右。",
-               "短标题", "第二段文字比较长，需要再写一些内容才能换行到下", "一行去。"]
+    wrapped = [
+        "今年全市地区生产总值增长5%以上，一般公共预算",
+        "收入同口径增长4%以上，全社会固定资产投资增",
+        "长5%左右。",
+        "短标题",
+        "第二段文字比较长，需要再写一些内容才能换行到下",
+        "一行去。",
+    ]
     text = read_report((text_pdf([wrapped]), "wrapped.pdf")).text
     assert "一般公共预算收入同口径增长4%以上，全社会固定资产投资增长5%左右。" in text
     assert "\n短标题\n" in text
@@ -158,27 +164,45 @@ def _numbered_docx(lines_with_levels):
     document = docx.Document()
     w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
     numbering = document.part.numbering_part.element
-    numbering.insert(0, parse_xml(
-        f'<w:abstractNum {w} w:abstractNumId="90">'
-        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>'
-        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>'
-        "</w:abstractNum>"))
+    numbering.insert(
+        0,
+        parse_xml(
+            f'<w:abstractNum {w} w:abstractNumId="90">'
+            '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>'
+            '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>'
+            "</w:abstractNum>"
+        ),
+    )
     numbering.append(parse_xml(f'<w:num {w} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
     for text, level in lines_with_levels:
         paragraph = document.add_paragraph(text)
         if level is not None:
-            paragraph._p.get_or_add_pPr().append(parse_xml(
-                f'<w:numPr {w}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'))
+            paragraph._p.get_or_add_pPr().append(
+                parse_xml(f'<w:numPr {w}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>')
+            )
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
 def test_word_automatic_numbering_is_put_back_in_front_of_its_headings():
-    data = _numbered_docx([("2023年工作回顾", 0), ("经济运行稳中向好。", 1), ("民生持续改善。", 1),
-                           ("2024年重点工作", 0), ("正文一段。", None)])
+    data = _numbered_docx(
+        [
+            ("2023年工作回顾", 0),
+            ("经济运行稳中向好。", 1),
+            ("民生持续改善。", 1),
+            ("2024年重点工作", 0),
+            ("正文一段。", None),
+        ]
+    )
     lines = read_report((data, "numbered.docx")).text.splitlines()
-    assert lines == ["一、2023年工作回顾", "（一）经济运行稳中向好。", "（二）民生持续改善。", "二、2024年重点工作", "正文一段。"]
+    assert lines == [
+        "一、2023年工作回顾",
+        "（一）经济运行稳中向好。",
+        "（二）民生持续改善。",
+        "二、2024年重点工作",
+        "正文一段。",
+    ]
 
 
 def test_a_pdf_that_spaces_out_every_character_is_read_as_normal_text():

@@ -68,9 +68,13 @@ _TRAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TRAIL_WORDS)) + ")+$")
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
 _GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
-_CHANGE_TO_RE = re.compile(r"(?:增加|提高|增长|上升|提升|扩大|下降|降低|减少|缩小|压缩|缩短)?(?:到|至)|[增降升]至")
+_CHANGE_TO_RE = re.compile(
+    r"(?:增加|提高|增长|上升|提升|扩大|下降|降低|减少|缩小|压缩|缩短)?(?:到|至)|[增降升]至"
+)
 # 按自然口径 / 按可比价格计算 / 同口径: the basis of a figure, never its name.
-_BASIS_RE = re.compile(r"^(?:按|以)?(?:自然|可比|同|统计)?口径(?:计算)?|^(?:按|以)(?:可比价格?|现价|不变价)(?:计算)?")
+_BASIS_RE = re.compile(
+    r"^(?:按|以)?(?:自然|可比|同|统计)?口径(?:计算)?|^(?:按|以)(?:可比价格?|现价|不变价)(?:计算)?"
+)
 _TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|内)?")
 # "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
 _TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|年度)?(?:目标|任务)")
@@ -100,8 +104,13 @@ class Mention:
 
     def to_item(self, *, offsets: bool = False) -> dict[str, object]:
         item: dict[str, object] = {
-            "name": self.name, "measure": self.measure, "value": self.value, "unit": self.unit,
-            "qualifier": self.qualifier, "stretch": self.stretch, "quote": self.quote,
+            "name": self.name,
+            "measure": self.measure,
+            "value": self.value,
+            "unit": self.unit,
+            "qualifier": self.qualifier,
+            "stretch": self.stretch,
+            "quote": self.quote,
             "confidence": round(self.confidence, 2),
         }
         if offsets:
@@ -144,14 +153,18 @@ def clean_name(region: str) -> str:
     while changed and s:
         changed = False
         s2 = s.lstrip("、，,和及与并且以的 ")
-        m = (_LEADING_QUANTITY_RE.match(s2) or _DURATION_RE.match(s2) or _TIME_LEAD_RE.match(s2)
-             or _BASIS_RE.match(s2))
+        m = (
+            _LEADING_QUANTITY_RE.match(s2)
+            or _DURATION_RE.match(s2)
+            or _TIME_LEAD_RE.match(s2)
+            or _BASIS_RE.match(s2)
+        )
         if m and m.end() > 0 and not m.group(0).endswith(("以上", "以下")):  # keep 10亿元以上项目
-            s2 = s2[m.end():]
+            s2 = s2[m.end() :]
         lead = _LEAD_RE.match(s2)
         if lead and not s2.startswith(("新增就业", "新增城镇就业")):
             w = lead.group(0)
-            s2 = s2[len(w):]
+            s2 = s2[len(w) :]
             if w not in _SCOPE_WORDS:
                 last_verb = w
         if s2 != s:
@@ -287,8 +300,21 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         quote_start = min(source_quote_start, clause[0])
         quote = text[quote_start : clause[1]].strip()
         mentions.append(
-            Mention(name, measure, value, q.unit, q.qualifier, stretch, quote, max(0.1, min(confidence, 0.99)),
-                    q.start, q.end, quote_start, clause[1], notes)
+            Mention(
+                name,
+                measure,
+                value,
+                q.unit,
+                q.qualifier,
+                stretch,
+                quote,
+                max(0.1, min(confidence, 0.99)),
+                q.start,
+                q.end,
+                quote_start,
+                clause[1],
+                notes,
+            )
         )
     return mentions
 
@@ -334,14 +360,22 @@ def _previous_names(mentions: list[Mention], k: int) -> list[tuple[str, int]]:
     return names
 
 
-def _measure(q: Quantity, region: str, name: str, mentions: list[Mention], notes: list[str]) -> tuple[str, int | float]:
+def _measure(
+    q: Quantity, region: str, name: str, mentions: list[Mention], notes: list[str]
+) -> tuple[str, int | float]:
     """level, growth (with its sign) or share, from the verb before the number or the one opening the clause."""
     pre_text = strip_pre_qualifier(region)
     sign = growth_sign(pre_text.rstrip())
     if sign == 0 and (q.is_percent or q.unit in POINT_UNITS) and not region.rstrip().endswith(_LEVEL_LINKS):
         sign = _opening_verb_sign(pre_text)  # 压减一般性支出10%以上
     inherits = "distributive" in notes or "name_inherited" in notes
-    if sign == 0 and inherits and mentions and mentions[-1].measure == "growth" and mentions[-1].unit == q.unit:
+    if (
+        sign == 0
+        and inherits
+        and mentions
+        and mentions[-1].measure == "growth"
+        and mentions[-1].unit == q.unit
+    ):
         sign = -1 if mentions[-1].value < 0 else 1  # 增长6%左右，力争7%
     if q.unit in POINT_UNITS:
         return "growth", -q.value if sign < 0 else q.value

@@ -126,8 +126,12 @@ class Ledger:
         s = self.structure
         return {
             "report": {
-                "title": s.title, "region": s.region, "year": s.year, "review_year": s.review_year,
-                "delivered_on": s.delivered_on, "speaker": s.speaker,
+                "title": s.title,
+                "region": s.region,
+                "year": s.year,
+                "review_year": s.review_year,
+                "delivered_on": s.delivered_on,
+                "speaker": s.speaker,
             },
             "targets": [m.to_item(offsets=offsets) for m in self.targets],  # type: ignore[misc]
             "qualitative_targets": [{"text": q.text} for q in self.qualitative_targets],
@@ -135,9 +139,12 @@ class Ledger:
             "commitments": [m.to_item(offsets=offsets) for m in self.commitments],  # type: ignore[misc]
             "tasks": [
                 {
-                    "number": t.number, "title": t.title,
-                    "children": [{"title": c.title, "text": c.text, "commitments": list(c.commitments)}
-                                 for c in t.children],
+                    "number": t.number,
+                    "title": t.title,
+                    "children": [
+                        {"title": c.title, "text": c.text, "commitments": list(c.commitments)}
+                        for c in t.children
+                    ],
                 }
                 for t in self.tasks
             ],
@@ -202,12 +209,14 @@ def extract_ledger(text: str) -> Ledger:
     for p in structure.paragraphs:
         if p.part == "review":
             actuals.extend(
-                m for m in extract_mentions(text, p.start, p.end)
+                m
+                for m in extract_mentions(text, p.start, p.end)
                 if not _is_future(text, m) and "target_reference" not in m.notes
             )
         elif p.part == "plan" and id(p) not in targets_paras:
             commitments.extend(
-                m for m in extract_mentions(text, p.start, p.end)
+                m
+                for m in extract_mentions(text, p.start, p.end)
                 if not _is_long_term(text, m, structure.year) and "target_reference" not in m.notes
             )
     tasks = []
@@ -243,6 +252,8 @@ def _is_long_term(text: str, m: Mention, year: int | None) -> bool:
 def _is_future(text: str, m: Mention) -> bool:
     """A review sentence that announces instead of reporting (力争…) is not a result."""
     sentence_start = max(text.rfind(c, 0, m.start) for c in "。！？\n") + 1
-    return m.stretch or any(w in text[sentence_start : m.start] for w in _FUTURE_WORDS) or bool(
-        re.search(r"(?:明年|今年)(?:要|将)", text[sentence_start : m.start])
+    return (
+        m.stretch
+        or any(w in text[sentence_start : m.start] for w in _FUTURE_WORDS)
+        or bool(re.search(r"(?:明年|今年)(?:要|将)", text[sentence_start : m.start]))
     )

@@ -16,12 +16,81 @@ import cn2an
 
 # Base units, without 万/亿 prefixes. Longer spellings must win over their prefixes ("人次" over "人").
 BASE_UNITS = (
-    "微克/立方米", "吨标准煤", "千瓦时", "平方公里", "平方米", "立方米", "标准箱", "个百分点", "百分点",
-    "美元", "欧元", "港元", "元", "人次", "人", "户", "家", "个", "标箱", "吨", "公顷", "亩次", "亩",
-    "公里", "千米", "米", "座", "套", "所", "项", "件", "条", "张", "辆", "艘", "架", "台", "场次", "场",
-    "次", "名", "位", "处", "间", "栋", "幢", "床", "册", "部", "只", "头", "株", "棵", "斤", "公斤",
-    "千克", "千瓦", "兆瓦", "个工作日", "工作日", "天", "小时", "分钟", "岁", "批", "支", "块", "宗", "篇", "例", "笔", "份",
-    "盏", "%", "‰",
+    "微克/立方米",
+    "吨标准煤",
+    "千瓦时",
+    "平方公里",
+    "平方米",
+    "立方米",
+    "标准箱",
+    "个百分点",
+    "百分点",
+    "美元",
+    "欧元",
+    "港元",
+    "元",
+    "人次",
+    "人",
+    "户",
+    "家",
+    "个",
+    "标箱",
+    "吨",
+    "公顷",
+    "亩次",
+    "亩",
+    "公里",
+    "千米",
+    "米",
+    "座",
+    "套",
+    "所",
+    "项",
+    "件",
+    "条",
+    "张",
+    "辆",
+    "艘",
+    "架",
+    "台",
+    "场次",
+    "场",
+    "次",
+    "名",
+    "位",
+    "处",
+    "间",
+    "栋",
+    "幢",
+    "床",
+    "册",
+    "部",
+    "只",
+    "头",
+    "株",
+    "棵",
+    "斤",
+    "公斤",
+    "千克",
+    "千瓦",
+    "兆瓦",
+    "个工作日",
+    "工作日",
+    "天",
+    "小时",
+    "分钟",
+    "岁",
+    "批",
+    "支",
+    "块",
+    "宗",
+    "篇",
+    "例",
+    "笔",
+    "份",
+    "盏",
+    "%",
+    "‰",
 )
 PERCENT_UNITS = frozenset({"%", "‰"})
 TIME_UNITS = frozenset({"个工作日", "工作日", "天", "小时", "分钟"})
@@ -30,14 +99,37 @@ _NO_MULTIPLIER = PERCENT_UNITS | POINT_UNITS
 
 # Written before the number (after any growth verb): 超过5% / 达3.9% / 控制在24以内.
 PRE_QUALIFIERS = (
-    ("不低于", ">="), ("不少于", ">="), ("至少", ">="), ("不超过", "<="), ("不高于", "<="),
-    ("控制在", "<="), ("低于", "<="), ("少于", "<="), ("超过", ">"), ("超出", ">"), ("突破", ">"),
-    ("高于", ">"), ("多于", ">"), ("超", ">"), ("逾", ">"), ("大约", "~"), ("接近", "~"), ("将近", "~"),
-    ("约", "~"), ("近", "~"), ("达到", "="), ("达", "="),
+    ("不低于", ">="),
+    ("不少于", ">="),
+    ("至少", ">="),
+    ("不超过", "<="),
+    ("不高于", "<="),
+    ("控制在", "<="),
+    ("低于", "<="),
+    ("少于", "<="),
+    ("超过", ">"),
+    ("超出", ">"),
+    ("突破", ">"),
+    ("高于", ">"),
+    ("多于", ">"),
+    ("超", ">"),
+    ("逾", ">"),
+    ("大约", "~"),
+    ("接近", "~"),
+    ("将近", "~"),
+    ("约", "~"),
+    ("近", "~"),
+    ("达到", "="),
+    ("达", "="),
 )
 # Written after the unit: 5%以上 / 24微克/立方米以下 / 5%左右.
 POST_QUALIFIERS = (
-    ("及以上", ">="), ("以上", ">="), ("及以下", "<="), ("以下", "<="), ("以内", "<="), ("左右", "~"),
+    ("及以上", ">="),
+    ("以上", ">="),
+    ("及以下", "<="),
+    ("以下", "<="),
+    ("以内", "<="),
+    ("左右", "~"),
     ("上下", "~"),
 )
 STRETCH_WORDS = ("力争", "争取", "力求", "努力")
@@ -129,8 +221,14 @@ def find_quantities(text: str) -> list[Quantity]:
         if m.group("lo_unit") and m.group("lo_unit") != unit or _inside_quotes(text, m.start()):
             continue
         lo_end = m.start("lo") + len(m.group("lo")) + len(m.group("lo_unit") or "")
-        found.append(Quantity(parse_number(m.group("lo")), unit, m.start(), lo_end, ">=", False, text[m.start():lo_end]))
-        found.append(Quantity(parse_number(m.group("hi")), unit, m.start("hi"), m.end(), "<=", False, m.group(0)))
+        found.append(
+            Quantity(
+                parse_number(m.group("lo")), unit, m.start(), lo_end, ">=", False, text[m.start() : lo_end]
+            )
+        )
+        found.append(
+            Quantity(parse_number(m.group("hi")), unit, m.start("hi"), m.end(), "<=", False, m.group(0))
+        )
         covered.append((m.start(), m.end()))
     for m in QUANTITY_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
@@ -165,8 +263,18 @@ def find_quantities(text: str) -> list[Quantity]:
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
         qualifier = ">" if m.group("approx") else pre_qualifier(text, m.start()) or "="
-        found.append(Quantity(parse_number(m.group("num")), m.group("mult"), m.start(), m.end(), qualifier, False,
-                              m.group(0), bare=True))
+        found.append(
+            Quantity(
+                parse_number(m.group("num")),
+                m.group("mult"),
+                m.start(),
+                m.end(),
+                qualifier,
+                False,
+                m.group(0),
+                bare=True,
+            )
+        )
     return sorted(found, key=lambda q: q.start)
 
 

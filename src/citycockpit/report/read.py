@@ -144,7 +144,9 @@ _WIDTH_CHARS = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫ�
 _WIDTH_TABLE = str.maketrans({c: unicodedata.normalize("NFKC", c) for c in _WIDTH_CHARS})
 
 
-_CJK_GAP_RE = re.compile(r"(?<=[\u4e00-\u9fff，。、；：“”（）《》！？]) (?=[\u4e00-\u9fff，。、；：“”（）《》！？\d])")
+_CJK_GAP_RE = re.compile(
+    r"(?<=[\u4e00-\u9fff，。、；：“”（）《》！？]) (?=[\u4e00-\u9fff，。、；：“”（）《》！？\d])"
+)
 
 
 _SINGLE_GAP_RE = re.compile(r"(?<=\S) (?=\S)")
@@ -167,7 +169,9 @@ def _normalise_width(text: str) -> str:
     return text.translate(_WIDTH_TABLE)
 
 
-_PARAGRAPH_START_RE = re.compile(r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[.．](?!\d)|——)")
+_PARAGRAPH_START_RE = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[.．](?!\d)|——)"
+)
 
 
 def _join_wrapped(lines: list[str], indented: list[bool]) -> list[str]:
@@ -193,7 +197,9 @@ def _join_wrapped(lines: list[str], indented: list[bool]) -> list[str]:
                 carry = ""
             out.append("")
             continue
-        if len(line) <= 20 and re.search(r"\S {2,}\S", line):  # a layout gap (市长  徐华东): a line of its own
+        if len(line) <= 20 and re.search(
+            r"\S {2,}\S", line
+        ):  # a layout gap (市长  徐华东): a line of its own
             if carry:
                 out.append(carry)
                 carry = ""
@@ -212,7 +218,8 @@ def _join_wrapped(lines: list[str], indented: list[bool]) -> list[str]:
 def _check_size(size: int, filename: str) -> None:
     if size > MAX_REPORT_BYTES:
         raise ReportTooLarge(
-            filename, f"文件过大 the file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_REPORT_BYTES // 2**20} MB"
+            filename,
+            f"文件过大 the file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_REPORT_BYTES // 2**20} MB",
         )
 
 
@@ -262,7 +269,9 @@ def _docx_text(data: bytes, filename: str) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ReportUnreadable(filename, "Word 文件已损坏 the .docx file is damaged or not a Word document") from exc
+        raise ReportUnreadable(
+            filename, "Word 文件已损坏 the .docx file is damaged or not a Word document"
+        ) from exc
     labels = _numbering_labels(document)
     lines = [labels.get(i, "") + p.text for i, p in enumerate(document.paragraphs)]
     for table in document.tables:
@@ -286,8 +295,14 @@ def _chinese_counting(n: int) -> str:
 
 
 def _format_number(n: int, fmt: str) -> str:
-    if fmt in ("chineseCounting", "chineseCountingThousand", "ideographTraditional", "japaneseCounting",
-               "chineseLegalSimplified", "taiwaneseCounting"):
+    if fmt in (
+        "chineseCounting",
+        "chineseCountingThousand",
+        "ideographTraditional",
+        "japaneseCounting",
+        "chineseLegalSimplified",
+        "taiwaneseCounting",
+    ):
         return _chinese_counting(n)
     return str(n)
 

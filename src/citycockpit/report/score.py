@@ -49,10 +49,16 @@ class LedgerScore:
 
     def format(self) -> str:
         rows = [f"{'list':<22}{'gold':>6}{'found':>7}{'P':>8}{'R':>8}{'F1':>8}"]
-        named = [*self.lists.items(), ("qualitative_targets", self.qualitative), ("tasks", self.tasks),
-                 ("glossary", self.glossary)]
+        named = [
+            *self.lists.items(),
+            ("qualitative_targets", self.qualitative),
+            ("tasks", self.tasks),
+            ("glossary", self.glossary),
+        ]
         for name, s in named:
-            rows.append(f"{name:<22}{s.tp + s.fn:>6}{s.tp + s.fp:>7}{s.precision:>8.3f}{s.recall:>8.3f}{s.f1:>8.3f}")
+            rows.append(
+                f"{name:<22}{s.tp + s.fn:>6}{s.tp + s.fp:>7}{s.precision:>8.3f}{s.recall:>8.3f}{s.f1:>8.3f}"
+            )
         rows.append(f"commitments under the right task: {self.task_attachment:.3f}")
         rows.append(f"matched items named exactly as in the gold: {self.names_exact:.3f}")
         rows.append(f"report fields wrong: {', '.join(self.report_fields_wrong) or 'none'}")
@@ -69,12 +75,17 @@ def name_overlap(a: str, b: str) -> float:
 
 def _same_fields(p: dict[str, Any], g: dict[str, Any]) -> bool:
     return (
-        p["measure"] == g["measure"] and abs(float(p["value"]) - float(g["value"])) < 1e-9
-        and p["unit"] == g["unit"] and p["qualifier"] == g["qualifier"] and bool(p["stretch"]) == bool(g["stretch"])
+        p["measure"] == g["measure"]
+        and abs(float(p["value"]) - float(g["value"])) < 1e-9
+        and p["unit"] == g["unit"]
+        and p["qualifier"] == g["qualifier"]
+        and bool(p["stretch"]) == bool(g["stretch"])
     )
 
 
-def match_items(predicted: list[dict[str, Any]], gold: list[dict[str, Any]]) -> tuple[ListScore, list[tuple[int, int]]]:
+def match_items(
+    predicted: list[dict[str, Any]], gold: list[dict[str, Any]]
+) -> tuple[ListScore, list[tuple[int, int]]]:
     candidates = []
     for i, p in enumerate(predicted):
         for j, g in enumerate(gold):
@@ -126,21 +137,38 @@ def score_ledger(predicted: dict[str, Any], gold: dict[str, Any]) -> LedgerScore
                 owner[index] = (task["number"], child["title"])
     attached = [
         owner.get(i) == (gold["commitments"][j].get("task"), gold["commitments"][j].get("child"))
-        for i, j in pairs_by_list["commitments"] if "task" in gold["commitments"][j]
+        for i, j in pairs_by_list["commitments"]
+        if "task" in gold["commitments"][j]
     ]
-    task_titles = [f"{t['number']}|{t['title']}|" + "/".join(c["title"] for c in t["children"])
-                   for t in predicted.get("tasks", [])]
+    task_titles = [
+        f"{t['number']}|{t['title']}|" + "/".join(c["title"] for c in t["children"])
+        for t in predicted.get("tasks", [])
+    ]
     gold_titles = [f"{t['number']}|{t['title']}|" + "/".join(t["children"]) for t in gold.get("tasks", [])]
     tasks = _exact(task_titles, gold_titles)
-    glossary = _exact([f"{g['term']}|{g['page']}" for g in predicted.get("glossary", [])],
-                      [f"{g['term']}|{g['page']}" for g in gold.get("glossary", [])])
-    qualitative = _match_texts([q["text"] for q in predicted.get("qualitative_targets", [])],
-                               [q["text"] for q in gold.get("qualitative_targets", [])])
+    glossary = _exact(
+        [f"{g['term']}|{g['page']}" for g in predicted.get("glossary", [])],
+        [f"{g['term']}|{g['page']}" for g in gold.get("glossary", [])],
+    )
+    qualitative = _match_texts(
+        [q["text"] for q in predicted.get("qualitative_targets", [])],
+        [q["text"] for q in gold.get("qualitative_targets", [])],
+    )
     wrong = [k for k, v in gold.get("report", {}).items() if predicted.get("report", {}).get(k) != v]
-    exact = [predicted[name][i]["name"] == gold[name][j]["name"] for name in ITEM_LISTS for i, j in pairs_by_list[name]]
-    return LedgerScore(lists, qualitative, tasks, glossary,
-                       sum(attached) / len(attached) if attached else 1.0, wrong,
-                       sum(exact) / len(exact) if exact else 1.0)
+    exact = [
+        predicted[name][i]["name"] == gold[name][j]["name"]
+        for name in ITEM_LISTS
+        for i, j in pairs_by_list[name]
+    ]
+    return LedgerScore(
+        lists,
+        qualitative,
+        tasks,
+        glossary,
+        sum(attached) / len(attached) if attached else 1.0,
+        wrong,
+        sum(exact) / len(exact) if exact else 1.0,
+    )
 
 
 def _exact(predicted: list[str], gold: list[str]) -> ListScore:

@@ -19,13 +19,29 @@ _AREA_A_RE = re.compile(rf"^([{CN_NUMERAL}]{{1,3}})、")
 _AREA_B_RE = re.compile(rf"^[（(]([{CN_NUMERAL}]{{1,3}})[）)]")
 _REVIEW_WORDS = ("回顾",)
 _PLAN_WORDS = (
-    "目标任务", "总体要求", "主要任务", "工作任务", "工作安排", "主要工作", "工作部署", "政策取向", "重点工作",
-    "工作建议", "今年工作", "目标和任务", "总体思路", "工作思路", "主要目标", "发展目标",
+    "目标任务",
+    "总体要求",
+    "主要任务",
+    "工作任务",
+    "工作安排",
+    "主要工作",
+    "工作部署",
+    "政策取向",
+    "重点工作",
+    "工作建议",
+    "今年工作",
+    "目标和任务",
+    "总体思路",
+    "工作思路",
+    "主要目标",
+    "发展目标",
 )
 # Weaker words that open the plan only in a heading that also names the coming year (今年 / 2024年).
 _PLAN_WEAK_WORDS = ("目标", "任务", "工作")
 _TARGETS_RE = re.compile(r"主要预期目标|主要目标|预期目标|发展目标")
-_APPENDIX_RE = re.compile(r"^(?:附\s*件\s*\d*|附\s*录|名词解释|注\s*释|有关词.*说明|.*词语?解释|.*(?:词|名词).*说明)$")
+_APPENDIX_RE = re.compile(
+    r"^(?:附\s*件\s*\d*|附\s*录|名词解释|注\s*释|有关词.*说明|.*词语?解释|.*(?:词|名词).*说明)$"
+)
 _GLOSSARY_RE = re.compile(r"^(\d{1,3})\s*[.．、]\s*(?:[Pp]\s*(\d{1,3})\s*)?(.+)$")
 _DATE_RE = re.compile(
     r"([0-9〇零一二三四五六七八九]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月\s*([0-9一二三四五六七八九十]{1,3})\s*日"
@@ -36,7 +52,9 @@ _SPEAKER_RE = re.compile(
     re.M,
 )
 _REGION_FALLBACK_RE = re.compile(r"我代表([\u4e00-\u9fff]{2,12}?)人民政府")
-_REGION_NAME_RE = re.compile(r"([\u4e00-\u9fff]{1,10}?(?:自治区|自治州|自治县|特别行政区|新区|省|市|县|区|州|旗|盟))")
+_REGION_NAME_RE = re.compile(
+    r"([\u4e00-\u9fff]{1,10}?(?:自治区|自治州|自治县|特别行政区|新区|省|市|县|区|州|旗|盟))"
+)
 _PARTY_COMMITTEE_RE = re.compile(r"中共([\u4e00-\u9fff]{2,10}?[省市县区州旗盟])委")
 
 
@@ -131,7 +149,9 @@ def parse_structure(text: str) -> ReportStructure:
     if plan_at is not None:
         targets = _targets_paragraph(paragraphs, plan_at, appendix_at)
     if targets is None:
-        targets = _targets_paragraph(paragraphs, body_start if review_at is None else review_at + 1, appendix_at)
+        targets = _targets_paragraph(
+            paragraphs, body_start if review_at is None else review_at + 1, appendix_at
+        )
         if targets is not None and (plan_at is None or paragraphs.index(targets) < plan_at):
             # The plan heading was not recognised: the plan starts with the targets and their preamble.
             plan_at = paragraphs.index(targets)
@@ -181,14 +201,27 @@ def parse_structure(text: str) -> ReportStructure:
         lo, hi, targets_paragraphs = _targets_span(paragraphs, targets)
         targets_span = (lo, hi)
     return ReportStructure(
-        text=text, title=title, region=region, year=year, review_year=review_year, delivered_on=delivered_on,
-        speaker=speaker, speaker_title=speaker_title, paragraphs=paragraphs,
+        text=text,
+        title=title,
+        region=region,
+        year=year,
+        review_year=review_year,
+        delivered_on=delivered_on,
+        speaker=speaker,
+        speaker_title=speaker_title,
+        paragraphs=paragraphs,
         review_span=(review_ps[0].start, review_ps[-1].end) if review_ps else None,
         plan_span=(plan_ps[0].start, plan_ps[-1].end) if plan_ps else None,
-        targets=targets, targets_span=targets_span, targets_paragraphs=targets_paragraphs,
-        other_target_paragraphs=[p for p in _target_candidates(paragraphs, plan_at or body_start, appendix_at)
-                                 if p not in targets_paragraphs],
-        review_areas=review_areas, task_areas=task_areas,
+        targets=targets,
+        targets_span=targets_span,
+        targets_paragraphs=targets_paragraphs,
+        other_target_paragraphs=[
+            p
+            for p in _target_candidates(paragraphs, plan_at or body_start, appendix_at)
+            if p not in targets_paragraphs
+        ],
+        review_areas=review_areas,
+        task_areas=task_areas,
         glossary=parse_glossary(paragraphs[appendix_at:]),
     )
 
@@ -211,7 +244,9 @@ def parse_glossary(paragraphs: list[Paragraph]) -> list[GlossaryEntry]:
         line = pending + p.text
         m = _GLOSSARY_RE.match(line)
         body = m.group(3).strip() if m else ""
-        term_m = re.match(r"^[“\"「](.+?)[”\"」]\s*[：:]\s*(.*)$", body) or re.match(r"^([^：:“]{1,30})[：:]\s*(.*)$", body)
+        term_m = re.match(r"^[“\"「](.+?)[”\"」]\s*[：:]\s*(.*)$", body) or re.match(
+            r"^([^：:“]{1,30})[：:]\s*(.*)$", body
+        )
         if m and term_m:
             page = int(m.group(2)) if m.group(2) else None
             entries.append(GlossaryEntry(term_m.group(1).strip(), term_m.group(2).strip(), page))
@@ -260,7 +295,9 @@ def _is_plan_heading(text: str) -> bool:
     return names_year and any(w in head for w in _PLAN_WEAK_WORDS) and len(head) <= 30
 
 
-def _part_starts(paragraphs: list[Paragraph], body_start: int, end: int) -> tuple[int | None, int | None, set[int]]:
+def _part_starts(
+    paragraphs: list[Paragraph], body_start: int, end: int
+) -> tuple[int | None, int | None, set[int]]:
     review_at = None
     plan_heads: set[int] = set()
     for i in range(body_start, end):
@@ -304,7 +341,9 @@ def _targets_paragraph(paragraphs: list[Paragraph], start: int, end: int) -> Par
     return candidates[0] if candidates else None
 
 
-_ENUM_START_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}是)")
+_ENUM_START_RE = re.compile(
+    r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}是)"
+)
 
 
 def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, list[Paragraph]]:
@@ -329,7 +368,11 @@ def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, 
         previous = covered[-1].text.rstrip()
         if style is None and len(covered) == 1:
             style = kind
-        if len(nxt.text) > 120 or (kind is None or kind != style) and not previous.endswith(("；", ";", "，", ",", "：", ":")):
+        if (
+            len(nxt.text) > 120
+            or (kind is None or kind != style)
+            and not previous.endswith(("；", ";", "，", ",", "：", ":"))
+        ):
             break
         if kind is not None and kind != style:
             break
@@ -377,11 +420,13 @@ def _areas(paragraphs: list[Paragraph], *, skip_heads: set[int], targets: Paragr
         m = _AREA_A_RE.match(head.text) or _AREA_B_RE.match(head.text)
         assert m is not None
         title_full = _heading_text(head.text) or head.text
-        title = title_full[m.end():].rstrip("。").strip()
+        title = title_full[m.end() :].rstrip("。").strip()
         next_start = heads[n + 1].start if n + 1 < len(heads) else None
-        body = [p for p in paragraphs if p.start > head.start and (next_start is None or p.start < next_start)]
+        body = [
+            p for p in paragraphs if p.start > head.start and (next_start is None or p.start < next_start)
+        ]
         area = TaskArea(m.group(1), title, head.start, body[-1].end if body else head.end)
-        rest = head.text[len(title_full):].lstrip("。").strip()
+        rest = head.text[len(title_full) :].lstrip("。").strip()
         if rest:
             offset = head.text.find(rest)
             area.children.extend(_subtasks(rest, head.start + offset))
@@ -414,7 +459,7 @@ def _subtasks(text: str, start: int) -> list[SubTask]:
 
 def _subtask(text: str, start: int) -> SubTask:
     marker = _SUBTASK_MARK_RE.match(text)
-    title = lead_sentence(text[marker.end():] if marker else text)
+    title = lead_sentence(text[marker.end() :] if marker else text)
     if title is None:
         title = re.split(r"[，。；！？]", text, maxsplit=1)[0][:30]
     return SubTask(title, text, start, start + len(text))
@@ -423,7 +468,19 @@ def _subtask(text: str, start: int) -> SubTask:
 def _cn_int(s: str) -> int:
     if s.isdigit():
         return int(s)
-    digits = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    digits = {
+        "〇": 0,
+        "零": 0,
+        "一": 1,
+        "二": 2,
+        "三": 3,
+        "四": 4,
+        "五": 5,
+        "六": 6,
+        "七": 7,
+        "八": 8,
+        "九": 9,
+    }
     if len(s) == 4:  # 二〇二四
         return int("".join(str(digits[c]) for c in s))
     if "十" in s:
