@@ -15,6 +15,7 @@ from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
+from citycockpit.goals import api as goals_api
 from citycockpit.org import api as org_api
 from citycockpit.report import api as report_api
 
@@ -68,5 +69,6 @@ def create_app(
 
     app.include_router(org_api.router)
     app.include_router(report_api.router)
+    app.include_router(goals_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -11,6 +11,7 @@ import typer
 from citycockpit import db_cli, migrate
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.goals import cli as goals_cli
 from citycockpit.org import cli as org_cli
 from citycockpit.report import cli as report_cli
 
@@ -23,6 +24,8 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(org_cli.app, name="org")
 app.add_typer(report_cli.app, name="report")
+app.add_typer(goals_cli.app, name="goals")
+app.add_typer(goals_cli.actuals_app, name="actuals")
 
 
 def _version(value: bool) -> None:

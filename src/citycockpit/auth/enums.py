@@ -24,3 +24,7 @@ class Perm(StrEnum):
     REPORT_READ = "report:read"
     REPORT_INGEST = "report:ingest"
     REPORT_REVIEW = "report:review"
+    GOALS_READ = "goals:read"
+    GOALS_MANAGE = "goals:manage"
+    GOALS_REPORT = "goals:report"
+    ACTUALS_IMPORT = "actuals:import"

@@ -49,10 +49,21 @@ def _ingest_seed_report(session: Session, ctx: DemoContext) -> None:
     ctx.summary["report_id"] = stored.id
 
 
+def _build_goals(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.goals import demo as goals_demo
+
+    summary = goals_demo.build(session, ctx.clock, int(ctx.summary["report_id"]))  # type: ignore[call-overload]
+    ctx.summary["goals"] = (
+        f"{summary['goals']} goals, {summary['progress_reports']} progress reports, "
+        f"{summary['periods_evaluated']} periods evaluated"
+    )
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
     ("政府工作报告 seed report → ledger", _ingest_seed_report),
+    ("督查 goals, milestones, actuals, progress reports", _build_goals),
 ]
 
 
