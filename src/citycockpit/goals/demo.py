@@ -114,6 +114,26 @@ AREA_LEAD = {
     "七": "YJGLJ",
     "八": "ZWFWB",
 }
+KEYWORD_LEAD = {
+    "文旅": "WTLJ",
+    "教育": "JYJ",
+    "健康": "WJW",
+    "医疗": "WJW",
+    "养老": "MZJ",
+    "就业": "RSJ",
+    "农业": "NYNCJ",
+    "乡村": "NYNCJ",
+    "生态": "STHJJ",
+    "绿色": "STHJJ",
+    "交通": "JTJ",
+    "安全": "YJGLJ",
+    "治理": "SFJ",
+    "企业服务": "GXJ",
+    "产业": "GXJ",
+    "人才": "KJJ",
+    "城市": "ZJJ",
+    "数字": "SJGLJ",
+}
 PERSONS = ["张伟", "王芳", "李强", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周涛", "吴倩", "徐军", "孙丽"]
 PACE = [1.2, 1.0, 1.05, 0.8, 1.0, 1.1, 0.95, 0.75, 1.0, 1.15, 0.9, 1.0, 1.3]
 
@@ -198,6 +218,10 @@ def build(session: Session, clock: Clock, report_id: int) -> dict[str, Any]:
         name = item.name if item else ""
         lead = goal.lead_department_id
         if lead is None:
+            lead = next(
+                (depts[c].id for k, c in KEYWORD_LEAD.items() if k in goal.title and c in depts), None
+            )
+        if lead is None:
             parent = node_numbers.get(goal.node_id or 0, (None, None))[1]
             number = node_numbers.get(parent or 0, (None, None))[0] if parent else None
             lead = depts[AREA_LEAD.get(number or "", "FGW")].id
@@ -248,6 +272,8 @@ def _task_story(session: Session, goal: Goal, index: int, today: date, depts: di
     ]
     if done_early:
         plan = [(date(YEAR, 3, 31), "制定年度实施方案"), (date(YEAR, 6, 15), "全面完成年度任务")]
+    if goal.kind == GoalKind.INDICATOR.value:
+        plan = [(date(YEAR, 6, 30), "开展年中形势分析并提出稳进提质措施")]
     for due, title in plan:
         milestones.add_milestone(
             session, goal.id, title=title, due_on=due, actor=SUPERVISOR, now=_at(date(YEAR, 2, 20))
@@ -261,7 +287,7 @@ def _task_story(session: Session, goal: Goal, index: int, today: date, depts: di
         kind="token",
         department_id=lead,
     )
-    stuck = index % 7 == 3  # a node slips past its date
+    stuck = index % 7 == 3 and goal.kind == GoalKind.TASK.value  # a node slips past its date
     for ms in session.scalars(
         select(Milestone).where(Milestone.goal_id == goal.id).order_by(Milestone.due_on)
     ):
@@ -293,6 +319,8 @@ def _task_story(session: Session, goal: Goal, index: int, today: date, depts: di
             if pace >= 0.95
             else f"{m}月推进偏慢，累计完成{percent:.0f}%，主要受项目审批和要素保障影响，已制定赶进度措施。"
         )
+        if goal.kind == GoalKind.INDICATOR.value:
+            narrative = f"已完成{m}月指标运行分析，跟踪重点企业和重点项目，落实稳增长举措。"
         report = progress.submit_report(
             session,
             goal.id,

@@ -127,36 +127,36 @@ TaskRule = Callable[[TaskFacts, float, Thresholds], str | None]
 def _task_done(f: TaskFacts, t: float, th: Thresholds) -> str | None:
     open_ms = [m for m in f.milestones if m.completed_on is None or m.completed_on > f.as_of]
     if f.marked_done or (f.latest_percent is not None and f.latest_percent >= 100 and not open_ms):
-        return "reported 100% with every milestone complete" if not f.marked_done else "marked done"
+        return "已报进度100%且节点全部完成" if not f.marked_done else "已标记完成"
     return None
 
 
 def _task_overdue(f: TaskFacts, t: float, th: Thresholds) -> str | None:
     late = _open_overdue(f.milestones, f.as_of)
     if late:
-        return f"{len(late)} milestone(s) past due unfinished (earliest {min(m.due_on for m in late)})"
+        return f"{len(late)}个节点到期未完成（最早{min(m.due_on for m in late)}）"
     return None
 
 
 def _task_not_reported(f: TaskFacts, t: float, th: Thresholds) -> str | None:
-    return "no progress report for the period" if f.percent is None else None
+    return "本期未报送进展" if f.percent is None else None
 
 
 def _task_ahead(f: TaskFacts, t: float, th: Thresholds) -> str | None:
     if f.percent is not None and f.percent / 100 >= t + th.ahead_margin:
-        return f"progress {f.percent:.0f}% ≥ time progress {t:.0%} + {th.ahead_margin:.0%}"
+        return f"进度{f.percent:.0f}% ≥ 时序进度{t:.0%}+{th.ahead_margin:.0%}"
     return None
 
 
 def _task_on_track(f: TaskFacts, t: float, th: Thresholds) -> str | None:
     if f.percent is not None and f.percent / 100 >= t - th.behind_margin:
-        return f"progress {f.percent:.0f}% ≥ time progress {t:.0%} − {th.behind_margin:.0%}"
+        return f"进度{f.percent:.0f}% ≥ 时序进度{t:.0%}−{th.behind_margin:.0%}"
     return None
 
 
 def _task_behind(f: TaskFacts, t: float, th: Thresholds) -> str | None:
-    p = "no figure" if f.percent is None else f"{f.percent:.0f}%"
-    return f"progress {p} below time progress {t:.0%} − {th.behind_margin:.0%}"
+    p = "无" if f.percent is None else f"{f.percent:.0f}%"
+    return f"进度{p} 低于时序进度{t:.0%}−{th.behind_margin:.0%}"
 
 
 TASK_RULE_FUNCS: dict[str, tuple[GoalStatus, TaskRule]] = {
@@ -297,6 +297,30 @@ def judge(value: float, target: float, qualifier: str, measure: str, th: Thresho
     return ("amber" if miss <= (th.amber_pp if pct else th.amber_ratio) else "red"), miss
 
 
+METHOD_TEXT = {
+    "latest YTD YoY": "按最新累计同比",
+    "YTD vs last year's same period": "按累计值与上年同期比较",
+    "trajectory": "按月度计划进度",
+    "last year's same-period share": "按上年同期占全年比重",
+    "run rate": "按当前进度线性推算",
+    "mean to date × last year's seasonal factor": "按累计均值及上年季节系数",
+    "mean to date": "按累计均值",
+}
+QUALIFIER_TEXT = {">=": "以上", "~": "左右", "<=": "以下", ">": "", "=": ""}
+
+
+def target_text(facts: IndicatorFacts) -> str:
+    unit = "%" if facts.measure in ("growth", "share") else ""
+    prefix = "超" if facts.qualifier == ">" else ""
+    return f"{prefix}{facts.target:g}{unit}{QUALIFIER_TEXT.get(facts.qualifier, '')}"
+
+
+def miss_text(facts: IndicatorFacts, miss: float | None) -> str:
+    if miss is None:
+        return ""
+    return f"{miss:.1f}个百分点" if facts.measure in ("growth", "share") else f"{miss:.1%}"
+
+
 def evaluate_indicator(facts: IndicatorFacts, th: Thresholds = Thresholds()) -> Evaluation:
     """Indicator status from the forecast against the qualified target; first rule of
     `th.indicator_rules` that matches."""
@@ -316,7 +340,7 @@ def evaluate_indicator(facts: IndicatorFacts, th: Thresholds = Thresholds()) -> 
         status: GoalStatus | None = None
         reason = ""
         if name == "no_data" and fc is None:
-            status, reason = GoalStatus.NO_DATA, "no actual for this year yet"
+            status, reason = GoalStatus.NO_DATA, "本年尚无统计数据"
         elif (
             name == "reached"
             and fc is not None
@@ -325,24 +349,27 @@ def evaluate_indicator(facts: IndicatorFacts, th: Thresholds = Thresholds()) -> 
             and facts.qualifier in ("=", ">=", ">", "~")
             and (fc.to_date > facts.target if facts.qualifier == ">" else fc.to_date >= facts.target)
         ):
-            status, reason = GoalStatus.DONE, f"target reached early ({fc.to_date:g} of {facts.target:g})"
+            status, reason = GoalStatus.DONE, f"已提前完成（累计{fc.to_date:g}，目标{facts.target:g}）"
         elif name == "overdue" and overdue:
             status = GoalStatus.OVERDUE
-            reason = f"{len(overdue)} milestone(s) past due unfinished"
+            reason = f"{len(overdue)}个节点到期未完成"
         elif fc is not None and name == "met" and verdict == "met":
-            status, reason = (
-                GoalStatus.MET,
-                f"forecast {fc.value:.4g} meets {facts.qualifier} {facts.target:g}",
-            )
+            status, reason = GoalStatus.MET, f"预计{fc.value:.4g}，可达目标{target_text(facts)}"
         elif fc is not None and name == "at_risk" and verdict == "amber":
-            status, reason = GoalStatus.AT_RISK, f"forecast {fc.value:.4g} misses {facts.target:g} narrowly"
+            status, reason = (
+                GoalStatus.AT_RISK,
+                f"预计{fc.value:.4g}，略低于目标{target_text(facts)}（差{miss_text(facts, miss)}）",
+            )
         elif fc is not None and name == "off_track" and verdict in ("red", "amber"):
-            status, reason = GoalStatus.OFF_TRACK, f"forecast {fc.value:.4g} misses {facts.target:g}"
+            status, reason = (
+                GoalStatus.OFF_TRACK,
+                f"预计{fc.value:.4g}，未达目标{target_text(facts)}（差{miss_text(facts, miss)}）",
+            )
         if status is not None:
             return Evaluation(
                 status,
                 name,
-                reason + (f" [{fc.method}]" if fc else ""),
+                reason + (f"［{METHOD_TEXT.get(fc.method, fc.method)}］" if fc else ""),
                 progress=progress,
                 time_progress=time_share,
                 forecast=fc.value if fc else None,
