@@ -42,11 +42,23 @@ def _context(db: str | None):  # type: ignore[no-untyped-def]
 @one_line_errors
 def from_report(
     report_id: int = typer.Argument(..., help="Report id (see `citycockpit report list`)."),
+    confirm_all: bool = typer.Option(
+        False,
+        "--confirm-all",
+        help="First confirm every target, qualitative target and commitment still awaiting review (trials).",
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Create goals from the report's confirmed/edited items and its qualitative sub-tasks."""
     settings, engine, clock = _context(db)
     with session_scope(engine) as session:
+        if confirm_all:
+            from citycockpit.report import service as reports
+
+            items, _ = reports.list_items(session, report_id, state="extracted", limit=100_000)
+            ids = [i.id for i in items if i.list_name != "actuals"]
+            confirmed = reports.confirm_items(session, report_id, ids, actor=CLI_ACTOR, now=clock.now())
+            console.print(f"confirmed {confirmed} item(s)")
         result = service.goals_from_report(
             session, report_id, actor=CLI_ACTOR, now=clock.now(), settings=settings
         )
