@@ -91,7 +91,7 @@ def test_the_bulletin_xlsx_carries_the_same_counts(db: Session, clock: Clock, ci
     b = bulletin.build_bulletin(db, None, period="2024-06", today=date(2024, 9, 30), city="太仓市")
     wb = load_workbook(io.BytesIO(bulletin.to_xlsx(b)))
     assert wb.sheetnames == ["汇总", "按任务", "按单位"]
-    rows = [r for r in wb["汇总"].iter_rows(min_row=4, max_row=10, values_only=True)]
+    rows = list(wb["汇总"].iter_rows(min_row=4, max_row=10, values_only=True))
     assert rows[1] == ("欠进度", 2, 28.6) and rows[-1] == ("合计", 7, 100.0)
     dept_rows = list(wb["按单位"].iter_rows(min_row=2, values_only=True))
     assert (dept_rows[0][0], dept_rows[0][2], dept_rows[0][5]) == ("城管局", "新建学校8所", "逾期")

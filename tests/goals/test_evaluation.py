@@ -25,7 +25,7 @@ def _evaluate(db: Session, clock: Clock, period: str = "2024-06") -> dict[str, s
     rows = db.execute(
         select(GoalEvaluation.goal_id, GoalEvaluation.status).where(GoalEvaluation.period == period)
     )
-    return {gid: status for gid, status in rows}
+    return dict(rows)
 
 
 def _report(db, goal, city, clock, percent, period="2024-06"):  # type: ignore[no-untyped-def]

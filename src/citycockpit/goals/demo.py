@@ -313,7 +313,7 @@ def _task_story(session: Session, goal: Goal, index: int, today: date, depts: di
         if latest and index % 9 == 4:
             continue  # 未报送 this month
         share = (month_end(YEAR, m) - date(YEAR, 1, 1)).days / 366
-        percent = 100.0 if done_early and m >= 6 else min(99.0, round(share * pace * 100))
+        percent = 100.0 if done_early and m >= 6 else min(100.0, round(share * pace * 100))
         narrative = (
             f"{m}月已按计划推进，累计完成年度任务的{percent:.0f}%。"
             if pace >= 0.95

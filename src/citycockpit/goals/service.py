@@ -510,6 +510,7 @@ def goals_from_report(
         if item.id in existing_items:
             result.skipped += 1
             continue
+        node: GoalNode | None
         if item.list_name == ItemList.QUALITATIVE_TARGET.value:
             source, node, measure, value = GoalSource.QUALITATIVE, targets_node, None, None
         elif item.list_name == ItemList.TARGET.value:
