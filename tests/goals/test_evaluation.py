@@ -24,8 +24,8 @@ def _evaluate(db: Session, clock: Clock, period: str = "2024-06") -> dict[str, s
     evaluation.evaluate_goals(db, period, today=TODAY, thresholds=TH, now=clock.now())
     rows = db.execute(
         select(GoalEvaluation.goal_id, GoalEvaluation.status).where(GoalEvaluation.period == period)
-    )
-    return dict(rows)
+    ).all()
+    return {int(gid): str(status) for gid, status in rows}
 
 
 def _report(db, goal, city, clock, percent, period="2024-06"):  # type: ignore[no-untyped-def]
