@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from citycockpit.goals import periods, series
@@ -51,7 +52,12 @@ def refresh(
     period = periods.parse_period(period)
     if periods.is_locked(session, period):
         return EvaluationRun(period, periods.as_of_date(period, today), frozen=True)
-    return evaluate_goals(session, period, today=today, thresholds=thresholds, now=now)
+    try:
+        with session.begin_nested():
+            return evaluate_goals(session, period, today=today, thresholds=thresholds, now=now)
+    except IntegrityError:
+        # Another request evaluated the same period at the same moment; its rows stand.
+        return EvaluationRun(period, periods.as_of_date(period, today))
 
 
 def evaluate_goals(

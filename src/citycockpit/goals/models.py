@@ -185,7 +185,6 @@ class ReportingPeriod(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     period: Mapped[str] = mapped_column(String(7), unique=True)
     state: Mapped[str] = mapped_column(String(8), default="open")
-    bulletin_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_by: Mapped[str | None] = mapped_column(String(100))
 

@@ -1,8 +1,8 @@
 """goals
 
-Revision ID: 3c741c272023
+Revision ID: 11b157a9130e
 Revises: 4866c44526ca
-Create Date: 2026-11-26 10:12:51.851034
+Create Date: 2026-11-26 10:45:37.924962
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import citycockpit.db
 
-revision: str = "3c741c272023"
+revision: str = "11b157a9130e"
 down_revision: str | Sequence[str] | None = "4866c44526ca"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -26,7 +26,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("period", sa.String(length=7), nullable=False),
         sa.Column("state", sa.String(length=8), nullable=False),
-        sa.Column("bulletin_at", citycockpit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("locked_at", citycockpit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("locked_by", sa.String(length=100), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_goal_periods")),
