@@ -189,3 +189,27 @@ def test_the_department_completes_its_own_milestone_with_evidence(
         headers=dept_staff.headers,
     )
     assert (r.status_code, r.json()["completed_on"]) == (200, "2024-05-20")
+
+
+def test_the_statistics_bureaus_token_imports_actuals_but_reads_no_goals(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    from citycockpit.audit.service import SystemActor
+    from citycockpit.auth import tokens
+    from tests.goals.builders import make_series
+
+    make_series(db, "社会消费品零售总额", now=clock.now(), aliases=["社零总额"])
+    created = tokens.create_token(
+        db, name="统计局", scopes=["actuals:import"], actor=SystemActor("t"), now=clock.now()
+    )
+    headers = {"Authorization": f"Bearer {created.secret}"}
+    files = {
+        "file": (
+            "m.csv",
+            "指标名称,月份,累计值,同比增长(%)\n社零总额,2024年6月,281.4,5.8\n".encode(),
+            "text/csv",
+        )
+    }
+    r = client.post("/api/v1/goals/actuals/import", files=files, headers=headers)
+    assert (r.status_code, r.json()["periods"]) == (200, ["2024-06"])
+    assert client.get("/api/v1/goals", headers=headers).status_code == 403
