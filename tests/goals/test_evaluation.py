@@ -198,3 +198,12 @@ def test_roll_up_uses_each_nodes_rule(db: Session, clock: Clock, city) -> None: 
         db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "goal_node.rollup"))
         == 2
     )
+
+
+def test_a_missing_report_alert_waits_for_the_end_of_the_month(db: Session, clock: Clock, city) -> None:  # type: ignore[no-untyped-def]
+    goal = make_goal(db, now=clock.now(), lead_department_id=city["cgj"].id)
+    evaluation.evaluate_goals(db, "2024-09", today=TODAY.replace(day=20), thresholds=TH, now=clock.now())
+    assert db.scalar(select(func.count()).select_from(GoalAlert).where(GoalAlert.goal_id == goal.id)) == 0
+    evaluation.evaluate_goals(db, "2024-09", today=TODAY, thresholds=TH, now=clock.now())
+    kinds = list(db.scalars(select(GoalAlert.kind).where(GoalAlert.goal_id == goal.id)))
+    assert kinds == ["report_missing"]

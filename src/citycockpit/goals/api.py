@@ -495,7 +495,9 @@ def get_goal(
     request: Request, goal_id: int, session: SessionDep, principal: Reader, period: str | None = None
 ) -> dict[str, Any]:
     goal = service.get_goal(session, goal_id, principal)
-    view = goal_views(session, [goal], _period(request, period))[0]
+    period = _refresh(request, session, _period(request, period))
+    session.commit()
+    view = goal_views(session, [goal], period)[0]
     view["milestones"] = [milestone_view(m) for m in milestones.list_milestones(session, goal.id)]
     view["reports"] = [report_view(r) for r in progress.list_reports(session, principal, goal_id=goal.id)]
     view["trajectory"] = service.trajectory(session, goal.id)

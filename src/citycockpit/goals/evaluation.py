@@ -32,6 +32,7 @@ from citycockpit.goals.status import (
     Thresholds,
     evaluate_indicator,
     evaluate_task,
+    month_end,
 )
 from citycockpit.goals.status import Milestone as MilestoneFact
 
@@ -214,7 +215,8 @@ def evaluate_goals(
                 )
             elif m.completed_on is not None:
                 resolve(AlertKind.MILESTONE_OVERDUE, goal, milestone_id=m.id)
-        if percent is None and ev.status is not GoalStatus.DONE and not goal.is_done:
+        month_over = as_of >= month_end(year, month)  # no reminder alert while the month still runs
+        if month_over and percent is None and ev.status is not GoalStatus.DONE and not goal.is_done:
             raise_alert(AlertKind.REPORT_MISSING, goal, period, f"{goal.title}: {period} 进展未报送")
         else:
             resolve(AlertKind.REPORT_MISSING, goal, period)

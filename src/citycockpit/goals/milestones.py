@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,7 +78,7 @@ def complete_milestone(
         raise NotLeadDepartment("Only the lead department (牵头单位) completes this goal's milestones")
     if not evidence.strip():
         raise InvalidGoal("Completing a milestone needs evidence text")
-    if completed_on > now.date() and completed_on.year > now.year:
+    if completed_on > (now + timedelta(days=1)).date():  # a day of slack for the local time zone
         raise InvalidGoal("The completion date is in the future")
     periods.ensure_open(session, periods.period_of(completed_on), "milestone completion")
     before = {"completed_on": ms.completed_on, "evidence": ms.evidence}
