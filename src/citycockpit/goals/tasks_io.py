@@ -270,7 +270,7 @@ def export_tasks(session: Session, *, year: int | None = None, goal_ids: list[in
             names.get(g.lead_department_id or 0, ""),
             "、".join(sorted(co.get(g.id, []))),
             g.responsible_person or "",
-            g.due_on.isoformat(),
+            g.due_on,
             "\n".join(nodes.get(g.id, [])),
         ]
         for g in goals
