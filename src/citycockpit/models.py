@@ -3,10 +3,19 @@
 from citycockpit.audit import models as audit_models
 from citycockpit.auth import models as auth_models
 from citycockpit.db import Base
+from citycockpit.goals import models as goals_models
 from citycockpit.org import models as org_models
 from citycockpit.projects import models as projects_models
 from citycockpit.report import models as report_models
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "audit_models", "auth_models", "org_models", "projects_models", "report_models"]
+__all__ = [
+    "metadata",
+    "audit_models",
+    "auth_models",
+    "goals_models",
+    "org_models",
+    "projects_models",
+    "report_models",
+]

@@ -54,11 +54,23 @@ def _load_projects(session: Session, ctx: DemoContext) -> None:
 
     for key, value in load_demo_projects(session, ctx.clock, DEMO_ACTOR).items():
         ctx.summary[f"key {key}" if key == "projects" else key] = value
+
+
 def _demo_users(session: Session, ctx: DemoContext) -> None:
     from citycockpit.auth.demo import DEMO_PASSWORD, create_demo_users
 
     names = create_demo_users(session, actor=DEMO_ACTOR, now=ctx.clock.now())
     ctx.summary["demo accounts (password " + DEMO_PASSWORD + ")"] = ", ".join(names)
+
+
+def _build_goals(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.goals import demo as goals_demo
+
+    summary = goals_demo.build(session, ctx.clock, int(ctx.summary["report_id"]))  # type: ignore[call-overload]
+    ctx.summary["goals"] = (
+        f"{summary['goals']} goals, {summary['progress_reports']} progress reports, "
+        f"{summary['periods_evaluated']} periods evaluated"
+    )
 
 
 # Each step runs in its own transaction, in this order. Domains append theirs.
@@ -67,6 +79,7 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("政府工作报告 seed report → ledger", _ingest_seed_report),
     ("重点项目与招商引资 key projects & investment attraction", _load_projects),
     ("演示账号 demo accounts", _demo_users),
+    ("督查 goals, milestones, actuals, progress reports", _build_goals),
 ]
 
 
