@@ -15,6 +15,8 @@ from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
+from citycockpit.events import api as events_api
+from citycockpit.events import open311 as events_open311
 from citycockpit.org import api as org_api
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -66,5 +68,7 @@ def create_app(
         return {"status": "ok", "version": app_version()}
 
     app.include_router(org_api.router)
+    app.include_router(events_api.router)
+    app.include_router(events_open311.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
