@@ -331,6 +331,12 @@ def transition_event(
             **_actor_fields(actor),
         )
     )
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleVersion(
+            "Someone else changed this event at the same time; reload it and try again"
+        ) from exc
     audit.record(
         session,
         actor,
@@ -341,12 +347,6 @@ def transition_event(
         ip=ip,
         at=now,
     )
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleVersion(
-            "Someone else changed this event at the same time; reload it and try again"
-        ) from exc
     return event
 
 
