@@ -44,7 +44,10 @@ def test_categories_import_then_export_round_trips(dbfile: str, tmp_path: Path) 
     result = runner.invoke(app, ["events", "categories", "import", str(source), "--db", dbfile])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out.csv"
-    assert runner.invoke(app, ["events", "categories", "export", "--out", str(out), "--db", dbfile]).exit_code == 0
+    assert (
+        runner.invoke(app, ["events", "categories", "export", "--out", str(out), "--db", dbfile]).exit_code
+        == 0
+    )
     again = runner.invoke(app, ["events", "categories", "import", str(out), "--db", dbfile])
     assert (again.exit_code, "0 created" in again.output) == (0, True)
     assert _count(dbfile, select(func.count()).select_from(EventCategory)) == 97

@@ -212,3 +212,48 @@ def test_exported_categories_import_back_unchanged(db, clock, categories, kind):
     result = cats.import_categories(db, data, f"c.{kind}", actor=TESTER, now=clock.now())
     after = db.execute(select(EventCategory.code, EventCategory.handle_limit, EventCategory.clock_kind)).all()
     assert (result.created, sorted(after)) == (0, sorted(before))
+
+
+def test_a_local_category_goes_to_the_town_government_of_the_events_area(
+    db, clock, city, categories, dispatcher
+):
+    from tests.builders import make_department
+
+    town = make_department(db, "T100", "城厢镇人民政府", kind="镇", now=clock.now())
+    town.area_code = "320585100"
+    db.flush()
+    event = report(
+        db, dispatcher.principal, clock.now(), category_code="H0601", description="楼上邻居漏水协商不成"
+    )
+    assert (event.department_id, event.routing_rule) == (town.id, "area:320585100→town")
+
+
+def test_closing_at_town_level_without_supervision_counts_as_resolved_locally(
+    db, clock, city, categories, dispatcher, town_staff
+):
+    from citycockpit.auth.enums import Role
+    from citycockpit.auth.permissions import perms_for
+    from citycockpit.auth.principal import Principal
+    from tests.builders import make_department
+
+    town = make_department(db, "T100", "城厢镇人民政府", kind="镇", now=clock.now())
+    town.area_code = "320585100"
+    db.flush()
+    handler = Principal(
+        id=None,
+        name="town-office",
+        role=Role.DEPARTMENT,
+        perms=perms_for(Role.DEPARTMENT),
+        department_id=town.id,
+    )
+    event = report(db, dispatcher.principal, clock.now(), category_code="H0601", description="邻里噪声纠纷")
+    for action, who in [
+        (Action.REGISTER, dispatcher.principal),
+        (Action.DISPATCH, dispatcher.principal),
+        (Action.SIGN, handler),
+        (Action.HANDLE, handler),
+        (Action.VERIFY, dispatcher.principal),
+        (Action.CLOSE, dispatcher.principal),
+    ]:
+        act(db, event, action, who, clock.now())
+    assert (event.resolved_locally, event.closed_on_time) == (True, True)
