@@ -90,6 +90,8 @@ def build_demo_events(
         category = rng.choices(minors, weights=[3 if c.kind == "event" else 1 for c in minors])[0]
         grid_code, lat, lon = rng.choice(grids)
         day = start.date() + timedelta(days=min(span_days, int(rng.triangular(0, span_days, span_days))))
+        if rng.random() < 0.15:  # a busy recent fortnight, so every queue has work in it
+            day = now.astimezone(zone).date() - timedelta(days=rng.randrange(12))
         clock_time = time(rng.choice([8, 9, 9, 10, 10, 11, 14, 15, 15, 16, 17, 19, 21]), rng.randrange(60))
         reported = datetime.combine(day, clock_time, zone)
         if reported >= now:
@@ -137,16 +139,21 @@ def _walk(
     centre: Principal,
 ) -> str:
     """Walk one event forward with plausible delays; stop where the simulated time runs out."""
-    dept_id = departments.get(category.default_department_code or "")
+    dept_id = event.department_id
     department = _principal(Role.DEPARTMENT, "demo-dept", department_id=dept_id)
     field = _principal(Role.GRID_WORKER, "demo-grid", area_code=event.grid_code)
     kind = category.clock_kind
     handle_allowance = DEFAULT_CALENDAR.add(t, category.handle_limit or 8, kind) - t
 
+    # Recent cases are still being worked on: stop them somewhere along the loop.
+    recent = now - t < timedelta(days=12)
+    budget = [rng.randint(1, 6) if recent and rng.random() < 0.7 else 99]
+
     def step(action: Action, who: Principal, delay: timedelta, **body: Any) -> bool:
         nonlocal t
         when = t + delay
-        if when >= now:
+        budget[0] -= 1
+        if when >= now or budget[0] < 0:
             return False
         try:
             service.transition_event(
