@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from citycockpit.auth.enums import Role
 from citycockpit.auth.permissions import perms_for
 from citycockpit.auth.principal import Principal
 from citycockpit.events import categories as cats
-from citycockpit.events import intake, service
+from citycockpit.events import intake, jobs, service
 from citycockpit.events.enums import Action, EventState
 from citycockpit.events.errors import StaleVersion
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory, EventTransition
@@ -33,7 +34,8 @@ def _principal(role: Role, department_id: int | None = None) -> Principal:
     )
 
 
-def test_two_simultaneous_sign_for_actions_let_exactly_one_win(engine):  # type: ignore[no-untyped-def]
+def _setup(engine):  # type: ignore[no-untyped-def]
+    """Commit a department, a category and one dispatched event; return what cleanup needs."""
     with Session(engine, expire_on_commit=False) as s:
         head = s.get(AuditHead, 1)
         saved_head = (head.last_entry_id, head.last_hash) if head else None
@@ -53,7 +55,29 @@ def test_two_simultaneous_sign_for_actions_let_exactly_one_win(engine):  # type:
                 s, event.id, action, service.ActionInput(version=event.version), actor=centre, now=NOW
             )
         s.commit()
-        event_id, version, dept_id = event.id, event.version, department.id
+        return saved_head, event.id, event.version, department.id
+
+
+def _cleanup(engine, saved_head, event_id):  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        s.execute(delete(EventTransition).where(EventTransition.event_id == event_id))
+        s.execute(delete(DuplicateProposal).where(DuplicateProposal.event_id == event_id))
+        s.execute(delete(Event).where(Event.id == event_id))
+        s.execute(delete(EventCategory).where(EventCategory.code.in_(["E98", "E9801"])))
+        s.execute(delete(Department).where(Department.code == "RACE"))
+        head = s.get(AuditHead, 1)
+        if saved_head is None:
+            s.execute(delete(AuditHead))
+            s.execute(delete(AuditEntry))
+        else:
+            head.last_entry_id, head.last_hash = saved_head
+            s.flush()
+            s.execute(delete(AuditEntry).where(AuditEntry.id > (saved_head[0] or 0)))
+        s.commit()
+
+
+def test_two_simultaneous_sign_for_actions_let_exactly_one_win(engine):  # type: ignore[no-untyped-def]
+    saved_head, event_id, version, dept_id = _setup(engine)
     try:
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
@@ -95,18 +119,26 @@ def test_two_simultaneous_sign_for_actions_let_exactly_one_win(engine):  # type:
             ).all()
             assert (stored.state, stored.version, len(signs)) == (EventState.SIGNED, version + 1, 1)
     finally:
+        _cleanup(engine, saved_head, event_id)
+
+
+def test_a_second_worker_skips_the_rows_the_first_one_holds(engine):  # type: ignore[no-untyped-def]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks with SKIP LOCKED are a PostgreSQL feature; SQLite has a single writer")
+    saved_head, event_id, _version, _dept = _setup(engine)
+    try:
         with Session(engine) as s:
-            s.execute(delete(EventTransition).where(EventTransition.event_id == event_id))
-            s.execute(delete(DuplicateProposal).where(DuplicateProposal.event_id == event_id))
-            s.execute(delete(Event).where(Event.id == event_id))
-            s.execute(delete(EventCategory).where(EventCategory.code.in_(["E98", "E9801"])))
-            s.execute(delete(Department).where(Department.code == "RACE"))
-            head = s.get(AuditHead, 1)
-            if saved_head is None:
-                s.execute(delete(AuditHead))
-                s.execute(delete(AuditEntry))
-            else:
-                head.last_entry_id, head.last_hash = saved_head
-                s.flush()
-                s.execute(delete(AuditEntry).where(AuditEntry.id > (saved_head[0] or 0)))
-            s.commit()
+            due = s.get(Event, event_id).handle_due_at
+        later = due + timedelta(minutes=5)
+        first, second = Session(engine), Session(engine)
+        try:
+            assert jobs.remind_overdue(first, now=later).touched == 1  # holds the row lock, not committed
+            assert jobs.remind_overdue(second, now=later).touched == 0
+            first.commit()
+            second.rollback()
+            assert jobs.remind_overdue(second, now=later).touched == 0  # reminded today already
+        finally:
+            first.close()
+            second.close()
+    finally:
+        _cleanup(engine, saved_head, event_id)

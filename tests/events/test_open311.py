@@ -176,3 +176,8 @@ def test_a_token_resolves_to_its_request_id_in_both_formats(client, api_key, db)
 def test_an_unknown_jurisdiction_is_404(client, categories):
     assert client.get(f"{BASE}/services.json?jurisdiction_id=sfgov.org").status_code == 404
     assert client.get(f"{BASE}/services.json?jurisdiction_id=320585").status_code == 200
+
+
+def test_an_unknown_format_is_a_404_error_list_in_xml(client, categories):
+    r = client.get(f"{BASE}/services.html")
+    assert (r.status_code, _xml(r).find("error/code").text) == (404, "404")
