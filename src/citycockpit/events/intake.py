@@ -61,7 +61,7 @@ def new_public_id(local_day: datetime) -> str:
     return f"E{local_day:%y%m%d}{secrets.token_hex(5).upper()}"
 
 
-def _actor_fields(actor: Any) -> dict[str, Any]:
+def actor_fields(actor: Any) -> dict[str, Any]:
     role = getattr(actor, "role", None)
     return {
         "actor_id": actor.id,
@@ -223,7 +223,7 @@ def create_event(
                 {"channel": event.channel, "routing": event.routing_rule, "score": event.routing_score},
                 ensure_ascii=False,
             ),
-            **_actor_fields(actor),
+            **actor_fields(actor),
         )
     )
     proposals = duplicates.propose_duplicates(session, event, category, now=now)
