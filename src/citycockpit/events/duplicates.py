@@ -14,6 +14,7 @@ from citycockpit.events.grids import distance_m
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
 
 MAX_PROPOSALS = 3
+MAX_CANDIDATES = 200  # the most recent candidates in the box; a hot spot must not make intake slow
 
 
 def propose_duplicates(
@@ -30,7 +31,8 @@ def propose_duplicates(
     dlat = radius / 111_320
     dlon = radius / (111_320 * max(0.1, math.cos(math.radians(event.lat))))
     rows = session.execute(
-        select(Event.id, Event.lat, Event.lon, Event.reported_at).where(
+        select(Event.id, Event.lat, Event.lon, Event.reported_at)
+        .where(
             Event.category_code == event.category_code,
             Event.reported_at >= since,
             Event.reported_at <= event.reported_at,
@@ -40,6 +42,8 @@ def propose_duplicates(
             Event.lat.between(event.lat - dlat, event.lat + dlat),
             Event.lon.between(event.lon - dlon, event.lon + dlon),
         )
+        .order_by(Event.reported_at.desc())
+        .limit(MAX_CANDIDATES)
     ).all()
     scored = []
     for other_id, lat, lon, reported_at in rows:
