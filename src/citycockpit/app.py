@@ -15,6 +15,7 @@ from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
+from citycockpit.events import kpi_api as events_kpi_api
 from citycockpit.org import api as org_api
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -66,5 +67,7 @@ def create_app(
         return {"status": "ok", "version": app_version()}
 
     app.include_router(org_api.router)
+    # Before the events router: /api/v1/events/kpis must not be taken for an event id.
+    app.include_router(events_kpi_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

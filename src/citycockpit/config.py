@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         10_000, ge=0, description="How long an SQLite writer waits for the lock before failing."
     )
     db_pool_size: int = Field(10, ge=1, description="Connections per process in the PostgreSQL pool.")
+    events_ranking_min_volume: int = Field(
+        30, ge=1, description="Cases due (应结案数) a department or town needs in a period to be ranked."
+    )
+    events_rollup_recent_days: int = Field(
+        35, ge=1, description="Whole past days the worker's rollup job recomputes on each run."
+    )
 
     @classmethod
     def settings_customise_sources(

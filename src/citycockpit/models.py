@@ -3,9 +3,10 @@
 from citycockpit.audit import models as audit_models
 from citycockpit.auth import models as auth_models
 from citycockpit.db import Base
+from citycockpit.events import kpi_models as events_kpi_models
 from citycockpit.events import models as events_models
 from citycockpit.org import models as org_models
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "audit_models", "auth_models", "org_models", "events_models"]
+__all__ = ["metadata", "audit_models", "auth_models", "org_models", "events_models", "events_kpi_models"]

@@ -21,3 +21,4 @@ class Perm(StrEnum):
     AUDIT_READ = "audit:read"
     PII_READ = "pii:read"
     SCREEN_READ = "screen:read"
+    EVENTS_KPI = "events:kpi"

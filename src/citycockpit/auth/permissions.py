@@ -23,3 +23,8 @@ TOKEN_GRANTABLE: frozenset[Perm] = frozenset(set(Perm) - {Perm.USERS_MANAGE, Per
 
 def perms_for(role: Role | str) -> frozenset[Perm]:
     return ROLE_PERMS[Role(role)]
+
+
+# Events KPIs and rankings: everyone who steers or answers for the loop; grid workers see their queue only.
+for _role in (Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.DEPARTMENT, Role.TOWN):
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.EVENTS_KPI}
