@@ -15,7 +15,10 @@ from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
+from citycockpit.events import api as events_api
+from citycockpit.events import classifier as events_classifier
 from citycockpit.events import kpi_api as events_kpi_api
+from citycockpit.events import open311 as events_open311
 from citycockpit.org import api as org_api
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -47,6 +50,7 @@ def create_app(
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
+    events_classifier.install(app.state.engine)  # intake routes with the trained model, if any
 
     @app.middleware("http")
     async def _request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -69,5 +73,7 @@ def create_app(
     app.include_router(org_api.router)
     # Before the events router: /api/v1/events/kpis must not be taken for an event id.
     app.include_router(events_kpi_api.router)
+    app.include_router(events_api.router)
+    app.include_router(events_open311.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

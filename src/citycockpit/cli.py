@@ -12,6 +12,7 @@ from citycockpit import db_cli, migrate
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.events import analytics_cli as events_analytics_cli
+from citycockpit.events import cli as events_cli
 from citycockpit.org import cli as org_cli
 
 app = typer.Typer(
@@ -22,7 +23,9 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(org_cli.app, name="org")
-app.add_typer(events_analytics_cli.app, name="events")
+app.add_typer(events_cli.app, name="events")
+app.command("worker")(events_cli.worker)
+events_analytics_cli.register(events_cli.app)
 
 
 def _version(value: bool) -> None:

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         10_000, ge=0, description="How long an SQLite writer waits for the lock before failing."
     )
     db_pool_size: int = Field(10, ge=1, description="Connections per process in the PostgreSQL pool.")
+    events_triage_threshold: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Classifier confidence below which a new event without a category waits in the triage queue.",
+    )
     events_ranking_min_volume: int = Field(
         30, ge=1, description="Cases due (应结案数) a department or town needs in a period to be ranked."
     )

@@ -136,7 +136,7 @@ def build_month(db: Session, city: dict[str, object]) -> dict[str, int]:
             rework_count=1,
             satisfaction="basically_satisfied",
             callback_reached=True,
-            resolved_locally=True,
+            resolved_locally=False,
             handle_minutes=1200.0,
             state="rated",
         ),
@@ -306,7 +306,8 @@ SEPTEMBER = {
     "callbacks": 4,
     "callbacks_valid": 3,  # e9 unreachable
     "satisfied": 2,  # e1 满意, e2 基本满意
-    "resolved_locally": 3,  # e1 e2 e9
+    "closed_dispatched": 3,  # e1 e2 e9 (e4 was closed directly)
+    "resolved_locally": 2,  # e1 e9 (e2 was escalated)
     "handle_n": 3,  # e1 600, e2 1200, e9 300
 }
 SEPTEMBER_RATES = {
@@ -321,5 +322,5 @@ SEPTEMBER_RATES = {
     "direct_close_rate": 1 / 9,
     "callback_rate": 4 / 4,
     "satisfaction_rate": 2 / 3,
-    "local_resolution_rate": 3 / 4,
+    "local_resolution_rate": 2 / 3,
 }

@@ -21,4 +21,8 @@ class Perm(StrEnum):
     AUDIT_READ = "audit:read"
     PII_READ = "pii:read"
     SCREEN_READ = "screen:read"
+    EVENTS_READ = "events:read"
+    EVENTS_CREATE = "events:create"
+    EVENTS_WORK = "events:work"  # take workflow actions (the state machine checks role and scope)
+    EVENTS_ADMIN = "events:admin"  # edit categories
     EVENTS_KPI = "events:kpi"

@@ -19,8 +19,6 @@ from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 
-app = typer.Typer(help="Events: intake, the closed loop, KPIs.", no_args_is_help=True)
-
 
 def _progress() -> Progress:
     return Progress(
@@ -184,10 +182,11 @@ def train(
 
 
 def register(target: typer.Typer) -> None:
-    """Add these commands to the `events` command group."""
+    """Add these commands to the `events` command group, and the rollup job to the worker's jobs."""
+    from citycockpit.events import jobs, rollup
+
+    if all(name != "rollup" for name, _ in jobs.JOBS):
+        jobs.JOBS.append(("rollup", rollup.rollup_job))
     target.command("generate")(one_line_errors(generate))
     target.command("rollup")(one_line_errors(rollup_))
     target.command("train")(one_line_errors(train))
-
-
-register(app)

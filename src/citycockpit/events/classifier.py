@@ -219,3 +219,36 @@ def suggest(session: Session, text: str) -> tuple[str, str | None, float] | None
     if model is None or not text.strip():
         return None
     return model.predict([text])[0]
+
+
+class TrainedClassifier:
+    """The routing hook (events/routing.py `Classifier`): the newest stored model, read per call."""
+
+    name = "model"
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def suggest(self, text: str) -> tuple[str, str | None, float] | None:
+        from citycockpit.db import session_scope
+
+        with session_scope(self.engine, read_only=True) as session:
+            return suggest(session, text)
+
+
+def install(engine: Any) -> bool:
+    """Route intake through the trained model when one is stored (else routing keeps its keyword
+    baseline). Called when the app starts; a model trained later is picked up once one was installed."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from citycockpit.db import session_scope
+    from citycockpit.events import routing
+
+    try:
+        with session_scope(engine, read_only=True) as session:
+            if session.scalar(select(func.max(ClassifierModel.id))) is None:
+                return False
+    except SQLAlchemyError:  # schema not migrated yet
+        return False
+    routing.set_classifier(TrainedClassifier(engine))
+    return True

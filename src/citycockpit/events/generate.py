@@ -490,7 +490,13 @@ def _text_pools(
                     ask=ASKS[rng.integers(len(ASKS))],
                 )
             )
-            titles.append(f"{road}{c.name}" if c.kind != "hotline" else f"{c.name}：{k0}")
+            # Half the titles name the category (as a grid worker would), half just open the text.
+            named = rng.random() < 0.5
+            titles.append(
+                (f"{road}{c.name}" if c.kind != "hotline" else f"{c.name}：{k0}")
+                if named
+                else bodies[-1][:16]
+            )
             addresses.append(f"太仓市{place}")
     return np.array(titles, dtype=object), np.array(bodies, dtype=object), np.array(addresses, dtype=object)
 
@@ -571,14 +577,32 @@ def generate_events(
     cat_handle = np.array([c.handle_limit for c in cats])
     cat_verify = np.array([c.verify_limit for c in cats])
     cat_dept = np.array([ref.dept_ids.get(c.department or "", -1) for c in cats])
-    # Street-level categories are often handled by the town itself (属地).
+    # 属地管理: the town (区镇) handles most cases itself; city departments keep the specialised ones
+    # (urgent incidents, police, utilities, labour, education …). Share handled by the town, per category:
+    specialised = {
+        "GAJ",
+        "YJGLJ",
+        "GQ-SWJT",
+        "GQ-GJ",
+        "GQ-GGJT",
+        "GQ-ZKJT",
+        "GXJ",
+        "RSJ",
+        "JYJ",
+        "ZWFWB",
+        "SCJGJ",
+    }
     cat_local = np.array(
-        [c.major in ("E01", "E02", "E05", "H02", "H06") or c.department is None for c in cats]
+        [
+            0.3 if (c.clock_kind == "urgent_hours" or (c.department or "") in specialised) else 0.995
+            for c in cats
+        ]
     )
     grid_lat = np.array([g[1] for g in ref.grids])
     grid_lon = np.array([g[2] for g in ref.grids])
     grid_codes = [g[0] for g in ref.grids]
     town_dept = np.array([ref.town_depts.get(g[0][:9], -1) for g in ref.grids])
+    local_depts = np.array(sorted(ref.town_depts.values()) or [-2])
     fallback_dept = ref.dept_ids.get("CGJ", next(iter(ref.dept_ids.values()), -1))
     pool_titles, pool_bodies, pool_addresses = _text_pools(cats, rng)
 
@@ -653,6 +677,8 @@ def generate_events(
 
             nan = np.full(m, np.nan)
             registered = np.where(looped, rep + rng.exponential(1200, m) + 60, nan)
+            # 直接办结 registers and closes at once (as the workflow does).
+            registered = np.where(direct, rep + rng.uniform(60, 120, m), registered)
             dispatched_first = registered + rng.exponential(1800, m) + 60
             returned = looped & (rng.random(m) < 0.02)
             dispatched = np.where(
@@ -681,7 +707,7 @@ def generate_events(
             verified = handled + verify_wall * rng.uniform(0.05, 0.95, m)
             closed = np.where(looped, verified + rng.uniform(60, 1800, m), nan)
             closed = np.where(direct, rep + rng.uniform(120, 900, m), closed)
-            escalated = looped & (rng.random(m) < 0.017)
+            escalated = looped & (rng.random(m) < 0.006)
             callback_p = np.where(np.isin(channel, ("hotline", "app", "web", "open311")), 0.8, 0.25)
             called = ~np.isnan(closed) & (rng.random(m) < callback_p)
             rated = np.where(called, closed + rng.uniform(3600, 48 * 3600, m), nan)
@@ -741,7 +767,7 @@ def generate_events(
             is_closed = ~np.isnan(closed)
             is_rated = ~np.isnan(rated)
             dept = np.where(
-                cat_local[ci] & (rng.random(m) < 0.55) & (town_dept[gi] > 0), town_dept[gi], cat_dept[ci]
+                (rng.random(m) < cat_local[ci]) & (town_dept[gi] > 0), town_dept[gi], cat_dept[ci]
             )
             dept = np.where(dept > 0, dept, fallback_dept)
             in_loop = ~np.isnan(dispatched)
@@ -852,9 +878,9 @@ def generate_events(
                 "duplicate_count": dup_count.tolist(),
                 "signed_on_time": _nullable(signed <= sign_due, is_signed),
                 "handled_on_time": _nullable(handled <= handle_due, is_handled),
-                "closed_on_time": _nullable(closed_on_time, is_closed & in_loop),
+                "closed_on_time": _nullable(closed_on_time | direct, is_closed & (in_loop | direct)),
                 "closed_by_center": (direct & is_closed).tolist(),
-                "resolved_locally": _nullable(~escalated, is_closed),
+                "resolved_locally": _nullable(~escalated & ~direct & np.isin(dept, local_depts), is_closed),
                 "verified_onsite": _nullable(np.ones(m, dtype=bool), ~np.isnan(verified)),
                 "has_pending_extension": [False] * m,
                 "reject_reason": _nullable(

@@ -36,6 +36,7 @@ ROLLUP_COUNTS = (
     "extended",
     # anchored on the day the event was closed
     "closed",
+    "closed_dispatched",
     "callbacks",
     "callbacks_valid",
     "satisfied",
@@ -76,6 +77,7 @@ class EventDailyRollup(Base):
     reworked: Mapped[int] = mapped_column(Integer, default=0)
     extended: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_dispatched: Mapped[int] = mapped_column(Integer, default=0)
     callbacks: Mapped[int] = mapped_column(Integer, default=0)
     callbacks_valid: Mapped[int] = mapped_column(Integer, default=0)
     satisfied: Mapped[int] = mapped_column(Integer, default=0)

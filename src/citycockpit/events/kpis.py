@@ -63,6 +63,9 @@ COUNTS: dict[str, Count] = {
     "reworked": Count("返工数", "of those due, events sent back for rework at least once"),
     "extended": Count("延期数", "of those due, events whose deadline was extended at least once"),
     "closed": Count("办结数", "events closed in the period (directly or after the loop)"),
+    "closed_dispatched": Count(
+        "派遣后办结数", "of those closed in the period, events closed after dispatch (not 直接办结)"
+    ),
     "callbacks": Count("回访数", "of those closed in the period, events with a callback recorded"),
     "callbacks_valid": Count("有效回访数", "callbacks that reached the citizen and got a rating"),
     "satisfied": Count("满意数", "valid callbacks rated 满意 or 基本满意"),
@@ -94,7 +97,13 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("direct_close_rate", "直接办结率", "直接办结数 / 受理数", "closed_directly", "received"),
     Kpi("callback_rate", "回访率", "回访数 / 办结数", "callbacks", "closed"),
     Kpi("satisfaction_rate", "满意率", "(满意 + 基本满意) / 有效回访数", "satisfied", "callbacks_valid"),
-    Kpi("local_resolution_rate", "就地化解率", "就地化解数 / 办结数", "resolved_locally", "closed"),
+    Kpi(
+        "local_resolution_rate",
+        "就地化解率",
+        "就地化解数 / 派遣后办结数",
+        "resolved_locally",
+        "closed_dispatched",
+    ),
 )
 HANDLING_FORMULA = (
     "处置时长 = 派遣到处置完毕的时长 (handle_minutes, in the event's clock), over events closed in the period; "
@@ -147,6 +156,7 @@ def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
             "closed",
             {
                 "closed": literal_column("1"),
+                "closed_dispatched": _n(E.closed_by_center.is_(False)),
                 "callbacks": _n(E.satisfaction.is_not(None)),
                 "callbacks_valid": _n(E.satisfaction.in_(_RATED)),
                 "satisfied": _n(E.satisfaction.in_(_SATISFIED)),

@@ -161,3 +161,19 @@ def event_day_span(session: Session) -> tuple[date | None, date | None]:
     """The first and last reported day in the events table."""
     row = session.execute(select(func.min(E.reported_day), func.max(E.reported_day))).one()
     return row[0], row[1]
+
+
+ROLLUP_EVERY = timedelta(hours=1)
+
+
+def rollup_job(session: Session, *, now: datetime, calendar: Any) -> Any:
+    """Worker job: at most once an hour, recompute the last `events_rollup_recent_days` whole days."""
+    from citycockpit.config import get_settings
+    from citycockpit.events.jobs import JobResult
+
+    last_run = session.scalar(select(func.max(EventRollupDay.computed_at)))
+    if last_run is not None and now - last_run < ROLLUP_EVERY:
+        return JobResult("rollup", 0)
+    days = get_settings().events_rollup_recent_days
+    result = recompute_recent(session, days=days, zone=calendar.zone, now=now)
+    return JobResult("rollup", result.days)

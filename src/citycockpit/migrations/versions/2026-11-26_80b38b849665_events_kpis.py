@@ -1,8 +1,8 @@
 """events kpis: daily rollups, rollup days, classifier models, index on events.sign_due_at
 
-Revision ID: 5c256daf611c
+Revision ID: 80b38b849665
 Revises: c950430c7d58
-Create Date: 2026-11-26 10:12:52.746042
+Create Date: 2026-11-26 10:27:36.153041
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import citycockpit.db
 
-revision: str = "5c256daf611c"
+revision: str = "80b38b849665"
 down_revision: str | Sequence[str] | None = "c950430c7d58"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("reworked", sa.Integer(), nullable=False),
         sa.Column("extended", sa.Integer(), nullable=False),
         sa.Column("closed", sa.Integer(), nullable=False),
+        sa.Column("closed_dispatched", sa.Integer(), nullable=False),
         sa.Column("callbacks", sa.Integer(), nullable=False),
         sa.Column("callbacks_valid", sa.Integer(), nullable=False),
         sa.Column("satisfied", sa.Integer(), nullable=False),
