@@ -594,7 +594,7 @@ def generate_events(
     }
     cat_local = np.array(
         [
-            0.3 if (c.clock_kind == "urgent_hours" or (c.department or "") in specialised) else 0.995
+            0.97 if (c.clock_kind == "urgent_hours" or (c.department or "") in specialised) else 0.995
             for c in cats
         ]
     )
