@@ -270,6 +270,7 @@ def _raw_sums(
     zone: ZoneInfo,
     now: datetime,
     group: str | None,
+    anchors: tuple[str, ...] | None = None,
 ) -> dict[Any, Counter[str]]:
     """Counts straight from the events table, one GROUP BY per anchor; due instants capped at now."""
     t0 = _local_midnight(first, zone)
@@ -278,6 +279,8 @@ def _raw_sums(
     if t1 <= t0:
         return out
     for anchor, exprs in anchored_counts():
+        if anchors is not None and anchor not in anchors:
+            continue
         key_col = getattr(E, group) if group else literal_column("0")
         stmt = select(
             key_col.label("k"), *(func.sum(expr).label(name) for name, expr in exprs.items())
@@ -292,20 +295,26 @@ def _raw_sums(
 
 
 def _rollup_sums(
-    session: Session, first: date, last: date, *, where: list[ColumnElement[bool]], group: str | None
+    session: Session,
+    first: date,
+    last: date,
+    *,
+    where: list[ColumnElement[bool]],
+    group: str | None,
+    only: tuple[str, ...] = SUMS,
 ) -> dict[Any, Counter[str]]:
     key_col = getattr(R, group) if group else literal_column("0")
-    stmt = select(key_col.label("k"), *(func.sum(getattr(R, name)).label(name) for name in SUMS)).where(
+    stmt = select(key_col.label("k"), *(func.sum(getattr(R, name)).label(name) for name in only)).where(
         R.day.between(first, last), *where
     )
     if group:
         stmt = stmt.group_by(key_col)
     out: dict[Any, Counter[str]] = {}
     for row in session.execute(stmt).mappings():
-        if all(row[name] is None for name in SUMS):
+        if all(row[name] is None for name in only):
             continue
         bucket = out.setdefault(row["k"] if group else None, Counter())
-        for name in SUMS:
+        for name in only:
             bucket[name] += row[name] or 0
     return out
 
@@ -329,28 +338,47 @@ def period_sums(
     now: datetime,
     group: str | None = None,
     use_rollups: bool = True,
+    intake_only: bool = False,
 ) -> tuple[dict[Any, Counter[str]], str]:
     """The counts of the period (optionally per `group` column), and where they came from:
     "rollup" (past days from rollups, today from events) or "raw" (all from events)."""
     f.validate()
     plan = _plan(session, f, principal)
+    anchors = ("reported",) if intake_only else None
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
     if use_rollups and plan.rollup_where is not None and rollups_cover(session, f.first, past_last):
         sums = (
-            _rollup_sums(session, f.first, past_last, where=plan.rollup_where, group=group)
+            _rollup_sums(
+                session,
+                f.first,
+                past_last,
+                where=plan.rollup_where,
+                group=group,
+                only=("received",) if intake_only else SUMS,
+            )
             if (past_last >= f.first)
             else {}
         )
         live_first = max(f.first, today)
         if live_first <= f.last:
             live = _raw_sums(
-                session, live_first, f.last, where=plan.raw_where, zone=zone, now=now, group=group
+                session,
+                live_first,
+                f.last,
+                where=plan.raw_where,
+                zone=zone,
+                now=now,
+                group=group,
+                anchors=anchors,
             )
             for key, counts in live.items():
                 sums.setdefault(key, Counter()).update(counts)
         return sums, "rollup"
-    return _raw_sums(session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=group), "raw"
+    raw = _raw_sums(
+        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=group, anchors=anchors
+    )
+    return raw, "raw"
 
 
 def rate(numerator: float, denominator: float) -> float | None:
@@ -401,7 +429,7 @@ def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None
 def _breakdown(
     session: Session, f: KpiFilter, group: str, *, principal: Principal | None, zone: ZoneInfo, now: datetime
 ) -> list[dict[str, object]]:
-    sums, _ = period_sums(session, f, principal=principal, zone=zone, now=now, group=group)
+    sums, _ = period_sums(session, f, principal=principal, zone=zone, now=now, group=group, intake_only=True)
     items = [{"key": k, "received": int(c["received"])} for k, c in sums.items() if c["received"]]
     return sorted(items, key=lambda item: (-int(item["received"]), str(item["key"])))  # type: ignore[call-overload]
 
