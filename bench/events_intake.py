@@ -88,9 +88,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
     args = parser.parse_args()
     key = prepare(args.db)
+    if not args.port:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            args.port = sock.getsockname()[1]
     env = {**os.environ, "CITYCOCKPIT_DATABASE_URL": args.db, "CITYCOCKPIT_TODAY": "2024-09-30"}
     server = subprocess.Popen(
         [
@@ -109,12 +115,14 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(100):
+        deadline = time.perf_counter() + 90
+        while time.perf_counter() < deadline:
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.3)
+                pass
+            time.sleep(0.3)
         engine = make_engine(args.db)
         with session_scope(engine, read_only=True) as s:
             before = s.scalar(select(func.count()).select_from(Event))
