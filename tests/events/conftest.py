@@ -27,6 +27,9 @@ categories:
 - {code: H01, name: 政策咨询, kind: hotline}
 - {code: H0104, name: 办事指南, kind: hotline, parent_code: H01, department: CGJ, clock_kind: work_days,
    sign_limit: 1, handle_limit: 3, verify_limit: 1, onsite_verification: false, keywords: "办事,流程"}
+- {code: H06, name: 矛盾纠纷, kind: hotline}
+- {code: H0601, name: 邻里纠纷, kind: hotline, parent_code: H06, department: "@town", clock_kind: work_days,
+   sign_limit: 1, handle_limit: 10, verify_limit: 1, onsite_verification: false}
 """
 
 GRID_A = (31.463, 121.107)  # 东门社区第1网格 centroid (城厢镇)

@@ -174,7 +174,7 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
         department = _text(row, "department")
         if not department:
             errors.append(RowError(row.file, row.number, "a minor category needs a department", row.sheet))
-        elif department not in departments:
+        elif department not in departments and department != "@town":
             errors.append(RowError(row.file, row.number, f"unknown department code {department}", row.sheet))
         clock_text = _text(row, "clock_kind") or ClockKind.WORK_HOURS.value
         try:

@@ -145,7 +145,13 @@ def create_event(
             "The location is outside your area; report events in your own area only", area_code=area_scope
         )
     text = " ".join(filter(None, [data.title, data.description]))
-    decision = routing.route(session, category=category, text=text, threshold=triage_threshold)
+    decision = routing.route(
+        session,
+        category=category,
+        text=text,
+        threshold=triage_threshold,
+        town_code=grid_code[:9] if grid_code else None,
+    )
     if category is None and decision.category_code and not decision.needs_triage:
         category = cats.get_minor_category(session, decision.category_code)
     reported_at = data.reported_at or now

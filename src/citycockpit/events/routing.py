@@ -86,9 +86,20 @@ def get_classifier(session: Session) -> Classifier:
     return KeywordClassifier([tuple(r) for r in rows])  # type: ignore[misc]
 
 
-def department_id_for(session: Session, code: str | None) -> int | None:
+TOWN = "@town"  # a category's department placeholder: the town/street government of the event's area (属地)
+
+
+def department_id_for(session: Session, code: str | None, town_code: str | None = None) -> int | None:
+    """The department for a category's department code; `@town` is the town or street government
+    whose area is the event's town (area → town rule)."""
     if not code:
         return None
+    if code == TOWN:
+        if not town_code:
+            return None
+        return session.scalars(
+            select(Department.id).where(Department.area_code == town_code, Department.is_active.is_(True))
+        ).first()
     return session.scalars(select(Department.id).where(Department.code == code)).first()
 
 
@@ -98,15 +109,19 @@ def route(
     category: EventCategory | None,
     text: str,
     threshold: float = DEFAULT_TRIAGE_THRESHOLD,
+    town_code: str | None = None,
 ) -> RoutingDecision:
     """Decide category and department for a new event, and why."""
     if category is not None:
-        dept_id = department_id_for(session, category.default_department_code)
+        dept_id = department_id_for(session, category.default_department_code, town_code)
+        rule = f"category:{category.code}→{category.default_department_code}"
+        if category.default_department_code == TOWN:
+            rule = f"area:{town_code}→town"
         return RoutingDecision(
             category.code,
             dept_id,
             RoutingSource.RULE,
-            f"category:{category.code}→{category.default_department_code}",
+            rule,
             1.0,
             dept_id is None,
         )
@@ -122,7 +137,9 @@ def route(
     ).first()
     if known is None:
         return RoutingDecision(None, None, RoutingSource.MODEL, classifier.name, suggestion.confidence, True)
-    dept_id = department_id_for(session, suggestion.department_code or known.default_department_code)
+    dept_id = department_id_for(
+        session, suggestion.department_code or known.default_department_code, town_code
+    )
     confident = suggestion.confidence >= threshold and dept_id is not None
     return RoutingDecision(
         known.code,

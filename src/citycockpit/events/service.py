@@ -17,6 +17,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
 from citycockpit.core.errors import NotFound, Unprocessable
 from citycockpit.events import categories as cats
+from citycockpit.events import routing
 from citycockpit.events.enums import (
     DIRECT_CLOSE_TYPES,
     Action,
@@ -331,6 +332,12 @@ def transition_event(
             **_actor_fields(actor),
         )
     )
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleVersion(
+            "Someone else changed this event at the same time; reload it and try again"
+        ) from exc
     audit.record(
         session,
         actor,
@@ -341,12 +348,6 @@ def transition_event(
         ip=ip,
         at=now,
     )
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleVersion(
-            "Someone else changed this event at the same time; reload it and try again"
-        ) from exc
     return event
 
 
@@ -365,10 +366,9 @@ def _register(session, event, body, category, actor, now, calendar):  # type: ig
             chosen.kind,
         )
         event.clock_kind = chosen.clock_kind
-        dept = session.scalars(
-            select(Department.id).where(Department.code == chosen.default_department_code)
-        ).first()
-        event.department_id = dept
+        event.department_id = routing.department_id_for(
+            session, chosen.default_department_code, event.town_code
+        )
         event.routing_source, event.routing_rule, event.routing_score = (
             RoutingSource.MANUAL.value,
             "triage",
