@@ -40,15 +40,6 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
 ]
 
 
-def _events_city(session: Session, ctx: DemoContext) -> None:
-    from citycockpit.events.demo_city import build_events_city
-
-    build_events_city(session, ctx)
-
-
-STEPS.append(("一网统管事件 synthetic events, rollups, classifier", _events_city))
-
-
 def build_demo(
     engine: Engine, ctx: DemoContext, *, on_step: Callable[[str], None] | None = None
 ) -> DemoContext:
@@ -68,3 +59,12 @@ def _events(session: Session, ctx: DemoContext) -> None:
 
 
 STEPS.append(("事件 events: categories and a few hundred cases", _events))
+
+
+def _events_city(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.events.demo_city import build_events_city
+
+    build_events_city(session, ctx)
+
+
+STEPS.append(("一网统管事件 synthetic events, rollups, classifier", _events_city))
