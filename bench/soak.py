@@ -84,7 +84,8 @@ def main() -> None:
     errors: dict[int, int] = defaultdict(int)
     started = time.monotonic()
     stop = threading.Event()
-    reads = ["/api/v1/org/departments", "/api/v1/reports", "/api/v1/projects?limit=20",
+    reads = ["/api/v1/events?limit=20", "/api/v1/events/kpis?from=2024-09-01&to=2024-09-30",
+             "/api/v1/org/departments", "/api/v1/reports", "/api/v1/projects?limit=20",
              "/api/v1/projects/completion?period=2024-09", "/api/v1/projects/lagging?period=2024-09"]
 
     def client(n: int) -> None:
@@ -94,7 +95,14 @@ def main() -> None:
             while not stop.is_set():
                 i += 1
                 t0 = time.perf_counter()
-                if rng.random() < 0.2:
+                roll = rng.random()
+                if roll < 0.15:
+                    form = {"api_key": secret, "service_code": rng.choice(["E0102", "E0502", "C0107", "E0403"]),
+                            "lat": f"{31.45 + rng.uniform(-0.05, 0.05):.5f}",
+                            "long": f"{121.10 + rng.uniform(-0.05, 0.05):.5f}",
+                            "description": f"压测上报 {n}-{i}：路边有暴露垃圾，请尽快处理"}
+                    r = http.post("/open311/v2/requests.json", data=form)
+                elif roll < 0.2:
                     csv = f"code,name,kind\nSOAK{n}-{i % 50},压测单位{n}-{i % 50},委办局\n".encode()
                     r = http.post("/api/v1/org/import", files={"file": ("s.csv", csv, "text/csv")})
                 else:
