@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,21 @@ class Row:
     number: int
     values: dict[str, Any]
     sheet: str | None = None
+
+    def text(self, key: str) -> str:
+        """A cell as trimmed text: empty for a missing cell, `12` for Excel's 12.0, a date for a
+        midnight datetime, ISO form for other instants."""
+        value = self.values.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, datetime):
+            return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+        return str(value).strip()
+
+    def error(self, reason: str) -> RowError:
+        return RowError(self.file, self.number, reason, self.sheet)
 
     def where(self) -> str:
         place = f"{self.file}"
@@ -72,6 +88,17 @@ class Table:
     name: str | None
     rows: list[Row] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
+
+
+def first_occurrence(
+    seen: dict[str, int], key: str, row: Row, errors: list[RowError], *, label: str = "code"
+) -> bool:
+    """Remember the row a key first appears on; a repeat adds a "duplicate" error naming that row."""
+    if key in seen:
+        errors.append(row.error(f"duplicate {label} {key} (first on row {seen[key]})"))
+        return False
+    seen[key] = row.number
+    return True
 
 
 def normalise_header(value: Any, aliases: dict[str, str]) -> str:

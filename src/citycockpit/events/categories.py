@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit import service as audit
 from citycockpit.audit.service import Actor
 from citycockpit.core import tabular
-from citycockpit.core.tabular import ImportFailed, Row, RowError
+from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.events.enums import CategoryKind, ClockKind
 from citycockpit.events.errors import CategoryNotFound
 from citycockpit.events.models import EventCategory
@@ -98,17 +98,8 @@ def _rows(data: bytes, filename: str, encoding: str) -> list[Row]:
     return [row for table in tables for row in table.rows]
 
 
-def _text(row: Row, key: str) -> str:
-    value = row.values.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _number(row: Row, key: str, errors: list[RowError], *, positive: bool = True) -> float | None:
-    raw = _text(row, key)
+    raw = row.text(key)
     if not raw:
         return None
     try:
@@ -130,23 +121,17 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
     parsed: list[dict[str, Any]] = []
     for row in rows:
         before = len(errors)
-        code, name = _text(row, "code"), _text(row, "name")
+        code, name = row.text("code"), row.text("name")
         if not code or len(code) > 16 or not code[0].isalpha() or not code[1:].isdigit():
             errors.append(
                 RowError(row.file, row.number, f"code {code!r} must be a letter then digits", row.sheet)
             )
             continue
-        if code in seen:
-            errors.append(
-                RowError(
-                    row.file, row.number, f"duplicate code {code} (first on row {seen[code]})", row.sheet
-                )
-            )
+        if not first_occurrence(seen, code, row, errors):
             continue
-        seen[code] = row.number
         if not name:
             errors.append(RowError(row.file, row.number, "name is empty", row.sheet))
-        kind_text = _text(row, "kind") or {v: k for k, v in KIND_PREFIX.items()}.get(code[0], "")
+        kind_text = row.text("kind") or {v: k for k, v in KIND_PREFIX.items()}.get(code[0], "")
         try:
             kind = CategoryKind(kind_text)
         except ValueError:
@@ -156,7 +141,7 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
                 )
             )
             continue
-        parent = _text(row, "parent_code")
+        parent = row.text("parent_code")
         item: dict[str, Any] = {"row": row, "code": code, "name": name, "kind": kind, "parent_code": None}
         if not parent:
             item["level"] = "major"
@@ -171,12 +156,12 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
                     row.file, row.number, f"code {code} does not start with its parent {parent}", row.sheet
                 )
             )
-        department = _text(row, "department")
+        department = row.text("department")
         if not department:
             errors.append(RowError(row.file, row.number, "a minor category needs a department", row.sheet))
         elif department not in departments and department != "@town":
             errors.append(RowError(row.file, row.number, f"unknown department code {department}", row.sheet))
-        clock_text = _text(row, "clock_kind") or ClockKind.WORK_HOURS.value
+        clock_text = row.text("clock_kind") or ClockKind.WORK_HOURS.value
         try:
             clock = ClockKind(clock_text)
         except ValueError:
@@ -192,7 +177,7 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
         limits = {k: _number(row, k, errors) for k in ("sign_limit", "handle_limit", "verify_limit")}
         if limits["handle_limit"] is None and len(errors) == before:
             errors.append(RowError(row.file, row.number, "handle_limit is required", row.sheet))
-        onsite_raw = _text(row, "onsite_verification").lower()
+        onsite_raw = row.text("onsite_verification").lower()
         if onsite_raw not in _TRUE | _FALSE:
             errors.append(
                 RowError(
@@ -205,7 +190,7 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
             onsite=onsite_raw in _TRUE,
             radius=_number(row, "duplicate_radius_m", errors),
             window=_number(row, "duplicate_window_h", errors),
-            keywords=_text(row, "keywords") or None,
+            keywords=row.text("keywords") or None,
             **limits,
         )
         if len(errors) == before:

@@ -83,15 +83,6 @@ class TaskImport:
     keys: list[str] = field(default_factory=list)
 
 
-def _text(row: Row, key: str) -> str:
-    value = row.values.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def import_tasks(
     session: Session,
     data: bytes,
@@ -122,24 +113,24 @@ def import_tasks(
         def bad(reason: str, row: Row = row) -> None:
             errors.append(RowError(row.file, row.number, reason, row.sheet))
 
-        key = _text(row, "key")
+        key = row.text("key")
         if key:
             if key in seen:
                 bad(f"key {key} repeats row {seen[key]}")
             seen[key] = row.number
             if key not in goals_by_key:
                 bad(f"unknown key {key} (leave it empty to add a new task)")
-        title = _text(row, "title")
+        title = row.text("title")
         if not title:
             bad("任务内容 is empty")
         lead: Department | None = None
-        lead_text = _text(row, "lead")
+        lead_text = row.text("lead")
         if lead_text:
             lead = resolve_department(session, lead_text)
             if lead is None:
                 bad(f"unknown department {lead_text!r} in 牵头单位")
         co: list[int] = []
-        for part in _SPLIT_DEPTS.split(_text(row, "co")):
+        for part in _SPLIT_DEPTS.split(row.text("co")):
             if not part.strip():
                 continue
             dept = resolve_department(session, part.strip())
@@ -157,7 +148,7 @@ def import_tasks(
             else:
                 due = parsed[0]
         nodes: list[tuple[date, str]] = []
-        for part in _SPLIT_NODES.split(_text(row, "milestones")):
+        for part in _SPLIT_NODES.split(row.text("milestones")):
             part = part.strip()
             if not part:
                 continue
@@ -167,7 +158,7 @@ def import_tasks(
                 bad(f"节点安排 {part!r} must start with a date followed by the node (e.g. 2024-06-30 开工)")
             else:
                 nodes.append((parsed[0], label))
-        number = _text(row, "number")
+        number = row.text("number")
         if len(errors) == before:
             plan.append(
                 {
@@ -175,7 +166,7 @@ def import_tasks(
                     "title": title,
                     "lead": lead.id if lead else None,
                     "co": co,
-                    "person": _text(row, "person") or None,
+                    "person": row.text("person") or None,
                     "due": due,
                     "nodes": nodes,
                     "position": int(number) if number.isdigit() else None,

@@ -14,7 +14,7 @@ from citycockpit.audit import service as audit
 from citycockpit.audit.service import Actor
 from citycockpit.core import tabular
 from citycockpit.core.errors import NotFound
-from citycockpit.core.tabular import ImportFailed, Row, RowError
+from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.org.enums import AREA_CODE_LENGTH, PARENT_LEVEL, AreaLevel, DepartmentKind
 from citycockpit.org.models import Area, Department
 
@@ -114,17 +114,8 @@ def _require_columns(filename: str, sheet: str | None, headers: list[str], table
         )
 
 
-def _text(row: Row, key: str) -> str:
-    value = row.values.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _float(row: Row, key: str, low: float, high: float, errors: list[RowError]) -> float | None:
-    raw = _text(row, key)
+    raw = row.text(key)
     if not raw:
         return None
     try:
@@ -162,25 +153,19 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
     seen: dict[str, int] = {}
     parsed = []
     for row in rows:
-        code, name = _text(row, "code"), _text(row, "name")
+        code, name = row.text("code"), row.text("name")
         problems_before = len(errors)
         if not code.isdigit() or len(code) not in (6, 9, 12, 15):
             errors.append(
                 RowError(row.file, row.number, f"code {code!r} must be 6, 9, 12 or 15 digits", row.sheet)
             )
             continue
-        if code in seen:
-            errors.append(
-                RowError(
-                    row.file, row.number, f"duplicate code {code} (first on row {seen[code]})", row.sheet
-                )
-            )
+        if not first_occurrence(seen, code, row, errors):
             continue
-        seen[code] = row.number
         if not name:
             errors.append(RowError(row.file, row.number, "name is empty", row.sheet))
         by_length = {v: k for k, v in AREA_CODE_LENGTH.items()}[len(code)]
-        level_text = _text(row, "level") or by_length.value
+        level_text = row.text("level") or by_length.value
         try:
             level = AreaLevel(level_text)
         except ValueError:
@@ -202,7 +187,7 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
                     row.sheet,
                 )
             )
-        parent_code = _text(row, "parent_code")
+        parent_code = row.text("parent_code")
         if level is AreaLevel.CITY:
             parent_code = ""
         else:
@@ -250,21 +235,15 @@ def _validate_departments(
     seen: dict[str, int] = {}
     parsed = []
     for row in rows:
-        code, name, kind = _text(row, "code"), _text(row, "name"), _text(row, "kind")
+        code, name, kind = row.text("code"), row.text("name"), row.text("kind")
         before = len(errors)
         if not code or len(code) > 32:
             errors.append(
                 RowError(row.file, row.number, "code is empty or longer than 32 characters", row.sheet)
             )
             continue
-        if code in seen:
-            errors.append(
-                RowError(
-                    row.file, row.number, f"duplicate code {code} (first on row {seen[code]})", row.sheet
-                )
-            )
+        if not first_occurrence(seen, code, row, errors):
             continue
-        seen[code] = row.number
         if not name:
             errors.append(RowError(row.file, row.number, "name is empty", row.sheet))
         if kind not in kinds:
@@ -282,7 +261,7 @@ def _validate_departments(
                 if kind.lower() in {k.name.lower() for k in DepartmentKind}
                 else kind
             )
-        area_code = _text(row, "area_code") or None
+        area_code = row.text("area_code") or None
         if area_code and area_code not in area_codes:
             errors.append(RowError(row.file, row.number, f"unknown area code {area_code}", row.sheet))
         if len(errors) == before:
@@ -292,8 +271,8 @@ def _validate_departments(
                     "code": code,
                     "name": name,
                     "kind": kind,
-                    "short_name": _text(row, "short_name") or None,
-                    "parent_code": _text(row, "parent_code") or None,
+                    "short_name": row.text("short_name") or None,
+                    "parent_code": row.text("parent_code") or None,
                     "area_code": area_code,
                 }
             )

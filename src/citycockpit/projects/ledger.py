@@ -15,7 +15,7 @@ from citycockpit.audit import service as audit
 from citycockpit.audit.service import Actor
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
-from citycockpit.core.tabular import ImportFailed, Row, RowError
+from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.org.models import Area, Department
 from citycockpit.projects import queries, service
 from citycockpit.projects.enums import (
@@ -90,17 +90,6 @@ class LedgerResult:
     codes: list[str] = field(default_factory=list)
 
 
-def _text(row: Row, key: str) -> str:
-    value = row.values.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        value = value.date()
-    return str(value).strip()
-
-
 def _parse_date(row: Row, key: str, errors: list[RowError]) -> date | None:
     value = row.values.get(key)
     if value in (None, ""):
@@ -124,7 +113,7 @@ def _parse_date(row: Row, key: str, errors: list[RowError]) -> date | None:
 
 
 def _parse_number(row: Row, key: str, errors: list[RowError], *, positive: bool = False) -> float | None:
-    raw = _text(row, key).replace(",", "")
+    raw = row.text(key).replace(",", "")
     if not raw:
         return None
     try:
@@ -166,63 +155,55 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
     parsed = []
     for row in rows:
         before = len(errors)
-        missing = [dict(COLUMNS)[k] for k in REQUIRED if not _text(row, k)]
+        missing = [dict(COLUMNS)[k] for k in REQUIRED if not row.text(k)]
         if missing:
             errors.append(RowError(row.file, row.number, f"empty {', '.join(missing)}", row.sheet))
             continue
-        code = _text(row, "code")
+        code = row.text("code")
         if len(code) > 32:
             errors.append(
                 RowError(row.file, row.number, f"项目编号 {code!r} is longer than 32 characters", row.sheet)
             )
             continue
-        if code in seen:
-            errors.append(
-                RowError(
-                    row.file, row.number, f"duplicate 项目编号 {code} (first on row {seen[code]})", row.sheet
-                )
-            )
+        if not first_occurrence(seen, code, row, errors, label="项目编号"):
             continue
-        seen[code] = row.number
-        level = parse_level(_text(row, "level"))
+        level = parse_level(row.text("level"))
         if level is None:
             errors.append(
                 RowError(
                     row.file,
                     row.number,
-                    f"unknown 级别 {_text(row, 'level')!r}; use {', '.join(LEVEL_LABELS.values())}",
+                    f"unknown 级别 {row.text('level')!r}; use {', '.join(LEVEL_LABELS.values())}",
                     row.sheet,
                 )
             )
-        industry = _text(row, "industry")
+        industry = row.text("industry")
         if industry not in INDUSTRIES:
             errors.append(RowError(row.file, row.number, f"unknown 产业类别 {industry!r}", row.sheet))
-        foreign_text = _text(row, "is_foreign_funded").lower()
+        foreign_text = row.text("is_foreign_funded").lower()
         if foreign_text not in _YES | _NO:
             errors.append(
                 RowError(row.file, row.number, f"是否外资 {foreign_text!r} is not 是 or 否", row.sheet)
             )
-        currency = parse_currency(_text(row, "currency") or "CNY")
+        currency = parse_currency(row.text("currency") or "CNY")
         if currency is None:
-            errors.append(
-                RowError(row.file, row.number, f"unknown 币种 {_text(row, 'currency')!r}", row.sheet)
-            )
-        area_code = areas.get(_text(row, "area"))
+            errors.append(RowError(row.file, row.number, f"unknown 币种 {row.text('currency')!r}", row.sheet))
+        area_code = areas.get(row.text("area"))
         if area_code is None:
             errors.append(
                 RowError(
                     row.file,
                     row.number,
-                    f"unknown 所在区域 {_text(row, 'area')!r} (a town or street)",
+                    f"unknown 所在区域 {row.text('area')!r} (a town or street)",
                     row.sheet,
                 )
             )
-        department_id = departments.get(_text(row, "department"))
+        department_id = departments.get(row.text("department"))
         if department_id is None:
             errors.append(
-                RowError(row.file, row.number, f"unknown 牵头单位 {_text(row, 'department')!r}", row.sheet)
+                RowError(row.file, row.number, f"unknown 牵头单位 {row.text('department')!r}", row.sheet)
             )
-        stage_text = _text(row, "stage")
+        stage_text = row.text("stage")
         stage = parse_stage(stage_text) if stage_text else None
         if stage_text and stage is None:
             errors.append(
@@ -236,9 +217,9 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
         total = _parse_number(row, "total_investment_wan_cny", errors)
         planned = _parse_number(row, "planned_investment_wan_cny", errors, positive=True)
         start_month = None
-        if _text(row, "start_month"):
+        if row.text("start_month"):
             try:
-                start_month = int(float(_text(row, "start_month")))
+                start_month = int(float(row.text("start_month")))
             except ValueError:
                 start_month = 0
             if not 1 <= start_month <= 12:
@@ -246,7 +227,7 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
                     RowError(
                         row.file,
                         row.number,
-                        f"计划起始月 {_text(row, 'start_month')!r} is not 1 to 12",
+                        f"计划起始月 {row.text('start_month')!r} is not 1 to 12",
                         row.sheet,
                     )
                 )
@@ -276,15 +257,15 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
                     "planned": planned,
                     "start_month": start_month,
                     "fields": {
-                        "name": _text(row, "name")[:200],
+                        "name": row.text("name")[:200],
                         "level": level.value if level else None,
                         "industry": industry,
-                        "investor": _text(row, "investor")[:200] or None,
+                        "investor": row.text("investor")[:200] or None,
                         "is_foreign_funded": foreign_text in _YES,
                         "currency": currency,
                         "area_code": area_code,
                         "department_id": department_id,
-                        "responsible_person": _text(row, "responsible_person")[:50] or None,
+                        "responsible_person": row.text("responsible_person")[:50] or None,
                         "total_investment_wan_cny": total,
                         **dates,
                     },
