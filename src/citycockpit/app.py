@@ -10,13 +10,18 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
-from citycockpit.auth.deps import PUBLIC
+from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC
 from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
 from citycockpit.org import api as org_api
 from citycockpit.report import api as report_api
+from citycockpit.screen import api as screen_api
+from citycockpit.screen import pages as screen_pages
+from citycockpit.screen.service import principal_from_kiosk_cookie
+from citycockpit.web import pages as web_pages
+from citycockpit.web.render import install_page_error_handlers
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 log = logging.getLogger("citycockpit.app")
@@ -47,6 +52,9 @@ def create_app(
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
+    install_page_error_handlers(app)
+    if principal_from_kiosk_cookie not in PRINCIPAL_RESOLVERS:
+        PRINCIPAL_RESOLVERS.append(principal_from_kiosk_cookie)
 
     @app.middleware("http")
     async def _request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -68,5 +76,8 @@ def create_app(
 
     app.include_router(org_api.router)
     app.include_router(report_api.router)
+    app.include_router(screen_api.router)
+    app.include_router(screen_pages.router)
+    app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -24,3 +24,4 @@ class Perm(StrEnum):
     REPORT_READ = "report:read"
     REPORT_INGEST = "report:ingest"
     REPORT_REVIEW = "report:review"
+    SCREEN_MANAGE = "screen:manage"  # kiosk links for wall displays

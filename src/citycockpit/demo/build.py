@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.service import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
+from citycockpit.org.models import Area
 
 DEMO_ACTOR = SystemActor("demo")
 DEFAULT_TODAY = date(2024, 9, 30)
@@ -49,10 +50,22 @@ def _ingest_seed_report(session: Session, ctx: DemoContext) -> None:
     ctx.summary["report_id"] = stored.id
 
 
+def _generate_area_shapes(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.screen import service as screen
+
+    root = session.scalars(select(Area.code).where(Area.level == "city")).first()
+    if root is None:
+        return
+    ctx.summary["area shapes"] = screen.generate_area_shapes(
+        session, actor=DEMO_ACTOR, now=ctx.clock.now(), root_code=root
+    )
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
     ("政府工作报告 seed report → ledger", _ingest_seed_report),
+    ("区域边界（演示用生成） generated area shapes", _generate_area_shapes),
 ]
 
 

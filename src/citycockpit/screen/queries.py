@@ -1,0 +1,197 @@
+"""Everything the big screen shows, as read-only SQL aggregates over the other domains.
+
+The screen is the one cross-domain reader: it calls the other domains' service/queries functions and
+never writes. Every answer carries `as_of` (when the figures were true) and uses null, never 0, for a
+figure that has no data yet. Every query is limited to the viewer's scope and the drilled-down area."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citycockpit.auth.principal import Principal
+from citycockpit.core.clock import Clock
+from citycockpit.core.errors import NotFound
+from citycockpit.org.models import Area
+
+LEVEL_BELOW = {"city": "town", "town": "village", "village": "grid"}
+
+
+class ScreenAreaNotFound(NotFound):
+    code = "screen_area_not_found"
+
+
+@dataclass(frozen=True)
+class View:
+    """Who looks at which part of the city, and when."""
+
+    principal: Principal
+    area_code: str
+    area_name: str
+    area_level: str
+    parent_code: str | None
+    parent_name: str | None
+    now: datetime
+    today: date
+
+    def envelope(self, **data: Any) -> dict[str, Any]:
+        return {"as_of": self.now.isoformat(), "area_code": self.area_code, **data}
+
+
+def resolve_view(
+    session: Session,
+    principal: Principal,
+    *,
+    area: str | None,
+    county_code: str,
+    city_name: str,
+    clock: Clock,
+) -> View:
+    """The area the screen shows: the asked one if it lies inside the viewer's scope, else the viewer's
+    own root (its area for area-scoped viewers, the whole city otherwise). Outside scope is not found."""
+    root = principal.area_code if principal.is_area_scoped and principal.area_code else county_code
+    code = (area or root).strip()
+    if not code.startswith(root) or not code.isdigit():
+        raise ScreenAreaNotFound(f"Area {code} does not exist or is outside your scope", area_code=code)
+    row = session.scalars(select(Area).where(Area.code == code)).first()
+    if row is None:
+        if code != county_code:
+            raise ScreenAreaNotFound(f"Area {code} does not exist or is outside your scope", area_code=code)
+        name, level, parent = city_name, "city", None
+    else:
+        name, level, parent = row.name, row.level, row.parent
+    show_parent = parent is not None and parent.code.startswith(root)
+    return View(
+        principal=principal,
+        area_code=code,
+        area_name=name,
+        area_level=level,
+        parent_code=parent.code if show_parent and parent else None,
+        parent_name=parent.name if show_parent and parent else None,
+        now=clock.now(),
+        today=clock.local_today(),
+    )
+
+
+def time_progress(today: date) -> float:
+    """时序进度: the share of the year elapsed at the end of `today`."""
+    start = date(today.year, 1, 1)
+    days = (date(today.year + 1, 1, 1) - start).days
+    return round(((today - start).days + 1) / days, 4)
+
+
+def overview(view: View, *, city_name: str, refresh_seconds: int) -> dict[str, Any]:
+    return view.envelope(
+        city_name=city_name,
+        area={"code": view.area_code, "name": view.area_name, "level": view.area_level},
+        parent={"code": view.parent_code, "name": view.parent_name} if view.parent_code else None,
+        refresh_seconds=refresh_seconds,
+        time_progress=time_progress(view.today),
+        today=view.today.isoformat(),
+    )
+
+
+def targets(session: Session, view: View) -> dict[str, Any]:
+    """The main expected targets (主要预期目标) of the newest report, with progress where it is known.
+
+    Until actuals are tracked, each target's progress and status are null (no data yet)."""
+    from citycockpit.report import service as report_service
+
+    reports = report_service.list_reports(session)
+    if not reports:
+        return view.envelope(time_progress=time_progress(view.today), report=None, items=None)
+    newest = max((r for r, _ in reports), key=lambda r: ((r.year or 0), r.id))
+    items, _ = report_service.list_items(session, newest.id, list_name="targets", limit=50)
+    rows = [
+        {
+            "id": i.id,
+            "name": i.name,
+            "measure": i.measure,
+            "value": i.value,
+            "unit": i.unit,
+            "qualifier": i.qualifier,
+            "stretch": i.stretch,
+            "review_state": i.review_state,
+            "progress": None,
+            "status": None,
+        }
+        for i in items
+        if i.review_state != "rejected"
+    ]
+    return view.envelope(
+        time_progress=time_progress(view.today),
+        report={"id": newest.id, "title": newest.title, "year": newest.year},
+        items=rows or None,
+    )
+
+
+def area_map(session: Session, view: View, *, metric: str) -> dict[str, Any]:
+    """The viewed area's children as a GeoJSON FeatureCollection (for ECharts registerMap), each with
+    its metric value (null when no data yet)."""
+    parent = session.scalars(select(Area).where(Area.code == view.area_code)).first()
+    query = select(
+        Area.code, Area.name, Area.level, Area.geometry_geojson, Area.centroid_lon, Area.centroid_lat
+    )
+    if parent is not None:
+        query = query.where(Area.parent_id == parent.id)
+    else:
+        query = query.where(Area.level == "town")
+    features = []
+    centroids = []
+    for code, name, level, geometry, lon, lat in session.execute(query.order_by(Area.code)):
+        if geometry:
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"name": name, "code": code, "level": level},
+                    "geometry": json.loads(geometry),
+                }
+            )
+        if lon is not None and lat is not None:
+            centroids.append({"code": code, "name": name, "lon": lon, "lat": lat})
+    values = _area_metric(
+        session, view, metric, [c["code"] for c in centroids] or [f["properties"]["code"] for f in features]
+    )
+    return view.envelope(
+        map_name=f"area-{view.area_code}",
+        metric=metric,
+        geojson={"type": "FeatureCollection", "features": features} if features else None,
+        centroids=centroids,
+        values=values,
+        drillable=LEVEL_BELOW.get(view.area_level) in ("town", "village"),
+    )
+
+
+def _area_metric(session: Session, view: View, metric: str, codes: list[str]) -> list[dict[str, Any]] | None:
+    """Per-child counts of the chosen metric; None while the events domain has no data."""
+    return None
+
+
+def event_counters(session: Session, view: View) -> dict[str, Any]:
+    """Today's and this month's intake, closures and satisfaction (null until events are recorded)."""
+    return view.envelope(today=None, month=None)
+
+
+def event_breakdown(session: Session, view: View) -> dict[str, Any]:
+    return view.envelope(by_category=None, by_channel=None)
+
+
+def alerts(session: Session, view: View) -> dict[str, Any]:
+    return view.envelope(items=None)
+
+
+def economy(session: Session, view: View) -> dict[str, Any]:
+    return view.envelope(series=None)
+
+
+def projects(session: Session, view: View) -> dict[str, Any]:
+    return view.envelope(by_level=None, lagging=None)
+
+
+def goal_status(session: Session, view: View) -> dict[str, Any]:
+    return view.envelope(by_task_area=None, statuses=None)
