@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
-from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC
+from citycockpit import migrate
+from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC, require
+from citycockpit.auth.enums import Perm
+from citycockpit.auth.principal import Principal
 from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
+from citycockpit.ops import metrics
+from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
 from citycockpit.report import api as report_api
 from citycockpit.screen import api as screen_api
@@ -25,6 +33,7 @@ from citycockpit.web.render import install_page_error_handlers
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 log = logging.getLogger("citycockpit.app")
+access_log = logging.getLogger("citycockpit.access")
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -57,11 +66,38 @@ def create_app(
         PRINCIPAL_RESOLVERS.append(principal_from_kiosk_cookie)
 
     @app.middleware("http")
-    async def _request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        response: Response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
+    async def _observe(request: Request, call_next):  # type: ignore[no-untyped-def]
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if incoming.isascii() and 0 < len(incoming) <= 64 else uuid.uuid4().hex
+        request.state.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response: Response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = request_id
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            template = getattr(route, "path", None) or "(unmatched)"
+            metrics.REQUESTS.labels(request.method, template, str(status)).inc()
+            metrics.LATENCY.labels(request.method, template).observe(elapsed)
+            access_log.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.url.path,
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+            request_id_var.reset(token)
 
     @app.get("/healthz", tags=["ops"], dependencies=[PUBLIC])
     def healthz(request: Request) -> dict[str, str]:
@@ -74,6 +110,30 @@ def create_app(
             raise ServiceUnavailable("The database does not answer", check="database") from exc
         return {"status": "ok", "version": app_version()}
 
+    @app.get("/readyz", tags=["ops"], dependencies=[PUBLIC])
+    def readyz(request: Request) -> dict[str, str]:
+        """Ready to serve: the database answers and its schema is at the newest migration."""
+        engine = request.app.state.engine
+        try:
+            at_head = migrate.is_at_head(engine)
+        except Exception as exc:
+            log.warning("readiness check failed: %s", exc)
+            raise ServiceUnavailable("The database does not answer", check="database") from exc
+        if not at_head:
+            raise ServiceUnavailable(
+                "The database schema is not at the newest migration; run `citycockpit db upgrade`",
+                check="migrations",
+            )
+        return {"status": "ready"}
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def metrics_endpoint(
+        request: Request, principal: Annotated[Principal, require(Perm.METRICS_READ)]
+    ) -> Response:
+        """Prometheus metrics; scrape with an API token holding `metrics:read`."""
+        body, content_type = metrics.render_metrics(request.app.state.engine)
+        return Response(body, media_type=content_type)
+
     app.include_router(org_api.router)
     app.include_router(report_api.router)
     app.include_router(screen_api.router)
@@ -81,3 +141,12 @@ def create_app(
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def serve_app() -> FastAPI:
+    """The factory `citycockpit serve` runs in each worker process: logging per settings, then the app."""
+    from citycockpit.ops.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

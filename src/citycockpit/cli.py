@@ -41,17 +41,31 @@ def root(
 
 
 def _run_server(host: str, port: int, workers: int) -> None:
+    import shutil
+    import tempfile
+
     import uvicorn
 
-    uvicorn.run(
-        "citycockpit.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-    )
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Worker processes share metric counters through files (prometheus_client multiprocess mode).
+        metrics_dir = tempfile.mkdtemp(prefix="citycockpit-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    else:
+        metrics_dir = None
+    try:
+        uvicorn.run(
+            "citycockpit.app:serve_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

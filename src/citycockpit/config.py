@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     screen_refresh_seconds: int = Field(
         30, ge=5, le=3600, description="How often each big-screen panel refetches its data, in seconds."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`json`: one JSON object per line with the request id (for log shippers)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Lowest level logged."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from citycockpit import migrate
@@ -59,3 +61,40 @@ def check(db: str | None = DbOption) -> None:
             console.print(f"  {item}")
         fail(f"{len(diff)} model change(s) have no migration")
     console.print("models and migrations agree")
+
+
+@app.command("backup")
+@one_line_errors
+def backup(
+    out: Path = typer.Argument(..., help="Backup file to write (SQLite copy or pg_dump custom format)."),
+    db: str | None = DbOption,
+) -> None:
+    """Take an online backup (safe while the server runs) and check the copy (row counts, audit chain)."""
+    from citycockpit.ops.backup import backup as run_backup
+
+    manifest = run_backup(engine_for(load_settings(db)), out)
+    total = sum(manifest["counts"].values())
+    console.print(
+        f"backup written to {out} ({manifest['engine']}, revision {manifest['revision']}, "
+        f"{len(manifest['counts'])} tables, {total} rows, audit chain "
+        f"{'verified' if manifest['audit_ok'] else '[red]BROKEN[/]'})"
+    )
+
+
+@app.command("restore")
+@one_line_errors
+def restore(
+    source: Path = typer.Argument(..., help="A file written by `citycockpit db backup`."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask before replacing the database."),
+    db: str | None = DbOption,
+) -> None:
+    """Replace the database with a backup, then check row counts against its manifest and the audit chain."""
+    from citycockpit.ops.backup import restore as run_restore
+
+    if not yes and not typer.confirm("This replaces every row of the target database. Continue?"):
+        fail("restore cancelled")
+    check = run_restore(engine_for(load_settings(db)), source)
+    console.print(
+        f"restored {source}: {sum(check.counts.values())} rows in {len(check.counts)} tables, "
+        f"revision {check.revision}, audit chain verified ({check.audit_checked} entries)"
+    )

@@ -21,6 +21,7 @@ class Perm(StrEnum):
     AUDIT_READ = "audit:read"
     PII_READ = "pii:read"
     SCREEN_READ = "screen:read"
+    METRICS_READ = "metrics:read"
     REPORT_READ = "report:read"
     REPORT_INGEST = "report:ingest"
     REPORT_REVIEW = "report:review"

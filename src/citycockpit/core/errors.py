@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from typing import Any
 
@@ -77,6 +78,41 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def _sqlite_dir_read_only(engine: Any) -> bool:
+    url = getattr(engine, "url", None)
+    if url is None or url.get_backend_name() != "sqlite" or not url.database:
+        return False
+    folder = os.path.dirname(os.path.abspath(url.database))
+    return not os.access(folder, os.W_OK)
+
+
+def classify_database_error(exc: OperationalError, engine: Any = None) -> tuple[int, str, str, str]:
+    """Name the operator-facing cause of a database failure: full disk, read-only file, or unreachable."""
+    message = str(exc.orig).lower()
+    if "unable to open database file" in message and _sqlite_dir_read_only(engine):
+        message = "readonly database"
+    if "disk is full" in message or "no space left" in message or "disk full" in message:
+        return (
+            507,
+            "storage_full",
+            "Insufficient storage",
+            ("The database's disk is full; nothing was changed. Free space on the server and retry"),
+        )
+    if "readonly database" in message or "read-only" in message or "read only" in message:
+        return (
+            503,
+            "database_read_only",
+            "Service unavailable",
+            ("The database is read-only (file permissions or a read-only disk); nothing was changed"),
+        )
+    return (
+        503,
+        "database_unavailable",
+        "Service unavailable",
+        ("The database cannot be reached or is locked; try again shortly"),
+    )
+
+
 def _request_id(request: Request) -> str:
     return getattr(request.state, "request_id", None) or uuid.uuid4().hex
 
@@ -121,14 +157,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
         rid = _request_id(request)
         log.error("database error (request %s): %s", rid, exc.orig)
-        resp = problem(
-            503,
-            "database_unavailable",
-            "Service unavailable",
-            f"The database cannot be reached or is locked; try again shortly (request id {rid}).",
-            request_id=rid,
-        )
-        resp.headers["Retry-After"] = "5"
+        status, code, title, detail = classify_database_error(exc, getattr(request.app.state, "engine", None))
+        resp = problem(status, code, title, f"{detail} (request id {rid}).", request_id=rid)
+        if status == 503:
+            resp.headers["Retry-After"] = "5"
         return resp
 
     @app.exception_handler(Exception)

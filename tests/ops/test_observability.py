@@ -1,0 +1,35 @@
+"""/readyz, /metrics and request ids."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from citycockpit.audit.service import SystemActor
+from citycockpit.auth import tokens
+from citycockpit.core.clock import Clock
+
+
+def test_readyz_is_ready_when_the_schema_is_at_head(client: TestClient) -> None:
+    r = client.get("/readyz")
+    assert (r.status_code, r.json()) == (200, {"status": "ready"})
+
+
+def test_metrics_need_a_token_with_metrics_read(
+    client: TestClient, db: Session, clock: Clock, leader
+) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=leader.headers).status_code == 403
+    secret = tokens.create_token(
+        db, name="prometheus", scopes=["metrics:read"], actor=SystemActor("t"), now=clock.now()
+    ).secret
+    client.get("/healthz")
+    r = client.get("/metrics", headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 200
+    assert 'citycockpit_http_requests_total{method="GET",route="/healthz",status="200"}' in r.text
+    assert "citycockpit_database_up 1.0" in r.text
+
+
+def test_every_response_carries_a_request_id_and_keeps_a_sane_incoming_one(client: TestClient) -> None:
+    assert len(client.get("/healthz").headers["x-request-id"]) == 32
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
