@@ -46,13 +46,15 @@ def outline_around(sites: Sequence[Point], *, margin_deg: float = 0.05, seed: st
     """A closed-looking ring (first point not repeated) around the sites: their hull, buffered and wobbled."""
     cx = sum(p[0] for p in sites) / len(sites)
     cy = sum(p[1] for p in sites) / len(sites)
-    hull = convex_hull(sites) if len(sites) >= 3 else []
+    hull = convex_hull(sites)
+    scale = math.cos(math.radians(cy))
+    farthest = max(math.hypot((p[0] - cx) * scale, p[1] - cy) for p in sites)
     ring: list[Point] = []
     steps = 48
     for k in range(steps):
         angle = 2 * math.pi * k / steps
         dx, dy = math.cos(angle), math.sin(angle)
-        reach = _ray_reach(hull, (cx, cy), (dx, dy)) if hull else 0.0
+        reach = _ray_reach(hull, (cx, cy), (dx, dy)) if len(hull) >= 3 else farthest
         r = (reach + margin_deg) * (0.9 + 0.2 * _noise(seed, k))
         ring.append((cx + dx * r / math.cos(math.radians(cy)), cy + dy * r))
     return ring

@@ -91,7 +91,7 @@ def _highlighted(text: str, items: list[Any]) -> list[dict[str, Any]]:
     for a, b in zip(cuts, cuts[1:], strict=False):
         ids = [i for s, e, i in spans if s <= a and b <= e]
         starts = [i for s, _, i in spans if s == a]
-        segments.append({"text": text[a:b], "items": ids, "anchors": starts})
+        segments.append({"text": text[a:b], "ids": ids, "anchors": starts})
     return segments
 
 
