@@ -13,6 +13,7 @@ from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.org import cli as org_cli
 from citycockpit.report import cli as report_cli
+from citycockpit.screen import cli as screen_cli
 
 app = typer.Typer(
     help="CityCockpit 城市驾驶舱: a self-hosted city operations hub.",
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(org_cli.app, name="org")
 app.add_typer(report_cli.app, name="report")
+app.add_typer(screen_cli.app, name="screen")
 
 
 def _version(value: bool) -> None:

@@ -37,11 +37,11 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 # Demo people: username → (role, department code, area code)
 PEOPLE = {
-    "admin": ("admin", None, None),
-    "leader": ("leader", None, None),
-    "supervisor": ("supervisor", None, None),
-    "dispatcher": ("dispatcher", None, None),
-    "town_cx": ("town", None, "320585100"),
+    "web_admin": ("admin", None, None),
+    "web_leader": ("leader", None, None),
+    "web_supervisor": ("supervisor", None, None),
+    "web_dispatcher": ("dispatcher", None, None),
+    "web_town": ("town", None, "320585100"),
 }
 
 

@@ -86,7 +86,7 @@ def _click_area(page, code: str) -> None:  # type: ignore[no-untyped-def]
 def test_clicking_a_town_on_the_map_opens_its_screen_with_a_way_back(
     context, demo: Demo, watch: Watch
 ) -> None:  # type: ignore[no-untyped-def]
-    sign_in(context, demo, "leader")
+    sign_in(context, demo, "web_leader")
     page = context.new_page()
     _open_screen(page, demo, "/screen")
     _click_area(page, "320585101")
@@ -125,7 +125,7 @@ def test_an_area_name_with_markup_is_escaped_in_the_map_tooltip(context, demo: D
         code, original = village.code, village.name
         village.name = evil
     try:
-        sign_in(context, demo, "leader")
+        sign_in(context, demo, "web_leader")
         page = context.new_page()
         _open_screen(page, demo, "/screen?area=320585100")
         centroid = page.evaluate(
