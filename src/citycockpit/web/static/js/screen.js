@@ -311,11 +311,12 @@
   };
 
   renderers["alerts"] = function (panel, d) {
-    if (!d.items || !d.items.length) { return false; }
+    if (!d.items) { return false; }
     var body = panel.querySelector("[data-body]");
     var list = body.querySelector("ul") || body.appendChild(el("ul", "rot"));
     if (!list.dataset.rot) { list.dataset.rot = String(rotating(list)); }
     list.textContent = "";
+    if (!d.items.length) { list.appendChild(el("li", "all-clear", m("no_alerts"))); return true; }
     d.items.forEach(function (it) {
       var li = el("li");
       var name = el(it.href ? "a" : "span", "name", it.title);
