@@ -189,7 +189,13 @@ def test_tables_paginate(client: TestClient, admin) -> None:
 def test_a_department_name_with_markup_is_shown_escaped(
     client: TestClient, db: Session, clock: Clock, admin
 ) -> None:
-    make_department(db, "XSS", '<script>alert(1)</script><img src=x onerror="alert(2)">', now=clock.now())
+    make_department(
+        db,
+        "XSS",
+        '<script>alert(1)</script><img src=x onerror="alert(2)">',
+        short_name="<b>x</b>",
+        now=clock.now(),
+    )
     page = client.get("/app/admin/org?tab=departments", headers=admin.headers).text
     assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
