@@ -224,3 +224,64 @@ def test_a_kiosk_form_without_a_name_says_so_in_chinese(client: TestClient, admi
         "/app/admin/kiosk", data={"csrf_token": admin.csrf_token, "name": " "}, headers=admin.headers
     )
     assert r.status_code == 422 and "此项为必填项" in r.text
+
+
+def test_an_admin_creates_a_town_user_from_the_form(client: TestClient, db: Session, admin) -> None:
+    from citycockpit.auth.models import User
+    from sqlalchemy import select
+
+    r = client.post(
+        "/app/admin/users",
+        data={
+            "csrf_token": admin.csrf_token,
+            "username": "town_sx",
+            "display_name": "沙溪镇值班员",
+            "role": "town",
+            "area_code": "320585101",
+            "password": "Shaxi-Duty-2024!",
+        },
+        headers={"Cookie": admin.headers["Cookie"]},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    user = db.scalars(select(User).where(User.username == "town_sx")).one()
+    assert (user.role, user.area_code, user.must_change_password) == ("town", "320585101", True)
+
+
+def test_a_town_user_without_an_area_is_refused_in_chinese(client: TestClient, admin) -> None:
+    r = client.post(
+        "/app/admin/users",
+        data={
+            "csrf_token": admin.csrf_token,
+            "username": "x1",
+            "role": "town",
+            "password": "Shaxi-Duty-2024!",
+        },
+        headers=admin.headers,
+    )
+    assert r.status_code == 422 and "镇街用户和网格员必须填写区域代码" in r.text
+
+
+def test_an_admin_disables_a_user_and_revokes_a_token(
+    client: TestClient, db: Session, clock: Clock, admin, leader
+) -> None:
+    from citycockpit.auth import tokens
+
+    created = tokens.create_token(db, name="导出", scopes=["org:read"], actor=ACTOR, now=clock.now())
+    cookie = {"Cookie": admin.headers["Cookie"]}
+    r1 = client.post(
+        f"/app/admin/users/{leader.user.id}/disable",
+        data={"csrf_token": admin.csrf_token},
+        headers=cookie,
+        follow_redirects=False,
+    )
+    r2 = client.post(
+        f"/app/admin/tokens/{created.token.id}/revoke",
+        data={"csrf_token": admin.csrf_token},
+        headers=cookie,
+        follow_redirects=False,
+    )
+    assert r1.status_code == r2.status_code == 303
+    db.refresh(leader.user)
+    db.refresh(created.token)
+    assert leader.user.is_active is False and created.token.revoked_at is not None

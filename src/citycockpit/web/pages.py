@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 
 from citycockpit.audit.models import AuditEntry
 from citycockpit.audit.service import verify_chain
+from citycockpit.auth import service as user_service
+from citycockpit.auth import tokens as token_service
 from citycockpit.auth.deps import client_ip, require
-from citycockpit.auth.enums import Perm
+from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.models import ApiToken, User
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
@@ -252,6 +254,12 @@ def confirm_items(
 
 @router.get("/admin/users")
 def admin_users(request: Request, session: SessionDep, principal: UserAdmin) -> Response:
+    if wants_export(request):
+        return _users_table(request, session, export=True)
+    return _users_page(request, session, _users_table(request, session))
+
+
+def _users_table(request: Request, session: Any, *, export: bool = False) -> Any:
     columns = [
         Column("username", _t(request, "admin.users.col.username"), User.username),
         Column("display_name", _t(request, "admin.users.col.display_name"), User.display_name),
@@ -266,6 +274,8 @@ def admin_users(request: Request, session: SessionDep, principal: UserAdmin) -> 
     def to_row(row: Any) -> dict[str, Any]:
         user, dept = row
         return {
+            "id": user.id,
+            "is_active": user.is_active,
             "username": user.username,
             "display_name": user.display_name,
             "role": user.role,
@@ -273,11 +283,11 @@ def admin_users(request: Request, session: SessionDep, principal: UserAdmin) -> 
             "active": _t(request, "admin.users.active" if user.is_active else "admin.users.disabled"),
         }
 
-    if wants_export(request):
+    if export:
         return export_xlsx(
             session, request, query, columns, to_row, filename="users.xlsx", default_order=[User.username]
         )
-    users = table_view(
+    return table_view(
         session,
         request,
         query,
@@ -286,8 +296,99 @@ def admin_users(request: Request, session: SessionDep, principal: UserAdmin) -> 
         default_order=[User.username],
         empty_text=_t(request, "admin.users.empty"),
     )
+
+
+def _users_page(request: Request, session: Any, users: Any, *, status: int = 200, **extra: Any) -> Response:
     tokens = session.scalars(select(ApiToken).order_by(ApiToken.id.desc()).limit(200)).all()
-    return render(request, "app/admin_users.html", {"users": users, "tokens": tokens})
+    departments = session.execute(
+        select(Department.id, Department.short_name, Department.name).order_by(Department.code)
+    ).all()
+    roles = [r.value for r in Role if r is not Role.API_CLIENT]
+    return render(
+        request,
+        "app/admin_users.html",
+        {"users": users, "tokens": tokens, "departments": departments, "roles": roles, **extra},
+        status=status,
+    )
+
+
+@router.post("/admin/users")
+def create_user(
+    request: Request,
+    session: SessionDep,
+    principal: UserAdmin,
+    csrf_token: CsrfField = "",
+    username: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    department_id: Annotated[str, Form()] = "",
+    area_code: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Create an account from the form; it must change its password at first sign-in."""
+    check_csrf(request, principal, csrf_token)
+    form = {
+        "username": username,
+        "display_name": display_name,
+        "role": role,
+        "department_id": department_id,
+        "area_code": area_code,
+    }
+    errors: dict[str, str] = {}
+    if not username.strip():
+        errors["username"] = _t(request, "form.required")
+    elif len(username.strip()) > 64:
+        errors["username"] = _t(request, "form.too_long", n=64)
+    if role not in {r.value for r in Role} - {Role.API_CLIENT.value}:
+        errors["role"] = _t(request, "form.required")
+    if role == Role.DEPARTMENT.value and not department_id:
+        errors["department_id"] = _t(request, "admin.users.need_department")
+    if role in (Role.TOWN.value, Role.GRID_WORKER.value) and not area_code.strip():
+        errors["area_code"] = _t(request, "admin.users.need_area")
+    if not password:
+        errors["password"] = _t(request, "form.required")
+    if not errors:
+        try:
+            user_service.create_user(
+                session,
+                username=username,
+                display_name=display_name or username,
+                password=password,
+                role=role,
+                department_id=int(department_id) if department_id.isdigit() else None,
+                area_code=area_code.strip() or None,
+                actor=principal,
+                now=request.app.state.clock.now(),
+            )
+        except AppError as exc:
+            session.rollback()
+            errors["form"] = exc.detail
+    if errors:
+        table = _users_table(request, session)
+        return _users_page(request, session, table, status=422, errors=errors, form=form)
+    session.commit()
+    return RedirectResponse("/app/admin/users?created=1", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/disable")
+def disable_user(
+    user_id: int, request: Request, session: SessionDep, principal: UserAdmin, csrf_token: CsrfField = ""
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    user = user_service.get_user(session, user_id=user_id)
+    user_service.disable_user(session, user, actor=principal, now=request.app.state.clock.now())
+    session.commit()
+    return RedirectResponse("/app/admin/users", status_code=303)
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_token(
+    token_id: int, request: Request, session: SessionDep, principal: UserAdmin, csrf_token: CsrfField = ""
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    token_service.revoke_token(session, token_id, actor=principal, now=request.app.state.clock.now())
+    session.commit()
+    return RedirectResponse("/app/admin/users", status_code=303)
 
 
 @router.get("/admin/org")
