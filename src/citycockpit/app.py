@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from citycockpit import migrate
+from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
 from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
@@ -24,6 +25,7 @@ from citycockpit.db import make_engine, reader
 from citycockpit.ops import metrics
 from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
+from citycockpit.projects import api as projects_api
 from citycockpit.report import api as report_api
 from citycockpit.screen import api as screen_api
 from citycockpit.screen import pages as screen_pages
@@ -139,6 +141,7 @@ def create_app(
     app.include_router(screen_api.router)
     app.include_router(screen_pages.router)
     app.include_router(web_pages.router)
+    app.include_router(projects_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

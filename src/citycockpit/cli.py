@@ -9,9 +9,11 @@ from pathlib import Path
 import typer
 
 from citycockpit import db_cli, migrate
+from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.org import cli as org_cli
+from citycockpit.projects import cli as projects_cli
 from citycockpit.report import cli as report_cli
 from citycockpit.screen import cli as screen_cli
 
@@ -25,6 +27,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(org_cli.app, name="org")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(screen_cli.app, name="screen")
+app.add_typer(projects_cli.app, name="projects")
 
 
 def _version(value: bool) -> None:

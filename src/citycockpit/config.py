@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Lowest level logged."
     )
+    projects_lag_margin_pct: float = Field(
+        10.0,
+        ge=0,
+        le=100,
+        description="A key project lags when its annual-plan completion rate is more than this many "
+        "percentage points below its time progress (时序进度).",
+    )
 
     @classmethod
     def settings_customise_sources(

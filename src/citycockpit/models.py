@@ -4,9 +4,18 @@ from citycockpit.audit import models as audit_models
 from citycockpit.auth import models as auth_models
 from citycockpit.db import Base
 from citycockpit.org import models as org_models
+from citycockpit.projects import models as projects_models
 from citycockpit.report import models as report_models
 from citycockpit.screen import models as screen_models
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "audit_models", "auth_models", "org_models", "report_models", "screen_models"]
+__all__ = [
+    "metadata",
+    "audit_models",
+    "auth_models",
+    "org_models",
+    "projects_models",
+    "report_models",
+    "screen_models",
+]

@@ -227,8 +227,9 @@ def test_a_kiosk_form_without_a_name_says_so_in_chinese(client: TestClient, admi
 
 
 def test_an_admin_creates_a_town_user_from_the_form(client: TestClient, db: Session, admin) -> None:
-    from citycockpit.auth.models import User
     from sqlalchemy import select
+
+    from citycockpit.auth.models import User
 
     r = client.post(
         "/app/admin/users",

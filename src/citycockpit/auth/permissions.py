@@ -22,5 +22,18 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
 TOKEN_GRANTABLE: frozenset[Perm] = frozenset(set(Perm) - {Perm.USERS_MANAGE, Perm.AUDIT_READ})
 
 
+# Key projects: leaders, supervisors and the operations centre read all; a department reads and updates
+# its own; a town reads the projects in its area; the project office (admin, supervisor) manages.
+_PROJECT_GRANTS: dict[Role, set[Perm]] = {
+    Role.LEADER: {Perm.PROJECTS_READ},
+    Role.SUPERVISOR: {Perm.PROJECTS_READ, Perm.PROJECTS_UPDATE, Perm.PROJECTS_MANAGE},
+    Role.DISPATCHER: {Perm.PROJECTS_READ},
+    Role.DEPARTMENT: {Perm.PROJECTS_READ, Perm.PROJECTS_UPDATE},
+    Role.TOWN: {Perm.PROJECTS_READ},
+}
+for _role, _perms in _PROJECT_GRANTS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+
+
 def perms_for(role: Role | str) -> frozenset[Perm]:
     return ROLE_PERMS[Role(role)]

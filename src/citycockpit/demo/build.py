@@ -50,6 +50,13 @@ def _ingest_seed_report(session: Session, ctx: DemoContext) -> None:
     ctx.summary["report_id"] = stored.id
 
 
+def _load_projects(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.projects.demo import load_demo_projects
+
+    for key, value in load_demo_projects(session, ctx.clock, DEMO_ACTOR).items():
+        ctx.summary[f"key {key}" if key == "projects" else key] = value
+
+
 def _generate_area_shapes(session: Session, ctx: DemoContext) -> None:
     from citycockpit.screen import service as screen
 
@@ -66,6 +73,7 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
     ("政府工作报告 seed report → ledger", _ingest_seed_report),
     ("区域边界（演示用生成） generated area shapes", _generate_area_shapes),
+    ("重点项目与招商引资 key projects & investment attraction", _load_projects),
 ]
 
 

@@ -1,0 +1,167 @@
+"""`citycockpit projects …`: the key-project ledger in and out, and the monthly completion report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from citycockpit.auth.enums import Perm, Role
+from citycockpit.auth.principal import Principal
+from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.core.clock import Clock
+from citycockpit.db import session_scope
+from citycockpit.projects import ledger, queries
+from citycockpit.projects.enums import STAGE_LABELS, ProjectStage
+
+app = typer.Typer(
+    help="Key projects (重点项目): ledger import/export and the completion report.", no_args_is_help=True
+)
+
+# The command line is run by the operator of the server: it sees every project.
+CLI_PRINCIPAL = Principal(id=None, name="cli", role=Role.ADMIN, perms=frozenset(Perm), kind="user")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def _wan(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+@app.command("import")
+@one_line_errors
+def import_(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The ledger (.xlsx)."),
+    year: int | None = typer.Option(None, help="Year of the 年度计划投资 column (default: this year)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Import the project office's ledger; every row is checked first and nothing is stored if any is bad."""
+    settings = load_settings(db)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    with session_scope(engine_for(settings)) as session:
+        result = ledger.import_ledger(
+            session,
+            file.read_bytes(),
+            file.name,
+            year=year or clock.local_today().year,
+            actor=CLI_ACTOR,
+            now=clock.now(),
+            today=clock.local_today(),
+        )
+    console.print(
+        f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}, "
+        f"plans set {result.plans_set}, stage changes {result.stage_changes}"
+    )
+
+
+@app.command("export")
+@one_line_errors
+def export(
+    out: Path = typer.Option(..., "--out", help="Output file (.xlsx)."),
+    period: str | None = typer.Option(
+        None, help="YYYY-MM whose plan and actuals to include (default: latest due)."
+    ),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Export the ledger in the format `projects import` reads."""
+    if out.suffix.lower() != ".xlsx":
+        fail("the ledger is written as .xlsx")
+    settings = load_settings(db)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    p = queries.parse_period(period) if period else queries.default_period(clock.local_today())
+    with session_scope(engine_for(settings), read_only=True) as session:
+        data = ledger.export_ledger(session, CLI_PRINCIPAL, p)
+    out.write_bytes(data)
+    console.print(f"wrote {out} ({len(data)} bytes, period {p})")
+
+
+@app.command("report")
+@one_line_errors
+def report(
+    period: str = typer.Option(..., "--period", help="Month of the report, YYYY-MM."),
+    by: str = typer.Option("level", help="Group by level, industry, area or department."),
+    margin: float | None = typer.Option(None, help="Lag margin in percentage points (default: the setting)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Print the completion of the year's plan (overall and grouped) and the lagging list."""
+    if by not in queries.DIMENSIONS:
+        fail(f"--by must be one of {', '.join(queries.DIMENSIONS)}")
+    settings = load_settings(db)
+    p = queries.parse_period(period)
+    margin_pct = settings.projects_lag_margin_pct if margin is None else margin
+    with session_scope(engine_for(settings), read_only=True) as session:
+        totals = queries.completion_totals(session, CLI_PRINCIPAL, p, margin_pct)
+        groups = queries.completion_by(session, CLI_PRINCIPAL, p, margin_pct, by=by)
+        behind, _ = queries.project_completion(session, CLI_PRINCIPAL, p, margin_pct, lagging_only=True)
+        _, no_plan = queries.project_completion(
+            session, CLI_PRINCIPAL, p, margin_pct, no_plan_only=True, limit=1
+        )
+
+    table = Table(title=f"重点项目年度计划投资完成率 {p} (lag margin {margin_pct:g} points)")
+    for column in (
+        by,
+        "projects",
+        "planned",
+        "plan 万元",
+        "actual 万元",
+        "completion",
+        "time progress",
+        "lagging",
+    ):
+        table.add_column(column, justify="left" if column == by else "right")
+    for g in groups:
+        table.add_row(
+            g["label"],
+            str(g["projects"]),
+            str(g["planned_projects"]),
+            _wan(g["planned_wan_cny"]),
+            _wan(g["actual_wan_cny"]),
+            _pct(g["completion_pct"]),
+            _pct(g["time_progress_pct"]),
+            str(g["lagging"]),
+        )
+    table.add_row(
+        "[bold]合计[/]",
+        str(totals["projects"]),
+        str(totals["planned_projects"]),
+        _wan(totals["planned_wan_cny"]),
+        _wan(totals["actual_wan_cny"]),
+        _pct(totals["completion_pct"]),
+        _pct(totals["time_progress_pct"]),
+        str(totals["lagging"]),
+        style="bold",
+    )
+    console.print(table)
+
+    lag = Table(title=f"滞后项目 lagging projects ({len(behind)})")
+    for column in (
+        "项目编号",
+        "项目名称",
+        "牵头单位",
+        "所在区域",
+        "阶段",
+        "plan 万元",
+        "actual 万元",
+        "completion",
+        "time progress",
+        "behind",
+    ):
+        lag.add_column(column)
+    for r in behind:
+        lag.add_row(
+            r["code"],
+            r["name"],
+            r["department_name"],
+            r["area_name"],
+            STAGE_LABELS[ProjectStage(r["stage"])],
+            _wan(r["planned"]),
+            _wan(r["actual"]),
+            _pct(r["completion_pct"]),
+            _pct(r["time_progress_pct"]),
+            f"{r['gap_pct']:.1f} pts",
+        )
+    console.print(lag)
+    console.print(f"projects without a {p.year} plan (not counted): {no_plan}")
