@@ -31,6 +31,7 @@ from citycockpit.screen import api as screen_api
 from citycockpit.screen import pages as screen_pages
 from citycockpit.screen.service import principal_from_kiosk_cookie
 from citycockpit.web import pages as web_pages
+from citycockpit.web import projects_pages
 from citycockpit.web.render import install_page_error_handlers
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -141,6 +142,7 @@ def create_app(
     app.include_router(screen_api.router)
     app.include_router(screen_pages.router)
     app.include_router(web_pages.router)
+    app.include_router(projects_pages.router)
     app.include_router(projects_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

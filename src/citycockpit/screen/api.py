@@ -105,7 +105,11 @@ def projects(
     request: Request, session: SessionDep, principal: Viewer, area: AreaParam = None
 ) -> dict[str, Any]:
     """Key project completion by level and the lagging list."""
-    return queries.projects(session, _view(request, session, principal, area))
+    return queries.projects(
+        session,
+        _view(request, session, principal, area),
+        margin_pct=request.app.state.settings.projects_lag_margin_pct,
+    )
 
 
 @router.get("/goals")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citycockpit.auth.enums import Role
 from citycockpit.auth.principal import Principal
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import NotFound
@@ -75,6 +76,26 @@ def resolve_view(
         parent_name=parent.name if show_parent and parent else None,
         now=clock.now(),
         today=clock.local_today(),
+    )
+
+
+def narrowed(view: View) -> Principal:
+    """The viewer limited to the viewed area, for domain queries that scope by a principal.
+
+    At the city level this is the viewer itself. Drilled down, it is a token-like principal with the
+    viewer's permissions and department (if department-scoped) and the viewed area as its subtree, so
+    each domain's own `scope_clause` applies both limits."""
+    principal = view.principal
+    if view.area_level == "city":
+        return principal
+    return Principal(
+        id=principal.id,
+        name=principal.name,
+        role=Role.API_CLIENT,
+        perms=principal.perms,
+        kind="token",
+        department_id=principal.department_id if principal.is_department_scoped else None,
+        area_code=view.area_code,
     )
 
 
@@ -189,8 +210,61 @@ def economy(session: Session, view: View) -> dict[str, Any]:
     return view.envelope(series=None)
 
 
-def projects(session: Session, view: View) -> dict[str, Any]:
-    return view.envelope(by_level=None, lagging=None)
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(float(value) / 100.0, 4)
+
+
+def projects(session: Session, view: View, *, margin_pct: float) -> dict[str, Any]:
+    """Key projects' completion of the year's planned investment by level, against time progress, and the
+    lagging list (furthest behind first), for the latest month whose reports are due."""
+    from citycockpit.projects import queries as pq
+
+    period = pq.default_period(view.today)
+    principal = narrowed(view)
+    totals = pq.completion_totals(session, principal, period, margin_pct)
+    if not totals["planned_projects"]:
+        return view.envelope(period=str(period), totals=None, by_level=None, lagging=None, time_progress=None)
+    by_level = [
+        {
+            "level": row["key"],
+            "name": row["label"],
+            "projects": int(row["projects"]),
+            "completion": _pct(row["completion_pct"]),
+            "time_progress": _pct(row["time_progress_pct"]),
+            "lagging": int(row["lagging"]),
+            "href": f"/app/projects?level={row['key']}",
+        }
+        for row in pq.completion_by(session, principal, period, margin_pct, by="level")
+    ]
+    order = ["provincial", "suzhou", "city"]
+    by_level.sort(key=lambda r: order.index(r["level"]) if r["level"] in order else len(order))
+    lagging, n_lagging = pq.project_completion(
+        session, principal, period, margin_pct, lagging_only=True, limit=20
+    )
+    return view.envelope(
+        period=str(period),
+        time_progress=_pct(totals["time_progress_pct"]),
+        totals={
+            "projects": int(totals["projects"]),
+            "planned_wan_cny": float(totals["planned_wan_cny"]),
+            "actual_wan_cny": float(totals["actual_wan_cny"]),
+            "completion": _pct(totals["completion_pct"]),
+            "lagging": int(totals["lagging"]),
+        },
+        by_level=by_level,
+        lagging=[
+            {
+                "title": row["name"],
+                "department_name": row["department_name"],
+                "area_name": row["area_name"],
+                "completion": _pct(row["completion_pct"]),
+                "time_progress": _pct(row["time_progress_pct"]),
+                "href": f"/app/projects/{row['project_id']}",
+            }
+            for row in lagging
+        ],
+        lagging_total=n_lagging,
+    )
 
 
 def goal_status(session: Session, view: View) -> dict[str, Any]:

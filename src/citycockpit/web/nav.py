@@ -20,6 +20,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("nav.home", "/app"),
     NavItem("nav.reports", "/app/reports", Perm.REPORT_READ),
+    NavItem("nav.projects", "/app/projects", Perm.PROJECTS_READ),
     NavItem("nav.screen", "/screen", Perm.SCREEN_READ),
     NavItem("nav.admin.users", "/app/admin/users", Perm.USERS_MANAGE, "nav.group.admin"),
     NavItem("nav.admin.org", "/app/admin/org", Perm.ORG_READ, "nav.group.admin"),

@@ -211,17 +211,17 @@ def review_item(
                 errors = {"name": _t(request, "review.no_change")}
             return _item_card(request, item, errors=errors, form=form, editing=True)
     try:
-        item = report_service.review_item(
-            session,
-            item_id,
-            action=action,
-            changes=changes,
-            note=note.strip() or None,
-            actor=principal,
-            now=request.app.state.clock.now(),
-        )
+        with session.begin_nested():  # a refused change undoes only itself
+            item = report_service.review_item(
+                session,
+                item_id,
+                action=action,
+                changes=changes,
+                note=note.strip() or None,
+                actor=principal,
+                now=request.app.state.clock.now(),
+            )
     except AppError as exc:
-        session.rollback()
         return _item_card(request, report_service.get_item(session, item_id), error=exc.detail)
     session.commit()
     if is_htmx(request):
@@ -349,19 +349,19 @@ def create_user(
         errors["password"] = _t(request, "form.required")
     if not errors:
         try:
-            user_service.create_user(
-                session,
-                username=username,
-                display_name=display_name or username,
-                password=password,
-                role=role,
-                department_id=int(department_id) if department_id.isdigit() else None,
-                area_code=area_code.strip() or None,
-                actor=principal,
-                now=request.app.state.clock.now(),
-            )
+            with session.begin_nested():  # a refused change undoes only itself
+                user_service.create_user(
+                    session,
+                    username=username,
+                    display_name=display_name or username,
+                    password=password,
+                    role=role,
+                    department_id=int(department_id) if department_id.isdigit() else None,
+                    area_code=area_code.strip() or None,
+                    actor=principal,
+                    now=request.app.state.clock.now(),
+                )
         except AppError as exc:
-            session.rollback()
             errors["form"] = exc.detail
     if errors:
         table = _users_table(request, session)
@@ -460,16 +460,16 @@ def import_org(
     check_csrf(request, principal, csrf_token)
     data = file.file.read(org_service.tabular.MAX_IMPORT_BYTES + 1)
     try:
-        result = org_service.import_org(
-            session,
-            data,
-            file.filename or "upload",
-            actor=principal,
-            now=request.app.state.clock.now(),
-            ip=client_ip(request),
-        )
+        with session.begin_nested():  # a refused change undoes only itself
+            result = org_service.import_org(
+                session,
+                data,
+                file.filename or "upload",
+                actor=principal,
+                now=request.app.state.clock.now(),
+                ip=client_ip(request),
+            )
     except AppError as exc:
-        session.rollback()
         return render(
             request,
             "app/admin_org.html",
@@ -526,16 +526,16 @@ def create_kiosk_link(
     if errors:
         return _kiosk_form_error(request, session, errors, name, area_code)
     try:
-        created = screen_service.create_kiosk_link(
-            session,
-            name=name,
-            area_code=area_code,
-            secret_key=request.app.state.secret_key,
-            actor=principal,
-            now=request.app.state.clock.now(),
-        )
+        with session.begin_nested():  # a refused change undoes only itself
+            created = screen_service.create_kiosk_link(
+                session,
+                name=name,
+                area_code=area_code,
+                secret_key=request.app.state.secret_key,
+                actor=principal,
+                now=request.app.state.clock.now(),
+            )
     except AppError as exc:
-        session.rollback()
         return _kiosk_form_error(request, session, {"area_code": exc.detail}, name, area_code)
     session.commit()
     return RedirectResponse(f"/app/admin/kiosk?created={created.link.id}", status_code=303)

@@ -90,7 +90,7 @@
     list.addEventListener("mouseleave", function () { paused = false; list.classList.remove("paused"); });
     return setInterval(function () {
       if (paused || !list.isConnected || list.scrollHeight <= list.clientHeight + 2) { return; }
-      var first = list.firstElementChild;
+      var first = list.querySelector("li:not(.list-head)");
       if (first) { list.appendChild(first); }
     }, 3000);
   }
@@ -331,22 +331,47 @@
 
   renderers["projects"] = function (panel, d) {
     if (!d.by_level || !d.by_level.length) { return false; }
+    var body = panel.querySelector("[data-body]");
     var chart = chartIn(panel, "main");
+    var holder = body.querySelector('[data-chart="main"]');
+    holder.classList.add("top");
     chart.setOption(opt({
       tooltip: { trigger: "axis", formatter: function (ps) {
         return ps.map(function (p) { return esc(p.axisValue) + " " + esc(p.seriesName) + ": " + esc(fmt(p.value, 1)) + "%"; }).join("<br>");
       } },
       legend: { top: 0, textStyle: { color: "#bcd" } },
-      grid: { left: 40, right: 12, top: 34, bottom: 26 },
+      grid: { left: 40, right: 12, top: 30, bottom: 22 },
       xAxis: { type: "category", data: d.by_level.map(function (l) { return l.name; }) },
-      yAxis: { type: "value", max: 100, splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } },
+      yAxis: { type: "value", splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } },
       series: [
-        { type: "bar", name: m("projects.completion"), data: d.by_level.map(function (l) { return l.completion === null ? null : Math.round(l.completion * 1000) / 10; }), itemStyle: { color: "#40a9ff" } },
-        { type: "line", name: m("time_progress"), data: d.by_level.map(function () { return Math.round((d.time_progress || 0) * 1000) / 10; }), symbol: "none", lineStyle: { type: "dashed", color: "#fafafa" } }
+        { type: "bar", name: m("projects.completion"), barWidth: 28,
+          data: d.by_level.map(function (l) { return l.completion === null ? null : Math.round(l.completion * 1000) / 10; }),
+          itemStyle: { color: "#40a9ff" }, label: { show: true, position: "top", color: "#cde", formatter: "{c}%" } },
+        { type: "line", name: m("time_progress"), symbol: "circle",
+          data: d.by_level.map(function (l) { return l.time_progress === null ? null : Math.round(l.time_progress * 1000) / 10; }),
+          lineStyle: { type: "dashed", color: "#fafafa" }, itemStyle: { color: "#fafafa" } }
       ]
     }), true);
+    chart.resize();
     chart.off("click");
     chart.on("click", function (p) { var l = d.by_level[p.dataIndex]; if (l && l.href) { window.location.href = l.href; } });
+    var list = body.querySelector("ul.lagging");
+    if (!list) { list = body.appendChild(el("ul", "rot lagging")); list.dataset.rot = String(rotating(list)); }
+    list.textContent = "";
+    var head = el("li", "list-head");
+    head.appendChild(el("span", "name", m("projects.lagging", { n: d.lagging_total || 0 })));
+    head.appendChild(el("span", "val", m("projects.rate_vs_time")));
+    list.appendChild(head);
+    if (!d.lagging || !d.lagging.length) { list.appendChild(el("li", "all-clear", m("projects.none_lagging"))); }
+    (d.lagging || []).forEach(function (it) {
+      var li = el("li");
+      var name = el("a", "name", it.title);
+      name.href = it.href;
+      name.title = it.title + " · " + (it.department_name || "") + " · " + (it.area_name || "");
+      li.appendChild(name);
+      li.appendChild(el("span", "val behind", fmt(it.completion * 100, 1) + "% / " + fmt(it.time_progress * 100, 1) + "%"));
+      list.appendChild(li);
+    });
     return true;
   };
 
