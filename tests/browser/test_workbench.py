@@ -64,3 +64,18 @@ def test_navigation_follows_the_role(browser, demo: Demo) -> None:  # type: igno
         ctx.close()
     assert "用户与令牌" in seen["web_admin"] and "大屏展示链接" in seen["web_admin"]
     assert "用户与令牌" not in seen["web_leader"] and "城市大屏" in seen["web_leader"]
+
+
+def test_a_project_page_draws_its_plan_chart(context, demo: Demo, watch: Watch) -> None:  # type: ignore[no-untyped-def]
+    sign_in(context, demo, "web_leader")
+    page = context.new_page()
+    page.goto(demo.url + "/app/projects?level=provincial")
+    page.locator("table.data tbody a").first.click()
+    page.wait_for_url("**/app/projects/*")
+    page.locator("#plan-chart canvas").wait_for()
+    inked = page.locator("#plan-chart").evaluate(
+        """(el) => { const c = el.querySelector('canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             for (let i = 3; i < d.length; i += 4 * 53) { if (d[i] > 0) return true; } return false; }"""
+    )
+    assert inked
+    assert watch.console_errors == [] and watch.outside_requests == []
