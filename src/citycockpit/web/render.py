@@ -129,10 +129,8 @@ def render(
 
 def render_error(request: Request, status: int, code: str, title: str, detail: str) -> Response:
     if status == 401:
-        target = f"{LOGIN_PATH}?next={quote(str(request.url.path) + ('?' + request.url.query if request.url.query else ''), safe='')}"
-        if is_htmx(request):
-            return Response(status_code=204, headers={"HX-Redirect": target})
-        return RedirectResponse(target, status_code=303)
+        here = request.url.path + ("?" + request.url.query if request.url.query else "")
+        return RedirectResponse(f"{LOGIN_PATH}?next={quote(here, safe='')}", status_code=303)
     context = {"status": status, "code": code, "title": title, "detail": detail}
     if is_htmx(request):
         return render(request, "error_fragment.html", context, status=status)
@@ -163,6 +161,16 @@ def install_page_error_handlers(app: FastAPI) -> None:
             detail = i18n.translate(lang, "error.bad_input")
             return render_error(request, 422, "validation_error", detail, detail)
         return await api_validation(request, exc)
+
+    @app.middleware("http")
+    async def _htmx_sign_in_redirect(request: Request, call_next):  # type: ignore[no-untyped-def]
+        """An htmx request that must sign in gets HX-Redirect, so the whole page goes to /login instead
+        of the login form being swapped into a fragment (whichever handler made the redirect)."""
+        response = await call_next(request)
+        location = response.headers.get("location", "")
+        if is_htmx(request) and response.status_code in (302, 303) and location.startswith(LOGIN_PATH):
+            return Response(status_code=204, headers={"HX-Redirect": location})
+        return response
 
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http)
