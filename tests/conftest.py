@@ -122,7 +122,19 @@ def app(engine: Engine, db: Session, settings: Settings, clock: Clock):  # type:
     application = create_app(settings, engine=engine, clock=clock)
 
     def _session() -> Iterator[Session]:
-        yield db
+        # Like production's one-session-per-request: each request runs in its own savepoint, and a
+        # request that failed (even one whose error a handler turned into a response) is rolled back,
+        # so the test's session stays usable and the test's own rows stay.
+        if db.in_transaction():
+            try:
+                db.commit()
+            except Exception:
+                db.rollback()
+        try:
+            yield db
+        except Exception:
+            db.rollback()
+            raise
 
     application.dependency_overrides[get_session] = _session
     return application

@@ -59,3 +59,11 @@ def test_every_error_code_is_in_the_api_doc() -> None:
     codes = {cls.code for cls in _all_subclasses(AppError) | {AppError}}
     missing = sorted(code for code in codes if f"`{code}`" not in text)
     assert missing == []
+
+
+def test_the_auth_doc_table_matches_the_role_permissions() -> None:
+    import runpy
+
+    script = runpy.run_path(str(DOCS.parent / "scripts" / "perm_table.py"))
+    text = (DOCS / "domains" / "auth.md").read_text(encoding="utf-8")
+    assert script["table"]() in text, "run `python scripts/perm_table.py --write`"

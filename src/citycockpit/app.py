@@ -15,6 +15,9 @@ from sqlalchemy import Engine, text
 
 from citycockpit import migrate
 from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
+from citycockpit.audit import api as audit_api
+from citycockpit.auth import api as auth_api
+from citycockpit.auth import pages as auth_pages
 from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
@@ -30,9 +33,11 @@ from citycockpit.report import api as report_api
 from citycockpit.screen import api as screen_api
 from citycockpit.screen import pages as screen_pages
 from citycockpit.screen.service import principal_from_kiosk_cookie
+from citycockpit.web import docs as api_docs
 from citycockpit.web import pages as web_pages
 from citycockpit.web import projects_pages
 from citycockpit.web.render import install_page_error_handlers
+from citycockpit.web.security import install_security
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 log = logging.getLogger("citycockpit.app")
@@ -54,7 +59,7 @@ def create_app(
     app = FastAPI(
         title="CityCockpit 城市驾驶舱",
         version=app_version(),
-        docs_url="/api/docs",
+        docs_url=None,  # served offline by web.docs (vendored Swagger UI, no CDN, no inline script)
         redoc_url=None,
         openapi_url="/api/openapi.json",
         generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'app'}-{route.name}",
@@ -64,6 +69,7 @@ def create_app(
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
+    install_security(app)
     install_page_error_handlers(app)
     if principal_from_kiosk_cookie not in PRINCIPAL_RESOLVERS:
         PRINCIPAL_RESOLVERS.append(principal_from_kiosk_cookie)
@@ -144,6 +150,12 @@ def create_app(
     app.include_router(web_pages.router)
     app.include_router(projects_pages.router)
     app.include_router(projects_api.router)
+    app.include_router(auth_api.router)
+    app.include_router(auth_api.users_router)
+    app.include_router(auth_api.admin_router)
+    app.include_router(audit_api.router)
+    app.include_router(auth_pages.router)
+    app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

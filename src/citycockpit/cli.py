@@ -10,6 +10,8 @@ import typer
 
 from citycockpit import db_cli, migrate
 from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
+from citycockpit.audit import cli as audit_cli
+from citycockpit.auth import cli as auth_cli
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.org import cli as org_cli
@@ -28,6 +30,9 @@ app.add_typer(org_cli.app, name="org")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(screen_cli.app, name="screen")
 app.add_typer(projects_cli.app, name="projects")
+app.add_typer(auth_cli.user_app, name="user")
+app.add_typer(auth_cli.token_app, name="token")
+app.add_typer(audit_cli.app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -83,6 +83,27 @@ class Settings(BaseSettings):
         description="A key project lags when its annual-plan completion rate is more than this many "
         "percentage points below its time progress (时序进度).",
     )
+    login_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords in a row after which an account is locked."
+    )
+    login_lockout_minutes: int = Field(15, ge=1, description="How long a locked account stays locked.")
+    session_idle_minutes: int = Field(
+        30, ge=1, description="A web session ends after this many minutes without a request."
+    )
+    session_absolute_hours: int = Field(
+        12, ge=1, description="A web session ends this many hours after sign-in, however active."
+    )
+    rate_limit_login_per_minute: int = Field(
+        10,
+        ge=1,
+        description="Login attempts allowed per minute for one user name, and (twice as many) for one "
+        "client address.",
+    )
+    rate_limit_public_per_minute: int = Field(
+        300,
+        ge=1,
+        description="Requests per minute one client address may make to anonymous public endpoints.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry, AuditHead
@@ -70,7 +71,18 @@ def _entry_hash(prev_hash: str, entry: AuditEntry) -> str:
 
 
 def _lock_head(session: Session) -> AuditHead:
-    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    """Lock the head row for this transaction and read it fresh.
+
+    PostgreSQL: SELECT … FOR UPDATE makes a second writer wait until the first commits, then re-read
+    the committed head (READ COMMITTED), so the chain never forks. SQLite: writers already hold the
+    database lock (BEGIN IMMEDIATE). `populate_existing` guards a session that still holds the head
+    object from an earlier transaction: its stale hash must not be reused. The migration seeds the
+    row, because FOR UPDATE cannot lock a missing row and two first writers would both insert it; it
+    is only created here on a database emptied by hand."""
+    stmt = (
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    )
+    head = session.scalars(stmt).first()
     if head is None:
         head = AuditHead(id=1, last_entry_id=None, last_hash=GENESIS)
         session.add(head)
@@ -89,7 +101,8 @@ def record(
     ip: str | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry (who, what, which object, from where, JSON diff) to the chain."""
+    """Append one entry (who, what, which object, from where, JSON diff) to the chain. The address
+    defaults to the actor's (a request's Principal carries it)."""
     head = _lock_head(session)
     entry = AuditEntry(
         at=(at or datetime.now(UTC)).astimezone(UTC),
@@ -98,7 +111,7 @@ def record(
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
-        ip=ip,
+        ip=ip if ip is not None else getattr(actor, "ip", None),
         diff_json=json.dumps(_canonical(diff or {}), ensure_ascii=False, sort_keys=True),
         prev_hash=head.last_hash,
     )
@@ -119,15 +132,34 @@ class ChainCheck:
     reason: str | None = None
 
 
+_CHAIN_COLUMNS = (
+    AuditEntry.id,
+    AuditEntry.at,
+    AuditEntry.actor_id,
+    AuditEntry.actor_name,
+    AuditEntry.action,
+    AuditEntry.object_type,
+    AuditEntry.object_id,
+    AuditEntry.ip,
+    AuditEntry.diff_json,
+    AuditEntry.prev_hash,
+    AuditEntry.hash,
+)
+
+
 def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
-    """Walk the chain in id order; name the first entry whose hash or link does not match."""
+    """Walk the chain in id order; name the first entry whose hash or link does not match.
+
+    An edited entry fails its own hash; a deleted entry breaks the link of the one after it; a deleted
+    tail no longer matches the head row. Reads plain rows (not ORM objects), so the session's identity
+    map is left alone and memory stays flat on a long log."""
     prev_hash = GENESIS
     last_id: int | None = None
     checked = 0
     cursor = 0
     while True:
-        rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.id > cursor).order_by(AuditEntry.id).limit(batch)
+        rows = session.execute(
+            select(*_CHAIN_COLUMNS).where(AuditEntry.id > cursor).order_by(AuditEntry.id).limit(batch)
         ).all()
         if not rows:
             break
@@ -136,15 +168,16 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
                 return ChainCheck(
                     False, checked, entry.id, "link broken: an entry before it was deleted or edited"
                 )
-            if _entry_hash(entry.prev_hash, entry) != entry.hash:
+            if _entry_hash(entry.prev_hash, entry) != entry.hash:  # type: ignore[arg-type]
                 return ChainCheck(
                     False, checked, entry.id, "content does not match its hash: the entry was edited"
                 )
             prev_hash, last_id = entry.hash, entry.id
             checked += 1
         cursor = rows[-1].id
-        session.expunge_all()
-    head = session.get(AuditHead, 1)
+    head = session.execute(
+        select(AuditHead.last_entry_id, AuditHead.last_hash).where(AuditHead.id == 1)
+    ).first()
     if head is not None and (head.last_entry_id != last_id or head.last_hash != prev_hash):
         return ChainCheck(
             False,
@@ -153,3 +186,60 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
             "the chain head names an entry that is missing: the tail was deleted",
         )
     return ChainCheck(True, checked)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str | None = None  # exact, or a prefix ending in "." (e.g. "auth.")
+    actor: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _filtered(stmt: Any, f: AuditFilter) -> Any:
+    if f.action:
+        stmt = stmt.where(
+            AuditEntry.action.startswith(f.action, autoescape=True)
+            if f.action.endswith(".")
+            else AuditEntry.action == f.action
+        )
+    if f.actor:
+        stmt = stmt.where(AuditEntry.actor_name == f.actor)
+    if f.object_type:
+        stmt = stmt.where(AuditEntry.object_type == f.object_type)
+    if f.object_id:
+        stmt = stmt.where(AuditEntry.object_id == f.object_id)
+    if f.since:
+        stmt = stmt.where(AuditEntry.at >= f.since)
+    if f.until:
+        stmt = stmt.where(AuditEntry.at < f.until)
+    return stmt
+
+
+def list_entries(
+    session: Session, f: AuditFilter, *, offset: int = 0, limit: int = 50
+) -> tuple[list[AuditEntry], int]:
+    """Entries matching `f`, newest first, and how many match."""
+    total = session.scalar(_filtered(select(func.count()).select_from(AuditEntry), f)) or 0
+    items = session.scalars(
+        _filtered(select(AuditEntry), f).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return list(items), int(total)
+
+
+def iter_entries(session: Session, f: AuditFilter, *, batch: int = 2000) -> Iterator[Any]:
+    """Matching entries in chain order, as plain rows fetched in batches (for exports)."""
+    cursor = 0
+    while True:
+        rows = session.execute(
+            _filtered(select(*_CHAIN_COLUMNS), f)
+            .where(AuditEntry.id > cursor)
+            .order_by(AuditEntry.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        cursor = rows[-1].id

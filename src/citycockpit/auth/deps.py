@@ -10,7 +10,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from citycockpit.auth import ratelimit
+from citycockpit.auth.csrf import check_session_csrf
 from citycockpit.auth.enums import Perm
+from citycockpit.auth.login import PasswordChangeRequired
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.sessions import principal_from_cookie
 from citycockpit.auth.tokens import principal_for_token
@@ -56,12 +59,23 @@ def current_principal(
     return principal
 
 
-def require(*perms: Perm) -> Any:
-    """Dependency: the caller must be signed in and hold every permission in `perms`."""
+def require(*perms: Perm, during_password_change: bool = False) -> Any:
+    """Dependency: the caller must be signed in and hold every permission in `perms`.
 
-    def _check(principal: Annotated[Principal | None, Depends(current_principal)]) -> Principal:
+    A signed-in browser (session cookie) must also pass the CSRF check on state-changing methods, and
+    while it must change its password it reaches only routes declared `during_password_change=True`."""
+
+    async def _check(
+        request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
+    ) -> Principal:
         if principal is None:
             raise Unauthorized("Sign in or present an API token (Authorization: Bearer …)")
+        if principal.kind == "user":
+            await check_session_csrf(request, principal.extra.get("csrf_token"))  # type: ignore[arg-type]
+            if principal.extra.get("must_change_password") and not during_password_change:
+                raise PasswordChangeRequired(
+                    "请先修改初始密码 (change your password first: POST /api/v1/auth/change-password)"
+                )
         missing = [p.value for p in perms if not principal.can(p)]
         if missing:
             raise Forbidden(
@@ -70,12 +84,29 @@ def require(*perms: Perm) -> Any:
         return principal
 
     _check.required_perms = frozenset(perms)  # type: ignore[attr-defined]
+    _check.during_password_change = during_password_change  # type: ignore[attr-defined]
     return Depends(_check)
 
 
-def public_route() -> None:
-    """Marker dependency for routes anyone may call (health, login page, Open311 reads)."""
+def public_route(request: Request, session: Annotated[Session, Depends(get_session)]) -> None:
+    """Marker dependency for routes anyone may call (health, login, Open311 reads). Anonymous callers
+    are rate limited per client address (`rate_limit_public_per_minute`), counted in the database."""
+    try:
+        principal = current_principal(request, session)
+    except Unauthorized:
+        principal = None
+    if principal is not None:
+        return
+    ratelimit.hit(
+        session,
+        f"public:{client_ip(request)}",
+        limit=request.app.state.settings.rate_limit_public_per_minute,
+        now=request.app.state.clock.now(),
+    )
+    session.commit()
 
+
+public_route.is_public = True  # type: ignore[attr-defined]
 
 PUBLIC = Depends(public_route)
 

@@ -18,6 +18,7 @@ class Perm(StrEnum):
     ORG_READ = "org:read"
     ORG_WRITE = "org:write"
     USERS_MANAGE = "users:manage"
+    USERS_READ = "users:read"
     AUDIT_READ = "audit:read"
     PII_READ = "pii:read"
     SCREEN_READ = "screen:read"

@@ -63,3 +63,14 @@ class UserSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter (e.g. login attempts for a user name in one minute). Kept in the
+    database, not in process memory, so every server process counts against the same limit."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

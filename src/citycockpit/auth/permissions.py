@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from citycockpit.auth.enums import Perm, Role
 
-_EVERYONE = {Perm.ORG_READ, Perm.SCREEN_READ}
 _REPORT_REVIEW = {Perm.REPORT_READ, Perm.REPORT_INGEST, Perm.REPORT_REVIEW}
+_EVERYONE = {Perm.ORG_READ, Perm.SCREEN_READ, Perm.USERS_READ}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(set(Perm) - {Perm.PII_READ}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -12,6 +12,8 @@ from citycockpit.audit.service import Actor
 from citycockpit.auth.enums import Role
 from citycockpit.auth.models import User
 from citycockpit.auth.passwords import check_strength, hash_password
+from citycockpit.auth.principal import Principal
+from citycockpit.auth.scope import scope_clause
 from citycockpit.auth.sessions import end_all_sessions
 from citycockpit.core.errors import Conflict, NotFound, Unprocessable
 from citycockpit.org.models import Area, Department
@@ -27,6 +29,18 @@ class UsernameTaken(Conflict):
 
 class InvalidScope(Unprocessable):
     code = "invalid_user_scope"
+
+
+class InvalidRole(Unprocessable):
+    code = "invalid_role"
+
+
+def check_scope_exists(session: Session, department_id: int | None, area_code: str | None) -> None:
+    """The department and area a user or token is scoped to must exist."""
+    if department_id is not None and session.get(Department, department_id) is None:
+        raise InvalidScope(f"Department {department_id} does not exist")
+    if area_code and session.scalars(select(Area.id).where(Area.code == area_code)).first() is None:
+        raise InvalidScope(f"Area {area_code} does not exist")
 
 
 def _check_scope(session: Session, role: Role, department_id: int | None, area_code: str | None) -> None:
@@ -54,6 +68,11 @@ def create_user(
     must_change_password: bool = True,
 ) -> User:
     """Create an account. Created accounts must change their password at first login unless told otherwise."""
+    if role not in {r.value for r in Role} - {Role.API_CLIENT.value}:
+        raise InvalidRole(
+            f"Unknown role {role!r}; a user is one of: "
+            + ", ".join(r.value for r in Role if r is not Role.API_CLIENT)
+        )
     role = Role(role)
     username = username.strip()
     if not username or len(username) > 64:
@@ -106,6 +125,42 @@ def get_user(session: Session, *, user_id: int | None = None, username: str | No
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)).all())
+
+
+def _user_scope(principal: Principal) -> ColumnElement[bool]:
+    return scope_clause(principal, department_col=User.department_id, area_code_col=User.area_code)
+
+
+def list_users_in_scope(
+    session: Session,
+    principal: Principal,
+    *,
+    role: str | None = None,
+    department_id: int | None = None,
+    active: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[User], int]:
+    """Accounts the principal may see: a department user sees its department's accounts, a town or
+    grid user those inside its area subtree, unscoped roles all of them."""
+    stmt = select(User).where(_user_scope(principal))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if department_id is not None:
+        stmt = stmt.where(User.department_id == department_id)
+    if active is not None:
+        stmt = stmt.where(User.is_active.is_(active))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(stmt.order_by(User.username).offset(offset).limit(limit)).all()
+    return list(items), int(total)
+
+
+def get_user_in_scope(session: Session, principal: Principal, user_id: int) -> User:
+    """One account, or `user_not_found` when it does not exist or lies outside the caller's scope."""
+    user = session.scalars(select(User).where(User.id == user_id, _user_scope(principal))).first()
+    if user is None:
+        raise UserNotFound(f"User {user_id} does not exist or is outside your scope")
+    return user
 
 
 def disable_user(session: Session, user: User, *, actor: Actor, now: datetime) -> User:

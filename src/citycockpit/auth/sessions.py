@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from fastapi import Request
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.enums import Role
@@ -81,8 +82,12 @@ def end_session(session: Session, cookie: str) -> None:
     session.execute(delete(UserSession).where(UserSession.id == _hash(cookie)))
 
 
-def end_all_sessions(session: Session, user_id: int) -> None:
-    session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+def end_all_sessions(session: Session, user_id: int, *, keep: str | None = None) -> None:
+    """End every session of a user, except the one whose cookie is `keep`."""
+    stmt = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep is not None:
+        stmt = stmt.where(UserSession.id != _hash(keep))
+    session.execute(stmt)
 
 
 def resolve_session(session: Session, cookie: str, *, now: datetime) -> tuple[User, UserSession] | None:
@@ -109,12 +114,19 @@ def principal_from_cookie(request: Request, session: Session) -> Principal | Non
     if not cookie:
         return None
     found = resolve_session(session, cookie, now=request.app.state.clock.now())
+    # Keep the touch (or the removal of an expired session) even on a GET, whose route never commits;
+    # a lost touch only means the next request touches again.
+    try:
+        session.commit()
+    except OperationalError:
+        session.rollback()
     if found is None:
         return None
     user, row = found
     principal = principal_for_user(user)
     principal.extra["csrf_token"] = row.csrf_token
     principal.extra["must_change_password"] = user.must_change_password
+    principal.extra["session_cookie"] = cookie
     return principal
 
 

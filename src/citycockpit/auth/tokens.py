@@ -16,6 +16,7 @@ from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.models import ApiToken
 from citycockpit.auth.permissions import TOKEN_GRANTABLE
 from citycockpit.auth.principal import Principal
+from citycockpit.auth.service import check_scope_exists
 from citycockpit.core.errors import NotFound, Unprocessable
 
 TOKEN_PREFIX = "cc_"
@@ -58,6 +59,7 @@ def create_token(
         raise Unprocessable("A token needs a name")
     if expires_at is not None and expires_at <= now:
         raise Unprocessable("The expiry must be in the future")
+    check_scope_exists(session, department_id, area_code)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name.strip(),
@@ -95,8 +97,11 @@ def revoke_token(session: Session, token_id: int, *, actor: Actor, now: datetime
     return token
 
 
-def list_tokens(session: Session) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)).all())
+def list_tokens(session: Session, *, include_revoked: bool = True) -> list[ApiToken]:
+    stmt = select(ApiToken).order_by(ApiToken.id)
+    if not include_revoked:
+        stmt = stmt.where(ApiToken.revoked_at.is_(None))
+    return list(session.scalars(stmt).all())
 
 
 def principal_for_token(session: Session, secret: str, *, now: datetime) -> Principal | None:

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -152,6 +152,18 @@ def install_error_handlers(app: FastAPI) -> None:
             "Conflict",
             "Someone else changed this record at the same time; reload it and try again.",
         )
+
+    @app.exception_handler(DataError)
+    async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (out of range, NUL character …): the input's fault, not ours.
+        log.info("database refused a value: %s", exc.orig)
+        return problem(422, "invalid_value", "Invalid input", "A value is out of range or cannot be stored")
+
+    @app.exception_handler(OverflowError)
+    async def _too_big(request: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite's driver refuses integers beyond 64 bits before the database sees them (PostgreSQL's
+        # answer is a DataError above): an id or number in the request is out of range.
+        return problem(422, "invalid_value", "Invalid input", "A number in the request is out of range")
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -55,6 +55,11 @@ def _load_projects(session: Session, ctx: DemoContext) -> None:
 
     for key, value in load_demo_projects(session, ctx.clock, DEMO_ACTOR).items():
         ctx.summary[f"key {key}" if key == "projects" else key] = value
+def _demo_users(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.auth.demo import DEMO_PASSWORD, create_demo_users
+
+    names = create_demo_users(session, actor=DEMO_ACTOR, now=ctx.clock.now())
+    ctx.summary["demo accounts (password " + DEMO_PASSWORD + ")"] = ", ".join(names)
 
 
 def _generate_area_shapes(session: Session, ctx: DemoContext) -> None:
@@ -74,6 +79,7 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("政府工作报告 seed report → ledger", _ingest_seed_report),
     ("区域边界（演示用生成） generated area shapes", _generate_area_shapes),
     ("重点项目与招商引资 key projects & investment attraction", _load_projects),
+    ("演示账号 demo accounts", _demo_users),
 ]
 
 

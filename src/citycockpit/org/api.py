@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, UploadFile
 from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
+from citycockpit.core.params import ObjectId
 from citycockpit.db import SessionDep
 from citycockpit.org import service
 from citycockpit.org.schemas import (
@@ -29,7 +30,7 @@ def list_departments(
     session: SessionDep,
     principal: Reader,
     kind: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, object]:
     items, total = service.list_departments(session, kind=kind, offset=offset, limit=limit)
@@ -42,7 +43,7 @@ def list_departments(
 
 
 @router.get("/departments/{department_id}", response_model=DepartmentRead)
-def get_department(department_id: int, session: SessionDep, principal: Reader) -> object:
+def get_department(department_id: ObjectId, session: SessionDep, principal: Reader) -> object:
     return service.get_department(session, department_id)
 
 
@@ -53,7 +54,7 @@ def list_areas(
     parent_code: str | None = None,
     level: str | None = None,
     within: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, object]:
     items, total = service.list_areas(

@@ -9,6 +9,7 @@ a noun (``引进注册资金2000万元以上产业项目292个``) is a modifier,
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -32,24 +33,53 @@ _RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—")
 
 # Words that open a clause before the measured noun: scope, connectives and the verbs of reports.
 _LEAD_WORDS = sorted(
-    """全市 全县 全区 全省 全州 全国 全年 全域 全社会 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并 首次
+    """全市 全县 全区 全省 全州 全年 全域 全社会 各类 各项 计划 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并 首次
     同比 同口径 比上年 较上年
     新改扩建 新改建 新改造 改造提升 提档改造 提档升级 规划建设 基本建成 新开工 新认定 新招录 新推出 新组建 新培育
     优化调整 加快推进 完成了 实现了 完成 实现 新增 新建 开工 建成 建设 认定 引进 招引 引育 培育 推动 推进 力争 争取
     力求 努力 确保 达到 投用 启用 落实 实施 推广 招录 获评 创成 创建 打造 发放 兑付 办理 发布 举办 开展 接待 新辟
     优化 增设 淘汰 新设 惠及 减免 上线 推出 整治 治理 受理 组织 带动 吸引 解决 帮助 支持 扶持 围绕 加快 持续 深入
-    进一步 大力 积极 着力 全力 全面 基本 提档 改造 改建 扩建 拓展 开通 开设 设立 成立 组建 入选 获批 获得 为 对
-    向 在 使 将 把 的 再 又 还 年均""".split(),
+    进一步 大力 积极 着力 全力 全面 提档 改造 改建 扩建 拓展 开通 开设 设立 成立 组建 入选 获批 获得 为 对
+    向 在 使 将 把 的 再 又 还 年均 预计 稳定 安排 拟 发行 开发 改扩建 连续 压减 压降 降低 减少 削减 缩减 提高 提升 增加""".split(),
     key=len,
     reverse=True,
 )
 _TRAIL_WORDS = sorted(
     """同比 同口径 比上年 较上年 比去年 较去年 分别 增长 增加 提高 提升 上升 上涨 下降 降低 减少 下滑 回落 压减 压降 缩减
     削减 达到 超过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
-    不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 总量 规模为""".split(),
+    不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 规模为
+    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从""".split(),
     key=len,
     reverse=True,
 )
+# Lead words that say nothing about what is measured; a verb (惠及, 接待, 完成) is put back when what is left
+# is a bare noun that needs it (惠及居民, 接待游客, 完成投资).
+_SCOPE_WORDS = frozenset(
+    """全市 全县 全区 全省 全州 全年 全域 全社会 各类 各项 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并
+    首次 同比 同口径 比上年 较上年 预计 连续 力争 争取 力求 努力 确保 为 对 向 在 使 将 把 的 再 又 还 年均 加快 持续
+    深入 进一步 大力 积极 着力 全力 全面 稳定 拟 计划""".split()
+)
+_COMPARISON_RE = re.compile(
+    r"^(?:分别)?(?:(?:比|较)(?:全国|全省|全市|全区|面上|同期)(?:平均)?(?:水平)?(?:高|低|快|慢)?|(?:高于|低于|快于|慢于|高出|领先|落后)\S*)$"
+)
+_MAY_HOLD_NUMBER_RE = re.compile(r"[0-9十百千万亿]")
+_LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
+_TRAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TRAIL_WORDS)) + ")+$")
+_BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
+_LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
+_GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
+_CHANGE_TO_RE = re.compile(
+    r"(?:增加|提高|增长|上升|提升|扩大|下降|降低|减少|缩小|压缩|缩短)?(?:到|至)|[增降升]至"
+)
+# 按自然口径 / 按可比价格计算 / 同口径: the basis of a figure, never its name.
+_BASIS_RE = re.compile(
+    r"^(?:按|以)?(?:自然|可比|同|统计)?口径(?:计算)?|^(?:按|以)(?:可比价格?|现价|不变价)(?:计算)?"
+)
+_TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|内)?")
+# "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
+_TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|年度)?(?:目标|任务)")
+_RANGE_TAIL_RE = re.compile(r"^\s*[-—–～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
+_ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
 _DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
 
@@ -74,8 +104,13 @@ class Mention:
 
     def to_item(self, *, offsets: bool = False) -> dict[str, object]:
         item: dict[str, object] = {
-            "name": self.name, "measure": self.measure, "value": self.value, "unit": self.unit,
-            "qualifier": self.qualifier, "stretch": self.stretch, "quote": self.quote,
+            "name": self.name,
+            "measure": self.measure,
+            "value": self.value,
+            "unit": self.unit,
+            "qualifier": self.qualifier,
+            "stretch": self.stretch,
+            "quote": self.quote,
             "confidence": round(self.confidence, 2),
         }
         if offsets:
@@ -101,38 +136,43 @@ def extract_mentions(text: str, lo: int = 0, hi: int | None = None) -> list[Ment
     hi = len(text) if hi is None else hi
     mentions: list[Mention] = []
     for s_lo, s_hi in split_spans(text, lo, hi, SENTENCE_END):
-        mentions.extend(_sentence_mentions(text, s_lo, s_hi))
+        if _MAY_HOLD_NUMBER_RE.search(text, s_lo, s_hi):
+            mentions.extend(_sentence_mentions(text, s_lo, s_hi))
     return mentions
 
 
 def clean_name(region: str) -> str:
     """The measured noun in the text before a number: scope words, verbs and comparison words removed."""
-    s = region.strip()
+    s = _ENUM_MARK_RE.sub("", region.strip())
     if "等" in s:
         after = s.rsplit("等", 1)[1]
         if len(after) >= 2:
             s = after
+    last_verb = ""
     changed = True
     while changed and s:
         changed = False
         s2 = s.lstrip("、，,和及与并且以的 ")
-        m = _LEADING_QUANTITY_RE.match(s2) or _DURATION_RE.match(s2)
-        if m and m.end() > 0:
-            s2 = s2[m.end():]
-        for w in _LEAD_WORDS:
-            if s2.startswith(w):
-                s2 = s2[len(w):]
-                break
+        m = (
+            _LEADING_QUANTITY_RE.match(s2)
+            or _DURATION_RE.match(s2)
+            or _TIME_LEAD_RE.match(s2)
+            or _BASIS_RE.match(s2)
+        )
+        if m and m.end() > 0 and not m.group(0).endswith(("以上", "以下")):  # keep 10亿元以上项目
+            s2 = s2[m.end() :]
+        lead = _LEAD_RE.match(s2)
+        if lead and not s2.startswith(("新增就业", "新增城镇就业")):
+            w = lead.group(0)
+            s2 = s2[len(w) :]
+            if w not in _SCOPE_WORDS:
+                last_verb = w
         if s2 != s:
             s, changed = s2, True
-    changed = True
-    while changed and s:
-        changed = False
-        for w in _TRAIL_WORDS:
-            if s.endswith(w):
-                s, changed = s[: -len(w)], True
-                break
+    s = _TRAIL_RE.sub("", s)
     s = s.strip("、，,和及与 ")
+    if s in _BARE_NOUNS and last_verb:
+        s = last_verb + s
     return s if len(s) >= 2 and not re.fullmatch(r"[\d.%]+", s) else ""
 
 
@@ -172,6 +212,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 continue
             if between in _CONJUNCTIONS:
                 continue
+            if _CHANGE_TO_RE.fullmatch(between):
+                continue  # 由1620亿元增加到2350亿元: two levels, neither qualifies a noun
             if between in _RANGE_WORDS:
                 if qs[i + 1].start in modifiers:
                     modifiers.add(qs[i].start)
@@ -187,6 +229,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             continue
         name_lo = prev_end.get(clause, clause[0])
         prev_end[clause] = q.end
+        bare_ok = False
         region = text[name_lo : q.start]
         pre_text = strip_pre_qualifier(region)
         notes: list[str] = []
@@ -200,47 +243,99 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             prev_end[clause] = after_end
             if q.is_chinese:
                 continue  # 七十二家理想村: a Chinese numeral before a noun is part of a name
+            bare_ok = True
             name, confidence = after, confidence - 0.1
             notes.append("name_after_number")
+        if q.bare and not bare_ok:
+            continue  # 10亿、50亿级项目: a bare 万/亿 that counts no noun after it
         if q.start in group_names:
             name, source_quote_start = group_names[q.start]
             notes.append("distributive")
             confidence -= 0.05
         elif "分别" in region:
             group = _distributive_group(text, q, by_clause[clause])
-            names = _previous_names(mentions, len(group)) if not name else []
+            if name:
+                names = [(n, clause[0]) for n in _split_names(name, len(group))]
+            else:
+                names = _previous_names(mentions, len(group))
             if len(group) > 1 and len(names) == len(group):
-                for member, (n, qs_) in zip(group, names, strict=True):
-                    group_names[member.start] = (n, qs_)
+                for member, named in zip(group, names, strict=True):
+                    group_names[member.start] = named
                 name, source_quote_start = group_names[q.start]
                 notes.append("distributive")
                 confidence -= 0.05
             elif name:
                 for member in group[1:]:
                     group_names[member.start] = (name, clause[0])
+        previous = mentions[-1] if mentions else None
+        if _COMPARISON_RE.match(pre_text.strip("、，, ")):
+            continue  # 高于全国0.4个百分点: a gap to another region's figure, not an indicator of its own
         if not name:
-            if not mentions:
+            if previous is None:
                 continue
-            name, source_quote_start = mentions[-1].name, mentions[-1].quote_start
+            name, source_quote_start = previous.name, previous.quote_start
             notes.append("name_inherited")
-            confidence -= 0.15
+            # "545亿元，同比增长13.9%": the usual way to give an amount's growth; only a loose guess otherwise.
+            confidence -= 0.05 if previous.measure == "level" and growth_sign(pre_text.rstrip()) else 0.15
+        elif previous is not None and name.endswith("后") and len(name) > 2:
+            name = name + previous.name  # 剔除留抵退税因素后增长4.6%: the same indicator on another basis
+            notes.append("name_completed")
+            confidence -= 0.05
+        elif previous is not None and (name.startswith("占") or name in _GENERIC_NAMES):
+            # 研发经费投入增长8.3%，占国内生产总值比重达到2.7% / 新增规模以上工业企业37家，总数达到415家
+            name = previous.name + name
+            source_quote_start = previous.quote_start
+            notes.append("name_completed")
+            confidence -= 0.05
+        if _TARGET_REFERENCE_RE.match(_RANGE_TAIL_RE.sub("", text[q.end : q.end + 20], count=1)) or re.search(
+            r"(?:预期|年度|计划)?目标", region
+        ):
+            notes.append("target_reference")  # 高于预期目标0.2个百分点 / 5%—6%之间的预期目标
         if q.is_chinese:
             confidence -= 0.15
         if len(name) > 18:
             confidence -= 0.1
-        measure, value = _measure(q, pre_text, name, group_names, mentions, notes)
+        measure, value = _measure(q, region, name, mentions, notes)
         stretch = _stretch(text, s_lo, q.start)
         quote_start = min(source_quote_start, clause[0])
         quote = text[quote_start : clause[1]].strip()
         mentions.append(
-            Mention(name, measure, value, q.unit, q.qualifier, stretch, quote, max(0.1, min(confidence, 0.99)),
-                    q.start, q.end, quote_start, clause[1], notes)
+            Mention(
+                name,
+                measure,
+                value,
+                q.unit,
+                q.qualifier,
+                stretch,
+                quote,
+                max(0.1, min(confidence, 0.99)),
+                q.start,
+                q.end,
+                quote_start,
+                clause[1],
+                notes,
+            )
         )
     return mentions
 
 
+def _split_names(name: str, k: int) -> list[str]:
+    """Names for ``城乡居民人均可支配收入分别增长5%和7%`` or ``城镇、农村居民人均可支配收入分别…``."""
+    if k == 2 and name.startswith("城乡") and len(name) > 3:
+        return ["城镇" + name[2:], "农村" + name[2:]]
+    parts = re.split(r"[、和与及]", name)
+    if len(parts) != k or not all(parts):
+        return [name] * k
+    head_len = len(parts[0])
+    last = parts[-1]
+    if all(len(p) == head_len for p in parts[:-1]) and len(last) > head_len + 1:
+        suffix = last[head_len:]  # 城镇、农村居民… → the shared 居民人均可支配收入
+        return [p + suffix for p in parts[:-1]] + [last]
+    return parts
+
+
 def _shift(q: Quantity, offset: int) -> Quantity:
-    return Quantity(q.value, q.unit, q.start + offset, q.end + offset, q.qualifier, q.is_chinese, q.raw)
+    return dataclasses.replace(q, start=q.start + offset, end=q.end + offset)
 
 
 def _distributive_group(text: str, first: Quantity, clause_qs: list[Quantity]) -> list[Quantity]:
@@ -266,12 +361,22 @@ def _previous_names(mentions: list[Mention], k: int) -> list[tuple[str, int]]:
 
 
 def _measure(
-    q: Quantity, pre_text: str, name: str, group_names: dict[int, tuple[str, int]],
-    mentions: list[Mention], notes: list[str],
+    q: Quantity, region: str, name: str, mentions: list[Mention], notes: list[str]
 ) -> tuple[str, int | float]:
+    """level, growth (with its sign) or share, from the verb before the number or the one opening the clause."""
+    pre_text = strip_pre_qualifier(region)
     sign = growth_sign(pre_text.rstrip())
-    if "distributive" in notes and sign == 0 and mentions and mentions[-1].measure == "growth":
-        sign = -1 if mentions[-1].value < 0 else 1
+    if sign == 0 and (q.is_percent or q.unit in POINT_UNITS) and not region.rstrip().endswith(_LEVEL_LINKS):
+        sign = _opening_verb_sign(pre_text)  # 压减一般性支出10%以上
+    inherits = "distributive" in notes or "name_inherited" in notes
+    if (
+        sign == 0
+        and inherits
+        and mentions
+        and mentions[-1].measure == "growth"
+        and mentions[-1].unit == q.unit
+    ):
+        sign = -1 if mentions[-1].value < 0 else 1  # 增长6%左右，力争7%
     if q.unit in POINT_UNITS:
         return "growth", -q.value if sign < 0 else q.value
     if q.is_percent:
@@ -281,9 +386,22 @@ def _measure(
     return "level", q.value
 
 
+def _opening_verb_sign(pre_text: str) -> int:
+    s = pre_text.lstrip("、，,和及与并且 ")
+    for verb in ("压减", "压降", "降低", "减少", "削减", "缩减"):
+        if s.startswith(verb):
+            return -1
+    for verb in ("提高", "提升", "增加"):
+        if s.startswith(verb):
+            return 1
+    return 0
+
+
 def _stretch(text: str, s_lo: int, pos: int) -> bool:
     """力争/争取 reaches every number after it up to the next comma or semicolon (an 、 list stays inside)."""
     before = text[s_lo:pos]
     cut = max(before.rfind(c) for c in "，；,;")
+    while cut > 0 and before[cut + 1 :].startswith(("其中", "并", "且")):  # 力争…50个以上，其中…不少于8个
+        cut = max(before.rfind(c, 0, cut) for c in "，；,;")
     scope = before[cut + 1 :]
     return any(w in scope for w in STRETCH_WORDS)

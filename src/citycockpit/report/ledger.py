@@ -19,6 +19,7 @@ from citycockpit.report.read import clean_text, read_report
 from citycockpit.report.structure import GlossaryEntry, ReportStructure, parse_structure
 
 LISTS = ("targets", "actuals", "commitments")
+_ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
 _FUTURE_WORDS = ("力争", "争取", "计划到", "预计今年", "今年将")
 
 
@@ -96,6 +97,18 @@ class Task:
 
 
 @dataclass(slots=True)
+class Section:
+    """A stored part of the report: review, targets, a task area or sub-task, glossary… (offsets into text)."""
+
+    kind: str  # review | review_area | plan | targets | task_area | task | closing | glossary
+    number: str | None
+    title: str
+    start: int
+    end: int
+    parent: int | None = None  # index of the enclosing section in the list
+
+
+@dataclass(slots=True)
 class Ledger:
     """Everything extracted from one report; offsets refer to ``text`` (the cleaned report)."""
 
@@ -113,8 +126,12 @@ class Ledger:
         s = self.structure
         return {
             "report": {
-                "title": s.title, "region": s.region, "year": s.year, "review_year": s.review_year,
-                "delivered_on": s.delivered_on, "speaker": s.speaker,
+                "title": s.title,
+                "region": s.region,
+                "year": s.year,
+                "review_year": s.review_year,
+                "delivered_on": s.delivered_on,
+                "speaker": s.speaker,
             },
             "targets": [m.to_item(offsets=offsets) for m in self.targets],  # type: ignore[misc]
             "qualitative_targets": [{"text": q.text} for q in self.qualitative_targets],
@@ -122,14 +139,50 @@ class Ledger:
             "commitments": [m.to_item(offsets=offsets) for m in self.commitments],  # type: ignore[misc]
             "tasks": [
                 {
-                    "number": t.number, "title": t.title,
-                    "children": [{"title": c.title, "text": c.text, "commitments": list(c.commitments)}
-                                 for c in t.children],
+                    "number": t.number,
+                    "title": t.title,
+                    "children": [
+                        {"title": c.title, "text": c.text, "commitments": list(c.commitments)}
+                        for c in t.children
+                    ],
                 }
                 for t in self.tasks
             ],
             "glossary": [{"term": g.term, "definition": g.definition, "page": g.page} for g in self.glossary],
         }
+
+    def items(self) -> list[tuple[str, int, Mention]]:
+        """Every item as ``(list name, index in that list, mention)``, in list order."""
+        return [(name, i, m) for name in LISTS for i, m in enumerate(getattr(self, name))]
+
+    def sections(self) -> list[Section]:
+        """The report's parts, nested by ``parent``, for storing the report with its sections."""
+        s = self.structure
+        out: list[Section] = []
+
+        def add(kind: str, number: str | None, title: str, start: int, end: int, parent: int | None) -> int:
+            out.append(Section(kind, number, title, start, end, parent))
+            return len(out) - 1
+
+        if s.review_span:
+            review = add("review", None, "工作回顾", *s.review_span, None)
+            for area in s.review_areas:
+                add("review_area", area.number, area.title, area.start, area.end, review)
+        if s.plan_span:
+            plan = add("plan", None, "目标任务", *s.plan_span, None)
+            if s.targets_span:
+                add("targets", None, "主要预期目标", *s.targets_span, plan)
+            for area in s.task_areas:
+                index = add("task_area", area.number, area.title, area.start, area.end, plan)
+                for child in area.children:
+                    add("task", None, child.title, child.start, child.end, index)
+        closing = [p for p in s.paragraphs if p.part == "closing"]
+        if closing:
+            add("closing", None, "结束语", closing[0].start, closing[-1].end, None)
+        appendix = [p for p in s.paragraphs if p.part == "appendix"]
+        if appendix:
+            add("glossary", None, appendix[0].text, appendix[0].start, appendix[-1].end, None)
+        return out
 
     def low_confidence(self, threshold: float = 0.7) -> list[tuple[str, Mention]]:
         """Items a reviewer should look at first, with the list each is in."""
@@ -145,19 +198,27 @@ def extract_ledger(text: str) -> Ledger:
     if structure.targets_span is not None:
         lo, hi = structure.targets_span
         targets = extract_mentions(text, lo, hi)
-        for c_lo, c_hi in split_spans(text, lo, hi, "，；;,"):
+        for c_lo, c_hi in split_spans(text, lo, hi, "，；;,\n"):
             if not any(c_lo <= m.start < c_hi for m in targets):
-                clause = text[c_lo:c_hi].strip()
+                clause = _ENUM_MARK_RE.sub("", text[c_lo:c_hi].strip())
                 if len(clause) >= 4:
                     qualitative.append(QualitativeTarget(clause, c_lo, c_hi))
     actuals: list[Mention] = []
     commitments: list[Mention] = []
-    targets_para = structure.targets
+    targets_paras = {id(p) for p in structure.targets_paragraphs + structure.other_target_paragraphs}
     for p in structure.paragraphs:
         if p.part == "review":
-            actuals.extend(m for m in extract_mentions(text, p.start, p.end) if not _is_future(text, m))
-        elif p.part == "plan" and p is not targets_para:
-            commitments.extend(extract_mentions(text, p.start, p.end))
+            actuals.extend(
+                m
+                for m in extract_mentions(text, p.start, p.end)
+                if not _is_future(text, m) and "target_reference" not in m.notes
+            )
+        elif p.part == "plan" and id(p) not in targets_paras:
+            commitments.extend(
+                m
+                for m in extract_mentions(text, p.start, p.end)
+                if not _is_long_term(text, m, structure.year) and "target_reference" not in m.notes
+            )
     tasks = []
     for area in structure.task_areas:
         task = Task(area.number, area.title, area.start, area.end)
@@ -181,9 +242,18 @@ def ledger_from_file(source: str | Path | tuple[bytes, str]) -> Ledger:
     return extract_ledger(read_report(source).text)
 
 
+def _is_long_term(text: str, m: Mention, year: int | None) -> bool:
+    """``到2026年突破3000亿元`` in a plan for 2022 aims beyond the year: not one of its commitments."""
+    sentence_start = max(text.rfind(c, 0, m.start) for c in "。！？\n") + 1
+    years = [int(y) for y in re.findall(r"(?:到|至)(20\d{2})年", text[sentence_start : m.start])]
+    return bool(year and years and max(years) > year) or "今后五年" in text[sentence_start : m.start]
+
+
 def _is_future(text: str, m: Mention) -> bool:
     """A review sentence that announces instead of reporting (力争…) is not a result."""
     sentence_start = max(text.rfind(c, 0, m.start) for c in "。！？\n") + 1
-    return m.stretch or any(w in text[sentence_start : m.start] for w in _FUTURE_WORDS) or bool(
-        re.search(r"(?:明年|今年)(?:要|将)", text[sentence_start : m.start])
+    return (
+        m.stretch
+        or any(w in text[sentence_start : m.start] for w in _FUTURE_WORDS)
+        or bool(re.search(r"(?:明年|今年)(?:要|将)", text[sentence_start : m.start]))
     )

@@ -16,27 +16,120 @@ import cn2an
 
 # Base units, without 万/亿 prefixes. Longer spellings must win over their prefixes ("人次" over "人").
 BASE_UNITS = (
-    "微克/立方米", "吨标准煤", "千瓦时", "平方公里", "平方米", "立方米", "标准箱", "个百分点", "百分点",
-    "美元", "欧元", "港元", "元", "人次", "人", "户", "家", "个", "标箱", "吨", "公顷", "亩次", "亩",
-    "公里", "千米", "米", "座", "套", "所", "项", "件", "条", "张", "辆", "艘", "架", "台", "场次", "场",
-    "次", "名", "位", "处", "间", "栋", "幢", "床", "册", "部", "只", "头", "株", "棵", "斤", "公斤",
-    "千克", "千瓦", "兆瓦", "天", "小时", "分钟", "岁", "批", "支", "块", "宗", "篇", "例", "笔", "份",
-    "盏", "%", "‰",
+    "微克/立方米",
+    "吨标准煤",
+    "千瓦时",
+    "平方公里",
+    "平方米",
+    "立方米",
+    "标准箱",
+    "个百分点",
+    "百分点",
+    "美元",
+    "欧元",
+    "港元",
+    "元",
+    "人次",
+    "人",
+    "户",
+    "家",
+    "个",
+    "标箱",
+    "吨",
+    "公顷",
+    "亩次",
+    "亩",
+    "公里",
+    "千米",
+    "米",
+    "座",
+    "套",
+    "所",
+    "项",
+    "件",
+    "条",
+    "张",
+    "辆",
+    "艘",
+    "架",
+    "台",
+    "场次",
+    "场",
+    "次",
+    "名",
+    "位",
+    "处",
+    "间",
+    "栋",
+    "幢",
+    "床",
+    "册",
+    "部",
+    "只",
+    "头",
+    "株",
+    "棵",
+    "斤",
+    "公斤",
+    "千克",
+    "千瓦",
+    "兆瓦",
+    "个工作日",
+    "工作日",
+    "天",
+    "小时",
+    "分钟",
+    "岁",
+    "批",
+    "支",
+    "块",
+    "宗",
+    "篇",
+    "例",
+    "笔",
+    "份",
+    "盏",
+    "%",
+    "‰",
 )
 PERCENT_UNITS = frozenset({"%", "‰"})
+TIME_UNITS = frozenset({"个工作日", "工作日", "天", "小时", "分钟"})
 POINT_UNITS = frozenset({"个百分点", "百分点"})
 _NO_MULTIPLIER = PERCENT_UNITS | POINT_UNITS
 
 # Written before the number (after any growth verb): 超过5% / 达3.9% / 控制在24以内.
 PRE_QUALIFIERS = (
-    ("不低于", ">="), ("不少于", ">="), ("至少", ">="), ("不超过", "<="), ("不高于", "<="),
-    ("控制在", "<="), ("低于", "<="), ("少于", "<="), ("超过", ">"), ("超出", ">"), ("突破", ">"),
-    ("高于", ">"), ("多于", ">"), ("超", ">"), ("逾", ">"), ("大约", "~"), ("接近", "~"), ("将近", "~"),
-    ("约", "~"), ("近", "~"), ("达到", "="), ("达", "="),
+    ("不低于", ">="),
+    ("不少于", ">="),
+    ("至少", ">="),
+    ("不超过", "<="),
+    ("不高于", "<="),
+    ("控制在", "<="),
+    ("低于", "<="),
+    ("少于", "<="),
+    ("超过", ">"),
+    ("超出", ">"),
+    ("突破", ">"),
+    ("高于", ">"),
+    ("多于", ">"),
+    ("超", ">"),
+    ("逾", ">"),
+    ("大约", "~"),
+    ("接近", "~"),
+    ("将近", "~"),
+    ("约", "~"),
+    ("近", "~"),
+    ("达到", "="),
+    ("达", "="),
 )
 # Written after the unit: 5%以上 / 24微克/立方米以下 / 5%左右.
 POST_QUALIFIERS = (
-    ("及以上", ">="), ("以上", ">="), ("及以下", "<="), ("以下", "<="), ("以内", "<="), ("左右", "~"),
+    ("及以上", ">="),
+    ("以上", ">="),
+    ("及以下", "<="),
+    ("以下", "<="),
+    ("以内", "<="),
+    ("左右", "~"),
     ("上下", "~"),
 )
 STRETCH_WORDS = ("力争", "争取", "力求", "努力")
@@ -51,8 +144,17 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(BASE_UNITS, key=len, reverse=T
 _POST_ALT = "|".join(re.escape(w) for w, _ in POST_QUALIFIERS)
 QUANTITY_RE = re.compile(
     rf"(?<![\d.．])(?:(?P<percent_word>百分之)(?P<pnum>{_ARABIC}|{_CHINESE})"
-    rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<mult>{_MULTIPLIER})?(?P<approx>余|多)?(?P<unit>{_UNIT_ALT}))"
+    rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<approx0>余|多)?(?P<mult>{_MULTIPLIER})?(?P<approx>余|多)?(?P<unit>{_UNIT_ALT}))"
     rf"(?P<post>{_POST_ALT})?"
+)
+# 增长5%—6% / 增长5-6% / 新建3至5所: a range gives its lower bound (≥) and its upper bound (≤).
+RANGE_RE = re.compile(
+    rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–～~至到]\s*(?P<hi>{_ARABIC})"
+    rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
+)
+# 18.6万建档立卡贫困人口: 万/亿 with no unit, straight before the noun it counts. The unit is then "万".
+BARE_MULTIPLIER_RE = re.compile(
+    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<mult>万亿|亿|万)(?P<approx>余|多)?(?=[\u4e00-\u9fff])(?!级|元|{_UNIT_ALT})"
 )
 _PRE_MAP = dict(PRE_QUALIFIERS)
 _POST_MAP = dict(POST_QUALIFIERS)
@@ -69,6 +171,7 @@ class Quantity:
     qualifier: str  # "=", ">=", ">", "<=", "~"
     is_chinese: bool
     raw: str
+    bare: bool = False  # a 万/亿 with no unit: only an item when the noun it counts follows
 
     @property
     def is_percent(self) -> bool:
@@ -112,8 +215,23 @@ def find_quantities(text: str) -> list[Quantity]:
     Numbers that are part of names (PM2.5, G60, 5+1), ranks (第22位, 前3名) and slogans in quotes are skipped.
     """
     found: list[Quantity] = []
+    covered: list[tuple[int, int]] = []
+    for m in RANGE_RE.finditer(text):
+        unit = (m.group("mult") or "") + m.group("unit")
+        if m.group("lo_unit") and m.group("lo_unit") != unit or _inside_quotes(text, m.start()):
+            continue
+        lo_end = m.start("lo") + len(m.group("lo")) + len(m.group("lo_unit") or "")
+        found.append(
+            Quantity(
+                parse_number(m.group("lo")), unit, m.start(), lo_end, ">=", False, text[m.start() : lo_end]
+            )
+        )
+        found.append(
+            Quantity(parse_number(m.group("hi")), unit, m.start("hi"), m.end(), "<=", False, m.group(0))
+        )
+        covered.append((m.start(), m.end()))
     for m in QUANTITY_RE.finditer(text):
-        if _is_noise(text, m):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
         if m.group("percent_word"):
             raw_num, unit, is_chinese = m.group("pnum"), "%", not m.group("pnum")[0].isdigit()
@@ -128,16 +246,36 @@ def find_quantities(text: str) -> list[Quantity]:
             value = parse_number(raw_num)
         except ValueError:
             continue
-        if is_chinese and (value < 10 or unit in PERCENT_UNITS and not m.group("percent_word")):
+        small = value < 10 and not (m.group("mult") if not m.group("percent_word") else None)
+        if is_chinese and (small or unit in PERCENT_UNITS and not m.group("percent_word")):
             # 一个半小时, 两所大学, 三大工程: small Chinese numerals are words, not amounts.
             continue
+        if unit in TIME_UNITS and not m.group("post") and _is_cjk(text[m.end() : m.end() + 1]):
+            continue  # 15分钟生活圈, 24小时自助服务: a duration that names a thing
         qualifier = _POST_MAP.get(m.group("post") or "", "")
-        if not qualifier and m.group("approx"):
+        if not qualifier and (m.group("approx") or m.group("approx0")):
             qualifier = ">"
         if not qualifier:
             qualifier = pre_qualifier(text, m.start()) or "="
         found.append(Quantity(value, unit, m.start(), m.end(), qualifier, is_chinese, m.group(0)))
-    return found
+        covered.append((m.start(), m.end()))
+    for m in BARE_MULTIPLIER_RE.finditer(text):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
+            continue
+        qualifier = ">" if m.group("approx") else pre_qualifier(text, m.start()) or "="
+        found.append(
+            Quantity(
+                parse_number(m.group("num")),
+                m.group("mult"),
+                m.start(),
+                m.end(),
+                qualifier,
+                False,
+                m.group(0),
+                bare=True,
+            )
+        )
+    return sorted(found, key=lambda q: q.start)
 
 
 def pre_qualifier(text: str, pos: int) -> str | None:
@@ -187,6 +325,10 @@ def _is_noise(text: str, m: re.Match[str]) -> bool:
     if nxt in ("+", "强", "级") or (nxt.isascii() and nxt.isalpha()):
         return True  # 5+1, 500强, 百亿级
     return _inside_quotes(text, start)
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(char) and "\u4e00" <= char <= "\u9fff"
 
 
 def _inside_quotes(text: str, pos: int) -> bool:

@@ -113,16 +113,22 @@ def clean_text(raw: str, *, wrapped: bool = False) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\x0c", "\n")
     text = _BOOKMARK_RE.sub("", text)
     text = _normalise_width(text)
+    if wrapped:
+        text = _unspace_cjk(text)
     lines = []
-    for line in text.split("\n"):
-        line = line.replace("\u3000", " ").replace("\xa0", " ").strip()
+    indented = []
+    for raw_line in text.split("\n"):
+        line = raw_line.replace("\u3000", " ").replace("\xa0", " ")
+        indented.append(len(line) - len(line.lstrip(" ")) >= 2)
+        line = line.strip()
         if _PAGE_NUMBER_RE.fullmatch(line):
+            indented.pop()
             continue
         if _SPACED_RE.fullmatch(line):
             line = re.sub(r"\s+", "", line)
         lines.append(line)
     if wrapped:
-        lines = _join_wrapped(lines)
+        lines = _join_wrapped(lines, indented)
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
@@ -138,15 +144,41 @@ _WIDTH_CHARS = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫ�
 _WIDTH_TABLE = str.maketrans({c: unicodedata.normalize("NFKC", c) for c in _WIDTH_CHARS})
 
 
+_CJK_GAP_RE = re.compile(
+    r"(?<=[\u4e00-\u9fff，。、；：“”（）《》！？]) (?=[\u4e00-\u9fff，。、；：“”（）《》！？\d])"
+)
+
+
+_SINGLE_GAP_RE = re.compile(r"(?<=\S) (?=\S)")
+
+
+def _unspace_cjk(text: str) -> str:
+    """Some PDFs put a space after every Chinese character; Chinese has no spaces, so they go.
+
+    Only when most characters are spaced out: a single gap (市长 徐华东) in normal text is kept.
+    """
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    gaps = len(_CJK_GAP_RE.findall(text))
+    if not cjk or gaps <= 0.3 * cjk:
+        return text
+    text = re.sub(r" {3,}", "  ", text)  # a real space or a layout gap became three or more: it stays
+    return _SINGLE_GAP_RE.sub("", text)
+
+
 def _normalise_width(text: str) -> str:
     return text.translate(_WIDTH_TABLE)
 
 
-def _join_wrapped(lines: list[str]) -> list[str]:
+_PARAGRAPH_START_RE = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[.．](?!\d)|——)"
+)
+
+
+def _join_wrapped(lines: list[str], indented: list[bool]) -> list[str]:
     """Join PDF lines that were broken at the page width back into paragraphs.
 
     A line as long as most lines that does not end a sentence continues on the next line; short lines
-    (headings, the last line of a paragraph) stand alone.
+    (headings, the last line of a paragraph) stand alone, and an indented line starts a paragraph.
     """
     lengths = [len(x) for x in lines if len(x) >= 10]
     if not lengths:
@@ -154,15 +186,28 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     full = statistics.median(lengths) * 0.85
     out: list[str] = []
     carry = ""
-    for line in lines:
+    by_indent = sum(indented) >= 3  # paragraphs are marked by indentation: only it ends one
+    for line, indent in zip(lines, indented, strict=True):
+        if (indent or _PARAGRAPH_START_RE.match(line)) and carry:
+            out.append(carry)
+            carry = ""
         if not line:
             if carry:
                 out.append(carry)
                 carry = ""
             out.append("")
             continue
+        if len(line) <= 20 and re.search(
+            r"\S {2,}\S", line
+        ):  # a layout gap (市长  徐华东): a line of its own
+            if carry:
+                out.append(carry)
+                carry = ""
+            out.append(line)
+            continue
         carry += line
-        if len(line) < full or line.endswith(("。", "！", "？", "：")) and len(line) < full * 1.2:
+        ends_sentence = line.endswith(("。", "！", "？", "：")) and not by_indent
+        if len(line) < full or ends_sentence and len(line) < full * 1.2:
             out.append(carry)
             carry = ""
     if carry:
@@ -173,7 +218,8 @@ def _join_wrapped(lines: list[str]) -> list[str]:
 def _check_size(size: int, filename: str) -> None:
     if size > MAX_REPORT_BYTES:
         raise ReportTooLarge(
-            filename, f"文件过大 the file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_REPORT_BYTES // 2**20} MB"
+            filename,
+            f"文件过大 the file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_REPORT_BYTES // 2**20} MB",
         )
 
 
@@ -223,12 +269,92 @@ def _docx_text(data: bytes, filename: str) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ReportUnreadable(filename, "Word 文件已损坏 the .docx file is damaged or not a Word document") from exc
-    lines = [p.text for p in document.paragraphs]
+        raise ReportUnreadable(
+            filename, "Word 文件已损坏 the .docx file is damaged or not a Word document"
+        ) from exc
+    labels = _numbering_labels(document)
+    lines = [labels.get(i, "") + p.text for i, p in enumerate(document.paragraphs)]
     for table in document.tables:
         for row in table.rows:
             lines.append("  ".join(cell.text for cell in row.cells))
     return "\n".join(lines)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def _chinese_counting(n: int) -> str:
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 20:
+        return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    return str(n)
+
+
+def _format_number(n: int, fmt: str) -> str:
+    if fmt in (
+        "chineseCounting",
+        "chineseCountingThousand",
+        "ideographTraditional",
+        "japaneseCounting",
+        "chineseLegalSimplified",
+        "taiwaneseCounting",
+    ):
+        return _chinese_counting(n)
+    return str(n)
+
+
+def _numbering_labels(document) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """Labels that Word draws for automatically numbered paragraphs (一、 （一） 1.), which ``.text`` omits.
+
+    Headings of reports are often auto-numbered; without their labels the task areas cannot be found.
+    Only numbering set on the paragraph itself is rendered; a level's counter restarts under its parent.
+    """
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError):
+        return {}
+    abstract = {a.get(_W + "abstractNumId"): a for a in numbering.findall(_W + "abstractNum")}
+    nums = {}
+    for num in numbering.findall(_W + "num"):
+        ref = num.find(_W + "abstractNumId")
+        if ref is not None:
+            nums[num.get(_W + "numId")] = ref.get(_W + "val")
+    counters: dict[tuple[str, int], int] = {}
+    labels: dict[int, str] = {}
+    for index, paragraph in enumerate(document.paragraphs):
+        ppr = paragraph._p.pPr
+        num_pr = ppr.numPr if ppr is not None else None
+        if num_pr is None or num_pr.numId is None:
+            continue
+        abstract_id = nums.get(str(num_pr.numId.val))
+        level = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0
+        definition = abstract.get(abstract_id)
+        if abstract_id is None or definition is None:
+            continue
+        levels = {int(lvl.get(_W + "ilvl")): lvl for lvl in definition.findall(_W + "lvl")}
+        if level not in levels:
+            continue
+        start_el = levels[level].find(_W + "start")
+        start = int(start_el.get(_W + "val")) if start_el is not None else 1
+        key = (abstract_id, level)
+        counters[key] = counters.get(key, start - 1) + 1
+        for deeper in [k for k in counters if k[0] == abstract_id and k[1] > level]:
+            del counters[deeper]
+        text_el = levels[level].find(_W + "lvlText")
+        label = text_el.get(_W + "val") if text_el is not None else ""
+        for n in range(level + 1):
+            fmt_el = levels[n].find(_W + "numFmt") if n in levels else None
+            fmt = fmt_el.get(_W + "val") if fmt_el is not None else "decimal"
+            if fmt == "bullet":
+                label = ""
+                break
+            label = label.replace(f"%{n + 1}", _format_number(counters.get((abstract_id, n), 1), fmt))
+        labels[index] = label
+    return labels
 
 
 def _pdf_text(data: bytes, filename: str) -> str:
@@ -237,7 +363,8 @@ def _pdf_text(data: bytes, filename: str) -> str:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        # Each page's text is stripped so that a paragraph running over a page break joins up again.
+        pages = [(page.extract_text() or "").strip("\n") for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ReportUnreadable(filename, "PDF 文件已损坏 the PDF is damaged and cannot be read") from exc
     chars = sum(len(re.sub(r"\s", "", p)) for p in pages)

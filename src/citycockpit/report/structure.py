@@ -19,22 +19,43 @@ _AREA_A_RE = re.compile(rf"^([{CN_NUMERAL}]{{1,3}})、")
 _AREA_B_RE = re.compile(rf"^[（(]([{CN_NUMERAL}]{{1,3}})[）)]")
 _REVIEW_WORDS = ("回顾",)
 _PLAN_WORDS = (
-    "目标任务", "总体要求", "主要任务", "工作任务", "工作安排", "主要工作", "工作部署", "政策取向", "重点工作",
-    "工作建议", "今年工作", "目标和任务",
+    "目标任务",
+    "总体要求",
+    "主要任务",
+    "工作任务",
+    "工作安排",
+    "主要工作",
+    "工作部署",
+    "政策取向",
+    "重点工作",
+    "工作建议",
+    "今年工作",
+    "目标和任务",
+    "总体思路",
+    "工作思路",
+    "主要目标",
+    "发展目标",
 )
-_TARGETS_RE = re.compile(r"主要预期目标|主要目标|预期目标")
-_APPENDIX_RE = re.compile(r"^(?:附\s*件\s*\d*|附\s*录|名词解释|注\s*释|有关词.*说明|.*词语?解释|.*(?:词|名词).*说明)$")
+# Weaker words that open the plan only in a heading that also names the coming year (今年 / 2024年).
+_PLAN_WEAK_WORDS = ("目标", "任务", "工作")
+_TARGETS_RE = re.compile(r"主要预期目标|主要目标|预期目标|发展目标")
+_APPENDIX_RE = re.compile(
+    r"^(?:附\s*件\s*\d*|附\s*录|名词解释|注\s*释|有关词.*说明|.*词语?解释|.*(?:词|名词).*说明)$"
+)
 _GLOSSARY_RE = re.compile(r"^(\d{1,3})\s*[.．、]\s*(?:[Pp]\s*(\d{1,3})\s*)?(.+)$")
 _DATE_RE = re.compile(
     r"([0-9〇零一二三四五六七八九]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月\s*([0-9一二三四五六七八九十]{1,3})\s*日"
 )
 _MEETING_RE = re.compile(r"在(.{0,20}?)(?:第[^届]{1,5}届)?(全国)?人民代表大会")
 _SPEAKER_RE = re.compile(
-    r"(?:^|\s)((?:代理?)?(?:国务院)?(?:总理|省长|市长|县长|区长|州长|盟长|旗长|自治区主席|主席))\s*"
-    r"([\u4e00-\u9fff·]{2,5})\s*$",
+    r"^[^，。—\n]{0,16}?((?:代理?)?(?:总理|省长|市长|县长|区长|州长|盟长|旗长|主席))\s*([\u4e00-\u9fff·]{2,5})\s*$",
     re.M,
 )
-_REGION_FALLBACK_RE = re.compile(r"我代表(.{2,20}?)人民政府")
+_REGION_FALLBACK_RE = re.compile(r"我代表([\u4e00-\u9fff]{2,12}?)人民政府")
+_REGION_NAME_RE = re.compile(
+    r"([\u4e00-\u9fff]{1,10}?(?:自治区|自治州|自治县|特别行政区|新区|省|市|县|区|州|旗|盟))"
+)
+_PARTY_COMMITTEE_RE = re.compile(r"中共([\u4e00-\u9fff]{2,10}?[省市县区州旗盟])委")
 
 
 @dataclass(slots=True)
@@ -92,6 +113,8 @@ class ReportStructure:
     plan_span: tuple[int, int] | None
     targets: Paragraph | None
     targets_span: tuple[int, int] | None  # the target list inside the targets paragraph
+    targets_paragraphs: list[Paragraph]  # the targets paragraph and any lines its list runs on to
+    other_target_paragraphs: list[Paragraph]  # five-year or long-term aims: neither targets nor commitments
     review_areas: list[TaskArea]
     task_areas: list[TaskArea]
     glossary: list[GlossaryEntry]
@@ -122,11 +145,21 @@ def parse_structure(text: str) -> ReportStructure:
     header = paragraphs[:body_start]
     appendix_at = _appendix_start(paragraphs, body_start)
     review_at, plan_at, plan_heads = _part_starts(paragraphs, body_start, appendix_at)
-    targets = _targets_paragraph(paragraphs, plan_at if plan_at is not None else body_start, appendix_at)
-    if plan_at is None and targets is not None:
-        plan_at = paragraphs.index(targets)
-        while plan_at > body_start and _is_preamble(paragraphs[plan_at - 1].text):
-            plan_at -= 1
+    targets = None
+    if plan_at is not None:
+        targets = _targets_paragraph(paragraphs, plan_at, appendix_at)
+    if targets is None:
+        targets = _targets_paragraph(
+            paragraphs, body_start if review_at is None else review_at + 1, appendix_at
+        )
+        if targets is not None and (plan_at is None or paragraphs.index(targets) < plan_at):
+            # The plan heading was not recognised: the plan starts with the targets and their preamble.
+            plan_at = paragraphs.index(targets)
+            while plan_at > (body_start if review_at is None else review_at + 1) and (
+                _is_preamble(paragraphs[plan_at - 1].text) or _is_bare_heading(paragraphs[plan_at - 1].text)
+            ):
+                plan_at -= 1
+            plan_heads.add(plan_at)
     closing_at = _closing_start(paragraphs, plan_at, appendix_at)
 
     for i, p in enumerate(paragraphs):
@@ -162,13 +195,33 @@ def parse_structure(text: str) -> ReportStructure:
     if review_year is None and year:
         review_year = year - 1
     title = _title(header) or "政府工作报告"
-    targets_span = _targets_span(targets) if targets is not None else None
+    targets_span = None
+    targets_paragraphs: list[Paragraph] = []
+    if targets is not None:
+        lo, hi, targets_paragraphs = _targets_span(paragraphs, targets)
+        targets_span = (lo, hi)
     return ReportStructure(
-        text=text, title=title, region=region, year=year, review_year=review_year, delivered_on=delivered_on,
-        speaker=speaker, speaker_title=speaker_title, paragraphs=paragraphs,
+        text=text,
+        title=title,
+        region=region,
+        year=year,
+        review_year=review_year,
+        delivered_on=delivered_on,
+        speaker=speaker,
+        speaker_title=speaker_title,
+        paragraphs=paragraphs,
         review_span=(review_ps[0].start, review_ps[-1].end) if review_ps else None,
         plan_span=(plan_ps[0].start, plan_ps[-1].end) if plan_ps else None,
-        targets=targets, targets_span=targets_span, review_areas=review_areas, task_areas=task_areas,
+        targets=targets,
+        targets_span=targets_span,
+        targets_paragraphs=targets_paragraphs,
+        other_target_paragraphs=[
+            p
+            for p in _target_candidates(paragraphs, plan_at or body_start, appendix_at)
+            if p not in targets_paragraphs
+        ],
+        review_areas=review_areas,
+        task_areas=task_areas,
         glossary=parse_glossary(paragraphs[appendix_at:]),
     )
 
@@ -186,15 +239,23 @@ def lead_sentence(text: str, limit: int = 40) -> str | None:
 def parse_glossary(paragraphs: list[Paragraph]) -> list[GlossaryEntry]:
     """Entries like ``1.P4 “五大行动”：指……``; a line without a number continues the previous definition."""
     entries: list[GlossaryEntry] = []
+    pending = ""
     for p in paragraphs:
-        m = _GLOSSARY_RE.match(p.text)
+        line = pending + p.text
+        m = _GLOSSARY_RE.match(line)
         body = m.group(3).strip() if m else ""
-        term_m = re.match(r"^[“\"「](.+?)[”\"」]\s*[：:]\s*(.*)$", body) or re.match(r"^([^：:]{1,30})[：:]\s*(.*)$", body)
+        term_m = re.match(r"^[“\"「](.+?)[”\"」]\s*[：:]\s*(.*)$", body) or re.match(
+            r"^([^：:“]{1,30})[：:]\s*(.*)$", body
+        )
         if m and term_m:
             page = int(m.group(2)) if m.group(2) else None
             entries.append(GlossaryEntry(term_m.group(1).strip(), term_m.group(2).strip(), page))
+            pending = ""
+        elif m and not pending and len(line) < 60:
+            pending = line  # the term was broken over two lines (PDF): try again with the next line
         elif entries and not _APPENDIX_RE.match(p.text):
-            entries[-1].definition += p.text
+            entries[-1].definition += line
+            pending = ""
     return entries
 
 
@@ -228,10 +289,15 @@ def _is_plan_heading(text: str) -> bool:
     head = _heading_text(text)
     if head is None or len(head) > 40 or any(w in head for w in _REVIEW_WORDS):
         return False
-    return any(w in head for w in _PLAN_WORDS)
+    if any(w in head for w in _PLAN_WORDS):
+        return True
+    names_year = re.search(r"(?:20\d{2}年|今年|明年)", head) is not None
+    return names_year and any(w in head for w in _PLAN_WEAK_WORDS) and len(head) <= 30
 
 
-def _part_starts(paragraphs: list[Paragraph], body_start: int, end: int) -> tuple[int | None, int | None, set[int]]:
+def _part_starts(
+    paragraphs: list[Paragraph], body_start: int, end: int
+) -> tuple[int | None, int | None, set[int]]:
     review_at = None
     plan_heads: set[int] = set()
     for i in range(body_start, end):
@@ -247,26 +313,80 @@ def _part_starts(paragraphs: list[Paragraph], body_start: int, end: int) -> tupl
     return review_at, plan_at, plan_heads
 
 
+def _is_bare_heading(text: str) -> bool:
+    return len(text) <= 30 and not re.search(r"[。，；：]", text)
+
+
 def _is_preamble(text: str) -> bool:
     return any(w in text[:80] for w in ("总体要求", "指导思想", "今年是", "今年政府工作"))
 
 
-def _targets_paragraph(paragraphs: list[Paragraph], start: int, end: int) -> Paragraph | None:
+def _target_candidates(paragraphs: list[Paragraph], start: int, end: int) -> list[Paragraph]:
+    out = []
     for p in paragraphs[start:end]:
         m = _TARGETS_RE.search(p.text)
-        if m and re.search(r"[：:是为]", p.text[m.end() : m.end() + 6]) and re.search(r"\d|[一二三四五六七八九十]", p.text[m.end():]):
+        after = p.text[m.end() : m.end() + 6] if m else ""
+        if m and re.search(r"[：:是为]", after) and not after.startswith(("完成", "实现")):  # 目标完成情况：…
+            out.append(p)
+    return out
+
+
+def _targets_paragraph(paragraphs: list[Paragraph], start: int, end: int) -> Paragraph | None:
+    """The paragraph that opens the main expected targets. The year's list wins over a five-year one."""
+    candidates = _target_candidates(paragraphs, start, end)
+    for p in candidates:
+        before = p.text[: _TARGETS_RE.search(p.text).start()]  # type: ignore[union-attr]
+        if not re.search(r"五年|今后|十四五|十五五|20[3-9]\d年", before):
             return p
-    return None
+    return candidates[0] if candidates else None
 
 
-def _targets_span(p: Paragraph) -> tuple[int, int]:
+_ENUM_START_RE = re.compile(
+    r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}是)"
+)
+
+
+def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, list[Paragraph]]:
+    """The target list: from the colon after 主要预期目标 to the end of its sentence.
+
+    The list may go on over the next lines when each target has a line of its own (``地区生产总值增长6%左右；``).
+    """
     m = _TARGETS_RE.search(p.text)
     assert m is not None
-    colon = re.search(r"[：:]|是|为", p.text[m.end():])
+    window = p.text[m.end() : m.end() + 8]
+    colon = re.search(r"[：:]", window) or re.search(r"是|为", window)
     lo = m.end() + (colon.end() if colon else 0)
     stop = p.text.find("。", lo)
-    hi = stop if stop != -1 else len(p.text)
-    return p.start + lo, p.start + hi
+    if stop != -1 or not p.text.rstrip().endswith(("；", ";", "，", ",", "：", ":")):
+        return p.start + lo, p.start + (stop if stop != -1 else len(p.text)), [p]
+    covered = [p]
+    index = paragraphs.index(p)
+    style = None
+    for nxt in paragraphs[index + 1 : index + 16]:
+        marker = _ENUM_START_RE.match(nxt.text)
+        kind = _marker_kind(marker.group(0)) if marker else None
+        previous = covered[-1].text.rstrip()
+        if style is None and len(covered) == 1:
+            style = kind
+        if (
+            len(nxt.text) > 120
+            or (kind is None or kind != style)
+            and not previous.endswith(("；", ";", "，", ",", "：", ":"))
+        ):
+            break
+        if kind is not None and kind != style:
+            break
+        covered.append(nxt)
+    hi = covered[-1].end
+    if covered[-1].text.endswith("。"):
+        hi -= 1
+    return p.start + lo, hi, covered
+
+
+def _marker_kind(marker: str) -> str:
+    if marker[0].isdigit():
+        return "digit"
+    return "bracket" if marker[0] in "（(" else "shi"
 
 
 def _closing_start(paragraphs: list[Paragraph], plan_at: int | None, end: int) -> int | None:
@@ -300,24 +420,46 @@ def _areas(paragraphs: list[Paragraph], *, skip_heads: set[int], targets: Paragr
         m = _AREA_A_RE.match(head.text) or _AREA_B_RE.match(head.text)
         assert m is not None
         title_full = _heading_text(head.text) or head.text
-        title = title_full[m.end():].rstrip("。").strip()
+        title = title_full[m.end() :].rstrip("。").strip()
         next_start = heads[n + 1].start if n + 1 < len(heads) else None
-        body = [p for p in paragraphs if p.start > head.start and (next_start is None or p.start < next_start)]
+        body = [
+            p for p in paragraphs if p.start > head.start and (next_start is None or p.start < next_start)
+        ]
         area = TaskArea(m.group(1), title, head.start, body[-1].end if body else head.end)
-        rest = head.text[len(title_full):].lstrip("。").strip()
+        rest = head.text[len(title_full) :].lstrip("。").strip()
         if rest:
             offset = head.text.find(rest)
-            area.children.append(_subtask(rest, head.start + offset))
+            area.children.extend(_subtasks(rest, head.start + offset))
         for p in body:
             if _is_plan_heading(p.text) or p.text.startswith("各位代表"):
                 break
-            area.children.append(_subtask(p.text, p.start))
+            area.children.extend(_subtasks(p.text, p.start))
         areas.append(area)
     return areas
 
 
+_SUBTASK_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)])\s*")
+_ENUMERATED_RE = re.compile(r"(?:^|(?<=[。；]))([一二三四五六七八九十]{1,2})是")
+
+
+def _subtasks(text: str, start: int) -> list[SubTask]:
+    """One sub-task per paragraph, or one per ``一是…二是…`` item when a paragraph enumerates them."""
+    marks = list(_ENUMERATED_RE.finditer(text))
+    if len(marks) < 2 or marks[0].group(1) != "一":
+        return [_subtask(text, start)]
+    out = []
+    for n, m in enumerate(marks):
+        end = marks[n + 1].start() if n + 1 < len(marks) else len(text)
+        piece = text[m.end() : end]
+        out.append(_subtask(piece, start + m.end()))
+    if marks[0].start() > 0:
+        out.insert(0, _subtask(text[: marks[0].start()], start))
+    return out
+
+
 def _subtask(text: str, start: int) -> SubTask:
-    title = lead_sentence(text)
+    marker = _SUBTASK_MARK_RE.match(text)
+    title = lead_sentence(text[marker.end() :] if marker else text)
     if title is None:
         title = re.split(r"[，。；！？]", text, maxsplit=1)[0][:30]
     return SubTask(title, text, start, start + len(text))
@@ -326,7 +468,19 @@ def _subtask(text: str, start: int) -> SubTask:
 def _cn_int(s: str) -> int:
     if s.isdigit():
         return int(s)
-    digits = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    digits = {
+        "〇": 0,
+        "零": 0,
+        "一": 1,
+        "二": 2,
+        "三": 3,
+        "四": 4,
+        "五": 5,
+        "六": 6,
+        "七": 7,
+        "八": 8,
+        "九": 9,
+    }
     if len(s) == 4:  # 二〇二四
         return int("".join(str(digits[c]) for c in s))
     if "十" in s:
@@ -357,11 +511,16 @@ def _region(header: str, text: str) -> str | None:
         if region:
             return region
     m = _REGION_FALLBACK_RE.search(text[:3000])
-    if m:
+    if m and m.group(1) not in ("省", "市", "县", "区"):
         return m.group(1)
     if "代表国务院" in text[:3000]:
         return "全国"
-    return None
+    title = header.split("——")[0]
+    m = _REGION_NAME_RE.match(re.sub(r"^\d{4}年", "", title))
+    if m and "政府" not in m.group(1) and "报告" not in m.group(1):
+        return m.group(1)
+    m = _PARTY_COMMITTEE_RE.search(text[:20000])
+    return m.group(1) if m else None
 
 
 def _speaker(header: str) -> tuple[str | None, str | None]:

@@ -1,0 +1,195 @@
+"""Server-rendered sign-in pages: /login, /logout, /account, /account/password (Chinese first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from citycockpit.auth import login
+from citycockpit.auth.api import clear_session_cookie, set_session_cookie, sign_in
+from citycockpit.auth.csrf import (
+    LOGIN_CSRF_COOKIE,
+    CsrfFailed,
+    check_login_csrf,
+    login_csrf_token,
+    set_login_csrf_cookie,
+)
+from citycockpit.auth.deps import PUBLIC, current_principal, require
+from citycockpit.auth.principal import Principal
+from citycockpit.core.errors import AppError, Unauthorized
+from citycockpit.db import SessionDep
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "web" / "templates")
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+SignedIn = Annotated[Principal, require(during_password_change=True)]
+Member = Annotated[Principal, require()]
+
+ROLE_NAMES = {
+    "admin": "系统管理员",
+    "leader": "领导",
+    "supervisor": "督查室",
+    "dispatcher": "调度员 (12345/指挥中心)",
+    "department": "部门人员",
+    "town": "镇/街道人员",
+    "grid_worker": "网格员",
+    "api_client": "接口调用方",
+}
+DEFAULT_NEXT = "/account"
+
+
+def safe_next(value: str | None) -> str:
+    """Only a local path may follow sign-in (no open redirect to another site)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return DEFAULT_NEXT
+    if value.startswith(("/login", "/logout")):
+        return DEFAULT_NEXT
+    return value
+
+
+def _login_page(request: Request, *, next_: str, error: str | None = None, status: int = 200) -> Response:
+    token = login_csrf_token(request)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        "auth/login.html",
+        {
+            "next": next_,
+            "error": error,
+            "csrf_token": token,
+            "max_failures": request.app.state.settings.login_max_failures,
+            "lockout_minutes": request.app.state.settings.login_lockout_minutes,
+        },
+        status_code=status,
+    )
+    set_login_csrf_cookie(request, response, token)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[PUBLIC])
+def login_page(request: Request, session: SessionDep, next: str | None = None) -> Response:  # noqa: A002
+    try:
+        principal = current_principal(request, session)
+    except Unauthorized:
+        principal = None
+    if principal is not None and principal.kind == "user":
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, next_=safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse, dependencies=[PUBLIC])
+def login_form(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=500)] = DEFAULT_NEXT,  # noqa: A002
+) -> Response:
+    next_ = safe_next(next)
+    try:
+        check_login_csrf(request, csrf_token)
+        if not username.strip() or not password:
+            raise login.LoginFailed("请输入用户名和密码 (enter your user name and password)")
+        signed = sign_in(request, session, username, password)
+    except CsrfFailed as exc:
+        return _login_page(request, next_=next_, error=exc.detail, status=exc.status)
+    except AppError as exc:
+        return _login_page(request, next_=next_, error=exc.detail, status=exc.status)
+    target = "/account/password" if signed.user.must_change_password else next_
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, signed)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.get("/logout", response_class=HTMLResponse)
+def logout_page(request: Request, principal: SignedIn) -> Response:
+    return TEMPLATES.TemplateResponse(
+        request, "auth/logout.html", {"principal": principal, "csrf_token": principal.extra.get("csrf_token")}
+    )
+
+
+@router.post("/logout")
+def logout_form(request: Request, session: SessionDep, principal: SignedIn) -> Response:
+    cookie = principal.extra.get("session_cookie")
+    if principal.kind == "user" and isinstance(cookie, str):
+        login.sign_out(session, principal, cookie=cookie, now=request.app.state.clock.now())
+        session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(request, response)
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, principal: Member) -> Response:
+    return TEMPLATES.TemplateResponse(
+        request,
+        "auth/account.html",
+        {
+            "principal": principal,
+            "role_name": ROLE_NAMES.get(principal.role.value, principal.role.value),
+            "perms": sorted(p.value for p in principal.perms),
+            "csrf_token": principal.extra.get("csrf_token"),
+            "changed": request.query_params.get("changed") == "1",
+        },
+    )
+
+
+def _password_page(
+    request: Request, principal: Principal, *, error: str | None = None, status: int = 200
+) -> Response:
+    return TEMPLATES.TemplateResponse(
+        request,
+        "auth/password.html",
+        {
+            "principal": principal,
+            "forced": bool(principal.extra.get("must_change_password")),
+            "csrf_token": principal.extra.get("csrf_token"),
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_page(request: Request, principal: SignedIn) -> Response:
+    return _password_page(request, principal)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def password_form(
+    request: Request,
+    session: SessionDep,
+    principal: SignedIn,
+    current_password: Annotated[str, Form(max_length=256)] = "",
+    new_password: Annotated[str, Form(max_length=256)] = "",
+    confirm_password: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    if principal.kind != "user":
+        return _password_page(
+            request, principal, error="API 令牌没有密码 (tokens have no password)", status=400
+        )
+    if new_password != confirm_password:
+        return _password_page(
+            request, principal, error="两次输入的新密码不一致 (the new passwords differ)", status=422
+        )
+    cookie = principal.extra.get("session_cookie")
+    try:
+        login.change_password(
+            session,
+            principal,
+            current_password=current_password,
+            new_password=new_password,
+            now=request.app.state.clock.now(),
+            keep_cookie=cookie if isinstance(cookie, str) else None,
+        )
+    except AppError as exc:
+        session.rollback()
+        return _password_page(request, principal, error=exc.detail, status=exc.status)
+    session.commit()
+    return RedirectResponse("/account?changed=1", status_code=303)

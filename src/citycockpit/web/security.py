@@ -1,0 +1,163 @@
+"""Security headers on every response, and how pages (not the API) answer auth failures."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from citycockpit.auth.login import PasswordChangeRequired
+from citycockpit.auth.ratelimit import RateLimited
+from citycockpit.core.errors import Unauthorized, problem
+
+# No inline script or style anywhere: every page loads its JS and CSS from /static.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+)
+
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+_ENCODED = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+class SecurityHeadersMiddleware:
+    """Adds SECURITY_HEADERS to every HTTP response (errors and static files too); responses that are
+    not static files are also marked `Cache-Control: no-store` unless they set their own caching."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_static = scope.get("path", "").startswith("/static/")
+
+        async def _send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in _ENCODED if item[0] not in present)
+                if not is_static and b"cache-control" not in present:
+                    headers.append(_NO_STORE)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, _send)
+
+
+class RejectNulMiddleware:
+    """Refuse text input holding NUL characters (422 `invalid_value`): PostgreSQL cannot store them, and
+    no legitimate name, phone or query contains one. Checks the path, the query string and JSON or form
+    bodies (file uploads are left alone: spreadsheets legitimately hold NUL bytes)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
+        query = scope.get("query_string", b"")
+        if b"\x00" in raw or b"%00" in raw.lower() or b"\x00" in query or b"%00" in query.lower():
+            await _refuse_nul(scope, receive, send)
+            return
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
+        if not content_type.startswith((b"application/json", b"application/x-www-form-urlencoded")):
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
+            await _refuse_nul(scope, receive, send)
+            return
+        replayed = False
+
+        async def _receive() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, _receive, send)
+
+
+async def _refuse_nul(scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem(
+        422,
+        "invalid_value",
+        "Invalid input",
+        "Text must not contain NUL characters (\\u0000)",
+    )
+    await response(scope, receive, send)
+
+
+API_PREFIXES = ("/api/", "/open311/", "/healthz", "/readyz", "/metrics", "/static/")
+
+
+def is_page_path(path: str) -> bool:
+    """Pages answer an anonymous caller with a redirect to /login; everything else with 401."""
+    return not path.startswith(API_PREFIXES)
+
+
+def is_page_request(request: Request) -> bool:
+    """A browser page (HTML), as opposed to the JSON API, Open311, health or static files."""
+    return is_page_path(request.url.path)
+
+
+def _local_next(request: Request) -> str:
+    path = request.url.path
+    if request.method == "GET" and request.url.query:
+        path += "?" + request.url.query
+    return quote(path, safe="/?=&")
+
+
+def install_security(app: FastAPI) -> None:
+    app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the NUL refusal
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(request: Request, exc: Unauthorized) -> Response:
+        if is_page_request(request):
+            return RedirectResponse(f"/login?next={_local_next(request)}", status_code=303)
+        return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _must_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        if is_page_request(request) and request.method == "GET":
+            return RedirectResponse("/account/password", status_code=303)
+        return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        resp = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp

@@ -1,0 +1,219 @@
+"""ledger.py: the issue-4 JSON, which list each number goes to, and the traps named in the issue."""
+
+import json
+
+from citycockpit.report.ledger import build_ledger, extract_ledger, ledger_from_file
+
+ITEM_KEYS = {"name", "measure", "value", "unit", "qualifier", "stretch", "quote", "confidence"}
+
+SMALL_REPORT = """政府工作报告
+——2024年1月5日在某县第十届人民代表大会第三次会议上
+县长  李四
+各位代表：
+一、2023年工作回顾
+过去一年，全县地区生产总值增长6.2%，新认定高新技术企业46家，位列全省县域第六、排名首位。规模以上工业产值增长8%。
+二、2024年工作安排
+主要预期目标是：地区生产总值增长6%以上，规模以上工业产值增长7%左右，居民收入增长与经济增长基本同步。
+（一）加快产业发展。
+培育创新主体。新认定高新技术企业50家，力争PM2.5年均浓度30微克/立方米以下、空气优良天数比例85%以上。
+（二）办好民生实事。
+补齐短板。98%以上矛盾纠纷就地化解，新建学校3所。
+各位代表，让我们团结奋斗！
+"""
+
+
+def test_the_ledger_json_has_exactly_the_contract_shape(seed_text):
+    ledger = build_ledger(seed_text)
+    assert set(ledger) == {
+        "report",
+        "targets",
+        "qualitative_targets",
+        "actuals",
+        "commitments",
+        "tasks",
+        "glossary",
+    }
+    assert set(ledger["report"]) == {"title", "region", "year", "review_year", "delivered_on", "speaker"}
+    for name in ("targets", "actuals", "commitments"):
+        for item in ledger[name]:
+            assert set(item) == ITEM_KEYS
+            assert item["measure"] in {"level", "growth", "share"}
+            assert item["qualifier"] in {"=", ">=", ">", "<=", "~"}
+            assert 0 < item["confidence"] <= 1
+    child = ledger["tasks"][0]["children"][0]
+    assert set(child) == {"title", "text", "commitments"}
+    assert set(ledger["glossary"][0]) == {"term", "definition", "page"}
+    json.dumps(ledger, ensure_ascii=False)
+
+
+def test_task_children_point_at_their_commitments(seed_text):
+    ledger = build_ledger(seed_text)
+    child = ledger["tasks"][0]["children"][0]
+    assert child["title"] == "全力抓好项目引建"
+    assert [ledger["commitments"][i]["name"] for i in child["commitments"]] == [
+        "实际使用外资",
+        "三级重点项目",
+    ]
+
+
+def test_offsets_highlight_each_quote_in_the_cleaned_text(seed_ledger):
+    for m in seed_ledger.actuals + seed_ledger.commitments + seed_ledger.targets:
+        assert seed_ledger.text[m.quote_start : m.quote_end].strip() == m.quote
+        assert m.quote_start <= m.start < m.end <= m.quote_end
+    items = seed_ledger.to_json(offsets=True)["targets"]
+    assert {"quote_start", "quote_end"} <= set(items[0])
+
+
+def test_the_same_phrase_is_a_result_in_the_review_and_a_commitment_in_the_plan():
+    ledger = build_ledger(SMALL_REPORT)
+    assert [(i["name"], i["value"]) for i in ledger["actuals"] if i["name"] == "高新技术企业"] == [
+        ("高新技术企业", 46)
+    ]
+    assert [(i["name"], i["value"]) for i in ledger["commitments"] if i["name"] == "高新技术企业"] == [
+        ("高新技术企业", 50)
+    ]
+
+
+def test_ranks_are_not_amounts():
+    values = [i["value"] for i in build_ledger(SMALL_REPORT)["actuals"]]
+    assert values == [6.2, 46, 8]
+
+
+def test_a_noun_with_yishang_keeps_it_and_the_qualifier_goes_with_the_number():
+    targets = build_ledger(SMALL_REPORT)["targets"]
+    assert [(t["name"], t["qualifier"]) for t in targets] == [
+        ("地区生产总值", ">="),
+        ("规模以上工业产值", "~"),
+    ]
+
+
+def test_a_target_without_a_number_is_kept_as_qualitative():
+    assert build_ledger(SMALL_REPORT)["qualitative_targets"] == [{"text": "居民收入增长与经济增长基本同步"}]
+
+
+def test_two_targets_under_one_stretch_word_are_both_stretch_commitments():
+    commitments = build_ledger(SMALL_REPORT)["commitments"]
+    assert [(c["name"], c["stretch"]) for c in commitments[1:3]] == [
+        ("PM2.5年均浓度", True),
+        ("空气优良天数比例", True),
+    ]
+
+
+def test_a_qualifier_before_its_noun_becomes_a_share_commitment_under_its_task():
+    ledger = build_ledger(SMALL_REPORT)
+    item = ledger["commitments"][3]
+    assert (item["name"], item["measure"], item["value"], item["qualifier"]) == (
+        "矛盾纠纷就地化解",
+        "share",
+        98,
+        ">=",
+    )
+    assert ledger["tasks"][1]["children"][0]["commitments"] == [3, 4]
+
+
+def test_the_header_of_a_small_report_is_read():
+    report = build_ledger(SMALL_REPORT)["report"]
+    assert report == {
+        "title": "政府工作报告",
+        "region": "某县",
+        "year": 2024,
+        "review_year": 2023,
+        "delivered_on": "2024-01-05",
+        "speaker": "李四",
+    }
+
+
+def test_a_stretch_sentence_in_the_review_is_not_a_result():
+    text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "规模以上工业产值增长8%，力争明年新增企业10家。")
+    assert 10 not in [i["value"] for i in build_ledger(text)["actuals"]]
+
+
+def test_low_confidence_items_are_listed_for_review(seed_ledger):
+    low = seed_ledger.low_confidence(0.85)
+    assert low and all(m.confidence < 0.85 for _, m in low)
+    assert {name for name, _ in low} <= {"targets", "actuals", "commitments"}
+
+
+def test_a_file_is_read_and_turned_into_a_ledger(tmp_path):
+    path = tmp_path / "small.txt"
+    path.write_bytes(SMALL_REPORT.encode("gbk"))
+    assert len(ledger_from_file(path).commitments) == 5
+
+
+def test_text_that_is_not_a_report_gives_an_empty_ledger_not_an_error():
+    ledger = extract_ledger("这是一段普通的文字，没有任何数字。")
+    assert (ledger.targets, ledger.actuals, ledger.commitments, ledger.tasks) == ([], [], [], [])
+
+
+def test_a_target_list_with_one_target_per_line_is_read_to_its_end():
+    text = SMALL_REPORT.replace(
+        "主要预期目标是：地区生产总值增长6%以上，规模以上工业产值增长7%左右，居民收入增长与经济增长基本同步。",
+        "主要预期目标是：\n1.地区生产总值增长6%以上；\n2.规模以上工业产值增长7%左右；\n3.居民收入增长与经济增长基本同步。",
+    )
+    ledger = build_ledger(text)
+    assert [(t["name"], t["value"]) for t in ledger["targets"]] == [
+        ("地区生产总值", 6),
+        ("规模以上工业产值", 7),
+    ]
+    assert ledger["qualitative_targets"] == [{"text": "居民收入增长与经济增长基本同步"}]
+    assert 6 not in [c["value"] for c in ledger["commitments"]]
+
+
+def test_five_year_aims_are_neither_the_years_targets_nor_its_commitments():
+    text = SMALL_REPORT.replace(
+        "二、2024年工作安排\n",
+        "二、今后五年奋斗目标\n今后五年的主要目标是：地区生产总值年均增长6.5%左右，到2028年突破900亿元。\n三、2024年工作安排\n",
+    )
+    ledger = build_ledger(text)
+    assert [t["value"] for t in ledger["targets"]] == [6, 7]
+    assert not {6.5, 900} & {c["value"] for c in ledger["commitments"]}
+
+
+def test_a_past_target_quoted_in_the_review_is_not_a_result():
+    text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "固定资产投资增长5%—6%之间的预期目标圆满完成。")
+    assert [i["value"] for i in build_ledger(text)["actuals"]] == [6.2, 46]
+
+
+def test_a_result_compared_with_its_target_keeps_the_result_only():
+    text = SMALL_REPORT.replace(
+        "规模以上工业产值增长8%。", "规模以上工业产值增长8%，高于预期目标0.5个百分点。"
+    )
+    assert [i["value"] for i in build_ledger(text)["actuals"]] == [6.2, 46, 8]
+
+
+def test_sections_nest_task_areas_and_sub_tasks_under_the_plan(seed_ledger):
+    sections = seed_ledger.sections()
+    kinds = [s.kind for s in sections]
+    assert kinds.count("review_area") == 5 and kinds.count("task_area") == 8 and kinds.count("task") == 26
+    plan = kinds.index("plan")
+    first_area = sections[kinds.index("task_area")]
+    assert (first_area.parent, first_area.number) == (plan, "一")
+    child = sections[kinds.index("task")]
+    assert sections[child.parent] is first_area and child.title == "全力抓好项目引建"
+    assert seed_ledger.text[sections[kinds.index("targets")].start :].startswith("地区生产总值增长5%以上")
+    assert kinds[-1] == "glossary"
+
+
+def test_items_lists_every_item_with_its_list_and_index(seed_ledger):
+    items = seed_ledger.items()
+    assert len(items) == len(seed_ledger.targets) + len(seed_ledger.actuals) + len(seed_ledger.commitments)
+    assert items[0][:2] == ("targets", 0) and items[-1][0] == "commitments"
+
+
+def test_a_pasted_targets_paragraph_alone_still_gives_its_targets():
+    ledger = build_ledger("主要预期目标：地区生产总值增长5%，居民收入同步增长。")
+    assert [(t["name"], t["value"]) for t in ledger["targets"]] == [("地区生产总值", 5)]
+    assert ledger["qualitative_targets"] == [{"text": "居民收入同步增长"}]
+
+
+def test_an_explanation_of_the_targets_restates_them_and_adds_no_commitment():
+    text = SMALL_REPORT.replace(
+        "（一）加快产业发展。",
+        "提出上述预期目标，主要考虑是：经济增速预期目标6%以上，与潜在增长水平相适应。\n（一）加快产业发展。",
+    )
+    assert 6 not in [c["value"] for c in build_ledger(text)["commitments"]]
+
+
+def test_a_targets_paragraph_may_say_development_targets():
+    text = SMALL_REPORT.replace("主要预期目标是：", "今年经济社会发展目标是：")
+    assert [t["value"] for t in build_ledger(text)["targets"]] == [6, 7]

@@ -1,0 +1,340 @@
+"""numbers.py: numerals, units, qualifiers, growth verbs; and how extract.py names what they measure."""
+
+import pytest
+
+from citycockpit.report.extract import extract_mentions
+from citycockpit.report.numbers import find_quantities, growth_sign, parse_number
+
+
+def only(text):
+    found = find_quantities(text)
+    assert len(found) == 1, found
+    q = found[0]
+    return q.value, q.unit, q.qualifier
+
+
+def items(text):
+    return [(m.name, m.measure, m.value, m.unit, m.qualifier, m.stretch) for m in extract_mentions(text)]
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        ("1.3", 1.3),
+        ("1,200", 1200),
+        ("5", 5),
+        ("十二", 12),
+        ("一千二百", 1200),
+        ("两万", 20000),
+        ("3.5万", 35000),
+        ("1.3万亿", 1_300_000_000_000),
+        ("二十三", 23),
+    ],
+)
+def test_numerals_parse_as_written(written, value):
+    assert parse_number(written) == value
+
+
+def test_a_word_that_is_not_a_number_is_refused():
+    with pytest.raises(ValueError):
+        parse_number("若干")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("城镇新增就业1.3万人", (1.3, "万人", "=")),
+        ("一般公共预算收入189.4亿元", (189.4, "亿元", "=")),
+        ("实际使用外资5.34亿美元", (5.34, "亿美元", "=")),
+        ("集装箱吞吐量803.9万标箱", (803.9, "万标箱", "=")),
+        ("货物吞吐量2.75亿吨", (2.75, "亿吨", "=")),
+        ("粮食总产量38.6万吨", (38.6, "万吨", "=")),
+        ("PM2.5年均浓度24微克/立方米", (24, "微克/立方米", "=")),
+        ("高标准农田1.88万亩", (1.88, "万亩", "=")),
+        ("造林700亩", (700, "亩", "=")),
+        ("污水管网51公里", (51, "公里", "=")),
+        ("污水管网38千米", (38, "千米", "=")),
+        ("充电站40座", (40, "座", "=")),
+        ("人才公寓3365套", (3365, "套", "=")),
+        ("学校8所", (8, "所", "=")),
+        ("国家标准68项", (68, "项", "=")),
+        ("惠及居民4800户", (4800, "户", "=")),
+        ("新增产业载体154万平方米", (154, "万平方米", "=")),
+        ("柴油车1500辆", (1500, "辆", "=")),
+        ("专线3条", (3, "条", "=")),
+        ("床位300张", (300, "张", "=")),
+        ("接待游客750万人次", (750, "万人次", "=")),
+        ("活动3000场次", (3000, "场次", "=")),
+        ("企业10家", (10, "家", "=")),
+        ("项目3个", (3, "个", "=")),
+        ("专项资金5376.7万元", (5376.7, "万元", "=")),
+        ("教师389名", (389, "名", "=")),
+        ("增长5%", (5, "%", "=")),
+        ("提高0.2个百分点", (0.2, "个百分点", "=")),
+        ("粮食产量1.3万亿斤", (1.3, "万亿斤", "=")),
+        ("增长百分之五十", (50, "%", "=")),
+        ("新增学位一千二百个", (1200, "个", "=")),
+        ("新增就业五万人", (5, "万人", "=")),
+    ],
+)
+def test_each_unit_keeps_its_prefix_and_the_value_as_written(text, expected):
+    assert only(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifier"),
+    [
+        ("增长5%以上", ">="),
+        ("达到90%及以上", ">="),
+        ("不低于3000人", ">="),
+        ("不少于20所", ">="),
+        ("营收超1400亿元", ">"),
+        ("超过60%", ">"),
+        ("首次突破1亿吨", ">"),
+        ("诉求166万余件", ">"),
+        ("24微克/立方米以下", "<="),
+        ("控制在3.5%以内", "<="),
+        ("控制在3.2%", "<="),
+        ("不超过5%", "<="),
+        ("增长5%左右", "~"),
+        ("约45亿元", "~"),
+        ("近200家", "~"),
+        ("达3.9%", "="),
+        ("达到2.6%", "="),
+        ("5.5%", "="),
+    ],
+)
+def test_qualifiers_before_and_after_the_number(text, qualifier):
+    assert only(text)[2] == qualifier
+
+
+def test_a_qualifier_after_the_unit_wins_over_one_before_it():
+    assert only("居民消费价格涨幅控制在3%左右")[2] == "~"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "规模以上工业产值",
+        "苏州市级以上人才",
+        "较大及以上事故",
+        "位列全省第2位",
+        "排名前3名",
+        "世界500强",
+        "“5+1”轨道交通",
+        "G60科创走廊",
+        "220千伏变电站",
+        "一个半小时",
+        "两所大学",
+        "“十个百万”",
+        "连续八年",
+        "2024年1月9日",
+        "《行动计划（2023—2025）》",
+        "10亿、50亿级项目",
+    ],
+)
+def test_nouns_ranks_names_dates_and_slogans_hold_no_quantity(text):
+    assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "sign"),
+    [
+        ("增长", 1),
+        ("同比增长", 1),
+        ("提高", 1),
+        ("下降", -1),
+        ("降低", -1),
+        ("减少", -1),
+        ("降至", 0),
+        ("提高到", 0),
+        ("达", 0),
+    ],
+)
+def test_growth_verbs_give_a_sign_and_target_levels_do_not(before, sign):
+    assert growth_sign(before) == sign
+
+
+def test_a_decrease_is_negative_growth():
+    assert items("单位地区生产总值能耗下降3%。") == [("单位地区生产总值能耗", "growth", -3, "%", "=", False)]
+
+
+def test_falling_to_a_value_is_a_level_not_a_decrease():
+    assert items("PM2.5平均浓度降至31微克/立方米。")[0][1:3] == ("level", 31)
+
+
+def test_a_reduction_verb_that_opens_the_clause_makes_negative_growth():
+    assert items("压减一般性支出10%以上。") == [("一般性支出", "growth", -10, "%", ">=", False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "measure"),
+    [
+        ("工业投资增长10%。", "growth"),
+        ("城镇调查失业率5.5%左右。", "share"),
+        ("办件满意度98%。", "share"),
+        ("占规上产值比重达75.5%。", "share"),
+        ("居民消费价格涨幅3%左右。", "growth"),
+        ("研发经费投入强度提高0.2个百分点。", "growth"),
+        ("森林覆盖率提高到41%。", "share"),
+        ("实际使用外资5.34亿美元。", "level"),
+    ],
+)
+def test_percentages_are_growth_shares_or_rates(text, measure):
+    assert items(text)[0][1] == measure
+
+
+def test_a_distributive_sentence_gives_each_indicator_its_own_growth():
+    text = "完成一般公共预算收入189.4亿元、其中税收收入160.3亿元，同比分别增长6.5%和9.8%。"
+    assert items(text) == [
+        ("一般公共预算收入", "level", 189.4, "亿元", "=", False),
+        ("税收收入", "level", 160.3, "亿元", "=", False),
+        ("一般公共预算收入", "growth", 6.5, "%", "=", False),
+        ("税收收入", "growth", 9.8, "%", "=", False),
+    ]
+
+
+def test_a_distributive_sentence_over_urban_and_rural_splits_the_name():
+    names = [i[0] for i in items("城乡居民人均可支配收入分别增长5.0%和7.3%。")]
+    assert names == ["城镇居民人均可支配收入", "农村居民人均可支配收入"]
+
+
+def test_a_distributive_sentence_over_a_list_shares_the_suffix():
+    names = [i[0] for i in items("城镇、农村居民人均可支配收入分别增长5.1%和7.0%。")]
+    assert names == ["城镇居民人均可支配收入", "农村居民人均可支配收入"]
+
+
+def test_an_enumeration_names_each_count():
+    text = "新增国家级专精特新“小巨人”企业12家、省独角兽（潜在）企业10家。"
+    assert [(i[0], i[2]) for i in items(text)] == [
+        ("国家级专精特新“小巨人”企业", 12),
+        ("省独角兽（潜在）企业", 10),
+    ]
+
+
+def test_an_enumeration_without_a_second_noun_repeats_the_first():
+    names = [i[0] for i in items("新开工保障性租赁住房3067套、基本建成2201套。")]
+    assert names == ["保障性租赁住房", "保障性租赁住房"]
+
+
+def test_a_growth_in_the_next_clause_belongs_to_the_amount_before_it():
+    assert items("完成全社会固定资产投资545亿元，同比增长13.9%。")[1][:3] == ("固定资产投资", "growth", 13.9)
+
+
+def test_a_qualifier_and_number_before_their_noun_name_the_noun_after():
+    assert items("98%以上矛盾纠纷就地化解。") == [("矛盾纠纷就地化解", "share", 98, "%", ">=", False)]
+
+
+def test_a_count_before_its_noun_takes_the_noun_after_it():
+    assert items("建成5个“慧种地”无人农场。")[0][0] == "“慧种地”无人农场"
+
+
+def test_a_number_that_only_qualifies_a_noun_is_not_an_item():
+    text = "引进注册资金2000万元以上产业项目292个。"
+    assert items(text) == [("注册资金2000万元以上产业项目", "level", 292, "个", "=", False)]
+
+
+def test_a_chinese_numeral_inside_a_proper_name_is_not_an_item():
+    assert items("阿尔卑斯度假区、七十二家理想村开业。") == []
+
+
+def test_one_stretch_word_covers_both_targets_of_its_clause():
+    text = "力争PM2.5年均浓度24微克/立方米以下、空气优良天数比例86%以上，空气质量排名保持全省领先。"
+    assert items(text) == [
+        ("PM2.5年均浓度", "level", 24, "微克/立方米", "<=", True),
+        ("空气优良天数比例", "share", 86, "%", ">=", True),
+    ]
+
+
+def test_stretch_stops_at_the_next_clause():
+    assert [i[5] for i in items("力争新增企业6家，新建道路20公里。")] == [True, False]
+
+
+def test_a_second_target_under_stretch_takes_the_name_and_growth_of_the_first():
+    assert items("地区生产总值增长6%左右，力争7%。")[1] == ("地区生产总值", "growth", 7, "%", "=", True)
+
+
+def test_comparison_bases_are_not_names():
+    names = [
+        i[0]
+        for i in items(
+            "一般公共预算收入同口径增长4%，规上汽车零部件企业产值同比增长7%，比上年提高2个百分点。"
+        )
+    ]
+    assert names[:2] == ["一般公共预算收入", "规上汽车零部件企业产值"]
+    assert "同比" not in names[2] and "比上年" not in names[2]
+
+
+def test_a_share_written_after_its_subject_borrows_the_subject():
+    assert items("全社会研发经费投入增长8.3%，占国内生产总值比重达到2.7%。")[1][:2] == (
+        "研发经费投入占国内生产总值比重",
+        "share",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("增长5%—6%", [(5, "%", ">="), (6, "%", "<=")]),
+        ("增长6-7%", [(6, "%", ">="), (7, "%", "<=")]),
+        ("新建改扩建学校10—12所", [(10, "所", ">="), (12, "所", "<=")]),
+    ],
+)
+def test_a_range_gives_its_lower_and_upper_bound(text, expected):
+    assert [(q.value, q.unit, q.qualifier) for q in find_quantities(text)] == expected
+
+
+def test_duo_before_a_multiplier_means_more_than():
+    assert only("发放各类补贴资金3000多万元") == (3000, "万元", ">")
+
+
+def test_a_change_from_one_level_to_another_keeps_both_levels():
+    assert [i[:3] for i in items("地区生产总值由1620亿元增加到2350亿元。")] == [
+        ("地区生产总值", "level", 1620),
+        ("地区生产总值", "level", 2350),
+    ]
+
+
+def test_a_year_at_the_start_of_a_clause_is_not_part_of_the_name():
+    assert items("预计到2026年地区生产总值突破3000亿元。")[0][:3] == ("地区生产总值", "level", 3000)
+
+
+@pytest.mark.parametrize(
+    "text", ["地区生产总值增长5.4%，高于全国0.4个百分点。", "地区生产总值增长5.4%，比全省高0.4个百分点。"]
+)
+def test_a_gap_to_another_regions_figure_is_not_an_item(text):
+    assert [i[2] for i in items(text)] == [5.4]
+
+
+def test_a_scope_word_before_a_count_is_not_a_comparison():
+    assert [i[2] for i in items("全市1265家规模以上工业企业实现产值3210亿元。")] == [3210]
+
+
+@pytest.mark.parametrize("text", ["建设15分钟便民生活圈", "提供24小时自助服务", "打造1小时通勤圈"])
+def test_a_duration_that_names_a_thing_is_not_a_quantity(text):
+    assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("审批时间缩短至6天。", (6, "天", "=")), ("办结时限压缩至3个工作日以内", (3, "个工作日", "<="))],
+)
+def test_a_duration_that_is_measured_is_a_quantity(text, expected):
+    assert only(text) == expected
+
+
+def test_a_basis_phrase_is_not_a_name():
+    text = "一般公共预算收入26.1亿元，按自然口径下降8.5%、扣除留抵退税因素后增长5.2%。"
+    assert [i[:3] for i in items(text)] == [
+        ("一般公共预算收入", "level", 26.1),
+        ("一般公共预算收入", "growth", -8.5),
+        ("扣除留抵退税因素后一般公共预算收入", "growth", 5.2),
+    ]
+
+
+def test_a_bare_wan_before_the_noun_it_counts_is_an_amount():
+    assert items("18.6万建档立卡贫困人口全部脱贫。")[0][1:4] == ("level", 18.6, "万")
+
+
+def test_a_bare_yi_that_counts_no_noun_is_not_an_amount():
+    assert items("推动10亿、50亿级项目集群持续壮大。") == []

@@ -1,0 +1,145 @@
+"""structure.py: header facts, parts, task areas and sub-tasks, glossary, across report levels."""
+
+from citycockpit.report.read import clean_text
+from citycockpit.report.structure import lead_sentence, parse_structure
+from tests.report.conftest import CORPUS
+
+
+def corpus(stem):
+    path = next(p for p in CORPUS if p.stem == stem)
+    return parse_structure(clean_text(path.read_text(encoding="utf-8")))
+
+
+def test_the_seed_header_gives_title_region_date_and_speaker(seed_text):
+    s = parse_structure(clean_text(seed_text))
+    assert (s.title, s.region, s.delivered_on, s.speaker, s.speaker_title) == (
+        "政府工作报告",
+        "太仓市",
+        "2024-01-09",
+        "徐华东",
+        "市长",
+    )
+    assert (s.year, s.review_year) == (2024, 2023)
+
+
+def test_the_review_ends_where_the_plan_begins(seed_text):
+    text = clean_text(seed_text)
+    s = parse_structure(text)
+    assert text[s.review_span[0] :].startswith("2023年政府工作回顾")
+    assert text[s.plan_span[0] :].startswith("2024年目标任务和主要工作")
+    assert s.review_span[1] < s.plan_span[0]
+
+
+def test_heading_numbers_restart_and_each_part_keeps_its_own_areas(seed_text):
+    s = parse_structure(clean_text(seed_text))
+    assert [a.number for a in s.review_areas] == list("一二三四五")
+    assert [a.number for a in s.task_areas] == list("一二三四五六七八")
+    assert s.review_areas[0].title == "坚持质效优先，经济运行回升向好"
+    assert s.task_areas[0].title == "聚力稳增长、调结构，打好经济发展组合拳"
+
+
+def test_sub_tasks_are_the_lead_sentences_of_the_area_paragraphs(seed_text):
+    s = parse_structure(clean_text(seed_text))
+    assert [c.title for c in s.task_areas[0].children] == [
+        "全力抓好项目引建",
+        "持续扩大有效需求",
+        "加快推动产业升级",
+        "全面强化企业服务",
+    ]
+    assert s.task_areas[0].children[0].text.startswith("全力抓好项目引建。坚持大抓项目")
+
+
+def test_the_targets_span_is_the_list_after_the_colon(seed_text):
+    text = clean_text(seed_text)
+    s = parse_structure(text)
+    span = text[s.targets_span[0] : s.targets_span[1]]
+    assert span.startswith("地区生产总值增长5%以上") and span.endswith("完成上级下达的约束性指标任务")
+
+
+def test_the_glossary_keeps_term_page_and_definition(seed_text):
+    glossary = parse_structure(clean_text(seed_text)).glossary
+    assert len(glossary) == 13
+    assert (glossary[0].term, glossary[0].page) == ("五大行动", 4)
+    assert glossary[11].term == "‘十个百万’拥军实事项目"
+    assert glossary[6].definition.startswith("聚焦城市运行中的重点问题")
+
+
+def test_a_county_report_uses_bracketed_task_areas_and_a_glossary_without_pages():
+    s = corpus("county-yunxi-2025")
+    assert [(a.number, a.title) for a in s.task_areas] == [
+        ("一", "坚定不移抓产业强县域"),
+        ("二", "坚定不移抓城乡促融合"),
+        ("三", "坚定不移抓民生增福祉"),
+    ]
+    assert [(g.term, g.page) for g in s.glossary] == [("一网通办", None), ("专精特新", None)]
+    assert s.glossary[0].definition.endswith("全程网办。")  # a wrapped definition is joined
+
+
+def test_a_city_report_with_a_chinese_date_and_unnumbered_parts_is_parsed():
+    s = corpus("city-jiangzhou-2023")
+    assert (s.title, s.region, s.delivered_on, s.speaker, s.year, s.review_year) == (
+        "政府工作报告",
+        "江州市",
+        "2023-01-10",
+        "王建平",
+        2023,
+        2022,
+    )
+    assert [a.title for a in s.task_areas] == ["全力扩大有效投资", "全力推动创新发展", "全力增进民生福祉"]
+
+
+def test_a_province_report_adds_its_numbered_self_building_part_as_a_task_area():
+    s = corpus("province-donghai-2024")
+    assert [a.number for a in s.task_areas] == ["一", "二", "三", "四"]
+    assert s.task_areas[-1].title == "全面加强政府自身建设"
+
+
+def test_a_national_report_has_region_all_country_and_two_plan_parts():
+    s = corpus("national-2026")
+    assert (s.region, s.speaker, s.speaker_title, s.year) == ("全国", "张明远", "总理", 2026)
+    assert s.text[s.plan_span[0] :].startswith("二、2026年经济社会发展总体要求和政策取向")
+    assert len(s.task_areas) == 3
+
+
+def test_a_lead_sentence_is_short_and_a_long_first_sentence_is_not_one():
+    assert lead_sentence("全力抓好项目引建。坚持大抓项目。") == "全力抓好项目引建"
+    assert (
+        lead_sentence(
+            "坚持依法行政，严格落实过紧日子要求，压减一般性支出10%以上，以政府过紧日子换取群众好日子。"
+        )
+        is None
+    )
+
+
+def test_a_report_without_part_headings_starts_its_plan_at_the_targets_paragraph():
+    text = clean_text(
+        "政府工作报告\n各位代表：\n过去一年，地区生产总值增长6%，新增企业20家。\n"
+        "今年政府工作的总体要求是：坚持稳中求进。\n主要预期目标是：地区生产总值增长5%左右。\n"
+        "一、抓项目。\n新建道路10公里。\n二、惠民生。\n新建学校3所。\n"
+    )
+    s = parse_structure(text)
+    assert text[s.plan_span[0] :].startswith("今年政府工作的总体要求")
+    assert [a.title for a in s.task_areas] == ["抓项目", "惠民生"]
+
+
+def test_a_paragraph_that_enumerates_with_yishi_erishi_gives_one_sub_task_each():
+    s = corpus("district-linjiang-2024")
+    assert [c.title for c in s.task_areas[1].children] == ["推动制造业提质", "培育现代服务业"]
+
+
+def test_a_plan_heading_named_by_its_year_and_aims_is_recognised():
+    s = corpus("district-linjiang-2024")
+    assert s.text[s.plan_span[0] :].startswith("二、2024年工作总体思路和主要目标")
+    assert s.targets is not None
+
+
+def test_without_a_meeting_line_the_region_comes_from_the_title_or_the_party_committee():
+    titled = parse_structure(
+        clean_text("临江区2024年政府工作报告\n各位代表：\n现在，我代表区人民政府，向大会报告工作。\n")
+    )
+    committee = parse_structure(
+        clean_text(
+            "政府工作报告\n各位代表：\n现在，我代表市人民政府，向大会报告工作。\n过去一年，在中共白河市委的坚强领导下，我们攻坚克难。\n"
+        )
+    )
+    assert (titled.region, committee.region) == ("临江区", "白河市")
