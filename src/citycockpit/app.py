@@ -148,6 +148,7 @@ def create_app(
     app.include_router(screen_api.router)
     app.include_router(screen_pages.router)
     app.include_router(web_pages.router)
+    app.include_router(web_pages.root_router)
     app.include_router(projects_pages.router)
     app.include_router(projects_api.router)
     app.include_router(auth_api.router)

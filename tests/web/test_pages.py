@@ -289,3 +289,21 @@ def test_an_admin_disables_a_user_and_revokes_a_token(
     db.refresh(leader.user)
     db.refresh(created.token)
     assert leader.user.is_active is False and created.token.revoked_at is not None
+
+
+def test_the_root_address_leads_to_the_workbench(client: TestClient) -> None:
+    r = client.get("/", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/app")
+
+
+def test_signing_out_from_the_workbench_ends_the_session(client: TestClient, leader) -> None:
+    page = client.get("/app", headers=leader.headers).text
+    assert 'action="/logout"' in page and leader.csrf_token in page
+    r = client.post(
+        "/logout",
+        data={"csrf_token": leader.csrf_token},
+        headers={"Cookie": leader.headers["Cookie"]},
+        follow_redirects=False,
+    )
+    assert r.status_code in (302, 303)
+    assert client.get("/app", headers={"Cookie": leader.headers["Cookie"]}, follow_redirects=False).status_code == 303

@@ -16,7 +16,7 @@ from citycockpit.audit.models import AuditEntry
 from citycockpit.audit.service import verify_chain
 from citycockpit.auth import service as user_service
 from citycockpit.auth import tokens as token_service
-from citycockpit.auth.deps import client_ip, require
+from citycockpit.auth.deps import PUBLIC, client_ip, require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.models import ApiToken, User
 from citycockpit.auth.principal import Principal
@@ -32,6 +32,13 @@ from citycockpit.web.render import check_csrf, is_htmx, render
 from citycockpit.web.tables import Column, export_xlsx, table_view, wants_export
 
 router = APIRouter(prefix="/app", tags=["pages"], include_in_schema=False)
+root_router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+@root_router.get("/", dependencies=[PUBLIC])
+def root() -> Response:
+    """The printed address: the workbench (which sends a visitor without a session to /login)."""
+    return RedirectResponse("/app", status_code=303)
 
 Signed = Annotated[Principal, require()]
 ReportReader = Annotated[Principal, require(Perm.REPORT_READ)]
