@@ -3,13 +3,12 @@ confirm through htmx, bulk confirm), navigation by role, and no console errors o
 
 from __future__ import annotations
 
-from tests.browser.conftest import Demo, Watch, sign_in
+from tests.browser.conftest import Demo, Watch, log_in, sign_in
 
 
 def test_a_supervisor_reviews_ledger_items_beside_the_report_text(context, demo: Demo, watch: Watch) -> None:  # type: ignore[no-untyped-def]
-    sign_in(context, demo, "web_supervisor")
     page = context.new_page()
-    page.goto(demo.url + "/app/reports")
+    log_in(page, demo, "web_supervisor", "/app/reports")
     page.get_by_role("link", name="审核", exact=True).first.click()
     page.wait_for_url("**/app/reports/*")
     cards = page.locator("li.item")
