@@ -25,6 +25,7 @@ from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
+from citycockpit.goals import api as goals_api
 from citycockpit.ops import metrics
 from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
@@ -157,6 +158,7 @@ def create_app(
     app.include_router(audit_api.router)
     app.include_router(auth_pages.router)
     app.include_router(api_docs.router)
+    app.include_router(goals_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -14,6 +14,7 @@ from citycockpit.audit import cli as audit_cli
 from citycockpit.auth import cli as auth_cli
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.goals import cli as goals_cli
 from citycockpit.org import cli as org_cli
 from citycockpit.projects import cli as projects_cli
 from citycockpit.report import cli as report_cli
@@ -33,6 +34,8 @@ app.add_typer(projects_cli.app, name="projects")
 app.add_typer(auth_cli.user_app, name="user")
 app.add_typer(auth_cli.token_app, name="token")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(goals_cli.app, name="goals")
+app.add_typer(goals_cli.actuals_app, name="actuals")
 
 
 def _version(value: bool) -> None:

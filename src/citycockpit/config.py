@@ -104,6 +104,38 @@ class Settings(BaseSettings):
         ge=1,
         description="Requests per minute one client address may make to anonymous public endpoints.",
     )
+    goals_ahead_margin: float = Field(
+        0.05, ge=0, le=1, description="Goals: 超进度 when reported progress ≥ time progress + this share."
+    )
+    goals_behind_margin: float = Field(
+        0.05, ge=0, le=1, description="Goals: 达进度 when reported progress ≥ time progress − this share."
+    )
+    goals_tolerance_pp: float = Field(
+        0.5, ge=0, description="Goals: half-width of the 左右 (~) band for growth/share targets, in points."
+    )
+    goals_tolerance_ratio: float = Field(
+        0.02, ge=0, description="Goals: half-width of the 左右 (~) band for level targets, as a share of X."
+    )
+    goals_amber_pp: float = Field(
+        1.0, ge=0, description="Goals: a growth/share forecast missing by at most this many points is 预警."
+    )
+    goals_amber_ratio: float = Field(
+        0.05, ge=0, description="Goals: a level forecast missing by at most this share of the target is 预警."
+    )
+    goals_band_overshoot_met: bool = Field(
+        True, description="Goals: a forecast above a 左右 band counts as met (false: 预警 outside the band)."
+    )
+    goals_task_rules: list[str] = Field(
+        default_factory=lambda: ["done", "overdue", "not_reported", "ahead", "on_track", "behind"],
+        description="Goals: task status rules in order, first match wins; must end with `behind`.",
+    )
+    goals_indicator_rules: list[str] = Field(
+        default_factory=lambda: ["no_data", "reached", "overdue", "met", "at_risk", "off_track"],
+        description="Goals: indicator status rules in order, first match wins; must end with `off_track`.",
+    )
+    goals_rollup_default: Literal["average", "weighted", "worst"] = Field(
+        "average", description="Goals: roll-up rule of a new task-area node (average, weighted or worst)."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -147,6 +179,20 @@ class Settings(BaseSettings):
     def _six_digits(cls, value: str) -> str:
         if not re.fullmatch(r"\d{6}", value):
             raise ValueError("county_code must be 6 digits (GB/T 2260)")
+        return value
+
+    @field_validator("goals_task_rules", "goals_indicator_rules")
+    @classmethod
+    def _known_rules(cls, value: list[str], info: object) -> list[str]:
+        from citycockpit.goals.enums import INDICATOR_RULES, TASK_RULES
+
+        task = getattr(info, "field_name", "") == "goals_task_rules"
+        known, last = (TASK_RULES, "behind") if task else (INDICATOR_RULES, "off_track")
+        unknown = [r for r in value if r not in known]
+        if unknown:
+            raise ValueError(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        if not value or value[-1] != last:
+            raise ValueError(f"the last rule must be the catch-all `{last}`")
         return value
 
     @model_validator(mode="after")

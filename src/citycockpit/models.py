@@ -3,6 +3,7 @@
 from citycockpit.audit import models as audit_models
 from citycockpit.auth import models as auth_models
 from citycockpit.db import Base
+from citycockpit.goals import models as goals_models
 from citycockpit.org import models as org_models
 from citycockpit.projects import models as projects_models
 from citycockpit.report import models as report_models
@@ -14,6 +15,7 @@ __all__ = [
     "metadata",
     "audit_models",
     "auth_models",
+    "goals_models",
     "org_models",
     "projects_models",
     "report_models",

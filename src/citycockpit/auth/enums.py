@@ -30,3 +30,7 @@ class Perm(StrEnum):
     PROJECTS_READ = "projects:read"
     PROJECTS_UPDATE = "projects:update"  # monthly progress and stage of the department's own projects
     PROJECTS_MANAGE = "projects:manage"  # the project office: create, import, annual plans, attraction
+    GOALS_READ = "goals:read"
+    GOALS_MANAGE = "goals:manage"
+    GOALS_REPORT = "goals:report"
+    ACTUALS_IMPORT = "actuals:import"

@@ -7,12 +7,15 @@ from citycockpit.auth.enums import Perm, Role
 _REPORT_REVIEW = {Perm.REPORT_READ, Perm.REPORT_INGEST, Perm.REPORT_REVIEW}
 _EVERYONE = {Perm.ORG_READ, Perm.SCREEN_READ, Perm.USERS_READ}
 
+_GOALS_SUPERVISE = {Perm.GOALS_READ, Perm.GOALS_MANAGE, Perm.ACTUALS_IMPORT}
+_GOALS_DEPARTMENT = {Perm.GOALS_READ, Perm.GOALS_REPORT}
+
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(set(Perm) - {Perm.PII_READ}),
-    Role.LEADER: frozenset(_EVERYONE | {Perm.AUDIT_READ, Perm.REPORT_READ}),
-    Role.SUPERVISOR: frozenset(_EVERYONE | _REPORT_REVIEW),
+    Role.LEADER: frozenset(_EVERYONE | {Perm.AUDIT_READ, Perm.REPORT_READ, Perm.GOALS_READ}),
+    Role.SUPERVISOR: frozenset(_EVERYONE | _REPORT_REVIEW | _GOALS_SUPERVISE),
     Role.DISPATCHER: frozenset(_EVERYONE | {Perm.PII_READ}),
-    Role.DEPARTMENT: frozenset(_EVERYONE | {Perm.REPORT_READ}),
+    Role.DEPARTMENT: frozenset(_EVERYONE | {Perm.REPORT_READ} | _GOALS_DEPARTMENT),
     Role.TOWN: frozenset(_EVERYONE),
     Role.GRID_WORKER: frozenset(_EVERYONE),
     Role.API_CLIENT: frozenset(),  # a token holds exactly the scopes it was created with

@@ -55,6 +55,8 @@ def _load_projects(session: Session, ctx: DemoContext) -> None:
 
     for key, value in load_demo_projects(session, ctx.clock, DEMO_ACTOR).items():
         ctx.summary[f"key {key}" if key == "projects" else key] = value
+
+
 def _demo_users(session: Session, ctx: DemoContext) -> None:
     from citycockpit.auth.demo import DEMO_PASSWORD, create_demo_users
 
@@ -73,6 +75,16 @@ def _generate_area_shapes(session: Session, ctx: DemoContext) -> None:
     )
 
 
+def _build_goals(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.goals import demo as goals_demo
+
+    summary = goals_demo.build(session, ctx.clock, int(ctx.summary["report_id"]))  # type: ignore[call-overload]
+    ctx.summary["goals"] = (
+        f"{summary['goals']} goals, {summary['progress_reports']} progress reports, "
+        f"{summary['periods_evaluated']} periods evaluated"
+    )
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
@@ -80,6 +92,7 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("区域边界（演示用生成） generated area shapes", _generate_area_shapes),
     ("重点项目与招商引资 key projects & investment attraction", _load_projects),
     ("演示账号 demo accounts", _demo_users),
+    ("督查 goals, milestones, actuals, progress reports", _build_goals),
 ]
 
 

@@ -1,0 +1,112 @@
+"""Read-only aggregates over the stored evaluations (SQL GROUP BY), and the roll-up tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from citycockpit.auth.principal import Principal
+from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
+from citycockpit.goals.models import Goal, GoalEvaluation, GoalNode
+from citycockpit.goals.service import goal_scope
+from citycockpit.goals.status import Evaluation, NodeScore, goal_score, roll_up
+from citycockpit.org.models import Department
+
+
+def status_counts(session: Session, principal: Principal | None, period: str) -> dict[str, int]:
+    """Goals per status for the period, in the caller's scope."""
+    rows = session.execute(
+        select(GoalEvaluation.status, func.count(GoalEvaluation.id))
+        .join(Goal, Goal.id == GoalEvaluation.goal_id)
+        .where(GoalEvaluation.period == period, goal_scope(principal))
+        .group_by(GoalEvaluation.status)
+    ).all()
+    return {str(status): int(n) for status, n in rows}
+
+
+def counts_by_department(
+    session: Session, principal: Principal | None, period: str
+) -> list[tuple[int | None, str | None, str, int]]:
+    """(lead department id, short name, status, count) for the period; GROUP BY."""
+    rows = session.execute(
+        select(Goal.lead_department_id, Department.short_name, GoalEvaluation.status, func.count(Goal.id))
+        .join(GoalEvaluation, GoalEvaluation.goal_id == Goal.id)
+        .outerjoin(Department, Department.id == Goal.lead_department_id)
+        .where(GoalEvaluation.period == period, goal_scope(principal))
+        .group_by(Goal.lead_department_id, Department.short_name, GoalEvaluation.status)
+    ).all()
+    return [(d, name, s, n) for d, name, s, n in rows]
+
+
+def counts_by_area(
+    session: Session, principal: Principal | None, period: str
+) -> list[tuple[int | None, str, int]]:
+    """(task-area node id, status, count): goals under a sub-task count for its task area; GROUP BY."""
+    area = func.coalesce(GoalNode.parent_id, GoalNode.id)
+    rows = session.execute(
+        select(area, GoalEvaluation.status, func.count(Goal.id))
+        .select_from(Goal)
+        .join(GoalEvaluation, GoalEvaluation.goal_id == Goal.id)
+        .outerjoin(GoalNode, GoalNode.id == Goal.node_id)
+        .where(GoalEvaluation.period == period, goal_scope(principal))
+        .group_by(area, GoalEvaluation.status)
+    ).all()
+    return [(a, s, n) for a, s, n in rows]
+
+
+def ordered_counts(counts: dict[str, int]) -> list[tuple[GoalStatus, int]]:
+    return [(s, counts[s.value]) for s in STATUS_ORDER if counts.get(s.value)]
+
+
+@dataclass
+class RolledNode:
+    node: GoalNode
+    score: NodeScore
+    children: list[RolledNode] = field(default_factory=list)
+    goals: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.node.id,
+            "number": self.node.number,
+            "title": self.node.title,
+            "rollup_rule": self.node.rollup_rule,
+            "weight": self.node.weight,
+            "score": self.score.score,
+            "progress": self.score.progress,
+            "color": self.score.color.value,
+            "unscored": self.score.unscored,
+            "goals": self.goals,
+            "children": [c.as_dict() for c in self.children],
+        }
+
+
+def rollup_tree(session: Session, principal: Principal | None, *, year: int, period: str) -> list[RolledNode]:
+    """Task areas with their sub-tasks, each rolled up from its goals by the node's own rule."""
+    nodes = list(session.scalars(select(GoalNode).where(GoalNode.year == year).order_by(GoalNode.position)))
+    rows = session.execute(
+        select(Goal.node_id, Goal.weight, GoalEvaluation.status, GoalEvaluation.progress)
+        .join(GoalEvaluation, GoalEvaluation.goal_id == Goal.id)
+        .where(Goal.year == year, GoalEvaluation.period == period, goal_scope(principal))
+    ).all()
+    per_node: dict[int | None, list[NodeScore]] = {}
+    for node_id, weight, status, progress in rows:
+        ev = Evaluation(GoalStatus(status), "", "", progress=progress)
+        per_node.setdefault(node_id, []).append(goal_score(ev, weight))
+    children_of: dict[int | None, list[GoalNode]] = {}
+    for node in nodes:
+        children_of.setdefault(node.parent_id, []).append(node)
+
+    def build(node: GoalNode) -> RolledNode:
+        kids = [build(c) for c in children_of.get(node.id, [])]
+        own = per_node.get(node.id, [])
+        parts = own + [
+            NodeScore(k.score.score, k.score.progress, k.node.weight, k.score.unscored) for k in kids
+        ]
+        rolled = roll_up(parts, node.rollup_rule, weight=node.weight)
+        return RolledNode(node, rolled, kids, len(own) + sum(k.goals for k in kids))
+
+    return [r for r in (build(n) for n in children_of.get(None, [])) if r.goals]
