@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ class View:
     parent_name: str | None
     now: datetime
     today: date
+    zone: ZoneInfo
 
     def envelope(self, **data: Any) -> dict[str, Any]:
         return {"as_of": self.now.isoformat(), "area_code": self.area_code, **data}
@@ -76,6 +78,7 @@ def resolve_view(
         parent_name=parent.name if show_parent and parent else None,
         now=clock.now(),
         today=clock.local_today(),
+        zone=clock.zone,
     )
 
 
@@ -117,10 +120,62 @@ def overview(view: View, *, city_name: str, refresh_seconds: int) -> dict[str, A
     )
 
 
-def targets(session: Session, view: View) -> dict[str, Any]:
-    """The main expected targets (主要预期目标) of the newest report, with progress where it is known.
+def _goal_period(session: Session, view: View) -> str | None:
+    """The month whose goal evaluations the screen shows: this month, else the latest evaluated one."""
+    from sqlalchemy import func
 
-    Until actuals are tracked, each target's progress and status are null (no data yet)."""
+    from citycockpit.goals.models import GoalEvaluation
+
+    current = f"{view.today:%Y-%m}"
+    return session.scalar(select(func.max(GoalEvaluation.period)).where(GoalEvaluation.period <= current))
+
+
+def targets(session: Session, view: View) -> dict[str, Any]:
+    """The main expected targets (主要预期目标) with progress against time and the rules' status.
+
+    Tracked goals from the report's targets come first (their evaluation for the month); before any goal
+    exists, the newest report's target items are listed with progress and status null (no data yet)."""
+    from citycockpit.goals.models import Goal
+    from citycockpit.goals.service import goal_scope
+    from citycockpit.goals.views import goal_views
+
+    goals = list(
+        session.scalars(
+            select(Goal)
+            .where(goal_scope(view.principal), Goal.year == view.today.year, Goal.source == "target")
+            .order_by(Goal.position, Goal.id)
+            .limit(30)
+        )
+    )
+    if goals:
+        period = _goal_period(session, view)
+        items = []
+        for g in goal_views(session, goals, period):
+            ev = g["evaluation"] or {}
+            items.append(
+                {
+                    "id": g["id"],
+                    "name": g["title"],
+                    "measure": g["measure"],
+                    "value": g["target_value"],
+                    "unit": g["unit"],
+                    "qualifier": g["qualifier"],
+                    "stretch": g["stretch"],
+                    "progress": ev.get("progress"),
+                    "time_progress": ev.get("time_progress"),
+                    "forecast": ev.get("forecast"),
+                    "status": ev.get("status"),
+                    "reason": ev.get("reason"),
+                    "href": f"/app/goals/{g['id']}",
+                }
+            )
+        return view.envelope(
+            time_progress=time_progress(view.today), period=period, source="goals", report=None, items=items
+        )
+    return _report_targets(session, view)
+
+
+def _report_targets(session: Session, view: View) -> dict[str, Any]:
     from citycockpit.report import service as report_service
 
     reports = report_service.list_reports(session)
@@ -146,6 +201,7 @@ def targets(session: Session, view: View) -> dict[str, Any]:
     ]
     return view.envelope(
         time_progress=time_progress(view.today),
+        source="report",
         report={"id": newest.id, "title": newest.title, "year": newest.year},
         items=rows or None,
     )
@@ -189,7 +245,7 @@ def area_map(session: Session, view: View, *, metric: str) -> dict[str, Any]:
 
 
 def _area_metric(session: Session, view: View, metric: str, codes: list[str]) -> list[dict[str, Any]] | None:
-    """Per-child counts of the chosen metric; None while the events domain has no data."""
+    """Per-child counts of the chosen metric; None while the events domain is not installed (issue 6)."""
     return None
 
 
@@ -203,11 +259,87 @@ def event_breakdown(session: Session, view: View) -> dict[str, Any]:
 
 
 def alerts(session: Session, view: View) -> dict[str, Any]:
-    return view.envelope(items=None)
+    """Open goal alerts (overdue events join them when the events domain lands)."""
+    goal_items = _goal_alerts(session, view)
+    return view.envelope(items=goal_items)
+
+
+_GOAL_ALERT_TEXT = {"turned_red": "转为红色", "milestone_overdue": "节点逾期"}
+
+
+def _goal_alerts(session: Session, view: View) -> list[dict[str, Any]] | None:
+    """Open goal alerts (turned red, milestone overdue) at the city level; None when no goal exists."""
+    from citycockpit.goals.alerts import list_alerts
+    from citycockpit.goals.models import Goal
+    from citycockpit.goals.service import goal_scope
+
+    if view.area_level != "city":
+        return None
+    if session.scalar(select(Goal.id).where(goal_scope(view.principal)).limit(1)) is None:
+        return None
+    out = []
+    for alert, goal in list_alerts(session, view.principal, limit=60):
+        if alert.kind not in ("turned_red", "milestone_overdue"):
+            continue
+        out.append(
+            {
+                "kind": f"goal.{alert.kind}",
+                "id": goal.id,
+                "title": goal.title,
+                "area_name": None,
+                "overdue_text": _GOAL_ALERT_TEXT.get(alert.kind, alert.kind),
+                "reason": alert.message,
+                "href": f"/app/goals/{goal.id}",
+            }
+        )
+    return out[:15]
 
 
 def economy(session: Session, view: View) -> dict[str, Any]:
-    return view.envelope(series=None)
+    """Monthly figures of the series behind the main growth and share targets, with each target as a
+    line: the year-to-date growth (同比 %) for growth targets, the month's value for shares."""
+    from citycockpit.goals.models import Goal, IndicatorSeries
+    from citycockpit.goals.series import monthly_values
+    from citycockpit.goals.service import goal_scope
+
+    rows = session.execute(
+        select(
+            Goal.id,
+            Goal.title,
+            Goal.measure,
+            Goal.target_value,
+            Goal.qualifier,
+            Goal.series_id,
+            IndicatorSeries.name,
+            IndicatorSeries.unit,
+        )
+        .join(IndicatorSeries, IndicatorSeries.id == Goal.series_id)
+        .where(goal_scope(view.principal), Goal.year == view.today.year, Goal.source == "target")
+        .where(Goal.measure.in_(("growth", "share")))
+        .order_by(Goal.position, Goal.id)
+        .limit(4)
+    ).all()
+    values = monthly_values(session, [r.series_id for r in rows], [view.today.year])
+    series = []
+    for r in rows:
+        months = values.get((r.series_id, view.today.year), {})
+        points = [
+            {"month": f"{m:02d}", "value": (yoy if r.measure == "growth" else value)}
+            for m, (value, yoy) in sorted(months.items())
+            if (yoy if r.measure == "growth" else value) is not None
+        ]
+        if points:
+            series.append(
+                {
+                    "name": r.name,
+                    "unit": "%",
+                    "target": r.target_value,
+                    "qualifier": r.qualifier,
+                    "href": f"/app/goals/{r.id}",
+                    "points": points,
+                }
+            )
+    return view.envelope(series=series or None)
 
 
 def _pct(value: float | None) -> float | None:
@@ -268,4 +400,51 @@ def projects(session: Session, view: View, *, margin_pct: float) -> dict[str, An
 
 
 def goal_status(session: Session, view: View) -> dict[str, Any]:
-    return view.envelope(by_task_area=None, statuses=None)
+    """The goals' statuses for the month, counted per task area (GROUP BY in the goals domain)."""
+    from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
+    from citycockpit.goals.models import GoalNode
+    from citycockpit.goals.queries import counts_by_area
+
+    period = _goal_period(session, view)
+    rows = counts_by_area(session, view.principal, period) if period else []
+    if not rows:
+        return view.envelope(period=period, by_task_area=None, statuses=None)
+    node_ids = {node_id for node_id, _, _ in rows if node_id is not None}
+    nodes = (
+        {n.id: n for n in session.scalars(select(GoalNode).where(GoalNode.id.in_(node_ids)))}
+        if node_ids
+        else {}
+    )
+    areas: dict[int | None, dict[str, Any]] = {}
+    for node_id, status, n in rows:
+        node = nodes.get(node_id) if node_id is not None else None
+        entry = areas.setdefault(
+            node_id,
+            {
+                "id": node_id,
+                "name": _node_name(node),
+                "position": node.position if node else 10_000,
+                "counts": {},
+                "href": f"/app/goals?node={node_id}" if node_id else "/app/goals",
+            },
+        )
+        entry["counts"][status] = entry["counts"].get(status, 0) + int(n)
+    present = {status for _, status, _ in rows}
+    statuses = [
+        {"key": s.value, "label": s.label, "color": s.color.value} for s in STATUS_ORDER if s.value in present
+    ]
+    statuses += [
+        {"key": s, "label": GoalStatus(s).label, "color": GoalStatus(s).color.value}
+        for s in sorted(present - {x["key"] for x in statuses})
+    ]
+    by_area = sorted(areas.values(), key=lambda a: a["position"])
+    for a in by_area:
+        a.pop("position")
+    return view.envelope(period=period, by_task_area=by_area, statuses=statuses)
+
+
+def _node_name(node: Any) -> str:
+    if node is None:
+        return "其他"
+    title = node.title.split("。")[0].split("，")[0]
+    return f"{node.number or ''}{title[:14]}"

@@ -128,8 +128,9 @@
       return lines(p).map(function (l) { return esc(l); }).join("<br>");
     };
   }
-  var STATUS_COLOURS = { done: "#52c41a", ahead: "#73d13d", on_track: "#40a9ff", behind: "#faad14",
-    overdue: "#ff4d4f", not_reported: "#8c8c8c", none: "#5d7aa0" };
+  var STATUS_COLOURS = { done: "#52c41a", ahead: "#73d13d", on_track: "#40a9ff", met: "#36cfc9",
+    behind: "#faad14", at_risk: "#ffc53d", overdue: "#ff4d4f", off_track: "#cf1322",
+    not_reported: "#8c8c8c", no_data: "#595959", none: "#5d7aa0" };
 
   /* --- panel plumbing --- */
   function setNoData(panel, none) {
@@ -168,11 +169,13 @@
       var fill = el("div", "fill");
       fill.style.width = (it.progress === null || it.progress === undefined ? 0 : Math.min(100, it.progress * 100)) + "%";
       var tick = el("div", "tick");
-      tick.style.left = (tp * 100) + "%";
+      var itemTp = it.time_progress === null || it.time_progress === undefined ? tp : it.time_progress;
+      tick.style.left = Math.min(100, itemTp * 100) + "%";
       bar.appendChild(fill); bar.appendChild(tick);
       li.appendChild(bar);
-      li.appendChild(el("span", "val", it.progress === null || it.progress === undefined
-        ? m("status.none") : m("status." + status)));
+      li.appendChild(el("span", "val", it.status ? m("status." + status)
+        : (it.progress === null || it.progress === undefined ? m("status.none") : fmt(it.progress * 100, 1) + "%")));
+      if (it.reason) { li.title = it.reason; }
       list.appendChild(li);
     });
     return true;
@@ -189,9 +192,9 @@
         return ps.map(function (p) { return esc(p.axisValue) + " " + esc(p.seriesName) + ": " + esc(fmt(p.value, 2)); }).join("<br>");
       } },
       legend: { top: 0, textStyle: { color: "#bcd" } },
-      grid: { left: 48, right: 16, top: 36, bottom: 28 },
-      xAxis: { type: "category", data: months },
-      yAxis: { type: "value", splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } },
+      grid: { left: 48, right: 44, top: 36, bottom: 28 },
+      xAxis: { type: "category", data: months.map(function (mo) { return m("month", { m: parseInt(mo, 10) }); }) },
+      yAxis: { type: "value", axisLabel: { formatter: "{value}%" }, splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } },
       series: d.series.slice(0, 4).map(function (s) {
         var byMonth = {}; s.points.forEach(function (p) { byMonth[p.month] = p.value; });
         return { type: "line", smooth: true, name: s.name, data: months.map(function (mo) { return byMonth[mo] === undefined ? null : byMonth[mo]; }),
@@ -210,13 +213,13 @@
     var chart = chartIn(panel, "main");
     chart.setOption(opt({
       tooltip: { trigger: "item", formatter: itemTooltip(function (p) { return [p.name, p.seriesName + ": " + p.value]; }) },
-      legend: { top: 0, textStyle: { color: "#bcd" } },
+      legend: { top: 0, type: "scroll", textStyle: { color: "#bcd" } },
       grid: { left: 110, right: 16, top: 34, bottom: 16 },
       xAxis: { type: "value", splitLine: { show: false } },
       yAxis: { type: "category", data: d.by_task_area.map(function (a) { return a.name; }),
         axisLabel: { width: 100, overflow: "truncate" } },
       series: statuses.map(function (s) {
-        return { type: "bar", stack: "s", name: s.label, itemStyle: { color: STATUS_COLOURS[s.key] || "#40a9ff" },
+        return { type: "bar", stack: "s", name: m("status." + s.key), itemStyle: { color: STATUS_COLOURS[s.key] || "#40a9ff" },
           data: d.by_task_area.map(function (a) { return a.counts[s.key] || 0; }) };
       })
     }), true);
@@ -321,7 +324,7 @@
       var li = el("li");
       var name = el(it.href ? "a" : "span", "name", it.title);
       if (it.href) { name.href = it.href; }
-      name.title = it.title + (it.area_name ? " · " + it.area_name : "");
+      name.title = it.title + (it.area_name ? " · " + it.area_name : "") + (it.reason ? " · " + it.reason : "");
       li.appendChild(name);
       li.appendChild(el("span", "val", it.overdue_text || ""));
       list.appendChild(li);
