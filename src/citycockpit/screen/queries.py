@@ -180,7 +180,9 @@ def _report_targets(session: Session, view: View) -> dict[str, Any]:
 
     reports = report_service.list_reports(session)
     if not reports:
-        return view.envelope(time_progress=time_progress(view.today), report=None, items=None)
+        return view.envelope(
+            time_progress=time_progress(view.today), source="report", report=None, items=None
+        )
     newest = max((r for r, _ in reports), key=lambda r: ((r.year or 0), r.id))
     items, _ = report_service.list_items(session, newest.id, list_name="targets", limit=50)
     rows = [
