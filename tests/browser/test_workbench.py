@@ -11,6 +11,11 @@ def test_a_supervisor_reviews_ledger_items_beside_the_report_text(context, demo:
     log_in(page, demo, "web_supervisor", "/app/reports")
     page.get_by_role("link", name="审核", exact=True).first.click()
     page.wait_for_url("**/app/reports/*")
+    # the demo's goals step confirmed the targets and commitments: review last year's results
+    page.select_option("select[name=list]", "actuals")
+    page.select_option("select[name=state]", "extracted")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url("**state=extracted*")
     cards = page.locator("li.item")
     assert cards.count() >= 5
     # clicking an item's name shows its sentence in the text
@@ -40,7 +45,7 @@ def test_a_supervisor_reviews_ledger_items_beside_the_report_text(context, demo:
 def test_an_edit_with_a_bad_value_is_explained_in_chinese(context, demo: Demo, watch: Watch) -> None:  # type: ignore[no-untyped-def]
     sign_in(context, demo, "web_supervisor")
     page = context.new_page()
-    page.goto(demo.url + "/app/reports/1?list=targets&state=extracted")
+    page.goto(demo.url + "/app/reports/1?list=actuals&state=extracted")
     card = page.locator("li.item").first
     card.locator("summary").click()
     card.locator("input[name=value]").fill("五")
