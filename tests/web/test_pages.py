@@ -306,4 +306,7 @@ def test_signing_out_from_the_workbench_ends_the_session(client: TestClient, lea
         follow_redirects=False,
     )
     assert r.status_code in (302, 303)
-    assert client.get("/app", headers={"Cookie": leader.headers["Cookie"]}, follow_redirects=False).status_code == 303
+    assert (
+        client.get("/app", headers={"Cookie": leader.headers["Cookie"]}, follow_redirects=False).status_code
+        == 303
+    )

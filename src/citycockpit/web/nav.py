@@ -20,6 +20,8 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("nav.home", "/app"),
     NavItem("nav.reports", "/app/reports", Perm.REPORT_READ),
+    NavItem("nav.goals", "/app/goals", Perm.GOALS_READ),
+    NavItem("nav.bulletin", "/app/goals/bulletin", Perm.GOALS_READ),
     NavItem("nav.projects", "/app/projects", Perm.PROJECTS_READ),
     NavItem("nav.screen", "/screen", Perm.SCREEN_READ),
     NavItem("nav.admin.users", "/app/admin/users", Perm.USERS_MANAGE, "nav.group.admin"),

@@ -135,6 +135,7 @@ def review_report(
             "qualifiers": QUALIFIERS,
             "measures": [m.value for m in Measure],
             "can_review": principal.can(Perm.REPORT_REVIEW),
+            "can_make_goals": principal.can(Perm.GOALS_MANAGE),
         },
     )
 
