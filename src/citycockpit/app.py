@@ -25,6 +25,8 @@ from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
+from citycockpit.events import api as events_api
+from citycockpit.events import open311 as events_open311
 from citycockpit.goals import api as goals_api
 from citycockpit.ops import metrics
 from citycockpit.ops.logs import request_id_var
@@ -160,6 +162,8 @@ def create_app(
     app.include_router(auth_pages.router)
     app.include_router(api_docs.router)
     app.include_router(goals_api.router)
+    app.include_router(events_api.router)
+    app.include_router(events_open311.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     goals_rollup_default: Literal["average", "weighted", "worst"] = Field(
         "average", description="Goals: roll-up rule of a new task-area node (average, weighted or worst)."
     )
+    events_triage_threshold: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Classifier confidence below which a new event without a category waits in the triage queue.",
+    )
 
     @classmethod
     def settings_customise_sources(

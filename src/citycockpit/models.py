@@ -3,6 +3,7 @@
 from citycockpit.audit import models as audit_models
 from citycockpit.auth import models as auth_models
 from citycockpit.db import Base
+from citycockpit.events import models as events_models
 from citycockpit.goals import models as goals_models
 from citycockpit.org import models as org_models
 from citycockpit.projects import models as projects_models
@@ -15,6 +16,7 @@ __all__ = [
     "metadata",
     "audit_models",
     "auth_models",
+    "events_models",
     "goals_models",
     "org_models",
     "projects_models",

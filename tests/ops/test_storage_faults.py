@@ -38,7 +38,7 @@ def _mount(path: Path, *options: str) -> bool:
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    if not _mount(mount_point, "size=4m"):
+    if not _mount(mount_point, "size=16m"):
         pytest.skip("cannot mount a tmpfs here (needs root)")
     yield mount_point
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
@@ -78,7 +78,7 @@ def test_a_full_disk_answers_507_and_leaves_the_database_sound(small_disk: Path,
     client, headers, engine = _app_on(db_file, tmp_path)
     assert _import(client, headers, "A1").status_code == 200
     filler = small_disk / "filler"
-    with open(filler, "wb") as f:
+    with open(filler, "wb", buffering=0) as f:  # unbuffered: the last partial write must not fail at close
         try:
             while True:
                 f.write(b"\0" * 65536)

@@ -34,3 +34,7 @@ class Perm(StrEnum):
     GOALS_MANAGE = "goals:manage"
     GOALS_REPORT = "goals:report"
     ACTUALS_IMPORT = "actuals:import"
+    EVENTS_READ = "events:read"
+    EVENTS_CREATE = "events:create"
+    EVENTS_WORK = "events:work"  # take workflow actions (the state machine checks role and scope)
+    EVENTS_ADMIN = "events:admin"  # edit categories

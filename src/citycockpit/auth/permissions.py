@@ -40,3 +40,16 @@ for _role, _perms in _PROJECT_GRANTS.items():
 
 def perms_for(role: Role | str) -> frozenset[Perm]:
     return ROLE_PERMS[Role(role)]
+
+
+# Events (一网统管): the workflow table (events/workflow.py) decides which role may take which action.
+_EVENTS_GRANTS: dict[Role, set[Perm]] = {
+    Role.LEADER: {Perm.EVENTS_READ},
+    Role.SUPERVISOR: {Perm.EVENTS_READ},
+    Role.DISPATCHER: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK},
+    Role.DEPARTMENT: {Perm.EVENTS_READ, Perm.EVENTS_WORK},
+    Role.TOWN: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK},
+    Role.GRID_WORKER: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK},
+}
+for _role, _perms in _EVENTS_GRANTS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms

@@ -105,3 +105,13 @@ def build_demo(
         with session_scope(engine) as session:
             step(session, ctx)
     return ctx
+
+
+def _events(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.events.demo import build_demo_events
+
+    outcomes = build_demo_events(session, ctx)
+    ctx.summary["events"] = sum(outcomes.values())
+
+
+STEPS.append(("事件 events: categories and a few hundred cases", _events))

@@ -1,0 +1,211 @@
+"""`/api/v1/events`: intake, queues and lists, one event with its timeline, and workflow actions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, UploadFile
+
+from citycockpit.auth.deps import client_ip, require
+from citycockpit.auth.enums import Perm
+from citycockpit.auth.principal import Principal
+from citycockpit.core import tabular
+from citycockpit.db import SessionDep
+from citycockpit.events import categories as cats
+from citycockpit.events import duplicates, intake, service
+from citycockpit.events.enums import EventState
+from citycockpit.events.schemas import (
+    ActionIn,
+    EventCreate,
+    EventDetail,
+    EventPage,
+    EventRead,
+    ImportSummary,
+    event_read,
+    transition_read,
+)
+from citycockpit.events.sla import WorkCalendar
+from citycockpit.events.workflow import allowed_actions
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+Reader = Annotated[Principal, require(Perm.EVENTS_READ)]
+Creator = Annotated[Principal, require(Perm.EVENTS_CREATE)]
+Worker = Annotated[Principal, require(Perm.EVENTS_WORK)]
+Admin = Annotated[Principal, require(Perm.EVENTS_ADMIN)]
+
+
+def calendar_of(request: Request) -> WorkCalendar:
+    cached = getattr(request.app.state, "work_calendar", None)
+    if cached is None:
+        cached = WorkCalendar.from_settings(request.app.state.settings)
+        request.app.state.work_calendar = cached
+    return cached
+
+
+def triage_threshold(request: Request) -> float:
+    return float(getattr(request.app.state.settings, "events_triage_threshold", 0.6))
+
+
+@router.post("", response_model=EventRead, status_code=201)
+def create_event(request: Request, body: EventCreate, session: SessionDep, principal: Creator) -> Any:
+    """Report (上报) an event; the grid, department and duplicates are worked out on the way in."""
+    event = intake.create_event(
+        session,
+        intake.EventInput(**body.model_dump()),
+        actor=principal,
+        now=request.app.state.clock.now(),
+        calendar=calendar_of(request),
+        triage_threshold=triage_threshold(request),
+        ip=client_ip(request),
+    )
+    session.commit()
+    return event_read(event, principal)
+
+
+@router.get("", response_model=EventPage)
+def list_events(
+    session: SessionDep,
+    principal: Reader,
+    state: Annotated[str | None, Query(description="State or comma-separated states")] = None,
+    queue: Annotated[str | None, Query(description=", ".join(service.QUEUES))] = None,
+    category: Annotated[str | None, Query(description="Minor (E0102) or major (E01) category code")] = None,
+    department_id: int | None = None,
+    area: Annotated[str | None, Query(description="Area code: the subtree of events to list")] = None,
+    channel: str | None = None,
+    date_from: Annotated[
+        date | None, Query(alias="from", description="Reported on or after (local date)")
+    ] = None,
+    date_to: Annotated[
+        date | None, Query(alias="to", description="Reported on or before (local date)")
+    ] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Events in the caller's scope, filtered, newest first."""
+    filters = service.EventFilter(
+        states=[s.strip() for s in (state or "").split(",") if s.strip()],
+        queue=queue,
+        category=category,
+        department_id=department_id,
+        area=area,
+        channel=channel,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    items, total = service.list_events(session, principal, filters, offset=offset, limit=limit)
+    return {
+        "items": [event_read(e, principal) for e in items],
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+@router.get("/categories")
+def list_categories(session: SessionDep, principal: Reader, kind: str | None = None) -> list[dict[str, Any]]:
+    """The category trees with each minor category's department, clock, limits and duplicate rule."""
+    return [
+        {
+            "code": c.code,
+            "name": c.name,
+            "kind": c.kind,
+            "level": c.level,
+            "parent_code": c.parent_code,
+            "department": c.default_department_code,
+            "clock_kind": c.clock_kind,
+            "sign_limit": c.sign_limit,
+            "handle_limit": c.handle_limit,
+            "verify_limit": c.verify_limit,
+            "onsite_verification": c.requires_onsite_verification,
+            "duplicate_radius_m": c.duplicate_radius_m,
+            "duplicate_window_h": c.duplicate_window_h,
+        }
+        for c in cats.list_categories(session, kind=kind)
+    ]
+
+
+@router.post("/categories/import", response_model=ImportSummary)
+def import_categories(request: Request, file: UploadFile, session: SessionDep, principal: Admin) -> Any:
+    """Replace category settings from a YAML/CSV/XLSX file; one bad row stores nothing."""
+    data = file.file.read(tabular.MAX_IMPORT_BYTES + 1)
+    result = cats.import_categories(
+        session,
+        data,
+        file.filename or "upload",
+        actor=principal,
+        now=request.app.state.clock.now(),
+        ip=client_ip(request),
+    )
+    session.commit()
+    return {"created": result.created, "updated": result.updated}
+
+
+@router.post("/import", response_model=ImportSummary)
+def import_hotline(
+    request: Request, file: UploadFile, session: SessionDep, principal: Creator, encoding: str = "utf-8"
+) -> Any:
+    """Import a 12345 hotline CSV/XLSX export; one bad row stores nothing and every bad row is named."""
+    data = file.file.read(tabular.MAX_IMPORT_BYTES + 1)
+    created = intake.import_hotline_file(
+        session,
+        data,
+        file.filename or "upload",
+        actor=principal,
+        now=request.app.state.clock.now(),
+        calendar=calendar_of(request),
+        triage_threshold=triage_threshold(request),
+        encoding=encoding,
+        ip=client_ip(request),
+    )
+    session.commit()
+    return {"created": created, "updated": 0}
+
+
+def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
+    category = service._category(session, event)
+    onsite = bool(category.requires_onsite_verification) if category else True
+    body = event_read(event, principal)
+    body["timeline"] = [transition_read(t) for t in service.timeline(session, event)]
+    body["duplicates"] = [
+        {
+            "event_id": p.event_id,
+            "original_id": p.original_id,
+            "distance_m": p.distance_m,
+            "hours_apart": p.hours_apart,
+            "status": p.status,
+        }
+        for p in duplicates.proposals_for(session, event.id)
+    ]
+    body["allowed_actions"] = [
+        a.value for a in allowed_actions(EventState(event.state), principal.role, onsite_required=onsite)
+    ]
+    return body
+
+
+@router.get("/{event_ref}", response_model=EventDetail)
+def get_event(event_ref: str, session: SessionDep, principal: Reader) -> Any:
+    """One event (by id or public id) with its timeline, duplicate proposals and the caller's actions."""
+    event = service.get_event(session, event_ref, principal)
+    return _detail(session, event, principal)
+
+
+@router.post("/{event_ref}/{action}", response_model=EventDetail)
+def transition_event(
+    request: Request, event_ref: str, action: str, body: ActionIn, session: SessionDep, principal: Worker
+) -> Any:
+    """Take a workflow action (register, dispatch, sign, handle, verify, close, rate …) on the version
+    you saw; a stale version is refused with 409 version_conflict."""
+    event = service.transition_event(
+        session,
+        event_ref,
+        action,
+        service.ActionInput(**body.model_dump()),
+        actor=principal,
+        now=request.app.state.clock.now(),
+        calendar=calendar_of(request),
+        ip=client_ip(request),
+    )
+    session.commit()
+    return _detail(session, event, principal)

@@ -1,0 +1,340 @@
+"""Category trees (部件, 事件, 热线诉求): import (all or nothing, errors by row), export, reads.
+
+The shipped file `data/categories.yaml` is an editable starting point; every city sets its own limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citycockpit.audit import service as audit
+from citycockpit.audit.service import Actor
+from citycockpit.core import tabular
+from citycockpit.core.tabular import ImportFailed, Row, RowError
+from citycockpit.events.enums import CategoryKind, ClockKind
+from citycockpit.events.errors import CategoryNotFound
+from citycockpit.events.models import EventCategory
+from citycockpit.org.models import Department
+
+COLUMNS = [
+    "code",
+    "name",
+    "kind",
+    "parent_code",
+    "department",
+    "clock_kind",
+    "sign_limit",
+    "handle_limit",
+    "verify_limit",
+    "onsite_verification",
+    "duplicate_radius_m",
+    "duplicate_window_h",
+    "keywords",
+]
+HEADER_ALIASES = {
+    "编码": "code",
+    "代码": "code",
+    "名称": "name",
+    "类型": "kind",
+    "上级编码": "parent_code",
+    "大类编码": "parent_code",
+    "责任部门": "department",
+    "默认部门": "department",
+    "计时方式": "clock_kind",
+    "签收时限": "sign_limit",
+    "处置时限": "handle_limit",
+    "核查时限": "verify_limit",
+    "现场核查": "onsite_verification",
+    "重复半径米": "duplicate_radius_m",
+    "重复窗口小时": "duplicate_window_h",
+    "关键词": "keywords",
+    "parent": "parent_code",
+    "department_code": "department",
+}
+KIND_PREFIX = {CategoryKind.COMPONENT: "C", CategoryKind.EVENT: "E", CategoryKind.HOTLINE: "H"}
+_TRUE = {"true", "1", "yes", "y", "是", "需要"}
+_FALSE = {"false", "0", "no", "n", "否", "不需要", ""}
+
+
+@dataclass
+class CategoryImportResult:
+    created: int = 0
+    updated: int = 0
+
+
+def shipped_categories_file() -> bytes:
+    return resources.files("citycockpit.events").joinpath("data/categories.yaml").read_bytes()
+
+
+def _rows(data: bytes, filename: str, encoding: str) -> list[Row]:
+    kind = tabular.file_kind(filename)
+    if kind == "yaml":
+        doc = tabular.read_yaml(data, filename)
+        items = doc.get("categories") if isinstance(doc, dict) else doc
+        if not isinstance(items, list):
+            raise ImportFailed([RowError(filename, None, "the YAML must hold a `categories` list")])
+        rows = []
+        for i, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                raise ImportFailed([RowError(filename, i, f"item {i} is not a mapping")])
+            values = {tabular.normalise_header(k, HEADER_ALIASES): v for k, v in item.items()}
+            rows.append(Row(filename, i, values))
+        return rows
+    if kind == "csv":
+        table = tabular.read_csv(data, filename, HEADER_ALIASES, encoding=encoding)
+        tables = [table]
+    else:
+        tables = tabular.read_xlsx(data, filename, HEADER_ALIASES)[:1]
+    for table in tables:
+        missing = [c for c in ("code", "name") if c not in table.headers]
+        if missing:
+            raise ImportFailed([RowError(filename, 1, f"missing column(s) {', '.join(missing)}", table.name)])
+    return [row for table in tables for row in table.rows]
+
+
+def _text(row: Row, key: str) -> str:
+    value = row.values.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _number(row: Row, key: str, errors: list[RowError], *, positive: bool = True) -> float | None:
+    raw = _text(row, key)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        errors.append(RowError(row.file, row.number, f"{key} {raw!r} is not a number", row.sheet))
+        return None
+    if value < 0 or (positive and value == 0):
+        errors.append(RowError(row.file, row.number, f"{key} must be above 0, not {raw}", row.sheet))
+        return None
+    return value
+
+
+def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], list[RowError]]:
+    errors: list[RowError] = []
+    departments = set(session.scalars(select(Department.code)).all())
+    existing = set(session.scalars(select(EventCategory.code)).all())
+    seen: dict[str, int] = {}
+    parsed: list[dict[str, Any]] = []
+    for row in rows:
+        before = len(errors)
+        code, name = _text(row, "code"), _text(row, "name")
+        if not code or len(code) > 16 or not code[0].isalpha() or not code[1:].isdigit():
+            errors.append(
+                RowError(row.file, row.number, f"code {code!r} must be a letter then digits", row.sheet)
+            )
+            continue
+        if code in seen:
+            errors.append(
+                RowError(
+                    row.file, row.number, f"duplicate code {code} (first on row {seen[code]})", row.sheet
+                )
+            )
+            continue
+        seen[code] = row.number
+        if not name:
+            errors.append(RowError(row.file, row.number, "name is empty", row.sheet))
+        kind_text = _text(row, "kind") or {v: k for k, v in KIND_PREFIX.items()}.get(code[0], "")
+        try:
+            kind = CategoryKind(kind_text)
+        except ValueError:
+            errors.append(
+                RowError(
+                    row.file, row.number, f"kind {kind_text!r} is not component/event/hotline", row.sheet
+                )
+            )
+            continue
+        parent = _text(row, "parent_code")
+        item: dict[str, Any] = {"row": row, "code": code, "name": name, "kind": kind, "parent_code": None}
+        if not parent:
+            item["level"] = "major"
+            if len(errors) == before:
+                parsed.append(item)
+            continue
+        item["level"] = "minor"
+        item["parent_code"] = parent
+        if not code.startswith(parent):
+            errors.append(
+                RowError(
+                    row.file, row.number, f"code {code} does not start with its parent {parent}", row.sheet
+                )
+            )
+        department = _text(row, "department")
+        if not department:
+            errors.append(RowError(row.file, row.number, "a minor category needs a department", row.sheet))
+        elif department not in departments and department != "@town":
+            errors.append(RowError(row.file, row.number, f"unknown department code {department}", row.sheet))
+        clock_text = _text(row, "clock_kind") or ClockKind.WORK_HOURS.value
+        try:
+            clock = ClockKind(clock_text)
+        except ValueError:
+            errors.append(
+                RowError(
+                    row.file,
+                    row.number,
+                    f"clock_kind {clock_text!r} is not one of {', '.join(k.value for k in ClockKind)}",
+                    row.sheet,
+                )
+            )
+            clock = ClockKind.WORK_HOURS
+        limits = {k: _number(row, k, errors) for k in ("sign_limit", "handle_limit", "verify_limit")}
+        if limits["handle_limit"] is None and len(errors) == before:
+            errors.append(RowError(row.file, row.number, "handle_limit is required", row.sheet))
+        onsite_raw = _text(row, "onsite_verification").lower()
+        if onsite_raw not in _TRUE | _FALSE:
+            errors.append(
+                RowError(
+                    row.file, row.number, f"onsite_verification {onsite_raw!r} is not true/false", row.sheet
+                )
+            )
+        item.update(
+            department=department,
+            clock_kind=clock,
+            onsite=onsite_raw in _TRUE,
+            radius=_number(row, "duplicate_radius_m", errors),
+            window=_number(row, "duplicate_window_h", errors),
+            keywords=_text(row, "keywords") or None,
+            **limits,
+        )
+        if len(errors) == before:
+            parsed.append(item)
+    known_majors = {p["code"] for p in parsed if p["level"] == "major"} | {c for c in existing if len(c) == 3}
+    for item in parsed:
+        if item["parent_code"] and item["parent_code"] not in known_majors:
+            row = item["row"]
+            errors.append(
+                RowError(row.file, row.number, f"unknown parent code {item['parent_code']}", row.sheet)
+            )
+    return parsed, errors
+
+
+def import_categories(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    encoding: str = "utf-8",
+    ip: str | None = None,
+) -> CategoryImportResult:
+    """Create or update categories by code. Every row is checked first; one bad row stores nothing."""
+    parsed, errors = _parse(session, _rows(data, filename, encoding))
+    if errors:
+        raise ImportFailed(errors, what="category file")
+    by_code = {c.code: c for c in session.scalars(select(EventCategory)).all()}
+    result = CategoryImportResult()
+    for order, item in enumerate(parsed):
+        category = by_code.get(item["code"])
+        if category is None:
+            category = EventCategory(code=item["code"])
+            session.add(category)
+            result.created += 1
+        else:
+            result.updated += 1
+        category.name = item["name"]
+        category.kind = item["kind"].value
+        category.level = item["level"]
+        category.parent_code = item["parent_code"]
+        category.sort_order = order
+        category.is_active = True
+        category.updated_at = now
+        if item["level"] == "minor":
+            category.default_department_code = item["department"]
+            category.clock_kind = item["clock_kind"].value
+            category.sign_limit = item["sign_limit"]
+            category.handle_limit = item["handle_limit"]
+            category.verify_limit = item["verify_limit"]
+            category.requires_onsite_verification = item["onsite"]
+            category.duplicate_radius_m = item["radius"]
+            category.duplicate_window_h = item["window"]
+            category.keywords = item["keywords"]
+        else:
+            category.clock_kind = ClockKind.WORK_HOURS.value
+            category.requires_onsite_verification = False
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "events.categories.import",
+        "event_category",
+        None,
+        diff={"file": filename, "created": result.created, "updated": result.updated},
+        ip=ip,
+        at=now,
+    )
+    return result
+
+
+def _export_rows(session: Session) -> list[list[Any]]:
+    out = []
+    for c in session.scalars(select(EventCategory).order_by(EventCategory.sort_order, EventCategory.code)):
+        minor = c.level == "minor"
+        out.append(
+            [
+                c.code,
+                c.name,
+                c.kind,
+                c.parent_code,
+                c.default_department_code if minor else None,
+                c.clock_kind if minor else None,
+                c.sign_limit,
+                c.handle_limit,
+                c.verify_limit,
+                c.requires_onsite_verification if minor else None,
+                c.duplicate_radius_m,
+                c.duplicate_window_h,
+                c.keywords,
+            ]
+        )
+    return out
+
+
+def export_categories(session: Session, kind: str) -> bytes:
+    """The categories in the format `import_categories` reads (yaml, csv or xlsx)."""
+    rows = _export_rows(session)
+    if kind == "csv":
+        return tabular.write_csv(COLUMNS, rows)
+    if kind == "xlsx":
+        return tabular.write_xlsx({"categories": (COLUMNS, rows)})
+    items = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    return yaml.safe_dump({"categories": items}, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+
+def get_category(session: Session, code: str) -> EventCategory:
+    category = session.scalars(select(EventCategory).where(EventCategory.code == code)).first()
+    if category is None:
+        raise CategoryNotFound(f"Category {code} does not exist", category_code=code)
+    return category
+
+
+def get_minor_category(session: Session, code: str) -> EventCategory:
+    category = get_category(session, code)
+    if category.level != "minor":
+        raise CategoryNotFound(
+            f"{code} is a major class; choose one of its minor categories", category_code=code
+        )
+    return category
+
+
+def list_categories(
+    session: Session, *, kind: str | None = None, minor_only: bool = False
+) -> list[EventCategory]:
+    stmt = select(EventCategory).where(EventCategory.is_active.is_(True))
+    if kind:
+        stmt = stmt.where(EventCategory.kind == kind)
+    if minor_only:
+        stmt = stmt.where(EventCategory.level == "minor")
+    return list(session.scalars(stmt.order_by(EventCategory.sort_order, EventCategory.code)))

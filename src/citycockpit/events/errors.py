@@ -1,0 +1,39 @@
+"""Errors of the events domain; each has a stable `code` listed in docs/api.md."""
+
+from __future__ import annotations
+
+from citycockpit.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+
+
+class EventNotFound(NotFound):
+    code = "event_not_found"
+
+
+class CategoryNotFound(NotFound):
+    code = "category_not_found"
+
+
+class TransitionNotAllowed(Conflict):
+    """The action does not apply to the event's current state."""
+
+    code = "event_transition_not_allowed"
+
+
+class ActionForbidden(Forbidden):
+    """The caller's role may not take this action."""
+
+    code = "event_action_forbidden"
+
+
+class NoteRequired(Unprocessable):
+    code = "event_note_required"
+
+
+class InvalidEventInput(Unprocessable):
+    code = "event_invalid"
+
+
+class StaleVersion(Conflict):
+    """The client acted on an older version of the event than the one stored."""
+
+    code = "version_conflict"

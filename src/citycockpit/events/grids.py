@@ -1,0 +1,137 @@
+"""Which unit grid (单元网格) a point lies in: point-in-polygon (ray casting) on the area tree's GeoJSON
+polygons where they exist, otherwise the grid with the nearest centroid."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from citycockpit.events.enums import GridMethod
+from citycockpit.org.models import Area
+
+EARTH_RADIUS_M = 6_371_008.8
+Ring = list[tuple[float, float]]  # (lon, lat) pairs, GeoJSON order
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _in_ring(lon: float, lat: float, ring: Ring) -> bool:
+    """Ray casting: count crossings of a ray going east from the point."""
+    inside = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        xi, yi = ring[i]
+        xj, yj = ring[j]
+        if (yi > lat) != (yj > lat) and lon < (xj - xi) * (lat - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def polygons_of(geojson: dict) -> list[list[Ring]]:
+    """GeoJSON Polygon / MultiPolygon → list of polygons, each [outer ring, holes…]."""
+    kind = geojson.get("type")
+    coords = geojson.get("coordinates") or []
+    polys = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
+    return [[[(float(p[0]), float(p[1])) for p in ring] for ring in poly] for poly in polys]
+
+
+def point_in_polygons(lon: float, lat: float, polygons: list[list[Ring]]) -> bool:
+    for poly in polygons:
+        if poly and _in_ring(lon, lat, poly[0]) and not any(_in_ring(lon, lat, hole) for hole in poly[1:]):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class GridEntry:
+    code: str
+    lat: float | None
+    lon: float | None
+    polygons: list[list[Ring]]
+    bbox: tuple[float, float, float, float] | None  # min lon, min lat, max lon, max lat
+
+
+@dataclass(frozen=True)
+class GridIndex:
+    grids: list[GridEntry]
+
+    def locate(self, lat: float, lon: float) -> tuple[str, GridMethod] | None:
+        for grid in self.grids:
+            if grid.bbox is None:
+                continue
+            x0, y0, x1, y1 = grid.bbox
+            if x0 <= lon <= x1 and y0 <= lat <= y1 and point_in_polygons(lon, lat, grid.polygons):
+                return grid.code, GridMethod.POLYGON
+        best: tuple[float, str] | None = None
+        for grid in self.grids:
+            if grid.lat is None or grid.lon is None:
+                continue
+            d = distance_m(lat, lon, grid.lat, grid.lon)
+            if best is None or d < best[0]:
+                best = (d, grid.code)
+        return (best[1], GridMethod.CENTROID) if best else None
+
+
+_cache: dict[tuple[object, ...], GridIndex] = {}
+_lock = threading.Lock()
+
+
+def grid_index(session: Session) -> GridIndex:
+    """The grids of the area tree, parsed once and reused until an area changes."""
+    stamp = session.execute(
+        select(
+            func.count(),
+            func.max(Area.updated_at),
+            func.max(Area.id),
+            func.max(Area.code),
+            func.coalesce(func.sum(func.length(Area.geometry_geojson)), 0),
+            func.coalesce(func.sum(Area.centroid_lat), 0),
+        ).where(Area.level == "grid")
+    ).one()
+    bind = session.get_bind()
+    key = (str(getattr(bind, "url", None) or bind.engine.url), *stamp)
+    with _lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    grids = []
+    for code, lat, lon, geometry in session.execute(
+        select(Area.code, Area.centroid_lat, Area.centroid_lon, Area.geometry_geojson)
+        .where(Area.level == "grid")
+        .order_by(Area.code)
+    ):
+        polygons = polygons_of(json.loads(geometry)) if geometry else []
+        points = [p for poly in polygons for p in poly[0]] if polygons else []
+        bbox = (
+            (
+                min(p[0] for p in points),
+                min(p[1] for p in points),
+                max(p[0] for p in points),
+                max(p[1] for p in points),
+            )
+            if points
+            else None
+        )
+        grids.append(GridEntry(code, lat, lon, polygons, bbox))
+    index = GridIndex(grids)
+    with _lock:
+        _cache.clear()
+        _cache[key] = index
+    return index
+
+
+def locate_grid(session: Session, lat: float, lon: float) -> tuple[str, GridMethod] | None:
+    """(grid code, how it was found), or None when the area tree has no grids."""
+    return grid_index(session).locate(lat, lon)

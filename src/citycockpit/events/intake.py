@@ -1,0 +1,423 @@
+"""Intake (受理): every channel — workbench, JSON API, Open311, hotline batch files — creates events
+through `create_event`, which locates the grid, routes, proposes duplicates, writes the first timeline
+row and one audit entry."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citycockpit.audit import service as audit
+from citycockpit.auth.principal import Principal
+from citycockpit.core import tabular
+from citycockpit.core.tabular import ImportFailed, Row, RowError
+from citycockpit.events import categories as cats
+from citycockpit.events import duplicates, grids, routing
+from citycockpit.events.enums import (
+    REQUEST_TYPE_LABELS,
+    Channel,
+    EventState,
+    GridMethod,
+    RequestType,
+    SystemAction,
+)
+from citycockpit.events.errors import InvalidEventInput
+from citycockpit.events.models import Event, EventCategory, EventTransition
+from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
+from citycockpit.org.models import Area
+
+MAX_DESCRIPTION = 4000  # Open311 GeoReport v2: description ≤ 4,000 characters
+
+
+@dataclass
+class EventInput:
+    description: str
+    channel: Channel | str = Channel.API
+    title: str | None = None
+    request_type: RequestType | str | None = None
+    category_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+    grid_code: str | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    reporter_email: str | None = None
+    external_id: str | None = None
+    media_urls: list[str] = field(default_factory=list)
+    reported_at: datetime | None = None
+    priority: str = "normal"
+    intake_token: str | None = None
+
+
+def new_public_id(local_day: datetime) -> str:
+    """`E` + local date (yymmdd) + 10 hex digits, e.g. E240930A1B2C3D4E5."""
+    return f"E{local_day:%y%m%d}{secrets.token_hex(5).upper()}"
+
+
+def actor_fields(actor: Any) -> dict[str, Any]:
+    role = getattr(actor, "role", None)
+    return {
+        "actor_id": actor.id,
+        "actor_name": actor.display_name[:100],
+        "actor_role": str(role) if role is not None else None,
+    }
+
+
+def validate_input(session: Session, data: EventInput) -> tuple[EventCategory | None, list[str]]:
+    """The category (if given) and every problem with the input, as sentences."""
+    problems: list[str] = []
+    description = (data.description or "").strip()
+    if not description and not (data.title or "").strip():
+        problems.append("a description is required")
+    if len(description) > MAX_DESCRIPTION:
+        problems.append(f"the description is longer than {MAX_DESCRIPTION} characters")
+    try:
+        Channel(data.channel)
+    except ValueError:
+        problems.append(f"channel {data.channel!r} is not one of {', '.join(c.value for c in Channel)}")
+    if data.request_type not in (None, ""):
+        try:
+            RequestType(data.request_type)
+        except ValueError:
+            problems.append(
+                f"request_type {data.request_type!r} is not one of {', '.join(r.value for r in RequestType)}"
+            )
+    if (data.lat is None) != (data.lon is None):
+        problems.append("lat and lon must be given together")
+    if data.lat is not None and not -90 <= data.lat <= 90:
+        problems.append(f"lat {data.lat} is outside -90..90")
+    if data.lon is not None and not -180 <= data.lon <= 180:
+        problems.append(f"lon {data.lon} is outside -180..180")
+    if data.priority not in ("normal", "urgent"):
+        problems.append("priority must be normal or urgent")
+    category = None
+    if data.category_code:
+        category = session.scalars(
+            select(EventCategory).where(
+                EventCategory.code == data.category_code, EventCategory.level == "minor"
+            )
+        ).first()
+        if category is None:
+            problems.append(f"unknown minor category {data.category_code}")
+    if data.grid_code:
+        exists = session.scalars(
+            select(Area.id).where(Area.code == data.grid_code, Area.level == "grid")
+        ).first()
+        if exists is None:
+            problems.append(f"unknown grid code {data.grid_code}")
+    return category, problems
+
+
+def create_event(
+    session: Session,
+    data: EventInput,
+    *,
+    actor: Principal | Any,
+    now: datetime,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
+    triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
+    ip: str | None = None,
+    category: EventCategory | None = None,
+    checked: bool = False,
+) -> Event:
+    """Report (上报) an event: locate its grid, route it (rule → classifier → triage), propose duplicates."""
+    if not checked:
+        category, problems = validate_input(session, data)
+        if problems:
+            raise InvalidEventInput("; ".join(problems), errors=problems)
+    grid_code, method = data.grid_code or None, GridMethod.GIVEN if data.grid_code else None
+    if grid_code is None and data.lat is not None and data.lon is not None:
+        found = grids.locate_grid(session, data.lat, data.lon)
+        if found:
+            grid_code, method = found
+    area_scope = getattr(actor, "area_code", None) if getattr(actor, "is_area_scoped", False) else None
+    if grid_code is None and area_scope and len(area_scope) == 15:
+        grid_code, method = area_scope, GridMethod.GIVEN
+    if area_scope and not (grid_code or "").startswith(area_scope):
+        raise InvalidEventInput(
+            "The location is outside your area; report events in your own area only", area_code=area_scope
+        )
+    text = " ".join(filter(None, [data.title, data.description]))
+    decision = routing.route(
+        session,
+        category=category,
+        text=text,
+        threshold=triage_threshold,
+        town_code=grid_code[:9] if grid_code else None,
+    )
+    if category is None and decision.category_code and not decision.needs_triage:
+        category = cats.get_minor_category(session, decision.category_code)
+    reported_at = data.reported_at or now
+    local = reported_at.astimezone(calendar.zone)
+    title = (data.title or "").strip() or (
+        category.name if category and not data.description else (data.description or "").strip()[:40]
+    )
+    event = Event(
+        public_id=new_public_id(local),
+        channel=Channel(data.channel).value,
+        request_type=RequestType(data.request_type).value if data.request_type else None,
+        external_id=data.external_id or None,
+        intake_token=data.intake_token,
+        title=title[:200],
+        description=(data.description or "").strip(),
+        media_urls_json=json.dumps(data.media_urls, ensure_ascii=False) if data.media_urls else None,
+        reporter_name=data.reporter_name or None,
+        reporter_phone=data.reporter_phone or None,
+        reporter_email=data.reporter_email or None,
+        reported_by_id=actor.id if getattr(actor, "kind", "user") == "user" else None,
+        reported_by_name=actor.display_name[:100],
+        lat=data.lat,
+        lon=data.lon,
+        address=(data.address or "").strip()[:300] or None,
+        grid_code=grid_code,
+        village_code=grid_code[:12] if grid_code else None,
+        town_code=grid_code[:9] if grid_code else None,
+        grid_method=method.value if method else None,
+        category_code=category.code if category else decision.category_code,
+        major_code=category.parent_code if category else None,
+        category_kind=category.kind if category else None,
+        clock_kind=category.clock_kind if category else None,
+        priority=data.priority,
+        department_id=decision.department_id,
+        routing_source=decision.source.value if decision.source else None,
+        routing_rule=decision.rule,
+        routing_score=decision.score,
+        needs_triage=decision.needs_triage,
+        state=EventState.REPORTED.value,
+        reported_at=reported_at,
+        reported_day=local.date(),
+        updated_at=now,
+        supervision_level=0,
+        rework_count=0,
+        return_count=0,
+        extension_count=0,
+        reopen_count=0,
+        reminder_count=0,
+        department_count=0,
+        duplicate_count=0,
+        closed_by_center=False,
+        has_pending_extension=False,
+        is_test=False,
+    )
+    if decision.needs_triage and category is None:
+        event.category_code = None
+        event.department_id = None
+    session.add(event)
+    session.flush()
+    session.add(
+        EventTransition(
+            event_id=event.id,
+            action=SystemAction.REPORT.value,
+            from_state=None,
+            to_state=event.state,
+            at=reported_at,
+            note=None,
+            data_json=json.dumps(
+                {"channel": event.channel, "routing": event.routing_rule, "score": event.routing_score},
+                ensure_ascii=False,
+            ),
+            **actor_fields(actor),
+        )
+    )
+    proposals = duplicates.propose_duplicates(session, event, category, now=now)
+    audit.record(
+        session,
+        actor,
+        "event.report",
+        "event",
+        event.public_id,
+        diff={
+            "channel": event.channel,
+            "category": event.category_code,
+            "grid": event.grid_code,
+            "department_id": event.department_id,
+            "routing": event.routing_rule,
+            "needs_triage": event.needs_triage,
+            "duplicate_of": [p.original_id for p in proposals],
+        },
+        ip=ip,
+        at=now,
+    )
+    session.flush()
+    return event
+
+
+# ---- hotline batch files (CSV / XLSX) ------------------------------------------------------------
+
+
+HOTLINE_COLUMNS = [
+    "external_id",
+    "reported_at",
+    "request_type",
+    "category_code",
+    "title",
+    "description",
+    "address",
+    "lat",
+    "lon",
+    "grid_code",
+    "reporter_name",
+    "reporter_phone",
+]
+HOTLINE_ALIASES = {
+    "工单编号": "external_id",
+    "工单号": "external_id",
+    "受理时间": "reported_at",
+    "来电时间": "reported_at",
+    "诉求类型": "request_type",
+    "分类编码": "category_code",
+    "小类编码": "category_code",
+    "标题": "title",
+    "诉求内容": "description",
+    "内容": "description",
+    "地址": "address",
+    "纬度": "lat",
+    "经度": "lon",
+    "网格编码": "grid_code",
+    "姓名": "reporter_name",
+    "来电人": "reporter_name",
+    "电话": "reporter_phone",
+    "来电号码": "reporter_phone",
+}
+_TYPE_BY_LABEL = {label: t.value for t, label in REQUEST_TYPE_LABELS.items()}
+
+
+def _cell(row: Row, key: str) -> str:
+    value = row.values.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and key not in ("lat", "lon"):
+        value = int(value)
+    return str(value).strip()
+
+
+def _row_input(row: Row, zone: Any, errors: list[RowError]) -> EventInput | None:
+    before = len(errors)
+
+    def bad(reason: str) -> None:
+        errors.append(RowError(row.file, row.number, reason, row.sheet))
+
+    external_id = _cell(row, "external_id")
+    if not external_id:
+        bad("external_id (工单编号) is empty")
+    raw_time = row.values.get("reported_at")
+    reported_at = None
+    if isinstance(raw_time, datetime):
+        reported_at = raw_time if raw_time.tzinfo else raw_time.replace(tzinfo=zone)
+    elif _cell(row, "reported_at"):
+        try:
+            parsed = datetime.fromisoformat(_cell(row, "reported_at").replace("/", "-"))
+            reported_at = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+        except ValueError:
+            bad(f"reported_at {_cell(row, 'reported_at')!r} is not a date and time (YYYY-MM-DD HH:MM)")
+    request_type = _cell(row, "request_type")
+    request_type = _TYPE_BY_LABEL.get(request_type, request_type) or None
+    coords: dict[str, float | None] = {}
+    for key in ("lat", "lon"):
+        text = _cell(row, key)
+        try:
+            coords[key] = float(text) if text else None
+        except ValueError:
+            bad(f"{key} {text!r} is not a number")
+    if len(errors) > before:
+        return None
+    return EventInput(
+        description=_cell(row, "description"),
+        channel=Channel.HOTLINE,
+        title=_cell(row, "title") or None,
+        request_type=request_type,
+        category_code=_cell(row, "category_code") or None,
+        lat=coords.get("lat"),
+        lon=coords.get("lon"),
+        address=_cell(row, "address") or None,
+        grid_code=_cell(row, "grid_code") or None,
+        reporter_name=_cell(row, "reporter_name") or None,
+        reporter_phone=_cell(row, "reporter_phone") or None,
+        external_id=external_id,
+        reported_at=reported_at,
+    )
+
+
+def import_hotline_file(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: Any,
+    now: datetime,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
+    triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
+    encoding: str = "utf-8",
+    ip: str | None = None,
+) -> int:
+    """Import 12345 hotline tickets (CSV or XLSX). Every row is checked first; one bad row stores nothing.
+    A ticket number already imported is an error, so a file cannot be loaded twice."""
+    kind = tabular.file_kind(filename)
+    if kind == "csv":
+        tables = [tabular.read_csv(data, filename, HOTLINE_ALIASES, encoding=encoding)]
+    elif kind == "xlsx":
+        tables = tabular.read_xlsx(data, filename, HOTLINE_ALIASES)[:1]
+    else:
+        raise ImportFailed([RowError(filename, None, "hotline tickets come as .csv or .xlsx")])
+    for table in tables:
+        missing = [c for c in ("external_id", "description") if c not in table.headers]
+        if missing:
+            raise ImportFailed([RowError(filename, 1, f"missing column(s) {', '.join(missing)}", table.name)])
+    rows = [row for table in tables for row in table.rows]
+    if not rows:
+        raise ImportFailed([RowError(filename, None, "the file has no tickets")])
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    prepared: list[tuple[EventInput, EventCategory | None]] = []
+    ids = [_cell(r, "external_id") for r in rows]
+    existing = set(
+        session.scalars(
+            select(Event.external_id).where(
+                Event.channel == Channel.HOTLINE.value, Event.external_id.in_(ids)
+            )
+        )
+    )
+    for row in rows:
+        item = _row_input(row, calendar.zone, errors)
+        if item is None:
+            continue
+        if item.external_id in seen:
+            errors.append(
+                RowError(
+                    row.file, row.number, f"ticket {item.external_id} repeats row {seen[item.external_id]}"
+                )
+            )
+            continue
+        seen[item.external_id or ""] = row.number
+        if item.external_id in existing:
+            errors.append(RowError(row.file, row.number, f"ticket {item.external_id} was already imported"))
+            continue
+        category, problems = validate_input(session, item)
+        for problem in problems:
+            errors.append(RowError(row.file, row.number, problem, row.sheet))
+        if not problems:
+            prepared.append((item, category))
+    if errors:
+        raise ImportFailed(errors, what="hotline file")
+    for item, category in prepared:
+        create_event(
+            session,
+            item,
+            actor=actor,
+            now=now,
+            calendar=calendar,
+            triage_threshold=triage_threshold,
+            ip=ip,
+            category=category,
+            checked=True,
+        )
+    return len(prepared)

@@ -1,0 +1,211 @@
+"""Tables of the events domain: categories, events (one row per case, one timestamp per state reached),
+their transitions (the timeline) and duplicate proposals.
+
+The events table is denormalised for reporting: `town_code`/`village_code` sit beside `grid_code`,
+`major_code`/`category_kind` beside `category_code`, and `reported_day`/`closed_day` hold the local
+(Asia/Shanghai) date, so KPIs and rollups are plain GROUP BYs on indexed columns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from citycockpit.db import Base, UTCDateTime
+
+
+class EventCategory(Base):
+    """A node of a category tree: a major class (大类, `level`="major") or a minor class (小类).
+
+    Codes carry the tree: `C0101` 部件 公用设施/上水井盖, `E0102` 事件 市容环境/暴露垃圾, `H0301`
+    热线诉求. Limits are in the unit of `clock_kind`: hours for *_hours, days for *_days."""
+
+    __tablename__ = "event_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    level: Mapped[str] = mapped_column(String(8))
+    parent_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    default_department_code: Mapped[str | None] = mapped_column(String(32))
+    clock_kind: Mapped[str] = mapped_column(String(16), default="work_hours")
+    sign_limit: Mapped[float | None] = mapped_column(Float)
+    handle_limit: Mapped[float | None] = mapped_column(Float)
+    verify_limit: Mapped[float | None] = mapped_column(Float)
+    requires_onsite_verification: Mapped[bool] = mapped_column(Boolean, default=True)
+    duplicate_radius_m: Mapped[float | None] = mapped_column(Float)
+    duplicate_window_h: Mapped[float | None] = mapped_column(Float)
+    keywords: Mapped[str | None] = mapped_column(String(300))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Event(Base):
+    """One citizen request or grid event, from intake to callback.
+
+    `version` is SQLAlchemy's version_id_col: a transition on a stale row raises StaleDataError (409)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(24), unique=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    # Intake
+    channel: Mapped[str] = mapped_column(String(16))
+    request_type: Mapped[str | None] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    intake_token: Mapped[str | None] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    media_urls_json: Mapped[str | None] = mapped_column(Text)
+    reporter_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    reporter_email: Mapped[str | None] = mapped_column(String(200))
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reported_by_name: Mapped[str | None] = mapped_column(String(100))
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Location
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(300))
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    town_code: Mapped[str | None] = mapped_column(String(9))
+    grid_method: Mapped[str | None] = mapped_column(String(10))
+
+    # Category and routing
+    category_code: Mapped[str | None] = mapped_column(String(16))
+    major_code: Mapped[str | None] = mapped_column(String(16))
+    category_kind: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    routing_source: Mapped[str | None] = mapped_column(String(8))
+    routing_rule: Mapped[str | None] = mapped_column(String(100))
+    routing_score: Mapped[float | None] = mapped_column(Float)
+    needs_triage: Mapped[bool] = mapped_column(Boolean, default=False)
+    departments_seen: Mapped[str | None] = mapped_column(String(200))
+
+    # State and one timestamp per state reached (first time for dispatched, last time for repeats)
+    state: Mapped[str] = mapped_column(String(16))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reported_day: Mapped[date] = mapped_column(Date)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_day: Mapped[date | None] = mapped_column(Date)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # Clocks: due instants per stage (extensions move handle/close), in the category's clock kind
+    clock_kind: Mapped[str | None] = mapped_column(String(16))
+    sign_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handle_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verify_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    close_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handle_minutes: Mapped[float | None] = mapped_column(Float)
+    extension_requested_limit: Mapped[float | None] = mapped_column(Float)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    supervised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    supervision_level: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Counters
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    department_count: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Outcome flags, set when the state is reached (None: not reached yet)
+    signed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    handled_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    closed_by_center: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_locally: Mapped[bool | None] = mapped_column(Boolean)
+    verified_onsite: Mapped[bool | None] = mapped_column(Boolean)
+    has_pending_extension: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Outcome details
+    reject_reason: Mapped[str | None] = mapped_column(String(32))
+    result_text: Mapped[str | None] = mapped_column(Text)
+    result_photos_json: Mapped[str | None] = mapped_column(Text)
+    suspension_note: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    callback_reached: Mapped[bool | None] = mapped_column(Boolean)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_events_channel_external_id"),
+        Index("ix_events_state_department", "state", "department_id"),
+        Index("ix_events_reported_day", "reported_day", "channel"),
+        Index("ix_events_town_day", "town_code", "reported_day"),
+        Index("ix_events_department_day", "department_id", "reported_day"),
+        Index("ix_events_category_day", "category_code", "reported_day"),
+        Index("ix_events_grid_code", "grid_code"),
+        Index("ix_events_village_code", "village_code"),
+        Index("ix_events_closed_day", "closed_day", "town_code"),
+        Index("ix_events_close_due", "close_due_at"),
+        Index("ix_events_handle_due", "handle_due_at"),
+        Index("ix_events_dup_lookup", "category_code", "reported_at"),
+        Index("ix_events_merged_into", "merged_into_id"),
+    )
+
+
+class EventTransition(Base):
+    """One step of an event's timeline: who did what, when, from which state to which, and why."""
+
+    __tablename__ = "event_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    note: Mapped[str | None] = mapped_column(Text)
+    data_json: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_event_transitions_event", "event_id", "at"),
+        Index("ix_event_transitions_action_at", "action", "at"),
+    )
+
+
+class DuplicateProposal(Base):
+    """A proposal that `event_id` repeats the open event `original_id` (same minor category, near, recent)."""
+
+    __tablename__ = "event_duplicate_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    original_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    hours_apart: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(12), default="proposed")
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (UniqueConstraint("event_id", "original_id", name="uq_event_duplicate_pair"),)

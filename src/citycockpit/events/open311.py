@@ -1,0 +1,581 @@
+"""Open311 GeoReport v2 under `/open311/v2`: discovery, services, service definitions, requests (GET and
+POST), one request, and tokens, each in `.xml` (required by the spec) and `.json`.
+
+Spec facts followed here: XML with an UTF-8 declaration and no namespace; JSON lists are arrays (POST
+and single-request answers too); errors are a list of {code, description} with 400/403/404; `api_key`
+only on POST (403 when bad); dates are ISO 8601 with a zone; the query window is at most 90 days
+(default: the last 90) and at most 1000 records, paged with `page`/`page_size`; `extensions=true` adds
+our finer states and the grid code. Hotline cases are private and never listed here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from citycockpit.auth.deps import PUBLIC, client_ip
+from citycockpit.auth.enums import Perm
+from citycockpit.auth.tokens import principal_for_token
+from citycockpit.core.errors import AppError
+from citycockpit.db import SessionDep
+from citycockpit.events import categories as cats
+from citycockpit.events import intake
+from citycockpit.events.api import calendar_of, triage_threshold
+from citycockpit.events.enums import REQUEST_TYPE_LABELS, Channel, EventState, RejectReason
+from citycockpit.events.models import Event, EventCategory, EventTransition
+from citycockpit.events.workflow import STATE_LABELS
+from citycockpit.org.models import Department
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+MAX_DAYS = 90
+MAX_RECORDS = 1000
+CLOSED_STATES = frozenset({EventState.CLOSED, EventState.RATED, EventState.REJECTED, EventState.MERGED})
+MIME = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
+ITEM_TAGS = {
+    "services": "service",
+    "attributes": "attribute",
+    "values": "value",
+    "service_requests": "request",
+    "errors": "error",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "notes": "note",
+    "photos": "photo",
+}
+EXTENDED_STATUS = {
+    EventState.REPORTED: "open",
+    EventState.REGISTERED: "investigating",
+    EventState.DISPATCHED: "action_scheduled",
+    EventState.SIGNED: "in_progress",
+    EventState.RETURNED: "internal_referral",
+    EventState.SUSPENDED: "planned",
+    EventState.HANDLED: "in_progress",
+    EventState.VERIFIED: "fixed",
+    EventState.CLOSED: "fixed",
+    EventState.RATED: "fixed",
+    EventState.MERGED: "duplicate",
+    EventState.REJECTED: "no_further_action",
+}
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, *errors: str) -> None:
+        super().__init__(errors[0] if errors else "")
+        self.status = status
+        self.errors = list(errors)
+
+
+# ---- rendering -----------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _build(parent: ET.Element, tag: str, value: Any) -> None:
+    element = ET.SubElement(parent, tag)
+    _fill(element, tag, value)
+
+
+def _fill(element: ET.Element, tag: str, value: Any) -> None:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _build(element, key, child)
+    elif isinstance(value, list):
+        for item in value:
+            _build(element, ITEM_TAGS.get(tag, "item"), item)
+    else:
+        element.text = _text(value)
+
+
+def render(fmt: str, root: str, value: Any, status: int = 200) -> Response:
+    if fmt == "json":
+        import json
+
+        body = json.dumps(value, ensure_ascii=False, default=str)
+        return Response(body.encode("utf-8"), status_code=status, media_type=MIME["json"])
+    element = ET.Element(root)
+    _fill(element, root, value)
+    body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(
+        element, encoding="utf-8", xml_declaration=False
+    )
+    return Response(body, status_code=status, media_type=MIME["xml"])
+
+
+def _error_response(fmt: str, exc: Open311Error) -> Response:
+    items = [{"code": exc.status, "description": text} for text in exc.errors]
+    return render(fmt if fmt in MIME else "xml", "errors", items, exc.status)
+
+
+def _format(fmt: str) -> str:
+    if fmt not in MIME:
+        raise Open311Error(404, f"Unknown format .{fmt}; use .xml or .json")
+    return fmt
+
+
+def _check_jurisdiction(request: Request, value: str | None) -> None:
+    if value in (None, ""):
+        return
+    settings = request.app.state.settings
+    if value not in {settings.county_code, settings.city_name, request.url.hostname}:
+        raise Open311Error(
+            404, f"Unknown jurisdiction_id {value}; this endpoint serves {settings.county_code}"
+        )
+
+
+def _run(fmt: str, root: str, work: Any) -> Response:
+    try:
+        fmt = _format(fmt)
+        status, value = work()
+        return render(fmt, root, value, status)
+    except Open311Error as exc:
+        return _error_response(fmt, exc)
+    except AppError as exc:
+        status = 404 if exc.status == 404 else 403 if exc.status in (401, 403) else 400
+        problems = exc.extra.get("errors")
+        texts = [str(p) for p in problems] if isinstance(problems, list) and problems else [exc.detail]
+        return _error_response(fmt, Open311Error(status, *texts))
+
+
+def _iso(value: datetime | None, zone: Any) -> str | None:
+    return value.astimezone(zone).isoformat(timespec="seconds") if value else None
+
+
+def _parse_date(name: str, raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Open311Error(400, f"{name} {raw!r} is not an ISO 8601 date and time") from exc
+    if value.tzinfo is None:
+        raise Open311Error(400, f"{name} {raw!r} needs a time zone (Z or ±HH:MM)")
+    return value
+
+
+# ---- discovery and services ----------------------------------------------------------------------
+
+
+@router.get("/discovery.{fmt}", dependencies=[PUBLIC])
+def discovery(request: Request, fmt: str) -> Response:
+    """Service discovery: where the endpoint is and which formats it speaks."""
+
+    def work() -> tuple[int, Any]:
+        base = str(request.base_url).rstrip("/") + "/open311/v2"
+        changeset = "2024-01-01T00:00:00Z"
+        return 200, {
+            "changeset": changeset,
+            "contact": f"{request.app.state.settings.city_name} 城市运行管理中心",
+            "key_service": "API keys are API tokens with the events:create scope, issued by the administrator",
+            "max_requests": MAX_RECORDS,
+            "endpoints": [
+                {
+                    "specification": SPECIFICATION,
+                    "url": base,
+                    "changeset": changeset,
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        }
+
+    return _run(fmt, "discovery", work)
+
+
+def _service(category: EventCategory, majors: dict[str, str]) -> dict[str, Any]:
+    group = majors.get(category.parent_code or "", "")
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": f"{group} / {category.name}",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": category.keywords or "",
+        "group": group,
+    }
+
+
+@router.get("/services.{fmt}", dependencies=[PUBLIC])
+def list_services(
+    request: Request, fmt: str, session: SessionDep, jurisdiction_id: str | None = None
+) -> Response:
+    """The minor categories (小类) as service types, grouped by their major class (大类)."""
+
+    def work() -> tuple[int, Any]:
+        _check_jurisdiction(request, jurisdiction_id)
+
+        def body(session: Session) -> Any:
+            every = cats.list_categories(session)
+            majors = {c.code: c.name for c in every if c.level == "major"}
+            return [_service(c, majors) for c in every if c.level == "minor"]
+
+        return 200, body(session)
+
+    return _run(fmt, "services", work)
+
+
+@router.get("/services/{service_code}.{fmt}", dependencies=[PUBLIC])
+def get_service_definition(
+    request: Request, service_code: str, fmt: str, session: SessionDep, jurisdiction_id: str | None = None
+) -> Response:
+    """The extra fields of a service: the hotline request type (诉求类型)."""
+
+    def work() -> tuple[int, Any]:
+        _check_jurisdiction(request, jurisdiction_id)
+
+        def body(session: Session) -> Any:
+            category = session.scalars(
+                select(EventCategory).where(
+                    EventCategory.code == service_code, EventCategory.level == "minor"
+                )
+            ).first()
+            if category is None:
+                raise Open311Error(404, f"Unknown service_code {service_code}")
+            return {
+                "service_code": category.code,
+                "attributes": [
+                    {
+                        "variable": True,
+                        "code": "request_type",
+                        "datatype": "singlevaluelist",
+                        "required": False,
+                        "datatype_description": "诉求类型",
+                        "order": 1,
+                        "description": "诉求类型 (request type)",
+                        "values": [
+                            {"key": t.value, "name": label} for t, label in REQUEST_TYPE_LABELS.items()
+                        ],
+                    }
+                ],
+            }
+
+        return 200, body(session)
+
+    return _run(fmt, "service_definition", work)
+
+
+# ---- requests ------------------------------------------------------------------------------------
+
+
+def _float(form: Any, name: str) -> float | None:
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise Open311Error(400, f"{name} {raw!r} is not a number") from exc
+
+
+_FORM_FIELDS = (
+    "api_key",
+    "jurisdiction_id",
+    "service_code",
+    "lat",
+    "long",
+    "address_string",
+    "address_id",
+    "email",
+    "device_id",
+    "account_id",
+    "first_name",
+    "last_name",
+    "phone",
+    "description",
+    "media_url",
+)
+
+
+@router.post("/requests.{fmt}", dependencies=[PUBLIC])
+def create_request(
+    request: Request,
+    fmt: str,
+    session: SessionDep,
+    api_key: str | None = Form(None),
+    jurisdiction_id: str | None = Form(None),
+    service_code: str | None = Form(None),
+    lat: str | None = Form(None),
+    long: str | None = Form(None),
+    address_string: str | None = Form(None),
+    address_id: str | None = Form(None),
+    email: str | None = Form(None),
+    device_id: str | None = Form(None),
+    account_id: str | None = Form(None),
+    first_name: str | None = Form(None),
+    last_name: str | None = Form(None),
+    phone: str | None = Form(None),
+    description: str | None = Form(None),
+    media_url: str | None = Form(None),
+    request_type: str | None = Form(None, alias="attribute[request_type]"),
+) -> Response:
+    """Submit a service request; needs `api_key` (an API token holding events:create)."""
+    values = dict(locals())
+    form = {name: values[name] for name in _FORM_FIELDS}
+    form["attribute[request_type]"] = request_type
+
+    def work() -> tuple[int, Any]:
+        _check_jurisdiction(request, form.get("jurisdiction_id"))
+
+        def body(session: Session) -> Any:
+            now = request.app.state.clock.now()
+            key = (form.get("api_key") or "").strip()
+            principal = principal_for_token(session, key, now=now) if key else None
+            if principal is None or not principal.can(Perm.EVENTS_CREATE):
+                raise Open311Error(403, "api_key is missing, invalid or lacks the events:create scope")
+            code = (form.get("service_code") or "").strip()
+            if not code:
+                raise Open311Error(400, "service_code is required")
+            category = session.scalars(
+                select(EventCategory).where(EventCategory.code == code, EventCategory.level == "minor")
+            ).first()
+            if category is None:
+                raise Open311Error(404, f"Unknown service_code {code}")
+            lat, lon = _float(form, "lat"), _float(form, "long")
+            address = (form.get("address_string") or "").strip() or None
+            address_id = (form.get("address_id") or "").strip() or None
+            if (lat is None) != (lon is None):
+                raise Open311Error(400, "lat and long must be sent together")
+            if lat is None and not address and not address_id:
+                raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+            description = form.get("description") or ""
+            if len(description) > intake.MAX_DESCRIPTION:
+                raise Open311Error(400, f"description is longer than {intake.MAX_DESCRIPTION} characters")
+            name = " ".join(
+                x
+                for x in ((form.get("last_name") or "").strip(), (form.get("first_name") or "").strip())
+                if x
+            )
+            media = (form.get("media_url") or "").strip()
+            token = uuid.uuid4().hex
+            data = intake.EventInput(
+                description=description or category.name,
+                channel=Channel.OPEN311,
+                request_type=(form.get("attribute[request_type]") or "").strip() or None,
+                category_code=category.code,
+                lat=lat,
+                lon=lon,
+                address=address or (f"address_id:{address_id}" if address_id else None),
+                reporter_name=name or None,
+                reporter_phone=(form.get("phone") or "").strip() or None,
+                reporter_email=(form.get("email") or "").strip() or None,
+                media_urls=[media] if media else [],
+                intake_token=token,
+            )
+            event = intake.create_event(
+                session,
+                data,
+                actor=principal,
+                now=now,
+                calendar=calendar_of(request),
+                triage_threshold=triage_threshold(request),
+                ip=client_ip(request),
+            )
+            session.commit()
+            notice = f"已受理，编号 {event.public_id}；将按{category.name}时限办理"
+            return [{"service_request_id": event.public_id, "service_notice": notice, "account_id": None}]
+
+        return 201, body(session)
+
+    return _run(fmt, "service_requests", work)
+
+
+def _request_row(
+    event: Event, service_name: str | None, agency: str | None, zone: Any, extensions: bool
+) -> dict:
+    closed = EventState(event.state) in CLOSED_STATES
+    media = None
+    if event.media_urls_json:
+        import json
+
+        urls = json.loads(event.media_urls_json)
+        media = urls[0] if urls else None
+    row: dict[str, Any] = {
+        "service_request_id": event.public_id,
+        "status": "closed" if closed else "open",
+        "status_notes": event.result_text if closed else None,
+        "service_name": service_name,
+        "service_code": event.category_code,
+        "description": event.description,
+        "agency_responsible": agency,
+        "service_notice": None,
+        "requested_datetime": _iso(event.reported_at, zone),
+        "updated_datetime": _iso(event.closed_at if closed and event.closed_at else event.updated_at, zone),
+        "expected_datetime": _iso(event.close_due_at, zone),
+        "address": event.address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": event.lat,
+        "long": event.lon,
+        "media_url": media,
+    }
+    if event.state == EventState.REJECTED and event.reject_reason == RejectReason.NOT_IN_SCOPE:
+        extended = "not_councils_responsibility"
+    elif event.state == EventState.REPORTED and event.needs_triage:
+        extended = "for_triage"
+    else:
+        extended = EXTENDED_STATUS[EventState(event.state)]
+    if extensions:
+        row["extended_attributes"] = {
+            "state": event.state,
+            "state_label": STATE_LABELS[EventState(event.state)],
+            "extended_status": extended,
+            "channel": event.channel,
+            "grid_code": event.grid_code,
+            "town_code": event.town_code,
+            "category_kind": event.category_kind,
+            "major_code": event.major_code,
+            "handle_due_datetime": _iso(event.handle_due_at, zone),
+        }
+    return row
+
+
+def _rows(session: Session, events: list[Event], zone: Any, extensions: bool) -> list[dict[str, Any]]:
+    codes = {e.category_code for e in events if e.category_code}
+    names = dict(
+        session.execute(
+            select(EventCategory.code, EventCategory.name).where(EventCategory.code.in_(codes))
+        ).all()
+    )
+    dept_ids = {e.department_id for e in events if e.department_id}
+    agencies = dict(
+        session.execute(select(Department.id, Department.name).where(Department.id.in_(dept_ids))).all()
+    )
+    rows = [
+        _request_row(e, names.get(e.category_code), agencies.get(e.department_id), zone, extensions)
+        for e in events
+    ]
+    if extensions and events:
+        notes: dict[int, list[dict[str, Any]]] = {}
+        for t in session.scalars(
+            select(EventTransition)
+            .where(EventTransition.event_id.in_([e.id for e in events]))
+            .order_by(EventTransition.at, EventTransition.id)
+        ):
+            notes.setdefault(t.event_id, []).append(
+                {"datetime": _iso(t.at, zone), "description": t.note or "", "type": t.action}
+            )
+        for event, row in zip(events, rows, strict=True):
+            row["notes"] = notes.get(event.id, [])
+    return rows
+
+
+def _public() -> Any:
+    return (Event.channel != Channel.HOTLINE.value) & Event.is_test.is_(False)
+
+
+@router.get("/requests.{fmt}", dependencies=[PUBLIC])
+def list_requests(request: Request, fmt: str, session: SessionDep) -> Response:
+    """Query requests: by ids (overrides all else) or by service, status and a ≤ 90-day window."""
+    params = request.query_params
+
+    def work() -> tuple[int, Any]:
+        _check_jurisdiction(request, params.get("jurisdiction_id"))
+        extensions = (params.get("extensions") or "").lower() == "true"
+        zone = request.app.state.clock.zone
+
+        def integer(name: str, default: int, high: int) -> int:
+            raw = params.get(name) or ""
+            if not raw:
+                return default
+            if not raw.isdigit() or not 1 <= int(raw) <= high:
+                raise Open311Error(400, f"{name} must be a whole number from 1 to {high}")
+            return int(raw)
+
+        page = integer("page", 1, 1_000_000)
+        page_size = integer("page_size", MAX_RECORDS, MAX_RECORDS)
+
+        def body(session: Session) -> Any:
+            where = _public()
+            ids = [x.strip() for x in (params.get("service_request_id") or "").split(",") if x.strip()]
+            if ids:
+                where = where & Event.public_id.in_(ids)
+            else:
+                now = request.app.state.clock.now()
+                start_raw, end_raw = params.get("start_date") or "", params.get("end_date") or ""
+                end = _parse_date("end_date", end_raw) if end_raw else None
+                start = _parse_date("start_date", start_raw) if start_raw else None
+                if start and end and end < start:
+                    raise Open311Error(400, "end_date is before start_date")
+                if start is None:
+                    start = (end or now) - timedelta(days=MAX_DAYS)
+                if end is None:
+                    end = start + timedelta(days=MAX_DAYS) if start_raw else now
+                if end - start > timedelta(days=MAX_DAYS):
+                    raise Open311Error(400, f"the date range may not exceed {MAX_DAYS} days")
+                where = where & (Event.reported_at >= start) & (Event.reported_at <= end)
+                codes = [x.strip() for x in (params.get("service_code") or "").split(",") if x.strip()]
+                if codes:
+                    where = where & Event.category_code.in_(codes)
+                statuses = {x.strip().lower() for x in (params.get("status") or "").split(",") if x.strip()}
+                if statuses - {"open", "closed"}:
+                    raise Open311Error(400, "status must be open, closed or both")
+                if statuses == {"open"}:
+                    where = where & Event.state.not_in([s.value for s in CLOSED_STATES])
+                elif statuses == {"closed"}:
+                    where = where & Event.state.in_([s.value for s in CLOSED_STATES])
+            events = list(
+                session.scalars(
+                    select(Event)
+                    .where(where)
+                    .order_by(Event.reported_at.desc(), Event.id.desc())
+                    .offset((page - 1) * page_size)
+                    .limit(page_size)
+                )
+            )
+            return _rows(session, events, zone, extensions)
+
+        return 200, body(session)
+
+    return _run(fmt, "service_requests", work)
+
+
+@router.get("/requests/{service_request_id}.{fmt}", dependencies=[PUBLIC])
+def get_request(request: Request, service_request_id: str, fmt: str, session: SessionDep) -> Response:
+    """One request, still as a list (the spec's shape)."""
+    params = request.query_params
+
+    def work() -> tuple[int, Any]:
+        _check_jurisdiction(request, params.get("jurisdiction_id"))
+        extensions = (params.get("extensions") or "").lower() == "true"
+
+        def body(session: Session) -> Any:
+            event = session.scalars(
+                select(Event).where(Event.public_id == service_request_id, _public())
+            ).first()
+            if event is None:
+                raise Open311Error(404, f"Unknown service_request_id {service_request_id}")
+            return _rows(session, [event], request.app.state.clock.zone, extensions)
+
+        return 200, body(session)
+
+    return _run(fmt, "service_requests", work)
+
+
+@router.get("/tokens/{token}.{fmt}", dependencies=[PUBLIC])
+def get_token(request: Request, token: str, fmt: str, session: SessionDep) -> Response:
+    """Resolve a token to its service_request_id (we answer in real time, so every token resolves)."""
+
+    def work() -> tuple[int, Any]:
+        _check_jurisdiction(request, request.query_params.get("jurisdiction_id"))
+
+        def body(session: Session) -> Any:
+            public_id = session.scalar(select(Event.public_id).where(Event.intake_token == token))
+            if public_id is None:
+                raise Open311Error(404, f"Unknown token {token}")
+            return [{"service_request_id": public_id, "token": token}]
+
+        return 200, body(session)
+
+    return _run(fmt, "service_requests", work)
+
+
+def count_public_requests(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Event).where(_public())) or 0

@@ -1,0 +1,151 @@
+"""Routing: rules first (minor category → its default department; area → town), then a text classifier
+hook; every decision records why. Below `Settings.events_triage_threshold` the event waits in triage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citycockpit.events.enums import RoutingSource
+from citycockpit.events.models import EventCategory
+from citycockpit.org.models import Department
+
+DEFAULT_TRIAGE_THRESHOLD = 0.6
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    category_code: str
+    department_code: str | None
+    confidence: float
+
+
+class Classifier(Protocol):
+    """A text classifier: `suggest(text)` → (category_code, department_code, confidence) or None."""
+
+    name: str
+
+    def suggest(self, text: str) -> Suggestion | tuple[str, str | None, float] | None: ...
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    category_code: str | None
+    department_id: int | None
+    source: RoutingSource | None
+    rule: str | None
+    score: float | None
+    needs_triage: bool
+
+
+class KeywordClassifier:
+    """Baseline: the share of a minor category's keywords found in the text (longest match wins).
+    Replaced by the trained model through `set_classifier`."""
+
+    name = "keywords"
+
+    def __init__(self, categories: list[tuple[str, str | None, str]]) -> None:
+        self._table = [
+            (code, dept, [k.strip() for k in (keywords or "").split(",") if k.strip()])
+            for code, dept, keywords in categories
+        ]
+
+    def suggest(self, text: str) -> Suggestion | None:
+        best: tuple[float, int, str, str | None] | None = None
+        for code, dept, words in self._table:
+            hits = [w for w in words if w in text]
+            if not hits:
+                continue
+            score = min(0.95, 0.45 + 0.2 * len(hits))
+            length = max(len(w) for w in hits)
+            if best is None or (score, length) > (best[0], best[1]):
+                best = (score, length, code, dept)
+        return Suggestion(best[2], best[3], best[0]) if best else None
+
+
+_classifier: Classifier | None = None
+
+
+def set_classifier(classifier: Classifier | None) -> None:
+    """Install the classifier intake uses when a report has no category (None: keyword baseline)."""
+    global _classifier
+    _classifier = classifier
+
+
+def get_classifier(session: Session) -> Classifier:
+    if _classifier is not None:
+        return _classifier
+    rows = session.execute(
+        select(EventCategory.code, EventCategory.default_department_code, EventCategory.keywords).where(
+            EventCategory.level == "minor", EventCategory.is_active.is_(True)
+        )
+    ).all()
+    return KeywordClassifier([tuple(r) for r in rows])  # type: ignore[misc]
+
+
+TOWN = "@town"  # a category's department placeholder: the town/street government of the event's area (属地)
+
+
+def department_id_for(session: Session, code: str | None, town_code: str | None = None) -> int | None:
+    """The department for a category's department code; `@town` is the town or street government
+    whose area is the event's town (area → town rule)."""
+    if not code:
+        return None
+    if code == TOWN:
+        if not town_code:
+            return None
+        return session.scalars(
+            select(Department.id).where(Department.area_code == town_code, Department.is_active.is_(True))
+        ).first()
+    return session.scalars(select(Department.id).where(Department.code == code)).first()
+
+
+def route(
+    session: Session,
+    *,
+    category: EventCategory | None,
+    text: str,
+    threshold: float = DEFAULT_TRIAGE_THRESHOLD,
+    town_code: str | None = None,
+) -> RoutingDecision:
+    """Decide category and department for a new event, and why."""
+    if category is not None:
+        dept_id = department_id_for(session, category.default_department_code, town_code)
+        rule = f"category:{category.code}→{category.default_department_code}"
+        if category.default_department_code == TOWN:
+            rule = f"area:{town_code}→town"
+        return RoutingDecision(
+            category.code,
+            dept_id,
+            RoutingSource.RULE,
+            rule,
+            1.0,
+            dept_id is None,
+        )
+    classifier = get_classifier(session)
+    raw = classifier.suggest(text) if text.strip() else None
+    suggestion = Suggestion(*raw) if isinstance(raw, tuple) else raw
+    if suggestion is None:
+        return RoutingDecision(None, None, None, None, None, True)
+    known = session.scalars(
+        select(EventCategory).where(
+            EventCategory.code == suggestion.category_code, EventCategory.level == "minor"
+        )
+    ).first()
+    if known is None:
+        return RoutingDecision(None, None, RoutingSource.MODEL, classifier.name, suggestion.confidence, True)
+    dept_id = department_id_for(
+        session, suggestion.department_code or known.default_department_code, town_code
+    )
+    confident = suggestion.confidence >= threshold and dept_id is not None
+    return RoutingDecision(
+        known.code,
+        dept_id,
+        RoutingSource.MODEL,
+        classifier.name,
+        round(float(suggestion.confidence), 4),
+        not confident,
+    )

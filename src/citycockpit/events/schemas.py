@@ -1,0 +1,166 @@
+"""API shapes of the events domain."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from citycockpit.auth.principal import Principal
+from citycockpit.events.enums import Channel
+from citycockpit.events.models import Event, EventTransition
+from citycockpit.events.service import mask_reporter
+
+
+class EventCreate(BaseModel):
+    description: str = Field("", max_length=4000, description="What the reporter says (≤ 4,000 characters).")
+    title: str | None = Field(None, max_length=200)
+    channel: Channel = Channel.API
+    request_type: str | None = Field(None, description="consult/help/complaint/report/suggestion (咨询…建议)")
+    category_code: str | None = Field(
+        None, description="Minor category (小类), e.g. E0102; empty: classified"
+    )
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = Field(None, max_length=300)
+    grid_code: str | None = Field(None, description="15-digit grid code; empty: found from lat/lon")
+    reporter_name: str | None = Field(None, max_length=100)
+    reporter_phone: str | None = Field(None, max_length=32)
+    reporter_email: str | None = Field(None, max_length=200)
+    external_id: str | None = Field(
+        None, max_length=64, description="The source system's id (idempotency key)"
+    )
+    media_urls: list[str] = Field(default_factory=list)
+    priority: str = "normal"
+
+
+class ActionIn(BaseModel):
+    version: int = Field(..., description="The version of the event you acted on (optimistic locking).")
+    note: str | None = Field(None, max_length=4000)
+    reason: str | None = Field(None, description="reject: an enumerated reason")
+    original: str | None = Field(None, description="merge: id or public id of the original event")
+    department_id: int | None = Field(None, description="dispatch/register: the handling department")
+    category_code: str | None = Field(None, description="register: the minor category chosen in triage")
+    extension: float | None = Field(None, description="request_extension: extra units of the category clock")
+    photos: list[str] = Field(default_factory=list, description="handle: photo references")
+    satisfaction: str | None = Field(
+        None, description="rate: satisfied/basically_satisfied/unsatisfied/unreachable"
+    )
+
+
+class TransitionRead(BaseModel):
+    action: str
+    from_state: str | None
+    to_state: str
+    at: datetime
+    actor_name: str
+    actor_role: str | None
+    department_id: int | None
+    note: str | None
+    data: dict[str, Any] | None
+
+
+class EventRead(BaseModel):
+    id: int
+    public_id: str
+    version: int
+    state: str
+    channel: str
+    request_type: str | None
+    title: str
+    description: str
+    category_code: str | None
+    major_code: str | None
+    department_id: int | None
+    routing_source: str | None
+    routing_rule: str | None
+    routing_score: float | None
+    needs_triage: bool
+    lat: float | None
+    lon: float | None
+    address: str | None
+    grid_code: str | None
+    town_code: str | None
+    grid_method: str | None
+    reporter_name: str | None
+    reporter_phone: str | None
+    priority: str
+    reported_at: datetime
+    reported_day: date
+    registered_at: datetime | None
+    dispatched_at: datetime | None
+    signed_at: datetime | None
+    handled_at: datetime | None
+    verified_at: datetime | None
+    closed_at: datetime | None
+    rated_at: datetime | None
+    clock_kind: str | None
+    sign_due_at: datetime | None
+    handle_due_at: datetime | None
+    verify_due_at: datetime | None
+    close_due_at: datetime | None
+    has_pending_extension: bool
+    supervision_level: int
+    rework_count: int
+    return_count: int
+    extension_count: int
+    reopen_count: int
+    merged_into_id: int | None
+    duplicate_count: int
+    reject_reason: str | None
+    result_text: str | None
+    result_photos: list[str]
+    satisfaction: str | None
+    closed_by_center: bool
+
+
+class DuplicateRead(BaseModel):
+    event_id: int
+    original_id: int
+    distance_m: float | None
+    hours_apart: float
+    status: str
+
+
+class EventDetail(EventRead):
+    timeline: list[TransitionRead]
+    duplicates: list[DuplicateRead]
+    allowed_actions: list[str]
+
+
+class EventPage(BaseModel):
+    items: list[EventRead]
+    total: int
+    offset: int
+    limit: int
+
+
+class ImportSummary(BaseModel):
+    created: int
+    updated: int = 0
+
+
+def event_read(event: Event, principal: Principal | None) -> dict[str, Any]:
+    """The event as the caller may see it (reporter masked without pii:read)."""
+    fields = {name: getattr(event, name) for name in EventRead.model_fields if hasattr(event, name)}
+    fields["reporter_name"], fields["reporter_phone"] = mask_reporter(
+        principal, event.reporter_name, event.reporter_phone
+    )
+    fields["result_photos"] = json.loads(event.result_photos_json) if event.result_photos_json else []
+    return fields
+
+
+def transition_read(row: EventTransition) -> dict[str, Any]:
+    return {
+        "action": row.action,
+        "from_state": row.from_state,
+        "to_state": row.to_state,
+        "at": row.at,
+        "actor_name": row.actor_name,
+        "actor_role": row.actor_role,
+        "department_id": row.department_id,
+        "note": row.note,
+        "data": json.loads(row.data_json) if row.data_json else None,
+    }

@@ -1,0 +1,128 @@
+"""The SLA clock: add a time limit to an instant, and measure elapsed time, in one of four clock kinds
+on the official Chinese calendar (statutory holidays and make-up working days from `chinese-calendar`).
+
+- 紧急工作时 (urgent_hours): every minute counts, nights and holidays included; unit = hour.
+- 工作时 (work_hours): only minutes inside the office windows of working days count; unit = hour.
+- 工作日 (work_days): every minute of a working day counts, none of a rest day; unit = day (1440 min).
+  One working day from Friday 16:00 is Monday 16:00; from Saturday 10:00 it is Tuesday 00:00, i.e.
+  the end of Monday.
+- 自然日 (calendar_days): every minute counts; unit = day.
+
+`add` and `elapsed` are inverse: elapsed(start, add(start, n)) == n for every kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+from citycockpit.events.enums import ClockKind
+
+UNIT_MINUTES = {
+    ClockKind.URGENT_HOURS: 60.0,
+    ClockKind.WORK_HOURS: 60.0,
+    ClockKind.WORK_DAYS: 1440.0,
+    ClockKind.CALENDAR_DAYS: 1440.0,
+}
+CONTINUOUS = frozenset({ClockKind.URGENT_HOURS, ClockKind.CALENDAR_DAYS})
+DEFAULT_WINDOWS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+_MAX_DAYS = 3700  # ten years: no limit is longer; guards against a calendar without working days
+
+
+@lru_cache(maxsize=8192)
+def is_working_day(day: date) -> bool:
+    """True on a working day of the official calendar (调休 make-up days included, holidays excluded).
+    Outside the years `chinese-calendar` knows, Monday to Friday."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def _minutes(t: time) -> int:
+    return 1440 if t == time.max else t.hour * 60 + t.minute
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Office windows and zone; built from Settings.office_windows / Settings.zone."""
+
+    windows: tuple[tuple[time, time], ...] = DEFAULT_WINDOWS
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+
+    @classmethod
+    def from_settings(cls, settings: object) -> WorkCalendar:
+        return cls(windows=tuple(settings.office_windows), zone=settings.zone)  # type: ignore[attr-defined]
+
+    def _spans(self, day: date, kind: ClockKind) -> list[tuple[int, int]]:
+        """Counted minute spans of a local day."""
+        if kind in CONTINUOUS:
+            return [(0, 1440)]
+        if not is_working_day(day):
+            return []
+        if kind is ClockKind.WORK_DAYS:
+            return [(0, 1440)]
+        return [(_minutes(a), _minutes(b)) for a, b in self.windows]
+
+    def _day_start(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), self.zone)
+
+    def add(self, start: datetime, amount: float, kind: ClockKind | str) -> datetime:
+        """The instant at which `amount` units of `kind` have elapsed since `start` (aware UTC)."""
+        kind = ClockKind(kind)
+        if amount < 0:
+            raise ValueError("a time limit cannot be negative")
+        remaining = amount * UNIT_MINUTES[kind]
+        if kind in CONTINUOUS:
+            return (start + timedelta(minutes=remaining)).astimezone(UTC)
+        local = start.astimezone(self.zone)
+        day = local.date()
+        for _ in range(_MAX_DAYS):
+            base = self._day_start(day)
+            for a, b in self._spans(day, kind):
+                seg_start = max(base + timedelta(minutes=a), local)
+                seg_end = base + timedelta(minutes=b)
+                if seg_end <= seg_start:
+                    continue
+                available = (seg_end - seg_start).total_seconds() / 60
+                if available >= remaining:
+                    return (seg_start + timedelta(minutes=remaining)).astimezone(UTC)
+                remaining -= available
+            day += timedelta(days=1)
+        raise ValueError("no working time found within ten years; check the office hours")
+
+    def elapsed(self, start: datetime, end: datetime, kind: ClockKind | str) -> float:
+        """Units of `kind` counted between `start` and `end` (0 when end is not after start)."""
+        kind = ClockKind(kind)
+        if end <= start:
+            return 0.0
+        if kind in CONTINUOUS:
+            return (end - start).total_seconds() / 60 / UNIT_MINUTES[kind]
+        a_local, b_local = start.astimezone(self.zone), end.astimezone(self.zone)
+        total = 0.0
+        day = a_local.date()
+        while day <= b_local.date():
+            base = self._day_start(day)
+            for a, b in self._spans(day, kind):
+                seg_start = max(base + timedelta(minutes=a), a_local)
+                seg_end = min(base + timedelta(minutes=b), b_local)
+                if seg_end > seg_start:
+                    total += (seg_end - seg_start).total_seconds() / 60
+            day += timedelta(days=1)
+        return total / UNIT_MINUTES[kind]
+
+    def elapsed_minutes(self, start: datetime, end: datetime, kind: ClockKind | str) -> float:
+        return self.elapsed(start, end, kind) * UNIT_MINUTES[ClockKind(kind)]
+
+    def fraction_used(self, start: datetime, due: datetime, now: datetime, kind: ClockKind | str) -> float:
+        """Share of the allowance start→due used at `now` (1.0 = due, above 1 = overdue)."""
+        allowance = self.elapsed(start, due, kind)
+        if allowance <= 0:
+            return 1.0 if now >= due else 0.0
+        return self.elapsed(start, now, kind) / allowance
+
+
+DEFAULT_CALENDAR = WorkCalendar()

@@ -1,0 +1,64 @@
+"""Events fixtures: a few categories in the small city, and helpers that walk an event through the loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from citycockpit.audit.service import SystemActor
+from citycockpit.core.clock import Clock
+from citycockpit.events import categories as cats
+from citycockpit.events import intake, service
+from citycockpit.events.enums import Action
+from citycockpit.events.models import Event
+
+CATEGORY_YAML = """
+categories:
+- {code: E01, name: 市容环境, kind: event}
+- {code: E0102, name: 暴露垃圾, kind: event, parent_code: E01, department: CGJ, clock_kind: work_hours,
+   sign_limit: 0.5, handle_limit: 4, verify_limit: 2, onsite_verification: true,
+   duplicate_radius_m: 50, duplicate_window_h: 24, keywords: "垃圾,暴露垃圾"}
+- {code: E04, name: 突发事件, kind: event}
+- {code: E0401, name: 供水管道破裂, kind: event, parent_code: E04, department: CGJ, clock_kind: urgent_hours,
+   sign_limit: 0.25, handle_limit: 4, verify_limit: 1, onsite_verification: true,
+   duplicate_radius_m: 100, duplicate_window_h: 12, keywords: "水管爆裂,管道破裂"}
+- {code: H01, name: 政策咨询, kind: hotline}
+- {code: H0104, name: 办事指南, kind: hotline, parent_code: H01, department: CGJ, clock_kind: work_days,
+   sign_limit: 1, handle_limit: 3, verify_limit: 1, onsite_verification: false, keywords: "办事,流程"}
+- {code: H06, name: 矛盾纠纷, kind: hotline}
+- {code: H0601, name: 邻里纠纷, kind: hotline, parent_code: H06, department: "@town", clock_kind: work_days,
+   sign_limit: 1, handle_limit: 10, verify_limit: 1, onsite_verification: false}
+"""
+
+GRID_A = (31.463, 121.107)  # 东门社区第1网格 centroid (城厢镇)
+GRID_B = (31.551, 121.049)  # 沙南社区第1网格 centroid (沙溪镇)
+TESTER = SystemActor("tester")
+
+
+@pytest.fixture
+def categories(db: Session, city: dict[str, Any], clock: Clock) -> None:
+    cats.import_categories(db, CATEGORY_YAML.encode(), "test.yaml", actor=TESTER, now=clock.now())
+
+
+def report(db: Session, actor: Any, now: Any, **overrides: Any) -> Event:
+    values: dict[str, Any] = {
+        "description": "东门街口有一堆暴露垃圾，气味很大",
+        "channel": "patrol",
+        "category_code": "E0102",
+        "lat": GRID_A[0],
+        "lon": GRID_A[1],
+        "address": "城厢镇东门街12号",
+        "reporter_name": "张伟",
+        "reporter_phone": "13812345678",
+    }
+    values.update(overrides)
+    return intake.create_event(db, intake.EventInput(**values), actor=actor, now=now)
+
+
+def act(db: Session, event: Event, action: Action | str, actor: Any, now: Any, **body: Any) -> Event:
+    body.setdefault("note", "已处理说明")
+    return service.transition_event(
+        db, event.id, action, service.ActionInput(version=event.version, **body), actor=actor, now=now
+    )

@@ -1,0 +1,259 @@
+"""Grid location, duplicate proposals and merging, hotline batch import, category files."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from citycockpit.core.tabular import ImportFailed
+from citycockpit.events import categories as cats
+from citycockpit.events import intake
+from citycockpit.events.enums import Action, EventState
+from citycockpit.events.models import DuplicateProposal, Event, EventCategory
+from tests.builders import make_area
+from tests.events.conftest import GRID_A, TESTER, act, report
+
+SQUARE = {  # a square around (31.50, 121.20), far from both small-city grid centroids
+    "type": "Polygon",
+    "coordinates": [[[121.19, 31.49], [121.21, 31.49], [121.21, 31.51], [121.19, 31.51], [121.19, 31.49]]],
+}
+
+
+def test_a_point_inside_a_grid_polygon_gets_that_grid(db, clock, city, categories, dispatcher):
+    make_area(
+        db,
+        "320585101001002",
+        "沙南社区第2网格",
+        now=clock.now(),
+        lat=31.40,
+        lon=121.0,
+        geometry=json.dumps(SQUARE),
+    )
+    event = report(db, dispatcher.principal, clock.now(), lat=31.50, lon=121.20)
+    assert (event.grid_code, event.grid_method, event.town_code) == (
+        "320585101001002",
+        "polygon",
+        "320585101",
+    )
+
+
+def test_a_point_outside_every_polygon_falls_back_to_the_nearest_centroid(
+    db, clock, city, categories, dispatcher
+):
+    make_area(
+        db,
+        "320585101001002",
+        "沙南社区第2网格",
+        now=clock.now(),
+        lat=31.40,
+        lon=121.0,
+        geometry=json.dumps(SQUARE),
+    )
+    event = report(db, dispatcher.principal, clock.now(), lat=GRID_A[0] + 0.001, lon=GRID_A[1])
+    assert (event.grid_code, event.grid_method, event.village_code) == (
+        "320585100001001",
+        "centroid",
+        "320585100001",
+    )
+
+
+def test_a_polygon_hole_is_not_inside(db, clock, city, categories, dispatcher):
+    holed = dict(SQUARE)
+    holed["coordinates"] = [
+        *SQUARE["coordinates"],
+        [[121.199, 31.499], [121.201, 31.499], [121.201, 31.501], [121.199, 31.501], [121.199, 31.499]],
+    ]
+    make_area(
+        db,
+        "320585101001002",
+        "沙南社区第2网格",
+        now=clock.now(),
+        lat=31.40,
+        lon=121.0,
+        geometry=json.dumps(holed),
+    )
+    event = report(db, dispatcher.principal, clock.now(), lat=31.50, lon=121.20)
+    assert event.grid_method == "centroid"
+
+
+def test_a_second_report_nearby_within_the_window_is_proposed_as_a_duplicate(
+    db, clock, categories, dispatcher
+):
+    first = report(db, dispatcher.principal, clock.now())
+    near = report(db, dispatcher.principal, clock.now() + timedelta(hours=2), lat=GRID_A[0] + 0.0002)
+    far = report(db, dispatcher.principal, clock.now() + timedelta(hours=2), lat=GRID_A[0] + 0.01)
+    late = report(db, dispatcher.principal, clock.now() + timedelta(hours=30))
+    proposals = db.scalars(select(DuplicateProposal).where(DuplicateProposal.original_id == first.id)).all()
+    assert [p.event_id for p in proposals] == [near.id]
+    assert proposals[0].distance_m == pytest.approx(22.3, abs=1)
+    assert far.id not in [p.event_id for p in proposals] and late.id not in [p.event_id for p in proposals]
+
+
+def test_a_different_category_at_the_same_spot_is_not_a_duplicate(db, clock, categories, dispatcher):
+    report(db, dispatcher.principal, clock.now())
+    other = report(db, dispatcher.principal, clock.now(), category_code="E0401", description="水管爆裂")
+    assert db.scalar(select(func.count()).where(DuplicateProposal.event_id == other.id)) == 0
+
+
+def test_merging_links_both_ways_and_closing_the_original_closes_the_duplicate(
+    db, clock, categories, dispatcher, dept_staff, grid_worker
+):
+    now = clock.now()
+    original = report(db, dispatcher.principal, now)
+    duplicate = report(db, dispatcher.principal, now + timedelta(hours=1))
+    act(db, duplicate, Action.MERGE, dispatcher.principal, now, original=original.public_id)
+    assert (duplicate.state, duplicate.merged_into_id, original.duplicate_count) == (
+        EventState.MERGED,
+        original.id,
+        1,
+    )
+    proposal = db.scalars(select(DuplicateProposal).where(DuplicateProposal.event_id == duplicate.id)).one()
+    assert proposal.status == "merged"
+    for action, who in [
+        (Action.REGISTER, dispatcher),
+        (Action.DISPATCH, dispatcher),
+        (Action.SIGN, dept_staff),
+        (Action.HANDLE, dept_staff),
+        (Action.VERIFY, grid_worker),
+        (Action.CLOSE, dispatcher),
+    ]:
+        act(db, original, action, who.principal, now + timedelta(hours=2))
+    db.refresh(duplicate)
+    assert (duplicate.state, duplicate.closed_at is not None, duplicate.result_text) == (
+        EventState.CLOSED,
+        True,
+        original.result_text,
+    )
+
+
+HOTLINE_CSV = """工单编号,受理时间,诉求类型,分类编码,诉求内容,地址,纬度,经度,来电人,来电号码
+TC240930001,2024-09-30 09:10,投诉,E0102,小区门口垃圾三天没人清运,城厢镇东门街8号,31.463,121.107,李娜,13900001111
+TC240930002,2024-09-30 09:20,咨询,H0104,咨询居住证办理需要哪些材料,,,,王强,13900002222
+"""
+
+
+def test_a_hotline_file_imports_every_ticket_with_its_own_time_and_type(db, clock, categories):
+    created = intake.import_hotline_file(
+        db, HOTLINE_CSV.encode(), "hotline.csv", actor=TESTER, now=clock.now()
+    )
+    rows = db.execute(
+        select(Event.external_id, Event.request_type, Event.channel).order_by(Event.external_id)
+    ).all()
+    assert created == 2
+    assert [tuple(r) for r in rows] == [
+        ("TC240930001", "complaint", "hotline"),
+        ("TC240930002", "consult", "hotline"),
+    ]
+
+
+def test_a_bad_hotline_file_imports_nothing_and_names_every_bad_row(db, clock, categories):
+    bad = HOTLINE_CSV + "TC240930001,2024-09-30 10:00,投诉,E0102,重复编号,,,,,\n"
+    bad += "TC240930003,昨天,投诉,E9999,未知分类,,91,121,,\n"
+    with pytest.raises(ImportFailed) as info:
+        intake.import_hotline_file(db, bad.encode(), "hotline.csv", actor=TESTER, now=clock.now())
+    reasons = {(e["row"], e["reason"].split(" ")[0]) for e in info.value.extra["errors"]}
+    assert {r for r, _ in reasons} == {4, 5}
+    assert db.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_a_hotline_file_cannot_be_imported_twice(db, clock, categories):
+    intake.import_hotline_file(db, HOTLINE_CSV.encode(), "hotline.csv", actor=TESTER, now=clock.now())
+    with pytest.raises(ImportFailed, match="already imported"):
+        intake.import_hotline_file(db, HOTLINE_CSV.encode(), "hotline.csv", actor=TESTER, now=clock.now())
+
+
+def test_the_hotline_upload_endpoint_reports_row_errors_as_problem_json(client, categories, dispatcher):
+    bad = "工单编号,诉求内容,分类编码\nT1,垃圾,E9999\n"
+    r = client.post(
+        "/api/v1/events/import",
+        files={"file": ("h.csv", bad.encode(), "text/csv")},
+        headers=dispatcher.headers,
+    )
+    assert (r.status_code, r.json()["code"], r.json()["errors"][0]["row"]) == (422, "import_failed", 2)
+
+
+def test_the_shipped_categories_import_into_the_demo_organisation(db, clock):
+    from importlib import resources
+
+    from citycockpit.org import service as org
+
+    data = resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes()
+    org.import_org(db, data, "org.yaml", actor=TESTER, now=clock.now())
+    result = cats.import_categories(
+        db, cats.shipped_categories_file(), "categories.yaml", actor=TESTER, now=clock.now()
+    )
+    minors = db.scalar(select(func.count()).where(EventCategory.level == "minor"))
+    kinds = set(db.scalars(select(EventCategory.clock_kind).where(EventCategory.level == "minor")))
+    assert (result.created, 60 <= minors <= 90) == (
+        db.scalar(select(func.count()).select_from(EventCategory)),
+        True,
+    )
+    assert kinds == {"urgent_hours", "work_hours", "work_days", "calendar_days"}
+
+
+def test_a_category_file_with_bad_rows_stores_nothing(db, clock, city):
+    text = "code,name,parent_code,department,clock_kind,handle_limit\nE01,市容环境,,,,\n"
+    text += "E0101,私搭乱建,E01,NOPE,work_days,15\nE0102,暴露垃圾,E01,CGJ,weekly,4\nE0103,积存垃圾,E01,CGJ,work_hours,-1\n"
+    with pytest.raises(ImportFailed) as info:
+        cats.import_categories(db, text.encode(), "c.csv", actor=TESTER, now=clock.now())
+    assert [e["row"] for e in info.value.extra["errors"]] == [3, 4, 5]
+    assert db.scalar(select(func.count()).select_from(EventCategory)) == 0
+
+
+@pytest.mark.parametrize("kind", ["yaml", "csv", "xlsx"])
+def test_exported_categories_import_back_unchanged(db, clock, categories, kind):
+    data = cats.export_categories(db, kind)
+    before = db.execute(
+        select(EventCategory.code, EventCategory.handle_limit, EventCategory.clock_kind)
+    ).all()
+    result = cats.import_categories(db, data, f"c.{kind}", actor=TESTER, now=clock.now())
+    after = db.execute(select(EventCategory.code, EventCategory.handle_limit, EventCategory.clock_kind)).all()
+    assert (result.created, sorted(after)) == (0, sorted(before))
+
+
+def test_a_local_category_goes_to_the_town_government_of_the_events_area(
+    db, clock, city, categories, dispatcher
+):
+    from tests.builders import make_department
+
+    town = make_department(db, "T100", "城厢镇人民政府", kind="镇", now=clock.now())
+    town.area_code = "320585100"
+    db.flush()
+    event = report(
+        db, dispatcher.principal, clock.now(), category_code="H0601", description="楼上邻居漏水协商不成"
+    )
+    assert (event.department_id, event.routing_rule) == (town.id, "area:320585100→town")
+
+
+def test_closing_at_town_level_without_supervision_counts_as_resolved_locally(
+    db, clock, city, categories, dispatcher, town_staff
+):
+    from citycockpit.auth.enums import Role
+    from citycockpit.auth.permissions import perms_for
+    from citycockpit.auth.principal import Principal
+    from tests.builders import make_department
+
+    town = make_department(db, "T100", "城厢镇人民政府", kind="镇", now=clock.now())
+    town.area_code = "320585100"
+    db.flush()
+    handler = Principal(
+        id=None,
+        name="town-office",
+        role=Role.DEPARTMENT,
+        perms=perms_for(Role.DEPARTMENT),
+        department_id=town.id,
+    )
+    event = report(db, dispatcher.principal, clock.now(), category_code="H0601", description="邻里噪声纠纷")
+    for action, who in [
+        (Action.REGISTER, dispatcher.principal),
+        (Action.DISPATCH, dispatcher.principal),
+        (Action.SIGN, handler),
+        (Action.HANDLE, handler),
+        (Action.VERIFY, dispatcher.principal),
+        (Action.CLOSE, dispatcher.principal),
+    ]:
+        act(db, event, action, who, clock.now())
+    assert (event.resolved_locally, event.closed_on_time) == (True, True)
