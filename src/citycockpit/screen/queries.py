@@ -246,24 +246,157 @@ def area_map(session: Session, view: View, *, metric: str) -> dict[str, Any]:
     )
 
 
+# --- events (一网统管): aggregates over the events domain's table, limited by its own scope filter --------
+
+
+def _event_where(view: View) -> list[Any]:
+    from citycockpit.events import service as events_service
+    from citycockpit.events.models import Event
+
+    return [events_service.scope_filter(narrowed(view)), Event.is_test.is_(False)]
+
+
+def _n(condition: Any) -> Any:
+    from sqlalchemy import case, func
+
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+_SATISFIED = ("satisfied", "basically_satisfied")
+_RATED = (*_SATISFIED, "unsatisfied")
+_BEING_HANDLED = ("dispatched", "signed")
+
+
 def _area_metric(session: Session, view: View, metric: str, codes: list[str]) -> list[dict[str, Any]] | None:
-    """Per-child counts of the chosen metric; None while the events domain is not installed (issue 6)."""
-    return None
+    """Per child area: this month's intake, or the events whose handling deadline has passed now (one
+    GROUP BY on the child's code column); None while no event was received this month in the view."""
+    from sqlalchemy import func
+
+    from citycockpit.events.models import Event
+
+    column = {"city": Event.town_code, "town": Event.village_code}.get(view.area_level, Event.grid_code)
+    month_start = view.today.replace(day=1)
+    received = session.scalar(
+        select(func.count()).select_from(Event).where(*_event_where(view), Event.reported_day >= month_start)
+    )
+    if not received:
+        return None
+    if metric == "overdue":
+        condition = [Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now]
+    else:
+        condition = [Event.reported_day >= month_start]
+    counts = dict(
+        session.execute(
+            select(column, func.count()).where(*_event_where(view), *condition).group_by(column)
+        ).all()
+    )
+    names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
+    return [{"code": c, "name": names.get(c, c), "value": int(counts.get(c, 0))} for c in codes]
 
 
 def event_counters(session: Session, view: View) -> dict[str, Any]:
-    """Today's and this month's intake, closures and satisfaction (null until events are recorded)."""
-    return view.envelope(today=None, month=None)
+    """Today's and this month's intake (by reported day) and closures (by closed day), the events past
+    their handling deadline now, and this month's satisfaction = (满意 + 基本满意) / rated callbacks.
+    Null until an event was received this month."""
+    from citycockpit.events.models import Event
+
+    month_start = view.today.replace(day=1)
+    row = session.execute(
+        select(
+            _n(Event.reported_day == view.today).label("today_intake"),
+            _n(Event.closed_day == view.today).label("today_closed"),
+            _n(Event.reported_day >= month_start).label("month_intake"),
+            _n(Event.closed_day >= month_start).label("month_closed"),
+            _n(Event.state.in_(_BEING_HANDLED) & (Event.handle_due_at < view.now)).label("overdue"),
+            _n((Event.closed_day >= month_start) & Event.satisfaction.in_(_SATISFIED)).label("satisfied"),
+            _n((Event.closed_day >= month_start) & Event.satisfaction.in_(_RATED)).label("rated"),
+        ).where(*_event_where(view))
+    ).one()
+    if not row.month_intake:
+        return view.envelope(today=None, month=None)
+    return view.envelope(
+        today={"intake": int(row.today_intake), "closed": int(row.today_closed), "overdue": int(row.overdue)},
+        month={
+            "intake": int(row.month_intake),
+            "closed": int(row.month_closed),
+            "satisfaction": round(row.satisfied / row.rated, 4) if row.rated else None,
+        },
+    )
 
 
 def event_breakdown(session: Session, view: View) -> dict[str, Any]:
-    return view.envelope(by_category=None, by_channel=None)
+    """This month's intake by major category and by channel (GROUP BY)."""
+    from sqlalchemy import func
+
+    from citycockpit.events.models import Event, EventCategory
+
+    where = [*_event_where(view), Event.reported_day >= view.today.replace(day=1)]
+    by_major = session.execute(
+        select(Event.major_code, EventCategory.name, func.count())
+        .outerjoin(EventCategory, EventCategory.code == Event.major_code)
+        .where(*where)
+        .group_by(Event.major_code, EventCategory.name)
+        .order_by(func.count().desc())
+    ).all()
+    if not by_major:
+        return view.envelope(by_category=None, by_channel=None)
+    by_channel = session.execute(
+        select(Event.channel, func.count())
+        .where(*where)
+        .group_by(Event.channel)
+        .order_by(func.count().desc())
+    ).all()
+    return view.envelope(
+        by_category=[
+            {
+                "code": code,
+                "name": name or code or "未分类",
+                "count": int(n),
+                "href": f"/app/events?category={code}" if code else "/app/events",
+            }
+            for code, name, n in by_major
+        ],
+        by_channel=[{"channel": ch, "count": int(n)} for ch, n in by_channel],
+    )
 
 
 def alerts(session: Session, view: View) -> dict[str, Any]:
-    """Open goal alerts (overdue events join them when the events domain lands)."""
+    """Events a department holds whose handling deadline has passed, most overdue first (at most 30),
+    then open goal alerts (city level). Null when neither events nor goals exist in the view."""
+    from citycockpit.events.models import Event
+    from citycockpit.org.models import Department
+
+    rows = session.execute(
+        select(Event.public_id, Event.title, Event.handle_due_at, Department.short_name, Area.name)
+        .outerjoin(Department, Department.id == Event.department_id)
+        .outerjoin(Area, Area.code == Event.town_code)
+        .where(*_event_where(view), Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now)
+        .order_by(Event.handle_due_at)
+        .limit(30)
+    ).all()
+    has_events = session.scalar(select(Event.id).where(*_event_where(view)).limit(1)) is not None
     goal_items = _goal_alerts(session, view)
-    return view.envelope(items=goal_items)
+    if not has_events and goal_items is None:
+        return view.envelope(items=None)
+    items = []
+    for public_id, title, due, dept, town in rows:
+        hours = (view.now - due).total_seconds() / 3600
+        items.append(
+            {
+                "kind": "event",
+                "title": title,
+                "department_name": dept,
+                "area_name": town,
+                "overdue_hours": round(hours, 1),
+                "overdue_text": f"{dept or ''} · {_duration_text(hours)}",
+                "href": f"/app/events/{public_id}",
+            }
+        )
+    return view.envelope(items=items + list(goal_items or []))
+
+
+def _duration_text(hours: float) -> str:
+    return f"{hours / 24:.0f}天" if hours >= 48 else f"{hours:.0f}小时"
 
 
 _GOAL_ALERT_TEXT = {"turned_red": "转为红色", "milestone_overdue": "节点逾期"}

@@ -273,8 +273,9 @@
     pie.setOption(opt({
       title: { text: m("by_channel"), textStyle: { fontSize: 14, color: "#9dbbe0" } },
       tooltip: { trigger: "item", formatter: itemTooltip(function (p) { return [p.name, p.value + " (" + p.percent + "%)"]; }) },
-      series: [{ type: "pie", radius: ["35%", "62%"], center: ["50%", "58%"], label: { color: "#bcd" },
-        data: (d.by_channel || []).map(function (c) { return { name: c.name, value: c.count }; }) }]
+      series: [{ type: "pie", radius: ["30%", "52%"], center: ["50%", "58%"], minShowLabelAngle: 14,
+        label: { color: "#bcd", fontSize: 12 },
+        data: (d.by_channel || []).map(function (c) { return { name: m("channel." + c.channel), value: c.count }; }) }]
     }), true);
     layoutCharts(panel, ["cat", "chan"]);
     return true;
