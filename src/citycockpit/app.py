@@ -37,7 +37,7 @@ from citycockpit.screen import api as screen_api
 from citycockpit.screen import pages as screen_pages
 from citycockpit.screen.service import principal_from_kiosk_cookie
 from citycockpit.web import docs as api_docs
-from citycockpit.web import goals_pages, projects_pages
+from citycockpit.web import events_pages, goals_pages, projects_pages
 from citycockpit.web import pages as web_pages
 from citycockpit.web.render import install_page_error_handlers
 from citycockpit.web.security import install_security
@@ -154,6 +154,7 @@ def create_app(
     app.include_router(web_pages.root_router)
     app.include_router(projects_pages.router)
     app.include_router(goals_pages.router)
+    app.include_router(events_pages.router)
     app.include_router(projects_api.router)
     app.include_router(auth_api.router)
     app.include_router(auth_api.users_router)

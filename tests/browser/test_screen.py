@@ -11,7 +11,16 @@ from tests.browser.conftest import Demo, Watch, artifact, open_context, sign_in
 
 PANELS_READY = "() => [...document.querySelectorAll('section.panel')].every(p => p.dataset.state)"
 # Panels the demo city has data for (grows as domains land in the demo).
-DEMO_DRAWN = {"targets", "map", "projects", "economy", "goals", "alerts", "events/counters", "events/breakdown"}
+DEMO_DRAWN = {
+    "targets",
+    "map",
+    "projects",
+    "economy",
+    "goals",
+    "alerts",
+    "events/counters",
+    "events/breakdown",
+}
 
 CANVAS_INK = """(panel) => [...panel.querySelectorAll('canvas')].some(c => {
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from citycockpit.events.enums import Action
-from tests.events.conftest import GRID_B, act, categories, report  # noqa: F401  (fixture)
+from tests.events.conftest import GRID_B, act, report
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ import re
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from tests.projects.conftest import ledger  # noqa: F401  (the seven-project fixture)
 
-
-def test_the_project_list_filters_by_level_and_exports(client: TestClient, ledger, leader) -> None:  # noqa: F811
+def test_the_project_list_filters_by_level_and_exports(client: TestClient, ledger, leader) -> None:
     page = client.get("/app/projects?level=suzhou", headers=leader.headers).text
     assert "共 2 条" in page and "P2 高端装备智能制造项目" in page and "P1 " not in page
     r = client.get("/app/projects?level=suzhou&export=xlsx", headers=leader.headers)
@@ -21,12 +19,12 @@ def test_the_project_list_filters_by_level_and_exports(client: TestClient, ledge
     assert rows[0][0] == "项目编号" and sorted(row[0] for row in rows[1:]) == ["P2", "P6"]
 
 
-def test_a_department_lists_only_its_projects(client: TestClient, ledger, dept_staff) -> None:  # noqa: F811
+def test_a_department_lists_only_its_projects(client: TestClient, ledger, dept_staff) -> None:
     page = client.get("/app/projects", headers=dept_staff.headers).text
     assert "共 3 条" in page
 
 
-def test_the_detail_carries_the_planned_path_and_the_actuals(client: TestClient, ledger, leader) -> None:  # noqa: F811
+def test_the_detail_carries_the_planned_path_and_the_actuals(client: TestClient, ledger, leader) -> None:
     page = client.get(f"/app/projects/{ledger['P3'].id}", headers=leader.headers).text
     chart = json.loads(re.search(r"data-chart='([^']*)'", page).group(1).replace("&#39;", "'"))
     # plan 800 from May: 1/8 of it at the end of May, all of it at the end of December
@@ -34,7 +32,7 @@ def test_the_detail_carries_the_planned_path_and_the_actuals(client: TestClient,
     assert chart["actual"][5] == 200 and len(chart["actual"]) == 9
 
 
-def test_a_department_reports_the_months_progress(client: TestClient, db, ledger, dept_staff) -> None:  # noqa: F811
+def test_a_department_reports_the_months_progress(client: TestClient, db, ledger, dept_staff) -> None:
     from citycockpit.projects import service
 
     project = ledger["P3"]
@@ -51,7 +49,7 @@ def test_a_department_reports_the_months_progress(client: TestClient, db, ledger
 
 def test_a_progress_below_an_earlier_month_is_refused_with_the_reason(
     client: TestClient,
-    ledger,  # noqa: F811
+    ledger,
     dept_staff,
 ) -> None:
     r = client.post(
@@ -62,7 +60,7 @@ def test_a_progress_below_an_earlier_month_is_refused_with_the_reason(
     assert r.status_code == 422 and "未保存" in r.text
 
 
-def test_a_non_number_is_explained_in_chinese(client: TestClient, ledger, dept_staff) -> None:  # noqa: F811
+def test_a_non_number_is_explained_in_chinese(client: TestClient, ledger, dept_staff) -> None:
     r = client.post(
         f"/app/projects/{ledger['P3'].id}/progress",
         data={"csrf_token": dept_staff.csrf_token, "month": "9", "actual": "四百"},
@@ -71,6 +69,6 @@ def test_a_non_number_is_explained_in_chinese(client: TestClient, ledger, dept_s
     assert r.status_code == 422 and "请输入数字" in r.text
 
 
-def test_another_departments_project_does_not_exist_for_it(client: TestClient, ledger, dept_staff) -> None:  # noqa: F811
+def test_another_departments_project_does_not_exist_for_it(client: TestClient, ledger, dept_staff) -> None:
     r = client.get(f"/app/projects/{ledger['P1'].id}", headers=dept_staff.headers)
     assert r.status_code == 404 and "not_found" in r.text

@@ -20,6 +20,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("nav.home", "/app"),
     NavItem("nav.reports", "/app/reports", Perm.REPORT_READ),
+    NavItem("nav.events", "/app/events", Perm.EVENTS_READ),
     NavItem("nav.goals", "/app/goals", Perm.GOALS_READ),
     NavItem("nav.bulletin", "/app/goals/bulletin", Perm.GOALS_READ),
     NavItem("nav.projects", "/app/projects", Perm.PROJECTS_READ),

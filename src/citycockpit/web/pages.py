@@ -40,6 +40,7 @@ def root() -> Response:
     """The printed address: the workbench (which sends a visitor without a session to /login)."""
     return RedirectResponse("/app", status_code=303)
 
+
 Signed = Annotated[Principal, require()]
 ReportReader = Annotated[Principal, require(Perm.REPORT_READ)]
 ReportReviewer = Annotated[Principal, require(Perm.REPORT_REVIEW)]
