@@ -26,6 +26,8 @@ from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import make_engine, reader
 from citycockpit.events import api as events_api
+from citycockpit.events import classifier as events_classifier
+from citycockpit.events import kpi_api as events_kpi_api
 from citycockpit.events import open311 as events_open311
 from citycockpit.goals import api as goals_api
 from citycockpit.ops import metrics
@@ -76,6 +78,7 @@ def create_app(
     install_page_error_handlers(app)
     if principal_from_kiosk_cookie not in PRINCIPAL_RESOLVERS:
         PRINCIPAL_RESOLVERS.append(principal_from_kiosk_cookie)
+    events_classifier.install(app.state.engine)  # intake routes with the trained model, if any
 
     @app.middleware("http")
     async def _observe(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -163,6 +166,8 @@ def create_app(
     app.include_router(auth_pages.router)
     app.include_router(api_docs.router)
     app.include_router(goals_api.router)
+    # Before the events router: /api/v1/events/kpis must not be taken for an event id.
+    app.include_router(events_kpi_api.router)
     app.include_router(events_api.router)
     app.include_router(events_open311.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

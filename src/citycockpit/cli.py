@@ -14,6 +14,7 @@ from citycockpit.audit import cli as audit_cli
 from citycockpit.auth import cli as auth_cli
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.events import analytics_cli as events_analytics_cli
 from citycockpit.events import cli as events_cli
 from citycockpit.goals import cli as goals_cli
 from citycockpit.org import cli as org_cli
@@ -39,6 +40,7 @@ app.add_typer(goals_cli.app, name="goals")
 app.add_typer(goals_cli.actuals_app, name="actuals")
 app.add_typer(events_cli.app, name="events")
 app.command("worker")(events_cli.worker)
+events_analytics_cli.register(events_cli.app)
 
 
 def _version(value: bool) -> None:

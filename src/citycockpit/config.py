@@ -142,6 +142,12 @@ class Settings(BaseSettings):
         le=1,
         description="Classifier confidence below which a new event without a category waits in the triage queue.",
     )
+    events_ranking_min_volume: int = Field(
+        30, ge=1, description="Cases due (应结案数) a department or town needs in a period to be ranked."
+    )
+    events_rollup_recent_days: int = Field(
+        35, ge=1, description="Whole past days the worker's rollup job recomputes on each run."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -3,6 +3,7 @@
 from citycockpit.audit import models as audit_models
 from citycockpit.auth import models as auth_models
 from citycockpit.db import Base
+from citycockpit.events import kpi_models as events_kpi_models
 from citycockpit.events import models as events_models
 from citycockpit.goals import models as goals_models
 from citycockpit.org import models as org_models
@@ -16,6 +17,7 @@ __all__ = [
     "metadata",
     "audit_models",
     "auth_models",
+    "events_kpi_models",
     "events_models",
     "goals_models",
     "org_models",

@@ -38,3 +38,4 @@ class Perm(StrEnum):
     EVENTS_CREATE = "events:create"
     EVENTS_WORK = "events:work"  # take workflow actions (the state machine checks role and scope)
     EVENTS_ADMIN = "events:admin"  # edit categories
+    EVENTS_KPI = "events:kpi"

@@ -53,3 +53,7 @@ _EVENTS_GRANTS: dict[Role, set[Perm]] = {
 }
 for _role, _perms in _EVENTS_GRANTS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+
+# Events KPIs and rankings: everyone who steers or answers for the loop; grid workers see their queue only.
+for _role in (Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.DEPARTMENT, Role.TOWN):
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.EVENTS_KPI}

@@ -85,6 +85,19 @@ def _build_goals(session: Session, ctx: DemoContext) -> None:
     )
 
 
+def _events(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.events.demo import build_demo_events
+
+    outcomes = build_demo_events(session, ctx)
+    ctx.summary["events"] = sum(outcomes.values())
+
+
+def _events_city(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.events.demo_city import build_events_city
+
+    build_events_city(session, ctx)
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
@@ -93,6 +106,8 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("重点项目与招商引资 key projects & investment attraction", _load_projects),
     ("演示账号 demo accounts", _demo_users),
     ("督查 goals, milestones, actuals, progress reports", _build_goals),
+    ("事件 events: categories and a few hundred cases", _events),
+    ("一网统管事件 synthetic events, rollups, classifier", _events_city),
 ]
 
 
@@ -105,13 +120,3 @@ def build_demo(
         with session_scope(engine) as session:
             step(session, ctx)
     return ctx
-
-
-def _events(session: Session, ctx: DemoContext) -> None:
-    from citycockpit.events.demo import build_demo_events
-
-    outcomes = build_demo_events(session, ctx)
-    ctx.summary["events"] = sum(outcomes.values())
-
-
-STEPS.append(("事件 events: categories and a few hundred cases", _events))

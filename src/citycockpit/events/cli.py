@@ -94,7 +94,7 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run every job once and exit."),
     db: str | None = DB_OPTION,
 ) -> None:
-    """Run the periodic jobs (warnings, reminders, escalation) in a loop; safe to run several."""
+    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups) in a loop; safe to run several."""
     settings = load_settings(db)
     engine = engine_for(settings)
     clock = Clock(zone=settings.zone, today=settings.today)

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -202,8 +203,17 @@ def escalate(session: Session, *, now: datetime, calendar: WorkCalendar = DEFAUL
     return JobResult("escalate", len(supervised) + len(escalated))
 
 
+def rollup_recent_days(session: Session, *, now: datetime, calendar: Any) -> JobResult:
+    """Recompute the daily KPI rollups of recent days (see events/rollup.py)."""
+    from citycockpit.events.rollup import rollup_job
+
+    return rollup_job(session, now=now, calendar=calendar)  # type: ignore[no-any-return]
+
+
+SLA_JOBS = ("warn", "remind", "escalate")
 JOBS: list[tuple[str, Callable[..., JobResult]]] = [
     ("warn", warn_due_soon),
     ("remind", remind_overdue),
     ("escalate", escalate),
+    ("rollup", rollup_recent_days),
 ]

@@ -1,7 +1,7 @@
 """screen kiosk links
 
 Revision ID: 3f7d728184b4
-Revises: c950430c7d58
+Revises: 80b38b849665
 Create Date: 2026-11-26 10:17:24.725495
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import citycockpit.db
 
 revision: str = "3f7d728184b4"
-down_revision: str | Sequence[str] | None = "c950430c7d58"
+down_revision: str | Sequence[str] | None = "80b38b849665"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,146 @@
+"""Sustained Open311 POST throughput and latency with C concurrent clients against a real
+`citycockpit serve` subprocess.
+
+Usage: PYTHONPATH=src python bench/events_intake.py --db URL [--clients 50] [--seconds 30] [--workers 1]
+The database is migrated, given the demo organisation and categories if empty, and an API token with
+events:create is created for the run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from importlib import resources
+
+import httpx
+from sqlalchemy import func, select
+
+from citycockpit import migrate
+from citycockpit.audit.service import SystemActor
+from citycockpit.auth.tokens import create_token
+from citycockpit.core.clock import fixed_clock
+from citycockpit.db import make_engine, session_scope
+from citycockpit.events import categories
+from citycockpit.events.models import Event, EventCategory
+from citycockpit.org import service as org
+
+ACTOR = SystemActor("bench")
+TEXTS = [
+    "小区门口垃圾堆放两天无人清理",
+    "人行道上有摊贩占道经营",
+    "路灯不亮已经一周",
+    "井盖松动有异响",
+    "道路积水严重",
+]
+
+
+def prepare(url: str) -> str:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    now = fixed_clock("2024-09-30T10:00:00").now()
+    with session_scope(engine) as s:
+        if not s.scalar(select(func.count()).select_from(EventCategory)):
+            data = resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes()
+            org.import_org(s, data, "taicang-org.yaml", actor=ACTOR, now=now)
+            categories.import_categories(
+                s, categories.shipped_categories_file(), "c.yaml", actor=ACTOR, now=now
+            )
+        token = create_token(
+            s, name=f"bench-{time.time():.0f}", scopes=["events:create"], actor=ACTOR, now=now
+        )
+    engine.dispose()
+    return token.secret
+
+
+async def client(base: str, key: str, until: float, latencies: list[float], statuses: dict[int, int]) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        while time.perf_counter() < until:
+            form = {
+                "api_key": key,
+                "service_code": random.choice(["E0102", "E0502", "C0107", "C0101", "E0403"]),
+                "lat": f"{31.45 + random.uniform(-0.05, 0.05):.6f}",
+                "long": f"{121.13 + random.uniform(-0.05, 0.05):.6f}",
+                "description": random.choice(TEXTS),
+            }
+            t = time.perf_counter()
+            r = await http.post("/open311/v2/requests.json", data=form)
+            latencies.append(time.perf_counter() - t)
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+
+async def run(base: str, key: str, clients: int, seconds: float) -> tuple[list[float], dict[int, int], float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    start = time.perf_counter()
+    until = start + seconds
+    await asyncio.gather(*(client(base, key, until, latencies, statuses) for _ in range(clients)))
+    return latencies, statuses, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    args = parser.parse_args()
+    key = prepare(args.db)
+    if not args.port:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            args.port = sock.getsockname()[1]
+    env = {**os.environ, "CITYCOCKPIT_DATABASE_URL": args.db, "CITYCOCKPIT_TODAY": "2024-09-30"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "citycockpit",
+            "serve",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        deadline = time.perf_counter() + 90
+        while time.perf_counter() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        engine = make_engine(args.db)
+        with session_scope(engine, read_only=True) as s:
+            before = s.scalar(select(func.count()).select_from(Event))
+        latencies, statuses, elapsed = asyncio.run(run(base, key, args.clients, args.seconds))
+        with session_scope(engine, read_only=True) as s:
+            after = s.scalar(select(func.count()).select_from(Event))
+    finally:
+        server.terminate()
+        server.wait(10)
+    ok = statuses.get(201, 0) + statuses.get(200, 0)
+    lat = sorted(latencies)
+    p = lambda q: lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000  # noqa: E731
+    print(f"{engine.dialect.name}, {args.clients} clients, {args.workers} server worker(s), {elapsed:.1f} s")
+    print(f"requests {len(lat):,}  statuses {statuses}  events stored {after - before:,}")
+    print(
+        f"throughput {ok / elapsed:,.0f} req/s  p50 {statistics.median(lat) * 1000:.1f} ms  p95 {p(0.95):.1f} ms  p99 {p(0.99):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The few SQL expressions that differ between SQLite and PostgreSQL, each behind one function.
+
+Everything else in the code base is portable SQL; when a query needs something dialect-specific it
+comes from here, and tests run both branches (tests/core/test_dialect.py)."""
+
+from __future__ import annotations
+
+import math
+import zlib
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, cast, func, literal, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+
+def dialect_name(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def local_date(column: Any, zone: ZoneInfo, dialect: str) -> ColumnElement[Any]:
+    """The local calendar date of a UTC instant column.
+
+    PostgreSQL converts with the zone's rules (`AT TIME ZONE`). SQLite has no zone database: it shifts
+    by the zone's current UTC offset, which is exact for zones without daylight saving time, such as
+    Asia/Shanghai (fixed +08:00 since 1991). The result is an ISO `YYYY-MM-DD` string on SQLite."""
+    if dialect == "postgresql":
+        return cast(func.timezone(zone.key, column), Date)
+    offset = datetime.now(UTC).astimezone(zone).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    return func.date(column, f"{minutes:+d} minutes")
+
+
+def percentile_cont(session: Session, value: Any, fraction: float, *where: Any) -> float | None:
+    """The continuous percentile (`percentile_cont`, linear interpolation) of `value` over the rows
+    matching `where`; None when no row has a value.
+
+    PostgreSQL computes it natively. SQLite has no ordered-set aggregates, so we count the rows, then read
+    the one or two values around the position `fraction × (n − 1)` with ORDER BY … LIMIT 2 OFFSET k and
+    interpolate: the same definition, two indexed-friendly queries, no rows loaded beyond two."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError("a percentile fraction lies between 0 and 1")
+    conditions = [*where, value.is_not(None)]
+    if dialect_name(session) == "postgresql":
+        result = session.execute(
+            select(func.percentile_cont(literal(fraction)).within_group(value)).where(*conditions)
+        ).scalar()
+        return None if result is None else float(result)
+    n = session.execute(select(func.count()).where(*conditions)).scalar() or 0
+    if n == 0:
+        return None
+    position = fraction * (n - 1)
+    low = math.floor(position)
+    rows = session.execute(select(value).where(*conditions).order_by(value).limit(2).offset(low)).all()
+    lower = float(rows[0][0])
+    upper = float(rows[1][0]) if len(rows) > 1 else lower
+    return lower + (upper - lower) * (position - low)
+
+
+def try_advisory_lock(session: Session, namespace: str, key: int) -> bool:
+    """Take a transaction-scoped lock on (namespace, key) without waiting; False if another session
+    holds it. PostgreSQL uses `pg_try_advisory_xact_lock`; SQLite serialises writers with
+    `BEGIN IMMEDIATE` already, so the lock is always granted there."""
+    if dialect_name(session) != "postgresql":
+        return True
+    ns = zlib.crc32(namespace.encode("utf-8")) & 0x7FFFFFFF
+    return bool(
+        session.execute(text("SELECT pg_try_advisory_xact_lock(:ns, :key)"), {"ns": ns, "key": key}).scalar()
+    )
+
+
+def as_date(value: Any) -> date:
+    """A date read back from a `local_date` expression (SQLite returns ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -1,0 +1,188 @@
+"""`citycockpit events generate | rollup | train`: the synthetic city, the daily rollups, the classifier."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.core.clock import Clock
+from citycockpit.db import session_scope
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return fail(f"{name} {value!r} is not a date in the form YYYY-MM-DD")
+
+
+def generate(
+    events: int = typer.Option(50_000, "--events", min=1, help="How many events to write."),
+    year: int = typer.Option(0, "--year", help="Year the events are reported in (default: today's year)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed, for a reproducible city."),
+    with_timeline: bool = typer.Option(
+        False, "--with-timeline", help="Also write each event's transitions (≈7 rows per event; slower)."
+    ),
+    no_rollup: bool = typer.Option(
+        False, "--no-rollup", help="Skip recomputing the daily rollups afterwards."
+    ),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Write a year of synthetic events for the demo city (areas and departments must exist)."""
+    from citycockpit.events.generate import generate_events
+
+    settings = load_settings(db)
+    engine = engine_for(settings)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    year = year or clock.local_today().year
+    with _progress() as progress:
+        task = progress.add_task("events", total=events, rate="")
+
+        def advance(k: int) -> None:
+            progress.advance(task, k)
+            elapsed = progress.tasks[0].elapsed or 0
+            if elapsed:
+                progress.update(task, rate=f"{progress.tasks[0].completed / elapsed:,.0f}/s")
+
+        result = generate_events(
+            engine,
+            n=events,
+            year=year,
+            now=clock.now(),
+            zone=settings.zone,
+            actor=CLI_ACTOR,
+            county_code=settings.county_code,
+            seed=seed,
+            with_timeline=with_timeline,
+            on_progress=advance,
+        )
+    console.print(
+        f"wrote {result.events:,} events (ids {result.first_id}–{result.last_id})"
+        + (f" and {result.transitions:,} transitions" if result.transitions else "")
+        + f" in {result.seconds:.1f} s ({result.events / max(result.seconds, 1e-9):,.0f} events/s)"
+    )
+    if not no_rollup:
+        _rollup(engine, settings.zone, clock, date(year, 1, 1), date(year, 12, 31) + timedelta(days=60))
+
+
+def _rollup(engine, zone, clock: Clock, first: date, last: date) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.events import rollup
+
+    last = min(last, clock.local_today() - timedelta(days=1))
+    if last < first:
+        console.print("nothing to roll up: the range holds no whole past day")
+        return
+    total_days = (last - first).days + 1
+    with _progress() as progress:
+        task = progress.add_task("rollups", total=total_days, rate="days")
+        result = rollup.recompute_range(
+            lambda: session_scope(engine),
+            first,
+            last,
+            zone=zone,
+            now=clock.now(),
+            on_chunk=lambda k: progress.advance(task, k),
+        )
+    console.print(
+        f"rolled up {result.days} days into {result.rows:,} rows"
+        + (f" ({result.skipped} days skipped: another worker holds them)" if result.skipped else "")
+    )
+
+
+def rollup_(
+    first: str | None = typer.Option(
+        None, "--from", help="First local day (default: the first event's day)."
+    ),
+    last: str | None = typer.Option(None, "--to", help="Last local day (default: yesterday)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Recompute the daily KPI rollups for a range of whole past days (idempotent)."""
+    from citycockpit.events import rollup
+
+    settings = load_settings(db)
+    engine = engine_for(settings)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    start, end = _day(first, "--from"), _day(last, "--to")
+    if start is None:
+        with session_scope(engine, read_only=True) as session:
+            start = rollup.event_day_span(session)[0]
+        if start is None:
+            console.print("no events yet: nothing to roll up")
+            return
+    end = end or clock.local_today() - timedelta(days=1)
+    if end < start:
+        fail("--to is before --from")
+    _rollup(engine, settings.zone, clock, start, end)
+
+
+def train(
+    max_events: int = typer.Option(
+        200_000, "--max-events", min=50, help="Train on at most this many newest events."
+    ),
+    test_share: float = typer.Option(
+        0.2, "--test-share", min=0.05, max=0.5, help="Held-out share for accuracy."
+    ),
+    no_words: bool = typer.Option(False, "--no-words", help="Character n-grams only (skip jieba words)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Retrain the category/department classifier on confirmed history; print held-out accuracy."""
+    from citycockpit.events.classifier import train_classifier
+
+    settings = load_settings(db)
+    engine = engine_for(settings)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    with console.status("training…"), session_scope(engine) as session:
+        result = train_classifier(
+            session,
+            now=clock.now(),
+            actor=CLI_ACTOR,
+            max_events=max_events,
+            test_share=test_share,
+            use_words=not no_words,
+        )
+    table = Table(
+        "model", "trained on", "held out", "classes", "category accuracy", "department accuracy", "seconds"
+    )
+    pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
+    table.add_row(
+        str(result.model_id),
+        f"{result.n_train:,}",
+        f"{result.n_test:,}",
+        str(result.n_classes),
+        pct(result.accuracy),
+        pct(result.department_accuracy),
+        f"{result.seconds:.1f}",
+    )
+    console.print(table)
+
+
+def register(target: typer.Typer) -> None:
+    """Add these commands to the `events` command group."""
+    target.command("generate")(one_line_errors(generate))
+    target.command("rollup")(one_line_errors(rollup_))
+    target.command("train")(one_line_errors(train))

@@ -1,0 +1,118 @@
+"""Tables of the events analytics: daily rollups behind the KPIs, the days they cover, and the trained
+text classifier. (The event tables themselves live in events/models.py.)"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from citycockpit.db import Base, UTCDateTime
+from citycockpit.events.models import Event
+
+# The rollup groups signing deadlines by day; events/models.py indexes the other due instants.
+Index("ix_events_sign_due", Event.__table__.c.sign_due_at)
+
+ROLLUP_COUNTS = (
+    # anchored on the day the event was received (reported_day)
+    "received",
+    "registered",
+    "rejected",
+    "merged",
+    "dispatched",
+    "closed_directly",
+    # anchored on the day signing was due
+    "sign_due",
+    "signed_on_time",
+    # anchored on the day handling was due
+    "handle_due",
+    "handled_on_time",
+    # anchored on the day closing was due (应结案)
+    "close_due",
+    "closed_of_due",
+    "closed_on_time",
+    "reworked",
+    "extended",
+    # anchored on the day the event was closed
+    "closed",
+    "closed_dispatched",
+    "callbacks",
+    "callbacks_valid",
+    "satisfied",
+    "resolved_locally",
+    "handle_n",
+)
+
+
+class EventDailyRollup(Base):
+    """Counts per local day × town × department × major category × channel × request type.
+
+    Each count is anchored on its own day (see ROLLUP_COUNTS and docs/domains/events-kpis.md), so a
+    period's KPI is a SUM over the rows of its days."""
+
+    __tablename__ = "event_daily_rollups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    town_code: Mapped[str | None] = mapped_column(String(9))
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    major_code: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    request_type: Mapped[str | None] = mapped_column(String(16))
+
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    merged: Mapped[int] = mapped_column(Integer, default=0)
+    dispatched: Mapped[int] = mapped_column(Integer, default=0)
+    closed_directly: Mapped[int] = mapped_column(Integer, default=0)
+    sign_due: Mapped[int] = mapped_column(Integer, default=0)
+    signed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    handle_due: Mapped[int] = mapped_column(Integer, default=0)
+    handled_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    close_due: Mapped[int] = mapped_column(Integer, default=0)
+    closed_of_due: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    reworked: Mapped[int] = mapped_column(Integer, default=0)
+    extended: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_dispatched: Mapped[int] = mapped_column(Integer, default=0)
+    callbacks: Mapped[int] = mapped_column(Integer, default=0)
+    callbacks_valid: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_locally: Mapped[int] = mapped_column(Integer, default=0)
+    handle_n: Mapped[int] = mapped_column(Integer, default=0)
+    handle_minutes_sum: Mapped[float] = mapped_column(Float, default=0.0)
+
+    __table_args__ = (
+        Index("ix_event_daily_rollups_day_town", "day", "town_code"),
+        Index("ix_event_daily_rollups_day_department", "day", "department_id"),
+    )
+
+
+class EventRollupDay(Base):
+    """A local day whose rollup rows are complete, and when they were computed."""
+
+    __tablename__ = "event_rollup_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ClassifierModel(Base):
+    """A trained text classifier (category and department), stored so every process can load it."""
+
+    __tablename__ = "event_classifier_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    algorithm: Mapped[str] = mapped_column(String(100))
+    n_train: Mapped[int] = mapped_column(Integer)
+    n_test: Mapped[int] = mapped_column(Integer)
+    accuracy: Mapped[float | None] = mapped_column(Float)
+    department_accuracy: Mapped[float | None] = mapped_column(Float)
+    n_classes: Mapped[int] = mapped_column(Integer)
+    params_json: Mapped[str | None] = mapped_column(Text)
+    model_bytes: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,554 @@
+"""KPIs of the closed loop (立案率, 按期结案率, 满意率 …), computed in SQL for any period, area subtree,
+department and category. docs/domains/events-kpis.md states every formula; the same text is returned
+with each value (`KPIS`), so the UI can show it.
+
+Every count is anchored on its own day (received, due, or closed in the period), so a period's value is a
+sum over its days: whole past days come from `event_daily_rollups` (see events/rollup.py), today comes
+from the events themselves, and "due" counts only what has fallen due by now."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, and_, case, cast, false, func, literal_column, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from citycockpit.auth.principal import Principal
+from citycockpit.auth.scope import scope_clause
+from citycockpit.core.dialect import percentile_cont
+from citycockpit.core.errors import Unprocessable
+from citycockpit.events.enums import EventState, Satisfaction
+from citycockpit.events.kpi_models import ROLLUP_COUNTS, EventDailyRollup, EventRollupDay
+from citycockpit.events.models import Event, EventCategory
+from citycockpit.org.models import Area, Department
+
+E = Event.__table__.c
+R = EventDailyRollup.__table__.c
+MAX_PERIOD_DAYS = 3660
+SUMS = (*ROLLUP_COUNTS, "handle_minutes_sum")
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str
+    definition: str
+
+
+# The counts every KPI is built from: name → (Chinese label, which events it counts).
+COUNTS: dict[str, Count] = {
+    "received": Count("受理数", "events received (reported) in the period, test events excluded"),
+    "registered": Count("立案数", "of those received in the period, events registered (立案)"),
+    "rejected": Count("不予立案数", "of those received in the period, events rejected (不予立案)"),
+    "merged": Count("合并数", "of those received in the period, events merged into another as duplicates"),
+    "dispatched": Count("派遣数", "of those received in the period, events dispatched to a department"),
+    "closed_directly": Count(
+        "直接办结数", "of those received in the period, events closed by the centre without dispatch"
+    ),
+    "sign_due": Count("应签收数", "events whose signing deadline fell in the period (up to now)"),
+    "signed_on_time": Count("按时签收数", "of those, signed for by the deadline"),
+    "handle_due": Count("应处置数", "events whose handling deadline fell in the period (up to now)"),
+    "handled_on_time": Count("按期处置数", "of those, handled by the deadline"),
+    "close_due": Count(
+        "应结案数",
+        "events whose closing deadline fell in the period (up to now), carry-overs from earlier periods "
+        "included",
+    ),
+    "closed_of_due": Count("结案数", "of those due, events closed"),
+    "closed_on_time": Count("按期结案数", "of those due, events closed by the deadline"),
+    "reworked": Count("返工数", "of those due, events sent back for rework at least once"),
+    "extended": Count("延期数", "of those due, events whose deadline was extended at least once"),
+    "closed": Count("办结数", "events closed in the period (directly or after the loop)"),
+    "closed_dispatched": Count(
+        "派遣后办结数", "of those closed in the period, events closed after dispatch (not 直接办结)"
+    ),
+    "callbacks": Count("回访数", "of those closed in the period, events with a callback recorded"),
+    "callbacks_valid": Count("有效回访数", "callbacks that reached the citizen and got a rating"),
+    "satisfied": Count("满意数", "valid callbacks rated 满意 or 基本满意"),
+    "resolved_locally": Count(
+        "就地化解数", "of those closed in the period, events resolved at town or village level"
+    ),
+    "handle_n": Count("有处置时长的办结数", "events closed in the period with a measured handling time"),
+}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    formula: str
+    numerator: str
+    denominator: str
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("registration_rate", "立案率", "立案数 / 受理数", "registered", "received"),
+    Kpi("dispatch_rate", "派遣率", "派遣数 / 立案数", "dispatched", "registered"),
+    Kpi("signed_on_time_rate", "按时签收率", "按时签收数 / 应签收数", "signed_on_time", "sign_due"),
+    Kpi("handled_on_time_rate", "按期处置率", "按期处置数 / 应处置数", "handled_on_time", "handle_due"),
+    Kpi("closure_rate", "结案率", "结案数 / 应结案数", "closed_of_due", "close_due"),
+    Kpi("closed_on_time_rate", "按期结案率", "按期结案数 / 应结案数", "closed_on_time", "close_due"),
+    Kpi("rework_rate", "返工率", "返工数 / 应结案数", "reworked", "close_due"),
+    Kpi("extension_rate", "延期率", "延期数 / 应结案数", "extended", "close_due"),
+    Kpi("direct_close_rate", "直接办结率", "直接办结数 / 受理数", "closed_directly", "received"),
+    Kpi("callback_rate", "回访率", "回访数 / 办结数", "callbacks", "closed"),
+    Kpi("satisfaction_rate", "满意率", "(满意 + 基本满意) / 有效回访数", "satisfied", "callbacks_valid"),
+    Kpi(
+        "local_resolution_rate",
+        "就地化解率",
+        "就地化解数 / 派遣后办结数",
+        "resolved_locally",
+        "closed_dispatched",
+    ),
+)
+HANDLING_FORMULA = (
+    "处置时长 = 派遣到处置完毕的时长 (handle_minutes, in the event's clock), over events closed in the period; "
+    "平均 = Σ时长 / 件数, P90 = percentile_cont(0.9)"
+)
+OVERDUE_FORMULA = "超期件数 = events dispatched or signed for (派遣/签收, not yet handled) whose handling deadline has passed"
+
+_BEING_HANDLED = (EventState.DISPATCHED.value, EventState.SIGNED.value)
+_SATISFIED = (Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value)
+_RATED = (*_SATISFIED, Satisfaction.UNSATISFIED.value)
+
+
+def _n(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
+    """Per anchor, the row-level count expressions (1/0, or minutes) of the counts anchored on it.
+
+    Anchors: "reported" (reported_day), "sign_due", "handle_due", "close_due" (the due instants) and
+    "closed" (closed_day). Used by the raw KPI queries and by the rollup job alike."""
+    return [
+        (
+            "reported",
+            {
+                "received": literal_column("1"),
+                "registered": _n(E.registered_at.is_not(None)),
+                "rejected": _n(E.rejected_at.is_not(None)),
+                "merged": _n(E.merged_at.is_not(None)),
+                "dispatched": _n(E.first_dispatched_at.is_not(None)),
+                "closed_directly": _n(E.closed_by_center.is_(True)),
+            },
+        ),
+        ("sign_due", {"sign_due": literal_column("1"), "signed_on_time": _n(E.signed_on_time.is_(True))}),
+        (
+            "handle_due",
+            {"handle_due": literal_column("1"), "handled_on_time": _n(E.handled_on_time.is_(True))},
+        ),
+        (
+            "close_due",
+            {
+                "close_due": literal_column("1"),
+                "closed_of_due": _n(E.closed_at.is_not(None)),
+                "closed_on_time": _n(E.closed_on_time.is_(True)),
+                "reworked": _n(E.rework_count > 0),
+                "extended": _n(E.extension_count > 0),
+            },
+        ),
+        (
+            "closed",
+            {
+                "closed": literal_column("1"),
+                "closed_dispatched": _n(E.closed_by_center.is_(False)),
+                "callbacks": _n(E.satisfaction.is_not(None)),
+                "callbacks_valid": _n(E.satisfaction.in_(_RATED)),
+                "satisfied": _n(E.satisfaction.in_(_SATISFIED)),
+                "resolved_locally": _n(E.resolved_locally.is_(True)),
+                "handle_n": _n(E.handle_minutes.is_not(None)),
+                "handle_minutes_sum": func.coalesce(E.handle_minutes, cast(literal_column("0"), Float)),
+            },
+        ),
+    ]
+
+
+def anchor_range(anchor: str, first: date, last: date, t0: datetime, t1: datetime) -> ColumnElement[bool]:
+    """Rows whose anchor falls on local days first..last, i.e. instants in [t0, t1)."""
+    if anchor == "reported":
+        return E.reported_day.between(first, last)
+    if anchor == "closed":
+        return E.closed_day.between(first, last)
+    column = {"sign_due": E.sign_due_at, "handle_due": E.handle_due_at, "close_due": E.close_due_at}[anchor]
+    return and_(column >= t0, column < t1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Filters
+
+
+@dataclass(frozen=True)
+class KpiFilter:
+    """What to measure: local days `first`..`last` (inclusive) and optional area, department, category."""
+
+    first: date
+    last: date
+    area: str | None = None
+    department_id: int | None = None
+    category: str | None = None
+
+    def validate(self) -> None:
+        if self.last < self.first:
+            raise Unprocessable("The period ends before it starts", field="to")
+        if (self.last - self.first).days > MAX_PERIOD_DAYS:
+            raise Unprocessable("The period is longer than ten years", field="from")
+        if self.area is not None and not self.area.isdigit():
+            raise Unprocessable("An area is a numeric area code (6, 9, 12 or 15 digits)", field="area")
+
+
+def _area_col(code: str) -> Any:
+    return E.town_code if len(code) <= 9 else E.grid_code
+
+
+def _is_major(session: Session, code: str) -> bool:
+    level = session.scalar(select(EventCategory.level).where(EventCategory.code == code))
+    return level == "major" or (
+        level is None
+        and session.scalar(
+            select(func.count()).select_from(EventCategory).where(EventCategory.parent_code == code)
+        )
+        > 0
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    raw_where: list[ColumnElement[bool]]
+    rollup_where: list[ColumnElement[bool]] | None  # None: the rollups cannot answer these filters
+
+
+def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
+    raw: list[ColumnElement[bool]] = [E.is_test == false()]
+    roll: list[ColumnElement[bool]] | None = []
+    if f.area:
+        raw.append(_area_col(f.area).startswith(f.area, autoescape=True))
+        if len(f.area) <= 9:
+            roll.append(R.town_code.startswith(f.area, autoescape=True))
+        else:
+            roll = None
+    if f.department_id is not None:
+        raw.append(E.department_id == f.department_id)
+        if roll is not None:
+            roll.append(R.department_id == f.department_id)
+    if f.category:
+        if _is_major(session, f.category):
+            raw.append(E.major_code == f.category)
+            if roll is not None:
+                roll.append(R.major_code == f.category)
+        else:
+            raw.append(E.category_code == f.category)
+            roll = None
+    if principal is not None:
+        code = principal.area_code or ""
+        raw.append(scope_clause(principal, department_col=E.department_id, area_code_col=_area_col(code)))
+        if roll is not None and principal.is_area_scoped and len(code) > 9:
+            roll = None
+        elif roll is not None:
+            roll.append(scope_clause(principal, department_col=R.department_id, area_code_col=R.town_code))
+    return _Plan(raw, roll)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sums
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
+
+
+def _raw_sums(
+    session: Session,
+    first: date,
+    last: date,
+    *,
+    where: list[ColumnElement[bool]],
+    zone: ZoneInfo,
+    now: datetime,
+    group: str | None,
+    anchors: tuple[str, ...] | None = None,
+) -> dict[Any, Counter[str]]:
+    """Counts straight from the events table, one GROUP BY per anchor; due instants capped at now."""
+    t0 = _local_midnight(first, zone)
+    t1 = min(_local_midnight(last + timedelta(days=1), zone), now)
+    out: dict[Any, Counter[str]] = {}
+    if t1 <= t0:
+        return out
+    for anchor, exprs in anchored_counts():
+        if anchors is not None and anchor not in anchors:
+            continue
+        key_col = getattr(E, group) if group else literal_column("0")
+        stmt = select(
+            key_col.label("k"), *(func.sum(expr).label(name) for name, expr in exprs.items())
+        ).where(anchor_range(anchor, first, last, t0, t1), *where)
+        if group:
+            stmt = stmt.group_by(key_col)
+        for row in session.execute(stmt).mappings():
+            bucket = out.setdefault(row["k"] if group else None, Counter())
+            for name in exprs:
+                bucket[name] += row[name] or 0
+    return out
+
+
+def _rollup_sums(
+    session: Session,
+    first: date,
+    last: date,
+    *,
+    where: list[ColumnElement[bool]],
+    group: str | None,
+    only: tuple[str, ...] = SUMS,
+) -> dict[Any, Counter[str]]:
+    key_col = getattr(R, group) if group else literal_column("0")
+    stmt = select(key_col.label("k"), *(func.sum(getattr(R, name)).label(name) for name in only)).where(
+        R.day.between(first, last), *where
+    )
+    if group:
+        stmt = stmt.group_by(key_col)
+    out: dict[Any, Counter[str]] = {}
+    for row in session.execute(stmt).mappings():
+        if all(row[name] is None for name in only):
+            continue
+        bucket = out.setdefault(row["k"] if group else None, Counter())
+        for name in only:
+            bucket[name] += row[name] or 0
+    return out
+
+
+def rollups_cover(session: Session, first: date, last: date) -> bool:
+    """True when every day first..last has complete rollup rows."""
+    if last < first:
+        return True
+    done = session.scalar(
+        select(func.count()).select_from(EventRollupDay).where(EventRollupDay.day.between(first, last))
+    )
+    return done == (last - first).days + 1
+
+
+def period_sums(
+    session: Session,
+    f: KpiFilter,
+    *,
+    principal: Principal | None,
+    zone: ZoneInfo,
+    now: datetime,
+    group: str | None = None,
+    use_rollups: bool = True,
+    intake_only: bool = False,
+) -> tuple[dict[Any, Counter[str]], str]:
+    """The counts of the period (optionally per `group` column), and where they came from:
+    "rollup" (past days from rollups, today from events) or "raw" (all from events)."""
+    f.validate()
+    plan = _plan(session, f, principal)
+    anchors = ("reported",) if intake_only else None
+    today = now.astimezone(zone).date()
+    past_last = min(f.last, today - timedelta(days=1))
+    if use_rollups and plan.rollup_where is not None and rollups_cover(session, f.first, past_last):
+        sums = (
+            _rollup_sums(
+                session,
+                f.first,
+                past_last,
+                where=plan.rollup_where,
+                group=group,
+                only=("received",) if intake_only else SUMS,
+            )
+            if (past_last >= f.first)
+            else {}
+        )
+        live_first = max(f.first, today)
+        if live_first <= f.last:
+            live = _raw_sums(
+                session,
+                live_first,
+                f.last,
+                where=plan.raw_where,
+                zone=zone,
+                now=now,
+                group=group,
+                anchors=anchors,
+            )
+            for key, counts in live.items():
+                sums.setdefault(key, Counter()).update(counts)
+        return sums, "rollup"
+    raw = _raw_sums(
+        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=group, anchors=anchors
+    )
+    return raw, "raw"
+
+
+def rate(numerator: float, denominator: float) -> float | None:
+    return None if not denominator else round(numerator / denominator, 6)
+
+
+def kpi_values(counts: Counter[str]) -> list[dict[str, object]]:
+    return [
+        {
+            "key": k.key,
+            "label": k.label,
+            "formula": k.formula,
+            "numerator": int(counts[k.numerator]),
+            "denominator": int(counts[k.denominator]),
+            "value": rate(counts[k.numerator], counts[k.denominator]),
+        }
+        for k in KPIS
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Public queries
+
+
+def handling_p90(
+    session: Session, f: KpiFilter, *, principal: Principal | None, zone: ZoneInfo, now: datetime
+) -> float | None:
+    """P90 of handling minutes over events closed in the period (exact, from the events table)."""
+    plan = _plan(session, f, principal)
+    return percentile_cont(
+        session, E.handle_minutes, 0.9, E.closed_day.between(f.first, f.last), *plan.raw_where
+    )
+
+
+def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None, now: datetime) -> int:
+    """Events a department holds right now whose handling deadline has passed (a snapshot, not a period)."""
+    plan = _plan(session, f, principal)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Event.__table__)
+            .where(E.state.in_(_BEING_HANDLED), E.handle_due_at < now, *plan.raw_where)
+        )
+        or 0
+    )
+
+
+def _breakdown(
+    session: Session, f: KpiFilter, group: str, *, principal: Principal | None, zone: ZoneInfo, now: datetime
+) -> list[dict[str, object]]:
+    sums, _ = period_sums(session, f, principal=principal, zone=zone, now=now, group=group, intake_only=True)
+    items = [{"key": k, "received": int(c["received"])} for k, c in sums.items() if c["received"]]
+    return sorted(items, key=lambda item: (-int(item["received"]), str(item["key"])))  # type: ignore[call-overload]
+
+
+def compute_kpis(
+    session: Session,
+    f: KpiFilter,
+    *,
+    principal: Principal | None,
+    zone: ZoneInfo,
+    now: datetime,
+    use_rollups: bool = True,
+) -> dict[str, object]:
+    """Every KPI of the period for the filters and the caller's scope, each with its formula."""
+    sums, source = period_sums(session, f, principal=principal, zone=zone, now=now, use_rollups=use_rollups)
+    counts = sums.get(None, Counter())
+    n = counts["handle_n"]
+    return {
+        "period": {"from": f.first.isoformat(), "to": f.last.isoformat()},
+        "filters": {"area": f.area, "department_id": f.department_id, "category": f.category},
+        "source": source,
+        "as_of": now.isoformat(),
+        "counts": {
+            name: {"label": c.label, "definition": c.definition, "value": int(counts[name])}
+            for name, c in COUNTS.items()
+        },
+        "kpis": kpi_values(counts),
+        "intake": {
+            "by_channel": _breakdown(session, f, "channel", principal=principal, zone=zone, now=now),
+            "by_request_type": _breakdown(
+                session, f, "request_type", principal=principal, zone=zone, now=now
+            ),
+        },
+        "handling": {
+            "formula": HANDLING_FORMULA,
+            "n": int(n),
+            "avg_minutes": None if not n else round(counts["handle_minutes_sum"] / n, 2),
+            "p90_minutes": handling_p90(session, f, principal=principal, zone=zone, now=now),
+        },
+        "overdue": {
+            "formula": OVERDUE_FORMULA,
+            "count": overdue_count(session, f, principal=principal, now=now),
+        },
+    }
+
+
+RANK_BY = {"department": "department_id", "town": "town_code"}
+
+
+def rank_units(
+    session: Session,
+    f: KpiFilter,
+    *,
+    by: str,
+    min_volume: int,
+    principal: Principal | None,
+    zone: ZoneInfo,
+    now: datetime,
+) -> dict[str, object]:
+    """Rank departments or towns by 按期结案率 (then 结案率, 满意率). A unit with fewer than
+    `min_volume` cases due (应结案数) is listed as unranked: a rate over a handful of cases says little."""
+    if by not in RANK_BY:
+        raise Unprocessable("Rank by department or town", field="by")
+    sums, source = period_sums(session, f, principal=principal, zone=zone, now=now, group=RANK_BY[by])
+    names = _unit_names(session, by, [k for k in sums if k is not None])
+    ranked, unranked = [], []
+    for key, counts in sums.items():
+        if key is None:
+            continue
+        values = {k["key"]: k["value"] for k in kpi_values(counts)}
+        item = {
+            "key": key,
+            "name": names.get(key, str(key)),
+            "received": int(counts["received"]),
+            "close_due": int(counts["close_due"]),
+            "closed_on_time_rate": values["closed_on_time_rate"],
+            "closure_rate": values["closure_rate"],
+            "rework_rate": values["rework_rate"],
+            "satisfaction_rate": values["satisfaction_rate"],
+            "local_resolution_rate": values["local_resolution_rate"],
+        }
+        (ranked if counts["close_due"] >= min_volume else unranked).append(item)
+    ranked.sort(
+        key=lambda i: (
+            -(i["closed_on_time_rate"] or 0),
+            -(i["closure_rate"] or 0),
+            -(i["satisfaction_rate"] or 0),
+            str(i["name"]),
+        )
+    )
+    for position, item in enumerate(ranked, start=1):
+        item["rank"] = position
+    unranked.sort(key=lambda i: (-int(i["close_due"]), str(i["name"])))  # type: ignore[call-overload]
+    return {
+        "by": by,
+        "period": {"from": f.first.isoformat(), "to": f.last.isoformat()},
+        "source": source,
+        "metric": "按期结案率 = 按期结案数 / 应结案数 (ties: 结案率, 满意率)",
+        "min_volume": min_volume,
+        "min_volume_rule": f"units with fewer than {min_volume} cases due (应结案数) in the period are not ranked",
+        "ranked": ranked,
+        "unranked": unranked,
+    }
+
+
+def _unit_names(session: Session, by: str, keys: list[Any]) -> dict[Any, str]:
+    if not keys:
+        return {}
+    if by == "department":
+        rows = session.execute(
+            select(Department.id, func.coalesce(Department.short_name, Department.name)).where(
+                Department.id.in_(keys)
+            )
+        )
+    else:
+        rows = session.execute(select(Area.code, Area.name).where(Area.code.in_(keys)))
+    return {row[0]: row[1] for row in rows}
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """From the first of the current month to today."""
+    return today.replace(day=1), today

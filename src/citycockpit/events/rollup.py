@@ -1,0 +1,179 @@
+"""Daily rollups: per local day × town × department × major category × channel × request type, the counts
+the KPIs sum (events/kpis.py). Recomputing a day replaces its rows, so the job is idempotent; on
+PostgreSQL each day is claimed with a transaction-scoped advisory lock, so several workers never compute
+the same day at once (a day another worker holds is skipped, not waited for)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, cast, delete, false, func, insert, literal_column, select, union_all
+from sqlalchemy.orm import Session
+
+from citycockpit.core.dialect import dialect_name, local_date, try_advisory_lock
+from citycockpit.events.kpi_models import ROLLUP_COUNTS, EventDailyRollup, EventRollupDay
+from citycockpit.events.kpis import E, anchor_range, anchored_counts
+
+LOCK_NAMESPACE = "events.rollup"
+DIMENSIONS = ("town_code", "department_id", "major_code", "channel", "request_type")
+SUM_COLUMNS = (*ROLLUP_COUNTS, "handle_minutes_sum")
+
+
+@dataclass
+class RollupResult:
+    days: int = 0
+    skipped: int = 0
+    rows: int = 0
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
+
+
+def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
+    """Contiguous runs of sorted days."""
+    start = prev = None
+    for day in days:
+        if start is None:
+            start = prev = day
+        elif day == prev + timedelta(days=1):  # type: ignore[operator]
+            prev = day
+        else:
+            yield start, prev  # type: ignore[misc]
+            start = prev = day
+    if start is not None:
+        yield start, prev  # type: ignore[misc]
+
+
+def _select_for(first: date, last: date, zone: ZoneInfo, dialect: str) -> Any:
+    """One UNION ALL branch per anchor (each row counts only in its anchor's columns), grouped by day
+    and the dimensions."""
+    t0, t1 = _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
+    zero_int, zero_float = literal_column("0"), cast(literal_column("0"), Float)
+    branches = []
+    for anchor, exprs in anchored_counts():
+        if anchor == "reported":
+            day_col: Any = E.reported_day
+        elif anchor == "closed":
+            day_col = E.closed_day
+        else:
+            day_col = local_date(getattr(E, f"{anchor}_at"), zone, dialect)
+        columns = [day_col.label("day"), *(getattr(E, d).label(d) for d in DIMENSIONS)]
+        for name in SUM_COLUMNS:
+            default = zero_float if name == "handle_minutes_sum" else zero_int
+            columns.append(exprs.get(name, default).label(name))
+        branches.append(
+            select(*columns).where(anchor_range(anchor, first, last, t0, t1), E.is_test == false())
+        )
+    rows = union_all(*branches).subquery("anchored")
+    keys = [rows.c.day, *(rows.c[d] for d in DIMENSIONS)]
+    return select(*keys, *(func.sum(rows.c[name]) for name in SUM_COLUMNS)).group_by(*keys)
+
+
+def recompute_days(
+    session: Session, first: date, last: date, *, zone: ZoneInfo, now: datetime
+) -> RollupResult:
+    """Recompute the rollups of local days first..last (never today or later: those stay live).
+    Flushes; the caller commits, which also releases the day locks."""
+    today = now.astimezone(zone).date()
+    last = min(last, today - timedelta(days=1))
+    result = RollupResult()
+    if last < first:
+        return result
+    wanted = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    claimed = [d for d in wanted if try_advisory_lock(session, LOCK_NAMESPACE, d.toordinal())]
+    result.skipped = len(wanted) - len(claimed)
+    dialect = dialect_name(session)
+    table = EventDailyRollup.__table__
+    for run_first, run_last in _runs(claimed):
+        session.execute(delete(table).where(table.c.day.between(run_first, run_last)))
+        session.execute(
+            delete(EventRollupDay.__table__).where(
+                EventRollupDay.__table__.c.day.between(run_first, run_last)
+            )
+        )
+        session.execute(
+            insert(table).from_select(
+                ["day", *DIMENSIONS, *SUM_COLUMNS], _select_for(run_first, run_last, zone, dialect)
+            )
+        )
+        per_day = dict(
+            session.execute(
+                select(table.c.day, func.count())
+                .where(table.c.day.between(run_first, run_last))
+                .group_by(table.c.day)
+            ).all()
+        )
+        day = run_first
+        marks = []
+        while day <= run_last:
+            count = int(per_day.get(day, 0))
+            marks.append({"day": day, "computed_at": now, "rows": count})
+            result.rows += count
+            result.days += 1
+            day += timedelta(days=1)
+        session.execute(insert(EventRollupDay.__table__), marks)
+    session.flush()
+    return result
+
+
+def recompute_range(
+    session_factory: Callable[[], Any],
+    first: date,
+    last: date,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    chunk_days: int = 31,
+    on_chunk: Callable[[int], None] | None = None,
+) -> RollupResult:
+    """Recompute a long range in chunks, one transaction per chunk (`session_factory()` is a context
+    manager that commits, such as `lambda: session_scope(engine)`)."""
+    total = RollupResult()
+    day = first
+    while day <= last:
+        chunk_last = min(last, day + timedelta(days=chunk_days - 1))
+        with session_factory() as session:
+            part = recompute_days(session, day, chunk_last, zone=zone, now=now)
+        total.days += part.days
+        total.skipped += part.skipped
+        total.rows += part.rows
+        if on_chunk:
+            on_chunk((chunk_last - day).days + 1)
+        day = chunk_last + timedelta(days=1)
+    return total
+
+
+def recompute_recent(session: Session, *, days: int, zone: ZoneInfo, now: datetime) -> RollupResult:
+    """The worker's job: recompute the last `days` whole days, where late outcomes still change counts
+    (an event due last week may be closed today)."""
+    today = now.astimezone(zone).date()
+    return recompute_days(
+        session, today - timedelta(days=days), today - timedelta(days=1), zone=zone, now=now
+    )
+
+
+def event_day_span(session: Session) -> tuple[date | None, date | None]:
+    """The first and last reported day in the events table."""
+    row = session.execute(select(func.min(E.reported_day), func.max(E.reported_day))).one()
+    return row[0], row[1]
+
+
+ROLLUP_EVERY = timedelta(hours=1)
+
+
+def rollup_job(session: Session, *, now: datetime, calendar: Any) -> Any:
+    """Worker job: at most once an hour, recompute the last `events_rollup_recent_days` whole days."""
+    from citycockpit.config import get_settings
+    from citycockpit.events.jobs import JobResult
+
+    last_run = session.scalar(select(func.max(EventRollupDay.computed_at)))
+    if last_run is not None and now - last_run < ROLLUP_EVERY:
+        return JobResult("rollup", 0)
+    days = get_settings().events_rollup_recent_days
+    result = recompute_recent(session, days=days, zone=calendar.zone, now=now)
+    return JobResult("rollup", result.days)
