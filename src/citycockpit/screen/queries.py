@@ -333,38 +333,40 @@ def event_counters(session: Session, view: View) -> dict[str, Any]:
 
 
 def event_breakdown(session: Session, view: View) -> dict[str, Any]:
-    """This month's intake by major category and by channel (GROUP BY)."""
-    from sqlalchemy import func
+    """This month's intake by major category and by channel, from the events domain's KPI sums (past days
+    from its daily rollups when they are complete, today from the events table)."""
+    from citycockpit.events import kpis
+    from citycockpit.events.models import EventCategory
 
-    from citycockpit.events.models import Event, EventCategory
+    month = kpis.KpiFilter(
+        first=view.today.replace(day=1),
+        last=view.today,
+        area=view.area_code if view.area_level != "city" else None,
+    )
 
-    where = [*_event_where(view), Event.reported_day >= view.today.replace(day=1)]
-    by_major = session.execute(
-        select(Event.major_code, EventCategory.name, func.count())
-        .outerjoin(EventCategory, EventCategory.code == Event.major_code)
-        .where(*where)
-        .group_by(Event.major_code, EventCategory.name)
-        .order_by(func.count().desc())
-    ).all()
+    def received(group: str) -> list[tuple[Any, int]]:
+        sums, _ = kpis.period_sums(
+            session, month, principal=view.principal, zone=view.zone, now=view.now, group=group
+        )
+        return sorted(
+            ((k, int(c["received"])) for k, c in sums.items() if c["received"]), key=lambda kv: -kv[1]
+        )
+
+    by_major = received("major_code")
     if not by_major:
         return view.envelope(by_category=None, by_channel=None)
-    by_channel = session.execute(
-        select(Event.channel, func.count())
-        .where(*where)
-        .group_by(Event.channel)
-        .order_by(func.count().desc())
-    ).all()
+    names = dict(session.execute(select(EventCategory.code, EventCategory.name)).all())
     return view.envelope(
         by_category=[
             {
                 "code": code,
-                "name": name or code or "未分类",
-                "count": int(n),
+                "name": names.get(code) or code or "未分类",
+                "count": n,
                 "href": f"/app/events?category={code}" if code else "/app/events",
             }
-            for code, name, n in by_major
+            for code, n in by_major
         ],
-        by_channel=[{"channel": ch, "count": int(n)} for ch, n in by_channel],
+        by_channel=[{"channel": ch, "count": n} for ch, n in received("channel")],
     )
 
 
