@@ -83,3 +83,30 @@ def test_a_project_page_draws_its_plan_chart(context, demo: Demo, watch: Watch) 
     )
     assert inked
     assert watch.console_errors == [] and watch.outside_requests == []
+
+
+def test_what_a_citizen_typed_does_nothing_on_the_event_page_or_the_screen(browser, demo: Demo) -> None:  # type: ignore[no-untyped-def]
+    from tests.browser.conftest import open_context
+
+    watch = Watch()
+    ctx = open_context(browser, watch)
+    try:
+        page = ctx.new_page()
+        log_in(page, demo, "grid", "/app/events/new", password=_demo_password())
+        evil = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>东门垃圾箱破损'
+        page.fill("textarea[name=description]", evil)
+        page.select_option("select[name=category_code]", "C0302")
+        page.click("main form button[type=submit]")
+        page.wait_for_url(lambda url: "created=1" in url)
+        assert evil in page.locator("p.description").inner_text()
+        assert page.evaluate("window.__xss") is None
+        assert page.locator("main img").count() == 0
+    finally:
+        ctx.close()
+    assert watch.outside_requests == []
+
+
+def _demo_password() -> str:
+    from citycockpit.auth.demo import DEMO_PASSWORD
+
+    return DEMO_PASSWORD
