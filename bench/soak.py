@@ -78,13 +78,16 @@ def main() -> None:
                                      actor=SystemActor("soak"),
                                      now=Clock(zone=ZoneInfo("Asia/Shanghai"), today=date(2024, 9, 30)).now()).secret
     engine.dispose()
-    server = start_server(url, tmp)
+    # One load generator on one address: lift the per-address limit on anonymous (Open311) endpoints.
+    server = start_server(url, tmp, extra_env={"CITYCOCKPIT_RATE_LIMIT_PUBLIC_PER_MINUTE": "100000000"})
     headers = {"Authorization": f"Bearer {secret}"}
     latencies: dict[int, list[float]] = defaultdict(list)
     errors: dict[int, int] = defaultdict(int)
+    statuses: dict[int, int] = defaultdict(int)
     started = time.monotonic()
     stop = threading.Event()
-    reads = ["/api/v1/org/departments", "/api/v1/reports", "/api/v1/projects?limit=20",
+    reads = ["/api/v1/events?limit=20", "/api/v1/events/kpis?from=2024-09-01&to=2024-09-30",
+             "/api/v1/org/departments", "/api/v1/reports", "/api/v1/projects?limit=20",
              "/api/v1/projects/completion?period=2024-09", "/api/v1/projects/lagging?period=2024-09"]
 
     def client(n: int) -> None:
@@ -94,13 +97,21 @@ def main() -> None:
             while not stop.is_set():
                 i += 1
                 t0 = time.perf_counter()
-                if rng.random() < 0.2:
+                roll = rng.random()
+                if roll < 0.15:
+                    form = {"api_key": secret, "service_code": rng.choice(["E0102", "E0502", "C0107", "E0403"]),
+                            "lat": f"{31.45 + rng.uniform(-0.05, 0.05):.5f}",
+                            "long": f"{121.10 + rng.uniform(-0.05, 0.05):.5f}",
+                            "description": f"压测上报 {n}-{i}：路边有暴露垃圾，请尽快处理"}
+                    r = http.post("/open311/v2/requests.json", data=form)
+                elif roll < 0.2:
                     csv = f"code,name,kind\nSOAK{n}-{i % 50},压测单位{n}-{i % 50},委办局\n".encode()
                     r = http.post("/api/v1/org/import", files={"file": ("s.csv", csv, "text/csv")})
                 else:
                     r = http.get(rng.choice(reads))
                 minute = int((time.monotonic() - started) // 60)
                 latencies[minute].append(time.perf_counter() - t0)
+                statuses[r.status_code] += 1
                 if r.status_code >= 400:
                     errors[minute] += 1
 
@@ -125,6 +136,7 @@ def main() -> None:
         q = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
         print(f"{minute:>6}  {len(values):>8}  {errors[minute]:>6}  {q[49] * 1000:>6.1f}  {q[94] * 1000:>6.1f}  "
               f"{q[98] * 1000:>6.1f}  {rss.get(minute, 0) / 1024:>7.1f}")
+    print("statuses:", dict(sorted(statuses.items())))
     full = [m for m in sorted(latencies) if m < int(args.minutes)]
     if len(full) >= 2:
         first, last = full[0], full[-1]
