@@ -117,3 +117,32 @@ def test_the_reporters_phone_is_masked_for_a_department(
     assert "13812345678" in client.get(f"/app/events/{event.public_id}", headers=dispatcher.headers).text
     page = client.get(f"/app/events/{event.public_id}", headers=dept_staff.headers).text
     assert "13812345678" not in page and "138****5678" in page
+
+
+def test_the_categories_page_lists_sla_limits_and_admins_import_them(
+    client: TestClient, db: Session, categories, admin, dispatcher
+) -> None:
+    page = client.get("/app/admin/categories", headers=dispatcher.headers).text
+    assert "E0102" in page and "暴露垃圾" in page and 'action="/app/admin/categories/import"' not in page
+    yaml = "categories:\n- {code: E01, name: 市容环境, kind: event}\n- {code: E0103, name: 积存垃圾渣土, kind: event, parent_code: E01, department: CGJ, clock_kind: work_hours, sign_limit: 0.5, handle_limit: 8, verify_limit: 2}\n"
+    r = client.post(
+        "/app/admin/categories/import",
+        files={"file": ("cats.yaml", yaml.encode(), "application/x-yaml")},
+        data={"csrf_token": admin.csrf_token},
+        headers={"Cookie": admin.headers["Cookie"]},
+    )
+    assert r.status_code == 200 and "导入完成" in r.text and "积存垃圾渣土" in r.text
+
+
+def test_a_category_file_with_a_bad_row_names_it_and_stores_nothing(
+    client: TestClient, categories, admin
+) -> None:
+    yaml = "categories:\n- {code: E0199, name: 坏行, kind: event, parent_code: NOPE, clock_kind: work_hours, handle_limit: -1}\n"
+    r = client.post(
+        "/app/admin/categories/import",
+        files={"file": ("cats.yaml", yaml.encode(), "application/x-yaml")},
+        data={"csrf_token": admin.csrf_token},
+        headers={"Cookie": admin.headers["Cookie"]},
+    )
+    assert r.status_code == 422 and "#" in r.text
+    assert "坏行" not in client.get("/app/admin/categories?sort=-code", headers=admin.headers).text

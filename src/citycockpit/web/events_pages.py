@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -290,3 +290,96 @@ def take_action(
         return response
     session.commit()
     return RedirectResponse(f"/app/events/{event.public_id}?done={action}", status_code=303)
+
+
+# --- administration: categories and their SLA limits ------------------------------------------------
+
+admin_router = APIRouter(prefix="/app/admin/categories", tags=["pages"], include_in_schema=False)
+CategoryAdmin = Annotated[Principal, require(Perm.EVENTS_ADMIN)]
+
+
+def _categories_page(request: Request, session: Any, *, status: int = 200, **extra: Any) -> Response:
+    from citycockpit.web.tables import Column, export_xlsx, table_view, wants_export
+
+    columns = [
+        Column("code", _t(request, "categories.col.code"), EventCategory.code),
+        Column("name", _t(request, "categories.col.name"), EventCategory.name),
+        Column("kind", _t(request, "categories.col.kind"), EventCategory.kind),
+        Column("department", _t(request, "categories.col.department"), EventCategory.default_department_code),
+        Column("clock", _t(request, "categories.col.clock"), EventCategory.clock_kind),
+        Column("sign", _t(request, "categories.col.sign"), EventCategory.sign_limit),
+        Column("handle", _t(request, "categories.col.handle"), EventCategory.handle_limit),
+        Column("verify", _t(request, "categories.col.verify"), EventCategory.verify_limit),
+        Column("onsite", _t(request, "categories.col.onsite")),
+    ]
+    query = select(EventCategory)
+
+    def to_row(r: Any) -> dict[str, Any]:
+        c = r[0]
+        return {
+            "code": c.code,
+            "name": c.name,
+            "kind": c.kind,
+            "department": c.default_department_code,
+            "clock": c.clock_kind if c.level == "minor" else None,
+            "sign": c.sign_limit,
+            "handle": c.handle_limit,
+            "verify": c.verify_limit,
+            "onsite": ("✓" if c.requires_onsite_verification else "") if c.level == "minor" else None,
+        }
+
+    order = [EventCategory.code]
+    if wants_export(request):
+        return export_xlsx(
+            session, request, query, columns, to_row, filename="categories.xlsx", default_order=order
+        )
+    table = table_view(
+        session,
+        request,
+        query,
+        columns,
+        to_row,
+        default_order=order,
+        empty_text=_t(request, "categories.empty"),
+    )
+    return render(request, "app/admin_categories.html", {"table": table, **extra}, status=status)
+
+
+@admin_router.get("")
+def admin_categories(
+    request: Request, session: SessionDep, principal: Annotated[Principal, require(Perm.EVENTS_READ)]
+) -> Response:
+    return _categories_page(request, session, can_import=principal.can(Perm.EVENTS_ADMIN))
+
+
+@admin_router.post("/import")
+def import_categories(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: CategoryAdmin,
+    csrf_token: CsrfField = "",
+) -> Response:
+    """Import categories and SLA limits (the shipped format); all rows are checked, nothing half-stored."""
+    from citycockpit.core.tabular import MAX_IMPORT_BYTES
+    from citycockpit.events import categories as category_service
+
+    check_csrf(request, principal, csrf_token)
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
+    try:
+        with session.begin_nested():  # a refused file stores nothing
+            result = category_service.import_categories(
+                session, data, file.filename or "upload", actor=principal, now=request.app.state.clock.now()
+            )
+    except AppError as exc:
+        return _categories_page(
+            request,
+            session,
+            status=exc.status,
+            can_import=True,
+            import_error=exc.detail,
+            import_rows=exc.extra.get("errors") or [],
+        )
+    session.commit()
+    flash = _t(request, "categories.imported", created=result.created, updated=result.updated)
+    return _categories_page(request, session, can_import=True, flash=flash)
