@@ -146,3 +146,11 @@ def test_a_category_file_with_a_bad_row_names_it_and_stores_nothing(
     )
     assert r.status_code == 422 and "#" in r.text
     assert "坏行" not in client.get("/app/admin/categories?sort=-code", headers=admin.headers).text
+
+
+def test_the_home_page_lists_the_roles_queues_with_work_waiting(
+    client: TestClient, db: Session, clock, categories, grid_worker, dispatcher
+) -> None:
+    report(db, grid_worker.principal, clock.now())
+    page = client.get("/app", headers=dispatcher.headers).text
+    assert 'href="/app/events?queue=intake"' in page and "待立案：1 件" in page

@@ -65,7 +65,22 @@ def home(request: Request, session: SessionDep, principal: Signed) -> Response:
     if principal.can(Perm.REPORT_REVIEW):
         pending = sum(c.get(ReviewState.EXTRACTED.value, 0) for _, c in report_service.list_reports(session))
         if pending:
-            todo.append(_t(request, "home.todo.review", n=pending))
+            todo.append((_t(request, "home.todo.review", n=pending), "/app/reports"))
+    if principal.can(Perm.EVENTS_READ):
+        from citycockpit.events import service as event_service
+        from citycockpit.web.events_pages import ROLE_QUEUES
+
+        for queue in ROLE_QUEUES.get(principal.role.value, []):
+            _, n = event_service.list_events(
+                session, principal, event_service.EventFilter(queue=queue), offset=0, limit=1
+            )
+            if n:
+                todo.append(
+                    (
+                        _t(request, "home.todo.queue", queue=_t(request, f"events.queue.{queue}"), n=n),
+                        f"/app/events?queue={queue}",
+                    )
+                )
     return render(request, "app/home.html", {"todo": todo})
 
 
