@@ -18,7 +18,7 @@ from citycockpit import models as _all_models  # noqa: F401  (every table mapped
 from citycockpit.audit import api as audit_api
 from citycockpit.auth import api as auth_api
 from citycockpit.auth import pages as auth_pages
-from citycockpit.auth.deps import PUBLIC, require
+from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.config import Settings, app_version, get_settings
@@ -35,7 +35,13 @@ from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
 from citycockpit.projects import api as projects_api
 from citycockpit.report import api as report_api
+from citycockpit.screen import api as screen_api
+from citycockpit.screen import pages as screen_pages
+from citycockpit.screen.service import principal_from_kiosk_cookie
 from citycockpit.web import docs as api_docs
+from citycockpit.web import events_pages, goals_pages, projects_pages
+from citycockpit.web import pages as web_pages
+from citycockpit.web.render import install_page_error_handlers
 from citycockpit.web.security import install_security
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -69,6 +75,9 @@ def create_app(
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
     install_security(app)
+    install_page_error_handlers(app)
+    if principal_from_kiosk_cookie not in PRINCIPAL_RESOLVERS:
+        PRINCIPAL_RESOLVERS.append(principal_from_kiosk_cookie)
     events_classifier.install(app.state.engine)  # intake routes with the trained model, if any
 
     @app.middleware("http")
@@ -142,6 +151,14 @@ def create_app(
 
     app.include_router(org_api.router)
     app.include_router(report_api.router)
+    app.include_router(screen_api.router)
+    app.include_router(screen_pages.router)
+    app.include_router(web_pages.router)
+    app.include_router(web_pages.root_router)
+    app.include_router(projects_pages.router)
+    app.include_router(goals_pages.router)
+    app.include_router(events_pages.router)
+    app.include_router(events_pages.admin_router)
     app.include_router(projects_api.router)
     app.include_router(auth_api.router)
     app.include_router(auth_api.users_router)

@@ -20,6 +20,7 @@ from citycockpit.goals import cli as goals_cli
 from citycockpit.org import cli as org_cli
 from citycockpit.projects import cli as projects_cli
 from citycockpit.report import cli as report_cli
+from citycockpit.screen import cli as screen_cli
 
 app = typer.Typer(
     help="CityCockpit 城市驾驶舱: a self-hosted city operations hub.",
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(org_cli.app, name="org")
 app.add_typer(report_cli.app, name="report")
+app.add_typer(screen_cli.app, name="screen")
 app.add_typer(projects_cli.app, name="projects")
 app.add_typer(auth_cli.user_app, name="user")
 app.add_typer(auth_cli.token_app, name="token")

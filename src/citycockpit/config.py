@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         10_000, ge=0, description="How long an SQLite writer waits for the lock before failing."
     )
     db_pool_size: int = Field(10, ge=1, description="Connections per process in the PostgreSQL pool.")
+    screen_refresh_seconds: int = Field(
+        30, ge=5, le=3600, description="How often each big-screen panel refetches its data, in seconds."
+    )
     log_format: Literal["text", "json"] = Field(
         "text", description="`json`: one JSON object per line with the request id (for log shippers)."
     )

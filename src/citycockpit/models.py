@@ -9,6 +9,7 @@ from citycockpit.goals import models as goals_models
 from citycockpit.org import models as org_models
 from citycockpit.projects import models as projects_models
 from citycockpit.report import models as report_models
+from citycockpit.screen import models as screen_models
 
 metadata = Base.metadata
 
@@ -22,4 +23,5 @@ __all__ = [
     "org_models",
     "projects_models",
     "report_models",
+    "screen_models",
 ]

@@ -51,6 +51,14 @@ def _call(client: TestClient, method: str, url: str, headers: dict[str, str]):  
     return client.request(method, url, headers=headers, follow_redirects=False, **kwargs)
 
 
+def _error_code(r, is_page: bool) -> str | None:  # type: ignore[no-untyped-def]
+    """The problem's code: from problem+json, or from the HTML error page that page routes render."""
+    if is_page and r.headers.get("content-type", "").startswith("text/html"):
+        found = re.search(r"<code>([a-z_]+)</code>", r.text)
+        return found.group(1) if found else None
+    return r.json().get("code")
+
+
 def test_each_role_gets_exactly_what_role_perms_grants_on_every_route(
     request: pytest.FixtureRequest, client: TestClient, db: Session, clock: Clock, targets
 ) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +91,7 @@ def test_each_role_gets_exactly_what_role_perms_grants_on_every_route(
                     continue  # e.g. the login form's own double-submit check may refuse: not a role matter
                 elif allowed and status in (401, 403):
                     problems.append(f"{name} {method} {route.path}: {status} {r.text[:80]}, expected access")
-                elif not allowed and (status, r.json().get("code")) != (403, "forbidden"):
+                elif not allowed and (status, _error_code(r, is_page)) != (403, "forbidden"):
                     problems.append(f"{name} {method} {route.path}: {status}, expected 403 forbidden")
     assert problems == []
 

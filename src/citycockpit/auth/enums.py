@@ -26,6 +26,7 @@ class Perm(StrEnum):
     REPORT_READ = "report:read"
     REPORT_INGEST = "report:ingest"
     REPORT_REVIEW = "report:review"
+    SCREEN_MANAGE = "screen:manage"  # kiosk links for wall displays
     PROJECTS_READ = "projects:read"
     PROJECTS_UPDATE = "projects:update"  # monthly progress and stage of the department's own projects
     PROJECTS_MANAGE = "projects:manage"  # the project office: create, import, annual plans, attraction

@@ -1,0 +1,595 @@
+"""Everything the big screen shows, as read-only SQL aggregates over the other domains.
+
+The screen is the one cross-domain reader: it calls the other domains' service/queries functions and
+never writes. Every answer carries `as_of` (when the figures were true) and uses null, never 0, for a
+figure that has no data yet. Every query is limited to the viewer's scope and the drilled-down area."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citycockpit.auth.enums import Role
+from citycockpit.auth.principal import Principal
+from citycockpit.core.clock import Clock
+from citycockpit.core.errors import NotFound
+from citycockpit.org.models import Area
+
+LEVEL_BELOW = {"city": "town", "town": "village", "village": "grid"}
+
+
+class ScreenAreaNotFound(NotFound):
+    code = "screen_area_not_found"
+
+
+@dataclass(frozen=True)
+class View:
+    """Who looks at which part of the city, and when."""
+
+    principal: Principal
+    area_code: str
+    area_name: str
+    area_level: str
+    parent_code: str | None
+    parent_name: str | None
+    now: datetime
+    today: date
+    zone: ZoneInfo
+
+    def envelope(self, **data: Any) -> dict[str, Any]:
+        return {"as_of": self.now.isoformat(), "area_code": self.area_code, **data}
+
+
+def resolve_view(
+    session: Session,
+    principal: Principal,
+    *,
+    area: str | None,
+    county_code: str,
+    city_name: str,
+    clock: Clock,
+) -> View:
+    """The area the screen shows: the asked one if it lies inside the viewer's scope, else the viewer's
+    own root (its area for area-scoped viewers, the whole city otherwise). Outside scope is not found."""
+    root = principal.area_code if principal.is_area_scoped and principal.area_code else county_code
+    code = (area or root).strip()
+    if not code.startswith(root) or not code.isdigit():
+        raise ScreenAreaNotFound(f"Area {code} does not exist or is outside your scope", area_code=code)
+    row = session.scalars(select(Area).where(Area.code == code)).first()
+    if row is None:
+        if code != county_code:
+            raise ScreenAreaNotFound(f"Area {code} does not exist or is outside your scope", area_code=code)
+        name, level, parent = city_name, "city", None
+    else:
+        name, level, parent = row.name, row.level, row.parent
+    show_parent = parent is not None and parent.code.startswith(root)
+    return View(
+        principal=principal,
+        area_code=code,
+        area_name=name,
+        area_level=level,
+        parent_code=parent.code if show_parent and parent else None,
+        parent_name=parent.name if show_parent and parent else None,
+        now=clock.now(),
+        today=clock.local_today(),
+        zone=clock.zone,
+    )
+
+
+def narrowed(view: View) -> Principal:
+    """The viewer limited to the viewed area, for domain queries that scope by a principal.
+
+    At the city level this is the viewer itself. Drilled down, it is a token-like principal with the
+    viewer's permissions and department (if department-scoped) and the viewed area as its subtree, so
+    each domain's own `scope_clause` applies both limits."""
+    principal = view.principal
+    if view.area_level == "city":
+        return principal
+    return Principal(
+        id=principal.id,
+        name=principal.name,
+        role=Role.API_CLIENT,
+        perms=principal.perms,
+        kind="token",
+        department_id=principal.department_id if principal.is_department_scoped else None,
+        area_code=view.area_code,
+    )
+
+
+def time_progress(today: date) -> float:
+    """时序进度: the share of the year elapsed at the end of `today`."""
+    start = date(today.year, 1, 1)
+    days = (date(today.year + 1, 1, 1) - start).days
+    return round(((today - start).days + 1) / days, 4)
+
+
+def overview(view: View, *, city_name: str, refresh_seconds: int) -> dict[str, Any]:
+    return view.envelope(
+        city_name=city_name,
+        area={"code": view.area_code, "name": view.area_name, "level": view.area_level},
+        parent={"code": view.parent_code, "name": view.parent_name} if view.parent_code else None,
+        refresh_seconds=refresh_seconds,
+        time_progress=time_progress(view.today),
+        today=view.today.isoformat(),
+    )
+
+
+def _goal_period(session: Session, view: View) -> str | None:
+    """The month whose goal evaluations the screen shows: this month, else the latest evaluated one."""
+    from sqlalchemy import func
+
+    from citycockpit.goals.models import GoalEvaluation
+
+    current = f"{view.today:%Y-%m}"
+    return session.scalar(select(func.max(GoalEvaluation.period)).where(GoalEvaluation.period <= current))
+
+
+def targets(session: Session, view: View) -> dict[str, Any]:
+    """The main expected targets (主要预期目标) with progress against time and the rules' status.
+
+    Tracked goals from the report's targets come first (their evaluation for the month); before any goal
+    exists, the newest report's target items are listed with progress and status null (no data yet)."""
+    from citycockpit.goals.models import Goal
+    from citycockpit.goals.service import goal_scope
+    from citycockpit.goals.views import goal_views
+
+    goals = list(
+        session.scalars(
+            select(Goal)
+            .where(goal_scope(view.principal), Goal.year == view.today.year, Goal.source == "target")
+            .order_by(Goal.position, Goal.id)
+            .limit(30)
+        )
+    )
+    if goals:
+        period = _goal_period(session, view)
+        items = []
+        for g in goal_views(session, goals, period):
+            ev = g["evaluation"] or {}
+            items.append(
+                {
+                    "id": g["id"],
+                    "name": g["title"],
+                    "measure": g["measure"],
+                    "value": g["target_value"],
+                    "unit": g["unit"],
+                    "qualifier": g["qualifier"],
+                    "stretch": g["stretch"],
+                    "progress": ev.get("progress"),
+                    "time_progress": ev.get("time_progress"),
+                    "forecast": ev.get("forecast"),
+                    "status": ev.get("status"),
+                    "reason": ev.get("reason"),
+                    "href": f"/app/goals/{g['id']}",
+                }
+            )
+        return view.envelope(
+            time_progress=time_progress(view.today), period=period, source="goals", report=None, items=items
+        )
+    return _report_targets(session, view)
+
+
+def _report_targets(session: Session, view: View) -> dict[str, Any]:
+    from citycockpit.report import service as report_service
+
+    reports = report_service.list_reports(session)
+    if not reports:
+        return view.envelope(
+            time_progress=time_progress(view.today), source="report", report=None, items=None
+        )
+    newest = max((r for r, _ in reports), key=lambda r: ((r.year or 0), r.id))
+    items, _ = report_service.list_items(session, newest.id, list_name="targets", limit=50)
+    rows = [
+        {
+            "id": i.id,
+            "name": i.name,
+            "measure": i.measure,
+            "value": i.value,
+            "unit": i.unit,
+            "qualifier": i.qualifier,
+            "stretch": i.stretch,
+            "review_state": i.review_state,
+            "progress": None,
+            "status": None,
+        }
+        for i in items
+        if i.review_state != "rejected"
+    ]
+    return view.envelope(
+        time_progress=time_progress(view.today),
+        source="report",
+        report={"id": newest.id, "title": newest.title, "year": newest.year},
+        items=rows or None,
+    )
+
+
+def area_map(session: Session, view: View, *, metric: str) -> dict[str, Any]:
+    """The viewed area's children as a GeoJSON FeatureCollection (for ECharts registerMap), each with
+    its metric value (null when no data yet)."""
+    parent = session.scalars(select(Area).where(Area.code == view.area_code)).first()
+    query = select(
+        Area.code, Area.name, Area.level, Area.geometry_geojson, Area.centroid_lon, Area.centroid_lat
+    )
+    if parent is not None:
+        query = query.where(Area.parent_id == parent.id)
+    else:
+        query = query.where(Area.level == "town")
+    features = []
+    centroids = []
+    for code, name, level, geometry, lon, lat in session.execute(query.order_by(Area.code)):
+        if geometry:
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"name": name, "code": code, "level": level},
+                    "geometry": json.loads(geometry),
+                }
+            )
+        if lon is not None and lat is not None:
+            centroids.append({"code": code, "name": name, "lon": lon, "lat": lat})
+    values = _area_metric(
+        session, view, metric, [c["code"] for c in centroids] or [f["properties"]["code"] for f in features]
+    )
+    return view.envelope(
+        map_name=f"area-{view.area_code}",
+        metric=metric,
+        geojson={"type": "FeatureCollection", "features": features} if features else None,
+        centroids=centroids,
+        values=values,
+        drillable=LEVEL_BELOW.get(view.area_level) in ("town", "village"),
+    )
+
+
+# --- events (一网统管): aggregates over the events domain's table, limited by its own scope filter --------
+
+
+def _event_where(view: View) -> list[Any]:
+    from citycockpit.events import service as events_service
+    from citycockpit.events.models import Event
+
+    return [events_service.scope_filter(narrowed(view)), Event.is_test.is_(False)]
+
+
+def _n(condition: Any) -> Any:
+    from sqlalchemy import case, func
+
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+_SATISFIED = ("satisfied", "basically_satisfied")
+_RATED = (*_SATISFIED, "unsatisfied")
+_BEING_HANDLED = ("dispatched", "signed")
+
+
+def _area_metric(session: Session, view: View, metric: str, codes: list[str]) -> list[dict[str, Any]] | None:
+    """Per child area: this month's intake, or the events whose handling deadline has passed now (one
+    GROUP BY on the child's code column); None while no event was received this month in the view."""
+    from sqlalchemy import func
+
+    from citycockpit.events.models import Event
+
+    column = {"city": Event.town_code, "town": Event.village_code}.get(view.area_level, Event.grid_code)
+    month_start = view.today.replace(day=1)
+    received = session.scalar(
+        select(func.count()).select_from(Event).where(*_event_where(view), Event.reported_day >= month_start)
+    )
+    if not received:
+        return None
+    if metric == "overdue":
+        condition = [Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now]
+    else:
+        condition = [Event.reported_day >= month_start]
+    counts = dict(
+        session.execute(
+            select(column, func.count()).where(*_event_where(view), *condition).group_by(column)
+        ).all()
+    )
+    names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
+    return [{"code": c, "name": names.get(c, c), "value": int(counts.get(c, 0))} for c in codes]
+
+
+def event_counters(session: Session, view: View) -> dict[str, Any]:
+    """Today's and this month's intake (by reported day) and closures (by closed day), the events past
+    their handling deadline now, and this month's satisfaction = (满意 + 基本满意) / rated callbacks.
+    Three indexed aggregates (reported day, closed day, state); null until an event was received this month."""
+    from sqlalchemy import func
+
+    from citycockpit.events.models import Event
+
+    month_start = view.today.replace(day=1)
+    where = _event_where(view)
+    intake = session.execute(
+        select(func.count(), _n(Event.reported_day == view.today)).where(
+            *where, Event.reported_day >= month_start
+        )
+    ).one()
+    if not intake[0]:
+        return view.envelope(today=None, month=None)
+    closed = session.execute(
+        select(
+            func.count(),
+            _n(Event.closed_day == view.today),
+            _n(Event.satisfaction.in_(_SATISFIED)),
+            _n(Event.satisfaction.in_(_RATED)),
+        ).where(*where, Event.closed_day >= month_start)
+    ).one()
+    overdue = session.scalar(
+        select(func.count()).where(*where, Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now)
+    )
+    return view.envelope(
+        today={"intake": int(intake[1]), "closed": int(closed[1]), "overdue": int(overdue or 0)},
+        month={
+            "intake": int(intake[0]),
+            "closed": int(closed[0]),
+            "satisfaction": round(closed[2] / closed[3], 4) if closed[3] else None,
+        },
+    )
+
+
+def event_breakdown(session: Session, view: View) -> dict[str, Any]:
+    """This month's intake by major category and by channel, from the events domain's KPI sums (past days
+    from its daily rollups when they are complete, today from the events table)."""
+    from citycockpit.events import kpis
+    from citycockpit.events.models import EventCategory
+
+    month = kpis.KpiFilter(
+        first=view.today.replace(day=1),
+        last=view.today,
+        area=view.area_code if view.area_level != "city" else None,
+    )
+
+    def received(group: str) -> list[tuple[Any, int]]:
+        sums, _ = kpis.period_sums(
+            session, month, principal=view.principal, zone=view.zone, now=view.now, group=group
+        )
+        return sorted(
+            ((k, int(c["received"])) for k, c in sums.items() if c["received"]), key=lambda kv: -kv[1]
+        )
+
+    by_major = received("major_code")
+    if not by_major:
+        return view.envelope(by_category=None, by_channel=None)
+    names = dict(session.execute(select(EventCategory.code, EventCategory.name)).all())
+    return view.envelope(
+        by_category=[
+            {
+                "code": code,
+                "name": names.get(code) or code or "未分类",
+                "count": n,
+                "href": f"/app/events?category={code}" if code else "/app/events",
+            }
+            for code, n in by_major
+        ],
+        by_channel=[{"channel": ch, "count": n} for ch, n in received("channel")],
+    )
+
+
+def alerts(session: Session, view: View) -> dict[str, Any]:
+    """Events a department holds whose handling deadline has passed, most overdue first (at most 30),
+    then open goal alerts (city level). Null when neither events nor goals exist in the view."""
+    from citycockpit.events.models import Event
+    from citycockpit.org.models import Department
+
+    rows = session.execute(
+        select(Event.public_id, Event.title, Event.handle_due_at, Department.short_name, Area.name)
+        .outerjoin(Department, Department.id == Event.department_id)
+        .outerjoin(Area, Area.code == Event.town_code)
+        .where(*_event_where(view), Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now)
+        .order_by(Event.handle_due_at)
+        .limit(30)
+    ).all()
+    has_events = session.scalar(select(Event.id).where(*_event_where(view)).limit(1)) is not None
+    goal_items = _goal_alerts(session, view)
+    if not has_events and goal_items is None:
+        return view.envelope(items=None)
+    items = []
+    for public_id, title, due, dept, town in rows:
+        hours = (view.now - due).total_seconds() / 3600
+        items.append(
+            {
+                "kind": "event",
+                "title": title,
+                "department_name": dept,
+                "area_name": town,
+                "overdue_hours": round(hours, 1),
+                "overdue_text": f"{dept or ''} · {_duration_text(hours)}",
+                "href": f"/app/events/{public_id}",
+            }
+        )
+    return view.envelope(items=items + list(goal_items or []))
+
+
+def _duration_text(hours: float) -> str:
+    return f"{hours / 24:.0f}天" if hours >= 48 else f"{hours:.0f}小时"
+
+
+_GOAL_ALERT_TEXT = {"turned_red": "转为红色", "milestone_overdue": "节点逾期"}
+
+
+def _goal_alerts(session: Session, view: View) -> list[dict[str, Any]] | None:
+    """Open goal alerts (turned red, milestone overdue) at the city level; None when no goal exists."""
+    from citycockpit.goals.alerts import list_alerts
+    from citycockpit.goals.models import Goal
+    from citycockpit.goals.service import goal_scope
+
+    if view.area_level != "city":
+        return None
+    if session.scalar(select(Goal.id).where(goal_scope(view.principal)).limit(1)) is None:
+        return None
+    out = []
+    for alert, goal in list_alerts(session, view.principal, limit=60):
+        if alert.kind not in ("turned_red", "milestone_overdue"):
+            continue
+        out.append(
+            {
+                "kind": f"goal.{alert.kind}",
+                "id": goal.id,
+                "title": goal.title,
+                "area_name": None,
+                "overdue_text": _GOAL_ALERT_TEXT.get(alert.kind, alert.kind),
+                "reason": alert.message,
+                "href": f"/app/goals/{goal.id}",
+            }
+        )
+    return out[:15]
+
+
+def economy(session: Session, view: View) -> dict[str, Any]:
+    """Monthly figures of the series behind the main growth and share targets, with each target as a
+    line: the year-to-date growth (同比 %) for growth targets, the month's value for shares."""
+    from citycockpit.goals.models import Goal, IndicatorSeries
+    from citycockpit.goals.series import monthly_values
+    from citycockpit.goals.service import goal_scope
+
+    rows = session.execute(
+        select(
+            Goal.id,
+            Goal.title,
+            Goal.measure,
+            Goal.target_value,
+            Goal.qualifier,
+            Goal.series_id,
+            IndicatorSeries.name,
+            IndicatorSeries.unit,
+        )
+        .join(IndicatorSeries, IndicatorSeries.id == Goal.series_id)
+        .where(goal_scope(view.principal), Goal.year == view.today.year, Goal.source == "target")
+        .where(Goal.measure.in_(("growth", "share")))
+        .order_by(Goal.position, Goal.id)
+        .limit(4)
+    ).all()
+    values = monthly_values(session, [r.series_id for r in rows], [view.today.year])
+    series = []
+    for r in rows:
+        months = values.get((r.series_id, view.today.year), {})
+        points = [
+            {"month": f"{m:02d}", "value": (yoy if r.measure == "growth" else value)}
+            for m, (value, yoy) in sorted(months.items())
+            if (yoy if r.measure == "growth" else value) is not None
+        ]
+        if points:
+            series.append(
+                {
+                    "name": r.name,
+                    "unit": "%",
+                    "target": r.target_value,
+                    "qualifier": r.qualifier,
+                    "href": f"/app/goals/{r.id}",
+                    "points": points,
+                }
+            )
+    return view.envelope(series=series or None)
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(float(value) / 100.0, 4)
+
+
+def projects(session: Session, view: View, *, margin_pct: float) -> dict[str, Any]:
+    """Key projects' completion of the year's planned investment by level, against time progress, and the
+    lagging list (furthest behind first), for the latest month whose reports are due."""
+    from citycockpit.projects import queries as pq
+
+    period = pq.default_period(view.today)
+    principal = narrowed(view)
+    totals = pq.completion_totals(session, principal, period, margin_pct)
+    if not totals["planned_projects"]:
+        return view.envelope(period=str(period), totals=None, by_level=None, lagging=None, time_progress=None)
+    by_level = [
+        {
+            "level": row["key"],
+            "name": row["label"],
+            "projects": int(row["projects"]),
+            "completion": _pct(row["completion_pct"]),
+            "time_progress": _pct(row["time_progress_pct"]),
+            "lagging": int(row["lagging"]),
+            "href": f"/app/projects?level={row['key']}",
+        }
+        for row in pq.completion_by(session, principal, period, margin_pct, by="level")
+    ]
+    order = ["provincial", "suzhou", "city"]
+    by_level.sort(key=lambda r: order.index(r["level"]) if r["level"] in order else len(order))
+    lagging, n_lagging = pq.project_completion(
+        session, principal, period, margin_pct, lagging_only=True, limit=20
+    )
+    return view.envelope(
+        period=str(period),
+        time_progress=_pct(totals["time_progress_pct"]),
+        totals={
+            "projects": int(totals["projects"]),
+            "planned_wan_cny": float(totals["planned_wan_cny"]),
+            "actual_wan_cny": float(totals["actual_wan_cny"]),
+            "completion": _pct(totals["completion_pct"]),
+            "lagging": int(totals["lagging"]),
+        },
+        by_level=by_level,
+        lagging=[
+            {
+                "title": row["name"],
+                "department_name": row["department_name"],
+                "area_name": row["area_name"],
+                "completion": _pct(row["completion_pct"]),
+                "time_progress": _pct(row["time_progress_pct"]),
+                "href": f"/app/projects/{row['project_id']}",
+            }
+            for row in lagging
+        ],
+        lagging_total=n_lagging,
+    )
+
+
+def goal_status(session: Session, view: View) -> dict[str, Any]:
+    """The goals' statuses for the month, counted per task area (GROUP BY in the goals domain)."""
+    from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
+    from citycockpit.goals.models import GoalNode
+    from citycockpit.goals.queries import counts_by_area
+
+    period = _goal_period(session, view)
+    rows = counts_by_area(session, view.principal, period) if period else []
+    if not rows:
+        return view.envelope(period=period, by_task_area=None, statuses=None)
+    node_ids = {node_id for node_id, _, _ in rows if node_id is not None}
+    nodes = (
+        {n.id: n for n in session.scalars(select(GoalNode).where(GoalNode.id.in_(node_ids)))}
+        if node_ids
+        else {}
+    )
+    areas: dict[int | None, dict[str, Any]] = {}
+    for node_id, status, n in rows:
+        node = nodes.get(node_id) if node_id is not None else None
+        entry = areas.setdefault(
+            node_id,
+            {
+                "id": node_id,
+                "name": _node_name(node),
+                "position": node.position if node else 10_000,
+                "counts": {},
+                "href": f"/app/goals?node={node_id}" if node_id else "/app/goals",
+            },
+        )
+        entry["counts"][status] = entry["counts"].get(status, 0) + int(n)
+    present = {status for _, status, _ in rows}
+    statuses = [
+        {"key": s.value, "label": s.label, "color": s.color.value} for s in STATUS_ORDER if s.value in present
+    ]
+    statuses += [
+        {"key": s, "label": GoalStatus(s).label, "color": GoalStatus(s).color.value}
+        for s in sorted(present - {x["key"] for x in statuses})
+    ]
+    by_area = sorted(areas.values(), key=lambda a: a["position"])
+    for a in by_area:
+        a.pop("position")
+    return view.envelope(period=period, by_task_area=by_area, statuses=statuses)
+
+
+def _node_name(node: Any) -> str:
+    if node is None:
+        return "其他"
+    title = node.title.split("。")[0].split("，")[0]
+    return f"{node.number or ''}{title[:14]}"

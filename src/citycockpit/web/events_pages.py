@@ -1,0 +1,385 @@
+"""Workbench pages for events (一网统管): per-role queues, an event's detail (timeline, location, SLA
+clock, the actions the caller may take with a note), and the report form for grid workers. Everything
+goes through the events domain's service and intake functions, which check role, scope and state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from citycockpit.auth.deps import require
+from citycockpit.auth.enums import Perm, Role
+from citycockpit.auth.principal import Principal
+from citycockpit.core.errors import AppError
+from citycockpit.core.tabular import write_xlsx
+from citycockpit.db import SessionDep
+from citycockpit.events import intake
+from citycockpit.events import service as event_service
+from citycockpit.events.enums import Action, EventState
+from citycockpit.events.models import EventCategory
+from citycockpit.events.workflow import STATE_LABELS, allowed_actions
+from citycockpit.org.models import Area, Department
+from citycockpit.web import i18n
+from citycockpit.web.render import check_csrf, render
+
+router = APIRouter(prefix="/app/events", tags=["pages"], include_in_schema=False)
+
+Reader = Annotated[Principal, require(Perm.EVENTS_READ)]
+Worker = Annotated[Principal, require(Perm.EVENTS_WORK)]
+Creator = Annotated[Principal, require(Perm.EVENTS_CREATE)]
+CsrfField = Annotated[str, Form()]
+PAGE = 25
+
+# Which queues each role works (the first is its default).
+ROLE_QUEUES: dict[str, list[str]] = {
+    Role.DISPATCHER.value: ["triage", "intake", "dispatch", "extension", "close", "callback"],
+    Role.DEPARTMENT.value: ["department"],
+    Role.TOWN.value: ["verification", "department"],
+    Role.GRID_WORKER.value: ["verification"],
+}
+
+
+def _t(request: Request, key: str, **values: Any) -> str:
+    return i18n.translate(i18n.request_language(request), key, **values)
+
+
+def _state_label(state: str) -> str:
+    return STATE_LABELS.get(EventState(state), state)
+
+
+@router.get("")
+def list_events(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    queue: str = "",
+    category: Annotated[str, Query(max_length=16)] = "",
+    state: str = "",
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Response:
+    queues = ROLE_QUEUES.get(principal.role.value, [])
+    if queue and queue not in event_service.QUEUES:
+        queue = ""
+    if not queue and not category and not state and queues:
+        queue = queues[0]
+    states = [state] if state in {s.value for s in EventState} else []
+    filters = event_service.EventFilter(queue=queue or None, category=category or None, states=states)
+    if request.query_params.get("export") == "xlsx":
+        items, _ = event_service.list_events(session, principal, filters, offset=0, limit=5000)
+        headers = ["编号", "标题", "状态", "类别", "来源", "上报时间", "处置时限"]
+        rows = [
+            [
+                e.public_id,
+                e.title,
+                _state_label(e.state),
+                e.category_code,
+                e.channel,
+                e.reported_at.isoformat(),
+                e.handle_due_at.isoformat() if e.handle_due_at else None,
+            ]
+            for e in items
+        ]
+        return Response(
+            write_xlsx({"events": (headers, rows)}),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": 'attachment; filename="events.xlsx"'},
+        )
+    items, total = event_service.list_events(session, principal, filters, offset=offset, limit=PAGE)
+    return render(
+        request,
+        "app/events.html",
+        {
+            "items": items,
+            "total": total,
+            "offset": offset,
+            "limit": PAGE,
+            "queue": queue,
+            "queues": queues,
+            "category": category,
+            "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
+            "can_create": principal.can(Perm.EVENTS_CREATE),
+            "now": request.app.state.clock.now(),
+        },
+    )
+
+
+def _categories(session: Any) -> list[Any]:
+    return list(
+        session.scalars(
+            select(EventCategory)
+            .where(EventCategory.level == "minor", EventCategory.is_active.is_(True))
+            .order_by(EventCategory.code)
+        )
+    )
+
+
+@router.get("/new")
+def new_event(request: Request, session: SessionDep, principal: Creator) -> Response:
+    return render(
+        request, "app/event_new.html", {"categories": _categories(session), "form": {}, "errors": {}}
+    )
+
+
+@router.post("/new")
+def create_event(
+    request: Request,
+    session: SessionDep,
+    principal: Creator,
+    csrf_token: CsrfField = "",
+    description: Annotated[str, Form(max_length=4000)] = "",
+    category_code: Annotated[str, Form(max_length=16)] = "",
+    address: Annotated[str, Form(max_length=300)] = "",
+    lat: Annotated[str, Form()] = "",
+    lon: Annotated[str, Form()] = "",
+) -> Response:
+    """A grid worker (or the centre) reports an event; it is routed and registered by the rules."""
+    check_csrf(request, principal, csrf_token)
+    form = {
+        "description": description,
+        "category_code": category_code,
+        "address": address,
+        "lat": lat,
+        "lon": lon,
+    }
+    errors: dict[str, str] = {}
+    if len(description.strip()) < 5:
+        errors["description"] = _t(request, "events.form.describe")
+    coords: list[float | None] = []
+    for key, raw, low, high in (("lat", lat, 30.0, 33.0), ("lon", lon, 119.0, 123.0)):
+        if not raw.strip():
+            coords.append(None)
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            errors[key] = _t(request, "form.not_number")
+            coords.append(None)
+            continue
+        if not low <= value <= high:
+            errors[key] = _t(request, "events.form.out_of_city")
+        coords.append(value)
+    if (coords[0] is None) != (coords[1] is None):
+        errors["lat"] = _t(request, "events.form.both_coords")
+    if not errors:
+        channel = "patrol" if principal.role is Role.GRID_WORKER else "workbench"
+        try:
+            with session.begin_nested():  # a refused report undoes only itself
+                event = intake.create_event(
+                    session,
+                    intake.EventInput(
+                        description=description.strip(),
+                        channel=channel,
+                        category_code=category_code or None,
+                        address=address.strip() or None,
+                        lat=coords[0],
+                        lon=coords[1],
+                        grid_code=principal.area_code
+                        if principal.area_code and len(principal.area_code) == 15 and coords[0] is None
+                        else None,
+                    ),
+                    actor=principal,
+                    now=request.app.state.clock.now(),
+                )
+        except AppError as exc:
+            errors["form"] = exc.detail
+    if errors:
+        return render(
+            request,
+            "app/event_new.html",
+            {"categories": _categories(session), "form": form, "errors": errors},
+            status=422,
+        )
+    session.commit()
+    return RedirectResponse(f"/app/events/{event.public_id}?created=1", status_code=303)
+
+
+def _detail(request: Request, session: Any, principal: Principal, ref: str, **extra: Any) -> Response:
+    event = event_service.get_event(session, ref, principal)
+    name, phone = event_service.mask_reporter(principal, event.reporter_name, event.reporter_phone)
+    category = (
+        session.scalars(select(EventCategory).where(EventCategory.code == event.category_code)).first()
+        if event.category_code
+        else None
+    )
+    onsite = category.requires_onsite_verification if category else True
+    actions = (
+        allowed_actions(event.state, principal.role, onsite_required=onsite)
+        if principal.can(Perm.EVENTS_WORK)
+        else []
+    )
+    department = session.get(Department, event.department_id) if event.department_id else None
+    town = session.scalar(select(Area.name).where(Area.code == event.town_code)) if event.town_code else None
+    grid = session.scalar(select(Area.name).where(Area.code == event.grid_code)) if event.grid_code else None
+    now = request.app.state.clock.now()
+    due = event.handle_due_at if event.state in ("dispatched", "signed") else None
+    sla = None
+    if due is not None:
+        minutes = int((due - now).total_seconds() // 60)
+        sla = {"due": due, "overdue": minutes < 0, "hours": abs(minutes) // 60, "minutes": abs(minutes) % 60}
+    departments = session.execute(
+        select(Department.id, Department.short_name, Department.name)
+        .where(Department.is_active.is_(True))
+        .order_by(Department.code)
+    ).all()
+    return render(
+        request,
+        "app/event.html",
+        {
+            "event": event,
+            "reporter": (name, phone),
+            "category": category,
+            "actions": [a.value for a in actions if a is not Action.MERGE],
+            "timeline": event_service.timeline(session, event),
+            "department": department,
+            "town": town,
+            "grid": grid,
+            "sla": sla,
+            "departments": departments,
+            "state_label": _state_label(event.state),
+            "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
+            "map": {"area": event.town_code, "lat": event.lat, "lon": event.lon, "name": event.title},
+            **extra,
+        },
+    )
+
+
+@router.get("/{ref}")
+def event_detail(ref: str, request: Request, session: SessionDep, principal: Reader) -> Response:
+    return _detail(request, session, principal, ref)
+
+
+@router.post("/{ref}/actions")
+def take_action(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    principal: Worker,
+    csrf_token: CsrfField = "",
+    action: Annotated[str, Form()] = "",
+    version: Annotated[int, Form(ge=0, le=1_000_000)] = 0,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    department_id: Annotated[str, Form()] = "",
+    satisfaction: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """One click on an action, with its note; the domain's state machine decides whether it may happen."""
+    check_csrf(request, principal, csrf_token)
+    event = event_service.get_event(session, ref, principal)
+    if action not in {a.value for a in Action}:
+        return _detail(
+            request, session, principal, ref, action_error=_t(request, "events.form.unknown_action")
+        )
+    body = event_service.ActionInput(
+        version=version,
+        note=note.strip() or None,
+        department_id=int(department_id) if department_id.isdigit() else None,
+        satisfaction=satisfaction or None,
+        reason=reason or None,
+    )
+    try:
+        with session.begin_nested():  # a refused action undoes only itself
+            event_service.transition_event(
+                session, event.id, action, body, actor=principal, now=request.app.state.clock.now()
+            )
+    except AppError as exc:
+        response = _detail(request, session, principal, ref, action_error=exc.detail)
+        response.status_code = exc.status
+        return response
+    session.commit()
+    return RedirectResponse(f"/app/events/{event.public_id}?done={action}", status_code=303)
+
+
+# --- administration: categories and their SLA limits ------------------------------------------------
+
+admin_router = APIRouter(prefix="/app/admin/categories", tags=["pages"], include_in_schema=False)
+CategoryAdmin = Annotated[Principal, require(Perm.EVENTS_ADMIN)]
+
+
+def _categories_page(request: Request, session: Any, *, status: int = 200, **extra: Any) -> Response:
+    from citycockpit.web.tables import Column, export_xlsx, table_view, wants_export
+
+    columns = [
+        Column("code", _t(request, "categories.col.code"), EventCategory.code),
+        Column("name", _t(request, "categories.col.name"), EventCategory.name),
+        Column("kind", _t(request, "categories.col.kind"), EventCategory.kind),
+        Column("department", _t(request, "categories.col.department"), EventCategory.default_department_code),
+        Column("clock", _t(request, "categories.col.clock"), EventCategory.clock_kind),
+        Column("sign", _t(request, "categories.col.sign"), EventCategory.sign_limit),
+        Column("handle", _t(request, "categories.col.handle"), EventCategory.handle_limit),
+        Column("verify", _t(request, "categories.col.verify"), EventCategory.verify_limit),
+        Column("onsite", _t(request, "categories.col.onsite")),
+    ]
+    query = select(EventCategory)
+
+    def to_row(r: Any) -> dict[str, Any]:
+        c = r[0]
+        return {
+            "code": c.code,
+            "name": c.name,
+            "kind": c.kind,
+            "department": c.default_department_code,
+            "clock": c.clock_kind if c.level == "minor" else None,
+            "sign": c.sign_limit,
+            "handle": c.handle_limit,
+            "verify": c.verify_limit,
+            "onsite": ("✓" if c.requires_onsite_verification else "") if c.level == "minor" else None,
+        }
+
+    order = [EventCategory.code]
+    if wants_export(request):
+        return export_xlsx(
+            session, request, query, columns, to_row, filename="categories.xlsx", default_order=order
+        )
+    table = table_view(
+        session,
+        request,
+        query,
+        columns,
+        to_row,
+        default_order=order,
+        empty_text=_t(request, "categories.empty"),
+    )
+    return render(request, "app/admin_categories.html", {"table": table, **extra}, status=status)
+
+
+@admin_router.get("")
+def admin_categories(
+    request: Request, session: SessionDep, principal: Annotated[Principal, require(Perm.EVENTS_READ)]
+) -> Response:
+    return _categories_page(request, session, can_import=principal.can(Perm.EVENTS_ADMIN))
+
+
+@admin_router.post("/import")
+def import_categories(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: CategoryAdmin,
+    csrf_token: CsrfField = "",
+) -> Response:
+    """Import categories and SLA limits (the shipped format); all rows are checked, nothing half-stored."""
+    from citycockpit.core.tabular import MAX_IMPORT_BYTES
+    from citycockpit.events import categories as category_service
+
+    check_csrf(request, principal, csrf_token)
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
+    try:
+        with session.begin_nested():  # a refused file stores nothing
+            result = category_service.import_categories(
+                session, data, file.filename or "upload", actor=principal, now=request.app.state.clock.now()
+            )
+    except AppError as exc:
+        return _categories_page(
+            request,
+            session,
+            status=exc.status,
+            can_import=True,
+            import_error=exc.detail,
+            import_rows=exc.extra.get("errors") or [],
+        )
+    session.commit()
+    flash = _t(request, "categories.imported", created=result.created, updated=result.updated)
+    return _categories_page(request, session, can_import=True, flash=flash)

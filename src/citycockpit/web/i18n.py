@@ -1,0 +1,59 @@
+"""Message catalogues: Chinese first, English switchable by `?lang=en` (remembered in a cookie).
+
+Each language is one YAML file beside this module (`i18n/zh.yaml`, `i18n/en.yaml`), a flat mapping
+of dotted keys to strings with `{name}` placeholders. A key missing in English falls back to Chinese,
+and a key missing everywhere shows itself, so a gap is visible instead of blank."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from fastapi import Request
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+LANG_COOKIE = "cc_lang"
+LANG_PARAM = "lang"
+
+
+@lru_cache
+def catalogue(lang: str) -> dict[str, str]:
+    raw = resources.files("citycockpit.web").joinpath(f"i18n/{lang}.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(raw) or {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def translate(lang: str, key: str, **values: Any) -> str:
+    text = catalogue(lang).get(key)
+    if text is None and lang != DEFAULT_LANGUAGE:
+        text = catalogue(DEFAULT_LANGUAGE).get(key)
+    if text is None:
+        return key
+    if values:
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+
+
+def request_language(request: Request) -> str:
+    """The language asked for in the query, else the remembered one, else Chinese."""
+    asked = request.query_params.get(LANG_PARAM)
+    if asked in LANGUAGES:
+        return asked
+    remembered = request.cookies.get(LANG_COOKIE)
+    if remembered in LANGUAGES:
+        return remembered
+    return DEFAULT_LANGUAGE
+
+
+def client_messages(lang: str, prefix: str) -> dict[str, str]:
+    """The strings under `prefix` for a page's JavaScript (passed in a data attribute, not a script)."""
+    merged = {k: v for k, v in catalogue(DEFAULT_LANGUAGE).items() if k.startswith(prefix)}
+    if lang != DEFAULT_LANGUAGE:
+        merged.update({k: v for k, v in catalogue(lang).items() if k.startswith(prefix)})
+    return merged

@@ -1,0 +1,426 @@
+/* Big screen: scale the 1920×1080 stage, keep the clock, and let every panel poll its own endpoint.
+   No data is ever written into HTML unescaped: text goes through textContent, tooltips through esc(). */
+(function () {
+  "use strict";
+  var stage = document.getElementById("stage");
+  if (!stage || !window.echarts) { return; }
+  var AREA = stage.dataset.area;
+  var REFRESH = Math.max(5, parseInt(stage.dataset.refresh, 10) || 30) * 1000;
+  var LANG = stage.dataset.lang || "zh";
+  var MSG = JSON.parse(stage.dataset.messages || "{}");
+  var TZ = "Asia/Shanghai";
+  var clockOffset = 0;   // server time − browser time (the demo lives on a simulated date)
+  var charts = {};
+
+  function m(key, values) {
+    var text = MSG["screen." + key] || key;
+    if (values) { Object.keys(values).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); }); }
+    return text;
+  }
+  function esc(value) {
+    return String(value === null || value === undefined ? "" : value)
+      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+  function fmt(n, digits) {
+    if (n === null || n === undefined) { return "—"; }
+    return Number(n).toLocaleString(LANG === "zh" ? "zh-CN" : "en-US",
+      { maximumFractionDigits: digits === undefined ? 1 : digits });
+  }
+  function areaQuery(extra) {
+    var q = "?area=" + encodeURIComponent(AREA);
+    return extra ? q + "&" + extra : q;
+  }
+  function screenUrl(code) {
+    return "/screen" + (code && code.length > 6 ? "?area=" + encodeURIComponent(code) : "") +
+      (LANG !== "zh" ? (code && code.length > 6 ? "&" : "?") + "lang=" + LANG : "");
+  }
+
+  /* --- stage scaling: min(w/1920, h/1080), centred --- */
+  function fit() {
+    var w = window.innerWidth, h = window.innerHeight;
+    var s = Math.min(w / 1920, h / 1080);
+    stage.style.transform = "translate(" + ((w - 1920 * s) / 2) + "px," + ((h - 1080 * s) / 2) + "px) scale(" + s + ")";
+  }
+  window.addEventListener("resize", fit);
+  fit();
+
+  /* --- clock, date and full screen --- */
+  function tick() {
+    var now = new Date(Date.now() + clockOffset);
+    var loc = LANG === "zh" ? "zh-CN" : "en-GB";
+    document.getElementById("clock-time").textContent = now.toLocaleTimeString(loc, { timeZone: TZ, hour12: false });
+    document.getElementById("clock-date").textContent = now.toLocaleDateString(loc,
+      { timeZone: TZ, year: "numeric", month: "long", day: "numeric", weekday: "short" });
+  }
+  setInterval(tick, 1000);
+  tick();
+  var fsButton = document.getElementById("fullscreen");
+  if (fsButton) {
+    fsButton.addEventListener("click", function () {
+      if (document.fullscreenElement) { document.exitFullscreen(); }
+      else if (document.documentElement.requestFullscreen) { document.documentElement.requestFullscreen(); }
+    });
+  }
+
+  /* --- animated numbers ("digital flop") --- */
+  function animateNumber(node, to, digits, suffix) {
+    var from = parseFloat(node.dataset.value || "0") || 0;
+    node.dataset.value = String(to);
+    var start = null, dur = 900;
+    function step(ts) {
+      if (start === null) { start = ts; }
+      var p = Math.min(1, (ts - start) / dur), eased = 1 - Math.pow(1 - p, 3);
+      node.textContent = fmt(from + (to - from) * eased, digits) + (suffix || "");
+      if (p < 1) { window.requestAnimationFrame(step); }
+    }
+    window.requestAnimationFrame(step);
+  }
+
+  /* --- rotating lists: one row at a time, paused while the pointer is over the list --- */
+  function rotating(list) {
+    var paused = false;
+    list.addEventListener("mouseenter", function () { paused = true; list.classList.add("paused"); });
+    list.addEventListener("mouseleave", function () { paused = false; list.classList.remove("paused"); });
+    return setInterval(function () {
+      if (paused || !list.isConnected || list.scrollHeight <= list.clientHeight + 2) { return; }
+      var first = list.querySelector("li:not(.list-head)");
+      if (first) { list.appendChild(first); }
+    }, 3000);
+  }
+
+  /* --- charts --- */
+  function chartIn(panel, key) {
+    var body = panel.querySelector("[data-body]");
+    var id = panel.dataset.panel + ":" + key;
+    var holder = body.querySelector('[data-chart="' + key + '"]');
+    if (!holder) {
+      holder = el("div", "chart");
+      holder.dataset.chart = key;
+      body.appendChild(holder);
+    }
+    if (!charts[id]) {
+      charts[id] = echarts.init(holder, "dark", { renderer: "canvas" });
+    }
+    return charts[id];
+  }
+  function layoutCharts(panel, keys) {
+    var body = panel.querySelector("[data-body]");
+    keys.forEach(function (key, i) {
+      var holder = body.querySelector('[data-chart="' + key + '"]');
+      if (!holder) { return; }
+      holder.style.left = (i * 100 / keys.length) + "%";
+      holder.style.width = (100 / keys.length) + "%";
+      holder.style.right = "auto";
+    });
+    keys.forEach(function (key) { var c = charts[panel.dataset.panel + ":" + key]; if (c) { c.resize(); } });
+  }
+  var BASE = { backgroundColor: "transparent", textStyle: { fontFamily: "inherit" }, animationDuration: 800 };
+  function opt(o) { return Object.assign({}, BASE, o); }
+  function itemTooltip(lines) {
+    return function (p) {
+      return lines(p).map(function (l) { return esc(l); }).join("<br>");
+    };
+  }
+  var STATUS_COLOURS = { done: "#52c41a", ahead: "#73d13d", on_track: "#40a9ff", met: "#36cfc9",
+    behind: "#faad14", at_risk: "#ffc53d", overdue: "#ff4d4f", off_track: "#cf1322",
+    not_reported: "#8c8c8c", no_data: "#595959", none: "#5d7aa0" };
+
+  /* --- panel plumbing --- */
+  function setNoData(panel, none) {
+    panel.querySelector("[data-no-data]").hidden = !none;
+    panel.querySelector("[data-body]").hidden = none;
+    panel.dataset.state = none ? "no-data" : "drawn";
+  }
+  function setAsOf(panel, iso, failed) {
+    var node = panel.querySelector("[data-as-of]");
+    if (failed) { node.classList.add("stale"); node.textContent = m("stale"); return; }
+    node.classList.remove("stale");
+    var t = new Date(iso).toLocaleString(LANG === "zh" ? "zh-CN" : "en-GB",
+      { timeZone: TZ, hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    node.textContent = m("as_of", { time: t });
+    node.dataset.asOf = iso;
+  }
+
+  var renderers = {};
+
+  renderers["targets"] = function (panel, d) {
+    if (!d.items) { return false; }
+    var body = panel.querySelector("[data-body]");
+    var tp = d.time_progress;
+    var list = body.querySelector("ul") || body.appendChild(el("ul", "rot"));
+    if (!list.dataset.rot) { list.dataset.rot = String(rotating(list)); }
+    list.textContent = "";
+    d.items.forEach(function (it) {
+      var status = it.status || "none";
+      var li = el("li", "target status-" + status);
+      var name = el(it.href ? "a" : "span", "name", it.name);
+      if (it.href) { name.href = it.href; }
+      var target = (it.qualifier ? it.qualifier : "") + fmt(it.value, 2) + (it.unit || "");
+      name.title = it.name + " " + target;
+      li.appendChild(name);
+      var bar = el("div", "bar");
+      var fill = el("div", "fill");
+      fill.style.width = (it.progress === null || it.progress === undefined ? 0 : Math.min(100, it.progress * 100)) + "%";
+      var tick = el("div", "tick");
+      var itemTp = it.time_progress === null || it.time_progress === undefined ? tp : it.time_progress;
+      tick.style.left = Math.min(100, itemTp * 100) + "%";
+      bar.appendChild(fill); bar.appendChild(tick);
+      li.appendChild(bar);
+      li.appendChild(el("span", "val", it.status ? m("status." + status)
+        : (it.progress === null || it.progress === undefined ? m("status.none") : fmt(it.progress * 100, 1) + "%")));
+      if (it.reason) { li.title = it.reason; }
+      list.appendChild(li);
+    });
+    return true;
+  };
+
+  renderers["economy"] = function (panel, d) {
+    if (!d.series || !d.series.length) { return false; }
+    var months = [];
+    d.series.forEach(function (s) { s.points.forEach(function (p) { if (months.indexOf(p.month) < 0) { months.push(p.month); } }); });
+    months.sort();
+    var chart = chartIn(panel, "main");
+    chart.setOption(opt({
+      tooltip: { trigger: "axis", formatter: function (ps) {
+        return ps.map(function (p) { return esc(p.axisValue) + " " + esc(p.seriesName) + ": " + esc(fmt(p.value, 2)); }).join("<br>");
+      } },
+      legend: { top: 0, textStyle: { color: "#bcd" } },
+      grid: { left: 48, right: 44, top: 36, bottom: 28 },
+      xAxis: { type: "category", data: months.map(function (mo) { return m("month", { m: parseInt(mo, 10) }); }) },
+      yAxis: { type: "value", axisLabel: { formatter: "{value}%" }, splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } },
+      series: d.series.slice(0, 4).map(function (s) {
+        var byMonth = {}; s.points.forEach(function (p) { byMonth[p.month] = p.value; });
+        return { type: "line", smooth: true, name: s.name, data: months.map(function (mo) { return byMonth[mo] === undefined ? null : byMonth[mo]; }),
+          markLine: s.target === null || s.target === undefined ? undefined : { symbol: "none", data: [{ yAxis: s.target, name: m("target") }],
+            lineStyle: { type: "dashed" }, label: { formatter: esc(m("target")) + " " + esc(fmt(s.target, 2)) } } };
+      })
+    }), true);
+    chart.off("click");
+    chart.on("click", function (p) { var s = d.series[p.seriesIndex]; if (s && s.href) { window.location.href = s.href; } });
+    return true;
+  };
+
+  renderers["goals"] = function (panel, d) {
+    if (!d.by_task_area || !d.by_task_area.length) { return false; }
+    var statuses = d.statuses || [];
+    var chart = chartIn(panel, "main");
+    chart.setOption(opt({
+      tooltip: { trigger: "item", formatter: itemTooltip(function (p) { return [p.name, p.seriesName + ": " + p.value]; }) },
+      legend: { top: 0, type: "scroll", textStyle: { color: "#bcd" } },
+      grid: { left: 110, right: 16, top: 34, bottom: 16 },
+      xAxis: { type: "value", splitLine: { show: false } },
+      yAxis: { type: "category", data: d.by_task_area.map(function (a) { return a.name; }),
+        axisLabel: { width: 100, overflow: "truncate" } },
+      series: statuses.map(function (s) {
+        return { type: "bar", stack: "s", name: m("status." + s.key), itemStyle: { color: STATUS_COLOURS[s.key] || "#40a9ff" },
+          data: d.by_task_area.map(function (a) { return a.counts[s.key] || 0; }) };
+      })
+    }), true);
+    chart.off("click");
+    chart.on("click", function (p) { var a = d.by_task_area[p.dataIndex]; if (a && a.href) { window.location.href = a.href; } });
+    return true;
+  };
+
+  renderers["events/counters"] = function (panel, d) {
+    if (!d.today && !d.month) { return false; }
+    var body = panel.querySelector("[data-body]");
+    var grid = body.querySelector(".counters");
+    if (!grid) { grid = body.appendChild(el("div", "counters")); }
+    var tiles = [
+      ["today", "intake", 0, ""], ["today", "closed", 0, ""], ["today", "overdue", 0, ""],
+      ["month", "intake", 0, ""], ["month", "closed", 0, ""], ["month", "satisfaction", 1, "%"]
+    ];
+    tiles.forEach(function (tile) {
+      var key = tile[0] + "." + tile[1];
+      var box = grid.querySelector('[data-counter="' + key + '"]');
+      if (!box) {
+        box = el("div", "counter"); box.dataset.counter = key;
+        box.appendChild(el("span", "label", m("counter." + key)));
+        box.appendChild(el("span", "num"));
+        grid.appendChild(box);
+      }
+      var num = box.querySelector(".num");
+      var scope = d[tile[0]] || {};
+      var v = scope[tile[1]];
+      if (v === null || v === undefined) { num.classList.add("none"); num.textContent = m("no_data_short"); num.dataset.value = ""; }
+      else { num.classList.remove("none"); animateNumber(num, tile[3] === "%" ? v * 100 : v, tile[2], tile[3]); }
+    });
+    return true;
+  };
+
+  renderers["events/breakdown"] = function (panel, d) {
+    if (!d.by_category && !d.by_channel) { return false; }
+    var cats = (d.by_category || []).slice(0, 8).reverse();
+    var chart = chartIn(panel, "cat");
+    chart.setOption(opt({
+      title: { text: m("by_category"), textStyle: { fontSize: 14, color: "#9dbbe0" } },
+      tooltip: { trigger: "item", formatter: itemTooltip(function (p) { return [p.name, String(p.value)]; }) },
+      grid: { left: 90, right: 30, top: 30, bottom: 10 },
+      xAxis: { type: "value", splitLine: { show: false }, axisLabel: { show: false } },
+      yAxis: { type: "category", data: cats.map(function (c) { return c.name; }), axisLabel: { width: 84, overflow: "truncate" } },
+      series: [{ type: "bar", data: cats.map(function (c) { return c.count; }), itemStyle: { color: "#36cfc9" }, label: { show: true, position: "right" } }]
+    }), true);
+    chart.off("click");
+    chart.on("click", function (p) { var c = cats[p.dataIndex]; if (c && c.href) { window.location.href = c.href; } });
+    var pie = chartIn(panel, "chan");
+    pie.setOption(opt({
+      title: { text: m("by_channel"), textStyle: { fontSize: 14, color: "#9dbbe0" } },
+      tooltip: { trigger: "item", formatter: itemTooltip(function (p) { return [p.name, p.value + " (" + p.percent + "%)"]; }) },
+      series: [{ type: "pie", radius: ["30%", "52%"], center: ["50%", "58%"], minShowLabelAngle: 14,
+        label: { color: "#bcd", fontSize: 12 },
+        data: (d.by_channel || []).map(function (c) { return { name: m("channel." + c.channel), value: c.count }; }) }]
+    }), true);
+    layoutCharts(panel, ["cat", "chan"]);
+    return true;
+  };
+
+  renderers["map"] = function (panel, d) {
+    if (!d.geojson) { return false; }
+    echarts.registerMap(d.map_name, d.geojson);
+    var values = {};
+    (d.values || []).forEach(function (v) { values[v.name] = v.value; });
+    var max = 1;
+    Object.keys(values).forEach(function (k) { if (values[k] > max) { max = values[k]; } });
+    var chart = chartIn(panel, "main");
+    var byName = {};
+    d.geojson.features.forEach(function (f) { byName[f.properties.name] = f.properties.code; });
+    chart.setOption(opt({
+      tooltip: { trigger: "item", formatter: function (p) {
+        var v = values[p.name];
+        return esc(p.name) + "<br>" + esc(m("metric." + d.metric)) + ": " + esc(v === undefined || v === null ? m("no_data_short") : fmt(v, 0));
+      } },
+      visualMap: d.values ? { min: 0, max: max, left: 10, bottom: 10, calculable: true, text: [m("high"), m("low")],
+        inRange: { color: ["#0e3a66", "#1f77b4", "#36cfc9", "#faad14", "#ff4d4f"] }, textStyle: { color: "#bcd" } } : undefined,
+      series: [{ type: "map", map: d.map_name, roam: false, selectedMode: false,
+        label: { show: true, color: "#e6f4ff", fontSize: 14 },
+        itemStyle: { areaColor: "#123a66", borderColor: "#5ab0ff", borderWidth: 1.2 },
+        emphasis: { label: { color: "#fff" }, itemStyle: { areaColor: "#2f6fb0" } },
+        data: d.geojson.features.map(function (f) {
+          var v = values[f.properties.name];
+          return { name: f.properties.name, value: v === undefined ? null : v };
+        }) }]
+    }), true);
+    chart.off("click");
+    if (d.drillable) {
+      chart.on("click", function (p) { var code = byName[p.name]; if (code) { window.location.href = screenUrl(code); } });
+    }
+    return true;
+  };
+
+  renderers["alerts"] = function (panel, d) {
+    if (!d.items) { return false; }
+    var body = panel.querySelector("[data-body]");
+    var list = body.querySelector("ul") || body.appendChild(el("ul", "rot"));
+    if (!list.dataset.rot) { list.dataset.rot = String(rotating(list)); }
+    list.textContent = "";
+    if (!d.items.length) { list.appendChild(el("li", "all-clear", m("no_alerts"))); return true; }
+    d.items.forEach(function (it) {
+      var li = el("li");
+      var name = el(it.href ? "a" : "span", "name", it.title);
+      if (it.href) { name.href = it.href; }
+      name.title = it.title + (it.area_name ? " · " + it.area_name : "") + (it.reason ? " · " + it.reason : "");
+      li.appendChild(name);
+      li.appendChild(el("span", "val", it.overdue_text || ""));
+      list.appendChild(li);
+    });
+    return true;
+  };
+
+  renderers["projects"] = function (panel, d) {
+    if (!d.by_level || !d.by_level.length) { return false; }
+    var body = panel.querySelector("[data-body]");
+    var chart = chartIn(panel, "main");
+    var holder = body.querySelector('[data-chart="main"]');
+    holder.classList.add("top");
+    chart.setOption(opt({
+      tooltip: { trigger: "axis", formatter: function (ps) {
+        return ps.map(function (p) { return esc(p.axisValue) + " " + esc(p.seriesName) + ": " + esc(fmt(p.value, 1)) + "%"; }).join("<br>");
+      } },
+      legend: { top: 0, textStyle: { color: "#bcd" } },
+      grid: { left: 40, right: 12, top: 30, bottom: 22 },
+      xAxis: { type: "category", data: d.by_level.map(function (l) { return l.name; }) },
+      yAxis: { type: "value", splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } },
+      series: [
+        { type: "bar", name: m("projects.completion"), barWidth: 28,
+          data: d.by_level.map(function (l) { return l.completion === null ? null : Math.round(l.completion * 1000) / 10; }),
+          itemStyle: { color: "#40a9ff" }, label: { show: true, position: "top", color: "#cde", formatter: "{c}%" } },
+        { type: "line", name: m("time_progress"), symbol: "circle",
+          data: d.by_level.map(function (l) { return l.time_progress === null ? null : Math.round(l.time_progress * 1000) / 10; }),
+          lineStyle: { type: "dashed", color: "#fafafa" }, itemStyle: { color: "#fafafa" } }
+      ]
+    }), true);
+    chart.resize();
+    chart.off("click");
+    chart.on("click", function (p) { var l = d.by_level[p.dataIndex]; if (l && l.href) { window.location.href = l.href; } });
+    var list = body.querySelector("ul.lagging");
+    if (!list) { list = body.appendChild(el("ul", "rot lagging")); list.dataset.rot = String(rotating(list)); }
+    list.textContent = "";
+    var head = el("li", "list-head");
+    head.appendChild(el("span", "name", m("projects.lagging", { n: d.lagging_total || 0 })));
+    head.appendChild(el("span", "val", m("projects.rate_vs_time")));
+    list.appendChild(head);
+    if (!d.lagging || !d.lagging.length) { list.appendChild(el("li", "all-clear", m("projects.none_lagging"))); }
+    (d.lagging || []).forEach(function (it) {
+      var li = el("li");
+      var name = el("a", "name", it.title);
+      name.href = it.href;
+      name.title = it.title + " · " + (it.department_name || "") + " · " + (it.area_name || "");
+      li.appendChild(name);
+      li.appendChild(el("span", "val behind", fmt(it.completion * 100, 1) + "% / " + fmt(it.time_progress * 100, 1) + "%"));
+      list.appendChild(li);
+    });
+    return true;
+  };
+
+  /* --- polling --- */
+  function load(panel) {
+    var ep = panel.dataset.panel;
+    var extra = ep === "map" ? "metric=" + (panel.dataset.metric || "events") : "";
+    return fetch("/api/v1/screen/" + ep + areaQuery(extra), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        if (r.status === 401 || r.status === 403) { throw new Error("denied"); }
+        if (!r.ok) { throw new Error("http " + r.status); }
+        return r.json();
+      })
+      .then(function (d) {
+        var drawn = false;
+        setNoData(panel, false);
+        try { drawn = renderers[ep] ? renderers[ep](panel, d) : false; }
+        catch (e) { if (window.console) { console.warn("panel", ep, e); } drawn = false; }
+        if (!drawn) { setNoData(panel, true); }
+        setAsOf(panel, d.as_of, false);
+      })
+      .catch(function () { setAsOf(panel, null, true); });
+  }
+  function poll(panel, delay) {
+    setTimeout(function () { load(panel).then(function () { poll(panel, REFRESH); }); }, delay);
+  }
+
+  function loadOverview() {
+    return fetch("/api/v1/screen/overview" + areaQuery(), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (!d) { return; }
+        clockOffset = new Date(d.as_of).getTime() - Date.now();
+        tick();
+        if (d.time_progress !== null && d.time_progress !== undefined) {
+          document.getElementById("time-progress").textContent = m("time_progress") + " " + fmt(d.time_progress * 100, 1) + "%";
+        }
+        if (d.refresh_seconds) { REFRESH = Math.max(5, d.refresh_seconds) * 1000; }
+      })
+      .catch(function () { /* the panels show their own stale state */ });
+  }
+
+  loadOverview().then(function () {
+    var panels = document.querySelectorAll("section.panel[data-panel]");
+    Array.prototype.forEach.call(panels, function (panel, i) { poll(panel, i * 60); });
+    setInterval(loadOverview, 5 * 60 * 1000);
+  });
+})();
