@@ -24,7 +24,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
-from citycockpit.db import make_engine, reader
+from citycockpit.db import SessionDep, make_engine, reader
 from citycockpit.events import api as events_api
 from citycockpit.events import classifier as events_classifier
 from citycockpit.events import kpi_api as events_kpi_api
@@ -143,10 +143,12 @@ def create_app(
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics_endpoint(
-        request: Request, principal: Annotated[Principal, require(Perm.METRICS_READ)]
+        session: SessionDep, principal: Annotated[Principal, require(Perm.METRICS_READ)]
     ) -> Response:
         """Prometheus metrics; scrape with an API token holding `metrics:read`."""
-        body, content_type = metrics.render_metrics(request.app.state.engine)
+        from citycockpit.events.metrics import PROVIDERS
+
+        body, content_type = metrics.render_metrics(session, PROVIDERS)
         return Response(body, media_type=content_type)
 
     app.include_router(org_api.router)

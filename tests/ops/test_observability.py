@@ -28,6 +28,36 @@ def test_metrics_need_a_token_with_metrics_read(
     assert r.status_code == 200
     assert 'citycockpit_http_requests_total{method="GET",route="/healthz",status="200"}' in r.text
     assert "citycockpit_database_up 1.0" in r.text
+    assert 'citycockpit_event_queue_depth{queue="triage"} 0.0' in r.text
+
+
+def test_metrics_count_events_by_state_in_sql(client: TestClient, db: Session, clock: Clock, city) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.events.models import Event
+
+    now = clock.now()
+    for public_id, state in (("M1", "reported"), ("M2", "reported"), ("M3", "closed")):
+        db.add(
+            Event(
+                public_id=public_id,
+                version=1,
+                channel="hotline",
+                title="路灯不亮",
+                description="",
+                state=state,
+                reported_at=now,
+                reported_day=now.date(),
+                updated_at=now,
+                needs_triage=state == "reported",
+            )
+        )
+    db.flush()
+    secret = tokens.create_token(
+        db, name="prometheus", scopes=["metrics:read"], actor=SystemActor("t"), now=now
+    ).secret
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {secret}"}).text
+    assert 'citycockpit_events{state="reported"} 2.0' in text
+    assert 'citycockpit_events{state="closed"} 1.0' in text
+    assert 'citycockpit_event_queue_depth{queue="triage"} 2.0' in text
 
 
 def test_every_response_carries_a_request_id_and_keeps_a_sane_incoming_one(client: TestClient) -> None:

@@ -1,5 +1,5 @@
 """Prometheus metrics: request counts and latencies by route, plus gauges read from the database at
-scrape time (domains register providers). Several worker processes share counters through
+scrape time (providers passed in by the app: events by state, queue depths, worker lag). Several worker processes share counters through
 prometheus_client's multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (`serve --workers N` sets it)."""
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-
-from citycockpit.db import reader
 
 REQUESTS = Counter(
     "citycockpit_http_requests_total",
@@ -42,30 +39,22 @@ class GaugeProvider:
     read: Callable[[Session], Iterable[Sample]]
 
 
-# Domains append providers (e.g. events by state, queue depths, worker lag).
-GAUGE_PROVIDERS: list[GaugeProvider] = []
-
-
 class DatabaseGauges:
     """A collector that runs each provider's (SQL GROUP BY) query when Prometheus scrapes."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, session: Session, providers: Iterable[GaugeProvider]) -> None:
+        self.session = session
+        self.providers = list(providers)
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         up = GaugeMetricFamily("citycockpit_database_up", "1 when the database answered the scrape's queries")
         families = []
         try:
-            with Session(bind=reader(self.engine)) as session:
-                for provider in GAUGE_PROVIDERS:
-                    family = GaugeMetricFamily(
-                        provider.name, provider.help, labels=list(provider.label_names)
-                    )
-                    for sample in provider.read(session):
-                        family.add_metric(
-                            [sample.labels.get(n, "") for n in provider.label_names], sample.value
-                        )
-                    families.append(family)
+            for provider in self.providers:
+                family = GaugeMetricFamily(provider.name, provider.help, labels=list(provider.label_names))
+                for sample in provider.read(self.session):
+                    family.add_metric([sample.labels.get(n, "") for n in provider.label_names], sample.value)
+                families.append(family)
             up.add_metric([], 1)
         except Exception:  # a down database must not break the scrape
             up.add_metric([], 0)
@@ -73,7 +62,7 @@ class DatabaseGauges:
         yield from families
 
 
-def render_metrics(engine: Engine) -> tuple[bytes, str]:
+def render_metrics(session: Session, providers: Iterable[GaugeProvider] = ()) -> tuple[bytes, str]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
@@ -85,5 +74,5 @@ def render_metrics(engine: Engine) -> tuple[bytes, str]:
         registry = REGISTRY
     out = generate_latest(registry)
     extra = CollectorRegistry()
-    extra.register(DatabaseGauges(engine))  # type: ignore[arg-type]
+    extra.register(DatabaseGauges(session, providers))  # type: ignore[arg-type]
     return out + generate_latest(extra), CONTENT_TYPE_LATEST
