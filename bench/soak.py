@@ -31,7 +31,7 @@ from citycockpit.auth import tokens  # noqa: E402
 from citycockpit.core.clock import Clock  # noqa: E402
 from citycockpit.db import make_engine, session_scope  # noqa: E402
 
-SCOPES = ["org:read", "org:write", "report:read", "projects:read", "projects:update", "events:read",
+SCOPES = ["org:read", "org:write", "report:read", "projects:read", "projects:update", "events:read", "events:kpi",
           "events:create", "screen:read"]
 
 
