@@ -38,8 +38,8 @@ from citycockpit.report import api as report_api
 from citycockpit.screen import api as screen_api
 from citycockpit.screen import pages as screen_pages
 from citycockpit.screen.service import principal_from_kiosk_cookie
+from citycockpit.web import admin_pages, events_pages, goals_pages, projects_pages
 from citycockpit.web import docs as api_docs
-from citycockpit.web import events_pages, goals_pages, projects_pages
 from citycockpit.web import pages as web_pages
 from citycockpit.web.render import install_page_error_handlers
 from citycockpit.web.security import install_security
@@ -157,6 +157,7 @@ def create_app(
     app.include_router(screen_pages.router)
     app.include_router(web_pages.router)
     app.include_router(web_pages.root_router)
+    app.include_router(admin_pages.router)
     app.include_router(projects_pages.router)
     app.include_router(goals_pages.router)
     app.include_router(events_pages.router)

@@ -106,7 +106,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         if mode == "IMMEDIATE":
             if not gate.acquire(timeout=timeout):
-                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+                raise OperationalError(
+                    "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+                )
             conn.info[_GATE_KEY] = True
         try:
             conn.exec_driver_sql(f"BEGIN {mode}")

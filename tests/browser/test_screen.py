@@ -158,3 +158,31 @@ def test_an_area_name_with_markup_is_escaped_in_the_map_tooltip(context, demo: D
         with session_scope(engine) as session:
             session.scalars(select(Area).where(Area.code == code)).one().name = original
         engine.dispose()
+
+
+def test_a_department_name_with_markup_is_text_on_the_screen(context, demo: Demo, watch: Watch) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.org.models import Department
+
+    evil = '<img src=x onerror="window.__xss=1">'
+    engine = demo.engine()
+    with session_scope(engine) as session:
+        dept = (
+            session.scalars(select(Department).where(Department.code == "ZJJ")).first()
+            or session.scalars(select(Department).where(Department.short_name == "住建局")).one()
+        )
+        code, original = dept.code, dept.short_name
+        dept.short_name = evil + "住建局"
+    try:
+        page = context.new_page()
+        _open_screen(page, demo, demo.kiosk_path)
+        alerts = page.locator('section[data-panel="alerts"]')
+        page.wait_for_function(
+            "() => document.querySelector('section[data-panel=\"alerts\"]').innerText.includes('<img')"
+        )
+        assert alerts.locator("img").count() == 0 and page.locator("#stage img").count() == 0
+        assert page.evaluate("window.__xss") is None
+        assert watch.console_errors == []
+    finally:
+        with session_scope(engine) as session:
+            session.scalars(select(Department).where(Department.code == code)).one().short_name = original
+        engine.dispose()
