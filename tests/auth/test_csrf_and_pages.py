@@ -185,3 +185,9 @@ def test_text_with_a_nul_character_is_refused_as_invalid_input(client: TestClien
     query = client.get("/api/v1/admin/users?role=a%00b", headers=admin.headers)
     assert (body.status_code, body.json()["code"]) == (422, "invalid_value")
     assert (query.status_code, query.json()["code"]) == (422, "invalid_value")
+
+
+def test_the_login_redirect_keeps_the_whole_query_of_the_page_asked_for(client: TestClient) -> None:
+    r = client.get("/app/events?queue=dispatch&state=registered", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=/app/events%3Fqueue%3Ddispatch%26state%3Dregistered"

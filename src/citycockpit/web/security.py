@@ -137,7 +137,9 @@ def _local_next(request: Request) -> str:
     path = request.url.path
     if request.method == "GET" and request.url.query:
         path += "?" + request.url.query
-    return quote(path, safe="/?=&")
+    # The whole path and query is one value of `next`: its ?, & and = must be escaped, or the query
+    # would end at its first & when /login reads it back.
+    return quote(path, safe="/")
 
 
 def install_security(app: FastAPI) -> None:
