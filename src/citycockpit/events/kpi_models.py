@@ -46,7 +46,9 @@ ROLLUP_COUNTS = (
 
 
 class EventDailyRollup(Base):
-    """Counts per local day × town × department × major category × channel × request type.
+    """Counts per local day × town × department × major category: the dimensions the KPI filters and
+    scopes use, and no more, so a day holds at most one row per (town, department, major category) no
+    matter how many events it saw. Intake by channel and request type lives in `event_daily_intake`.
 
     Each count is anchored on its own day (see ROLLUP_COUNTS and docs/domains/events-kpis.md), so a
     period's KPI is a SUM over the rows of its days."""
@@ -58,8 +60,6 @@ class EventDailyRollup(Base):
     town_code: Mapped[str | None] = mapped_column(String(9))
     department_id: Mapped[int | None] = mapped_column(Integer)
     major_code: Mapped[str | None] = mapped_column(String(16))
-    channel: Mapped[str] = mapped_column(String(16))
-    request_type: Mapped[str | None] = mapped_column(String(16))
 
     received: Mapped[int] = mapped_column(Integer, default=0)
     registered: Mapped[int] = mapped_column(Integer, default=0)
@@ -87,12 +87,33 @@ class EventDailyRollup(Base):
 
     __table_args__ = (
         Index("ix_event_daily_rollups_day_town", "day", "town_code"),
-        Index("ix_event_daily_rollups_day_department", "day", "department_id"),
+        Index("ix_event_daily_rollups_department_day", "department_id", "day"),
+    )
+
+
+class EventDailyIntake(Base):
+    """Events received per local day × town × department × channel × request type: the intake
+    breakdowns, kept apart from `event_daily_rollups` so neither multiplies the other's rows. It answers
+    area (town level or above) and department filters and scopes; a category filter reads the events."""
+
+    __tablename__ = "event_daily_intake"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    town_code: Mapped[str | None] = mapped_column(String(9))
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    request_type: Mapped[str | None] = mapped_column(String(16))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_event_daily_intake_day_town", "day", "town_code"),
+        Index("ix_event_daily_intake_department_day", "department_id", "day"),
     )
 
 
 class EventRollupDay(Base):
-    """A local day whose rollup rows are complete, and when they were computed."""
+    """A local day whose rollup rows (both tables) are complete, and when they were computed."""
 
     __tablename__ = "event_rollup_days"
 

@@ -23,12 +23,13 @@ from citycockpit.auth.scope import scope_clause
 from citycockpit.core.dialect import percentile_cont
 from citycockpit.core.errors import Unprocessable
 from citycockpit.events.enums import EventState, Satisfaction
-from citycockpit.events.kpi_models import ROLLUP_COUNTS, EventDailyRollup, EventRollupDay
+from citycockpit.events.kpi_models import ROLLUP_COUNTS, EventDailyIntake, EventDailyRollup, EventRollupDay
 from citycockpit.events.models import Event, EventCategory
 from citycockpit.org.models import Area, Department
 
 E = Event.__table__.c
 R = EventDailyRollup.__table__.c
+I = EventDailyIntake.__table__.c  # noqa: E741
 MAX_PERIOD_DAYS = 3660
 SUMS = (*ROLLUP_COUNTS, "handle_minutes_sum")
 
@@ -219,23 +220,30 @@ def _is_major(session: Session, code: str) -> bool:
 @dataclass(frozen=True)
 class _Plan:
     raw_where: list[ColumnElement[bool]]
-    rollup_where: list[ColumnElement[bool]] | None  # None: the rollups cannot answer these filters
+    # None: that rollup table cannot answer these filters (finer than its dimensions)
+    rollup_where: list[ColumnElement[bool]] | None
+    intake_where: list[ColumnElement[bool]] | None
 
 
 def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
     raw: list[ColumnElement[bool]] = [E.is_test == false()]
     roll: list[ColumnElement[bool]] | None = []
+    intake: list[ColumnElement[bool]] | None = []
     if f.area:
         raw.append(_area_col(f.area).startswith(f.area, autoescape=True))
         if len(f.area) <= 9:
             roll.append(R.town_code.startswith(f.area, autoescape=True))
+            intake.append(I.town_code.startswith(f.area, autoescape=True))
         else:
-            roll = None
+            roll = intake = None
     if f.department_id is not None:
         raw.append(E.department_id == f.department_id)
         if roll is not None:
             roll.append(R.department_id == f.department_id)
+        if intake is not None:
+            intake.append(I.department_id == f.department_id)
     if f.category:
+        intake = None  # the intake rollup has no category
         if _is_major(session, f.category):
             raw.append(E.major_code == f.category)
             if roll is not None:
@@ -246,11 +254,13 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
     if principal is not None:
         code = principal.area_code or ""
         raw.append(scope_clause(principal, department_col=E.department_id, area_code_col=_area_col(code)))
-        if roll is not None and principal.is_area_scoped and len(code) > 9:
-            roll = None
-        elif roll is not None:
+        if principal.is_area_scoped and len(code) > 9:
+            roll = intake = None
+        if roll is not None:
             roll.append(scope_clause(principal, department_col=R.department_id, area_code_col=R.town_code))
-    return _Plan(raw, roll)
+        if intake is not None:
+            intake.append(scope_clause(principal, department_col=I.department_id, area_code_col=I.town_code))
+    return _Plan(raw, roll, intake)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -269,7 +279,7 @@ def _raw_sums(
     where: list[ColumnElement[bool]],
     zone: ZoneInfo,
     now: datetime,
-    group: str | None,
+    group: tuple[str, ...],
     anchors: tuple[str, ...] | None = None,
 ) -> dict[Any, Counter[str]]:
     """Counts straight from the events table, one GROUP BY per anchor; due instants capped at now."""
@@ -281,41 +291,51 @@ def _raw_sums(
     for anchor, exprs in anchored_counts():
         if anchors is not None and anchor not in anchors:
             continue
-        key_col = getattr(E, group) if group else literal_column("0")
-        stmt = select(
-            key_col.label("k"), *(func.sum(expr).label(name) for name, expr in exprs.items())
-        ).where(anchor_range(anchor, first, last, t0, t1), *where)
+        keys = [getattr(E, g) for g in group]
+        stmt = select(*keys, *(func.sum(expr).label(name) for name, expr in exprs.items())).where(
+            anchor_range(anchor, first, last, t0, t1), *where
+        )
         if group:
-            stmt = stmt.group_by(key_col)
-        for row in session.execute(stmt).mappings():
-            bucket = out.setdefault(row["k"] if group else None, Counter())
-            for name in exprs:
-                bucket[name] += row[name] or 0
+            stmt = stmt.group_by(*keys)
+        for row in session.execute(stmt):
+            bucket = out.setdefault(_key(row, group), Counter())
+            for i, name in enumerate(exprs, start=len(group)):
+                bucket[name] += row[i] or 0
     return out
+
+
+def _key(row: Any, group: tuple[str, ...]) -> Any:
+    """The bucket of a result row: None without grouping, the value for one column, a tuple for several."""
+    if not group:
+        return None
+    return row[0] if len(group) == 1 else tuple(row[: len(group)])
 
 
 def _rollup_sums(
     session: Session,
+    table: Any,
     first: date,
     last: date,
     *,
     where: list[ColumnElement[bool]],
-    group: str | None,
-    only: tuple[str, ...] = SUMS,
+    group: tuple[str, ...],
+    only: tuple[str, ...],
 ) -> dict[Any, Counter[str]]:
-    key_col = getattr(R, group) if group else literal_column("0")
-    stmt = select(key_col.label("k"), *(func.sum(getattr(R, name)).label(name) for name in only)).where(
-        R.day.between(first, last), *where
+    """Sums of one rollup table (its columns `table`) over days first..last."""
+    keys = [table[g] for g in group]
+    stmt = select(*keys, *(func.sum(table[name]) for name in only)).where(
+        table.day.between(first, last), *where
     )
     if group:
-        stmt = stmt.group_by(key_col)
+        stmt = stmt.group_by(*keys)
     out: dict[Any, Counter[str]] = {}
-    for row in session.execute(stmt).mappings():
-        if all(row[name] is None for name in only):
+    for row in session.execute(stmt):
+        values = row[len(group) :]
+        if all(v is None for v in values):
             continue
-        bucket = out.setdefault(row["k"] if group else None, Counter())
-        for name in only:
-            bucket[name] += row[name] or 0
+        bucket = out.setdefault(_key(row, group), Counter())
+        for name, value in zip(only, values, strict=True):
+            bucket[name] += value or 0
     return out
 
 
@@ -336,28 +356,26 @@ def period_sums(
     principal: Principal | None,
     zone: ZoneInfo,
     now: datetime,
-    group: str | None = None,
+    group: str | tuple[str, ...] | None = None,
     use_rollups: bool = True,
     intake_only: bool = False,
 ) -> tuple[dict[Any, Counter[str]], str]:
-    """The counts of the period (optionally per `group` column), and where they came from:
-    "rollup" (past days from rollups, today from events) or "raw" (all from events)."""
+    """The counts of the period (optionally per `group` column, or per tuple of columns), and where they
+    came from: "rollup" (past days from rollups, today from events) or "raw" (all from events).
+
+    `intake_only` asks for the events received only (the intake breakdowns): they come from
+    `event_daily_intake`, the rest from `event_daily_rollups`."""
     f.validate()
     plan = _plan(session, f, principal)
+    groups: tuple[str, ...] = (group,) if isinstance(group, str) else (group or ())
     anchors = ("reported",) if intake_only else None
+    table, where, only = (I, plan.intake_where, ("received",)) if intake_only else (R, plan.rollup_where, SUMS)
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
-    if use_rollups and plan.rollup_where is not None and rollups_cover(session, f.first, past_last):
+    if use_rollups and where is not None and rollups_cover(session, f.first, past_last):
         sums = (
-            _rollup_sums(
-                session,
-                f.first,
-                past_last,
-                where=plan.rollup_where,
-                group=group,
-                only=("received",) if intake_only else SUMS,
-            )
-            if (past_last >= f.first)
+            _rollup_sums(session, table, f.first, past_last, where=where, group=groups, only=only)
+            if past_last >= f.first
             else {}
         )
         live_first = max(f.first, today)
@@ -369,14 +387,14 @@ def period_sums(
                 where=plan.raw_where,
                 zone=zone,
                 now=now,
-                group=group,
+                group=groups,
                 anchors=anchors,
             )
             for key, counts in live.items():
                 sums.setdefault(key, Counter()).update(counts)
         return sums, "rollup"
     raw = _raw_sums(
-        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=group, anchors=anchors
+        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=groups, anchors=anchors
     )
     return raw, "raw"
 
@@ -426,12 +444,30 @@ def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None
     )
 
 
-def _breakdown(
-    session: Session, f: KpiFilter, group: str, *, principal: Principal | None, zone: ZoneInfo, now: datetime
-) -> list[dict[str, object]]:
-    sums, _ = period_sums(session, f, principal=principal, zone=zone, now=now, group=group, intake_only=True)
-    items = [{"key": k, "received": int(c["received"])} for k, c in sums.items() if c["received"]]
-    return sorted(items, key=lambda item: (-int(item["received"]), str(item["key"])))  # type: ignore[call-overload]
+def _intake(
+    session: Session, f: KpiFilter, *, principal: Principal | None, zone: ZoneInfo, now: datetime
+) -> dict[str, list[dict[str, object]]]:
+    """Events received by channel and by request type, from one query grouped by both."""
+    sums, _ = period_sums(
+        session,
+        f,
+        principal=principal,
+        zone=zone,
+        now=now,
+        group=("channel", "request_type"),
+        intake_only=True,
+    )
+    by_channel: Counter[Any] = Counter()
+    by_type: Counter[Any] = Counter()
+    for (channel, request_type), counts in sums.items():
+        by_channel[channel] += counts["received"]
+        by_type[request_type] += counts["received"]
+
+    def items(counter: Counter[Any]) -> list[dict[str, object]]:
+        rows = [{"key": k, "received": int(n)} for k, n in counter.items() if n]
+        return sorted(rows, key=lambda item: (-int(item["received"]), str(item["key"])))  # type: ignore[call-overload]
+
+    return {"by_channel": items(by_channel), "by_request_type": items(by_type)}
 
 
 def compute_kpis(
@@ -457,12 +493,7 @@ def compute_kpis(
             for name, c in COUNTS.items()
         },
         "kpis": kpi_values(counts),
-        "intake": {
-            "by_channel": _breakdown(session, f, "channel", principal=principal, zone=zone, now=now),
-            "by_request_type": _breakdown(
-                session, f, "request_type", principal=principal, zone=zone, now=now
-            ),
-        },
+        "intake": _intake(session, f, principal=principal, zone=zone, now=now),
         "handling": {
             "formula": HANDLING_FORMULA,
             "n": int(n),

@@ -1,7 +1,8 @@
-"""Daily rollups: per local day × town × department × major category × channel × request type, the counts
-the KPIs sum (events/kpis.py). Recomputing a day replaces its rows, so the job is idempotent; on
-PostgreSQL each day is claimed with a transaction-scoped advisory lock, so several workers never compute
-the same day at once (a day another worker holds is skipped, not waited for)."""
+"""Daily rollups: per local day × town × department × major category, the counts the KPIs sum
+(events/kpis.py); per local day × town × department × channel × request type, the events received
+(the intake breakdowns). Recomputing a day replaces its rows, so the job is idempotent; on PostgreSQL
+each day is claimed with a transaction-scoped advisory lock, so several workers never compute the same
+day at once (a day another worker holds is skipped, not waited for)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from sqlalchemy import Float, cast, delete, false, func, insert, literal_column,
 from sqlalchemy.orm import Session
 
 from citycockpit.core.dialect import dialect_name, local_date, try_advisory_lock
-from citycockpit.events.kpi_models import ROLLUP_COUNTS, EventDailyRollup, EventRollupDay
+from citycockpit.events.kpi_models import ROLLUP_COUNTS, EventDailyIntake, EventDailyRollup, EventRollupDay
 from citycockpit.events.kpis import E, anchor_range, anchored_counts
 
 LOCK_NAMESPACE = "events.rollup"
-DIMENSIONS = ("town_code", "department_id", "major_code", "channel", "request_type")
+DIMENSIONS = ("town_code", "department_id", "major_code")
+INTAKE_DIMENSIONS = ("town_code", "department_id", "channel", "request_type")
 SUM_COLUMNS = (*ROLLUP_COUNTS, "handle_minutes_sum")
 
 
@@ -74,6 +76,15 @@ def _select_for(first: date, last: date, zone: ZoneInfo, dialect: str) -> Any:
     return select(*keys, *(func.sum(rows.c[name]) for name in SUM_COLUMNS)).group_by(*keys)
 
 
+def _intake_select_for(first: date, last: date) -> Any:
+    keys = [E.reported_day, *(getattr(E, d) for d in INTAKE_DIMENSIONS)]
+    return (
+        select(*keys, func.count())
+        .where(E.reported_day.between(first, last), E.is_test == false())
+        .group_by(*keys)
+    )
+
+
 def recompute_days(
     session: Session, first: date, last: date, *, zone: ZoneInfo, now: datetime
 ) -> RollupResult:
@@ -89,8 +100,10 @@ def recompute_days(
     result.skipped = len(wanted) - len(claimed)
     dialect = dialect_name(session)
     table = EventDailyRollup.__table__
+    intake = EventDailyIntake.__table__
     for run_first, run_last in _runs(claimed):
         session.execute(delete(table).where(table.c.day.between(run_first, run_last)))
+        session.execute(delete(intake).where(intake.c.day.between(run_first, run_last)))
         session.execute(
             delete(EventRollupDay.__table__).where(
                 EventRollupDay.__table__.c.day.between(run_first, run_last)
@@ -99,6 +112,11 @@ def recompute_days(
         session.execute(
             insert(table).from_select(
                 ["day", *DIMENSIONS, *SUM_COLUMNS], _select_for(run_first, run_last, zone, dialect)
+            )
+        )
+        session.execute(
+            insert(intake).from_select(
+                ["day", *INTAKE_DIMENSIONS, "received"], _intake_select_for(run_first, run_last)
             )
         )
         per_day = dict(
