@@ -8,13 +8,14 @@ from the events themselves, and "due" counts only what has fallen due by now."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, false, func, literal_column, select
+from sqlalchemy import Float, and_, case, cast, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -23,13 +24,23 @@ from citycockpit.auth.scope import scope_clause
 from citycockpit.core.dialect import percentile_cont
 from citycockpit.core.errors import Unprocessable
 from citycockpit.events.enums import EventState, Satisfaction
-from citycockpit.events.kpi_models import ROLLUP_COUNTS, EventDailyIntake, EventDailyRollup, EventRollupDay
+from citycockpit.events.kpi_models import (
+    DAY,
+    HANDLING_EDGES,
+    MONTH,
+    ROLLUP_COUNTS,
+    EventDailyIntake,
+    EventDailyRollup,
+    EventHandlingRollup,
+    EventRollupDay,
+)
 from citycockpit.events.models import Event, EventCategory
 from citycockpit.org.models import Area, Department
 
 E = Event.__table__.c
 R = EventDailyRollup.__table__.c
 I = EventDailyIntake.__table__.c  # noqa: E741
+H = EventHandlingRollup.__table__.c
 MAX_PERIOD_DAYS = 3660
 SUMS = (*ROLLUP_COUNTS, "handle_minutes_sum")
 
@@ -167,6 +178,21 @@ def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
             },
         ),
     ]
+
+
+def handling_bucket(value: Any) -> ColumnElement[int]:
+    """The HANDLING_EDGES bucket of a minutes value: i when EDGES[i-1] <= value < EDGES[i] (a balanced
+    CASE, so about eight comparisons a row)."""
+
+    def build(lo: int, hi: int) -> Any:
+        if lo == hi:
+            return literal_column(str(lo))
+        mid = (lo + hi) // 2
+        return case(
+            (value < literal_column(repr(HANDLING_EDGES[mid])), build(lo, mid)), else_=build(mid + 1, hi)
+        )
+
+    return build(0, len(HANDLING_EDGES))
 
 
 def anchor_range(anchor: str, first: date, last: date, t0: datetime, t1: datetime) -> ColumnElement[bool]:
@@ -321,10 +347,11 @@ def _rollup_sums(
     group: tuple[str, ...],
     only: tuple[str, ...],
 ) -> dict[Any, Counter[str]]:
-    """Sums of one rollup table (its columns `table`) over days first..last."""
+    """Sums of one rollup table (its columns `table`) over days first..last: whole months from its
+    "month" rows, the days before and after them from its "day" rows."""
     keys = [table[g] for g in group]
     stmt = select(*keys, *(func.sum(table[name]) for name in only)).where(
-        table.day.between(first, last), *where
+        _grain_clause(table, first, last), *where
     )
     if group:
         stmt = stmt.group_by(*keys)
@@ -337,6 +364,18 @@ def _rollup_sums(
         for name, value in zip(only, values, strict=True):
             bucket[name] += value or 0
     return out
+
+
+def _grain_clause(table: Any, first: date, last: date) -> ColumnElement[bool]:
+    """Rows covering first..last exactly once: months lying wholly inside at month grain, the rest by day."""
+    start = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    stop = (last + timedelta(days=1)).replace(day=1)  # months before it end on or before `last`
+    if start >= stop:
+        return and_(table.grain == DAY, table.day.between(first, last))
+    return or_(
+        and_(table.grain == MONTH, table.day >= start, table.day < stop),
+        and_(table.grain == DAY, table.day.between(first, last), or_(table.day < start, table.day >= stop)),
+    )
 
 
 def rollups_cover(session: Session, first: date, last: date) -> bool:
@@ -369,7 +408,9 @@ def period_sums(
     plan = _plan(session, f, principal)
     groups: tuple[str, ...] = (group,) if isinstance(group, str) else (group or ())
     anchors = ("reported",) if intake_only else None
-    table, where, only = (I, plan.intake_where, ("received",)) if intake_only else (R, plan.rollup_where, SUMS)
+    table, where, only = (
+        (I, plan.intake_where, ("received",)) if intake_only else (R, plan.rollup_where, SUMS)
+    )
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
     if use_rollups and where is not None and rollups_cover(session, f.first, past_last):
@@ -421,14 +462,65 @@ def kpi_values(counts: Counter[str]) -> list[dict[str, object]]:
 # Public queries
 
 
+P90 = 0.9
+
+
 def handling_p90(
-    session: Session, f: KpiFilter, *, principal: Principal | None, zone: ZoneInfo, now: datetime
+    session: Session,
+    f: KpiFilter,
+    *,
+    principal: Principal | None,
+    zone: ZoneInfo,
+    now: datetime,
+    use_rollups: bool = True,
 ) -> float | None:
-    """P90 of handling minutes over events closed in the period (exact, from the events table)."""
+    """P90 of handling minutes over events closed in the period: percentile_cont(0.9), exact.
+
+    City-wide (no filter, unscoped caller) with rolled-up days, the handling histogram gives the count
+    and the bucket holding the P90's rank, and only that bucket's events are read, in handle_minutes
+    order; otherwise the events of the period are sorted (core/dialect.py percentile_cont)."""
     plan = _plan(session, f, principal)
-    return percentile_cont(
-        session, E.handle_minutes, 0.9, E.closed_day.between(f.first, f.last), *plan.raw_where
+    where = [E.closed_day.between(f.first, f.last), *plan.raw_where, E.handle_minutes.is_not(None)]
+    city_wide = (f.area, f.department_id, f.category) == (None, None, None) and (
+        principal is None or not (principal.is_department_scoped or principal.is_area_scoped)
     )
+    today = now.astimezone(zone).date()
+    past_last = min(f.last, today - timedelta(days=1))
+    if not (use_rollups and city_wide and rollups_cover(session, f.first, past_last)):
+        return percentile_cont(session, E.handle_minutes, P90, *where)
+    histogram: Counter[int] = Counter()
+    if past_last >= f.first:
+        rows = session.execute(
+            select(H.bucket, func.sum(H.n)).where(_grain_clause(H, f.first, past_last)).group_by(H.bucket)
+        )
+        histogram.update({int(b): int(n) for b, n in rows})
+    live_first = max(f.first, today)
+    if live_first <= f.last:
+        bucket = handling_bucket(E.handle_minutes)
+        rows = session.execute(
+            select(bucket, func.count())
+            .where(E.closed_day.between(live_first, f.last), *plan.raw_where, E.handle_minutes.is_not(None))
+            .group_by(bucket)
+        )
+        histogram.update({int(b): int(n) for b, n in rows})
+    n = sum(histogram.values())
+    if n == 0:
+        return None
+    position = P90 * (n - 1)
+    low = math.floor(position)
+    below = 0
+    for bucket_no in sorted(histogram):
+        if low < below + histogram[bucket_no]:
+            break
+        below += histogram[bucket_no]
+    stmt = select(E.handle_minutes).where(*where).order_by(E.handle_minutes).limit(2).offset(low - below)
+    if bucket_no > 0:
+        stmt = stmt.where(E.handle_minutes >= literal_column(repr(HANDLING_EDGES[bucket_no - 1])))
+    stmt = stmt.with_hint(Event.__table__, "INDEXED BY ix_events_handle_minutes", "sqlite")
+    values = [float(v) for v in session.scalars(stmt)]
+    lower = values[0]
+    upper = values[1] if len(values) > 1 else lower
+    return lower + (upper - lower) * (position - low)
 
 
 def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None, now: datetime) -> int:
@@ -498,7 +590,9 @@ def compute_kpis(
             "formula": HANDLING_FORMULA,
             "n": int(n),
             "avg_minutes": None if not n else round(counts["handle_minutes_sum"] / n, 2),
-            "p90_minutes": handling_p90(session, f, principal=principal, zone=zone, now=now),
+            "p90_minutes": handling_p90(
+                session, f, principal=principal, zone=zone, now=now, use_rollups=use_rollups
+            ),
         },
         "overdue": {
             "formula": OVERDUE_FORMULA,
