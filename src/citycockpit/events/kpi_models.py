@@ -19,6 +19,8 @@ Index(
     Event.__table__.c.handle_minutes,
     Event.__table__.c.closed_day,
     Event.__table__.c.is_test,
+    Event.__table__.c.town_code,
+    Event.__table__.c.department_id,
 )
 
 ROLLUP_COUNTS = (
@@ -133,7 +135,8 @@ HANDLING_EDGES: tuple[float, ...] = tuple(sorted({0.0, *(round(1.1**k, 1) for k 
 
 class EventHandlingRollup(Base):
     """How many events closed on a local day (grain "day") or month (grain "month", `day` = the 1st) had a
-    handling time in each HANDLING_EDGES bucket, city-wide. It locates the P90 of a period without
+    handling time in each HANDLING_EDGES bucket: city-wide (town_code and department_id NULL), per town
+    (department_id NULL) and per department (town_code NULL). It locates the P90 of a period without
     sorting the period's events: the exact value is then read from the events of one bucket."""
 
     __tablename__ = "event_handling_rollups"
@@ -141,10 +144,12 @@ class EventHandlingRollup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     grain: Mapped[str] = mapped_column(String(5), default=DAY)
     day: Mapped[date] = mapped_column(Date)
+    town_code: Mapped[str | None] = mapped_column(String(9))
+    department_id: Mapped[int | None] = mapped_column(Integer)
     bucket: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_event_handling_rollups_grain_day", "grain", "day", "bucket"),)
+    __table_args__ = (Index("ix_event_handling_rollups_unit", "town_code", "department_id", "grain", "day"),)
 
 
 class EventRollupDay(Base):

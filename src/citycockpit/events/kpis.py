@@ -468,6 +468,28 @@ def kpi_values(counts: Counter[str]) -> list[dict[str, object]]:
 P90 = 0.9
 
 
+def _histogram_unit(f: KpiFilter, principal: Principal | None) -> tuple[str | None, int | None] | None:
+    """Which histogram rows answer these filters and scope: (None, None) city-wide, (town, None) one
+    town, (None, department) one department; None when the histogram keeps no such unit."""
+    department = f.department_id
+    town = f.area
+    if principal is not None and principal.is_department_scoped:
+        if department not in (None, principal.department_id):
+            return None  # the scope and the filter exclude each other: let the events say so
+        department = principal.department_id
+    if principal is not None and principal.is_area_scoped:
+        code = principal.area_code or ""
+        if town is None or (len(town) <= len(code) and code.startswith(town)):
+            town = code
+        elif not town.startswith(code):
+            return None
+    if f.category is not None or (town is not None and len(town) != 9):
+        return None
+    if town is not None and department is not None:
+        return None
+    return town, department
+
+
 def handling_p90(
     session: Session,
     f: KpiFilter,
@@ -479,22 +501,28 @@ def handling_p90(
 ) -> float | None:
     """P90 of handling minutes over events closed in the period: percentile_cont(0.9), exact.
 
-    City-wide (no filter, unscoped caller) with rolled-up days, the handling histogram gives the count
-    and the bucket holding the P90's rank, and only that bucket's events are read, in handle_minutes
-    order; otherwise the events of the period are sorted (core/dialect.py percentile_cont)."""
+    City-wide, for one town or for one department (filter or scope) with rolled-up days, the handling
+    histogram gives the count and the bucket holding the P90's rank, and only the events from that bucket
+    on are read, in handle_minutes order; otherwise the events of the period are sorted
+    (core/dialect.py percentile_cont)."""
     plan = _plan(session, f, principal)
     where = [E.closed_day.between(f.first, f.last), *plan.raw_where, E.handle_minutes.is_not(None)]
-    city_wide = (f.area, f.department_id, f.category) == (None, None, None) and (
-        principal is None or not (principal.is_department_scoped or principal.is_area_scoped)
-    )
+    unit = _histogram_unit(f, principal)
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
-    if not (use_rollups and city_wide and rollups_cover(session, f.first, past_last)):
+    if not (use_rollups and unit is not None and rollups_cover(session, f.first, past_last)):
         return percentile_cont(session, E.handle_minutes, P90, *where)
+    town, department = unit
     histogram: Counter[int] = Counter()
     if past_last >= f.first:
         rows = session.execute(
-            select(H.bucket, func.sum(H.n)).where(_grain_clause(H, f.first, past_last)).group_by(H.bucket)
+            select(H.bucket, func.sum(H.n))
+            .where(
+                _grain_clause(H, f.first, past_last),
+                H.town_code.is_(None) if town is None else H.town_code == town,
+                H.department_id.is_(None) if department is None else H.department_id == department,
+            )
+            .group_by(H.bucket)
         )
         histogram.update({int(b): int(n) for b, n in rows})
     live_first = max(f.first, today)

@@ -12,7 +12,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, cast, delete, false, func, insert, literal, literal_column, select, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from citycockpit.core.dialect import advisory_lock, dialect_name, local_date, try_advisory_lock
@@ -94,13 +108,23 @@ def _intake_select_for(first: date, last: date) -> Any:
     )
 
 
+HANDLING_UNITS = ((), ("town_code",), ("department_id",))
+
+
 def _handling_select_for(first: date, last: date) -> Any:
+    """Bucket counts per closing day: city-wide, per town, per department (one UNION ALL branch each)."""
     bucket = handling_bucket(E.handle_minutes)
-    return (
-        select(literal(DAY), E.closed_day, bucket, func.count())
-        .where(E.closed_day.between(first, last), E.is_test == false(), E.handle_minutes.is_not(None))
-        .group_by(E.closed_day, bucket)
-    )
+    branches = []
+    for unit in HANDLING_UNITS:
+        town = E.town_code if "town_code" in unit else cast(null(), String(9))
+        department = E.department_id if "department_id" in unit else cast(null(), Integer)
+        keys = [E.closed_day, *(getattr(E, u) for u in unit), bucket]
+        branches.append(
+            select(literal(DAY), E.closed_day, town, department, bucket, func.count())
+            .where(E.closed_day.between(first, last), E.is_test == false(), E.handle_minutes.is_not(None))
+            .group_by(*keys)
+        )
+    return union_all(*branches)
 
 
 def month_start(day: date) -> date:
@@ -122,7 +146,7 @@ def _rebuild_months(session: Session, first: date, last: date) -> None:
         for table, dims, sums in (
             (EventDailyRollup.__table__, DIMENSIONS, SUM_COLUMNS),
             (EventDailyIntake.__table__, INTAKE_DIMENSIONS, ("received",)),
-            (EventHandlingRollup.__table__, ("bucket",), ("n",)),
+            (EventHandlingRollup.__table__, ("town_code", "department_id", "bucket"), ("n",)),
         ):
             session.execute(delete(table).where(table.c.grain == MONTH, table.c.day == month))
             keys = [table.c[d] for d in dims]
@@ -178,7 +202,8 @@ def recompute_days(
         )
         session.execute(
             insert(handling).from_select(
-                ["grain", "day", "bucket", "n"], _handling_select_for(run_first, run_last)
+                ["grain", "day", "town_code", "department_id", "bucket", "n"],
+                _handling_select_for(run_first, run_last),
             )
         )
         per_day = dict(

@@ -79,15 +79,21 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("grain", sa.String(length=5), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("town_code", sa.String(length=9), nullable=True),
+        sa.Column("department_id", sa.Integer(), nullable=True),
         sa.Column("bucket", sa.Integer(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_handling_rollups")),
     )
     with op.batch_alter_table("event_handling_rollups", schema=None) as batch_op:
-        batch_op.create_index("ix_event_handling_rollups_grain_day", ["grain", "day", "bucket"], unique=False)
+        batch_op.create_index(
+            "ix_event_handling_rollups_unit", ["town_code", "department_id", "grain", "day"], unique=False
+        )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_events_handle_minutes", ["handle_minutes", "closed_day", "is_test"], unique=False
+            "ix_events_handle_minutes",
+            ["handle_minutes", "closed_day", "is_test", "town_code", "department_id"],
+            unique=False,
         )
     with op.batch_alter_table("event_daily_rollups", schema=None) as batch_op:
         batch_op.add_column(sa.Column("grain", sa.String(length=5), nullable=False, server_default="day"))
@@ -106,12 +112,15 @@ def upgrade() -> None:
         f"GROUP BY day, {KEYS}"
     )
     op.execute("DELETE FROM event_daily_rollups WHERE channel <> ''")
-    op.execute(
-        f"INSERT INTO event_handling_rollups (grain, day, bucket, n) "
-        f"SELECT 'day', closed_day, {BUCKET}, COUNT(*) FROM events "
-        f"WHERE NOT is_test AND handle_minutes IS NOT NULL "
-        f"AND closed_day IN (SELECT day FROM event_rollup_days) GROUP BY closed_day, {BUCKET}"
-    )
+    for town, department in (("NULL", "NULL"), ("town_code", "NULL"), ("NULL", "department_id")):
+        keys = ", ".join(k for k in (town, department) if k != "NULL")
+        op.execute(
+            f"INSERT INTO event_handling_rollups (grain, day, town_code, department_id, bucket, n) "
+            f"SELECT 'day', closed_day, {town}, {department}, {BUCKET}, COUNT(*) FROM events "
+            f"WHERE NOT is_test AND handle_minutes IS NOT NULL "
+            f"AND closed_day IN (SELECT day FROM event_rollup_days) "
+            f"GROUP BY closed_day, {keys + ', ' if keys else ''}{BUCKET}"
+        )
     month = (
         "CAST(date_trunc('month', day) AS DATE)"
         if op.get_bind().dialect.name == "postgresql"
@@ -128,8 +137,9 @@ def upgrade() -> None:
         f"GROUP BY {month}, {INTAKE_KEYS}"
     )
     op.execute(
-        f"INSERT INTO event_handling_rollups (grain, day, bucket, n) "
-        f"SELECT 'month', {month}, bucket, SUM(n) FROM event_handling_rollups GROUP BY {month}, bucket"
+        f"INSERT INTO event_handling_rollups (grain, day, town_code, department_id, bucket, n) "
+        f"SELECT 'month', {month}, town_code, department_id, bucket, SUM(n) FROM event_handling_rollups "
+        f"GROUP BY {month}, town_code, department_id, bucket"
     )
 
     with op.batch_alter_table("event_daily_rollups", schema=None) as batch_op:
@@ -168,5 +178,5 @@ def downgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_handle_minutes")
     with op.batch_alter_table("event_handling_rollups", schema=None) as batch_op:
-        batch_op.drop_index("ix_event_handling_rollups_grain_day")
+        batch_op.drop_index("ix_event_handling_rollups_unit")
     op.drop_table("event_handling_rollups")
