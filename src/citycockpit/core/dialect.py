@@ -71,6 +71,15 @@ def try_advisory_lock(session: Session, namespace: str, key: int) -> bool:
     )
 
 
+def advisory_lock(session: Session, namespace: str, key: int) -> None:
+    """Take a transaction-scoped lock on (namespace, key), waiting for it (PostgreSQL
+    `pg_advisory_xact_lock`; a no-op on SQLite, whose writers are serialised already)."""
+    if dialect_name(session) != "postgresql":
+        return
+    ns = zlib.crc32(namespace.encode("utf-8")) & 0x7FFFFFFF
+    session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": ns, "key": key})
+
+
 def as_date(value: Any) -> date:
     """A date read back from a `local_date` expression (SQLite returns ISO text)."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -13,6 +13,15 @@ from citycockpit.events.models import Event
 
 # The rollup groups signing deadlines by day; events/models.py indexes the other due instants.
 Index("ix_events_sign_due", Event.__table__.c.sign_due_at)
+# The handling P90 reads the events of one histogram bucket in handle_minutes order (events/kpis.py).
+Index(
+    "ix_events_handle_minutes",
+    Event.__table__.c.handle_minutes,
+    Event.__table__.c.closed_day,
+    Event.__table__.c.is_test,
+    Event.__table__.c.town_code,
+    Event.__table__.c.department_id,
+)
 
 ROLLUP_COUNTS = (
     # anchored on the day the event was received (reported_day)
@@ -45,21 +54,26 @@ ROLLUP_COUNTS = (
 )
 
 
+DAY, MONTH = "day", "month"
+
+
 class EventDailyRollup(Base):
-    """Counts per local day × town × department × major category × channel × request type.
+    """Counts per local day × town × department × major category: the dimensions the KPI filters and
+    scopes use, and no more, so a day holds at most one row per (town, department, major category) no
+    matter how many events it saw. Intake by channel and request type lives in `event_daily_intake`.
 
     Each count is anchored on its own day (see ROLLUP_COUNTS and docs/domains/events-kpis.md), so a
-    period's KPI is a SUM over the rows of its days."""
+    period's KPI is a SUM over the rows of its days. Rows of grain "month" (`day` = the 1st) repeat the
+    sums of their month's "day" rows, so a long period reads one row per month and key instead of 30."""
 
     __tablename__ = "event_daily_rollups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5), default=DAY)
     day: Mapped[date] = mapped_column(Date)
     town_code: Mapped[str | None] = mapped_column(String(9))
     department_id: Mapped[int | None] = mapped_column(Integer)
     major_code: Mapped[str | None] = mapped_column(String(16))
-    channel: Mapped[str] = mapped_column(String(16))
-    request_type: Mapped[str | None] = mapped_column(String(16))
 
     received: Mapped[int] = mapped_column(Integer, default=0)
     registered: Mapped[int] = mapped_column(Integer, default=0)
@@ -86,13 +100,60 @@ class EventDailyRollup(Base):
     handle_minutes_sum: Mapped[float] = mapped_column(Float, default=0.0)
 
     __table_args__ = (
-        Index("ix_event_daily_rollups_day_town", "day", "town_code"),
-        Index("ix_event_daily_rollups_day_department", "day", "department_id"),
+        Index("ix_event_daily_rollups_grain_day", "grain", "day", "town_code"),
+        Index("ix_event_daily_rollups_department", "department_id", "grain", "day"),
     )
 
 
+class EventDailyIntake(Base):
+    """Events received per local day × town × department × channel × request type: the intake
+    breakdowns, kept apart from `event_daily_rollups` so neither multiplies the other's rows. It answers
+    area (town level or above) and department filters and scopes; a category filter reads the events.
+    Like the KPI rollups it holds "day" rows and "month" rows summing them."""
+
+    __tablename__ = "event_daily_intake"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5), default=DAY)
+    day: Mapped[date] = mapped_column(Date)
+    town_code: Mapped[str | None] = mapped_column(String(9))
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    request_type: Mapped[str | None] = mapped_column(String(16))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_event_daily_intake_grain_day", "grain", "day", "town_code"),
+        Index("ix_event_daily_intake_department", "department_id", "grain", "day"),
+    )
+
+
+# Handling-time histogram edges (minutes): 0, then ×1.1 steps from 1 minute to ~3 years, rounded to the
+# 0.1 minute handle_minutes is stored in. Bucket i holds EDGES[i-1] <= minutes < EDGES[i].
+HANDLING_EDGES: tuple[float, ...] = tuple(sorted({0.0, *(round(1.1**k, 1) for k in range(150))}))
+
+
+class EventHandlingRollup(Base):
+    """How many events closed on a local day (grain "day") or month (grain "month", `day` = the 1st) had a
+    handling time in each HANDLING_EDGES bucket: city-wide (town_code and department_id NULL), per town
+    (department_id NULL) and per department (town_code NULL). It locates the P90 of a period without
+    sorting the period's events: the exact value is then read from the events of one bucket."""
+
+    __tablename__ = "event_handling_rollups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5), default=DAY)
+    day: Mapped[date] = mapped_column(Date)
+    town_code: Mapped[str | None] = mapped_column(String(9))
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    bucket: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_event_handling_rollups_unit", "town_code", "department_id", "grain", "day"),)
+
+
 class EventRollupDay(Base):
-    """A local day whose rollup rows are complete, and when they were computed."""
+    """A local day whose rollup rows (both tables) are complete, and when they were computed."""
 
     __tablename__ = "event_rollup_days"
 

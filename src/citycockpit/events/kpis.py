@@ -8,13 +8,14 @@ from the events themselves, and "due" counts only what has fallen due by now."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, false, func, literal_column, select
+from sqlalchemy import Float, and_, case, cast, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -23,12 +24,23 @@ from citycockpit.auth.scope import scope_clause
 from citycockpit.core.dialect import percentile_cont
 from citycockpit.core.errors import Unprocessable
 from citycockpit.events.enums import EventState, Satisfaction
-from citycockpit.events.kpi_models import ROLLUP_COUNTS, EventDailyRollup, EventRollupDay
+from citycockpit.events.kpi_models import (
+    DAY,
+    HANDLING_EDGES,
+    MONTH,
+    ROLLUP_COUNTS,
+    EventDailyIntake,
+    EventDailyRollup,
+    EventHandlingRollup,
+    EventRollupDay,
+)
 from citycockpit.events.models import Event, EventCategory
 from citycockpit.org.models import Area, Department
 
 E = Event.__table__.c
 R = EventDailyRollup.__table__.c
+I = EventDailyIntake.__table__.c  # noqa: E741
+H = EventHandlingRollup.__table__.c
 MAX_PERIOD_DAYS = 3660
 SUMS = (*ROLLUP_COUNTS, "handle_minutes_sum")
 
@@ -168,6 +180,21 @@ def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
     ]
 
 
+def handling_bucket(value: Any) -> ColumnElement[int]:
+    """The HANDLING_EDGES bucket of a minutes value: i when EDGES[i-1] <= value < EDGES[i] (a balanced
+    CASE, so about eight comparisons a row)."""
+
+    def build(lo: int, hi: int) -> Any:
+        if lo == hi:
+            return literal_column(str(lo))
+        mid = (lo + hi) // 2
+        return case(
+            (value < literal_column(repr(HANDLING_EDGES[mid])), build(lo, mid)), else_=build(mid + 1, hi)
+        )
+
+    return build(0, len(HANDLING_EDGES))
+
+
 def anchor_range(anchor: str, first: date, last: date, t0: datetime, t1: datetime) -> ColumnElement[bool]:
     """Rows whose anchor falls on local days first..last, i.e. instants in [t0, t1)."""
     if anchor == "reported":
@@ -219,23 +246,30 @@ def _is_major(session: Session, code: str) -> bool:
 @dataclass(frozen=True)
 class _Plan:
     raw_where: list[ColumnElement[bool]]
-    rollup_where: list[ColumnElement[bool]] | None  # None: the rollups cannot answer these filters
+    # None: that rollup table cannot answer these filters (finer than its dimensions)
+    rollup_where: list[ColumnElement[bool]] | None
+    intake_where: list[ColumnElement[bool]] | None
 
 
 def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
     raw: list[ColumnElement[bool]] = [E.is_test == false()]
     roll: list[ColumnElement[bool]] | None = []
+    intake: list[ColumnElement[bool]] | None = []
     if f.area:
         raw.append(_area_col(f.area).startswith(f.area, autoescape=True))
         if len(f.area) <= 9:
             roll.append(R.town_code.startswith(f.area, autoescape=True))
+            intake.append(I.town_code.startswith(f.area, autoescape=True))
         else:
-            roll = None
+            roll = intake = None
     if f.department_id is not None:
         raw.append(E.department_id == f.department_id)
         if roll is not None:
             roll.append(R.department_id == f.department_id)
+        if intake is not None:
+            intake.append(I.department_id == f.department_id)
     if f.category:
+        intake = None  # the intake rollup has no category
         if _is_major(session, f.category):
             raw.append(E.major_code == f.category)
             if roll is not None:
@@ -246,11 +280,13 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
     if principal is not None:
         code = principal.area_code or ""
         raw.append(scope_clause(principal, department_col=E.department_id, area_code_col=_area_col(code)))
-        if roll is not None and principal.is_area_scoped and len(code) > 9:
-            roll = None
-        elif roll is not None:
+        if principal.is_area_scoped and len(code) > 9:
+            roll = intake = None
+        if roll is not None:
             roll.append(scope_clause(principal, department_col=R.department_id, area_code_col=R.town_code))
-    return _Plan(raw, roll)
+        if intake is not None:
+            intake.append(scope_clause(principal, department_col=I.department_id, area_code_col=I.town_code))
+    return _Plan(raw, roll, intake)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -269,7 +305,7 @@ def _raw_sums(
     where: list[ColumnElement[bool]],
     zone: ZoneInfo,
     now: datetime,
-    group: str | None,
+    group: tuple[str, ...],
     anchors: tuple[str, ...] | None = None,
 ) -> dict[Any, Counter[str]]:
     """Counts straight from the events table, one GROUP BY per anchor; due instants capped at now."""
@@ -281,42 +317,68 @@ def _raw_sums(
     for anchor, exprs in anchored_counts():
         if anchors is not None and anchor not in anchors:
             continue
-        key_col = getattr(E, group) if group else literal_column("0")
-        stmt = select(
-            key_col.label("k"), *(func.sum(expr).label(name) for name, expr in exprs.items())
-        ).where(anchor_range(anchor, first, last, t0, t1), *where)
+        keys = [getattr(E, g) for g in group]
+        stmt = select(*keys, *(func.sum(expr).label(name) for name, expr in exprs.items())).where(
+            anchor_range(anchor, first, last, t0, t1), *where
+        )
         if group:
-            stmt = stmt.group_by(key_col)
-        for row in session.execute(stmt).mappings():
-            bucket = out.setdefault(row["k"] if group else None, Counter())
-            for name in exprs:
-                bucket[name] += row[name] or 0
+            stmt = stmt.group_by(*keys)
+        for row in session.execute(stmt):
+            bucket = out.setdefault(_key(row, group), Counter())
+            for i, name in enumerate(exprs, start=len(group)):
+                bucket[name] += row[i] or 0
     return out
+
+
+def _key(row: Any, group: tuple[str, ...]) -> Any:
+    """The bucket of a result row: None without grouping, the value for one column, a tuple for several."""
+    if not group:
+        return None
+    return row[0] if len(group) == 1 else tuple(row[: len(group)])
 
 
 def _rollup_sums(
     session: Session,
+    table: Any,
     first: date,
     last: date,
     *,
     where: list[ColumnElement[bool]],
-    group: str | None,
-    only: tuple[str, ...] = SUMS,
+    group: tuple[str, ...],
+    only: tuple[str, ...],
 ) -> dict[Any, Counter[str]]:
-    key_col = getattr(R, group) if group else literal_column("0")
-    stmt = select(key_col.label("k"), *(func.sum(getattr(R, name)).label(name) for name in only)).where(
-        R.day.between(first, last), *where
+    """Sums of one rollup table (its columns `table`) over days first..last: whole months from its
+    "month" rows, the days before and after them from its "day" rows."""
+    keys = [table[g] for g in group]
+    stmt = select(*keys, *(func.sum(table[name]) for name in only)).where(
+        _grain_clause(table, first, last), *where
     )
     if group:
-        stmt = stmt.group_by(key_col)
+        stmt = stmt.group_by(*keys)
     out: dict[Any, Counter[str]] = {}
-    for row in session.execute(stmt).mappings():
-        if all(row[name] is None for name in only):
+    for row in session.execute(stmt):
+        values = row[len(group) :]
+        if all(v is None for v in values):
             continue
-        bucket = out.setdefault(row["k"] if group else None, Counter())
-        for name in only:
-            bucket[name] += row[name] or 0
+        bucket = out.setdefault(_key(row, group), Counter())
+        for name, value in zip(only, values, strict=True):
+            bucket[name] += value or 0
     return out
+
+
+def _grain_clause(table: Any, first: date, last: date) -> ColumnElement[bool]:
+    """Rows covering first..last exactly once: months lying wholly inside at month grain, the rest by day."""
+    start = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    stop = (last + timedelta(days=1)).replace(day=1)  # months before it end on or before `last`
+    if start >= stop:
+        return and_(table.grain == DAY, table.day.between(first, last))
+    parts = [and_(table.grain == MONTH, table.day >= start, table.day < stop)]
+    # each day range on its own, so the (grain, day) index narrows it instead of scanning the period
+    if first < start:
+        parts.append(and_(table.grain == DAY, table.day.between(first, start - timedelta(days=1))))
+    if stop <= last:
+        parts.append(and_(table.grain == DAY, table.day.between(stop, last)))
+    return or_(*parts)
 
 
 def rollups_cover(session: Session, first: date, last: date) -> bool:
@@ -336,28 +398,28 @@ def period_sums(
     principal: Principal | None,
     zone: ZoneInfo,
     now: datetime,
-    group: str | None = None,
+    group: str | tuple[str, ...] | None = None,
     use_rollups: bool = True,
     intake_only: bool = False,
 ) -> tuple[dict[Any, Counter[str]], str]:
-    """The counts of the period (optionally per `group` column), and where they came from:
-    "rollup" (past days from rollups, today from events) or "raw" (all from events)."""
+    """The counts of the period (optionally per `group` column, or per tuple of columns), and where they
+    came from: "rollup" (past days from rollups, today from events) or "raw" (all from events).
+
+    `intake_only` asks for the events received only (the intake breakdowns): they come from
+    `event_daily_intake`, the rest from `event_daily_rollups`."""
     f.validate()
     plan = _plan(session, f, principal)
+    groups: tuple[str, ...] = (group,) if isinstance(group, str) else (group or ())
     anchors = ("reported",) if intake_only else None
+    table, where, only = (
+        (I, plan.intake_where, ("received",)) if intake_only else (R, plan.rollup_where, SUMS)
+    )
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
-    if use_rollups and plan.rollup_where is not None and rollups_cover(session, f.first, past_last):
+    if use_rollups and where is not None and rollups_cover(session, f.first, past_last):
         sums = (
-            _rollup_sums(
-                session,
-                f.first,
-                past_last,
-                where=plan.rollup_where,
-                group=group,
-                only=("received",) if intake_only else SUMS,
-            )
-            if (past_last >= f.first)
+            _rollup_sums(session, table, f.first, past_last, where=where, group=groups, only=only)
+            if past_last >= f.first
             else {}
         )
         live_first = max(f.first, today)
@@ -369,14 +431,14 @@ def period_sums(
                 where=plan.raw_where,
                 zone=zone,
                 now=now,
-                group=group,
+                group=groups,
                 anchors=anchors,
             )
             for key, counts in live.items():
                 sums.setdefault(key, Counter()).update(counts)
         return sums, "rollup"
     raw = _raw_sums(
-        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=group, anchors=anchors
+        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=groups, anchors=anchors
     )
     return raw, "raw"
 
@@ -403,14 +465,103 @@ def kpi_values(counts: Counter[str]) -> list[dict[str, object]]:
 # Public queries
 
 
+P90 = 0.9
+
+
+def _histogram_unit(f: KpiFilter, principal: Principal | None) -> tuple[str | None, int | None] | None:
+    """Which histogram rows answer these filters and scope: (None, None) city-wide, (town, None) one
+    town, (None, department) one department; None when the histogram keeps no such unit."""
+    department = f.department_id
+    town = f.area
+    if principal is not None and principal.is_department_scoped:
+        if department not in (None, principal.department_id):
+            return None  # the scope and the filter exclude each other: let the events say so
+        department = principal.department_id
+    if principal is not None and principal.is_area_scoped:
+        code = principal.area_code or ""
+        if town is None or (len(town) <= len(code) and code.startswith(town)):
+            town = code
+        elif not town.startswith(code):
+            return None
+    if f.category is not None or (town is not None and len(town) != 9):
+        return None
+    if town is not None and department is not None:
+        return None
+    return town, department
+
+
 def handling_p90(
-    session: Session, f: KpiFilter, *, principal: Principal | None, zone: ZoneInfo, now: datetime
+    session: Session,
+    f: KpiFilter,
+    *,
+    principal: Principal | None,
+    zone: ZoneInfo,
+    now: datetime,
+    use_rollups: bool = True,
 ) -> float | None:
-    """P90 of handling minutes over events closed in the period (exact, from the events table)."""
+    """P90 of handling minutes over events closed in the period: percentile_cont(0.9), exact.
+
+    City-wide, for one town or for one department (filter or scope) with rolled-up days, the handling
+    histogram gives the count and the bucket holding the P90's rank, and only the events from that bucket
+    on are read, in handle_minutes order; otherwise the events of the period are sorted
+    (core/dialect.py percentile_cont)."""
     plan = _plan(session, f, principal)
-    return percentile_cont(
-        session, E.handle_minutes, 0.9, E.closed_day.between(f.first, f.last), *plan.raw_where
-    )
+    where = [E.closed_day.between(f.first, f.last), *plan.raw_where, E.handle_minutes.is_not(None)]
+    unit = _histogram_unit(f, principal)
+    today = now.astimezone(zone).date()
+    past_last = min(f.last, today - timedelta(days=1))
+    if not (use_rollups and unit is not None and rollups_cover(session, f.first, past_last)):
+        return percentile_cont(session, E.handle_minutes, P90, *where)
+    town, department = unit
+    histogram: Counter[int] = Counter()
+    if past_last >= f.first:
+        rows = session.execute(
+            select(H.bucket, func.sum(H.n))
+            .where(
+                _grain_clause(H, f.first, past_last),
+                H.town_code.is_(None) if town is None else H.town_code == town,
+                H.department_id.is_(None) if department is None else H.department_id == department,
+            )
+            .group_by(H.bucket)
+        )
+        histogram.update({int(b): int(n) for b, n in rows})
+    live_first = max(f.first, today)
+    if live_first <= f.last:
+        bucket = handling_bucket(E.handle_minutes)
+        rows = session.execute(
+            select(bucket, func.count())
+            .where(E.closed_day.between(live_first, f.last), *plan.raw_where, E.handle_minutes.is_not(None))
+            .group_by(bucket)
+        )
+        histogram.update({int(b): int(n) for b, n in rows})
+    n = sum(histogram.values())
+    if n == 0:
+        return None
+    position = P90 * (n - 1)
+    low = math.floor(position)
+    below = 0
+    for bucket_no in sorted(histogram):
+        if low < below + histogram[bucket_no]:
+            break
+        below += histogram[bucket_no]
+    # The unit's conditions go through coalesce() so no index on them tempts the planner: the read walks
+    # ix_events_handle_minutes (covering) in order from the bucket's edge and stops after the offset.
+    unit_where = [
+        func.coalesce(E.closed_day, E.closed_day).between(f.first, f.last),
+        E.is_test == false(),
+        E.handle_minutes.is_not(None),
+    ]
+    if town is not None:
+        unit_where.append(func.coalesce(E.town_code, "") == town)
+    if department is not None:
+        unit_where.append(func.coalesce(E.department_id, -1) == department)
+    if bucket_no > 0:
+        unit_where.append(E.handle_minutes >= literal_column(repr(HANDLING_EDGES[bucket_no - 1])))
+    stmt = select(E.handle_minutes).where(*unit_where).order_by(E.handle_minutes).limit(2).offset(low - below)
+    values = [float(v) for v in session.scalars(stmt)]
+    lower = values[0]
+    upper = values[1] if len(values) > 1 else lower
+    return lower + (upper - lower) * (position - low)
 
 
 def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None, now: datetime) -> int:
@@ -426,12 +577,30 @@ def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None
     )
 
 
-def _breakdown(
-    session: Session, f: KpiFilter, group: str, *, principal: Principal | None, zone: ZoneInfo, now: datetime
-) -> list[dict[str, object]]:
-    sums, _ = period_sums(session, f, principal=principal, zone=zone, now=now, group=group, intake_only=True)
-    items = [{"key": k, "received": int(c["received"])} for k, c in sums.items() if c["received"]]
-    return sorted(items, key=lambda item: (-int(item["received"]), str(item["key"])))  # type: ignore[call-overload]
+def _intake(
+    session: Session, f: KpiFilter, *, principal: Principal | None, zone: ZoneInfo, now: datetime
+) -> dict[str, list[dict[str, object]]]:
+    """Events received by channel and by request type, from one query grouped by both."""
+    sums, _ = period_sums(
+        session,
+        f,
+        principal=principal,
+        zone=zone,
+        now=now,
+        group=("channel", "request_type"),
+        intake_only=True,
+    )
+    by_channel: Counter[Any] = Counter()
+    by_type: Counter[Any] = Counter()
+    for (channel, request_type), counts in sums.items():
+        by_channel[channel] += counts["received"]
+        by_type[request_type] += counts["received"]
+
+    def items(counter: Counter[Any]) -> list[dict[str, object]]:
+        rows = [{"key": k, "received": int(n)} for k, n in counter.items() if n]
+        return sorted(rows, key=lambda item: (-int(item["received"]), str(item["key"])))  # type: ignore[call-overload]
+
+    return {"by_channel": items(by_channel), "by_request_type": items(by_type)}
 
 
 def compute_kpis(
@@ -457,17 +626,14 @@ def compute_kpis(
             for name, c in COUNTS.items()
         },
         "kpis": kpi_values(counts),
-        "intake": {
-            "by_channel": _breakdown(session, f, "channel", principal=principal, zone=zone, now=now),
-            "by_request_type": _breakdown(
-                session, f, "request_type", principal=principal, zone=zone, now=now
-            ),
-        },
+        "intake": _intake(session, f, principal=principal, zone=zone, now=now),
         "handling": {
             "formula": HANDLING_FORMULA,
             "n": int(n),
             "avg_minutes": None if not n else round(counts["handle_minutes_sum"] / n, 2),
-            "p90_minutes": handling_p90(session, f, principal=principal, zone=zone, now=now),
+            "p90_minutes": handling_p90(
+                session, f, principal=principal, zone=zone, now=now, use_rollups=use_rollups
+            ),
         },
         "overdue": {
             "formula": OVERDUE_FORMULA,

@@ -1,7 +1,8 @@
-"""Daily rollups: per local day × town × department × major category × channel × request type, the counts
-the KPIs sum (events/kpis.py). Recomputing a day replaces its rows, so the job is idempotent; on
-PostgreSQL each day is claimed with a transaction-scoped advisory lock, so several workers never compute
-the same day at once (a day another worker holds is skipped, not waited for)."""
+"""Daily rollups: per local day × town × department × major category, the counts the KPIs sum
+(events/kpis.py); per local day × town × department × channel × request type, the events received
+(the intake breakdowns). Recomputing a day replaces its rows, so the job is idempotent; on PostgreSQL
+each day is claimed with a transaction-scoped advisory lock, so several workers never compute the same
+day at once (a day another worker holds is skipped, not waited for)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,39 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, cast, delete, false, func, insert, literal_column, select, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from citycockpit.core.dialect import dialect_name, local_date, try_advisory_lock
-from citycockpit.events.kpi_models import ROLLUP_COUNTS, EventDailyRollup, EventRollupDay
-from citycockpit.events.kpis import E, anchor_range, anchored_counts
+from citycockpit.core.dialect import advisory_lock, dialect_name, local_date, try_advisory_lock
+from citycockpit.events.kpi_models import (
+    DAY,
+    MONTH,
+    ROLLUP_COUNTS,
+    EventDailyIntake,
+    EventDailyRollup,
+    EventHandlingRollup,
+    EventRollupDay,
+)
+from citycockpit.events.kpis import E, anchor_range, anchored_counts, handling_bucket
 
 LOCK_NAMESPACE = "events.rollup"
-DIMENSIONS = ("town_code", "department_id", "major_code", "channel", "request_type")
+MONTH_LOCK_NAMESPACE = "events.rollup.month"
+DIMENSIONS = ("town_code", "department_id", "major_code")
+INTAKE_DIMENSIONS = ("town_code", "department_id", "channel", "request_type")
 SUM_COLUMNS = (*ROLLUP_COUNTS, "handle_minutes_sum")
 
 
@@ -71,7 +96,69 @@ def _select_for(first: date, last: date, zone: ZoneInfo, dialect: str) -> Any:
         )
     rows = union_all(*branches).subquery("anchored")
     keys = [rows.c.day, *(rows.c[d] for d in DIMENSIONS)]
-    return select(*keys, *(func.sum(rows.c[name]) for name in SUM_COLUMNS)).group_by(*keys)
+    return select(literal(DAY), *keys, *(func.sum(rows.c[name]) for name in SUM_COLUMNS)).group_by(*keys)
+
+
+def _intake_select_for(first: date, last: date) -> Any:
+    keys = [E.reported_day, *(getattr(E, d) for d in INTAKE_DIMENSIONS)]
+    return (
+        select(literal(DAY), *keys, func.count())
+        .where(E.reported_day.between(first, last), E.is_test == false())
+        .group_by(*keys)
+    )
+
+
+HANDLING_UNITS = ((), ("town_code",), ("department_id",))
+
+
+def _handling_select_for(first: date, last: date) -> Any:
+    """Bucket counts per closing day: city-wide, per town, per department (one UNION ALL branch each)."""
+    bucket = handling_bucket(E.handle_minutes)
+    branches = []
+    for unit in HANDLING_UNITS:
+        town = E.town_code if "town_code" in unit else cast(null(), String(9))
+        department = E.department_id if "department_id" in unit else cast(null(), Integer)
+        keys = [E.closed_day, *(getattr(E, u) for u in unit), bucket]
+        branches.append(
+            select(literal(DAY), E.closed_day, town, department, bucket, func.count())
+            .where(E.closed_day.between(first, last), E.is_test == false(), E.handle_minutes.is_not(None))
+            .group_by(*keys)
+        )
+    return union_all(*branches)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _rebuild_months(session: Session, first: date, last: date) -> None:
+    """Recompute the "month" rows of every month touching first..last from that month's "day" rows
+    (whatever days exist: a month is read at month grain only when all its days are rolled up). On
+    PostgreSQL each month is locked, waiting, so two workers' days of one month both end up in it."""
+    month = month_start(first)
+    while month <= last:
+        following = next_month(month)
+        advisory_lock(session, MONTH_LOCK_NAMESPACE, month.toordinal())
+        for table, dims, sums in (
+            (EventDailyRollup.__table__, DIMENSIONS, SUM_COLUMNS),
+            (EventDailyIntake.__table__, INTAKE_DIMENSIONS, ("received",)),
+            (EventHandlingRollup.__table__, ("town_code", "department_id", "bucket"), ("n",)),
+        ):
+            session.execute(delete(table).where(table.c.grain == MONTH, table.c.day == month))
+            keys = [table.c[d] for d in dims]
+            session.execute(
+                insert(table).from_select(
+                    ["grain", "day", *dims, *sums],
+                    select(literal(MONTH), literal(month), *keys, *(func.sum(table.c[n]) for n in sums))
+                    .where(table.c.grain == DAY, table.c.day >= month, table.c.day < following)
+                    .group_by(*keys),
+                )
+            )
+        month = following
 
 
 def recompute_days(
@@ -89,8 +176,14 @@ def recompute_days(
     result.skipped = len(wanted) - len(claimed)
     dialect = dialect_name(session)
     table = EventDailyRollup.__table__
+    intake = EventDailyIntake.__table__
+    handling = EventHandlingRollup.__table__
     for run_first, run_last in _runs(claimed):
-        session.execute(delete(table).where(table.c.day.between(run_first, run_last)))
+        session.execute(delete(table).where(table.c.grain == DAY, table.c.day.between(run_first, run_last)))
+        for other in (intake, handling):
+            session.execute(
+                delete(other).where(other.c.grain == DAY, other.c.day.between(run_first, run_last))
+            )
         session.execute(
             delete(EventRollupDay.__table__).where(
                 EventRollupDay.__table__.c.day.between(run_first, run_last)
@@ -98,13 +191,25 @@ def recompute_days(
         )
         session.execute(
             insert(table).from_select(
-                ["day", *DIMENSIONS, *SUM_COLUMNS], _select_for(run_first, run_last, zone, dialect)
+                ["grain", "day", *DIMENSIONS, *SUM_COLUMNS],
+                _select_for(run_first, run_last, zone, dialect),
+            )
+        )
+        session.execute(
+            insert(intake).from_select(
+                ["grain", "day", *INTAKE_DIMENSIONS, "received"], _intake_select_for(run_first, run_last)
+            )
+        )
+        session.execute(
+            insert(handling).from_select(
+                ["grain", "day", "town_code", "department_id", "bucket", "n"],
+                _handling_select_for(run_first, run_last),
             )
         )
         per_day = dict(
             session.execute(
                 select(table.c.day, func.count())
-                .where(table.c.day.between(run_first, run_last))
+                .where(table.c.grain == DAY, table.c.day.between(run_first, run_last))
                 .group_by(table.c.day)
             ).all()
         )
@@ -117,6 +222,8 @@ def recompute_days(
             result.days += 1
             day += timedelta(days=1)
         session.execute(insert(EventRollupDay.__table__), marks)
+    if claimed:
+        _rebuild_months(session, claimed[0], claimed[-1])
     session.flush()
     return result
 
