@@ -97,9 +97,13 @@ def main() -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             args.port = sock.getsockname()[1]
-    env = {**os.environ, "CITYCOCKPIT_DATABASE_URL": args.db, "CITYCOCKPIT_TODAY": "2024-09-30",
-           # one load generator on one address: lift the per-address limit on anonymous endpoints
-           "CITYCOCKPIT_RATE_LIMIT_PUBLIC_PER_MINUTE": "100000000"}
+    env = {
+        **os.environ,
+        "CITYCOCKPIT_DATABASE_URL": args.db,
+        "CITYCOCKPIT_TODAY": "2024-09-30",
+        # one load generator on one address: lift the per-address limit on anonymous endpoints
+        "CITYCOCKPIT_RATE_LIMIT_PUBLIC_PER_MINUTE": "100000000",
+    }
     server = subprocess.Popen(
         [
             sys.executable,

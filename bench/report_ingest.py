@@ -61,12 +61,20 @@ def main() -> None:
         for n in range(5):
             start = time.perf_counter()
             with session_scope(engine) as session:
-                service.ingest_report(session, data, SEED.name, actor=SystemActor("bench"),
-                                      now=datetime.now(UTC), allow_duplicate=n > 0)
+                service.ingest_report(
+                    session,
+                    data,
+                    SEED.name,
+                    actor=SystemActor("bench"),
+                    now=datetime.now(UTC),
+                    allow_duplicate=n > 0,
+                )
             stored.append(time.perf_counter() - start)
         engine.dispose()
-    print(f"  read + extract + store (SQLite), median of 5: {statistics.median(stored) * 1000:.1f} ms"
-          "  (target < 1000 ms)")
+    print(
+        f"  read + extract + store (SQLite), median of 5: {statistics.median(stored) * 1000:.1f} ms"
+        "  (target < 1000 ms)"
+    )
 
     sources = [SEED, *CORPUS]
     with tempfile.TemporaryDirectory() as tmp:

@@ -31,8 +31,17 @@ from citycockpit.auth import tokens  # noqa: E402
 from citycockpit.core.clock import Clock  # noqa: E402
 from citycockpit.db import make_engine, session_scope  # noqa: E402
 
-SCOPES = ["org:read", "org:write", "report:read", "projects:read", "projects:update", "events:read", "events:kpi",
-          "events:create", "screen:read"]
+SCOPES = [
+    "org:read",
+    "org:write",
+    "report:read",
+    "projects:read",
+    "projects:update",
+    "events:read",
+    "events:kpi",
+    "events:create",
+    "screen:read",
+]
 
 
 def rss_kib(pid: int) -> int:
@@ -53,7 +62,9 @@ def _children(pid: int) -> list[int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--database-url", default="")
@@ -63,8 +74,11 @@ def main() -> None:
     url = args.database_url
     if not url:
         db = tmp / "demo.db"
-        subprocess.run([sys.executable, "-m", "citycockpit", "demo", "--no-serve", "--db", str(db)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "citycockpit", "demo", "--no-serve", "--db", str(db)],
+            check=True,
+            capture_output=True,
+        )
         url = f"sqlite:///{db}"
     engine = make_engine(url)
     from datetime import date
@@ -74,9 +88,13 @@ def main() -> None:
 
     grantable = {p.value for p in Perm}
     with session_scope(engine) as session:
-        secret = tokens.create_token(session, name="soak", scopes=[s for s in SCOPES if s in grantable],
-                                     actor=SystemActor("soak"),
-                                     now=Clock(zone=ZoneInfo("Asia/Shanghai"), today=date(2024, 9, 30)).now()).secret
+        secret = tokens.create_token(
+            session,
+            name="soak",
+            scopes=[s for s in SCOPES if s in grantable],
+            actor=SystemActor("soak"),
+            now=Clock(zone=ZoneInfo("Asia/Shanghai"), today=date(2024, 9, 30)).now(),
+        ).secret
     engine.dispose()
     # One load generator on one address: lift the per-address limit on anonymous (Open311) endpoints.
     server = start_server(url, tmp, extra_env={"CITYCOCKPIT_RATE_LIMIT_PUBLIC_PER_MINUTE": "100000000"})
@@ -86,9 +104,15 @@ def main() -> None:
     statuses: dict[int, int] = defaultdict(int)
     started = time.monotonic()
     stop = threading.Event()
-    reads = ["/api/v1/events?limit=20", "/api/v1/events/kpis?from=2024-09-01&to=2024-09-30",
-             "/api/v1/org/departments", "/api/v1/reports", "/api/v1/projects?limit=20",
-             "/api/v1/projects/completion?period=2024-09", "/api/v1/projects/lagging?period=2024-09"]
+    reads = [
+        "/api/v1/events?limit=20",
+        "/api/v1/events/kpis?from=2024-09-01&to=2024-09-30",
+        "/api/v1/org/departments",
+        "/api/v1/reports",
+        "/api/v1/projects?limit=20",
+        "/api/v1/projects/completion?period=2024-09",
+        "/api/v1/projects/lagging?period=2024-09",
+    ]
 
     def client(n: int) -> None:
         rng = random.Random(n)
@@ -99,10 +123,13 @@ def main() -> None:
                 t0 = time.perf_counter()
                 roll = rng.random()
                 if roll < 0.15:
-                    form = {"api_key": secret, "service_code": rng.choice(["E0102", "E0502", "C0107", "E0403"]),
-                            "lat": f"{31.45 + rng.uniform(-0.05, 0.05):.5f}",
-                            "long": f"{121.10 + rng.uniform(-0.05, 0.05):.5f}",
-                            "description": f"压测上报 {n}-{i}：路边有暴露垃圾，请尽快处理"}
+                    form = {
+                        "api_key": secret,
+                        "service_code": rng.choice(["E0102", "E0502", "C0107", "E0403"]),
+                        "lat": f"{31.45 + rng.uniform(-0.05, 0.05):.5f}",
+                        "long": f"{121.10 + rng.uniform(-0.05, 0.05):.5f}",
+                        "description": f"压测上报 {n}-{i}：路边有暴露垃圾，请尽快处理",
+                    }
                     r = http.post("/open311/v2/requests.json", data=form)
                 elif roll < 0.2:
                     csv = f"code,name,kind\nSOAK{n}-{i % 50},压测单位{n}-{i % 50},委办局\n".encode()
@@ -134,8 +161,10 @@ def main() -> None:
     for minute in sorted(latencies):
         values = sorted(latencies[minute])
         q = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
-        print(f"{minute:>6}  {len(values):>8}  {errors[minute]:>6}  {q[49] * 1000:>6.1f}  {q[94] * 1000:>6.1f}  "
-              f"{q[98] * 1000:>6.1f}  {rss.get(minute, 0) / 1024:>7.1f}")
+        print(
+            f"{minute:>6}  {len(values):>8}  {errors[minute]:>6}  {q[49] * 1000:>6.1f}  {q[94] * 1000:>6.1f}  "
+            f"{q[98] * 1000:>6.1f}  {rss.get(minute, 0) / 1024:>7.1f}"
+        )
     print("statuses:", dict(sorted(statuses.items())))
     full = [m for m in sorted(latencies) if m < int(args.minutes)]
     if len(full) >= 2:

@@ -3,7 +3,7 @@ intake by channel and request type in event_daily_intake, and "month" rows in bo
 Existing rollup rows are folded into the new shape (no recompute needed).
 
 Revision ID: eb804b2ad8b4
-Revises: 80b38b849665
+Revises: 3f7d728184b4
 Create Date: 2026-11-26 11:36:01.597790
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "eb804b2ad8b4"
-down_revision: str | Sequence[str] | None = "80b38b849665"
+down_revision: str | Sequence[str] | None = "3f7d728184b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
