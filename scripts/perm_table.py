@@ -15,8 +15,10 @@ ROLES = [r for r in Role if r is not Role.API_CLIENT]
 
 
 def table() -> str:
-    lines = ["| permission | " + " | ".join(r.value for r in ROLES) + " | api_client |",
-             "| --- |" + " --- |" * (len(ROLES) + 1)]
+    lines = [
+        "| permission | " + " | ".join(r.value for r in ROLES) + " | api_client |",
+        "| --- |" + " --- |" * (len(ROLES) + 1),
+    ]
     for perm in Perm:
         cells = ["✓" if perm in ROLE_PERMS[r] else " " for r in ROLES]
         cells.append("scope" if perm in TOKEN_GRANTABLE else " ")
