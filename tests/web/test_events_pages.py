@@ -154,3 +154,33 @@ def test_the_home_page_lists_the_roles_queues_with_work_waiting(
     report(db, grid_worker.principal, clock.now())
     page = client.get("/app", headers=dispatcher.headers).text
     assert 'href="/app/events?queue=intake"' in page and "待立案：1 件" in page
+
+
+def test_the_event_queue_sorts_by_a_column_both_ways(
+    client: TestClient, db: Session, clock, categories, grid_worker, dispatcher
+) -> None:
+    from datetime import timedelta
+
+    older = report(
+        db, grid_worker.principal, clock.now() - timedelta(hours=2), description="路灯不亮已经三天了，请修理"
+    )
+    newer = report(db, grid_worker.principal, clock.now(), description="人行道上有一堆建筑垃圾没人管")
+    ascending = client.get("/app/events?queue=intake&sort=reported_at", headers=dispatcher.headers).text
+    assert ascending.index(older.public_id) < ascending.index(newer.public_id)
+    descending = client.get("/app/events?queue=intake&sort=-reported_at", headers=dispatcher.headers).text
+    assert descending.index(newer.public_id) < descending.index(older.public_id)
+    assert 'class="sort desc"' in descending
+
+
+def test_an_unknown_sort_key_falls_back_to_newest_first(
+    client: TestClient, db: Session, clock, categories, grid_worker, dispatcher
+) -> None:
+    from datetime import timedelta
+
+    older = report(
+        db, grid_worker.principal, clock.now() - timedelta(hours=2), description="路灯不亮已经三天了，请修理"
+    )
+    newer = report(db, grid_worker.principal, clock.now(), description="人行道上有一堆建筑垃圾没人管")
+    page = client.get("/app/events?queue=intake&sort=reporter_phone", headers=dispatcher.headers)
+    assert page.status_code == 200
+    assert page.text.index(newer.public_id) < page.text.index(older.public_id)

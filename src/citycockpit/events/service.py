@@ -114,10 +114,27 @@ class EventFilter:
     date_to: date | None = None
 
 
+# Columns a list of events may be sorted by (`-` before the key: descending).
+EVENT_SORTS = {
+    "public_id": Event.public_id,
+    "title": Event.title,
+    "state": Event.state,
+    "reported_at": Event.reported_at,
+    "handle_due_at": Event.handle_due_at,
+}
+
+
 def list_events(
-    session: Session, principal: Principal, filters: EventFilter, *, offset: int = 0, limit: int = 50
+    session: Session,
+    principal: Principal,
+    filters: EventFilter,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    sort: str = "-reported_at",
 ) -> tuple[list[Event], int]:
-    """A page of events in the caller's scope, newest first, and the total matching."""
+    """A page of events in the caller's scope and the total matching, sorted by one of EVENT_SORTS
+    (newest first when the key is unknown); ties break on id so pages never overlap."""
     where: ColumnElement[bool] = scope_filter(principal)
     if filters.states:
         bad = [s for s in filters.states if s not in {x.value for x in EventState}]
@@ -140,13 +157,14 @@ def list_events(
     if filters.date_to:
         where = where & (Event.reported_day <= filters.date_to)
     total = session.scalar(select(func.count()).select_from(Event).where(where)) or 0
-    items = session.scalars(
-        select(Event)
-        .where(where)
-        .order_by(Event.reported_at.desc(), Event.id.desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
+    column = EVENT_SORTS.get(sort.lstrip("-"))
+    if column is None:
+        order = [Event.reported_at.desc(), Event.id.desc()]
+    elif sort.startswith("-"):
+        order = [column.desc(), Event.id.desc()]
+    else:
+        order = [column.asc(), Event.id.asc()]
+    items = session.scalars(select(Event).where(where).order_by(*order).offset(offset).limit(limit)).all()
     return list(items), total
 
 

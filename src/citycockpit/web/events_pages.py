@@ -59,8 +59,11 @@ def list_events(
     category: Annotated[str, Query(max_length=16)] = "",
     state: str = "",
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    sort: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     queues = ROLE_QUEUES.get(principal.role.value, [])
+    if sort.lstrip("-") not in event_service.EVENT_SORTS:
+        sort = ""
     if queue and queue not in event_service.QUEUES:
         queue = ""
     if not queue and not category and not state and queues:
@@ -68,7 +71,9 @@ def list_events(
     states = [state] if state in {s.value for s in EventState} else []
     filters = event_service.EventFilter(queue=queue or None, category=category or None, states=states)
     if request.query_params.get("export") == "xlsx":
-        items, _ = event_service.list_events(session, principal, filters, offset=0, limit=5000)
+        items, _ = event_service.list_events(
+            session, principal, filters, offset=0, limit=5000, sort=sort or "-reported_at"
+        )
         headers = ["编号", "标题", "状态", "类别", "来源", "上报时间", "处置时限"]
         rows = [
             [
@@ -87,7 +92,9 @@ def list_events(
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": 'attachment; filename="events.xlsx"'},
         )
-    items, total = event_service.list_events(session, principal, filters, offset=offset, limit=PAGE)
+    items, total = event_service.list_events(
+        session, principal, filters, offset=offset, limit=PAGE, sort=sort or "-reported_at"
+    )
     return render(
         request,
         "app/events.html",
@@ -98,6 +105,14 @@ def list_events(
             "limit": PAGE,
             "queue": queue,
             "queues": queues,
+            "sort": sort,
+            "sort_columns": [
+                ("public_id", "events.col.id"),
+                ("title", "events.col.title"),
+                ("state", "events.col.state"),
+                ("reported_at", "events.col.reported"),
+                ("handle_due_at", "events.col.due"),
+            ],
             "category": category,
             "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
             "can_create": principal.can(Perm.EVENTS_CREATE),
