@@ -219,3 +219,38 @@ def test_a_department_lists_only_the_signings_it_made(client, city, supervisor, 
     )
     r = client.get("/api/v1/projects/signings?year=2024", headers=dept_staff.headers)
     assert [s["code"] for s in r.json()["items"]] == ["S1"]
+
+
+def test_an_attraction_goal_links_to_a_tracked_goal_and_shows_its_title(
+    client, db, clock, supervisor, leader
+) -> None:
+    from tests.goals.builders import make_goal
+
+    tracked = make_goal(db, now=clock.now(), title="全年新签约超10亿元或1亿美元重大项目40个")
+    r = client.put(
+        "/api/v1/projects/attraction/goals/2024/major_count",
+        json={"target_value": 40, "goal_ref": str(tracked.id)},
+        headers=supervisor.headers,
+    )
+    assert r.status_code == 200, r.text
+    body = client.get("/api/v1/projects/attraction?year=2024", headers=leader.headers).json()
+    major = next(t for t in body["totals"] if t["metric"] == "major_count")
+    assert (major["goal_ref"], major["goal_title"]) == (
+        str(tracked.id),
+        "全年新签约超10亿元或1亿美元重大项目40个",
+    )
+
+
+def test_an_attraction_goal_linking_to_no_goal_is_refused(client, supervisor) -> None:
+    r = client.put(
+        "/api/v1/projects/attraction/goals/2024/major_count",
+        json={"target_value": 40, "goal_ref": "987654"},
+        headers=supervisor.headers,
+    )
+    assert (r.status_code, r.json()["code"]) == (404, "goal_not_found")
+    r = client.put(
+        "/api/v1/projects/attraction/goals/2024/major_count",
+        json={"target_value": 40, "goal_ref": "GDP"},
+        headers=supervisor.headers,
+    )
+    assert r.status_code == 422

@@ -282,6 +282,7 @@ def attraction_totals(session: Session, principal: Principal, year: int) -> dict
             item[f"cumulative_{key}"] = running[key]
         months.append(item)
     goals = {g.metric: g for g in session.scalars(select(AttractionGoal).where(AttractionGoal.year == year))}
+    linked = _linked_goal_titles(session, [g.goal_ref for g in goals.values() if g.goal_ref])
     year_totals = []
     for metric, label in ATTRACTION_METRICS.items():
         goal = goals.get(metric)
@@ -293,6 +294,7 @@ def attraction_totals(session: Session, principal: Principal, year: int) -> dict
                 "actual": actual,
                 "target": goal.target_value if goal else None,
                 "goal_ref": goal.goal_ref if goal else None,
+                "goal_title": linked.get(goal.goal_ref) if goal and goal.goal_ref else None,
                 "progress_pct": (actual * 100.0 / goal.target_value) if goal else None,
             }
         )
@@ -302,3 +304,17 @@ def attraction_totals(session: Session, principal: Principal, year: int) -> dict
         "totals": year_totals,
         "foreign_funded_count": running["foreign_funded_count"],
     }
+
+
+def _linked_goal_titles(session: Session, refs: list[str]) -> dict[str, str]:
+    """Titles of the tracked goals (goals domain) that attraction goals link to."""
+    from citycockpit.goals import service as goals_service
+    from citycockpit.goals.errors import GoalNotFound
+
+    titles = {}
+    for ref in refs:
+        try:
+            titles[ref] = goals_service.get_goal(session, int(ref)).title
+        except (GoalNotFound, ValueError):
+            continue  # the goal was deleted since; the link shows as unresolved
+    return titles

@@ -256,6 +256,7 @@ class AttractionTotal(BaseModel):
     actual: float
     target: float | None
     goal_ref: str | None
+    goal_title: str | None = None
     progress_pct: float | None
 
 

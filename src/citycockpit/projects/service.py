@@ -605,6 +605,13 @@ def set_attraction_goal(
         )
     if target_value is None or target_value <= 0:
         raise InvalidSigning("A goal must be more than 0", field="target_value")
+    if goal_ref:
+        # The link into the goals domain (a tracked goal of 督查, e.g. "实际使用外资6亿美元"): it must exist.
+        from citycockpit.goals import service as goals_service
+
+        if not goal_ref.strip().isdigit():
+            raise InvalidSigning(f"goal_ref {goal_ref!r} must be the id of a tracked goal", field="goal_ref")
+        goal_ref = str(goals_service.get_goal(session, int(goal_ref)).id)
     goal = session.scalars(
         select(AttractionGoal).where(AttractionGoal.year == year, AttractionGoal.metric == metric)
     ).first()
