@@ -345,8 +345,15 @@ def event_breakdown(session: Session, view: View) -> dict[str, Any]:
     )
 
     def received(group: str) -> list[tuple[Any, int]]:
+        # Channels live in the events domain's intake rollup; categories in its main rollup.
         sums, _ = kpis.period_sums(
-            session, month, principal=view.principal, zone=view.zone, now=view.now, group=group
+            session,
+            month,
+            principal=view.principal,
+            zone=view.zone,
+            now=view.now,
+            group=group,
+            intake_only=group == "channel",
         )
         return sorted(
             ((k, int(c["received"])) for k, c in sums.items() if c["received"]), key=lambda kv: -kv[1]
