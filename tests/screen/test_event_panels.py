@@ -77,3 +77,16 @@ def test_drilling_down_to_a_town_counts_only_its_events(client: TestClient, loop
         "/api/v1/screen/events/counters", params={"area": "320585101"}, headers=leader.headers
     ).json()
     assert body["month"]["intake"] == 1 and body["today"]["overdue"] == 0
+
+
+def test_the_breakdown_reads_the_rollups_once_past_days_are_rolled_up(  # type: ignore[no-untyped-def]
+    client: TestClient, db, clock, loop, leader
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from citycockpit.events import rollup
+
+    rollup.recompute_recent(db, days=35, zone=ZoneInfo("Asia/Shanghai"), now=clock.now())
+    body = client.get("/api/v1/screen/events/breakdown", headers=leader.headers).json()
+    assert body["by_category"][0]["count"] == 3
+    assert {c["channel"]: c["count"] for c in body["by_channel"]} == {"patrol": 2, "hotline": 1}
