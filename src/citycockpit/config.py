@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Requests per minute one client address may make to anonymous public endpoints.",
     )
+    rate_limit_api_key_per_minute: int = Field(
+        60_000,
+        ge=1,
+        description="Open311 POST requests per minute one API key may make (counted across server "
+        "processes); requests without a valid key count against the address's anonymous limit.",
+    )
     goals_ahead_margin: float = Field(
         0.05, ge=0, le=1, description="Goals: 超进度 when reported progress ≥ time progress + this share."
     )

@@ -90,6 +90,19 @@ def _lock_head(session: Session) -> AuditHead:
     return head
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One entry to append with `record_many` (the arguments of `record`)."""
+
+    actor: Actor
+    action: str
+    object_type: str
+    object_id: object | None = None
+    diff: dict[str, Any] | None = None
+    ip: str | None = None
+    at: datetime | None = None
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -103,25 +116,38 @@ def record(
 ) -> AuditEntry:
     """Append one entry (who, what, which object, from where, JSON diff) to the chain. The address
     defaults to the actor's (a request's Principal carries it)."""
+    return record_many(session, [Pending(actor, action, object_type, object_id, diff, ip, at)])[0]
+
+
+def record_many(session: Session, pending: list[Pending]) -> list[AuditEntry]:
+    """Append several entries in order under one lock of the head: the chain is the same as from
+    that many `record` calls, for one head read, one INSERT of all rows and one head update (a batch
+    of intake requests committed together audits every event this way)."""
+    if not pending:
+        return []
     head = _lock_head(session)
-    entry = AuditEntry(
-        at=(at or datetime.now(UTC)).astimezone(UTC),
-        actor_id=actor.id,
-        actor_name=actor.display_name[:100],
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        ip=ip if ip is not None else getattr(actor, "ip", None),
-        diff_json=json.dumps(_canonical(diff or {}), ensure_ascii=False, sort_keys=True),
-        prev_hash=head.last_hash,
-    )
-    entry.hash = _entry_hash(entry.prev_hash, entry)
-    session.add(entry)
+    prev = head.last_hash
+    entries = []
+    for item in pending:
+        entry = AuditEntry(
+            at=(item.at or datetime.now(UTC)).astimezone(UTC),
+            actor_id=item.actor.id,
+            actor_name=item.actor.display_name[:100],
+            action=item.action,
+            object_type=item.object_type,
+            object_id=None if item.object_id is None else str(item.object_id),
+            ip=item.ip if item.ip is not None else getattr(item.actor, "ip", None),
+            diff_json=json.dumps(_canonical(item.diff or {}), ensure_ascii=False, sort_keys=True),
+            prev_hash=prev,
+        )
+        entry.hash = prev = _entry_hash(entry.prev_hash, entry)
+        entries.append(entry)
+    session.add_all(entries)
     session.flush()
-    head.last_entry_id = entry.id
-    head.last_hash = entry.hash
+    head.last_entry_id = entries[-1].id
+    head.last_hash = entries[-1].hash
     session.flush()
-    return entry
+    return entries
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,16 @@ public_route.is_public = True  # type: ignore[attr-defined]
 PUBLIC = Depends(public_route)
 
 
+def self_limited_route() -> None:
+    """Marker for public routes that check their caller's credentials and rate limits themselves,
+    because the credential travels in the body (Open311 POST's `api_key`): no database work here."""
+
+
+self_limited_route.is_public = True  # type: ignore[attr-defined]
+
+PUBLIC_SELF_LIMITED = Depends(self_limited_route)
+
+
 def optional_principal(
     principal: Annotated[Principal | None, Depends(current_principal)],
 ) -> Principal | None:

@@ -26,21 +26,21 @@ def _window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, UTC)
 
 
-def increment(session: Session, key: str, *, now: datetime, window_seconds: int = 60) -> int:
-    """Count one hit for `key` in the current window and return the window's count.
+def increment(session: Session, key: str, *, now: datetime, window_seconds: int = 60, amount: int = 1) -> int:
+    """Count `amount` hits for `key` in the current window and return the window's count.
 
     One atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) on both engines, so concurrent
     processes never lose a hit."""
     start = _window_start(now, window_seconds)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(RateLimitCounter).values(key=key[:200], window_start=start, count=1)
+    stmt = insert(RateLimitCounter).values(key=key[:200], window_start=start, count=amount)
     stmt = stmt.on_conflict_do_update(
         index_elements=[RateLimitCounter.key, RateLimitCounter.window_start],
-        set_={"count": RateLimitCounter.count + 1},
+        set_={"count": RateLimitCounter.count + amount},
     ).returning(RateLimitCounter.count)
     count = int(session.execute(stmt).scalar_one())
-    if count == 1:  # a new window: drop this key's old ones (cheap: primary-key range)
+    if count == amount:  # a new window: drop this key's old ones (cheap: primary-key range)
         session.execute(
             delete(RateLimitCounter).where(
                 RateLimitCounter.key == key[:200], RateLimitCounter.window_start < start

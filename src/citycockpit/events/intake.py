@@ -70,8 +70,43 @@ def actor_fields(actor: Any) -> dict[str, Any]:
     }
 
 
-def validate_input(session: Session, data: EventInput) -> tuple[EventCategory | None, list[str]]:
+class Lookups:
+    """Categories, grid codes and departments read once per transaction: a batch of intake requests
+    looks each one up a single time instead of once per event."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._categories: dict[str, EventCategory | None] = {}
+        self._grids: dict[str, bool] = {}
+        self._grid_index: grids.GridIndex | None = None
+        self.departments = routing.DepartmentLookup(session)
+
+    def grid_index(self) -> grids.GridIndex:
+        if self._grid_index is None:
+            self._grid_index = grids.grid_index(self.session)
+        return self._grid_index
+
+    def minor_category(self, code: str) -> EventCategory | None:
+        if code not in self._categories:
+            self._categories[code] = self.session.scalars(
+                select(EventCategory).where(EventCategory.code == code, EventCategory.level == "minor")
+            ).first()
+        return self._categories[code]
+
+    def grid_exists(self, code: str) -> bool:
+        if code not in self._grids:
+            found = self.session.scalars(
+                select(Area.id).where(Area.code == code, Area.level == "grid")
+            ).first()
+            self._grids[code] = found is not None
+        return self._grids[code]
+
+
+def validate_input(
+    session: Session, data: EventInput, lookups: Lookups | None = None
+) -> tuple[EventCategory | None, list[str]]:
     """The category (if given) and every problem with the input, as sentences."""
+    lookups = lookups or Lookups(session)
     problems: list[str] = []
     description = (data.description or "").strip()
     if not description and not (data.title or "").strip():
@@ -99,20 +134,25 @@ def validate_input(session: Session, data: EventInput) -> tuple[EventCategory | 
         problems.append("priority must be normal or urgent")
     category = None
     if data.category_code:
-        category = session.scalars(
-            select(EventCategory).where(
-                EventCategory.code == data.category_code, EventCategory.level == "minor"
-            )
-        ).first()
+        category = lookups.minor_category(data.category_code)
         if category is None:
             problems.append(f"unknown minor category {data.category_code}")
     if data.grid_code:
-        exists = session.scalars(
-            select(Area.id).where(Area.code == data.grid_code, Area.level == "grid")
-        ).first()
-        if exists is None:
+        if not lookups.grid_exists(data.grid_code):
             problems.append(f"unknown grid code {data.grid_code}")
     return category, problems
+
+
+@dataclass
+class Submission:
+    """One event to create in a batch: the input, who reports it and from where. `checked` means the
+    input was already validated and `category` is its category."""
+
+    data: EventInput
+    actor: Principal | Any
+    ip: str | None = None
+    category: EventCategory | None = None
+    checked: bool = False
 
 
 def create_event(
@@ -128,13 +168,109 @@ def create_event(
     checked: bool = False,
 ) -> Event:
     """Report (上报) an event: locate its grid, route it (rule → classifier → triage), propose duplicates."""
-    if not checked:
-        category, problems = validate_input(session, data)
+    (result,) = create_events(
+        session,
+        [Submission(data, actor, ip, category, checked)],
+        now=now,
+        calendar=calendar,
+        triage_threshold=triage_threshold,
+    )
+    if isinstance(result, InvalidEventInput):
+        raise result
+    return result
+
+
+def create_events(
+    session: Session,
+    submissions: list[Submission],
+    *,
+    now: datetime,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
+    triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
+) -> list[Event | InvalidEventInput]:
+    """Report several events in the caller's transaction, answering each with its event or with why
+    its input was refused (the others are still created). Lookups are shared, the events and their
+    first timeline rows are inserted together, and their audit entries chained under one lock of the
+    audit head (`audit.record_many`)."""
+    lookups = Lookups(session)
+    results: list[Event | InvalidEventInput] = []
+    created: list[tuple[Event, EventCategory | None, Submission]] = []
+    for item in submissions:
+        try:
+            event, category = _build_event(session, item, lookups, now, calendar, triage_threshold)
+        except InvalidEventInput as exc:
+            results.append(exc)
+            continue
+        results.append(event)
+        created.append((event, category, item))
+    if not created:
+        return results
+    session.add_all([event for event, _, _ in created])
+    session.flush()
+    session.add_all(
+        [
+            EventTransition(
+                event_id=event.id,
+                action=SystemAction.REPORT.value,
+                from_state=None,
+                to_state=event.state,
+                at=event.reported_at,
+                note=None,
+                data_json=json.dumps(
+                    {"channel": event.channel, "routing": event.routing_rule, "score": event.routing_score},
+                    ensure_ascii=False,
+                ),
+                **actor_fields(item.actor),
+            )
+            for event, _, item in created
+        ]
+    )
+    session.flush()
+    proposed = duplicates.propose_for_batch(
+        session, [(event, category) for event, category, _ in created], now=now
+    )
+    pending = []
+    for (event, _, item), proposals in zip(created, proposed, strict=True):
+        pending.append(
+            audit.Pending(
+                item.actor,
+                "event.report",
+                "event",
+                event.public_id,
+                diff={
+                    "channel": event.channel,
+                    "category": event.category_code,
+                    "grid": event.grid_code,
+                    "department_id": event.department_id,
+                    "routing": event.routing_rule,
+                    "needs_triage": event.needs_triage,
+                    "duplicate_of": [p.original_id for p in proposals],
+                },
+                ip=item.ip,
+                at=now,
+            )
+        )
+    audit.record_many(session, pending)
+    session.flush()
+    return results
+
+
+def _build_event(
+    session: Session,
+    item: Submission,
+    lookups: Lookups,
+    now: datetime,
+    calendar: WorkCalendar,
+    triage_threshold: float,
+) -> tuple[Event, EventCategory | None]:
+    data, actor, category = item.data, item.actor, item.category
+    if not item.checked:
+        category, problems = validate_input(session, data, lookups)
         if problems:
             raise InvalidEventInput("; ".join(problems), errors=problems)
     grid_code, method = data.grid_code or None, GridMethod.GIVEN if data.grid_code else None
     if grid_code is None and data.lat is not None and data.lon is not None:
-        found = grids.locate_grid(session, data.lat, data.lon)
+        found = lookups.grid_index().locate(data.lat, data.lon)
         if found:
             grid_code, method = found
     area_scope = getattr(actor, "area_code", None) if getattr(actor, "is_area_scoped", False) else None
@@ -151,9 +287,12 @@ def create_event(
         text=text,
         threshold=triage_threshold,
         town_code=grid_code[:9] if grid_code else None,
+        departments=lookups.departments,
     )
     if category is None and decision.category_code and not decision.needs_triage:
-        category = cats.get_minor_category(session, decision.category_code)
+        category = lookups.minor_category(decision.category_code) or cats.get_minor_category(
+            session, decision.category_code
+        )
     reported_at = data.reported_at or now
     local = reported_at.astimezone(calendar.zone)
     title = (data.title or "").strip() or (
@@ -209,49 +348,13 @@ def create_event(
     if decision.needs_triage and category is None:
         event.category_code = None
         event.department_id = None
-    session.add(event)
-    session.flush()
-    session.add(
-        EventTransition(
-            event_id=event.id,
-            action=SystemAction.REPORT.value,
-            from_state=None,
-            to_state=event.state,
-            at=reported_at,
-            note=None,
-            data_json=json.dumps(
-                {"channel": event.channel, "routing": event.routing_rule, "score": event.routing_score},
-                ensure_ascii=False,
-            ),
-            **actor_fields(actor),
-        )
-    )
-    proposals = duplicates.propose_duplicates(session, event, category, now=now)
-    audit.record(
-        session,
-        actor,
-        "event.report",
-        "event",
-        event.public_id,
-        diff={
-            "channel": event.channel,
-            "category": event.category_code,
-            "grid": event.grid_code,
-            "department_id": event.department_id,
-            "routing": event.routing_rule,
-            "needs_triage": event.needs_triage,
-            "duplicate_of": [p.original_id for p in proposals],
-        },
-        ip=ip,
-        at=now,
-    )
-    session.flush()
-    return event
+    return event, category
 
 
 # ---- hotline batch files (CSV / XLSX) ------------------------------------------------------------
 
 
+HOTLINE_BATCH = 500  # events inserted (and audited) together by a hotline import
 HOTLINE_COLUMNS = [
     "external_id",
     "reported_at",
@@ -408,16 +511,18 @@ def import_hotline_file(
             prepared.append((item, category))
     if errors:
         raise ImportFailed(errors, what="hotline file")
-    for item, category in prepared:
-        create_event(
+    for start in range(0, len(prepared), HOTLINE_BATCH):
+        results = create_events(
             session,
-            item,
-            actor=actor,
+            [
+                Submission(item, actor, ip, category, True)
+                for item, category in prepared[start : start + HOTLINE_BATCH]
+            ],
             now=now,
             calendar=calendar,
             triage_threshold=triage_threshold,
-            ip=ip,
-            category=category,
-            checked=True,
         )
+        refused = next((r for r in results if isinstance(r, InvalidEventInput)), None)
+        if refused is not None:
+            raise refused
     return len(prepared)

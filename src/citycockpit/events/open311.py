@@ -19,15 +19,13 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from citycockpit.auth.deps import PUBLIC, client_ip
-from citycockpit.auth.enums import Perm
-from citycockpit.auth.tokens import principal_for_token
+from citycockpit.auth.deps import PUBLIC, PUBLIC_SELF_LIMITED, client_ip
 from citycockpit.core.errors import AppError
 from citycockpit.db import SessionDep
 from citycockpit.events import categories as cats
 from citycockpit.events import intake
-from citycockpit.events.api import calendar_of, triage_threshold
 from citycockpit.events.enums import REQUEST_TYPE_LABELS, Channel, EventState, RejectReason
+from citycockpit.events.intake_writer import writer_of
 from citycockpit.events.models import Event, EventCategory, EventTransition
 from citycockpit.events.workflow import STATE_LABELS
 from citycockpit.org.models import Department
@@ -141,10 +139,18 @@ def _run(fmt: str, root: str, work: Any) -> Response:
     except Open311Error as exc:
         return _error_response(fmt, exc)
     except AppError as exc:
+        return _error_response(fmt, _as_open311(exc))
+
+
+def _as_open311(exc: AppError) -> Open311Error:
+    """Open311 knows 400, 403 and 404; throttling (429) and overload (503) keep their status."""
+    if exc.status in (429, 503):
+        status = exc.status
+    else:
         status = 404 if exc.status == 404 else 403 if exc.status in (401, 403) else 400
-        problems = exc.extra.get("errors")
-        texts = [str(p) for p in problems] if isinstance(problems, list) and problems else [exc.detail]
-        return _error_response(fmt, Open311Error(status, *texts))
+    problems = exc.extra.get("errors")
+    texts = [str(p) for p in problems] if isinstance(problems, list) and problems else [exc.detail]
+    return Open311Error(status, *texts)
 
 
 def _iso(value: datetime | None, zone: Any) -> str | None:
@@ -294,11 +300,10 @@ _FORM_FIELDS = (
 )
 
 
-@router.post("/requests.{fmt}", dependencies=[PUBLIC])
-def create_request(
+@router.post("/requests.{fmt}", dependencies=[PUBLIC_SELF_LIMITED])
+async def create_request(
     request: Request,
     fmt: str,
-    session: SessionDep,
     api_key: str | None = Form(None),
     jurisdiction_id: str | None = Form(None),
     service_code: str | None = Form(None),
@@ -316,75 +321,62 @@ def create_request(
     media_url: str | None = Form(None),
     request_type: str | None = Form(None, alias="attribute[request_type]"),
 ) -> Response:
-    """Submit a service request; needs `api_key` (an API token holding events:create)."""
+    """Submit a service request; needs `api_key` (an API token holding events:create). Requests are
+    written in batches by the intake writer (group commit); the answer comes after the commit."""
     values = dict(locals())
     form = {name: values[name] for name in _FORM_FIELDS}
     form["attribute[request_type]"] = request_type
-
-    def work() -> tuple[int, Any]:
+    try:
+        fmt = _format(fmt)
         _check_jurisdiction(request, form.get("jurisdiction_id"))
+        key, data = _request_input(form)
+        accepted = await writer_of(request.app).submit(key, data, client_ip(request))
+    except Open311Error as exc:
+        return _error_response(fmt, exc)
+    except AppError as exc:
+        response = _error_response(fmt, _as_open311(exc))
+        if exc.status in (429, 503):
+            response.headers["Retry-After"] = str(exc.extra.get("retry_after", 5))
+        return response
+    notice = f"已受理，编号 {accepted.public_id}；将按{accepted.category_name}时限办理"
+    body = [{"service_request_id": accepted.public_id, "service_notice": notice, "account_id": None}]
+    return render(fmt, "service_requests", body, 201)
 
-        def body(session: Session) -> Any:
-            now = request.app.state.clock.now()
-            key = (form.get("api_key") or "").strip()
-            principal = principal_for_token(session, key, now=now) if key else None
-            if principal is None or not principal.can(Perm.EVENTS_CREATE):
-                raise Open311Error(403, "api_key is missing, invalid or lacks the events:create scope")
-            code = (form.get("service_code") or "").strip()
-            if not code:
-                raise Open311Error(400, "service_code is required")
-            category = session.scalars(
-                select(EventCategory).where(EventCategory.code == code, EventCategory.level == "minor")
-            ).first()
-            if category is None:
-                raise Open311Error(404, f"Unknown service_code {code}")
-            lat, lon = _float(form, "lat"), _float(form, "long")
-            address = (form.get("address_string") or "").strip() or None
-            address_id = (form.get("address_id") or "").strip() or None
-            if (lat is None) != (lon is None):
-                raise Open311Error(400, "lat and long must be sent together")
-            if lat is None and not address and not address_id:
-                raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
-            description = form.get("description") or ""
-            if len(description) > intake.MAX_DESCRIPTION:
-                raise Open311Error(400, f"description is longer than {intake.MAX_DESCRIPTION} characters")
-            name = " ".join(
-                x
-                for x in ((form.get("last_name") or "").strip(), (form.get("first_name") or "").strip())
-                if x
-            )
-            media = (form.get("media_url") or "").strip()
-            token = uuid.uuid4().hex
-            data = intake.EventInput(
-                description=description or category.name,
-                channel=Channel.OPEN311,
-                request_type=(form.get("attribute[request_type]") or "").strip() or None,
-                category_code=category.code,
-                lat=lat,
-                lon=lon,
-                address=address or (f"address_id:{address_id}" if address_id else None),
-                reporter_name=name or None,
-                reporter_phone=(form.get("phone") or "").strip() or None,
-                reporter_email=(form.get("email") or "").strip() or None,
-                media_urls=[media] if media else [],
-                intake_token=token,
-            )
-            event = intake.create_event(
-                session,
-                data,
-                actor=principal,
-                now=now,
-                calendar=calendar_of(request),
-                triage_threshold=triage_threshold(request),
-                ip=client_ip(request),
-            )
-            session.commit()
-            notice = f"已受理，编号 {event.public_id}；将按{category.name}时限办理"
-            return [{"service_request_id": event.public_id, "service_notice": notice, "account_id": None}]
 
-        return 201, body(session)
-
-    return _run(fmt, "service_requests", work)
+def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
+    """The checks that need no database (the key and the service code are checked by the writer)."""
+    key = (form.get("api_key") or "").strip()
+    code = (form.get("service_code") or "").strip()
+    if not code:
+        raise Open311Error(400, "service_code is required")
+    lat, lon = _float(form, "lat"), _float(form, "long")
+    address = (form.get("address_string") or "").strip() or None
+    address_id = (form.get("address_id") or "").strip() or None
+    if (lat is None) != (lon is None):
+        raise Open311Error(400, "lat and long must be sent together")
+    if lat is None and not address and not address_id:
+        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+    description = form.get("description") or ""
+    if len(description) > intake.MAX_DESCRIPTION:
+        raise Open311Error(400, f"description is longer than {intake.MAX_DESCRIPTION} characters")
+    name = " ".join(
+        x for x in ((form.get("last_name") or "").strip(), (form.get("first_name") or "").strip()) if x
+    )
+    media = (form.get("media_url") or "").strip()
+    return key, intake.EventInput(
+        description=description,
+        channel=Channel.OPEN311,
+        request_type=(form.get("attribute[request_type]") or "").strip() or None,
+        category_code=code,
+        lat=lat,
+        lon=lon,
+        address=address or (f"address_id:{address_id}" if address_id else None),
+        reporter_name=name or None,
+        reporter_phone=(form.get("phone") or "").strip() or None,
+        reporter_email=(form.get("email") or "").strip() or None,
+        media_urls=[media] if media else [],
+        intake_token=uuid.uuid4().hex,
+    )
 
 
 def _request_row(

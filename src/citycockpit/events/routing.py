@@ -89,6 +89,20 @@ def get_classifier(session: Session) -> Classifier:
 TOWN = "@town"  # a category's department placeholder: the town/street government of the event's area (属地)
 
 
+class DepartmentLookup:
+    """`department_id_for` remembered per (code, town) for one transaction (a batch of intake)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._ids: dict[tuple[str | None, str | None], int | None] = {}
+
+    def id_for(self, code: str | None, town_code: str | None = None) -> int | None:
+        key = (code, town_code if code == TOWN else None)
+        if key not in self._ids:
+            self._ids[key] = department_id_for(self.session, code, town_code)
+        return self._ids[key]
+
+
 def department_id_for(session: Session, code: str | None, town_code: str | None = None) -> int | None:
     """The department for a category's department code; `@town` is the town or street government
     whose area is the event's town (area → town rule)."""
@@ -110,10 +124,12 @@ def route(
     text: str,
     threshold: float = DEFAULT_TRIAGE_THRESHOLD,
     town_code: str | None = None,
+    departments: DepartmentLookup | None = None,
 ) -> RoutingDecision:
     """Decide category and department for a new event, and why."""
+    departments = departments or DepartmentLookup(session)
     if category is not None:
-        dept_id = department_id_for(session, category.default_department_code, town_code)
+        dept_id = departments.id_for(category.default_department_code, town_code)
         rule = f"category:{category.code}→{category.default_department_code}"
         if category.default_department_code == TOWN:
             rule = f"area:{town_code}→town"
@@ -137,9 +153,7 @@ def route(
     ).first()
     if known is None:
         return RoutingDecision(None, None, RoutingSource.MODEL, classifier.name, suggestion.confidence, True)
-    dept_id = department_id_for(
-        session, suggestion.department_code or known.default_department_code, town_code
-    )
+    dept_id = departments.id_for(suggestion.department_code or known.default_department_code, town_code)
     confident = suggestion.confidence >= threshold and dept_id is not None
     return RoutingDecision(
         known.code,

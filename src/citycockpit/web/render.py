@@ -17,7 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError, Forbidden
@@ -162,19 +164,43 @@ def install_page_error_handlers(app: FastAPI) -> None:
             return render_error(request, 422, "validation_error", detail, detail)
         return await api_validation(request, exc)
 
-    @app.middleware("http")
-    async def _htmx_sign_in_redirect(request: Request, call_next):  # type: ignore[no-untyped-def]
-        """An htmx request that must sign in gets HX-Redirect, so the whole page goes to /login instead
-        of the login form being swapped into a fragment (whichever handler made the redirect)."""
-        response = await call_next(request)
-        location = response.headers.get("location", "")
-        if is_htmx(request) and response.status_code in (302, 303) and location.startswith(LOGIN_PATH):
-            return Response(status_code=204, headers={"HX-Redirect": location})
-        return response
+    app.add_middleware(HtmxSignInRedirect)
 
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
+
+
+class HtmxSignInRedirect:
+    """An htmx request that must sign in gets HX-Redirect, so the whole page goes to /login instead
+    of the login form being swapped into a fragment (whichever handler made the redirect). Plain ASGI:
+    Starlette's BaseHTTPMiddleware costs a task per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (b"hx-request", b"true") not in scope.get("headers", []):
+            await self.app(scope, receive, send)
+            return
+        redirected = False
+
+        async def _send(message: Message) -> None:
+            nonlocal redirected
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(raw=list(message.get("headers", [])))
+                location = headers.get("location", "")
+                if message["status"] in (302, 303) and location.startswith(LOGIN_PATH):
+                    redirected = True
+                    raw = [(b"hx-redirect", location.encode("latin-1")), (b"content-length", b"0")]
+                    await send({"type": "http.response.start", "status": 204, "headers": raw})
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+            elif redirected:
+                return
+            await send(message)
+
+        await self.app(scope, receive, _send)
 
 
 class CsrfRejected(Forbidden):
