@@ -1,6 +1,8 @@
 """Classifier: held-out accuracy and texts/second on generated history.
 
-Usage: PYTHONPATH=src python bench/classifier.py --db URL [--max-events 100000] [--no-words]"""
+Usage: PYTHONPATH=src python bench/classifier.py --db URL [--max-events 100000] [--no-words]
+(e.g. on `citycockpit demo --no-serve --db demo.db`). The three shares are defined in
+`events.classifier.TrainResult` and docs/domains/events.md."""
 
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ def main() -> None:
     print(
         f"trained on {result.n_train:,}, held out {result.n_test:,}, {result.n_classes} classes, "
         f"{result.seconds:.1f} s: category accuracy {result.accuracy:.2%}, department accuracy "
-        f"{result.department_accuracy:.2%}"
+        f"{result.department_accuracy:.2%}; the rule gives the final department in "
+        f"{result.rule_agreement:.2%}"
     )
     with Session(engine) as s:
         texts = [

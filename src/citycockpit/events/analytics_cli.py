@@ -166,7 +166,14 @@ def train(
             use_words=not no_words,
         )
     table = Table(
-        "model", "trained on", "held out", "classes", "category accuracy", "department accuracy", "seconds"
+        "model",
+        "trained on",
+        "held out",
+        "classes",
+        "category accuracy",
+        "department accuracy",
+        "rule = final department",
+        "seconds",
     )
     pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
     table.add_row(
@@ -176,6 +183,7 @@ def train(
         str(result.n_classes),
         pct(result.accuracy),
         pct(result.department_accuracy),
+        pct(result.rule_agreement),
         f"{result.seconds:.1f}",
     )
     console.print(table)
