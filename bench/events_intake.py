@@ -40,6 +40,23 @@ TEXTS = [
 ]
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (uvicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def prepare(url: str) -> str:
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -167,9 +184,11 @@ def main() -> None:
         engine = make_engine(args.db)
         with session_scope(engine, read_only=True) as s:
             before = s.scalar(select(func.count()).select_from(Event))
+        cpu_before, own_before = tree_cpu_seconds(server.pid), time.process_time()
         latencies, statuses, elapsed = asyncio.run(
             run("127.0.0.1", args.port, key, args.clients, args.seconds)
         )
+        server_cpu, own_cpu = tree_cpu_seconds(server.pid) - cpu_before, time.process_time() - own_before
         with session_scope(engine, read_only=True) as s:
             after = s.scalar(select(func.count()).select_from(Event))
     finally:
@@ -180,6 +199,10 @@ def main() -> None:
     p = lambda q: lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000  # noqa: E731
     print(f"{engine.dialect.name}, {args.clients} clients, {args.workers} server worker(s), {elapsed:.1f} s")
     print(f"requests {len(lat):,}  statuses {statuses}  events stored {after - before:,}")
+    print(
+        f"server CPU {server_cpu:.1f} s ({server_cpu / max(1, len(lat)) * 1000:.2f} ms a request), "
+        f"load generator CPU {own_cpu:.1f} s, load average {os.getloadavg()[0]:.2f}"
+    )
     print(
         f"throughput {ok / elapsed:,.0f} req/s  p50 {statistics.median(lat) * 1000:.1f} ms  p95 {p(0.95):.1f} ms  p99 {p(0.99):.1f} ms"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 import uuid
@@ -111,6 +112,15 @@ class ObserveMiddleware:
             request_id_var.reset(token)
 
 
+# Newer FastAPI looks up OpenTelemetry providers on every request; we export Prometheus metrics
+# (`/metrics`) instead, so its telemetry is switched off where the version has it.
+_NO_OPENTELEMETRY = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+
+
 def build_engine(settings: Settings) -> Engine:
     return make_engine(
         settings.resolved_database_url(),
@@ -139,6 +149,7 @@ def create_app(
         openapi_url="/api/openapi.json",
         generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'app'}-{route.name}",
         lifespan=_lifespan,
+        **_NO_OPENTELEMETRY,
     )
     app.state.settings = settings
     app.state.engine = engine or build_engine(settings)

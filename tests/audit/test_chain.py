@@ -24,10 +24,10 @@ runner = CliRunner()
 def _write(session: Session, count: int, actor: str = "test") -> list[int]:
     ids = []
     for i in range(count):
-        entry = audit.record(
+        entry_id = audit.record(
             session, SystemActor(actor), "thing.update", "thing", i, diff={"n": [i, i + 1]}, at=NOW
         )
-        ids.append(entry.id)
+        ids.append(entry_id)
     return ids
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry, AuditHead
@@ -51,18 +51,20 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
-def _entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+def _entry_hash(prev_hash: str, entry: Any) -> str:
+    """The entry's hash: `entry` is an AuditEntry, a row of its columns, or a dict of them."""
+    get = entry.get if isinstance(entry, dict) else lambda name: getattr(entry, name)
     payload = json.dumps(
         [
             prev_hash,
-            entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
-            entry.actor_id,
-            entry.actor_name,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.ip,
-            entry.diff_json,
+            get("at").astimezone(UTC).isoformat(timespec="microseconds"),
+            get("actor_id"),
+            get("actor_name"),
+            get("action"),
+            get("object_type"),
+            get("object_id"),
+            get("ip"),
+            get("diff_json"),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -113,41 +115,42 @@ def record(
     diff: dict[str, Any] | None = None,
     ip: str | None = None,
     at: datetime | None = None,
-) -> AuditEntry:
-    """Append one entry (who, what, which object, from where, JSON diff) to the chain. The address
-    defaults to the actor's (a request's Principal carries it)."""
+) -> int:
+    """Append one entry (who, what, which object, from where, JSON diff) to the chain and return its
+    id. The address defaults to the actor's (a request's Principal carries it)."""
     return record_many(session, [Pending(actor, action, object_type, object_id, diff, ip, at)])[0]
 
 
-def record_many(session: Session, pending: list[Pending]) -> list[AuditEntry]:
-    """Append several entries in order under one lock of the head: the chain is the same as from
-    that many `record` calls, for one head read, one INSERT of all rows and one head update (a batch
-    of intake requests committed together audits every event this way)."""
+def record_many(session: Session, pending: list[Pending]) -> list[int]:
+    """Append several entries in order under one lock of the head and return their ids: the chain is
+    the same as from that many `record` calls, for one head read, one multi-row INSERT and one head
+    update (a batch of intake requests committed together audits every event this way)."""
     if not pending:
         return []
     head = _lock_head(session)
     prev = head.last_hash
-    entries = []
+    rows = []
     for item in pending:
-        entry = AuditEntry(
-            at=(item.at or datetime.now(UTC)).astimezone(UTC),
-            actor_id=item.actor.id,
-            actor_name=item.actor.display_name[:100],
-            action=item.action,
-            object_type=item.object_type,
-            object_id=None if item.object_id is None else str(item.object_id),
-            ip=item.ip if item.ip is not None else getattr(item.actor, "ip", None),
-            diff_json=json.dumps(_canonical(item.diff or {}), ensure_ascii=False, sort_keys=True),
-            prev_hash=prev,
-        )
-        entry.hash = prev = _entry_hash(entry.prev_hash, entry)
-        entries.append(entry)
-    session.add_all(entries)
+        row = {
+            "at": (item.at or datetime.now(UTC)).astimezone(UTC),
+            "actor_id": item.actor.id,
+            "actor_name": item.actor.display_name[:100],
+            "action": item.action,
+            "object_type": item.object_type,
+            "object_id": None if item.object_id is None else str(item.object_id),
+            "ip": item.ip if item.ip is not None else getattr(item.actor, "ip", None),
+            "diff_json": json.dumps(_canonical(item.diff or {}), ensure_ascii=False, sort_keys=True),
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = _entry_hash(prev, row)
+        rows.append(row)
+    # One multi-row INSERT numbers its rows in the order given (SQLite and PostgreSQL alike), so the
+    # ids follow the chain; RETURNING's own order is not asked for (SQLite would insert row by row).
+    ids = sorted(session.scalars(insert(AuditEntry).returning(AuditEntry.id), rows))
+    head.last_entry_id = ids[-1]
+    head.last_hash = prev
     session.flush()
-    head.last_entry_id = entries[-1].id
-    head.last_hash = entries[-1].hash
-    session.flush()
-    return entries
+    return ids
 
 
 @dataclass(frozen=True)

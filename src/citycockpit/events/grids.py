@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -66,22 +67,30 @@ class GridEntry:
 @dataclass(frozen=True)
 class GridIndex:
     grids: list[GridEntry]
+    _boxed: list[GridEntry] = field(init=False, repr=False)
+    _centroids: np.ndarray = field(init=False, repr=False)  # lat, lon per grid with a centroid
+    _centroid_codes: list[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        with_centroid = [g for g in self.grids if g.lat is not None and g.lon is not None]
+        object.__setattr__(self, "_boxed", [g for g in self.grids if g.bbox is not None])
+        object.__setattr__(
+            self, "_centroids", np.array([(g.lat, g.lon) for g in with_centroid], dtype=float).reshape(-1, 2)
+        )
+        object.__setattr__(self, "_centroid_codes", [g.code for g in with_centroid])
 
     def locate(self, lat: float, lon: float) -> tuple[str, GridMethod] | None:
-        for grid in self.grids:
-            if grid.bbox is None:
-                continue
-            x0, y0, x1, y1 = grid.bbox
+        for grid in self._boxed:
+            x0, y0, x1, y1 = grid.bbox  # type: ignore[misc]
             if x0 <= lon <= x1 and y0 <= lat <= y1 and point_in_polygons(lon, lat, grid.polygons):
                 return grid.code, GridMethod.POLYGON
-        best: tuple[float, str] | None = None
-        for grid in self.grids:
-            if grid.lat is None or grid.lon is None:
-                continue
-            d = distance_m(lat, lon, grid.lat, grid.lon)
-            if best is None or d < best[0]:
-                best = (d, grid.code)
-        return (best[1], GridMethod.CENTROID) if best else None
+        if not self._centroid_codes:
+            return None
+        # Nearest centroid: at a city's scale the squared planar distance (longitude scaled by the
+        # cosine of the latitude) orders the grids as the great-circle distance does.
+        scale = math.cos(math.radians(lat)) ** 2
+        d = (self._centroids[:, 0] - lat) ** 2 + scale * (self._centroids[:, 1] - lon) ** 2
+        return self._centroid_codes[int(np.argmin(d))], GridMethod.CENTROID
 
 
 _cache: dict[tuple[object, ...], GridIndex] = {}

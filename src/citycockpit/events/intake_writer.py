@@ -34,7 +34,7 @@ from citycockpit.core.errors import AppError, Forbidden, NotFound, ServiceUnavai
 from citycockpit.db import get_session
 from citycockpit.events import intake
 from citycockpit.events.errors import InvalidEventInput
-from citycockpit.events.models import Event, EventCategory
+from citycockpit.events.models import EventCategory
 from citycockpit.events.sla import WorkCalendar
 
 log = logging.getLogger("citycockpit.events.intake")
@@ -223,7 +223,7 @@ class IntakeWriter:
             triage_threshold=float(settings.events_triage_threshold),
         )
         for i, result in zip(positions, results, strict=True):
-            if isinstance(result, Event):
+            if isinstance(result, intake.Created):
                 outcomes[i] = Accepted(result.public_id, names[result.category_code or ""])
             else:
                 outcomes[i] = result
