@@ -16,6 +16,7 @@ from citycockpit.events import routing
 from citycockpit.events.enums import (
     DIRECT_CLOSE_TYPES,
     Action,
+    ClockKind,
     DuplicateStatus,
     EventState,
     RejectReason,
@@ -26,7 +27,7 @@ from citycockpit.events.enums import (
 from citycockpit.events.errors import InvalidEventInput, TransitionNotAllowed
 from citycockpit.events.intake import actor_fields
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory, EventTransition
-from citycockpit.events.sla import WorkCalendar
+from citycockpit.events.sla import UNIT_MINUTES, WorkCalendar
 from citycockpit.org.models import Department
 
 S = EventState
@@ -46,6 +47,7 @@ def _set_dues(event: Event, category: EventCategory | None, now: datetime, calen
     event.close_due_at = calendar.add(event.handle_due_at, _limit(category, "verify"), kind)
     event.verify_due_at = None
     event.warned_at = None
+    event.suspended_minutes = None  # a new handling clock (dispatch, reopen): earlier pauses are not on it
 
 
 def follow_original(
@@ -291,7 +293,23 @@ def _suspend(session, event, body, category, actor, now, calendar):  # type: ign
 
 
 def _resume(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
-    return {}
+    """The handling clock stood still while the event was set aside: its deadlines move on by the
+    working time (in the event's clock) it spent suspended, and that time is left out of its handling
+    time."""
+    kind = event.clock_kind or "work_hours"
+    paused = calendar.elapsed(event.suspended_at, now, kind) if event.suspended_at else 0.0
+    event.suspended_minutes = round(
+        (event.suspended_minutes or 0) + paused * UNIT_MINUTES[ClockKind(kind)], 1
+    )
+    if event.handle_due_at is not None and paused > 0:
+        event.handle_due_at = calendar.add(event.handle_due_at, paused, kind)
+        event.close_due_at = calendar.add(event.handle_due_at, _limit(category, "verify"), kind)
+        event.warned_at = None
+    return {
+        "paused": round(paused, 3),
+        "clock_kind": kind,
+        "handle_due_at": event.handle_due_at.isoformat() if event.handle_due_at else None,
+    }
 
 
 def _handle(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
@@ -301,7 +319,8 @@ def _handle(session, event, body, category, actor, now, calendar):  # type: igno
     event.result_photos_json = json.dumps(body.photos, ensure_ascii=False) if body.photos else None
     event.handled_on_time = event.handle_due_at is None or now <= event.handle_due_at
     if event.dispatched_at is not None:
-        event.handle_minutes = round(calendar.elapsed_minutes(event.dispatched_at, now, kind), 1)
+        worked = calendar.elapsed_minutes(event.dispatched_at, now, kind) - (event.suspended_minutes or 0)
+        event.handle_minutes = round(max(0.0, worked), 1)
     event.verify_due_at = calendar.add(now, _limit(category, "verify"), kind)
     event.has_pending_extension = False
     return {"photos": body.photos} if body.photos else {}

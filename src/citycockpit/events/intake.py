@@ -221,7 +221,10 @@ def create_events(
         return results
     # RETURNING pairs each id with its unique public id: asking for the rows' order instead makes
     # SQLite insert one row per statement.
-    ids = dict(session.execute(insert(Event).returning(Event.public_id, Event.id), rows).tuples().all())
+    ids = {
+        public_id: id_
+        for public_id, id_ in session.execute(insert(Event).returning(Event.public_id, Event.id), rows)
+    }
     for row in rows:
         row["id"] = ids[row["public_id"]]
     slots = iter(i for i, r in enumerate(results) if r is None)

@@ -102,6 +102,8 @@ class Event(Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Minutes (in the event's clock) spent set aside (挂账): the handling clock stands still meanwhile.
+    suspended_minutes: Mapped[float | None] = mapped_column(Float)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -164,7 +166,7 @@ class Event(Base):
         Index("ix_events_closed_day", "closed_day", "town_code"),
         Index("ix_events_close_due", "close_due_at"),
         Index("ix_events_handle_due", "handle_due_at"),
-        Index("ix_events_dup_lookup", "category_code", "reported_at"),
+        Index("ix_events_dup_lookup", "category_code", "reported_at", "lat", "lon"),
         Index("ix_events_merged_into", "merged_into_id"),
     )
 

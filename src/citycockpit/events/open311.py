@@ -12,9 +12,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -300,34 +301,51 @@ _FORM_FIELDS = (
 )
 
 
-@router.post("/requests.{fmt}", dependencies=[PUBLIC_SELF_LIMITED])
-async def create_request(
-    request: Request,
-    fmt: str,
-    api_key: str | None = Form(None),
-    jurisdiction_id: str | None = Form(None),
-    service_code: str | None = Form(None),
-    lat: str | None = Form(None),
-    long: str | None = Form(None),
-    address_string: str | None = Form(None),
-    address_id: str | None = Form(None),
-    email: str | None = Form(None),
-    device_id: str | None = Form(None),
-    account_id: str | None = Form(None),
-    first_name: str | None = Form(None),
-    last_name: str | None = Form(None),
-    phone: str | None = Form(None),
-    description: str | None = Form(None),
-    media_url: str | None = Form(None),
-    request_type: str | None = Form(None, alias="attribute[request_type]"),
-) -> Response:
-    """Submit a service request; needs `api_key` (an API token holding events:create). Requests are
-    written in batches by the intake writer (group commit); the answer comes after the commit."""
-    values = dict(locals())
-    form = {name: values[name] for name in _FORM_FIELDS}
-    form["attribute[request_type]"] = request_type
+_FORM_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        name: {"type": "string"} for name in (*_FORM_FIELDS, "attribute[request_type]")
+                    },
+                    "required": ["api_key", "service_code"],
+                }
+            }
+            for media in ("application/x-www-form-urlencoded", "multipart/form-data")
+        },
+    }
+}
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    """The POSTed fields (first value of each), parsed here rather than as seventeen Form parameters:
+    FastAPI's per-field dependency machinery cost more than the rest of the request."""
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/form-data"):
+        data = await request.form()
+        return {k: v for k, v in data.multi_items()[::-1] if isinstance(v, str)}
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        raise Open311Error(
+            400, "send the request as application/x-www-form-urlencoded (or multipart/form-data)"
+        )
+    try:
+        pairs = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError as exc:
+        raise Open311Error(400, "the request body is not UTF-8") from exc
+    return dict(reversed(pairs))
+
+
+@router.post("/requests.{fmt}", dependencies=[PUBLIC_SELF_LIMITED], openapi_extra=_FORM_BODY)
+async def create_request(request: Request, fmt: str) -> Response:
+    """Submit a service request (form fields as in GeoReport v2); needs `api_key` (an API token holding
+    events:create). Requests are written in batches by the intake writer (group commit); the answer
+    comes after the commit."""
     try:
         fmt = _format(fmt)
+        form = await _read_form(request)
         _check_jurisdiction(request, form.get("jurisdiction_id"))
         key, data = _request_input(form)
         accepted = await writer_of(request.app).submit(key, data, client_ip(request))
