@@ -221,10 +221,8 @@ def create_events(
         return results
     # RETURNING pairs each id with its unique public id: asking for the rows' order instead makes
     # SQLite insert one row per statement.
-    ids = {
-        public_id: id_
-        for public_id, id_ in session.execute(insert(Event).returning(Event.public_id, Event.id), rows)
-    }
+    returned = session.execute(insert(Event).returning(Event.public_id, Event.id), rows).all()
+    ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
         row["id"] = ids[row["public_id"]]
     slots = iter(i for i, r in enumerate(results) if r is None)
