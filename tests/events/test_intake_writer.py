@@ -1,0 +1,98 @@
+"""The Open311 intake writer (group commit): requests arriving together are written together, each
+answered with its own outcome; keys are checked in the batch and limited per key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from citycockpit.audit import service as audit
+from citycockpit.audit.service import SystemActor
+from citycockpit.auth.tokens import create_token, revoke_token
+from citycockpit.events.intake_writer import writer_of
+from citycockpit.events.models import Event, EventTransition
+from tests.events.conftest import GRID_A
+
+URL = "/open311/v2/requests.json"
+
+
+@pytest.fixture
+def key(db, clock, categories) -> str:  # type: ignore[no-untyped-def]
+    return create_token(
+        db, name="civic app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now()
+    ).secret
+
+
+def _form(key: str, **fields: str) -> dict[str, str]:
+    form = {"api_key": key, "service_code": "E0102", "lat": str(GRID_A[0]), "long": str(GRID_A[1])}
+    form["description"] = "路口有垃圾"
+    form.update(fields)
+    return form
+
+
+@pytest.fixture
+def writer(app):  # type: ignore[no-untyped-def]
+    yield writer_of(app)
+    writer_of(app).close()
+
+
+def test_requests_sent_together_share_transactions_and_each_gets_its_own_answer(app, db, key, writer):
+    forms = [_form(key, description=f"路口有垃圾 第{i}处") for i in range(40)]
+    forms += [_form(key, service_code="X9999"), _form(key, service_code="E01")]  # unknown, major class
+    forms += [_form("cc_wrong"), _form("")]  # bad and missing key
+
+    async def send_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            return await asyncio.gather(*(http.post(URL, data=f) for f in forms))
+
+    responses = asyncio.run(send_all())
+    assert Counter(r.status_code for r in responses) == {201: 40, 404: 2, 403: 2}
+    ids = [r.json()[0]["service_request_id"] for r in responses if r.status_code == 201]
+    assert len(set(ids)) == 40
+    stored = db.scalars(select(Event.public_id).where(Event.public_id.in_(ids))).all()
+    assert sorted(stored) == sorted(ids)  # every 201 is in the database, once
+    reports = db.scalar(
+        select(func.count()).select_from(EventTransition).join(Event).where(Event.public_id.in_(ids))
+    )
+    assert reports == 40
+    assert writer.requests == len(forms) and writer.batches < writer.requests  # some were written together
+    assert audit.verify_chain(db).ok  # the batched audit entries chain like single ones
+
+
+def test_a_valid_key_is_not_held_to_the_anonymous_address_limit(app, client, key, writer):
+    app.state.settings.rate_limit_public_per_minute = 2
+    assert [client.post(URL, data=_form(key)).status_code for _ in range(5)] == [201] * 5
+    # A wrong key counts against the address: 403 until the anonymous limit, then 429.
+    statuses = [client.post(URL, data=_form("cc_wrong")).status_code for _ in range(3)]
+    assert statuses == [403, 403, 429]
+
+
+def test_each_key_has_its_own_limit(app, client, db, clock, key, writer):
+    app.state.settings.rate_limit_api_key_per_minute = 3
+    answers = [client.post(URL, data=_form(key)) for _ in range(4)]
+    assert [r.status_code for r in answers] == [201, 201, 201, 429]
+    assert int(answers[3].headers["retry-after"]) >= 1
+    assert answers[3].json()[0]["code"] == 429
+    other = create_token(
+        db, name="other app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now()
+    )
+    assert client.post(URL, data=_form(other.secret)).status_code == 201
+
+
+def test_a_revoked_key_is_refused_at_once(client, db, clock, categories, writer):
+    token = create_token(db, name="app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now())
+    assert client.post(URL, data=_form(token.secret)).status_code == 201
+    revoke_token(db, token.token.id, actor=SystemActor("t"), now=clock.now())
+    r = client.post(URL, data=_form(token.secret))
+    assert r.status_code == 403 and "api_key" in r.json()[0]["description"]
+
+
+def test_a_body_that_is_not_a_form_gets_a_clear_400(client, key, writer):
+    r = client.post(URL, json=_form(key))
+    assert r.status_code == 400
+    assert "x-www-form-urlencoded" in r.json()[0]["description"]
