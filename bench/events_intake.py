@@ -2,6 +2,7 @@
 `citycockpit serve` subprocess.
 
 Usage: PYTHONPATH=src python bench/events_intake.py --db URL [--clients 50] [--seconds 30] [--workers 1]
+       [--rate R]  (R requests/s offered on a fixed schedule; latency counted from each scheduled time)
 The database is migrated, given the demo organisation and categories if empty, and an API token with
 events:create is created for the run."""
 
@@ -91,11 +92,23 @@ def _bodies(key: str, n: int = 500) -> list[bytes]:
 
 
 async def client(
-    host: str, port: int, bodies: list[bytes], until: float, latencies: list[float], statuses: dict[int, int]
+    host: str,
+    port: int,
+    bodies: list[bytes],
+    until: float,
+    latencies: list[float],
+    statuses: dict[int, int],
+    interval: float | None = None,
 ) -> None:
-    """One keep-alive HTTP/1.1 connection posting back to back (a minimal client: httpx costs more CPU
-    per request than the server's intake, which would measure the load generator on 2 cores)."""
+    """One keep-alive HTTP/1.1 connection (a minimal client: httpx costs more CPU per request than the
+    server's intake, which would measure the load generator on 2 cores).
+
+    Without `interval` it posts back to back (closed loop: the figure is the most the server does).
+    With it, it posts on a fixed schedule, one request every `interval` seconds, and a request's latency
+    runs from its scheduled time, so time spent waiting behind a slow answer counts (no coordinated
+    omission): the figure is the latency at that offered rate."""
     reader, writer = await asyncio.open_connection(host, port)
+    scheduled = time.perf_counter() + (random.uniform(0, interval) if interval else 0)
     head = (
         "POST /open311/v2/requests.json HTTP/1.1\r\nHost: {h}\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {n}\r\n\r\n"
@@ -103,7 +116,14 @@ async def client(
     try:
         while time.perf_counter() < until:
             body = random.choice(bodies)
-            t = time.perf_counter()
+            if interval:
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                t = scheduled
+                scheduled += interval
+            else:
+                t = time.perf_counter()
             writer.write(head.format(h=host, n=len(body)).encode() + body)
             status_line = await reader.readline()
             length = 0
@@ -123,14 +143,17 @@ async def client(
 
 
 async def run(
-    host: str, port: int, key: str, clients: int, seconds: float
+    host: str, port: int, key: str, clients: int, seconds: float, rate: float | None = None
 ) -> tuple[list[float], dict[int, int], float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     bodies = _bodies(key)
     start = time.perf_counter()
     until = start + seconds
-    await asyncio.gather(*(client(host, port, bodies, until, latencies, statuses) for _ in range(clients)))
+    interval = clients / rate if rate else None
+    await asyncio.gather(
+        *(client(host, port, bodies, until, latencies, statuses, interval) for _ in range(clients))
+    )
     return latencies, statuses, time.perf_counter() - start
 
 
@@ -141,6 +164,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="offered load in requests/s, spread over the clients on a fixed schedule (0: back to back)",
+    )
     args = parser.parse_args()
     key = prepare(args.db)
     if not args.port:
@@ -186,7 +215,7 @@ def main() -> None:
             before = s.scalar(select(func.count()).select_from(Event))
         cpu_before, own_before = tree_cpu_seconds(server.pid), time.process_time()
         latencies, statuses, elapsed = asyncio.run(
-            run("127.0.0.1", args.port, key, args.clients, args.seconds)
+            run("127.0.0.1", args.port, key, args.clients, args.seconds, args.rate or None)
         )
         server_cpu, own_cpu = tree_cpu_seconds(server.pid) - cpu_before, time.process_time() - own_before
         with session_scope(engine, read_only=True) as s:
@@ -197,7 +226,11 @@ def main() -> None:
     ok = statuses.get(201, 0) + statuses.get(200, 0)
     lat = sorted(latencies)
     p = lambda q: lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000  # noqa: E731
-    print(f"{engine.dialect.name}, {args.clients} clients, {args.workers} server worker(s), {elapsed:.1f} s")
+    offered = f"offered {args.rate:,.0f} req/s on a schedule" if args.rate else "back to back"
+    print(
+        f"{engine.dialect.name}, {args.clients} clients ({offered}), {args.workers} server worker(s), "
+        f"{elapsed:.1f} s"
+    )
     print(f"requests {len(lat):,}  statuses {statuses}  events stored {after - before:,}")
     print(
         f"server CPU {server_cpu:.1f} s ({server_cpu / max(1, len(lat)) * 1000:.2f} ms a request), "

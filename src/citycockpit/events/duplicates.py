@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
@@ -15,7 +15,8 @@ from citycockpit.events.grids import distance_m
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
 
 MAX_PROPOSALS = 3
-_OPEN = [s.value for s in OPEN_STATES]
+BOXES_PER_QUERY = 200  # new events looked up by one statement
+_OPEN = frozenset(s.value for s in OPEN_STATES)
 MAX_CANDIDATES = 200  # the most recent candidates in the box; a hot spot must not make intake slow
 
 
@@ -31,72 +32,96 @@ class NewEvent(NamedTuple):
 
 def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime) -> list[list[int]]:
     """Store proposals for the nearest open events (at most three) that each new event probably
-    repeats: same minor category, within the category's radius and window. One query per category of
-    the batch; an event is only proposed as a duplicate of one reported before it (for equal times,
-    inserted before it), as if they had arrived one by one. Returns each event's originals."""
+    repeats: same minor category, within the category's radius and window. An event is only proposed
+    as a duplicate of one reported before it (for equal times, inserted before it), as if they had
+    arrived one by one. Returns each event's originals.
+
+    One query for the whole batch: a bounding box (in degrees) per new event, each term naming its
+    category, so that each box is its own narrow range of ix_events_dup_lookup (category, lat, lon,
+    time) — SQLite's multi-index OR, PostgreSQL's BitmapOr — and the cost follows the number of new
+    events, not the number of events in the window. The state, merge and exact-window tests are done
+    here on the few rows found: put in the SQL, they tempt SQLite's planner into scanning the whole
+    category. The boxes are SQL literals (floats computed here and category codes from the database,
+    quoted): a statement with a hundred bound boxes costs more to build than to run."""
     found: list[list[int]] = [[] for _ in events]
-    groups: dict[str, list[int]] = {}
-    for i, event in enumerate(events):
-        category = event.category
-        if category is None or not category.duplicate_window_h or not category.duplicate_radius_m:
-            continue
-        if event.lat is None or event.lon is None:
-            continue
-        groups.setdefault(category.code, []).append(i)
-    rows_to_insert = []
-    for positions in groups.values():
-        category = events[positions[0]].category
-        assert category is not None
-        radius, window = category.duplicate_radius_m or 0, timedelta(hours=category.duplicate_window_h or 0)
-        group = [events[i] for i in positions]
-        # Bounding boxes in degrees narrow the scan before the exact distance check. They are written
-        # as SQL literals (floats we computed, not input): a statement with fifty bound boxes costs
-        # more to build than to run.
+    wanted = [
+        i
+        for i, e in enumerate(events)
+        if e.category is not None
+        and e.category.duplicate_window_h
+        and e.category.duplicate_radius_m
+        and e.lat is not None
+        and e.lon is not None
+    ]
+    if not wanted:
+        return found
+    rows: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(wanted), BOXES_PER_QUERY):
+        chunk = [events[i] for i in wanted[start : start + BOXES_PER_QUERY]]
         boxes = []
-        for e in group:
+        for e in chunk:
+            category = e.category
+            assert category is not None and e.lat is not None and e.lon is not None
+            radius = category.duplicate_radius_m or 0
             dlat = radius / 111_320
-            dlon = radius / (111_320 * max(0.1, math.cos(math.radians(e.lat or 0))))
+            dlon = radius / (111_320 * max(0.1, math.cos(math.radians(e.lat))))
+            code = category.code.replace("'", "''")
             boxes.append(
-                f"(events.lat BETWEEN {e.lat - dlat!r} AND {e.lat + dlat!r}"  # type: ignore[operator]
-                f" AND events.lon BETWEEN {e.lon - dlon!r} AND {e.lon + dlon!r})"  # type: ignore[operator]
+                f"(events.category_code = '{code}'"
+                f" AND events.lat BETWEEN {e.lat - dlat!r} AND {e.lat + dlat!r}"
+                f" AND events.lon BETWEEN {e.lon - dlon!r} AND {e.lon + dlon!r})"
             )
-        rows = session.execute(
-            select(Event.id, Event.lat, Event.lon, Event.reported_at)
+        longest = max(timedelta(hours=e.category.duplicate_window_h or 0) for e in chunk if e.category)
+        for row in session.execute(
+            select(
+                Event.id,
+                Event.lat,
+                Event.lon,
+                Event.reported_at,
+                Event.category_code,
+                Event.state,
+                Event.merged_into_id,
+            )
             .where(
-                Event.category_code == category.code,
-                Event.reported_at >= min(e.reported_at for e in group) - window,
-                Event.reported_at <= max(e.reported_at for e in group),
-                Event.state.in_(_OPEN),
-                Event.merged_into_id.is_(None),
+                Event.reported_at >= min(e.reported_at for e in chunk) - longest,
+                Event.reported_at <= max(e.reported_at for e in chunk),
                 text("(" + " OR ".join(boxes) + ")"),
             )
             .order_by(Event.reported_at.desc())
-            .limit(MAX_CANDIDATES * len(group))
-        ).all()
-        for i in positions:
-            event = events[i]
-            since, key = event.reported_at - window, (event.reported_at, event.id)
-            scored = []
-            for other_id, lat, lon, reported_at in rows:
-                if other_id == event.id or reported_at < since or (reported_at, other_id) > key:
-                    continue
-                d = distance_m(event.lat, event.lon, lat, lon)  # type: ignore[arg-type]
-                if d <= radius:
-                    scored.append((d, other_id, (event.reported_at - reported_at).total_seconds() / 3600))
-            for d, other_id, hours in sorted(scored)[:MAX_PROPOSALS]:
-                found[i].append(other_id)
-                rows_to_insert.append(
-                    {
-                        "event_id": event.id,
-                        "original_id": other_id,
-                        "distance_m": round(d, 1),
-                        "hours_apart": round(hours, 2),
-                        "status": DuplicateStatus.PROPOSED.value,
-                        "proposed_at": now,
-                        "decided_at": None,
-                        "decided_by": None,
-                    }
-                )
+            .limit(MAX_CANDIDATES * len(chunk))
+        ):
+            rows[row[0]] = tuple(row)
+    candidates = [r for r in rows.values() if r[5] in _OPEN and r[6] is None]
+    rows_to_insert = []
+    for i in wanted:
+        event = events[i]
+        category = event.category
+        assert category is not None
+        radius, window = category.duplicate_radius_m or 0, timedelta(hours=category.duplicate_window_h or 0)
+        since, key = event.reported_at - window, (event.reported_at, event.id)
+        scored = []
+        for other_id, lat, lon, reported_at, code, _, _ in candidates:
+            if code != category.code or other_id == event.id:
+                continue
+            if reported_at < since or (reported_at, other_id) > key:
+                continue
+            d = distance_m(event.lat, event.lon, lat, lon)  # type: ignore[arg-type]
+            if d <= radius:
+                scored.append((d, other_id, (event.reported_at - reported_at).total_seconds() / 3600))
+        for d, other_id, hours in sorted(scored)[:MAX_PROPOSALS]:
+            found[i].append(other_id)
+            rows_to_insert.append(
+                {
+                    "event_id": event.id,
+                    "original_id": other_id,
+                    "distance_m": round(d, 1),
+                    "hours_apart": round(hours, 2),
+                    "status": DuplicateStatus.PROPOSED.value,
+                    "proposed_at": now,
+                    "decided_at": None,
+                    "decided_by": None,
+                }
+            )
     if rows_to_insert:
         session.execute(insert(DuplicateProposal), rows_to_insert)
     return found
