@@ -41,21 +41,32 @@ TEXTS = [
 ]
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and its children (uvicorn's workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+def _processes() -> list[tuple[int, str, list[str]]]:
+    out = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                head, rest = f.read().rsplit(")", 1)
         except OSError:
             continue
-        if int(entry) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        out.append((int(entry), head.split("(", 1)[1], rest.split()))
+    return out
+
+
+def _seconds(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (uvicorn's workers)."""
+    return sum(_seconds(f) for p, _, f in _processes() if p == pid or int(f[1]) == pid)
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (0 when none runs here)."""
+    return sum(_seconds(f) for _, name, f in _processes() if name == "postgres")
 
 
 def prepare(url: str) -> str:
@@ -214,10 +225,12 @@ def main() -> None:
         with session_scope(engine, read_only=True) as s:
             before = s.scalar(select(func.count()).select_from(Event))
         cpu_before, own_before = tree_cpu_seconds(server.pid), time.process_time()
+        pg_before = postgres_cpu_seconds()
         latencies, statuses, elapsed = asyncio.run(
             run("127.0.0.1", args.port, key, args.clients, args.seconds, args.rate or None)
         )
         server_cpu, own_cpu = tree_cpu_seconds(server.pid) - cpu_before, time.process_time() - own_before
+        pg_cpu = postgres_cpu_seconds() - pg_before
         with session_scope(engine, read_only=True) as s:
             after = s.scalar(select(func.count()).select_from(Event))
     finally:
@@ -234,7 +247,8 @@ def main() -> None:
     print(f"requests {len(lat):,}  statuses {statuses}  events stored {after - before:,}")
     print(
         f"server CPU {server_cpu:.1f} s ({server_cpu / max(1, len(lat)) * 1000:.2f} ms a request), "
-        f"load generator CPU {own_cpu:.1f} s, load average {os.getloadavg()[0]:.2f}"
+        f"PostgreSQL CPU {pg_cpu:.1f} s, load generator CPU {own_cpu:.1f} s, "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     print(
         f"throughput {ok / elapsed:,.0f} req/s  p50 {statistics.median(lat) * 1000:.1f} ms  p95 {p(0.95):.1f} ms  p99 {p(0.99):.1f} ms"

@@ -146,7 +146,8 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
         rows.append(row)
     # One multi-row INSERT numbers its rows in the order given (SQLite and PostgreSQL alike), so the
     # ids follow the chain; RETURNING's own order is not asked for (SQLite would insert row by row).
-    ids = sorted(session.scalars(insert(AuditEntry).returning(AuditEntry.id), rows))
+    table = AuditEntry.__table__
+    ids = sorted(session.scalars(insert(table).returning(table.c.id), rows))
     head.last_entry_id = ids[-1]
     head.last_hash = prev
     session.flush()

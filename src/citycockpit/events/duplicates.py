@@ -91,7 +91,10 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
             .limit(MAX_CANDIDATES * len(chunk))
         ):
             rows[row[0]] = tuple(row)
-    candidates = [r for r in rows.values() if r[5] in _OPEN and r[6] is None]
+    candidates: dict[str, list[tuple[Any, ...]]] = {}
+    for r in rows.values():
+        if r[5] in _OPEN and r[6] is None:
+            candidates.setdefault(r[4], []).append(r)
     rows_to_insert = []
     for i in wanted:
         event = events[i]
@@ -100,8 +103,8 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
         radius, window = category.duplicate_radius_m or 0, timedelta(hours=category.duplicate_window_h or 0)
         since, key = event.reported_at - window, (event.reported_at, event.id)
         scored = []
-        for other_id, lat, lon, reported_at, code, _, _ in candidates:
-            if code != category.code or other_id == event.id:
+        for other_id, lat, lon, reported_at, _, _, _ in candidates.get(category.code, ()):
+            if other_id == event.id:
                 continue
             if reported_at < since or (reported_at, other_id) > key:
                 continue
@@ -123,7 +126,7 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
                 }
             )
     if rows_to_insert:
-        session.execute(insert(DuplicateProposal), rows_to_insert)
+        session.execute(insert(DuplicateProposal.__table__), rows_to_insert)
     return found
 
 

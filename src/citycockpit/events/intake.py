@@ -191,6 +191,14 @@ class Created:
     category_code: str | None
 
 
+@dataclass
+class Prepared:
+    """Events checked, located and routed by `prepare_events`, ready for `insert_events`."""
+
+    results: list[Created | InvalidEventInput | None]  # None: to be created (the row in `built`)
+    built: list[tuple[dict[str, Any], EventCategory | None, Submission]]
+
+
 def create_events(
     session: Session,
     submissions: list[Submission],
@@ -200,36 +208,61 @@ def create_events(
     triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
 ) -> list[Created | InvalidEventInput]:
     """Report several events in the caller's transaction, answering each with the event created or
-    with why its input was refused (the others are still created). Lookups are shared; the events,
-    their first timeline rows and duplicate proposals are inserted with one multi-row statement each
-    (no ORM objects: a batch of intake requests is written at a fraction of the cost), and their audit
-    entries are chained under one lock of the audit head (`audit.record_many`)."""
+    with why its input was refused (the others are still created): `prepare_events` (reads only)
+    then `insert_events` (writes)."""
+    prepared = prepare_events(
+        session, submissions, now=now, calendar=calendar, triage_threshold=triage_threshold
+    )
+    return insert_events(session, prepared, now=now)
+
+
+def prepare_events(
+    session: Session,
+    submissions: list[Submission],
+    *,
+    now: datetime,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
+    triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
+) -> Prepared:
+    """Validate, locate and route each submission and build its events row, reading only (the intake
+    writer does this outside the write transaction, so SQLite's one write lock is held only for the
+    inserts). Lookups are shared by the batch."""
     lookups = Lookups(session)
-    results: list[Created | InvalidEventInput] = []
-    rows: list[dict[str, Any]] = []
-    built: list[tuple[dict[str, Any], EventCategory | None, Submission]] = []
+    prepared = Prepared([], [])
     for item in submissions:
         try:
             row, category = _build_event(session, item, lookups, now, calendar, triage_threshold)
         except InvalidEventInput as exc:
-            results.append(exc)
+            prepared.results.append(exc)
             continue
-        results.append(None)  # type: ignore[arg-type]  (filled in below, once the id is known)
-        rows.append(row)
-        built.append((row, category, item))
+        prepared.results.append(None)
+        prepared.built.append((row, category, item))
+    return prepared
+
+
+def insert_events(
+    session: Session, prepared: Prepared, *, now: datetime
+) -> list[Created | InvalidEventInput]:
+    """Insert prepared events: the events, their first timeline rows and duplicate proposals with one
+    multi-row statement each (no ORM objects), and their audit entries chained under one lock of the
+    audit head (`audit.record_many`)."""
+    results, built = prepared.results, prepared.built
+    rows = [row for row, _, _ in built]
     if not rows:
-        return results
+        return results  # type: ignore[return-value]  (only refusals)
     # RETURNING pairs each id with its unique public id: asking for the rows' order instead makes
     # SQLite insert one row per statement.
-    returned = session.execute(insert(Event).returning(Event.public_id, Event.id), rows).all()
+    table = Event.__table__  # Core, not the ORM's bulk path: these are plain rows
+    returned = session.execute(insert(table).returning(table.c.public_id, table.c.id), rows).all()
     ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
         row["id"] = ids[row["public_id"]]
     slots = iter(i for i, r in enumerate(results) if r is None)
     for row in rows:
         results[next(slots)] = Created(row["id"], row["public_id"], row["category_code"])
+    answered: list[Created | InvalidEventInput] = results  # type: ignore[assignment]  (no None left)
     session.execute(
-        insert(EventTransition),
+        insert(EventTransition.__table__),
         [
             {
                 "event_id": row["id"],
@@ -283,7 +316,7 @@ def create_events(
             for (row, _, item), originals in zip(built, proposed, strict=True)
         ],
     )
-    return results
+    return answered
 
 
 def _build_event(

@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 
 from citycockpit.auth import ratelimit
 from citycockpit.auth.enums import Perm
+from citycockpit.auth.principal import Principal
 from citycockpit.auth.tokens import hash_token, principal_for_token
 from citycockpit.core.errors import AppError, Forbidden, NotFound, ServiceUnavailable
-from citycockpit.db import get_session
+from citycockpit.db import get_session, reader
 from citycockpit.events import intake
 from citycockpit.events.errors import InvalidEventInput
 from citycockpit.events.models import EventCategory
@@ -53,6 +54,18 @@ class Job:
     ip: str | None
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
+
+
+@dataclass
+class _Batch:
+    """Admitted requests prepared for insertion: refusals so far, the prepared events, the category
+    names for the answers, and which request each prepared event answers."""
+
+    now: Any
+    outcomes: list[Any]
+    prepared: intake.Prepared
+    names: dict[str, str]
+    positions: list[int]
 
 
 @dataclass(frozen=True)
@@ -133,29 +146,58 @@ class IntakeWriter:
                 return
 
     def _write(self, batch: list[Job]) -> None:
+        """Admit the batch (keys and limits, one short transaction of its own, so that the counter
+        rows are not held locked while the events are written), then store what was admitted."""
         try:
             with self._session() as session:
-                outcomes = self._create(session, batch)
+                outcomes, admitted = self._admit(session, batch)
                 session.commit()
         except Exception as exc:
-            if len(batch) == 1:
+            log.warning("intake admission failed: %s", exc, exc_info=True)
+            for job in batch:
+                _deliver(job, _failure(exc))
+            return
+        for job, outcome in zip(batch, outcomes, strict=True):
+            if outcome is not None:
+                _deliver(job, outcome)
+        self.requests += len(batch)
+        if admitted:
+            self._store(admitted)
+
+    def _store(self, admitted: list[tuple[Job, Principal]]) -> None:
+        try:
+            with self._session(read_only=True) as session:  # no write lock while rows are built
+                batch = self._prepare(session, admitted)
+            with self._session() as session:
+                created = intake.insert_events(session, batch.prepared, now=batch.now)
+                session.commit()
+            outcomes = batch.outcomes
+        except Exception as exc:
+            if len(admitted) == 1:
                 log.warning("intake request failed: %s", exc, exc_info=True)
                 outcomes = [_failure(exc)]
             else:  # find the request that broke the batch: each alone in its own transaction
-                for job in batch:
-                    self._write([job])
+                for item in admitted:
+                    self._store([item])
                 return
+        else:
+            for i, result in zip(batch.positions, created, strict=True):
+                if isinstance(result, intake.Created):
+                    outcomes[i] = Accepted(result.public_id, batch.names[result.category_code or ""])
+                else:
+                    outcomes[i] = result
         self.batches += 1
-        self.requests += len(batch)
-        for job, outcome in zip(batch, outcomes, strict=True):
+        for (job, _), outcome in zip(admitted, outcomes, strict=True):
             _deliver(job, outcome)
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
-        """A session made the way request sessions are (a test's dependency override included)."""
+    def _session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session made the way request sessions are (a test's dependency override included);
+        `read_only` ones do not take SQLite's write lock."""
         override = self.app.dependency_overrides.get(get_session)
         if override is None:
-            with Session(self.app.state.engine, expire_on_commit=False) as session:
+            engine = self.app.state.engine
+            with Session(reader(engine) if read_only else engine, expire_on_commit=False) as session:
                 yield session
             return
         sessions = override()
@@ -164,44 +206,34 @@ class IntakeWriter:
         finally:
             sessions.close()
 
-    def _create(self, session: Session, batch: list[Job]) -> list[Any]:
-        state = self.app.state
-        now = state.clock.now()
-        settings = state.settings
+    def _admit(self, session: Session, batch: list[Job]) -> tuple[list[Any], list[tuple[Job, Principal]]]:
+        """Check each request's key and count it against its limit: a refusal per refused request
+        (None for the admitted ones) and the admitted requests with their principals."""
+        now = self.app.state.clock.now()
+        settings = self.app.state.settings
         outcomes: list[Any] = [None] * len(batch)
-        principals = {}
+        principals: dict[str, Principal | None] = {}
         for key in {job.api_key for job in batch}:
             principal = principal_for_token(session, key, now=now) if key else None
             principals[key] = principal if principal and principal.can(Perm.EVENTS_CREATE) else None
-        # Keys: bad ones count against the address's anonymous limit; good ones against their own.
+        # Bad keys count against the address's anonymous limit; good ones against their own.
         for i, job in enumerate(batch):
             if principals[job.api_key] is None:
                 try:
                     ratelimit.hit(
-                        session,
-                        f"public:{job.ip}",
-                        limit=settings.rate_limit_public_per_minute,
-                        now=now,
+                        session, f"public:{job.ip}", limit=settings.rate_limit_public_per_minute, now=now
                     )
                     outcomes[i] = Forbidden("api_key is missing, invalid or lacks the events:create scope")
                 except ratelimit.RateLimited as exc:
                     outcomes[i] = exc
-        per_key = Counter(job.api_key for job in batch if principals[job.api_key] is not None)
         allowed: dict[str, int] = {}
-        for key, n in per_key.items():
+        for key, n in Counter(job.api_key for job in batch if principals[job.api_key]).items():
             count = ratelimit.increment(session, f"key:{hash_token(key)[:32]}", now=now, amount=n)
             allowed[key] = max(0, settings.rate_limit_api_key_per_minute - (count - n))
-        codes = {job.data.category_code for job in batch if job.data.category_code}
-        names: dict[str, str] = dict(
-            session.execute(
-                select(EventCategory.code, EventCategory.name).where(
-                    EventCategory.code.in_(codes), EventCategory.level == "minor"
-                )
-            ).all()  # type: ignore[arg-type]
-        )
-        submissions, positions = [], []
+        admitted = []
         for i, job in enumerate(batch):
-            if outcomes[i] is not None:
+            principal = principals[job.api_key]
+            if outcomes[i] is not None or principal is None:
                 continue
             if allowed[job.api_key] <= 0:
                 outcomes[i] = ratelimit.RateLimited(
@@ -210,24 +242,37 @@ class IntakeWriter:
                 )
                 continue
             allowed[job.api_key] -= 1
+            admitted.append((job, principal))
+        return outcomes, admitted
+
+    def _prepare(self, session: Session, admitted: list[tuple[Job, Principal]]) -> _Batch:
+        """Refusals for unknown service codes, and the rest checked, located and routed (reads only)."""
+        state = self.app.state
+        now = state.clock.now()
+        outcomes: list[Any] = [None] * len(admitted)
+        codes = {job.data.category_code for job, _ in admitted if job.data.category_code}
+        names: dict[str, str] = dict(
+            session.execute(
+                select(EventCategory.code, EventCategory.name).where(
+                    EventCategory.code.in_(codes), EventCategory.level == "minor"
+                )
+            ).all()  # type: ignore[arg-type]
+        )
+        submissions, positions = [], []
+        for i, (job, principal) in enumerate(admitted):
             if job.data.category_code not in names:
                 outcomes[i] = NotFound(f"Unknown service_code {job.data.category_code}")
                 continue
-            submissions.append(intake.Submission(job.data, principals[job.api_key], job.ip))
+            submissions.append(intake.Submission(job.data, principal, job.ip))
             positions.append(i)
-        results = intake.create_events(
+        prepared = intake.prepare_events(
             session,
             submissions,
             now=now,
             calendar=_calendar(state),
-            triage_threshold=float(settings.events_triage_threshold),
+            triage_threshold=float(state.settings.events_triage_threshold),
         )
-        for i, result in zip(positions, results, strict=True):
-            if isinstance(result, intake.Created):
-                outcomes[i] = Accepted(result.public_id, names[result.category_code or ""])
-            else:
-                outcomes[i] = result
-        return outcomes
+        return _Batch(now, outcomes, prepared, names, positions)
 
 
 def _calendar(state: Any) -> WorkCalendar:
