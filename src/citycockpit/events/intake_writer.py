@@ -1,5 +1,5 @@
 """Group commit for Open311 intake: requests wait on one writer thread per server process, which
-creates every request queued since its last transaction in a single transaction, then answers each.
+takes every request queued since its last batch and answers each once its batch is committed.
 
 Why: every intake writes an event, its first timeline row, duplicate proposals and a hash-chained audit
 entry whose head row admits one writer at a time (SQLite has one writer anyway). One transaction per
@@ -8,9 +8,12 @@ lookups and the commit once for all the requests that arrived meanwhile. A reque
 after its transaction committed, so a 201 is as durable as before; a batch that fails is retried one
 request at a time, so one bad request cannot fail its neighbours.
 
-The API key is checked inside the batch (no stale cache: a revoked token is refused at once), and each
-key is rate limited per minute (`rate_limit_api_key_per_minute`, counted in the database like the
-address limits); a request with a missing or wrong key counts against its address's anonymous limit."""
+A batch goes through three steps: admission (the API keys, looked up in the database, so a revoked
+token is refused at once; each key limited per minute by `rate_limit_api_key_per_minute`, a missing
+or wrong key counted against its address's anonymous limit) in a short transaction of its own, so the
+counter rows are not held locked while events are written; preparation (categories, grids, routing,
+the rows) in a read-only session, which takes no write lock; then one write transaction for the
+inserts and the audit entries."""
 
 from __future__ import annotations
 
