@@ -1,7 +1,8 @@
 """Screen API: latency of every big-screen endpoint (median and worst of N calls), city level and one
 town, through the real app (TestClient) as a kiosk link.
 
-Usage: PYTHONPATH=src python bench/screen_api.py --db URL [--runs 20] [--town 320585100]"""
+Usage: PYTHONPATH=src python bench/screen_api.py --db URL [--runs 20] [--town 320585100] [--today 2024-09-30]
+(`--today`: the day the screen shows; e.g. 2023-09-30 for a database generated with `--year 2023`)"""
 
 from __future__ import annotations
 
@@ -39,15 +40,16 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--town", default="320585100")
+    parser.add_argument("--today", type=date.fromisoformat, default=date(2024, 9, 30))
     args = parser.parse_args()
     engine = make_engine(args.db)
-    clock = Clock(today=date(2024, 9, 30))
+    clock = Clock(today=args.today)
     with session_scope(engine) as session:
         link = service.create_kiosk_link(
             session, name="bench", secret_key=SECRET, actor=SystemActor("bench"), now=clock.now()
         )
         path = link.path
-    settings = Settings(database_url=args.db, secret_key=SECRET, today=date(2024, 9, 30))
+    settings = Settings(database_url=args.db, secret_key=SECRET, today=args.today)
     client = TestClient(create_app(settings, engine=engine, clock=clock))
     client.get(path, follow_redirects=False)
     print(f"{'endpoint':28} {'city p50 ms':>12} {'city max':>9} {'town p50 ms':>12} {'town max':>9}")
