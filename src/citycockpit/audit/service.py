@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry, AuditHead
@@ -19,7 +19,8 @@ GENESIS = "0" * 64
 
 
 class Actor(Protocol):
-    id: int | None
+    @property
+    def id(self) -> int | None: ...
 
     @property
     def display_name(self) -> str: ...
@@ -53,7 +54,7 @@ def _canonical(value: Any) -> Any:
 
 def _entry_hash(prev_hash: str, entry: Any) -> str:
     """The entry's hash: `entry` is an AuditEntry, a row of its columns, or a dict of them."""
-    get = entry.get if isinstance(entry, dict) else lambda name: getattr(entry, name)
+    get: Callable[[str], Any] = entry.get if isinstance(entry, dict) else lambda name: getattr(entry, name)
     payload = json.dumps(
         [
             prev_hash,
@@ -146,7 +147,8 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
         rows.append(row)
     # One multi-row INSERT numbers its rows in the order given (SQLite and PostgreSQL alike), so the
     # ids follow the chain; RETURNING's own order is not asked for (SQLite would insert row by row).
-    table = AuditEntry.__table__
+    # A declarative class's `__table__` is typed as any FromClause; this model's is its Table.
+    table = cast(Table, AuditEntry.__table__)
     ids = sorted(session.scalars(insert(table).returning(table.c.id), rows))
     head.last_entry_id = ids[-1]
     head.last_hash = prev

@@ -202,7 +202,9 @@ def write_xlsx(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]])
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    default_sheet = workbook.active  # a new workbook starts with one empty sheet; ours are named
+    if default_sheet is not None:
+        workbook.remove(default_sheet)
     for title, (headers, rows) in sheets.items():
         sheet = workbook.create_sheet(title)
         sheet.append(list(headers))

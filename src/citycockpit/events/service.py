@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, UnaryExpression, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from citycockpit.audit import service as audit
@@ -115,7 +115,7 @@ class EventFilter:
 
 
 # Columns a list of events may be sorted by (`-` before the key: descending).
-EVENT_SORTS = {
+EVENT_SORTS: dict[str, InstrumentedAttribute[Any]] = {
     "public_id": Event.public_id,
     "title": Event.title,
     "state": Event.state,
@@ -157,13 +157,14 @@ def list_events(
     if filters.date_to:
         where = where & (Event.reported_day <= filters.date_to)
     total = session.scalar(select(func.count()).select_from(Event).where(where)) or 0
-    column = EVENT_SORTS.get(sort.lstrip("-"))
-    if column is None:
+    sort_column = EVENT_SORTS.get(sort.lstrip("-"))
+    order: list[UnaryExpression[Any]]
+    if sort_column is None:
         order = [Event.reported_at.desc(), Event.id.desc()]
     elif sort.startswith("-"):
-        order = [column.desc(), Event.id.desc()]
+        order = [sort_column.desc(), Event.id.desc()]
     else:
-        order = [column.asc(), Event.id.asc()]
+        order = [sort_column.asc(), Event.id.asc()]
     items = session.scalars(select(Event).where(where).order_by(*order).offset(offset).limit(limit)).all()
     return list(items), total
 

@@ -67,25 +67,25 @@ def _tables_from_file(data: bytes, filename: str, *, encoding: str) -> dict[str,
                 [RowError(filename, None, "the YAML must have an `areas` and/or `departments` list")]
             )
         out: dict[str, list[Row]] = {}
-        for table in ("areas", "departments"):
-            items = doc.get(table) or []
+        for table_name in ("areas", "departments"):
+            items = doc.get(table_name) or []
             if not isinstance(items, list):
-                raise ImportFailed([RowError(filename, None, f"`{table}` must be a list")])
+                raise ImportFailed([RowError(filename, None, f"`{table_name}` must be a list")])
             rows = []
             for i, item in enumerate(items, start=1):
                 if not isinstance(item, dict):
-                    raise ImportFailed([RowError(filename, i, f"{table} item {i} is not a mapping")])
+                    raise ImportFailed([RowError(filename, i, f"{table_name} item {i} is not a mapping")])
                 values = {tabular.normalise_header(k, HEADER_ALIASES): v for k, v in item.items()}
-                rows.append(Row(filename, i, values, sheet=table))
-            out[table] = rows
+                rows.append(Row(filename, i, values, sheet=table_name))
+            out[table_name] = rows
         return out
     if kind == "csv":
         table = tabular.read_csv(data, filename, HEADER_ALIASES, encoding=encoding)
-        name = "areas" if "level" in table.headers or "lat" in table.headers else "departments"
-        if "kind" not in table.headers and name == "departments":
-            name = "areas"
-        _require_columns(filename, None, table.headers, name)
-        return {name: table.rows}
+        table_name = "areas" if "level" in table.headers or "lat" in table.headers else "departments"
+        if "kind" not in table.headers and table_name == "departments":
+            table_name = "areas"
+        _require_columns(filename, None, table.headers, table_name)
+        return {table_name: table.rows}
     out = {}
     for sheet in tabular.read_xlsx(data, filename, HEADER_ALIASES):
         name = SHEET_ALIASES.get((sheet.name or "").strip().lower()) or SHEET_ALIASES.get(sheet.name or "")
@@ -151,7 +151,7 @@ def _geometry(row: Row, errors: list[RowError]) -> str | None:
 def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -> list[dict[str, Any]]:
     existing = dict(session.execute(select(Area.code, Area.level)).all())
     seen: dict[str, int] = {}
-    parsed = []
+    parsed: list[dict[str, Any]] = []
     for row in rows:
         code, name = row.text("code"), row.text("name")
         problems_before = len(errors)
@@ -233,7 +233,7 @@ def _validate_departments(
     existing = set(session.scalars(select(Department.code)).all())
     kinds = {k.value for k in DepartmentKind} | {k.name.lower() for k in DepartmentKind}
     seen: dict[str, int] = {}
-    parsed = []
+    parsed: list[dict[str, Any]] = []
     for row in rows:
         code, name, kind = row.text("code"), row.text("name"), row.text("kind")
         before = len(errors)

@@ -133,7 +133,7 @@ def filtered_projects(
     stage: str | None = None,
     is_foreign_funded: bool | None = None,
     q: str | None = None,
-) -> Select[tuple[Project]]:
+) -> Select[Project]:
     query = select(Project).where(project_scope(principal))
     if level:
         query = query.where(Project.level == level)
