@@ -288,7 +288,9 @@ def insert_events(
     proposed = duplicates.propose_for_batch(
         session,
         [
-            duplicates.NewEvent(row["id"], row["lat"], row["lon"], row["reported_at"], category)
+            duplicates.NewEvent(
+                row["id"], row["lat"], row["lon"], row["reported_at"], category, row["reported_day"]
+            )
             for row, category, _ in built
         ],
         now=now,
