@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, true
 
 from citycockpit.auth.principal import Principal
+from citycockpit.core.dialect import code_within
 from citycockpit.core.errors import NotFound
 
 
@@ -29,7 +30,7 @@ def scope_clause(
     if principal.is_area_scoped:
         if area_code_col is None:
             return false()
-        clause = clause & area_code_col.startswith(principal.area_code, autoescape=True)
+        clause = clause & code_within(area_code_col, principal.area_code)
     return clause
 
 

@@ -83,3 +83,17 @@ def advisory_lock(session: Session, namespace: str, key: int) -> None:
 def as_date(value: Any) -> date:
     """A date read back from a `local_date` expression (SQLite returns ISO text)."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def code_within(column: Any, prefix: str) -> ColumnElement[bool]:
+    """`column` starts with the numeric area code `prefix` (an area subtree), as a range that a B-tree
+    index serves on every backend: `code >= '320585100' AND code < '320585101'`. (`LIKE 'p%'` only
+    uses an index on PostgreSQL under the "C" collation, so at scale it read the whole table.) Digit
+    strings order the same under every collation. A prefix of nines (no next code of its length) or
+    one with other characters falls back to an escaped LIKE."""
+    if not prefix.isdigit() or set(prefix) == {"9"}:
+        return column.startswith(prefix, autoescape=True)  # type: ignore[no-any-return]
+    upper = str(int(prefix) + 1).zfill(len(prefix))
+    # The length test keeps out shorter codes that sort inside the range ('320585101' lies between
+    # '3205851009' and '3205851010'); the index serves the range, the length is checked on its rows.
+    return (column >= prefix) & (column < upper) & (func.length(column) >= len(prefix))  # type: ignore[no-any-return]

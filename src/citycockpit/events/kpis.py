@@ -21,7 +21,7 @@ from sqlalchemy.sql import ColumnElement
 
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import scope_clause
-from citycockpit.core.dialect import percentile_cont
+from citycockpit.core.dialect import code_within, percentile_cont
 from citycockpit.core.errors import Unprocessable
 from citycockpit.events.enums import EventState, Satisfaction
 from citycockpit.events.kpi_models import (
@@ -256,10 +256,10 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
     roll: list[ColumnElement[bool]] | None = []
     intake: list[ColumnElement[bool]] | None = []
     if f.area:
-        raw.append(_area_col(f.area).startswith(f.area, autoescape=True))
+        raw.append(code_within(_area_col(f.area), f.area))
         if len(f.area) <= 9:
-            roll.append(R.town_code.startswith(f.area, autoescape=True))
-            intake.append(I.town_code.startswith(f.area, autoescape=True))
+            roll.append(code_within(R.town_code, f.area))
+            intake.append(code_within(I.town_code, f.area))
         else:
             roll = intake = None
     if f.department_id is not None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit import service as audit
 from citycockpit.audit.service import Actor
 from citycockpit.core import tabular
+from citycockpit.core.dialect import code_within
 from citycockpit.core.errors import NotFound
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.org.enums import AREA_CODE_LENGTH, PARENT_LEVEL, AreaLevel, DepartmentKind
@@ -475,7 +476,7 @@ def list_areas(
     if level:
         query = query.where(Area.level == level)
     if within:
-        query = query.where(Area.code.startswith(within, autoescape=True))
+        query = query.where(code_within(Area.code, within))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(query.order_by(Area.code).offset(offset).limit(limit)).all()
     return list(items), total

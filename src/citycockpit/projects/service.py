@@ -15,6 +15,7 @@ from citycockpit.audit import service as audit
 from citycockpit.audit.service import Actor
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
+from citycockpit.core.dialect import code_within
 from citycockpit.org.models import Area, Department
 from citycockpit.projects.enums import (
     CURRENCIES,
@@ -140,7 +141,7 @@ def filtered_projects(
     if industry:
         query = query.where(Project.industry == industry)
     if area_code:
-        query = query.where(Project.area_code.startswith(area_code, autoescape=True))
+        query = query.where(code_within(Project.area_code, area_code))
     if department_id is not None:
         query = query.where(Project.department_id == department_id)
     if stage:

@@ -17,6 +17,7 @@ from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.models import ApiToken, User
 from citycockpit.auth.principal import Principal
+from citycockpit.core.dialect import code_within
 from citycockpit.core.errors import AppError
 from citycockpit.db import SessionDep
 from citycockpit.org import service as org_service
@@ -202,7 +203,7 @@ def admin_org(
             Area.code, Area.name, Area.level, parent.c.name, Area.geometry_geojson.is_not(None)
         ).outerjoin(parent, parent.c.id == Area.parent_id)
         if principal.is_area_scoped and principal.area_code:
-            query = query.where(Area.code.startswith(principal.area_code, autoescape=True))
+            query = query.where(code_within(Area.code, principal.area_code))
 
         def to_row(r: Any) -> dict[str, Any]:
             return {
