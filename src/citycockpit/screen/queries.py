@@ -296,38 +296,44 @@ def _area_metric(session: Session, view: View, metric: str, codes: list[str]) ->
 
 def event_counters(session: Session, view: View) -> dict[str, Any]:
     """Today's and this month's intake (by reported day) and closures (by closed day), the events past
-    their handling deadline now, and this month's satisfaction = (满意 + 基本满意) / rated callbacks.
-    Three indexed aggregates (reported day, closed day, state); null until an event was received this month."""
+    their handling deadline now, and this month's satisfaction = (满意 + 基本满意) / 有效回访数. The
+    month's figures are the events domain's KPI sums (past days from its daily rollups, today from the
+    events table), so they cost the same at 20 M events as at 20 k and agree with the KPI pages; today's
+    and the overdue count are indexed counts of one day and of the open events. Null until an event was
+    received this month."""
+    from collections import Counter
+
     from sqlalchemy import func
 
+    from citycockpit.events import kpis
     from citycockpit.events.models import Event
 
-    month_start = view.today.replace(day=1)
-    where = _event_where(view)
-    intake = session.execute(
-        select(func.count(), _n(Event.reported_day == view.today)).where(
-            *where, Event.reported_day >= month_start
-        )
-    ).one()
-    if not intake[0]:
+    month = kpis.KpiFilter(
+        first=view.today.replace(day=1),
+        last=view.today,
+        area=view.area_code if view.area_level != "city" else None,
+    )
+    sums, _ = kpis.period_sums(session, month, principal=view.principal, zone=view.zone, now=view.now)
+    counts: Counter[str] = sum(sums.values(), Counter())
+    if not counts["received"]:
         return view.envelope(today=None, month=None)
-    closed = session.execute(
-        select(
-            func.count(),
-            _n(Event.closed_day == view.today),
-            _n(Event.satisfaction.in_(_SATISFIED)),
-            _n(Event.satisfaction.in_(_RATED)),
-        ).where(*where, Event.closed_day >= month_start)
-    ).one()
+    where = _event_where(view)
+    intake_today = session.scalar(select(func.count()).where(*where, Event.reported_day == view.today))
+    closed_today = session.scalar(select(func.count()).where(*where, Event.closed_day == view.today))
     overdue = session.scalar(
         select(func.count()).where(*where, Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now)
     )
+    valid = counts["callbacks_valid"]
     return view.envelope(
-        today={"intake": int(intake[1]), "closed": int(closed[1]), "overdue": int(overdue or 0)},
+        today={
+            "intake": int(intake_today or 0),
+            "closed": int(closed_today or 0),
+            "overdue": int(overdue or 0),
+        },
         month={
-            "intake": int(intake[0]),
-            "closed": int(closed[0]),
-            "satisfaction": round(closed[2] / closed[3], 4) if closed[3] else None,
+            "intake": int(counts["received"]),
+            "closed": int(counts["closed"]),
+            "satisfaction": round(counts["satisfied"] / valid, 4) if valid else None,
         },
     )
 
