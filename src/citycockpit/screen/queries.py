@@ -272,24 +272,38 @@ def _area_metric(session: Session, view: View, metric: str, codes: list[str]) ->
     GROUP BY on the child's code column); None while no event was received this month in the view."""
     from sqlalchemy import func
 
+    from citycockpit.events import kpis
     from citycockpit.events.models import Event
 
     column = {"city": Event.town_code, "town": Event.village_code}.get(view.area_level, Event.grid_code)
     month_start = view.today.replace(day=1)
-    received = session.scalar(
-        select(func.count()).select_from(Event).where(*_event_where(view), Event.reported_day >= month_start)
+    # The month's intake from the events domain's sums (rollups for past days, today raw): per town
+    # straight from them at city level; villages and grids are not rollup keys, so below the city the
+    # split is one GROUP BY over the view's own (smaller) area.
+    month = kpis.KpiFilter(
+        first=month_start, last=view.today, area=view.area_code if view.area_level != "city" else None
     )
-    if not received:
+    group = "town_code" if view.area_level == "city" else None
+    sums, _ = kpis.period_sums(
+        session, month, principal=view.principal, zone=view.zone, now=view.now, group=group, intake_only=True
+    )
+    if not sum(c["received"] for c in sums.values()):
         return None
     if metric == "overdue":
         condition = [Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now]
+    elif group:
+        counts: dict[Any, Any] = {
+            key[0] if isinstance(key, tuple) else key: c["received"] for key, c in sums.items()
+        }
+        condition = []
     else:
         condition = [Event.reported_day >= month_start]
-    counts = dict(
-        session.execute(
-            select(column, func.count()).where(*_event_where(view), *condition).group_by(column)
-        ).all()
-    )
+    if condition:
+        counts = dict(
+            session.execute(
+                select(column, func.count()).where(*_event_where(view), *condition).group_by(column)
+            ).all()
+        )
     names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
     return [{"code": c, "name": names.get(c, c), "value": int(counts.get(c, 0))} for c in codes]
 
