@@ -4,7 +4,7 @@ window (h) of an open event is proposed as its duplicate. Merging is the `merge`
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, text
@@ -28,7 +28,6 @@ class NewEvent(NamedTuple):
     lon: float | None
     reported_at: datetime
     category: EventCategory | None
-    day: date  # reported_day: the local day of reported_at
 
 
 def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime) -> list[list[int]]:
@@ -38,9 +37,9 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
     arrived one by one. Returns each event's originals.
 
     One query for the whole batch: a bounding box (in degrees) per new event, each term naming its
-    category and the local days its window touches, so that each box is a few narrow ranges of
-    ix_events_dup_lookup (category, day, lat, lon) — SQLite's multi-index OR, PostgreSQL's BitmapOr —
-    and the cost follows the number of new events, not the volume of the window nor of the history. The state, merge and exact-window tests are done
+    category, so that each box is its own narrow range of ix_events_dup_lookup (category, lat, lon,
+    time) — SQLite's multi-index OR, PostgreSQL's BitmapOr — and the cost follows the number of new
+    events, not the number of events in the window. The state, merge and exact-window tests are done
     here on the few rows found: put in the SQL, they tempt SQLite's planner into scanning the whole
     category. The boxes are SQL literals (floats computed here and category codes from the database,
     quoted): a statement with a hundred bound boxes costs more to build than to run."""
@@ -67,10 +66,8 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
             dlat = radius / 111_320
             dlon = radius / (111_320 * max(0.1, math.cos(math.radians(e.lat))))
             code = category.code.replace("'", "''")
-            window_days = math.ceil((category.duplicate_window_h or 0) / 24)
-            days = ", ".join(f"'{e.day - timedelta(days=n)}'" for n in range(window_days + 1))
             boxes.append(
-                f"(events.category_code = '{code}' AND events.reported_day IN ({days})"
+                f"(events.category_code = '{code}'"
                 f" AND events.lat BETWEEN {e.lat - dlat!r} AND {e.lat + dlat!r}"
                 f" AND events.lon BETWEEN {e.lon - dlon!r} AND {e.lon + dlon!r})"
             )

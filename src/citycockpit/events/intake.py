@@ -288,9 +288,7 @@ def insert_events(
     proposed = duplicates.propose_for_batch(
         session,
         [
-            duplicates.NewEvent(
-                row["id"], row["lat"], row["lon"], row["reported_at"], category, row["reported_day"]
-            )
+            duplicates.NewEvent(row["id"], row["lat"], row["lon"], row["reported_at"], category)
             for row, category, _ in built
         ],
         now=now,

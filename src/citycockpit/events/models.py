@@ -166,7 +166,7 @@ class Event(Base):
         Index("ix_events_closed_day", "closed_day", "town_code"),
         Index("ix_events_close_due", "close_due_at"),
         Index("ix_events_handle_due", "handle_due_at"),
-        Index("ix_events_dup_lookup", "category_code", "reported_day", "lat", "lon"),
+        Index("ix_events_dup_lookup", "category_code", "lat", "lon", "reported_at"),
         Index("ix_events_merged_into", "merged_into_id"),
     )
 

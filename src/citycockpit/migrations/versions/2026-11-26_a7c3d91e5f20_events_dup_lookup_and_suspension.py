@@ -1,7 +1,7 @@
-"""events_dup_lookup_and_suspension: the duplicate lookup index is keyed by category, local day,
-latitude and longitude, so each nearby box of intake's duplicate proposals is a few narrow index
-ranges (SQLite's multi-index OR, PostgreSQL's BitmapOr) instead of a scan of the category's whole
-time window; events.suspended_minutes keeps the time an event spent set aside (挂账), during which its handling
+"""events_dup_lookup_and_suspension: the duplicate lookup index is keyed by category, then latitude
+(then longitude and time), so each nearby box of intake's duplicate proposals is one narrow index
+range (SQLite's multi-index OR, PostgreSQL's BitmapOr) instead of a scan of the category's whole time
+window; events.suspended_minutes keeps the time an event spent set aside (挂账), during which its handling
 clock stands still.
 
 Revision ID: a7c3d91e5f20
@@ -26,7 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table("events") as batch:
         batch.add_column(sa.Column("suspended_minutes", sa.Float(), nullable=True))
     op.drop_index("ix_events_dup_lookup", table_name="events")
-    op.create_index("ix_events_dup_lookup", "events", ["category_code", "reported_day", "lat", "lon"])
+    op.create_index("ix_events_dup_lookup", "events", ["category_code", "lat", "lon", "reported_at"])
 
 
 def downgrade() -> None:
