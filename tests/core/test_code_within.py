@@ -33,4 +33,5 @@ def test_the_range_is_served_by_the_index_on_postgresql(db, city, backend):  # t
     stmt = select(Area.id).where(code_within(Area.code, "320585100"))
     sql = str(stmt.compile(db.get_bind(), compile_kwargs={"literal_binds": True}))
     plan = "\n".join(r[0] for r in db.execute(text("EXPLAIN " + sql)))
-    assert "Index" in plan and "Filter" not in plan.split("Index", 1)[0]
+    # With sequential scans priced out, a condition no index can serve still shows as a Seq Scan.
+    assert "Index" in plan and "Seq Scan" not in plan, plan
