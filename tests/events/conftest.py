@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.service import SystemActor
+from citycockpit.auth.tokens import create_token
 from citycockpit.core.clock import Clock
 from citycockpit.events import categories as cats
 from citycockpit.events import intake, service
@@ -40,6 +41,12 @@ TESTER = SystemActor("tester")
 @pytest.fixture
 def categories(db: Session, city: dict[str, Any], clock: Clock) -> None:
     cats.import_categories(db, CATEGORY_YAML.encode(), "test.yaml", actor=TESTER, now=clock.now())
+
+
+@pytest.fixture
+def api_key(db: Session, clock: Clock, categories: None) -> str:
+    """An API token for a civic app that may report events (Open311 POST's `api_key`)."""
+    return create_token(db, name="civic app", scopes=["events:create"], actor=TESTER, now=clock.now()).secret
 
 
 def report(db: Session, actor: Any, now: Any, **overrides: Any) -> Event:

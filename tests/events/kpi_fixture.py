@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from citycockpit.events.intake import NEW_EVENT_COUNTS
 from citycockpit.events.models import Event
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -45,16 +46,7 @@ def add_event(db: Session, **fields: object) -> int:
         "reported_day": reported_at.astimezone(TZ).date(),  # type: ignore[union-attr]
         "updated_at": reported_at,
         "clock_kind": "work_hours",
-        "supervision_level": 0,
-        "rework_count": 0,
-        "return_count": 0,
-        "extension_count": 0,
-        "reopen_count": 0,
-        "reminder_count": 0,
-        "department_count": 0,
-        "duplicate_count": 0,
-        "closed_by_center": False,
-        "has_pending_extension": False,
+        **NEW_EVENT_COUNTS,
     }
     row.update(fields)
     if row.get("closed_at") is not None:

@@ -20,13 +20,6 @@ from tests.events.conftest import GRID_A
 URL = "/open311/v2/requests.json"
 
 
-@pytest.fixture
-def key(db, clock, categories) -> str:  # type: ignore[no-untyped-def]
-    return create_token(
-        db, name="civic app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now()
-    ).secret
-
-
 def _form(key: str, **fields: str) -> dict[str, str]:
     form = {"api_key": key, "service_code": "E0102", "lat": str(GRID_A[0]), "long": str(GRID_A[1])}
     form["description"] = "路口有垃圾"
@@ -40,9 +33,12 @@ def writer(app):  # type: ignore[no-untyped-def]
     writer_of(app).close()
 
 
-def test_requests_sent_together_share_transactions_and_each_gets_its_own_answer(app, db, key, writer):
-    forms = [_form(key, description=f"路口有垃圾 第{i}处") for i in range(40)]
-    forms += [_form(key, service_code="X9999"), _form(key, service_code="E01")]  # unknown, major class
+def test_requests_sent_together_share_transactions_and_each_gets_its_own_answer(app, db, api_key, writer):
+    forms = [_form(api_key, description=f"路口有垃圾 第{i}处") for i in range(40)]
+    forms += [
+        _form(api_key, service_code="X9999"),
+        _form(api_key, service_code="E01"),
+    ]  # unknown, major class
     forms += [_form("cc_wrong"), _form("")]  # bad and missing key
 
     async def send_all() -> list[httpx.Response]:
@@ -64,17 +60,17 @@ def test_requests_sent_together_share_transactions_and_each_gets_its_own_answer(
     assert audit.verify_chain(db).ok  # the batched audit entries chain like single ones
 
 
-def test_a_valid_key_is_not_held_to_the_anonymous_address_limit(app, client, key, writer):
+def test_a_valid_key_is_not_held_to_the_anonymous_address_limit(app, client, api_key, writer):
     app.state.settings.rate_limit_public_per_minute = 2
-    assert [client.post(URL, data=_form(key)).status_code for _ in range(5)] == [201] * 5
+    assert [client.post(URL, data=_form(api_key)).status_code for _ in range(5)] == [201] * 5
     # A wrong key counts against the address: 403 until the anonymous limit, then 429.
     statuses = [client.post(URL, data=_form("cc_wrong")).status_code for _ in range(3)]
     assert statuses == [403, 403, 429]
 
 
-def test_each_key_has_its_own_limit(app, client, db, clock, key, writer):
+def test_each_key_has_its_own_limit(app, client, db, clock, api_key, writer):
     app.state.settings.rate_limit_api_key_per_minute = 3
-    answers = [client.post(URL, data=_form(key)) for _ in range(4)]
+    answers = [client.post(URL, data=_form(api_key)) for _ in range(4)]
     assert [r.status_code for r in answers] == [201, 201, 201, 429]
     assert int(answers[3].headers["retry-after"]) >= 1
     assert answers[3].json()[0]["code"] == 429
@@ -92,7 +88,7 @@ def test_a_revoked_key_is_refused_at_once(client, db, clock, categories, writer)
     assert r.status_code == 403 and "api_key" in r.json()[0]["description"]
 
 
-def test_a_body_that_is_not_a_form_gets_a_clear_400(client, key, writer):
-    r = client.post(URL, json=_form(key))
+def test_a_body_that_is_not_a_form_gets_a_clear_400(client, api_key, writer):
+    r = client.post(URL, json=_form(api_key))
     assert r.status_code == 400
     assert "x-www-form-urlencoded" in r.json()[0]["description"]

@@ -14,13 +14,6 @@ BASE = "/open311/v2"
 
 
 @pytest.fixture
-def api_key(db, clock, categories) -> str:  # type: ignore[no-untyped-def]
-    return create_token(
-        db, name="civic app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now()
-    ).secret
-
-
-@pytest.fixture
 def read_only_key(db, clock, categories) -> str:  # type: ignore[no-untyped-def]
     return create_token(
         db, name="reader", scopes=["events:read"], actor=SystemActor("t"), now=clock.now()

@@ -37,10 +37,15 @@ Admin = Annotated[Principal, require(Perm.EVENTS_ADMIN)]
 
 
 def calendar_of(request: Request) -> WorkCalendar:
-    cached = getattr(request.app.state, "work_calendar", None)
+    return app_calendar(request.app.state)
+
+
+def app_calendar(state: Any) -> WorkCalendar:
+    """The app's working calendar (office hours from its settings), built once and kept on its state."""
+    cached = getattr(state, "work_calendar", None)
     if cached is None:
-        cached = WorkCalendar.from_settings(request.app.state.settings)
-        request.app.state.work_calendar = cached
+        cached = WorkCalendar.from_settings(state.settings)
+        state.work_calendar = cached
     return cached
 
 

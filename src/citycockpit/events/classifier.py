@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -111,7 +110,8 @@ def _share(hits: list[bool]) -> float | None:
 
 def _rule_departments(session: Session) -> Callable[[str | None, str | None], int | None]:
     """`department(category_code, town_code)`: the department id routing gives a minor category in a
-    town (`routing.department_id_for` on the category's default department), looked up once per pair."""
+    town (the category's default department through `routing.DepartmentLookup`, which looks each
+    department and town up once)."""
     defaults = dict(
         session.execute(
             select(EventCategory.code, EventCategory.default_department_code).where(
@@ -119,11 +119,10 @@ def _rule_departments(session: Session) -> Callable[[str | None, str | None], in
             )
         ).all()
     )
+    departments = routing.DepartmentLookup(session)
 
-    @cache
     def department(category_code: str | None, town_code: str | None) -> int | None:
-        code = defaults.get(category_code) if category_code else None
-        return routing.department_id_for(session, code, town_code)
+        return departments.id_for(defaults.get(category_code) if category_code else None, town_code)
 
     return department
 

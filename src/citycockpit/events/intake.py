@@ -32,6 +32,20 @@ from citycockpit.events.models import Event, EventCategory, EventTransition
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
 from citycockpit.org.models import Area
 
+# The counters and flags of an event nobody has acted on yet (written as they are, not left to defaults:
+# events rows are inserted without the ORM).
+NEW_EVENT_COUNTS: dict[str, Any] = {
+    "supervision_level": 0,
+    "rework_count": 0,
+    "return_count": 0,
+    "extension_count": 0,
+    "reopen_count": 0,
+    "reminder_count": 0,
+    "department_count": 0,
+    "duplicate_count": 0,
+    "closed_by_center": False,
+    "has_pending_extension": False,
+}
 MAX_DESCRIPTION = 4000  # Open311 GeoReport v2: description ≤ 4,000 characters
 
 
@@ -398,16 +412,7 @@ def _build_event(
         "reported_at": reported_at,
         "reported_day": local.date(),
         "updated_at": now,
-        "supervision_level": 0,
-        "rework_count": 0,
-        "return_count": 0,
-        "extension_count": 0,
-        "reopen_count": 0,
-        "reminder_count": 0,
-        "department_count": 0,
-        "duplicate_count": 0,
-        "closed_by_center": False,
-        "has_pending_extension": False,
+        **NEW_EVENT_COUNTS,
         "is_test": False,
         "version": 1,
     }

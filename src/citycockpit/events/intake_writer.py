@@ -37,9 +37,9 @@ from citycockpit.auth.tokens import hash_token, principal_for_token
 from citycockpit.core.errors import AppError, Forbidden, NotFound, ServiceUnavailable
 from citycockpit.db import get_session, reader
 from citycockpit.events import intake
+from citycockpit.events.api import app_calendar
 from citycockpit.events.errors import InvalidEventInput
 from citycockpit.events.models import EventCategory
-from citycockpit.events.sla import WorkCalendar
 
 log = logging.getLogger("citycockpit.events.intake")
 
@@ -272,18 +272,10 @@ class IntakeWriter:
             session,
             submissions,
             now=now,
-            calendar=_calendar(state),
+            calendar=app_calendar(state),
             triage_threshold=float(state.settings.events_triage_threshold),
         )
         return _Batch(now, outcomes, prepared, names, positions)
-
-
-def _calendar(state: Any) -> WorkCalendar:
-    cached = getattr(state, "work_calendar", None)
-    if cached is None:
-        cached = WorkCalendar.from_settings(state.settings)
-        state.work_calendar = cached
-    return cached
 
 
 def _failure(exc: Exception) -> AppError:
