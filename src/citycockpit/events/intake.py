@@ -237,11 +237,12 @@ def prepare_events(
     now: datetime,
     calendar: WorkCalendar = DEFAULT_CALENDAR,
     triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
+    lookups: Lookups | None = None,
 ) -> Prepared:
     """Validate, locate and route each submission and build its events row, reading only (the intake
     writer does this outside the write transaction, so SQLite's one write lock is held only for the
-    inserts). Lookups are shared by the batch."""
-    lookups = Lookups(session)
+    inserts). Lookups are shared by the batch (and with the caller, when it passes its own)."""
+    lookups = lookups or Lookups(session)
     prepared = Prepared([], [])
     for item in submissions:
         try:

@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.auth import ratelimit
@@ -39,7 +38,6 @@ from citycockpit.db import get_session, reader
 from citycockpit.events import intake
 from citycockpit.events.api import app_calendar
 from citycockpit.events.errors import InvalidEventInput
-from citycockpit.events.models import EventCategory
 
 log = logging.getLogger("citycockpit.events.intake")
 
@@ -253,19 +251,15 @@ class IntakeWriter:
         state = self.app.state
         now = state.clock.now()
         outcomes: list[Any] = [None] * len(admitted)
-        codes = {job.data.category_code for job, _ in admitted if job.data.category_code}
-        names: dict[str, str] = dict(
-            session.execute(
-                select(EventCategory.code, EventCategory.name).where(
-                    EventCategory.code.in_(codes), EventCategory.level == "minor"
-                )
-            ).all()  # type: ignore[arg-type]
-        )
+        lookups = intake.Lookups(session)  # shared with prepare_events: each category read once
+        names: dict[str, str] = {}
         submissions, positions = [], []
         for i, (job, principal) in enumerate(admitted):
-            if job.data.category_code not in names:
+            category = lookups.minor_category(job.data.category_code or "")
+            if category is None:
                 outcomes[i] = NotFound(f"Unknown service_code {job.data.category_code}")
                 continue
+            names[category.code] = category.name
             submissions.append(intake.Submission(job.data, principal, job.ip))
             positions.append(i)
         prepared = intake.prepare_events(
@@ -274,6 +268,7 @@ class IntakeWriter:
             now=now,
             calendar=app_calendar(state),
             triage_threshold=float(state.settings.events_triage_threshold),
+            lookups=lookups,
         )
         return _Batch(now, outcomes, prepared, names, positions)
 
