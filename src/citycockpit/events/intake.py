@@ -553,6 +553,7 @@ def import_hotline_file(
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     prepared: list[tuple[EventInput, EventCategory | None]] = []
+    lookups = Lookups(session)  # one read per category and grid code of the file
     ids = [_cell(r, "external_id") for r in rows]
     existing = set(
         session.scalars(
@@ -576,7 +577,7 @@ def import_hotline_file(
         if item.external_id in existing:
             errors.append(RowError(row.file, row.number, f"ticket {item.external_id} was already imported"))
             continue
-        category, problems = validate_input(session, item)
+        category, problems = validate_input(session, item, lookups)
         for problem in problems:
             errors.append(RowError(row.file, row.number, problem, row.sheet))
         if not problems:
