@@ -90,3 +90,18 @@ def test_the_breakdown_reads_the_rollups_once_past_days_are_rolled_up(  # type: 
     body = client.get("/api/v1/screen/events/breakdown", headers=leader.headers).json()
     assert body["by_category"][0]["count"] == 3
     assert {c["channel"]: c["count"] for c in body["by_channel"]} == {"patrol": 2, "hotline": 1}
+
+
+def test_the_counters_and_the_map_read_the_rollups_once_past_days_are_rolled_up(  # type: ignore[no-untyped-def]
+    client: TestClient, db, clock, loop, leader
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from citycockpit.events import rollup
+
+    rollup.recompute_recent(db, days=35, zone=ZoneInfo("Asia/Shanghai"), now=clock.now())
+    counters = client.get("/api/v1/screen/events/counters", headers=leader.headers).json()
+    assert counters["today"] == {"intake": 2, "closed": 1, "overdue": 1}
+    assert counters["month"] == {"intake": 3, "closed": 1, "satisfaction": 1.0}
+    body = client.get("/api/v1/screen/map", headers=leader.headers).json()
+    assert {v["name"]: v["value"] for v in body["values"]} == {"城厢镇": 2, "沙溪镇": 1}

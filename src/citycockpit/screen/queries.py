@@ -267,12 +267,35 @@ _RATED = (*_SATISFIED, "unsatisfied")
 _BEING_HANDLED = ("dispatched", "signed")
 
 
+def _month_sums(
+    session: Session, view: View, *, group: str | None = None, intake_only: bool = False
+) -> dict[Any, Any]:
+    """This month so far in the view's area, from the events domain's KPI sums (past days from its daily
+    rollups, today from the events table), per `group` value when given."""
+    from citycockpit.events import kpis
+
+    month = kpis.KpiFilter(
+        first=view.today.replace(day=1),
+        last=view.today,
+        area=view.area_code if view.area_level != "city" else None,
+    )
+    sums, _ = kpis.period_sums(
+        session,
+        month,
+        principal=view.principal,
+        zone=view.zone,
+        now=view.now,
+        group=group,
+        intake_only=intake_only,
+    )
+    return sums
+
+
 def _area_metric(session: Session, view: View, metric: str, codes: list[str]) -> list[dict[str, Any]] | None:
     """Per child area: this month's intake, or the events whose handling deadline has passed now (one
     GROUP BY on the child's code column); None while no event was received this month in the view."""
     from sqlalchemy import func
 
-    from citycockpit.events import kpis
     from citycockpit.events.models import Event
 
     column = {"city": Event.town_code, "town": Event.village_code}.get(view.area_level, Event.grid_code)
@@ -280,21 +303,14 @@ def _area_metric(session: Session, view: View, metric: str, codes: list[str]) ->
     # The month's intake from the events domain's sums (rollups for past days, today raw): per town
     # straight from them at city level; villages and grids are not rollup keys, so below the city the
     # split is one GROUP BY over the view's own (smaller) area.
-    month = kpis.KpiFilter(
-        first=month_start, last=view.today, area=view.area_code if view.area_level != "city" else None
-    )
     group = "town_code" if view.area_level == "city" else None
-    sums, _ = kpis.period_sums(
-        session, month, principal=view.principal, zone=view.zone, now=view.now, group=group, intake_only=True
-    )
+    sums = _month_sums(session, view, group=group, intake_only=True)
     if not sum(c["received"] for c in sums.values()):
         return None
     if metric == "overdue":
         condition = [Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now]
     elif group:
-        counts: dict[Any, Any] = {
-            key[0] if isinstance(key, tuple) else key: c["received"] for key, c in sums.items()
-        }
+        counts: dict[Any, Any] = {town: c["received"] for town, c in sums.items()}
         condition = []
     else:
         condition = [Event.reported_day >= month_start]
@@ -319,16 +335,9 @@ def event_counters(session: Session, view: View) -> dict[str, Any]:
 
     from sqlalchemy import func
 
-    from citycockpit.events import kpis
     from citycockpit.events.models import Event
 
-    month = kpis.KpiFilter(
-        first=view.today.replace(day=1),
-        last=view.today,
-        area=view.area_code if view.area_level != "city" else None,
-    )
-    sums, _ = kpis.period_sums(session, month, principal=view.principal, zone=view.zone, now=view.now)
-    counts: Counter[str] = sum(sums.values(), Counter())
+    counts: Counter[str] = sum(_month_sums(session, view).values(), Counter())
     if not counts["received"]:
         return view.envelope(today=None, month=None)
     where = _event_where(view)
@@ -355,26 +364,11 @@ def event_counters(session: Session, view: View) -> dict[str, Any]:
 def event_breakdown(session: Session, view: View) -> dict[str, Any]:
     """This month's intake by major category and by channel, from the events domain's KPI sums (past days
     from its daily rollups when they are complete, today from the events table)."""
-    from citycockpit.events import kpis
     from citycockpit.events.models import EventCategory
-
-    month = kpis.KpiFilter(
-        first=view.today.replace(day=1),
-        last=view.today,
-        area=view.area_code if view.area_level != "city" else None,
-    )
 
     def received(group: str) -> list[tuple[Any, int]]:
         # Channels live in the events domain's intake rollup; categories in its main rollup.
-        sums, _ = kpis.period_sums(
-            session,
-            month,
-            principal=view.principal,
-            zone=view.zone,
-            now=view.now,
-            group=group,
-            intake_only=group == "channel",
-        )
+        sums = _month_sums(session, view, group=group, intake_only=group == "channel")
         return sorted(
             ((k, int(c["received"])) for k, c in sums.items() if c["received"]), key=lambda kv: -kv[1]
         )
