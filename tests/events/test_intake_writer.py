@@ -92,3 +92,14 @@ def test_a_body_that_is_not_a_form_gets_a_clear_400(client, api_key, writer):
     r = client.post(URL, json=_form(api_key))
     assert r.status_code == 400
     assert "x-www-form-urlencoded" in r.json()[0]["description"]
+
+
+def test_a_form_that_is_not_utf8_gets_a_clear_400(client, api_key, writer, db):  # type: ignore[no-untyped-def]
+    before = db.scalar(select(func.count()).select_from(Event))
+    r = client.post(
+        URL,
+        content=b"api_key=" + api_key.encode() + b"&service_code=E0102&description=\xff\xfe",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 400 and "UTF-8" in r.json()[0]["description"]
+    assert db.scalar(select(func.count()).select_from(Event)) == before
