@@ -156,6 +156,7 @@ def create_app(
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
+    app.add_middleware(events_open311.IntakeFastPath)  # innermost: inside security and observation
     install_security(app)
     install_page_error_handlers(app)
     if principal_from_kiosk_cookie not in PRINCIPAL_RESOLVERS:

@@ -80,6 +80,27 @@ def test_each_key_has_its_own_limit(app, client, db, clock, api_key, writer):
     assert client.post(URL, data=_form(other.secret)).status_code == 201
 
 
+def test_a_batch_that_crosses_a_keys_limit_stores_only_the_requests_within_it(app, db, api_key, writer):
+    # The writer inserts first and counts after; a batch crossing the limit is rolled back and redone
+    # with the limit decided first: the requests within it are stored once, the rest refused.
+    app.state.settings.rate_limit_api_key_per_minute = 5
+    forms = [_form(api_key, description=f"路口有垃圾 第{i}处") for i in range(8)]
+    forms.append(_form(api_key, service_code="X9999"))  # unknown code, also counted against the key
+
+    async def send_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            return await asyncio.gather(*(http.post(URL, data=f) for f in forms))
+
+    responses = asyncio.run(send_all())
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses[201] + statuses[404] == 5 and statuses[429] == 4
+    ids = [r.json()[0]["service_request_id"] for r in responses if r.status_code == 201]
+    assert db.scalar(select(func.count()).select_from(Event)) == len(ids) == statuses[201]
+    assert db.scalar(select(func.count()).select_from(EventTransition)) == len(ids)
+    assert audit.verify_chain(db).ok
+
+
 def test_a_revoked_key_is_refused_at_once(client, db, clock, categories, writer):
     token = create_token(db, name="app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now())
     assert client.post(URL, data=_form(token.secret)).status_code == 201

@@ -111,7 +111,7 @@ public_route.is_public = True  # type: ignore[attr-defined]
 PUBLIC = Depends(public_route)
 
 
-def self_limited_route() -> None:
+async def self_limited_route() -> None:  # async: a sync marker would cost a thread hop
     """Marker for public routes that check their caller's credentials and rate limits themselves,
     because the credential travels in the body (Open311 POST's `api_key`): no database work here."""
 

@@ -212,6 +212,18 @@ class Prepared:
     results: list[Created | InvalidEventInput | None]  # None: to be created (the row in `built`)
     built: list[tuple[dict[str, Any], EventCategory | None, Submission]]
 
+    def only(self, keep: list[bool]) -> Prepared:
+        """The submissions whose `keep` flag is set (one flag per submission, in order)."""
+        kept = Prepared([], [])
+        rows = iter(self.built)
+        for result, wanted in zip(self.results, keep, strict=True):
+            row = next(rows) if result is None else None
+            if wanted:
+                kept.results.append(result)
+                if row is not None:  # a copy without the id an earlier, rolled back insert gave it
+                    kept.built.append(({k: v for k, v in row[0].items() if k != "id"}, row[1], row[2]))
+        return kept
+
 
 def create_events(
     session: Session,

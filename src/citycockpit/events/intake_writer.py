@@ -8,12 +8,13 @@ lookups and the commit once for all the requests that arrived meanwhile. A reque
 after its transaction committed, so a 201 is as durable as before; a batch that fails is retried one
 request at a time, so one bad request cannot fail its neighbours.
 
-A batch goes through three steps: admission (the API keys, looked up in the database, so a revoked
-token is refused at once; each key limited per minute by `rate_limit_api_key_per_minute`, a missing
-or wrong key counted against its address's anonymous limit) in a short transaction of its own, so the
-counter rows are not held locked while events are written; preparation (categories, grids, routing,
-the rows) in a read-only session, which takes no write lock; then one write transaction for the
-inserts and the audit entries."""
+A batch goes through two steps. First, in a read-only session that takes no write lock: the API keys
+are looked up (live, so a revoked token is refused at once) and the events of the requests with a key
+are prepared (categories, grids, routing, the rows). Then one write transaction inserts the events,
+their timeline rows, duplicate proposals and audit entries, and counts every request against its
+per-minute limit: a key against `rate_limit_api_key_per_minute`, a missing or wrong key against its
+address's anonymous limit. The counters are updated after the inserts, so the rows they lock are held
+only for the end of the transaction, as the audit head is."""
 
 from __future__ import annotations
 
@@ -58,15 +59,21 @@ class Job:
 
 
 @dataclass
-class _Batch:
-    """Admitted requests prepared for insertion: refusals so far, the prepared events, the category
-    names for the answers, and which request each prepared event answers."""
+class _Plan:
+    """A batch read and prepared: each request's refusal so far (None while it may go on), its
+    principal (None for a missing or wrong key), the events prepared for the requests with a key and a
+    known service code, which request each prepared event answers, and the category names."""
 
     now: Any
     outcomes: list[Any]
+    principals: list[Principal | None]
     prepared: intake.Prepared
-    names: dict[str, str]
     positions: list[int]
+    names: dict[str, str]
+
+
+class _OverLimit(Exception):
+    """A key went over its limit after its events were inserted: roll back, decide first, redo."""
 
 
 @dataclass(frozen=True)
@@ -147,49 +154,96 @@ class IntakeWriter:
                 return
 
     def _write(self, batch: list[Job]) -> None:
-        """Admit the batch (keys and limits, one short transaction of its own, so that the counter
-        rows are not held locked while the events are written), then store what was admitted."""
+        """Read and prepare the batch in a read-only session (no write lock while keys are checked and
+        rows built), then count the limits and store it in one write transaction."""
         try:
-            with self._session() as session:
-                outcomes, admitted = self._admit(session, batch)
-                session.commit()
+            with self._session(read_only=True) as session:
+                plan = self._prepare(session, batch)
         except Exception as exc:
-            log.warning("intake admission failed: %s", exc, exc_info=True)
+            log.warning("intake preparation failed: %s", exc, exc_info=True)
             for job in batch:
                 _deliver(job, _failure(exc))
             return
-        for job, outcome in zip(batch, outcomes, strict=True):
-            if outcome is not None:
-                _deliver(job, outcome)
         self.requests += len(batch)
-        if admitted:
-            self._store(admitted)
-
-    def _store(self, admitted: list[tuple[Job, Principal]]) -> None:
         try:
-            with self._session(read_only=True) as session:  # no write lock while rows are built
-                batch = self._prepare(session, admitted)
-            with self._session() as session:
-                created = intake.insert_events(session, batch.prepared, now=batch.now)
-                session.commit()
-            outcomes = batch.outcomes
+            try:
+                outcomes = self._commit(batch, plan, decide_first=False)
+            except _OverLimit:
+                outcomes = self._commit(batch, plan, decide_first=True)
         except Exception as exc:
-            if len(admitted) == 1:
-                log.warning("intake request failed: %s", exc, exc_info=True)
-                outcomes = [_failure(exc)]
-            else:  # find the request that broke the batch: each alone in its own transaction
-                for item in admitted:
-                    self._store([item])
+            if len(batch) > 1:  # find the request that broke the batch: each alone in its own transaction
+                self.requests -= len(batch)
+                for job in batch:
+                    self._write([job])
                 return
-        else:
-            for i, result in zip(batch.positions, created, strict=True):
-                if isinstance(result, intake.Created):
-                    outcomes[i] = Accepted(result.public_id, batch.names[result.category_code or ""])
-                else:
-                    outcomes[i] = result
+            log.warning("intake request failed: %s", exc, exc_info=True)
+            outcomes = [_failure(exc)]
         self.batches += 1
-        for (job, _), outcome in zip(admitted, outcomes, strict=True):
+        for job, outcome in zip(batch, outcomes, strict=True):
             _deliver(job, outcome)
+
+    def _commit(self, batch: list[Job], plan: _Plan, *, decide_first: bool) -> list[Any]:
+        with self._session() as session:
+            try:
+                outcomes = self._store(session, batch, plan, decide_first=decide_first)
+            except BaseException:
+                session.rollback()
+                raise
+            session.commit()
+        return outcomes
+
+    def _store(self, session: Session, batch: list[Job], plan: _Plan, *, decide_first: bool) -> list[Any]:
+        """Insert the prepared events and count every request against its limit: a missing or wrong
+        key against its address's anonymous limit (403, or 429 beyond it), a key against its own
+        (429 beyond it). The counter rows are locked until the commit, so they are counted after the
+        inserts, next to the audit head's lock: two processes then wait on each other only for the
+        end of their transactions. Should a key go over its limit with its events already inserted
+        (it takes `rate_limit_api_key_per_minute` requests within the minute), the caller rolls back
+        and calls again with `decide_first`, which counts before inserting what is within the limit."""
+        outcomes = list(plan.outcomes)
+        keep = [True] * len(plan.positions)
+        if decide_first:
+            self._count(session, batch, plan, outcomes)
+            keep = [outcomes[i] is None for i in plan.positions]
+        created = intake.insert_events(session, plan.prepared.only(keep), now=plan.now)
+        if not decide_first:
+            self._count(session, batch, plan, outcomes)
+            if any(outcomes[i] is not None for i in plan.positions):
+                raise _OverLimit
+        kept = [i for i, wanted in zip(plan.positions, keep, strict=True) if wanted]
+        for i, result in zip(kept, created, strict=True):
+            if isinstance(result, intake.Created):
+                outcomes[i] = Accepted(result.public_id, plan.names[result.category_code or ""])
+            else:
+                outcomes[i] = result
+        return outcomes
+
+    def _count(self, session: Session, batch: list[Job], plan: _Plan, outcomes: list[Any]) -> None:
+        """Count each request against its limit, setting the refusals (403 or 429) in `outcomes`."""
+        now, settings = plan.now, self.app.state.settings
+        for i, job in enumerate(batch):
+            if plan.principals[i] is None:
+                try:
+                    ratelimit.hit(
+                        session, f"public:{job.ip}", limit=settings.rate_limit_public_per_minute, now=now
+                    )
+                    outcomes[i] = Forbidden("api_key is missing, invalid or lacks the events:create scope")
+                except ratelimit.RateLimited as exc:
+                    outcomes[i] = exc
+        limit = settings.rate_limit_api_key_per_minute
+        allowed: dict[str, int] = {}
+        for key, n in Counter(job.api_key for i, job in enumerate(batch) if plan.principals[i]).items():
+            count = ratelimit.increment(session, f"key:{hash_token(key)[:32]}", now=now, amount=n)
+            allowed[key] = max(0, limit - (count - n))
+        for i, job in enumerate(batch):
+            if plan.principals[i] is None:
+                continue
+            if allowed[job.api_key] <= 0:  # over the limit, even when its service code is unknown
+                outcomes[i] = ratelimit.RateLimited(
+                    f"api_key over its limit of {limit} requests a minute", retry_after=60 - now.second
+                )
+                continue
+            allowed[job.api_key] -= 1
 
     @contextmanager
     def _session(self, *, read_only: bool = False) -> Iterator[Session]:
@@ -207,54 +261,24 @@ class IntakeWriter:
         finally:
             sessions.close()
 
-    def _admit(self, session: Session, batch: list[Job]) -> tuple[list[Any], list[tuple[Job, Principal]]]:
-        """Check each request's key and count it against its limit: a refusal per refused request
-        (None for the admitted ones) and the admitted requests with their principals."""
-        now = self.app.state.clock.now()
-        settings = self.app.state.settings
-        outcomes: list[Any] = [None] * len(batch)
-        principals: dict[str, Principal | None] = {}
-        for key in {job.api_key for job in batch}:
-            principal = principal_for_token(session, key, now=now) if key else None
-            principals[key] = principal if principal and principal.can(Perm.EVENTS_CREATE) else None
-        # Bad keys count against the address's anonymous limit; good ones against their own.
-        for i, job in enumerate(batch):
-            if principals[job.api_key] is None:
-                try:
-                    ratelimit.hit(
-                        session, f"public:{job.ip}", limit=settings.rate_limit_public_per_minute, now=now
-                    )
-                    outcomes[i] = Forbidden("api_key is missing, invalid or lacks the events:create scope")
-                except ratelimit.RateLimited as exc:
-                    outcomes[i] = exc
-        allowed: dict[str, int] = {}
-        for key, n in Counter(job.api_key for job in batch if principals[job.api_key]).items():
-            count = ratelimit.increment(session, f"key:{hash_token(key)[:32]}", now=now, amount=n)
-            allowed[key] = max(0, settings.rate_limit_api_key_per_minute - (count - n))
-        admitted = []
-        for i, job in enumerate(batch):
-            principal = principals[job.api_key]
-            if outcomes[i] is not None or principal is None:
-                continue
-            if allowed[job.api_key] <= 0:
-                outcomes[i] = ratelimit.RateLimited(
-                    f"api_key over its limit of {settings.rate_limit_api_key_per_minute} requests a minute",
-                    retry_after=60 - now.second,
-                )
-                continue
-            allowed[job.api_key] -= 1
-            admitted.append((job, principal))
-        return outcomes, admitted
-
-    def _prepare(self, session: Session, admitted: list[tuple[Job, Principal]]) -> _Batch:
-        """Refusals for unknown service codes, and the rest checked, located and routed (reads only)."""
+    def _prepare(self, session: Session, batch: list[Job]) -> _Plan:
+        """Look up the keys (live, so a revoked one is refused at once) and prepare the events of the
+        requests with a key: refusals for unknown service codes, the rest checked, located and routed
+        (reads only)."""
         state = self.app.state
         now = state.clock.now()
-        outcomes: list[Any] = [None] * len(admitted)
+        keys: dict[str, Principal | None] = {}
+        for key in {job.api_key for job in batch}:
+            principal = principal_for_token(session, key, now=now) if key else None
+            keys[key] = principal if principal and principal.can(Perm.EVENTS_CREATE) else None
+        principals = [keys[job.api_key] for job in batch]
+        outcomes: list[Any] = [None] * len(batch)
         lookups = intake.Lookups(session)  # shared with prepare_events: each category read once
         names: dict[str, str] = {}
         submissions, positions = [], []
-        for i, (job, principal) in enumerate(admitted):
+        for i, (job, principal) in enumerate(zip(batch, principals, strict=True)):
+            if principal is None:
+                continue  # refused when counted against its address's limit (403 or 429)
             category = lookups.minor_category(job.data.category_code or "")
             if category is None:
                 outcomes[i] = NotFound(f"Unknown service_code {job.data.category_code}")
@@ -270,7 +294,7 @@ class IntakeWriter:
             triage_threshold=float(state.settings.events_triage_threshold),
             lookups=lookups,
         )
-        return _Batch(now, outcomes, prepared, names, positions)
+        return _Plan(now, outcomes, principals, prepared, positions, names)
 
 
 def _failure(exc: Exception) -> AppError:
