@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import logging
 import time
@@ -236,4 +237,8 @@ def serve_app() -> FastAPI:
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    # What is loaded by now (modules, the ORM's mappings, the classifier) lives as long as the process:
+    # out of the collector's reach, so its full collections stop pausing requests by tens of ms.
+    gc.freeze()
+    return app
