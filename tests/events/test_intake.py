@@ -257,3 +257,30 @@ def test_closing_at_town_level_without_supervision_counts_as_resolved_locally(
     ]:
         act(db, event, action, who, clock.now())
     assert (event.resolved_locally, event.closed_on_time) == (True, True)
+
+
+def test_batch_lookups_read_whole_tables_and_answer_as_single_lookups(db, clock, city, categories):
+    # The intake writer and the hotline import read every minor category and department at once; each
+    # answer must be what a one-code lookup gives, an unknown code included.
+    from citycockpit.events import routing
+    from tests.builders import make_department
+
+    town = make_department(db, "T100", "城厢镇人民政府", kind="镇", now=clock.now())
+    town.area_code = "320585100"
+    retired = make_department(db, "T101", "旧镇政府", kind="镇", now=clock.now())
+    retired.area_code, retired.is_active = "320585101", False
+    db.flush()
+    whole, single = intake.Lookups(db, whole=True), intake.Lookups(db)
+    codes = [*db.scalars(select(EventCategory.code)), "X9999"]
+    for code in codes:
+        assert whole.minor_category(code) is single.minor_category(code), code
+    assert whole.minor_category("E0102") is not None and whole.minor_category("E01") is None
+    department_codes = [*db.scalars(select(EventCategory.default_department_code)), "NOPE", None]
+    towns = ["320585100", "320585101", "320585199", None]
+    batch = routing.DepartmentLookup(db, whole=True)
+    for code in {*department_codes, routing.TOWN}:
+        for town_code in towns:
+            expected = routing.department_id_for(db, code, town_code)
+            assert batch.id_for(code, town_code) == expected, (code, town_code)
+    assert batch.id_for(routing.TOWN, "320585100") == town.id
+    assert batch.id_for(routing.TOWN, "320585101") is None  # an inactive government is not picked

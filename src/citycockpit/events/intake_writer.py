@@ -273,7 +273,7 @@ class IntakeWriter:
             keys[key] = principal if principal and principal.can(Perm.EVENTS_CREATE) else None
         principals = [keys[job.api_key] for job in batch]
         outcomes: list[Any] = [None] * len(batch)
-        lookups = intake.Lookups(session)  # shared with prepare_events: each category read once
+        lookups = intake.Lookups(session, whole=True)  # shared with prepare_events
         names: dict[str, str] = {}
         submissions, positions = [], []
         for i, (job, principal) in enumerate(zip(batch, principals, strict=True)):

@@ -90,17 +90,39 @@ TOWN = "@town"  # a category's department placeholder: the town/street governmen
 
 
 class DepartmentLookup:
-    """`department_id_for` remembered per (code, town) for one transaction (a batch of intake)."""
+    """`department_id_for` remembered per (code, town) for one transaction (a batch of intake). With
+    `whole`, every department is read by one query at the first lookup."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, whole: bool = False) -> None:
         self.session = session
         self._ids: dict[tuple[str | None, str | None], int | None] = {}
+        self._whole = whole
+        self._loaded = False
 
     def id_for(self, code: str | None, town_code: str | None = None) -> int | None:
         key = (code, town_code if code == TOWN else None)
-        if key not in self._ids:
-            self._ids[key] = department_id_for(self.session, code, town_code)
+        if key in self._ids:
+            return self._ids[key]
+        if self._whole and code:
+            if not self._loaded:
+                self._load()
+            return self._ids.get(key) if code != TOWN or town_code else None
+        self._ids[key] = department_id_for(self.session, code, town_code)
         return self._ids[key]
+
+    def _load(self) -> None:
+        """Every department by code, and the first active one of each area (a town's government),
+        as `department_id_for` picks them."""
+        self._loaded = True
+        rows = self.session.execute(
+            select(Department.id, Department.code, Department.area_code, Department.is_active).order_by(
+                Department.id
+            )
+        )
+        for id_, code, area_code, active in rows:
+            self._ids.setdefault((code, None), id_)
+            if active and area_code:
+                self._ids.setdefault((TOWN, area_code), id_)
 
 
 def department_id_for(session: Session, code: str | None, town_code: str | None = None) -> int | None:
@@ -112,7 +134,9 @@ def department_id_for(session: Session, code: str | None, town_code: str | None 
         if not town_code:
             return None
         return session.scalars(
-            select(Department.id).where(Department.area_code == town_code, Department.is_active.is_(True))
+            select(Department.id)
+            .where(Department.area_code == town_code, Department.is_active.is_(True))
+            .order_by(Department.id)
         ).first()
     return session.scalars(select(Department.id).where(Department.code == code)).first()
 
