@@ -57,23 +57,8 @@ ROLLUP_COUNTS = (
 DAY, MONTH = "day", "month"
 
 
-class EventDailyRollup(Base):
-    """Counts per local day × town × department × major category: the dimensions the KPI filters and
-    scopes use, and no more, so a day holds at most one row per (town, department, major category) no
-    matter how many events it saw. Intake by channel and request type lives in `event_daily_intake`.
-
-    Each count is anchored on its own day (see ROLLUP_COUNTS and docs/domains/events-kpis.md), so a
-    period's KPI is a SUM over the rows of its days. Rows of grain "month" (`day` = the 1st) repeat the
-    sums of their month's "day" rows, so a long period reads one row per month and key instead of 30."""
-
-    __tablename__ = "event_daily_rollups"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    grain: Mapped[str] = mapped_column(String(5), default=DAY)
-    day: Mapped[date] = mapped_column(Date)
-    town_code: Mapped[str | None] = mapped_column(String(9))
-    department_id: Mapped[int | None] = mapped_column(Integer)
-    major_code: Mapped[str | None] = mapped_column(String(16))
+class _Sums:
+    """The counts of ROLLUP_COUNTS and the handling minutes, as columns of a rollup table."""
 
     received: Mapped[int] = mapped_column(Integer, default=0)
     registered: Mapped[int] = mapped_column(Integer, default=0)
@@ -99,10 +84,48 @@ class EventDailyRollup(Base):
     handle_n: Mapped[int] = mapped_column(Integer, default=0)
     handle_minutes_sum: Mapped[float] = mapped_column(Float, default=0.0)
 
+
+class EventDailyRollup(_Sums, Base):
+    """Counts per local day × town × department × minor category (with its major category beside it):
+    the dimensions the KPI filters and scopes use, and no more, so a day holds at most one row per
+    (town, department, category) no matter how many events it saw. Intake by channel and request type
+    lives in `event_daily_intake`; villages and grids in `event_area_rollups`.
+
+    Each count is anchored on its own day (see ROLLUP_COUNTS and docs/domains/events-kpis.md), so a
+    period's KPI is a SUM over the rows of its days. Rows of grain "month" (`day` = the 1st) repeat the
+    sums of their month's "day" rows, so a long period reads one row per month and key instead of 30."""
+
+    __tablename__ = "event_daily_rollups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5), default=DAY)
+    day: Mapped[date] = mapped_column(Date)
+    town_code: Mapped[str | None] = mapped_column(String(9))
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    major_code: Mapped[str | None] = mapped_column(String(16))
+    category_code: Mapped[str | None] = mapped_column(String(16))
+
     __table_args__ = (
         Index("ix_event_daily_rollups_grain_day", "grain", "day", "town_code"),
         Index("ix_event_daily_rollups_department", "department_id", "grain", "day"),
     )
+
+
+class EventAreaRollup(_Sums, Base):
+    """The same counts per local day × grid (with its village beside it): what answers a village's or a
+    grid's KPIs and the maps below the city level, which `event_daily_rollups` (town at its finest)
+    cannot. No department or category: those filters below the town read the events. "day" and
+    "month" rows as in `event_daily_rollups`."""
+
+    __tablename__ = "event_area_rollups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5), default=DAY)
+    day: Mapped[date] = mapped_column(Date)
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+
+    __table_args__ = (Index("ix_event_area_rollups_grain_day", "grain", "day", "grid_code"),)
 
 
 class EventDailyIntake(Base):

@@ -29,6 +29,7 @@ from citycockpit.events.kpi_models import (
     HANDLING_EDGES,
     MONTH,
     ROLLUP_COUNTS,
+    EventAreaRollup,
     EventDailyIntake,
     EventDailyRollup,
     EventHandlingRollup,
@@ -41,6 +42,8 @@ E = Event.__table__.c
 R = EventDailyRollup.__table__.c
 I = EventDailyIntake.__table__.c  # noqa: E741
 H = EventHandlingRollup.__table__.c
+A = EventAreaRollup.__table__.c
+AREA_GROUPS = frozenset({"village_code", "grid_code"})  # group keys only event_area_rollups holds
 MAX_PERIOD_DAYS = 3660
 SUMS = (*ROLLUP_COUNTS, "handle_minutes_sum")
 
@@ -249,14 +252,20 @@ class _Plan:
     # None: that rollup table cannot answer these filters (finer than its dimensions)
     rollup_where: list[ColumnElement[bool]] | None
     intake_where: list[ColumnElement[bool]] | None
+    area_where: list[ColumnElement[bool]] | None
 
 
 def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
+    """The conditions of the filters and scope on the events and on each rollup table. Town, village
+    and grid codes are all prefixes of an event's grid code (intake derives the town and the village
+    from the grid), so the area rollup answers any area by a range of grid codes."""
     raw: list[ColumnElement[bool]] = [E.is_test == false()]
     roll: list[ColumnElement[bool]] | None = []
     intake: list[ColumnElement[bool]] | None = []
+    area: list[ColumnElement[bool]] | None = []
     if f.area:
         raw.append(code_within(_area_col(f.area), f.area))
+        area.append(code_within(A.grid_code, f.area))
         if len(f.area) <= 9:
             roll.append(code_within(R.town_code, f.area))
             intake.append(code_within(I.town_code, f.area))
@@ -264,29 +273,31 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
             roll = intake = None
     if f.department_id is not None:
         raw.append(E.department_id == f.department_id)
+        area = None
         if roll is not None:
             roll.append(R.department_id == f.department_id)
         if intake is not None:
             intake.append(I.department_id == f.department_id)
     if f.category:
-        intake = None  # the intake rollup has no category
-        if _is_major(session, f.category):
-            raw.append(E.major_code == f.category)
-            if roll is not None:
-                roll.append(R.major_code == f.category)
-        else:
-            raw.append(E.category_code == f.category)
-            roll = None
+        intake = area = None  # neither the intake nor the area rollup has a category
+        major = _is_major(session, f.category)
+        raw.append((E.major_code if major else E.category_code) == f.category)
+        if roll is not None:
+            roll.append((R.major_code if major else R.category_code) == f.category)
     if principal is not None:
         code = principal.area_code or ""
         raw.append(scope_clause(principal, department_col=E.department_id, area_code_col=_area_col(code)))
         if principal.is_area_scoped and len(code) > 9:
             roll = intake = None
+        if principal.is_department_scoped:
+            area = None
         if roll is not None:
             roll.append(scope_clause(principal, department_col=R.department_id, area_code_col=R.town_code))
         if intake is not None:
             intake.append(scope_clause(principal, department_col=I.department_id, area_code_col=I.town_code))
-    return _Plan(raw, roll, intake)
+        if area is not None:
+            area.append(scope_clause(principal, area_code_col=A.grid_code))
+    return _Plan(raw, roll, intake, area)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -405,14 +416,23 @@ def period_sums(
     """The counts of the period (optionally per `group` column, or per tuple of columns), and where they
     came from: "rollup" (past days from rollups, today from events) or "raw" (all from events).
 
-    `intake_only` asks for the events received only (the intake breakdowns): they come from
-    `event_daily_intake`, the rest from `event_daily_rollups`."""
+    `intake_only` asks for the events received only. Which rollup answers: `event_area_rollups` for a
+    village or grid (filter, or a group by village_code or grid_code), `event_daily_intake` for the
+    other intake breakdowns, `event_daily_rollups` for the rest; the events when the chosen table cannot
+    answer the filters and scope."""
     f.validate()
     plan = _plan(session, f, principal)
     groups: tuple[str, ...] = (group,) if isinstance(group, str) else (group or ())
     anchors = ("reported",) if intake_only else None
-    table, where, only = (
-        (I, plan.intake_where, ("received",)) if intake_only else (R, plan.rollup_where, SUMS)
+    only = ("received",) if intake_only else SUMS
+    options = []
+    if AREA_GROUPS.intersection(groups) or (f.area is not None and len(f.area) > 9):
+        options.append((A, plan.area_where))
+    if intake_only:
+        options.append((I, plan.intake_where))
+    options.append((R, plan.rollup_where))
+    table, where = next(
+        ((t, w) for t, w in options if w is not None and set(groups) <= set(t.keys())), (R, None)
     )
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))

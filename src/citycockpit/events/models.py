@@ -161,7 +161,7 @@ class Event(Base):
         Index("ix_events_town_day", "town_code", "reported_day"),
         Index("ix_events_department_day", "department_id", "reported_day"),
         Index("ix_events_category_day", "category_code", "reported_day"),
-        Index("ix_events_grid_code", "grid_code"),
+        Index("ix_events_grid_day", "grid_code", "reported_day"),
         Index("ix_events_village_code", "village_code"),
         Index("ix_events_closed_day", "closed_day", "town_code"),
         Index("ix_events_close_due", "close_due_at"),

@@ -1,6 +1,7 @@
-"""Daily rollups: per local day × town × department × major category, the counts the KPIs sum
-(events/kpis.py); per local day × town × department × channel × request type, the events received
-(the intake breakdowns). Recomputing a day replaces its rows, so the job is idempotent; on PostgreSQL
+"""Daily rollups: per local day × town × department × minor category, the counts the KPIs sum
+(events/kpis.py); the same counts per local day × grid (villages' and grids' KPIs, the maps below the
+city); per local day × town × department × channel × request type, the events received (the intake
+breakdowns). Recomputing a day replaces its rows, so the job is idempotent; on PostgreSQL
 each day is claimed with a transaction-scoped advisory lock, so several workers never compute the same
 day at once (a day another worker holds is skipped, not waited for)."""
 
@@ -34,6 +35,7 @@ from citycockpit.events.kpi_models import (
     DAY,
     MONTH,
     ROLLUP_COUNTS,
+    EventAreaRollup,
     EventDailyIntake,
     EventDailyRollup,
     EventHandlingRollup,
@@ -43,7 +45,8 @@ from citycockpit.events.kpis import E, anchor_range, anchored_counts, handling_b
 
 LOCK_NAMESPACE = "events.rollup"
 MONTH_LOCK_NAMESPACE = "events.rollup.month"
-DIMENSIONS = ("town_code", "department_id", "major_code")
+DIMENSIONS = ("town_code", "department_id", "major_code", "category_code")
+AREA_DIMENSIONS = ("village_code", "grid_code")
 INTAKE_DIMENSIONS = ("town_code", "department_id", "channel", "request_type")
 SUM_COLUMNS = (*ROLLUP_COUNTS, "handle_minutes_sum")
 
@@ -74,7 +77,9 @@ def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
         yield start, prev  # type: ignore[misc]
 
 
-def _select_for(first: date, last: date, zone: ZoneInfo, dialect: str) -> Any:
+def _select_for(
+    first: date, last: date, zone: ZoneInfo, dialect: str, dimensions: tuple[str, ...] = DIMENSIONS
+) -> Any:
     """One UNION ALL branch per anchor (each row counts only in its anchor's columns), grouped by day
     and the dimensions."""
     t0, t1 = _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
@@ -87,7 +92,7 @@ def _select_for(first: date, last: date, zone: ZoneInfo, dialect: str) -> Any:
             day_col = E.closed_day
         else:
             day_col = local_date(getattr(E, f"{anchor}_at"), zone, dialect)
-        columns = [day_col.label("day"), *(getattr(E, d).label(d) for d in DIMENSIONS)]
+        columns = [day_col.label("day"), *(getattr(E, d).label(d) for d in dimensions)]
         for name in SUM_COLUMNS:
             default = zero_float if name == "handle_minutes_sum" else zero_int
             columns.append(exprs.get(name, default).label(name))
@@ -95,7 +100,7 @@ def _select_for(first: date, last: date, zone: ZoneInfo, dialect: str) -> Any:
             select(*columns).where(anchor_range(anchor, first, last, t0, t1), E.is_test == false())
         )
     rows = union_all(*branches).subquery("anchored")
-    keys = [rows.c.day, *(rows.c[d] for d in DIMENSIONS)]
+    keys = [rows.c.day, *(rows.c[d] for d in dimensions)]
     return select(literal(DAY), *keys, *(func.sum(rows.c[name]) for name in SUM_COLUMNS)).group_by(*keys)
 
 
@@ -145,6 +150,7 @@ def _rebuild_months(session: Session, first: date, last: date) -> None:
         advisory_lock(session, MONTH_LOCK_NAMESPACE, month.toordinal())
         for table, dims, sums in (
             (EventDailyRollup.__table__, DIMENSIONS, SUM_COLUMNS),
+            (EventAreaRollup.__table__, AREA_DIMENSIONS, SUM_COLUMNS),
             (EventDailyIntake.__table__, INTAKE_DIMENSIONS, ("received",)),
             (EventHandlingRollup.__table__, ("town_code", "department_id", "bucket"), ("n",)),
         ):
@@ -176,11 +182,12 @@ def recompute_days(
     result.skipped = len(wanted) - len(claimed)
     dialect = dialect_name(session)
     table = EventDailyRollup.__table__
+    area = EventAreaRollup.__table__
     intake = EventDailyIntake.__table__
     handling = EventHandlingRollup.__table__
     for run_first, run_last in _runs(claimed):
         session.execute(delete(table).where(table.c.grain == DAY, table.c.day.between(run_first, run_last)))
-        for other in (intake, handling):
+        for other in (area, intake, handling):
             session.execute(
                 delete(other).where(other.c.grain == DAY, other.c.day.between(run_first, run_last))
             )
@@ -193,6 +200,12 @@ def recompute_days(
             insert(table).from_select(
                 ["grain", "day", *DIMENSIONS, *SUM_COLUMNS],
                 _select_for(run_first, run_last, zone, dialect),
+            )
+        )
+        session.execute(
+            insert(area).from_select(
+                ["grain", "day", *AREA_DIMENSIONS, *SUM_COLUMNS],
+                _select_for(run_first, run_last, zone, dialect, AREA_DIMENSIONS),
             )
         )
         session.execute(
@@ -270,11 +283,27 @@ def event_day_span(session: Session) -> tuple[date | None, date | None]:
     return row[0], row[1]
 
 
+def missing_days(session: Session, *, zone: ZoneInfo, now: datetime) -> list[date]:
+    """Past days between the first reported event and yesterday that have no rollup rows (history
+    imported or generated without a rollup, or emptied by a migration), newest first. Reads the span of
+    the events (two index lookups) and the rolled-up days, not the events themselves."""
+    first, _ = event_day_span(session)
+    yesterday = now.astimezone(zone).date() - timedelta(days=1)
+    if first is None or first > yesterday:
+        return []
+    marks = EventRollupDay.__table__.c
+    done = set(session.scalars(select(marks.day).where(marks.day.between(first, yesterday))))
+    span = (yesterday - first).days + 1
+    return [d for d in (yesterday - timedelta(days=i) for i in range(span)) if d not in done]
+
+
 ROLLUP_EVERY = timedelta(hours=1)
+BACKFILL_DAYS = 92  # missing past days a run fills in, beyond the recent ones
 
 
 def rollup_job(session: Session, *, now: datetime, calendar: Any) -> Any:
-    """Worker job: at most once an hour, recompute the last `events_rollup_recent_days` whole days."""
+    """Worker job: at most once an hour, recompute the last `events_rollup_recent_days` whole days,
+    then fill in up to BACKFILL_DAYS missing older days (newest first), so history rolls up by itself."""
     from citycockpit.config import get_settings
     from citycockpit.events.jobs import JobResult
 
@@ -283,4 +312,7 @@ def rollup_job(session: Session, *, now: datetime, calendar: Any) -> Any:
         return JobResult("rollup", 0)
     days = get_settings().events_rollup_recent_days
     result = recompute_recent(session, days=days, zone=calendar.zone, now=now)
+    backfill = sorted(missing_days(session, zone=calendar.zone, now=now)[:BACKFILL_DAYS])
+    for first, last in _runs(backfill):
+        result.days += recompute_days(session, first, last, zone=calendar.zone, now=now).days
     return JobResult("rollup", result.days)

@@ -298,23 +298,16 @@ def _area_metric(session: Session, view: View, metric: str, codes: list[str]) ->
 
     from citycockpit.events.models import Event
 
-    column = {"city": Event.town_code, "town": Event.village_code}.get(view.area_level, Event.grid_code)
-    month_start = view.today.replace(day=1)
-    # The month's intake from the events domain's sums (rollups for past days, today raw): per town
-    # straight from them at city level; villages and grids are not rollup keys, so below the city the
-    # split is one GROUP BY over the view's own (smaller) area.
-    group = "town_code" if view.area_level == "city" else None
+    group = {"city": "town_code", "town": "village_code"}.get(view.area_level, "grid_code")
+    # The month's intake per child area from the events domain's sums (rollups for past days, today
+    # from the events): towns from its town rollup, villages and grids from its area rollup.
     sums = _month_sums(session, view, group=group, intake_only=True)
     if not sum(c["received"] for c in sums.values()):
         return None
+    counts: dict[Any, Any] = {code: c["received"] for code, c in sums.items()}
     if metric == "overdue":
+        column = getattr(Event, group)
         condition = [Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now]
-    elif group:
-        counts: dict[Any, Any] = {town: c["received"] for town, c in sums.items()}
-        condition = []
-    else:
-        condition = [Event.reported_day >= month_start]
-    if condition:
         counts = dict(
             session.execute(
                 select(column, func.count()).where(*_event_where(view), *condition).group_by(column)
