@@ -196,3 +196,23 @@ def test_the_rollup_job_fills_in_past_days_that_have_no_rollups(db, city, clock)
     rolled_result, raw = _both(db, clock, f)
     assert rolled_result["source"] == "rollup"
     assert _comparable(rolled_result) == _comparable(raw)
+
+
+@pytest.mark.parametrize("use_rollups", [True, False])
+def test_asking_for_some_counts_gives_those_counts_as_the_full_sums_do(
+    db, clock, rolled, use_rollups
+) -> None:
+    # The screen's panels ask only for what they show, so today's part reads only those anchors.
+    f = kpis.KpiFilter(date(2024, 9, 1), date(2024, 9, 30))  # today (30 September) included
+    args = {
+        "principal": None,
+        "zone": TZ,
+        "now": clock.now(),
+        "group": "town_code",
+        "use_rollups": use_rollups,
+    }
+    wanted = ("received", "closed", "satisfied")
+    some, _ = kpis.period_sums(db, f, counts=wanted, **args)
+    full, _ = kpis.period_sums(db, f, **args)
+    assert {n for counts in some.values() for n in counts} <= set(wanted)
+    assert _nonzero(some) == _nonzero(full, wanted) != {}

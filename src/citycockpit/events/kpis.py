@@ -317,16 +317,18 @@ def _raw_sums(
     zone: ZoneInfo,
     now: datetime,
     group: tuple[str, ...],
-    anchors: tuple[str, ...] | None = None,
+    counts: tuple[str, ...] | None = None,
 ) -> dict[Any, Counter[str]]:
-    """Counts straight from the events table, one GROUP BY per anchor; due instants capped at now."""
+    """Counts straight from the events table, one GROUP BY per anchor holding one of `counts` (all when
+    None); due instants capped at now."""
     t0 = _local_midnight(first, zone)
     t1 = min(_local_midnight(last + timedelta(days=1), zone), now)
     out: dict[Any, Counter[str]] = {}
     if t1 <= t0:
         return out
-    for anchor, exprs in anchored_counts():
-        if anchors is not None and anchor not in anchors:
+    for anchor, every in anchored_counts():
+        exprs = {n: x for n, x in every.items() if counts is None or n in counts}
+        if not exprs:
             continue
         keys = [getattr(E, g) for g in group]
         stmt = select(*keys, *(func.sum(expr).label(name) for name, expr in exprs.items())).where(
@@ -412,19 +414,20 @@ def period_sums(
     group: str | tuple[str, ...] | None = None,
     use_rollups: bool = True,
     intake_only: bool = False,
+    counts: tuple[str, ...] | None = None,
 ) -> tuple[dict[Any, Counter[str]], str]:
     """The counts of the period (optionally per `group` column, or per tuple of columns), and where they
     came from: "rollup" (past days from rollups, today from events) or "raw" (all from events).
 
-    `intake_only` asks for the events received only. Which rollup answers: `event_area_rollups` for a
+    `counts` names the counts wanted (default: all): today's part then reads only the anchors holding
+    them. `intake_only` asks for the events received only. Which rollup answers: `event_area_rollups` for a
     village or grid (filter, or a group by village_code or grid_code), `event_daily_intake` for the
     other intake breakdowns, `event_daily_rollups` for the rest; the events when the chosen table cannot
     answer the filters and scope."""
     f.validate()
     plan = _plan(session, f, principal)
     groups: tuple[str, ...] = (group,) if isinstance(group, str) else (group or ())
-    anchors = ("reported",) if intake_only else None
-    only = ("received",) if intake_only else SUMS
+    only = ("received",) if intake_only else tuple(counts or SUMS)
     options = []
     if AREA_GROUPS.intersection(groups) or (f.area is not None and len(f.area) > 9):
         options.append((A, plan.area_where))
@@ -452,13 +455,13 @@ def period_sums(
                 zone=zone,
                 now=now,
                 group=groups,
-                anchors=anchors,
+                counts=only,
             )
             for key, counts in live.items():
                 sums.setdefault(key, Counter()).update(counts)
         return sums, "rollup"
     raw = _raw_sums(
-        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=groups, anchors=anchors
+        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=groups, counts=only
     )
     return raw, "raw"
 

@@ -268,10 +268,16 @@ _BEING_HANDLED = ("dispatched", "signed")
 
 
 def _month_sums(
-    session: Session, view: View, *, group: str | None = None, intake_only: bool = False
+    session: Session,
+    view: View,
+    *,
+    group: str | None = None,
+    intake_only: bool = False,
+    counts: tuple[str, ...] | None = None,
 ) -> dict[Any, Any]:
     """This month so far in the view's area, from the events domain's KPI sums (past days from its daily
-    rollups, today from the events table), per `group` value when given."""
+    rollups, today from the events table), per `group` value when given; `counts` names the counts a
+    panel shows, so that today's part reads only the anchors holding them."""
     from citycockpit.events import kpis
 
     month = kpis.KpiFilter(
@@ -287,6 +293,7 @@ def _month_sums(
         now=view.now,
         group=group,
         intake_only=intake_only,
+        counts=counts,
     )
     return sums
 
@@ -330,7 +337,8 @@ def event_counters(session: Session, view: View) -> dict[str, Any]:
 
     from citycockpit.events.models import Event
 
-    counts: Counter[str] = sum(_month_sums(session, view).values(), Counter())
+    shown = ("received", "closed", "satisfied", "callbacks_valid")
+    counts: Counter[str] = sum(_month_sums(session, view, counts=shown).values(), Counter())
     if not counts["received"]:
         return view.envelope(today=None, month=None)
     where = _event_where(view)
@@ -361,7 +369,7 @@ def event_breakdown(session: Session, view: View) -> dict[str, Any]:
 
     def received(group: str) -> list[tuple[Any, int]]:
         # Channels live in the events domain's intake rollup; categories in its main rollup.
-        sums = _month_sums(session, view, group=group, intake_only=group == "channel")
+        sums = _month_sums(session, view, group=group, intake_only=group == "channel", counts=("received",))
         return sorted(
             ((k, int(c["received"])) for k, c in sums.items() if c["received"]), key=lambda kv: -kv[1]
         )
