@@ -64,14 +64,28 @@ def main() -> None:
             zone=TZ,
             now=now,
         ),
-        "kpis month, one minor category (raw)": lambda s: kpis.compute_kpis(
+        "kpis month, one minor category": lambda s: kpis.compute_kpis(
             s,
             kpis.KpiFilter(date(y, 7, 1), date(y, 7, 31), category="E0403"),
             principal=None,
             zone=TZ,
             now=now,
         ),
-        "kpis month, one grid (raw)": lambda s: kpis.compute_kpis(
+        "kpis year, one minor category": lambda s: kpis.compute_kpis(
+            s,
+            kpis.KpiFilter(date(y, 1, 1), date(y, 12, 31), category="E0403"),
+            principal=None,
+            zone=TZ,
+            now=now,
+        ),
+        "kpis month, one village": lambda s: kpis.compute_kpis(
+            s,
+            kpis.KpiFilter(date(y, 7, 1), date(y, 7, 31), area="320585100001"),
+            principal=None,
+            zone=TZ,
+            now=now,
+        ),
+        "kpis month, one grid": lambda s: kpis.compute_kpis(
             s,
             kpis.KpiFilter(date(y, 7, 1), date(y, 7, 31), area="320585100001001"),
             principal=None,

@@ -90,6 +90,24 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     drop_postgres_database(url)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_db(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[str, Engine]]:  # type: ignore[no-untyped-def]
+    """A fresh, committed database per backend, for tests that need real separate connections (the
+    CLI, concurrent writers, the app's own per-request sessions). Dropped afterwards."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    else:
+        url = create_postgres_database("fresh")
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    try:
+        yield url, engine
+    finally:
+        engine.dispose()
+        if request.param == "postgresql":
+            drop_postgres_database(url)
+
+
 @pytest.fixture
 def backend(engine: Engine) -> str:
     return engine.dialect.name

@@ -111,3 +111,27 @@ def test_a_list_reveal_writes_one_entry_naming_every_object(db: Session, clock, 
     assert shown[0] == REPORTER
     [entry] = _pii_reads(db)
     assert '"ids": ["1", "3"]' in entry.diff_json
+
+
+def test_a_tokens_last_use_is_kept_at_most_once_a_minute(fresh_db, settings) -> None:  # type: ignore[no-untyped-def]
+    # The app's own sessions on a committed database, as in production: a GET rolls back what it does
+    # not commit itself.
+    from datetime import timedelta
+
+    from citycockpit.app import create_app
+    from citycockpit.audit.service import SystemActor
+    from citycockpit.auth.tokens import create_token
+    from citycockpit.core.clock import fixed_clock
+    from citycockpit.db import session_scope
+
+    _, engine = fresh_db
+    t0 = fixed_clock("2024-09-30T10:00:00").now()
+    with session_scope(engine) as s:
+        created = create_token(s, name="对接", scopes=["org:read"], actor=SystemActor("t"), now=t0)
+    bearer = {"Authorization": f"Bearer {created.secret}"}
+    for after, expected in ((0, t0), (30, t0), (61, t0 + timedelta(seconds=61))):
+        app = create_app(settings, engine=engine, clock=fixed_clock(t0 + timedelta(seconds=after)))
+        with TestClient(app) as client:
+            assert client.get("/api/v1/org/departments", headers=bearer).status_code == 200
+        with session_scope(engine) as s:
+            assert s.get(ApiToken, created.token.id).last_used_at == expected, after  # type: ignore[union-attr]

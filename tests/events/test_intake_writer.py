@@ -124,3 +124,11 @@ def test_a_form_that_is_not_utf8_gets_a_clear_400(client, api_key, writer, db): 
     )
     assert r.status_code == 400 and "UTF-8" in r.json()[0]["description"]
     assert db.scalar(select(func.count()).select_from(Event)) == before
+
+
+def test_an_intake_key_records_its_last_use(client, db, clock, categories, writer) -> None:  # type: ignore[no-untyped-def]
+    token = create_token(db, name="app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now())
+    assert token.token.last_used_at is None
+    assert client.post(URL, data=_form(token.secret)).status_code == 201
+    db.expire_all()
+    assert db.get(type(token.token), token.token.id).last_used_at == clock.now()

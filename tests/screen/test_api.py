@@ -169,3 +169,20 @@ def _inside(point: tuple[float, float], ring: list[tuple[float, float]]) -> bool
         if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
             inside = not inside
     return inside
+
+
+def test_a_kiosk_links_last_use_is_kept_from_the_screens_reads(fresh_db, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.app import create_app
+    from citycockpit.db import session_scope
+    from citycockpit.screen.models import KioskLink
+
+    _, engine = fresh_db
+    with session_scope(engine) as s:
+        created = service.create_kiosk_link(
+            s, name="wall", secret_key=settings.resolved_secret_key(), actor=ACTOR, now=clock.now()
+        )
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as wall:  # production sessions
+        assert wall.get(created.path, follow_redirects=False).status_code == 303
+        assert wall.get("/api/v1/screen/overview").status_code == 200
+    with session_scope(engine) as s:
+        assert s.get(KioskLink, created.link.id).last_used_at == clock.now()  # type: ignore[union-attr]

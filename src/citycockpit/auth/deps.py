@@ -15,7 +15,7 @@ from citycockpit.auth.csrf import check_session_csrf
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.login import PasswordChangeRequired
 from citycockpit.auth.principal import Principal
-from citycockpit.auth.sessions import principal_from_cookie
+from citycockpit.auth.sessions import keep_touch, principal_from_cookie
 from citycockpit.auth.tokens import principal_for_token
 from citycockpit.core.errors import Forbidden, Unauthorized
 from citycockpit.db import get_session
@@ -48,6 +48,7 @@ def current_principal(
         principal = principal_for_token(session, secret, now=request.app.state.clock.now())
         if principal is None:
             raise Unauthorized("The API token is unknown, revoked or expired")
+        keep_touch(session)
     else:
         for resolver in PRINCIPAL_RESOLVERS:
             principal = resolver(request, session)

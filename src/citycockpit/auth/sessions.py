@@ -109,17 +109,21 @@ def resolve_session(session: Session, cookie: str, *, now: datetime) -> tuple[Us
     return user, row
 
 
+def keep_touch(session: Session) -> None:
+    """Commit what recognising the caller changed (a last-seen or last-used time) even on a GET, whose
+    route never commits; a lost touch (the database busy) only means the next request touches again."""
+    try:
+        session.commit()
+    except OperationalError:
+        session.rollback()
+
+
 def principal_from_cookie(request: Request, session: Session) -> Principal | None:
     cookie = request.cookies.get(COOKIE_NAME)
     if not cookie:
         return None
     found = resolve_session(session, cookie, now=request.app.state.clock.now())
-    # Keep the touch (or the removal of an expired session) even on a GET, whose route never commits;
-    # a lost touch only means the next request touches again.
-    try:
-        session.commit()
-    except OperationalError:
-        session.rollback()
+    keep_touch(session)  # or the removal of an expired session
     if found is None:
         return None
     user, row = found

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -20,6 +20,7 @@ from citycockpit.auth.service import check_scope_exists
 from citycockpit.core.errors import NotFound, Unprocessable
 
 TOKEN_PREFIX = "cc_"
+TOUCH_EVERY = timedelta(minutes=1)  # how stale last_used_at may get: not one write per request
 
 
 class TokenNotFound(NotFound):
@@ -104,13 +105,20 @@ def list_tokens(session: Session, *, include_revoked: bool = True) -> list[ApiTo
     return list(session.scalars(stmt).all())
 
 
-def principal_for_token(session: Session, secret: str, *, now: datetime) -> Principal | None:
-    """The principal a presented token stands for, or None when unknown, revoked or expired."""
+def principal_for_token(
+    session: Session, secret: str, *, now: datetime, touch: bool = True
+) -> Principal | None:
+    """The principal a presented token stands for, or None when unknown, revoked or expired. With
+    `touch`, the token's last_used_at is brought up to `now` when older than TOUCH_EVERY (flushed; the
+    caller commits)."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         return None
+    if touch and (token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY):
+        token.last_used_at = now
+        session.flush()
     perms = frozenset(Perm(s) for s in token.scopes.split() if s in Perm._value2member_map_)
     return Principal(
         id=token.id,
@@ -121,3 +129,18 @@ def principal_for_token(session: Session, secret: str, *, now: datetime) -> Prin
         department_id=token.department_id,
         area_code=token.area_code,
     )
+
+
+def touch_tokens(session: Session, token_ids: list[int], *, now: datetime) -> None:
+    """Bring the tokens' last_used_at up to `now` where older than TOUCH_EVERY, in one UPDATE that
+    locks only the rows it changes (the intake writer, for the keys of a batch)."""
+    if token_ids:
+        session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id.in_(token_ids),
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_EVERY),
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )

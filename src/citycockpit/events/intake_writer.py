@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from citycockpit.auth import ratelimit
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
-from citycockpit.auth.tokens import hash_token, principal_for_token
+from citycockpit.auth.tokens import hash_token, principal_for_token, touch_tokens
 from citycockpit.core.errors import AppError, Forbidden, NotFound, ServiceUnavailable
 from citycockpit.db import get_session, reader
 from citycockpit.events import intake
@@ -230,6 +230,7 @@ class IntakeWriter:
                     outcomes[i] = Forbidden("api_key is missing, invalid or lacks the events:create scope")
                 except ratelimit.RateLimited as exc:
                     outcomes[i] = exc
+        touch_tokens(session, sorted({p.id for p in plan.principals if p is not None}), now=now)
         limit = settings.rate_limit_api_key_per_minute
         allowed: dict[str, int] = {}
         for key, n in Counter(job.api_key for i, job in enumerate(batch) if plan.principals[i]).items():
@@ -269,7 +270,7 @@ class IntakeWriter:
         now = state.clock.now()
         keys: dict[str, Principal | None] = {}
         for key in {job.api_key for job in batch}:
-            principal = principal_for_token(session, key, now=now) if key else None
+            principal = principal_for_token(session, key, now=now, touch=False) if key else None
             keys[key] = principal if principal and principal.can(Perm.EVENTS_CREATE) else None
         principals = [keys[job.api_key] for job in batch]
         outcomes: list[Any] = [None] * len(batch)

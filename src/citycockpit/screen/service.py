@@ -14,6 +14,7 @@ from citycockpit.audit import service as audit
 from citycockpit.audit.service import Actor
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
+from citycockpit.auth.sessions import keep_touch
 from citycockpit.core.errors import NotFound, Unprocessable
 from citycockpit.org.models import Area
 from citycockpit.screen import geo
@@ -135,6 +136,7 @@ def principal_from_kiosk_cookie(request, session: Session) -> Principal | None: 
     link = resolve_kiosk_token(
         session, token, secret_key=request.app.state.secret_key, now=request.app.state.clock.now()
     )
+    keep_touch(session)  # the link's last_used_at, on the screen's GETs too
     return kiosk_principal(link) if link is not None else None
 
 
