@@ -310,3 +310,38 @@ def test_signing_out_from_the_workbench_ends_the_session(client: TestClient, lea
         client.get("/app", headers={"Cookie": leader.headers["Cookie"]}, follow_redirects=False).status_code
         == 303
     )
+
+
+def test_an_admin_cannot_disable_their_own_account_or_the_last_administrator(
+    client: TestClient, db: Session, clock: Clock, admin
+) -> None:
+    import pytest
+
+    from citycockpit.auth import service as users
+    from citycockpit.core.errors import Conflict
+
+    r = client.post(f"/api/v1/admin/users/{admin.user.id}/disable", headers=admin.headers)
+    assert (
+        r.status_code == 409 and r.json()["code"] == "cannot_disable" and "own account" in r.json()["detail"]
+    )
+    page = client.post(
+        f"/app/admin/users/{admin.user.id}/disable",
+        data={"csrf_token": admin.csrf_token},
+        headers={"Cookie": admin.headers["Cookie"]},
+        follow_redirects=False,
+    )
+    assert page.status_code == 409 and "own account" in page.text
+    db.refresh(admin.user)
+    assert admin.user.is_active
+    with pytest.raises(Conflict, match="last active administrator"):  # the CLI too
+        users.disable_user(db, admin.user, actor=SystemActor("cli"), now=clock.now())
+    second = users.create_user(
+        db,
+        username="admin2",
+        display_name="第二管理员",
+        password="Second-Admin-2024!",
+        role="admin",
+        actor=SystemActor("t"),
+        now=clock.now(),
+    )
+    assert client.post(f"/api/v1/admin/users/{second.id}/disable", headers=admin.headers).status_code == 200

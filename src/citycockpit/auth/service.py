@@ -35,6 +35,10 @@ class InvalidRole(Unprocessable):
     code = "invalid_role"
 
 
+class CannotDisable(Conflict):
+    code = "cannot_disable"
+
+
 def check_scope_exists(session: Session, department_id: int | None, area_code: str | None) -> None:
     """The department and area a user or token is scoped to must exist."""
     if department_id is not None and session.get(Department, department_id) is None:
@@ -164,7 +168,19 @@ def get_user_in_scope(session: Session, principal: Principal, user_id: int) -> U
 
 
 def disable_user(session: Session, user: User, *, actor: Actor, now: datetime) -> User:
-    """Disable an account and end its sessions."""
+    """Disable an account and end its sessions. Nobody disables their own account (an administrator
+    would lock themselves out mid-task), and the last active administrator stays: someone must be able
+    to manage accounts (`citycockpit users create` makes another one first)."""
+    if getattr(actor, "kind", None) == "user" and getattr(actor, "id", None) == user.id:
+        raise CannotDisable("You cannot disable your own account; ask another administrator")
+    if user.is_active and user.role == Role.ADMIN.value:
+        admins = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+        )
+        if (admins or 0) <= 1:
+            raise CannotDisable("This is the last active administrator; create or enable another one first")
     if user.is_active:
         user.is_active = False
         end_all_sessions(session, user.id)
