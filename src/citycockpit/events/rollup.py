@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -77,8 +78,12 @@ def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
         yield start, prev  # type: ignore[misc]
 
 
+FINE_DIMENSIONS = (*DIMENSIONS, *AREA_DIMENSIONS)
+FINE_TABLE = "event_rollup_fine"  # a temporary table: one run's counts by every dimension
+
+
 def _select_for(
-    first: date, last: date, zone: ZoneInfo, dialect: str, dimensions: tuple[str, ...] = DIMENSIONS
+    first: date, last: date, zone: ZoneInfo, dialect: str, dimensions: tuple[str, ...] = FINE_DIMENSIONS
 ) -> Any:
     """One UNION ALL branch per anchor (each row counts only in its anchor's columns), grouped by day
     and the dimensions."""
@@ -101,7 +106,30 @@ def _select_for(
         )
     rows = union_all(*branches).subquery("anchored")
     keys = [rows.c.day, *(rows.c[d] for d in dimensions)]
-    return select(literal(DAY), *keys, *(func.sum(rows.c[name]) for name in SUM_COLUMNS)).group_by(*keys)
+    sums = (func.sum(rows.c[name]).label(name) for name in SUM_COLUMNS)
+    return select(literal(DAY).label("grain"), *keys, *sums).group_by(*keys)
+
+
+def _insert_rollups(session: Session, first: date, last: date, zone: ZoneInfo, dialect: str) -> None:
+    """The day rows of event_daily_rollups and event_area_rollups for first..last from one pass over
+    the events: their counts by every dimension of both go to a temporary table (a day holds at most
+    a row per grid × category × department), which each table then sums by its own dimensions."""
+    session.execute(text(f"DROP TABLE IF EXISTS {FINE_TABLE}"))  # a run of this connection that failed
+    fine = _select_for(first, last, zone, dialect).into(FINE_TABLE, temporary=True)
+    session.execute(fine)
+    t = fine.table.c
+    for target, dims in (
+        (EventDailyRollup.__table__, DIMENSIONS),
+        (EventAreaRollup.__table__, AREA_DIMENSIONS),
+    ):
+        keys = [t.day, *(t[d] for d in dims)]
+        session.execute(
+            insert(target).from_select(
+                ["grain", "day", *dims, *SUM_COLUMNS],
+                select(literal(DAY), *keys, *(func.sum(t[n]) for n in SUM_COLUMNS)).group_by(*keys),
+            )
+        )
+    session.execute(text(f"DROP TABLE {FINE_TABLE}"))
 
 
 def _intake_select_for(first: date, last: date) -> Any:
@@ -196,18 +224,7 @@ def recompute_days(
                 EventRollupDay.__table__.c.day.between(run_first, run_last)
             )
         )
-        session.execute(
-            insert(table).from_select(
-                ["grain", "day", *DIMENSIONS, *SUM_COLUMNS],
-                _select_for(run_first, run_last, zone, dialect),
-            )
-        )
-        session.execute(
-            insert(area).from_select(
-                ["grain", "day", *AREA_DIMENSIONS, *SUM_COLUMNS],
-                _select_for(run_first, run_last, zone, dialect, AREA_DIMENSIONS),
-            )
-        )
+        _insert_rollups(session, run_first, run_last, zone, dialect)
         session.execute(
             insert(intake).from_select(
                 ["grain", "day", *INTAKE_DIMENSIONS, "received"], _intake_select_for(run_first, run_last)
