@@ -8,7 +8,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from citycockpit import migrate
@@ -70,6 +70,26 @@ def test_the_generator_writes_exactly_n_events_and_one_audit_entry(city_engine) 
         assert (result.first_id, result.last_id) == (result.first_id, result.first_id + N - 1)
         assert s.scalar(select(func.count()).where(AuditEntry.action == "events.generate")) >= 1
         assert s.scalar(select(func.count()).select_from(EventTransition)) > 5 * N
+
+
+def test_on_postgresql_the_generator_leaves_what_it_loaded_analysed_and_vacuumed(city_engine) -> None:
+    engine, _ = city_engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no statistics unless asked; the generator leaves it as it was")
+    with engine.connect() as conn:  # reltuples is -1 until a table is first analysed (or vacuumed)
+        estimates = dict(
+            conn.execute(
+                text(
+                    "SELECT relname, reltuples FROM pg_class WHERE relname IN ('events', 'event_transitions')"
+                )
+            ).all()
+        )
+        transitions = conn.execute(text("SELECT count(*) FROM event_transitions")).scalar()
+        all_visible = conn.execute(
+            text("SELECT relallvisible = relpages FROM pg_class WHERE relname = 'events'")
+        ).scalar()
+    assert estimates == {"events": N, "event_transitions": transitions}
+    assert all_visible  # vacuumed too: index-only scans need not visit the table
 
 
 def test_generated_events_have_a_plausible_mix(city_engine) -> None:

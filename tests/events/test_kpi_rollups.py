@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from citycockpit.events import kpis
-from citycockpit.events.kpi_models import DAY, MONTH, EventDailyRollup, EventHandlingRollup
+from citycockpit.events.kpi_models import DAY, MONTH, EventDailyIntake, EventDailyRollup, EventHandlingRollup
 from citycockpit.events.rollup import missing_days, recompute_days, rollup_job
 from citycockpit.events.sla import WorkCalendar
 from tests.events.kpi_fixture import TZ, build_month
@@ -87,6 +87,28 @@ def test_minor_categories_villages_and_grids_are_answered_by_the_rollups(db, clo
     assert _comparable(rolled_result) == _comparable(raw)
 
 
+@pytest.mark.parametrize(
+    ("category", "persona", "source"),
+    [("E0102", None, "rollup"), ("E01", None, "rollup"), ("E0102", "dept_staff", "raw")],
+)
+def test_a_categorys_intake_breakdown_comes_from_the_intakes_category_rows(
+    db, clock, rolled, categories, category, persona, source, request
+) -> None:
+    # minor or major category alone: the intake's category rows; a scoped caller: the events (the
+    # category rows have no department or town to scope them by)
+    principal = request.getfixturevalue(persona).principal if persona else None
+    f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), category=category)
+    args = {"principal": principal, "zone": TZ, "now": clock.now(), "group": ("channel", "request_type")}
+    rolled_sums, rolled_source = kpis.period_sums(db, f, intake_only=True, **args)
+    raw_sums, _ = kpis.period_sums(db, f, intake_only=True, use_rollups=False, **args)
+    assert rolled_source == source
+    assert _nonzero(rolled_sums) and _nonzero(rolled_sums) == _nonzero(raw_sums)
+    i = EventDailyIntake
+    per_category = db.scalar(select(func.sum(i.received)).where(i.grain == DAY, i.category_code == "E0102"))
+    per_unit = db.scalar(select(func.sum(i.received)).where(i.grain == DAY, i.category_code.is_(None)))
+    assert per_category == per_unit  # every fixture event is of E0102: both kinds of rows count each once
+
+
 def test_a_department_below_the_town_is_no_rollup_key_and_reads_the_events(db, clock, rolled) -> None:
     f = kpis.KpiFilter(
         date(2024, 7, 1), date(2024, 9, 30), area="320585100001", department_id=rolled["cgj"].id
@@ -153,12 +175,15 @@ def test_the_p90_located_by_the_histogram_is_the_exact_percentile(db, clock, rol
     f = kpis.KpiFilter(date(2024, 8, 1), date(2024, 9, 30))
     h = EventHandlingRollup
     city_wide = db.scalar(
-        select(func.sum(h.n)).where(h.grain == DAY, h.town_code.is_(None), h.department_id.is_(None))
+        select(func.sum(h.n)).where(
+            h.grain == DAY, h.town_code.is_(None), h.department_id.is_(None), h.category_code.is_(None)
+        )
     )
     assert city_wide == 4
     located = kpis.handling_p90(db, f, principal=None, zone=TZ, now=clock.now())
     sorted_ = kpis.handling_p90(db, f, principal=None, zone=TZ, now=clock.now(), use_rollups=False)
-    # 300, 600, 900 (August), 1200 minutes: position 0.9 × 3 = 2.7 → 900 + 0.7 × 300
+    # 300, 600, 900 (August), 1200 minutes: position 0.9 × 3 = 2.7 → 900 + 0.7 × 300, the rank's
+    # successor lying in a later histogram bucket than the rank
     assert located == pytest.approx(sorted_) == pytest.approx(1110.0)
 
 
@@ -168,14 +193,17 @@ def test_recomputing_a_day_keeps_its_month_row_in_step(db, clock, rolled) -> Non
     assert _comparable(rolled_result) == _comparable(raw)
 
 
-@pytest.mark.parametrize("unit", ["town", "department"])
-def test_a_towns_or_departments_p90_from_the_histogram_is_exact(db, clock, rolled, unit) -> None:
+@pytest.mark.parametrize("unit", ["town", "department", "category"])
+def test_a_towns_departments_or_categorys_p90_from_the_histogram_is_exact(db, clock, rolled, unit) -> None:
     first, last = date(2024, 8, 1), date(2024, 9, 30)
-    f = (
-        kpis.KpiFilter(first, last, area="320585100")
-        if unit == "town"
-        else kpis.KpiFilter(first, last, department_id=rolled["cgj"].id)
-    )
+    f = {
+        "town": kpis.KpiFilter(first, last, area="320585100"),
+        "department": kpis.KpiFilter(first, last, department_id=rolled["cgj"].id),
+        "category": kpis.KpiFilter(first, last, category="E0102"),
+    }[unit]
+    h = EventHandlingRollup
+    held = {"town": h.town_code, "department": h.department_id, "category": h.category_code}[unit]
+    assert db.scalar(select(func.sum(h.n)).where(held.is_not(None))) > 0
     located = kpis.handling_p90(db, f, principal=None, zone=TZ, now=clock.now())
     sorted_ = kpis.handling_p90(db, f, principal=None, zone=TZ, now=clock.now(), use_rollups=False)
     assert located is not None and located == pytest.approx(sorted_)

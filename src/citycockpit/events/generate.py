@@ -913,6 +913,8 @@ def generate_events(
     finally:
         if rebuild:
             _create_indexes(engine, with_timeline)
+    if pg:
+        _vacuum_analyze(engine, with_timeline)
 
     with session_scope(engine) as session:
         if pg:
@@ -960,6 +962,16 @@ def _create_indexes(engine: Engine, with_timeline: bool) -> None:
     with engine.begin() as conn:
         for idx in _secondary_indexes(with_timeline):
             idx.create(conn, checkfirst=True)
+
+
+def _vacuum_analyze(engine: Engine, with_timeline: bool) -> None:
+    """Leave PostgreSQL's planner the new rows' statistics and visibility map at once (10 s at 20 M
+    events). Until autovacuum gets round to a freshly loaded table, the planner takes it for tiny and
+    no index-only scan can skip the heap: the KPI P90's walk of ix_events_handle_minutes became a 4 s
+    sequential scan at 20 M events."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # VACUUM: no transaction
+        for table in ["events"] + (["event_transitions"] if with_timeline else []):
+            conn.execute(text(f"VACUUM (ANALYZE) {table}"))
 
 
 TRANSITION_COLUMNS = ("event_id", "action", "from_state", "to_state", "at", "actor_name", "department_id")

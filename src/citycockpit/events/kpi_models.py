@@ -21,6 +21,7 @@ Index(
     Event.__table__.c.is_test,
     Event.__table__.c.town_code,
     Event.__table__.c.department_id,
+    Event.__table__.c.category_code,
 )
 
 ROLLUP_COUNTS = (
@@ -129,10 +130,11 @@ class EventAreaRollup(_Sums, Base):
 
 
 class EventDailyIntake(Base):
-    """Events received per local day × town × department × channel × request type: the intake
-    breakdowns, kept apart from `event_daily_rollups` so neither multiplies the other's rows. It answers
-    area (town level or above) and department filters and scopes; a category filter reads the events.
-    Like the KPI rollups it holds "day" rows and "month" rows summing them."""
+    """Events received per local day × channel × request type: the intake breakdowns, kept apart from
+    `event_daily_rollups` so neither multiplies the other's rows. Two kinds of rows: per town ×
+    department (category_code NULL), which answer area (town level or above) and department filters and
+    scopes; and per minor category with its major (town and department NULL), which answer a category
+    filter with no other. Like the KPI rollups it holds "day" rows and "month" rows summing them."""
 
     __tablename__ = "event_daily_intake"
 
@@ -143,6 +145,8 @@ class EventDailyIntake(Base):
     department_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16))
     request_type: Mapped[str | None] = mapped_column(String(16))
+    major_code: Mapped[str | None] = mapped_column(String(16))
+    category_code: Mapped[str | None] = mapped_column(String(16))
     received: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
@@ -158,9 +162,10 @@ HANDLING_EDGES: tuple[float, ...] = tuple(sorted({0.0, *(round(1.1**k, 1) for k 
 
 class EventHandlingRollup(Base):
     """How many events closed on a local day (grain "day") or month (grain "month", `day` = the 1st) had a
-    handling time in each HANDLING_EDGES bucket: city-wide (town_code and department_id NULL), per town
-    (department_id NULL) and per department (town_code NULL). It locates the P90 of a period without
-    sorting the period's events: the exact value is then read from the events of one bucket."""
+    handling time in each HANDLING_EDGES bucket: city-wide (town_code, department_id and category_code
+    NULL), per town, per department and per minor category (the other two NULL). It locates the P90 of
+    a period without sorting the period's events: the exact value is then read from the events of one
+    bucket."""
 
     __tablename__ = "event_handling_rollups"
 
@@ -169,10 +174,15 @@ class EventHandlingRollup(Base):
     day: Mapped[date] = mapped_column(Date)
     town_code: Mapped[str | None] = mapped_column(String(9))
     department_id: Mapped[int | None] = mapped_column(Integer)
+    category_code: Mapped[str | None] = mapped_column(String(16))
     bucket: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_event_handling_rollups_unit", "town_code", "department_id", "grain", "day"),)
+    __table_args__ = (
+        Index(
+            "ix_event_handling_rollups_unit", "town_code", "department_id", "category_code", "grain", "day"
+        ),
+    )
 
 
 class EventRollupDay(Base):

@@ -279,11 +279,17 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
         if intake is not None:
             intake.append(I.department_id == f.department_id)
     if f.category:
-        intake = area = None  # neither the intake nor the area rollup has a category
+        area = None  # the area rollup has no category
         major = _is_major(session, f.category)
         raw.append((E.major_code if major else E.category_code) == f.category)
         if roll is not None:
             roll.append((R.major_code if major else R.category_code) == f.category)
+        # the intake's category rows have no town or department
+        scoped = principal is not None and (principal.is_department_scoped or principal.is_area_scoped)
+        alone = not f.area and f.department_id is None and not scoped
+        intake = [(I.major_code if major else I.category_code) == f.category] if alone else None
+    elif intake is not None:
+        intake.append(I.category_code.is_(None))  # the per town × department rows
     if principal is not None:
         code = principal.area_code or ""
         raw.append(scope_clause(principal, department_col=E.department_id, area_code_col=_area_col(code)))
@@ -293,7 +299,7 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
             area = None
         if roll is not None:
             roll.append(scope_clause(principal, department_col=R.department_id, area_code_col=R.town_code))
-        if intake is not None:
+        if intake is not None and not f.category:
             intake.append(scope_clause(principal, department_col=I.department_id, area_code_col=I.town_code))
         if area is not None:
             area.append(scope_clause(principal, area_code_col=A.grid_code))
@@ -404,6 +410,13 @@ def rollups_cover(session: Session, first: date, last: date) -> bool:
     return done == (last - first).days + 1
 
 
+def _groupable(table: Any) -> set[str]:
+    """The columns a rollup table can group its sums by (the intake's category columns are NULL on the
+    per town × department rows that a plan reads unless it filters by category)."""
+    keys = set(table.keys())
+    return keys - {"major_code", "category_code"} if table is I else keys
+
+
 def period_sums(
     session: Session,
     f: KpiFilter,
@@ -435,7 +448,7 @@ def period_sums(
         options.append((I, plan.intake_where))
     options.append((R, plan.rollup_where))
     table, where = next(
-        ((t, w) for t, w in options if w is not None and set(groups) <= set(t.keys())), (R, None)
+        ((t, w) for t, w in options if w is not None and set(groups) <= _groupable(t)), (R, None)
     )
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
@@ -491,9 +504,12 @@ def kpi_values(counts: Counter[str]) -> list[dict[str, object]]:
 P90 = 0.9
 
 
-def _histogram_unit(f: KpiFilter, principal: Principal | None) -> tuple[str | None, int | None] | None:
-    """Which histogram rows answer these filters and scope: (None, None) city-wide, (town, None) one
-    town, (None, department) one department; None when the histogram keeps no such unit."""
+def _histogram_unit(
+    session: Session, f: KpiFilter, principal: Principal | None
+) -> tuple[str | None, int | None, str | None] | None:
+    """Which histogram rows answer these filters and scope: (None, None, None) city-wide, (town, None,
+    None) one town, (None, department, None) one department, (None, None, category) one minor category;
+    None when the histogram keeps no such unit."""
     department = f.department_id
     town = f.area
     if principal is not None and principal.is_department_scoped:
@@ -506,11 +522,15 @@ def _histogram_unit(f: KpiFilter, principal: Principal | None) -> tuple[str | No
             town = code
         elif not town.startswith(code):
             return None
-    if f.category is not None or (town is not None and len(town) != 9):
+    if f.category is not None:
+        if town is not None or department is not None or _is_major(session, f.category):
+            return None
+        return None, None, f.category
+    if town is not None and len(town) != 9:
         return None
     if town is not None and department is not None:
         return None
-    return town, department
+    return town, department, None
 
 
 def handling_p90(
@@ -530,12 +550,12 @@ def handling_p90(
     (core/dialect.py percentile_cont)."""
     plan = _plan(session, f, principal)
     where = [E.closed_day.between(f.first, f.last), *plan.raw_where, E.handle_minutes.is_not(None)]
-    unit = _histogram_unit(f, principal)
+    unit = _histogram_unit(session, f, principal)
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
     if not (use_rollups and unit is not None and rollups_cover(session, f.first, past_last)):
         return percentile_cont(session, E.handle_minutes, P90, *where)
-    town, department = unit
+    town, department, category = unit
     histogram: Counter[int] = Counter()
     if past_last >= f.first:
         rows = session.execute(
@@ -544,6 +564,7 @@ def handling_p90(
                 _grain_clause(H, f.first, past_last),
                 H.town_code.is_(None) if town is None else H.town_code == town,
                 H.department_id.is_(None) if department is None else H.department_id == department,
+                H.category_code.is_(None) if category is None else H.category_code == category,
             )
             .group_by(H.bucket)
         )
@@ -568,7 +589,7 @@ def handling_p90(
             break
         below += histogram[bucket_no]
     # The unit's conditions go through coalesce() so no index on them tempts the planner: the read walks
-    # ix_events_handle_minutes (covering) in order from the bucket's edge and stops after the offset.
+    # ix_events_handle_minutes (covering) in order through the one bucket, stopping after the offset.
     unit_where = [
         func.coalesce(E.closed_day, E.closed_day).between(f.first, f.last),
         E.is_test == false(),
@@ -578,10 +599,25 @@ def handling_p90(
         unit_where.append(func.coalesce(E.town_code, "") == town)
     if department is not None:
         unit_where.append(func.coalesce(E.department_id, -1) == department)
-    if bucket_no > 0:
-        unit_where.append(E.handle_minutes >= literal_column(repr(HANDLING_EDGES[bucket_no - 1])))
-    stmt = select(E.handle_minutes).where(*unit_where).order_by(E.handle_minutes).limit(2).offset(low - below)
-    values = [float(v) for v in session.scalars(stmt)]
+    if category is not None:
+        unit_where.append(func.coalesce(E.category_code, "") == category)
+
+    def in_bucket(number: int, offset: int) -> list[float]:
+        """The unit's two values from `offset` on in one bucket (bounded both sides, so a rare unit's
+        walk never runs on through the rest of the index)."""
+        where = list(unit_where)
+        if number > 0:
+            where.append(E.handle_minutes >= literal_column(repr(HANDLING_EDGES[number - 1])))
+        if number < len(HANDLING_EDGES):
+            where.append(E.handle_minutes < literal_column(repr(HANDLING_EDGES[number])))
+        stmt = select(E.handle_minutes).where(*where).order_by(E.handle_minutes).limit(2).offset(offset)
+        return [float(v) for v in session.scalars(stmt)]
+
+    values = in_bucket(bucket_no, low - below)
+    if len(values) < 2 and position > low:  # the rank's successor is the next non-empty bucket's first
+        following = [b for b in sorted(histogram) if b > bucket_no and histogram[b]]
+        if following:
+            values += in_bucket(following[0], 0)[:1]
     lower = values[0]
     upper = values[1] if len(values) > 1 else lower
     return lower + (upper - lower) * (position - low)

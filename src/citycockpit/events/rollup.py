@@ -48,7 +48,8 @@ LOCK_NAMESPACE = "events.rollup"
 MONTH_LOCK_NAMESPACE = "events.rollup.month"
 DIMENSIONS = ("town_code", "department_id", "major_code", "category_code")
 AREA_DIMENSIONS = ("village_code", "grid_code")
-INTAKE_DIMENSIONS = ("town_code", "department_id", "channel", "request_type")
+INTAKE_DIMENSIONS = ("town_code", "department_id", "major_code", "category_code", "channel", "request_type")
+HANDLING_DIMENSIONS = ("town_code", "department_id", "category_code", "bucket")
 SUM_COLUMNS = (*ROLLUP_COUNTS, "handle_minutes_sum")
 
 
@@ -133,28 +134,49 @@ def _insert_rollups(session: Session, first: date, last: date, zone: ZoneInfo, d
 
 
 def _intake_select_for(first: date, last: date) -> Any:
-    keys = [E.reported_day, *(getattr(E, d) for d in INTAKE_DIMENSIONS)]
-    return (
-        select(literal(DAY), *keys, func.count())
-        .where(E.reported_day.between(first, last), E.is_test == false())
-        .group_by(*keys)
-    )
+    """Events received per day × channel × request type: per town × department (no category), and per
+    minor category with its major (no town or department), one UNION ALL branch each."""
+    null_town, null_department = cast(null(), String(9)), cast(null(), Integer)
+    null_code = cast(null(), String(16))
+    branches = []
+    for per_category in (False, True):
+        unit = (
+            [null_town, null_department, E.major_code, E.category_code]
+            if per_category
+            else [E.town_code, E.department_id, null_code, null_code]
+        )
+        grouped = [E.major_code, E.category_code] if per_category else [E.town_code, E.department_id]
+        where = [E.reported_day.between(first, last), E.is_test == false()]
+        if per_category:
+            where.append(E.category_code.is_not(None))
+        keys = [E.reported_day, *grouped, E.channel, E.request_type]
+        branches.append(
+            select(literal(DAY), E.reported_day, *unit, E.channel, E.request_type, func.count())
+            .where(*where)
+            .group_by(*keys)
+        )
+    return union_all(*branches)
 
 
-HANDLING_UNITS = ((), ("town_code",), ("department_id",))
+HANDLING_UNITS = ((), ("town_code",), ("department_id",), ("category_code",))
 
 
 def _handling_select_for(first: date, last: date) -> Any:
-    """Bucket counts per closing day: city-wide, per town, per department (one UNION ALL branch each)."""
+    """Bucket counts per closing day: city-wide, per town, per department, per minor category (one UNION
+    ALL branch each)."""
     bucket = handling_bucket(E.handle_minutes)
     branches = []
     for unit in HANDLING_UNITS:
         town = E.town_code if "town_code" in unit else cast(null(), String(9))
         department = E.department_id if "department_id" in unit else cast(null(), Integer)
+        category = E.category_code if "category_code" in unit else cast(null(), String(16))
+        where = [E.closed_day.between(first, last), E.is_test == false(), E.handle_minutes.is_not(None)]
+        if unit:
+            where.append(getattr(E, unit[0]).is_not(None))  # a row of NULL unit would read as city-wide
         keys = [E.closed_day, *(getattr(E, u) for u in unit), bucket]
         branches.append(
-            select(literal(DAY), E.closed_day, town, department, bucket, func.count())
-            .where(E.closed_day.between(first, last), E.is_test == false(), E.handle_minutes.is_not(None))
+            select(literal(DAY), E.closed_day, town, department, category, bucket, func.count())
+            .where(*where)
             .group_by(*keys)
         )
     return union_all(*branches)
@@ -180,7 +202,7 @@ def _rebuild_months(session: Session, first: date, last: date) -> None:
             (EventDailyRollup.__table__, DIMENSIONS, SUM_COLUMNS),
             (EventAreaRollup.__table__, AREA_DIMENSIONS, SUM_COLUMNS),
             (EventDailyIntake.__table__, INTAKE_DIMENSIONS, ("received",)),
-            (EventHandlingRollup.__table__, ("town_code", "department_id", "bucket"), ("n",)),
+            (EventHandlingRollup.__table__, HANDLING_DIMENSIONS, ("n",)),
         ):
             session.execute(delete(table).where(table.c.grain == MONTH, table.c.day == month))
             keys = [table.c[d] for d in dims]
@@ -232,7 +254,7 @@ def recompute_days(
         )
         session.execute(
             insert(handling).from_select(
-                ["grain", "day", "town_code", "department_id", "bucket", "n"],
+                ["grain", "day", *HANDLING_DIMENSIONS, "n"],
                 _handling_select_for(run_first, run_last),
             )
         )
