@@ -63,6 +63,14 @@ def test_overdue_counts_events_still_being_handled_past_their_deadline(db, clock
     assert _kpis(db, clock)["overdue"]["count"] == 1  # e6; e3 was extended, e12 is handled
 
 
+@pytest.mark.parametrize(
+    ("area", "overdue"), [("320585100", 1), ("320585100001", 1), ("320585100001001", 1), ("320585101", 0)]
+)
+def test_overdue_of_a_town_village_or_grid(db, clock, month, area, overdue) -> None:
+    f = kpis.KpiFilter(SEPT.first, SEPT.last, area=area)
+    assert kpis.overdue_count(db, f, principal=None, now=clock.now()) == overdue
+
+
 def test_intake_is_broken_down_by_channel_and_request_type(db, clock, month) -> None:
     intake = _kpis(db, clock)["intake"]
     assert {i["key"]: i["received"] for i in intake["by_channel"]} == {

@@ -231,8 +231,11 @@ class KpiFilter:
             raise Unprocessable("An area is a numeric area code (6, 9, 12 or 15 digits)", field="area")
 
 
-def _area_col(code: str) -> Any:
-    return E.town_code if len(code) <= 9 else E.grid_code
+def _area_col(code: str, *, indexed: bool = True) -> Any:
+    """The events column an area code filters: the town's for a town or above, else the grid's.
+    indexed=False wraps it in coalesce() so that no index on it tempts the planner."""
+    column = E.town_code if len(code) <= 9 else E.grid_code
+    return column if indexed else func.coalesce(column, "")
 
 
 def _is_major(session: Session, code: str) -> bool:
@@ -255,16 +258,17 @@ class _Plan:
     area_where: list[ColumnElement[bool]] | None
 
 
-def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
+def _plan(session: Session, f: KpiFilter, principal: Principal | None, *, area_index: bool = True) -> _Plan:
     """The conditions of the filters and scope on the events and on each rollup table. Town, village
     and grid codes are all prefixes of an event's grid code (intake derives the town and the village
-    from the grid), so the area rollup answers any area by a range of grid codes."""
+    from the grid), so the area rollup answers any area by a range of grid codes. area_index=False
+    keeps the planner off the events' area indexes (for a query that another index serves better)."""
     raw: list[ColumnElement[bool]] = [E.is_test == false()]
     roll: list[ColumnElement[bool]] | None = []
     intake: list[ColumnElement[bool]] | None = []
     area: list[ColumnElement[bool]] | None = []
     if f.area:
-        raw.append(code_within(_area_col(f.area), f.area))
+        raw.append(code_within(_area_col(f.area, indexed=area_index), f.area))
         area.append(code_within(A.grid_code, f.area))
         if len(f.area) <= 9:
             roll.append(code_within(R.town_code, f.area))
@@ -292,7 +296,11 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
         intake.append(I.category_code.is_(None))  # the per town × department rows
     if principal is not None:
         code = principal.area_code or ""
-        raw.append(scope_clause(principal, department_col=E.department_id, area_code_col=_area_col(code)))
+        raw.append(
+            scope_clause(
+                principal, department_col=E.department_id, area_code_col=_area_col(code, indexed=area_index)
+            )
+        )
         if principal.is_area_scoped and len(code) > 9:
             roll = intake = None
         if principal.is_department_scoped:
@@ -624,8 +632,10 @@ def handling_p90(
 
 
 def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None, now: datetime) -> int:
-    """Events a department holds right now whose handling deadline has passed (a snapshot, not a period)."""
-    plan = _plan(session, f, principal)
+    """Events a department holds right now whose handling deadline has passed (a snapshot, not a period).
+    Read through the state index: the events being handled are bounded by the workload, while an area
+    index range holds the area's whole history (a grid's 65 k events at 20 M: 0.27 s instead of 2 ms)."""
+    plan = _plan(session, f, principal, area_index=False)
     return int(
         session.scalar(
             select(func.count())

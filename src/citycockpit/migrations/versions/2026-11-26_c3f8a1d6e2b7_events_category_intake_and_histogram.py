@@ -1,7 +1,9 @@
 """events_category_intake_and_histogram: event_daily_intake also holds rows per minor category (with its
 major; no town or department) and event_handling_rollups a histogram per minor category, so a
 category's intake breakdown and handling-time P90 come from the rollups; the P90's index on the events
-also carries the category, so its exact value is read from the index alone.
+also carries the category, so its exact value is read from the index alone. A village's or grid's P90
+reads a new index by grid and closing day instead of sorting the period's events; it replaces the
+village index, which no query filters by (areas are ranges of grid codes).
 
 The rollup rows are emptied here (as by b5e1c0d2a9f4), and the KPIs read the events until the days
 are rolled up again, by `citycockpit events rollup` (at once) or by the worker, which fills in missing
@@ -48,9 +50,15 @@ def upgrade() -> None:
     )
     op.drop_index("ix_events_handle_minutes", table_name="events")
     op.create_index("ix_events_handle_minutes", "events", [*P90_INDEX, "category_code"])
+    op.drop_index("ix_events_village_code", table_name="events")
+    op.create_index(
+        "ix_events_grid_closed", "events", ["grid_code", "closed_day", "handle_minutes", "is_test"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_grid_closed", table_name="events")
+    op.create_index("ix_events_village_code", "events", ["village_code"])
     op.drop_index("ix_events_handle_minutes", table_name="events")
     op.create_index("ix_events_handle_minutes", "events", P90_INDEX)
     _empty_rollups()
