@@ -256,6 +256,7 @@ class _Plan:
     rollup_where: list[ColumnElement[bool]] | None
     intake_where: list[ColumnElement[bool]] | None
     area_where: list[ColumnElement[bool]] | None
+    major: bool = False  # the category filter names a major category
 
 
 def _plan(session: Session, f: KpiFilter, principal: Principal | None, *, area_index: bool = True) -> _Plan:
@@ -282,6 +283,7 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None, *, area_i
             roll.append(R.department_id == f.department_id)
         if intake is not None:
             intake.append(I.department_id == f.department_id)
+    major = False
     if f.category:
         area = None  # the area rollup has no category
         major = _is_major(session, f.category)
@@ -311,7 +313,7 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None, *, area_i
             intake.append(scope_clause(principal, department_col=I.department_id, area_code_col=I.town_code))
         if area is not None:
             area.append(scope_clause(principal, area_code_col=A.grid_code))
-    return _Plan(raw, roll, intake, area)
+    return _Plan(raw, roll, intake, area, major)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -513,7 +515,7 @@ P90 = 0.9
 
 
 def _histogram_unit(
-    session: Session, f: KpiFilter, principal: Principal | None
+    plan: _Plan, f: KpiFilter, principal: Principal | None
 ) -> tuple[str | None, int | None, str | None] | None:
     """Which histogram rows answer these filters and scope: (None, None, None) city-wide, (town, None,
     None) one town, (None, department, None) one department, (None, None, category) one minor category;
@@ -531,7 +533,7 @@ def _histogram_unit(
         elif not town.startswith(code):
             return None
     if f.category is not None:
-        if town is not None or department is not None or _is_major(session, f.category):
+        if town is not None or department is not None or plan.major:
             return None
         return None, None, f.category
     if town is not None and len(town) != 9:
@@ -558,7 +560,7 @@ def handling_p90(
     (core/dialect.py percentile_cont)."""
     plan = _plan(session, f, principal)
     where = [E.closed_day.between(f.first, f.last), *plan.raw_where, E.handle_minutes.is_not(None)]
-    unit = _histogram_unit(session, f, principal)
+    unit = _histogram_unit(plan, f, principal)
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
     if not (use_rollups and unit is not None and rollups_cover(session, f.first, past_last)):
@@ -623,9 +625,9 @@ def handling_p90(
 
     values = in_bucket(bucket_no, low - below)
     if len(values) < 2 and position > low:  # the rank's successor is the next non-empty bucket's first
-        following = [b for b in sorted(histogram) if b > bucket_no and histogram[b]]
-        if following:
-            values += in_bucket(following[0], 0)[:1]
+        following = min((b for b, n in histogram.items() if b > bucket_no and n), default=None)
+        if following is not None:
+            values += in_bucket(following, 0)[:1]
     lower = values[0]
     upper = values[1] if len(values) > 1 else lower
     return lower + (upper - lower) * (position - low)

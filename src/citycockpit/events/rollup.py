@@ -48,8 +48,10 @@ LOCK_NAMESPACE = "events.rollup"
 MONTH_LOCK_NAMESPACE = "events.rollup.month"
 DIMENSIONS = ("town_code", "department_id", "major_code", "category_code")
 AREA_DIMENSIONS = ("village_code", "grid_code")
-INTAKE_DIMENSIONS = ("town_code", "department_id", "major_code", "category_code", "channel", "request_type")
-HANDLING_DIMENSIONS = ("town_code", "department_id", "category_code", "bucket")
+INTAKE_UNIT_COLUMNS = ("town_code", "department_id", "major_code", "category_code")
+INTAKE_DIMENSIONS = (*INTAKE_UNIT_COLUMNS, "channel", "request_type")
+HANDLING_UNIT_COLUMNS = ("town_code", "department_id", "category_code")
+HANDLING_DIMENSIONS = (*HANDLING_UNIT_COLUMNS, "bucket")
 SUM_COLUMNS = (*ROLLUP_COUNTS, "handle_minutes_sum")
 
 
@@ -133,25 +135,41 @@ def _insert_rollups(session: Session, first: date, last: date, zone: ZoneInfo, d
     session.execute(text(f"DROP TABLE {FINE_TABLE}"))
 
 
+# The type of each unit column, for the typed NULL a UNION ALL branch without that unit puts in its place.
+_UNIT_TYPES: dict[str, Any] = {
+    "town_code": String(9),
+    "department_id": Integer,
+    "major_code": String(16),
+    "category_code": String(16),
+}
+
+
+def _unit_columns(unit: tuple[str, ...], columns: tuple[str, ...]) -> list[Any]:
+    """The events' `columns`, with a typed NULL for each one the branch's `unit` does not group by."""
+    return [getattr(E, c) if c in unit else cast(null(), _UNIT_TYPES[c]) for c in columns]
+
+
+INTAKE_UNITS = (("town_code", "department_id"), ("major_code", "category_code"))
+
+
 def _intake_select_for(first: date, last: date) -> Any:
     """Events received per day × channel × request type: per town × department (no category), and per
     minor category with its major (no town or department), one UNION ALL branch each."""
-    null_town, null_department = cast(null(), String(9)), cast(null(), Integer)
-    null_code = cast(null(), String(16))
     branches = []
-    for per_category in (False, True):
-        unit = (
-            [null_town, null_department, E.major_code, E.category_code]
-            if per_category
-            else [E.town_code, E.department_id, null_code, null_code]
-        )
-        grouped = [E.major_code, E.category_code] if per_category else [E.town_code, E.department_id]
+    for unit in INTAKE_UNITS:
         where = [E.reported_day.between(first, last), E.is_test == false()]
-        if per_category:
+        if "category_code" in unit:  # a row of NULL category would read as a per town × department row
             where.append(E.category_code.is_not(None))
-        keys = [E.reported_day, *grouped, E.channel, E.request_type]
+        keys = [E.reported_day, *(getattr(E, u) for u in unit), E.channel, E.request_type]
         branches.append(
-            select(literal(DAY), E.reported_day, *unit, E.channel, E.request_type, func.count())
+            select(
+                literal(DAY),
+                E.reported_day,
+                *_unit_columns(unit, INTAKE_UNIT_COLUMNS),
+                E.channel,
+                E.request_type,
+                func.count(),
+            )
             .where(*where)
             .group_by(*keys)
         )
@@ -167,15 +185,14 @@ def _handling_select_for(first: date, last: date) -> Any:
     bucket = handling_bucket(E.handle_minutes)
     branches = []
     for unit in HANDLING_UNITS:
-        town = E.town_code if "town_code" in unit else cast(null(), String(9))
-        department = E.department_id if "department_id" in unit else cast(null(), Integer)
-        category = E.category_code if "category_code" in unit else cast(null(), String(16))
         where = [E.closed_day.between(first, last), E.is_test == false(), E.handle_minutes.is_not(None)]
         if unit:
             where.append(getattr(E, unit[0]).is_not(None))  # a row of NULL unit would read as city-wide
         keys = [E.closed_day, *(getattr(E, u) for u in unit), bucket]
         branches.append(
-            select(literal(DAY), E.closed_day, town, department, category, bucket, func.count())
+            select(
+                literal(DAY), E.closed_day, *_unit_columns(unit, HANDLING_UNIT_COLUMNS), bucket, func.count()
+            )
             .where(*where)
             .group_by(*keys)
         )
