@@ -88,7 +88,10 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
                 text("(" + " OR ".join(boxes) + ")"),
             )
             .order_by(Event.reported_at.desc())
-            .limit(MAX_CANDIDATES * len(chunk))
+            .limit(MAX_CANDIDATES * len(chunk)),
+            # Its literals make each statement unique: cached, each would push a reusable statement
+            # out of the engine's compiled cache and leave ~200 objects for the collector's full pass.
+            execution_options={"compiled_cache": None},
         ):
             rows[row[0]] = tuple(row)
     candidates: dict[str, list[tuple[Any, ...]]] = {}
