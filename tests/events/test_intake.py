@@ -92,7 +92,9 @@ def test_a_second_report_nearby_within_the_window_is_proposed_as_a_duplicate(
     assert far.id not in [p.event_id for p in proposals] and late.id not in [p.event_id for p in proposals]
 
 
-def test_duplicate_lookups_leave_the_compiled_statement_cache_alone(engine, db, clock, categories, dispatcher):
+def test_duplicate_lookups_leave_the_compiled_statement_cache_alone(
+    engine, db, clock, categories, dispatcher
+):
     """The duplicate lookup's statement holds its boxes as literals, so no two are alike: cached, each
     would evict a reusable statement and, at hundreds of batches a second, feed the collector's full
     passes (they paused intake by 60-90 ms every two seconds)."""
