@@ -91,7 +91,9 @@ def _run_server(host: str, port: int, workers: int) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    workers: int = typer.Option(
+        1, min=1, help="Worker processes (keep 1 on SQLite: its single write lock makes others wait)."
+    ),
 ) -> None:
     """Migrate the database to the newest schema, then serve the web app and API."""
     settings = load_settings()
