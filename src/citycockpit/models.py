@@ -2,6 +2,7 @@
 
 from citycockpit.audit import models as audit_models
 from citycockpit.auth import models as auth_models
+from citycockpit.core import stamps as core_stamps
 from citycockpit.db import Base
 from citycockpit.events import kpi_models as events_kpi_models
 from citycockpit.events import models as events_models
@@ -17,6 +18,7 @@ __all__ = [
     "metadata",
     "audit_models",
     "auth_models",
+    "core_stamps",
     "events_kpi_models",
     "events_models",
     "goals_models",

@@ -6,13 +6,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from citycockpit.core.tabular import ImportFailed
 from citycockpit.events import categories as cats
 from citycockpit.events import intake
 from citycockpit.events.enums import Action, EventState
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
+from citycockpit.org.models import Area
 from tests.builders import make_area
 from tests.events.conftest import GRID_A, TESTER, act, report
 
@@ -58,6 +59,22 @@ def test_a_point_outside_every_polygon_falls_back_to_the_nearest_centroid(
         "centroid",
         "320585100001",
     )
+
+
+def test_a_grid_polygon_moved_by_any_write_is_seen_by_the_next_report(
+    db, clock, city, categories, dispatcher
+):
+    """The grid index is rebuilt when the areas' change stamp moves, not when a column that a write
+    may leave alone (updated_at, the text's length) does: here a Core UPDATE moves the polygon by
+    0.1° with the same length of text and the same updated_at."""
+    make_area(db, "320585101001002", "沙南社区第2网格", now=clock.now(), lat=31.40, lon=121.0)
+    db.execute(update(Area).where(Area.code == "320585101001002").values(geometry_geojson=json.dumps(SQUARE)))
+    assert report(db, dispatcher.principal, clock.now(), lat=31.50, lon=121.20).grid_method == "polygon"
+    moved = json.dumps(SQUARE).replace("121.", "122.").replace("31.", "32.")
+    assert len(moved) == len(json.dumps(SQUARE))
+    db.execute(update(Area).where(Area.code == "320585101001002").values(geometry_geojson=moved))
+    assert report(db, dispatcher.principal, clock.now(), lat=31.50, lon=121.20).grid_method == "centroid"
+    assert report(db, dispatcher.principal, clock.now(), lat=32.50, lon=122.20).grid_method == "polygon"
 
 
 def test_a_polygon_hole_is_not_inside(db, clock, city, categories, dispatcher):

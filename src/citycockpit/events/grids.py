@@ -9,9 +9,10 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citycockpit.core import stamps
 from citycockpit.events.enums import GridMethod
 from citycockpit.org.models import Area
 
@@ -98,21 +99,13 @@ _lock = threading.Lock()
 
 
 def grid_index(session: Session) -> GridIndex:
-    """The grids of the area tree, parsed once and reused until an area changes."""
-    stamp = session.execute(
-        select(
-            func.count(),
-            func.max(Area.updated_at),
-            func.max(Area.id),
-            func.max(Area.code),
-            func.coalesce(func.sum(func.length(Area.geometry_geojson)), 0),
-            func.coalesce(func.sum(Area.centroid_lat), 0),
-        ).where(Area.level == "grid")
-    ).one()
+    """The grids of the area tree, parsed once and reused until an area changes (the areas' change
+    stamp, renewed by triggers on every write to the table, is read once per call)."""
+    stamp = stamps.current(session, "areas")
     bind = session.get_bind()
-    key = (str(getattr(bind, "url", None) or bind.engine.url), *stamp)
+    key = (str(getattr(bind, "url", None) or bind.engine.url), stamp)
     with _lock:
-        cached = _cache.get(key)
+        cached = _cache.get(key) if stamp is not None else None
     if cached is not None:
         return cached
     grids = []

@@ -1,0 +1,34 @@
+"""Change stamps: one row per watched table holding a random token that database triggers replace on
+every insert, update or delete of that table (migration 5a2e9c4b7d10). A process keeps what it built
+from such a table (the grid index from `areas`) under the token it read, and asks only for the token
+(one primary-key read) to know whether to rebuild.
+
+A token, not a counter: a counter goes back to an old value when a transaction that moved it rolls
+back, or when a database is re-created under the same address, and a cache keyed by it would then hand
+out what another history built. Triggers, not application code, so that every write (ORM, Core, bulk
+import, a hand-run UPDATE) moves the stamp.
+
+A migration that rebuilds a watched table (SQLite's batch mode copies it into a new table) drops its
+triggers and must create them again, as migration 5a2e9c4b7d10 does; tests/core/test_stamps.py fails
+when a watched table's writes stop renewing its stamp."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from citycockpit.db import Base
+
+WATCHED = ("areas",)  # the tables with a stamp
+
+
+class ChangeStamp(Base):
+    __tablename__ = "change_stamps"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+def current(session: Session, table: str) -> str | None:
+    """The table's stamp as this session sees it (None when the table is not watched)."""
+    return session.scalar(select(ChangeStamp.token).where(ChangeStamp.name == table))
