@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         description="Open311 POST requests per minute one API key may make (counted across server "
         "processes); requests without a valid key count against the address's anonymous limit.",
     )
+    intake_queue_limit: int = Field(
+        20_000,
+        ge=1,
+        description="Open311 POSTs one server process holds waiting for its intake writer; beyond it new "
+        "ones are answered 503 with Retry-After (back-pressure instead of unbounded memory and latency).",
+    )
     goals_ahead_margin: float = Field(
         0.05, ge=0, le=1, description="Goals: 超进度 when reported progress ≥ time progress + this share."
     )

@@ -9,9 +9,18 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import httpx
+
+from citycockpit import migrate
+from citycockpit.audit.service import SystemActor
+from citycockpit.auth.tokens import create_token
+from citycockpit.core.clock import fixed_clock
+from citycockpit.db import make_engine, session_scope
+from citycockpit.events import categories
+from citycockpit.org import service as org
 
 
 def free_port() -> int:
@@ -81,3 +90,19 @@ def start_server(
         time.sleep(0.2)
     server.kill()
     raise RuntimeError(f"server did not become ready:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def prepare_intake_database(url: str, *, scopes: tuple[str, ...] = ("events:create",)) -> str:
+    """Migrate the database, import the demo organisation and the shipped categories, and return the
+    secret of a new API token with `scopes` (Open311 intake's `api_key` by default)."""
+    actor = SystemActor("tests")
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    now = fixed_clock("2024-09-30T10:00:00").now()
+    with session_scope(engine) as s:
+        org_file = resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes()
+        org.import_org(s, org_file, "taicang-org.yaml", actor=actor, now=now)
+        categories.import_categories(s, categories.shipped_categories_file(), "c.yaml", actor=actor, now=now)
+        secret = create_token(s, name="tests", scopes=list(scopes), actor=actor, now=now).secret
+    engine.dispose()
+    return secret

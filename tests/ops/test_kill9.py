@@ -6,26 +6,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from citycockpit import migrate
-from citycockpit.audit.service import SystemActor, verify_chain
-from citycockpit.auth.tokens import create_token
-from citycockpit.core.clock import fixed_clock
+from citycockpit.audit.service import verify_chain
 from citycockpit.db import make_engine, session_scope
-from citycockpit.events import categories
 from citycockpit.events.models import Event
-from citycockpit.org import service as org
 from tests.conftest import create_postgres_database, drop_postgres_database
-from tests.ops.servers import start_server
+from tests.ops.servers import prepare_intake_database, start_server
 
 pytestmark = pytest.mark.slow
-ACTOR = SystemActor("kill9")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -36,23 +29,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         drop_postgres_database(url)
 
 
-def _prepare(url: str) -> str:
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    now = fixed_clock("2024-09-30T10:00:00").now()
-    with session_scope(engine) as s:
-        org_file = resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes()
-        org.import_org(s, org_file, "taicang-org.yaml", actor=ACTOR, now=now)
-        categories.import_categories(s, categories.shipped_categories_file(), "c.yaml", actor=ACTOR, now=now)
-        secret = create_token(s, name="kill9", scopes=["events:create"], actor=ACTOR, now=now).secret
-    engine.dispose()
-    return secret
-
-
 def test_no_acknowledged_event_is_lost_or_doubled_when_the_server_is_killed(
     database_url: str, tmp_path: Path
 ) -> None:
-    key = _prepare(database_url)
+    key = prepare_intake_database(database_url)
     server = start_server(
         database_url, tmp_path, extra_env={"CITYCOCKPIT_RATE_LIMIT_PUBLIC_PER_MINUTE": "1000000"}
     )

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,11 +40,11 @@ from citycockpit.db import get_session, reader
 from citycockpit.events import intake
 from citycockpit.events.api import app_calendar
 from citycockpit.events.errors import InvalidEventInput
+from citycockpit.ops import metrics
 
 log = logging.getLogger("citycockpit.events.intake")
 
 MAX_BATCH = 500  # requests per transaction
-MAX_QUEUE = 20_000  # requests waiting; beyond it new ones are refused with 503 (back-pressure)
 _STOP = object()
 
 
@@ -87,7 +88,8 @@ class IntakeWriter:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self._queue: queue.Queue[Any] = queue.Queue(MAX_QUEUE)
+        # requests waiting; beyond the limit new ones are refused with 503 (back-pressure)
+        self._queue: queue.Queue[Any] = queue.Queue(app.state.settings.intake_queue_limit)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.batches = 0
@@ -103,6 +105,7 @@ class IntakeWriter:
         try:
             self._queue.put_nowait(job)
         except queue.Full as exc:
+            metrics.INTAKE_OVERLOADED.inc()
             raise ServiceUnavailable("Intake is overloaded; retry in a few seconds", retry_after=5) from exc
         outcome = await job.future
         if isinstance(outcome, BaseException):
@@ -144,12 +147,15 @@ class IntakeWriter:
                     stop = True
                     break
                 batch.append(item)
+            started = time.perf_counter()
             try:
                 self._write(batch)
             except BaseException:  # never let the thread die with requests waiting
                 log.exception("intake writer failed a batch of %d", len(batch))
                 for job in batch:
                     _deliver(job, ServiceUnavailable("The request could not be stored; retry"))
+            metrics.INTAKE_BATCH_SIZE.observe(len(batch))
+            metrics.INTAKE_BATCH_SECONDS.observe(time.perf_counter() - started)
             if stop:
                 return
 

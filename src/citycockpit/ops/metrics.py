@@ -24,6 +24,21 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+INTAKE_BATCH_SIZE = Histogram(
+    "citycockpit_intake_batch_size",
+    "Open311 POSTs written together in one intake transaction (group commit)",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
+INTAKE_BATCH_SECONDS = Histogram(
+    "citycockpit_intake_batch_seconds",
+    "Time the intake writer took to check, prepare and commit one batch",
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+INTAKE_OVERLOADED = Counter(
+    "citycockpit_intake_overloaded_total",
+    "Open311 POSTs refused with 503 because the process's intake queue was full (intake_queue_limit)",
+)
+
 
 @dataclass(frozen=True)
 class Sample:
