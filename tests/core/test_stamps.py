@@ -3,11 +3,13 @@ rolled-back write leaves the token it found."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete, text, update
 
 from citycockpit.core import stamps
 from citycockpit.org.models import Area
 from tests.builders import make_area
+from tests.events.conftest import categories  # noqa: F401  (a fixture)
 
 
 def test_every_kind_of_write_to_a_watched_table_renews_its_stamp(db, clock):  # type: ignore[no-untyped-def]
@@ -48,3 +50,12 @@ def test_a_rolled_back_write_leaves_the_stamp_it_found(db, clock):  # type: igno
 def test_every_watched_table_has_a_stamp_and_an_unwatched_one_none(db):  # type: ignore[no-untyped-def]
     assert all(stamps.current(db, table) for table in stamps.WATCHED)
     assert stamps.current(db, "events") is None
+
+
+@pytest.mark.usefixtures("city", "categories")
+@pytest.mark.parametrize("table", stamps.WATCHED)
+def test_each_watched_table_renews_its_own_stamp_only(db, table):  # type: ignore[no-untyped-def]
+    before = {name: stamps.current(db, name) for name in stamps.WATCHED}
+    db.execute(text(f"UPDATE {table} SET updated_at = updated_at"))  # noqa: S608 (a name from WATCHED)
+    after = {name: stamps.current(db, name) for name in stamps.WATCHED}
+    assert {name for name in stamps.WATCHED if after[name] != before[name]} == {table}

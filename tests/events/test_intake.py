@@ -13,7 +13,7 @@ from citycockpit.events import categories as cats
 from citycockpit.events import intake
 from citycockpit.events.enums import Action, EventState
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
-from citycockpit.org.models import Area
+from citycockpit.org.models import Area, Department
 from tests.builders import make_area
 from tests.events.conftest import GRID_A, TESTER, act, report
 
@@ -292,6 +292,32 @@ def test_closing_at_town_level_without_supervision_counts_as_resolved_locally(
     assert (event.resolved_locally, event.closed_on_time) == (True, True)
 
 
+def _columns(category: EventCategory | None) -> dict[str, object] | None:
+    if category is None:
+        return None
+    return {c.key: getattr(category, c.key) for c in EventCategory.__mapper__.column_attrs}
+
+
+def test_batch_lookups_keep_the_tables_until_any_write_changes_them(db, clock, city, categories):
+    """The intake writer's whole-table lookups are kept between batches under the tables' change
+    stamps: read again after any write (here Core UPDATEs that leave updated_at alone), not before."""
+    from citycockpit.events import routing
+    from tests.builders import make_department
+
+    first = intake.Lookups(db, whole=True).minor_category("E0102")
+    assert first is not None and intake.Lookups(db, whole=True).minor_category("E0102") is first
+    radius = (first.duplicate_radius_m or 0) + 7
+    db.execute(update(EventCategory).where(EventCategory.code == "E0102").values(duplicate_radius_m=radius))
+    again = intake.Lookups(db, whole=True).minor_category("E0102")
+    assert again is not first and again is not None and again.duplicate_radius_m == radius
+    assert db.get(EventCategory, first.id) is not again  # a copy: the session's own object stays its own
+
+    assert routing.DepartmentLookup(db, whole=True).id_for(routing.TOWN, "320585199") is None
+    government = make_department(db, "T199", "新镇政府", kind="镇", now=clock.now())
+    db.execute(update(Department).where(Department.id == government.id).values(area_code="320585199"))
+    assert routing.DepartmentLookup(db, whole=True).id_for(routing.TOWN, "320585199") == government.id
+
+
 def test_batch_lookups_read_whole_tables_and_answer_as_single_lookups(db, clock, city, categories):
     # The intake writer and the hotline import read every minor category and department at once; each
     # answer must be what a one-code lookup gives, an unknown code included.
@@ -306,7 +332,7 @@ def test_batch_lookups_read_whole_tables_and_answer_as_single_lookups(db, clock,
     whole, single = intake.Lookups(db, whole=True), intake.Lookups(db)
     codes = [*db.scalars(select(EventCategory.code)), "X9999"]
     for code in codes:
-        assert whole.minor_category(code) is single.minor_category(code), code
+        assert _columns(whole.minor_category(code)) == _columns(single.minor_category(code)), code
     assert whole.minor_category("E0102") is not None and whole.minor_category("E01") is None
     department_codes = [*db.scalars(select(EventCategory.default_department_code)), "NOPE", None]
     towns = ["320585100", "320585101", "320585199", None]

@@ -1,7 +1,8 @@
 """Change stamps: one row per watched table holding a random token that database triggers replace on
 every insert, update or delete of that table (migration 5a2e9c4b7d10). A process keeps what it built
-from such a table (the grid index from `areas`) under the token it read, and asks only for the token
-(one primary-key read) to know whether to rebuild.
+from such a table (`cached`: the grid index from `areas`, the minor categories, the departments by
+code) under the token it read, and asks only for the token (one primary-key read) to know whether to
+rebuild.
 
 A token, not a counter: a counter goes back to an old value when a transaction that moved it rolls
 back, or when a database is re-created under the same address, and a cache keyed by it would then hand
@@ -14,12 +15,19 @@ when a watched table's writes stop renewing its stamp."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from citycockpit.db import Base
 
-WATCHED = ("areas",)  # the tables with a stamp
+WATCHED = ("areas", "event_categories", "departments")  # the tables with a stamp
+T = TypeVar("T")
+_cache: dict[tuple[str, str, str], tuple[str, Any]] = {}
+_lock = threading.Lock()
 
 
 class ChangeStamp(Base):
@@ -32,3 +40,22 @@ class ChangeStamp(Base):
 def current(session: Session, table: str) -> str | None:
     """The table's stamp as this session sees it (None when the table is not watched)."""
     return session.scalar(select(ChangeStamp.token).where(ChangeStamp.name == table))
+
+
+def cached(session: Session, table: str, what: str, build: Callable[[], T]) -> T:
+    """`build()`'s value, kept per database, table and `what` until the table's stamp moves. The
+    value is shared by every session and thread of the process: it must not be changed, nor hold
+    objects attached to a session."""
+    token = current(session, table)
+    if token is None:
+        return build()
+    bind = session.get_bind()
+    key = (str(getattr(bind, "url", None) or bind.engine.url), table, what)
+    with _lock:
+        hit = _cache.get(key)
+    if hit is not None and hit[0] == token:
+        return hit[1]  # type: ignore[no-any-return]
+    value = build()
+    with _lock:
+        _cache[key] = (token, value)
+    return value

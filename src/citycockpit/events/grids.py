@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,20 +93,13 @@ class GridIndex:
         return self._centroid_codes[int(np.argmin(d))], GridMethod.CENTROID
 
 
-_cache: dict[tuple[object, ...], GridIndex] = {}
-_lock = threading.Lock()
-
-
 def grid_index(session: Session) -> GridIndex:
     """The grids of the area tree, parsed once and reused until an area changes (the areas' change
     stamp, renewed by triggers on every write to the table, is read once per call)."""
-    stamp = stamps.current(session, "areas")
-    bind = session.get_bind()
-    key = (str(getattr(bind, "url", None) or bind.engine.url), stamp)
-    with _lock:
-        cached = _cache.get(key) if stamp is not None else None
-    if cached is not None:
-        return cached
+    return stamps.cached(session, "areas", "grid index", lambda: _build_index(session))
+
+
+def _build_index(session: Session) -> GridIndex:
     grids = []
     for code, lat, lon, geometry in session.execute(
         select(Area.code, Area.centroid_lat, Area.centroid_lon, Area.geometry_geojson)
@@ -127,11 +119,7 @@ def grid_index(session: Session) -> GridIndex:
             else None
         )
         grids.append(GridEntry(code, lat, lon, polygons, bbox))
-    index = GridIndex(grids)
-    with _lock:
-        _cache.clear()
-        _cache[key] = index
-    return index
+    return GridIndex(grids)
 
 
 def locate_grid(session: Session, lat: float, lon: float) -> tuple[str, GridMethod] | None:

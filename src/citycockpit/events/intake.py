@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
-from citycockpit.core import tabular
+from citycockpit.core import stamps, tabular
 from citycockpit.core.tabular import ImportFailed, Row, RowError
 from citycockpit.events import categories as cats
 from citycockpit.events import duplicates, grids, routing
@@ -87,8 +87,9 @@ def actor_fields(actor: Any) -> dict[str, Any]:
 class Lookups:
     """Categories, grid codes and departments read once per transaction: a batch of intake requests
     looks each one up a single time instead of once per event. With `whole`, the minor categories and
-    the departments are each read by one query at the first lookup (a batch of many codes then costs
-    two queries, not two per code; a single event reads only what it needs)."""
+    the departments are each read whole at the first lookup and kept by the process until their
+    table's change stamp moves (`stamps.cached`), so a batch of intake checks two stamps instead of
+    reading both tables; a single event reads only what it needs."""
 
     def __init__(self, session: Session, *, whole: bool = False) -> None:
         self.session = session
@@ -106,8 +107,11 @@ class Lookups:
     def minor_category(self, code: str) -> EventCategory | None:
         if not self._all_categories:
             self._all_categories = True
-            minors = self.session.scalars(select(EventCategory).where(EventCategory.level == "minor"))
-            self._categories.update((c.code, c) for c in minors)
+            self._categories.update(
+                stamps.cached(
+                    self.session, "event_categories", "minor", lambda: _minor_categories(self.session)
+                )
+            )
             return self._categories.get(code)
         if code not in self._categories:
             self._categories[code] = self.session.scalars(
@@ -122,6 +126,14 @@ class Lookups:
             ).first()
             self._grids[code] = found is not None
         return self._grids[code]
+
+
+def _minor_categories(session: Session) -> dict[str, EventCategory]:
+    """Every minor category by code, as detached copies (shared between sessions and threads: no
+    session's commit may expire them, and none may flush a change made to one)."""
+    table = EventCategory.__table__
+    rows = session.execute(select(table).where(table.c.level == "minor")).mappings()
+    return {row["code"]: EventCategory(**row) for row in rows}
 
 
 def validate_input(

@@ -9,6 +9,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citycockpit.core import stamps
 from citycockpit.events.enums import RoutingSource
 from citycockpit.events.models import EventCategory
 from citycockpit.org.models import Department
@@ -112,17 +113,25 @@ class DepartmentLookup:
 
     def _load(self) -> None:
         """Every department by code, and the first active one of each area (a town's government),
-        as `department_id_for` picks them."""
+        as `department_id_for` picks them; kept by the process until the departments change."""
         self._loaded = True
-        rows = self.session.execute(
-            select(Department.id, Department.code, Department.area_code, Department.is_active).order_by(
-                Department.id
-            )
+        self._ids = dict(
+            stamps.cached(self.session, "departments", "ids", lambda: _department_ids(self.session))
         )
-        for id_, code, area_code, active in rows:
-            self._ids.setdefault((code, None), id_)
-            if active and area_code:
-                self._ids.setdefault((TOWN, area_code), id_)
+
+
+def _department_ids(session: Session) -> dict[tuple[str | None, str | None], int | None]:
+    ids: dict[tuple[str | None, str | None], int | None] = {}
+    rows = session.execute(
+        select(Department.id, Department.code, Department.area_code, Department.is_active).order_by(
+            Department.id
+        )
+    )
+    for id_, code, area_code, active in rows:
+        ids.setdefault((code, None), id_)
+        if active and area_code:
+            ids.setdefault((TOWN, area_code), id_)
+    return ids
 
 
 def department_id_for(session: Session, code: str | None, town_code: str | None = None) -> int | None:

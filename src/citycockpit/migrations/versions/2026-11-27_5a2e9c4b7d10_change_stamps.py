@@ -1,9 +1,11 @@
-"""change_stamps: a random token per watched table (areas), renewed by triggers on every write to it,
-so the intake's grid index is checked with one primary-key read per batch instead of an aggregate over
-every grid's polygon text (0.66 ms a batch on SQLite with 199 polygons of 5 kB, growing with the grids).
+"""change_stamps: a random token per watched table (areas, event_categories, departments), renewed by
+triggers on every write to it, so the intake writer keeps the grid index, the minor categories and the
+departments between batches and checks each with one primary-key read: the grid index was checked by an
+aggregate over every grid's polygon text (0.66 ms a batch on SQLite with 199 polygons of 5 kB, growing
+with the grids), and the categories and departments were read again by every batch.
 
-A later migration that rebuilds `areas` with SQLite's batch mode drops these triggers and must create
-them again (the SQL below).
+A later migration that rebuilds a watched table with SQLite's batch mode drops these triggers and must
+create them again (the SQL below).
 
 Revision ID: 5a2e9c4b7d10
 Revises: c3f8a1d6e2b7
@@ -23,7 +25,7 @@ down_revision: str | Sequence[str] | None = "c3f8a1d6e2b7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-WATCHED = ("areas",)
+WATCHED = ("areas", "event_categories", "departments")
 PG_FUNCTION = "change_stamp_renew"
 SQLITE_EVENTS = ("insert", "update", "delete")
 
