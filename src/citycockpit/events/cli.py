@@ -80,31 +80,28 @@ def import_hotline(
     console.print(f"imported {created} hotline tickets")
 
 
-def run_jobs_once(engine, clock: Clock, calendar: WorkCalendar) -> list[jobs.JobResult]:  # type: ignore[no-untyped-def]
-    results = []
-    for _name, job in jobs.JOBS:
-        with session_scope(engine) as session:
-            results.append(job(session, now=clock.now(), calendar=calendar))
-    return results
-
-
 @one_line_errors
 def worker(
     interval: float = typer.Option(60.0, min=1, help="Seconds between runs."),
     once: bool = typer.Option(False, "--once", help="Run every job once and exit."),
     db: str | None = DB_OPTION,
 ) -> None:
-    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups) in a loop; safe to run several."""
+    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups) in a loop; safe to run
+    several. A job that fails is logged and recorded and the others go on; with --once, any failure
+    makes the exit code 1."""
     settings = load_settings(db)
     engine = engine_for(settings)
     clock = Clock(zone=settings.zone, today=settings.today)
     calendar = WorkCalendar.from_settings(settings)
     while True:
-        results = run_jobs_once(engine, clock, calendar)
-        table = Table("job", "events")
-        for result in results:
-            table.add_row(result.name, str(result.touched))
+        outcomes = jobs.run_jobs_once(engine, clock, calendar)
+        table = Table("job", "events", "seconds", "error")
+        for outcome in outcomes:
+            touched = "—" if outcome.touched is None else str(outcome.touched)
+            table.add_row(outcome.name, touched, f"{outcome.seconds:.2f}", outcome.error or "")
         console.print(table)
         if once:
+            if any(outcome.error for outcome in outcomes):
+                raise typer.Exit(1)
             return
         time.sleep(interval)

@@ -1,4 +1,5 @@
-"""Gauges the /metrics scrape reads from the database: events by state, queue depths, worker lag.
+"""Gauges the /metrics scrape reads from the database: events by state, queue depths, each worker job's
+lag and whether its last run failed.
 
 Each is one indexed GROUP BY or MAX; nothing loads events into Python."""
 
@@ -11,8 +12,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.events.enums import OPEN_STATES, EventState
-from citycockpit.events.kpi_models import EventRollupDay
-from citycockpit.events.models import Event
+from citycockpit.events.models import Event, WorkerJobRun
 from citycockpit.ops.metrics import GaugeProvider, Sample
 
 OPEN = [s.value for s in OPEN_STATES]
@@ -36,12 +36,24 @@ def _queues(session: Session) -> Iterable[Sample]:
         yield Sample({"queue": name}, float(session.scalar(select(func.count()).where(clause)) or 0))
 
 
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _worker_lag(session: Session) -> Iterable[Sample]:
-    last = session.scalar(select(func.max(EventRollupDay.computed_at)))
-    if last is not None:
-        if last.tzinfo is None:
-            last = last.replace(tzinfo=UTC)
-        yield Sample({"job": "rollup"}, (datetime.now(UTC) - last).total_seconds())
+    now = datetime.now(UTC)
+    for job, succeeded in session.execute(select(WorkerJobRun.job, WorkerJobRun.last_succeeded_at)):
+        if succeeded is not None:
+            yield Sample({"job": job}, (now - _aware(succeeded)).total_seconds())
+
+
+def _worker_failing(session: Session) -> Iterable[Sample]:
+    rows = session.execute(
+        select(WorkerJobRun.job, WorkerJobRun.last_succeeded_at, WorkerJobRun.last_failed_at)
+    )
+    for job, succeeded, failed in rows:
+        failing = failed is not None and (succeeded is None or _aware(failed) > _aware(succeeded))
+        yield Sample({"job": job}, 1.0 if failing else 0.0)
 
 
 PROVIDERS = [
@@ -54,8 +66,14 @@ PROVIDERS = [
     ),
     GaugeProvider(
         "citycockpit_worker_lag_seconds",
-        "Seconds since the worker last completed the job",
+        "Seconds since a worker last completed the job",
         ("job",),
         _worker_lag,
+    ),
+    GaugeProvider(
+        "citycockpit_worker_job_failing",
+        "1 when the job's last run failed (its error is in worker_job_runs and the worker's log)",
+        ("job",),
+        _worker_failing,
     ),
 ]
