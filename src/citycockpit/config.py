@@ -83,6 +83,22 @@ class Settings(BaseSettings):
         description="A key project lags when its annual-plan completion rate is more than this many "
         "percentage points below its time progress (时序进度).",
     )
+    projects_signing_min_registered_wan_cny: float = Field(
+        2000.0,
+        ge=0,
+        description="Investment attraction: a signing counts (签约项目数) when its registered capital is at "
+        "least this many 万元 (the 2024 report's rule: 注册资金2000万元以上).",
+    )
+    projects_major_min_investment_wan_cny: float = Field(
+        100_000.0,
+        ge=0,
+        description="A signing is major (重大项目) when its total investment is at least this many 万元 (10亿元) …",
+    )
+    projects_major_min_investment_wan_usd: float = Field(
+        10_000.0,
+        ge=0,
+        description="… or, signed in USD, at least this many 万美元 (1亿美元).",
+    )
     login_max_failures: int = Field(
         5, ge=1, description="Wrong passwords in a row after which an account is locked."
     )

@@ -182,7 +182,8 @@ def attraction(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> dict[str, Any]:
     """Investment attraction signings per month (and running totals) and the year against its goals."""
-    return queries.attraction_totals(session, principal, year or _today(request).year)
+    rules = service.SigningRules.from_settings(request.app.state.settings)
+    return queries.attraction_totals(session, principal, year or _today(request).year, rules=rules)
 
 
 @router.put("/attraction/goals/{year}/{metric}", response_model=dict)
@@ -228,6 +229,7 @@ def record_signing(request: Request, body: SigningIn, session: SessionDep, princ
         actor=principal,
         now=request.app.state.clock.now(),
         ip=client_ip(request),
+        rules=service.SigningRules.from_settings(request.app.state.settings),
     )
     session.commit()
     return signing

@@ -12,7 +12,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
-from citycockpit.projects import ledger, queries
+from citycockpit.projects import ledger, queries, service
 from citycockpit.projects.enums import STAGE_LABELS, ProjectStage
 
 app = typer.Typer(
@@ -165,3 +165,20 @@ def report(
         )
     console.print(lag)
     console.print(f"projects without a {p.year} plan (not counted): {no_plan}")
+
+
+@app.command("reclassify-signings")
+@one_line_errors
+def reclassify_signings(
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Apply the counting rules in the settings (projects_signing_min_registered_wan_cny,
+    projects_major_min_investment_wan_cny / _usd) to the signings recorded before they changed."""
+    settings = load_settings(db)
+    rules = service.SigningRules.from_settings(settings)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    with session_scope(engine_for(settings)) as session:
+        changed = service.reclassify_signings(session, rules, actor=CLI_ACTOR, now=clock.now())
+    labels = rules.labels()
+    console.print(f"rules: {labels['signed_count']}; {labels['major_count']}")
+    console.print(f"{changed} signing(s) changed")

@@ -29,7 +29,7 @@ from citycockpit.projects.models import (
     ProjectAnnualPlan,
     ProjectMonthlyProgress,
 )
-from citycockpit.projects.service import ATTRACTION_METRICS, project_scope
+from citycockpit.projects.service import SigningRules, project_scope
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 DIMENSIONS = ("level", "industry", "area", "department")
@@ -240,7 +240,9 @@ def project_completion(
 # --- investment attraction -------------------------------------------------------------------------
 
 
-def attraction_totals(session: Session, principal: Principal, year: int) -> dict[str, Any]:
+def attraction_totals(
+    session: Session, principal: Principal, year: int, *, rules: SigningRules = SigningRules()
+) -> dict[str, Any]:
     """Signings of the year per month (with running totals) and the year's totals against its goals."""
     signing = InvestmentSigning
     month = extract("month", signing.signed_on)
@@ -284,7 +286,7 @@ def attraction_totals(session: Session, principal: Principal, year: int) -> dict
     goals = {g.metric: g for g in session.scalars(select(AttractionGoal).where(AttractionGoal.year == year))}
     linked = _linked_goal_titles(session, [g.goal_ref for g in goals.values() if g.goal_ref])
     year_totals = []
-    for metric, label in ATTRACTION_METRICS.items():
+    for metric, label in rules.labels().items():
         goal = goals.get(metric)
         actual = running[metric]
         year_totals.append(

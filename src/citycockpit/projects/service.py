@@ -3,12 +3,13 @@ progress, record investment attraction signings. Functions flush; the caller com
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -62,16 +63,43 @@ PROJECT_FIELDS = (
     "actual_finish_on",
 )
 
-# Investment attraction thresholds (the 2024 report's counting rules).
-THRESHOLD_REGISTERED_CAPITAL_WAN_CNY = 2000.0  # 注册资金2000万元以上
-MAJOR_TOTAL_INVESTMENT_WAN_CNY = 100_000.0  # 10亿元
-MAJOR_TOTAL_INVESTMENT_WAN_USD = 10_000.0  # 1亿美元
-ATTRACTION_METRICS = {
-    "signed_count": "签约项目数 (注册资金2000万元以上)",
-    "total_investment_wan_cny": "签约项目总投资 (万元)",
-    "major_count": "超1亿美元或10亿元项目数",
-    "foreign_capital_used_wan_usd": "实际使用外资 (万美元)",
-}
+
+@dataclass(frozen=True)
+class SigningRules:
+    """Investment attraction's counting rules, each city's own (settings `projects_signing_min_…`,
+    `projects_major_min_…`); the defaults are the 2024 report's: 注册资金2000万元以上, and major when
+    ≥ 10亿元 or ≥ 1亿美元."""
+
+    min_registered_wan_cny: float = 2000.0
+    major_wan_cny: float = 100_000.0
+    major_wan_usd: float = 10_000.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SigningRules:
+        return cls(
+            settings.projects_signing_min_registered_wan_cny,
+            settings.projects_major_min_investment_wan_cny,
+            settings.projects_major_min_investment_wan_usd,
+        )
+
+    def labels(self) -> dict[str, str]:
+        """The attraction metrics with labels that state these rules."""
+        return {
+            "signed_count": f"签约项目数 (注册资金{_amount(self.min_registered_wan_cny, '元')}以上)",
+            "total_investment_wan_cny": "签约项目总投资 (万元)",
+            "major_count": f"超{_amount(self.major_wan_usd, '美元')}或{_amount(self.major_wan_cny, '元')}项目数",
+            "foreign_capital_used_wan_usd": "实际使用外资 (万美元)",
+        }
+
+
+def _amount(wan: float, unit: str) -> str:
+    """万-denominated amounts as the reports write them: 2000万元, 10亿元, 1.5亿美元."""
+    if wan >= 10_000:
+        return f"{wan / 10_000:g}亿{unit}"
+    return f"{wan:g}万{unit}"
+
+
+ATTRACTION_METRICS = SigningRules().labels()  # the metric keys (labels: `SigningRules.labels`)
 
 
 def project_scope(principal: Principal) -> Any:
@@ -513,13 +541,42 @@ def classify_signing(
     total_investment_wan_cny: float,
     currency: str,
     total_investment_wan_foreign: float | None,
+    rules: SigningRules = SigningRules(),
 ) -> tuple[bool, bool]:
-    """(is_above_threshold, is_major) under the report's counting rules."""
-    above = registered_capital_wan_cny >= THRESHOLD_REGISTERED_CAPITAL_WAN_CNY
-    major = total_investment_wan_cny >= MAJOR_TOTAL_INVESTMENT_WAN_CNY or (
-        currency == "USD" and (total_investment_wan_foreign or 0) >= MAJOR_TOTAL_INVESTMENT_WAN_USD
+    """(is_above_threshold, is_major) under the counting rules."""
+    above = registered_capital_wan_cny >= rules.min_registered_wan_cny
+    major = total_investment_wan_cny >= rules.major_wan_cny or (
+        currency == "USD" and (total_investment_wan_foreign or 0) >= rules.major_wan_usd
     )
     return above, major
+
+
+def reclassify_signings(session: Session, rules: SigningRules, *, actor: Actor, now: datetime) -> int:
+    """Set every signing's threshold and major flags by `rules` (after the settings changed): two
+    UPDATEs in SQL, one audit entry with the rules and the signings whose flags changed."""
+    table = InvestmentSigning
+    above = table.registered_capital_wan_cny >= rules.min_registered_wan_cny
+    major = (table.total_investment_wan_cny >= rules.major_wan_cny) | (
+        (table.currency == "USD")
+        & (func.coalesce(table.total_investment_wan_foreign, 0) >= rules.major_wan_usd)
+    )
+    changed = list(
+        session.scalars(
+            select(table.code).where((table.is_above_threshold != above) | (table.is_major != major))
+        )
+    )
+    if changed:
+        session.execute(update(table).values(is_above_threshold=above, is_major=major))
+        audit.record(
+            session,
+            actor,
+            "signing.reclassify",
+            "investment_signing",
+            None,
+            at=now,
+            diff={"rules": dataclasses.asdict(rules), "changed": changed[:1000], "count": len(changed)},
+        )
+    return len(changed)
 
 
 def record_signing(
@@ -529,8 +586,10 @@ def record_signing(
     actor: Actor,
     now: datetime,
     ip: str | None = None,
+    rules: SigningRules = SigningRules(),
 ) -> InvestmentSigning:
-    """Record a signed investment attraction project; its threshold and major flags are derived."""
+    """Record a signed investment attraction project; its threshold and major flags are derived by
+    `rules` (the city's settings; `reclassify_signings` applies changed rules to earlier signings)."""
     fields = {"currency": "CNY", "is_foreign_funded": False, "foreign_capital_used_wan_usd": 0.0, **fields}
     code = str(fields.get("code") or "").strip()
     if not code:
@@ -555,6 +614,7 @@ def record_signing(
         total_investment_wan_cny=fields["total_investment_wan_cny"],
         currency=fields["currency"],
         total_investment_wan_foreign=fields.get("total_investment_wan_foreign"),
+        rules=rules,
     )
     fields["code"] = code
     signing = InvestmentSigning(**fields, is_above_threshold=above, is_major=major, created_at=now)
