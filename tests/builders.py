@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -129,3 +130,41 @@ def make_persona(
     db.flush()
     new = start_session(db, user, now=now)
     return Persona(user, principal_for_user(user), new.cookie, new.csrf_token)
+
+
+def xlsx_bytes(sheet_title: str, headers: list[str], rows: list[list[object]]) -> bytes:
+    """A one-sheet workbook as an upload would bring it."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_title
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def sqlite_file_with_demo_org(folder: Path) -> str:
+    """A migrated SQLite file holding the demo organisation, imported through the CLI (for CLI tests)."""
+    from importlib import resources
+
+    from typer.testing import CliRunner
+
+    from citycockpit import migrate
+    from citycockpit.cli import app
+    from citycockpit.db import make_engine
+
+    path = folder / "cli.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    org = folder / "org.yaml"
+    org.write_bytes(resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes())
+    result = CliRunner().invoke(app, ["org", "import", str(org), "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    return str(path)

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from citycockpit import migrate
 from citycockpit.cli import app
 from citycockpit.db import make_engine
 from citycockpit.events.categories import shipped_categories_file
 from citycockpit.events.models import Event, EventCategory
+from tests.builders import sqlite_file_with_demo_org
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def dbfile(tmp_path: Path) -> str:
-    path = tmp_path / "cli.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    engine.dispose()
-    org = tmp_path / "org.yaml"
-    org.write_bytes(resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes())
-    assert runner.invoke(app, ["org", "import", str(org), "--db", str(path)]).exit_code == 0
-    return str(path)
+    return sqlite_file_with_demo_org(tmp_path)
 
 
 def _count(db: str, stmt) -> int:  # type: ignore[no-untyped-def]

@@ -6,13 +6,14 @@ import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from citycockpit.core.tabular import ImportFailed
 from citycockpit.projects import ledger, queries
 from citycockpit.projects.models import Project
+from tests.builders import xlsx_bytes
 from tests.projects.conftest import OFFICE, TODAY
 
 HEADERS = [
@@ -77,15 +78,7 @@ GOOD = [
 
 
 def _xlsx(rows: list[list[object]], headers: list[str] = HEADERS) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "重点项目"
-    ws.append(headers)
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx_bytes("重点项目", headers, rows)
 
 
 def _import(db, clock, data: bytes):  # type: ignore[no-untyped-def]

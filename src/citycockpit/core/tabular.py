@@ -101,6 +101,16 @@ def first_occurrence(
     return True
 
 
+def header_aliases(columns: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Header → key for (key, header) columns, each header with half-width parentheses also accepted
+    with full-width ones (总投资（万元）), as Chinese spreadsheets often write them."""
+    aliases = {header: key for key, header in columns}
+    aliases.update(
+        {header.replace("(", "（").replace(")", "）"): key for key, header in columns if "(" in header}
+    )
+    return aliases
+
+
 def normalise_header(value: Any, aliases: dict[str, str]) -> str:
     text = str(value or "").strip().lstrip("\ufeff").strip()
     key = text.lower().replace(" ", "_")

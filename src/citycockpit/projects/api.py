@@ -13,7 +13,7 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
 from citycockpit.db import SessionDep
-from citycockpit.projects import ledger, queries, service
+from citycockpit.projects import ledger, queries, service, signings_file
 from citycockpit.projects.enums import ProjectStage
 from citycockpit.projects.schemas import (
     AttractionReport,
@@ -233,6 +233,31 @@ def record_signing(request: Request, body: SigningIn, session: SessionDep, princ
     )
     session.commit()
     return signing
+
+
+@router.post("/signings/import", response_model=dict)
+def import_signings(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: Manager,
+    encoding: Annotated[str, Query(max_length=20, description="Text encoding of a CSV file")] = "utf-8",
+) -> dict[str, Any]:
+    """Record the signings of an XLSX or CSV list (all or nothing: every bad row is reported and nothing
+    is stored); each is flagged by the city's counting rules and audited."""
+    data = file.file.read(tabular.MAX_IMPORT_BYTES + 1)
+    codes = signings_file.import_signings(
+        session,
+        data,
+        file.filename or "upload.xlsx",
+        actor=principal,
+        now=request.app.state.clock.now(),
+        rules=service.SigningRules.from_settings(request.app.state.settings),
+        encoding=encoding,
+        ip=client_ip(request),
+    )
+    session.commit()
+    return {"recorded": len(codes), "codes": codes}
 
 
 @router.post("/import", response_model=LedgerImportSummary)

@@ -12,7 +12,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
-from citycockpit.projects import ledger, queries, service
+from citycockpit.projects import ledger, queries, service, signings_file
 from citycockpit.projects.enums import STAGE_LABELS, ProjectStage
 
 app = typer.Typer(
@@ -165,6 +165,30 @@ def report(
         )
     console.print(lag)
     console.print(f"projects without a {p.year} plan (not counted): {no_plan}")
+
+
+@app.command("import-signings")
+@one_line_errors
+def import_signings(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="XLSX or CSV."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Record the signings (招商引资签约项目) of a list; every row is checked first and nothing is stored
+    if any is bad."""
+    settings = load_settings(db)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    with session_scope(engine_for(settings)) as session:
+        codes = signings_file.import_signings(
+            session,
+            file.read_bytes(),
+            file.name,
+            actor=CLI_ACTOR,
+            now=clock.now(),
+            rules=service.SigningRules.from_settings(settings),
+            encoding=encoding,
+        )
+    console.print(f"recorded {len(codes)} signing(s)")
 
 
 @app.command("reclassify-signings")

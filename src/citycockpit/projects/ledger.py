@@ -54,10 +54,8 @@ COLUMNS = [
     ("actual_wan_cny", "累计完成投资(万元)"),
     ("completion_pct", "计划完成率(%)"),
 ]
-HEADER_ALIASES = {header: key for key, header in COLUMNS}
-HEADER_ALIASES.update(
-    {header.replace("(", "（").replace(")", "）"): key for key, header in COLUMNS if "(" in header}
-)
+HEADERS = dict(COLUMNS)
+HEADER_ALIASES = tabular.header_aliases(COLUMNS)
 HEADER_ALIASES.update(
     {
         "编号": "code",
@@ -75,8 +73,8 @@ HEADER_ALIASES.update(
     }
 )
 REQUIRED = ("code", "name", "level", "industry", "area", "department", "total_investment_wan_cny")
-_YES = {"是", "y", "yes", "true", "1", "外资"}
-_NO = {"否", "n", "no", "false", "0", "内资", ""}
+YES = {"是", "y", "yes", "true", "1", "外资"}
+NO = {"否", "n", "no", "false", "0", "内资", ""}
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?$")
 
 
@@ -90,7 +88,9 @@ class LedgerResult:
     codes: list[str] = field(default_factory=list)
 
 
-def _parse_date(row: Row, key: str, errors: list[RowError]) -> date | None:
+def parse_date(row: Row, key: str, errors: list[RowError], headers: dict[str, str] = HEADERS) -> date | None:
+    """The cell as a date (a date cell, or YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日; a month alone means
+    its 1st); a bad one adds an error naming its column's header."""
     value = row.values.get(key)
     if value in (None, ""):
         return None
@@ -105,30 +105,30 @@ def _parse_date(row: Row, key: str, errors: list[RowError]) -> date | None:
         except ValueError:
             pass
     errors.append(
-        RowError(
-            row.file, row.number, f"{dict(COLUMNS)[key]} {value!r} is not a date (YYYY-MM-DD)", row.sheet
-        )
+        RowError(row.file, row.number, f"{headers[key]} {value!r} is not a date (YYYY-MM-DD)", row.sheet)
     )
     return None
 
 
-def _parse_number(row: Row, key: str, errors: list[RowError], *, positive: bool = False) -> float | None:
+def parse_number(
+    row: Row, key: str, errors: list[RowError], *, positive: bool = False, headers: dict[str, str] = HEADERS
+) -> float | None:
+    """The cell as a number ≥ 0 (> 0 with `positive`; thousands separators allowed), None when empty;
+    a bad one adds an error naming its column's header."""
     raw = row.text(key).replace(",", "")
     if not raw:
         return None
     try:
         number = float(raw)
     except ValueError:
-        errors.append(
-            RowError(row.file, row.number, f"{dict(COLUMNS)[key]} {raw!r} is not a number", row.sheet)
-        )
+        errors.append(RowError(row.file, row.number, f"{headers[key]} {raw!r} is not a number", row.sheet))
         return None
     if number < 0 or (positive and number == 0):
         errors.append(
             RowError(
                 row.file,
                 row.number,
-                f"{dict(COLUMNS)[key]} must be {'more than' if positive else 'at least'} 0",
+                f"{headers[key]} must be {'more than' if positive else 'at least'} 0",
                 row.sheet,
             )
         )
@@ -136,7 +136,8 @@ def _parse_number(row: Row, key: str, errors: list[RowError], *, positive: bool 
     return round(number, 2)
 
 
-def _lookups(session: Session) -> tuple[dict[str, str], dict[str, int]]:
+def lookups(session: Session) -> tuple[dict[str, str], dict[str, int]]:
+    """Towns (and the city) by code and name → code; departments by code, name and short name → id."""
     areas: dict[str, str] = {}
     for code, name in session.execute(select(Area.code, Area.name).where(Area.level.in_(("city", "town")))):
         areas[code] = code
@@ -150,7 +151,7 @@ def _lookups(session: Session) -> tuple[dict[str, str], dict[str, int]]:
 
 
 def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list[dict[str, Any]]:
-    areas, departments = _lookups(session)
+    areas, departments = lookups(session)
     seen: dict[str, int] = {}
     parsed = []
     for row in rows:
@@ -181,7 +182,7 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
         if industry not in INDUSTRIES:
             errors.append(RowError(row.file, row.number, f"unknown 产业类别 {industry!r}", row.sheet))
         foreign_text = row.text("is_foreign_funded").lower()
-        if foreign_text not in _YES | _NO:
+        if foreign_text not in YES | NO:
             errors.append(
                 RowError(row.file, row.number, f"是否外资 {foreign_text!r} is not 是 or 否", row.sheet)
             )
@@ -214,8 +215,8 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
                     row.sheet,
                 )
             )
-        total = _parse_number(row, "total_investment_wan_cny", errors)
-        planned = _parse_number(row, "planned_investment_wan_cny", errors, positive=True)
+        total = parse_number(row, "total_investment_wan_cny", errors)
+        planned = parse_number(row, "planned_investment_wan_cny", errors, positive=True)
         start_month = None
         if row.text("start_month"):
             try:
@@ -232,7 +233,7 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
                     )
                 )
         dates = {
-            k: _parse_date(row, k, errors)
+            k: parse_date(row, k, errors)
             for k in ("planned_start_on", "planned_finish_on", "actual_start_on", "actual_finish_on")
         }
         for start, finish in (
@@ -261,7 +262,7 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
                         "level": level.value if level else None,
                         "industry": industry,
                         "investor": row.text("investor")[:200] or None,
-                        "is_foreign_funded": foreign_text in _YES,
+                        "is_foreign_funded": foreign_text in YES,
                         "currency": currency,
                         "area_code": area_code,
                         "department_id": department_id,
