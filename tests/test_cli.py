@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import String, cast, create_engine, func, select
 from typer.testing import CliRunner
 
 from citycockpit.cli import app
+from citycockpit.goals.models import Goal
 from citycockpit.org.models import Area
+from citycockpit.projects.models import AttractionGoal
 
 runner = CliRunner()
 
@@ -20,8 +22,14 @@ def test_demo_no_serve_builds_a_database_a_test_can_open(tmp_path: Path) -> None
     engine = create_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
         grids = conn.scalar(select(func.count(Area.id)).where(Area.level == "grid"))
+        linked = conn.execute(
+            select(Goal.title)
+            .join(AttractionGoal, AttractionGoal.goal_ref == cast(Goal.id, String))
+            .where(AttractionGoal.metric == "foreign_capital_used_wan_usd")
+        ).scalar_one()
     engine.dispose()
     assert grids and grids > 100
+    assert "实际使用外资" in linked  # the attraction goal points at the report's tracked goal
 
 
 def test_version_prints_the_package_version() -> None:

@@ -85,6 +85,13 @@ def _build_goals(session: Session, ctx: DemoContext) -> None:
     )
 
 
+def _link_attraction_goals(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.projects.demo import link_attraction_goals
+
+    linked = link_attraction_goals(session, ctx.clock, DEMO_ACTOR)
+    ctx.summary["attraction goals linked to tracked goals"] = ", ".join(linked) or "none"
+
+
 def _events(session: Session, ctx: DemoContext) -> None:
     from citycockpit.events.demo import build_demo_events
 
@@ -106,6 +113,7 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("重点项目与招商引资 key projects & investment attraction", _load_projects),
     ("演示账号 demo accounts", _demo_users),
     ("督查 goals, milestones, actuals, progress reports", _build_goals),
+    ("招商目标 ↔ 督查目标 attraction goals linked to tracked goals", _link_attraction_goals),
     ("事件 events: categories and a few hundred cases", _events),
     ("一网统管事件 synthetic events, rollups, classifier", _events_city),
 ]

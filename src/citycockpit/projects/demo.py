@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from citycockpit.audit import service as audit
 from citycockpit.audit.service import Actor
 from citycockpit.core.clock import Clock
+from citycockpit.goals.models import Goal
 from citycockpit.org.models import Area, Department
+from citycockpit.projects import service
 from citycockpit.projects.enums import STAGE_ORDER, ProjectStage
 from citycockpit.projects.models import (
     AttractionGoal,
@@ -451,3 +453,38 @@ def _signings(
             }
         )
     return out
+
+
+# Attraction metrics and the words of the report's tracked goal each one measures.
+GOAL_WORDS = {"foreign_capital_used_wan_usd": "实际使用外资"}
+
+
+def link_attraction_goals(session: Session, clock: Clock, actor: Actor) -> list[str]:
+    """Point the year's attraction goals at the tracked goals (督查) they come from, by the words of the
+    goal's title (力争实际使用外资6亿美元 → foreign capital used), through the same service as the API
+    (checked, audited). Returns the metrics linked; run after the goals exist."""
+    now = clock.now()
+    year = clock.local_today().year
+    linked = []
+    for metric, words in GOAL_WORDS.items():
+        goal_id = session.scalar(
+            select(Goal.id).where(Goal.year == year, Goal.title.contains(words)).order_by(Goal.id)
+        )
+        target = session.scalar(
+            select(AttractionGoal.target_value).where(
+                AttractionGoal.year == year, AttractionGoal.metric == metric
+            )
+        )
+        if goal_id is None or target is None:
+            continue
+        service.set_attraction_goal(
+            session,
+            year=year,
+            metric=metric,
+            target_value=target,
+            goal_ref=str(goal_id),
+            actor=actor,
+            now=now,
+        )
+        linked.append(metric)
+    return linked
