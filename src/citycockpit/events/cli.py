@@ -86,9 +86,10 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run every job once and exit."),
     db: str | None = DB_OPTION,
 ) -> None:
-    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups) in a loop; safe to run
-    several. A job that fails is logged and recorded and the others go on; with --once, any failure
-    makes the exit code 1."""
+    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups) in a loop; safe to run several.
+
+    A job that fails is logged and recorded, and the others go on; with --once, any failure makes the
+    exit code 1."""
     settings = load_settings(db)
     engine = engine_for(settings)
     clock = Clock(zone=settings.zone, today=settings.today)

@@ -174,8 +174,7 @@ def import_signings(
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
-    """Record the signings (招商引资签约项目) of a list; every row is checked first and nothing is stored
-    if any is bad."""
+    """Record the signings (招商引资签约项目) of an XLSX or CSV list, all or nothing."""
     settings = load_settings(db)
     clock = Clock(zone=settings.zone, today=settings.today)
     with session_scope(engine_for(settings)) as session:
@@ -196,8 +195,7 @@ def import_signings(
 def reclassify_signings(
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
-    """Apply the counting rules in the settings (projects_signing_min_registered_wan_cny,
-    projects_major_min_investment_wan_cny / _usd) to the signings recorded before they changed."""
+    """Apply the signing-counting rules in the settings to the signings recorded before they changed."""
     settings = load_settings(db)
     rules = service.SigningRules.from_settings(settings)
     clock = Clock(zone=settings.zone, today=settings.today)

@@ -154,7 +154,7 @@ def create_user(
                     now=request.app.state.clock.now(),
                 )
         except AppError as exc:
-            errors["form"] = exc.detail
+            errors["form"] = i18n.request_error_text(request, exc)
     if errors:
         table = _users_table(request, session)
         return _users_page(request, session, table, status=422, errors=errors, form=form)
@@ -269,7 +269,7 @@ def import_org(
                 "table": None,
                 "tab": "areas",
                 "can_import": True,
-                "import_error": exc.detail,
+                "import_error": i18n.request_error_text(request, exc),
                 "import_rows": exc.extra.get("errors") or [],
             },
             status=exc.status,
@@ -328,7 +328,9 @@ def create_kiosk_link(
                 now=request.app.state.clock.now(),
             )
     except AppError as exc:
-        return _kiosk_form_error(request, session, {"area_code": exc.detail}, name, area_code)
+        return _kiosk_form_error(
+            request, session, {"area_code": i18n.request_error_text(request, exc)}, name, area_code
+        )
     session.commit()
     return RedirectResponse(f"/app/admin/kiosk?created={created.link.id}", status_code=303)
 

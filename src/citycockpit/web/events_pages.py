@@ -199,7 +199,7 @@ def create_event(
                     now=request.app.state.clock.now(),
                 )
         except AppError as exc:
-            errors["form"] = exc.detail
+            errors["form"] = i18n.request_error_text(request, exc)
     if errors:
         return render(
             request,
@@ -300,7 +300,9 @@ def take_action(
                 session, event.id, action, body, actor=principal, now=request.app.state.clock.now()
             )
     except AppError as exc:
-        response = _detail(request, session, principal, ref, action_error=exc.detail)
+        response = _detail(
+            request, session, principal, ref, action_error=i18n.request_error_text(request, exc)
+        )
         response.status_code = exc.status
         return response
     session.commit()
@@ -392,7 +394,7 @@ def import_categories(
             session,
             status=exc.status,
             can_import=True,
-            import_error=exc.detail,
+            import_error=i18n.request_error_text(request, exc),
             import_rows=exc.extra.get("errors") or [],
         )
     session.commit()

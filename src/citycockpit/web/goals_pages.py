@@ -251,7 +251,7 @@ def submit_report(
                     now=request.app.state.clock.now(),
                 )
         except AppError as exc:
-            errors["form"] = exc.detail
+            errors["form"] = i18n.request_error_text(request, exc)
     if errors:
         form = {"percent": percent, "narrative": narrative}
         response = _goal_page(request, session, principal, goal_id, errors=errors, form=form)

@@ -40,6 +40,22 @@ def translate(lang: str, key: str, **values: Any) -> str:
     return text
 
 
+def error_text(lang: str, code: str, detail: str) -> str:
+    """A refusal as a page shows it. In Chinese, the code's explanation (`error.explain.<code>`) with the
+    domain's own message (English, naming the specifics) after it; in English, that message alone."""
+    explanation = catalogue(lang).get(f"error.explain.{code}") if lang == DEFAULT_LANGUAGE else None
+    if not explanation:
+        return detail
+    if not detail or detail == explanation:
+        return explanation
+    return f"{explanation}（{translate(lang, 'error.detail')}：{detail}）"
+
+
+def request_error_text(request: Request, exc: Any) -> str:
+    """`error_text` for an AppError met while answering `request`."""
+    return error_text(request_language(request), str(exc.code), str(exc.detail))
+
+
 def request_language(request: Request) -> str:
     """The language asked for in the query, else the remembered one, else Chinese."""
     asked = request.query_params.get(LANG_PARAM)

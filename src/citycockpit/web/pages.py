@@ -230,7 +230,9 @@ def review_item(
                 now=request.app.state.clock.now(),
             )
     except AppError as exc:
-        return _item_card(request, report_service.get_item(session, item_id), error=exc.detail)
+        return _item_card(
+            request, report_service.get_item(session, item_id), error=i18n.request_error_text(request, exc)
+        )
     session.commit()
     if is_htmx(request):
         return _item_card(request, item)

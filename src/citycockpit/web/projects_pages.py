@@ -206,7 +206,9 @@ def report_progress(
                     ip=client_ip(request),
                 )
         except AppError as exc:
-            errors["actual"] = _t(request, "projects.form.refused", detail=exc.detail)
+            errors["actual"] = _t(
+                request, "projects.form.refused", detail=i18n.request_error_text(request, exc)
+            )
     if errors:
         form = {"month": month, "actual": actual, "note": note}
         response = _detail(request, session, principal, project_id, errors=errors, form=form)

@@ -148,7 +148,9 @@ def install_page_error_handlers(app: FastAPI) -> None:
 
     async def _app_error(request: Request, exc: Exception) -> Response:
         if is_page_request(request) and isinstance(exc, AppError):
-            return render_error(request, exc.status, exc.code, exc.title, exc.detail)
+            return render_error(
+                request, exc.status, exc.code, exc.title, i18n.request_error_text(request, exc)
+            )
         return await api_app_error(request, exc)
 
     async def _http(request: Request, exc: Exception) -> Response:
