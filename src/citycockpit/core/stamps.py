@@ -9,6 +9,11 @@ back, or when a database is re-created under the same address, and a cache keyed
 out what another history built. Triggers, not application code, so that every write (ORM, Core, bulk
 import, a hand-run UPDATE) moves the stamp.
 
+On PostgreSQL a write to a watched table locks that table's stamp row until its transaction ends, so
+writers of one watched table take turns (readers never wait). A transaction that writes several watched
+tables should write them in the order of `WATCHED`, as the organisation import does (areas, then
+departments), so two such transactions cannot deadlock.
+
 A migration that rebuilds a watched table (SQLite's batch mode copies it into a new table) drops its
 triggers and must create them again, as migration 5a2e9c4b7d10 does; tests/core/test_stamps.py fails
 when a watched table's writes stop renewing its stamp."""
