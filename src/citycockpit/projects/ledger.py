@@ -150,6 +150,47 @@ def lookups(session: Session) -> tuple[dict[str, str], dict[str, int]]:
     return areas, departments
 
 
+@dataclass(frozen=True)
+class CommonCells:
+    """The cells the project ledger and the signing list share, parsed."""
+
+    industry: str
+    is_foreign_funded: bool
+    currency: str | None
+    area_code: str | None
+    department_id: int | None
+
+
+def parse_common_cells(
+    row: Row,
+    areas: dict[str, str],
+    departments: dict[str, int],
+    errors: list[RowError],
+    *,
+    department_header: str,
+) -> CommonCells:
+    """产业类别, 是否外资 (是/否, empty is 否), 币种 (code or name, empty is CNY), 所在区域 (a town or the
+    city by name or code) and the department column (`department_header`: by code, name or short name);
+    each bad cell adds its error. An empty 产业类别, 所在区域 or department is left to the caller's check of
+    required cells."""
+    industry = row.text("industry")
+    if industry and industry not in INDUSTRIES:
+        errors.append(row.error(f"unknown 产业类别 {industry!r}"))
+    foreign_text = row.text("is_foreign_funded").lower()
+    if foreign_text not in YES | NO:
+        errors.append(row.error(f"是否外资 {foreign_text!r} is not 是 or 否"))
+    currency = parse_currency(row.text("currency") or "CNY")
+    if currency is None:
+        errors.append(row.error(f"unknown 币种 {row.text('currency')!r}"))
+    area_code = areas.get(row.text("area"))
+    if row.text("area") and area_code is None:
+        errors.append(row.error(f"unknown 所在区域 {row.text('area')!r} (a town or street)"))
+    department_id = departments.get(row.text("department"))
+    if row.text("department") and department_id is None:
+        errors.append(row.error(f"unknown {department_header} {row.text('department')!r}"))
+    return CommonCells(industry, foreign_text in YES, currency, area_code, department_id)
+
+
 def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list[dict[str, Any]]:
     areas, departments = lookups(session)
     seen: dict[str, int] = {}
@@ -178,32 +219,7 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
                     row.sheet,
                 )
             )
-        industry = row.text("industry")
-        if industry not in INDUSTRIES:
-            errors.append(RowError(row.file, row.number, f"unknown 产业类别 {industry!r}", row.sheet))
-        foreign_text = row.text("is_foreign_funded").lower()
-        if foreign_text not in YES | NO:
-            errors.append(
-                RowError(row.file, row.number, f"是否外资 {foreign_text!r} is not 是 or 否", row.sheet)
-            )
-        currency = parse_currency(row.text("currency") or "CNY")
-        if currency is None:
-            errors.append(RowError(row.file, row.number, f"unknown 币种 {row.text('currency')!r}", row.sheet))
-        area_code = areas.get(row.text("area"))
-        if area_code is None:
-            errors.append(
-                RowError(
-                    row.file,
-                    row.number,
-                    f"unknown 所在区域 {row.text('area')!r} (a town or street)",
-                    row.sheet,
-                )
-            )
-        department_id = departments.get(row.text("department"))
-        if department_id is None:
-            errors.append(
-                RowError(row.file, row.number, f"unknown 牵头单位 {row.text('department')!r}", row.sheet)
-            )
+        common = parse_common_cells(row, areas, departments, errors, department_header="牵头单位")
         stage_text = row.text("stage")
         stage = parse_stage(stage_text) if stage_text else None
         if stage_text and stage is None:
@@ -260,12 +276,12 @@ def _validate(session: Session, rows: list[Row], errors: list[RowError]) -> list
                     "fields": {
                         "name": row.text("name")[:200],
                         "level": level.value if level else None,
-                        "industry": industry,
+                        "industry": common.industry,
                         "investor": row.text("investor")[:200] or None,
-                        "is_foreign_funded": foreign_text in YES,
-                        "currency": currency,
-                        "area_code": area_code,
-                        "department_id": department_id,
+                        "is_foreign_funded": common.is_foreign_funded,
+                        "currency": common.currency,
+                        "area_code": common.area_code,
+                        "department_id": common.department_id,
                         "responsible_person": row.text("responsible_person")[:50] or None,
                         "total_investment_wan_cny": total,
                         **dates,

@@ -15,8 +15,7 @@ from citycockpit.audit.service import Actor
 from citycockpit.core import tabular
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.projects import service
-from citycockpit.projects.enums import INDUSTRIES, parse_currency
-from citycockpit.projects.ledger import NO, YES, lookups, parse_date, parse_number
+from citycockpit.projects.ledger import lookups, parse_common_cells, parse_date, parse_number
 from citycockpit.projects.models import InvestmentSigning
 
 SHEET = "签约项目"
@@ -68,28 +67,10 @@ def _row_fields(
     row: Row, areas: dict[str, str], departments: dict[str, int], errors: list[RowError]
 ) -> dict[str, Any] | None:
     before = len(errors)
-
-    def bad(reason: str) -> None:
-        errors.append(row.error(reason))
-
     missing = [HEADERS[k] for k in REQUIRED if not row.text(k)]
     if missing:
-        bad(f"empty {', '.join(missing)}")
-    industry = row.text("industry")
-    if industry and industry not in INDUSTRIES:
-        bad(f"产业类别 {industry!r} is not one of {', '.join(INDUSTRIES)}")
-    currency = parse_currency(row.text("currency") or "CNY")
-    if currency is None:
-        bad(f"币种 {row.text('currency')!r} is not a known currency")
-    foreign = row.text("is_foreign_funded").lower()
-    if foreign not in YES | NO:
-        bad(f"是否外资 {row.text('is_foreign_funded')!r} is not 是 or 否")
-    area = areas.get(row.text("area"))
-    if row.text("area") and area is None:
-        bad(f"所在区域 {row.text('area')!r} is not a town or the city (name or code)")
-    department = departments.get(row.text("department"))
-    if row.text("department") and department is None:
-        bad(f"签约单位 {row.text('department')!r} is not a department (name, short name or code)")
+        errors.append(row.error(f"empty {', '.join(missing)}"))
+    common = parse_common_cells(row, areas, departments, errors, department_header="签约单位")
     numbers = {
         key: parse_number(row, key, errors, headers=HEADERS)
         for key in (
@@ -107,12 +88,12 @@ def _row_fields(
         "name": row.text("name"),
         "investor": row.text("investor"),
         "country": row.text("country") or None,
-        "industry": industry,
-        "is_foreign_funded": foreign in YES,
-        "currency": currency,
+        "industry": common.industry,
+        "is_foreign_funded": common.is_foreign_funded,
+        "currency": common.currency,
         "signed_on": signed_on,
-        "area_code": area,
-        "department_id": department,
+        "area_code": common.area_code,
+        "department_id": common.department_id,
         "registered_capital_wan_cny": numbers["registered_capital_wan_cny"],
         "total_investment_wan_cny": numbers["total_investment_wan_cny"],
         "total_investment_wan_foreign": numbers["total_investment_wan_foreign"],
