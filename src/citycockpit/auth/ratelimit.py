@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.models import RateLimitCounter
+from citycockpit.core.dialect import upsert_insert
 from citycockpit.core.errors import AppError
 
 
@@ -32,9 +31,7 @@ def increment(session: Session, key: str, *, now: datetime, window_seconds: int 
     One atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) on both engines, so concurrent
     processes never lose a hit."""
     start = _window_start(now, window_seconds)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(RateLimitCounter).values(key=key[:200], window_start=start, count=amount)
+    stmt = upsert_insert(session, RateLimitCounter).values(key=key[:200], window_start=start, count=amount)
     stmt = stmt.on_conflict_do_update(
         index_elements=[RateLimitCounter.key, RateLimitCounter.window_start],
         set_={"count": RateLimitCounter.count + amount},

@@ -12,12 +12,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, cast, func, literal, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 
 def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+def upsert_insert(session: Session, table: Any) -> Any:
+    """An INSERT into `table` that takes `.on_conflict_do_update(...)`: PostgreSQL's and SQLite's
+    constructs share that API (both engines run INSERT … ON CONFLICT … DO UPDATE)."""
+    if dialect_name(session) == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
 
 
 def local_date(column: Any, zone: ZoneInfo, dialect: str) -> ColumnElement[Any]:

@@ -19,12 +19,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
 from citycockpit.audit.service import SystemActor
+from citycockpit.core.dialect import upsert_insert
 from citycockpit.db import session_scope
 from citycockpit.events.enums import ClockKind, EventState, SystemAction
 from citycockpit.events.models import Event, EventTransition, WorkerJobRun
@@ -275,8 +274,7 @@ def record_run(session: Session, outcome: JobOutcome, *, started: datetime) -> N
         common.update(last_failed_at=finished, last_error=outcome.error)
     else:
         common.update(last_succeeded_at=finished, last_touched=outcome.touched)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(job=outcome.name, runs=1, failures=int(failed), **common)
+    stmt = upsert_insert(session, table).values(job=outcome.name, runs=1, failures=int(failed), **common)
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=[table.job],

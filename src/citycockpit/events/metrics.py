@@ -36,15 +36,11 @@ def _queues(session: Session) -> Iterable[Sample]:
         yield Sample({"queue": name}, float(session.scalar(select(func.count()).where(clause)) or 0))
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _worker_lag(session: Session) -> Iterable[Sample]:
     now = datetime.now(UTC)
     for job, succeeded in session.execute(select(WorkerJobRun.job, WorkerJobRun.last_succeeded_at)):
         if succeeded is not None:
-            yield Sample({"job": job}, (now - _aware(succeeded)).total_seconds())
+            yield Sample({"job": job}, (now - succeeded).total_seconds())
 
 
 def _worker_failing(session: Session) -> Iterable[Sample]:
@@ -52,7 +48,7 @@ def _worker_failing(session: Session) -> Iterable[Sample]:
         select(WorkerJobRun.job, WorkerJobRun.last_succeeded_at, WorkerJobRun.last_failed_at)
     )
     for job, succeeded, failed in rows:
-        failing = failed is not None and (succeeded is None or _aware(failed) > _aware(succeeded))
+        failing = failed is not None and (succeeded is None or failed > succeeded)  # aware: UTCDateTime
         yield Sample({"job": job}, 1.0 if failing else 0.0)
 
 
