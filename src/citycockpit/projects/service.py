@@ -552,8 +552,9 @@ def classify_signing(
 
 
 def reclassify_signings(session: Session, rules: SigningRules, *, actor: Actor, now: datetime) -> int:
-    """Set every signing's threshold and major flags by `rules` (after the settings changed): two
-    UPDATEs in SQL, one audit entry with the rules and the signings whose flags changed."""
+    """Set every signing's threshold and major flags by `rules` (after the settings changed): one SELECT
+    of the signings whose flags change and one UPDATE, both in SQL (the same rules as `classify_signing`,
+    written as SQL), and one audit entry with the rules and those signings."""
     table = InvestmentSigning
     above = table.registered_capital_wan_cny >= rules.min_registered_wan_cny
     major = (table.total_investment_wan_cny >= rules.major_wan_cny) | (
