@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit.service import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
-from citycockpit.events import classifier
+from citycockpit.events.intake import classifier
 from citycockpit.events.models import Event
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, reader
-from citycockpit.events import kpis
+from citycockpit.events.analytics import kpis
 from citycockpit.events.models import Event
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -32,19 +32,22 @@ from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import SessionDep, make_engine, reader
 from citycockpit.events import api as events_api
-from citycockpit.events import classifier as events_classifier
-from citycockpit.events import kpi_api as events_kpi_api
-from citycockpit.events import open311 as events_open311
+from citycockpit.events import pages as events_pages
+from citycockpit.events.analytics import api as events_kpi_api
+from citycockpit.events.intake import classifier as events_classifier
+from citycockpit.events.intake import open311 as events_open311
 from citycockpit.goals import api as goals_api
+from citycockpit.goals import pages as goals_pages
 from citycockpit.ops import metrics
 from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
 from citycockpit.projects import api as projects_api
+from citycockpit.projects import pages as projects_pages
 from citycockpit.report import api as report_api
 from citycockpit.screen import api as screen_api
 from citycockpit.screen import pages as screen_pages
 from citycockpit.screen.service import principal_from_kiosk_cookie
-from citycockpit.web import admin_pages, events_pages, goals_pages, projects_pages
+from citycockpit.web import admin_pages
 from citycockpit.web import docs as api_docs
 from citycockpit.web import pages as web_pages
 from citycockpit.web.render import install_page_error_handlers
@@ -198,9 +201,10 @@ def create_app(
         session: SessionDep, principal: Annotated[Principal, require(Perm.METRICS_READ)]
     ) -> Response:
         """Prometheus metrics; scrape with an API token holding `metrics:read`."""
-        from citycockpit.events.metrics import PROVIDERS
+        from citycockpit.events.analytics.metrics import PROVIDERS as EVENT_GAUGES
+        from citycockpit.ops.jobs import PROVIDERS as WORKER_GAUGES
 
-        body, content_type = metrics.render_metrics(session, PROVIDERS)
+        body, content_type = metrics.render_metrics(session, [*EVENT_GAUGES, *WORKER_GAUGES])
         return Response(body, media_type=content_type)
 
     # Open311 first: the high-volume intake path is matched before the ~300 other routes.

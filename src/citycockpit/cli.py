@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import date
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from citycockpit import db_cli, migrate
 from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
@@ -14,13 +16,17 @@ from citycockpit.audit import cli as audit_cli
 from citycockpit.auth import cli as auth_cli
 from citycockpit.config import app_version
 from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
-from citycockpit.events import analytics_cli as events_analytics_cli
+from citycockpit.core.clock import Clock
+from citycockpit.demo import cli as demo_cli
 from citycockpit.events import cli as events_cli
+from citycockpit.events.analytics import cli as events_analytics_cli
+from citycockpit.events.sla import WorkCalendar
 from citycockpit.goals import cli as goals_cli
 from citycockpit.org import cli as org_cli
 from citycockpit.projects import cli as projects_cli
 from citycockpit.report import cli as report_cli
 from citycockpit.screen import cli as screen_cli
+from citycockpit.worker import run_jobs_once
 
 app = typer.Typer(
     help="CityCockpit 城市驾驶舱: a self-hosted city operations hub.",
@@ -39,7 +45,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(goals_cli.app, name="goals")
 app.add_typer(goals_cli.actuals_app, name="actuals")
 app.add_typer(events_cli.app, name="events")
-app.command("worker")(events_cli.worker)
+demo_cli.register(events_cli.app)
 events_analytics_cli.register(events_cli.app)
 
 
@@ -112,7 +118,6 @@ def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Build the database and exit."),
 ) -> None:
     """Build a fresh demo city (Taicang) in a new SQLite file, then serve it."""
-    from citycockpit.core.clock import Clock
     from citycockpit.demo.build import DemoContext, build_demo
 
     try:
@@ -147,3 +152,32 @@ def demo(
 
 def main() -> None:
     app()
+
+
+@app.command("worker")
+@one_line_errors
+def worker(
+    interval: float = typer.Option(60.0, min=1, help="Seconds between runs."),
+    once: bool = typer.Option(False, "--once", help="Run every job once and exit."),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups) in a loop; safe to run several.
+
+    A job that fails is logged and recorded, and the others go on; with --once, any failure makes the
+    exit code 1."""
+    settings = load_settings(db)
+    engine = engine_for(settings)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    calendar = WorkCalendar.from_settings(settings)
+    while True:
+        outcomes = run_jobs_once(engine, clock, calendar)
+        table = Table("job", "events", "seconds", "error")
+        for outcome in outcomes:
+            touched = "—" if outcome.touched is None else str(outcome.touched)
+            table.add_row(outcome.name, touched, f"{outcome.seconds:.2f}", outcome.error or "")
+        console.print(table)
+        if once:
+            if any(outcome.error for outcome in outcomes):
+                raise typer.Exit(1)
+            return
+        time.sleep(interval)

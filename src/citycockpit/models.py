@@ -4,9 +4,10 @@ from citycockpit.audit import models as audit_models
 from citycockpit.auth import models as auth_models
 from citycockpit.core import stamps as core_stamps
 from citycockpit.db import Base
-from citycockpit.events import kpi_models as events_kpi_models
 from citycockpit.events import models as events_models
+from citycockpit.events.analytics import models as events_kpi_models
 from citycockpit.goals import models as goals_models
+from citycockpit.ops import models as ops_models
 from citycockpit.org import models as org_models
 from citycockpit.projects import models as projects_models
 from citycockpit.report import models as report_models
@@ -22,6 +23,7 @@ __all__ = [
     "events_kpi_models",
     "events_models",
     "goals_models",
+    "ops_models",
     "org_models",
     "projects_models",
     "report_models",

@@ -11,9 +11,10 @@ from citycockpit.audit.service import SystemActor
 from citycockpit.auth.tokens import create_token
 from citycockpit.core.clock import Clock
 from citycockpit.events import categories as cats
-from citycockpit.events import intake, service
 from citycockpit.events.enums import Action
+from citycockpit.events.intake import service as intake
 from citycockpit.events.models import Event
+from citycockpit.events.workflow import service
 
 CATEGORY_YAML = """
 categories:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from citycockpit.events.intake import NEW_EVENT_COUNTS
+from citycockpit.events.intake.service import NEW_EVENT_COUNTS
 from citycockpit.events.models import Event
 
 TZ = ZoneInfo("Asia/Shanghai")

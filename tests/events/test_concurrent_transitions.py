@@ -14,10 +14,11 @@ from citycockpit.auth.enums import Role
 from citycockpit.auth.permissions import perms_for
 from citycockpit.auth.principal import Principal
 from citycockpit.events import categories as cats
-from citycockpit.events import intake, jobs, service
 from citycockpit.events.enums import Action, EventState
 from citycockpit.events.errors import StaleVersion
+from citycockpit.events.intake import service as intake
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory, EventTransition
+from citycockpit.events.workflow import jobs, service
 from citycockpit.org.models import Department
 
 NOW = datetime(2024, 9, 30, 2, 0, tzinfo=UTC)

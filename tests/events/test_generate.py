@@ -16,9 +16,11 @@ from citycockpit.audit.models import AuditEntry
 from citycockpit.audit.service import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
-from citycockpit.events import categories, classifier, kpis, rollup, routing
+from citycockpit.demo.generate import generate_events
+from citycockpit.events import categories, routing
+from citycockpit.events.analytics import kpis, rollup
 from citycockpit.events.enums import RoutingSource
-from citycockpit.events.generate import generate_events
+from citycockpit.events.intake import classifier
 from citycockpit.events.models import Event, EventCategory, EventTransition
 from citycockpit.org import service as org
 from citycockpit.org.models import Department

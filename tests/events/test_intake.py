@@ -10,8 +10,9 @@ from sqlalchemy import func, select, update
 
 from citycockpit.core.tabular import ImportFailed
 from citycockpit.events import categories as cats
-from citycockpit.events import intake
 from citycockpit.events.enums import Action, EventState
+from citycockpit.events.intake import hotline
+from citycockpit.events.intake import service as intake
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
 from citycockpit.org.models import Area, Department
 from tests.builders import make_area
@@ -169,7 +170,7 @@ TC240930002,2024-09-30 09:20,咨询,H0104,咨询居住证办理需要哪些材�
 
 
 def test_a_hotline_file_imports_every_ticket_with_its_own_time_and_type(db, clock, categories):
-    created = intake.import_hotline_file(
+    created = hotline.import_hotline_file(
         db, HOTLINE_CSV.encode(), "hotline.csv", actor=TESTER, now=clock.now()
     )
     rows = db.execute(
@@ -186,16 +187,16 @@ def test_a_bad_hotline_file_imports_nothing_and_names_every_bad_row(db, clock, c
     bad = HOTLINE_CSV + "TC240930001,2024-09-30 10:00,投诉,E0102,重复编号,,,,,\n"
     bad += "TC240930003,昨天,投诉,E9999,未知分类,,91,121,,\n"
     with pytest.raises(ImportFailed) as info:
-        intake.import_hotline_file(db, bad.encode(), "hotline.csv", actor=TESTER, now=clock.now())
+        hotline.import_hotline_file(db, bad.encode(), "hotline.csv", actor=TESTER, now=clock.now())
     reasons = {(e["row"], e["reason"].split(" ")[0]) for e in info.value.extra["errors"]}
     assert {r for r, _ in reasons} == {4, 5}
     assert db.scalar(select(func.count()).select_from(Event)) == 0
 
 
 def test_a_hotline_file_cannot_be_imported_twice(db, clock, categories):
-    intake.import_hotline_file(db, HOTLINE_CSV.encode(), "hotline.csv", actor=TESTER, now=clock.now())
+    hotline.import_hotline_file(db, HOTLINE_CSV.encode(), "hotline.csv", actor=TESTER, now=clock.now())
     with pytest.raises(ImportFailed, match="already imported"):
-        intake.import_hotline_file(db, HOTLINE_CSV.encode(), "hotline.csv", actor=TESTER, now=clock.now())
+        hotline.import_hotline_file(db, HOTLINE_CSV.encode(), "hotline.csv", actor=TESTER, now=clock.now())
 
 
 def test_the_hotline_upload_endpoint_reports_row_errors_as_problem_json(client, categories, dispatcher):

@@ -10,9 +10,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from citycockpit.events import kpis
-from citycockpit.events.kpi_models import DAY, MONTH, EventDailyIntake, EventDailyRollup, EventHandlingRollup
-from citycockpit.events.rollup import missing_days, recompute_days, rollup_job
+from citycockpit.events.analytics import kpis
+from citycockpit.events.analytics.models import (
+    DAY,
+    MONTH,
+    EventDailyIntake,
+    EventDailyRollup,
+    EventHandlingRollup,
+)
+from citycockpit.events.analytics.rollup import missing_days, recompute_days, rollup_job
 from citycockpit.events.sla import WorkCalendar
 from tests.events.kpi_fixture import TZ, build_month
 

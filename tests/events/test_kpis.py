@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from citycockpit.events import kpis
-from citycockpit.events.rollup import recompute_days
+from citycockpit.events.analytics import kpis
+from citycockpit.events.analytics.rollup import recompute_days
 from tests.events.kpi_fixture import SEPTEMBER, SEPTEMBER_RATES, TZ, build_month
 
 SEPT = kpis.KpiFilter(first=date(2024, 9, 1), last=date(2024, 9, 30))

@@ -8,7 +8,7 @@ import pytest
 
 from citycockpit.events.enums import Action, EventState
 from citycockpit.events.errors import ActionForbidden, EventNotFound, NoteRequired, TransitionNotAllowed
-from citycockpit.events.workflow import CENTRE, DEPARTMENT, TRANSITIONS, roles_for
+from citycockpit.events.workflow.transitions import CENTRE, DEPARTMENT, TRANSITIONS, roles_for
 from tests.events.conftest import act, report
 
 A = Action

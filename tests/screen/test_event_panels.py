@@ -84,7 +84,7 @@ def test_the_breakdown_reads_the_rollups_once_past_days_are_rolled_up(  # type: 
 ) -> None:
     from zoneinfo import ZoneInfo
 
-    from citycockpit.events import rollup
+    from citycockpit.events.analytics import rollup
 
     rollup.recompute_recent(db, days=35, zone=ZoneInfo("Asia/Shanghai"), now=clock.now())
     body = client.get("/api/v1/screen/events/breakdown", headers=leader.headers).json()
@@ -97,7 +97,7 @@ def test_the_counters_and_the_map_read_the_rollups_once_past_days_are_rolled_up(
 ) -> None:
     from zoneinfo import ZoneInfo
 
-    from citycockpit.events import rollup
+    from citycockpit.events.analytics import rollup
 
     rollup.recompute_recent(db, days=35, zone=ZoneInfo("Asia/Shanghai"), now=clock.now())
     counters = client.get("/api/v1/screen/events/counters", headers=leader.headers).json()

@@ -42,7 +42,7 @@ def perms_for(role: Role | str) -> frozenset[Perm]:
     return ROLE_PERMS[Role(role)]
 
 
-# Events (一网统管): the workflow table (events/workflow.py) decides which role may take which action.
+# Events (一网统管): the workflow table (events/workflow/transitions.py) decides which role may take which action.
 _EVENTS_GRANTS: dict[Role, set[Perm]] = {
     Role.LEADER: {Perm.EVENTS_READ},
     Role.SUPERVISOR: {Perm.EVENTS_READ},

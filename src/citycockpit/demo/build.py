@@ -100,7 +100,7 @@ def _events(session: Session, ctx: DemoContext) -> None:
 
 
 def _events_city(session: Session, ctx: DemoContext) -> None:
-    from citycockpit.events.demo_city import build_events_city
+    from citycockpit.demo.events_city import build_events_city
 
     build_events_city(session, ctx)
 

@@ -13,8 +13,10 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
 from citycockpit.db import SessionDep
 from citycockpit.events import categories as cats
-from citycockpit.events import duplicates, intake, service
+from citycockpit.events import queries
 from citycockpit.events.enums import EventState
+from citycockpit.events.intake import duplicates, hotline
+from citycockpit.events.intake import service as intake
 from citycockpit.events.schemas import (
     ActionIn,
     EventCreate,
@@ -26,7 +28,8 @@ from citycockpit.events.schemas import (
     transition_read,
 )
 from citycockpit.events.sla import WorkCalendar
-from citycockpit.events.workflow import allowed_actions
+from citycockpit.events.workflow import service
+from citycockpit.events.workflow.transitions import allowed_actions
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -74,7 +77,7 @@ def list_events(
     session: SessionDep,
     principal: Reader,
     state: Annotated[str | None, Query(description="State or comma-separated states")] = None,
-    queue: Annotated[str | None, Query(description=", ".join(service.QUEUES))] = None,
+    queue: Annotated[str | None, Query(description=", ".join(queries.QUEUES))] = None,
     category: Annotated[str | None, Query(description="Minor (E0102) or major (E01) category code")] = None,
     department_id: int | None = None,
     area: Annotated[str | None, Query(description="Area code: the subtree of events to list")] = None,
@@ -89,7 +92,7 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Events in the caller's scope, filtered, newest first."""
-    filters = service.EventFilter(
+    filters = queries.EventFilter(
         states=[s.strip() for s in (state or "").split(",") if s.strip()],
         queue=queue,
         category=category,
@@ -99,7 +102,7 @@ def list_events(
         date_from=date_from,
         date_to=date_to,
     )
-    items, total = service.list_events(session, principal, filters, offset=offset, limit=limit)
+    items, total = queries.list_events(session, principal, filters, offset=offset, limit=limit)
     return {
         "items": [event_read(e, principal) for e in items],
         "total": total,
@@ -153,7 +156,7 @@ def import_hotline(
 ) -> Any:
     """Import a 12345 hotline CSV/XLSX export; one bad row stores nothing and every bad row is named."""
     data = file.file.read(tabular.MAX_IMPORT_BYTES + 1)
-    created = intake.import_hotline_file(
+    created = hotline.import_hotline_file(
         session,
         data,
         file.filename or "upload",
@@ -172,7 +175,7 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
     category = service._category(session, event)
     onsite = bool(category.requires_onsite_verification) if category else True
     body = event_read(event, principal)
-    body["timeline"] = [transition_read(t) for t in service.timeline(session, event)]
+    body["timeline"] = [transition_read(t) for t in queries.timeline(session, event)]
     body["duplicates"] = [
         {
             "event_id": p.event_id,
@@ -192,7 +195,7 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
 @router.get("/{event_ref}", response_model=EventDetail)
 def get_event(event_ref: str, session: SessionDep, principal: Reader) -> Any:
     """One event (by id or public id) with its timeline, duplicate proposals and the caller's actions."""
-    event = service.get_event(session, event_ref, principal)
+    event = queries.get_event(session, event_ref, principal)
     return _detail(session, event, principal)
 
 

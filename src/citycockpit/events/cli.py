@@ -1,19 +1,17 @@
-"""`citycockpit events …`: categories, hotline import; and `citycockpit worker`."""
+"""`citycockpit events …`: categories, hotline import."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from citycockpit.core import tabular
 from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, load_settings, one_line_errors
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.events import categories as cats
-from citycockpit.events import intake, jobs
+from citycockpit.events.intake import hotline
 from citycockpit.events.sla import WorkCalendar
 
 app = typer.Typer(help="Events (一网统管): categories, intake, the closed loop.", no_args_is_help=True)
@@ -67,7 +65,7 @@ def import_hotline(
     settings = load_settings(db)
     clock = Clock(zone=settings.zone, today=settings.today)
     with session_scope(engine_for(settings)) as session:
-        created = intake.import_hotline_file(
+        created = hotline.import_hotline_file(
             session,
             file.read_bytes(),
             file.name,
@@ -78,31 +76,3 @@ def import_hotline(
             encoding=encoding,
         )
     console.print(f"imported {created} hotline tickets")
-
-
-@one_line_errors
-def worker(
-    interval: float = typer.Option(60.0, min=1, help="Seconds between runs."),
-    once: bool = typer.Option(False, "--once", help="Run every job once and exit."),
-    db: str | None = DB_OPTION,
-) -> None:
-    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups) in a loop; safe to run several.
-
-    A job that fails is logged and recorded, and the others go on; with --once, any failure makes the
-    exit code 1."""
-    settings = load_settings(db)
-    engine = engine_for(settings)
-    clock = Clock(zone=settings.zone, today=settings.today)
-    calendar = WorkCalendar.from_settings(settings)
-    while True:
-        outcomes = jobs.run_jobs_once(engine, clock, calendar)
-        table = Table("job", "events", "seconds", "error")
-        for outcome in outcomes:
-            touched = "—" if outcome.touched is None else str(outcome.touched)
-            table.add_row(outcome.name, touched, f"{outcome.seconds:.2f}", outcome.error or "")
-        console.print(table)
-        if once:
-            if any(outcome.error for outcome in outcomes):
-                raise typer.Exit(1)
-            return
-        time.sleep(interval)

@@ -15,11 +15,12 @@ from citycockpit.auth.enums import Role
 from citycockpit.auth.permissions import perms_for
 from citycockpit.auth.principal import Principal
 from citycockpit.events import categories as cats
-from citycockpit.events import intake, service
 from citycockpit.events.enums import Action, Channel, EventState
 from citycockpit.events.errors import InvalidEventInput, TransitionNotAllowed
+from citycockpit.events.intake import service as intake
 from citycockpit.events.models import EventCategory
 from citycockpit.events.sla import DEFAULT_CALENDAR
+from citycockpit.events.workflow import service
 from citycockpit.org.models import Area, Department
 
 DEMO_EVENTS = 250

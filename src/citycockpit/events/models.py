@@ -162,7 +162,7 @@ class Event(Base):
         Index("ix_events_department_day", "department_id", "reported_day"),
         Index("ix_events_category_day", "category_code", "reported_day"),
         Index("ix_events_grid_day", "grid_code", "reported_day"),
-        # a village's or grid's handling-time P90 of a period, from the index alone (events/kpis.py)
+        # a village's or grid's handling-time P90 of a period, from the index alone (events/analytics/kpis.py)
         Index("ix_events_grid_closed", "grid_code", "closed_day", "handle_minutes", "is_test"),
         Index("ix_events_closed_day", "closed_day", "town_code"),
         Index("ix_events_close_due", "close_due_at"),
@@ -212,21 +212,3 @@ class DuplicateProposal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (UniqueConstraint("event_id", "original_id", name="uq_event_duplicate_pair"),)
-
-
-class WorkerJobRun(Base):
-    """The last run of each periodic job of `citycockpit worker` (one row per job, upserted by every
-    worker): what /metrics reports as each job's lag and failure."""
-
-    __tablename__ = "worker_job_runs"
-
-    job: Mapped[str] = mapped_column(String(32), primary_key=True)
-    runs: Mapped[int] = mapped_column(Integer)
-    failures: Mapped[int] = mapped_column(Integer)
-    last_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_seconds: Mapped[float] = mapped_column(Float)
-    last_succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_touched: Mapped[int | None] = mapped_column(Integer)
-    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(1000))
-    last_worker: Mapped[str] = mapped_column(String(100))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from citycockpit.auth.principal import Principal
 from citycockpit.events.enums import Channel
 from citycockpit.events.models import Event, EventTransition
-from citycockpit.events.service import mask_reporter
+from citycockpit.events.queries import mask_reporter
 
 
 class EventCreate(BaseModel):

@@ -250,10 +250,10 @@ def area_map(session: Session, view: View, *, metric: str) -> dict[str, Any]:
 
 
 def _event_where(view: View) -> list[Any]:
-    from citycockpit.events import service as events_service
+    from citycockpit.events import queries as events_queries
     from citycockpit.events.models import Event
 
-    return [events_service.scope_filter(narrowed(view)), Event.is_test.is_(False)]
+    return [events_queries.scope_filter(narrowed(view)), Event.is_test.is_(False)]
 
 
 def _n(condition: Any) -> Any:
@@ -278,7 +278,7 @@ def _month_sums(
     """This month so far in the view's area, from the events domain's KPI sums (past days from its daily
     rollups, today from the events table), per `group` value when given; `counts` names the counts a
     panel shows, so that today's part reads only the anchors holding them."""
-    from citycockpit.events import kpis
+    from citycockpit.events.analytics import kpis
 
     month = kpis.KpiFilter(
         first=view.today.replace(day=1),

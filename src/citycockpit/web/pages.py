@@ -51,12 +51,12 @@ def home(request: Request, session: SessionDep, principal: Signed) -> Response:
         if pending:
             todo.append((_t(request, "home.todo.review", n=pending), "/app/reports"))
     if principal.can(Perm.EVENTS_READ):
-        from citycockpit.events import service as event_service
-        from citycockpit.web.events_pages import ROLE_QUEUES
+        from citycockpit.events import queries as event_queries
+        from citycockpit.events.pages import ROLE_QUEUES
 
         for queue in ROLE_QUEUES.get(principal.role.value, []):
-            _, n = event_service.list_events(
-                session, principal, event_service.EventFilter(queue=queue), offset=0, limit=1
+            _, n = event_queries.list_events(
+                session, principal, event_queries.EventFilter(queue=queue), offset=0, limit=1
             )
             if n:
                 todo.append(

@@ -13,7 +13,7 @@ from citycockpit.events.models import Event
 
 # The rollup groups signing deadlines by day; events/models.py indexes the other due instants.
 Index("ix_events_sign_due", Event.__table__.c.sign_due_at)
-# The handling P90 reads the events of one histogram bucket in handle_minutes order (events/kpis.py).
+# The handling P90 reads the events of one histogram bucket in handle_minutes order (events/analytics/kpis.py).
 Index(
     "ix_events_handle_minutes",
     Event.__table__.c.handle_minutes,

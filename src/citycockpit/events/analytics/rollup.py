@@ -1,5 +1,5 @@
 """Daily rollups: per local day × town × department × minor category, the counts the KPIs sum
-(events/kpis.py); the same counts per local day × grid (villages' and grids' KPIs, the maps below the
+(events/analytics/kpis.py); the same counts per local day × grid (villages' and grids' KPIs, the maps below the
 city); per local day × town × department × channel × request type, the events received (the intake
 breakdowns). Recomputing a day replaces its rows, so the job is idempotent; on PostgreSQL
 each day is claimed with a transaction-scoped advisory lock, so several workers never compute the same
@@ -32,7 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from citycockpit.core.dialect import advisory_lock, dialect_name, local_date, try_advisory_lock
-from citycockpit.events.kpi_models import (
+from citycockpit.events.analytics.definitions import E, anchor_range, anchored_counts, handling_bucket
+from citycockpit.events.analytics.models import (
     DAY,
     MONTH,
     ROLLUP_COUNTS,
@@ -42,7 +43,7 @@ from citycockpit.events.kpi_models import (
     EventHandlingRollup,
     EventRollupDay,
 )
-from citycockpit.events.kpis import E, anchor_range, anchored_counts, handling_bucket
+from citycockpit.ops.jobs import JobResult
 
 LOCK_NAMESPACE = "events.rollup"
 MONTH_LOCK_NAMESPACE = "events.rollup.month"
@@ -357,11 +358,10 @@ ROLLUP_EVERY = timedelta(hours=1)
 BACKFILL_DAYS = 92  # missing past days a run fills in, beyond the recent ones
 
 
-def rollup_job(session: Session, *, now: datetime, calendar: Any) -> Any:
+def rollup_job(session: Session, *, now: datetime, calendar: Any) -> JobResult:
     """Worker job: at most once an hour, recompute the last `events_rollup_recent_days` whole days,
     then fill in up to BACKFILL_DAYS missing older days (newest first), so history rolls up by itself."""
     from citycockpit.config import get_settings
-    from citycockpit.events.jobs import JobResult
 
     last_run = session.scalar(select(func.max(EventRollupDay.computed_at)))
     if last_run is not None and now - last_run < ROLLUP_EVERY:

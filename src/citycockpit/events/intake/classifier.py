@@ -33,7 +33,7 @@ from citycockpit.audit import service as audit
 from citycockpit.audit.service import Actor
 from citycockpit.core.errors import Unprocessable
 from citycockpit.events import routing
-from citycockpit.events.kpi_models import ClassifierModel
+from citycockpit.events.analytics.models import ClassifierModel
 from citycockpit.events.models import Event, EventCategory
 
 ALGORITHM = "tfidf(char_wb 1-3 + jieba words) + SGDClassifier(log_loss)"

@@ -11,7 +11,7 @@ from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.db import SessionDep
-from citycockpit.events import kpis
+from citycockpit.events.analytics import kpis
 
 router = APIRouter(prefix="/api/v1/events/kpis", tags=["events"])
 

@@ -37,9 +37,9 @@ from citycockpit.auth.principal import Principal
 from citycockpit.auth.tokens import hash_token, principal_for_token, touch_tokens
 from citycockpit.core.errors import AppError, Forbidden, NotFound, ServiceUnavailable
 from citycockpit.db import get_session, reader
-from citycockpit.events import intake
 from citycockpit.events.api import app_calendar
 from citycockpit.events.errors import InvalidEventInput
+from citycockpit.events.intake import service as intake
 from citycockpit.ops import metrics
 
 log = logging.getLogger("citycockpit.events.intake")

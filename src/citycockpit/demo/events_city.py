@@ -17,8 +17,10 @@ DEMO_ACTOR = SystemActor("demo")
 
 
 def build_events_city(session: Session, ctx: Any) -> None:
-    from citycockpit.events import categories, classifier, rollup
-    from citycockpit.events.generate import generate_events
+    from citycockpit.demo.generate import generate_events
+    from citycockpit.events import categories
+    from citycockpit.events.analytics import rollup
+    from citycockpit.events.intake import classifier
 
     now = ctx.clock.now()
     zone = ctx.clock.zone

@@ -1,9 +1,9 @@
-"""KPIs of the closed loop (立案率, 按期结案率, 满意率 …), computed in SQL for any period, area subtree,
-department and category. docs/domains/events-kpis.md states every formula; the same text is returned
-with each value (`KPIS`), so the UI can show it.
+"""The KPI queries of the closed loop: the counts of definitions.py summed in SQL for any period, area
+subtree, department and category, and the rankings. docs/domains/events-kpis.md states every formula;
+the same text is returned with each value (`KPIS`), so the UI can show it.
 
 Every count is anchored on its own day (received, due, or closed in the period), so a period's value is a
-sum over its days: whole past days come from `event_daily_rollups` (see events/rollup.py), today comes
+sum over its days: whole past days come from `event_daily_rollups` (see events/analytics/rollup.py), today comes
 from the events themselves, and "due" counts only what has fallen due by now."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, false, func, literal_column, or_, select
+from sqlalchemy import and_, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -23,8 +23,17 @@ from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import scope_clause
 from citycockpit.core.dialect import code_within, percentile_cont
 from citycockpit.core.errors import Unprocessable
-from citycockpit.events.enums import EventState, Satisfaction
-from citycockpit.events.kpi_models import (
+from citycockpit.events.analytics.definitions import (
+    BEING_HANDLED,
+    COUNTS,
+    HANDLING_FORMULA,
+    OVERDUE_FORMULA,
+    anchor_range,
+    anchored_counts,
+    handling_bucket,
+    kpi_values,
+)
+from citycockpit.events.analytics.models import (
     DAY,
     HANDLING_EDGES,
     MONTH,
@@ -46,166 +55,6 @@ A = EventAreaRollup.__table__.c
 AREA_GROUPS = frozenset({"village_code", "grid_code"})  # group keys only event_area_rollups holds
 MAX_PERIOD_DAYS = 3660
 SUMS = (*ROLLUP_COUNTS, "handle_minutes_sum")
-
-
-@dataclass(frozen=True)
-class Count:
-    label: str
-    definition: str
-
-
-# The counts every KPI is built from: name → (Chinese label, which events it counts).
-COUNTS: dict[str, Count] = {
-    "received": Count("受理数", "events received (reported) in the period, test events excluded"),
-    "registered": Count("立案数", "of those received in the period, events registered (立案)"),
-    "rejected": Count("不予立案数", "of those received in the period, events rejected (不予立案)"),
-    "merged": Count("合并数", "of those received in the period, events merged into another as duplicates"),
-    "dispatched": Count("派遣数", "of those received in the period, events dispatched to a department"),
-    "closed_directly": Count(
-        "直接办结数", "of those received in the period, events closed by the centre without dispatch"
-    ),
-    "sign_due": Count("应签收数", "events whose signing deadline fell in the period (up to now)"),
-    "signed_on_time": Count("按时签收数", "of those, signed for by the deadline"),
-    "handle_due": Count("应处置数", "events whose handling deadline fell in the period (up to now)"),
-    "handled_on_time": Count("按期处置数", "of those, handled by the deadline"),
-    "close_due": Count(
-        "应结案数",
-        "events whose closing deadline fell in the period (up to now), carry-overs from earlier periods "
-        "included",
-    ),
-    "closed_of_due": Count("结案数", "of those due, events closed"),
-    "closed_on_time": Count("按期结案数", "of those due, events closed by the deadline"),
-    "reworked": Count("返工数", "of those due, events sent back for rework at least once"),
-    "extended": Count("延期数", "of those due, events whose deadline was extended at least once"),
-    "closed": Count("办结数", "events closed in the period (directly or after the loop)"),
-    "closed_dispatched": Count(
-        "派遣后办结数", "of those closed in the period, events closed after dispatch (not 直接办结)"
-    ),
-    "callbacks": Count("回访数", "of those closed in the period, events with a callback recorded"),
-    "callbacks_valid": Count("有效回访数", "callbacks that reached the citizen and got a rating"),
-    "satisfied": Count("满意数", "valid callbacks rated 满意 or 基本满意"),
-    "resolved_locally": Count(
-        "就地化解数", "of those closed in the period, events resolved at town or village level"
-    ),
-    "handle_n": Count("有处置时长的办结数", "events closed in the period with a measured handling time"),
-}
-
-
-@dataclass(frozen=True)
-class Kpi:
-    key: str
-    label: str
-    formula: str
-    numerator: str
-    denominator: str
-
-
-KPIS: tuple[Kpi, ...] = (
-    Kpi("registration_rate", "立案率", "立案数 / 受理数", "registered", "received"),
-    Kpi("dispatch_rate", "派遣率", "派遣数 / 立案数", "dispatched", "registered"),
-    Kpi("signed_on_time_rate", "按时签收率", "按时签收数 / 应签收数", "signed_on_time", "sign_due"),
-    Kpi("handled_on_time_rate", "按期处置率", "按期处置数 / 应处置数", "handled_on_time", "handle_due"),
-    Kpi("closure_rate", "结案率", "结案数 / 应结案数", "closed_of_due", "close_due"),
-    Kpi("closed_on_time_rate", "按期结案率", "按期结案数 / 应结案数", "closed_on_time", "close_due"),
-    Kpi("rework_rate", "返工率", "返工数 / 应结案数", "reworked", "close_due"),
-    Kpi("extension_rate", "延期率", "延期数 / 应结案数", "extended", "close_due"),
-    Kpi("direct_close_rate", "直接办结率", "直接办结数 / 受理数", "closed_directly", "received"),
-    Kpi("callback_rate", "回访率", "回访数 / 办结数", "callbacks", "closed"),
-    Kpi("satisfaction_rate", "满意率", "(满意 + 基本满意) / 有效回访数", "satisfied", "callbacks_valid"),
-    Kpi(
-        "local_resolution_rate",
-        "就地化解率",
-        "就地化解数 / 派遣后办结数",
-        "resolved_locally",
-        "closed_dispatched",
-    ),
-)
-HANDLING_FORMULA = (
-    "处置时长 = 派遣到处置完毕的时长 (handle_minutes, in the event's clock), over events closed in the period; "
-    "平均 = Σ时长 / 件数, P90 = percentile_cont(0.9)"
-)
-OVERDUE_FORMULA = "超期件数 = events dispatched or signed for (派遣/签收, not yet handled) whose handling deadline has passed"
-
-_BEING_HANDLED = (EventState.DISPATCHED.value, EventState.SIGNED.value)
-_SATISFIED = (Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value)
-_RATED = (*_SATISFIED, Satisfaction.UNSATISFIED.value)
-
-
-def _n(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
-
-
-def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
-    """Per anchor, the row-level count expressions (1/0, or minutes) of the counts anchored on it.
-
-    Anchors: "reported" (reported_day), "sign_due", "handle_due", "close_due" (the due instants) and
-    "closed" (closed_day). Used by the raw KPI queries and by the rollup job alike."""
-    return [
-        (
-            "reported",
-            {
-                "received": literal_column("1"),
-                "registered": _n(E.registered_at.is_not(None)),
-                "rejected": _n(E.rejected_at.is_not(None)),
-                "merged": _n(E.merged_at.is_not(None)),
-                "dispatched": _n(E.first_dispatched_at.is_not(None)),
-                "closed_directly": _n(E.closed_by_center.is_(True)),
-            },
-        ),
-        ("sign_due", {"sign_due": literal_column("1"), "signed_on_time": _n(E.signed_on_time.is_(True))}),
-        (
-            "handle_due",
-            {"handle_due": literal_column("1"), "handled_on_time": _n(E.handled_on_time.is_(True))},
-        ),
-        (
-            "close_due",
-            {
-                "close_due": literal_column("1"),
-                "closed_of_due": _n(E.closed_at.is_not(None)),
-                "closed_on_time": _n(E.closed_on_time.is_(True)),
-                "reworked": _n(E.rework_count > 0),
-                "extended": _n(E.extension_count > 0),
-            },
-        ),
-        (
-            "closed",
-            {
-                "closed": literal_column("1"),
-                "closed_dispatched": _n(E.closed_by_center.is_(False)),
-                "callbacks": _n(E.satisfaction.is_not(None)),
-                "callbacks_valid": _n(E.satisfaction.in_(_RATED)),
-                "satisfied": _n(E.satisfaction.in_(_SATISFIED)),
-                "resolved_locally": _n(E.resolved_locally.is_(True)),
-                "handle_n": _n(E.handle_minutes.is_not(None)),
-                "handle_minutes_sum": func.coalesce(E.handle_minutes, cast(literal_column("0"), Float)),
-            },
-        ),
-    ]
-
-
-def handling_bucket(value: Any) -> ColumnElement[int]:
-    """The HANDLING_EDGES bucket of a minutes value: i when EDGES[i-1] <= value < EDGES[i] (a balanced
-    CASE, so about eight comparisons a row)."""
-
-    def build(lo: int, hi: int) -> Any:
-        if lo == hi:
-            return literal_column(str(lo))
-        mid = (lo + hi) // 2
-        return case(
-            (value < literal_column(repr(HANDLING_EDGES[mid])), build(lo, mid)), else_=build(mid + 1, hi)
-        )
-
-    return build(0, len(HANDLING_EDGES))
-
-
-def anchor_range(anchor: str, first: date, last: date, t0: datetime, t1: datetime) -> ColumnElement[bool]:
-    """Rows whose anchor falls on local days first..last, i.e. instants in [t0, t1)."""
-    if anchor == "reported":
-        return E.reported_day.between(first, last)
-    if anchor == "closed":
-        return E.closed_day.between(first, last)
-    column = {"sign_due": E.sign_due_at, "handle_due": E.handle_due_at, "close_due": E.close_due_at}[anchor]
-    return and_(column >= t0, column < t1)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -489,24 +338,6 @@ def period_sums(
     return raw, "raw"
 
 
-def rate(numerator: float, denominator: float) -> float | None:
-    return None if not denominator else round(numerator / denominator, 6)
-
-
-def kpi_values(counts: Counter[str]) -> list[dict[str, object]]:
-    return [
-        {
-            "key": k.key,
-            "label": k.label,
-            "formula": k.formula,
-            "numerator": int(counts[k.numerator]),
-            "denominator": int(counts[k.denominator]),
-            "value": rate(counts[k.numerator], counts[k.denominator]),
-        }
-        for k in KPIS
-    ]
-
-
 # ---------------------------------------------------------------------------------------------------
 # Public queries
 
@@ -642,7 +473,7 @@ def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None
         session.scalar(
             select(func.count())
             .select_from(Event.__table__)
-            .where(E.state.in_(_BEING_HANDLED), E.handle_due_at < now, *plan.raw_where)
+            .where(E.state.in_(BEING_HANDLED), E.handle_due_at < now, *plan.raw_where)
         )
         or 0
     )

@@ -1,4 +1,5 @@
-"""`citycockpit events generate | rollup | train`: the synthetic city, the daily rollups, the classifier."""
+"""`citycockpit events rollup | train`: the daily rollups and the classifier. (`events generate`, the
+synthetic city, is the demo's: demo/cli.py.)"""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 
 
-def _progress() -> Progress:
+def progress_bar() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -41,64 +42,15 @@ def _day(value: str | None, name: str) -> date | None:
         return fail(f"{name} {value!r} is not a date in the form YYYY-MM-DD")
 
 
-def generate(
-    events: int = typer.Option(50_000, "--events", min=1, help="How many events to write."),
-    year: int = typer.Option(0, "--year", help="Year the events are reported in (default: today's year)."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed, for a reproducible city."),
-    with_timeline: bool = typer.Option(
-        False, "--with-timeline", help="Also write each event's transitions (≈7 rows per event; slower)."
-    ),
-    no_rollup: bool = typer.Option(
-        False, "--no-rollup", help="Skip recomputing the daily rollups afterwards."
-    ),
-    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
-) -> None:
-    """Write a year of synthetic events for the demo city (areas and departments must exist)."""
-    from citycockpit.events.generate import generate_events
-
-    settings = load_settings(db)
-    engine = engine_for(settings)
-    clock = Clock(zone=settings.zone, today=settings.today)
-    year = year or clock.local_today().year
-    with _progress() as progress:
-        task = progress.add_task("events", total=events, rate="")
-
-        def advance(k: int) -> None:
-            progress.advance(task, k)
-            elapsed = progress.tasks[0].elapsed or 0
-            if elapsed:
-                progress.update(task, rate=f"{progress.tasks[0].completed / elapsed:,.0f}/s")
-
-        result = generate_events(
-            engine,
-            n=events,
-            year=year,
-            now=clock.now(),
-            zone=settings.zone,
-            actor=CLI_ACTOR,
-            county_code=settings.county_code,
-            seed=seed,
-            with_timeline=with_timeline,
-            on_progress=advance,
-        )
-    console.print(
-        f"wrote {result.events:,} events (ids {result.first_id}–{result.last_id})"
-        + (f" and {result.transitions:,} transitions" if result.transitions else "")
-        + f" in {result.seconds:.1f} s ({result.events / max(result.seconds, 1e-9):,.0f} events/s)"
-    )
-    if not no_rollup:
-        _rollup(engine, settings.zone, clock, date(year, 1, 1), date(year, 12, 31) + timedelta(days=60))
-
-
-def _rollup(engine, zone, clock: Clock, first: date, last: date) -> None:  # type: ignore[no-untyped-def]
-    from citycockpit.events import rollup
+def rollup_range(engine, zone, clock: Clock, first: date, last: date) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.events.analytics import rollup
 
     last = min(last, clock.local_today() - timedelta(days=1))
     if last < first:
         console.print("nothing to roll up: the range holds no whole past day")
         return
     total_days = (last - first).days + 1
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("rollups", total=total_days, rate="days")
         result = rollup.recompute_range(
             lambda: session_scope(engine),
@@ -122,7 +74,7 @@ def rollup_(
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
     """Recompute the daily KPI rollups for a range of whole past days (idempotent)."""
-    from citycockpit.events import rollup
+    from citycockpit.events.analytics import rollup
 
     settings = load_settings(db)
     engine = engine_for(settings)
@@ -137,7 +89,7 @@ def rollup_(
     end = end or clock.local_today() - timedelta(days=1)
     if end < start:
         fail("--to is before --from")
-    _rollup(engine, settings.zone, clock, start, end)
+    rollup_range(engine, settings.zone, clock, start, end)
 
 
 def train(
@@ -151,7 +103,7 @@ def train(
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
     """Retrain the category/department classifier on confirmed history; print held-out accuracy."""
-    from citycockpit.events.classifier import train_classifier
+    from citycockpit.events.intake.classifier import train_classifier
 
     settings = load_settings(db)
     engine = engine_for(settings)
@@ -191,6 +143,5 @@ def train(
 
 def register(target: typer.Typer) -> None:
     """Add these commands to the `events` command group."""
-    target.command("generate")(one_line_errors(generate))
     target.command("rollup")(one_line_errors(rollup_))
     target.command("train")(one_line_errors(train))

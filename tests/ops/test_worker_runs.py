@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from citycockpit import migrate
+from citycockpit import worker as jobs
 from citycockpit.cli import app
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine
-from citycockpit.events import jobs
-from citycockpit.events.metrics import PROVIDERS
-from citycockpit.events.models import WorkerJobRun
 from citycockpit.events.sla import DEFAULT_CALENDAR
+from citycockpit.ops.jobs import PROVIDERS
+from citycockpit.ops.models import WorkerJobRun
 from tests.conftest import create_postgres_database, drop_postgres_database
 
 CLOCK = fixed_clock("2024-09-30T10:00:00")

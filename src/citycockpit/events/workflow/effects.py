@@ -25,8 +25,9 @@ from citycockpit.events.enums import (
     SystemAction,
 )
 from citycockpit.events.errors import InvalidEventInput, TransitionNotAllowed
-from citycockpit.events.intake import actor_fields
+from citycockpit.events.intake.service import actor_fields
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory, EventTransition
+from citycockpit.events.queries import get_event
 from citycockpit.events.sla import UNIT_MINUTES, WorkCalendar
 from citycockpit.org.models import Department
 
@@ -137,8 +138,6 @@ def _reject(session, event, body, category, actor, now, calendar):  # type: igno
 def _merge(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
     if not body.original:
         raise InvalidEventInput("merge needs `original`: the event this one repeats", field="original")
-    from citycockpit.events.service import get_event  # service imports this module: resolve at call time
-
     original = get_event(session, body.original, actor)
     if original.id == event.id or original.merged_into_id == event.id:
         raise InvalidEventInput("An event cannot be merged into itself or into its own duplicate")

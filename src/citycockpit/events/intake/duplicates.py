@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from citycockpit.events.enums import OPEN_STATES, DuplicateStatus
-from citycockpit.events.grids import distance_m
+from citycockpit.events.intake.grids import distance_m
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
 
 MAX_PROPOSALS = 3

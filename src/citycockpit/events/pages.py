@@ -16,11 +16,12 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
 from citycockpit.core.tabular import write_xlsx
 from citycockpit.db import SessionDep
-from citycockpit.events import intake
-from citycockpit.events import service as event_service
+from citycockpit.events import queries as event_queries
 from citycockpit.events.enums import Action, EventState
+from citycockpit.events.intake import service as intake
 from citycockpit.events.models import EventCategory
-from citycockpit.events.workflow import STATE_LABELS, allowed_actions
+from citycockpit.events.workflow import service as event_service
+from citycockpit.events.workflow.transitions import STATE_LABELS, allowed_actions
 from citycockpit.org.models import Area, Department
 from citycockpit.web import i18n
 from citycockpit.web.render import check_csrf, render
@@ -62,16 +63,16 @@ def list_events(
     sort: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     queues = ROLE_QUEUES.get(principal.role.value, [])
-    if sort.lstrip("-") not in event_service.EVENT_SORTS:
+    if sort.lstrip("-") not in event_queries.EVENT_SORTS:
         sort = ""
-    if queue and queue not in event_service.QUEUES:
+    if queue and queue not in event_queries.QUEUES:
         queue = ""
     if not queue and not category and not state and queues:
         queue = queues[0]
     states = [state] if state in {s.value for s in EventState} else []
-    filters = event_service.EventFilter(queue=queue or None, category=category or None, states=states)
+    filters = event_queries.EventFilter(queue=queue or None, category=category or None, states=states)
     if request.query_params.get("export") == "xlsx":
-        items, _ = event_service.list_events(
+        items, _ = event_queries.list_events(
             session, principal, filters, offset=0, limit=5000, sort=sort or "-reported_at"
         )
         headers = ["编号", "标题", "状态", "类别", "来源", "上报时间", "处置时限"]
@@ -92,7 +93,7 @@ def list_events(
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": 'attachment; filename="events.xlsx"'},
         )
-    items, total = event_service.list_events(
+    items, total = event_queries.list_events(
         session, principal, filters, offset=offset, limit=PAGE, sort=sort or "-reported_at"
     )
     return render(
@@ -212,8 +213,8 @@ def create_event(
 
 
 def _detail(request: Request, session: Any, principal: Principal, ref: str, **extra: Any) -> Response:
-    event = event_service.get_event(session, ref, principal)
-    name, phone = event_service.mask_reporter(principal, event.reporter_name, event.reporter_phone)
+    event = event_queries.get_event(session, ref, principal)
+    name, phone = event_queries.mask_reporter(principal, event.reporter_name, event.reporter_phone)
     category = (
         session.scalars(select(EventCategory).where(EventCategory.code == event.category_code)).first()
         if event.category_code
@@ -247,7 +248,7 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             "reporter": (name, phone),
             "category": category,
             "actions": [a.value for a in actions if a is not Action.MERGE],
-            "timeline": event_service.timeline(session, event),
+            "timeline": event_queries.timeline(session, event),
             "department": department,
             "town": town,
             "grid": grid,
@@ -282,7 +283,7 @@ def take_action(
 ) -> Response:
     """One click on an action, with its note; the domain's state machine decides whether it may happen."""
     check_csrf(request, principal, csrf_token)
-    event = event_service.get_event(session, ref, principal)
+    event = event_queries.get_event(session, ref, principal)
     if action not in {a.value for a in Action}:
         return _detail(
             request, session, principal, ref, action_error=_t(request, "events.form.unknown_action")

@@ -26,11 +26,11 @@ from citycockpit.auth.deps import PUBLIC, PUBLIC_SELF_LIMITED, client_ip
 from citycockpit.core.errors import AppError
 from citycockpit.db import SessionDep
 from citycockpit.events import categories as cats
-from citycockpit.events import intake
 from citycockpit.events.enums import REQUEST_TYPE_LABELS, Channel, EventState, RejectReason
-from citycockpit.events.intake_writer import writer_of
+from citycockpit.events.intake import service as intake
+from citycockpit.events.intake.writer import writer_of
 from citycockpit.events.models import Event, EventCategory, EventTransition
-from citycockpit.events.workflow import STATE_LABELS
+from citycockpit.events.workflow.transitions import STATE_LABELS
 from citycockpit.org.models import Department
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])

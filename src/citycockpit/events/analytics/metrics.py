@@ -1,5 +1,4 @@
-"""Gauges the /metrics scrape reads from the database: events by state, queue depths, each worker job's
-lag and whether its last run failed.
+"""Gauges the /metrics scrape reads from the database: events by state and queue depths.
 
 Each is one indexed GROUP BY or MAX; nothing loads events into Python."""
 
@@ -12,7 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.events.enums import OPEN_STATES, EventState
-from citycockpit.events.models import Event, WorkerJobRun
+from citycockpit.events.models import Event
 from citycockpit.ops.metrics import GaugeProvider, Sample
 
 OPEN = [s.value for s in OPEN_STATES]
@@ -36,22 +35,6 @@ def _queues(session: Session) -> Iterable[Sample]:
         yield Sample({"queue": name}, float(session.scalar(select(func.count()).where(clause)) or 0))
 
 
-def _worker_lag(session: Session) -> Iterable[Sample]:
-    now = datetime.now(UTC)
-    for job, succeeded in session.execute(select(WorkerJobRun.job, WorkerJobRun.last_succeeded_at)):
-        if succeeded is not None:
-            yield Sample({"job": job}, (now - succeeded).total_seconds())
-
-
-def _worker_failing(session: Session) -> Iterable[Sample]:
-    rows = session.execute(
-        select(WorkerJobRun.job, WorkerJobRun.last_succeeded_at, WorkerJobRun.last_failed_at)
-    )
-    for job, succeeded, failed in rows:
-        failing = failed is not None and (succeeded is None or failed > succeeded)  # aware: UTCDateTime
-        yield Sample({"job": job}, 1.0 if failing else 0.0)
-
-
 PROVIDERS = [
     GaugeProvider("citycockpit_events", "Events by state", ("state",), _by_state),
     GaugeProvider(
@@ -59,17 +42,5 @@ PROVIDERS = [
         "Events waiting in each work queue (overdue: past the handling due time and not handled)",
         ("queue",),
         _queues,
-    ),
-    GaugeProvider(
-        "citycockpit_worker_lag_seconds",
-        "Seconds since a worker last completed the job",
-        ("job",),
-        _worker_lag,
-    ),
-    GaugeProvider(
-        "citycockpit_worker_job_failing",
-        "1 when the job's last run failed (its error is in worker_job_runs and the worker's log)",
-        ("job",),
-        _worker_failing,
     ),
 ]

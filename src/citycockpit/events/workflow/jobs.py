@@ -1,6 +1,5 @@
-"""Periodic jobs run by `citycockpit worker`: 80% warnings, daily reminders (催办), escalation
-(督办, then 提级) and the KPI rollups; `run_jobs_once` runs them all, each in its own transaction, and
-records every run (`worker_job_runs`). Each job claims its rows with FOR UPDATE SKIP LOCKED, so several workers on
+"""The SLA's periodic jobs, run by `citycockpit worker` (citycockpit/worker.py): 80% warnings, daily
+reminders (催办) and escalation (督办, then 提级). Each job claims its rows with FOR UPDATE SKIP LOCKED, so several workers on
 PostgreSQL never do the same row twice; SQLite has one writer at a time anyway.
 
 Jobs change bookkeeping columns with plain UPDATEs that leave `version` alone, so a reminder never
@@ -10,24 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
 from citycockpit.audit.service import SystemActor
-from citycockpit.core.dialect import upsert_insert
-from citycockpit.db import session_scope
 from citycockpit.events.enums import ClockKind, EventState, SystemAction
-from citycockpit.events.models import Event, EventTransition, WorkerJobRun
+from citycockpit.events.models import Event, EventTransition
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
+from citycockpit.ops.jobs import JobResult
 
 log = logging.getLogger("citycockpit.worker")
 
@@ -38,12 +31,6 @@ REDO_LIMIT = 3  # 返工 this often → 督办
 BOUNCE_LIMIT = 3  # departments this many → 督办
 # States in which the handling clock runs and a department is responsible.
 RUNNING = [EventState.DISPATCHED.value, EventState.SIGNED.value]
-
-
-@dataclass
-class JobResult:
-    name: str
-    touched: int
 
 
 def _claim(session: Session, stmt):  # type: ignore[no-untyped-def]
@@ -212,80 +199,8 @@ def escalate(session: Session, *, now: datetime, calendar: WorkCalendar = DEFAUL
     return JobResult("escalate", len(supervised) + len(escalated))
 
 
-def rollup_recent_days(session: Session, *, now: datetime, calendar: Any) -> JobResult:
-    """Recompute the daily KPI rollups of recent days (see events/rollup.py)."""
-    from citycockpit.events.rollup import rollup_job
-
-    return rollup_job(session, now=now, calendar=calendar)  # type: ignore[no-any-return]
-
-
-SLA_JOBS = ("warn", "remind", "escalate")
-
-
-@dataclass
-class JobOutcome:
-    """One job's run by `run_jobs_once`: what it touched, or why it failed."""
-
-    name: str
-    touched: int | None
-    seconds: float
-    error: str | None = None
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
-
-
-def run_jobs_once(engine: Engine, clock: Any, calendar: WorkCalendar) -> list[JobOutcome]:
-    """Run every job once, each in its own transaction. A job that fails (the database gone for a
-    moment, a lock, a bug) is rolled back, logged and recorded, and the jobs after it still run; each
-    run is recorded in `worker_job_runs` for /metrics."""
-    outcomes = []
-    for name, job in JOBS:
-        started, clock_start = datetime.now(UTC), time.perf_counter()
-        try:
-            with session_scope(engine) as session:
-                result = job(session, now=clock.now(), calendar=calendar)
-            outcome = JobOutcome(name, result.touched, time.perf_counter() - clock_start)
-        except Exception as exc:
-            log.exception("worker job %s failed", name)
-            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-            outcome = JobOutcome(name, None, time.perf_counter() - clock_start, error[:1000])
-        try:
-            with session_scope(engine) as session:
-                record_run(session, outcome, started=started)
-        except Exception:  # the database may be what failed: the next run records again
-            log.exception("could not record the run of worker job %s", name)
-        outcomes.append(outcome)
-    return outcomes
-
-
-def record_run(session: Session, outcome: JobOutcome, *, started: datetime) -> None:
-    """Upsert the job's row of `worker_job_runs` (one statement: several workers may finish at once)."""
-    table = WorkerJobRun
-    finished = started + timedelta(seconds=outcome.seconds)
-    failed = outcome.error is not None
-    common: dict[str, Any] = {
-        "last_started_at": started,
-        "last_seconds": round(outcome.seconds, 3),
-        "last_worker": worker_name(),
-    }
-    if failed:
-        common.update(last_failed_at=finished, last_error=outcome.error)
-    else:
-        common.update(last_succeeded_at=finished, last_touched=outcome.touched)
-    stmt = upsert_insert(session, table).values(job=outcome.name, runs=1, failures=int(failed), **common)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[table.job],
-            set_={"runs": table.runs + 1, "failures": table.failures + int(failed), **common},
-        )
-    )
-
-
 JOBS: list[tuple[str, Callable[..., JobResult]]] = [
     ("warn", warn_due_soon),
     ("remind", remind_overdue),
     ("escalate", escalate),
-    ("rollup", rollup_recent_days),
 ]

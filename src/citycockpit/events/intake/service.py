@@ -8,19 +8,17 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
-from citycockpit.core import stamps, tabular
-from citycockpit.core.tabular import ImportFailed, Row, RowError
+from citycockpit.core import stamps
 from citycockpit.events import categories as cats
-from citycockpit.events import duplicates, grids, routing
+from citycockpit.events import routing
 from citycockpit.events.enums import (
-    REQUEST_TYPE_LABELS,
     Channel,
     EventState,
     GridMethod,
@@ -28,6 +26,7 @@ from citycockpit.events.enums import (
     SystemAction,
 )
 from citycockpit.events.errors import InvalidEventInput
+from citycockpit.events.intake import duplicates, grids
 from citycockpit.events.models import Event, EventCategory, EventTransition
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
 from citycockpit.org.models import Area
@@ -296,10 +295,10 @@ def insert_events(
     results, built = prepared.results, prepared.built
     rows = [row for row, _, _ in built]
     if not rows:
-        return results  # type: ignore[return-value]  (only refusals)
+        return cast(list[Created | InvalidEventInput], results)  # only refusals: no None left
     # RETURNING pairs each id with its unique public id: asking for the rows' order instead makes
     # SQLite insert one row per statement.
-    table = Event.__table__  # Core, not the ORM's bulk path: these are plain rows
+    table = cast(Table, Event.__table__)  # Core, not the ORM's bulk path: these are plain rows
     returned = session.execute(insert(table).returning(table.c.public_id, table.c.id), rows).all()
     ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
@@ -307,9 +306,9 @@ def insert_events(
     slots = iter(i for i, r in enumerate(results) if r is None)
     for row in rows:
         results[next(slots)] = Created(row["id"], row["public_id"], row["category_code"])
-    answered: list[Created | InvalidEventInput] = results  # type: ignore[assignment]  (no None left)
+    answered = cast(list[Created | InvalidEventInput], results)  # no None left
     session.execute(
-        insert(EventTransition.__table__),
+        insert(cast(Table, EventTransition.__table__)),
         [
             {
                 "event_id": row["id"],
@@ -453,181 +452,3 @@ def _build_event(
         event["category_code"] = None
         event["department_id"] = None
     return event, category
-
-
-# ---- hotline batch files (CSV / XLSX) ------------------------------------------------------------
-
-
-HOTLINE_BATCH = 500  # events inserted (and audited) together by a hotline import
-HOTLINE_COLUMNS = [
-    "external_id",
-    "reported_at",
-    "request_type",
-    "category_code",
-    "title",
-    "description",
-    "address",
-    "lat",
-    "lon",
-    "grid_code",
-    "reporter_name",
-    "reporter_phone",
-]
-HOTLINE_ALIASES = {
-    "工单编号": "external_id",
-    "工单号": "external_id",
-    "受理时间": "reported_at",
-    "来电时间": "reported_at",
-    "诉求类型": "request_type",
-    "分类编码": "category_code",
-    "小类编码": "category_code",
-    "标题": "title",
-    "诉求内容": "description",
-    "内容": "description",
-    "地址": "address",
-    "纬度": "lat",
-    "经度": "lon",
-    "网格编码": "grid_code",
-    "姓名": "reporter_name",
-    "来电人": "reporter_name",
-    "电话": "reporter_phone",
-    "来电号码": "reporter_phone",
-}
-_TYPE_BY_LABEL = {label: t.value for t, label in REQUEST_TYPE_LABELS.items()}
-
-
-def _cell(row: Row, key: str) -> str:
-    value = row.values.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and key not in ("lat", "lon"):
-        value = int(value)
-    return str(value).strip()
-
-
-def _row_input(row: Row, zone: Any, errors: list[RowError]) -> EventInput | None:
-    before = len(errors)
-
-    def bad(reason: str) -> None:
-        errors.append(RowError(row.file, row.number, reason, row.sheet))
-
-    external_id = _cell(row, "external_id")
-    if not external_id:
-        bad("external_id (工单编号) is empty")
-    raw_time = row.values.get("reported_at")
-    reported_at = None
-    if isinstance(raw_time, datetime):
-        reported_at = raw_time if raw_time.tzinfo else raw_time.replace(tzinfo=zone)
-    elif _cell(row, "reported_at"):
-        try:
-            parsed = datetime.fromisoformat(_cell(row, "reported_at").replace("/", "-"))
-            reported_at = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
-        except ValueError:
-            bad(f"reported_at {_cell(row, 'reported_at')!r} is not a date and time (YYYY-MM-DD HH:MM)")
-    request_type = _cell(row, "request_type")
-    request_type = _TYPE_BY_LABEL.get(request_type, request_type) or None
-    coords: dict[str, float | None] = {}
-    for key in ("lat", "lon"):
-        text = _cell(row, key)
-        try:
-            coords[key] = float(text) if text else None
-        except ValueError:
-            bad(f"{key} {text!r} is not a number")
-    if len(errors) > before:
-        return None
-    return EventInput(
-        description=_cell(row, "description"),
-        channel=Channel.HOTLINE,
-        title=_cell(row, "title") or None,
-        request_type=request_type,
-        category_code=_cell(row, "category_code") or None,
-        lat=coords.get("lat"),
-        lon=coords.get("lon"),
-        address=_cell(row, "address") or None,
-        grid_code=_cell(row, "grid_code") or None,
-        reporter_name=_cell(row, "reporter_name") or None,
-        reporter_phone=_cell(row, "reporter_phone") or None,
-        external_id=external_id,
-        reported_at=reported_at,
-    )
-
-
-def import_hotline_file(
-    session: Session,
-    data: bytes,
-    filename: str,
-    *,
-    actor: Any,
-    now: datetime,
-    calendar: WorkCalendar = DEFAULT_CALENDAR,
-    triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
-    encoding: str = "utf-8",
-    ip: str | None = None,
-) -> int:
-    """Import 12345 hotline tickets (CSV or XLSX). Every row is checked first; one bad row stores nothing.
-    A ticket number already imported is an error, so a file cannot be loaded twice."""
-    kind = tabular.file_kind(filename)
-    if kind == "csv":
-        tables = [tabular.read_csv(data, filename, HOTLINE_ALIASES, encoding=encoding)]
-    elif kind == "xlsx":
-        tables = tabular.read_xlsx(data, filename, HOTLINE_ALIASES)[:1]
-    else:
-        raise ImportFailed([RowError(filename, None, "hotline tickets come as .csv or .xlsx")])
-    for table in tables:
-        missing = [c for c in ("external_id", "description") if c not in table.headers]
-        if missing:
-            raise ImportFailed([RowError(filename, 1, f"missing column(s) {', '.join(missing)}", table.name)])
-    rows = [row for table in tables for row in table.rows]
-    if not rows:
-        raise ImportFailed([RowError(filename, None, "the file has no tickets")])
-    errors: list[RowError] = []
-    seen: dict[str, int] = {}
-    prepared: list[tuple[EventInput, EventCategory | None]] = []
-    lookups = Lookups(session, whole=True)  # one read of the categories, one per grid code of the file
-    ids = [_cell(r, "external_id") for r in rows]
-    existing = set(
-        session.scalars(
-            select(Event.external_id).where(
-                Event.channel == Channel.HOTLINE.value, Event.external_id.in_(ids)
-            )
-        )
-    )
-    for row in rows:
-        item = _row_input(row, calendar.zone, errors)
-        if item is None:
-            continue
-        if item.external_id in seen:
-            errors.append(
-                RowError(
-                    row.file, row.number, f"ticket {item.external_id} repeats row {seen[item.external_id]}"
-                )
-            )
-            continue
-        seen[item.external_id or ""] = row.number
-        if item.external_id in existing:
-            errors.append(RowError(row.file, row.number, f"ticket {item.external_id} was already imported"))
-            continue
-        category, problems = validate_input(session, item, lookups)
-        for problem in problems:
-            errors.append(RowError(row.file, row.number, problem, row.sheet))
-        if not problems:
-            prepared.append((item, category))
-    if errors:
-        raise ImportFailed(errors, what="hotline file")
-    for start in range(0, len(prepared), HOTLINE_BATCH):
-        results = create_events(
-            session,
-            [
-                Submission(item, actor, ip, category, True)
-                for item, category in prepared[start : start + HOTLINE_BATCH]
-            ],
-            now=now,
-            calendar=calendar,
-            triage_threshold=triage_threshold,
-        )
-        refused = next((r for r in results if isinstance(r, InvalidEventInput)), None)
-        if refused is not None:
-            raise refused
-    return len(prepared)

@@ -1,0 +1,18 @@
+"""The worker's jobs: every domain's periodic job, in the order `citycockpit worker` runs them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+from citycockpit.events.analytics.rollup import rollup_job
+from citycockpit.events.workflow import jobs as event_jobs
+from citycockpit.ops.jobs import Job, JobOutcome, run_jobs
+
+JOBS: list[tuple[str, Job]] = [*event_jobs.JOBS, ("rollup", rollup_job)]
+
+
+def run_jobs_once(engine: Engine, clock: Any, calendar: Any) -> list[JobOutcome]:
+    """Run every job once (see ops.jobs.run_jobs)."""
+    return run_jobs(engine, JOBS, clock, calendar)
