@@ -23,8 +23,8 @@ import httpx
 from sqlalchemy import func, select
 
 from citycockpit import migrate
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth.tokens import create_token
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.events import categories

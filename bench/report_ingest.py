@@ -20,7 +20,7 @@ from pathlib import Path
 
 import citycockpit.models  # noqa: F401  (every table mapped)
 from citycockpit import migrate
-from citycockpit.audit.service import SystemActor
+from citycockpit.core.actors import SystemActor
 from citycockpit.db import make_engine, session_scope
 from citycockpit.report import service
 from citycockpit.report.ledger import extract_ledger

@@ -14,8 +14,8 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from citycockpit.app import create_app
-from citycockpit.audit.service import SystemActor
 from citycockpit.config import Settings
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.screen import service

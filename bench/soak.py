@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.ops.servers import start_server  # noqa: E402
 
 import citycockpit.models  # noqa: E402,F401  (every table mapped)
-from citycockpit.audit.service import SystemActor  # noqa: E402
 from citycockpit.auth import tokens  # noqa: E402
+from citycockpit.core.actors import SystemActor  # noqa: E402
 from citycockpit.core.clock import Clock  # noqa: E402
 from citycockpit.db import make_engine, session_scope  # noqa: E402
 

@@ -7,8 +7,8 @@ from importlib import resources
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth import tokens
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.org import service as org
 

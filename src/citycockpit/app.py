@@ -30,7 +30,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
-from citycockpit.db import SessionDep, make_engine, reader
+from citycockpit.db import SessionDep, build_engine, reader
 from citycockpit.events import api as events_api
 from citycockpit.events import pages as events_pages
 from citycockpit.events.analytics import api as events_kpi_api
@@ -123,14 +123,6 @@ _NO_OPENTELEMETRY = (
     if "telemetry" in inspect.signature(FastAPI.__init__).parameters
     else {}
 )
-
-
-def build_engine(settings: Settings) -> Engine:
-    return make_engine(
-        settings.resolved_database_url(),
-        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-        pool_size=settings.db_pool_size,
-    )
 
 
 @asynccontextmanager

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from citycockpit.audit import service as audit
 from citycockpit.audit.models import AuditEntry
-from citycockpit.audit.service import SystemActor
 from citycockpit.cli import app as cli_app
+from citycockpit.core.actors import SystemActor
 
 NOW = datetime(2024, 9, 30, 2, 0, tzinfo=UTC)
 runner = CliRunner()

@@ -7,10 +7,10 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth import tokens
 from citycockpit.auth.csrf import LOGIN_CSRF_COOKIE
 from citycockpit.auth.sessions import COOKIE_NAME
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from tests.builders import PERSONA_PASSWORD, make_persona
 

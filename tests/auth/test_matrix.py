@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth import tokens
 from citycockpit.auth.enums import Role
 from citycockpit.auth.permissions import ROLE_PERMS
 from citycockpit.auth.sessions import COOKIE_NAME, start_session
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.web.security import is_page_path
 from tests.auth.routes import all_routes

@@ -119,8 +119,8 @@ def test_a_tokens_last_use_is_kept_at_most_once_a_minute(fresh_db, settings) -> 
     from datetime import timedelta
 
     from citycockpit.app import create_app
-    from citycockpit.audit.service import SystemActor
     from citycockpit.auth.tokens import create_token
+    from citycockpit.core.actors import SystemActor
     from citycockpit.core.clock import fixed_clock
     from citycockpit.db import session_scope
 

@@ -80,8 +80,8 @@ class Demo:
 def _prepare_demo(db_path: Path) -> tuple[str, dict[str, int], str, str]:
     from sqlalchemy import select
 
-    from citycockpit.audit.service import SystemActor
     from citycockpit.auth import service as users
+    from citycockpit.core.actors import SystemActor
     from citycockpit.core.clock import utcnow
     from citycockpit.db import make_engine, session_scope
     from citycockpit.org.models import Department

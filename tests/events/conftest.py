@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth.tokens import create_token
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import Action

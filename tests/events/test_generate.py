@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from citycockpit import migrate
 from citycockpit.audit.models import AuditEntry
-from citycockpit.audit.service import SystemActor
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.demo.generate import generate_events

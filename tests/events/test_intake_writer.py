@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth.tokens import create_token, revoke_token
+from citycockpit.core.actors import SystemActor
 from citycockpit.events.intake.writer import writer_of
 from citycockpit.events.models import Event, EventTransition
 from tests.events.conftest import GRID_A

@@ -6,8 +6,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth.tokens import create_token
+from citycockpit.core.actors import SystemActor
 from tests.events.conftest import GRID_A, report
 
 BASE = "/open311/v2"

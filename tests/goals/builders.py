@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth.enums import Role
 from citycockpit.auth.permissions import perms_for
 from citycockpit.auth.principal import Principal
+from citycockpit.core.actors import SystemActor
 from citycockpit.goals import milestones, series, service
 from citycockpit.goals.models import Goal, IndicatorActual, IndicatorSeries
 

@@ -194,8 +194,8 @@ def test_the_department_completes_its_own_milestone_with_evidence(
 def test_the_statistics_bureaus_token_imports_actuals_but_reads_no_goals(
     client: TestClient, db: Session, clock: Clock
 ) -> None:
-    from citycockpit.audit.service import SystemActor
     from citycockpit.auth import tokens
+    from citycockpit.core.actors import SystemActor
     from tests.goals.builders import make_series
 
     make_series(db, "社会消费品零售总额", now=clock.now(), aliases=["社零总额"])

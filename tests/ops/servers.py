@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 
 from citycockpit import migrate
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth.tokens import create_token
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.events import categories

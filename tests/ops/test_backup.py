@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from citycockpit import migrate
-from citycockpit.audit.service import SystemActor
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.ops.backup import RestoreFailed, backup, check_database, restore

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from citycockpit import migrate
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth import tokens
 from citycockpit.auth.sessions import COOKIE_NAME, start_session
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.db import make_engine, session_scope
 from tests.builders import make_persona

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth import tokens
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 
 

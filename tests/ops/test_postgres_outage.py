@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from citycockpit import migrate
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth import tokens
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from tests.ops.pgcluster import PrivatePostgres, private_postgres

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 
 from citycockpit import migrate
 from citycockpit.app import create_app
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth import tokens
 from citycockpit.config import Settings
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.projects import service
 from citycockpit.projects.enums import ProjectStage

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from citycockpit import migrate
 from citycockpit.audit.models import AuditEntry
-from citycockpit.audit.service import SystemActor
+from citycockpit.core.actors import SystemActor
 from citycockpit.cli import app as cli_app
 from citycockpit.db import make_engine
 from citycockpit.projects import service

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from citycockpit.audit.models import AuditEntry
-from citycockpit.audit.service import SystemActor
 from citycockpit.cli import app as cli_app
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.report import service
 from citycockpit.report.models import Report, ReportItem

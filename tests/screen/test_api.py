@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry
-from citycockpit.audit.service import SystemActor
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.org.models import Area
 from citycockpit.report import service as report_service

@@ -8,34 +8,15 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry, AuditHead
+from citycockpit.core.actors import Actor
 
 GENESIS = "0" * 64
-
-
-class Actor(Protocol):
-    @property
-    def id(self) -> int | None: ...
-
-    @property
-    def display_name(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class SystemActor:
-    """An actor that is not a user: the CLI operator, the demo builder, the worker."""
-
-    name: str
-    id: int | None = None
-
-    @property
-    def display_name(self) -> str:
-        return self.name
 
 
 def _canonical(value: Any) -> Any:

@@ -13,7 +13,6 @@ from functools import lru_cache
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth.models import User
 from citycockpit.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from citycockpit.auth.principal import Principal
@@ -26,6 +25,7 @@ from citycockpit.auth.sessions import (
     start_session,
 )
 from citycockpit.config import Settings
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.errors import Forbidden, Unauthorized, Unprocessable
 
 ANONYMOUS = SystemActor("anonymous")

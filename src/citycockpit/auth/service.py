@@ -8,13 +8,13 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.auth.enums import Role
 from citycockpit.auth.models import User
 from citycockpit.auth.passwords import check_strength, hash_password
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import scope_clause
 from citycockpit.auth.sessions import end_all_sessions
+from citycockpit.core.actors import Actor
 from citycockpit.core.errors import Conflict, NotFound, Unprocessable
 from citycockpit.org.models import Area, Department
 

@@ -11,12 +11,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.models import ApiToken
 from citycockpit.auth.permissions import TOKEN_GRANTABLE
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.service import check_scope_exists
+from citycockpit.core.actors import Actor
 from citycockpit.core.errors import NotFound, Unprocessable
 
 TOKEN_PREFIX = "cc_"

@@ -12,9 +12,10 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from citycockpit.audit.service import SystemActor
 from citycockpit.config import Settings
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.errors import AppError
+from citycockpit.db import build_engine
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,8 +37,6 @@ def load_settings(db: str | None = None) -> Settings:
 
 
 def engine_for(settings: Settings) -> Engine:
-    from citycockpit.app import build_engine
-
     return build_engine(settings)
 
 

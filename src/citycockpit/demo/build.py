@@ -10,7 +10,7 @@ from importlib import resources
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.org.models import Area

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
+from citycockpit.core.actors import SystemActor
 from citycockpit.db import session_scope
 from citycockpit.events.models import EventCategory
 

@@ -26,7 +26,7 @@ import numpy as np
 from sqlalchemy import Engine, func, select, text
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
+from citycockpit.core.actors import Actor
 from citycockpit.core.errors import Unprocessable
 from citycockpit.db import session_scope
 from citycockpit.events.models import Event, EventCategory, EventTransition

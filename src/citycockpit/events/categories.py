@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.core import tabular
+from citycockpit.core.actors import Actor
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.events.enums import CategoryKind, ClockKind
 from citycockpit.events.errors import CategoryNotFound

@@ -124,7 +124,7 @@ def build_demo_events(
 
 
 def ctx_actor() -> Any:
-    from citycockpit.audit.service import SystemActor
+    from citycockpit.core.actors import SystemActor
 
     return SystemActor("demo")
 

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import SystemActor
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
+from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.goals import evaluation, milestones, periods, progress, series, service
 from citycockpit.goals.enums import GoalKind

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.auth.principal import Principal
+from citycockpit.core.actors import Actor
 from citycockpit.goals import periods
 from citycockpit.goals.errors import InvalidGoal, MilestoneNotFound, NotLeadDepartment
 from citycockpit.goals.models import Goal, Milestone

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
+from citycockpit.core.actors import Actor
 from citycockpit.goals.enums import PeriodState
 from citycockpit.goals.errors import InvalidPeriod, PeriodLocked
 from citycockpit.goals.models import ReportingPeriod

@@ -13,8 +13,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.auth.principal import Principal
+from citycockpit.core.actors import Actor
 from citycockpit.goals import periods
 from citycockpit.goals.enums import ReportState
 from citycockpit.goals.errors import (

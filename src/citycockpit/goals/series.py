@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.core import tabular
+from citycockpit.core.actors import Actor
 from citycockpit.core.tabular import ImportFailed, Row, RowError
 from citycockpit.goals import periods
 from citycockpit.goals.errors import InvalidGoal, InvalidPeriod, SeriesNameTaken, SeriesNotFound

@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.auth.principal import Principal
 from citycockpit.config import Settings
+from citycockpit.core.actors import Actor
 from citycockpit.goals.enums import GoalKind, GoalSource, RollupRule
 from citycockpit.goals.errors import GoalNodeNotFound, GoalNotFound, GoalStatusComputed, InvalidGoal
 from citycockpit.goals.models import (

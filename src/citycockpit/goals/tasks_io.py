@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.core import tabular
+from citycockpit.core.actors import Actor
 from citycockpit.core.tabular import ImportFailed, Row, RowError
 from citycockpit.goals import milestones as ms_service
 from citycockpit.goals.enums import GoalSource

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.core import tabular
+from citycockpit.core.actors import Actor
 from citycockpit.core.dialect import code_within
 from citycockpit.core.errors import NotFound
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
+from citycockpit.core.actors import Actor
 from citycockpit.core.clock import Clock
 from citycockpit.goals.models import Goal
 from citycockpit.org.models import Area, Department

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
+from citycockpit.core.actors import Actor
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.org.models import Area, Department
 from citycockpit.projects import queries, service

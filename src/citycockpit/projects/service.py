@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
+from citycockpit.core.actors import Actor
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
 from citycockpit.core.dialect import code_within

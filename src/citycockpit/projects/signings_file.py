@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citycockpit.audit.service import Actor
+from citycockpit.core.actors import Actor
 from citycockpit.core import tabular
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.projects import service

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
+from citycockpit.core.actors import Actor
 from citycockpit.core.errors import AppError, Conflict, NotFound, Unprocessable
 from citycockpit.report.enums import QUALIFIERS, ItemList, Measure, ReviewState
 from citycockpit.report.ledger import extract_ledger

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.sessions import keep_touch
+from citycockpit.core.actors import Actor
 from citycockpit.core.errors import NotFound, Unprocessable
 from citycockpit.org.models import Area
 from citycockpit.screen import geo

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import Actor
+from citycockpit.core.actors import Actor
 from citycockpit.core.errors import Unprocessable
 from citycockpit.events import routing
 from citycockpit.events.analytics.models import ClassifierModel

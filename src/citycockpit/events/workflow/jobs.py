@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
-from citycockpit.audit.service import SystemActor
+from citycockpit.core.actors import SystemActor
 from citycockpit.events.enums import ClockKind, EventState, SystemAction
 from citycockpit.events.models import Event, EventTransition
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
