@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from citycockpit import migrate
 from citycockpit.audit.models import AuditEntry
-from citycockpit.core.actors import SystemActor
 from citycockpit.cli import app as cli_app
+from citycockpit.core.actors import SystemActor
 from citycockpit.db import make_engine
-from citycockpit.projects import service
+from citycockpit.projects import attraction
 from citycockpit.projects.models import InvestmentSigning
 
 
@@ -64,12 +64,12 @@ def test_changed_rules_are_applied_to_earlier_signings_once_and_audited(client, 
     _sign(client, city, supervisor, "R1", registered=1500, total=60_000)
     _sign(client, city, supervisor, "R2", registered=5000, total=200_000)
     actor = SystemActor("test")
-    assert service.reclassify_signings(db, service.SigningRules(), actor=actor, now=clock.now()) == 1
+    assert attraction.reclassify_signings(db, attraction.SigningRules(), actor=actor, now=clock.now()) == 1
     flags = {s.code: (s.is_above_threshold, s.is_major) for s in db.scalars(select(InvestmentSigning))}
     assert flags == {"R1": (False, False), "R2": (True, True)}
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "signing.reclassify")).one()
     assert '"R1"' in entry.diff_json and "2000.0" in entry.diff_json
-    assert service.reclassify_signings(db, service.SigningRules(), actor=actor, now=clock.now()) == 0
+    assert attraction.reclassify_signings(db, attraction.SigningRules(), actor=actor, now=clock.now()) == 0
 
 
 def test_the_reclassify_command_states_the_rules_in_force(tmp_path: Path) -> None:
@@ -96,4 +96,4 @@ def test_the_reclassify_command_states_the_rules_in_force(tmp_path: Path) -> Non
     ],
 )
 def test_amounts_are_written_as_reports_write_them(wan: float, unit: str, text: str) -> None:
-    assert service._amount(wan, unit) == text
+    assert attraction._amount(wan, unit) == text

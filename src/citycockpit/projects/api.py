@@ -13,6 +13,7 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
 from citycockpit.db import SessionDep
+from citycockpit.projects import attraction as attraction_service
 from citycockpit.projects import ledger, queries, service, signings_file
 from citycockpit.projects.enums import ProjectStage
 from citycockpit.projects.schemas import (
@@ -182,7 +183,7 @@ def attraction(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> dict[str, Any]:
     """Investment attraction signings per month (and running totals) and the year against its goals."""
-    rules = service.SigningRules.from_settings(request.app.state.settings)
+    rules = attraction_service.SigningRules.from_settings(request.app.state.settings)
     return queries.attraction_totals(session, principal, year or _today(request).year, rules=rules)
 
 
@@ -190,7 +191,7 @@ def attraction(
 def set_attraction_goal(
     request: Request, year: int, metric: str, body: GoalIn, session: SessionDep, principal: Manager
 ) -> dict[str, Any]:
-    goal = service.set_attraction_goal(
+    goal = attraction_service.set_attraction_goal(
         session,
         year=year,
         metric=metric,
@@ -217,19 +218,19 @@ def list_signings(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    items, total = service.list_signings(session, principal, year=year, offset=offset, limit=limit)
+    items, total = attraction_service.list_signings(session, principal, year=year, offset=offset, limit=limit)
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 
 @router.post("/signings", response_model=SigningRead, status_code=201)
 def record_signing(request: Request, body: SigningIn, session: SessionDep, principal: Manager) -> Any:
-    signing = service.record_signing(
+    signing = attraction_service.record_signing(
         session,
         fields=body.model_dump(),
         actor=principal,
         now=request.app.state.clock.now(),
         ip=client_ip(request),
-        rules=service.SigningRules.from_settings(request.app.state.settings),
+        rules=attraction_service.SigningRules.from_settings(request.app.state.settings),
     )
     session.commit()
     return signing
@@ -252,7 +253,7 @@ def import_signings(
         file.filename or "upload.xlsx",
         actor=principal,
         now=request.app.state.clock.now(),
-        rules=service.SigningRules.from_settings(request.app.state.settings),
+        rules=attraction_service.SigningRules.from_settings(request.app.state.settings),
         encoding=encoding,
         ip=client_ip(request),
     )

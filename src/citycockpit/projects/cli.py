@@ -12,7 +12,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
-from citycockpit.projects import ledger, queries, service, signings_file
+from citycockpit.projects import attraction, ledger, queries, signings_file
 from citycockpit.projects.enums import STAGE_LABELS, ProjectStage
 
 app = typer.Typer(
@@ -184,7 +184,7 @@ def import_signings(
             file.name,
             actor=CLI_ACTOR,
             now=clock.now(),
-            rules=service.SigningRules.from_settings(settings),
+            rules=attraction.SigningRules.from_settings(settings),
             encoding=encoding,
         )
     console.print(f"recorded {len(codes)} signing(s)")
@@ -197,10 +197,10 @@ def reclassify_signings(
 ) -> None:
     """Apply the signing-counting rules in the settings to the signings recorded before they changed."""
     settings = load_settings(db)
-    rules = service.SigningRules.from_settings(settings)
+    rules = attraction.SigningRules.from_settings(settings)
     clock = Clock(zone=settings.zone, today=settings.today)
     with session_scope(engine_for(settings)) as session:
-        changed = service.reclassify_signings(session, rules, actor=CLI_ACTOR, now=clock.now())
+        changed = attraction.reclassify_signings(session, rules, actor=CLI_ACTOR, now=clock.now())
     labels = rules.labels()
     console.print(f"rules: {labels['signed_count']}; {labels['major_count']}")
     console.print(f"{changed} signing(s) changed")

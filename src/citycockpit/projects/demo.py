@@ -16,7 +16,7 @@ from citycockpit.core.actors import Actor
 from citycockpit.core.clock import Clock
 from citycockpit.goals.models import Goal
 from citycockpit.org.models import Area, Department
-from citycockpit.projects import service
+from citycockpit.projects import attraction
 from citycockpit.projects.enums import STAGE_ORDER, ProjectStage
 from citycockpit.projects.models import (
     AttractionGoal,
@@ -26,7 +26,6 @@ from citycockpit.projects.models import (
     ProjectMonthlyProgress,
     ProjectStageChange,
 )
-from citycockpit.projects.service import classify_signing
 
 SEED = 20240930
 LEVEL_COUNTS = (("provincial", 6), ("suzhou", 56), ("city", 128))  # 190, as in the 2024 report
@@ -421,7 +420,7 @@ def _signings(
             currency
         )
         foreign_amount = round(total / rate, 2) if rate else None
-        above, major = classify_signing(
+        above, major = attraction.classify_signing(
             registered_capital_wan_cny=registered,
             total_investment_wan_cny=total,
             currency=currency,
@@ -477,7 +476,7 @@ def link_attraction_goals(session: Session, clock: Clock, actor: Actor) -> list[
         )
         if goal_id is None or target is None:
             continue
-        service.set_attraction_goal(
+        attraction.set_attraction_goal(
             session,
             year=year,
             metric=metric,

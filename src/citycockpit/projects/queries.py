@@ -20,6 +20,7 @@ from sqlalchemy.sql import Subquery
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import scope_clause
 from citycockpit.org.models import Area, Department
+from citycockpit.projects.attraction import SigningRules
 from citycockpit.projects.enums import ProjectLevel
 from citycockpit.projects.errors import InvalidPeriod
 from citycockpit.projects.models import (
@@ -29,7 +30,7 @@ from citycockpit.projects.models import (
     ProjectAnnualPlan,
     ProjectMonthlyProgress,
 )
-from citycockpit.projects.service import SigningRules, project_scope
+from citycockpit.projects.service import project_scope
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 DIMENSIONS = ("level", "industry", "area", "department")

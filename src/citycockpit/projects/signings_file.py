@@ -1,6 +1,6 @@
 """The investment promotion office's signing list (招商引资签约项目) as an XLSX or CSV file: every row is
 checked first and nothing is stored if any is bad; each good row is then recorded as one signing
-(`service.record_signing`: flagged by the city's counting rules, audited). A code already recorded is
+(`attraction.record_signing`: flagged by the city's counting rules, audited). A code already recorded is
 an error, so a file cannot be loaded twice."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citycockpit.core.actors import Actor
 from citycockpit.core import tabular
+from citycockpit.core.actors import Actor
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
-from citycockpit.projects import service
+from citycockpit.projects import attraction
 from citycockpit.projects.ledger import lookups, parse_common_cells, parse_date, parse_number
 from citycockpit.projects.models import InvestmentSigning
 
@@ -108,7 +108,7 @@ def import_signings(
     *,
     actor: Actor,
     now: datetime,
-    rules: service.SigningRules,
+    rules: attraction.SigningRules,
     encoding: str = "utf-8",
     ip: str | None = None,
 ) -> list[str]:
@@ -138,5 +138,5 @@ def import_signings(
     if errors:
         raise ImportFailed(errors, what=filename)
     for fields in parsed:
-        service.record_signing(session, fields=fields, actor=actor, now=now, ip=ip, rules=rules)
+        attraction.record_signing(session, fields=fields, actor=actor, now=now, ip=ip, rules=rules)
     return [fields["code"] for fields in parsed]
