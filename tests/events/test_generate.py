@@ -16,6 +16,7 @@ from citycockpit.audit.models import AuditEntry
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
+from citycockpit.demo.city import city_profile
 from citycockpit.demo.generate import generate_events
 from citycockpit.events import categories, routing
 from citycockpit.events.analytics import kpis, rollup
@@ -117,6 +118,17 @@ def test_generated_events_have_a_plausible_mix(city_engine) -> None:
         assert open_recent > 0 and open_old == 0
         merged = s.scalar(select(func.count()).where(Event.merged_into_id.is_not(None)))
         assert 0.01 * N < merged < 0.06 * N
+
+
+def test_generated_addresses_and_callers_come_from_the_city_profile(city_engine) -> None:
+    engine, _ = city_engine
+    profile = city_profile()
+    with Session(engine) as s:
+        rows = s.execute(select(Event.address, Event.reporter_name).limit(500)).all()
+    places = {f"{profile.address_prefix}{road}" for road in profile.roads}
+    assert all(any(address.startswith(p) for p in places) for address, _ in rows)
+    callers = [name for _, name in rows if name]
+    assert callers and all(name[0] in profile.surnames and name[1:] in ("先生", "女士") for name in callers)
 
 
 def test_generated_kpis_are_near_the_city_figures(city_engine) -> None:

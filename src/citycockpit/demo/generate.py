@@ -10,11 +10,13 @@ resolved locally; and a state mix consistent with "now" (recent events are still
 
 Due times are *approximations* of the SLA clock (work hours spread over office days and weekends), so
 that 1.66 M events take minutes, not hours; the live pipeline computes exact ones (events/sla.py).
-Transitions (the timeline) are optional (`with_timeline`): 1.66 M events × ~7 rows is heavy."""
+Transitions (the timeline) are optional (`with_timeline`): 1.66 M events × ~7 rows is heavy.
+
+What the city has and what its people write is city.py (with data/synthetic-city.yaml); how the rows
+reach the database is bulk.py. This module holds how each event moves through the loop."""
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,259 +31,11 @@ from citycockpit.audit import service as audit
 from citycockpit.core.actors import Actor
 from citycockpit.core.errors import Unprocessable
 from citycockpit.db import session_scope
-from citycockpit.events.models import Event, EventCategory, EventTransition
-from citycockpit.org.models import Area, Department
+from citycockpit.demo import bulk, city
+from citycockpit.events.models import Event
 
-
-@dataclass(frozen=True)
-class GenCategory:
-    code: str
-    name: str
-    major: str
-    kind: str
-    department: str | None
-    clock_kind: str
-    sign_limit: float
-    handle_limit: float
-    verify_limit: float
-    keywords: tuple[str, ...]
-
-
-# Used when no categories have been imported yet (a subset of events/data/categories.yaml).
-BUILTIN_CATEGORIES: tuple[tuple[str, str, str, str | None, str, float, str], ...] = (
-    # code, name, kind, department, clock kind, handle limit, keywords
-    ("C0101", "上水井盖", "component", "GQ-SWJT", "work_hours", 8, "井盖,自来水,破损,缺失,松动"),
-    ("C0107", "路灯", "component", "CGJ", "work_hours", 16, "路灯,不亮,灯杆"),
-    ("C0207", "道路破损", "component", "ZJJ", "work_hours", 16, "路面,坑洼,破损,开裂"),
-    ("C0302", "垃圾箱", "component", "CGJ", "work_hours", 4, "垃圾桶,满溢,破损"),
-    ("C0402", "行道树", "component", "ZJJ", "work_hours", 16, "行道树,枯枝,遮挡"),
-    ("E0102", "暴露垃圾", "event", "CGJ", "work_hours", 4, "垃圾,堆放,异味"),
-    ("E0104", "道路不洁", "event", "CGJ", "work_hours", 2, "路面,污渍,泥土"),
-    ("E0201", "非法小广告", "event", "CGJ", "work_hours", 4, "小广告,张贴,牛皮癣"),
-    ("E0301", "施工扰民", "event", "ZJJ", "work_hours", 4, "施工,噪音,夜间"),
-    ("E0303", "工地扬尘", "event", "ZJJ", "work_hours", 8, "扬尘,工地,未覆盖"),
-    ("E0403", "道路积水", "event", "SWUJ", "urgent_hours", 4, "积水,暴雨,排水"),
-    ("E0406", "树木倒伏", "event", "ZJJ", "urgent_hours", 4, "大树,倒伏,台风"),
-    ("E0502", "占道经营", "event", "CGJ", "work_hours", 4, "摊贩,占道,人行道"),
-    ("E0506", "机动车乱停放", "event", "GAJ", "work_hours", 2, "违停,堵路,车辆"),
-    ("E0507", "非机动车乱停放", "event", "CGJ", "work_hours", 4, "电动车,共享单车,乱停"),
-    ("H0101", "社保医保政策", "hotline", "RSJ", "work_days", 5, "社保,医保,缴费,报销"),
-    ("H0201", "停水停电", "hotline", "GQ-SWJT", "urgent_hours", 8, "停水,停电,水压"),
-    ("H0202", "物业纠纷", "hotline", None, "calendar_days", 15, "物业,维修,收费"),
-    ("H0401", "拖欠工资", "hotline", "RSJ", "work_days", 10, "工资,拖欠,老板"),
-    ("H0501", "社会生活噪声", "hotline", "GAJ", "work_hours", 4, "噪音,广场舞,装修"),
-)
-
-# Relative volume of some minor categories (the rest weigh 1 in events/components, 1.6 in hotline).
-NAME_WEIGHTS = {
-    "暴露垃圾": 6,
-    "机动车乱停放": 6,
-    "占道经营": 4,
-    "非机动车乱停放": 4,
-    "非法小广告": 3,
-    "道路不洁": 3,
-    "店外经营": 3,
-    "乱堆物料": 2,
-    "路灯": 2.5,
-    "道路破损": 2,
-    "垃圾箱": 2,
-    "施工扰民": 2,
-    "物业纠纷": 4,
-    "社保医保政策": 4,
-    "社会生活噪声": 3,
-    "停水停电": 2.5,
-    "消费维权": 3,
-    "办事指南": 3,
-    "户籍证照办理": 2,
-    "邻里纠纷": 2,
-    "拖欠工资": 1.5,
-    "火灾": 0.1,
-    "燃气泄漏": 0.2,
-    "路面塌陷": 0.3,
-    "雕塑": 0.2,
-}
-KIND_WEIGHT = {"event": 1.0, "component": 0.5, "hotline": 1.6}
-
-ROADS = (
-    "上海东路",
-    "郑和中路",
-    "县府街",
-    "人民南路",
-    "常胜北路",
-    "太平南路",
-    "朝阳路",
-    "新华西路",
-    "北京西路",
-    "东仓路",
-    "弇山路",
-    "半泾路",
-    "洛阳东路",
-    "苏州河路",
-    "娄江路",
-    "古塘街",
-    "健雄路",
-    "广州东路",
-    "沙溪镇白云路",
-    "浏河镇新港路",
-    "璜泾镇杨林路",
-    "双凤镇凤中路",
-    "浮桥镇浮南路",
-    "陆渡街道陆公路",
-)
-LANDMARKS = (
-    "小区门口",
-    "菜场旁",
-    "公交站附近",
-    "学校东侧",
-    "十字路口",
-    "商业街",
-    "河边步道",
-    "停车场出口",
-    "农贸市场北门",
-    "地铁施工围挡旁",
-    "超市对面",
-    "老新村内",
-    "桥下",
-    "公园南门",
-    "社区服务中心旁",
-)
-DURATIONS = ("已经两天了", "持续一周", "昨晚开始", "好几天了", "今天上午发现", "反映多次未解决", "刚刚发现")
-ASKS = (
-    "请尽快处理",
-    "希望相关部门尽快解决",
-    "请派人查看",
-    "要求整改",
-    "请相关部门核实处理",
-    "麻烦尽快安排",
-)
-PREFIX = {
-    "hotline": ("市民来电反映：", "来电人称", "市民来电："),
-    "app": ("市民通过App反映：", "随手拍："),
-    "web": ("网站留言：",),
-    "open311": ("",),
-    "patrol": ("网格员巡查发现", "网格员上报："),
-    "video": ("视频巡查发现", "监控发现"),
-    "referral": ("上级转办：",),
-}
-TEMPLATES = (
-    "{place}{name}，{k0}{k1}，{dur}，{ask}。",
-    "{place}有{k0}问题，{k1}比较严重，{dur}，{ask}。",
-    "{place}{k0}{k1}，影响周边居民生活，{ask}。",
-    "{place}存在{name}现象，{k1}，{dur}。",
-    "{road}{k0}{k1}，{dur}，{ask}。",
-    "{place}附近{k1}，{k0}情况{dur}，{ask}。",
-)
-HOTLINE_TEMPLATES = (
-    "咨询{k0}方面的问题：{k1}怎么办理，{ask}。",
-    "反映{k0}问题，{k1}，{dur}，{ask}。",
-    "{k0}相关：{k1}，住在{road}，{ask}。",
-    "来电反映{name}，{k1}，{dur}，{ask}。",
-)
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-)
-# (from, to) local hours of day, weight: requests follow office hours, fewer at night.
-HOUR_WEIGHTS = np.array(
-    [
-        0.25,
-        0.15,
-        0.1,
-        0.1,
-        0.12,
-        0.3,
-        0.8,
-        2.0,
-        4.0,
-        5.5,
-        5.6,
-        4.6,
-        3.0,
-        3.6,
-        4.6,
-        4.6,
-        4.2,
-        3.2,
-        2.4,
-        2.2,
-        2.0,
-        1.5,
-        0.9,
-        0.5,
-    ]
-)
-WEEKDAY_FACTOR = np.array([1.12, 1.05, 1.0, 1.0, 0.98, 0.78, 0.72])
 REJECT_REASONS = ("not_in_scope", "false_report", "insufficient_info", "already_resolved")
 
-EVENT_COLUMNS = (
-    "id",
-    "public_id",
-    "version",
-    "channel",
-    "request_type",
-    "title",
-    "description",
-    "reporter_name",
-    "reporter_phone",
-    "is_test",
-    "lat",
-    "lon",
-    "address",
-    "grid_code",
-    "village_code",
-    "town_code",
-    "grid_method",
-    "category_code",
-    "major_code",
-    "category_kind",
-    "priority",
-    "department_id",
-    "routing_source",
-    "routing_rule",
-    "needs_triage",
-    "departments_seen",
-    "state",
-    "reported_at",
-    "reported_day",
-    "registered_at",
-    "rejected_at",
-    "merged_at",
-    "dispatched_at",
-    "first_dispatched_at",
-    "signed_at",
-    "handled_at",
-    "verified_at",
-    "closed_at",
-    "closed_day",
-    "rated_at",
-    "updated_at",
-    "clock_kind",
-    "sign_due_at",
-    "handle_due_at",
-    "verify_due_at",
-    "close_due_at",
-    "handle_minutes",
-    "supervised_at",
-    "supervision_level",
-    "rework_count",
-    "return_count",
-    "extension_count",
-    "reopen_count",
-    "reminder_count",
-    "department_count",
-    "duplicate_count",
-    "signed_on_time",
-    "handled_on_time",
-    "closed_on_time",
-    "closed_by_center",
-    "resolved_locally",
-    "verified_onsite",
-    "has_pending_extension",
-    "reject_reason",
-    "result_text",
-    "satisfaction",
-    "callback_reached",
-    "merged_into_id",
-)
 STAGES = ("reported", "registered", "dispatched", "signed", "handled", "verified", "closed", "rated")
 STAGE_ACTION = {
     "reported": ("report", None),
@@ -304,77 +58,6 @@ class GenerateResult:
     seconds: float = 0.0
 
 
-@dataclass
-class _Reference:
-    cats: list[GenCategory]
-    dept_ids: dict[str, int]
-    town_depts: dict[str, int]
-    grids: list[tuple[str, float, float]]  # code, lat, lon
-    grid_weights: np.ndarray
-
-
-def _load_reference(session: Any, county_code: str) -> _Reference:
-    rows = session.scalars(
-        select(EventCategory).where(EventCategory.level != "major", EventCategory.is_active.is_(True))
-    ).all()
-    if rows:
-        cats = [
-            GenCategory(
-                code=c.code,
-                name=c.name,
-                major=c.parent_code or c.code[:3],
-                kind=c.kind,
-                department=c.default_department_code,
-                clock_kind=c.clock_kind or "work_hours",
-                sign_limit=float(
-                    c.sign_limit or (1 if c.clock_kind in ("work_hours", "urgent_hours") else 0.5)
-                ),
-                handle_limit=float(c.handle_limit or 8),
-                verify_limit=float(c.verify_limit or 2),
-                keywords=tuple(k for k in (c.keywords or c.name).replace("，", ",").split(",") if k)
-                or (c.name,),
-            )
-            for c in rows
-        ]
-    else:
-        cats = [
-            GenCategory(
-                code,
-                name,
-                code[:3],
-                kind,
-                dept,
-                clock,
-                1.0 if "hours" in clock else 0.5,
-                limit,
-                2.0 if "hours" in clock else 1.0,
-                tuple(kw.split(",")),
-            )
-            for code, name, kind, dept, clock, limit, kw in BUILTIN_CATEGORIES
-        ]
-    depts = session.execute(select(Department.code, Department.id, Department.area_code)).all()
-    dept_ids = {code: did for code, did, _ in depts}
-    town_depts = {area: did for _, did, area in depts if area and len(area) == 9}
-    grids_rows = session.execute(
-        select(Area.code, Area.centroid_lat, Area.centroid_lon)
-        .where(Area.level == "grid", Area.code.startswith(county_code))
-        .order_by(Area.code)
-    ).all()
-    if not grids_rows:
-        raise Unprocessable(
-            "The area tree has no grids: import the organisation first (citycockpit org import)"
-        )
-    grids = [(code, lat or 31.45, lon or 121.13) for code, lat, lon in grids_rows]
-    # Towns weighted: the two urban streets (codes 00x) are denser than the rural towns.
-    per_town: dict[str, int] = {}
-    for code, _, _ in grids:
-        per_town[code[:9]] = per_town.get(code[:9], 0) + 1
-    weights = np.array(
-        [(2.2 if code[6:9].startswith("00") else 1.0) / math.sqrt(per_town[code[:9]]) for code, _, _ in grids]
-    )
-    return _Reference(cats, dept_ids, town_depts, grids, weights / weights.sum())
-
-
 def _wall_seconds(limit: np.ndarray, clock: np.ndarray) -> np.ndarray:
     """Approximate wall-clock seconds of a limit in its clock kind (codes: 0 urgent, 1 work hours,
     2 work days, 3 calendar days): 7.5 office hours a working day, 5 working days a week."""
@@ -387,124 +70,6 @@ def _wall_seconds(limit: np.ndarray, clock: np.ndarray) -> np.ndarray:
 
 CLOCK_CODES = {"urgent_hours": 0, "work_hours": 1, "work_days": 2, "calendar_days": 3}
 UNIT_MINUTES = np.array([60.0, 60.0, 1440.0, 1440.0])
-
-
-def _day_weights(days: list[date], rng: np.random.Generator) -> np.ndarray:
-    import chinese_calendar
-
-    w = np.empty(len(days))
-    for i, d in enumerate(days):
-        f = WEEKDAY_FACTOR[d.weekday()]
-        f *= 1.15 if d.month in (6, 7, 8) else (0.95 if d.month in (12, 1, 2) else 1.0)
-        try:
-            on_holiday, name = chinese_calendar.get_holiday_detail(d)
-        except NotImplementedError:
-            on_holiday, name = d.weekday() >= 5, None
-        if name == chinese_calendar.Holiday.spring_festival.value:
-            f *= 0.45
-        elif on_holiday and name:
-            f *= 0.7
-        w[i] = f
-    return w * rng.lognormal(0.0, 0.08, size=len(days))
-
-
-def _category_weights(cats: list[GenCategory], days: list[date], rng: np.random.Generator) -> np.ndarray:
-    """Per day × category weights, with seasonal peaks."""
-    base = np.array([KIND_WEIGHT.get(c.kind, 1.0) * NAME_WEIGHTS.get(c.name, 1.0) for c in cats])
-    months = np.array([d.month for d in days])
-    w = np.tile(base, (len(days), 1))
-    summer = np.isin(months, (6, 7, 8, 9))
-    winter = np.isin(months, (12, 1, 2))
-    storm_days = (
-        set(
-            rng.choice(
-                np.flatnonzero(np.isin(months, (6, 7, 8))), size=min(9, int(summer.sum())), replace=False
-            ).tolist()
-        )
-        if summer.any()
-        else set()
-    )
-    for j, c in enumerate(cats):
-        n = c.name
-        if "积水" in n or "雨水" in n or "倒伏" in n or "井盖缺失" in n:
-            w[summer, j] *= 2.5
-            for s in storm_days:
-                w[s, j] *= 30 if "积水" in n else 8
-        if "噪声" in n or "扰民" in n or "烧烤" in n or "油烟" in n:
-            w[summer, j] *= 1.7
-        if "管道破裂" in n or "停水" in n:
-            w[winter, j] *= 2.0
-        if "工资" in n:
-            w[np.isin(months, (12, 1)), j] *= 3.0
-        if "焚烧" in n:
-            w[np.isin(months, (10, 11)), j] *= 3.0
-    return w / w.sum(axis=1, keepdims=True)
-
-
-def _fmt_times(secs: np.ndarray, pg: bool = False) -> list[str | None]:
-    """Epoch seconds (NaN: missing) → naive UTC text `YYYY-MM-DD HH:MM:SS.ffffff`, as SQLAlchemy stores
-    it on SQLite (PostgreSQL reads it as UTC: the load sets the session time zone to UTC)."""
-    mask = np.isnan(secs)
-    safe = np.where(mask, 0, secs).astype("int64").astype("datetime64[s]")
-    strs = np.datetime_as_string(safe.astype("datetime64[us]"), unit="us")
-    strs.view(np.uint32).reshape(len(strs), -1)[:, 10] = ord(" ")  # 'T' → ' ', in place
-    out = strs.astype(object)
-    out[mask] = None
-    return out.tolist()
-
-
-def _fmt_days(secs: np.ndarray, offset_s: int) -> list[str | None]:
-    mask = np.isnan(secs)
-    safe = (
-        (np.where(mask, 0, secs) + offset_s).astype("int64").astype("datetime64[s]").astype("datetime64[D]")
-    )
-    out = np.datetime_as_string(safe).astype(object)
-    out[mask] = None
-    return out.tolist()
-
-
-POOL = 256
-
-
-def _text_pools(
-    cats: list[GenCategory], rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per category POOL varied (title, description body, address) triples; events draw from them."""
-    titles, bodies, addresses = [], [], []
-    for c in cats:
-        kws = c.keywords
-        tmpls = HOTLINE_TEMPLATES if c.kind == "hotline" else TEMPLATES
-        for _ in range(POOL):
-            road = ROADS[rng.integers(len(ROADS))]
-            place = road + LANDMARKS[rng.integers(len(LANDMARKS))]
-            k0 = kws[rng.integers(len(kws))]
-            k1 = kws[rng.integers(len(kws))]
-            bodies.append(
-                tmpls[rng.integers(len(tmpls))].format(
-                    place=place,
-                    road=road,
-                    name=c.name,
-                    k0=k0,
-                    k1=k1,
-                    dur=DURATIONS[rng.integers(len(DURATIONS))],
-                    ask=ASKS[rng.integers(len(ASKS))],
-                )
-            )
-            # Half the titles name the category (as a grid worker would), half just open the text.
-            named = rng.random() < 0.5
-            titles.append(
-                (f"{road}{c.name}" if c.kind != "hotline" else f"{c.name}：{k0}")
-                if named
-                else bodies[-1][:16]
-            )
-            addresses.append(f"太仓市{place}")
-    return np.array(titles, dtype=object), np.array(bodies, dtype=object), np.array(addresses, dtype=object)
-
-
-def _nullable(values: np.ndarray, mask: np.ndarray) -> list[Any]:
-    out = values.astype(object)
-    out[~mask] = None
-    return out.tolist()
 
 
 def generate_events(
@@ -535,32 +100,32 @@ def generate_events(
     if last_day < first_day:
         raise Unprocessable(f"{year} has not started yet (today is {local_now.date()})", field="year")
     pg = engine.dialect.name == "postgresql"
+    profile = city.city_profile()
+    hours_w = profile.hour_weights
     offset_s = int(local_now.utcoffset().total_seconds())  # type: ignore[union-attr]
     now_s = now.timestamp()
 
     with session_scope(engine) as session:
-        ref = _load_reference(session, county_code)
+        ref = city.load_reference(session, county_code, profile)
         start_id = int(session.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0) + 1
     cats = ref.cats
     run_tag = secrets.token_hex(2).upper()
 
     # When: days by rhythm and season, hours by the daily curve; today only up to now.
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
-    day_w = _day_weights(days, rng)
+    day_w = city.day_weights(days, rng, profile)
     if days[-1] == local_now.date():
-        elapsed_today = (
-            HOUR_WEIGHTS[: local_now.hour].sum() + HOUR_WEIGHTS[local_now.hour] * local_now.minute / 60
-        )
-        day_w[-1] *= elapsed_today / HOUR_WEIGHTS.sum()
+        elapsed_today = hours_w[: local_now.hour].sum() + hours_w[local_now.hour] * local_now.minute / 60
+        day_w[-1] *= elapsed_today / hours_w.sum()
     per_day = rng.multinomial(n, day_w / day_w.sum())
     day_index = np.repeat(np.arange(len(days)), per_day)
     midnight = np.array([datetime.combine(d, time(0), zone).timestamp() for d in days])
-    hour_p = HOUR_WEIGHTS / HOUR_WEIGHTS.sum()
+    hour_p = hours_w / hours_w.sum()
     secs_in_day = rng.choice(24, size=n, p=hour_p) * 3600 + rng.integers(0, 3600, size=n)
     reported = midnight[day_index] + secs_in_day
     reported = np.minimum(reported, now_s - rng.uniform(60, 3600, size=n))
     # What: category per day from that day's seasonal mix.
-    cat_w = _category_weights(cats, days, rng)
+    cat_w = city.category_weights(cats, days, rng, profile)
     cat_idx = np.empty(n, dtype=np.int32)
     pos = 0
     for i, count in enumerate(per_day):
@@ -577,24 +142,13 @@ def generate_events(
     cat_handle = np.array([c.handle_limit for c in cats])
     cat_verify = np.array([c.verify_limit for c in cats])
     cat_dept = np.array([ref.dept_ids.get(c.department or "", -1) for c in cats])
-    # 属地管理: the town (区镇) handles most cases itself; city departments keep the specialised ones
-    # (urgent incidents, police, utilities, labour, education …). Share handled by the town, per category:
-    specialised = {
-        "GAJ",
-        "YJGLJ",
-        "GQ-SWJT",
-        "GQ-GJ",
-        "GQ-GGJT",
-        "GQ-ZKJT",
-        "GXJ",
-        "RSJ",
-        "JYJ",
-        "ZWFWB",
-        "SCJGJ",
-    }
+    # 属地管理: the town (区镇) handles most cases itself; the specialised city departments keep theirs.
+    # Share handled by the town, per category:
     cat_local = np.array(
         [
-            0.97 if (c.clock_kind == "urgent_hours" or (c.department or "") in specialised) else 0.995
+            0.97
+            if (c.clock_kind == "urgent_hours" or (c.department or "") in profile.specialised_departments)
+            else 0.995
             for c in cats
         ]
     )
@@ -604,7 +158,7 @@ def generate_events(
     town_dept = np.array([ref.town_depts.get(g[0][:9], -1) for g in ref.grids])
     local_depts = np.array(sorted(ref.town_depts.values()) or [-2])
     fallback_dept = ref.dept_ids.get("CGJ", next(iter(ref.dept_ids.values()), -1))
-    pool_titles, pool_bodies, pool_addresses = _text_pools(cats, rng)
+    pool_titles, pool_bodies, pool_addresses = city.text_pools(cats, rng, profile)
 
     def write_batches() -> int:
         total_transitions = 0
@@ -796,11 +350,12 @@ def generate_events(
             supervised = np.where(escalated & is_handled, handled, np.nan)
 
             # Texts: a pooled body per category, a prefix per channel, a caller for non-patrol channels
-            pool_i = ci.astype(np.int64) * POOL + rng.integers(0, POOL, m)
+            pool_i = ci.astype(np.int64) * city.POOL + rng.integers(0, city.POOL, m)
             ch_list = channel.tolist()
+            prefixes = profile.channel_prefixes
             prefix = np.array(
                 [
-                    PREFIX.get(ch, ("",))[k % len(PREFIX.get(ch, ("",)))]
+                    prefixes.get(ch, ("",))[k % len(prefixes.get(ch, ("",)))]
                     for ch, k in zip(ch_list, rng.integers(0, 6, m).tolist(), strict=True)
                 ],
                 dtype=object,
@@ -808,17 +363,17 @@ def generate_events(
             descs = (prefix + pool_bodies[pool_i]).tolist()
             titles = pool_titles[pool_i].tolist()
             anonymous = np.isin(channel, ("patrol", "video"))
-            caller = np.array(list(SURNAMES), dtype=object)[rng.integers(0, len(SURNAMES), m)] + np.where(
-                rng.random(m) < 0.5, "先生", "女士"
-            ).astype(object)
-            names = _nullable(caller, ~anonymous)
-            phones = _nullable(
+            caller = np.array(list(profile.surnames), dtype=object)[
+                rng.integers(0, len(profile.surnames), m)
+            ] + np.where(rng.random(m) < 0.5, "先生", "女士").astype(object)
+            names = bulk.nullable(caller, ~anonymous)
+            phones = bulk.nullable(
                 rng.integers(13000000000, 19999999999, m).astype(str).astype(object), ~anonymous
             )
             cat_codes = [cats[j].code for j in ci]
             g_codes = [grid_codes[j] for j in gi]
             id_list = ids.tolist()
-            ts = _fmt_times
+            ts = bulk.fmt_times
             cols: dict[str, list[Any]] = {
                 "id": id_list,
                 "public_id": [f"S{year % 100:02d}{run_tag}{b0 + i:08d}" for i in range(m)],
@@ -841,14 +396,14 @@ def generate_events(
                 "major_code": [cats[j].major for j in ci],
                 "category_kind": kind.tolist(),
                 "priority": np.where(clock == 0, "urgent", "normal").tolist(),
-                "department_id": _nullable(dept, in_loop),
-                "routing_source": _nullable(np.full(m, "rule", dtype=object), in_loop),
-                "routing_rule": _nullable(np.array(cat_codes, dtype=object), in_loop),
+                "department_id": bulk.nullable(dept, in_loop),
+                "routing_source": bulk.nullable(np.full(m, "rule", dtype=object), in_loop),
+                "routing_rule": bulk.nullable(np.array(cat_codes, dtype=object), in_loop),
                 "needs_triage": [False] * m,
                 "departments_seen": [None] * m,
                 "state": state.tolist(),
                 "reported_at": ts(rep),
-                "reported_day": _fmt_days(rep, offset_s),
+                "reported_day": bulk.fmt_days(rep, offset_s),
                 "registered_at": ts(registered),
                 "rejected_at": ts(rejected_at),
                 "merged_at": ts(merged_at),
@@ -858,15 +413,17 @@ def generate_events(
                 "handled_at": ts(handled),
                 "verified_at": ts(verified),
                 "closed_at": ts(closed),
-                "closed_day": _fmt_days(closed, offset_s),
+                "closed_day": bulk.fmt_days(closed, offset_s),
                 "rated_at": ts(rated),
                 "updated_at": ts(last_time),
-                "clock_kind": _nullable(np.array([cats[j].clock_kind for j in ci], dtype=object), in_loop),
+                "clock_kind": bulk.nullable(
+                    np.array([cats[j].clock_kind for j in ci], dtype=object), in_loop
+                ),
                 "sign_due_at": ts(np.where(in_loop, sign_due, np.nan)),
                 "handle_due_at": ts(np.where(in_loop, handle_due, np.nan)),
                 "verify_due_at": ts(np.where(in_loop, verify_due, np.nan)),
                 "close_due_at": ts(np.where(in_loop, close_due, np.nan)),
-                "handle_minutes": _nullable(np.round(handle_minutes, 1), is_handled),
+                "handle_minutes": bulk.nullable(np.round(handle_minutes, 1), is_handled),
                 "supervised_at": ts(supervised),
                 "supervision_level": np.where(~np.isnan(supervised), 1, 0).tolist(),
                 "rework_count": rework_count.tolist(),
@@ -876,45 +433,49 @@ def generate_events(
                 "reminder_count": np.where(late_handle & is_handled, 1, 0).tolist(),
                 "department_count": np.where(in_loop, np.where(returned, 2, 1), 0).tolist(),
                 "duplicate_count": dup_count.tolist(),
-                "signed_on_time": _nullable(signed <= sign_due, is_signed),
-                "handled_on_time": _nullable(handled <= handle_due, is_handled),
-                "closed_on_time": _nullable(closed_on_time | direct, is_closed & (in_loop | direct)),
+                "signed_on_time": bulk.nullable(signed <= sign_due, is_signed),
+                "handled_on_time": bulk.nullable(handled <= handle_due, is_handled),
+                "closed_on_time": bulk.nullable(closed_on_time | direct, is_closed & (in_loop | direct)),
                 "closed_by_center": (direct & is_closed).tolist(),
-                "resolved_locally": _nullable(~escalated & ~direct & np.isin(dept, local_depts), is_closed),
-                "verified_onsite": _nullable(np.ones(m, dtype=bool), ~np.isnan(verified)),
+                "resolved_locally": bulk.nullable(
+                    ~escalated & ~direct & np.isin(dept, local_depts), is_closed
+                ),
+                "verified_onsite": bulk.nullable(np.ones(m, dtype=bool), ~np.isnan(verified)),
                 "has_pending_extension": [False] * m,
-                "reject_reason": _nullable(
+                "reject_reason": bulk.nullable(
                     np.array(REJECT_REASONS, dtype=object)[rng.integers(0, 4, m)], rej_valid
                 ),
-                "result_text": _nullable(np.full(m, "已处置完毕，现场已恢复。", dtype=object), is_handled),
-                "satisfaction": _nullable(satisfaction.astype(object), is_rated),
-                "callback_reached": _nullable(satisfaction != "unreachable", is_rated),
-                "merged_into_id": _nullable(merged_into + start_id + b0, has_orig),
+                "result_text": bulk.nullable(
+                    np.full(m, "已处置完毕，现场已恢复。", dtype=object), is_handled
+                ),
+                "satisfaction": bulk.nullable(satisfaction.astype(object), is_rated),
+                "callback_reached": bulk.nullable(satisfaction != "unreachable", is_rated),
+                "merged_into_id": bulk.nullable(merged_into + start_id + b0, has_orig),
             }
-            rows = list(zip(*(cols[c] for c in EVENT_COLUMNS), strict=True))
+            rows = list(zip(*cols.values(), strict=True))
             transitions: list[tuple[Any, ...]] = []
             if with_timeline:
                 transitions = _timeline_rows(stage_times, ids, dept, state, rejected_at, merged_at, pg)
             with session_scope(engine) as session:
-                _bulk_insert(session, "events", EVENT_COLUMNS, rows, pg)
+                bulk.bulk_insert(session, "events", tuple(cols), rows, pg)
                 if transitions:
-                    _bulk_insert(session, "event_transitions", TRANSITION_COLUMNS, transitions, pg)
+                    bulk.bulk_insert(session, "event_transitions", TRANSITION_COLUMNS, transitions, pg)
             total_transitions += len(transitions)
             if on_progress:
                 on_progress(m)
 
         return total_transitions
 
-    rebuild = n >= REBUILD_INDEXES_FROM
+    rebuild = n >= bulk.REBUILD_INDEXES_FROM
     if rebuild:
-        _drop_indexes(engine, with_timeline)
+        bulk.drop_indexes(engine, with_timeline)
     try:
         total_transitions = write_batches()
     finally:
         if rebuild:
-            _create_indexes(engine, with_timeline)
+            bulk.create_indexes(engine, with_timeline)
     if pg:
-        _vacuum_analyze(engine, with_timeline)
+        bulk.vacuum_analyze(engine, with_timeline)
 
     with session_scope(engine) as session:
         if pg:
@@ -941,39 +502,6 @@ def generate_events(
     return GenerateResult(n, total_transitions, start_id, start_id + n - 1, _time.perf_counter() - started)
 
 
-REBUILD_INDEXES_FROM = 200_000
-
-
-def _secondary_indexes(with_timeline: bool) -> list[Any]:
-    tables = [Event.__table__] + ([EventTransition.__table__] if with_timeline else [])
-    return [
-        idx for table in tables for idx in sorted(table.indexes, key=lambda i: i.name or "") if not idx.unique
-    ]
-
-
-def _drop_indexes(engine: Engine, with_timeline: bool) -> None:
-    """A bulk load is several times faster without index upkeep; the indexes are rebuilt at the end."""
-    with engine.begin() as conn:
-        for idx in _secondary_indexes(with_timeline):
-            idx.drop(conn, checkfirst=True)
-
-
-def _create_indexes(engine: Engine, with_timeline: bool) -> None:
-    with engine.begin() as conn:
-        for idx in _secondary_indexes(with_timeline):
-            idx.create(conn, checkfirst=True)
-
-
-def _vacuum_analyze(engine: Engine, with_timeline: bool) -> None:
-    """Leave PostgreSQL's planner the new rows' statistics and visibility map at once (10 s at 20 M
-    events). Until autovacuum gets round to a freshly loaded table, the planner takes it for tiny and
-    no index-only scan can skip the heap: the KPI P90's walk of ix_events_handle_minutes became a 4 s
-    sequential scan at 20 M events."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # VACUUM: no transaction
-        for table in ["events"] + (["event_transitions"] if with_timeline else []):
-            conn.execute(text(f"VACUUM (ANALYZE) {table}"))
-
-
 TRANSITION_COLUMNS = ("event_id", "action", "from_state", "to_state", "at", "actor_name", "department_id")
 
 
@@ -994,7 +522,7 @@ def _timeline_rows(
         if not ok.any():
             continue
         action, from_state = STAGE_ACTION[name]
-        at = _fmt_times(t[ok], pg)
+        at = bulk.fmt_times(t[ok], pg)
         actor = (
             "系统生成" if name == "reported" else ("部门" if name in ("signed", "handled") else "指挥中心")
         )
@@ -1004,29 +532,9 @@ def _timeline_rows(
             )
     for to_state, (action, times) in extra.items():
         ok = ~np.isnan(times) & (state == to_state)
-        for eid, when in zip(ids[ok].tolist(), _fmt_times(times[ok], pg), strict=True):
+        for eid, when in zip(ids[ok].tolist(), bulk.fmt_times(times[ok], pg), strict=True):
             rows.append((eid, action, "reported", to_state, when, "指挥中心", None))
     return rows
-
-
-def _bulk_insert(
-    session: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], pg: bool
-) -> None:
-    """executemany on SQLite; COPY on PostgreSQL (both inside the session's transaction)."""
-    dbapi = session.connection().connection.dbapi_connection
-    cursor = dbapi.cursor()
-    try:
-        if pg:
-            cursor.execute("SET LOCAL timezone = 'UTC'")
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.execute("PRAGMA cache_size=-131072")
-            marks = ", ".join("?" for _ in columns)
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-    finally:
-        cursor.close()
 
 
 def generation_summary(engine: Engine) -> dict[str, object]:
