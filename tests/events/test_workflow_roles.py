@@ -1,15 +1,83 @@
-"""Every action against every role (allowed or refused), and against every state it does not start from."""
+"""The closed loop's table, pinned to the documentation: docs/domains/events.md's state machine table is
+parsed and must equal workflow/transitions.py's TRANSITIONS, and the real service is then walked with
+every role against every action (allowed or refused), from every state an action does not start from,
+and with and without a note: each expectation comes from the documented table, not from the code's."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from citycockpit.auth.enums import Role
 from citycockpit.events.enums import Action, EventState
 from citycockpit.events.errors import ActionForbidden, EventNotFound, NoteRequired, TransitionNotAllowed
-from citycockpit.events.workflow.transitions import CENTRE, DEPARTMENT, TRANSITIONS, roles_for
+from citycockpit.events.workflow.transitions import TRANSITIONS
 from tests.events.conftest import act, report
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "domains" / "events.md"
+HEADER = "| action | 动作 | from | to | roles | note |"
+REMOTE = re.compile(r"(?P<roles>[^(]+?) \(\+ (?P<remote>[^)]+) when no on-site check is required\)")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One action as a table states it."""
+
+    label: str
+    sources: frozenset[EventState]
+    target: EventState
+    roles: frozenset[Role]
+    remote_roles: frozenset[Role]  # may act only when the category needs no on-site check
+    note_required: bool
+
+
+def _roles(cell: str) -> frozenset[Role]:
+    return frozenset(Role(r.strip()) for r in cell.split(","))
+
+
+def documented_table() -> dict[Action, Row]:
+    """The state machine table of docs/domains/events.md; a cell it cannot read fails the test."""
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    start = lines.index(HEADER)
+    table: dict[Action, Row] = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        action, label, sources, target, roles, note = (c.strip() for c in line.strip().strip("|").split("|"))
+        remote = REMOTE.fullmatch(roles)
+        assert note in ("required", "—"), f"note cell {note!r} of {action}"
+        table[Action(action.strip("`"))] = Row(
+            label=label,
+            sources=frozenset(EventState(s.strip()) for s in sources.split(",")),
+            target=EventState(target),
+            roles=_roles(remote["roles"] if remote else roles),
+            remote_roles=_roles(remote["remote"]) if remote else frozenset(),
+            note_required=note == "required",
+        )
+    return table
+
+
+TABLE = documented_table()
+CENTRE = frozenset({Role.DISPATCHER, Role.ADMIN})
+
+
+def may_act(row: Row, role: Role, *, onsite_required: bool) -> bool:
+    return role in row.roles or (not onsite_required and role in row.remote_roles)
+
+
+def test_the_documented_state_table_is_the_code_table() -> None:
+    code = {
+        action: Row(t.label, t.sources, t.target, t.roles, t.remote_roles, t.note_required)
+        for action, t in TRANSITIONS.items()
+    }
+    assert list(TABLE) == list(Action)  # every action documented once, in the enum's order
+    differing = {action: (TABLE[action], code[action]) for action in Action if TABLE[action] != code[action]}
+    assert differing == {}
+
 
 A = Action
 PERSONAS = [
@@ -74,10 +142,10 @@ class World:
         return self.request.getfixturevalue(name)
 
     def default_actor(self, action: Action) -> Any:
-        roles = TRANSITIONS[action].roles
+        roles = TABLE[action].roles
         if roles & CENTRE:
             return self.persona("dispatcher")
-        if roles & DEPARTMENT:
+        if Role.DEPARTMENT in roles:
             return self.persona("dept_staff")
         return self.persona("grid_worker")
 
@@ -125,23 +193,23 @@ def test_each_role_may_take_exactly_the_actions_the_table_grants_it(
 ):
     event = world.event_after(PATH_TO_SOURCE[action], **_overrides(action))
     who = world.persona(persona)
-    transition = TRANSITIONS[action]
+    row = TABLE[action]
     body = world.body(action, final=True)
     if persona == "other_dept_staff":
         with pytest.raises(EventNotFound):
             act(world.db, event, action, who.principal, world.now, **body)
-    elif who.principal.role in roles_for(transition, onsite_required=True):
+    elif may_act(row, who.principal.role, onsite_required=True):
         act(world.db, event, action, who.principal, world.now, **body)
-        assert event.state == transition.target
+        assert event.state == row.target
     else:
         with pytest.raises(ActionForbidden):
             act(world.db, event, action, who.principal, world.now, **body)
-        assert event.state in transition.sources
+        assert event.state in row.sources
 
 
 @pytest.mark.parametrize(
     ("action", "state"),
-    [(a, s) for a in Action for s in EventState if s not in TRANSITIONS[a].sources],
+    [(a, s) for a in Action for s in EventState if s not in TABLE[a].sources],
 )
 def test_an_action_from_a_state_it_does_not_start_from_is_a_conflict(
     world: World, action: Action, state: EventState
@@ -155,6 +223,36 @@ def test_an_action_from_a_state_it_does_not_start_from_is_a_conflict(
     with pytest.raises(expected or TransitionNotAllowed):
         act(world.db, event, action, actor.principal, world.now, **body)
     assert event.state == state
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "other_dept_staff"])
+@pytest.mark.parametrize("action", [a for a in Action if TABLE[a].remote_roles])
+def test_where_no_on_site_check_is_needed_the_remote_roles_may_act_too(
+    world: World, action: Action, persona: str
+):
+    event = world.event_after(PATH_TO_SOURCE[action], category_code="H0104", channel="hotline")
+    who = world.persona(persona)
+    row = TABLE[action]
+    if may_act(row, who.principal.role, onsite_required=False):
+        act(world.db, event, action, who.principal, world.now, **world.body(action, final=True))
+        assert event.state == row.target
+    else:
+        with pytest.raises(ActionForbidden):
+            act(world.db, event, action, who.principal, world.now, **world.body(action, final=True))
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_an_action_needs_a_note_exactly_when_the_table_says_so(world: World, action: Action):
+    event = world.event_after(PATH_TO_SOURCE[action], **_overrides(action))
+    body = {**world.body(action, final=True), "note": ""}
+    row = TABLE[action]
+    if row.note_required:
+        with pytest.raises(NoteRequired):
+            act(world.db, event, action, world.default_actor(action).principal, world.now, **body)
+        assert event.state in row.sources
+    else:
+        act(world.db, event, action, world.default_actor(action).principal, world.now, **body)
+        assert event.state == row.target
 
 
 def test_a_centre_user_may_verify_when_the_category_needs_no_on_site_check(world: World):
