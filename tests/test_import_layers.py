@@ -8,10 +8,12 @@ below with their reasons, and an exception that is no longer needed fails too, s
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "citycockpit"
+DEVELOPMENT_DOC = Path(__file__).resolve().parents[1] / "docs" / "development.md"
 
 # Bottom to top. A module may import its own layer and the layers below it, never a layer above. A module
 # belongs to the longest entry that prefixes its dotted path (below `citycockpit.`), so `ops.backup`
@@ -233,6 +235,20 @@ def test_every_allowed_exception_is_still_needed() -> None:
         INTERNALS_ALLOWED.keys() - internal_reaches(graph)
     )
     assert sorted(stale) == []
+
+
+def test_the_development_doc_draws_every_layer_and_module_of_the_order() -> None:
+    text = DEVELOPMENT_DOC.read_text(encoding="utf-8")
+    diagram = text.split("## Layout", 1)[1].split("```")[1]
+    rows = [line for line in diagram.splitlines() if line.strip() and not line.startswith(" " * 4)]
+    assert len(rows) == len(LAYERS)
+    missing = [
+        prefix
+        for _, prefixes in LAYERS
+        for prefix in prefixes
+        if not re.search(rf"(?<![\w/]){re.escape(prefix.replace('.', '/'))}(/|\.py)", diagram)
+    ]
+    assert missing == []
 
 
 def test_the_scan_sees_function_level_relative_and_type_checking_imports(tmp_path: Path) -> None:
