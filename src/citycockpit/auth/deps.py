@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from citycockpit.auth import ratelimit
@@ -17,8 +18,9 @@ from citycockpit.auth.login import PasswordChangeRequired
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.sessions import keep_touch, principal_from_cookie
 from citycockpit.auth.tokens import principal_for_token
-from citycockpit.core.errors import Forbidden, Unauthorized
+from citycockpit.core.errors import Forbidden, Unauthorized, problem
 from citycockpit.db import get_session
+from citycockpit.web.security import is_page_request
 
 # How a caller without a bearer token is recognised, in order: functions (request, session) -> Principal.
 PRINCIPAL_RESOLVERS: list[Callable[[Request, Session], Principal | None]] = [principal_from_cookie]
@@ -126,3 +128,20 @@ def optional_principal(
     principal: Annotated[Principal | None, Depends(current_principal)],
 ) -> Principal | None:
     return principal
+
+
+def install_refusal_handlers(app: FastAPI) -> None:
+    """How auth's refusals answer: a browser page that needs a password change is sent to the change
+    form (anything else gets problem+json); a rate-limited caller is told when to retry."""
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _must_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        if is_page_request(request) and request.method == "GET":
+            return RedirectResponse("/account/password", status_code=303)
+        return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(ratelimit.RateLimited)
+    async def _rate_limited(request: Request, exc: ratelimit.RateLimited) -> JSONResponse:
+        resp = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
