@@ -24,7 +24,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ops runtime: job runner and records, metrics, logs", ("ops",)),
     ("platform domains: organisation, access, audit", ("org", "auth", "audit")),
     ("web UI kit: render, i18n, nav, tables, security headers, templates", ("web",)),
-    ("domains", ("report", "goals", "events", "projects")),
+    (
+        "domains, and the platform domains' pages (which use the UI kit)",
+        ("report", "goals", "events", "projects", "auth.pages", "org.pages", "audit.pages"),
+    ),
     ("screen: the one cross-domain reader", ("screen",)),
     ("demo: the synthetic city, built through every domain", ("demo",)),
     (
@@ -44,14 +47,8 @@ PUBLIC = frozenset({"service", "queries", "models", "enums", "errors", "schemas"
 PUBLIC_TO_DEMO = frozenset({"demo"})
 
 GOALS_BRANCH = "goals branch removes this: goals validates its own settings at start-up"
-PAGES_BRANCH = "pages branch removes this: these pages move to their domains (<domain>/pages.py)"
 UPWARD_ALLOWED: dict[tuple[str, str], str] = {
     ("config", "goals.enums"): GOALS_BRANCH,
-    ("web.pages", "events.pages"): PAGES_BRANCH,
-    ("web.pages", "events.queries"): PAGES_BRANCH,
-    ("web.pages", "report.enums"): PAGES_BRANCH,
-    ("web.pages", "report.service"): PAGES_BRANCH,
-    ("web.admin_pages", "screen.service"): PAGES_BRANCH,
 }
 
 DEMO_DRIVES_EVENTS = (

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from citycockpit import migrate
 from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
 from citycockpit.audit import api as audit_api
+from citycockpit.audit import pages as audit_pages
 from citycockpit.auth import api as auth_api
 from citycockpit.auth import pages as auth_pages
 from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC, require
@@ -41,15 +42,16 @@ from citycockpit.goals import pages as goals_pages
 from citycockpit.ops import metrics
 from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
+from citycockpit.org import pages as org_pages
 from citycockpit.projects import api as projects_api
 from citycockpit.projects import pages as projects_pages
 from citycockpit.report import api as report_api
+from citycockpit.report import pages as report_pages
 from citycockpit.screen import api as screen_api
+from citycockpit.screen import home as screen_home
 from citycockpit.screen import pages as screen_pages
 from citycockpit.screen.service import principal_from_kiosk_cookie
-from citycockpit.web import admin_pages
 from citycockpit.web import docs as api_docs
-from citycockpit.web import pages as web_pages
 from citycockpit.web.render import install_page_error_handlers
 from citycockpit.web.security import install_security
 
@@ -154,6 +156,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(events_open311.IntakeFastPath)  # innermost: inside security and observation
     install_security(app)
+    auth_pages.install_refusal_handlers(app)
     install_page_error_handlers(app)
     if principal_from_kiosk_cookie not in PRINCIPAL_RESOLVERS:
         PRINCIPAL_RESOLVERS.append(principal_from_kiosk_cookie)
@@ -205,9 +208,15 @@ def create_app(
     app.include_router(report_api.router)
     app.include_router(screen_api.router)
     app.include_router(screen_pages.router)
-    app.include_router(web_pages.router)
-    app.include_router(web_pages.root_router)
-    app.include_router(admin_pages.router)
+    # The workbench home, the ledger review and the administration pages, in the order they were
+    # matched when they lived in web/ (none of their paths overlaps another's, but keep it).
+    app.include_router(screen_home.router)
+    app.include_router(report_pages.router)
+    app.include_router(screen_home.root_router)
+    app.include_router(auth_pages.admin_router)
+    app.include_router(org_pages.router)
+    app.include_router(screen_pages.admin_router)
+    app.include_router(audit_pages.router)
     app.include_router(projects_pages.router)
     app.include_router(goals_pages.router)
     app.include_router(events_pages.router)
@@ -218,7 +227,15 @@ def create_app(
     app.include_router(auth_api.admin_router)
     app.include_router(audit_api.router)
     app.include_router(auth_pages.router)
-    app.include_router(api_docs.router)
+    app.add_api_route(
+        "/api/docs",
+        api_docs.api_docs,
+        methods=["GET"],
+        response_class=HTMLResponse,
+        dependencies=[PUBLIC],
+        tags=["docs"],
+        include_in_schema=False,
+    )
     app.include_router(goals_api.router)
     # Before the events router: /api/v1/events/kpis must not be taken for an event id.
     app.include_router(events_kpi_api.router)

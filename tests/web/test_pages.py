@@ -9,11 +9,13 @@ from urllib.parse import unquote
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.report import service as report_service
+from citycockpit.report.models import ReportItem
 from tests.builders import make_department
 
 ACTOR = SystemActor("test")
@@ -55,6 +57,15 @@ def test_a_page_the_role_may_not_use_is_an_html_403(client: TestClient, leader) 
 def test_an_unknown_report_is_an_html_404_page(client: TestClient, supervisor) -> None:
     r = client.get("/app/reports/999999", headers=supervisor.headers)
     assert r.status_code == 404 and "找不到该页面或对象" in r.text and "report_not_found" in r.text
+
+
+def test_the_report_list_shows_how_many_items_each_report_holds(
+    client: TestClient, db: Session, clock: Clock, supervisor
+) -> None:
+    report = _report(db, clock)
+    held = db.scalar(select(func.count()).select_from(ReportItem).where(ReportItem.report_id == report.id))
+    page = client.get("/app/reports", headers=supervisor.headers).text
+    assert held and f"<td>{held}</td>" in page and "built-in method" not in page
 
 
 def test_the_review_page_highlights_each_items_quote_in_the_text(

@@ -1,15 +1,18 @@
-"""Server-rendered sign-in pages: /login, /logout, /account, /account/password (Chinese first)."""
+"""Server-rendered sign-in pages: /login, /logout, /account, /account/password (Chinese first); and the
+workbench's administration of accounts (/app/admin/users): create and disable users, revoke API tokens."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from citycockpit.auth import login
+from citycockpit.auth import login, ratelimit, tokens
+from citycockpit.auth import queries as auth_queries
+from citycockpit.auth import service as user_service
 from citycockpit.auth.api import clear_session_cookie, set_session_cookie, sign_in
 from citycockpit.auth.csrf import (
     LOGIN_CSRF_COOKIE,
@@ -19,9 +22,16 @@ from citycockpit.auth.csrf import (
     set_login_csrf_cookie,
 )
 from citycockpit.auth.deps import PUBLIC, current_principal, require
+from citycockpit.auth.enums import Perm, Role
+from citycockpit.auth.login import PasswordChangeRequired
 from citycockpit.auth.principal import Principal
-from citycockpit.core.errors import AppError, Unauthorized
+from citycockpit.core.errors import AppError, Unauthorized, problem
 from citycockpit.db import SessionDep
+from citycockpit.org import queries as org_queries
+from citycockpit.web import i18n
+from citycockpit.web.render import check_csrf
+from citycockpit.web.security import is_page_request
+from citycockpit.web.tables import Column, table_page
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "web" / "templates")
 
@@ -193,3 +203,162 @@ def password_form(
         return _password_page(request, principal, error=exc.detail, status=exc.status)
     session.commit()
     return RedirectResponse("/account?changed=1", status_code=303)
+
+
+# --- administration: users and tokens ---------------------------------------------------------------
+
+admin_router = APIRouter(prefix="/app/admin", tags=["pages"], include_in_schema=False)
+
+UserAdmin = Annotated[Principal, require(Perm.USERS_MANAGE)]
+CsrfField = Annotated[str, Form()]
+
+
+def _t(request: Request, key: str, **values: Any) -> str:
+    return i18n.translate(i18n.request_language(request), key, **values)
+
+
+def _users_page(
+    request: Request, session: Any, *, status: int = 200, exportable: bool = True, **extra: Any
+) -> Response:
+    """The users table (or its export) with the create form's choices and the newest tokens."""
+    columns = [
+        Column("username", _t(request, "admin.users.col.username")),
+        Column("display_name", _t(request, "admin.users.col.display_name")),
+        Column("role", _t(request, "admin.users.col.role"), fmt=lambda r: _t(request, f"role.{r}")),
+        Column("scope", _t(request, "admin.users.col.scope")),
+        Column("active", _t(request, "admin.users.col.active")),
+    ]
+
+    def to_row(row: Any) -> dict[str, Any]:
+        user, dept = row
+        return {
+            "id": user.id,
+            "is_active": user.is_active,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role,
+            "scope": dept or user.area_code or "",
+            "active": _t(request, "admin.users.active" if user.is_active else "admin.users.disabled"),
+        }
+
+    def context() -> dict[str, Any]:
+        return {
+            "tokens": auth_queries.newest_tokens(session),
+            "departments": org_queries.department_choices(session),
+            "roles": [r.value for r in Role if r is not Role.API_CLIENT],
+            **extra,
+        }
+
+    return table_page(
+        request,
+        session,
+        auth_queries.users_listing(),
+        columns,
+        to_row,
+        template="app/admin_users.html",
+        filename="users.xlsx",
+        empty_text=_t(request, "admin.users.empty"),
+        context=context,
+        status=status,
+        exportable=exportable,
+    )
+
+
+@admin_router.get("/users")
+def admin_users(request: Request, session: SessionDep, principal: UserAdmin) -> Response:
+    return _users_page(request, session)
+
+
+@admin_router.post("/users")
+def create_user(
+    request: Request,
+    session: SessionDep,
+    principal: UserAdmin,
+    csrf_token: CsrfField = "",
+    username: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    department_id: Annotated[str, Form()] = "",
+    area_code: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Create an account from the form; it must change its password at first sign-in."""
+    check_csrf(request, principal, csrf_token)
+    form = {
+        "username": username,
+        "display_name": display_name,
+        "role": role,
+        "department_id": department_id,
+        "area_code": area_code,
+    }
+    errors: dict[str, str] = {}
+    if not username.strip():
+        errors["username"] = _t(request, "form.required")
+    elif len(username.strip()) > 64:
+        errors["username"] = _t(request, "form.too_long", n=64)
+    if role not in {r.value for r in Role} - {Role.API_CLIENT.value}:
+        errors["role"] = _t(request, "form.required")
+    if role == Role.DEPARTMENT.value and not department_id:
+        errors["department_id"] = _t(request, "admin.users.need_department")
+    if role in (Role.TOWN.value, Role.GRID_WORKER.value) and not area_code.strip():
+        errors["area_code"] = _t(request, "admin.users.need_area")
+    if not password:
+        errors["password"] = _t(request, "form.required")
+    if not errors:
+        try:
+            with session.begin_nested():  # a refused change undoes only itself
+                user_service.create_user(
+                    session,
+                    username=username,
+                    display_name=display_name or username,
+                    password=password,
+                    role=role,
+                    department_id=int(department_id) if department_id.isdigit() else None,
+                    area_code=area_code.strip() or None,
+                    actor=principal,
+                    now=request.app.state.clock.now(),
+                )
+        except AppError as exc:
+            errors["form"] = i18n.request_error_text(request, exc)
+    if errors:
+        return _users_page(request, session, status=422, exportable=False, errors=errors, form=form)
+    session.commit()
+    return RedirectResponse("/app/admin/users?created=1", status_code=303)
+
+
+@admin_router.post("/users/{user_id}/disable")
+def disable_user(
+    user_id: int, request: Request, session: SessionDep, principal: UserAdmin, csrf_token: CsrfField = ""
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    user = user_service.get_user(session, user_id=user_id)
+    user_service.disable_user(session, user, actor=principal, now=request.app.state.clock.now())
+    session.commit()
+    return RedirectResponse("/app/admin/users", status_code=303)
+
+
+@admin_router.post("/tokens/{token_id}/revoke")
+def revoke_token(
+    token_id: int, request: Request, session: SessionDep, principal: UserAdmin, csrf_token: CsrfField = ""
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    tokens.revoke_token(session, token_id, actor=principal, now=request.app.state.clock.now())
+    session.commit()
+    return RedirectResponse("/app/admin/users", status_code=303)
+
+
+def install_refusal_handlers(app: FastAPI) -> None:
+    """How auth's refusals answer: a browser page that needs a password change is sent to the change
+    form (anything else gets problem+json); a rate-limited caller is told when to retry."""
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _must_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        if is_page_request(request) and request.method == "GET":
+            return RedirectResponse("/account/password", status_code=303)
+        return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(ratelimit.RateLimited)
+    async def _rate_limited(request: Request, exc: ratelimit.RateLimited) -> JSONResponse:
+        resp = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp

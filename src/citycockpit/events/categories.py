@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit import service as audit
 from citycockpit.core import tabular
 from citycockpit.core.actors import Actor
+from citycockpit.core.listing import Listing
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.events.enums import CategoryKind, ClockKind
 from citycockpit.events.errors import CategoryNotFound
@@ -323,3 +324,39 @@ def list_categories(
     if minor_only:
         stmt = stmt.where(EventCategory.level == "minor")
     return list(session.scalars(stmt.order_by(EventCategory.sort_order, EventCategory.code)))
+
+
+def find_category(session: Session, code: str) -> EventCategory | None:
+    """A category by code, or None when there is none (the event page shows an event whose category
+    was removed)."""
+    return session.scalars(select(EventCategory).where(EventCategory.code == code)).first()
+
+
+def list_report_categories(session: Session) -> list[EventCategory]:
+    """The active minor categories in code order: the choices of the workbench's report form."""
+    return list(
+        session.scalars(
+            select(EventCategory)
+            .where(EventCategory.level == "minor", EventCategory.is_active.is_(True))
+            .order_by(EventCategory.code)
+        )
+    )
+
+
+def categories_listing() -> Listing:
+    """Every category, both levels, active or not; rows are (EventCategory,). Sortable by code, name,
+    kind, department, clock and the sign, handle and verify limits; by code unless asked."""
+    return Listing(
+        select(EventCategory),
+        sorts={
+            "code": EventCategory.code,
+            "name": EventCategory.name,
+            "kind": EventCategory.kind,
+            "department": EventCategory.default_department_code,
+            "clock": EventCategory.clock_kind,
+            "sign": EventCategory.sign_limit,
+            "handle": EventCategory.handle_limit,
+            "verify": EventCategory.verify_limit,
+        },
+        default_order=(EventCategory.code,),
+    )

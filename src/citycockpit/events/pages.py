@@ -1,6 +1,8 @@
 """Workbench pages for events (一网统管): per-role queues, an event's detail (timeline, location, SLA
-clock, the actions the caller may take with a note), and the report form for grid workers. Everything
-goes through the events domain's service and intake functions, which check role, scope and state."""
+clock, the actions the caller may take with a note), the report form for grid workers, and the
+categories with their SLA limits. Everything goes through the events domain's service, intake, queries
+and categories functions (org's queries name departments and areas), which check role, scope and state;
+the page builds no SQL."""
 
 from __future__ import annotations
 
@@ -8,23 +10,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
-from citycockpit.core.tabular import write_xlsx
+from citycockpit.core.tabular import MAX_IMPORT_BYTES, write_xlsx
 from citycockpit.db import SessionDep
+from citycockpit.events import categories as category_service
 from citycockpit.events import queries as event_queries
 from citycockpit.events.enums import Action, EventState
 from citycockpit.events.intake import service as intake
-from citycockpit.events.models import EventCategory
 from citycockpit.events.workflow import service as event_service
 from citycockpit.events.workflow.transitions import STATE_LABELS, allowed_actions
-from citycockpit.org.models import Area, Department
+from citycockpit.org import queries as org_queries
 from citycockpit.web import i18n
 from citycockpit.web.render import check_csrf, render
+from citycockpit.web.tables import Column, table_page
 
 router = APIRouter(prefix="/app/events", tags=["pages"], include_in_schema=False)
 
@@ -33,14 +35,6 @@ Worker = Annotated[Principal, require(Perm.EVENTS_WORK)]
 Creator = Annotated[Principal, require(Perm.EVENTS_CREATE)]
 CsrfField = Annotated[str, Form()]
 PAGE = 25
-
-# Which queues each role works (the first is its default).
-ROLE_QUEUES: dict[str, list[str]] = {
-    Role.DISPATCHER.value: ["triage", "intake", "dispatch", "extension", "close", "callback"],
-    Role.DEPARTMENT.value: ["department"],
-    Role.TOWN.value: ["verification", "department"],
-    Role.GRID_WORKER.value: ["verification"],
-}
 
 
 def _t(request: Request, key: str, **values: Any) -> str:
@@ -62,7 +56,7 @@ def list_events(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     sort: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    queues = ROLE_QUEUES.get(principal.role.value, [])
+    queues = event_queries.ROLE_QUEUES.get(principal.role.value, [])
     if sort.lstrip("-") not in event_queries.EVENT_SORTS:
         sort = ""
     if queue and queue not in event_queries.QUEUES:
@@ -122,20 +116,12 @@ def list_events(
     )
 
 
-def _categories(session: Any) -> list[Any]:
-    return list(
-        session.scalars(
-            select(EventCategory)
-            .where(EventCategory.level == "minor", EventCategory.is_active.is_(True))
-            .order_by(EventCategory.code)
-        )
-    )
-
-
 @router.get("/new")
 def new_event(request: Request, session: SessionDep, principal: Creator) -> Response:
     return render(
-        request, "app/event_new.html", {"categories": _categories(session), "form": {}, "errors": {}}
+        request,
+        "app/event_new.html",
+        {"categories": category_service.list_report_categories(session), "form": {}, "errors": {}},
     )
 
 
@@ -205,7 +191,7 @@ def create_event(
         return render(
             request,
             "app/event_new.html",
-            {"categories": _categories(session), "form": form, "errors": errors},
+            {"categories": category_service.list_report_categories(session), "form": form, "errors": errors},
             status=422,
         )
     session.commit()
@@ -216,7 +202,7 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
     event = event_queries.get_event(session, ref, principal)
     name, phone = event_queries.mask_reporter(principal, event.reporter_name, event.reporter_phone)
     category = (
-        session.scalars(select(EventCategory).where(EventCategory.code == event.category_code)).first()
+        category_service.find_category(session, event.category_code)  # None once the category is removed
         if event.category_code
         else None
     )
@@ -226,20 +212,16 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
         if principal.can(Perm.EVENTS_WORK)
         else []
     )
-    department = session.get(Department, event.department_id) if event.department_id else None
-    town = session.scalar(select(Area.name).where(Area.code == event.town_code)) if event.town_code else None
-    grid = session.scalar(select(Area.name).where(Area.code == event.grid_code)) if event.grid_code else None
+    department = org_queries.find_department(session, event.department_id) if event.department_id else None
+    town = org_queries.area_name(session, event.town_code) if event.town_code else None
+    grid = org_queries.area_name(session, event.grid_code) if event.grid_code else None
     now = request.app.state.clock.now()
     due = event.handle_due_at if event.state in ("dispatched", "signed") else None
     sla = None
     if due is not None:
         minutes = int((due - now).total_seconds() // 60)
         sla = {"due": due, "overdue": minutes < 0, "hours": abs(minutes) // 60, "minutes": abs(minutes) % 60}
-    departments = session.execute(
-        select(Department.id, Department.short_name, Department.name)
-        .where(Department.is_active.is_(True))
-        .order_by(Department.code)
-    ).all()
+    departments = org_queries.department_choices(session, active_only=True)
     return render(
         request,
         "app/event.html",
@@ -317,20 +299,17 @@ CategoryAdmin = Annotated[Principal, require(Perm.EVENTS_ADMIN)]
 
 
 def _categories_page(request: Request, session: Any, *, status: int = 200, **extra: Any) -> Response:
-    from citycockpit.web.tables import Column, export_xlsx, table_view, wants_export
-
     columns = [
-        Column("code", _t(request, "categories.col.code"), EventCategory.code),
-        Column("name", _t(request, "categories.col.name"), EventCategory.name),
-        Column("kind", _t(request, "categories.col.kind"), EventCategory.kind),
-        Column("department", _t(request, "categories.col.department"), EventCategory.default_department_code),
-        Column("clock", _t(request, "categories.col.clock"), EventCategory.clock_kind),
-        Column("sign", _t(request, "categories.col.sign"), EventCategory.sign_limit),
-        Column("handle", _t(request, "categories.col.handle"), EventCategory.handle_limit),
-        Column("verify", _t(request, "categories.col.verify"), EventCategory.verify_limit),
+        Column("code", _t(request, "categories.col.code")),
+        Column("name", _t(request, "categories.col.name")),
+        Column("kind", _t(request, "categories.col.kind")),
+        Column("department", _t(request, "categories.col.department")),
+        Column("clock", _t(request, "categories.col.clock")),
+        Column("sign", _t(request, "categories.col.sign")),
+        Column("handle", _t(request, "categories.col.handle")),
+        Column("verify", _t(request, "categories.col.verify")),
         Column("onsite", _t(request, "categories.col.onsite")),
     ]
-    query = select(EventCategory)
 
     def to_row(r: Any) -> dict[str, Any]:
         c = r[0]
@@ -346,21 +325,18 @@ def _categories_page(request: Request, session: Any, *, status: int = 200, **ext
             "onsite": ("✓" if c.requires_onsite_verification else "") if c.level == "minor" else None,
         }
 
-    order = [EventCategory.code]
-    if wants_export(request):
-        return export_xlsx(
-            session, request, query, columns, to_row, filename="categories.xlsx", default_order=order
-        )
-    table = table_view(
-        session,
+    return table_page(
         request,
-        query,
+        session,
+        category_service.categories_listing(),
         columns,
         to_row,
-        default_order=order,
+        template="app/admin_categories.html",
+        filename="categories.xlsx",
         empty_text=_t(request, "categories.empty"),
+        context=extra,
+        status=status,
     )
-    return render(request, "app/admin_categories.html", {"table": table, **extra}, status=status)
 
 
 @admin_router.get("")
@@ -379,9 +355,6 @@ def import_categories(
     csrf_token: CsrfField = "",
 ) -> Response:
     """Import categories and SLA limits (the shipped format); all rows are checked, nothing half-stored."""
-    from citycockpit.core.tabular import MAX_IMPORT_BYTES
-    from citycockpit.events import categories as category_service
-
     check_csrf(request, principal, csrf_token)
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     try:

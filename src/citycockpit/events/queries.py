@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from citycockpit.auth.enums import Perm
+from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
 from citycockpit.core.errors import NotFound, Unprocessable
@@ -54,6 +54,14 @@ QUEUES = {
     "verification": "handled events in my area waiting for 核查",
     "close": "verified events waiting for 结案",
     "callback": "closed events waiting for 回访",
+}
+
+# Which queues each role works (the first is its default).
+ROLE_QUEUES: dict[str, list[str]] = {
+    Role.DISPATCHER.value: ["triage", "intake", "dispatch", "extension", "close", "callback"],
+    Role.DEPARTMENT.value: ["department"],
+    Role.TOWN.value: ["verification", "department"],
+    Role.GRID_WORKER.value: ["verification"],
 }
 
 
@@ -148,6 +156,16 @@ def list_events(
         order = [sort_column.asc(), Event.id.asc()]
     items = session.scalars(select(Event).where(where).order_by(*order).offset(offset).limit(limit)).all()
     return list(items), total
+
+
+def role_queue_counts(session: Session, principal: Principal) -> list[tuple[str, int]]:
+    """Each queue the principal's role works (ROLE_QUEUES, in order) with how many events in the
+    principal's scope wait in it."""
+    counts = []
+    for queue in ROLE_QUEUES.get(principal.role.value, []):
+        _, n = list_events(session, principal, EventFilter(queue=queue), offset=0, limit=1)
+        counts.append((queue, n))
+    return counts
 
 
 def timeline(session: Session, event: Event) -> list[EventTransition]:

@@ -1,5 +1,6 @@
 """Workbench pages for key projects (重点项目): the list, a project's detail with its plan-vs-actual chart,
-and the monthly progress form. Every read goes through the projects domain's scoped functions."""
+and the monthly progress form. Every read goes through the projects domain's scoped service and queries
+functions (org's queries name the area and department); the page builds no SQL."""
 
 from __future__ import annotations
 
@@ -7,21 +8,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
 from citycockpit.db import SessionDep
-from citycockpit.org.models import Area, Department
+from citycockpit.org import queries as org_queries
 from citycockpit.projects import queries as project_queries
 from citycockpit.projects import service as project_service
 from citycockpit.projects.enums import LEVEL_LABELS, STAGE_LABELS, ProjectLevel, ProjectStage
-from citycockpit.projects.models import Project
 from citycockpit.web import i18n
 from citycockpit.web.render import check_csrf, render
-from citycockpit.web.tables import Column, export_xlsx, table_view, wants_export
+from citycockpit.web.tables import Column, table_page
 
 router = APIRouter(prefix="/app/projects", tags=["pages"], include_in_schema=False)
 
@@ -44,22 +43,17 @@ def list_projects(
 ) -> Response:
     level = level if level in {lv.value for lv in ProjectLevel} else ""
     stage = stage if stage in {s.value for s in ProjectStage} else ""
-    query = (
-        project_service.filtered_projects(principal, level=level or None, stage=stage or None, q=q or None)
-        .add_columns(Area.name, Department.short_name)
-        .join(Area, Area.code == Project.area_code)
-        .join(Department, Department.id == Project.department_id)
+    listing = project_queries.projects_listing(
+        principal, level=level or None, stage=stage or None, q=q or None
     )
     columns = [
-        Column("code", _t(request, "projects.col.code"), Project.code),
-        Column(
-            "name", _t(request, "projects.col.name"), Project.name, link=lambda r: f"/app/projects/{r['id']}"
-        ),
-        Column("level", _t(request, "projects.col.level"), Project.level),
-        Column("area", _t(request, "projects.col.area"), Area.name),
-        Column("department", _t(request, "projects.col.department"), Department.short_name),
-        Column("stage", _t(request, "projects.col.stage"), Project.stage),
-        Column("total", _t(request, "projects.col.total"), Project.total_investment_wan_cny),
+        Column("code", _t(request, "projects.col.code")),
+        Column("name", _t(request, "projects.col.name"), link=lambda r: f"/app/projects/{r['id']}"),
+        Column("level", _t(request, "projects.col.level")),
+        Column("area", _t(request, "projects.col.area")),
+        Column("department", _t(request, "projects.col.department")),
+        Column("stage", _t(request, "projects.col.stage")),
+        Column("total", _t(request, "projects.col.total")),
     ]
 
     def to_row(r: Any) -> dict[str, Any]:
@@ -75,24 +69,16 @@ def list_projects(
             "total": round(float(p.total_investment_wan_cny), 2),
         }
 
-    if wants_export(request):
-        return export_xlsx(
-            session, request, query, columns, to_row, filename="projects.xlsx", default_order=[Project.code]
-        )
-    table = table_view(
-        session,
+    return table_page(
         request,
-        query,
+        session,
+        listing,
         columns,
         to_row,
-        default_order=[Project.code],
+        template="app/projects.html",
+        filename="projects.xlsx",
         empty_text=_t(request, "projects.empty"),
-    )
-    return render(
-        request,
-        "app/projects.html",
-        {
-            "table": table,
+        context={
             "level": level,
             "stage": stage,
             "q": q,
@@ -109,8 +95,8 @@ def _detail(request: Request, session: Any, principal: Principal, project_id: in
     plan = project_service.get_annual_plan(session, project.id, year)
     progress = project_service.list_progress(session, project.id, year)
     stages = project_service.list_stage_changes(session, project.id)
-    area_name = session.scalar(select(Area.name).where(Area.code == project.area_code))
-    dept = session.get(Department, project.department_id)
+    area_name = org_queries.area_name(session, project.area_code)
+    dept = org_queries.find_department(session, project.department_id)
     months = list(range(1, 13))
     actual_by_month = {p.month: float(p.actual_cumulative_wan_cny) for p in progress}
     chart = {

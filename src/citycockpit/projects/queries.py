@@ -19,6 +19,7 @@ from sqlalchemy.sql import Subquery
 
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import scope_clause
+from citycockpit.core.listing import Listing
 from citycockpit.org.models import Area, Department
 from citycockpit.projects.attraction import SigningRules
 from citycockpit.projects.enums import ProjectLevel
@@ -30,7 +31,7 @@ from citycockpit.projects.models import (
     ProjectAnnualPlan,
     ProjectMonthlyProgress,
 )
-from citycockpit.projects.service import project_scope
+from citycockpit.projects.service import filtered_projects, project_scope
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 DIMENSIONS = ("level", "industry", "area", "department")
@@ -321,3 +322,30 @@ def _linked_goal_titles(session: Session, refs: list[str]) -> dict[str, str]:
         except (GoalNotFound, ValueError):
             continue  # the goal was deleted since; the link shows as unresolved
     return titles
+
+
+def projects_listing(
+    principal: Principal, *, level: str | None = None, stage: str | None = None, q: str | None = None
+) -> Listing:
+    """The projects in the principal's scope matching the filters (as `filtered_projects`), with their
+    area's name and department's short name; rows are (Project, area name, department short name).
+    Sortable by code, name, level, area, department, stage and total; by code unless asked."""
+    query = (
+        filtered_projects(principal, level=level, stage=stage, q=q)
+        .add_columns(Area.name, Department.short_name)
+        .join(Area, Area.code == Project.area_code)
+        .join(Department, Department.id == Project.department_id)
+    )
+    return Listing(
+        query,
+        sorts={
+            "code": Project.code,
+            "name": Project.name,
+            "level": Project.level,
+            "area": Area.name,
+            "department": Department.short_name,
+            "stage": Project.stage,
+            "total": Project.total_investment_wan_cny,
+        },
+        default_order=(Project.code,),
+    )

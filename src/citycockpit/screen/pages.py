@@ -1,22 +1,23 @@
-"""The big screen page (`/screen`) and the kiosk entry (`/screen/kiosk/<token>`).
+"""The big screen page (`/screen`), the kiosk entry (`/screen/kiosk/<token>`), and the workbench's
+administration of kiosk links (`/app/admin/kiosk`: create, list, revoke).
 
 The page is a shell: every figure on it is fetched by static/js/screen.js from `/api/v1/screen/...`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from citycockpit.auth.deps import PUBLIC, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
-from citycockpit.core.errors import NotFound
+from citycockpit.core.errors import AppError, NotFound
 from citycockpit.db import SessionDep
 from citycockpit.screen import queries, service
 from citycockpit.web import i18n
-from citycockpit.web.render import render
+from citycockpit.web.render import check_csrf, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -69,3 +70,92 @@ def kiosk_entry(token: str, request: Request, session: SessionDep) -> Response:
         secure=request.app.state.settings.env == "prod",
     )
     return response
+
+
+# --- administration: kiosk links --------------------------------------------------------------------
+
+admin_router = APIRouter(prefix="/app/admin/kiosk", tags=["pages"], include_in_schema=False)
+
+KioskManager = Annotated[Principal, require(Perm.SCREEN_MANAGE)]
+CsrfField = Annotated[str, Form()]
+
+
+def _t(request: Request, key: str, **values: Any) -> str:
+    return i18n.translate(i18n.request_language(request), key, **values)
+
+
+def _kiosk_links(request: Request, session: Any) -> list[dict[str, Any]]:
+    secret = request.app.state.secret_key
+    return [
+        {"link": link, "path": f"{service.KIOSK_PATH}{service.kiosk_token(secret, link)}"}
+        for link in service.list_kiosk_links(session)
+    ]
+
+
+@admin_router.get("")
+def admin_kiosk(request: Request, session: SessionDep, principal: KioskManager) -> Response:
+    return render(
+        request,
+        "app/admin_kiosk.html",
+        {"links": _kiosk_links(request, session), "created": request.query_params.get("created")},
+    )
+
+
+@admin_router.post("")
+def create_kiosk_link(
+    request: Request,
+    session: SessionDep,
+    principal: KioskManager,
+    csrf_token: CsrfField = "",
+    name: Annotated[str, Form()] = "",
+    area_code: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    errors = {}
+    if not name.strip():
+        errors["name"] = _t(request, "form.required")
+    elif len(name.strip()) > 100:
+        errors["name"] = _t(request, "form.too_long", n=100)
+    if errors:
+        return _kiosk_form_error(request, session, errors, name, area_code)
+    try:
+        with session.begin_nested():  # a refused change undoes only itself
+            created = service.create_kiosk_link(
+                session,
+                name=name,
+                area_code=area_code,
+                secret_key=request.app.state.secret_key,
+                actor=principal,
+                now=request.app.state.clock.now(),
+            )
+    except AppError as exc:
+        return _kiosk_form_error(
+            request, session, {"area_code": i18n.request_error_text(request, exc)}, name, area_code
+        )
+    session.commit()
+    return RedirectResponse(f"/app/admin/kiosk?created={created.link.id}", status_code=303)
+
+
+def _kiosk_form_error(
+    request: Request, session: Any, errors: dict[str, str], name: str, area: str
+) -> Response:
+    return render(
+        request,
+        "app/admin_kiosk.html",
+        {
+            "links": _kiosk_links(request, session),
+            "errors": errors,
+            "form": {"name": name, "area_code": area},
+        },
+        status=422,
+    )
+
+
+@admin_router.post("/{link_id}/revoke")
+def revoke_kiosk_link(
+    link_id: int, request: Request, session: SessionDep, principal: KioskManager, csrf_token: CsrfField = ""
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    service.revoke_kiosk_link(session, link_id, actor=principal, now=request.app.state.clock.now())
+    session.commit()
+    return RedirectResponse("/app/admin/kiosk", status_code=303)

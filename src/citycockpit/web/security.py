@@ -1,15 +1,15 @@
-"""Security headers on every response, and how pages (not the API) answer auth failures."""
+"""Security headers on every response, NUL refusal, and how pages (not the API) answer a caller who
+must sign in. How auth's own refusals answer (password change required, rate limited) is installed by
+`auth.pages.install_refusal_handlers`: the UI kit does not import the auth domain."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from citycockpit.auth.login import PasswordChangeRequired
-from citycockpit.auth.ratelimit import RateLimited
 from citycockpit.core.errors import Unauthorized, problem
 
 # No inline script or style anywhere: every page loads its JS and CSS from /static.
@@ -151,15 +151,3 @@ def install_security(app: FastAPI) -> None:
         if is_page_request(request):
             return RedirectResponse(f"/login?next={_local_next(request)}", status_code=303)
         return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
-
-    @app.exception_handler(PasswordChangeRequired)
-    async def _must_change(request: Request, exc: PasswordChangeRequired) -> Response:
-        if is_page_request(request) and request.method == "GET":
-            return RedirectResponse("/account/password", status_code=303)
-        return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
-
-    @app.exception_handler(RateLimited)
-    async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
-        resp = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
-        resp.headers["Retry-After"] = str(exc.retry_after)
-        return resp

@@ -1,35 +1,38 @@
-"""Workbench tables: one helper for sorting by a whitelisted column, paginating and exporting to XLSX.
+"""Workbench tables: one helper, `table_page`, that every table page ends with.
 
-The query is a SQLAlchemy select (already scoped by the caller); the total is a SQL COUNT and only
-one page of rows is loaded. Export walks the whole (scoped, sorted) query in batches."""
+A page hands it the listing its domain's queries module built (`core.listing.Listing`: the scoped
+select and the sort keys it allows), the columns to show and how a result row becomes cells. The
+helper reads `sort` and `offset` from the URL, and either streams the whole sorted listing as XLSX
+(`?export=xlsx`) or renders one page of it into the page's template as `table` (a `TableView`, drawn
+by the `data_table` macro). A column is sortable when its key is one of the listing's sort keys."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from citycockpit.core.listing import AnySelect, Listing
 from citycockpit.core.tabular import write_xlsx
+from citycockpit.web.render import render
 
 MAX_EXPORT_ROWS = 100_000
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
 class Column:
     key: str
     label: str
-    expr: Any = None  # the SQL column to sort by; None: not sortable
+    # TODO(#16): drop `expr` with table_view/export_xlsx below; sortable keys come from the listing.
+    expr: Any = None
     link: Callable[[dict[str, Any]], str] | None = None
     fmt: Callable[[Any], Any] | None = None
-
-    @property
-    def sortable(self) -> bool:
-        return self.expr is not None
 
 
 @dataclass
@@ -41,36 +44,60 @@ class TableView:
     limit: int
     sort: str
     empty_text: str = ""
+    sortable: frozenset[str] = frozenset()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _order(query: Select[Any], columns: Sequence[Column], sort: str, default: Any) -> tuple[Select[Any], str]:
-    key = sort.lstrip("-")
-    col = next((c for c in columns if c.key == key and c.sortable), None)
-    if col is None:
-        return query.order_by(*default) if default is not None else query, ""
-    return query.order_by(col.expr.desc() if sort.startswith("-") else col.expr.asc()), sort
+Context = Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None
 
 
-def table_view(
-    session: Session,
+def table_page(
     request: Request,
-    query: Select[Any],
-    columns: list[Column],
+    session: Session,
+    listing: Listing,
+    columns: Sequence[Column],
     to_row: Callable[[Any], dict[str, Any]],
     *,
-    default_order: Sequence[Any] | None = None,
+    template: str,
+    filename: str,
     empty_text: str = "",
+    context: Context = None,
+    status: int = 200,
+    exportable: bool = True,
     limit: int = 25,
+) -> Response:
+    """`?export=xlsx` (when `exportable`): the whole listing, sorted as asked, as one XLSX sheet named
+    `filename`. Otherwise: `template` rendered with `table` (one page of the listing) and `context` — a
+    mapping, or a function called only when the page is rendered (so an export skips its queries)."""
+    if exportable and wants_export(request):
+        return _export(session, request, listing, columns, to_row, filename=filename)
+    table = _view(session, request, listing, columns, to_row, empty_text=empty_text, limit=limit)
+    extra = context() if callable(context) else (context or {})
+    return render(request, template, {"table": table, **extra}, status=status)
+
+
+def wants_export(request: Request) -> bool:
+    return request.query_params.get("export") == "xlsx"
+
+
+def _view(
+    session: Session,
+    request: Request,
+    listing: Listing,
+    columns: Sequence[Column],
+    to_row: Callable[[Any], dict[str, Any]],
+    *,
+    empty_text: str,
+    limit: int,
 ) -> TableView:
     try:
         offset = max(0, int(request.query_params.get("offset", 0)))
     except ValueError:
         offset = 0
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    ordered, sort = _order(query, columns, request.query_params.get("sort", ""), default_order)
-    rows = [_formatted(to_row(r), columns) for r in session.execute(ordered.offset(offset).limit(limit))]
-    return TableView(columns, rows, total, offset, limit, sort, empty_text)
+    total = listing.count(session)
+    found, sort = listing.page(session, sort=request.query_params.get("sort", ""), offset=offset, limit=limit)
+    rows = [_formatted(to_row(r), columns) for r in found]
+    return TableView(list(columns), rows, total, offset, limit, sort, empty_text, frozenset(listing.sorts))
 
 
 def _formatted(row: dict[str, Any], columns: Sequence[Column]) -> dict[str, Any]:
@@ -80,37 +107,64 @@ def _formatted(row: dict[str, Any], columns: Sequence[Column]) -> dict[str, Any]
     return row
 
 
-def export_xlsx(
+def _export(
     session: Session,
     request: Request,
-    query: Select[Any],
-    columns: list[Column],
+    listing: Listing,
+    columns: Sequence[Column],
     to_row: Callable[[Any], dict[str, Any]],
     *,
     filename: str,
-    default_order: Sequence[Any] | None = None,
 ) -> Response:
-    ordered, _ = _order(query, columns, request.query_params.get("sort", ""), default_order)
+    sort = request.query_params.get("sort", "")
 
     def rows() -> Iterator[list[Any]]:
-        result = session.execute(ordered.limit(MAX_EXPORT_ROWS).execution_options(yield_per=1000))
-        for r in result:
+        for r in listing.stream(session, sort=sort, limit=MAX_EXPORT_ROWS):
             row = _formatted(to_row(r), columns)
             yield [row.get(c.key) for c in columns]
 
     data = write_xlsx({"sheet1": ([c.label for c in columns], rows())})
     return Response(
         data,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}"},
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}"},
     )
 
 
-def _quote(name: str) -> str:
-    from urllib.parse import quote
+# --- for pages that still build their own select -----------------------------------------------------
+# TODO(#16): goals/pages.py calls these until the goals part of issue 16 moves it to a goals listing and
+# table_page; then remove them and Column.expr.
 
-    return quote(name, safe="")
+
+def _listing_of(query: AnySelect, columns: Sequence[Column], default_order: Sequence[Any] | None) -> Listing:
+    sorts = {c.key: c.expr for c in columns if c.expr is not None}
+    return Listing(query, sorts, tuple(default_order or ()))
 
 
-def wants_export(request: Request) -> bool:
-    return request.query_params.get("export") == "xlsx"
+def table_view(
+    session: Session,
+    request: Request,
+    query: AnySelect,
+    columns: list[Column],
+    to_row: Callable[[Any], dict[str, Any]],
+    *,
+    default_order: Sequence[Any] | None = None,
+    empty_text: str = "",
+    limit: int = 25,
+) -> TableView:
+    listing = _listing_of(query, columns, default_order)
+    return _view(session, request, listing, columns, to_row, empty_text=empty_text, limit=limit)
+
+
+def export_xlsx(
+    session: Session,
+    request: Request,
+    query: AnySelect,
+    columns: list[Column],
+    to_row: Callable[[Any], dict[str, Any]],
+    *,
+    filename: str,
+    default_order: Sequence[Any] | None = None,
+) -> Response:
+    listing = _listing_of(query, columns, default_order)
+    return _export(session, request, listing, columns, to_row, filename=filename)

@@ -1,7 +1,6 @@
-"""The workbench (`/app`): home, ledger review and administration pages.
-
-Pages are thin, like API routes: authorise, call a domain's service/queries function, commit, render.
-State changes are form posts (or htmx posts) carrying the session's CSRF token."""
+"""Workbench pages for the report ledger (报告台账): the reports with their review backlog, one report's
+text with each extracted item's quote highlighted, and the review forms (confirm, reject, reset, edit
+one item; confirm a ticked batch). Reads and writes go through the report domain's service."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from citycockpit.auth.deps import PUBLIC, require
+from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
@@ -21,16 +20,7 @@ from citycockpit.web import i18n
 from citycockpit.web.render import check_csrf, is_htmx, render
 
 router = APIRouter(prefix="/app", tags=["pages"], include_in_schema=False)
-root_router = APIRouter(tags=["pages"], include_in_schema=False)
 
-
-@root_router.get("/", dependencies=[PUBLIC])
-def root() -> Response:
-    """The printed address: the workbench (which sends a visitor without a session to /login)."""
-    return RedirectResponse("/app", status_code=303)
-
-
-Signed = Annotated[Principal, require()]
 ReportReader = Annotated[Principal, require(Perm.REPORT_READ)]
 ReportReviewer = Annotated[Principal, require(Perm.REPORT_REVIEW)]
 CsrfField = Annotated[str, Form()]
@@ -38,37 +28,6 @@ CsrfField = Annotated[str, Form()]
 
 def _t(request: Request, key: str, **values: Any) -> str:
     return i18n.translate(i18n.request_language(request), key, **values)
-
-
-# --- home -------------------------------------------------------------------------------------------
-
-
-@router.get("")
-def home(request: Request, session: SessionDep, principal: Signed) -> Response:
-    todo: list[str] = []
-    if principal.can(Perm.REPORT_REVIEW):
-        pending = sum(c.get(ReviewState.EXTRACTED.value, 0) for _, c in report_service.list_reports(session))
-        if pending:
-            todo.append((_t(request, "home.todo.review", n=pending), "/app/reports"))
-    if principal.can(Perm.EVENTS_READ):
-        from citycockpit.events import queries as event_queries
-        from citycockpit.events.pages import ROLE_QUEUES
-
-        for queue in ROLE_QUEUES.get(principal.role.value, []):
-            _, n = event_queries.list_events(
-                session, principal, event_queries.EventFilter(queue=queue), offset=0, limit=1
-            )
-            if n:
-                todo.append(
-                    (
-                        _t(request, "home.todo.queue", queue=_t(request, f"events.queue.{queue}"), n=n),
-                        f"/app/events?queue={queue}",
-                    )
-                )
-    return render(request, "app/home.html", {"todo": todo})
-
-
-# --- report ledger review ---------------------------------------------------------------------------
 
 
 @router.get("/reports")
