@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from citycockpit.goals.enums import INDICATOR_RULES, TASK_RULES, Color, GoalStatus, RollupRule
+from citycockpit.report.enums import qualified_text
 
 
 @dataclass(frozen=True)
@@ -306,13 +307,12 @@ METHOD_TEXT = {
     "mean to date × last year's seasonal factor": "按累计均值及上年季节系数",
     "mean to date": "按累计均值",
 }
-QUALIFIER_TEXT = {">=": "以上", "~": "左右", "<=": "以下", ">": "", "=": ""}
 
 
 def target_text(facts: IndicatorFacts) -> str:
+    """The target as a report writes it (5%以上, 超5%, 24以下), in the words of report.enums."""
     unit = "%" if facts.measure in ("growth", "share") else ""
-    prefix = "超" if facts.qualifier == ">" else ""
-    return f"{prefix}{facts.target:g}{unit}{QUALIFIER_TEXT.get(facts.qualifier, '')}"
+    return qualified_text(f"{facts.target:g}{unit}", facts.qualifier)
 
 
 def miss_text(facts: IndicatorFacts, miss: float | None) -> str:
