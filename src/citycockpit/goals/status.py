@@ -83,6 +83,12 @@ def time_progress(as_of: date, start: date, end: date) -> float:
     return ((as_of - start).days + 1) / ((end - start).days + 1)
 
 
+def year_progress(as_of: date) -> float:
+    """时序进度 of the calendar year at the end of `as_of`: the bar the big screen shows, and the time
+    progress of every goal that runs the whole year (day of year ÷ days in the year)."""
+    return time_progress(as_of, date(as_of.year, 1, 1), date(as_of.year, 12, 31))
+
+
 def planned_share(
     as_of: date,
     start: date,

@@ -103,10 +103,10 @@ def narrowed(view: View) -> Principal:
 
 
 def time_progress(today: date) -> float:
-    """时序进度: the share of the year elapsed at the end of `today`."""
-    start = date(today.year, 1, 1)
-    days = (date(today.year + 1, 1, 1) - start).days
-    return round(((today - start).days + 1) / days, 4)
+    """时序进度 of the year at the end of `today`: the goals' rule (goals.status.year_progress), to 4 places."""
+    from citycockpit.goals.status import year_progress
+
+    return round(year_progress(today), 4)
 
 
 def overview(view: View, *, city_name: str, refresh_seconds: int) -> dict[str, Any]:
