@@ -21,6 +21,7 @@ from citycockpit.goals import (
     service,
     tasks_io,
 )
+from citycockpit.goals.settings import check_settings
 from citycockpit.goals.status import Thresholds
 
 app = typer.Typer(
@@ -34,7 +35,7 @@ DbOption = typer.Option(None, "--db", help="Database URL or SQLite file path.")
 
 
 def _context(db: str | None):  # type: ignore[no-untyped-def]
-    settings = load_settings(db)
+    settings = load_settings(db, checks=[check_settings])
     return settings, engine_for(settings), Clock(zone=settings.zone, today=settings.today)
 
 
