@@ -165,7 +165,8 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run every job once and exit."),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
-    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups) in a loop; safe to run several.
+    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups, daily goal statuses) in a
+    loop; safe to run several.
 
     A job that fails is logged and recorded, and the others go on; with --once, any failure makes the
     exit code 1."""

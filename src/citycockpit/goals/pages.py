@@ -38,22 +38,26 @@ def _t(request: Request, key: str, **values: Any) -> str:
     return i18n.translate(i18n.request_language(request), key, **values)
 
 
-def _period(request: Request, session: Any, period: str | None) -> str:
-    """The asked month (default: this month), evaluated by the rules unless locked."""
+def _period(request: Request, period: str | None) -> str:
+    """The asked month (default, or when it is not a month: this month). Pages only read the stored
+    evaluations; writes and the worker's daily job keep them fresh."""
     today = request.app.state.clock.local_today()
     try:
-        chosen = periods.parse_period(period) if period else periods.period_of(today)
+        return periods.parse_period(period) if period else periods.period_of(today)
     except AppError:
-        chosen = periods.period_of(today)
-    evaluation.refresh(
+        return periods.period_of(today)
+
+
+def _reevaluate(request: Request, session: Any, goal_ids: list[int], since: str | None = None) -> None:
+    """Re-apply the rules to the goals a form changed (as the API's writes do)."""
+    evaluation.reevaluate(
         session,
-        chosen,
-        today=today,
+        goal_ids=goal_ids,
+        since=since,
+        today=request.app.state.clock.local_today(),
         thresholds=Thresholds.from_settings(request.app.state.settings),
         now=request.app.state.clock.now(),
     )
-    session.commit()
-    return chosen
 
 
 @router.get("/goals")
@@ -66,7 +70,7 @@ def list_goals(
     department: Annotated[int | None, Query(ge=1, le=2_000_000_000)] = None,
     status: str = "",
 ) -> Response:
-    chosen = _period(request, session, period)
+    chosen = _period(request, period)
     status = status if status in {s.value for s in GoalStatus} else ""
     ev = GoalEvaluation
     query = (
@@ -148,7 +152,7 @@ def list_goals(
 
 def _goal_page(request: Request, session: Any, principal: Principal, goal_id: int, **extra: Any) -> Response:
     goal = goal_service.get_goal(session, goal_id, principal)
-    chosen = _period(request, session, request.query_params.get("period"))
+    chosen = _period(request, request.query_params.get("period"))
     evals = session.scalars(
         select(GoalEvaluation).where(GoalEvaluation.goal_id == goal.id).order_by(GoalEvaluation.period)
     ).all()
@@ -196,7 +200,7 @@ def _goal_page(request: Request, session: Any, principal: Principal, goal_id: in
 def bulletin_page(
     request: Request, session: SessionDep, principal: Reader, period: str | None = None
 ) -> Response:
-    chosen = _period(request, session, period)
+    chosen = _period(request, period)
     b = bulletin.build_bulletin(
         session,
         principal,
@@ -241,7 +245,7 @@ def submit_report(
     if not errors:
         try:
             with session.begin_nested():  # a refused report undoes only itself
-                progress.submit_report(
+                report = progress.submit_report(
                     session,
                     goal_id,
                     period=period or periods.period_of(request.app.state.clock.local_today()),
@@ -250,6 +254,7 @@ def submit_report(
                     principal=principal,
                     now=request.app.state.clock.now(),
                 )
+                _reevaluate(request, session, [report.goal_id], since=report.period)
         except AppError as exc:
             errors["form"] = i18n.request_error_text(request, exc)
     if errors:
@@ -292,6 +297,7 @@ def review_report(
         actor=principal,
         now=request.app.state.clock.now(),
     )
+    _reevaluate(request, session, [report.goal_id], since=report.period)
     session.commit()
     return RedirectResponse(f"/app/goals/{report.goal_id}", status_code=303)
 
@@ -309,6 +315,7 @@ def goals_from_report(
         now=request.app.state.clock.now(),
         settings=request.app.state.settings,
     )
+    _reevaluate(request, session, result.created)
     session.commit()
     return RedirectResponse(
         f"/app/reports/{report_id}?goals_created={len(result.created)}&goals_skipped={result.skipped}",

@@ -62,6 +62,18 @@ def is_locked(session: Session, period: str) -> bool:
     return row is not None and row.state == PeriodState.LOCKED.value
 
 
+def locked_periods(session: Session, wanted: list[str]) -> set[str]:
+    """Which of the `wanted` periods are locked (one query)."""
+    if not wanted:
+        return set()
+    rows = session.scalars(
+        select(ReportingPeriod.period).where(
+            ReportingPeriod.period.in_(wanted), ReportingPeriod.state == PeriodState.LOCKED.value
+        )
+    )
+    return set(rows)
+
+
 def ensure_open(session: Session, period: str, what: str = "change") -> None:
     """Refuse a change to a locked period (the supervisor must unlock it first)."""
     if is_locked(session, period):

@@ -16,6 +16,11 @@ from citycockpit.goals.status import Evaluation, NodeScore, goal_score, roll_up
 from citycockpit.org.models import Department
 
 
+def latest_evaluated_period(session: Session, up_to: str) -> str | None:
+    """The newest month up to `up_to` that has stored evaluations (None before any evaluation)."""
+    return session.scalar(select(func.max(GoalEvaluation.period)).where(GoalEvaluation.period <= up_to))
+
+
 def status_counts(session: Session, principal: Principal | None, period: str) -> dict[str, int]:
     """Goals per status for the period, in the caller's scope."""
     rows = session.execute(

@@ -121,13 +121,12 @@ def overview(view: View, *, city_name: str, refresh_seconds: int) -> dict[str, A
 
 
 def _goal_period(session: Session, view: View) -> str | None:
-    """The month whose goal evaluations the screen shows: this month, else the latest evaluated one."""
-    from sqlalchemy import func
+    """The month whose goal evaluations the screen shows: this month (evaluated on every write and by
+    the worker's daily job), else the latest evaluated one before it (the first hours of a month, until
+    the job has run)."""
+    from citycockpit.goals.queries import latest_evaluated_period
 
-    from citycockpit.goals.models import GoalEvaluation
-
-    current = f"{view.today:%Y-%m}"
-    return session.scalar(select(func.max(GoalEvaluation.period)).where(GoalEvaluation.period <= current))
+    return latest_evaluated_period(session, f"{view.today:%Y-%m}")
 
 
 def targets(session: Session, view: View) -> dict[str, Any]:
