@@ -239,3 +239,18 @@ def test_the_worker_command_runs_the_goals_job(
     assert "goals" in result.output
     with Session(engine) as session:
         assert _status(session, goal_id) == "not_reported"
+
+
+def test_judging_the_earlier_months_again_keeps_this_months_red_alert_open(db: Session, city) -> None:  # type: ignore[no-untyped-def]
+    goal = make_goal(db, now=SEPT_20, lead_department_id=city["cgj"].id)
+    add_milestone(db, goal, date(2024, 9, 10), now=SEPT_20, title="完成主体施工")
+    for _write in range(2):  # January to August are grey (未报送), September red (逾期)
+        evaluation.reevaluate(
+            db, goal_ids=[goal.id], today=date(2024, 9, 20), thresholds=Thresholds(), now=SEPT_20
+        )
+    open_red = db.scalars(
+        select(GoalAlert.period).where(
+            GoalAlert.goal_id == goal.id, GoalAlert.kind == "turned_red", GoalAlert.resolved_at.is_(None)
+        )
+    ).all()
+    assert (_status(db, goal.id), open_red) == ("overdue", ["2024-09"])

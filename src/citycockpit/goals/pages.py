@@ -8,20 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import and_, select
 
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
 from citycockpit.db import SessionDep
-from citycockpit.goals import bulletin, evaluation, milestones, periods, progress
+from citycockpit.goals import bulletin, evaluation, milestones, periods, progress, queries
 from citycockpit.goals import service as goal_service
 from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
-from citycockpit.goals.models import Goal, GoalEvaluation, GoalNode
 from citycockpit.goals.status import Thresholds
 from citycockpit.goals.views import evaluation_view
-from citycockpit.org.models import Department
 from citycockpit.web import i18n
 from citycockpit.web.render import check_csrf, render
 from citycockpit.web.tables import Column, export_xlsx, table_view, wants_export
@@ -72,33 +69,22 @@ def list_goals(
 ) -> Response:
     chosen = _period(request, period)
     status = status if status in {s.value for s in GoalStatus} else ""
-    ev = GoalEvaluation
-    query = (
-        select(Goal, ev.status, ev.progress, ev.time_progress, Department.short_name)
-        .outerjoin(ev, and_(ev.goal_id == Goal.id, ev.period == chosen))
-        .outerjoin(Department, Department.id == Goal.lead_department_id)
-        .where(goal_service.goal_scope(principal), Goal.year == int(chosen[:4]))
-    )
-    if node is not None:
-        query = query.where(
-            Goal.node_id.in_(select(GoalNode.id).where((GoalNode.id == node) | (GoalNode.parent_id == node)))
-        )
-    if department is not None:
-        query = query.where(Goal.lead_department_id == department)
-    if status:
-        query = query.where(ev.status == status)
+    query = queries.goal_list(principal, period=chosen, node_id=node, department_id=department, status=status)
+    sort = queries.GOAL_LIST_SORT
 
     def pct(v: float | None) -> str | None:
         return None if v is None else f"{v * 100:.1f}%"
 
     columns = [
-        Column("key", _t(request, "goals.col.key"), Goal.key),
-        Column("title", _t(request, "goals.col.title"), Goal.title, link=lambda r: f"/app/goals/{r['id']}"),
-        Column("department", _t(request, "goals.col.department"), Department.short_name),
-        Column("status", _t(request, "goals.col.status"), ev.status),
-        Column("progress", _t(request, "goals.col.progress"), ev.progress, fmt=pct),
-        Column("time_progress", _t(request, "goals.col.time_progress"), ev.time_progress, fmt=pct),
-        Column("due_on", _t(request, "goals.col.due_on"), Goal.due_on),
+        Column("key", _t(request, "goals.col.key"), sort["key"]),
+        Column(
+            "title", _t(request, "goals.col.title"), sort["title"], link=lambda r: f"/app/goals/{r['id']}"
+        ),
+        Column("department", _t(request, "goals.col.department"), sort["department"]),
+        Column("status", _t(request, "goals.col.status"), sort["status"]),
+        Column("progress", _t(request, "goals.col.progress"), sort["progress"], fmt=pct),
+        Column("time_progress", _t(request, "goals.col.time_progress"), sort["time_progress"], fmt=pct),
+        Column("due_on", _t(request, "goals.col.due_on"), sort["due_on"]),
     ]
 
     def to_row(r: Any) -> dict[str, Any]:
@@ -114,7 +100,7 @@ def list_goals(
             "due_on": goal.due_on.isoformat(),
         }
 
-    order = [Goal.position, Goal.id]
+    order = queries.GOAL_LIST_ORDER
     if wants_export(request):
         return export_xlsx(
             session, request, query, columns, to_row, filename=f"goals-{chosen}.xlsx", default_order=order
@@ -123,16 +109,8 @@ def list_goals(
         session, request, query, columns, to_row, default_order=order, empty_text=_t(request, "goals.empty")
     )
     year = int(chosen[:4])
-    nodes = session.scalars(
-        select(GoalNode)
-        .where(GoalNode.year == year, GoalNode.parent_id.is_(None))
-        .order_by(GoalNode.position)
-    ).all()
-    departments = session.execute(
-        select(Department.id, Department.short_name)
-        .where(Department.id.in_(select(Goal.lead_department_id).where(Goal.year == year)))
-        .order_by(Department.code)
-    ).all()
+    nodes = queries.task_areas(session, year)
+    departments = queries.lead_departments(session, year)
     return render(
         request,
         "app/goals.html",
@@ -153,9 +131,7 @@ def list_goals(
 def _goal_page(request: Request, session: Any, principal: Principal, goal_id: int, **extra: Any) -> Response:
     goal = goal_service.get_goal(session, goal_id, principal)
     chosen = _period(request, request.query_params.get("period"))
-    evals = session.scalars(
-        select(GoalEvaluation).where(GoalEvaluation.goal_id == goal.id).order_by(GoalEvaluation.period)
-    ).all()
+    evals = queries.goal_evaluations(session, goal.id)
     current = next((e for e in evals if e.period == chosen), None)
     reports = progress.list_reports(session, principal, goal_id=goal.id)
     reported = {r.period: r.percent for r in reports if r.state != "returned"}
@@ -172,7 +148,7 @@ def _goal_page(request: Request, session: Any, principal: Principal, goal_id: in
             "time_progress": _t(request, "goals.chart.time_progress"),
         },
     }
-    lead = session.get(Department, goal.lead_department_id) if goal.lead_department_id else None
+    lead = queries.department(session, goal.lead_department_id)
     is_lead = principal.can(Perm.GOALS_REPORT) and (
         not principal.is_department_scoped or principal.department_id == goal.lead_department_id
     )
