@@ -5,6 +5,7 @@ straight from the table, with no GET in between."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +19,7 @@ from citycockpit.events.sla import DEFAULT_CALENDAR
 from citycockpit.goals import evaluation, periods, service, tasks_io
 from citycockpit.goals.models import Goal, GoalAlert, GoalEvaluation
 from citycockpit.goals.status import Thresholds
-from tests.goals.builders import ACTOR, add_milestone, make_goal
+from tests.goals.builders import ACTOR, add_milestone, make_goal, make_series
 
 REPORT = {"period": "2024-09", "percent": 80, "narrative": "已建成32座"}
 
@@ -254,3 +255,28 @@ def test_judging_the_earlier_months_again_keeps_this_months_red_alert_open(db: S
         )
     ).all()
     assert (_status(db, goal.id), open_red) == ("overdue", ["2024-09"])
+
+
+def test_the_actuals_import_command_re_evaluates_the_goals_that_follow_the_series(
+    fresh_db: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, engine = fresh_db
+    with session_scope(engine) as session:
+        series = make_series(session, "地区生产总值", now=SEPT_20, aliases=["GDP"])
+        goal = make_goal(
+            session,
+            now=SEPT_20,
+            title="地区生产总值增长5%以上",
+            measure="growth",
+            qualifier=">=",
+            target_value=5,
+            series_id=series.id,
+        )
+        goal_id = goal.id
+    actuals = tmp_path / "统计月报-2024-08.csv"
+    actuals.write_text("指标,期间,数值,同比\nGDP,2024-08,1150,5.4\n", encoding="utf-8")
+    monkeypatch.setenv("CITYCOCKPIT_TODAY", "2024-09-30")
+    result = CliRunner().invoke(cli_app, ["actuals", "import", str(actuals), "--db", url])
+    assert result.exit_code == 0, result.output
+    with Session(engine) as session:
+        assert (_status(session, goal_id, "2024-07"), _status(session, goal_id)) == ("no_data", "met")
