@@ -21,10 +21,7 @@ WEB_MAY_IMPORT = {
 }
 
 # Page modules that may still build SQL, each with why; remove an entry when its reason is gone.
-SQL_IN_PAGES_ALLOWED = {
-    f"{PACKAGE}.goals.pages": "owned by the goals part of issue 16 (goal status computed on write), which "
-    "rewrites its reads; until it lands it builds its list query and calls web.tables.table_view",
-}
+SQL_IN_PAGES_ALLOWED: dict[str, str] = {}
 
 SESSION_NAMES = {"session", "db"}
 # The edge owns the transaction (commit, rollback, savepoints); reads and writes go through services.

@@ -39,6 +39,7 @@ from citycockpit.events.intake import classifier as events_classifier
 from citycockpit.events.intake import open311 as events_open311
 from citycockpit.goals import api as goals_api
 from citycockpit.goals import pages as goals_pages
+from citycockpit.goals import settings as goals_settings
 from citycockpit.ops import metrics
 from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
@@ -139,6 +140,7 @@ def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
+    goals_settings.check_settings(settings)  # each domain checks its own settings at start-up
     app = FastAPI(
         title="CityCockpit 城市驾驶舱",
         version=app_version(),

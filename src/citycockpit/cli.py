@@ -22,11 +22,15 @@ from citycockpit.events import cli as events_cli
 from citycockpit.events.analytics import cli as events_analytics_cli
 from citycockpit.events.sla import WorkCalendar
 from citycockpit.goals import cli as goals_cli
+from citycockpit.goals import settings as goals_settings
 from citycockpit.org import cli as org_cli
 from citycockpit.projects import cli as projects_cli
 from citycockpit.report import cli as report_cli
 from citycockpit.screen import cli as screen_cli
 from citycockpit.worker import run_jobs_once
+
+# Each domain's check of its own settings, run before the commands that start the app or the worker.
+SETTINGS_CHECKS = (goals_settings.check_settings,)
 
 app = typer.Typer(
     help="CityCockpit 城市驾驶舱: a self-hosted city operations hub.",
@@ -102,7 +106,7 @@ def serve(
     ),
 ) -> None:
     """Migrate the database to the newest schema, then serve the web app and API."""
-    settings = load_settings()
+    settings = load_settings(checks=SETTINGS_CHECKS)
     migrate.upgrade(engine_for(settings))
     _run_server(host, port, workers)
 
@@ -129,7 +133,7 @@ def demo(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{db.resolve().as_posix()}"
-    settings = load_settings(url)
+    settings = load_settings(url, checks=SETTINGS_CHECKS)
     settings.today = simulated
     engine = engine_for(settings)
     with console.status("migrating…"):
@@ -161,11 +165,12 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run every job once and exit."),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
-    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups) in a loop; safe to run several.
+    """Run the periodic jobs (SLA warnings, reminders, escalation, KPI rollups, daily goal statuses) in a
+    loop; safe to run several.
 
     A job that fails is logged and recorded, and the others go on; with --once, any failure makes the
     exit code 1."""
-    settings = load_settings(db)
+    settings = load_settings(db, checks=SETTINGS_CHECKS)
     engine = engine_for(settings)
     clock = Clock(zone=settings.zone, today=settings.today)
     calendar = WorkCalendar.from_settings(settings)

@@ -221,20 +221,6 @@ class Settings(BaseSettings):
             raise ValueError("county_code must be 6 digits (GB/T 2260)")
         return value
 
-    @field_validator("goals_task_rules", "goals_indicator_rules")
-    @classmethod
-    def _known_rules(cls, value: list[str], info: object) -> list[str]:
-        from citycockpit.goals.enums import INDICATOR_RULES, TASK_RULES
-
-        task = getattr(info, "field_name", "") == "goals_task_rules"
-        known, last = (TASK_RULES, "behind") if task else (INDICATOR_RULES, "off_track")
-        unknown = [r for r in value if r not in known]
-        if unknown:
-            raise ValueError(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(known)}")
-        if not value or value[-1] != last:
-            raise ValueError(f"the last rule must be the catch-all `{last}`")
-        return value
-
     @model_validator(mode="after")
     def _resolve_files(self) -> Settings:
         if self.database_url_file is not None:

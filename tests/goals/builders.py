@@ -11,8 +11,10 @@ from citycockpit.auth.enums import Role
 from citycockpit.auth.permissions import perms_for
 from citycockpit.auth.principal import Principal
 from citycockpit.core.actors import SystemActor
-from citycockpit.goals import milestones, series, service
+from citycockpit.events.sla import DEFAULT_CALENDAR
+from citycockpit.goals import evaluation, milestones, series, service
 from citycockpit.goals.models import Goal, IndicatorActual, IndicatorSeries
+from citycockpit.ops.jobs import JobResult
 
 ACTOR = SystemActor("test")
 
@@ -67,3 +69,9 @@ def lead_of(goal: Goal) -> Principal:
         perms=perms_for(Role.DEPARTMENT),
         department_id=goal.lead_department_id,
     )
+
+
+def run_daily_evaluation(db: Session, *, now: datetime) -> JobResult:
+    """The worker's daily goals job, as it runs after midnight: goals built here bypass the API's
+    writes, which would have evaluated them."""
+    return evaluation.evaluate_goals_job(db, now=now, calendar=DEFAULT_CALENDAR)

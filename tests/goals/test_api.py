@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry
 from citycockpit.core.clock import Clock
-from tests.goals.builders import make_goal
+from tests.goals.builders import make_goal, run_daily_evaluation
 
 REPORT = {"period": "2024-06", "percent": 55, "narrative": "完成选址12处，开工8座"}
 
@@ -144,6 +144,7 @@ def test_alerts_are_listed_per_department_in_scope(
 ) -> None:  # type: ignore[no-untyped-def]
     mine = make_goal(db, now=clock.now(), lead_department_id=city["cgj"].id)
     theirs = make_goal(db, now=clock.now(), lead_department_id=city["fgw"].id)
+    run_daily_evaluation(db, now=clock.now())
     body = client.get("/api/v1/goals/alerts?period=2024-06", headers=supervisor.headers).json()
     assert {a["goal_id"] for a in body["items"]} == {mine.id, theirs.id}
     assert {(d["department_id"], d["kind"]) for d in body["by_department"]} == {

@@ -101,7 +101,12 @@ def test_the_bulletin_html_is_printable_and_escapes_text(
     client: TestClient, db: Session, clock: Clock, city, supervisor
 ) -> None:  # type: ignore[no-untyped-def]
     _fixture(db, clock, city)
-    make_goal(db, now=clock.now(), title="<script>alert(1)</script>", lead_department_id=city["cgj"].id)
+    created = client.post(  # a write: evaluated for every month up to today, June included
+        "/api/v1/goals",
+        json={"title": "<script>alert(1)</script>", "year": 2024, "lead_department_id": city["cgj"].id},
+        headers=supervisor.headers,
+    )
+    assert created.status_code == 201
     r = client.get("/api/v1/goals/bulletin?period=2024-06&format=html", headers=supervisor.headers)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "@page" in r.text and "逾期" in r.text and "<script>alert" not in r.text

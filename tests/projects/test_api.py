@@ -142,7 +142,7 @@ def test_completion_and_lagging_come_out_of_the_api(client, ledger, leader) -> N
 
 
 def test_a_malformed_period_is_a_problem(client, leader) -> None:
-    r = client.get("/api/v1/projects/lagging?period=2024-6", headers=leader.headers)
+    r = client.get("/api/v1/projects/lagging?period=2024-13", headers=leader.headers)
     assert (r.status_code, r.json()["code"]) == (422, "invalid_period")
 
 

@@ -17,13 +17,13 @@ from citycockpit.core.clock import Clock
 from citycockpit.goals.enums import GoalSource
 from citycockpit.goals.models import Goal, ProgressReport
 from citycockpit.report import service as report_service
-from tests.goals.builders import ACTOR, make_goal
+from tests.goals.builders import ACTOR, make_goal, run_daily_evaluation
 
 
 @pytest.fixture
 def goals(db: Session, clock: Clock, city):  # type: ignore[no-untyped-def]
     now = clock.now()
-    return {
+    made = {
         "charging": make_goal(
             db,
             now=now,
@@ -33,12 +33,28 @@ def goals(db: Session, clock: Clock, city):  # type: ignore[no-untyped-def]
         ),
         "plan": make_goal(db, now=now, title="编制产业发展规划", lead_department_id=city["fgw"].id),
     }
+    run_daily_evaluation(db, now=now)
+    return made
 
 
 def test_the_goal_list_filters_by_lead_department(client: TestClient, goals, supervisor, city) -> None:  # type: ignore[no-untyped-def]
     page = client.get(f"/app/goals?department={city['cgj'].id}", headers=supervisor.headers).text
     assert "新建新能源充电站40座" in page and "编制产业发展规划" not in page
-    assert "未报送" in page  # evaluated for September: no report yet, never 0%
+    assert "新建新能源充电站40座</a></td><td>城管局</td><td>未报送</td>" in page  # September, no report
+
+
+def test_the_goal_list_offers_the_lead_departments_as_a_filter(
+    client: TestClient, goals, supervisor, city
+) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/app/goals", headers=supervisor.headers).text
+    options = re.findall(
+        r'<option value="(\d+)"[^>]*>([^<]*)</option>',
+        page.split('name="department"')[1].split("</select>")[0],
+    )
+    assert options == sorted(
+        [(str(city["cgj"].id), "城管局"), (str(city["fgw"].id), "发改委")],
+        key=lambda o: {"城管局": city["cgj"].code, "发改委": city["fgw"].code}[o[1]],
+    )
 
 
 def test_a_department_lists_only_its_goals(client: TestClient, goals, dept_staff) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import typer
@@ -24,9 +24,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 CLI_ACTOR = SystemActor("cli")
 
 
-def load_settings(db: str | None = None) -> Settings:
+def load_settings(db: str | None = None, *, checks: Sequence[Callable[[Settings], None]] = ()) -> Settings:
+    """The settings (environment, citycockpit.toml, defaults), passed through each domain's `checks`;
+    a bad one ends the command with one line naming the setting."""
     try:
         settings = Settings()
+        for check in checks:
+            check(settings)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ()))

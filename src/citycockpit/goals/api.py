@@ -60,16 +60,16 @@ def _today(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.clock.local_today()
 
 
-def _refresh(request: Request, session: SessionDep, period: str) -> str:
-    period = periods.parse_period(period)
-    evaluation.refresh(
-        session,
-        period,
-        today=_today(request),
-        thresholds=Thresholds.from_settings(request.app.state.settings),
-        now=_now(request),
+def _thresholds(request: Request) -> Thresholds:
+    return Thresholds.from_settings(request.app.state.settings)
+
+
+def _reevaluate(request: Request, session: SessionDep, **changed: Any) -> None:
+    """After a write that can change statuses: re-apply the rules to the goals it changed (GETs only
+    read the stored evaluations; the worker's daily job keeps the date-driven ones fresh)."""
+    evaluation.reevaluate(
+        session, **changed, today=_today(request), thresholds=_thresholds(request), now=_now(request)
     )
-    return period
 
 
 def _period(request: Request, period: str | None) -> str:
@@ -93,7 +93,6 @@ def list_goals(
 ) -> dict[str, Any]:
     """Goals in the caller's scope, each with its evaluation for `period` (default: this month)."""
     period = _period(request, period)
-    _refresh(request, session, period)
     goals, total = service.list_goals(
         session,
         principal,
@@ -103,7 +102,6 @@ def list_goals(
         offset=offset,
         limit=limit,
     )
-    session.commit()
     return {"items": goal_views(session, goals, period), "total": total, "offset": offset, "limit": limit}
 
 
@@ -112,6 +110,7 @@ def create_goal(
     request: Request, body: GoalCreate, session: SessionDep, principal: Manager
 ) -> dict[str, Any]:
     goal = service.create_goal(session, **body.model_dump(), actor=principal, now=_now(request))
+    _reevaluate(request, session, goal_ids=[goal.id])
     session.commit()
     return goal_views(session, [goal])[0]
 
@@ -124,6 +123,7 @@ def goals_from_report(
     result = service.goals_from_report(
         session, report_id, actor=principal, now=_now(request), settings=request.app.state.settings
     )
+    _reevaluate(request, session, goal_ids=result.created)
     session.commit()
     return {
         "created": len(result.created),
@@ -148,6 +148,7 @@ def import_tasks(
         now=_now(request),
         ip=client_ip(request),
     )
+    _reevaluate(request, session, goal_keys=result.keys)
     session.commit()
     return result.__dict__
 
@@ -167,11 +168,7 @@ def evaluate_goals(request: Request, session: SessionDep, principal: Manager, pe
     """Re-apply the rules for a period (refused when it is locked)."""
     period = periods.parse_period(period)
     run = evaluation.evaluate_goals(
-        session,
-        period,
-        today=_today(request),
-        thresholds=Thresholds.from_settings(request.app.state.settings),
-        now=_now(request),
+        session, period, today=_today(request), thresholds=_thresholds(request), now=_now(request)
     )
     session.commit()
     return {
@@ -187,8 +184,7 @@ def status_summary(
     request: Request, session: SessionDep, principal: Reader, period: str | None = None
 ) -> dict[str, Any]:
     """Counts per status, per task area and per lead department for the period (SQL GROUP BY)."""
-    period = _refresh(request, session, _period(request, period))
-    session.commit()
+    period = _period(request, period)
     counts = queries.status_counts(session, principal, period)
     total = sum(counts.values())
     by_dept: dict[str, dict[str, Any]] = {}
@@ -221,8 +217,7 @@ def rollup(
     request: Request, session: SessionDep, principal: Reader, year: int, period: str | None = None
 ) -> list[dict[str, Any]]:
     """Task areas and sub-tasks, each rolled up from its goals by its own rule (average/weighted/worst)."""
-    period = _refresh(request, session, _period(request, period))
-    session.commit()
+    period = _period(request, period)
     return [n.as_dict() for n in queries.rollup_tree(session, principal, year=year, period=period)]
 
 
@@ -248,8 +243,6 @@ def list_alerts(
     include_resolved: bool = False,
 ) -> dict[str, Any]:
     """Open alerts (turned red, milestone overdue, report missing) in scope, and counts per department."""
-    _refresh(request, session, _period(request, period))
-    session.commit()
     items = alerts.list_alerts(
         session,
         principal,
@@ -297,8 +290,7 @@ def get_bulletin(
     request: Request, session: SessionDep, principal: Reader, period: str, format: str = "json"
 ) -> Any:
     """The supervision bulletin (督查通报) of a period as JSON, XLSX or printable HTML."""
-    period = _refresh(request, session, period)
-    session.commit()
+    period = periods.parse_period(period)
     b = bulletin.build_bulletin(
         session, principal, period=period, today=_today(request), city=request.app.state.settings.city_name
     )
@@ -349,7 +341,10 @@ def list_periods(session: SessionDep, principal: Reader) -> list[dict[str, Any]]
 @router.post("/periods/{period}/lock")
 def lock_period(request: Request, period: str, session: SessionDep, principal: Manager) -> dict[str, Any]:
     """Lock a period after its bulletin: its statuses are frozen (evaluated one last time first)."""
-    period = _refresh(request, session, period)
+    period = periods.parse_period(period)
+    evaluation.refresh(
+        session, period, today=_today(request), thresholds=_thresholds(request), now=_now(request)
+    )
     row = periods.lock_period(session, period, actor=principal, now=_now(request))
     session.commit()
     return {"period": row.period, "state": row.state}
@@ -428,8 +423,14 @@ def import_actuals(
         encoding=encoding,
         ip=client_ip(request),
     )
+    _reevaluate(request, session, series_ids=result.series_ids)
     session.commit()
-    return result.__dict__
+    return {
+        "created": result.created,
+        "replaced": result.replaced,
+        "unchanged": result.unchanged,
+        "periods": result.periods,
+    }
 
 
 # ---------------------------------------------------------------- progress reports and milestones
@@ -456,6 +457,7 @@ def accept_report(
     report = progress.review_report(
         session, report_id, accept=True, comment=body.comment, actor=principal, now=_now(request)
     )
+    _reevaluate(request, session, goal_ids=[report.goal_id], since=report.period)
     session.commit()
     return report_view(report)
 
@@ -467,6 +469,7 @@ def return_report(
     report = progress.review_report(
         session, report_id, accept=False, comment=body.comment, actor=principal, now=_now(request)
     )
+    _reevaluate(request, session, goal_ids=[report.goal_id], since=report.period)
     session.commit()
     return report_view(report)
 
@@ -483,6 +486,7 @@ def complete_milestone(
         principal=principal,
         now=_now(request),
     )
+    _reevaluate(request, session, goal_ids=[ms.goal_id])
     session.commit()
     return milestone_view(ms)
 
@@ -495,8 +499,7 @@ def get_goal(
     request: Request, goal_id: int, session: SessionDep, principal: Reader, period: str | None = None
 ) -> dict[str, Any]:
     goal = service.get_goal(session, goal_id, principal)
-    period = _refresh(request, session, _period(request, period))
-    session.commit()
+    period = _period(request, period)
     view = goal_views(session, [goal], period)[0]
     view["milestones"] = [milestone_view(m) for m in milestones.list_milestones(session, goal.id)]
     view["reports"] = [report_view(r) for r in progress.list_reports(session, principal, goal_id=goal.id)]
@@ -514,6 +517,7 @@ def update_goal(
 ) -> dict[str, Any]:
     """Change a goal's fields; `status` and other computed fields are refused (409 goal_status_computed)."""
     goal = service.update_goal(session, goal_id, body, actor=principal, now=_now(request))
+    _reevaluate(request, session, goal_ids=[goal.id])
     session.commit()
     return goal_views(session, [goal])[0]
 
@@ -532,6 +536,7 @@ def set_trajectory(
     request: Request, goal_id: int, body: TrajectoryIn, session: SessionDep, principal: Manager
 ) -> dict[str, Any]:
     service.set_trajectory(session, goal_id, body.plan, actor=principal, now=_now(request))
+    _reevaluate(request, session, goal_ids=[goal_id])
     session.commit()
     return {"goal_id": goal_id, "plan": service.trajectory(session, goal_id)}
 
@@ -543,6 +548,7 @@ def add_milestone(
     ms = milestones.add_milestone(
         session, goal_id, title=body.title, due_on=body.due_on, actor=principal, now=_now(request)
     )
+    _reevaluate(request, session, goal_ids=[goal_id])
     session.commit()
     return milestone_view(ms)
 
@@ -562,6 +568,7 @@ def submit_report(
         principal=principal,
         now=_now(request),
     )
+    _reevaluate(request, session, goal_ids=[report.goal_id], since=report.period)
     session.commit()
     return report_view(report)
 

@@ -27,10 +27,10 @@ from citycockpit.goals.models import (
 )
 from citycockpit.goals.service import goal_scope
 from citycockpit.org.models import Department
+from citycockpit.report.enums import qualified_text
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 _RANK = {s.value: i for i, s in enumerate(STATUS_ORDER)}
-QUALIFIER_TEXT = {">=": "以上", "~": "左右", "<=": "以下", ">": "", "=": ""}
 
 
 def share_text(n: int, total: int) -> str:
@@ -156,10 +156,7 @@ def build_bulletin(
                 state, ""
             )
         if goal.kind == "indicator":
-            prefix = "超" if goal.qualifier == ">" else ""
-            target = (
-                f"{prefix}{_num(goal.target_value, goal.unit)}{QUALIFIER_TEXT.get(goal.qualifier or '=', '')}"
-            )
+            target = qualified_text(_num(goal.target_value, goal.unit), goal.qualifier)
             forecast = (
                 f"预计{_num(ev.forecast, goal.unit if goal.measure == 'level' else '%')}（目标{target}）"
                 if ev.forecast is not None

@@ -21,6 +21,7 @@ from citycockpit.goals import (
     service,
     tasks_io,
 )
+from citycockpit.goals.settings import check_settings
 from citycockpit.goals.status import Thresholds
 
 app = typer.Typer(
@@ -34,7 +35,7 @@ DbOption = typer.Option(None, "--db", help="Database URL or SQLite file path.")
 
 
 def _context(db: str | None):  # type: ignore[no-untyped-def]
-    settings = load_settings(db)
+    settings = load_settings(db, checks=[check_settings])
     return settings, engine_for(settings), Clock(zone=settings.zone, today=settings.today)
 
 
@@ -62,6 +63,7 @@ def from_report(
         result = service.goals_from_report(
             session, report_id, actor=CLI_ACTOR, now=clock.now(), settings=settings
         )
+        _reevaluate(session, settings, clock, goal_ids=result.created)
     console.print(
         f"created {len(result.created)} goal(s), {result.nodes} node(s); skipped {result.skipped} existing"
     )
@@ -77,7 +79,7 @@ def import_tasks(
     db: str | None = DbOption,
 ) -> None:
     """Load the task decomposition sheet: keyed rows update, new rows are added; nothing on any error."""
-    _settings, engine, clock = _context(db)
+    settings, engine, clock = _context(db)
     with session_scope(engine) as session:
         result = tasks_io.import_tasks(
             session,
@@ -87,6 +89,7 @@ def import_tasks(
             actor=CLI_ACTOR,
             now=clock.now(),
         )
+        _reevaluate(session, settings, clock, goal_keys=result.keys)
     console.print(
         f"created {result.created}, updated {result.updated}; milestones +{result.milestones_added} "
         f"-{result.milestones_removed}"
@@ -122,6 +125,17 @@ def _evaluate(session, settings, clock, period: str) -> str:  # type: ignore[no-
     return period
 
 
+def _reevaluate(session, settings, clock, **changed) -> None:  # type: ignore[no-untyped-def]
+    """After a write: re-apply the rules to the goals it changed (as the API does)."""
+    evaluation.reevaluate(
+        session,
+        **changed,
+        today=clock.local_today(),
+        thresholds=Thresholds.from_settings(settings),
+        now=clock.now(),
+    )
+
+
 @app.command("evaluate")
 @one_line_errors
 def evaluate(
@@ -149,10 +163,11 @@ def _print_counts(period: str, counts: dict[str, int]) -> None:
 def status(
     period: str = typer.Option(..., "--period", help="Month, e.g. 2024-06."), db: str | None = DbOption
 ) -> None:
-    """Counts per status and per lead department for a period."""
-    settings, engine, clock = _context(db)
-    with session_scope(engine) as session:
-        period = _evaluate(session, settings, clock, period)
+    """Counts per status and per lead department for a period (as stored: writes and the worker keep
+    them fresh; `goals evaluate` re-applies the rules)."""
+    _settings, engine, _clock = _context(db)
+    period = periods.parse_period(period)
+    with session_scope(engine, read_only=True) as session:
         counts = queries.status_counts(session, None, period)
         by_dept = queries.counts_by_department(session, None, period)
     _print_counts(period, counts)
@@ -165,15 +180,15 @@ def status(
 @app.command("list")
 @one_line_errors
 def list_(
-    period: str | None = typer.Option(None, "--period", help="Evaluate for this month."),
+    period: str | None = typer.Option(None, "--period", help="Show the status of this month."),
     year: int | None = typer.Option(None, help="Only this year."),
     db: str | None = DbOption,
 ) -> None:
     """List goals with lead department and (with --period) status."""
-    settings, engine, clock = _context(db)
-    with session_scope(engine) as session:
-        if period:
-            period = _evaluate(session, settings, clock, period)
+    _settings, engine, _clock = _context(db)
+    if period:
+        period = periods.parse_period(period)
+    with session_scope(engine, read_only=True) as session:
         goals, _total = service.list_goals(session, None, year=year, limit=10_000)
         from citycockpit.goals.views import goal_views
 
@@ -202,8 +217,8 @@ def bulletin_(
     if suffix not in (".xlsx", ".html", ".htm"):
         fail("--out must end in .xlsx or .html")
     settings, engine, clock = _context(db)
-    with session_scope(engine) as session:
-        period = _evaluate(session, settings, clock, period)
+    period = periods.parse_period(period)
+    with session_scope(engine, read_only=True) as session:
         b = bulletin.build_bulletin(
             session, None, period=period, today=clock.local_today(), city=settings.city_name
         )
@@ -219,20 +234,20 @@ def bulletin_(
 @one_line_errors
 def alerts_(
     department: str | None = typer.Option(None, help="Department code, name or short name."),
-    period: str | None = typer.Option(None, "--period", help="Evaluate this month first (default: now)."),
+    period: str | None = typer.Option(None, "--period", help="Only this month's alerts (default: all open)."),
     db: str | None = DbOption,
 ) -> None:
     """Open alerts (turned red, milestone overdue, report missing), per department or overall."""
-    settings, engine, clock = _context(db)
-    with session_scope(engine) as session:
-        _evaluate(session, settings, clock, period or periods.period_of(clock.local_today()))
+    _settings, engine, _clock = _context(db)
+    month = periods.parse_period(period) if period else None
+    with session_scope(engine, read_only=True) as session:
         dept_id = None
         if department:
             dept = service.resolve_department(session, department)
             if dept is None:
                 fail(f"unknown department {department!r}")
             dept_id = dept.id
-        rows = alerts.list_alerts(session, None, department_id=dept_id)
+        rows = alerts.list_alerts(session, None, department_id=dept_id, period=month)
         summary = alerts.count_alerts_by_department(session, None)
     table = Table("kind", "period", "goal", "message")
     for a, g in rows:
@@ -299,9 +314,9 @@ def rollup(
     db: str | None = DbOption,
 ) -> None:
     """Task areas and sub-tasks rolled up by their own rule."""
-    settings, engine, clock = _context(db)
-    with session_scope(engine) as session:
-        period = _evaluate(session, settings, clock, period)
+    _settings, engine, _clock = _context(db)
+    period = periods.parse_period(period)
+    with session_scope(engine, read_only=True) as session:
         tree = queries.rollup_tree(session, None, year=year, period=period)
     table = Table("node", "rule", "goals", "score", "progress", "colour")
     for area in tree:
@@ -326,11 +341,12 @@ def import_actuals(
     db: str | None = DbOption,
 ) -> None:
     """Import monthly actuals (indicator, period, value, YoY %); re-imported periods replace (audited)."""
-    _settings, engine, clock = _context(db)
+    settings, engine, clock = _context(db)
     with session_scope(engine) as session:
         result = series.import_actuals(
             session, file.read_bytes(), file.name, actor=CLI_ACTOR, now=clock.now(), encoding=encoding
         )
+        _reevaluate(session, settings, clock, series_ids=result.series_ids)
     console.print(
         f"created {result.created}, replaced {len(result.replaced)}, unchanged {result.unchanged} "
         f"({', '.join(result.periods)})"

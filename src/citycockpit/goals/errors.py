@@ -1,6 +1,7 @@
 """Errors of the goals domain, each with a stable code (listed in docs/api.md)."""
 
 from citycockpit.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from citycockpit.core.periods import InvalidPeriod as InvalidPeriod  # months are parsed in core.periods
 
 
 class GoalNotFound(NotFound):
@@ -25,10 +26,6 @@ class GoalNodeNotFound(NotFound):
 
 class InvalidGoal(Unprocessable):
     code = "invalid_goal"
-
-
-class InvalidPeriod(Unprocessable):
-    code = "invalid_period"
 
 
 class GoalStatusComputed(Conflict):

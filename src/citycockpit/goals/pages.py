@@ -8,23 +8,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import and_, select
 
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
 from citycockpit.db import SessionDep
-from citycockpit.goals import bulletin, evaluation, milestones, periods, progress
+from citycockpit.goals import bulletin, evaluation, milestones, periods, progress, queries
 from citycockpit.goals import service as goal_service
 from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
-from citycockpit.goals.models import Goal, GoalEvaluation, GoalNode
 from citycockpit.goals.status import Thresholds
 from citycockpit.goals.views import evaluation_view
-from citycockpit.org.models import Department
 from citycockpit.web import i18n
 from citycockpit.web.render import check_csrf, render
-from citycockpit.web.tables import Column, export_xlsx, table_view, wants_export
+from citycockpit.web.tables import Column, table_page
 
 router = APIRouter(prefix="/app", tags=["pages"], include_in_schema=False)
 
@@ -38,22 +35,26 @@ def _t(request: Request, key: str, **values: Any) -> str:
     return i18n.translate(i18n.request_language(request), key, **values)
 
 
-def _period(request: Request, session: Any, period: str | None) -> str:
-    """The asked month (default: this month), evaluated by the rules unless locked."""
+def _period(request: Request, period: str | None) -> str:
+    """The asked month (default, or when it is not a month: this month). Pages only read the stored
+    evaluations; writes and the worker's daily job keep them fresh."""
     today = request.app.state.clock.local_today()
     try:
-        chosen = periods.parse_period(period) if period else periods.period_of(today)
+        return periods.parse_period(period) if period else periods.period_of(today)
     except AppError:
-        chosen = periods.period_of(today)
-    evaluation.refresh(
+        return periods.period_of(today)
+
+
+def _reevaluate(request: Request, session: Any, goal_ids: list[int], since: str | None = None) -> None:
+    """Re-apply the rules to the goals a form changed (as the API's writes do)."""
+    evaluation.reevaluate(
         session,
-        chosen,
-        today=today,
+        goal_ids=goal_ids,
+        since=since,
+        today=request.app.state.clock.local_today(),
         thresholds=Thresholds.from_settings(request.app.state.settings),
         now=request.app.state.clock.now(),
     )
-    session.commit()
-    return chosen
 
 
 @router.get("/goals")
@@ -66,35 +67,23 @@ def list_goals(
     department: Annotated[int | None, Query(ge=1, le=2_000_000_000)] = None,
     status: str = "",
 ) -> Response:
-    chosen = _period(request, session, period)
+    chosen = _period(request, period)
     status = status if status in {s.value for s in GoalStatus} else ""
-    ev = GoalEvaluation
-    query = (
-        select(Goal, ev.status, ev.progress, ev.time_progress, Department.short_name)
-        .outerjoin(ev, and_(ev.goal_id == Goal.id, ev.period == chosen))
-        .outerjoin(Department, Department.id == Goal.lead_department_id)
-        .where(goal_service.goal_scope(principal), Goal.year == int(chosen[:4]))
+    listing = queries.goal_list(
+        principal, period=chosen, node_id=node, department_id=department, status=status
     )
-    if node is not None:
-        query = query.where(
-            Goal.node_id.in_(select(GoalNode.id).where((GoalNode.id == node) | (GoalNode.parent_id == node)))
-        )
-    if department is not None:
-        query = query.where(Goal.lead_department_id == department)
-    if status:
-        query = query.where(ev.status == status)
 
     def pct(v: float | None) -> str | None:
         return None if v is None else f"{v * 100:.1f}%"
 
     columns = [
-        Column("key", _t(request, "goals.col.key"), Goal.key),
-        Column("title", _t(request, "goals.col.title"), Goal.title, link=lambda r: f"/app/goals/{r['id']}"),
-        Column("department", _t(request, "goals.col.department"), Department.short_name),
-        Column("status", _t(request, "goals.col.status"), ev.status),
-        Column("progress", _t(request, "goals.col.progress"), ev.progress, fmt=pct),
-        Column("time_progress", _t(request, "goals.col.time_progress"), ev.time_progress, fmt=pct),
-        Column("due_on", _t(request, "goals.col.due_on"), Goal.due_on),
+        Column("key", _t(request, "goals.col.key")),
+        Column("title", _t(request, "goals.col.title"), link=lambda r: f"/app/goals/{r['id']}"),
+        Column("department", _t(request, "goals.col.department")),
+        Column("status", _t(request, "goals.col.status")),
+        Column("progress", _t(request, "goals.col.progress"), fmt=pct),
+        Column("time_progress", _t(request, "goals.col.time_progress"), fmt=pct),
+        Column("due_on", _t(request, "goals.col.due_on")),
     ]
 
     def to_row(r: Any) -> dict[str, Any]:
@@ -110,48 +99,36 @@ def list_goals(
             "due_on": goal.due_on.isoformat(),
         }
 
-    order = [Goal.position, Goal.id]
-    if wants_export(request):
-        return export_xlsx(
-            session, request, query, columns, to_row, filename=f"goals-{chosen}.xlsx", default_order=order
-        )
-    table = table_view(
-        session, request, query, columns, to_row, default_order=order, empty_text=_t(request, "goals.empty")
-    )
-    year = int(chosen[:4])
-    nodes = session.scalars(
-        select(GoalNode)
-        .where(GoalNode.year == year, GoalNode.parent_id.is_(None))
-        .order_by(GoalNode.position)
-    ).all()
-    departments = session.execute(
-        select(Department.id, Department.short_name)
-        .where(Department.id.in_(select(Goal.lead_department_id).where(Goal.year == year)))
-        .order_by(Department.code)
-    ).all()
-    return render(
-        request,
-        "app/goals.html",
-        {
-            "table": table,
+    def context() -> dict[str, Any]:
+        year = int(chosen[:4])
+        return {
             "period": chosen,
             "node": node,
             "department": department,
             "status": status,
-            "nodes": nodes,
-            "departments": departments,
+            "nodes": queries.task_areas(session, year),
+            "departments": queries.lead_departments(session, year),
             "statuses": [(s.value, s.label) for s in STATUS_ORDER],
             "can_manage": principal.can(Perm.GOALS_MANAGE),
-        },
+        }
+
+    return table_page(
+        request,
+        session,
+        listing,
+        columns,
+        to_row,
+        template="app/goals.html",
+        filename=f"goals-{chosen}.xlsx",
+        empty_text=_t(request, "goals.empty"),
+        context=context,
     )
 
 
 def _goal_page(request: Request, session: Any, principal: Principal, goal_id: int, **extra: Any) -> Response:
     goal = goal_service.get_goal(session, goal_id, principal)
-    chosen = _period(request, session, request.query_params.get("period"))
-    evals = session.scalars(
-        select(GoalEvaluation).where(GoalEvaluation.goal_id == goal.id).order_by(GoalEvaluation.period)
-    ).all()
+    chosen = _period(request, request.query_params.get("period"))
+    evals = queries.goal_evaluations(session, goal.id)
     current = next((e for e in evals if e.period == chosen), None)
     reports = progress.list_reports(session, principal, goal_id=goal.id)
     reported = {r.period: r.percent for r in reports if r.state != "returned"}
@@ -168,7 +145,7 @@ def _goal_page(request: Request, session: Any, principal: Principal, goal_id: in
             "time_progress": _t(request, "goals.chart.time_progress"),
         },
     }
-    lead = session.get(Department, goal.lead_department_id) if goal.lead_department_id else None
+    lead = queries.department(session, goal.lead_department_id)
     is_lead = principal.can(Perm.GOALS_REPORT) and (
         not principal.is_department_scoped or principal.department_id == goal.lead_department_id
     )
@@ -196,7 +173,7 @@ def _goal_page(request: Request, session: Any, principal: Principal, goal_id: in
 def bulletin_page(
     request: Request, session: SessionDep, principal: Reader, period: str | None = None
 ) -> Response:
-    chosen = _period(request, session, period)
+    chosen = _period(request, period)
     b = bulletin.build_bulletin(
         session,
         principal,
@@ -241,7 +218,7 @@ def submit_report(
     if not errors:
         try:
             with session.begin_nested():  # a refused report undoes only itself
-                progress.submit_report(
+                report = progress.submit_report(
                     session,
                     goal_id,
                     period=period or periods.period_of(request.app.state.clock.local_today()),
@@ -250,6 +227,7 @@ def submit_report(
                     principal=principal,
                     now=request.app.state.clock.now(),
                 )
+                _reevaluate(request, session, [report.goal_id], since=report.period)
         except AppError as exc:
             errors["form"] = i18n.request_error_text(request, exc)
     if errors:
@@ -292,6 +270,7 @@ def review_report(
         actor=principal,
         now=request.app.state.clock.now(),
     )
+    _reevaluate(request, session, [report.goal_id], since=report.period)
     session.commit()
     return RedirectResponse(f"/app/goals/{report.goal_id}", status_code=303)
 
@@ -309,6 +288,7 @@ def goals_from_report(
         now=request.app.state.clock.now(),
         settings=request.app.state.settings,
     )
+    _reevaluate(request, session, result.created)
     session.commit()
     return RedirectResponse(
         f"/app/reports/{report_id}?goals_created={len(result.created)}&goals_skipped={result.skipped}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -10,25 +9,17 @@ from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
 from citycockpit.core.actors import Actor
+from citycockpit.core.periods import parse_month
 from citycockpit.goals.enums import PeriodState
-from citycockpit.goals.errors import InvalidPeriod, PeriodLocked
+from citycockpit.goals.errors import PeriodLocked
 from citycockpit.goals.models import ReportingPeriod
 from citycockpit.goals.status import month_end
 
-_PERIOD = re.compile(r"^\s*(\d{4})\s*(?:-|/|年|\.)\s*(\d{1,2})\s*月?\s*$")
-
 
 def parse_period(text: object) -> str:
-    """`2024-06`, `2024/6`, `2024年6月`, a date or a datetime → `2024-06`."""
-    if isinstance(text, datetime | date):
-        return f"{text.year:04d}-{text.month:02d}"
-    raw = str(text or "").strip()
-    if re.match(r"^\d{4}-\d{2}-\d{2}", raw):
-        raw = raw[:7]
-    match = _PERIOD.match(raw)
-    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
-        raise InvalidPeriod(f"{raw!r} is not a month (YYYY-MM)", period=raw)
-    return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+    """A month in any form `core.periods.parse_month` reads (`2024-06`, `2024/6`, `2024年6月`, a date …)
+    → its key `2024-06`."""
+    return str(parse_month(text))
 
 
 def period_of(day: date) -> str:
@@ -69,6 +60,18 @@ def ensure_period(session: Session, period: str) -> ReportingPeriod:
 def is_locked(session: Session, period: str) -> bool:
     row = get_period(session, period)
     return row is not None and row.state == PeriodState.LOCKED.value
+
+
+def locked_periods(session: Session, wanted: list[str]) -> set[str]:
+    """Which of the `wanted` periods are locked (one query)."""
+    if not wanted:
+        return set()
+    rows = session.scalars(
+        select(ReportingPeriod.period).where(
+            ReportingPeriod.period.in_(wanted), ReportingPeriod.state == PeriodState.LOCKED.value
+        )
+    )
+    return set(rows)
 
 
 def ensure_open(session: Session, period: str, what: str = "change") -> None:

@@ -5,15 +5,93 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.principal import Principal
+from citycockpit.core.listing import Listing
 from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
 from citycockpit.goals.models import Goal, GoalEvaluation, GoalNode
 from citycockpit.goals.service import goal_scope
 from citycockpit.goals.status import Evaluation, NodeScore, goal_score, roll_up
 from citycockpit.org.models import Department
+
+# ---------------------------------------------------------------- the workbench's goal list
+
+# The list's sort keys (the page names them) and the columns they sort on.
+GOAL_LIST_SORT: dict[str, Any] = {
+    "key": Goal.key,
+    "title": Goal.title,
+    "department": Department.short_name,
+    "status": GoalEvaluation.status,
+    "progress": GoalEvaluation.progress,
+    "time_progress": GoalEvaluation.time_progress,
+    "due_on": Goal.due_on,
+}
+GOAL_LIST_ORDER = [Goal.position, Goal.id]
+
+
+def goal_list(
+    principal: Principal | None,
+    *,
+    period: str,
+    node_id: int | None = None,
+    department_id: int | None = None,
+    status: str = "",
+) -> Listing:
+    """Goals of the period's year in scope, each with its stored evaluation for the period (or none) and
+    its lead department's short name; under a task area (or a sub-task), led by a department, or in a
+    status when asked. Rows: (Goal, status, progress, time_progress, department short name); sortable
+    by GOAL_LIST_SORT's keys, in the task sheet's order otherwise."""
+    ev = GoalEvaluation
+    query = (
+        select(Goal, ev.status, ev.progress, ev.time_progress, Department.short_name)
+        .outerjoin(ev, and_(ev.goal_id == Goal.id, ev.period == period))
+        .outerjoin(Department, Department.id == Goal.lead_department_id)
+        .where(goal_scope(principal), Goal.year == int(period[:4]))
+    )
+    if node_id is not None:
+        under = select(GoalNode.id).where(or_(GoalNode.id == node_id, GoalNode.parent_id == node_id))
+        query = query.where(Goal.node_id.in_(under))
+    if department_id is not None:
+        query = query.where(Goal.lead_department_id == department_id)
+    if status:
+        query = query.where(ev.status == status)
+    return Listing(query, GOAL_LIST_SORT, tuple(GOAL_LIST_ORDER))
+
+
+def task_areas(session: Session, year: int) -> list[GoalNode]:
+    """The year's task areas (top-level nodes) in their order."""
+    query = select(GoalNode).where(GoalNode.year == year, GoalNode.parent_id.is_(None))
+    return list(session.scalars(query.order_by(GoalNode.position)).all())
+
+
+def lead_departments(session: Session, year: int) -> list[Row[tuple[int, str | None]]]:
+    """Rows (id, short_name) of the departments leading a goal of the year, by department code."""
+    rows = session.execute(
+        select(Department.id, Department.short_name)
+        .where(Department.id.in_(select(Goal.lead_department_id).where(Goal.year == year)))
+        .order_by(Department.code)
+    )
+    return list(rows.all())
+
+
+def goal_evaluations(session: Session, goal_id: int) -> list[GoalEvaluation]:
+    """A goal's stored evaluations, month by month (its chart)."""
+    query = select(GoalEvaluation).where(GoalEvaluation.goal_id == goal_id).order_by(GoalEvaluation.period)
+    return list(session.scalars(query).all())
+
+
+def department(session: Session, department_id: int | None) -> Department | None:
+    return session.get(Department, department_id) if department_id else None
+
+
+# ---------------------------------------------------------------- stored evaluations
+
+
+def latest_evaluated_period(session: Session, up_to: str) -> str | None:
+    """The newest month up to `up_to` that has stored evaluations (None before any evaluation)."""
+    return session.scalar(select(func.max(GoalEvaluation.period)).where(GoalEvaluation.period <= up_to))
 
 
 def status_counts(session: Session, principal: Principal | None, period: str) -> dict[str, int]:

@@ -168,6 +168,7 @@ class ActualsImport:
     replaced: list[dict[str, Any]] = field(default_factory=list)
     unchanged: int = 0
     periods: list[str] = field(default_factory=list)
+    series_ids: list[int] = field(default_factory=list)  # the series whose goals' statuses may change
 
 
 def _number(row: Row, key: str, errors: list[RowError], *, required: bool) -> float | None:
@@ -306,6 +307,7 @@ def import_actuals(
                 now,
             )
     result.periods = sorted({p for _, _, p, *_ in parsed})
+    result.series_ids = sorted({s.id for _, s, *_ in parsed})
     session.flush()
     audit.record(
         session,

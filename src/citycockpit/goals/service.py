@@ -29,7 +29,7 @@ from citycockpit.goals.models import (
 )
 from citycockpit.org.models import Department
 from citycockpit.report import service as reports
-from citycockpit.report.enums import QUALIFIERS, ItemList, Measure, ReviewState
+from citycockpit.report.enums import QUALIFIERS, ItemList, Measure, ReviewState, qualified_text
 
 COMPUTED_FIELDS = {"status", "color", "rule", "forecast", "expected_end", "time_progress", "progress"}
 EDITABLE_FIELDS = {
@@ -521,7 +521,7 @@ def goals_from_report(
         series = find_series(session, item.name) if value is not None else None
         goal = create_goal(
             session,
-            title=_item_title(item),
+            title=item_title(item),
             year=year,
             actor=actor,
             now=now,
@@ -581,15 +581,13 @@ def goals_from_report(
     return result
 
 
-def _item_title(item: Any) -> str:
+def item_title(item: Any) -> str:
+    """A goal's title from a report item: 力争, the name, 增长 for growth, the target in the report's words."""
     if item.value is None:
         return item.name
     value = int(item.value) if float(item.value).is_integer() else item.value
-    qualifier = {">=": "以上", "~": "左右", "<=": "以下", ">": "超", "=": ""}.get(item.qualifier or "=", "")
     if item.measure == "growth":
-        text = f"{item.name}增长{value}{item.unit or '%'}{qualifier}"
-    elif qualifier == "超":
-        text = f"{item.name}超{value}{item.unit or ''}"
+        text = item.name + "增长" + qualified_text(f"{value}{item.unit or '%'}", item.qualifier)
     else:
-        text = f"{item.name}{value}{item.unit or ''}{qualifier}"
+        text = item.name + qualified_text(f"{value}{item.unit or ''}", item.qualifier)
     return ("力争" if item.stretch else "") + text

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from citycockpit.goals.enums import INDICATOR_RULES, TASK_RULES, Color, GoalStatus, RollupRule
+from citycockpit.report.enums import qualified_text
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,12 @@ def time_progress(as_of: date, start: date, end: date) -> float:
     if as_of >= end:
         return 1.0
     return ((as_of - start).days + 1) / ((end - start).days + 1)
+
+
+def year_progress(as_of: date) -> float:
+    """时序进度 of the calendar year at the end of `as_of`: the bar the big screen shows, and the time
+    progress of every goal that runs the whole year (day of year ÷ days in the year)."""
+    return time_progress(as_of, date(as_of.year, 1, 1), date(as_of.year, 12, 31))
 
 
 def planned_share(
@@ -306,13 +313,12 @@ METHOD_TEXT = {
     "mean to date × last year's seasonal factor": "按累计均值及上年季节系数",
     "mean to date": "按累计均值",
 }
-QUALIFIER_TEXT = {">=": "以上", "~": "左右", "<=": "以下", ">": "", "=": ""}
 
 
 def target_text(facts: IndicatorFacts) -> str:
+    """The target as a report writes it (5%以上, 超5%, 24以下), in the words of report.enums."""
     unit = "%" if facts.measure in ("growth", "share") else ""
-    prefix = "超" if facts.qualifier == ">" else ""
-    return f"{prefix}{facts.target:g}{unit}{QUALIFIER_TEXT.get(facts.qualifier, '')}"
+    return qualified_text(f"{facts.target:g}{unit}", facts.qualifier)
 
 
 def miss_text(facts: IndicatorFacts, miss: float | None) -> str:

@@ -1,6 +1,7 @@
 """Errors of the projects domain, each with a stable code (listed in docs/api.md)."""
 
 from citycockpit.core.errors import Conflict, NotFound, Unprocessable
+from citycockpit.core.periods import InvalidPeriod as InvalidPeriod  # months are parsed in core.periods
 
 
 class ProjectNotFound(NotFound):
@@ -33,10 +34,6 @@ class InvalidPlan(Unprocessable):
 
 class InvalidProgress(Unprocessable):
     code = "invalid_project_progress"
-
-
-class InvalidPeriod(Unprocessable):
-    code = "invalid_period"
 
 
 class InvalidSigning(Unprocessable):

@@ -8,8 +8,6 @@ plan for the year are not counted in any rate; they are listed as "no plan"."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +18,7 @@ from sqlalchemy.sql import Subquery
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import scope_clause
 from citycockpit.core.listing import Listing
+from citycockpit.core.periods import Month, parse_month
 from citycockpit.org.models import Area, Department
 from citycockpit.projects.attraction import SigningRules
 from citycockpit.projects.enums import ProjectLevel
@@ -33,24 +32,13 @@ from citycockpit.projects.models import (
 )
 from citycockpit.projects.service import filtered_projects, project_scope
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 DIMENSIONS = ("level", "industry", "area", "department")
-
-
-@dataclass(frozen=True)
-class Period:
-    year: int
-    month: int
-
-    def __str__(self) -> str:
-        return f"{self.year}-{self.month:02d}"
+Period = Month  # the month a completion figure is for
 
 
 def parse_period(text: str) -> Period:
-    match = _PERIOD.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
-        raise InvalidPeriod(f"Period {text!r} is not a month in the form YYYY-MM", period=text)
-    return Period(int(match.group(1)), int(match.group(2)))
+    """The month asked for, in any form `core.periods.parse_month` reads (`2024-06`, `2024/6`, `2024年6月` …)."""
+    return parse_month(text)
 
 
 def default_period(today: date) -> Period:

@@ -103,10 +103,10 @@ def narrowed(view: View) -> Principal:
 
 
 def time_progress(today: date) -> float:
-    """时序进度: the share of the year elapsed at the end of `today`."""
-    start = date(today.year, 1, 1)
-    days = (date(today.year + 1, 1, 1) - start).days
-    return round(((today - start).days + 1) / days, 4)
+    """时序进度 of the year at the end of `today`: the goals' rule (goals.status.year_progress), to 4 places."""
+    from citycockpit.goals.status import year_progress
+
+    return round(year_progress(today), 4)
 
 
 def overview(view: View, *, city_name: str, refresh_seconds: int) -> dict[str, Any]:
@@ -121,13 +121,12 @@ def overview(view: View, *, city_name: str, refresh_seconds: int) -> dict[str, A
 
 
 def _goal_period(session: Session, view: View) -> str | None:
-    """The month whose goal evaluations the screen shows: this month, else the latest evaluated one."""
-    from sqlalchemy import func
+    """The month whose goal evaluations the screen shows: this month (evaluated on every write and by
+    the worker's daily job), else the latest evaluated one before it (the first hours of a month, until
+    the job has run)."""
+    from citycockpit.goals.queries import latest_evaluated_period
 
-    from citycockpit.goals.models import GoalEvaluation
-
-    current = f"{view.today:%Y-%m}"
-    return session.scalar(select(func.max(GoalEvaluation.period)).where(GoalEvaluation.period <= current))
+    return latest_evaluated_period(session, f"{view.today:%Y-%m}")
 
 
 def targets(session: Session, view: View) -> dict[str, Any]:

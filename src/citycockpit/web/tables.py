@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from citycockpit.core.listing import AnySelect, Listing
+from citycockpit.core.listing import Listing
 from citycockpit.core.tabular import write_xlsx
 from citycockpit.web.render import render
 
@@ -29,8 +29,6 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 class Column:
     key: str
     label: str
-    # TODO(#16): drop `expr` with table_view/export_xlsx below; sortable keys come from the listing.
-    expr: Any = None
     link: Callable[[dict[str, Any]], str] | None = None
     fmt: Callable[[Any], Any] | None = None
 
@@ -129,42 +127,3 @@ def _export(
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}"},
     )
-
-
-# --- for pages that still build their own select -----------------------------------------------------
-# TODO(#16): goals/pages.py calls these until the goals part of issue 16 moves it to a goals listing and
-# table_page; then remove them and Column.expr.
-
-
-def _listing_of(query: AnySelect, columns: Sequence[Column], default_order: Sequence[Any] | None) -> Listing:
-    sorts = {c.key: c.expr for c in columns if c.expr is not None}
-    return Listing(query, sorts, tuple(default_order or ()))
-
-
-def table_view(
-    session: Session,
-    request: Request,
-    query: AnySelect,
-    columns: list[Column],
-    to_row: Callable[[Any], dict[str, Any]],
-    *,
-    default_order: Sequence[Any] | None = None,
-    empty_text: str = "",
-    limit: int = 25,
-) -> TableView:
-    listing = _listing_of(query, columns, default_order)
-    return _view(session, request, listing, columns, to_row, empty_text=empty_text, limit=limit)
-
-
-def export_xlsx(
-    session: Session,
-    request: Request,
-    query: AnySelect,
-    columns: list[Column],
-    to_row: Callable[[Any], dict[str, Any]],
-    *,
-    filename: str,
-    default_order: Sequence[Any] | None = None,
-) -> Response:
-    listing = _listing_of(query, columns, default_order)
-    return _export(session, request, listing, columns, to_row, filename=filename)
