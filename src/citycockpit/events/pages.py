@@ -230,11 +230,16 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
     town = session.scalar(select(Area.name).where(Area.code == event.town_code)) if event.town_code else None
     grid = session.scalar(select(Area.name).where(Area.code == event.grid_code)) if event.grid_code else None
     now = request.app.state.clock.now()
-    due = event.handle_due_at if event.state in ("dispatched", "signed") else None
+    due = event.handle_due_at if event.is_being_handled else None
     sla = None
     if due is not None:
         minutes = int((due - now).total_seconds() // 60)
-        sla = {"due": due, "overdue": minutes < 0, "hours": abs(minutes) // 60, "minutes": abs(minutes) % 60}
+        sla = {
+            "due": due,
+            "overdue": event.is_overdue(now),
+            "hours": abs(minutes) // 60,
+            "minutes": abs(minutes) % 60,
+        }
     departments = session.execute(
         select(Department.id, Department.short_name, Department.name)
         .where(Department.is_active.is_(True))

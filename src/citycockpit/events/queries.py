@@ -14,7 +14,7 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
 from citycockpit.core.errors import NotFound, Unprocessable
-from citycockpit.events.enums import EventState
+from citycockpit.events.enums import AWAITING_DISPATCH, WITH_DEPARTMENT, EventState, state_values
 from citycockpit.events.errors import EventNotFound
 from citycockpit.events.models import Event, EventTransition
 
@@ -64,13 +64,11 @@ def _queue_clause(queue: str, principal: Principal) -> ColumnElement[bool]:
     if queue == "intake":
         return (Event.state == S.REPORTED.value) & Event.needs_triage.is_(False)
     if queue == "dispatch":
-        return states([S.REGISTERED.value, S.RETURNED.value])
+        return states(state_values(AWAITING_DISPATCH))
     if queue == "extension":
         return (Event.state == S.SIGNED.value) & Event.has_pending_extension.is_(True)
     if queue == "department":
-        return states([S.DISPATCHED.value, S.SIGNED.value, S.SUSPENDED.value]) & (
-            Event.department_id == principal.department_id
-        )
+        return states(state_values(WITH_DEPARTMENT)) & (Event.department_id == principal.department_id)
     if queue == "verification":
         clause = Event.state == S.HANDLED.value
         if principal.area_code:

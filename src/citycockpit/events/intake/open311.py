@@ -26,7 +26,14 @@ from citycockpit.auth.deps import PUBLIC, PUBLIC_SELF_LIMITED, client_ip
 from citycockpit.core.errors import AppError
 from citycockpit.db import SessionDep
 from citycockpit.events import categories as cats
-from citycockpit.events.enums import REQUEST_TYPE_LABELS, Channel, EventState, RejectReason
+from citycockpit.events.enums import (
+    FINAL_STATES,
+    REQUEST_TYPE_LABELS,
+    Channel,
+    EventState,
+    RejectReason,
+    state_values,
+)
 from citycockpit.events.intake import service as intake
 from citycockpit.events.intake.writer import writer_of
 from citycockpit.events.models import Event, EventCategory, EventTransition
@@ -38,7 +45,6 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_DAYS = 90
 MAX_RECORDS = 1000
-CLOSED_STATES = frozenset({EventState.CLOSED, EventState.RATED, EventState.REJECTED, EventState.MERGED})
 MIME = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 ITEM_TAGS = {
     "services": "service",
@@ -441,7 +447,7 @@ def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
 def _request_row(
     event: Event, service_name: str | None, agency: str | None, zone: Any, extensions: bool
 ) -> dict:
-    closed = EventState(event.state) in CLOSED_STATES
+    closed = event.state in FINAL_STATES  # Open311 "closed": no one acts on it any more
     media = None
     if event.media_urls_json:
         import json
@@ -569,9 +575,9 @@ def list_requests(request: Request, fmt: str, session: SessionDep) -> Response:
                 if statuses - {"open", "closed"}:
                     raise Open311Error(400, "status must be open, closed or both")
                 if statuses == {"open"}:
-                    where = where & Event.state.not_in([s.value for s in CLOSED_STATES])
+                    where = where & Event.state.not_in(state_values(FINAL_STATES))
                 elif statuses == {"closed"}:
-                    where = where & Event.state.in_([s.value for s in CLOSED_STATES])
+                    where = where & Event.state.in_(state_values(FINAL_STATES))
             events = list(
                 session.scalars(
                     select(Event)
