@@ -105,6 +105,15 @@ def test_a_role_with_pii_read_gets_the_values_and_the_read_is_audited(db: Sessio
     assert "reporter_phone" in entry.diff_json
 
 
+def test_shown_masks_for_a_role_without_pii_read_or_no_caller_and_never_audits(
+    db: Session, dispatcher, leader
+) -> None:  # type: ignore[no-untyped-def]
+    masked = {"reporter_name": "张*", "reporter_phone": "138****1234"}
+    assert pii.shown(leader.principal, REPORTER) == pii.shown(None, REPORTER) == masked
+    assert pii.shown(dispatcher.principal, REPORTER) == REPORTER
+    assert _pii_reads(db) == []
+
+
 def test_a_list_reveal_writes_one_entry_naming_every_object(db: Session, clock, dispatcher) -> None:  # type: ignore[no-untyped-def]
     rows = [(1, REPORTER), (2, {"reporter_name": None, "reporter_phone": None}), (3, REPORTER)]
     shown = pii.reveal_many(dispatcher.principal, db, rows, object_type="event", now=clock.now())

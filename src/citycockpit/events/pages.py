@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from citycockpit.auth import pii
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
@@ -214,7 +215,10 @@ def create_event(
 
 def _detail(request: Request, session: Any, principal: Principal, ref: str, **extra: Any) -> Response:
     event = event_queries.get_event(session, ref, principal)
-    name, phone = event_queries.mask_reporter(principal, event.reporter_name, event.reporter_phone)
+    reporter = pii.shown(
+        principal, {"reporter_name": event.reporter_name, "reporter_phone": event.reporter_phone}
+    )
+    name, phone = reporter["reporter_name"], reporter["reporter_phone"]
     category = (
         session.scalars(select(EventCategory).where(EventCategory.code == event.category_code)).first()
         if event.category_code

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
 from citycockpit.core.errors import NotFound, Unprocessable
@@ -156,18 +155,3 @@ def timeline(session: Session, event: Event) -> list[EventTransition]:
             .order_by(EventTransition.at, EventTransition.id)
         )
     )
-
-
-def mask_reporter(
-    principal: Principal | None, name: str | None, phone: str | None
-) -> tuple[str | None, str | None]:
-    """Reporter name and phone as the caller may see them: in full with `pii:read`, else masked
-    (张** / 138****5678). The one place to swap for auth's shared masking helpers."""
-    if principal is not None and principal.can(Perm.PII_READ):
-        return name, phone
-    masked_name = None if not name else name[0] + "*" * max(1, len(name) - 1)
-    masked_phone = None
-    if phone:
-        digits = phone.strip()
-        masked_phone = digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "*" * len(digits)
-    return masked_name, masked_phone
