@@ -409,27 +409,21 @@ def _route_path(scope: Scope) -> str:
 
 
 def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
-    """The checks that need no database (the key and the service code are checked by the writer)."""
+    """The request as an intake input, refused (400, every problem listed) unless it passes the
+    checks that need no database: Open311's own (a service code, numbers, a location) and intake's
+    `check_fields`, each run here and only here. The key and the service code are checked by the
+    writer."""
     key = (form.get("api_key") or "").strip()
     code = (form.get("service_code") or "").strip()
-    if not code:
-        raise Open311Error(400, "service_code is required")
     lat, lon = _float(form, "lat"), _float(form, "long")
     address = (form.get("address_string") or "").strip() or None
     address_id = (form.get("address_id") or "").strip() or None
-    if (lat is None) != (lon is None):
-        raise Open311Error(400, "lat and long must be sent together")
-    if lat is None and not address and not address_id:
-        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
-    description = form.get("description") or ""
-    if len(description) > intake.MAX_DESCRIPTION:
-        raise Open311Error(400, f"description is longer than {intake.MAX_DESCRIPTION} characters")
     name = " ".join(
         x for x in ((form.get("last_name") or "").strip(), (form.get("first_name") or "").strip()) if x
     )
     media = (form.get("media_url") or "").strip()
-    return key, intake.EventInput(
-        description=description,
+    data = intake.EventInput(
+        description=form.get("description") or "",
         channel=Channel.OPEN311,
         request_type=(form.get("attribute[request_type]") or "").strip() or None,
         category_code=code,
@@ -442,6 +436,13 @@ def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
         media_urls=[media] if media else [],
         intake_token=uuid.uuid4().hex,
     )
+    problems = [] if code else ["service_code is required"]
+    if lat is None and lon is None and not address and not address_id:
+        problems.append("a location is required: lat and long, address_string or address_id")
+    problems += intake.check_fields(data)
+    if problems:
+        raise Open311Error(400, *problems)
+    return key, data
 
 
 def _request_row(
