@@ -46,8 +46,7 @@ PUBLIC = frozenset({"service", "queries", "models", "enums", "errors", "schemas"
 # Each domain's demo step (`<domain>/demo.py`) is written for the demo package and public to it only.
 PUBLIC_TO_DEMO = frozenset({"demo"})
 
-UPWARD_ALLOWED: dict[tuple[str, str], str] = {
-}
+UPWARD_ALLOWED: dict[tuple[str, str], str] = {}
 
 DEMO_DRIVES_EVENTS = (
     "the demo's events step runs what the events commands run after loading a city: import the shipped "

@@ -195,13 +195,14 @@ def create_app(
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics_endpoint(
-        session: SessionDep, principal: Annotated[Principal, require(Perm.METRICS_READ)]
+        request: Request, session: SessionDep, principal: Annotated[Principal, require(Perm.METRICS_READ)]
     ) -> Response:
         """Prometheus metrics; scrape with an API token holding `metrics:read`."""
-        from citycockpit.events.analytics.metrics import PROVIDERS as EVENT_GAUGES
+        from citycockpit.events.analytics.metrics import providers as event_gauges
         from citycockpit.ops.jobs import PROVIDERS as WORKER_GAUGES
 
-        body, content_type = metrics.render_metrics(session, [*EVENT_GAUGES, *WORKER_GAUGES])
+        gauges = [*event_gauges(request.app.state.clock), *WORKER_GAUGES]
+        body, content_type = metrics.render_metrics(session, gauges)
         return Response(body, media_type=content_type)
 
     # Open311 first: the high-volume intake path is matched before the ~300 other routes.

@@ -84,6 +84,42 @@ def test_phone_numbers_are_masked_by_their_shape(phone: str, masked: str) -> Non
     assert pii.mask_phone(phone) == masked
 
 
+def test_several_tokens_are_recognised_in_one_query_as_each_alone_would_be(db: Session, clock, admin) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from citycockpit.auth import tokens
+
+    now = clock.now()
+    made = {
+        name: tokens.create_token(
+            db, name=name, scopes=["events:create"], actor=admin.principal, now=now - timedelta(days=2)
+        )
+        for name in ("valid", "revoked", "expired")
+    }
+    tokens.revoke_token(db, made["revoked"].token.id, actor=admin.principal, now=now)
+    made["expired"].token.expires_at = now - timedelta(days=1)
+    db.flush()
+    secrets = [m.secret for m in made.values()] + ["cc_unknown", "not-a-token", ""]
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.get_bind(), "before_cursor_execute", listener)
+    try:
+        found = tokens.principals_for_tokens(db, secrets, now=now)
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", listener)
+    assert len(statements) == 1
+    assert {s: p.name if p else None for s, p in found.items()} == {
+        made["valid"].secret: "valid",
+        **dict.fromkeys(secrets[1:]),
+    }
+    assert found == {s: tokens.principal_for_token(db, s, now=now, touch=False) for s in secrets}
+
+
 REPORTER = {"reporter_name": "张三", "reporter_phone": "13812341234"}
 
 
@@ -103,6 +139,15 @@ def test_a_role_with_pii_read_gets_the_values_and_the_read_is_audited(db: Sessio
     [entry] = _pii_reads(db)
     assert (entry.actor_name, entry.object_type, entry.object_id) == ("user:dispatcher", "event", "7")
     assert "reporter_phone" in entry.diff_json
+
+
+def test_shown_masks_for_a_role_without_pii_read_or_no_caller_and_never_audits(
+    db: Session, dispatcher, leader
+) -> None:  # type: ignore[no-untyped-def]
+    masked = {"reporter_name": "张*", "reporter_phone": "138****1234"}
+    assert pii.shown(leader.principal, REPORTER) == pii.shown(None, REPORTER) == masked
+    assert pii.shown(dispatcher.principal, REPORTER) == REPORTER
+    assert _pii_reads(db) == []
 
 
 def test_a_list_reveal_writes_one_entry_naming_every_object(db: Session, clock, dispatcher) -> None:  # type: ignore[no-untyped-def]

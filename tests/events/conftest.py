@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from citycockpit.app import create_app
 from citycockpit.auth.tokens import create_token
+from citycockpit.config import Settings
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
+from citycockpit.db import session_scope
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import Action
 from citycockpit.events.intake import service as intake
+from citycockpit.events.intake.writer import writer_of
 from citycockpit.events.models import Event
 from citycockpit.events.workflow import service
 
@@ -48,6 +57,42 @@ def categories(db: Session, city: dict[str, Any], clock: Clock) -> None:
 def api_key(db: Session, clock: Clock, categories: None) -> str:
     """An API token for a civic app that may report events (Open311 POST's `api_key`)."""
     return create_token(db, name="civic app", scopes=["events:create"], actor=TESTER, now=clock.now()).secret
+
+
+@dataclass
+class LiveIntake:
+    """The app on a committed database with the small city, the categories and an API key, as it runs
+    in production: the intake writer opens its own sessions on the engine, so what a test wants it
+    to see must be committed (`session()` commits at the end of its block)."""
+
+    app: FastAPI
+    client: TestClient
+    engine: Engine
+    api_key: str
+    clock: Clock
+
+    def session(self) -> Any:
+        return session_scope(self.engine)
+
+    def new_key(self, name: str, scopes: list[str]) -> str:
+        with self.session() as s:
+            return create_token(s, name=name, scopes=scopes, actor=TESTER, now=self.clock.now()).secret
+
+
+@pytest.fixture
+def live_intake(fresh_db: tuple[str, Engine], settings: Settings, clock: Clock) -> Iterator[LiveIntake]:
+    from tests.builders import make_small_city
+
+    _, engine = fresh_db
+    now = clock.now()
+    with session_scope(engine) as s:
+        make_small_city(s, now=now)
+        cats.import_categories(s, CATEGORY_YAML.encode(), "test.yaml", actor=TESTER, now=now)
+        key = create_token(s, name="civic app", scopes=["events:create"], actor=TESTER, now=now).secret
+    app = create_app(settings, engine=engine, clock=clock)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield LiveIntake(app, client, engine, key, clock)
+    writer_of(app).close()
 
 
 def report(db: Session, actor: Any, now: Any, **overrides: Any) -> Event:

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from citycockpit.audit import service as audit
-from citycockpit.auth.tokens import create_token, revoke_token
-from citycockpit.core.actors import SystemActor
+from citycockpit.auth.models import ApiToken
+from citycockpit.auth.tokens import revoke_token
 from citycockpit.events.intake.writer import writer_of
 from citycockpit.events.models import Event, EventTransition
-from tests.events.conftest import GRID_A
+from tests.events.conftest import GRID_A, TESTER, LiveIntake
 
 URL = "/open311/v2/requests.json"
 
@@ -28,12 +28,17 @@ def _form(key: str, **fields: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def writer(app):  # type: ignore[no-untyped-def]
-    yield writer_of(app)
-    writer_of(app).close()
+def writer(live_intake: LiveIntake):  # type: ignore[no-untyped-def]
+    return writer_of(live_intake.app)
 
 
-def test_requests_sent_together_share_transactions_and_each_gets_its_own_answer(app, db, api_key, writer):
+def _count(live: LiveIntake, stmt) -> int:  # type: ignore[no-untyped-def]
+    with live.session() as s:
+        return int(s.scalar(stmt) or 0)
+
+
+def test_requests_sent_together_share_transactions_and_each_gets_its_own_answer(live_intake, writer):
+    app, api_key = live_intake.app, live_intake.api_key
     forms = [_form(api_key, description=f"路口有垃圾 第{i}处") for i in range(40)]
     forms += [
         _form(api_key, service_code="X9999"),
@@ -50,37 +55,40 @@ def test_requests_sent_together_share_transactions_and_each_gets_its_own_answer(
     assert Counter(r.status_code for r in responses) == {201: 40, 404: 2, 403: 2}
     ids = [r.json()[0]["service_request_id"] for r in responses if r.status_code == 201]
     assert len(set(ids)) == 40
-    stored = db.scalars(select(Event.public_id).where(Event.public_id.in_(ids))).all()
+    with live_intake.session() as s:
+        stored = s.scalars(select(Event.public_id).where(Event.public_id.in_(ids))).all()
+        reports = s.scalar(
+            select(func.count()).select_from(EventTransition).join(Event).where(Event.public_id.in_(ids))
+        )
+        chained = audit.verify_chain(s).ok
     assert sorted(stored) == sorted(ids)  # every 201 is in the database, once
-    reports = db.scalar(
-        select(func.count()).select_from(EventTransition).join(Event).where(Event.public_id.in_(ids))
-    )
     assert reports == 40
     assert writer.requests == len(forms) and writer.batches < writer.requests  # some were written together
-    assert audit.verify_chain(db).ok  # the batched audit entries chain like single ones
+    assert chained  # the batched audit entries chain like single ones
 
 
-def test_a_valid_key_is_not_held_to_the_anonymous_address_limit(app, client, api_key, writer):
-    app.state.settings.rate_limit_public_per_minute = 2
+def test_a_valid_key_is_not_held_to_the_anonymous_address_limit(live_intake):
+    client, api_key = live_intake.client, live_intake.api_key
+    live_intake.app.state.settings.rate_limit_public_per_minute = 2
     assert [client.post(URL, data=_form(api_key)).status_code for _ in range(5)] == [201] * 5
     # A wrong key counts against the address: 403 until the anonymous limit, then 429.
     statuses = [client.post(URL, data=_form("cc_wrong")).status_code for _ in range(3)]
     assert statuses == [403, 403, 429]
 
 
-def test_each_key_has_its_own_limit(app, client, db, clock, api_key, writer):
-    app.state.settings.rate_limit_api_key_per_minute = 3
+def test_each_key_has_its_own_limit(live_intake):
+    client, api_key = live_intake.client, live_intake.api_key
+    live_intake.app.state.settings.rate_limit_api_key_per_minute = 3
     answers = [client.post(URL, data=_form(api_key)) for _ in range(4)]
     assert [r.status_code for r in answers] == [201, 201, 201, 429]
     assert int(answers[3].headers["retry-after"]) >= 1
     assert answers[3].json()[0]["code"] == 429
-    other = create_token(
-        db, name="other app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now()
-    )
-    assert client.post(URL, data=_form(other.secret)).status_code == 201
+    other = live_intake.new_key("other app", ["events:create"])
+    assert client.post(URL, data=_form(other)).status_code == 201
 
 
-def test_a_batch_that_crosses_a_keys_limit_stores_only_the_requests_within_it(app, db, api_key, writer):
+def test_a_batch_that_crosses_a_keys_limit_stores_only_the_requests_within_it(live_intake):
+    app, api_key = live_intake.app, live_intake.api_key
     # The writer inserts first and counts after; a batch crossing the limit is rolled back and redone
     # with the limit decided first: the requests within it are stored once, the rest refused.
     app.state.settings.rate_limit_api_key_per_minute = 5
@@ -96,26 +104,29 @@ def test_a_batch_that_crosses_a_keys_limit_stores_only_the_requests_within_it(ap
     statuses = Counter(r.status_code for r in responses)
     assert statuses[201] + statuses[404] == 5 and statuses[429] == 4
     ids = [r.json()[0]["service_request_id"] for r in responses if r.status_code == 201]
-    assert db.scalar(select(func.count()).select_from(Event)) == len(ids) == statuses[201]
-    assert db.scalar(select(func.count()).select_from(EventTransition)) == len(ids)
-    assert audit.verify_chain(db).ok
+    assert _count(live_intake, select(func.count()).select_from(Event)) == len(ids) == statuses[201]
+    assert _count(live_intake, select(func.count()).select_from(EventTransition)) == len(ids)
+    with live_intake.session() as s:
+        assert audit.verify_chain(s).ok
 
 
-def test_a_revoked_key_is_refused_at_once(client, db, clock, categories, writer):
-    token = create_token(db, name="app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now())
-    assert client.post(URL, data=_form(token.secret)).status_code == 201
-    revoke_token(db, token.token.id, actor=SystemActor("t"), now=clock.now())
-    r = client.post(URL, data=_form(token.secret))
+def test_a_revoked_key_is_refused_at_once(live_intake):
+    client, secret = live_intake.client, live_intake.new_key("app", ["events:create"])
+    assert client.post(URL, data=_form(secret)).status_code == 201
+    with live_intake.session() as s:
+        token_id = s.scalar(select(ApiToken.id).where(ApiToken.name == "app"))
+        revoke_token(s, token_id, actor=TESTER, now=live_intake.clock.now())
+    r = client.post(URL, data=_form(secret))
     assert r.status_code == 403 and "api_key" in r.json()[0]["description"]
 
 
-def test_a_body_that_is_not_a_form_gets_a_clear_400(client, api_key, writer):
+def test_a_body_that_is_not_a_form_gets_a_clear_400(client, api_key):
     r = client.post(URL, json=_form(api_key))
     assert r.status_code == 400
     assert "x-www-form-urlencoded" in r.json()[0]["description"]
 
 
-def test_a_form_that_is_not_utf8_gets_a_clear_400(client, api_key, writer, db):  # type: ignore[no-untyped-def]
+def test_a_form_that_is_not_utf8_gets_a_clear_400(client, api_key, db):  # type: ignore[no-untyped-def]
     before = db.scalar(select(func.count()).select_from(Event))
     r = client.post(
         URL,
@@ -126,9 +137,11 @@ def test_a_form_that_is_not_utf8_gets_a_clear_400(client, api_key, writer, db): 
     assert db.scalar(select(func.count()).select_from(Event)) == before
 
 
-def test_an_intake_key_records_its_last_use(client, db, clock, categories, writer) -> None:  # type: ignore[no-untyped-def]
-    token = create_token(db, name="app", scopes=["events:create"], actor=SystemActor("t"), now=clock.now())
-    assert token.token.last_used_at is None
-    assert client.post(URL, data=_form(token.secret)).status_code == 201
-    db.expire_all()
-    assert db.get(type(token.token), token.token.id).last_used_at == clock.now()
+def test_an_intake_key_records_its_last_use(live_intake) -> None:  # type: ignore[no-untyped-def]
+    secret = live_intake.new_key("app", ["events:create"])
+    used = select(ApiToken.last_used_at).where(ApiToken.name == "app")
+    with live_intake.session() as s:
+        assert s.scalar(used) is None
+    assert live_intake.client.post(URL, data=_form(secret)).status_code == 201
+    with live_intake.session() as s:
+        assert s.scalar(used) == live_intake.clock.now()

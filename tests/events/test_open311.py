@@ -6,18 +6,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from citycockpit.auth.tokens import create_token
-from citycockpit.core.actors import SystemActor
+from citycockpit.events.intake.writer import writer_of
 from tests.events.conftest import GRID_A, report
 
 BASE = "/open311/v2"
-
-
-@pytest.fixture
-def read_only_key(db, clock, categories) -> str:  # type: ignore[no-untyped-def]
-    return create_token(
-        db, name="reader", scopes=["events:read"], actor=SystemActor("t"), now=clock.now()
-    ).secret
 
 
 def _xml(r):  # type: ignore[no-untyped-def]
@@ -76,35 +68,55 @@ def test_an_unknown_service_is_a_404_error_list(client, categories, fmt):
         assert _xml(r).find("error/code").text == "404"
 
 
-def test_posting_a_request_in_json_returns_its_id_in_an_array(client, api_key, db):
-    r = _post(client, api_key)
+def test_posting_a_request_in_json_returns_its_id_in_an_array(live_intake):
+    r = _post(live_intake.client, live_intake.api_key)
     assert r.status_code == 201, r.text
     body = r.json()
     assert isinstance(body, list) and body[0]["service_request_id"].startswith("E240930")
 
 
-def test_posting_a_request_in_xml_returns_its_id(client, api_key):
-    r = _post(client, api_key, fmt="xml")
+def test_posting_a_request_in_xml_returns_its_id(live_intake):
+    r = _post(live_intake.client, live_intake.api_key, fmt="xml")
     assert r.status_code == 201
     assert _xml(r).find("request/service_request_id").text.startswith("E")
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_posting_without_a_valid_api_key_is_403(client, categories, read_only_key, fmt):
+def test_posting_without_a_valid_api_key_is_403(live_intake, fmt):
+    read_only_key = live_intake.new_key("reader", ["events:read"])
     for key in ("", "cc_wrong", read_only_key):
-        r = _post(client, key, fmt=fmt)
+        r = _post(live_intake.client, key, fmt=fmt)
         assert r.status_code == 403, key
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_posting_without_a_location_or_service_is_400_and_unknown_service_404(client, api_key, fmt):
+def test_posting_without_a_location_or_service_is_400_and_unknown_service_404(live_intake, fmt):
+    client, api_key = live_intake.client, live_intake.api_key
     assert _post(client, api_key, fmt=fmt, lat=None, long=None).status_code == 400
     assert _post(client, api_key, fmt=fmt, service_code="").status_code == 400
     assert _post(client, api_key, fmt=fmt, service_code="Z0000").status_code == 404
     assert _post(client, api_key, fmt=fmt, description="长" * 4001).status_code == 400
 
 
-def test_a_posted_request_can_be_read_back_one_and_many_in_both_formats(client, api_key):
+def test_a_request_with_bad_fields_is_refused_with_every_problem_before_it_is_queued(live_intake):
+    r = _post(
+        live_intake.client,
+        live_intake.api_key,
+        long=None,
+        description="长" * 4001,
+        **{"attribute[request_type]": "praise"},
+    )
+    assert r.status_code == 400
+    assert [e["description"] for e in r.json()] == [
+        "the description is longer than 4000 characters",
+        "request_type 'praise' is not one of consult, help, complaint, report, suggestion",
+        "lat and lon must be given together",
+    ]
+    assert writer_of(live_intake.app).requests == 0  # refused without the writer
+
+
+def test_a_posted_request_can_be_read_back_one_and_many_in_both_formats(live_intake):
+    client, api_key = live_intake.client, live_intake.api_key
     rid = _post(client, api_key).json()[0]["service_request_id"]
     one = client.get(f"{BASE}/requests/{rid}.json").json()
     assert (len(one), one[0]["status"], one[0]["service_code"]) == (1, "open", "E0102")
@@ -120,7 +132,8 @@ def test_an_unknown_request_is_404(client, categories, fmt):
     assert client.get(f"{BASE}/requests/E000000NOPE.{fmt}").status_code == 404
 
 
-def test_extensions_expose_the_finer_state_and_the_grid(client, api_key):
+def test_extensions_expose_the_finer_state_and_the_grid(live_intake):
+    client, api_key = live_intake.client, live_intake.api_key
     rid = _post(client, api_key).json()[0]["service_request_id"]
     row = client.get(f"{BASE}/requests/{rid}.json?extensions=true").json()[0]
     assert (row["extended_attributes"]["state"], row["extended_attributes"]["grid_code"]) == (
@@ -153,13 +166,15 @@ def test_hotline_cases_are_never_listed_publicly(client, db, clock, categories, 
     assert client.get(f"{BASE}/requests/{private.public_id}.json").status_code == 404
 
 
-def test_a_token_resolves_to_its_request_id_in_both_formats(client, api_key, db):
+def test_a_token_resolves_to_its_request_id_in_both_formats(live_intake):
     from sqlalchemy import select
 
     from citycockpit.events.models import Event
 
-    rid = _post(client, api_key).json()[0]["service_request_id"]
-    token = db.scalar(select(Event.intake_token).where(Event.public_id == rid))
+    client = live_intake.client
+    rid = _post(client, live_intake.api_key).json()[0]["service_request_id"]
+    with live_intake.session() as s:
+        token = s.scalar(select(Event.intake_token).where(Event.public_id == rid))
     assert client.get(f"{BASE}/tokens/{token}.json").json() == [{"service_request_id": rid, "token": token}]
     assert _xml(client.get(f"{BASE}/tokens/{token}.xml")).find("request/service_request_id").text == rid
     assert client.get(f"{BASE}/tokens/nope.json").status_code == 404

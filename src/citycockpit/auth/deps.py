@@ -98,12 +98,10 @@ def public_route(request: Request, session: Annotated[Session, Depends(get_sessi
         principal = None
     if principal is not None:
         return
-    ratelimit.hit(
-        session,
-        f"public:{client_ip(request)}",
-        limit=request.app.state.settings.rate_limit_public_per_minute,
-        now=request.app.state.clock.now(),
-    )
+    now = request.app.state.clock.now()
+    limit = request.app.state.settings.rate_limit_public_per_minute
+    if not ratelimit.count_anonymous(session, client_ip(request), limit=limit, now=now):
+        raise ratelimit.too_many(now)
     session.commit()
 
 

@@ -98,6 +98,14 @@ def can_read(principal: Principal) -> bool:
     return principal.can(Perm.PII_READ)
 
 
+def shown(principal: Principal | None, values: Mapping[str, str | None]) -> dict[str, str | None]:
+    """`values` as the caller may see them: unmasked with `pii:read`, masked (`mask`) otherwise or when
+    there is no caller. Writes nothing; `reveal` is this plus the `pii.read` audit entry."""
+    if principal is not None and can_read(principal):
+        return dict(values)
+    return {field: mask(field, value) for field, value in values.items()}
+
+
 def reveal(
     principal: Principal,
     session: Session,
@@ -111,9 +119,9 @@ def reveal(
     naming the object and the fields read, in the caller's transaction: the route commits), masked
     otherwise."""
     if not can_read(principal):
-        return {field: mask(field, value) for field, value in values.items()}
-    shown = sorted(field for field, value in values.items() if value)
-    if shown:
+        return shown(principal, values)
+    read = sorted(field for field, value in values.items() if value)
+    if read:
         audit.record(
             session,
             principal,
@@ -122,7 +130,7 @@ def reveal(
             object_id,
             at=now,
             ip=principal.ip,
-            diff={"fields": shown},
+            diff={"fields": read},
         )
     return dict(values)
 
@@ -138,7 +146,7 @@ def reveal_many(
     """`reveal` for a list page: one `pii.read` entry naming every object whose data was shown."""
     rows = list(rows)
     if not can_read(principal):
-        return [{field: mask(field, value) for field, value in values.items()} for _, values in rows]
+        return [shown(principal, values) for _, values in rows]
     ids = [str(object_id) for object_id, values in rows if any(values.values())]
     if ids:
         fields = sorted({f for _, values in rows for f, v in values.items() if v})

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.models import RateLimitCounter
+from citycockpit.auth.tokens import hash_token
 from citycockpit.core.dialect import upsert_insert
 from citycockpit.core.errors import AppError
 
@@ -46,15 +47,57 @@ def increment(session: Session, key: str, *, now: datetime, window_seconds: int 
     return count
 
 
+def allowance(
+    session: Session, key: str, *, limit: int, now: datetime, hits: int = 1, window_seconds: int = 60
+) -> int:
+    """Count `hits` requests for `key` in the current window and say how many of them (the first
+    ones) are within `limit`: `hits` while under it, then fewer, then 0. One upsert however many."""
+    count = increment(session, key, now=now, window_seconds=window_seconds, amount=hits)
+    return max(0, min(hits, limit - (count - hits)))
+
+
+def retry_after(now: datetime, window_seconds: int = 60) -> int:
+    """Whole seconds until the current window ends (at least 1)."""
+    end = _window_start(now, window_seconds) + timedelta(seconds=window_seconds)
+    return max(1, int((end - now).total_seconds() + 0.999))
+
+
+def too_many(now: datetime, window_seconds: int = 60, detail: str | None = None) -> RateLimited:
+    """The refusal of a request over its limit: 429 `rate_limited` with Retry-After."""
+    retry = retry_after(now, window_seconds)
+    return RateLimited(
+        detail or f"请求过于频繁，请 {retry} 秒后再试 (too many requests; retry in {retry} s)",
+        retry_after=retry,
+    )
+
+
 def hit(session: Session, key: str, *, limit: int, now: datetime, window_seconds: int = 60) -> None:
     """Count a hit; refuse (429 `rate_limited`, Retry-After) once `limit` hits fell in this window."""
-    count = increment(session, key, now=now, window_seconds=window_seconds)
-    if count > limit:
-        start = _window_start(now, window_seconds)
-        retry = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds() + 0.999))
-        raise RateLimited(
-            f"请求过于频繁，请 {retry} 秒后再试 (too many requests; retry in {retry} s)", retry_after=retry
-        )
+    if not allowance(session, key, limit=limit, now=now, window_seconds=window_seconds):
+        raise too_many(now, window_seconds)
+
+
+# What is counted: anonymous requests per client address, and requests per API key (Open311 intake).
+
+
+def public_key(ip: str | None) -> str:
+    return f"public:{ip}"
+
+
+def token_key(secret: str) -> str:
+    return f"key:{hash_token(secret)[:32]}"
+
+
+def count_anonymous(session: Session, ip: str | None, *, limit: int, now: datetime, hits: int = 1) -> int:
+    """Count `hits` anonymous requests (no caller recognised) from `ip` against `limit`
+    (`rate_limit_public_per_minute`); how many of them are within it."""
+    return allowance(session, public_key(ip), limit=limit, now=now, hits=hits)
+
+
+def count_token(session: Session, secret: str, *, limit: int, now: datetime, hits: int = 1) -> int:
+    """Count `hits` requests made with the API key `secret` against `limit`
+    (`rate_limit_api_key_per_minute`); how many of them are within it."""
+    return allowance(session, token_key(secret), limit=limit, now=now, hits=hits)
 
 
 def purge_counters(session: Session, *, now: datetime, older_than: timedelta = timedelta(days=1)) -> int:

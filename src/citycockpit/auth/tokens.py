@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -109,16 +110,40 @@ def principal_for_token(
     session: Session, secret: str, *, now: datetime, touch: bool = True
 ) -> Principal | None:
     """The principal a presented token stands for, or None when unknown, revoked or expired. With
-    `touch`, the token's last_used_at is brought up to `now` when older than TOUCH_EVERY (flushed; the
-    caller commits)."""
-    if not secret.startswith(TOKEN_PREFIX):
-        return None
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
-    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+    `touch`, the token's last_used_at is brought up to `now` when older than TOUCH_EVERY (the caller
+    commits; a fresh token costs no write)."""
+    token = _active_tokens(session, [secret], now=now).get(secret)
+    if token is None:
         return None
     if touch and (token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY):
-        token.last_used_at = now
-        session.flush()
+        touch_tokens(session, [token.id], now=now)
+    return _principal(token)
+
+
+def principals_for_tokens(
+    session: Session, secrets: Iterable[str], *, now: datetime
+) -> dict[str, Principal | None]:
+    """`principal_for_token` for several presented tokens in one query, touching none (the intake
+    writer, for the keys of a batch; it touches them with `touch_tokens` when it stores the batch)."""
+    wanted = list(dict.fromkeys(secrets))
+    tokens = _active_tokens(session, wanted, now=now)
+    return {secret: _principal(tokens[secret]) if secret in tokens else None for secret in wanted}
+
+
+def _active_tokens(session: Session, secrets: list[str], *, now: datetime) -> dict[str, ApiToken]:
+    """The tokens the secrets stand for, leaving out unknown, revoked and expired ones."""
+    hashes = {hash_token(s): s for s in secrets if s.startswith(TOKEN_PREFIX)}
+    if not hashes:
+        return {}
+    rows = session.scalars(select(ApiToken).where(ApiToken.token_hash.in_(sorted(hashes))))
+    return {
+        hashes[t.token_hash]: t
+        for t in rows
+        if t.revoked_at is None and (t.expires_at is None or t.expires_at > now)
+    }
+
+
+def _principal(token: ApiToken) -> Principal:
     perms = frozenset(Perm(s) for s in token.scopes.split() if s in Perm._value2member_map_)
     return Principal(
         id=token.id,
@@ -133,7 +158,8 @@ def principal_for_token(
 
 def touch_tokens(session: Session, token_ids: list[int], *, now: datetime) -> None:
     """Bring the tokens' last_used_at up to `now` where older than TOUCH_EVERY, in one UPDATE that
-    locks only the rows it changes (the intake writer, for the keys of a batch)."""
+    locks only the rows it changes (`principal_for_token` when its token is stale, the intake writer
+    for the keys of a batch)."""
     if token_ids:
         session.execute(
             update(ApiToken)

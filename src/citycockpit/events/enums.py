@@ -22,6 +22,9 @@ class EventState(StrEnum):
     RATED = "rated"  # 回访/评价
 
 
+# Named sets of states: every reader that asks "is it open", "is a department on it" or "does its
+# handling clock run" uses one of these (docs/domains/events.md, "Sets of states", lists them; a test
+# pins each against that table and the transition table).
 OPEN_STATES = frozenset(
     {
         EventState.REPORTED,
@@ -34,9 +37,25 @@ OPEN_STATES = frozenset(
         EventState.VERIFIED,
     }
 )
+# 已办结/已终止: no one acts on the event any more (a rated one may only be reopened). Open311 "closed".
 FINAL_STATES = frozenset({EventState.REJECTED, EventState.MERGED, EventState.CLOSED, EventState.RATED})
-# States in which a department holds the event and the handling clock runs.
-WITH_DEPARTMENT = frozenset({EventState.DISPATCHED, EventState.SIGNED, EventState.HANDLED})
+# Closed after the whole loop: the confirmed history a classifier learns from.
+COMPLETED_STATES = frozenset({EventState.CLOSED, EventState.RATED})
+# 待派遣: registered or sent back, waiting for the centre to dispatch.
+AWAITING_DISPATCH = frozenset({EventState.REGISTERED, EventState.RETURNED})
+# 办理中: a department is responsible and the handling clock runs (it stops when the event is handled,
+# returned or set aside). Overdue (超期) means one of these whose handling deadline has passed:
+# `Event.is_overdue(now)` is that rule, in SQL and in Python.
+BEING_HANDLED = frozenset({EventState.DISPATCHED, EventState.SIGNED})
+# In a department's work queue: being handled, or set aside (挂账) by it.
+WITH_DEPARTMENT = frozenset({*BEING_HANDLED, EventState.SUSPENDED})
+# 督办/提级 apply: dispatched and not yet verified (returned included, set aside excluded).
+SUPERVISABLE = frozenset({*BEING_HANDLED, EventState.RETURNED, EventState.HANDLED})
+
+
+def state_values(states: frozenset[EventState]) -> list[str]:
+    """The stored values of a set of states, in a stable order (for SQL `IN`)."""
+    return sorted(s.value for s in states)
 
 
 class Action(StrEnum):

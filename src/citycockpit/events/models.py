@@ -9,10 +9,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citycockpit.db import Base, UTCDateTime
+from citycockpit.events.enums import BEING_HANDLED, state_values
 
 
 class EventCategory(Base):
@@ -152,6 +166,31 @@ class Event(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(24))
     callback_reached: Mapped[bool | None] = mapped_column(Boolean)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+
+    # The overdue rule (超期) has this one home; SQL readers (KPIs, /metrics, the big screen, the worker's
+    # reminders and 督办) write `Event.is_overdue(now)` in a WHERE clause, Python readers (pages, the
+    # worker's reasons) `event.is_overdue(now)`. Both come from enums.BEING_HANDLED, so they cannot drift.
+
+    @hybrid_property
+    def is_being_handled(self) -> bool:
+        """办理中: a department is responsible and the handling clock runs (enums.BEING_HANDLED)."""
+        return self.state in BEING_HANDLED
+
+    @is_being_handled.inplace.expression
+    @classmethod
+    def _is_being_handled_expression(cls) -> ColumnElement[bool]:
+        return cls.state.in_(state_values(BEING_HANDLED))
+
+    @hybrid_method
+    def is_overdue(self, now: datetime) -> bool:
+        """超期 at `now`: being handled, and the handling deadline has passed. Handled, returned, set
+        aside (挂账) and finished events are never overdue, whatever their old deadline."""
+        return bool(self.is_being_handled and self.handle_due_at is not None and self.handle_due_at < now)
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_expression(cls, now: datetime) -> ColumnElement[bool]:
+        return and_(cls.is_being_handled, cls.handle_due_at < now)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (

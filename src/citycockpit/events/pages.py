@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
+from citycockpit.auth import pii
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
@@ -200,7 +201,10 @@ def create_event(
 
 def _detail(request: Request, session: Any, principal: Principal, ref: str, **extra: Any) -> Response:
     event = event_queries.get_event(session, ref, principal)
-    name, phone = event_queries.mask_reporter(principal, event.reporter_name, event.reporter_phone)
+    reporter = pii.shown(
+        principal, {"reporter_name": event.reporter_name, "reporter_phone": event.reporter_phone}
+    )
+    name, phone = reporter["reporter_name"], reporter["reporter_phone"]
     category = (
         category_service.find_category(session, event.category_code)  # None once the category is removed
         if event.category_code
@@ -216,11 +220,16 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
     town = org_queries.area_name(session, event.town_code) if event.town_code else None
     grid = org_queries.area_name(session, event.grid_code) if event.grid_code else None
     now = request.app.state.clock.now()
-    due = event.handle_due_at if event.state in ("dispatched", "signed") else None
+    due = event.handle_due_at if event.is_being_handled else None
     sla = None
     if due is not None:
         minutes = int((due - now).total_seconds() // 60)
-        sla = {"due": due, "overdue": minutes < 0, "hours": abs(minutes) // 60, "minutes": abs(minutes) % 60}
+        sla = {
+            "due": due,
+            "overdue": event.is_overdue(now),
+            "hours": abs(minutes) // 60,
+            "minutes": abs(minutes) % 60,
+        }
     departments = org_queries.department_choices(session, active_only=True)
     return render(
         request,

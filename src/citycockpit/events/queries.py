@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from citycockpit.auth.enums import Perm, Role
+from citycockpit.auth.enums import Role
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
 from citycockpit.core.errors import NotFound, Unprocessable
-from citycockpit.events.enums import EventState
+from citycockpit.events.enums import AWAITING_DISPATCH, WITH_DEPARTMENT, EventState, state_values
 from citycockpit.events.errors import EventNotFound
 from citycockpit.events.models import Event, EventTransition
 
@@ -72,13 +72,11 @@ def _queue_clause(queue: str, principal: Principal) -> ColumnElement[bool]:
     if queue == "intake":
         return (Event.state == S.REPORTED.value) & Event.needs_triage.is_(False)
     if queue == "dispatch":
-        return states([S.REGISTERED.value, S.RETURNED.value])
+        return states(state_values(AWAITING_DISPATCH))
     if queue == "extension":
         return (Event.state == S.SIGNED.value) & Event.has_pending_extension.is_(True)
     if queue == "department":
-        return states([S.DISPATCHED.value, S.SIGNED.value, S.SUSPENDED.value]) & (
-            Event.department_id == principal.department_id
-        )
+        return states(state_values(WITH_DEPARTMENT)) & (Event.department_id == principal.department_id)
     if queue == "verification":
         clause = Event.state == S.HANDLED.value
         if principal.area_code:
@@ -176,18 +174,3 @@ def timeline(session: Session, event: Event) -> list[EventTransition]:
             .order_by(EventTransition.at, EventTransition.id)
         )
     )
-
-
-def mask_reporter(
-    principal: Principal | None, name: str | None, phone: str | None
-) -> tuple[str | None, str | None]:
-    """Reporter name and phone as the caller may see them: in full with `pii:read`, else masked
-    (张** / 138****5678). The one place to swap for auth's shared masking helpers."""
-    if principal is not None and principal.can(Perm.PII_READ):
-        return name, phone
-    masked_name = None if not name else name[0] + "*" * max(1, len(name) - 1)
-    masked_phone = None
-    if phone:
-        digits = phone.strip()
-        masked_phone = digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "*" * len(digits)
-    return masked_name, masked_phone

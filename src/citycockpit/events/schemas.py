@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from citycockpit.auth import pii
 from citycockpit.auth.principal import Principal
 from citycockpit.events.enums import Channel
 from citycockpit.events.models import Event, EventTransition
-from citycockpit.events.queries import mask_reporter
 
 
 class EventCreate(BaseModel):
@@ -143,10 +143,10 @@ class ImportSummary(BaseModel):
 
 
 def event_read(event: Event, principal: Principal | None) -> dict[str, Any]:
-    """The event as the caller may see it (reporter masked without pii:read)."""
+    """The event as the caller may see it (reporter masked by auth's rules without pii:read)."""
     fields = {name: getattr(event, name) for name in EventRead.model_fields if hasattr(event, name)}
-    fields["reporter_name"], fields["reporter_phone"] = mask_reporter(
-        principal, event.reporter_name, event.reporter_phone
+    fields.update(
+        pii.shown(principal, {"reporter_name": event.reporter_name, "reporter_phone": event.reporter_phone})
     )
     fields["result_photos"] = json.loads(event.result_photos_json) if event.result_photos_json else []
     return fields

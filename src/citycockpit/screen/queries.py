@@ -263,7 +263,6 @@ def _n(condition: Any) -> Any:
 
 _SATISFIED = ("satisfied", "basically_satisfied")
 _RATED = (*_SATISFIED, "unsatisfied")
-_BEING_HANDLED = ("dispatched", "signed")
 
 
 def _month_sums(
@@ -313,10 +312,11 @@ def _area_metric(session: Session, view: View, metric: str, codes: list[str]) ->
     counts: dict[Any, Any] = {code: c["received"] for code, c in sums.items()}
     if metric == "overdue":
         column = getattr(Event, group)
-        condition = [Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now]
         counts = dict(
             session.execute(
-                select(column, func.count()).where(*_event_where(view), *condition).group_by(column)
+                select(column, func.count())
+                .where(*_event_where(view), Event.is_overdue(view.now))
+                .group_by(column)
             ).all()
         )
     names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
@@ -343,9 +343,7 @@ def event_counters(session: Session, view: View) -> dict[str, Any]:
     where = _event_where(view)
     intake_today = session.scalar(select(func.count()).where(*where, Event.reported_day == view.today))
     closed_today = session.scalar(select(func.count()).where(*where, Event.closed_day == view.today))
-    overdue = session.scalar(
-        select(func.count()).where(*where, Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now)
-    )
+    overdue = session.scalar(select(func.count()).where(*where, Event.is_overdue(view.now)))
     valid = counts["callbacks_valid"]
     return view.envelope(
         today={
@@ -392,8 +390,8 @@ def event_breakdown(session: Session, view: View) -> dict[str, Any]:
 
 
 def alerts(session: Session, view: View) -> dict[str, Any]:
-    """Events a department holds whose handling deadline has passed, most overdue first (at most 30),
-    then open goal alerts (city level). Null when neither events nor goals exist in the view."""
+    """Overdue events (the events domain's `Event.is_overdue`), most overdue first (at most 30), then
+    open goal alerts (city level). Null when neither events nor goals exist in the view."""
     from citycockpit.events.models import Event
     from citycockpit.org.models import Department
 
@@ -401,7 +399,7 @@ def alerts(session: Session, view: View) -> dict[str, Any]:
         select(Event.public_id, Event.title, Event.handle_due_at, Department.short_name, Area.name)
         .outerjoin(Department, Department.id == Event.department_id)
         .outerjoin(Area, Area.code == Event.town_code)
-        .where(*_event_where(view), Event.state.in_(_BEING_HANDLED), Event.handle_due_at < view.now)
+        .where(*_event_where(view), Event.is_overdue(view.now))
         .order_by(Event.handle_due_at)
         .limit(30)
     ).all()

@@ -16,7 +16,7 @@ from sqlalchemy.sql import ColumnElement
 from citycockpit.events.analytics.models import (
     HANDLING_EDGES,
 )
-from citycockpit.events.enums import EventState, Satisfaction
+from citycockpit.events.enums import Satisfaction
 from citycockpit.events.models import Event
 
 E = Event.__table__.c
@@ -98,9 +98,9 @@ HANDLING_FORMULA = (
     "处置时长 = 派遣到处置完毕的时长 (handle_minutes, in the event's clock), over events closed in the period; "
     "平均 = Σ时长 / 件数, P90 = percentile_cont(0.9)"
 )
+# The rule itself is Event.is_overdue (events/models.py); this is how the KPI page states it.
 OVERDUE_FORMULA = "超期件数 = events dispatched or signed for (派遣/签收, not yet handled) whose handling deadline has passed"
 
-BEING_HANDLED = (EventState.DISPATCHED.value, EventState.SIGNED.value)
 _SATISFIED = (Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value)
 _RATED = (*_SATISFIED, Satisfaction.UNSATISFIED.value)
 

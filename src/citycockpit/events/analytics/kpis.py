@@ -24,7 +24,6 @@ from citycockpit.auth.scope import scope_clause
 from citycockpit.core.dialect import code_within, percentile_cont
 from citycockpit.core.errors import Unprocessable
 from citycockpit.events.analytics.definitions import (
-    BEING_HANDLED,
     COUNTS,
     HANDLING_FORMULA,
     OVERDUE_FORMULA,
@@ -465,15 +464,13 @@ def handling_p90(
 
 
 def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None, now: datetime) -> int:
-    """Events a department holds right now whose handling deadline has passed (a snapshot, not a period).
-    Read through the state index: the events being handled are bounded by the workload, while an area
+    """Events overdue right now (`Event.is_overdue`: being handled, past the handling deadline; a
+    snapshot, not a period). Read through the state index: the events being handled are bounded by the workload, while an area
     index range holds the area's whole history (a grid's 65 k events at 20 M: 0.27 s instead of 2 ms)."""
     plan = _plan(session, f, principal, area_index=False)
     return int(
         session.scalar(
-            select(func.count())
-            .select_from(Event.__table__)
-            .where(E.state.in_(BEING_HANDLED), E.handle_due_at < now, *plan.raw_where)
+            select(func.count()).select_from(Event.__table__).where(Event.is_overdue(now), *plan.raw_where)
         )
         or 0
     )

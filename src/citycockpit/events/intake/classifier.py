@@ -34,10 +34,10 @@ from citycockpit.core.actors import Actor
 from citycockpit.core.errors import Unprocessable
 from citycockpit.events import routing
 from citycockpit.events.analytics.models import ClassifierModel
+from citycockpit.events.enums import COMPLETED_STATES, state_values
 from citycockpit.events.models import Event, EventCategory
 
 ALGORITHM = "tfidf(char_wb 1-3 + jieba words) + SGDClassifier(log_loss)"
-CONFIRMED_STATES = ("closed", "rated")
 MIN_TRAINING_EVENTS = 50
 
 
@@ -146,7 +146,7 @@ def train_classifier(
     rows = session.execute(
         select(Event.title, Event.description, Event.category_code, Event.town_code, Event.department_id)
         .where(
-            Event.state.in_(CONFIRMED_STATES),
+            Event.state.in_(state_values(COMPLETED_STATES)),
             Event.category_code.is_not(None),
             Event.is_test.is_(False),
         )

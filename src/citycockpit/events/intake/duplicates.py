@@ -16,7 +16,6 @@ from citycockpit.events.models import DuplicateProposal, Event, EventCategory
 
 MAX_PROPOSALS = 3
 BOXES_PER_QUERY = 200  # new events looked up by one statement
-_OPEN = frozenset(s.value for s in OPEN_STATES)
 MAX_CANDIDATES = 200  # the most recent candidates in the box; a hot spot must not make intake slow
 
 
@@ -96,7 +95,7 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
             rows[row[0]] = tuple(row)
     candidates: dict[str, list[tuple[Any, ...]]] = {}
     for r in rows.values():
-        if r[5] in _OPEN and r[6] is None:
+        if r[5] in OPEN_STATES and r[6] is None:
             candidates.setdefault(r[4], []).append(r)
     rows_to_insert = []
     for i in wanted:

@@ -26,7 +26,14 @@ from citycockpit.auth.deps import PUBLIC, PUBLIC_SELF_LIMITED, client_ip
 from citycockpit.core.errors import AppError
 from citycockpit.db import SessionDep
 from citycockpit.events import categories as cats
-from citycockpit.events.enums import REQUEST_TYPE_LABELS, Channel, EventState, RejectReason
+from citycockpit.events.enums import (
+    FINAL_STATES,
+    REQUEST_TYPE_LABELS,
+    Channel,
+    EventState,
+    RejectReason,
+    state_values,
+)
 from citycockpit.events.intake import service as intake
 from citycockpit.events.intake.writer import writer_of
 from citycockpit.events.models import Event, EventCategory, EventTransition
@@ -38,7 +45,6 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_DAYS = 90
 MAX_RECORDS = 1000
-CLOSED_STATES = frozenset({EventState.CLOSED, EventState.RATED, EventState.REJECTED, EventState.MERGED})
 MIME = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 ITEM_TAGS = {
     "services": "service",
@@ -403,27 +409,21 @@ def _route_path(scope: Scope) -> str:
 
 
 def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
-    """The checks that need no database (the key and the service code are checked by the writer)."""
+    """The request as an intake input, refused (400, every problem listed) unless it passes the
+    checks that need no database: Open311's own (a service code, numbers, a location) and intake's
+    `check_fields`, each run here and only here. The key and the service code are checked by the
+    writer."""
     key = (form.get("api_key") or "").strip()
     code = (form.get("service_code") or "").strip()
-    if not code:
-        raise Open311Error(400, "service_code is required")
     lat, lon = _float(form, "lat"), _float(form, "long")
     address = (form.get("address_string") or "").strip() or None
     address_id = (form.get("address_id") or "").strip() or None
-    if (lat is None) != (lon is None):
-        raise Open311Error(400, "lat and long must be sent together")
-    if lat is None and not address and not address_id:
-        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
-    description = form.get("description") or ""
-    if len(description) > intake.MAX_DESCRIPTION:
-        raise Open311Error(400, f"description is longer than {intake.MAX_DESCRIPTION} characters")
     name = " ".join(
         x for x in ((form.get("last_name") or "").strip(), (form.get("first_name") or "").strip()) if x
     )
     media = (form.get("media_url") or "").strip()
-    return key, intake.EventInput(
-        description=description,
+    data = intake.EventInput(
+        description=form.get("description") or "",
         channel=Channel.OPEN311,
         request_type=(form.get("attribute[request_type]") or "").strip() or None,
         category_code=code,
@@ -436,12 +436,19 @@ def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
         media_urls=[media] if media else [],
         intake_token=uuid.uuid4().hex,
     )
+    problems = [] if code else ["service_code is required"]
+    if lat is None and lon is None and not address and not address_id:
+        problems.append("a location is required: lat and long, address_string or address_id")
+    problems += intake.check_fields(data)
+    if problems:
+        raise Open311Error(400, *problems)
+    return key, data
 
 
 def _request_row(
     event: Event, service_name: str | None, agency: str | None, zone: Any, extensions: bool
 ) -> dict:
-    closed = EventState(event.state) in CLOSED_STATES
+    closed = event.state in FINAL_STATES  # Open311 "closed": no one acts on it any more
     media = None
     if event.media_urls_json:
         import json
@@ -569,9 +576,9 @@ def list_requests(request: Request, fmt: str, session: SessionDep) -> Response:
                 if statuses - {"open", "closed"}:
                     raise Open311Error(400, "status must be open, closed or both")
                 if statuses == {"open"}:
-                    where = where & Event.state.not_in([s.value for s in CLOSED_STATES])
+                    where = where & Event.state.not_in(state_values(FINAL_STATES))
                 elif statuses == {"closed"}:
-                    where = where & Event.state.in_([s.value for s in CLOSED_STATES])
+                    where = where & Event.state.in_(state_values(FINAL_STATES))
             events = list(
                 session.scalars(
                     select(Event)

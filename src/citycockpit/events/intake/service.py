@@ -135,11 +135,9 @@ def _minor_categories(session: Session) -> dict[str, EventCategory]:
     return {row["code"]: EventCategory(**row) for row in rows}
 
 
-def validate_input(
-    session: Session, data: EventInput, lookups: Lookups | None = None
-) -> tuple[EventCategory | None, list[str]]:
-    """The category (if given) and every problem with the input, as sentences."""
-    lookups = lookups or Lookups(session)
+def check_fields(data: EventInput) -> list[str]:
+    """Every problem with the input that needs no database, as sentences (the one place each of these
+    checks is written; Open311 runs them before queueing a request, the rest through validate_input)."""
     problems: list[str] = []
     description = (data.description or "").strip()
     if not description and not (data.title or "").strip():
@@ -165,6 +163,16 @@ def validate_input(
         problems.append(f"lon {data.lon} is outside -180..180")
     if data.priority not in ("normal", "urgent"):
         problems.append("priority must be normal or urgent")
+    return problems
+
+
+def validate_input(
+    session: Session, data: EventInput, lookups: Lookups | None = None
+) -> tuple[EventCategory | None, list[str]]:
+    """The category (if given) and every problem with the input, as sentences: `check_fields`, then
+    whether the category and the grid exist."""
+    lookups = lookups or Lookups(session)
+    problems = check_fields(data)
     category = None
     if data.category_code:
         category = lookups.minor_category(data.category_code)
@@ -179,7 +187,8 @@ def validate_input(
 @dataclass
 class Submission:
     """One event to create in a batch: the input, who reports it and from where. `checked` means the
-    input was already validated and `category` is its category."""
+    caller already ran validate_input's checks (the hotline import for its whole file first, Open311
+    at parsing and in its writer) and `category` is the category they found."""
 
     data: EventInput
     actor: Principal | Any

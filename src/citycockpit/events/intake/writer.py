@@ -14,7 +14,12 @@ are prepared (categories, grids, routing, the rows). Then one write transaction 
 their timeline rows, duplicate proposals and audit entries, and counts every request against its
 per-minute limit: a key against `rate_limit_api_key_per_minute`, a missing or wrong key against its
 address's anonymous limit. The counters are updated after the inserts, so the rows they lock are held
-only for the end of the transaction, as the audit head is."""
+only for the end of the transaction, as the audit head is.
+
+Keys are recognised, counted and touched by auth's own functions (`tokens.principals_for_tokens`,
+`ratelimit.count_anonymous` and `count_token`, `tokens.touch_tokens`): the batched forms of what the
+auth dependencies do for every other route, one query or update per batch instead of per request. The
+writer's sessions are its own, on the app's engine, as in production."""
 
 from __future__ import annotations
 
@@ -34,9 +39,9 @@ from sqlalchemy.orm import Session
 from citycockpit.auth import ratelimit
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
-from citycockpit.auth.tokens import hash_token, principal_for_token, touch_tokens
+from citycockpit.auth.tokens import principals_for_tokens, touch_tokens
 from citycockpit.core.errors import AppError, Forbidden, NotFound, ServiceUnavailable
-from citycockpit.db import get_session, reader
+from citycockpit.db import reader
 from citycockpit.events.api import app_calendar
 from citycockpit.events.errors import InvalidEventInput
 from citycockpit.events.intake import service as intake
@@ -225,60 +230,56 @@ class IntakeWriter:
         return outcomes
 
     def _count(self, session: Session, batch: list[Job], plan: _Plan, outcomes: list[Any]) -> None:
-        """Count each request against its limit, setting the refusals (403 or 429) in `outcomes`."""
+        """Count each request against its limit with auth's counters, setting the refusals (403 or
+        429) in `outcomes`: one counter update per address and per key of the batch."""
         now, settings = plan.now, self.app.state.settings
-        for i, job in enumerate(batch):
-            if plan.principals[i] is None:
-                try:
-                    ratelimit.hit(
-                        session, f"public:{job.ip}", limit=settings.rate_limit_public_per_minute, now=now
-                    )
-                    outcomes[i] = Forbidden("api_key is missing, invalid or lacks the events:create scope")
-                except ratelimit.RateLimited as exc:
-                    outcomes[i] = exc
+        keyless = Counter(job.ip for job, p in zip(batch, plan.principals, strict=True) if p is None)
+        within = {
+            ip: ratelimit.count_anonymous(
+                session, ip, limit=settings.rate_limit_public_per_minute, now=now, hits=n
+            )
+            for ip, n in sorted(keyless.items(), key=lambda item: str(item[0]))
+        }
         touch_tokens(session, sorted({p.id for p in plan.principals if p is not None}), now=now)
         limit = settings.rate_limit_api_key_per_minute
-        allowed: dict[str, int] = {}
-        for key, n in Counter(job.api_key for i, job in enumerate(batch) if plan.principals[i]).items():
-            count = ratelimit.increment(session, f"key:{hash_token(key)[:32]}", now=now, amount=n)
-            allowed[key] = max(0, limit - (count - n))
+        keyed = Counter(job.api_key for job, p in zip(batch, plan.principals, strict=True) if p is not None)
+        allowed = {
+            key: ratelimit.count_token(session, key, limit=limit, now=now, hits=n)
+            for key, n in sorted(keyed.items())
+        }
         for i, job in enumerate(batch):
             if plan.principals[i] is None:
-                continue
-            if allowed[job.api_key] <= 0:  # over the limit, even when its service code is unknown
-                outcomes[i] = ratelimit.RateLimited(
-                    f"api_key over its limit of {limit} requests a minute", retry_after=60 - now.second
+                if within[job.ip] > 0:
+                    within[job.ip] -= 1
+                    outcomes[i] = Forbidden("api_key is missing, invalid or lacks the events:create scope")
+                else:
+                    outcomes[i] = ratelimit.too_many(now)
+            elif allowed[job.api_key] > 0:
+                allowed[job.api_key] -= 1
+            else:  # over the limit, even when its service code is unknown
+                outcomes[i] = ratelimit.too_many(
+                    now, detail=f"api_key over its limit of {limit} requests a minute"
                 )
-                continue
-            allowed[job.api_key] -= 1
 
     @contextmanager
     def _session(self, *, read_only: bool = False) -> Iterator[Session]:
-        """A session made the way request sessions are (a test's dependency override included);
-        `read_only` ones do not take SQLite's write lock."""
-        override = self.app.dependency_overrides.get(get_session)
-        if override is None:
-            engine = self.app.state.engine
-            with Session(reader(engine) if read_only else engine, expire_on_commit=False) as session:
-                yield session
-            return
-        sessions = override()
-        try:
-            yield next(sessions)
-        finally:
-            sessions.close()
+        """A session on the app's engine, made as request sessions are; `read_only` ones do not take
+        SQLite's write lock."""
+        engine = self.app.state.engine
+        with Session(reader(engine) if read_only else engine, expire_on_commit=False) as session:
+            yield session
 
     def _prepare(self, session: Session, batch: list[Job]) -> _Plan:
-        """Look up the keys (live, so a revoked one is refused at once) and prepare the events of the
-        requests with a key: refusals for unknown service codes, the rest checked, located and routed
-        (reads only)."""
+        """Recognise the keys with auth's lookup (live, so a revoked one is refused at once; one query
+        for the batch) and prepare the events of the requests with a key: refusals for unknown service
+        codes, the rest located and routed (reads only)."""
         state = self.app.state
         now = state.clock.now()
-        keys: dict[str, Principal | None] = {}
-        for key in {job.api_key for job in batch}:
-            principal = principal_for_token(session, key, now=now, touch=False) if key else None
-            keys[key] = principal if principal and principal.can(Perm.EVENTS_CREATE) else None
-        principals = [keys[job.api_key] for job in batch]
+        found = principals_for_tokens(session, [job.api_key for job in batch], now=now)
+        principals = [
+            p if p is not None and p.can(Perm.EVENTS_CREATE) else None
+            for p in (found[job.api_key] for job in batch)
+        ]
         outcomes: list[Any] = [None] * len(batch)
         lookups = intake.Lookups(session, whole=True)  # shared with prepare_events
         names: dict[str, str] = {}
@@ -291,7 +292,9 @@ class IntakeWriter:
                 outcomes[i] = NotFound(f"Unknown service_code {job.data.category_code}")
                 continue
             names[category.code] = category.name
-            submissions.append(intake.Submission(job.data, principal, job.ip))
+            # Its fields were checked when it was parsed (open311._request_input), its category here,
+            # and Open311 sends no grid code: every check of intake.validate_input has run, once.
+            submissions.append(intake.Submission(job.data, principal, job.ip, category, checked=True))
             positions.append(i)
         prepared = intake.prepare_events(
             session,

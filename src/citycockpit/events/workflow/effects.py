@@ -15,6 +15,7 @@ from citycockpit.events import categories as cats
 from citycockpit.events import routing
 from citycockpit.events.enums import (
     DIRECT_CLOSE_TYPES,
+    OPEN_STATES,
     Action,
     ClockKind,
     DuplicateStatus,
@@ -141,16 +142,7 @@ def _merge(session, event, body, category, actor, now, calendar):  # type: ignor
     original = get_event(session, body.original, actor)
     if original.id == event.id or original.merged_into_id == event.id:
         raise InvalidEventInput("An event cannot be merged into itself or into its own duplicate")
-    if S(original.state) not in {
-        S.REPORTED,
-        S.REGISTERED,
-        S.DISPATCHED,
-        S.SIGNED,
-        S.RETURNED,
-        S.SUSPENDED,
-        S.HANDLED,
-        S.VERIFIED,
-    }:
+    if original.state not in OPEN_STATES:
         raise TransitionNotAllowed(
             f"The original {original.public_id} is {original.state}; merge into an open event"
         )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
 from citycockpit.core.actors import SystemActor
-from citycockpit.events.enums import ClockKind, EventState, SystemAction
+from citycockpit.events.enums import SUPERVISABLE, ClockKind, SystemAction, state_values
 from citycockpit.events.models import Event, EventTransition
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
 from citycockpit.ops.jobs import JobResult
@@ -29,8 +29,6 @@ BATCH = 500
 WARN_AT = 0.8  # share of the allowance used before a warning
 REDO_LIMIT = 3  # 返工 this often → 督办
 BOUNCE_LIMIT = 3  # departments this many → 督办
-# States in which the handling clock runs and a department is responsible.
-RUNNING = [EventState.DISPATCHED.value, EventState.SIGNED.value]
 
 
 def _claim(session: Session, stmt):  # type: ignore[no-untyped-def]
@@ -69,7 +67,7 @@ def warn_due_soon(session: Session, *, now: datetime, calendar: WorkCalendar = D
         session,
         select(Event)
         .where(
-            Event.state.in_(RUNNING),
+            Event.is_being_handled,
             Event.warned_at.is_(None),
             Event.handle_due_at.is_not(None),
             Event.dispatched_at.is_not(None),
@@ -105,8 +103,7 @@ def remind_overdue(
         session,
         select(Event)
         .where(
-            Event.state.in_(RUNNING),
-            Event.handle_due_at < now,
+            Event.is_overdue(now),
             or_(Event.last_reminded_at.is_(None), Event.last_reminded_at < today),
         )
         .order_by(Event.handle_due_at),
@@ -135,9 +132,7 @@ def remind_overdue(
 def escalate(session: Session, *, now: datetime, calendar: WorkCalendar = DEFAULT_CALENDAR) -> JobResult:
     """督办 (level 1) when an open event is overdue, was redone three times or has been with three
     departments; 提级 (level 2) when it is still open one working day after 督办."""
-    open_states = [
-        s.value for s in (EventState.DISPATCHED, EventState.SIGNED, EventState.HANDLED, EventState.RETURNED)
-    ]
+    open_states = state_values(SUPERVISABLE)
     level_one = _claim(
         session,
         select(Event)
@@ -145,7 +140,7 @@ def escalate(session: Session, *, now: datetime, calendar: WorkCalendar = DEFAUL
             Event.state.in_(open_states),
             Event.supervision_level == 0,
             or_(
-                (Event.handle_due_at < now) & Event.state.in_(RUNNING),
+                Event.is_overdue(now),
                 Event.rework_count >= REDO_LIMIT,
                 Event.department_count >= BOUNCE_LIMIT,
             ),
@@ -155,7 +150,7 @@ def escalate(session: Session, *, now: datetime, calendar: WorkCalendar = DEFAUL
     supervised = []
     for event in level_one:
         reasons = []
-        if event.handle_due_at and event.handle_due_at < now and event.state in RUNNING:
+        if event.is_overdue(now):
             reasons.append("overdue")
         if (event.rework_count or 0) >= REDO_LIMIT:
             reasons.append("reworked")
