@@ -52,10 +52,6 @@ DEMO_DRIVES_EVENTS = (
     "the demo's events step runs what the events commands run after loading a city: import the shipped "
     "categories, roll up the generated year, train the classifier"
 )
-SCREEN_READS_GOALS = (
-    "screen's goal panels read goals' derived views (views, series, alerts); both sides are the goals "
-    "branch's files in issue 16, so they were left alone here: route them through goals.queries"
-)
 INTERNALS_ALLOWED: dict[tuple[str, str], str] = {
     ("demo.events_city", "events.categories"): DEMO_DRIVES_EVENTS,
     ("demo.events_city", "events.analytics.rollup"): DEMO_DRIVES_EVENTS,
@@ -72,9 +68,6 @@ INTERNALS_ALLOWED: dict[tuple[str, str], str] = {
         "时序进度 is a goals rule, a pure function of the day, whose one home is goals.status (year_progress); "
         "the screen calls the rule itself rather than a wrapper of it"
     ),
-    ("screen.queries", "goals.alerts"): SCREEN_READS_GOALS,
-    ("screen.queries", "goals.series"): SCREEN_READS_GOALS,
-    ("screen.queries", "goals.views"): SCREEN_READS_GOALS,
 }
 
 

@@ -188,3 +188,68 @@ def rollup_tree(session: Session, principal: Principal | None, *, year: int, per
         return RolledNode(node, rolled, kids, len(own) + sum(k.goals for k in kids))
 
     return [r for r in (build(n) for n in children_of.get(None, [])) if r.goals]
+
+
+# ---------------------------------------------------------------- what the big screen reads
+
+
+def year_targets(
+    session: Session, principal: Principal | None, year: int, period: str | None, *, limit: int = 30
+) -> list[dict[str, Any]]:
+    """The year's goals made from the report's main targets, in the task sheet's order, each as the goal
+    views show it (goals.views) with its stored evaluation for `period` (or none)."""
+    from citycockpit.goals.views import goal_views
+
+    goals = list(
+        session.scalars(
+            select(Goal)
+            .where(goal_scope(principal), Goal.year == year, Goal.source == "target")
+            .order_by(Goal.position, Goal.id)
+            .limit(limit)
+        )
+    )
+    return goal_views(session, goals, period) if goals else []
+
+
+def has_goals(session: Session, principal: Principal | None) -> bool:
+    """Whether any goal is in the caller's scope."""
+    return session.scalar(select(Goal.id).where(goal_scope(principal)).limit(1)) is not None
+
+
+def open_alerts(
+    session: Session, principal: Principal | None, *, kinds: tuple[str, ...], limit: int
+) -> list[tuple[Any, Goal]]:
+    """Open alerts of the given kinds in the caller's scope with their goals, newest first."""
+    from citycockpit.goals.alerts import list_alerts
+
+    return [(a, g) for a, g in list_alerts(session, principal, limit=limit) if a.kind in kinds]
+
+
+def target_series(
+    session: Session, principal: Principal | None, year: int, *, limit: int = 4
+) -> list[dict[str, Any]]:
+    """The year's growth and share targets that have an indicator series, with the series' monthly values
+    of the year: rows {id, title, measure, target_value, qualifier, name, unit, months: {month: (value,
+    yoy)}}."""
+    from citycockpit.goals.models import IndicatorSeries
+    from citycockpit.goals.series import monthly_values
+
+    rows = session.execute(
+        select(
+            Goal.id,
+            Goal.title,
+            Goal.measure,
+            Goal.target_value,
+            Goal.qualifier,
+            Goal.series_id,
+            IndicatorSeries.name,
+            IndicatorSeries.unit,
+        )
+        .join(IndicatorSeries, IndicatorSeries.id == Goal.series_id)
+        .where(goal_scope(principal), Goal.year == year, Goal.source == "target")
+        .where(Goal.measure.in_(("growth", "share")))
+        .order_by(Goal.position, Goal.id)
+        .limit(limit)
+    ).all()
+    values = monthly_values(session, [r.series_id for r in rows], [year])
+    return [{**r._asdict(), "months": values.get((r.series_id, year), {})} for r in rows]

@@ -134,22 +134,13 @@ def targets(session: Session, view: View) -> dict[str, Any]:
 
     Tracked goals from the report's targets come first (their evaluation for the month); before any goal
     exists, the newest report's target items are listed with progress and status null (no data yet)."""
-    from citycockpit.goals.models import Goal
-    from citycockpit.goals.service import goal_scope
-    from citycockpit.goals.views import goal_views
+    from citycockpit.goals import queries as goal_queries
 
-    goals = list(
-        session.scalars(
-            select(Goal)
-            .where(goal_scope(view.principal), Goal.year == view.today.year, Goal.source == "target")
-            .order_by(Goal.position, Goal.id)
-            .limit(30)
-        )
-    )
+    period = _goal_period(session, view)
+    goals = goal_queries.year_targets(session, view.principal, view.today.year, period)
     if goals:
-        period = _goal_period(session, view)
         items = []
-        for g in goal_views(session, goals, period):
+        for g in goals:
             ev = g["evaluation"] or {}
             items.append(
                 {
@@ -433,18 +424,15 @@ _GOAL_ALERT_TEXT = {"turned_red": "转为红色", "milestone_overdue": "节点�
 
 def _goal_alerts(session: Session, view: View) -> list[dict[str, Any]] | None:
     """Open goal alerts (turned red, milestone overdue) at the city level; None when no goal exists."""
-    from citycockpit.goals.alerts import list_alerts
-    from citycockpit.goals.models import Goal
-    from citycockpit.goals.service import goal_scope
+    from citycockpit.goals import queries as goal_queries
 
     if view.area_level != "city":
         return None
-    if session.scalar(select(Goal.id).where(goal_scope(view.principal)).limit(1)) is None:
+    if not goal_queries.has_goals(session, view.principal):
         return None
     out = []
-    for alert, goal in list_alerts(session, view.principal, limit=60):
-        if alert.kind not in ("turned_red", "milestone_overdue"):
-            continue
+    kinds = ("turned_red", "milestone_overdue")
+    for alert, goal in goal_queries.open_alerts(session, view.principal, kinds=kinds, limit=60):
         out.append(
             {
                 "kind": f"goal.{alert.kind}",
@@ -462,44 +450,25 @@ def _goal_alerts(session: Session, view: View) -> list[dict[str, Any]] | None:
 def economy(session: Session, view: View) -> dict[str, Any]:
     """Monthly figures of the series behind the main growth and share targets, with each target as a
     line: the year-to-date growth (同比 %) for growth targets, the month's value for shares."""
-    from citycockpit.goals.models import Goal, IndicatorSeries
-    from citycockpit.goals.series import monthly_values
-    from citycockpit.goals.service import goal_scope
+    from citycockpit.goals import queries as goal_queries
 
-    rows = session.execute(
-        select(
-            Goal.id,
-            Goal.title,
-            Goal.measure,
-            Goal.target_value,
-            Goal.qualifier,
-            Goal.series_id,
-            IndicatorSeries.name,
-            IndicatorSeries.unit,
-        )
-        .join(IndicatorSeries, IndicatorSeries.id == Goal.series_id)
-        .where(goal_scope(view.principal), Goal.year == view.today.year, Goal.source == "target")
-        .where(Goal.measure.in_(("growth", "share")))
-        .order_by(Goal.position, Goal.id)
-        .limit(4)
-    ).all()
-    values = monthly_values(session, [r.series_id for r in rows], [view.today.year])
+    rows = goal_queries.target_series(session, view.principal, view.today.year)
     series = []
     for r in rows:
-        months = values.get((r.series_id, view.today.year), {})
+        growth = r["measure"] == "growth"
         points = [
-            {"month": f"{m:02d}", "value": (yoy if r.measure == "growth" else value)}
-            for m, (value, yoy) in sorted(months.items())
-            if (yoy if r.measure == "growth" else value) is not None
+            {"month": f"{m:02d}", "value": (yoy if growth else value)}
+            for m, (value, yoy) in sorted(r["months"].items())
+            if (yoy if growth else value) is not None
         ]
         if points:
             series.append(
                 {
-                    "name": r.name,
+                    "name": r["name"],
                     "unit": "%",
-                    "target": r.target_value,
-                    "qualifier": r.qualifier,
-                    "href": f"/app/goals/{r.id}",
+                    "target": r["target_value"],
+                    "qualifier": r["qualifier"],
+                    "href": f"/app/goals/{r['id']}",
                     "points": points,
                 }
             )
