@@ -111,17 +111,8 @@ EVENT_SORTS: dict[str, InstrumentedAttribute[Any]] = {
 }
 
 
-def list_events(
-    session: Session,
-    principal: Principal,
-    filters: EventFilter,
-    *,
-    offset: int = 0,
-    limit: int = 50,
-    sort: str = "-reported_at",
-) -> tuple[list[Event], int]:
-    """A page of events in the caller's scope and the total matching, sorted by one of EVENT_SORTS
-    (newest first when the key is unknown); ties break on id so pages never overlap."""
+def _filter_clause(principal: Principal, filters: EventFilter) -> ColumnElement[bool]:
+    """The caller's scope and every filter given, as one WHERE clause."""
     where: ColumnElement[bool] = scope_filter(principal)
     if filters.states:
         bad = [s for s in filters.states if s not in {x.value for x in EventState}]
@@ -143,6 +134,27 @@ def list_events(
         where = where & (Event.reported_day >= filters.date_from)
     if filters.date_to:
         where = where & (Event.reported_day <= filters.date_to)
+    return where
+
+
+def count_events(session: Session, principal: Principal, filters: EventFilter) -> int:
+    """How many events in the caller's scope match the filters (one SQL COUNT)."""
+    where = _filter_clause(principal, filters)
+    return session.scalar(select(func.count()).select_from(Event).where(where)) or 0
+
+
+def list_events(
+    session: Session,
+    principal: Principal,
+    filters: EventFilter,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    sort: str = "-reported_at",
+) -> tuple[list[Event], int]:
+    """A page of events in the caller's scope and the total matching, sorted by one of EVENT_SORTS
+    (newest first when the key is unknown); ties break on id so pages never overlap."""
+    where = _filter_clause(principal, filters)
     total = session.scalar(select(func.count()).select_from(Event).where(where)) or 0
     sort_column = EVENT_SORTS.get(sort.lstrip("-"))
     order: list[UnaryExpression[Any]]
@@ -159,11 +171,8 @@ def list_events(
 def role_queue_counts(session: Session, principal: Principal) -> list[tuple[str, int]]:
     """Each queue the principal's role works (ROLE_QUEUES, in order) with how many events in the
     principal's scope wait in it."""
-    counts = []
-    for queue in ROLE_QUEUES.get(principal.role.value, []):
-        _, n = list_events(session, principal, EventFilter(queue=queue), offset=0, limit=1)
-        counts.append((queue, n))
-    return counts
+    queues = ROLE_QUEUES.get(principal.role.value, [])
+    return [(queue, count_events(session, principal, EventFilter(queue=queue))) for queue in queues]
 
 
 def timeline(session: Session, event: Event) -> list[EventTransition]:
