@@ -65,5 +65,5 @@ def test_the_bulletin_writes_each_target_in_the_same_words(db: Session, clock: C
         for group in b.by_area
         for row in group["rows"]
     }
-    assert targets == WRITTEN
+    assert targets == {q: "增长" + text for q, text in WRITTEN.items()}  # a growth target says 增长
     assert {q: _read_back(text)[2] for q, text in targets.items()} == {q: q for q in QUALIFIERS}

@@ -27,7 +27,6 @@ from citycockpit.goals.models import (
 )
 from citycockpit.goals.service import goal_scope
 from citycockpit.org.models import Department
-from citycockpit.report.enums import qualified_text
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 _RANK = {s.value: i for i, s in enumerate(STATUS_ORDER)}
@@ -156,7 +155,7 @@ def build_bulletin(
                 state, ""
             )
         if goal.kind == "indicator":
-            target = qualified_text(_num(goal.target_value, goal.unit), goal.qualifier)
+            target = goal.target_text
             forecast = (
                 f"预计{_num(ev.forecast, goal.unit if goal.measure == 'level' else '%')}（目标{target}）"
                 if ev.forecast is not None

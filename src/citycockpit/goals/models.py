@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citycockpit.db import Base, UTCDateTime
+from citycockpit.report.enums import value_text
 
 
 class GoalNode(Base):
@@ -103,6 +104,11 @@ class Goal(Base):
     is_done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def target_text(self) -> str:
+        """The target in the report's own notation (增长5%以上, 24微克/立方米以下); "" without a value."""
+        return value_text(self.measure, self.target_value, self.unit, self.qualifier)
 
 
 class GoalCoDepartment(Base):

@@ -29,7 +29,7 @@ from citycockpit.goals.models import (
 )
 from citycockpit.org.models import Department
 from citycockpit.report import service as reports
-from citycockpit.report.enums import QUALIFIERS, ItemList, Measure, ReviewState, qualified_text
+from citycockpit.report.enums import QUALIFIERS, ItemList, Measure, ReviewState, value_text
 
 COMPUTED_FIELDS = {"status", "color", "rule", "forecast", "expected_end", "time_progress", "progress"}
 EDITABLE_FIELDS = {
@@ -582,12 +582,12 @@ def goals_from_report(
 
 
 def item_title(item: Any) -> str:
-    """A goal's title from a report item: 力争, the name, 增长 for growth, the target in the report's words."""
+    """A goal's title from a report item: 力争, the name and the figure in the report's own notation
+    (report.enums.value_text)."""
     if item.value is None:
-        return item.name
-    value = int(item.value) if float(item.value).is_integer() else item.value
-    if item.measure == "growth":
-        text = item.name + "增长" + qualified_text(f"{value}{item.unit or '%'}", item.qualifier)
-    else:
-        text = item.name + qualified_text(f"{value}{item.unit or ''}", item.qualifier)
-    return ("力争" if item.stretch else "") + text
+        return str(item.name)
+    return (
+        ("力争" if item.stretch else "")
+        + item.name
+        + value_text(item.measure, item.value, item.unit, item.qualifier)
+    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from citycockpit.goals.enums import INDICATOR_RULES, TASK_RULES, Color, GoalStatus, RollupRule
-from citycockpit.report.enums import qualified_text
+from citycockpit.report.enums import number_text, qualified_text
 
 
 @dataclass(frozen=True)
@@ -318,7 +318,7 @@ METHOD_TEXT = {
 def target_text(facts: IndicatorFacts) -> str:
     """The target as a report writes it (5%以上, 超5%, 24以下), in the words of report.enums."""
     unit = "%" if facts.measure in ("growth", "share") else ""
-    return qualified_text(f"{facts.target:g}{unit}", facts.qualifier)
+    return qualified_text(number_text(facts.target) + unit, facts.qualifier)
 
 
 def miss_text(facts: IndicatorFacts, miss: float | None) -> str:

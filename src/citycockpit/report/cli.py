@@ -12,6 +12,7 @@ from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, load_settin
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.report import service
+from citycockpit.report.enums import value_text
 
 app = typer.Typer(
     help="Government work reports → ledgers (targets, actuals, commitments, tasks).", no_args_is_help=True
@@ -76,7 +77,7 @@ def _print_summary(report_id: int, ledger: dict) -> None:  # type: ignore[type-a
             low.add_row(
                 name,
                 item["name"],
-                f"{item['qualifier']}{item['value']}{item['unit']}",
+                value_text(item["measure"], item["value"], item["unit"], item["qualifier"]),
                 f"{item['confidence']:.2f}",
                 item["quote"][:40],
             )
@@ -131,7 +132,7 @@ def show(
     console.print(f"[bold]report {report.id}[/]: {report.title} ({total} items)")
     table = Table("id", "list", "name", "value", "state", "conf.", "quote")
     for item in items:
-        value = "" if item.value is None else f"{item.qualifier or ''}{item.value:g}{item.unit or ''}"
+        value = item.value_text
         table.add_row(
             str(item.id),
             item.list_name,

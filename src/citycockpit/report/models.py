@@ -8,6 +8,7 @@ from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citycockpit.db import Base, UTCDateTime
+from citycockpit.report.enums import number_text, value_text
 
 
 class Report(Base):
@@ -85,6 +86,16 @@ class ReportItem(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     review_note: Mapped[str | None] = mapped_column(Text)
     extracted_json: Mapped[str] = mapped_column(Text)
+
+    @property
+    def value_text(self) -> str:
+        """The figure in the report's own notation (增长5%以上); "" for a qualitative item."""
+        return value_text(self.measure, self.value, self.unit, self.qualifier)
+
+    @property
+    def value_number(self) -> str:
+        """The value as the edit form shows it (1200000, not 1.2e+06); "" without a value."""
+        return "" if self.value is None else number_text(self.value)
 
 
 class GlossaryEntry(Base):

@@ -20,6 +20,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import NotFound
 from citycockpit.org.models import Area
+from citycockpit.report.enums import value_text
 
 LEVEL_BELOW = {"city": "town", "town": "village", "village": "grid"}
 
@@ -150,6 +151,7 @@ def targets(session: Session, view: View) -> dict[str, Any]:
                     "value": g["target_value"],
                     "unit": g["unit"],
                     "qualifier": g["qualifier"],
+                    "target_text": value_text(g["measure"], g["target_value"], g["unit"], g["qualifier"]),
                     "stretch": g["stretch"],
                     "progress": ev.get("progress"),
                     "time_progress": ev.get("time_progress"),
@@ -183,6 +185,7 @@ def _report_targets(session: Session, view: View) -> dict[str, Any]:
             "value": i.value,
             "unit": i.unit,
             "qualifier": i.qualifier,
+            "target_text": i.value_text,
             "stretch": i.stretch,
             "review_state": i.review_state,
             "progress": None,

@@ -162,8 +162,7 @@
       var li = el("li", "target status-" + status);
       var name = el(it.href ? "a" : "span", "name", it.name);
       if (it.href) { name.href = it.href; }
-      var target = (it.qualifier ? it.qualifier : "") + fmt(it.value, 2) + (it.unit || "");
-      name.title = it.name + " " + target;
+      name.title = it.target_text ? it.name + " " + it.target_text : it.name;
       li.appendChild(name);
       var bar = el("div", "bar");
       var fill = el("div", "fill");
