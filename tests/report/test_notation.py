@@ -98,3 +98,31 @@ def test_a_goal_from_a_target_shows_its_target_in_the_reports_words_on_every_rea
     screen = client.get("/api/v1/screen/targets", headers=leader.headers).json()
     texts = {i["name"]: i.get("target_text") for i in screen["items"]}
     assert texts.get(goal.title) == "增长5%以上"
+
+
+@pytest.mark.parametrize(
+    ("quote", "name", "title"),
+    [
+        ("新招引外资企业12家、内资企业30家", "内资企业", "新招引内资企业30家"),
+        ("新招引外资企业12家、内资企业30家", "外资企业", "新招引外资企业12家"),
+        ("力争建成口袋公园15个", "口袋公园", "建成口袋公园15个"),
+        ("投用社区食堂6个、新增托位300个", "托位", "新增托位300个"),
+        ("争取PM10年均浓度45微克/立方米以下、优良天数比例80%以上", "优良天数比例", "优良天数比例80%以上"),
+        ("新改造燃气管网50公里", "供水", None),
+    ],
+)
+def test_a_commitment_reads_as_the_task_the_report_states(quote: str, name: str, title: str | None) -> None:
+    assert reports.item_task(quote, name) == title
+
+
+def test_the_seeds_goals_read_as_tasks_not_as_a_noun_and_a_number(db: Session, clock: Clock) -> None:
+    report_id = _seed(db, clock)
+    items = db.scalars(
+        select(ReportItem).where(ReportItem.report_id == report_id, ReportItem.list_name.in_(["commitments"]))
+    ).all()
+    reports.confirm_items(db, report_id, [i.id for i in items], actor=ACTOR, now=clock.now())
+    goals.goals_from_report(db, report_id, actor=ACTOR, now=clock.now())
+    titles = set(db.scalars(select(Goal.title).where(Goal.report_item_id.is_not(None))))
+    assert {"加快推进万豪酒店等65个项目", "新改造提升6个老旧小区", "新认定独角兽培育企业12家"} <= titles
+    assert not any(t.startswith(("力争", "争取")) for t in titles)
+    assert "项目65个" not in titles and "老旧小区6个" not in titles

@@ -582,12 +582,14 @@ def goals_from_report(
 
 
 def item_title(item: Any) -> str:
-    """A goal's title from a report item: 力争, the name and the figure in the report's own notation
-    (report.enums.value_text)."""
+    """A goal's title from a report item. A commitment reads as the task the report states (the clause
+    that holds it, trimmed to its verb phrase: 新认定独角兽培育企业12家); a target, or a commitment whose clause
+    does not hold it, reads as its name and figure in the report's own notation (地区生产总值增长5%以上). The
+    stretch word is not repeated: the goal's stretch flag carries it."""
     if item.value is None:
         return str(item.name)
-    return (
-        ("力争" if item.stretch else "")
-        + item.name
-        + value_text(item.measure, item.value, item.unit, item.qualifier)
-    )
+    if getattr(item, "list_name", None) == ItemList.COMMITMENT and item.quote:
+        phrase = reports.item_task(item.quote, item.name)
+        if phrase:
+            return phrase
+    return str(item.name) + value_text(item.measure, item.value, item.unit, item.qualifier)

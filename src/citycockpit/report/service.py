@@ -18,6 +18,7 @@ from citycockpit.report.enums import QUALIFIERS, ItemList, Measure, ReviewState
 from citycockpit.report.ledger import extract_ledger
 from citycockpit.report.models import GlossaryEntry, Report, ReportItem, ReportSubtask, ReportTask
 from citycockpit.report.read import ReportReadError, read_report_bytes
+from citycockpit.report.titles import task_title
 
 
 class ReportFileRejected(AppError):
@@ -255,6 +256,12 @@ def list_items(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = (ReportItem.list_name, ReportItem.position)
     return list(session.scalars(query.order_by(*order).offset(offset).limit(limit)).all()), total
+
+
+def item_task(quote: str, name: str) -> str | None:
+    """The task an item belongs to as the report states it (report.titles.task_title): the clause that holds
+    the item, trimmed to its verb phrase; None when the clause does not hold it."""
+    return task_title(quote, name)
 
 
 def get_item(session: Session, item_id: int) -> ReportItem:
