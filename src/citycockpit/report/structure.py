@@ -434,18 +434,18 @@ _ENUM_START_RE = re.compile(
 
 
 def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, list[Paragraph]]:
-    """The target list: from the colon after 主要预期目标 to the end of its sentence.
+    """The target list: from the colon after 主要预期目标 over every sentence that goes on listing targets,
+    to the end of the paragraph, and over the next paragraphs while they go on with the list.
 
-    The list may go on over the next lines when each target has a line of its own (``地区生产总值增长6%左右；``).
+    The list may also run over the next lines when each target has a line of its own (``地区生产总值增长6%左右；``).
     """
     m = _TARGETS_RE.search(p.text)
     assert m is not None
     window = p.text[m.end() : m.end() + 8]
     colon = re.search(r"[：:]", window) or re.search(r"是|为", window)
     lo = m.end() + (colon.end() if colon else 0)
-    stop = p.text.find("。", lo)
-    if stop != -1 or not p.text.rstrip().endswith(("；", ";", "，", ",", "：", ":")):
-        return p.start + lo, p.start + (stop if stop != -1 else len(p.text)), [p]
+    if "。" in p.text[lo:] or not p.text.rstrip().endswith(("；", ";", "，", ",", "：", ":")):
+        return _sentence_list_span(paragraphs, p, lo)
     covered = [p]
     index = paragraphs.index(p)
     style = None
@@ -468,6 +468,64 @@ def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, 
     if covered[-1].text.endswith("。"):
         hi -= 1
     return p.start + lo, hi, covered
+
+
+# A sentence that no longer lists targets but speaks about them (上述目标，综合考虑了… / 实现全年目标，必须…).
+_ABOUT_TARGETS_RE = re.compile(
+    r"^(?:上述|这些|以上|这样|确定|提出|实现|为实现|为此|围绕|综合|做好|当前|今年是|同时|因此|对此)"
+    r"|预期目标|我们|必须|拟|安排|(?<![主重需首])要"
+)
+_SENTENCE_RE = re.compile(r"[^。！？]+[。！？]?")
+
+
+def _is_list_sentence(sentence: str) -> bool:
+    """A sentence that goes on with a target list: short clauses, no talk about the targets."""
+    s = sentence.strip().rstrip("。！？")
+    if not s or _ABOUT_TARGETS_RE.search(s):
+        return False
+    return all(len(c) <= 40 for c in re.split(r"[，；,;]", s))
+
+
+def _list_end(text: str, lo: int, *, first_is_list: bool) -> tuple[int, bool]:
+    """Where a target list that starts at ``lo`` ends (before the period of its last sentence), and whether it
+    runs to the end of ``text``."""
+    hi = lo
+    for n, m in enumerate(_SENTENCE_RE.finditer(text, lo)):
+        if not (n == 0 and first_is_list) and not _is_list_sentence(m.group(0)):
+            return hi, False
+        hi = m.end() - 1 if m.group(0).endswith(("。", "！", "？")) else m.end()
+    return hi, True
+
+
+def _holds_quantity(text: str) -> bool:
+    return re.search(r"\d", re.sub(r"\d{4}年", "", text)) is not None
+
+
+def _sentence_list_span(
+    paragraphs: list[Paragraph], p: Paragraph, lo: int
+) -> tuple[int, int, list[Paragraph]]:
+    """``主要预期目标是：地区生产总值增长5.5%左右。规上工业增加值增长6.5%左右；…。上述目标，综合考虑了…``: the
+    list runs over the sentences that go on listing, and on into the next paragraph when that paragraph opens
+    with another target sentence (no heading, no talk about the targets)."""
+    hi, to_end = _list_end(p.text, lo, first_is_list=True)
+    covered, end = [p], p.start + hi
+    index = paragraphs.index(p)
+    for nxt in paragraphs[index + 1 : index + 6]:
+        first = _SENTENCE_RE.match(nxt.text)
+        if (
+            not to_end
+            or first is None
+            or _ENUM_START_RE.match(nxt.text)
+            or _AREA_A_RE.match(nxt.text)
+            or nxt.text.startswith("各位代表")
+            or not _holds_quantity(first.group(0))
+            or not _is_list_sentence(first.group(0))
+        ):
+            break
+        hi, to_end = _list_end(nxt.text, 0, first_is_list=True)
+        covered.append(nxt)
+        end = nxt.start + hi
+    return p.start + lo, end, covered
 
 
 def _marker_kind(marker: str) -> str:
