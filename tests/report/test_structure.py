@@ -230,3 +230,9 @@ def test_a_stray_space_in_the_meeting_line_does_not_end_the_region():
         clean_text(THEMED_PARTS.replace("青禾县第九届人民代表大会", "青禾县第九届 人民代表大会"))
     )
     assert s.region == "青禾县"
+
+
+def test_a_source_line_above_a_reprinted_report_is_not_its_title():
+    s = parse_structure(clean_text("来源：青禾日报\n" + THEMED_PARTS))
+    assert (s.title, s.region, s.delivered_on) == ("政府工作报告", "青禾县", "2025-01-08")
+    assert s.text[s.review_span[0] :].startswith("一、砥砺奋进")

@@ -686,9 +686,18 @@ def _speaker(header: str) -> tuple[str | None, str | None]:
     return (m.group(1), m.group(2)) if m else (None, None)
 
 
+# A line a newspaper or website puts above a reprinted report (来源：福建日报): not the report's title.
+_SOURCE_LINE_RE = re.compile(r"^(?:来源|稿源|作者|编辑|责任编辑|发布时间|发布日期|记者)\s*[：:]")
+
+
 def _title(header: list[Paragraph]) -> str | None:
     for p in header:
-        if p.text.startswith(("—", "-", "（", "(")) or _SPEAKER_RE.search(p.text) or _DATE_RE.search(p.text):
+        if (
+            p.text.startswith(("—", "-", "（", "("))
+            or _SPEAKER_RE.search(p.text)
+            or _DATE_RE.search(p.text)
+            or _SOURCE_LINE_RE.match(p.text)
+        ):
             continue
         if "报告" in p.text or len(p.text) <= 30:
             return p.text
