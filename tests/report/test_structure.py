@@ -236,3 +236,16 @@ def test_a_source_line_above_a_reprinted_report_is_not_its_title():
     s = parse_structure(clean_text("来源：青禾日报\n" + THEMED_PARTS))
     assert (s.title, s.region, s.delivered_on) == ("政府工作报告", "青禾县", "2025-01-08")
     assert s.text[s.review_span[0] :].startswith("一、砥砺奋进")
+
+
+def test_numbered_areas_under_an_unnumbered_review_heading_are_not_parts():
+    text = clean_text(
+        "政府工作报告\n各位代表：\n现在，我代表镇人民政府，向大会报告工作。\n过去一年工作回顾\n"
+        "一、项目建设提速增效\n新开工产业项目30个。\n二、民生保障更加有力\n新增城镇就业5000人。\n"
+        "今年政府工作的总体要求是：坚持稳中求进。\n主要预期目标是：地区生产总值增长6%左右。\n"
+        "（一）抓项目。新建道路10公里。\n（二）惠民生。新建幼儿园2所。\n"
+    )
+    s = parse_structure(text)
+    assert s.part_at(text.index("5000人")) == "review"
+    assert text[s.plan_span[0] :].startswith("今年政府工作的总体要求")
+    assert [a.title for a in s.review_areas] == ["项目建设提速增效", "民生保障更加有力"]

@@ -335,6 +335,8 @@ def _part_starts(paragraphs: list[Paragraph], body_start: int, end: int) -> _Par
         elif _is_plan_heading(text) and (review_at is not None or i > body_start + 2):
             if _AREA_A_RE.match(text) or not plan_heads:
                 plan_heads.add(i)
+    if review_at is not None and review_at not in numbered[:1]:
+        numbered = []  # 2023年政府工作回顾 then 一、二、…: those are areas of the review, not parts
     if review_at is None and numbered:
         review_at = numbered[0]  # 一、牢记殷殷嘱托，在接续奋斗中…取得新成效: the first part looks back
     if review_at is None:
@@ -347,25 +349,25 @@ def _part_starts(paragraphs: list[Paragraph], body_start: int, end: int) -> _Par
 
 
 def _numbered_parts(paragraphs: list[Paragraph], body_start: int, end: int) -> list[int]:
-    """The report's parts are numbered when the body opens with a ``一、`` heading: that heading and the
-    ``二、`` ``三、`` … headings that follow in sequence (numbers restart inside a part, so an inner
-    ``一、`` is not the next part)."""
+    """The report's parts are numbered when the body opens with a ``一、`` heading line: that heading and the
+    ``二、`` ``三、`` … heading lines that follow in sequence (numbers restart inside a part, so an inner
+    ``一、`` is not the next part). A report has two to five parts; more are areas, not parts."""
     first = next(
-        (
-            i
-            for i in range(body_start, min(body_start + 4, end))
-            if _AREA_A_RE.match(paragraphs[i].text) and _heading_text(paragraphs[i].text)
-        ),
-        None,
+        (i for i in range(body_start, min(body_start + 4, end)) if _is_part_line(paragraphs[i].text)), None
     )
     if first is None or _AREA_A_RE.match(paragraphs[first].text).group(1) != "一":  # type: ignore[union-attr]
         return []
     heads = [first]
     for i in range(first + 1, end):
         m = _AREA_A_RE.match(paragraphs[i].text)
-        if m and _heading_text(paragraphs[i].text) and _cn_int(m.group(1)) == len(heads) + 1:
+        if m and _is_part_line(paragraphs[i].text) and _cn_int(m.group(1)) == len(heads) + 1:
             heads.append(i)
-    return heads if len(heads) >= 2 else []
+    return heads if 2 <= len(heads) <= 5 else []
+
+
+def _is_part_line(text: str) -> bool:
+    """A ``一、`` heading standing alone on its line (not an area whose text follows on the same line)."""
+    return bool(_AREA_A_RE.match(text)) and len(text) <= 40 and not re.search(r"[。；;]", text.rstrip("。"))
 
 
 _MULTI_YEAR_RE = re.compile(r"五年|十[一二三四五六七]五|时期")
