@@ -266,3 +266,11 @@ def test_a_clause_saying_why_a_target_is_set_is_not_a_qualitative_target():
     )
     assert [t["value"] for t in ledger["targets"]] == [6]
     assert ledger["qualitative_targets"] == []
+
+
+def test_a_paragraph_of_tasks_right_after_the_targets_does_not_continue_them():
+    ledger = build_ledger(
+        _with_targets("主要预期目标是：地区生产总值增长6%左右。\n新建城市道路12公里，改造老旧小区8个。\n")
+    )
+    assert [t["value"] for t in ledger["targets"]] == [6]
+    assert {12, 8} <= {c["value"] for c in ledger["commitments"]}

@@ -478,6 +478,12 @@ _ABOUT_TARGETS_RE = re.compile(
     r"|预期目标|我们|必须|拟|安排|(?<![主重需首])要"
 )
 _SENTENCE_RE = re.compile(r"[^。！？]+[。！？]?")
+# A paragraph that opens with the verb of a task (新建城市道路12公里) is work to do, not a further target; an
+# indicator opens with its noun (一般公共预算收入…, 城镇新增就业…).
+_TASK_VERB_RE = re.compile(
+    r"^(?:新建|新改建|新开工|建成|建设|实施|推进|推动|开工|完成|加快|打造|改造|引进|培育|落实|开展|组织|举办|深化|强化|"
+    r"持续|全力|着力|坚持|加强|提升|优化|实现|确保|力争|争取)"
+)
 
 
 def _is_list_sentence(sentence: str) -> bool:
@@ -522,6 +528,7 @@ def _sentence_list_span(
             or nxt.text.startswith("各位代表")
             or not _holds_quantity(first.group(0))
             or not _is_list_sentence(first.group(0))
+            or _TASK_VERB_RE.match(first.group(0))
         ):
             break
         hi, to_end = _list_end(nxt.text, 0, first_is_list=True)
