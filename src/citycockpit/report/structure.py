@@ -188,9 +188,8 @@ def parse_structure(text: str) -> ReportStructure:
     review_areas = _areas(review_ps, skip=review_ps[:1], targets=None)
 
     header_text = "\n".join(p.text for p in header)
-    joined_header = re.sub(
-        r"\s+", "", header_text
-    )  # 在青海省第十四届 人民代表大会: a stray space in the line
+    # Spaces are dropped: 在青海省第十四届 人民代表大会 still names 青海省.
+    joined_header = re.sub(r"\s+", "", header_text)
     delivered_on = _date(joined_header)
     region = _region(joined_header, text)
     speaker_title, speaker = _speaker(header_text)
@@ -494,12 +493,12 @@ def _is_list_sentence(sentence: str) -> bool:
     return all(len(c) <= 40 for c in re.split(r"[，；,;]", s))
 
 
-def _list_end(text: str, lo: int, *, first_is_list: bool) -> tuple[int, bool]:
-    """Where a target list that starts at ``lo`` ends (before the period of its last sentence), and whether it
-    runs to the end of ``text``."""
+def _list_end(text: str, lo: int) -> tuple[int, bool]:
+    """Where a target list whose first sentence starts at ``lo`` ends (before the period of its last
+    sentence), and whether it runs to the end of ``text``."""
     hi = lo
     for n, m in enumerate(_SENTENCE_RE.finditer(text, lo)):
-        if not (n == 0 and first_is_list) and not _is_list_sentence(m.group(0)):
+        if n > 0 and not _is_list_sentence(m.group(0)):
             return hi, False
         hi = m.end() - 1 if m.group(0).endswith(("。", "！", "？")) else m.end()
     return hi, True
@@ -515,7 +514,7 @@ def _sentence_list_span(
     """``主要预期目标是：地区生产总值增长5.5%左右。规上工业增加值增长6.5%左右；…。上述目标，综合考虑了…``: the
     list runs over the sentences that go on listing, and on into the next paragraph when that paragraph opens
     with another target sentence (no heading, no talk about the targets)."""
-    hi, to_end = _list_end(p.text, lo, first_is_list=True)
+    hi, to_end = _list_end(p.text, lo)
     covered, end = [p], p.start + hi
     index = paragraphs.index(p)
     for nxt in paragraphs[index + 1 : index + 6]:
@@ -531,7 +530,7 @@ def _sentence_list_span(
             or _TASK_VERB_RE.match(first.group(0))
         ):
             break
-        hi, to_end = _list_end(nxt.text, 0, first_is_list=True)
+        hi, to_end = _list_end(nxt.text, 0)
         covered.append(nxt)
         end = nxt.start + hi
     return p.start + lo, end, covered
