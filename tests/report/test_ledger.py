@@ -217,3 +217,60 @@ def test_an_explanation_of_the_targets_restates_them_and_adds_no_commitment():
 def test_a_targets_paragraph_may_say_development_targets():
     text = SMALL_REPORT.replace("主要预期目标是：", "今年经济社会发展目标是：")
     assert [t["value"] for t in build_ledger(text)["targets"]] == [6, 7]
+
+
+def _with_targets(paragraphs: str) -> str:
+    return SMALL_REPORT.replace(
+        "主要预期目标是：地区生产总值增长6%以上，规模以上工业产值增长7%左右，居民收入增长与经济增长基本同步。\n",
+        paragraphs,
+    )
+
+
+def test_the_targets_go_on_over_every_sentence_that_lists_one():
+    ledger = build_ledger(
+        _with_targets(
+            "主要预期目标是：地区生产总值增长6%左右。外贸进出口总额增长4%以上；城镇新增就业3000人以上。"
+            "城乡居民收入稳步增长。上述目标兼顾了需要与可能，经过努力可以实现。\n"
+        )
+    )
+    assert [(t["name"], t["value"]) for t in ledger["targets"]] == [
+        ("地区生产总值", 6),
+        ("外贸进出口总额", 4),
+        ("城镇新增就业", 3000),
+    ]
+    assert ledger["qualitative_targets"] == [{"text": "城乡居民收入稳步增长"}]
+
+
+def test_the_targets_go_on_in_the_next_paragraph_when_it_opens_with_a_target():
+    ledger = build_ledger(
+        _with_targets(
+            "主要预期目标是：地区生产总值增长6%左右。\n一般公共预算收入增长3.5%，居民消费价格涨幅2%左右。\n"
+            "实现这些目标，必须付出艰苦努力，今年新建农贸市场4个。\n"
+        )
+    )
+    assert [t["value"] for t in ledger["targets"]] == [6, 3.5, 2]
+    assert 3.5 not in [c["value"] for c in ledger["commitments"]]
+
+
+def test_a_plan_sentence_after_the_targets_is_not_one_of_them():
+    ledger = build_ledger(
+        _with_targets("主要预期目标是：地区生产总值增长6%左右。\n今年拟安排县级财政衔接资金5000万元。\n")
+    )
+    assert [t["value"] for t in ledger["targets"]] == [6]
+    assert 5000 in [c["value"] for c in ledger["commitments"]]
+
+
+def test_a_clause_saying_why_a_target_is_set_is_not_a_qualitative_target():
+    ledger = build_ledger(
+        _with_targets("主要预期目标是：地区生产总值增长6%左右，为实现“十五五”良好开局打下坚实基础。\n")
+    )
+    assert [t["value"] for t in ledger["targets"]] == [6]
+    assert ledger["qualitative_targets"] == []
+
+
+def test_a_paragraph_of_tasks_right_after_the_targets_does_not_continue_them():
+    ledger = build_ledger(
+        _with_targets("主要预期目标是：地区生产总值增长6%左右。\n新建城市道路12公里，改造老旧小区8个。\n")
+    )
+    assert [t["value"] for t in ledger["targets"]] == [6]
+    assert {12, 8} <= {c["value"] for c in ledger["commitments"]}

@@ -188,3 +188,94 @@ def test_the_cli_ingests_writes_the_json_and_lists_the_report(tmp_path: Path) ->
     assert "targets" in result.output
     listed = runner.invoke(cli_app, ["report", "list", "--db", str(db)])
     assert listed.exit_code == 0 and "太仓市" in listed.output
+
+
+NOTE = "会议通知\n请各部门负责同志于周三上午九点到三楼会议室参加安全生产工作会议。\n".encode()
+# A review and task areas, but no targets paragraph: a report that is only partly recognised.
+WITHOUT_TARGETS = """政府工作报告
+——2025年1月9日在柳塘区第三届人民代表大会第五次会议上
+区长  韩知远
+各位代表：
+一、2024年工作回顾
+过去一年，新增市场主体1800户，建成社区食堂9个。
+二、2025年重点工作
+（一）提升营商环境。新增市场主体2000户。
+（二）办好民生实事。新建社区食堂6个。
+""".encode()
+
+
+def test_a_note_that_is_not_a_report_is_refused_and_nothing_is_stored(db: Session, clock: Clock) -> None:
+    with pytest.raises(service.ReportNotRecognised) as caught:
+        service.ingest_report(db, NOTE, "通知.txt", actor=ACTOR, now=clock.now())
+    assert caught.value.code == "report_not_recognised" and "通知.txt" in caught.value.detail
+    assert caught.value.extra["missing"] == ["review", "targets", "tasks"]
+    assert _reports(db) == 0
+
+
+def test_a_report_without_its_targets_is_refused_naming_them(db: Session, clock: Clock) -> None:
+    with pytest.raises(service.ReportPartsMissing) as caught:
+        service.ingest_report(db, WITHOUT_TARGETS, "柳塘.txt", actor=ACTOR, now=clock.now())
+    assert caught.value.extra["missing"] == ["targets"]
+    assert "主要预期目标" in caught.value.detail
+    assert _reports(db) == 0
+
+
+def test_a_partial_report_is_stored_when_allowed_and_the_audit_names_what_is_missing(
+    db: Session, clock: Clock
+) -> None:
+    report, ledger = service.ingest_report(
+        db, WITHOUT_TARGETS, "柳塘.txt", actor=ACTOR, now=clock.now(), allow_partial=True
+    )
+    assert service.missing_parts(ledger) == ["targets"]
+    assert [c["value"] for c in ledger["commitments"]] == [2000, 6]
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "report.ingest")).one()
+    assert json.loads(entry.diff_json)["missing"] == ["targets"]
+    assert report.id is not None
+
+
+def test_the_api_refuses_a_note_as_a_problem_and_stores_a_partial_report_only_when_asked(
+    client: TestClient, supervisor
+) -> None:  # type: ignore[no-untyped-def]
+    r = client.post(
+        "/api/v1/reports", files={"file": ("n.txt", NOTE, "text/plain")}, headers=supervisor.headers
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "report_not_recognised")
+    assert r.headers["content-type"].startswith("application/problem+json")
+    files = {"file": ("p.txt", WITHOUT_TARGETS, "text/plain")}
+    r = client.post("/api/v1/reports", files=files, headers=supervisor.headers)
+    assert (r.status_code, r.json()["code"], r.json()["missing"]) == (
+        422,
+        "report_parts_missing",
+        ["targets"],
+    )
+    r = client.post(
+        "/api/v1/reports", params={"allow_partial": True}, files=files, headers=supervisor.headers
+    )
+    assert (r.status_code, r.json()["missing_parts"]) == (201, ["targets"])
+
+
+def test_the_cli_refuses_a_note_in_one_line_with_exit_1(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = tmp_path / "r.db"
+    assert runner.invoke(cli_app, ["db", "upgrade", "--db", str(db)]).exit_code == 0
+    note = tmp_path / "通知.txt"
+    note.write_bytes(NOTE)
+    result = runner.invoke(cli_app, ["report", "ingest", str(note), "--db", str(db)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "通知.txt" in lines[0]
+    listed = runner.invoke(cli_app, ["report", "list", "--db", str(db)])
+    assert "通知.txt" not in listed.output
+
+
+def test_the_cli_stores_a_partial_report_with_a_warning_when_allowed(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = tmp_path / "r.db"
+    assert runner.invoke(cli_app, ["db", "upgrade", "--db", str(db)]).exit_code == 0
+    source = tmp_path / "柳塘.txt"
+    source.write_bytes(WITHOUT_TARGETS)
+    refused = runner.invoke(cli_app, ["report", "ingest", str(source), "--db", str(db)])
+    assert refused.exit_code == 1 and "--allow-partial" in refused.output
+    result = runner.invoke(cli_app, ["report", "ingest", str(source), "--allow-partial", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "主要预期目标" in result.output

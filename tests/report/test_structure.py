@@ -143,3 +143,109 @@ def test_without_a_meeting_line_the_region_comes_from_the_title_or_the_party_com
         )
     )
     assert (titled.region, committee.region) == ("临江区", "白河市")
+
+
+THEMED_PARTS = """政府工作报告
+——2025年1月8日在青禾县第九届人民代表大会第四次会议上
+县长  宋一帆
+各位代表：
+现在，我代表县人民政府，向大会报告工作，请予审议。
+一、砥砺奋进，青禾发展迈上新台阶
+过去一年的主要工作是：
+（一）产业实力稳步增强。新落户工业企业24家，规模以上工业产值增长7.1%。
+（二）民生底色更加温暖。新建村级养老服务站12个。
+二、勇毅前行，奋力开创青禾新局面
+今年全县经济社会发展的主要预期目标是：地区生产总值增长5.5%左右，城镇新增就业2600人以上。
+（一）做强实体经济。新建标准厂房8万平方米。
+（二）提升城乡品质。改造农村公路60公里。
+三、锻造实干为民的政府
+（一）坚持依法行政。行政复议纠错率保持在10%以下。
+（二）力行节用裕民。一般性支出压减5%。
+各位代表，让我们携手同行，共创青禾美好明天！
+"""
+
+
+def test_numbered_parts_named_by_their_theme_still_give_review_and_plan():
+    text = clean_text(THEMED_PARTS)
+    s = parse_structure(text)
+    assert text[s.review_span[0] :].startswith("一、砥砺奋进")
+    assert text[s.plan_span[0] :].startswith("二、勇毅前行")
+    assert s.targets is not None and s.targets.text.startswith("今年全县")
+
+
+def test_a_line_announcing_the_review_list_is_no_plan_heading():
+    text = clean_text(
+        THEMED_PARTS.replace("过去一年的主要工作是：", "一年来，我们认真落实县委工作安排，主要做了以下工作。")
+    )
+    s = parse_structure(text)
+    assert text[s.plan_span[0] :].startswith("二、勇毅前行")
+    assert s.part_at(text.index("新落户工业企业")) == "review"
+
+
+def test_the_bracketed_headings_of_a_later_numbered_part_are_its_sub_tasks():
+    s = parse_structure(clean_text(THEMED_PARTS))
+    assert [(a.number, a.title) for a in s.task_areas] == [
+        ("一", "做强实体经济"),
+        ("二", "提升城乡品质"),
+        ("三", "锻造实干为民的政府"),
+    ]
+    assert [c.title for c in s.task_areas[2].children] == ["坚持依法行政", "力行节用裕民"]
+
+
+def test_the_review_heading_is_not_one_of_the_review_areas():
+    s = parse_structure(clean_text(THEMED_PARTS))
+    assert [a.title for a in s.review_areas] == ["产业实力稳步增强", "民生底色更加温暖"]
+
+
+def test_short_yishi_lines_standing_alone_are_the_task_areas():
+    text = clean_text(
+        THEMED_PARTS.replace("（一）做强实体经济。新建", "一是做强实体经济，壮大工业底盘\n新建").replace(
+            "（二）提升城乡品质。改造", "二是提升城乡品质，建设美丽家园\n改造"
+        )
+    )
+    s = parse_structure(text)
+    assert [(a.number, a.title) for a in s.task_areas][:2] == [
+        ("一", "做强实体经济，壮大工业底盘"),
+        ("二", "提升城乡品质，建设美丽家园"),
+    ]
+    assert s.task_areas[0].children[0].text.startswith("新建标准厂房")
+
+
+def test_a_five_year_part_before_the_years_plan_is_neither_review_nor_plan():
+    text = clean_text(
+        THEMED_PARTS.replace(
+            "二、勇毅前行，奋力开创青禾新局面\n",
+            "二、“十五五”时期主要目标任务\n到2030年，全县森林覆盖率达到45%，常住人口城镇化率提高到62%。\n"
+            "三、2025年重点工作\n",
+        ).replace("三、锻造实干为民的政府", "四、锻造实干为民的政府")
+    )
+    s = parse_structure(text)
+    assert s.part_at(text.index("森林覆盖率")) == "outlook"
+    assert text[s.plan_span[0] :].startswith("三、2025年重点工作")
+    assert text[s.review_span[0] : s.review_span[1]].endswith("新建村级养老服务站12个。")
+
+
+def test_a_stray_space_in_the_meeting_line_does_not_end_the_region():
+    s = parse_structure(
+        clean_text(THEMED_PARTS.replace("青禾县第九届人民代表大会", "青禾县第九届 人民代表大会"))
+    )
+    assert s.region == "青禾县"
+
+
+def test_a_source_line_above_a_reprinted_report_is_not_its_title():
+    s = parse_structure(clean_text("来源：青禾日报\n" + THEMED_PARTS))
+    assert (s.title, s.region, s.delivered_on) == ("政府工作报告", "青禾县", "2025-01-08")
+    assert s.text[s.review_span[0] :].startswith("一、砥砺奋进")
+
+
+def test_numbered_areas_under_an_unnumbered_review_heading_are_not_parts():
+    text = clean_text(
+        "政府工作报告\n各位代表：\n现在，我代表镇人民政府，向大会报告工作。\n过去一年工作回顾\n"
+        "一、项目建设提速增效\n新开工产业项目30个。\n二、民生保障更加有力\n新增城镇就业5000人。\n"
+        "今年政府工作的总体要求是：坚持稳中求进。\n主要预期目标是：地区生产总值增长6%左右。\n"
+        "（一）抓项目。新建道路10公里。\n（二）惠民生。新建幼儿园2所。\n"
+    )
+    s = parse_structure(text)
+    assert s.part_at(text.index("5000人")) == "review"
+    assert text[s.plan_span[0] :].startswith("今年政府工作的总体要求")
+    assert [a.title for a in s.review_areas] == ["项目建设提速增效", "民生保障更加有力"]

@@ -14,6 +14,7 @@ from citycockpit.report.schemas import (
     BulkConfirm,
     BulkResult,
     ItemReview,
+    ReportIngested,
     ReportItemPage,
     ReportItemRead,
     ReportRead,
@@ -37,26 +38,29 @@ def list_reports(session: SessionDep, principal: Reader) -> list[dict[str, Any]]
     ]
 
 
-@router.post("", response_model=ReportRead, status_code=201)
+@router.post("", response_model=ReportIngested, status_code=201)
 def ingest_report(
     request: Request,
     file: UploadFile,
     session: SessionDep,
     principal: Ingester,
     allow_duplicate: bool = False,
-) -> object:
-    """Upload a report (.txt, .docx, .pdf; at most 20 MB); its items are stored for review."""
+    allow_partial: bool = False,
+) -> dict[str, Any]:
+    """Upload a report (.txt, .docx, .pdf; at most 20 MB); its items are stored for review. A text without
+    a review, targets or task areas is refused (422) unless `allow_partial`; then `missing_parts` names them."""
     data = file.file.read(MAX_REPORT_BYTES + 1)
-    report, _ = service.ingest_report(
+    report, ledger = service.ingest_report(
         session,
         data,
         file.filename or "upload.txt",
         actor=principal,
         now=request.app.state.clock.now(),
         allow_duplicate=allow_duplicate,
+        allow_partial=allow_partial,
     )
     session.commit()
-    return report
+    return {**ReportRead.model_validate(report).model_dump(), "missing_parts": service.missing_parts(ledger)}
 
 
 @router.get("/{report_id}", response_model=ReportRead)

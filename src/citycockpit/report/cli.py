@@ -8,7 +8,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, load_settings, one_line_errors
+from citycockpit.core.cliutil import (
+    CLI_ACTOR,
+    console,
+    engine_for,
+    err_console,
+    load_settings,
+    one_line_errors,
+)
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.report import service
@@ -27,9 +34,15 @@ def ingest(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help=".txt, .docx or .pdf"),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the ledger JSON here."),
     allow_duplicate: bool = typer.Option(False, help="Store the file again even if it was ingested before."),
+    allow_partial: bool = typer.Option(
+        False, help="Store a report even if its review, targets or task areas are not found (with a warning)."
+    ),
     db: str | None = DbOption,
 ) -> None:
-    """Read a report, extract its ledger and store it for review; print a summary."""
+    """Read a report, extract its ledger and store it for review; print a summary.
+
+    Text in which the review, the targets or the task areas are not found is refused (exit 1) unless
+    --allow-partial, which stores it and warns naming what was not found."""
     settings = load_settings(db)
     clock = Clock(zone=settings.zone, today=settings.today)
     with session_scope(engine_for(settings)) as session:
@@ -40,12 +53,21 @@ def ingest(
             actor=CLI_ACTOR,
             now=clock.now(),
             allow_duplicate=allow_duplicate,
+            allow_partial=allow_partial,
         )
     if json_out is not None:
         json_out.write_text(json.dumps(ledger, ensure_ascii=False, indent=2), encoding="utf-8")
     _print_summary(report.id, ledger)
     if json_out is not None:
         console.print(f"ledger JSON written to {json_out}")
+    missing = service.missing_parts(ledger)
+    if missing:
+        err_console.print(
+            f"[bold yellow]warning:[/] report {report.id} stored without {service.describe_missing(missing)}:"
+            " not found in the text",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_summary(report_id: int, ledger: dict) -> None:  # type: ignore[type-arg]

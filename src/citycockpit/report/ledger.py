@@ -20,6 +20,8 @@ from citycockpit.report.structure import GlossaryEntry, ReportStructure, parse_s
 
 LISTS = ("targets", "actuals", "commitments")
 _ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
+# A clause of the target list that says why, not what: 为建设现代化强县打下坚实基础.
+_EXPLANATION_RE = re.compile(r"^(?:为|以便|从而|进而|这|上述)|(?:打下|奠定|夯实)\S*基础")
 _FUTURE_WORDS = ("力争", "争取", "计划到", "预计今年", "今年将")
 
 
@@ -198,10 +200,10 @@ def extract_ledger(text: str) -> Ledger:
     if structure.targets_span is not None:
         lo, hi = structure.targets_span
         targets = extract_mentions(text, lo, hi)
-        for c_lo, c_hi in split_spans(text, lo, hi, "，；;,\n"):
+        for c_lo, c_hi in split_spans(text, lo, hi, "，；;,。！？\n"):
             if not any(c_lo <= m.start < c_hi for m in targets):
                 clause = _ENUM_MARK_RE.sub("", text[c_lo:c_hi].strip())
-                if len(clause) >= 4:
+                if len(clause) >= 4 and not _EXPLANATION_RE.search(clause):
                     qualitative.append(QualitativeTarget(clause, c_lo, c_hi))
     actuals: list[Mention] = []
     commitments: list[Mention] = []

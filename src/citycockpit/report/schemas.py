@@ -22,6 +22,13 @@ class ReportRead(BaseModel):
     ingested_by: str
 
 
+class ReportIngested(ReportRead):
+    missing_parts: list[Literal["review", "targets", "tasks"]] = Field(
+        default_factory=list,
+        description="Parts not found in the text (stored anyway because allow_partial was set).",
+    )
+
+
 class ReportSummary(ReportRead):
     counts: dict[str, int]
 

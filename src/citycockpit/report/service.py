@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -47,6 +47,58 @@ class InvalidItemEdit(Unprocessable):
     code = "invalid_item_edit"
 
 
+class ReportNotRecognised(Unprocessable):
+    """Readable text in which no part of a government work report was found (a note, an unrelated text)."""
+
+    code, title = "report_not_recognised", "Not a government work report"
+
+
+class ReportPartsMissing(Unprocessable):
+    """A report in which some of its parts were not found; stored only when the caller allows a partial one."""
+
+    code, title = "report_parts_missing", "Report parts not found"
+
+
+# The parts every government work report has, as they are named to the person ingesting it.
+REPORT_PARTS = {
+    "review": ("工作回顾", "a review of last year with its results"),
+    "targets": ("主要预期目标", "the year's main targets"),
+    "tasks": ("重点工作任务", "the numbered task areas"),
+}
+
+
+def missing_parts(ledger: Mapping[str, Any]) -> list[str]:
+    """The parts of a work report (`REPORT_PARTS`) a ledger lacks: `review` when no result was found in a
+    review part, `targets` when there is no 主要预期目标 list, `tasks` when there are no task areas."""
+    found = {
+        "review": bool(ledger["actuals"]),
+        "targets": bool(ledger["targets"] or ledger["qualitative_targets"]),
+        "tasks": bool(ledger["tasks"]),
+    }
+    return [name for name in REPORT_PARTS if not found[name]]
+
+
+def describe_missing(missing: Sequence[str]) -> str:
+    """``主要预期目标、重点工作任务 (the year's main targets, the numbered task areas)``."""
+    zh = "、".join(REPORT_PARTS[name][0] for name in missing)
+    en = ", ".join(REPORT_PARTS[name][1] for name in missing)
+    return f"{zh} ({en})"
+
+
+def _refuse_partial(filename: str, missing: list[str]) -> None:
+    if len(missing) == len(REPORT_PARTS):
+        raise ReportNotRecognised(
+            f"{filename}: 未找到政府工作报告的任何部分：{describe_missing(missing)}；"
+            "this does not read as a government work report, nothing was stored",
+            missing=missing,
+        )
+    raise ReportPartsMissing(
+        f"{filename}: 未找到{describe_missing(missing)}，未导入；"
+        "nothing was stored: ingest it with allow_partial (CLI: --allow-partial) to store it without these parts",
+        missing=missing,
+    )
+
+
 EDITABLE_FIELDS = ("name", "measure", "value", "unit", "qualifier", "stretch")
 
 
@@ -67,10 +119,14 @@ def ingest_report(
     actor: Actor,
     now: datetime,
     allow_duplicate: bool = False,
+    allow_partial: bool = False,
 ) -> tuple[Report, dict[str, Any]]:
     """Read, structure and extract a report file and store it with every item in state `extracted`.
 
-    A file that cannot be read raises ReportFileRejected and stores nothing. The same file (by SHA-256)
+    A file that cannot be read raises ReportFileRejected and stores nothing. Text in which a part of a
+    report (`missing_parts`: review, targets, task areas) is not found is refused, as ReportNotRecognised
+    when none is found and ReportPartsMissing otherwise, unless `allow_partial`: then it is stored and the
+    missing parts are audited with it (callers warn with `missing_parts(ledger)`). The same file (by SHA-256)
     is refused as a conflict unless `allow_duplicate`. Returns the report and its ledger JSON."""
     try:
         document = read_report_bytes(data, filename)
@@ -85,6 +141,9 @@ def ingest_report(
             )
     ledger = extract_ledger(document.text)
     ledger_json = ledger.to_json(offsets=True)
+    missing = missing_parts(ledger_json)
+    if missing and not allow_partial:
+        _refuse_partial(filename, missing)
     meta = ledger_json["report"]
     report = Report(
         title=(meta["title"] or filename)[:200],
@@ -198,7 +257,12 @@ def ingest_report(
         "report",
         report.id,
         at=now,
-        diff={"file": filename, "sha256": digest, "counts": counts},
+        diff={
+            "file": filename,
+            "sha256": digest,
+            "counts": counts,
+            **({"missing": missing} if missing else {}),
+        },
     )
     return report, _strip_offsets(ledger_json)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 CN_NUMERAL = "一二三四五六七八九十"
 _AREA_A_RE = re.compile(rf"^([{CN_NUMERAL}]{{1,3}})、")
 _AREA_B_RE = re.compile(rf"^[（(]([{CN_NUMERAL}]{{1,3}})[）)]")
+_SHI_HEAD_RE = re.compile(rf"^([{CN_NUMERAL}]{{1,3}})是")  # 一是聚焦全方位扩大内需，着力提消费促投资
 _REVIEW_WORDS = ("回顾",)
 _PLAN_WORDS = (
     "目标任务",
@@ -65,7 +66,7 @@ class Paragraph:
     text: str
     start: int
     end: int
-    part: str = "front"  # front | review | plan | closing | appendix
+    part: str = "front"  # front | review | outlook | plan | closing | appendix
 
 
 @dataclass(slots=True)
@@ -144,7 +145,13 @@ def parse_structure(text: str) -> ReportStructure:
     body_start = _body_start(paragraphs)
     header = paragraphs[:body_start]
     appendix_at = _appendix_start(paragraphs, body_start)
-    review_at, plan_at, plan_heads = _part_starts(paragraphs, body_start, appendix_at)
+    parts = _part_starts(paragraphs, body_start, appendix_at)
+    review_at, plan_at, plan_heads, outlook_at = (
+        parts.review_at,
+        parts.plan_at,
+        parts.plan_heads,
+        parts.outlook_at,
+    )
     targets = None
     if plan_at is not None:
         targets = _targets_paragraph(paragraphs, plan_at, appendix_at)
@@ -153,13 +160,10 @@ def parse_structure(text: str) -> ReportStructure:
             paragraphs, body_start if review_at is None else review_at + 1, appendix_at
         )
         if targets is not None and (plan_at is None or paragraphs.index(targets) < plan_at):
-            # The plan heading was not recognised: the plan starts with the targets and their preamble.
-            plan_at = paragraphs.index(targets)
-            while plan_at > (body_start if review_at is None else review_at + 1) and (
-                _is_preamble(paragraphs[plan_at - 1].text) or _is_bare_heading(paragraphs[plan_at - 1].text)
-            ):
-                plan_at -= 1
+            plan_at = _plan_start_before(paragraphs, paragraphs.index(targets), parts, body_start)
             plan_heads.add(plan_at)
+            if outlook_at is not None and outlook_at >= plan_at:
+                outlook_at = None
     closing_at = _closing_start(paragraphs, plan_at, appendix_at)
 
     for i, p in enumerate(paragraphs):
@@ -171,16 +175,21 @@ def parse_structure(text: str) -> ReportStructure:
             p.part = "closing"
         elif plan_at is not None and i >= plan_at:
             p.part = "plan"
+        elif outlook_at is not None and i >= outlook_at:
+            p.part = "outlook"
         elif review_at is not None and i >= review_at:
             p.part = "review"
-    review_end = plan_at if plan_at is not None else (closing_at or appendix_at)
+    review_end = next(
+        (i for i in (outlook_at, plan_at, closing_at) if i is not None and i > (review_at or 0)), appendix_at
+    )
     review_ps = paragraphs[review_at:review_end] if review_at is not None else []
     plan_ps = paragraphs[plan_at : closing_at or appendix_at] if plan_at is not None else []
-    task_areas = _areas(plan_ps, skip_heads=plan_heads, targets=targets)
-    review_areas = _areas(review_ps, skip_heads=set(), targets=None)
+    task_areas = _areas(plan_ps, skip=[paragraphs[i] for i in plan_heads], targets=targets)
+    review_areas = _areas(review_ps, skip=review_ps[:1], targets=None)
 
     header_text = "\n".join(p.text for p in header)
-    joined_header = header_text.replace("\n", "")
+    # Spaces are dropped: 在青海省第十四届 人民代表大会 still names 青海省.
+    joined_header = re.sub(r"\s+", "", header_text)
     delivered_on = _date(joined_header)
     region = _region(joined_header, text)
     speaker_title, speaker = _speaker(header_text)
@@ -269,9 +278,19 @@ def _body_start(paragraphs: list[Paragraph]) -> int:
     return 0
 
 
+# An unnumbered line with a comma, a colon or a list announcement is a sentence of the text, not a
+# heading: 一年来的主要工作是： / 一年来，我们认真落实…省委工作安排，主要做了以下工作。
+_SENTENCE_MARK_RE = re.compile(r"[，,：:；;！!？?]|以下|如下")
+
+
 def _heading_text(text: str) -> str | None:
     """The heading of a paragraph: the whole line when short, else its numbered first sentence."""
-    if len(text) <= 40 and not re.search(r"[。；]\S", text):
+    numbered = _AREA_A_RE.match(text) or _AREA_B_RE.match(text)
+    if (
+        len(text) <= 40
+        and not re.search(r"[。；]\S", text)
+        and (numbered or not _SENTENCE_MARK_RE.search(text))
+    ):
         return text.rstrip("。")
     if _AREA_A_RE.match(text) or _AREA_B_RE.match(text):
         first = re.split(r"[。！？]", text, maxsplit=1)[0]
@@ -295,11 +314,19 @@ def _is_plan_heading(text: str) -> bool:
     return names_year and any(w in head for w in _PLAN_WEAK_WORDS) and len(head) <= 30
 
 
-def _part_starts(
-    paragraphs: list[Paragraph], body_start: int, end: int
-) -> tuple[int | None, int | None, set[int]]:
+@dataclass(slots=True)
+class _Parts:
+    review_at: int | None
+    plan_at: int | None
+    plan_heads: set[int]
+    outlook_at: int | None  # a five-year part between the review and the year's plan
+    numbered: list[int]  # the 一、二、三、 part headings when the body opens with 一、
+
+
+def _part_starts(paragraphs: list[Paragraph], body_start: int, end: int) -> _Parts:
     review_at = None
     plan_heads: set[int] = set()
+    numbered = _numbered_parts(paragraphs, body_start, end)
     for i in range(body_start, end):
         text = paragraphs[i].text
         if review_at is None and not plan_heads and _is_review_heading(text):
@@ -307,10 +334,71 @@ def _part_starts(
         elif _is_plan_heading(text) and (review_at is not None or i > body_start + 2):
             if _AREA_A_RE.match(text) or not plan_heads:
                 plan_heads.add(i)
+    if review_at is not None and review_at not in numbered[:1]:
+        numbered = []  # 2023年政府工作回顾 then 一、二、…: those are areas of the review, not parts
+    if review_at is None and numbered:
+        review_at = numbered[0]  # 一、牢记殷殷嘱托，在接续奋斗中…取得新成效: the first part looks back
     if review_at is None:
         review_at = body_start + 1 if len(paragraphs) > body_start + 1 else None
+    outlook_at = _outlook_head(paragraphs, plan_heads)
+    if outlook_at is not None:
+        plan_heads.discard(outlook_at)
     plan_at = min(plan_heads) if plan_heads else None
-    return review_at, plan_at, plan_heads
+    return _Parts(review_at, plan_at, plan_heads, outlook_at, numbered)
+
+
+def _numbered_parts(paragraphs: list[Paragraph], body_start: int, end: int) -> list[int]:
+    """The report's parts are numbered when the body opens with a ``一、`` heading line: that heading and the
+    ``二、`` ``三、`` … heading lines that follow in sequence (numbers restart inside a part, so an inner
+    ``一、`` is not the next part). A report has two to five parts; more are areas, not parts."""
+    first = next(
+        (i for i in range(body_start, min(body_start + 4, end)) if _is_part_line(paragraphs[i].text)), None
+    )
+    if first is None or _AREA_A_RE.match(paragraphs[first].text).group(1) != "一":  # type: ignore[union-attr]
+        return []
+    heads = [first]
+    for i in range(first + 1, end):
+        m = _AREA_A_RE.match(paragraphs[i].text)
+        if m and _is_part_line(paragraphs[i].text) and _cn_int(m.group(1)) == len(heads) + 1:
+            heads.append(i)
+    return heads if 2 <= len(heads) <= 5 else []
+
+
+def _is_part_line(text: str) -> bool:
+    """A ``一、`` heading standing alone on its line (not an area whose text follows on the same line)."""
+    return bool(_AREA_A_RE.match(text)) and len(text) <= 40 and not re.search(r"[。；;]", text.rstrip("。"))
+
+
+_MULTI_YEAR_RE = re.compile(r"五年|十[一二三四五六七]五|时期")
+
+
+def _outlook_head(paragraphs: list[Paragraph], plan_heads: set[int]) -> int | None:
+    """A plan-like heading about five years (``二、“十三五”时期发展成就和“十四五”时期主要目标任务``,
+    ``二、今后五年奋斗目标和主要任务``) followed by the year's own plan heading is not the year's plan."""
+    heads = sorted(plan_heads)
+    for n, i in enumerate(heads[:-1]):
+        head = _heading_text(paragraphs[i].text) or ""
+        if _MULTI_YEAR_RE.search(head) and not re.search(r"20\d{2}年|今年", head):
+            later = heads[n + 1]
+            if re.search(r"20\d{2}年|今年", _heading_text(paragraphs[later].text) or ""):
+                return i
+    return None
+
+
+def _plan_start_before(paragraphs: list[Paragraph], targets_at: int, parts: _Parts, body_start: int) -> int:
+    """Where the plan starts when its heading was not recognised by its words: at the numbered part that
+    holds the targets paragraph (``二、牢记历史使命，在中国式现代化建设中奋勇争先``), else at the targets
+    and their preamble."""
+    floor = body_start if parts.review_at is None else parts.review_at + 1
+    enclosing = [i for i in parts.numbered if floor <= i <= targets_at]
+    if enclosing:
+        return enclosing[-1]
+    plan_at = targets_at
+    while plan_at > floor and (
+        _is_preamble(paragraphs[plan_at - 1].text) or _is_bare_heading(paragraphs[plan_at - 1].text)
+    ):
+        plan_at -= 1
+    return plan_at
 
 
 def _is_bare_heading(text: str) -> bool:
@@ -347,18 +435,18 @@ _ENUM_START_RE = re.compile(
 
 
 def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, list[Paragraph]]:
-    """The target list: from the colon after 主要预期目标 to the end of its sentence.
+    """The target list: from the colon after 主要预期目标 over every sentence that goes on listing targets,
+    to the end of the paragraph, and over the next paragraphs while they go on with the list.
 
-    The list may go on over the next lines when each target has a line of its own (``地区生产总值增长6%左右；``).
+    The list may also run over the next lines when each target has a line of its own (``地区生产总值增长6%左右；``).
     """
     m = _TARGETS_RE.search(p.text)
     assert m is not None
     window = p.text[m.end() : m.end() + 8]
     colon = re.search(r"[：:]", window) or re.search(r"是|为", window)
     lo = m.end() + (colon.end() if colon else 0)
-    stop = p.text.find("。", lo)
-    if stop != -1 or not p.text.rstrip().endswith(("；", ";", "，", ",", "：", ":")):
-        return p.start + lo, p.start + (stop if stop != -1 else len(p.text)), [p]
+    if "。" in p.text[lo:] or not p.text.rstrip().endswith(("；", ";", "，", ",", "：", ":")):
+        return _sentence_list_span(paragraphs, p, lo)
     covered = [p]
     index = paragraphs.index(p)
     style = None
@@ -381,6 +469,71 @@ def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, 
     if covered[-1].text.endswith("。"):
         hi -= 1
     return p.start + lo, hi, covered
+
+
+# A sentence that no longer lists targets but speaks about them (上述目标，综合考虑了… / 实现全年目标，必须…).
+_ABOUT_TARGETS_RE = re.compile(
+    r"^(?:上述|这些|以上|这样|确定|提出|实现|为实现|为此|围绕|综合|做好|当前|今年是|同时|因此|对此)"
+    r"|预期目标|我们|必须|拟|安排|(?<![主重需首])要"
+)
+_SENTENCE_RE = re.compile(r"[^。！？]+[。！？]?")
+# A paragraph that opens with the verb of a task (新建城市道路12公里) is work to do, not a further target; an
+# indicator opens with its noun (一般公共预算收入…, 城镇新增就业…).
+_TASK_VERB_RE = re.compile(
+    r"^(?:新建|新改建|新开工|建成|建设|实施|推进|推动|开工|完成|加快|打造|改造|引进|培育|落实|开展|组织|举办|深化|强化|"
+    r"持续|全力|着力|坚持|加强|提升|优化|实现|确保|力争|争取)"
+)
+
+
+def _is_list_sentence(sentence: str) -> bool:
+    """A sentence that goes on with a target list: short clauses, no talk about the targets."""
+    s = sentence.strip().rstrip("。！？")
+    if not s or _ABOUT_TARGETS_RE.search(s):
+        return False
+    return all(len(c) <= 40 for c in re.split(r"[，；,;]", s))
+
+
+def _list_end(text: str, lo: int) -> tuple[int, bool]:
+    """Where a target list whose first sentence starts at ``lo`` ends (before the period of its last
+    sentence), and whether it runs to the end of ``text``."""
+    hi = lo
+    for n, m in enumerate(_SENTENCE_RE.finditer(text, lo)):
+        if n > 0 and not _is_list_sentence(m.group(0)):
+            return hi, False
+        hi = m.end() - 1 if m.group(0).endswith(("。", "！", "？")) else m.end()
+    return hi, True
+
+
+def _holds_quantity(text: str) -> bool:
+    return re.search(r"\d", re.sub(r"\d{4}年", "", text)) is not None
+
+
+def _sentence_list_span(
+    paragraphs: list[Paragraph], p: Paragraph, lo: int
+) -> tuple[int, int, list[Paragraph]]:
+    """``主要预期目标是：地区生产总值增长5.5%左右。规上工业增加值增长6.5%左右；…。上述目标，综合考虑了…``: the
+    list runs over the sentences that go on listing, and on into the next paragraph when that paragraph opens
+    with another target sentence (no heading, no talk about the targets)."""
+    hi, to_end = _list_end(p.text, lo)
+    covered, end = [p], p.start + hi
+    index = paragraphs.index(p)
+    for nxt in paragraphs[index + 1 : index + 6]:
+        first = _SENTENCE_RE.match(nxt.text)
+        if (
+            not to_end
+            or first is None
+            or _ENUM_START_RE.match(nxt.text)
+            or _AREA_A_RE.match(nxt.text)
+            or nxt.text.startswith("各位代表")
+            or not _holds_quantity(first.group(0))
+            or not _is_list_sentence(first.group(0))
+            or _TASK_VERB_RE.match(first.group(0))
+        ):
+            break
+        hi, to_end = _list_end(nxt.text, 0)
+        covered.append(nxt)
+        end = nxt.start + hi
+    return p.start + lo, end, covered
 
 
 def _marker_kind(marker: str) -> str:
@@ -408,16 +561,24 @@ def _appendix_start(paragraphs: list[Paragraph], body_start: int) -> int:
     return len(paragraphs)
 
 
-def _areas(paragraphs: list[Paragraph], *, skip_heads: set[int], targets: Paragraph | None) -> list[TaskArea]:
-    """Numbered areas inside one part. ``一、`` areas are used when there are several, else ``（一）``."""
-    skip_texts = {p.text for p in paragraphs if p is targets}
-    heads_a = [p for p in paragraphs if _AREA_A_RE.match(p.text) and not _is_plan_heading(p.text)]
-    heads_b = [p for p in paragraphs if _AREA_B_RE.match(p.text) and _heading_text(p.text)]
-    heads = heads_a if len(heads_a) >= 2 or not heads_b else sorted(heads_b + heads_a, key=lambda p: p.start)
-    heads = [h for h in heads if h.text not in skip_texts]
+def _areas(
+    paragraphs: list[Paragraph], *, skip: list[Paragraph], targets: Paragraph | None
+) -> list[TaskArea]:
+    """Numbered areas inside one part. ``一、`` areas are used when there are several, else ``（一）`` ones
+    (failing those, ``一是…`` lines standing alone as headings) plus a ``一、`` part after them (政府自身建设),
+    whose own ``（一）`` headings are its sub-tasks. The part's own headings (``skip``) are no areas."""
+    skipped = {id(p) for p in skip} | {id(targets)}
+    body = [p for p in paragraphs if id(p) not in skipped]
+    heads_a = [p for p in body if _AREA_A_RE.match(p.text) and not _is_plan_heading(p.text)]
+    heads = heads_a
+    if len(heads_a) < 2:
+        before_a = [p for p in body if not heads_a or p.start < heads_a[0].start]
+        lower = [p for p in before_a if _AREA_B_RE.match(p.text) and _heading_text(p.text)]
+        lower = lower or [p for p in before_a if _is_shi_heading(p.text)]
+        heads = sorted(lower + heads_a, key=lambda p: p.start)
     areas: list[TaskArea] = []
     for n, head in enumerate(heads):
-        m = _AREA_A_RE.match(head.text) or _AREA_B_RE.match(head.text)
+        m = _AREA_A_RE.match(head.text) or _AREA_B_RE.match(head.text) or _SHI_HEAD_RE.match(head.text)
         assert m is not None
         title_full = _heading_text(head.text) or head.text
         title = title_full[m.end() :].rstrip("。").strip()
@@ -438,7 +599,12 @@ def _areas(paragraphs: list[Paragraph], *, skip_heads: set[int], targets: Paragr
     return areas
 
 
-_SUBTASK_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)])\s*")
+def _is_shi_heading(text: str) -> bool:
+    """``一是聚焦全方位扩大内需，着力提消费促投资`` standing alone as a short line is an area heading."""
+    return bool(_SHI_HEAD_RE.match(text)) and len(text) <= 40 and not re.search(r"[。；;]", text.rstrip("。"))
+
+
+_SUBTASK_MARK_RE = re.compile(rf"^(?:\d{{1,2}}[.．、]|[（(](?:\d{{1,2}}|[{CN_NUMERAL}]{{1,3}})[）)])\s*")
 _ENUMERATED_RE = re.compile(r"(?:^|(?<=[。；]))([一二三四五六七八九十]{1,2})是")
 
 
@@ -528,9 +694,18 @@ def _speaker(header: str) -> tuple[str | None, str | None]:
     return (m.group(1), m.group(2)) if m else (None, None)
 
 
+# A line a newspaper or website puts above a reprinted report (来源：福建日报): not the report's title.
+_SOURCE_LINE_RE = re.compile(r"^(?:来源|稿源|作者|编辑|责任编辑|发布时间|发布日期|记者)\s*[：:]")
+
+
 def _title(header: list[Paragraph]) -> str | None:
     for p in header:
-        if p.text.startswith(("—", "-", "（", "(")) or _SPEAKER_RE.search(p.text) or _DATE_RE.search(p.text):
+        if (
+            p.text.startswith(("—", "-", "（", "("))
+            or _SPEAKER_RE.search(p.text)
+            or _DATE_RE.search(p.text)
+            or _SOURCE_LINE_RE.match(p.text)
+        ):
             continue
         if "报告" in p.text or len(p.text) <= 30:
             return p.text
