@@ -218,7 +218,11 @@ def test_an_enumeration_without_a_second_noun_repeats_the_first():
 
 
 def test_a_growth_in_the_next_clause_belongs_to_the_amount_before_it():
-    assert items("完成全社会固定资产投资545亿元，同比增长13.9%。")[1][:3] == ("固定资产投资", "growth", 13.9)
+    assert items("完成全社会固定资产投资545亿元，同比增长13.9%。")[1][:3] == (
+        "全社会固定资产投资",
+        "growth",
+        13.9,
+    )
 
 
 def test_a_qualifier_and_number_before_their_noun_name_the_noun_after():
@@ -267,7 +271,7 @@ def test_comparison_bases_are_not_names():
 
 def test_a_share_written_after_its_subject_borrows_the_subject():
     assert items("全社会研发经费投入增长8.3%，占国内生产总值比重达到2.7%。")[1][:2] == (
-        "研发经费投入占国内生产总值比重",
+        "全社会研发经费投入占国内生产总值比重",
         "share",
     )
 
@@ -338,3 +342,16 @@ def test_a_bare_wan_before_the_noun_it_counts_is_an_amount():
 
 def test_a_bare_yi_that_counts_no_noun_is_not_an_amount():
     assert items("推动10亿、50亿级项目集群持续壮大。") == []
+
+
+def test_a_scope_word_is_dropped_but_an_official_name_is_kept_whole():
+    text = "全县全社会固定资产投资增长8%左右，全市全社会用电量增长6%。"
+    assert [i[0] for i in items(text)] == ["全社会固定资产投资", "全社会用电量"]
+
+
+def test_the_whole_country_is_a_scope_before_a_statistic():
+    assert items("全国一般公共预算支出增长4%。")[0][0] == "一般公共预算支出"
+
+
+def test_the_whole_country_is_part_of_the_name_of_counted_things():
+    assert items("新增全国重点实验室3家。")[0][0] == "全国重点实验室"

@@ -32,8 +32,9 @@ _CONJUNCTIONS = ("和", "及", "与", "、", "以及")
 _RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—")
 
 # Words that open a clause before the measured noun: scope, connectives and the verbs of reports.
+# 全社会 is not among them: 全社会固定资产投资 and 全社会研发经费投入 are the statistics bureau's own names.
 _LEAD_WORDS = sorted(
-    """全市 全县 全区 全省 全州 全年 全域 全社会 各类 各项 计划 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并 首次
+    """全市 全县 全区 全省 全州 全年 全域 各类 各项 计划 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并 首次
     同比 同口径 比上年 较上年
     新改扩建 新改建 新改造 改造提升 提档改造 提档升级 规划建设 基本建成 新开工 新认定 新招录 新推出 新组建 新培育
     优化调整 加快推进 完成了 实现了 完成 实现 新增 新建 开工 建成 建设 认定 引进 招引 引育 培育 推动 推进 力争 争取
@@ -55,7 +56,7 @@ _TRAIL_WORDS = sorted(
 # Lead words that say nothing about what is measured; a verb (惠及, 接待, 完成) is put back when what is left
 # is a bare noun that needs it (惠及居民, 接待游客, 完成投资).
 _SCOPE_WORDS = frozenset(
-    """全市 全县 全区 全省 全州 全年 全域 全社会 各类 各项 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并
+    """全市 全县 全区 全省 全州 全年 全域 各类 各项 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并
     首次 同比 同口径 比上年 较上年 预计 连续 力争 争取 力求 努力 确保 为 对 向 在 使 将 把 的 再 又 还 年均 加快 持续
     深入 进一步 大力 积极 着力 全力 全面 稳定 拟 计划""".split()
 )
@@ -176,6 +177,14 @@ def clean_name(region: str) -> str:
     return s if len(s) >= 2 and not re.fullmatch(r"[\d.%]+", s) else ""
 
 
+def _without_national_scope(name: str, unit: str) -> str:
+    """全国 before a statistic is its scope (全国财政支出 → 财政支出), like 全省 and 全市. Before counted things
+    it is their rank and part of their name (全国重点实验室15家, 全国文明城市3个), so it stays."""
+    if name.startswith("全国") and unit not in CLASSIFIER_UNITS and name[2:3] not in "和及与、":
+        return clean_name(name[2:])
+    return name
+
+
 def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     """A noun written after its number (``8个抱团发展项目``, ``98%以上矛盾纠纷就地化解``) and where it ends."""
     s = text[start:stop]
@@ -234,7 +243,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         pre_text = strip_pre_qualifier(region)
         notes: list[str] = []
         confidence = 0.9
-        name = clean_name(pre_text)
+        name = _without_national_scope(clean_name(pre_text), q.unit)
         source_quote_start = clause[0]
         following = [x.start for x in quantities if x.start > q.start and clause_of(x) == clause]
         after, after_end = _trailing_name(text, q.end, min([clause[1], *following]))
