@@ -337,7 +337,48 @@ def test_a_basis_phrase_is_not_a_name():
 
 
 def test_a_bare_wan_before_the_noun_it_counts_is_an_amount():
-    assert items("18.6万建档立卡贫困人口全部脱贫。")[0][1:4] == ("level", 18.6, "万")
+    assert items("1.2万小微主体获得首贷。")[0][1:4] == ("level", 1.2, "万")
+
+
+def test_a_bare_wan_before_people_counts_people_and_the_name_stops_at_them():
+    assert items("18.6万建档立卡贫困人口全部脱贫。")[0][:4] == ("建档立卡贫困人口", "level", 18.6, "万人")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("全年为2600多万城乡居民代缴保费。", ("城乡居民", "level", 2600, "万人", ">")),
+        ("易地搬迁惠及3万余户家庭。", ("家庭", "level", 3, "万户", ">")),
+        ("共有5万多家庭住进新房。", ("家庭", "level", 5, "万户", ">")),
+    ],
+)
+def test_duo_or_yu_around_a_bare_wan_means_more_than(text, expected):
+    assert items(text)[0][:5] == expected
+
+
+def test_a_whole_population_named_with_pride_is_not_an_amount():
+    assert items("3000万三秦儿女奋勇争先，800万本地人民倍受鼓舞。") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("500余家商户受益。", (500, "家", ">")),
+        ("送医下乡服务超过1200万人次。", (1200, "万人次", ">")),
+        ("全年减税降费2万多亿元。", (2, "万亿元", ">")),
+    ],
+)
+def test_more_than_written_with_yu_duo_or_chaoguo_is_kept(text, expected):
+    assert [(i[2], i[3], i[4]) for i in items(text)] == [expected]
+
+
+def test_how_many_a_measure_reached_is_named_by_its_verb():
+    text = "新建社区食堂60个，惠及3万多人。"
+    assert items(text)[1][:5] == ("社区食堂惠及", "level", 3, "万人", ">")
+
+
+def test_how_many_a_measure_reached_alone_in_its_sentence_keeps_the_verb():
+    assert items("门诊费用实现异地直接结算，惠及900多万人次。")[0][:4] == ("惠及", "level", 900, "万人次")
 
 
 def test_a_bare_yi_that_counts_no_noun_is_not_an_amount():

@@ -66,6 +66,21 @@ _COMPARISON_RE = re.compile(
 _MAY_HOLD_NUMBER_RE = re.compile(r"[0-9十百千万亿]")
 _LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
 _TRAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TRAIL_WORDS)) + ")+$")
+# Verbs that say how many people or households a measure reached (惠及2100多万人, 覆盖3000户).
+_BENEFIT_VERBS = (
+    "惠及",
+    "覆盖",
+    "服务",
+    "带动",
+    "帮助",
+    "帮扶",
+    "吸纳",
+    "接待",
+    "救助",
+    "资助",
+    "培训",
+    "受益",
+)
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
 _GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
@@ -246,7 +261,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         name = _without_national_scope(clean_name(pre_text), q.unit)
         source_quote_start = clause[0]
         following = [x.start for x in quantities if x.start > q.start and clause_of(x) == clause]
-        after, after_end = _trailing_name(text, q.end, min([clause[1], *following]))
+        stops = [clause[1], *following, *([q.noun_end] if q.noun_end is not None else [])]
+        after, after_end = _trailing_name(text, q.end, min(stops))
         ends_open = pre_text.rstrip().endswith(("、", "和", "及", "等")) or not name or len(name) <= 2
         if after and (ends_open or q.unit in CLASSIFIER_UNITS and text[q.end : q.end + 1] not in "、，；。"):
             prev_end[clause] = after_end
@@ -279,6 +295,14 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         previous = mentions[-1] if mentions else None
         if _COMPARISON_RE.match(pre_text.strip("、，, ")):
             continue  # 高于全国0.4个百分点: a gap to another region's figure, not an indicator of its own
+        if not name and pre_text.rstrip().endswith(_BENEFIT_VERBS):
+            # 惠及5700多万人次 / 改造老旧小区20个，惠及5000多户: how many a measure reached, named by its verb
+            # after the measure's own name, not as another amount of the measure.
+            name = next(v for v in _BENEFIT_VERBS if pre_text.rstrip().endswith(v))
+            if previous is not None:
+                name, source_quote_start = previous.name + name, previous.quote_start
+            notes.append("name_is_verb")
+            confidence -= 0.1
         if not name:
             if previous is None:
                 continue
@@ -344,7 +368,8 @@ def _split_names(name: str, k: int) -> list[str]:
 
 
 def _shift(q: Quantity, offset: int) -> Quantity:
-    return dataclasses.replace(q, start=q.start + offset, end=q.end + offset)
+    noun_end = q.noun_end + offset if q.noun_end is not None else None
+    return dataclasses.replace(q, start=q.start + offset, end=q.end + offset, noun_end=noun_end)
 
 
 def _distributive_group(text: str, first: Quantity, clause_qs: list[Quantity]) -> list[Quantity]:

@@ -142,9 +142,11 @@ _CHINESE = r"[一二两三四五六七八九十][零〇一二两三四五六七�
 _MULTIPLIER = r"万亿|亿|万|千"
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(BASE_UNITS, key=len, reverse=True))
 _POST_ALT = "|".join(re.escape(w) for w, _ in POST_QUALIFIERS)
+# 3万多亿元: 万…亿 split by 多/余 is 万亿 and more.
 QUANTITY_RE = re.compile(
     rf"(?<![\d.．])(?:(?P<percent_word>百分之)(?P<pnum>{_ARABIC}|{_CHINESE})"
-    rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<approx0>余|多)?(?P<mult>{_MULTIPLIER})?(?P<approx>余|多)?(?P<unit>{_UNIT_ALT}))"
+    rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<approx0>余|多)?(?P<mult>万(?:余|多)亿|{_MULTIPLIER})?(?P<approx>余|多)?"
+    rf"(?P<unit>{_UNIT_ALT}))"
     rf"(?P<post>{_POST_ALT})?"
 )
 # 增长5%—6% / 增长5-6% / 新建3至5所: a range gives its lower bound (≥) and its upper bound (≤).
@@ -152,10 +154,22 @@ RANGE_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–～~至到]\s*(?P<hi>{_ARABIC})"
     rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
 )
-# 18.6万建档立卡贫困人口: 万/亿 with no unit, straight before the noun it counts. The unit is then "万".
+# 18.6万建档立卡贫困人口 / 4200多万居民: 万/亿 with no unit, straight before the noun it counts. The unit is
+# then "万", or 万人 / 万户 when that noun names people or households (see COUNTED_NOUN_RE).
 BARE_MULTIPLIER_RE = re.compile(
-    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<mult>万亿|亿|万)(?P<approx>余|多)?(?=[\u4e00-\u9fff])(?!级|元|{_UNIT_ALT})"
+    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?+"
+    rf"(?=[\u4e00-\u9fff])(?!级|元|家(?!庭)|{_UNIT_ALT.replace('|家|', '|')})"
 )
+# The noun a bare 万/亿 counts, when it ends in a word for people or households (of at most 10 characters,
+# within its clause): 居民, 群众, 建档立卡贫困人口, 高校毕业生 are people; 农户, 家庭 are households.
+_PEOPLE_WORDS = (
+    "人口|人员|群众|居民|农民工|农民|职工|工人|学生|毕业生|儿童|老人|老年人|妇女|患者|游客|旅客|劳动力"
+)
+COUNTED_NOUN_RE = re.compile(
+    rf"[^，；。！？、\n,;：（(]{{0,8}}(?:(?P<people>{_PEOPLE_WORDS})|(?P<households>农户|家庭|住户))"
+)
+# 7100万江淮儿女 / 4200万辽宁人民: a whole population named with pride, not an amount anyone delivered.
+_POPULATION_RE = re.compile(r"[^，；。！？、\n,;]{0,6}?(?:儿女|人民)")
 _PRE_MAP = dict(PRE_QUALIFIERS)
 _POST_MAP = dict(POST_QUALIFIERS)
 
@@ -172,6 +186,7 @@ class Quantity:
     is_chinese: bool
     raw: str
     bare: bool = False  # a 万/亿 with no unit: only an item when the noun it counts follows
+    noun_end: int | None = None  # where the noun a bare 万/亿 counts ends (4200多万居民 → after 居民)
 
     @property
     def is_percent(self) -> bool:
@@ -233,6 +248,7 @@ def find_quantities(text: str) -> list[Quantity]:
     for m in QUANTITY_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
+        approx_inside = False
         if m.group("percent_word"):
             raw_num, unit, is_chinese = m.group("pnum"), "%", not m.group("pnum")[0].isdigit()
         else:
@@ -241,6 +257,8 @@ def find_quantities(text: str) -> list[Quantity]:
             mult = m.group("mult") or ""
             if mult and unit in _NO_MULTIPLIER:
                 continue
+            if len(mult) == 3:  # 万多亿
+                mult, approx_inside = "万亿", True
             unit = mult + unit
         try:
             value = parse_number(raw_num)
@@ -250,10 +268,12 @@ def find_quantities(text: str) -> list[Quantity]:
         if is_chinese and (small or unit in PERCENT_UNITS and not m.group("percent_word")):
             # 一个半小时, 两所大学, 三大工程: small Chinese numerals are words, not amounts.
             continue
+        if unit.endswith("家") and text.startswith("庭", m.end("unit")):
+            continue  # 3万多家庭: households, not 家 (firms); read as a bare 万 before its noun
         if unit in TIME_UNITS and not m.group("post") and _is_cjk(text[m.end() : m.end() + 1]):
             continue  # 15分钟生活圈, 24小时自助服务: a duration that names a thing
         qualifier = _POST_MAP.get(m.group("post") or "", "")
-        if not qualifier and (m.group("approx") or m.group("approx0")):
+        if not qualifier and (m.group("approx") or m.group("approx0") or approx_inside):
             qualifier = ">"
         if not qualifier:
             qualifier = pre_qualifier(text, m.start()) or "="
@@ -262,17 +282,24 @@ def find_quantities(text: str) -> list[Quantity]:
     for m in BARE_MULTIPLIER_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
-        qualifier = ">" if m.group("approx") else pre_qualifier(text, m.start()) or "="
+        if _POPULATION_RE.match(text, m.end()):
+            continue
+        qualifier = ">" if m.group("approx") or m.group("approx0") else pre_qualifier(text, m.start()) or "="
+        unit, noun_end = m.group("mult"), None
+        noun = COUNTED_NOUN_RE.match(text, m.end())
+        if noun:
+            unit, noun_end = unit + ("人" if noun.group("people") else "户"), noun.end()
         found.append(
             Quantity(
                 parse_number(m.group("num")),
-                m.group("mult"),
+                unit,
                 m.start(),
                 m.end(),
                 qualifier,
                 False,
                 m.group(0),
                 bare=True,
+                noun_end=noun_end,
             )
         )
     return sorted(found, key=lambda q: q.start)
