@@ -396,3 +396,22 @@ def test_the_whole_country_is_a_scope_before_a_statistic():
 
 def test_the_whole_country_is_part_of_the_name_of_counted_things():
     assert items("新增全国重点实验室3家。")[0][0] == "全国重点实验室"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["结对帮扶85户230人实现增收。", "异地安置42户、135人。", "易地搬迁1.1万户和4.2万人。"],
+)
+def test_households_and_people_of_one_group_are_two_items_with_one_name(text):
+    found = items(text)
+    assert [i[3][-1] for i in found] == ["户", "人"]
+    assert found[0][0] == found[1][0] and found[0][0]
+
+
+def test_a_pair_written_before_its_noun_takes_the_noun_for_both():
+    found = items("3200户9600名受灾群众住进新居。")
+    assert [(i[0][:4], i[2], i[3]) for i in found] == [("受灾群众", 3200, "户"), ("受灾群众", 9600, "名")]
+
+
+def test_two_counts_of_other_things_keep_their_own_names():
+    assert [i[0] for i in items("新建幼儿园6所、2400个学位。")] == ["幼儿园", "学位"]

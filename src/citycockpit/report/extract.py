@@ -10,7 +10,9 @@ a noun (``引进注册资金2000万元以上产业项目292个``) is a modifier,
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from citycockpit.report.numbers import (
@@ -66,6 +68,8 @@ _COMPARISON_RE = re.compile(
 _MAY_HOLD_NUMBER_RE = re.compile(r"[0-9十百千万亿]")
 _LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
 _TRAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TRAIL_WORDS)) + ")+$")
+_COUNTED = {"户": "households", "人": "people", "名": "people"}
+_PAIR_LINKS = ("", "、", "和", "及")
 # Verbs that say how many people or households a measure reached (惠及2100多万人, 覆盖3000户).
 _BENEFIT_VERBS = (
     "惠及",
@@ -244,6 +248,9 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 continue
             modifiers.add(qs[i].start)
 
+    pair_list = _household_people_pairs(text, by_clause.values())
+    pairs = {second.start: first for first, second in pair_list}
+    pair_heads = {first.start: second for first, second in pair_list}
     mentions: list[Mention] = []
     group_names: dict[int, tuple[str, int]] = {}
     prev_end: dict[tuple[int, int], int] = {}
@@ -263,6 +270,19 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         following = [x.start for x in quantities if x.start > q.start and clause_of(x) == clause]
         stops = [clause[1], *following, *([q.noun_end] if q.noun_end is not None else [])]
         after, after_end = _trailing_name(text, q.end, min(stops))
+        # 帮扶120户350人稳定增收 / 搬迁安置58户、170人 / 6.1万户14.2万名监测对象: one group counted in
+        # households and in people; both take the name written before the pair, else the one after it.
+        head = pairs.get(q.start)
+        if head is not None and mentions and mentions[-1].start == head.start:
+            name, source_quote_start, after = mentions[-1].name, mentions[-1].quote_start, ""
+            notes.append("pair")
+        elif q.start in pair_heads and not name:
+            second = pair_heads[q.start]
+            name, _ = _trailing_name(
+                text, second.end, min([clause[1], *[f for f in following if f > second.start]])
+            )
+            if name:
+                notes.append("pair")
         ends_open = pre_text.rstrip().endswith(("、", "和", "及", "等")) or not name or len(name) <= 2
         if after and (ends_open or q.unit in CLASSIFIER_UNITS and text[q.end : q.end + 1] not in "、，；。"):
             prev_end[clause] = after_end
@@ -350,6 +370,18 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             )
         )
     return mentions
+
+
+def _household_people_pairs(text: str, clauses: Iterable[list[Quantity]]) -> list[tuple[Quantity, Quantity]]:
+    """Counts that give one group in households and then in people, or the other way round, straight after
+    each other (``120户350人``, ``58户、170人``, ``1.2万户和3.5万名``)."""
+    pairs = []
+    for qs in clauses:
+        for first, second in itertools.pairwise(qs):
+            units = {_COUNTED.get(first.unit.lstrip("万亿")), _COUNTED.get(second.unit.lstrip("万亿"))}
+            if units == {"households", "people"} and text[first.end : second.start].strip() in _PAIR_LINKS:
+                pairs.append((first, second))
+    return pairs
 
 
 def _split_names(name: str, k: int) -> list[str]:
