@@ -415,3 +415,33 @@ def test_a_pair_written_before_its_noun_takes_the_noun_for_both():
 
 def test_two_counts_of_other_things_keep_their_own_names():
     assert [i[0] for i in items("新建幼儿园6所、2400个学位。")] == ["幼儿园", "学位"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("增发2000亿元特别国债。", ("特别国债", "亿元")),
+        ("市财政另行安排800万元创业补贴。", ("创业补贴", "万元")),
+        ("总投资8亿元的滨江文化中心主体完工。", ("滨江文化中心", "亿元")),
+        ("计划投资26亿元的沿江快速路二期工程北段建成通车。", ("沿江快速路二期工程北段", "亿元")),
+    ],
+)
+def test_an_amount_before_its_noun_is_named_by_that_noun(text, expected):
+    assert [(i[0], i[3]) for i in items(text)] == [expected]
+
+
+def test_an_amount_spent_on_a_count_is_an_item_named_like_the_count():
+    assert [i[:4] for i in items("投资3.5亿元改扩建4所乡镇卫生院。")] == [
+        ("乡镇卫生院", "level", 3.5, "亿元"),
+        ("乡镇卫生院", "level", 4, "所"),
+    ]
+
+
+def test_a_threshold_amount_before_a_count_still_only_qualifies_it():
+    assert [i[2:4] for i in items("总投资5亿元以上新建项目20个。")] == [(20, "个")]
+
+
+def test_money_that_draws_other_money_gives_two_amounts():
+    found = items("投入财政资金2亿元撬动社会资本6亿元。")
+    assert [i[2] for i in found] == [2, 6]
+    assert found[0][0].endswith("财政资金")

@@ -68,6 +68,65 @@ _COMPARISON_RE = re.compile(
 _MAY_HOLD_NUMBER_RE = re.compile(r"[0-9十百千万亿]")
 _LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
 _TRAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TRAIL_WORDS)) + ")+$")
+# 3000亿元专项债券 / 1000亿元专项奖补资金: money followed by the noun that says what money it is.
+_MONEY_NOUN_RE = re.compile(
+    r"[^，；。、：（(]{1,14}(?:债券|专项债|国债|资金|基金|贷款|补贴|补助|奖补|经费|资本金|消费券)"
+)
+# 3亿元撬动社会资金 / 5亿元用于…补贴: a verb after the amount, not the money's name.
+_NOT_A_NOUN = (
+    "撬动",
+    "带动",
+    "拉动",
+    "吸引",
+    "用于",
+    "支持",
+    "引导",
+    "的",
+    "为",
+    "对",
+    "向",
+    "在",
+    "和",
+    "及",
+)
+# 总投资12亿元的文体综合体主体封顶: the works an amount is spent on, up to their last head noun.
+_WORKS_RE = re.compile(
+    r"的([^，；。、：（(]{1,20}(?:项目|工程|综合体|基地|园区|中心|枢纽|电站|机场|港区|码头|通道|大桥|隧道|"
+    r"铁路|公路|医院|学校|场馆)(?:[一二三四五六七八九十\d]+期|[\u4e00-\u9fff]{1,3}段)?)"
+)
+# Verbs that spend or raise money: a name before an amount that is only one of them says not what it is.
+_MONEY_VERBS = (
+    "投资",
+    "投入",
+    "发行",
+    "安排",
+    "筹措",
+    "筹集",
+    "筹资",
+    "下达",
+    "拨付",
+    "投放",
+    "设立",
+    "统筹",
+    "用好",
+)
+# 投资1.2亿元新建3个养老服务中心: the verbs that say what an amount of money pays for.
+_SPENDING_VERBS = (
+    "新建",
+    "新改扩建",
+    "改扩建",
+    "建设",
+    "建成",
+    "改造",
+    "实施",
+    "办好",
+    "办成",
+    "完成",
+    "打造",
+    "购置",
+    "支持",
+)
+_LEVERAGE_VERBS = ("撬动", "带动", "拉动", "吸引")
 _COUNTED = {"户": "households", "人": "people", "名": "people"}
 _PAIR_LINKS = ("", "、", "和", "及")
 # Verbs that say how many people or households a measure reached (惠及2100多万人, 覆盖3000户).
@@ -233,6 +292,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
     for q in quantities:
         by_clause.setdefault(clause_of(q), []).append(q)
     modifiers: set[int] = set()
+    spends: dict[int, int] = {}  # an amount of money → the count after it that it pays for
     for qs in by_clause.values():
         for i in range(len(qs) - 2, -1, -1):
             between = text[qs[i].end : qs[i + 1].start].strip()
@@ -242,6 +302,11 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 continue
             if _CHANGE_TO_RE.fullmatch(between):
                 continue  # 由1620亿元增加到2350亿元: two levels, neither qualifies a noun
+            if _pays_for(qs[i], qs[i + 1], between):
+                spends[qs[i].start] = qs[i + 1].start
+                continue
+            if _leverages(qs[i], qs[i + 1], between):
+                continue
             if between in _RANGE_WORDS:
                 if qs[i + 1].start in modifiers:
                     modifiers.add(qs[i].start)
@@ -283,8 +348,21 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             )
             if name:
                 notes.append("pair")
+        noun = _amount_noun(text, q, name, min(stops))
+        if noun is not None:
+            after, after_end = noun
+        elif q.unit.endswith("元") and text.startswith(_LEVERAGE_VERBS, q.end):
+            after = ""  # 筹措30.5亿元撬动…贷款: what the money draws, not what it is
+        if q.start in spends and _weak_amount_name(name):
+            after = ""
+            notes.append("named_by_next")  # 投资1.2亿元新建3个养老服务中心: named after the centres below
         ends_open = pre_text.rstrip().endswith(("、", "和", "及", "等")) or not name or len(name) <= 2
-        if after and (ends_open or q.unit in CLASSIFIER_UNITS and text[q.end : q.end + 1] not in "、，；。"):
+        if after and (
+            noun is not None
+            or ends_open
+            or q.unit in CLASSIFIER_UNITS
+            and text[q.end : q.end + 1] not in "、，；。"
+        ):
             prev_end[clause] = after_end
             if q.is_chinese:
                 continue  # 七十二家理想村: a Chinese numeral before a noun is part of a name
@@ -369,7 +447,52 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 notes,
             )
         )
+    named = {m.start: m.name for m in mentions}
+    for m in mentions:
+        if "named_by_next" in m.notes and spends[m.start] in named:
+            m.name = named[spends[m.start]]
     return mentions
+
+
+def _pays_for(amount: Quantity, count: Quantity, between: str) -> bool:
+    """``投资1.2亿元新建3个养老服务中心``: an amount of money spent (not a threshold like 亿元以上) on the
+    count after it, a verb between them; neither qualifies a noun of the other."""
+    return (
+        amount.unit.endswith("元")
+        and amount.qualifier in ("=", "~")
+        and count.unit in CLASSIFIER_UNITS
+        and between.startswith(_SPENDING_VERBS)
+    )
+
+
+def _leverages(amount: Quantity, other: Quantity, between: str) -> bool:
+    """``投入财政资金3亿元撬动社会资金10亿元``: public money that draws other money; two amounts of their own."""
+    return (
+        amount.unit.endswith("元")
+        and other.unit.endswith("元")
+        and amount.qualifier in ("=", "~")
+        and between.startswith(_LEVERAGE_VERBS)
+    )
+
+
+def _weak_amount_name(name: str) -> bool:
+    """A name before an amount of money that does not say what the money is (投资, 追加发行, 总投资)."""
+    return not name or len(name) <= 2 or name.endswith(_MONEY_VERBS) or name in _GENERIC_NAMES
+
+
+def _amount_noun(text: str, q: Quantity, name: str, stop: int) -> tuple[str, int] | None:
+    """The noun after an amount of money that names it, and where it ends: what the money is
+    (``3000亿元专项债券``), or the works it is spent on when the name before says nothing
+    (``总投资12亿元的文体综合体主体封顶`` → 文体综合体)."""
+    if not q.unit.endswith("元"):
+        return None
+    money = _MONEY_NOUN_RE.match(text, q.end, stop)
+    if money and not money.group(0).startswith(_NOT_A_NOUN):
+        return money.group(0), money.end()
+    works = _WORKS_RE.match(text, q.end, stop)
+    if works and _weak_amount_name(name):
+        return works.group(1), works.end()
+    return None
 
 
 def _household_people_pairs(text: str, clauses: Iterable[list[Quantity]]) -> list[tuple[Quantity, Quantity]]:
