@@ -445,3 +445,53 @@ def test_money_that_draws_other_money_gives_two_amounts():
     found = items("投入财政资金2亿元撬动社会资本6亿元。")
     assert [i[2] for i in found] == [2, 6]
     assert found[0][0].endswith("财政资金")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("今年央行两次下调存款准备金率。", [("下调存款准备金率", 2, "次")]),
+        ("分三批次完成危房改造。", [("完成危房改造", 3, "批次")]),
+        ("年内新建社区食堂五个。", [("社区食堂", 5, "个")]),
+        ("出台支持个体工商户发展的十条措施。", [("措施", 10, "条")]),
+        ("累计建成了三座污水处理厂。", [("污水处理厂", 3, "座")]),
+    ],
+)
+def test_a_chinese_numeral_with_a_measure_word_counts_in_a_count_context(text, expected):
+    assert [(i[0], i[2], i[3]) for i in items(text)] == expected
+
+
+def test_a_chinese_one_counts_in_a_list_of_counts():
+    found = items("年内建成一座游泳馆、四条健身步道、六个街心花园。")
+    assert [(i[0], i[2], i[3]) for i in found] == [
+        ("游泳馆", 1, "座"),
+        ("健身步道", 4, "条"),
+        ("街心花园", 6, "个"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一是稳增长，二是保民生。",
+        "实施一批重点工程。",
+        "推进长三角一体化发展。",
+        "一些企业经营困难。",
+        "一方面扩大内需，另一方面稳定外需。",
+        "深化两岸融合发展，做好三农工作。",
+        "坚持四个全面，做到两个维护。",
+        "位列全省第一，实现第三次翻番。",
+        "编制十四五规划。",
+        "推动三次产业协调发展。",
+        "重点抓好以下五个方面工作。",
+        "出口保持两位数增长。",
+        "建成一座体育馆。",
+        "实施二次供水改造。",
+        "划分三个片区。",
+        "珍惜每一次进步，一举两得，三令五申。",
+        "习近平总书记两次莅临考察。",
+        "用好国内国际两个市场。",
+    ],
+)
+def test_chinese_numerals_in_words_idioms_and_ranks_count_nothing(text):
+    assert items(text) == []

@@ -65,7 +65,7 @@ _SCOPE_WORDS = frozenset(
 _COMPARISON_RE = re.compile(
     r"^(?:分别)?(?:(?:比|较)(?:全国|全省|全市|全区|面上|同期)(?:平均)?(?:水平)?(?:高|低|快|慢)?|(?:高于|低于|快于|慢于|高出|领先|落后)\S*)$"
 )
-_MAY_HOLD_NUMBER_RE = re.compile(r"[0-9十百千万亿]")
+_MAY_HOLD_NUMBER_RE = re.compile(r"[0-9一二两三四五六七八九十百千万亿]")
 _LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
 _TRAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TRAIL_WORDS)) + ")+$")
 # 3000亿元专项债券 / 1000亿元专项奖补资金: money followed by the noun that says what money it is.
@@ -348,6 +348,9 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             )
             if name:
                 notes.append("pair")
+        if q.counted and q.unit == "次" and len(text[q.end : min(stops)].strip()) >= 2:
+            after = text[q.end : min(stops)].strip()  # 两次出台奶牛、肉牛产业纾困政策: the whole action
+            after_end = min(stops)
         noun = _amount_noun(text, q, name, min(stops))
         if noun is not None:
             after, after_end = noun
@@ -357,14 +360,18 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             after = ""
             notes.append("named_by_next")  # 投资1.2亿元新建3个养老服务中心: named after the centres below
         ends_open = pre_text.rstrip().endswith(("、", "和", "及", "等")) or not name or len(name) <= 2
-        if after and (
-            noun is not None
-            or ends_open
-            or q.unit in CLASSIFIER_UNITS
-            and text[q.end : q.end + 1] not in "、，；。"
+        if (
+            after
+            and (
+                noun is not None
+                or q.counted  # 建成三座体育馆 / 三次下调贷款利率: the thing or action counted comes after
+                or ends_open
+                or q.unit in CLASSIFIER_UNITS
+                and text[q.end : q.end + 1] not in "、，；。"
+            )
         ):
             prev_end[clause] = after_end
-            if q.is_chinese:
+            if q.is_chinese and not q.counted:
                 continue  # 七十二家理想村: a Chinese numeral before a noun is part of a name
             bare_ok = True
             name, confidence = after, confidence - 0.1
