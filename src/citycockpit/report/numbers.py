@@ -172,8 +172,8 @@ COUNTED_NOUN_RE = re.compile(
 )
 # 7100万江淮儿女 / 4200万辽宁人民: a whole population named with pride, not an amount anyone delivered.
 _POPULATION_RE = re.compile(r"[^，；。！？、\n,;]{0,6}?(?:儿女|人民)")
-# Chinese numerals count things only in the contexts below (CHINESE_COUNT_RULES in docs/domains/report.md):
-# elsewhere 一批, 两个维护, 三次产业, 四个方面 are words. Measure words a count may use:
+# Chinese numerals count things only in the contexts of _chinese_count ("Chinese counts" in the report
+# domain's doc); elsewhere 一批, 两个维护, 三次产业, 四个方面 are words. Measure words a count may use:
 COUNT_MEASURES = frozenset(
     "次 批次 批 座 条 个 所 家 项 处 场 名 件 套 台 辆 艘 架 张 部 间 栋 幢 户 支".split()
 )
