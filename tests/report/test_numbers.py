@@ -495,3 +495,15 @@ def test_a_chinese_one_counts_in_a_list_of_counts():
 )
 def test_chinese_numerals_in_words_idioms_and_ranks_count_nothing(text):
     assert items(text) == []
+
+
+def test_people_counted_by_a_bare_wan_are_named_after_the_number_even_with_a_name_before():
+    assert items("低保政策覆盖60多万困难群众。")[0][:4] == ("困难群众", "level", 60, "万人")
+
+
+def test_a_verb_ending_in_ji_keeps_its_last_character():
+    assert items("城乡居民医保惠及4200多万人。")[0][0] == "城乡居民医保惠及"
+
+
+def test_a_classifier_with_wan_still_counts_the_noun_after_it():
+    assert items("长期护理保险试点惠及1.2万个家庭。")[0][0] == "家庭"

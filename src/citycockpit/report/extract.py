@@ -127,6 +127,7 @@ _SPENDING_VERBS = (
     "支持",
 )
 _LEVERAGE_VERBS = ("撬动", "带动", "拉动", "吸引")
+_WORDS_ENDING_IN_A_CONJUNCTION = ("惠及", "涉及", "普及", "波及", "顾及", "触及", "参与", "总和")
 _COUNTED = {"户": "households", "人": "people", "名": "people"}
 _PAIR_LINKS = ("", "、", "和", "及")
 # Verbs that say how many people or households a measure reached (惠及2100多万人, 覆盖3000户).
@@ -249,7 +250,11 @@ def clean_name(region: str) -> str:
         if s2 != s:
             s, changed = s2, True
     s = _TRAIL_RE.sub("", s)
-    s = s.strip("、，,和及与 ")
+    s = s.strip("、，, ")
+    if not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):  # 惠及, 参与: not a dangling 及/与
+        s = s.strip("和及与")
+    else:
+        s = s.lstrip("和及与")
     if s in _BARE_NOUNS and last_verb:
         s = last_verb + s
     return s if len(s) >= 2 and not re.fullmatch(r"[\d.%]+", s) else ""
@@ -359,14 +364,20 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         if q.start in spends and _weak_amount_name(name):
             after = ""
             notes.append("named_by_next")  # 投资1.2亿元新建3个养老服务中心: named after the centres below
-        ends_open = pre_text.rstrip().endswith(("、", "和", "及", "等")) or not name or len(name) <= 2
+        ends_open = (
+            pre_text.rstrip().endswith(("、", "和", "及", "等"))
+            and not pre_text.rstrip().endswith(_WORDS_ENDING_IN_A_CONJUNCTION)
+            or not name
+            or len(name) <= 2
+            or q.noun_end is not None  # 覆盖60多万困难群众: the people counted are named after the number
+        )
         if (
             after
             and (
                 noun is not None
                 or q.counted  # 建成三座体育馆 / 三次下调贷款利率: the thing or action counted comes after
                 or ends_open
-                or q.unit in CLASSIFIER_UNITS
+                or q.unit.lstrip("万亿") in CLASSIFIER_UNITS
                 and text[q.end : q.end + 1] not in "、，；。"
             )
         ):
