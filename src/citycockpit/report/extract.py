@@ -465,10 +465,10 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 notes,
             )
         )
-    named = {m.start: m.name for m in mentions}
+    name_at = {m.start: m.name for m in mentions}
     for m in mentions:
-        if "named_by_next" in m.notes and spends[m.start] in named:
-            m.name = named[spends[m.start]]
+        if "named_by_next" in m.notes and spends[m.start] in name_at:
+            m.name = name_at[spends[m.start]]
     return mentions
 
 
