@@ -507,3 +507,7 @@ def test_a_verb_ending_in_ji_keeps_its_last_character():
 
 def test_a_classifier_with_wan_still_counts_the_noun_after_it():
     assert items("长期护理保险试点惠及1.2万个家庭。")[0][0] == "家庭"
+
+
+def test_a_level_written_with_zai_does_not_keep_zai_in_its_name():
+    assert items("物价涨幅在2.5%左右。")[0][:3] == ("物价涨幅", "growth", 2.5)
