@@ -4,6 +4,7 @@ seed report to a June bulletin."""
 from __future__ import annotations
 
 import io
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from citycockpit import migrate
 from citycockpit.cli import app as cli_app
 from citycockpit.core.clock import Clock
 from citycockpit.db import make_engine
-from citycockpit.goals import service
+from citycockpit.goals import bulletin, evaluation, service
+from citycockpit.goals.enums import GoalSource
 from citycockpit.goals.models import Goal, GoalNode
+from citycockpit.goals.status import Thresholds
 from citycockpit.report import service as reports
 from citycockpit.report.models import ReportItem, ReportSubtask
 from tests.goals.builders import ACTOR, make_series
@@ -45,7 +48,7 @@ def _item(db: Session, report_id: int, name: str) -> ReportItem:
 def test_only_confirmed_or_edited_items_become_goals(db: Session, clock: Clock) -> None:
     report, _ = reports.ingest_report(db, SEED, SEED_NAME, actor=ACTOR, now=clock.now())
     gdp_series = make_series(db, "地区生产总值", now=clock.now())
-    gdp, inv, pm = (_item(db, report.id, n) for n in ("地区生产总值", "固定资产投资", "PM2.5年均浓度"))
+    gdp, inv, pm = (_item(db, report.id, n) for n in ("地区生产总值", "全社会固定资产投资", "PM2.5年均浓度"))
     reports.confirm_items(db, report.id, [gdp.id], actor=ACTOR, now=clock.now())
     reports.review_item(db, pm.id, action="edit", changes={"value": 25}, actor=ACTOR, now=clock.now())
     reports.review_item(db, inv.id, action="reject", actor=ACTOR, now=clock.now())
@@ -85,6 +88,32 @@ def test_running_from_report_again_adds_only_newly_confirmed_items(db: Session, 
     goal = db.get(Goal, third.created[0])
     # The task as the report states it; 力争 is the goal's stretch flag, not part of its title.
     assert (len(third.created), goal.title, goal.stretch) == (1, "城镇新增就业1.7万人", True)
+
+
+def test_the_bulletin_names_the_seed_reports_main_targets_by_their_official_names(
+    db: Session, clock: Clock
+) -> None:
+    report, _ = reports.ingest_report(db, SEED, SEED_NAME, actor=ACTOR, now=clock.now())
+    targets, _ = reports.list_items(db, report.id, list_name="targets")
+    reports.confirm_items(db, report.id, [t.id for t in targets], actor=ACTOR, now=clock.now())
+    service.goals_from_report(db, report.id, actor=ACTOR, now=clock.now())
+    evaluation.evaluate_goals(
+        db, "2024-06", today=date(2024, 9, 30), thresholds=Thresholds(), now=clock.now()
+    )
+    b = bulletin.build_bulletin(db, None, period="2024-06", today=date(2024, 9, 30))
+    target_keys = set(db.scalars(select(Goal.key).where(Goal.source == GoalSource.TARGET.value)))
+    titles = [row.title for group in b.by_area for row in group["rows"] if row.key in target_keys]
+    # The indicators as the statistics bureau names them: 全社会固定资产投资, not 固定资产投资.
+    official = [
+        "地区生产总值",
+        "一般公共预算收入",
+        "全社会固定资产投资",
+        "工业投资",
+        "规模以上工业产值",
+        "社会消费品零售总额",
+    ]
+    assert sorted(name for name in official for t in titles if t.startswith(name)) == sorted(official)
+    assert len(titles) == len(official), titles
 
 
 @pytest.mark.slow

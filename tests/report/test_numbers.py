@@ -218,7 +218,11 @@ def test_an_enumeration_without_a_second_noun_repeats_the_first():
 
 
 def test_a_growth_in_the_next_clause_belongs_to_the_amount_before_it():
-    assert items("完成全社会固定资产投资545亿元，同比增长13.9%。")[1][:3] == ("固定资产投资", "growth", 13.9)
+    assert items("完成全社会固定资产投资545亿元，同比增长13.9%。")[1][:3] == (
+        "全社会固定资产投资",
+        "growth",
+        13.9,
+    )
 
 
 def test_a_qualifier_and_number_before_their_noun_name_the_noun_after():
@@ -267,7 +271,7 @@ def test_comparison_bases_are_not_names():
 
 def test_a_share_written_after_its_subject_borrows_the_subject():
     assert items("全社会研发经费投入增长8.3%，占国内生产总值比重达到2.7%。")[1][:2] == (
-        "研发经费投入占国内生产总值比重",
+        "全社会研发经费投入占国内生产总值比重",
         "share",
     )
 
@@ -333,8 +337,177 @@ def test_a_basis_phrase_is_not_a_name():
 
 
 def test_a_bare_wan_before_the_noun_it_counts_is_an_amount():
-    assert items("18.6万建档立卡贫困人口全部脱贫。")[0][1:4] == ("level", 18.6, "万")
+    assert items("1.2万小微主体获得首贷。")[0][1:4] == ("level", 1.2, "万")
+
+
+def test_a_bare_wan_before_people_counts_people_and_the_name_stops_at_them():
+    assert items("18.6万建档立卡贫困人口全部脱贫。")[0][:4] == ("建档立卡贫困人口", "level", 18.6, "万人")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("全年为2600多万城乡居民代缴保费。", ("城乡居民", "level", 2600, "万人", ">")),
+        ("易地搬迁惠及3万余户家庭。", ("家庭", "level", 3, "万户", ">")),
+        ("共有5万多家庭住进新房。", ("家庭", "level", 5, "万户", ">")),
+    ],
+)
+def test_duo_or_yu_around_a_bare_wan_means_more_than(text, expected):
+    assert items(text)[0][:5] == expected
+
+
+def test_a_whole_population_named_with_pride_is_not_an_amount():
+    assert items("3000万三秦儿女奋勇争先，800万本地人民倍受鼓舞。") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("500余家商户受益。", (500, "家", ">")),
+        ("送医下乡服务超过1200万人次。", (1200, "万人次", ">")),
+        ("全年减税降费2万多亿元。", (2, "万亿元", ">")),
+    ],
+)
+def test_more_than_written_with_yu_duo_or_chaoguo_is_kept(text, expected):
+    assert [(i[2], i[3], i[4]) for i in items(text)] == [expected]
+
+
+def test_how_many_a_measure_reached_is_named_by_its_verb():
+    text = "新建社区食堂60个，惠及3万多人。"
+    assert items(text)[1][:5] == ("社区食堂惠及", "level", 3, "万人", ">")
+
+
+def test_how_many_a_measure_reached_alone_in_its_sentence_keeps_the_verb():
+    assert items("门诊费用实现异地直接结算，惠及900多万人次。")[0][:4] == ("惠及", "level", 900, "万人次")
 
 
 def test_a_bare_yi_that_counts_no_noun_is_not_an_amount():
     assert items("推动10亿、50亿级项目集群持续壮大。") == []
+
+
+def test_a_scope_word_is_dropped_but_an_official_name_is_kept_whole():
+    text = "全县全社会固定资产投资增长8%左右，全市全社会用电量增长6%。"
+    assert [i[0] for i in items(text)] == ["全社会固定资产投资", "全社会用电量"]
+
+
+def test_the_whole_country_is_a_scope_before_a_statistic():
+    assert items("全国一般公共预算支出增长4%。")[0][0] == "一般公共预算支出"
+
+
+def test_the_whole_country_is_part_of_the_name_of_counted_things():
+    assert items("新增全国重点实验室3家。")[0][0] == "全国重点实验室"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["结对帮扶85户230人实现增收。", "异地安置42户、135人。", "易地搬迁1.1万户和4.2万人。"],
+)
+def test_households_and_people_of_one_group_are_two_items_with_one_name(text):
+    found = items(text)
+    assert [i[3][-1] for i in found] == ["户", "人"]
+    assert found[0][0] == found[1][0] and found[0][0]
+
+
+def test_a_pair_written_before_its_noun_takes_the_noun_for_both():
+    found = items("3200户9600名受灾群众住进新居。")
+    assert [(i[0][:4], i[2], i[3]) for i in found] == [("受灾群众", 3200, "户"), ("受灾群众", 9600, "名")]
+
+
+def test_two_counts_of_other_things_keep_their_own_names():
+    assert [i[0] for i in items("新建幼儿园6所、2400个学位。")] == ["幼儿园", "学位"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("增发2000亿元特别国债。", ("特别国债", "亿元")),
+        ("市财政另行安排800万元创业补贴。", ("创业补贴", "万元")),
+        ("总投资8亿元的滨江文化中心主体完工。", ("滨江文化中心", "亿元")),
+        ("计划投资26亿元的沿江快速路二期工程北段建成通车。", ("沿江快速路二期工程北段", "亿元")),
+    ],
+)
+def test_an_amount_before_its_noun_is_named_by_that_noun(text, expected):
+    assert [(i[0], i[3]) for i in items(text)] == [expected]
+
+
+def test_an_amount_spent_on_a_count_is_an_item_named_like_the_count():
+    assert [i[:4] for i in items("投资3.5亿元改扩建4所乡镇卫生院。")] == [
+        ("乡镇卫生院", "level", 3.5, "亿元"),
+        ("乡镇卫生院", "level", 4, "所"),
+    ]
+
+
+def test_a_threshold_amount_before_a_count_still_only_qualifies_it():
+    assert [i[2:4] for i in items("总投资5亿元以上新建项目20个。")] == [(20, "个")]
+
+
+def test_money_that_draws_other_money_gives_two_amounts():
+    found = items("投入财政资金2亿元撬动社会资本6亿元。")
+    assert [i[2] for i in found] == [2, 6]
+    assert found[0][0].endswith("财政资金")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("今年央行两次下调存款准备金率。", [("下调存款准备金率", 2, "次")]),
+        ("分三批次完成危房改造。", [("完成危房改造", 3, "批次")]),
+        ("年内新建社区食堂五个。", [("社区食堂", 5, "个")]),
+        ("出台支持个体工商户发展的十条措施。", [("措施", 10, "条")]),
+        ("累计建成了三座污水处理厂。", [("污水处理厂", 3, "座")]),
+    ],
+)
+def test_a_chinese_numeral_with_a_measure_word_counts_in_a_count_context(text, expected):
+    assert [(i[0], i[2], i[3]) for i in items(text)] == expected
+
+
+def test_a_chinese_one_counts_in_a_list_of_counts():
+    found = items("年内建成一座游泳馆、四条健身步道、六个街心花园。")
+    assert [(i[0], i[2], i[3]) for i in found] == [
+        ("游泳馆", 1, "座"),
+        ("健身步道", 4, "条"),
+        ("街心花园", 6, "个"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一是稳增长，二是保民生。",
+        "实施一批重点工程。",
+        "推进长三角一体化发展。",
+        "一些企业经营困难。",
+        "一方面扩大内需，另一方面稳定外需。",
+        "深化两岸融合发展，做好三农工作。",
+        "坚持四个全面，做到两个维护。",
+        "位列全省第一，实现第三次翻番。",
+        "编制十四五规划。",
+        "推动三次产业协调发展。",
+        "重点抓好以下五个方面工作。",
+        "出口保持两位数增长。",
+        "建成一座体育馆。",
+        "实施二次供水改造。",
+        "划分三个片区。",
+        "珍惜每一次进步，一举两得，三令五申。",
+        "习近平总书记两次莅临考察。",
+        "用好国内国际两个市场。",
+    ],
+)
+def test_chinese_numerals_in_words_idioms_and_ranks_count_nothing(text):
+    assert items(text) == []
+
+
+def test_people_counted_by_a_bare_wan_are_named_after_the_number_even_with_a_name_before():
+    assert items("低保政策覆盖60多万困难群众。")[0][:4] == ("困难群众", "level", 60, "万人")
+
+
+def test_a_verb_ending_in_ji_keeps_its_last_character():
+    assert items("城乡居民医保惠及4200多万人。")[0][0] == "城乡居民医保惠及"
+
+
+def test_a_classifier_with_wan_still_counts_the_noun_after_it():
+    assert items("长期护理保险试点惠及1.2万个家庭。")[0][0] == "家庭"
+
+
+def test_a_level_written_with_zai_does_not_keep_zai_in_its_name():
+    assert items("物价涨幅在2.5%左右。")[0][:3] == ("物价涨幅", "growth", 2.5)

@@ -10,7 +10,9 @@ a noun (``引进注册资金2000万元以上产业项目292个``) is a modifier,
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from citycockpit.report.numbers import (
@@ -32,8 +34,9 @@ _CONJUNCTIONS = ("和", "及", "与", "、", "以及")
 _RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—")
 
 # Words that open a clause before the measured noun: scope, connectives and the verbs of reports.
+# 全社会 is not among them: 全社会固定资产投资 and 全社会研发经费投入 are the statistics bureau's own names.
 _LEAD_WORDS = sorted(
-    """全市 全县 全区 全省 全州 全年 全域 全社会 各类 各项 计划 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并 首次
+    """全市 全县 全区 全省 全州 全年 全域 各类 各项 计划 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并 首次
     同比 同口径 比上年 较上年
     新改扩建 新改建 新改造 改造提升 提档改造 提档升级 规划建设 基本建成 新开工 新认定 新招录 新推出 新组建 新培育
     优化调整 加快推进 完成了 实现了 完成 实现 新增 新建 开工 建成 建设 认定 引进 招引 引育 培育 推动 推进 力争 争取
@@ -48,23 +51,100 @@ _TRAIL_WORDS = sorted(
     """同比 同口径 比上年 较上年 比去年 较去年 分别 增长 增加 提高 提升 上升 上涨 下降 降低 减少 下滑 回落 压减 压降 缩减
     削减 达到 超过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
     不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 规模为
-    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从""".split(),
+    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从 在""".split(),
     key=len,
     reverse=True,
 )
 # Lead words that say nothing about what is measured; a verb (惠及, 接待, 完成) is put back when what is left
 # is a bare noun that needs it (惠及居民, 接待游客, 完成投资).
 _SCOPE_WORDS = frozenset(
-    """全市 全县 全区 全省 全州 全年 全域 全社会 各类 各项 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并
+    """全市 全县 全区 全省 全州 全年 全域 各类 各项 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并
     首次 同比 同口径 比上年 较上年 预计 连续 力争 争取 力求 努力 确保 为 对 向 在 使 将 把 的 再 又 还 年均 加快 持续
     深入 进一步 大力 积极 着力 全力 全面 稳定 拟 计划""".split()
 )
 _COMPARISON_RE = re.compile(
     r"^(?:分别)?(?:(?:比|较)(?:全国|全省|全市|全区|面上|同期)(?:平均)?(?:水平)?(?:高|低|快|慢)?|(?:高于|低于|快于|慢于|高出|领先|落后)\S*)$"
 )
-_MAY_HOLD_NUMBER_RE = re.compile(r"[0-9十百千万亿]")
+_MAY_HOLD_NUMBER_RE = re.compile(r"[0-9一二两三四五六七八九十百千万亿]")
 _LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
 _TRAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TRAIL_WORDS)) + ")+$")
+# 3000亿元专项债券 / 1000亿元专项奖补资金: money followed by the noun that says what money it is.
+_MONEY_NOUN_RE = re.compile(
+    r"[^，；。、：（(]{1,14}(?:债券|专项债|国债|资金|基金|贷款|补贴|补助|奖补|经费|资本金|消费券)"
+)
+# 3亿元撬动社会资金 / 5亿元用于…补贴: a verb after the amount, not the money's name.
+_NOT_A_NOUN = (
+    "撬动",
+    "带动",
+    "拉动",
+    "吸引",
+    "用于",
+    "支持",
+    "引导",
+    "的",
+    "为",
+    "对",
+    "向",
+    "在",
+    "和",
+    "及",
+)
+# 总投资12亿元的文体综合体主体封顶: the works an amount is spent on, up to their last head noun.
+_WORKS_RE = re.compile(
+    r"的([^，；。、：（(]{1,20}(?:项目|工程|综合体|基地|园区|中心|枢纽|电站|机场|港区|码头|通道|大桥|隧道|"
+    r"铁路|公路|医院|学校|场馆)(?:[一二三四五六七八九十\d]+期|[\u4e00-\u9fff]{1,3}段)?)"
+)
+# Verbs that spend or raise money: a name before an amount that is only one of them says not what it is.
+_MONEY_VERBS = (
+    "投资",
+    "投入",
+    "发行",
+    "安排",
+    "筹措",
+    "筹集",
+    "筹资",
+    "下达",
+    "拨付",
+    "投放",
+    "设立",
+    "统筹",
+    "用好",
+)
+# 投资1.2亿元新建3个养老服务中心: the verbs that say what an amount of money pays for.
+_SPENDING_VERBS = (
+    "新建",
+    "新改扩建",
+    "改扩建",
+    "建设",
+    "建成",
+    "改造",
+    "实施",
+    "办好",
+    "办成",
+    "完成",
+    "打造",
+    "购置",
+    "支持",
+)
+_LEVERAGE_VERBS = ("撬动", "带动", "拉动", "吸引")
+_WORDS_ENDING_IN_A_CONJUNCTION = ("惠及", "涉及", "普及", "波及", "顾及", "触及", "参与", "总和")
+_COUNTED = {"户": "households", "人": "people", "名": "people"}
+_PAIR_LINKS = ("", "、", "和", "及")
+# Verbs that say how many people or households a measure reached (惠及2100多万人, 覆盖3000户).
+_BENEFIT_VERBS = (
+    "惠及",
+    "覆盖",
+    "服务",
+    "带动",
+    "帮助",
+    "帮扶",
+    "吸纳",
+    "接待",
+    "救助",
+    "资助",
+    "培训",
+    "受益",
+)
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
 _GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
@@ -170,10 +250,22 @@ def clean_name(region: str) -> str:
         if s2 != s:
             s, changed = s2, True
     s = _TRAIL_RE.sub("", s)
-    s = s.strip("、，,和及与 ")
+    s = s.strip("、，, ")
+    if not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):  # 惠及, 参与: not a dangling 及/与
+        s = s.strip("和及与")
+    else:
+        s = s.lstrip("和及与")
     if s in _BARE_NOUNS and last_verb:
         s = last_verb + s
     return s if len(s) >= 2 and not re.fullmatch(r"[\d.%]+", s) else ""
+
+
+def _without_national_scope(name: str, unit: str) -> str:
+    """全国 before a statistic is its scope (全国财政支出 → 财政支出), like 全省 and 全市. Before counted things
+    it is their rank and part of their name (全国重点实验室15家, 全国文明城市3个), so it stays."""
+    if name.startswith("全国") and unit not in CLASSIFIER_UNITS and name[2:3] not in "和及与、":
+        return clean_name(name[2:])
+    return name
 
 
 def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
@@ -205,6 +297,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
     for q in quantities:
         by_clause.setdefault(clause_of(q), []).append(q)
     modifiers: set[int] = set()
+    spends: dict[int, int] = {}  # an amount of money → the count after it that it pays for
     for qs in by_clause.values():
         for i in range(len(qs) - 2, -1, -1):
             between = text[qs[i].end : qs[i + 1].start].strip()
@@ -214,12 +307,20 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 continue
             if _CHANGE_TO_RE.fullmatch(between):
                 continue  # 由1620亿元增加到2350亿元: two levels, neither qualifies a noun
+            if _pays_for(qs[i], qs[i + 1], between):
+                spends[qs[i].start] = qs[i + 1].start
+                continue
+            if _leverages(qs[i], qs[i + 1], between):
+                continue
             if between in _RANGE_WORDS:
                 if qs[i + 1].start in modifiers:
                     modifiers.add(qs[i].start)
                 continue
             modifiers.add(qs[i].start)
 
+    pair_list = _household_people_pairs(text, by_clause.values())
+    pairs = {second.start: first for first, second in pair_list}
+    pair_heads = {first.start: second for first, second in pair_list}
     mentions: list[Mention] = []
     group_names: dict[int, tuple[str, int]] = {}
     prev_end: dict[tuple[int, int], int] = {}
@@ -234,14 +335,54 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         pre_text = strip_pre_qualifier(region)
         notes: list[str] = []
         confidence = 0.9
-        name = clean_name(pre_text)
+        name = _without_national_scope(clean_name(pre_text), q.unit)
         source_quote_start = clause[0]
         following = [x.start for x in quantities if x.start > q.start and clause_of(x) == clause]
-        after, after_end = _trailing_name(text, q.end, min([clause[1], *following]))
-        ends_open = pre_text.rstrip().endswith(("、", "和", "及", "等")) or not name or len(name) <= 2
-        if after and (ends_open or q.unit in CLASSIFIER_UNITS and text[q.end : q.end + 1] not in "、，；。"):
+        stops = [clause[1], *following, *([q.noun_end] if q.noun_end is not None else [])]
+        after, after_end = _trailing_name(text, q.end, min(stops))
+        # 帮扶120户350人稳定增收 / 搬迁安置58户、170人 / 6.1万户14.2万名监测对象: one group counted in
+        # households and in people; both take the name written before the pair, else the one after it.
+        head = pairs.get(q.start)
+        if head is not None and mentions and mentions[-1].start == head.start:
+            name, source_quote_start, after = mentions[-1].name, mentions[-1].quote_start, ""
+            notes.append("pair")
+        elif q.start in pair_heads and not name:
+            second = pair_heads[q.start]
+            name, _ = _trailing_name(
+                text, second.end, min([clause[1], *[f for f in following if f > second.start]])
+            )
+            if name:
+                notes.append("pair")
+        if q.counted and q.unit == "次" and len(text[q.end : min(stops)].strip()) >= 2:
+            after = text[q.end : min(stops)].strip()  # 两次出台奶牛、肉牛产业纾困政策: the whole action
+            after_end = min(stops)
+        noun = _amount_noun(text, q, name, min(stops))
+        if noun is not None:
+            after, after_end = noun
+        elif q.unit.endswith("元") and text.startswith(_LEVERAGE_VERBS, q.end):
+            after = ""  # 筹措30.5亿元撬动…贷款: what the money draws, not what it is
+        if q.start in spends and _weak_amount_name(name):
+            after = ""
+            notes.append("named_by_next")  # 投资1.2亿元新建3个养老服务中心: named after the centres below
+        ends_open = (
+            pre_text.rstrip().endswith(("、", "和", "及", "等"))
+            and not pre_text.rstrip().endswith(_WORDS_ENDING_IN_A_CONJUNCTION)
+            or not name
+            or len(name) <= 2
+            or q.noun_end is not None  # 覆盖60多万困难群众: the people counted are named after the number
+        )
+        if (
+            after
+            and (
+                noun is not None
+                or q.counted  # 建成三座体育馆 / 三次下调贷款利率: the thing or action counted comes after
+                or ends_open
+                or q.unit.lstrip("万亿") in CLASSIFIER_UNITS
+                and text[q.end : q.end + 1] not in "、，；。"
+            )
+        ):
             prev_end[clause] = after_end
-            if q.is_chinese:
+            if q.is_chinese and not q.counted:
                 continue  # 七十二家理想村: a Chinese numeral before a noun is part of a name
             bare_ok = True
             name, confidence = after, confidence - 0.1
@@ -270,6 +411,14 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         previous = mentions[-1] if mentions else None
         if _COMPARISON_RE.match(pre_text.strip("、，, ")):
             continue  # 高于全国0.4个百分点: a gap to another region's figure, not an indicator of its own
+        if not name and pre_text.rstrip().endswith(_BENEFIT_VERBS):
+            # 惠及5700多万人次 / 改造老旧小区20个，惠及5000多户: how many a measure reached, named by its verb
+            # after the measure's own name, not as another amount of the measure.
+            name = next(v for v in _BENEFIT_VERBS if pre_text.rstrip().endswith(v))
+            if previous is not None:
+                name, source_quote_start = previous.name + name, previous.quote_start
+            notes.append("name_is_verb")
+            confidence -= 0.1
         if not name:
             if previous is None:
                 continue
@@ -316,7 +465,64 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 notes,
             )
         )
+    name_at = {m.start: m.name for m in mentions}
+    for m in mentions:
+        if "named_by_next" in m.notes and spends[m.start] in name_at:
+            m.name = name_at[spends[m.start]]
     return mentions
+
+
+def _pays_for(amount: Quantity, count: Quantity, between: str) -> bool:
+    """``投资1.2亿元新建3个养老服务中心``: an amount of money spent (not a threshold like 亿元以上) on the
+    count after it, a verb between them; neither qualifies a noun of the other."""
+    return (
+        amount.unit.endswith("元")
+        and amount.qualifier in ("=", "~")
+        and count.unit in CLASSIFIER_UNITS
+        and between.startswith(_SPENDING_VERBS)
+    )
+
+
+def _leverages(amount: Quantity, other: Quantity, between: str) -> bool:
+    """``投入财政资金3亿元撬动社会资金10亿元``: public money that draws other money; two amounts of their own."""
+    return (
+        amount.unit.endswith("元")
+        and other.unit.endswith("元")
+        and amount.qualifier in ("=", "~")
+        and between.startswith(_LEVERAGE_VERBS)
+    )
+
+
+def _weak_amount_name(name: str) -> bool:
+    """A name before an amount of money that does not say what the money is (投资, 追加发行, 总投资)."""
+    return not name or len(name) <= 2 or name.endswith(_MONEY_VERBS) or name in _GENERIC_NAMES
+
+
+def _amount_noun(text: str, q: Quantity, name: str, stop: int) -> tuple[str, int] | None:
+    """The noun after an amount of money that names it, and where it ends: what the money is
+    (``3000亿元专项债券``), or the works it is spent on when the name before says nothing
+    (``总投资12亿元的文体综合体主体封顶`` → 文体综合体)."""
+    if not q.unit.endswith("元"):
+        return None
+    money = _MONEY_NOUN_RE.match(text, q.end, stop)
+    if money and not money.group(0).startswith(_NOT_A_NOUN):
+        return money.group(0), money.end()
+    works = _WORKS_RE.match(text, q.end, stop)
+    if works and _weak_amount_name(name):
+        return works.group(1), works.end()
+    return None
+
+
+def _household_people_pairs(text: str, clauses: Iterable[list[Quantity]]) -> list[tuple[Quantity, Quantity]]:
+    """Counts that give one group in households and then in people, or the other way round, straight after
+    each other (``120户350人``, ``58户、170人``, ``1.2万户和3.5万名``)."""
+    pairs = []
+    for qs in clauses:
+        for first, second in itertools.pairwise(qs):
+            units = {_COUNTED.get(first.unit.lstrip("万亿")), _COUNTED.get(second.unit.lstrip("万亿"))}
+            if units == {"households", "people"} and text[first.end : second.start].strip() in _PAIR_LINKS:
+                pairs.append((first, second))
+    return pairs
 
 
 def _split_names(name: str, k: int) -> list[str]:
@@ -335,7 +541,8 @@ def _split_names(name: str, k: int) -> list[str]:
 
 
 def _shift(q: Quantity, offset: int) -> Quantity:
-    return dataclasses.replace(q, start=q.start + offset, end=q.end + offset)
+    noun_end = q.noun_end + offset if q.noun_end is not None else None
+    return dataclasses.replace(q, start=q.start + offset, end=q.end + offset, noun_end=noun_end)
 
 
 def _distributive_group(text: str, first: Quantity, clause_qs: list[Quantity]) -> list[Quantity]:

@@ -8,6 +8,7 @@ number when it touches the number and its unit — ``规模以上工业`` is a n
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,6 +81,7 @@ BASE_UNITS = (
     "小时",
     "分钟",
     "岁",
+    "批次",
     "批",
     "支",
     "块",
@@ -142,9 +144,11 @@ _CHINESE = r"[一二两三四五六七八九十][零〇一二两三四五六七�
 _MULTIPLIER = r"万亿|亿|万|千"
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(BASE_UNITS, key=len, reverse=True))
 _POST_ALT = "|".join(re.escape(w) for w, _ in POST_QUALIFIERS)
+# 3万多亿元: 万…亿 split by 多/余 is 万亿 and more.
 QUANTITY_RE = re.compile(
     rf"(?<![\d.．])(?:(?P<percent_word>百分之)(?P<pnum>{_ARABIC}|{_CHINESE})"
-    rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<approx0>余|多)?(?P<mult>{_MULTIPLIER})?(?P<approx>余|多)?(?P<unit>{_UNIT_ALT}))"
+    rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<approx0>余|多)?(?P<mult>万(?:余|多)亿|{_MULTIPLIER})?(?P<approx>余|多)?"
+    rf"(?P<unit>{_UNIT_ALT}))"
     rf"(?P<post>{_POST_ALT})?"
 )
 # 增长5%—6% / 增长5-6% / 新建3至5所: a range gives its lower bound (≥) and its upper bound (≤).
@@ -152,10 +156,51 @@ RANGE_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–～~至到]\s*(?P<hi>{_ARABIC})"
     rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
 )
-# 18.6万建档立卡贫困人口: 万/亿 with no unit, straight before the noun it counts. The unit is then "万".
+# 18.6万建档立卡贫困人口 / 4200多万居民: 万/亿 with no unit, straight before the noun it counts. The unit is
+# then "万", or 万人 / 万户 when that noun names people or households (see COUNTED_NOUN_RE).
 BARE_MULTIPLIER_RE = re.compile(
-    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<mult>万亿|亿|万)(?P<approx>余|多)?(?=[\u4e00-\u9fff])(?!级|元|{_UNIT_ALT})"
+    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?+"
+    rf"(?=[\u4e00-\u9fff])(?!级|元|家(?!庭)|{_UNIT_ALT.replace('|家|', '|')})"
 )
+# The noun a bare 万/亿 counts, when it ends in a word for people or households (of at most 10 characters,
+# within its clause): 居民, 群众, 建档立卡贫困人口, 高校毕业生 are people; 农户, 家庭 are households.
+_PEOPLE_WORDS = (
+    "人口|人员|群众|居民|农民工|农民|职工|工人|学生|毕业生|儿童|老人|老年人|妇女|患者|游客|旅客|劳动力"
+)
+COUNTED_NOUN_RE = re.compile(
+    rf"[^，；。！？、\n,;：（(]{{0,8}}(?:(?P<people>{_PEOPLE_WORDS})|(?P<households>农户|家庭|住户))"
+)
+# 7100万江淮儿女 / 4200万辽宁人民: a whole population named with pride, not an amount anyone delivered.
+_POPULATION_RE = re.compile(r"[^，；。！？、\n,;]{0,6}?(?:儿女|人民)")
+# Chinese numerals count things only in the contexts of _chinese_count ("Chinese counts" in the report
+# domain's doc); elsewhere 一批, 两个维护, 三次产业, 四个方面 are words. Measure words a count may use:
+COUNT_MEASURES = frozenset(
+    "次 批次 批 座 条 个 所 家 项 处 场 名 件 套 台 辆 艘 架 张 部 间 栋 幢 户 支".split()
+)
+# Verbs that deliver countable things: 建成一座体育馆, 新建三条绿道, 出台五项措施, 分两批次解决.
+COUNT_VERBS = tuple(
+    sorted(
+        """建成 新建 建设 改建 扩建 改扩建 新改扩建 开工 竣工 投用 投运 启用 开通 开设 新开 新辟 开辟 新增 增设 完成
+        打通 改造 修建 建立 设立 成立 组建 新设 引进 举办 承办 召开 出台 制定 修订 发布 获得 获评 获批 创成 创建
+        认定 新认定 培育 打造 办好 办成 落地 签约 下调 上调 分""".split(),
+        key=len,
+        reverse=True,
+    )
+)
+# Actions counted by 次 before them: 三次下调贷款利率, 两次提高最低工资标准.
+COUNTED_ACTIONS = tuple(
+    """下调 上调 降低 提高 调整 降准 降息 发放 出台 举办 召开 开展 组织 延长 扩大 启动 修订 发布""".split()
+)
+# Words between a count verb and its numeral (建成了三座, 累计新建五个) and before a clause's verb (全年…).
+_COUNT_FILLERS = ("了", "共", "累计", "先后", "连续", "新")
+_CLAUSE_OPENERS = re.compile(r"(?:全市|全县|全区|全省|全年|今年|年内|累计|共计|共|再|还|并|同时|此外)*")
+# Nouns after a numeral and measure word that make a fixed term, not a count: 四个方面, 三次产业, 两位数.
+_NOT_COUNTED_AFTER = ("方面", "层面", "环节", "维度", "阶段", "翻番", "大局", "产业", "分配", "创业", "性")
+# Before a numeral: ranks and determiners (第一, 每一次, 前三名, 这两个, 其中一个, 同一个, 唯一).
+_NOT_COUNTED_BEFORE = "第每前这那哪其某逐唯单同头首任"
+_CLAUSE_BREAK = "，；。！？：\n,;"
+# Words ending in a count verb that are not one: 划分三个区域, 充分, 部分.
+_NOT_A_COUNT_VERB = ("划分", "区分", "部分", "充分", "十分", "细分", "评分", "积分", "得分", "万分")
 _PRE_MAP = dict(PRE_QUALIFIERS)
 _POST_MAP = dict(POST_QUALIFIERS)
 
@@ -172,6 +217,8 @@ class Quantity:
     is_chinese: bool
     raw: str
     bare: bool = False  # a 万/亿 with no unit: only an item when the noun it counts follows
+    noun_end: int | None = None  # where the noun a bare 万/亿 counts ends (4200多万居民 → after 居民)
+    counted: bool = False  # a Chinese numeral whose context makes it a count (建成三座, 三次下调)
 
     @property
     def is_percent(self) -> bool:
@@ -216,6 +263,7 @@ def find_quantities(text: str) -> list[Quantity]:
     """
     found: list[Quantity] = []
     covered: list[tuple[int, int]] = []
+    pending: list[int] = []  # starts of 一 that count only if their 、 list goes on with another count
     for m in RANGE_RE.finditer(text):
         unit = (m.group("mult") or "") + m.group("unit")
         if m.group("lo_unit") and m.group("lo_unit") != unit or _inside_quotes(text, m.start()):
@@ -233,6 +281,7 @@ def find_quantities(text: str) -> list[Quantity]:
     for m in QUANTITY_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
+        approx_inside = False
         if m.group("percent_word"):
             raw_num, unit, is_chinese = m.group("pnum"), "%", not m.group("pnum")[0].isdigit()
         else:
@@ -241,41 +290,119 @@ def find_quantities(text: str) -> list[Quantity]:
             mult = m.group("mult") or ""
             if mult and unit in _NO_MULTIPLIER:
                 continue
+            if len(mult) == 3:  # 万多亿
+                mult, approx_inside = "万亿", True
             unit = mult + unit
         try:
             value = parse_number(raw_num)
         except ValueError:
             continue
         small = value < 10 and not (m.group("mult") if not m.group("percent_word") else None)
-        if is_chinese and (small or unit in PERCENT_UNITS and not m.group("percent_word")):
+        count = "no"
+        if is_chinese and not m.group("percent_word") and not m.group("mult"):
+            count = _chinese_count(text, m, value, found, pending)
+        if count == "yes" and pending and found and found[-1].start == pending[-1]:
+            found[-1] = dataclasses.replace(
+                found[-1], counted=True
+            )  # 建成一座体育馆、三条绿道: 一 counts too
+            pending.pop()
+        counted = count != "no"
+        if is_chinese and not counted and (small or unit in PERCENT_UNITS and not m.group("percent_word")):
             # 一个半小时, 两所大学, 三大工程: small Chinese numerals are words, not amounts.
             continue
+        if unit.endswith("家") and text.startswith("庭", m.end("unit")):
+            continue  # 3万多家庭: households, not 家 (firms); read as a bare 万 before its noun
         if unit in TIME_UNITS and not m.group("post") and _is_cjk(text[m.end() : m.end() + 1]):
             continue  # 15分钟生活圈, 24小时自助服务: a duration that names a thing
         qualifier = _POST_MAP.get(m.group("post") or "", "")
-        if not qualifier and (m.group("approx") or m.group("approx0")):
+        if not qualifier and (m.group("approx") or m.group("approx0") or approx_inside):
             qualifier = ">"
         if not qualifier:
             qualifier = pre_qualifier(text, m.start()) or "="
-        found.append(Quantity(value, unit, m.start(), m.end(), qualifier, is_chinese, m.group(0)))
+        if count == "pending":
+            pending.append(m.start())
+        found.append(
+            Quantity(
+                value, unit, m.start(), m.end(), qualifier, is_chinese, m.group(0), counted=count == "yes"
+            )
+        )
         covered.append((m.start(), m.end()))
+    found = [q for q in found if q.start not in pending]  # a lone 一 (建成一座体育馆) is "a", not a count
     for m in BARE_MULTIPLIER_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
-        qualifier = ">" if m.group("approx") else pre_qualifier(text, m.start()) or "="
+        if _POPULATION_RE.match(text, m.end()):
+            continue
+        qualifier = ">" if m.group("approx") or m.group("approx0") else pre_qualifier(text, m.start()) or "="
+        unit, noun_end = m.group("mult"), None
+        noun = COUNTED_NOUN_RE.match(text, m.end())
+        if noun:
+            unit, noun_end = unit + ("人" if noun.group("people") else "户"), noun.end()
         found.append(
             Quantity(
                 parse_number(m.group("num")),
-                m.group("mult"),
+                unit,
                 m.start(),
                 m.end(),
                 qualifier,
                 False,
                 m.group(0),
                 bare=True,
+                noun_end=noun_end,
             )
         )
     return sorted(found, key=lambda q: q.start)
+
+
+def _chinese_count(
+    text: str, m: re.Match[str], value: int | float, found: list[Quantity], pending: list[int]
+) -> str:
+    """Whether a Chinese numeral and its measure word count something: "yes", "no", or "pending" for a 一
+    that counts only if its 、 list goes on with another count.
+
+    Chinese numerals are mostly words (一批, 两个维护, 三次产业, 四个方面), so only these contexts make a
+    count: a count verb straight before it and its noun after it (建成三座体育馆, 分两批次解决); 次 before a
+    counted action (三次下调贷款利率); the end of a clause opened by a count verb (新建城市绿道三条); or an
+    item of a 、 list whose item before is a count (…、三条绿道、五个口袋公园). 一 counts only in such a
+    list (建成一座体育馆、三条绿道); alone it is the article "a"."""
+    start, end, unit, numeral = m.start(), m.end(), m.group("unit"), m.group("num")
+    if unit not in COUNT_MEASURES or numeral == "二" or text.startswith(_NOT_COUNTED_AFTER, end):
+        return "no"
+    if start and text[start - 1] in _NOT_COUNTED_BEFORE:
+        return "no"
+    if start and text[start - 1] == "、":
+        head = found[-1] if found else None
+        counts = head is not None and (
+            head.counted or head.start in pending or not head.is_chinese and head.unit in COUNT_MEASURES
+        )
+        listed = head is not None and re.fullmatch(r"[^，；。！？：\n,;、\d]{1,16}、", text[head.end : start])
+        return "yes" if counts and listed else "no"
+    before = text[max(0, start - 8) : start]
+    for filler in _COUNT_FILLERS:
+        if before.endswith(filler) and not before.endswith(COUNT_VERBS):
+            before = before[: -len(filler)]
+            break
+    if before.endswith(_NOT_A_COUNT_VERB):
+        return "no"
+    noun_follows = _is_cjk(text[end : end + 1])
+    if unit == "次" and text.startswith(COUNTED_ACTIONS, end):
+        context = True  # 三次下调贷款利率
+    elif noun_follows and before.endswith(COUNT_VERBS):
+        context = True  # 建成三座体育馆
+    elif noun_follows and before.endswith(("的", "等")) or not noun_follows and _ends_clause(text, end):
+        # 出台支持民营经济的十条措施 / 建成…、…等十件民生实事 / 新建城市绿道三条
+        clause = text[max(text.rfind(c, 0, start) for c in _CLAUSE_BREAK) + 1 : start]
+        opener = _CLAUSE_OPENERS.match(clause)
+        context = clause[opener.end() if opener else 0 :].startswith(COUNT_VERBS)
+    else:
+        context = False
+    if not context:
+        return "no"
+    return "pending" if value == 1 else "yes"
+
+
+def _ends_clause(text: str, pos: int) -> bool:
+    return pos == len(text) or text[pos] in _CLAUSE_BREAK + "、"
 
 
 def pre_qualifier(text: str, pos: int) -> str | None:
