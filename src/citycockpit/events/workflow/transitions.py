@@ -7,6 +7,7 @@ whether it needs a note. `service.transition_event` applies the effects; the tes
        └ close_directly → closed    └── dispatch ─┘              rework ←── handled                 ↓
                                                                                        closed ─rate→ rated
                                                                          rated(不满意) ─reopen→ dispatched
+    dispatched ─object→ dispatched (异议待审) ─accept_objection→ dispatched (另一部门) | ─refuse_objection→ dispatched
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ TRANSITIONS: dict[Action, Transition] = {
         _t(Action.CLOSE, {S.VERIFIED}, S.CLOSED, CENTRE, False, "结案"),
         _t(Action.RATE, {S.CLOSED}, S.RATED, CENTRE, False, "回访评价"),
         _t(Action.REOPEN, {S.RATED}, S.DISPATCHED, CENTRE, True, "不满意重办"),
+        _t(Action.OBJECT, {S.DISPATCHED}, S.DISPATCHED, DEPARTMENT, True, "派单异议"),
+        _t(Action.ACCEPT_OBJECTION, {S.DISPATCHED}, S.DISPATCHED, CENTRE, False, "异议成立·改派"),
+        _t(Action.REFUSE_OBJECTION, {S.DISPATCHED}, S.DISPATCHED, CENTRE, True, "异议不成立"),
     ]
 }
 
