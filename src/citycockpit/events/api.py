@@ -12,9 +12,8 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
 from citycockpit.db import SessionDep
-from citycockpit.events import catalogue
+from citycockpit.events import catalogue, queries
 from citycockpit.events import categories as cats
-from citycockpit.events import queries
 from citycockpit.events.enums import EventState
 from citycockpit.events.intake import duplicates, hotline
 from citycockpit.events.intake import service as intake
@@ -233,7 +232,9 @@ def export_catalogue(
     """The catalogue as the XLSX `catalogue/import` reads."""
     data = catalogue.export_catalogue(session, "xlsx", number=version)
     return Response(
-        data, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="dispatch-catalogue.xlsx"'}
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="dispatch-catalogue.xlsx"'},
     )
 
 
@@ -254,7 +255,12 @@ def import_catalogue(
         ip=client_ip(request),
     )
     session.commit()
-    return {"version": result.version, "rules": result.rules, "added": result.added, "removed": result.removed}
+    return {
+        "version": result.version,
+        "rules": result.rules,
+        "added": result.added,
+        "removed": result.removed,
+    }
 
 
 @router.get("/objections/by-category", response_model=list[ObjectionCountRead])
@@ -262,7 +268,9 @@ def objection_counts(
     request: Request,
     session: SessionDep,
     principal: Reader,
-    date_from: Annotated[date | None, Query(alias="from", description="Raised on or after (local date)")] = None,
+    date_from: Annotated[
+        date | None, Query(alias="from", description="Raised on or after (local date)")
+    ] = None,
     date_to: Annotated[date | None, Query(alias="to", description="Raised on or before (local date)")] = None,
 ) -> Any:
     """Departments' objections to dispatches (派单异议) per minor category, most first: accepted ones

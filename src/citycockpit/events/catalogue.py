@@ -82,9 +82,7 @@ def split_keywords(text: str | None) -> tuple[str, ...]:
     return tuple(k for k in _KEYWORD_SPLIT.split(text or "") if k)
 
 
-def choose_rule(
-    rules: list[CatalogueRule], *, text: str, area_code: str | None
-) -> CatalogueRule | None:
+def choose_rule(rules: list[CatalogueRule], *, text: str, area_code: str | None) -> CatalogueRule | None:
     """The most specific row of one category that applies to a request's text and area (None: none
     does; routing then takes the category's default department)."""
     applicable = [
@@ -139,12 +137,15 @@ def _version_zero(session: Session) -> list[CatalogueRule]:
     """The categories' own default departments, one plain row per active minor category."""
     rows = session.execute(
         select(EventCategory.code, EventCategory.default_department_code)
-        .where(EventCategory.level == "minor", EventCategory.is_active.is_(True))
+        .where(
+            EventCategory.level == "minor",
+            EventCategory.is_active.is_(True),
+            EventCategory.default_department_code.is_not(None),
+        )
         .order_by(EventCategory.code)
     ).all()
     return [
-        CatalogueRule(None, 0, i, code, dept, None, ())
-        for i, (code, dept) in enumerate((r for r in rows if r[1]), start=1)
+        CatalogueRule(None, 0, i, code, dept or "", None, ()) for i, (code, dept) in enumerate(rows, start=1)
     ]
 
 
@@ -192,26 +193,54 @@ def find_rule(session: Session, rule_id: int | None) -> CatalogueRule | None:
 # ---- spreadsheet round trip ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NamedRule:
+    """A catalogue row with the names of its category, department and area, as people read it."""
+
+    rule: CatalogueRule
+    category_name: str | None
+    department_name: str | None
+    area_name: str | None
+
+
+def _names(session: Session, code: Any, name: Any) -> dict[str, str]:
+    return {row[0]: row[1] for row in session.execute(select(code, name))}
+
+
+def named_rules(session: Session, number: int | None = None) -> tuple[int, list[NamedRule]]:
+    """A version's rows (the newest by default) with their names."""
+    version, rules = version_rules(session, number)
+    categories = _names(session, EventCategory.code, EventCategory.name)
+    departments = _names(session, Department.code, Department.name)
+    areas = _names(session, Area.code, Area.name)
+    departments[TOWN] = "属地镇（街道）"
+    return version, [
+        NamedRule(
+            r,
+            categories.get(r.category_code),
+            departments.get(r.department_code),
+            areas.get(r.area_code) if r.area_code else None,
+        )
+        for r in rules
+    ]
+
+
 def export_catalogue(session: Session, kind: str = "xlsx", *, number: int | None = None) -> bytes:
     """A version (the newest by default) in the format `import_catalogue` reads, with the category,
     department and area names beside their codes for the reader (ignored on import)."""
-    _, rules = version_rules(session, number)
-    categories = dict(session.execute(select(EventCategory.code, EventCategory.name)).tuples().all())
-    departments = dict(session.execute(select(Department.code, Department.name)).tuples().all())
-    areas = dict(session.execute(select(Area.code, Area.name)).tuples().all())
-    departments[TOWN] = "属地镇（街道）"
+    _, named = named_rules(session, number)
     rows = [
         [
-            r.position,
-            r.category_code,
-            categories.get(r.category_code),
-            r.department_code,
-            departments.get(r.department_code),
-            r.area_code,
-            areas.get(r.area_code) if r.area_code else None,
-            "、".join(r.keywords) or None,
+            n.rule.position,
+            n.rule.category_code,
+            n.category_name,
+            n.rule.department_code,
+            n.department_name,
+            n.rule.area_code,
+            n.area_name,
+            "、".join(n.rule.keywords) or None,
         ]
-        for r in rules
+        for n in named
     ]
     headers = [header for _, header in COLUMNS]
     if kind == "csv":

@@ -205,7 +205,9 @@ def route(
     departments = departments or DepartmentLookup(session)
     area_code = area_code or town_code
     if category is not None:
-        choice = catalogue_department(session, category, text=text, area_code=area_code, departments=departments)
+        choice = catalogue_department(
+            session, category, text=text, area_code=area_code, departments=departments
+        )
         return RoutingDecision(
             category.code,
             choice.department_id,
