@@ -247,3 +247,58 @@ def test_the_cli_exports_and_imports_the_catalogue(tmp_path, fresh_db, clock):
     imported = runner.invoke(app, ["events", "catalogue", "import", str(out), "--db", url])
     assert (exported.exit_code, imported.exit_code) == (0, 0), exported.output + imported.output
     assert "dispatch catalogue version 1: 4 rows (0 added, 0 removed)" in imported.output
+
+
+def test_the_admin_page_names_every_bad_row_of_an_upload_and_publishes_a_good_one(
+    client, db, clock, categories, zone_depts, dispatcher
+):
+    def upload(rows: list[list[Any]]) -> Any:
+        return client.post(
+            "/app/admin/catalogue/import",
+            data={"csrf_token": dispatcher.csrf_token},
+            files={"file": ("派单目录.xlsx", xlsx_bytes("派单目录", HEADERS, rows))},
+            headers={"Cookie": dispatcher.headers["Cookie"]},
+        )
+
+    bad = upload([[1, "E9999", "", "CGJ", "", "", "", ""], [2, "E0102", "", "NOSUCH", "", "", "", ""]])
+    good = upload(FOUR_ROWS)
+    assert bad.status_code == 422
+    assert (
+        "E9999 is not an active minor category" in bad.text
+        and "NOSUCH is not an active department" in bad.text
+    )
+    assert (
+        good.status_code,
+        "已发布第1版：共4条" in good.text,
+        "太仓港经济技术开发区管理委员会" in good.text,
+    ) == (
+        200,
+        True,
+        True,
+    )
+
+
+def test_a_department_may_read_the_catalogue_page_but_not_upload(client, db, clock, categories, dept_staff):
+    page = client.get("/app/admin/catalogue", headers=dept_staff.headers)
+    upload = client.post(
+        "/app/admin/catalogue/import",
+        data={"csrf_token": dept_staff.csrf_token},
+        files={"file": ("派单目录.xlsx", xlsx_bytes("派单目录", HEADERS, FOUR_ROWS[:1]))},
+        headers={"Cookie": dept_staff.headers["Cookie"]},
+    )
+    assert (page.status_code, "上传并发布新版本" in page.text, upload.status_code) == (200, False, 403)
+
+
+def test_an_old_version_stays_readable_over_the_api(client, db, clock, categories, zone_depts, supervisor):
+    publish(db, clock, FOUR_ROWS)
+    publish(db, clock, FOUR_ROWS[:1])
+    old = client.get("/api/v1/events/catalogue?version=1", headers=supervisor.headers).json()
+    newest = client.get("/api/v1/events/catalogue", headers=supervisor.headers).json()
+    missing = client.get("/api/v1/events/catalogue?version=9", headers=supervisor.headers)
+    assert (old["version"], len(old["rules"]), old["rules"][3]["keywords"]) == (1, 4, ["建筑垃圾"])
+    assert (newest["version"], len(newest["rules"]), [v["version"] for v in newest["versions"]]) == (
+        2,
+        1,
+        [2, 1],
+    )
+    assert (missing.status_code, missing.json()["code"]) == (404, "catalogue_version_not_found")

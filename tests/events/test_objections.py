@@ -262,3 +262,11 @@ def test_a_department_objects_and_the_centre_refuses_in_the_browser_forms(
         False,
         dept_staff.user.department_id,
     )
+
+
+def test_the_dispatchers_workbench_lists_the_objections_queue(
+    client, db, clock, dispatched, dept_staff, dispatcher
+):
+    object_to(db, dispatched, dept_staff, clock.now())
+    page = client.get("/app/events?queue=objections", headers=dispatcher.headers).text
+    assert "派单异议" in page and dispatched.public_id in page
