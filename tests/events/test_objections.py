@@ -270,3 +270,18 @@ def test_the_dispatchers_workbench_lists_the_objections_queue(
     object_to(db, dispatched, dept_staff, clock.now())
     page = client.get("/app/events?queue=objections", headers=dispatcher.headers).text
     assert "派单异议" in page and dispatched.public_id in page
+
+
+def test_an_event_offers_the_objection_actions_that_apply_to_it(
+    client, db, clock, dispatched, dept_staff, dispatcher
+):
+    def offered(who: Any) -> list[str]:
+        return client.get(f"/api/v1/events/{dispatched.public_id}", headers=who.headers).json()[
+            "allowed_actions"
+        ]
+
+    before = (offered(dept_staff), offered(dispatcher))
+    object_to(db, dispatched, dept_staff, clock.now())
+    after = (offered(dept_staff), offered(dispatcher))
+    assert before == (["sign", "return", "object"], [])
+    assert after == ([], ["accept_objection", "refuse_objection"])

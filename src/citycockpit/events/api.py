@@ -313,7 +313,13 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
         for o in queries.objections_of(session, event)
     ]
     body["allowed_actions"] = [
-        a.value for a in allowed_actions(EventState(event.state), principal.role, onsite_required=onsite)
+        a.value
+        for a in allowed_actions(
+            EventState(event.state),
+            principal.role,
+            onsite_required=onsite,
+            pending_objection=bool(event.has_pending_objection),
+        )
     ]
     return body
 

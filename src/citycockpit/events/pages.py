@@ -213,7 +213,12 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
     )
     onsite = category.requires_onsite_verification if category else True
     actions = (
-        allowed_actions(event.state, principal.role, onsite_required=onsite)
+        allowed_actions(
+            event.state,
+            principal.role,
+            onsite_required=onsite,
+            pending_objection=bool(event.has_pending_objection),
+        )
         if principal.can(Perm.EVENTS_WORK)
         else []
     )

@@ -96,13 +96,27 @@ def roles_for(transition: Transition, *, onsite_required: bool) -> frozenset[Rol
     return transition.roles if onsite_required else transition.roles | transition.remote_roles
 
 
+OBJECTION_DECISIONS = frozenset({Action.ACCEPT_OBJECTION, Action.REFUSE_OBJECTION})
+
+
 def allowed_actions(
-    state: EventState | str, role: Role | str, *, onsite_required: bool = True
+    state: EventState | str,
+    role: Role | str,
+    *,
+    onsite_required: bool = True,
+    pending_objection: bool | None = None,
 ) -> list[Action]:
-    """Actions a role may take from a state (before scope and per-event preconditions)."""
+    """Actions a role may take from a state (before scope and per-event preconditions). Given
+    `pending_objection`, the objection actions an event offers: a decision only while one waits, a new
+    objection only while none does."""
     state, role = EventState(state), Role(role)
-    return [
+    actions = [
         t.action
         for t in TRANSITIONS.values()
         if state in t.sources and role in roles_for(t, onsite_required=onsite_required)
     ]
+    if pending_objection is None:
+        return actions
+    if pending_objection:
+        return [a for a in actions if a not in (Action.OBJECT, Action.SIGN, Action.RETURN)]
+    return [a for a in actions if a not in OBJECTION_DECISIONS]
