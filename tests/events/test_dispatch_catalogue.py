@@ -302,3 +302,18 @@ def test_an_old_version_stays_readable_over_the_api(client, db, clock, categorie
         [2, 1],
     )
     assert (missing.status_code, missing.json()["code"]) == (404, "catalogue_version_not_found")
+
+
+def test_dispatching_elsewhere_by_hand_no_longer_credits_the_catalogue_row(
+    db, clock, categories, zone_depts, dispatcher, city
+):
+    from citycockpit.events.enums import Action
+    from tests.events.conftest import act
+
+    publish(db, clock, FOUR_ROWS)
+    kept = routed(db, dispatcher, clock, "东门街口有一堆暴露垃圾", GRID_A)
+    moved = routed(db, dispatcher, clock, "东门街口有一堆暴露垃圾", GRID_A)
+    for event, department in ((kept, None), (moved, city["fgw"].id)):
+        act(db, event, Action.REGISTER, dispatcher.principal, clock.now())
+        act(db, event, Action.DISPATCH, dispatcher.principal, clock.now(), department_id=department)
+    assert (catalogue.find_rule(db, kept.routing_rule_id).position, moved.routing_rule_id) == (1, None)

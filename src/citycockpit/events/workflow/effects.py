@@ -227,6 +227,8 @@ def _dispatch(session, event, body, category, actor, now, calendar):  # type: ig
         raise InvalidEventInput(
             "The event needs a category before it can be dispatched", field="category_code"
         )
+    if dept_id != event.department_id:
+        event.routing_rule_id = None  # the dispatcher chose, not the catalogue row routing had picked
     seen = [int(x) for x in (event.departments_seen or "").split(",") if x]
     if dept_id not in seen:
         seen.append(dept_id)
