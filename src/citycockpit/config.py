@@ -170,6 +170,12 @@ class Settings(BaseSettings):
         le=1,
         description="Classifier confidence below which a new event without a category waits in the triage queue.",
     )
+    events_objection_window_hours: float = Field(
+        2.0,
+        gt=0,
+        le=240,
+        description="Working hours (office hours of the SLA calendar) after a dispatch within which the department may object to it (派单异议).",
+    )
     events_ranking_min_volume: int = Field(
         30, ge=1, description="Cases due (应结案数) a department or town needs in a period to be ranked."
     )

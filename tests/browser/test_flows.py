@@ -97,3 +97,35 @@ def test_a_supervisor_reviews_an_item_creates_goals_and_downloads_the_bulletin(b
     finally:
         ctx.close()
     assert watch.console_errors == [] and watch.outside_requests == []
+
+
+def test_a_department_objects_to_a_dispatch_and_the_centre_refuses(browser, demo: Demo) -> None:  # type: ignore[no-untyped-def]
+    watch = Watch()
+    ctx = open_context(browser, watch)
+    page = ctx.new_page()
+    log_in(page, demo, "grid", "/app/events/new", password=DEMO_PASSWORD)
+    page.fill("textarea[name=description]", "东门社区健身广场旁垃圾箱破损，垃圾外溢")
+    page.select_option("select[name=category_code]", "C0302")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(lambda url: "created=1" in url)
+    public_id = page.url.split("/app/events/")[1].split("?")[0]
+    ctx.close()
+    watches = [
+        watch,
+        _act(browser, demo, "dispatcher", public_id, "register", "dispatch"),
+        _act(browser, demo, "cgj", public_id, "object"),
+    ]
+    check = Watch()
+    ctx = open_context(browser, check)
+    try:
+        page = ctx.new_page()
+        log_in(page, demo, "dispatcher", "/app/events?queue=objections", password=DEMO_PASSWORD)
+        assert page.locator(f"text={public_id}").count() >= 1
+        page.goto(f"{demo.url}/app/events/{public_id}")
+        assert "cgj：object 已办理" in page.locator("#pending-objection").inner_text()
+    finally:
+        ctx.close()
+    watches += [check, _act(browser, demo, "dispatcher", public_id, "refuse_objection")]
+    watches.append(_act(browser, demo, "cgj", public_id, "sign"))
+    for w in watches:
+        assert w.console_errors == [] and w.outside_requests == []

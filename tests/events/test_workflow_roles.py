@@ -111,6 +111,9 @@ PATH_TO_SOURCE: dict[Action, list[Action]] = {
     A.CLOSE: [*BASE, A.HANDLE, A.VERIFY],
     A.RATE: [*BASE, A.HANDLE, A.VERIFY, A.CLOSE],
     A.REOPEN: [*BASE, A.HANDLE, A.VERIFY, A.CLOSE, A.RATE],
+    A.OBJECT: [A.REGISTER, A.DISPATCH],
+    A.ACCEPT_OBJECTION: [A.REGISTER, A.DISPATCH, A.OBJECT],
+    A.REFUSE_OBJECTION: [A.REGISTER, A.DISPATCH, A.OBJECT],
 }
 PATH_TO_STATE: dict[EventState, list[Action]] = {
     EventState.REPORTED: [],
@@ -157,6 +160,8 @@ class World:
             body["original"] = str(self.original.id)
         if action is A.REQUEST_EXTENSION:
             body["extension"] = 2
+        if action is A.ACCEPT_OBJECTION:
+            body["department_id"] = self.city["fgw"].id
         if action is A.RATE:
             body["satisfaction"] = "satisfied" if final else "unsatisfied"
         return body

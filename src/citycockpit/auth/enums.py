@@ -38,4 +38,5 @@ class Perm(StrEnum):
     EVENTS_CREATE = "events:create"
     EVENTS_WORK = "events:work"  # take workflow actions (the state machine checks role and scope)
     EVENTS_ADMIN = "events:admin"  # edit categories
+    EVENTS_CATALOGUE = "events:catalogue"  # publish the dispatch catalogue (派单目录)
     EVENTS_KPI = "events:kpi"

@@ -46,7 +46,7 @@ def perms_for(role: Role | str) -> frozenset[Perm]:
 _EVENTS_GRANTS: dict[Role, set[Perm]] = {
     Role.LEADER: {Perm.EVENTS_READ},
     Role.SUPERVISOR: {Perm.EVENTS_READ},
-    Role.DISPATCHER: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK},
+    Role.DISPATCHER: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK, Perm.EVENTS_CATALOGUE},
     Role.DEPARTMENT: {Perm.EVENTS_READ, Perm.EVENTS_WORK},
     Role.TOWN: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK},
     Role.GRID_WORKER: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK},

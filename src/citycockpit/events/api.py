@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request, Response, UploadFile
 
 from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
 from citycockpit.db import SessionDep
+from citycockpit.events import catalogue, queries
 from citycockpit.events import categories as cats
-from citycockpit.events import queries
 from citycockpit.events.enums import EventState
 from citycockpit.events.intake import duplicates, hotline
 from citycockpit.events.intake import service as intake
 from citycockpit.events.schemas import (
     ActionIn,
+    CatalogueImportSummary,
+    CatalogueRead,
     EventCreate,
     EventDetail,
     EventPage,
     EventRead,
     ImportSummary,
+    ObjectionCountRead,
     event_read,
     transition_read,
 )
@@ -50,6 +53,10 @@ def app_calendar(state: Any) -> WorkCalendar:
         cached = WorkCalendar.from_settings(state.settings)
         state.work_calendar = cached
     return cached
+
+
+def objection_window_hours(request: Request) -> float:
+    return float(request.app.state.settings.events_objection_window_hours)
 
 
 def triage_threshold(request: Request) -> float:
@@ -171,6 +178,109 @@ def import_hotline(
     return {"created": created, "updated": 0}
 
 
+# ---- the dispatch catalogue (派单目录) and objections (派单异议) ------------------------------------
+
+Publisher = Annotated[Principal, require(Perm.EVENTS_CATALOGUE)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _rule_read(rule: catalogue.CatalogueRule | None) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    return {
+        "id": rule.id,
+        "version": rule.version,
+        "position": rule.position,
+        "category_code": rule.category_code,
+        "department_code": rule.department_code,
+        "area_code": rule.area_code,
+        "keywords": list(rule.keywords),
+    }
+
+
+@router.get("/catalogue", response_model=CatalogueRead)
+def get_catalogue(
+    session: SessionDep,
+    principal: Reader,
+    version: Annotated[int | None, Query(ge=0, description="Version number; newest when omitted")] = None,
+) -> Any:
+    """A version of the dispatch catalogue (派单目录) with its rows (version 0: the categories' own
+    default departments), and every published version."""
+    number, rules = catalogue.version_rules(session, version)
+    return {
+        "version": number,
+        "rules": [_rule_read(r) for r in rules],
+        "versions": [
+            {
+                "version": v.number,
+                "published_at": v.published_at,
+                "published_by": v.published_by,
+                "source": v.source,
+                "rule_count": v.rule_count,
+            }
+            for v in catalogue.list_versions(session)
+        ],
+    }
+
+
+@router.get("/catalogue/export")
+def export_catalogue(
+    session: SessionDep,
+    principal: Reader,
+    version: Annotated[int | None, Query(ge=0, description="Version number; newest when omitted")] = None,
+) -> Response:
+    """The catalogue as the XLSX `catalogue/import` reads."""
+    data = catalogue.export_catalogue(session, "xlsx", number=version)
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="dispatch-catalogue.xlsx"'},
+    )
+
+
+@router.post("/catalogue/import", response_model=CatalogueImportSummary)
+def import_catalogue(
+    request: Request, file: UploadFile, session: SessionDep, principal: Publisher, encoding: str = "utf-8"
+) -> Any:
+    """Publish a new catalogue version from an XLSX/CSV file; one bad row stores nothing and every bad
+    row is named."""
+    data = file.file.read(tabular.MAX_IMPORT_BYTES + 1)
+    result = catalogue.import_catalogue(
+        session,
+        data,
+        file.filename or "upload",
+        actor=principal,
+        now=request.app.state.clock.now(),
+        encoding=encoding,
+        ip=client_ip(request),
+    )
+    session.commit()
+    return {
+        "version": result.version,
+        "rules": result.rules,
+        "added": result.added,
+        "removed": result.removed,
+    }
+
+
+@router.get("/objections/by-category", response_model=list[ObjectionCountRead])
+def objection_counts(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    date_from: Annotated[
+        date | None, Query(alias="from", description="Raised on or after (local date)")
+    ] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="Raised on or before (local date)")] = None,
+) -> Any:
+    """Departments' objections to dispatches (派单异议) per minor category, most first: accepted ones
+    point at catalogue rows that send a category to the wrong department."""
+    zone = calendar_of(request).zone
+    since = datetime.combine(date_from, time(0), zone) if date_from else None
+    until = datetime.combine(date_to + timedelta(days=1), time(0), zone) if date_to else None
+    return [c.__dict__ for c in queries.objection_counts(session, since=since, until=until)]
+
+
 def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
     category = service._category(session, event)
     onsite = bool(category.requires_onsite_verification) if category else True
@@ -186,8 +296,30 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
         }
         for p in duplicates.proposals_for(session, event.id)
     ]
+    body["routing_catalogue"] = _rule_read(catalogue.find_rule(session, event.routing_rule_id))
+    body["objections"] = [
+        {
+            "id": o.id,
+            "department_id": o.department_id,
+            "reason": o.reason,
+            "status": o.status,
+            "raised_at": o.raised_at,
+            "raised_by": o.raised_by,
+            "decided_at": o.decided_at,
+            "decided_by": o.decided_by,
+            "decision_note": o.decision_note,
+            "new_department_id": o.new_department_id,
+        }
+        for o in queries.objections_of(session, event)
+    ]
     body["allowed_actions"] = [
-        a.value for a in allowed_actions(EventState(event.state), principal.role, onsite_required=onsite)
+        a.value
+        for a in allowed_actions(
+            EventState(event.state),
+            principal.role,
+            onsite_required=onsite,
+            pending_objection=bool(event.has_pending_objection),
+        )
     ]
     return body
 
@@ -213,6 +345,7 @@ def transition_event(
         actor=principal,
         now=request.app.state.clock.now(),
         calendar=calendar_of(request),
+        objection_window_hours=objection_window_hours(request),
         ip=client_ip(request),
     )
     session.commit()

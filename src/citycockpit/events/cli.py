@@ -1,4 +1,4 @@
-"""`citycockpit events …`: categories, hotline import."""
+"""`citycockpit events …`: categories, the dispatch catalogue, hotline import."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from citycockpit.core import tabular
 from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, load_settings, one_line_errors
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
+from citycockpit.events import catalogue
 from citycockpit.events import categories as cats
 from citycockpit.events.intake import hotline
 from citycockpit.events.sla import WorkCalendar
@@ -19,6 +20,11 @@ categories_app = typer.Typer(
     help="Category trees (部件/事件/热线) with departments and time limits.", no_args_is_help=True
 )
 app.add_typer(categories_app, name="categories")
+catalogue_app = typer.Typer(
+    help="The dispatch catalogue (派单目录): category → department, area exceptions, keywords; versioned.",
+    no_args_is_help=True,
+)
+app.add_typer(catalogue_app, name="catalogue")
 
 DB_OPTION = typer.Option(None, "--db", help="Database URL or SQLite file path.")
 
@@ -52,6 +58,43 @@ def export_categories(
         data = cats.export_categories(session, kind)
     out.write_bytes(data)
     console.print(f"wrote {out} ({len(data)} bytes)")
+
+
+@catalogue_app.command("export")
+@one_line_errors
+def export_catalogue(
+    out: Path = typer.Option(..., "--out", help="Output file: .xlsx or .csv."),
+    version: int | None = typer.Option(
+        None, "--version", min=0, help="Version number (newest when omitted; 0: the categories' defaults)."
+    ),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Export a version of the dispatch catalogue in the format `events catalogue import` reads."""
+    kind = tabular.file_kind(out)
+    with session_scope(engine_for(load_settings(db)), read_only=True) as session:
+        data = catalogue.export_catalogue(session, kind, number=version)
+    out.write_bytes(data)
+    console.print(f"wrote {out} ({len(data)} bytes)")
+
+
+@catalogue_app.command("import")
+@one_line_errors
+def import_catalogue(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="XLSX or CSV."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Publish a new catalogue version; every row is checked first and nothing is stored if any is bad."""
+    settings = load_settings(db)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    with session_scope(engine_for(settings)) as session:
+        result = catalogue.import_catalogue(
+            session, file.read_bytes(), file.name, actor=CLI_ACTOR, now=clock.now(), encoding=encoding
+        )
+    console.print(
+        f"dispatch catalogue version {result.version}: {result.rules} rows "
+        f"({result.added} added, {result.removed} removed)"
+    )
 
 
 @app.command("import")

@@ -79,6 +79,9 @@ class Action(StrEnum):
     CLOSE = "close"  # 结案
     RATE = "rate"  # 回访评价
     REOPEN = "reopen"  # 不满意重办
+    OBJECT = "object"  # 派单异议 (a department: not ours)
+    ACCEPT_OBJECTION = "accept_objection"  # 异议成立, 改派
+    REFUSE_OBJECTION = "refuse_objection"  # 异议不成立, 仍由原单位办理
 
 
 class SystemAction(StrEnum):
@@ -190,3 +193,11 @@ class DuplicateStatus(StrEnum):
     PROPOSED = "proposed"
     MERGED = "merged"
     DISMISSED = "dismissed"
+
+
+class ObjectionStatus(StrEnum):
+    """Where a department's objection (派单异议) stands."""
+
+    PENDING = "pending"  # 待审核
+    ACCEPTED = "accepted"  # 异议成立, 已改派
+    REFUSED = "refused"  # 异议不成立

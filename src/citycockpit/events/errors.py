@@ -37,3 +37,9 @@ class StaleVersion(Conflict):
     """The client acted on an older version of the event than the one stored."""
 
     code = "version_conflict"
+
+
+class ObjectionTooLate(Conflict):
+    """A department objected to a dispatch after the objection window (working hours) had passed."""
+
+    code = "event_objection_too_late"

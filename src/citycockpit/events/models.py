@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
@@ -101,6 +102,11 @@ class Event(Base):
     routing_source: Mapped[str | None] = mapped_column(String(8))
     routing_rule: Mapped[str | None] = mapped_column(String(100))
     routing_score: Mapped[float | None] = mapped_column(Float)
+    # The dispatch catalogue (派单目录) row that chose the department (a dispatch_catalogue_rules id; rows
+    # are never deleted, old versions stay readable). None: the category's own default (version 0).
+    routing_rule_id: Mapped[int | None] = mapped_column(Integer)
+    # A department's objection (派单异议) waits for the centre: the event is in the `objections` queue.
+    has_pending_objection: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     needs_triage: Mapped[bool] = mapped_column(Boolean, default=False)
     departments_seen: Mapped[str | None] = mapped_column(String(200))
 
@@ -251,3 +257,62 @@ class DuplicateProposal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (UniqueConstraint("event_id", "original_id", name="uq_event_duplicate_pair"),)
+
+
+class DispatchCatalogueVersion(Base):
+    """One published version of the dispatch catalogue (派单目录). Each import publishes a new version;
+    old versions stay readable. Version 0 is implicit: the categories' own default departments."""
+
+    __tablename__ = "dispatch_catalogue_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_by: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(200))
+    rule_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DispatchCatalogueRule(Base):
+    """A row of a catalogue version: a minor category goes to a department, optionally only inside an
+    area subtree (`area_code`, e.g. a development zone's management committee) and/or only when the text
+    contains one of `keywords` (comma separated). `position` is the row's number (第N条) in its version."""
+
+    __tablename__ = "dispatch_catalogue_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("dispatch_catalogue_versions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    category_code: Mapped[str] = mapped_column(String(16))
+    department_code: Mapped[str] = mapped_column(String(32))
+    area_code: Mapped[str | None] = mapped_column(String(15))
+    keywords: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (
+        UniqueConstraint("version_id", "position", name="uq_dispatch_catalogue_rules_position"),
+        Index("ix_dispatch_catalogue_rules_category", "version_id", "category_code"),
+    )
+
+
+class EventObjection(Base):
+    """A department's objection (派单异议) to a dispatch: pending until the centre accepts it (the event
+    is dispatched elsewhere) or refuses it (the event stays). Counted per category to show catalogue
+    gaps."""
+
+    __tablename__ = "event_objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    category_code: Mapped[str | None] = mapped_column(String(16))
+    routing_rule_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    raised_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    new_department_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_event_objections_category", "category_code", "raised_at"),)

@@ -18,6 +18,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
 from citycockpit.core.tabular import MAX_IMPORT_BYTES, write_xlsx
 from citycockpit.db import SessionDep
+from citycockpit.events import catalogue as catalogue_service
 from citycockpit.events import categories as category_service
 from citycockpit.events import queries as event_queries
 from citycockpit.events.enums import Action, EventState
@@ -212,7 +213,12 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
     )
     onsite = category.requires_onsite_verification if category else True
     actions = (
-        allowed_actions(event.state, principal.role, onsite_required=onsite)
+        allowed_actions(
+            event.state,
+            principal.role,
+            onsite_required=onsite,
+            pending_objection=bool(event.has_pending_objection),
+        )
         if principal.can(Perm.EVENTS_WORK)
         else []
     )
@@ -231,10 +237,13 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             "minutes": abs(minutes) % 60,
         }
     departments = org_queries.department_choices(session, active_only=True)
+    objections = event_queries.objections_of(session, event)
     return render(
         request,
         "app/event.html",
         {
+            "routing_rule": catalogue_service.find_rule(session, event.routing_rule_id),
+            "pending_objection": objections[-1] if event.has_pending_objection and objections else None,
             "event": event,
             "reporter": (name, phone),
             "category": category,
@@ -289,7 +298,13 @@ def take_action(
     try:
         with session.begin_nested():  # a refused action undoes only itself
             event_service.transition_event(
-                session, event.id, action, body, actor=principal, now=request.app.state.clock.now()
+                session,
+                event.id,
+                action,
+                body,
+                actor=principal,
+                now=request.app.state.clock.now(),
+                objection_window_hours=request.app.state.settings.events_objection_window_hours,
             )
     except AppError as exc:
         response = _detail(
@@ -383,3 +398,95 @@ def import_categories(
     session.commit()
     flash = _t(request, "categories.imported", created=result.created, updated=result.updated)
     return _categories_page(request, session, can_import=True, flash=flash)
+
+
+# --- administration: the dispatch catalogue (派单目录) and objections per category ------------------
+
+catalogue_router = APIRouter(prefix="/app/admin/catalogue", tags=["pages"], include_in_schema=False)
+Publisher = Annotated[Principal, require(Perm.EVENTS_CATALOGUE)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _catalogue_page(
+    request: Request,
+    session: Any,
+    principal: Principal,
+    *,
+    version: int | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    number, rules = catalogue_service.named_rules(session, version)
+    response = render(
+        request,
+        "app/admin_catalogue.html",
+        {
+            "number": number,
+            "rules": rules,
+            "versions": catalogue_service.list_versions(session),
+            "objections": event_queries.objection_counts(session),
+            "can_publish": principal.can(Perm.EVENTS_CATALOGUE),
+            **extra,
+        },
+    )
+    response.status_code = status
+    return response
+
+
+@catalogue_router.get("")
+def admin_catalogue(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    version: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+) -> Response:
+    """A version of the catalogue (the newest by default), every version, and objections per category."""
+    return _catalogue_page(request, session, principal, version=version)
+
+
+@catalogue_router.get("/export")
+def export_catalogue(
+    session: SessionDep,
+    principal: Reader,
+    version: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+) -> Response:
+    data = catalogue_service.export_catalogue(session, "xlsx", number=version)
+    name = f"dispatch-catalogue-v{version}.xlsx" if version is not None else "dispatch-catalogue.xlsx"
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@catalogue_router.post("/import")
+def import_catalogue(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: Publisher,
+    csrf_token: CsrfField = "",
+) -> Response:
+    """Publish a new version from the uploaded spreadsheet; every row is checked, nothing half-stored."""
+    check_csrf(request, principal, csrf_token)
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
+    try:
+        with session.begin_nested():  # a refused file stores nothing
+            result = catalogue_service.import_catalogue(
+                session, data, file.filename or "upload", actor=principal, now=request.app.state.clock.now()
+            )
+    except AppError as exc:
+        return _catalogue_page(
+            request,
+            session,
+            principal,
+            status=exc.status,
+            import_error=i18n.request_error_text(request, exc),
+            import_rows=exc.extra.get("errors") or [],
+        )
+    session.commit()
+    flash = _t(
+        request,
+        "catalogue.published",
+        version=result.version,
+        rules=result.rules,
+        added=result.added,
+        removed=result.removed,
+    )
+    return _catalogue_page(request, session, principal, flash=flash)

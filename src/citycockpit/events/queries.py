@@ -4,19 +4,25 @@ limited to the caller's scope."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, UnaryExpression, func, select
+from sqlalchemy import ColumnElement, UnaryExpression, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from citycockpit.auth.enums import Role
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
 from citycockpit.core.errors import NotFound, Unprocessable
-from citycockpit.events.enums import AWAITING_DISPATCH, WITH_DEPARTMENT, EventState, state_values
+from citycockpit.events.enums import (
+    AWAITING_DISPATCH,
+    WITH_DEPARTMENT,
+    EventState,
+    ObjectionStatus,
+    state_values,
+)
 from citycockpit.events.errors import EventNotFound
-from citycockpit.events.models import Event, EventTransition
+from citycockpit.events.models import Event, EventCategory, EventObjection, EventTransition
 
 S = EventState
 
@@ -50,6 +56,7 @@ QUEUES = {
     "intake": "reported events waiting for 立案",
     "dispatch": "registered or returned events waiting for 派遣",
     "extension": "extension requests waiting for a decision",
+    "objections": "departments' objections to a dispatch waiting for a decision (派单异议)",
     "department": "events with my department (派遣/签收/挂账)",
     "verification": "handled events in my area waiting for 核查",
     "close": "verified events waiting for 结案",
@@ -58,7 +65,7 @@ QUEUES = {
 
 # Which queues each role works (the first is its default).
 ROLE_QUEUES: dict[str, list[str]] = {
-    Role.DISPATCHER.value: ["triage", "intake", "dispatch", "extension", "close", "callback"],
+    Role.DISPATCHER.value: ["triage", "intake", "dispatch", "extension", "objections", "close", "callback"],
     Role.DEPARTMENT.value: ["department"],
     Role.TOWN.value: ["verification", "department"],
     Role.GRID_WORKER.value: ["verification"],
@@ -75,6 +82,8 @@ def _queue_clause(queue: str, principal: Principal) -> ColumnElement[bool]:
         return states(state_values(AWAITING_DISPATCH))
     if queue == "extension":
         return (Event.state == S.SIGNED.value) & Event.has_pending_extension.is_(True)
+    if queue == "objections":
+        return (Event.state == S.DISPATCHED.value) & Event.has_pending_objection.is_(True)
     if queue == "department":
         return states(state_values(WITH_DEPARTMENT)) & (Event.department_id == principal.department_id)
     if queue == "verification":
@@ -181,5 +190,55 @@ def timeline(session: Session, event: Event) -> list[EventTransition]:
             select(EventTransition)
             .where(EventTransition.event_id == event.id)
             .order_by(EventTransition.at, EventTransition.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ObjectionCount:
+    """Objections (派单异议) to dispatches of one minor category in a period: many accepted ones show a
+    catalogue row that sends the category to the wrong department."""
+
+    category_code: str | None
+    category_name: str | None
+    total: int
+    accepted: int
+    refused: int
+    pending: int
+
+
+def objection_counts(
+    session: Session, *, since: datetime | None = None, until: datetime | None = None
+) -> list[ObjectionCount]:
+    """Objections per category raised in [since, until), most first (one GROUP BY)."""
+
+    def tally(status: ObjectionStatus) -> Any:
+        return func.coalesce(func.sum(case((EventObjection.status == status.value, 1), else_=0)), 0)
+
+    stmt = (
+        select(
+            EventObjection.category_code,
+            EventCategory.name,
+            func.count(),
+            tally(ObjectionStatus.ACCEPTED),
+            tally(ObjectionStatus.REFUSED),
+            tally(ObjectionStatus.PENDING),
+        )
+        .outerjoin(EventCategory, EventCategory.code == EventObjection.category_code)
+        .group_by(EventObjection.category_code, EventCategory.name)
+        .order_by(func.count().desc(), EventObjection.category_code)
+    )
+    if since is not None:
+        stmt = stmt.where(EventObjection.raised_at >= since)
+    if until is not None:
+        stmt = stmt.where(EventObjection.raised_at < until)
+    return [ObjectionCount(*row) for row in session.execute(stmt)]
+
+
+def objections_of(session: Session, event: Event) -> list[EventObjection]:
+    """An event's objections, oldest first."""
+    return list(
+        session.scalars(
+            select(EventObjection).where(EventObjection.event_id == event.id).order_by(EventObjection.id)
         )
     )

@@ -1,5 +1,5 @@
-"""Routing: rules first (minor category → its default department; area → town), then a text classifier
-hook; every decision records why. Below `Settings.events_triage_threshold` the event waits in triage."""
+"""Routing: rules first (minor category → the dispatch catalogue's row, else the category's default
+department; area → town), then a text classifier hook; every decision records why. Below `Settings.events_triage_threshold` the event waits in triage."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.core import stamps
+from citycockpit.events import catalogue
 from citycockpit.events.enums import RoutingSource
 from citycockpit.events.models import EventCategory
 from citycockpit.org.models import Department
@@ -40,6 +41,7 @@ class RoutingDecision:
     rule: str | None
     score: float | None
     needs_triage: bool
+    rule_id: int | None = None  # the dispatch catalogue row (dispatch_catalogue_rules.id) that decided
 
 
 class KeywordClassifier:
@@ -99,6 +101,13 @@ class DepartmentLookup:
         self._ids: dict[tuple[str | None, str | None], int | None] = {}
         self._whole = whole
         self._loaded = False
+        self._catalogue: dict[str, list[catalogue.CatalogueRule]] | None = None
+
+    def catalogue_rules(self, category_code: str) -> list[catalogue.CatalogueRule]:
+        """The newest dispatch catalogue's rows of a category, read once per lookup (one batch)."""
+        if self._catalogue is None:
+            self._catalogue = catalogue.current_rules(self.session)
+        return self._catalogue.get(category_code, [])
 
     def id_for(self, code: str | None, town_code: str | None = None) -> int | None:
         key = (code, town_code if code == TOWN else None)
@@ -150,6 +159,37 @@ def department_id_for(session: Session, code: str | None, town_code: str | None 
     return session.scalars(select(Department.id).where(Department.code == code)).first()
 
 
+@dataclass(frozen=True)
+class CatalogueChoice:
+    department_id: int | None
+    rule: str
+    rule_id: int | None
+
+
+def catalogue_department(
+    session: Session,
+    category: EventCategory,
+    *,
+    text: str,
+    area_code: str | None,
+    departments: DepartmentLookup | None = None,
+) -> CatalogueChoice:
+    """The department of a minor category for a request's text and place: the most specific row of the
+    dispatch catalogue that applies (catalogue.choose_rule), else the category's default department."""
+    departments = departments or DepartmentLookup(session)
+    town_code = area_code[:9] if area_code else None
+    chosen = catalogue.choose_rule(departments.catalogue_rules(category.code), text=text, area_code=area_code)
+    if chosen is not None:
+        dept_id = departments.id_for(chosen.department_code, town_code)
+        rule = f"catalogue:v{chosen.version}#{chosen.position}→{chosen.department_code}"
+        return CatalogueChoice(dept_id, rule, chosen.id)
+    dept_id = departments.id_for(category.default_department_code, town_code)
+    rule = f"category:{category.code}→{category.default_department_code}"
+    if category.default_department_code == TOWN:
+        rule = f"area:{town_code}→town"
+    return CatalogueChoice(dept_id, rule, None)
+
+
 def route(
     session: Session,
     *,
@@ -157,22 +197,25 @@ def route(
     text: str,
     threshold: float = DEFAULT_TRIAGE_THRESHOLD,
     town_code: str | None = None,
+    area_code: str | None = None,
     departments: DepartmentLookup | None = None,
 ) -> RoutingDecision:
-    """Decide category and department for a new event, and why."""
+    """Decide category and department for a new event, and why. `area_code` is the event's grid (or
+    any code of its place): catalogue rows with an area exception match its subtree."""
     departments = departments or DepartmentLookup(session)
+    area_code = area_code or town_code
     if category is not None:
-        dept_id = departments.id_for(category.default_department_code, town_code)
-        rule = f"category:{category.code}→{category.default_department_code}"
-        if category.default_department_code == TOWN:
-            rule = f"area:{town_code}→town"
+        choice = catalogue_department(
+            session, category, text=text, area_code=area_code, departments=departments
+        )
         return RoutingDecision(
             category.code,
-            dept_id,
+            choice.department_id,
             RoutingSource.RULE,
-            rule,
+            choice.rule,
             1.0,
-            dept_id is None,
+            choice.department_id is None,
+            choice.rule_id,
         )
     classifier = get_classifier(session)
     raw = classifier.suggest(text) if text.strip() else None
@@ -186,7 +229,10 @@ def route(
     ).first()
     if known is None:
         return RoutingDecision(None, None, RoutingSource.MODEL, classifier.name, suggestion.confidence, True)
-    dept_id = departments.id_for(suggestion.department_code or known.default_department_code, town_code)
+    choice = catalogue_department(session, known, text=text, area_code=area_code, departments=departments)
+    dept_id, rule_id = choice.department_id, choice.rule_id
+    if rule_id is None and suggestion.department_code:
+        dept_id = departments.id_for(suggestion.department_code, town_code)
     confident = suggestion.confidence >= threshold and dept_id is not None
     return RoutingDecision(
         known.code,
@@ -195,4 +241,5 @@ def route(
         classifier.name,
         round(float(suggestion.confidence), 4),
         not confident,
+        rule_id,
     )

@@ -77,6 +77,8 @@ class EventRead(BaseModel):
     routing_source: str | None
     routing_rule: str | None
     routing_score: float | None
+    routing_rule_id: int | None
+    has_pending_objection: bool
     needs_triage: bool
     lat: float | None
     lon: float | None
@@ -124,9 +126,66 @@ class DuplicateRead(BaseModel):
     status: str
 
 
+class CatalogueRuleRead(BaseModel):
+    """A dispatch catalogue (派单目录) row: `position` is its number (第N条) in `version`."""
+
+    id: int | None
+    version: int
+    position: int
+    category_code: str
+    department_code: str
+    area_code: str | None
+    keywords: list[str]
+
+
+class CatalogueVersionRead(BaseModel):
+    version: int
+    published_at: datetime
+    published_by: str
+    source: str | None
+    rule_count: int
+
+
+class CatalogueRead(BaseModel):
+    version: int
+    rules: list[CatalogueRuleRead]
+    versions: list[CatalogueVersionRead]
+
+
+class CatalogueImportSummary(BaseModel):
+    version: int
+    rules: int
+    added: int
+    removed: int
+
+
+class ObjectionRead(BaseModel):
+    id: int
+    department_id: int | None
+    reason: str
+    status: str
+    raised_at: datetime
+    raised_by: str
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_note: str | None
+    new_department_id: int | None
+
+
+class ObjectionCountRead(BaseModel):
+    category_code: str | None
+    category_name: str | None
+    total: int
+    accepted: int
+    refused: int
+    pending: int
+
+
 class EventDetail(EventRead):
     timeline: list[TransitionRead]
     duplicates: list[DuplicateRead]
+    routing_catalogue: CatalogueRuleRead | None = None
+    objections: list[ObjectionRead] = Field(default_factory=list)
     allowed_actions: list[str]
 
 

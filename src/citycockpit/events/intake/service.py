@@ -407,6 +407,7 @@ def _build_event(
         text=text,
         threshold=triage_threshold,
         town_code=grid_code[:9] if grid_code else None,
+        area_code=grid_code,
         departments=lookups.departments,
     )
     if category is None and decision.category_code and not decision.needs_triage:
@@ -448,6 +449,7 @@ def _build_event(
         "routing_source": decision.source.value if decision.source else None,
         "routing_rule": decision.rule,
         "routing_score": decision.score,
+        "routing_rule_id": decision.rule_id,
         "needs_triage": decision.needs_triage,
         "state": EventState.REPORTED.value,
         "reported_at": reported_at,
@@ -460,4 +462,5 @@ def _build_event(
     if decision.needs_triage and category is None:
         event["category_code"] = None
         event["department_id"] = None
+        event["routing_rule_id"] = None
     return event, category

@@ -20,14 +20,21 @@ from citycockpit.events.enums import (
     ClockKind,
     DuplicateStatus,
     EventState,
+    ObjectionStatus,
     RejectReason,
     RoutingSource,
     Satisfaction,
     SystemAction,
 )
-from citycockpit.events.errors import InvalidEventInput, TransitionNotAllowed
+from citycockpit.events.errors import InvalidEventInput, ObjectionTooLate, TransitionNotAllowed
 from citycockpit.events.intake.service import actor_fields
-from citycockpit.events.models import DuplicateProposal, Event, EventCategory, EventTransition
+from citycockpit.events.models import (
+    DuplicateProposal,
+    Event,
+    EventCategory,
+    EventObjection,
+    EventTransition,
+)
 from citycockpit.events.queries import get_event
 from citycockpit.events.sla import UNIT_MINUTES, WorkCalendar
 from citycockpit.org.models import Department
@@ -101,9 +108,13 @@ def _register(session, event, body, category, actor, now, calendar):  # type: ig
             chosen.kind,
         )
         event.clock_kind = chosen.clock_kind
-        event.department_id = routing.department_id_for(
-            session, chosen.default_department_code, event.town_code
+        choice = routing.catalogue_department(
+            session,
+            chosen,
+            text=" ".join(filter(None, [event.title, event.description])),
+            area_code=event.grid_code or event.town_code,
         )
+        event.department_id, event.routing_rule_id = choice.department_id, choice.rule_id
         event.routing_source, event.routing_rule, event.routing_score = (
             RoutingSource.MANUAL.value,
             "triage",
@@ -112,6 +123,8 @@ def _register(session, event, body, category, actor, now, calendar):  # type: ig
         data["category"] = chosen.code
     if body.department_id is not None:
         _department(session, body.department_id)
+        if body.department_id != event.department_id:
+            event.routing_rule_id = None
         event.department_id = body.department_id
         event.routing_source = RoutingSource.MANUAL.value
     if not event.category_code:
@@ -214,6 +227,8 @@ def _dispatch(session, event, body, category, actor, now, calendar):  # type: ig
         raise InvalidEventInput(
             "The event needs a category before it can be dispatched", field="category_code"
         )
+    if dept_id != event.department_id:
+        event.routing_rule_id = None  # the dispatcher chose, not the catalogue row routing had picked
     seen = [int(x) for x in (event.departments_seen or "").split(",") if x]
     if dept_id not in seen:
         seen.append(dept_id)
@@ -229,12 +244,16 @@ def _dispatch(session, event, body, category, actor, now, calendar):  # type: ig
 
 
 def _sign(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
+    if event.has_pending_objection:
+        raise TransitionNotAllowed("Your objection waits for the centre's decision; sign after it")
     event.signed_at = now
     event.signed_on_time = event.sign_due_at is None or now <= event.sign_due_at
     return {}
 
 
 def _return(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
+    if event.has_pending_objection:
+        raise TransitionNotAllowed("Your objection waits for the centre's decision")
     event.returned_at = now
     event.return_count = (event.return_count or 0) + 1
     event.has_pending_extension = False
@@ -368,6 +387,80 @@ def _reopen(session, event, body, category, actor, now, calendar):  # type: igno
     return {"reopen_count": event.reopen_count}
 
 
+# ---- objections (派单异议) ----------------------------------------------------------------------------
+
+
+def check_objection_window(event: Event, now: datetime, calendar: WorkCalendar, hours: float) -> None:
+    """A department may object to a dispatch only within `hours` working hours (the SLA calendar's
+    office hours, `Settings.events_objection_window_hours`) of the dispatch it objects to."""
+    if event.dispatched_at is None:
+        return
+    used = calendar.elapsed(event.dispatched_at, now, ClockKind.WORK_HOURS)
+    if used > hours:
+        raise ObjectionTooLate(
+            f"Objections are accepted within {hours:g} working hours of the dispatch; "
+            f"{used:.1f} working hours have passed. Return the event with a note instead",
+            window_hours=hours,
+            elapsed_hours=round(used, 2),
+        )
+
+
+def _pending_objection(session: Session, event: Event) -> EventObjection:
+    objection = session.scalars(
+        select(EventObjection)
+        .where(EventObjection.event_id == event.id, EventObjection.status == ObjectionStatus.PENDING.value)
+        .order_by(EventObjection.id.desc())
+    ).first()
+    if objection is None or not event.has_pending_objection:
+        raise TransitionNotAllowed("There is no objection waiting for a decision")
+    return objection
+
+
+def _object(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
+    if event.has_pending_objection:
+        raise TransitionNotAllowed("An objection to this dispatch already waits for the centre")
+    objection = EventObjection(
+        event_id=event.id,
+        department_id=event.department_id,
+        category_code=event.category_code,
+        routing_rule_id=event.routing_rule_id,
+        reason=(body.note or "").strip(),
+        status=ObjectionStatus.PENDING.value,
+        raised_at=now,
+        raised_by=actor.display_name[:100],
+    )
+    session.add(objection)
+    event.has_pending_objection = True
+    return {"department_id": event.department_id, "routing_rule_id": event.routing_rule_id}
+
+
+def _accept_objection(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
+    objection = _pending_objection(session, event)
+    if body.department_id is None or body.department_id == event.department_id:
+        raise InvalidEventInput(
+            "Accepting an objection re-dispatches the event: choose another department (department_id)",
+            field="department_id",
+        )
+    data = _dispatch(session, event, body, category, actor, now, calendar)
+    objection.status = ObjectionStatus.ACCEPTED.value
+    objection.decided_at, objection.decided_by = now, actor.display_name[:100]
+    objection.decision_note = (body.note or "").strip() or None
+    objection.new_department_id = body.department_id
+    event.has_pending_objection = False
+    event.routing_source = RoutingSource.MANUAL.value
+    event.routing_rule_id = None
+    return {"objection_id": objection.id, "from_department_id": objection.department_id, **data}
+
+
+def _refuse_objection(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
+    objection = _pending_objection(session, event)
+    objection.status = ObjectionStatus.REFUSED.value
+    objection.decided_at, objection.decided_by = now, actor.display_name[:100]
+    objection.decision_note = (body.note or "").strip() or None
+    event.has_pending_objection = False
+    return {"objection_id": objection.id, "department_id": event.department_id}
+
+
 EFFECTS: dict[Action, Effect] = {
     Action.REGISTER: _register,
     Action.REJECT: _reject,
@@ -387,4 +480,7 @@ EFFECTS: dict[Action, Effect] = {
     Action.CLOSE: _close_event,
     Action.RATE: _rate,
     Action.REOPEN: _reopen,
+    Action.OBJECT: _object,
+    Action.ACCEPT_OBJECTION: _accept_objection,
+    Action.REFUSE_OBJECTION: _refuse_objection,
 }

@@ -30,10 +30,11 @@ from citycockpit.events.intake.service import actor_fields
 from citycockpit.events.models import Event, EventCategory, EventTransition
 from citycockpit.events.queries import get_event
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
-from citycockpit.events.workflow.effects import EFFECTS, follow_original
+from citycockpit.events.workflow.effects import EFFECTS, check_objection_window, follow_original
 from citycockpit.events.workflow.transitions import STATE_LABELS, TRANSITIONS, roles_for
 
 S = EventState
+DEFAULT_OBJECTION_WINDOW_HOURS = 2.0  # Settings.events_objection_window_hours
 
 
 # ---- transitions ---------------------------------------------------------------------------------
@@ -81,10 +82,13 @@ def transition_event(
     actor: Principal,
     now: datetime,
     calendar: WorkCalendar = DEFAULT_CALENDAR,
+    objection_window_hours: float = DEFAULT_OBJECTION_WINDOW_HOURS,
     ip: str | None = None,
 ) -> Event:
     """Take one step of the closed loop. Checks role and scope, the state, the required note and the
-    version the caller saw; writes a timeline row and an audit entry; a concurrent step loses with 409."""
+    version the caller saw; writes a timeline row and an audit entry; a concurrent step loses with 409.
+    A department's objection (`object`) must come within `objection_window_hours` working hours of the
+    dispatch."""
     try:
         action = Action(action)
     except ValueError as exc:
@@ -108,6 +112,8 @@ def transition_event(
     note = (body.note or "").strip() or None
     if transition.note_required and not note:
         raise NoteRequired(f"{transition.label} ({action.value}) needs a note", action=action.value)
+    if action is Action.OBJECT:
+        check_objection_window(event, now, calendar, objection_window_hours)
     from_state = event.state
     data: dict[str, Any] = {}
     followers: list[str] = []

@@ -7,6 +7,7 @@ whether it needs a note. `service.transition_event` applies the effects; the tes
        └ close_directly → closed    └── dispatch ─┘              rework ←── handled                 ↓
                                                                                        closed ─rate→ rated
                                                                          rated(不满意) ─reopen→ dispatched
+    dispatched ─object→ dispatched (异议待审) ─accept_objection→ dispatched (另一部门) | ─refuse_objection→ dispatched
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ TRANSITIONS: dict[Action, Transition] = {
         _t(Action.CLOSE, {S.VERIFIED}, S.CLOSED, CENTRE, False, "结案"),
         _t(Action.RATE, {S.CLOSED}, S.RATED, CENTRE, False, "回访评价"),
         _t(Action.REOPEN, {S.RATED}, S.DISPATCHED, CENTRE, True, "不满意重办"),
+        _t(Action.OBJECT, {S.DISPATCHED}, S.DISPATCHED, DEPARTMENT, True, "派单异议"),
+        _t(Action.ACCEPT_OBJECTION, {S.DISPATCHED}, S.DISPATCHED, CENTRE, False, "异议成立·改派"),
+        _t(Action.REFUSE_OBJECTION, {S.DISPATCHED}, S.DISPATCHED, CENTRE, True, "异议不成立"),
     ]
 }
 
@@ -92,13 +96,27 @@ def roles_for(transition: Transition, *, onsite_required: bool) -> frozenset[Rol
     return transition.roles if onsite_required else transition.roles | transition.remote_roles
 
 
+OBJECTION_DECISIONS = frozenset({Action.ACCEPT_OBJECTION, Action.REFUSE_OBJECTION})
+
+
 def allowed_actions(
-    state: EventState | str, role: Role | str, *, onsite_required: bool = True
+    state: EventState | str,
+    role: Role | str,
+    *,
+    onsite_required: bool = True,
+    pending_objection: bool | None = None,
 ) -> list[Action]:
-    """Actions a role may take from a state (before scope and per-event preconditions)."""
+    """Actions a role may take from a state (before scope and per-event preconditions). Given
+    `pending_objection`, the objection actions an event offers: a decision only while one waits, a new
+    objection only while none does."""
     state, role = EventState(state), Role(role)
-    return [
+    actions = [
         t.action
         for t in TRANSITIONS.values()
         if state in t.sources and role in roles_for(t, onsite_required=onsite_required)
     ]
+    if pending_objection is None:
+        return actions
+    if pending_objection:
+        return [a for a in actions if a not in (Action.OBJECT, Action.SIGN, Action.RETURN)]
+    return [a for a in actions if a not in OBJECTION_DECISIONS]
