@@ -170,6 +170,13 @@ class Settings(BaseSettings):
         le=1,
         description="Classifier confidence below which a new event without a category waits in the triage queue.",
     )
+    events_repeat_window_days: float = Field(
+        30.0,
+        ge=0,
+        description="Repeated requests (重复诉求): a request from the same phone number about the same minor "
+        "category within this many days of an earlier one is linked to it and counted in 重复诉求率; 0 turns "
+        "the linking off.",
+    )
     events_ranking_min_volume: int = Field(
         30, ge=1, description="Cases due (应结案数) a department or town needs in a period to be ranked."
     )

@@ -37,3 +37,10 @@ class StaleVersion(Conflict):
     """The client acted on an older version of the event than the one stored."""
 
     code = "version_conflict"
+
+
+class AssistsOpen(Conflict):
+    """The lead department reports the result of a jointly handled event only after every co-operating
+    department has reported its part."""
+
+    code = "event_assists_open"

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -46,6 +47,8 @@ NEW_EVENT_COUNTS: dict[str, Any] = {
     "has_pending_extension": False,
 }
 MAX_DESCRIPTION = 4000  # Open311 GeoReport v2: description ≤ 4,000 characters
+DEFAULT_REPEAT_WINDOW_DAYS = 30.0  # config.events_repeat_window_days
+REPEAT_LOOKUP_CHUNK = 500  # phone numbers per lookup statement (a batch holds at most a few thousand)
 
 
 @dataclass
@@ -208,6 +211,7 @@ def create_event(
     ip: str | None = None,
     category: EventCategory | None = None,
     checked: bool = False,
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> Event:
     """Report (上报) an event: locate its grid, route it (rule → classifier → triage), propose duplicates."""
     (result,) = create_events(
@@ -216,6 +220,7 @@ def create_event(
         now=now,
         calendar=calendar,
         triage_threshold=triage_threshold,
+        repeat_window_days=repeat_window_days,
     )
     if isinstance(result, InvalidEventInput):
         raise result
@@ -239,10 +244,11 @@ class Prepared:
 
     results: list[Created | InvalidEventInput | None]  # None: to be created (the row in `built`)
     built: list[tuple[dict[str, Any], EventCategory | None, Submission]]
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS
 
     def only(self, keep: list[bool]) -> Prepared:
         """The submissions whose `keep` flag is set (one flag per submission, in order)."""
-        kept = Prepared([], [])
+        kept = Prepared([], [], self.repeat_window_days)
         rows = iter(self.built)
         for result, wanted in zip(self.results, keep, strict=True):
             row = next(rows) if result is None else None
@@ -260,12 +266,18 @@ def create_events(
     now: datetime,
     calendar: WorkCalendar = DEFAULT_CALENDAR,
     triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> list[Created | InvalidEventInput]:
     """Report several events in the caller's transaction, answering each with the event created or
     with why its input was refused (the others are still created): `prepare_events` (reads only)
     then `insert_events` (writes)."""
     prepared = prepare_events(
-        session, submissions, now=now, calendar=calendar, triage_threshold=triage_threshold
+        session,
+        submissions,
+        now=now,
+        calendar=calendar,
+        triage_threshold=triage_threshold,
+        repeat_window_days=repeat_window_days,
     )
     return insert_events(session, prepared, now=now)
 
@@ -278,12 +290,13 @@ def prepare_events(
     calendar: WorkCalendar = DEFAULT_CALENDAR,
     triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
     lookups: Lookups | None = None,
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> Prepared:
     """Validate, locate and route each submission and build its events row, reading only (the intake
     writer does this outside the write transaction, so SQLite's one write lock is held only for the
     inserts). Lookups are shared by the batch (and with the caller, when it passes its own)."""
     lookups = lookups or Lookups(session)
-    prepared = Prepared([], [])
+    prepared = Prepared([], [], repeat_window_days)
     for item in submissions:
         try:
             row, category = _build_event(session, item, lookups, now, calendar, triage_threshold)
@@ -340,6 +353,7 @@ def insert_events(
             for row, _, item in built
         ],
     )
+    repeats = link_repeats(session, rows, window_days=prepared.repeat_window_days)
     proposed = duplicates.propose_for_batch(
         session,
         [
@@ -364,6 +378,7 @@ def insert_events(
                     "routing": row["routing_rule"],
                     "needs_triage": row["needs_triage"],
                     "duplicate_of": originals,
+                    **({"repeat_of": repeats[row["id"]]} if row["id"] in repeats else {}),
                 },
                 ip=item.ip,
                 at=now,
@@ -372,6 +387,67 @@ def insert_events(
         ],
     )
     return answered
+
+
+def link_repeats(session: Session, rows: list[dict[str, Any]], *, window_days: float) -> dict[int, int]:
+    """重复诉求: link each new event to the same caller's latest earlier request in the same minor
+    category reported within `window_days` before it (phones compared as stored; test events and
+    events without a phone or category are never linked). The batch's own rows count as earlier
+    requests of later ones. One indexed lookup (ix_events_repeat_lookup) per batch, per 500 phone
+    numbers, then one UPDATE of the linked rows. Returns new event id → the id it repeats."""
+    new = [r for r in rows if r["reporter_phone"] and r["category_code"] and not r["is_test"]]
+    if not new or window_days <= 0:
+        return {}
+    window = timedelta(days=window_days)
+    first = min(r["reported_at"] for r in new) - window
+    last = max(r["reported_at"] for r in new)
+    categories = sorted({r["category_code"] for r in new})
+    phones = sorted({r["reporter_phone"] for r in new})
+    table = cast(Table, Event.__table__)
+    seen: dict[tuple[str, str], list[tuple[datetime, int, int | None]]] = defaultdict(list)
+    for start in range(0, len(phones), REPEAT_LOOKUP_CHUNK):
+        found = session.execute(
+            select(
+                table.c.reporter_phone,
+                table.c.category_code,
+                table.c.reported_at,
+                table.c.id,
+                table.c.repeat_seq,
+            ).where(
+                table.c.reporter_phone.in_(phones[start : start + REPEAT_LOOKUP_CHUNK]),
+                table.c.category_code.in_(categories),
+                table.c.reported_at >= first,
+                table.c.reported_at <= last,
+                table.c.is_test.is_(False),
+            )
+        )
+        for phone, category, at, event_id, seq in found:
+            seen[(phone, category)].append((at, event_id, seq))
+    seqs = {event_id: seq for chain in seen.values() for _, event_id, seq in chain}
+    links: dict[int, int] = {}
+    updates: list[dict[str, Any]] = []
+    for row in sorted(new, key=lambda r: (r["reported_at"], r["id"])):
+        chain = seen[(row["reporter_phone"], row["category_code"])]
+        earlier = [
+            (at, event_id)
+            for at, event_id, _ in chain
+            if (at, event_id) < (row["reported_at"], row["id"]) and at >= row["reported_at"] - window
+        ]
+        if not earlier:
+            continue
+        _, previous = max(earlier)
+        seqs[row["id"]] = (seqs.get(previous) or 1) + 1
+        links[row["id"]] = previous
+        row["repeat_of_id"], row["repeat_seq"] = previous, seqs[row["id"]]
+        updates.append({"b_id": row["id"], "repeat_of_id": previous, "repeat_seq": seqs[row["id"]]})
+    if updates:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(repeat_of_id=bindparam("repeat_of_id"), repeat_seq=bindparam("repeat_seq")),
+            updates,
+        )
+    return links
 
 
 def _build_event(
