@@ -96,7 +96,6 @@ class AssistAction(StrEnum):
     """Steps of a co-operating department (配合单位) on a jointly handled event: timeline rows that
     leave the event's state as it is (events/workflow/assists.py)."""
 
-    ASSIGN = "assist_assign"  # 指定配合单位 (with the dispatch)
     SIGN = "assist_sign"  # 配合单位签收
     HANDLE = "assist_handle"  # 配合单位反馈办理情况
 

@@ -100,8 +100,8 @@ def assign_assists(
     actor: Any,
     now: datetime,
 ) -> list[int]:
-    """Name co-operating departments with a dispatch (called by the dispatch effect, whose transition
-    row and audit entry record them). A department already co-operating on the event keeps its part;
+    """Name co-operating departments with a dispatch (called by the dispatch effect: the dispatch's
+    timeline row and audit entry record the departments added, as `assist_department_ids`). A department already co-operating on the event keeps its part;
     the lead cannot also co-operate."""
     wanted = list(dict.fromkeys(int(d) for d in department_ids))
     if lead_id in wanted:
@@ -125,7 +125,6 @@ def assign_assists(
                 assigned_by=actor.display_name[:100],
             )
         )
-        _log(session, event, AssistAction.ASSIGN, dept_id, None, actor, now, {"lead_department_id": lead_id})
         added.append(dept_id)
     return added
 
