@@ -151,3 +151,41 @@ def test_the_lead_is_told_which_parts_are_open_over_the_api(client, db, clock, j
         headers=dept_staff.headers,
     )
     assert (r.status_code, r.json()["code"]) == (409, "event_assists_open")
+
+
+def _form(persona, **data):  # type: ignore[no-untyped-def]
+    return {
+        "data": {"csrf_token": persona.csrf_token, **data},
+        "headers": {"Cookie": persona.headers["Cookie"]},
+    }
+
+
+def test_the_dispatcher_names_co_operators_on_the_page_and_the_co_operator_reports_there(
+    client, db, clock, city, categories, dispatcher, grid_worker, other_dept_staff
+):
+    event = report(db, grid_worker.principal, clock.now())
+    act(db, event, Action.REGISTER, dispatcher.principal, clock.now())
+    page = client.get(f"/app/events/{event.public_id}", headers=dispatcher.headers).text
+    assert 'name="assist_department_ids"' in page
+    r = client.post(
+        f"/app/events/{event.public_id}/actions",
+        follow_redirects=False,
+        **_form(
+            dispatcher,
+            action="dispatch",
+            version=str(event.version),
+            assist_department_ids=[str(city["fgw"].id)],
+        ),
+    )
+    assert r.status_code == 303, r.text
+    seen = client.get(f"/app/events/{event.public_id}", headers=other_dept_staff.headers).text
+    assert 'value="assist_sign"' in seen and 'value="sign"' not in seen and "配合单位" in seen
+    for action, note in (("assist_sign", ""), ("assist_handle", "已完成配合部分")):
+        r = client.post(
+            f"/app/events/{event.public_id}/actions",
+            follow_redirects=False,
+            **_form(other_dept_staff, action=action, version="0", note=note),
+        )
+        assert r.status_code == 303, r.text
+    shown = client.get(f"/app/events/{event.public_id}", headers=dispatcher.headers).text
+    assert "已反馈：已完成配合部分" in shown and "配合反馈" in shown
