@@ -44,7 +44,7 @@ def scope_filter(principal: Principal) -> ColumnElement[bool]:
     if principal.is_department_scoped:
         assisting = assisting_clause(principal.department_id)
         if principal.is_area_scoped:
-            assisting = assisting & code_within(Event.grid_code, principal.area_code)
+            assisting = assisting & code_within(Event.grid_code, principal.area_code or "")
         clause = clause | assisting
     return clause
 

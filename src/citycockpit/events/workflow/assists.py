@@ -172,13 +172,13 @@ def _step(
     else:
         values.update(handled_at=now, handled_by=actor.display_name[:100], note=note)
     # Conditional on the state the step starts from: of two simultaneous steps exactly one applies.
-    done = session.execute(
+    result = session.execute(
         update(EventAssist)
         .where(EventAssist.id == part.id, EventAssist.state == source.value)
         .values(**values)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not done:
+    )
+    if not getattr(result, "rowcount", 0):
         session.refresh(part)
         raise TransitionNotAllowed(
             f"Your department's part is {part.state}; cannot {action.value}", state=part.state
