@@ -189,3 +189,28 @@ def test_the_dispatcher_names_co_operators_on_the_page_and_the_co_operator_repor
         assert r.status_code == 303, r.text
     shown = client.get(f"/app/events/{event.public_id}", headers=dispatcher.headers).text
     assert "已反馈：已完成配合部分" in shown and "配合反馈" in shown
+
+
+def test_each_co_operating_step_is_audited(db, clock, joint, other_dept_staff):
+    from sqlalchemy import select
+
+    from citycockpit.audit.models import AuditEntry
+
+    now = clock.now()
+    assists.sign_assist(db, joint.id, actor=other_dept_staff.principal, now=now)
+    assists.handle_assist(db, joint.id, note="已反馈", actor=other_dept_staff.principal, now=now)
+    actions = db.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_id == joint.public_id).order_by(AuditEntry.id)
+    ).all()
+    assert actions[-3:] == ["event.dispatch", "event.assist_sign", "event.assist_handle"]
+
+
+def test_a_co_operator_made_lead_on_re_dispatch_no_longer_holds_up_its_own_result(
+    db, clock, city, joint, dispatcher, dept_staff, other_dept_staff
+):
+    now = clock.now()
+    act(db, joint, Action.RETURN, dept_staff.principal, now)
+    act(db, joint, Action.DISPATCH, dispatcher.principal, now, department_id=city["fgw"].id)
+    act(db, joint, Action.SIGN, other_dept_staff.principal, now)
+    act(db, joint, Action.HANDLE, other_dept_staff.principal, now)
+    assert (joint.state, assists.list_assists(db, joint.id)) == (EventState.HANDLED, [])

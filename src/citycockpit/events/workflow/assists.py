@@ -101,8 +101,8 @@ def assign_assists(
     now: datetime,
 ) -> list[int]:
     """Name co-operating departments with a dispatch (called by the dispatch effect: the dispatch's
-    timeline row and audit entry record the departments added, as `assist_department_ids`). A department already co-operating on the event keeps its part;
-    the lead cannot also co-operate."""
+    timeline row and audit entry record the departments added, as `assist_department_ids`). A
+    department already co-operating on the event keeps its part; the lead cannot also co-operate."""
     wanted = list(dict.fromkeys(int(d) for d in department_ids))
     if lead_id in wanted:
         raise InvalidEventInput(
@@ -127,6 +127,18 @@ def assign_assists(
         )
         added.append(dept_id)
     return added
+
+
+def drop_lead_part(session: Session, event: Event, lead_id: int) -> bool:
+    """A re-dispatch that makes a co-operator the lead ends its co-operating part: the lead answers
+    for the whole case, and an open part of its own would only hold up its 处置完毕."""
+    part = session.scalars(
+        select(EventAssist).where(EventAssist.event_id == event.id, EventAssist.department_id == lead_id)
+    ).first()
+    if part is None:
+        return False
+    session.delete(part)
+    return True
 
 
 def _own_part(session: Session, event: Event, actor: Principal) -> EventAssist:

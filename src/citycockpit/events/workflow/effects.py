@@ -227,6 +227,8 @@ def _dispatch(session, event, body, category, actor, now, calendar):  # type: ig
     event.handled_on_time = None
     _set_dues(event, category, now, calendar)
     data: dict[str, Any] = {"department_id": dept_id, "handle_due_at": event.handle_due_at.isoformat()}
+    if assists.drop_lead_part(session, event, dept_id):
+        data["assist_part_dropped"] = dept_id
     if body.assist_department_ids:
         added = assists.assign_assists(
             session, event, body.assist_department_ids, lead_id=dept_id, actor=actor, now=now
