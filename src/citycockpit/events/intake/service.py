@@ -395,7 +395,7 @@ def link_repeats(session: Session, rows: list[dict[str, Any]], *, window_days: f
     events without a phone or category are never linked). The batch's own rows count as earlier
     requests of later ones. One indexed lookup (ix_events_repeat_lookup) per batch, per 500 phone
     numbers, then one UPDATE of the linked rows. Returns new event id → the id it repeats."""
-    new = [r for r in rows if r["reporter_phone"] and r["category_code"] and not r["is_test"]]
+    new = [r for r in rows if r.get("reporter_phone") and r.get("category_code") and not r.get("is_test")]
     if not new or window_days <= 0:
         return {}
     window = timedelta(days=window_days)
