@@ -125,3 +125,40 @@ def test_the_repeat_rate_counts_repeats_alike_live_and_from_the_rollups(db, cloc
     assert [a["source"] for a in answers] == ["rollup", "raw"]
     rates = [next(k for k in a["kpis"] if k["key"] == "repeat_rate") for a in answers]
     assert [(r["numerator"], r["denominator"]) for r in rates] == [(1, 3), (1, 3)]
+
+
+def test_a_repeated_request_posted_over_open311_is_linked_by_the_intake_writer(live_intake):
+    from sqlalchemy import select
+
+    from citycockpit.events.models import Event
+
+    form = {
+        "api_key": live_intake.api_key,
+        "service_code": "E0102",
+        "lat": 31.463,
+        "long": 121.107,
+        "description": "路口有垃圾",
+        "phone": PHONE,
+    }
+    for _ in range(2):
+        r = live_intake.client.post("/open311/v2/requests.json", data=form)
+        assert r.status_code == 201, r.text
+    with live_intake.session() as s:
+        rows = s.execute(select(Event.id, Event.repeat_of_id, Event.repeat_seq).order_by(Event.id)).all()
+    assert [(r.repeat_of_id, r.repeat_seq) for r in rows] == [(None, None), (rows[0].id, 2)]
+
+
+def test_two_calls_in_one_hotline_file_are_linked(db, clock, categories, dispatcher):
+    from sqlalchemy import select
+
+    from citycockpit.events.intake import hotline
+    from citycockpit.events.models import Event
+
+    text = (
+        "工单编号,受理时间,诉求内容,分类编码,来电号码\n"
+        f"T001,2024-09-20 09:00,东门街口有暴露垃圾,E0102,{PHONE}\n"
+        f"T002,2024-09-25 09:00,东门街口垃圾又堆起来了,E0102,{PHONE}\n"
+    )
+    hotline.import_hotline_file(db, text.encode(), "calls.csv", actor=dispatcher.principal, now=clock.now())
+    first, second = (db.scalars(select(Event).where(Event.external_id == t)).one() for t in ("T001", "T002"))
+    assert (second.repeat_of_id, second.repeat_seq, first.repeat_of_id) == (first.id, 2, None)
