@@ -214,3 +214,14 @@ def test_a_co_operator_made_lead_on_re_dispatch_no_longer_holds_up_its_own_resul
     act(db, joint, Action.SIGN, other_dept_staff.principal, now)
     act(db, joint, Action.HANDLE, other_dept_staff.principal, now)
     assert (joint.state, assists.list_assists(db, joint.id)) == (EventState.HANDLED, [])
+
+
+def test_a_part_is_signed_once_and_reported_only_after_signing(db, clock, joint, other_dept_staff):
+    from citycockpit.events.errors import TransitionNotAllowed
+
+    now = clock.now()
+    with pytest.raises(TransitionNotAllowed):
+        assists.handle_assist(db, joint.id, note="未签收先反馈", actor=other_dept_staff.principal, now=now)
+    assists.sign_assist(db, joint.id, actor=other_dept_staff.principal, now=now)
+    with pytest.raises(TransitionNotAllowed):
+        assists.sign_assist(db, joint.id, actor=other_dept_staff.principal, now=now)
