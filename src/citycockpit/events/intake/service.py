@@ -321,10 +321,12 @@ def insert_events(
     # RETURNING pairs each id with its unique public id: asking for the rows' order instead makes
     # SQLite insert one row per statement.
     table = cast(Table, Event.__table__)  # Core, not the ORM's bulk path: these are plain rows
+    in_batch = find_repeats(session, rows, window_days=prepared.repeat_window_days)
     returned = session.execute(insert(table).returning(table.c.public_id, table.c.id), rows).all()
     ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
         row["id"] = ids[row["public_id"]]
+    link_batch_repeats(session, in_batch)
     slots = iter(i for i, r in enumerate(results) if r is None)
     for row in rows:
         results[next(slots)] = Created(row["id"], row["public_id"], row["category_code"])
@@ -353,7 +355,6 @@ def insert_events(
             for row, _, item in built
         ],
     )
-    repeats = link_repeats(session, rows, window_days=prepared.repeat_window_days)
     proposed = duplicates.propose_for_batch(
         session,
         [
@@ -378,7 +379,7 @@ def insert_events(
                     "routing": row["routing_rule"],
                     "needs_triage": row["needs_triage"],
                     "duplicate_of": originals,
-                    **({"repeat_of": repeats[row["id"]]} if row["id"] in repeats else {}),
+                    **({"repeat_of": row["repeat_of_id"]} if row["repeat_of_id"] else {}),
                 },
                 ip=item.ip,
                 at=now,
@@ -389,22 +390,30 @@ def insert_events(
     return answered
 
 
-def link_repeats(session: Session, rows: list[dict[str, Any]], *, window_days: float) -> dict[int, int]:
-    """重复诉求: link each new event to the same caller's latest earlier request in the same minor
-    category reported within `window_days` before it (phones compared as stored; test events and
-    events without a phone or category are never linked). The batch's own rows count as earlier
-    requests of later ones. One indexed lookup (ix_events_repeat_lookup) per batch, per 500 phone
-    numbers, then one UPDATE of the linked rows. Returns new event id → the id it repeats."""
+def find_repeats(
+    session: Session, rows: list[dict[str, Any]], *, window_days: float
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """重复诉求, before the rows are inserted: link each new event to the same caller's latest earlier
+    request in the same minor category reported within `window_days` before it (phones compared as
+    stored; test events and events without a phone or category are never linked), setting its
+    `repeat_of_id` and `repeat_seq` (which call of the chain it is: 2 for the first repeat). One indexed
+    lookup (ix_events_repeat_lookup) per batch, per 500 phone numbers. Earlier rows of the same batch
+    count too; their ids are known only once inserted, so those pairs (row, earlier row) are returned
+    for `link_batch_repeats`."""
+    for row in rows:
+        row["repeat_of_id"], row["repeat_seq"] = None, None
     new = [r for r in rows if r.get("reporter_phone") and r.get("category_code") and not r.get("is_test")]
     if not new or window_days <= 0:
-        return {}
+        return []
     window = timedelta(days=window_days)
     first = min(r["reported_at"] for r in new) - window
     last = max(r["reported_at"] for r in new)
     categories = sorted({r["category_code"] for r in new})
     phones = sorted({r["reporter_phone"] for r in new})
     table = cast(Table, Event.__table__)
-    seen: dict[tuple[str, str], list[tuple[datetime, int, int | None]]] = defaultdict(list)
+    # per (phone, category): (reported_at, 0 stored | 1 new, id | batch position, seq, the new row)
+    chains: dict[tuple[str, str], list[tuple[datetime, int, int, int | None, dict[str, Any] | None]]]
+    chains = defaultdict(list)
     for start in range(0, len(phones), REPEAT_LOOKUP_CHUNK):
         found = session.execute(
             select(
@@ -422,32 +431,34 @@ def link_repeats(session: Session, rows: list[dict[str, Any]], *, window_days: f
             )
         )
         for phone, category, at, event_id, seq in found:
-            seen[(phone, category)].append((at, event_id, seq))
-    seqs = {event_id: seq for chain in seen.values() for _, event_id, seq in chain}
-    links: dict[int, int] = {}
-    updates: list[dict[str, Any]] = []
-    for row in sorted(new, key=lambda r: (r["reported_at"], r["id"])):
-        chain = seen[(row["reporter_phone"], row["category_code"])]
-        earlier = [
-            (at, event_id)
-            for at, event_id, _ in chain
-            if (at, event_id) < (row["reported_at"], row["id"]) and at >= row["reported_at"] - window
-        ]
-        if not earlier:
-            continue
-        _, previous = max(earlier)
-        seqs[row["id"]] = (seqs.get(previous) or 1) + 1
-        links[row["id"]] = previous
-        row["repeat_of_id"], row["repeat_seq"] = previous, seqs[row["id"]]
-        updates.append({"b_id": row["id"], "repeat_of_id": previous, "repeat_seq": seqs[row["id"]]})
-    if updates:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(repeat_of_id=bindparam("repeat_of_id"), repeat_seq=bindparam("repeat_seq")),
-            updates,
-        )
-    return links
+            chains[(phone, category)].append((at, 0, event_id, seq, None))
+    pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for position, row in sorted(enumerate(new), key=lambda p: (p[1]["reported_at"], p[0])):
+        chain = chains[(row["reporter_phone"], row["category_code"])]
+        key = (row["reported_at"], 1, position)
+        earlier = [c for c in chain if c[:3] < key and c[0] >= row["reported_at"] - window]
+        if earlier:
+            previous = max(earlier, key=lambda c: c[:3])
+            row["repeat_seq"] = (previous[3] or 1) + 1
+            if previous[4] is None:
+                row["repeat_of_id"] = previous[2]
+            else:
+                pending.append((row, previous[4]))
+        chain.append((*key, row["repeat_seq"], row))
+    return pending
+
+
+def link_batch_repeats(session: Session, pending: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Point the repeats of earlier rows of the same batch at them, once inserted (one UPDATE)."""
+    if not pending:
+        return
+    for row, previous in pending:
+        row["repeat_of_id"] = previous["id"]
+    table = cast(Table, Event.__table__)
+    session.execute(
+        update(table).where(table.c.id == bindparam("b_id")).values(repeat_of_id=bindparam("b_of")),
+        [{"b_id": row["id"], "b_of": row["repeat_of_id"]} for row, _ in pending],
+    )
 
 
 def _build_event(
