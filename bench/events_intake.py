@@ -2,7 +2,7 @@
 `citycockpit serve` subprocess.
 
 Usage: PYTHONPATH=src python bench/events_intake.py --db URL [--clients 50] [--seconds 30] [--workers 1]
-       [--rate R]  (R requests/s offered on a fixed schedule; latency counted from each scheduled time)
+       [--rate R] [--callers N]  (R requests/s offered on a fixed schedule; latency counted from each scheduled time)
 The database is migrated, given the demo organisation and categories if empty, and an API token with
 events:create is created for the run."""
 
@@ -87,10 +87,12 @@ def prepare(url: str) -> str:
     return token.secret
 
 
-def _bodies(key: str, n: int = 20_000) -> list[bytes]:
+def _bodies(key: str, n: int = 20_000, callers: int = 0) -> list[bytes]:
     """Pre-encoded form bodies, so the load generator spends its CPU on sending, not on encoding. Enough
     of them that places repeat about as often as in a city (a few events in ten have an open one of
-    their category within 50 m): with a few hundred, every request was a duplicate of dozens."""
+    their category within 50 m): with a few hundred, every request was a duplicate of dozens. With
+    `callers`, each body carries one of that many phone numbers, so repeated requests (重复诉求) are
+    looked up and linked as at a hotline."""
     out = []
     for _ in range(n):
         form = {
@@ -100,6 +102,8 @@ def _bodies(key: str, n: int = 20_000) -> list[bytes]:
             "long": f"{121.13 + random.uniform(-0.05, 0.05):.6f}",
             "description": random.choice(TEXTS),
         }
+        if callers:
+            form["phone"] = f"139{random.randrange(callers):08d}"
         out.append(urlencode(form).encode())
     return out
 
@@ -156,11 +160,17 @@ async def client(
 
 
 async def run(
-    host: str, port: int, key: str, clients: int, seconds: float, rate: float | None = None
+    host: str,
+    port: int,
+    key: str,
+    clients: int,
+    seconds: float,
+    rate: float | None = None,
+    callers: int = 0,
 ) -> tuple[list[float], dict[int, int], float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    bodies = _bodies(key)
+    bodies = _bodies(key, callers=callers)
     start = time.perf_counter()
     until = start + seconds
     interval = clients / rate if rate else None
@@ -182,6 +192,12 @@ def main() -> None:
         type=float,
         default=0,
         help="offered load in requests/s, spread over the clients on a fixed schedule (0: back to back)",
+    )
+    parser.add_argument(
+        "--callers",
+        type=int,
+        default=0,
+        help="give each request one of this many phone numbers, so repeated requests are linked (0: none)",
     )
     args = parser.parse_args()
     key = prepare(args.db)
@@ -229,12 +245,13 @@ def main() -> None:
         cpu_before, own_before = tree_cpu_seconds(server.pid), time.process_time()
         pg_before = postgres_cpu_seconds()
         latencies, statuses, elapsed = asyncio.run(
-            run("127.0.0.1", args.port, key, args.clients, args.seconds, args.rate or None)
+            run("127.0.0.1", args.port, key, args.clients, args.seconds, args.rate or None, args.callers)
         )
         server_cpu, own_cpu = tree_cpu_seconds(server.pid) - cpu_before, time.process_time() - own_before
         pg_cpu = postgres_cpu_seconds() - pg_before
         with session_scope(engine, read_only=True) as s:
             after = s.scalar(select(func.count()).select_from(Event))
+            repeats = s.scalar(select(func.count()).select_from(Event).where(Event.repeat_of_id.is_not(None)))
     finally:
         server.terminate()
         server.wait(10)
@@ -246,7 +263,10 @@ def main() -> None:
         f"{engine.dialect.name}, {args.clients} clients ({offered}), {args.workers} server worker(s), "
         f"{elapsed:.1f} s"
     )
-    print(f"requests {len(lat):,}  statuses {statuses}  events stored {after - before:,}")
+    print(
+        f"requests {len(lat):,}  statuses {statuses}  events stored {after - before:,}  "
+        f"repeated requests linked (all runs) {repeats:,}"
+    )
     print(
         f"server CPU {server_cpu:.1f} s ({server_cpu / max(1, len(lat)) * 1000:.2f} ms a request), "
         f"PostgreSQL CPU {pg_cpu:.1f} s, load generator CPU {own_cpu:.1f} s, "

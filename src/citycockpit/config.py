@@ -176,6 +176,13 @@ class Settings(BaseSettings):
         le=240,
         description="Working hours (office hours of the SLA calendar) after a dispatch within which the department may object to it (派单异议).",
     )
+    events_repeat_window_days: float = Field(
+        30.0,
+        ge=0,
+        description="Repeated requests (重复诉求): a request from the same phone number about the same minor "
+        "category within this many days of an earlier one is linked to it and counted in 重复诉求率; 0 turns "
+        "the linking off.",
+    )
     events_ranking_min_volume: int = Field(
         30, ge=1, description="Cases due (应结案数) a department or town needs in a period to be ranked."
     )

@@ -113,7 +113,8 @@ def build_month(db: Session, city: dict[str, object]) -> dict[str, int]:
             state="rated",
         ),
     )
-    # e2: signed late, handled late, closed late after one rework; 基本满意.
+    # e2: signed late, handled late, closed late after one rework; 基本满意. The same caller called about
+    # the same category in August (e1): a repeated request (重复诉求).
     ids["e2"] = add_event(
         db,
         **_looped(
@@ -126,6 +127,8 @@ def build_month(db: Session, city: dict[str, object]) -> dict[str, int]:
             close_due="2024-09-12 10:00",
             closed="2024-09-13 10:00",
             rework_count=1,
+            repeat_of_id=ids["e1"],
+            repeat_seq=2,
             satisfaction="basically_satisfied",
             callback_reached=True,
             resolved_locally=False,
@@ -285,6 +288,7 @@ SEPTEMBER = {
     "merged": 1,  # e10
     "dispatched": 6,
     "closed_directly": 1,  # e4
+    "repeated": 1,  # e2 (repeats e1 of August)
     "sign_due": 6,  # e2 e3 e6 e7(09:30 today) e9 e12
     "signed_on_time": 5,  # all but e2
     "handle_due": 5,  # e1(carry-over) e2 e6 e9 e12; e3 moved to October, e7 due this afternoon
@@ -312,6 +316,7 @@ SEPTEMBER_RATES = {
     "rework_rate": 1 / 4,
     "extension_rate": 1 / 4,
     "direct_close_rate": 1 / 9,
+    "repeat_rate": 1 / 9,
     "callback_rate": 4 / 4,
     "satisfaction_rate": 2 / 3,
     "local_resolution_rate": 2 / 3,

@@ -19,6 +19,7 @@ from citycockpit.events.intake import duplicates, hotline
 from citycockpit.events.intake import service as intake
 from citycockpit.events.schemas import (
     ActionIn,
+    AssistIn,
     CatalogueImportSummary,
     CatalogueRead,
     EventCreate,
@@ -28,10 +29,11 @@ from citycockpit.events.schemas import (
     ImportSummary,
     ObjectionCountRead,
     event_read,
+    repeat_link,
     transition_read,
 )
 from citycockpit.events.sla import WorkCalendar
-from citycockpit.events.workflow import service
+from citycockpit.events.workflow import assists, service
 from citycockpit.events.workflow.transitions import allowed_actions
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -63,6 +65,10 @@ def triage_threshold(request: Request) -> float:
     return float(getattr(request.app.state.settings, "events_triage_threshold", 0.6))
 
 
+def repeat_window_days(request: Request) -> float:
+    return float(getattr(request.app.state.settings, "events_repeat_window_days", 30.0))
+
+
 @router.post("", response_model=EventRead, status_code=201)
 def create_event(request: Request, body: EventCreate, session: SessionDep, principal: Creator) -> Any:
     """Report (上报) an event; the grid, department and duplicates are worked out on the way in."""
@@ -73,6 +79,7 @@ def create_event(request: Request, body: EventCreate, session: SessionDep, princ
         now=request.app.state.clock.now(),
         calendar=calendar_of(request),
         triage_threshold=triage_threshold(request),
+        repeat_window_days=repeat_window_days(request),
         ip=client_ip(request),
     )
     session.commit()
@@ -171,6 +178,7 @@ def import_hotline(
         now=request.app.state.clock.now(),
         calendar=calendar_of(request),
         triage_threshold=triage_threshold(request),
+        repeat_window_days=repeat_window_days(request),
         encoding=encoding,
         ip=client_ip(request),
     )
@@ -312,15 +320,44 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
         }
         for o in queries.objections_of(session, event)
     ]
-    body["allowed_actions"] = [
-        a.value
-        for a in allowed_actions(
-            EventState(event.state),
-            principal.role,
-            onsite_required=onsite,
-            pending_objection=bool(event.has_pending_objection),
-        )
+    lead = not principal.is_department_scoped or event.department_id == principal.department_id
+    body["allowed_actions"] = (
+        [
+            a.value
+            for a in allowed_actions(
+                EventState(event.state),
+                principal.role,
+                onsite_required=onsite,
+                pending_objection=bool(event.has_pending_objection),
+            )
+        ]
+        if lead
+        else []
+    )
+    body["assists"] = [
+        {
+            "department_id": a.department_id,
+            "state": a.state,
+            "assigned_at": a.assigned_at,
+            "signed_at": a.signed_at,
+            "signed_by": a.signed_by,
+            "handled_at": a.handled_at,
+            "handled_by": a.handled_by,
+            "note": a.note,
+        }
+        for a in assists.list_assists(session, event.id)
     ]
+    body["assist_actions"] = assists.assist_actions(session, event, principal)
+    repeat = queries.repeat_info(session, event)
+    body["repeat"] = (
+        {
+            "seq": repeat.seq,
+            "earlier": repeat_link(repeat.earlier) if repeat.earlier else None,
+            "later": [repeat_link(e) for e in repeat.later],
+        }
+        if repeat.earlier or repeat.later
+        else None
+    )
     return body
 
 
@@ -328,6 +365,34 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
 def get_event(event_ref: str, session: SessionDep, principal: Reader) -> Any:
     """One event (by id or public id) with its timeline, duplicate proposals and the caller's actions."""
     event = queries.get_event(session, event_ref, principal)
+    return _detail(session, event, principal)
+
+
+@router.post("/{event_ref}/assist/sign", response_model=EventDetail)
+def sign_assist(request: Request, event_ref: str, session: SessionDep, principal: Worker) -> Any:
+    """A co-operating department (配合单位) signs for its part of a jointly handled event."""
+    event = assists.sign_assist(
+        session, event_ref, actor=principal, now=request.app.state.clock.now(), ip=client_ip(request)
+    )
+    session.commit()
+    return _detail(session, event, principal)
+
+
+@router.post("/{event_ref}/assist/handle", response_model=EventDetail)
+def handle_assist(
+    request: Request, event_ref: str, body: AssistIn, session: SessionDep, principal: Worker
+) -> Any:
+    """A co-operating department reports its part (反馈) to the lead, with a note of what it did; the
+    lead's 处置完毕 waits for every co-operating part."""
+    event = assists.handle_assist(
+        session,
+        event_ref,
+        note=body.note,
+        actor=principal,
+        now=request.app.state.clock.now(),
+        ip=client_ip(request),
+    )
+    session.commit()
     return _detail(session, event, principal)
 
 

@@ -117,5 +117,6 @@ def import_hotline(
             calendar=WorkCalendar.from_settings(settings),
             triage_threshold=settings.events_triage_threshold,
             encoding=encoding,
+            repeat_window_days=settings.events_repeat_window_days,
         )
     console.print(f"imported {created} hotline tickets")

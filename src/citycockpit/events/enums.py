@@ -95,6 +95,24 @@ class SystemAction(StrEnum):
     ESCALATE = "escalate"  # 提级
 
 
+class AssistAction(StrEnum):
+    """Steps of a co-operating department (配合单位) on a jointly handled event: timeline rows that
+    leave the event's state as it is (events/workflow/assists.py)."""
+
+    SIGN = "assist_sign"  # 配合单位签收
+    HANDLE = "assist_handle"  # 配合单位反馈办理情况
+
+
+class AssistState(StrEnum):
+    ASSIGNED = "assigned"  # 待签收
+    SIGNED = "signed"  # 已签收, 办理中
+    HANDLED = "handled"  # 已反馈
+
+
+# A co-operator's part is open until it has reported (反馈) to the lead.
+OPEN_ASSIST_STATES = frozenset({AssistState.ASSIGNED, AssistState.SIGNED})
+
+
 class Channel(StrEnum):
     """Where an event came from (来源渠道)."""
 

@@ -43,3 +43,10 @@ class ObjectionTooLate(Conflict):
     """A department objected to a dispatch after the objection window (working hours) had passed."""
 
     code = "event_objection_too_late"
+
+
+class AssistsOpen(Conflict):
+    """The lead department reports the result of a jointly handled event only after every co-operating
+    department has reported its part."""
+
+    code = "event_assists_open"

@@ -172,6 +172,11 @@ class Event(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(24))
     callback_reached: Mapped[bool | None] = mapped_column(Boolean)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    # 重复诉求: the same caller's (reporter_phone, compared as stored) latest earlier request in the same
+    # minor category within `events_repeat_window_days`, set at intake; `repeat_seq` is which request
+    # of that chain this one is (2 for the first repeat: "第2次").
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    repeat_seq: Mapped[int | None] = mapped_column(Integer)
 
     # The overdue rule (超期) has this one home; SQL readers (KPIs, /metrics, the big screen, the worker's
     # reminders and 督办) write `Event.is_overdue(now)` in a WHERE clause, Python readers (pages, the
@@ -214,6 +219,9 @@ class Event(Base):
         Index("ix_events_handle_due", "handle_due_at"),
         Index("ix_events_dup_lookup", "category_code", "lat", "lon", "reported_at"),
         Index("ix_events_merged_into", "merged_into_id"),
+        # the repeated-request lookup at intake: one range scan per (phone, category) of a batch
+        Index("ix_events_repeat_lookup", "reporter_phone", "category_code", "reported_at"),
+        Index("ix_events_repeat_of", "repeat_of_id"),
     )
 
 
@@ -316,3 +324,30 @@ class EventObjection(Base):
     new_department_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_event_objections_category", "category_code", "raised_at"),)
+
+
+class EventAssist(Base):
+    """A co-operating department (配合单位) of a jointly handled event: the lead is `events.department_id`
+    (牵头单位); each co-operator signs for its part and reports it to the lead (state assigned → signed
+    → handled). The lead cannot report the event handled while a co-operator's part is open
+    (国办发〔2020〕53号: 配合单位在规定时限内向牵头单位反馈, 牵头单位统筹答复)."""
+
+    __tablename__ = "event_assists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    state: Mapped[str] = mapped_column(String(12))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    assigned_by: Mapped[str] = mapped_column(String(100))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_by: Mapped[str | None] = mapped_column(String(100))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "department_id", name="uq_event_assists_event_department"),
+        # a department's queue: its open parts
+        Index("ix_event_assists_department_state", "department_id", "state"),
+    )

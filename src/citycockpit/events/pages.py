@@ -21,8 +21,9 @@ from citycockpit.db import SessionDep
 from citycockpit.events import catalogue as catalogue_service
 from citycockpit.events import categories as category_service
 from citycockpit.events import queries as event_queries
-from citycockpit.events.enums import Action, EventState
+from citycockpit.events.enums import Action, AssistAction, EventState
 from citycockpit.events.intake import service as intake
+from citycockpit.events.workflow import assists as assist_service
 from citycockpit.events.workflow import service as event_service
 from citycockpit.events.workflow.transitions import STATE_LABELS, allowed_actions
 from citycockpit.org import queries as org_queries
@@ -212,6 +213,7 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
         else None
     )
     onsite = category.requires_onsite_verification if category else True
+    lead = not principal.is_department_scoped or event.department_id == principal.department_id
     actions = (
         allowed_actions(
             event.state,
@@ -219,9 +221,17 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             onsite_required=onsite,
             pending_objection=bool(event.has_pending_objection),
         )
-        if principal.can(Perm.EVENTS_WORK)
+        if principal.can(Perm.EVENTS_WORK) and lead
         else []
     )
+    assist_actions = (
+        assist_service.assist_actions(session, event, principal) if principal.can(Perm.EVENTS_WORK) else []
+    )
+    parts = [
+        (org_queries.find_department(session, a.department_id), a)
+        for a in assist_service.list_assists(session, event.id)
+    ]
+    repeat = event_queries.repeat_info(session, event)
     department = org_queries.find_department(session, event.department_id) if event.department_id else None
     town = org_queries.area_name(session, event.town_code) if event.town_code else None
     grid = org_queries.area_name(session, event.grid_code) if event.grid_code else None
@@ -247,7 +257,9 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             "event": event,
             "reporter": (name, phone),
             "category": category,
-            "actions": [a.value for a in actions if a is not Action.MERGE],
+            "actions": [a.value for a in actions if a is not Action.MERGE] + assist_actions,
+            "assists": parts,
+            "repeat": repeat,
             "timeline": event_queries.timeline(session, event),
             "department": department,
             "town": town,
@@ -280,10 +292,14 @@ def take_action(
     department_id: Annotated[str, Form()] = "",
     satisfaction: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=32)] = "",
+    assist_department_ids: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """One click on an action, with its note; the domain's state machine decides whether it may happen."""
+    """One click on an action, with its note; the domain's state machine decides whether it may happen
+    (a co-operating department's own steps go to the joint-handling service)."""
     check_csrf(request, principal, csrf_token)
     event = event_queries.get_event(session, ref, principal)
+    if action in {a.value for a in AssistAction}:
+        return _assist_step(request, session, principal, ref, event.public_id, action, note)
     if action not in {a.value for a in Action}:
         return _detail(
             request, session, principal, ref, action_error=_t(request, "events.form.unknown_action")
@@ -294,6 +310,7 @@ def take_action(
         department_id=int(department_id) if department_id.isdigit() else None,
         satisfaction=satisfaction or None,
         reason=reason or None,
+        assist_department_ids=[int(d) for d in assist_department_ids or [] if d.isdigit()],
     )
     try:
         with session.begin_nested():  # a refused action undoes only itself
@@ -314,6 +331,26 @@ def take_action(
         return response
     session.commit()
     return RedirectResponse(f"/app/events/{event.public_id}?done={action}", status_code=303)
+
+
+def _assist_step(
+    request: Request, session: Any, principal: Principal, ref: str, public_id: str, action: str, note: str
+) -> Response:
+    now = request.app.state.clock.now()
+    try:
+        with session.begin_nested():
+            if action == AssistAction.SIGN.value:
+                assist_service.sign_assist(session, ref, actor=principal, now=now)
+            else:
+                assist_service.handle_assist(session, ref, note=note, actor=principal, now=now)
+    except AppError as exc:
+        response = _detail(
+            request, session, principal, ref, action_error=i18n.request_error_text(request, exc)
+        )
+        response.status_code = exc.status
+        return response
+    session.commit()
+    return RedirectResponse(f"/app/events/{public_id}?done={action}", status_code=303)
 
 
 # --- administration: categories and their SLA limits ------------------------------------------------

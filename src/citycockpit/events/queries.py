@@ -13,23 +13,53 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from citycockpit.auth.enums import Role
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
+from citycockpit.core.dialect import code_within
 from citycockpit.core.errors import NotFound, Unprocessable
 from citycockpit.events.enums import (
     AWAITING_DISPATCH,
+    OPEN_ASSIST_STATES,
     WITH_DEPARTMENT,
     EventState,
     ObjectionStatus,
     state_values,
 )
 from citycockpit.events.errors import EventNotFound
-from citycockpit.events.models import Event, EventCategory, EventObjection, EventTransition
+from citycockpit.events.models import Event, EventAssist, EventCategory, EventObjection, EventTransition
 
 S = EventState
 
 
+def assisting_clause(department_id: int | None, *, open_only: bool = False) -> ColumnElement[bool]:
+    """Events on which a department co-operates (配合单位; with `open_only`, only while its part is
+    open), as a WHERE clause on events."""
+    parts = select(EventAssist.event_id).where(EventAssist.department_id == department_id)
+    if open_only:
+        parts = parts.where(EventAssist.state.in_(sorted(s.value for s in OPEN_ASSIST_STATES)))
+    return Event.id.in_(parts)
+
+
 def scope_filter(principal: Principal) -> ColumnElement[bool]:
-    """Department users see their department's events; town and grid users their area subtree."""
-    return scope_clause(principal, department_col=Event.department_id, area_code_col=Event.grid_code)
+    """Department users see their department's events and those they co-operate on; town and grid
+    users their area subtree."""
+    clause = scope_clause(principal, department_col=Event.department_id, area_code_col=Event.grid_code)
+    if principal.is_department_scoped:
+        assisting = assisting_clause(principal.department_id)
+        if principal.is_area_scoped:
+            assisting = assisting & code_within(Event.grid_code, principal.area_code or "")
+        clause = clause | assisting
+    return clause
+
+
+def is_assisting(session: Session, event: Event, principal: Principal) -> bool:
+    """Whether the principal's department co-operates on the event (配合单位)."""
+    if not principal.is_department_scoped:
+        return False
+    found = session.scalar(
+        select(EventAssist.id).where(
+            EventAssist.event_id == event.id, EventAssist.department_id == principal.department_id
+        )
+    )
+    return found is not None
 
 
 def get_event(session: Session, ref: int | str, principal: Principal | None = None) -> Event:
@@ -45,6 +75,10 @@ def get_event(session: Session, ref: int | str, principal: Principal | None = No
                 principal, department_id=event.department_id, area_code=event.grid_code, what="event"
             )
         except NotFound as exc:
+            if is_assisting(session, event, principal) and (
+                not principal.is_area_scoped or (event.grid_code or "").startswith(principal.area_code or "")
+            ):
+                return event
             raise EventNotFound(
                 f"Event {ref} does not exist or is outside your scope", event=str(ref)
             ) from exc
@@ -57,7 +91,7 @@ QUEUES = {
     "dispatch": "registered or returned events waiting for 派遣",
     "extension": "extension requests waiting for a decision",
     "objections": "departments' objections to a dispatch waiting for a decision (派单异议)",
-    "department": "events with my department (派遣/签收/挂账)",
+    "department": "events with my department (派遣/签收/挂账) or waiting for its co-operating part (配合)",
     "verification": "handled events in my area waiting for 核查",
     "close": "verified events waiting for 结案",
     "callback": "closed events waiting for 回访",
@@ -85,7 +119,10 @@ def _queue_clause(queue: str, principal: Principal) -> ColumnElement[bool]:
     if queue == "objections":
         return (Event.state == S.DISPATCHED.value) & Event.has_pending_objection.is_(True)
     if queue == "department":
-        return states(state_values(WITH_DEPARTMENT)) & (Event.department_id == principal.department_id)
+        lead = Event.department_id == principal.department_id
+        return states(state_values(WITH_DEPARTMENT)) & (
+            lead | assisting_clause(principal.department_id, open_only=True)
+        )
     if queue == "verification":
         clause = Event.state == S.HANDLED.value
         if principal.area_code:
@@ -242,3 +279,24 @@ def objections_of(session: Session, event: Event) -> list[EventObjection]:
             select(EventObjection).where(EventObjection.event_id == event.id).order_by(EventObjection.id)
         )
     )
+
+
+@dataclass
+class RepeatInfo:
+    """重复诉求 as shown on a ticket: which request of the caller's chain it is, the earlier ticket it
+    repeats, and the later tickets that repeat it."""
+
+    seq: int | None
+    earlier: Event | None
+    later: list[Event]
+
+
+def repeat_info(session: Session, event: Event) -> RepeatInfo:
+    """The repeat links of an event (two indexed reads: its earlier ticket, and those repeating it)."""
+    earlier = session.get(Event, event.repeat_of_id) if event.repeat_of_id else None
+    later = list(
+        session.scalars(
+            select(Event).where(Event.repeat_of_id == event.id).order_by(Event.reported_at, Event.id)
+        )
+    )
+    return RepeatInfo(event.repeat_seq, earlier, later)

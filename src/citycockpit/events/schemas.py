@@ -42,12 +42,20 @@ class ActionIn(BaseModel):
     reason: str | None = Field(None, description="reject: an enumerated reason")
     original: str | None = Field(None, description="merge: id or public id of the original event")
     department_id: int | None = Field(None, description="dispatch/register: the handling department")
+    assist_department_ids: list[int] = Field(
+        default_factory=list,
+        description="dispatch: co-operating departments (配合单位) besides the lead (牵头单位, department_id)",
+    )
     category_code: str | None = Field(None, description="register: the minor category chosen in triage")
     extension: float | None = Field(None, description="request_extension: extra units of the category clock")
     photos: list[str] = Field(default_factory=list, description="handle: photo references")
     satisfaction: str | None = Field(
         None, description="rate: satisfied/basically_satisfied/unsatisfied/unreachable"
     )
+
+
+class AssistIn(BaseModel):
+    note: str | None = Field(None, max_length=4000, description="assist/handle: what your department did")
 
 
 class TransitionRead(BaseModel):
@@ -116,6 +124,12 @@ class EventRead(BaseModel):
     result_photos: list[str]
     satisfaction: str | None
     closed_by_center: bool
+    repeat_of_id: int | None = Field(
+        None, description="重复诉求: the caller's earlier ticket this one repeats"
+    )
+    repeat_seq: int | None = Field(
+        None, description="重复诉求: which request of the caller's chain (2 = 第2次)"
+    )
 
 
 class DuplicateRead(BaseModel):
@@ -181,12 +195,46 @@ class ObjectionCountRead(BaseModel):
     pending: int
 
 
+class AssistRead(BaseModel):
+    """A co-operating department's part (配合单位) of a jointly handled event."""
+
+    department_id: int
+    state: str = Field(..., description="assigned (待签收) / signed (已签收) / handled (已反馈)")
+    assigned_at: datetime
+    signed_at: datetime | None
+    signed_by: str | None
+    handled_at: datetime | None
+    handled_by: str | None
+    note: str | None
+
+
+class RepeatLink(BaseModel):
+    id: int
+    public_id: str
+    seq: int | None
+    state: str
+    reported_at: datetime
+
+
+class RepeatRead(BaseModel):
+    """重复诉求: 第 `seq` 次, the earlier ticket and the later ones (no phone number: the link says it)."""
+
+    seq: int | None
+    earlier: RepeatLink | None
+    later: list[RepeatLink]
+
+
 class EventDetail(EventRead):
     timeline: list[TransitionRead]
     duplicates: list[DuplicateRead]
     routing_catalogue: CatalogueRuleRead | None = None
     objections: list[ObjectionRead] = Field(default_factory=list)
     allowed_actions: list[str]
+    assists: list[AssistRead] = Field(default_factory=list)
+    assist_actions: list[str] = Field(
+        default_factory=list, description="assist_sign / assist_handle: the caller's co-operating step"
+    )
+    repeat: RepeatRead | None = None
 
 
 class EventPage(BaseModel):
@@ -222,4 +270,14 @@ def transition_read(row: EventTransition) -> dict[str, Any]:
         "department_id": row.department_id,
         "note": row.note,
         "data": json.loads(row.data_json) if row.data_json else None,
+    }
+
+
+def repeat_link(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "public_id": event.public_id,
+        "seq": event.repeat_seq,
+        "state": event.state,
+        "reported_at": event.reported_at,
     }

@@ -38,6 +38,11 @@ COUNTS: dict[str, Count] = {
     "closed_directly": Count(
         "直接办结数", "of those received in the period, events closed by the centre without dispatch"
     ),
+    "repeated": Count(
+        "重复诉求数",
+        "of those received in the period, repeated requests: the same caller about the same minor category "
+        "within the repeat window (linked to the earlier ticket at intake)",
+    ),
     "sign_due": Count("应签收数", "events whose signing deadline fell in the period (up to now)"),
     "signed_on_time": Count("按时签收数", "of those, signed for by the deadline"),
     "handle_due": Count("应处置数", "events whose handling deadline fell in the period (up to now)"),
@@ -84,6 +89,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("rework_rate", "返工率", "返工数 / 应结案数", "reworked", "close_due"),
     Kpi("extension_rate", "延期率", "延期数 / 应结案数", "extended", "close_due"),
     Kpi("direct_close_rate", "直接办结率", "直接办结数 / 受理数", "closed_directly", "received"),
+    Kpi("repeat_rate", "重复诉求率", "重复诉求数 / 受理数", "repeated", "received"),
     Kpi("callback_rate", "回访率", "回访数 / 办结数", "callbacks", "closed"),
     Kpi("satisfaction_rate", "满意率", "(满意 + 基本满意) / 有效回访数", "satisfied", "callbacks_valid"),
     Kpi(
@@ -124,6 +130,7 @@ def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
                 "merged": _n(E.merged_at.is_not(None)),
                 "dispatched": _n(E.first_dispatched_at.is_not(None)),
                 "closed_directly": _n(E.closed_by_center.is_(True)),
+                "repeated": _n(E.repeat_of_id.is_not(None)),
             },
         ),
         ("sign_due", {"sign_due": literal_column("1"), "signed_on_time": _n(E.signed_on_time.is_(True))}),

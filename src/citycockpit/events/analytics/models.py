@@ -32,6 +32,7 @@ ROLLUP_COUNTS = (
     "merged",
     "dispatched",
     "closed_directly",
+    "repeated",
     # anchored on the day signing was due
     "sign_due",
     "signed_on_time",
@@ -67,6 +68,7 @@ class _Sums:
     merged: Mapped[int] = mapped_column(Integer, default=0)
     dispatched: Mapped[int] = mapped_column(Integer, default=0)
     closed_directly: Mapped[int] = mapped_column(Integer, default=0)
+    repeated: Mapped[int] = mapped_column(Integer, default=0)
     sign_due: Mapped[int] = mapped_column(Integer, default=0)
     signed_on_time: Mapped[int] = mapped_column(Integer, default=0)
     handle_due: Mapped[int] = mapped_column(Integer, default=0)

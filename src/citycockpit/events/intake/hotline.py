@@ -17,7 +17,14 @@ from citycockpit.events.enums import (
     Channel,
 )
 from citycockpit.events.errors import InvalidEventInput
-from citycockpit.events.intake.service import EventInput, Lookups, Submission, create_events, validate_input
+from citycockpit.events.intake.service import (
+    DEFAULT_REPEAT_WINDOW_DAYS,
+    EventInput,
+    Lookups,
+    Submission,
+    create_events,
+    validate_input,
+)
 from citycockpit.events.models import Event, EventCategory
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
 
@@ -128,6 +135,7 @@ def import_hotline_file(
     triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
     encoding: str = "utf-8",
     ip: str | None = None,
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> int:
     """Import 12345 hotline tickets (CSV or XLSX). Every row is checked first; one bad row stores nothing.
     A ticket number already imported is an error, so a file cannot be loaded twice."""
@@ -189,6 +197,7 @@ def import_hotline_file(
             now=now,
             calendar=calendar,
             triage_threshold=triage_threshold,
+            repeat_window_days=repeat_window_days,
         )
         refused = next((r for r in results if isinstance(r, InvalidEventInput)), None)
         if refused is not None:

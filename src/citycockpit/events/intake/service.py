@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -46,6 +47,8 @@ NEW_EVENT_COUNTS: dict[str, Any] = {
     "has_pending_extension": False,
 }
 MAX_DESCRIPTION = 4000  # Open311 GeoReport v2: description ≤ 4,000 characters
+DEFAULT_REPEAT_WINDOW_DAYS = 30.0  # config.events_repeat_window_days
+REPEAT_LOOKUP_CHUNK = 500  # phone numbers per lookup statement (a batch holds at most a few thousand)
 
 
 @dataclass
@@ -208,6 +211,7 @@ def create_event(
     ip: str | None = None,
     category: EventCategory | None = None,
     checked: bool = False,
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> Event:
     """Report (上报) an event: locate its grid, route it (rule → classifier → triage), propose duplicates."""
     (result,) = create_events(
@@ -216,6 +220,7 @@ def create_event(
         now=now,
         calendar=calendar,
         triage_threshold=triage_threshold,
+        repeat_window_days=repeat_window_days,
     )
     if isinstance(result, InvalidEventInput):
         raise result
@@ -239,10 +244,11 @@ class Prepared:
 
     results: list[Created | InvalidEventInput | None]  # None: to be created (the row in `built`)
     built: list[tuple[dict[str, Any], EventCategory | None, Submission]]
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS
 
     def only(self, keep: list[bool]) -> Prepared:
         """The submissions whose `keep` flag is set (one flag per submission, in order)."""
-        kept = Prepared([], [])
+        kept = Prepared([], [], self.repeat_window_days)
         rows = iter(self.built)
         for result, wanted in zip(self.results, keep, strict=True):
             row = next(rows) if result is None else None
@@ -260,12 +266,18 @@ def create_events(
     now: datetime,
     calendar: WorkCalendar = DEFAULT_CALENDAR,
     triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> list[Created | InvalidEventInput]:
     """Report several events in the caller's transaction, answering each with the event created or
     with why its input was refused (the others are still created): `prepare_events` (reads only)
     then `insert_events` (writes)."""
     prepared = prepare_events(
-        session, submissions, now=now, calendar=calendar, triage_threshold=triage_threshold
+        session,
+        submissions,
+        now=now,
+        calendar=calendar,
+        triage_threshold=triage_threshold,
+        repeat_window_days=repeat_window_days,
     )
     return insert_events(session, prepared, now=now)
 
@@ -278,12 +290,13 @@ def prepare_events(
     calendar: WorkCalendar = DEFAULT_CALENDAR,
     triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD,
     lookups: Lookups | None = None,
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> Prepared:
     """Validate, locate and route each submission and build its events row, reading only (the intake
     writer does this outside the write transaction, so SQLite's one write lock is held only for the
     inserts). Lookups are shared by the batch (and with the caller, when it passes its own)."""
     lookups = lookups or Lookups(session)
-    prepared = Prepared([], [])
+    prepared = Prepared([], [], repeat_window_days)
     for item in submissions:
         try:
             row, category = _build_event(session, item, lookups, now, calendar, triage_threshold)
@@ -308,10 +321,12 @@ def insert_events(
     # RETURNING pairs each id with its unique public id: asking for the rows' order instead makes
     # SQLite insert one row per statement.
     table = cast(Table, Event.__table__)  # Core, not the ORM's bulk path: these are plain rows
+    in_batch = find_repeats(session, rows, window_days=prepared.repeat_window_days)
     returned = session.execute(insert(table).returning(table.c.public_id, table.c.id), rows).all()
     ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
         row["id"] = ids[row["public_id"]]
+    link_batch_repeats(session, in_batch)
     slots = iter(i for i, r in enumerate(results) if r is None)
     for row in rows:
         results[next(slots)] = Created(row["id"], row["public_id"], row["category_code"])
@@ -364,6 +379,7 @@ def insert_events(
                     "routing": row["routing_rule"],
                     "needs_triage": row["needs_triage"],
                     "duplicate_of": originals,
+                    **({"repeat_of": row["repeat_of_id"]} if row["repeat_of_id"] else {}),
                 },
                 ip=item.ip,
                 at=now,
@@ -372,6 +388,77 @@ def insert_events(
         ],
     )
     return answered
+
+
+def find_repeats(
+    session: Session, rows: list[dict[str, Any]], *, window_days: float
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """重复诉求, before the rows are inserted: link each new event to the same caller's latest earlier
+    request in the same minor category reported within `window_days` before it (phones compared as
+    stored; test events and events without a phone or category are never linked), setting its
+    `repeat_of_id` and `repeat_seq` (which call of the chain it is: 2 for the first repeat). One indexed
+    lookup (ix_events_repeat_lookup) per batch, per 500 phone numbers. Earlier rows of the same batch
+    count too; their ids are known only once inserted, so those pairs (row, earlier row) are returned
+    for `link_batch_repeats`."""
+    for row in rows:
+        row["repeat_of_id"], row["repeat_seq"] = None, None
+    new = [r for r in rows if r.get("reporter_phone") and r.get("category_code") and not r.get("is_test")]
+    if not new or window_days <= 0:
+        return []
+    window = timedelta(days=window_days)
+    first = min(r["reported_at"] for r in new) - window
+    last = max(r["reported_at"] for r in new)
+    categories = sorted({r["category_code"] for r in new})
+    phones = sorted({r["reporter_phone"] for r in new})
+    table = cast(Table, Event.__table__)
+    # per (phone, category): (reported_at, 0 stored | 1 new, id | batch position, seq, the new row)
+    chains: dict[tuple[str, str], list[tuple[datetime, int, int, int | None, dict[str, Any] | None]]]
+    chains = defaultdict(list)
+    for start in range(0, len(phones), REPEAT_LOOKUP_CHUNK):
+        found = session.execute(
+            select(
+                table.c.reporter_phone,
+                table.c.category_code,
+                table.c.reported_at,
+                table.c.id,
+                table.c.repeat_seq,
+            ).where(
+                table.c.reporter_phone.in_(phones[start : start + REPEAT_LOOKUP_CHUNK]),
+                table.c.category_code.in_(categories),
+                table.c.reported_at >= first,
+                table.c.reported_at <= last,
+                table.c.is_test.is_(False),
+            )
+        )
+        for phone, category, at, event_id, seq in found:
+            chains[(phone, category)].append((at, 0, event_id, seq, None))
+    pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for position, row in sorted(enumerate(new), key=lambda p: (p[1]["reported_at"], p[0])):
+        chain = chains[(row["reporter_phone"], row["category_code"])]
+        key = (row["reported_at"], 1, position)
+        earlier = [c for c in chain if c[:3] < key and c[0] >= row["reported_at"] - window]
+        if earlier:
+            previous = max(earlier, key=lambda c: c[:3])
+            row["repeat_seq"] = (previous[3] or 1) + 1
+            if previous[4] is None:
+                row["repeat_of_id"] = previous[2]
+            else:
+                pending.append((row, previous[4]))
+        chain.append((*key, row["repeat_seq"], row))
+    return pending
+
+
+def link_batch_repeats(session: Session, pending: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Point the repeats of earlier rows of the same batch at them, once inserted (one UPDATE)."""
+    if not pending:
+        return
+    for row, previous in pending:
+        row["repeat_of_id"] = previous["id"]
+    table = cast(Table, Event.__table__)
+    session.execute(
+        update(table).where(table.c.id == bindparam("b_id")).values(repeat_of_id=bindparam("b_of")),
+        [{"b_id": row["id"], "b_of": row["repeat_of_id"]} for row, _ in pending],
+    )
 
 
 def _build_event(

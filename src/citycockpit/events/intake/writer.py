@@ -303,6 +303,7 @@ class IntakeWriter:
             calendar=app_calendar(state),
             triage_threshold=float(state.settings.events_triage_threshold),
             lookups=lookups,
+            repeat_window_days=float(state.settings.events_repeat_window_days),
         )
         return _Plan(now, outcomes, principals, prepared, positions, names)
 

@@ -37,6 +37,7 @@ from citycockpit.events.models import (
 )
 from citycockpit.events.queries import get_event
 from citycockpit.events.sla import UNIT_MINUTES, WorkCalendar
+from citycockpit.events.workflow import assists
 from citycockpit.org.models import Department
 
 S = EventState
@@ -240,7 +241,16 @@ def _dispatch(session, event, body, category, actor, now, calendar):  # type: ig
     event.signed_on_time = None
     event.handled_on_time = None
     _set_dues(event, category, now, calendar)
-    return {"department_id": dept_id, "handle_due_at": event.handle_due_at.isoformat()}
+    data: dict[str, Any] = {"department_id": dept_id, "handle_due_at": event.handle_due_at.isoformat()}
+    if assists.drop_lead_part(session, event, dept_id):
+        data["assist_part_dropped"] = dept_id
+    if body.assist_department_ids:
+        added = assists.assign_assists(
+            session, event, body.assist_department_ids, lead_id=dept_id, actor=actor, now=now
+        )
+        if added:
+            data["assist_department_ids"] = added
+    return data
 
 
 def _sign(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
@@ -323,6 +333,7 @@ def _resume(session, event, body, category, actor, now, calendar):  # type: igno
 
 
 def _handle(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
+    assists.check_lead_may_handle(session, event)
     kind = event.clock_kind or "work_hours"
     event.handled_at = now
     event.result_text = body.note

@@ -49,6 +49,7 @@ class ActionInput:
     reason: str | None = None  # reject: RejectReason
     original: str | None = None  # merge: id or public id of the original event
     department_id: int | None = None  # dispatch / register
+    assist_department_ids: list[int] = field(default_factory=list)  # dispatch: co-operating departments
     category_code: str | None = None  # register (triage)
     extension: float | None = None  # request_extension: extra units of the category's clock
     photos: list[str] = field(default_factory=list)  # handle
@@ -67,6 +68,13 @@ def _check_actor(event: Event, action: Action, principal: Principal, onsite: boo
         extra = " (this category requires an on-site check)" if transition.remote_roles else ""
         raise ActionForbidden(
             f"A {principal.role} may not {action.value} an event{extra}",
+            action=action.value,
+            role=principal.role,
+        )
+    if principal.is_department_scoped and event.department_id != principal.department_id:
+        # a co-operating department sees the event but takes only its own part's steps (assists.py)
+        raise ActionForbidden(
+            f"Only the lead department may {action.value} this event",
             action=action.value,
             role=principal.role,
         )
