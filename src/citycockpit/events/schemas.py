@@ -62,6 +62,15 @@ class TransitionRead(BaseModel):
     data: dict[str, Any] | None
 
 
+class SuggestionRead(BaseModel):
+    """One category the classifier suggested at intake (stored then: a read never runs the model)."""
+
+    category_code: str
+    name: str
+    score: float = Field(description="the model's confidence, 0–1")
+    department_code: str | None = Field(description="the department routing gives this category here")
+
+
 class EventRead(BaseModel):
     id: int
     public_id: str
@@ -78,6 +87,11 @@ class EventRead(BaseModel):
     routing_rule: str | None
     routing_score: float | None
     needs_triage: bool
+    suggestions: list[SuggestionRead] = Field(
+        default_factory=list,
+        description="the classifier's top three categories, best first, for events it routed or left in "
+        "triage (kept after a dispatcher chose)",
+    )
     lat: float | None
     lon: float | None
     address: str | None

@@ -449,6 +449,9 @@ def _build_event(
         "routing_rule": decision.rule,
         "routing_score": decision.score,
         "needs_triage": decision.needs_triage,
+        "routing_suggestions_json": json.dumps(list(decision.suggestions), ensure_ascii=False)
+        if decision.suggestions
+        else None,
         "state": EventState.REPORTED.value,
         "reported_at": reported_at,
         "reported_day": local.date(),

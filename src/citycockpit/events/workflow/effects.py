@@ -104,16 +104,21 @@ def _register(session, event, body, category, actor, now, calendar):  # type: ig
         event.department_id = routing.department_id_for(
             session, chosen.default_department_code, event.town_code
         )
+        # A dispatcher's choice (training data for the classifier); the model's guess stays in the
+        # stored suggestions and is named on the timeline.
         event.routing_source, event.routing_rule, event.routing_score = (
-            RoutingSource.MANUAL.value,
+            RoutingSource.DISPATCHER.value,
             "triage",
             None,
         )
         data["category"] = chosen.code
+        if event.suggestions:
+            data["model_guess"] = event.suggestions[0]["category_code"]
     if body.department_id is not None:
         _department(session, body.department_id)
         event.department_id = body.department_id
-        event.routing_source = RoutingSource.MANUAL.value
+        if event.routing_source != RoutingSource.DISPATCHER.value:
+            event.routing_source = RoutingSource.MANUAL.value
     if not event.category_code:
         raise InvalidEventInput(
             "Choose a category (category_code) to register this event", field="category_code"
