@@ -418,7 +418,8 @@ def current_model(session: Session) -> LoadedModel | None:
     model_id = session.scalar(select(func.max(ClassifierModel.id)))
     if model_id is None:
         return None
-    key = (str(session.get_bind().url), int(model_id))
+    bind = session.get_bind()
+    key = (str(getattr(bind, "url", None) or bind.engine.url), int(model_id))
     if key not in _CACHE:
         data, threshold = session.execute(
             select(ClassifierModel.model_bytes, ClassifierModel.autoroute_threshold).where(
