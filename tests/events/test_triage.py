@@ -362,3 +362,29 @@ def test_a_department_override_in_triage_is_still_the_dispatchers_choice(
         now=clock.now(),
     )
     assert (event.routing_source, event.department_id, event.state) == ("dispatcher", fgw, "dispatched")
+
+
+def test_the_api_registers_and_dispatches_in_one_call_or_not_at_all(
+    client: TestClient,
+    db: Session,
+    clock: Any,
+    city: Any,
+    categories: None,
+    grid_worker: Any,
+    dispatcher: Any,
+) -> None:
+    event = _triaged(db, grid_worker.principal, clock.now())
+    url = f"/api/v1/events/{event.public_id}/register-dispatch"
+    refused = client.post(url, json={"version": event.version}, headers=dispatcher.headers)
+    assert (refused.status_code, refused.json()["code"]) == (422, "event_invalid")
+    db.refresh(event)
+    assert event.state == "reported"
+    r = client.post(
+        url, json={"version": event.version, "category_code": "H0104"}, headers=dispatcher.headers
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["state"], r.json()["department_id"], r.json()["routing_source"]) == (
+        "dispatched",
+        city["cgj"].id,
+        "dispatcher",
+    )

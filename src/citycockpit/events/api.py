@@ -24,6 +24,7 @@ from citycockpit.events.schemas import (
     EventPage,
     EventRead,
     ImportSummary,
+    RegisterDispatchIn,
     event_read,
     transition_read,
 )
@@ -196,6 +197,28 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
 def get_event(event_ref: str, session: SessionDep, principal: Reader) -> Any:
     """One event (by id or public id) with its timeline, duplicate proposals and the caller's actions."""
     event = queries.get_event(session, event_ref, principal)
+    return _detail(session, event, principal)
+
+
+@router.post("/{event_ref}/register-dispatch", response_model=EventDetail)
+def register_and_dispatch(
+    request: Request, event_ref: str, body: RegisterDispatchIn, session: SessionDep, principal: Worker
+) -> Any:
+    """Finish triage in one step: register (立案) with the chosen category, then dispatch (派遣) to the
+    chosen department or the category's rule department; both steps or neither, each audited."""
+    event = service.register_and_dispatch(
+        session,
+        event_ref,
+        version=body.version,
+        category_code=body.category_code,
+        department_id=body.department_id,
+        note=(body.note or "").strip() or None,
+        actor=principal,
+        now=request.app.state.clock.now(),
+        calendar=calendar_of(request),
+        ip=client_ip(request),
+    )
+    session.commit()
     return _detail(session, event, principal)
 
 

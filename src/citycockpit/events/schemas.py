@@ -50,6 +50,15 @@ class ActionIn(BaseModel):
     )
 
 
+class RegisterDispatchIn(BaseModel):
+    """立案 and 派遣 in one step, as the triage page does."""
+
+    version: int = Field(..., description="The version of the event you acted on (optimistic locking).")
+    category_code: str | None = Field(None, description="the minor category chosen (default: the routed one)")
+    department_id: int | None = Field(None, description="the department (default: the category's rule)")
+    note: str | None = Field(None, max_length=4000)
+
+
 class TransitionRead(BaseModel):
     action: str
     from_state: str | None
