@@ -168,7 +168,20 @@ class Settings(BaseSettings):
         0.6,
         ge=0,
         le=1,
-        description="Classifier confidence below which a new event without a category waits in the triage queue.",
+        description="Classifier confidence below which a new event without a category waits in the triage "
+        "queue, for a model stored without its own auto-route threshold.",
+    )
+    events_autoroute_precision: float = Field(
+        0.95,
+        gt=0,
+        le=1,
+        description="Precision the classifier's auto-routed events must reach on held-out history; "
+        "`events train` and the weekly retrain choose each model's auto-route threshold from it.",
+    )
+    events_retrain_weekly: bool = Field(
+        True,
+        description="The worker retrains the classifier once a week and keeps the new model only when "
+        "its held-out figures are no worse.",
     )
     events_objection_window_hours: float = Field(
         2.0,

@@ -71,3 +71,39 @@ def test_a_good_hotline_file_imports_and_the_worker_runs_once(dbfile: str, tmp_p
     worker = runner.invoke(app, ["worker", "--once", "--db", dbfile])
     assert worker.exit_code == 0, worker.output
     assert "remind" in worker.output
+
+
+def test_train_prints_per_category_figures_and_stores_the_auto_route_threshold(
+    dbfile: str, tmp_path: Path
+) -> None:
+    from citycockpit.events.analytics.models import ClassifierModel
+
+    source = tmp_path / "categories.yaml"
+    source.write_bytes(shipped_categories_file())
+    runner.invoke(app, ["events", "categories", "import", str(source), "--db", dbfile])
+    generated = runner.invoke(
+        app,
+        [
+            "events",
+            "generate",
+            "--events",
+            "600",
+            "--year",
+            "2024",
+            "--seed",
+            "3",
+            "--no-rollup",
+            "--db",
+            dbfile,
+        ],
+    )
+    assert generated.exit_code == 0, generated.output
+    result = runner.invoke(
+        app,
+        ["events", "train", "--no-words", "--target-precision", "0.9", "--db", dbfile],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    assert "auto-route threshold" in result.output and "target precision 90%" in result.output
+    assert "precision" in result.output and "recall" in result.output
+    assert _count(dbfile, select(func.count()).where(ClassifierModel.autoroute_threshold.is_not(None))) == 1

@@ -28,6 +28,7 @@ from citycockpit.events.schemas import (
     EventRead,
     ImportSummary,
     ObjectionCountRead,
+    RegisterDispatchIn,
     event_read,
     repeat_link,
     transition_read,
@@ -390,6 +391,28 @@ def handle_assist(
         note=body.note,
         actor=principal,
         now=request.app.state.clock.now(),
+        ip=client_ip(request),
+    )
+    session.commit()
+    return _detail(session, event, principal)
+
+
+@router.post("/{event_ref}/register-dispatch", response_model=EventDetail)
+def register_and_dispatch(
+    request: Request, event_ref: str, body: RegisterDispatchIn, session: SessionDep, principal: Worker
+) -> Any:
+    """Finish triage in one step: register (立案) with the chosen category, then dispatch (派遣) to the
+    chosen department or the category's rule department; both steps or neither, each audited."""
+    event = service.register_and_dispatch(
+        session,
+        event_ref,
+        version=body.version,
+        category_code=body.category_code,
+        department_id=body.department_id,
+        note=(body.note or "").strip() or None,
+        actor=principal,
+        now=request.app.state.clock.now(),
+        calendar=calendar_of(request),
         ip=client_ip(request),
     )
     session.commit()

@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -18,6 +18,7 @@ from citycockpit.core import tabular
 from citycockpit.core.actors import Actor
 from citycockpit.core.listing import Listing
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
+from citycockpit.events import routing
 from citycockpit.events.enums import CategoryKind, ClockKind
 from citycockpit.events.errors import CategoryNotFound
 from citycockpit.events.models import EventCategory
@@ -360,3 +361,39 @@ def categories_listing() -> Listing:
         },
         default_order=(EventCategory.code,),
     )
+
+
+def search_minor_categories(session: Session, text: str, *, limit: int = 12) -> list[EventCategory]:
+    """Active minor categories whose name, code or keywords contain `text` (the triage page's picker),
+    name matches first, then in code order."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    name_hit = func.lower(EventCategory.name).contains(needle, autoescape=True)
+    return list(
+        session.scalars(
+            select(EventCategory)
+            .where(
+                EventCategory.level == "minor",
+                EventCategory.is_active.is_(True),
+                or_(
+                    name_hit,
+                    func.lower(EventCategory.code).contains(needle, autoescape=True),
+                    func.lower(func.coalesce(EventCategory.keywords, "")).contains(needle, autoescape=True),
+                ),
+            )
+            .order_by(case((name_hit, 0), else_=1), EventCategory.code)
+            .limit(limit)
+        )
+    )
+
+
+def rule_department_id(session: Session, category: EventCategory, town_code: str | None) -> int | None:
+    """The department routing's rule gives `category` for an event in `town_code` (`@town`: that
+    town's government); the triage page prefills it."""
+    return routing.department_id_for(session, category.default_department_code, town_code)
+
+
+def department_id_by_code(session: Session, code: str | None) -> int | None:
+    """A department's id by its code (a suggestion names its department by code)."""
+    return routing.department_id_for(session, code) if code and code != routing.TOWN else None

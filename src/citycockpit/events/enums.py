@@ -197,6 +197,7 @@ class RoutingSource(StrEnum):
     RULE = "rule"
     MODEL = "model"
     MANUAL = "manual"
+    DISPATCHER = "dispatcher"  # chosen in triage by a dispatcher (the model's guess kept in suggestions)
 
 
 class GridMethod(StrEnum):

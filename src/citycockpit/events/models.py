@@ -7,6 +7,7 @@ The events table is denormalised for reporting: `town_code`/`village_code` sit b
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -99,7 +100,7 @@ class Event(Base):
     category_kind: Mapped[str | None] = mapped_column(String(16))
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
-    routing_source: Mapped[str | None] = mapped_column(String(8))
+    routing_source: Mapped[str | None] = mapped_column(String(16))
     routing_rule: Mapped[str | None] = mapped_column(String(100))
     routing_score: Mapped[float | None] = mapped_column(Float)
     # The dispatch catalogue (派单目录) row that chose the department (a dispatch_catalogue_rules id; rows
@@ -108,6 +109,9 @@ class Event(Base):
     # A department's objection (派单异议) waits for the centre: the event is in the `objections` queue.
     has_pending_objection: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     needs_triage: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The classifier's top three at intake, best first (routing.Suggestion.as_dict each), for events
+    # it routed or left in triage; kept after a dispatcher chooses, so the model's guess stays known.
+    routing_suggestions_json: Mapped[str | None] = mapped_column(Text)
     departments_seen: Mapped[str | None] = mapped_column(String(200))
 
     # State and one timestamp per state reached (first time for dispatched, last time for repeats)
@@ -181,6 +185,11 @@ class Event(Base):
     # The overdue rule (超期) has this one home; SQL readers (KPIs, /metrics, the big screen, the worker's
     # reminders and 督办) write `Event.is_overdue(now)` in a WHERE clause, Python readers (pages, the
     # worker's reasons) `event.is_overdue(now)`. Both come from enums.BEING_HANDLED, so they cannot drift.
+
+    @property
+    def suggestions(self) -> list[dict[str, object]]:
+        """The stored suggestions (see `routing_suggestions_json`); [] when there are none."""
+        return json.loads(self.routing_suggestions_json) if self.routing_suggestions_json else []
 
     @hybrid_property
     def is_being_handled(self) -> bool:

@@ -248,12 +248,26 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
         }
     departments = org_queries.department_choices(session, active_only=True)
     objections = event_queries.objections_of(session, event)
+    names = {d.id: d.short_name or d.name for d in departments}
+    suggestions = [
+        {**s, "department_id": category_service.department_id_by_code(session, s.get("department_code"))}
+        for s in event.suggestions
+    ]
+    for s in suggestions:
+        s["department_name"] = names.get(s["department_id"]) if s["department_id"] else None
+    triage = None
+    if Action.REGISTER in actions and Action.DISPATCH in allowed_actions(
+        EventState.REGISTERED, principal.role, onsite_required=onsite
+    ):  # the caller may finish triage: 立案 then 派遣
+        triage = _triage(session, event, suggestions)
     return render(
         request,
         "app/event.html",
         {
             "routing_rule": catalogue_service.find_rule(session, event.routing_rule_id),
             "pending_objection": objections[-1] if event.has_pending_objection and objections else None,
+            "suggestions": suggestions,
+            "triage": triage,
             "event": event,
             "reporter": (name, phone),
             "category": category,
@@ -272,6 +286,102 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             **extra,
         },
     )
+
+
+def _triage(session: Any, event: Any, suggestions: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the triage card offers: the categories to choose from (the current one and the model's
+    suggestions) and the department the current category's rule gives."""
+    choices = []
+    seen = set()
+    for code in [event.category_code, *(s["category_code"] for s in suggestions)]:
+        category = category_service.find_category(session, code) if code and code not in seen else None
+        if category is not None and category.level == "minor" and category.is_active:
+            seen.add(code)
+            choices.append(category)
+    current = choices[0] if choices and choices[0].code == event.category_code else None
+    department_id = event.department_id or (
+        category_service.rule_department_id(session, current, event.town_code) if current else None
+    )
+    return {"choices": choices, "selected": event.category_code, "department_id": department_id}
+
+
+@router.get("/{ref}/categories")
+def search_categories(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    principal: Worker,
+    q: Annotated[str, Query(max_length=50)] = "",
+) -> Response:
+    """The triage picker's htmx search: minor categories by name, code or keyword."""
+    event = event_queries.get_event(session, ref, principal)
+    found = category_service.search_minor_categories(session, q)
+    return render(
+        request,
+        "app/event_category_choices.html",
+        {"event": event, "choices": found, "selected": None, "query": q.strip()},
+    )
+
+
+@router.get("/{ref}/department")
+def rule_department(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    principal: Worker,
+    category_code: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    """The triage card's department field, prefilled with the chosen category's rule department."""
+    event = event_queries.get_event(session, ref, principal)
+    category = category_service.find_category(session, category_code) if category_code else None
+    department_id = (
+        category_service.rule_department_id(session, category, event.town_code) if category else None
+    )
+    return render(
+        request,
+        "app/event_department_choice.html",
+        {
+            "departments": org_queries.department_choices(session, active_only=True),
+            "department_id": department_id,
+        },
+    )
+
+
+@router.post("/{ref}/triage")
+def register_and_dispatch(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    principal: Worker,
+    csrf_token: CsrfField = "",
+    version: Annotated[int, Form(ge=0, le=1_000_000)] = 0,
+    category_code: Annotated[str, Form(max_length=16)] = "",
+    department_id: Annotated[str, Form(max_length=12)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """立案 and 派遣 in one step with the category (and department) a dispatcher chose."""
+    check_csrf(request, principal, csrf_token)
+    event = event_queries.get_event(session, ref, principal)
+    try:
+        with session.begin_nested():  # both steps or neither
+            event_service.register_and_dispatch(
+                session,
+                event.id,
+                version=version,
+                category_code=category_code or None,
+                department_id=int(department_id) if department_id.isdigit() else None,
+                note=note.strip() or None,
+                actor=principal,
+                now=request.app.state.clock.now(),
+            )
+    except AppError as exc:
+        response = _detail(
+            request, session, principal, ref, action_error=i18n.request_error_text(request, exc)
+        )
+        response.status_code = exc.status
+        return response
+    session.commit()
+    return RedirectResponse(f"/app/events/{event.public_id}?done=register_dispatch", status_code=303)
 
 
 @router.get("/{ref}")

@@ -1,10 +1,14 @@
 """Routing: rules first (minor category → the dispatch catalogue's row, else the category's default
-department; area → town), then a text classifier hook; every decision records why. Below `Settings.events_triage_threshold` the event waits in triage."""
+department; area → town), then a text classifier hook; every decision records why. Below the classifier's
+threshold (the stored model's auto-route threshold, chosen by `events train` for
+`events_autoroute_precision`; without one `Settings.events_triage_threshold`) the event waits in triage.
+The classifier's top three categories are kept with the decision (`RoutingDecision.suggestions`) for the
+triage page and the event's read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,8 +29,18 @@ class Suggestion:
     confidence: float
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """A classifier's likeliest categories for a text, best first, and its own auto-route threshold
+    (None: routing's configured one)."""
+
+    suggestions: tuple[Suggestion, ...]
+    threshold: float | None = None
+
+
 class Classifier(Protocol):
-    """A text classifier: `suggest(text)` → (category_code, department_code, confidence) or None."""
+    """A text classifier: `suggest(text)` → (category_code, department_code, confidence) or None; one
+    that can also `rank(text)` → `Ranking` gives the triage page its top three."""
 
     name: str
 
@@ -42,6 +56,20 @@ class RoutingDecision:
     score: float | None
     needs_triage: bool
     rule_id: int | None = None  # the dispatch catalogue row (dispatch_catalogue_rules.id) that decided
+    # {category_code, name, score, department_code} per suggested category, best first
+    suggestions: tuple[dict[str, Any], ...] = ()
+
+
+def ranking_of(classifier: Classifier, text: str) -> Ranking | None:
+    """The classifier's ranking of a text (its `rank` when it has one, else its single suggestion)."""
+    ranker = getattr(classifier, "rank", None)
+    if ranker is not None:
+        ranked: Ranking | None = ranker(text)
+        return ranked if ranked is not None and ranked.suggestions else None
+    raw = classifier.suggest(text)
+    if raw is None:
+        return None
+    return Ranking((Suggestion(*raw) if isinstance(raw, tuple) else raw,))
 
 
 class KeywordClassifier:
@@ -57,16 +85,19 @@ class KeywordClassifier:
         ]
 
     def suggest(self, text: str) -> Suggestion | None:
-        best: tuple[float, int, str, str | None] | None = None
+        ranked = self.rank(text)
+        return ranked.suggestions[0] if ranked else None
+
+    def rank(self, text: str, k: int = 3) -> Ranking | None:
+        scored: list[tuple[float, int, str, str | None]] = []
         for code, dept, words in self._table:
             hits = [w for w in words if w in text]
-            if not hits:
-                continue
-            score = min(0.95, 0.45 + 0.2 * len(hits))
-            length = max(len(w) for w in hits)
-            if best is None or (score, length) > (best[0], best[1]):
-                best = (score, length, code, dept)
-        return Suggestion(best[2], best[3], best[0]) if best else None
+            if hits:
+                scored.append((min(0.95, 0.45 + 0.2 * len(hits)), max(len(w) for w in hits), code, dept))
+        scored.sort(key=lambda s: (-s[0], -s[1]))  # stable: the catalogue's order breaks ties
+        if not scored:
+            return None
+        return Ranking(tuple(Suggestion(code, dept, score) for score, _, code, dept in scored[:k]))
 
 
 _classifier: Classifier | None = None
@@ -119,6 +150,19 @@ class DepartmentLookup:
             return self._ids.get(key) if code != TOWN or town_code else None
         self._ids[key] = department_id_for(self.session, code, town_code)
         return self._ids[key]
+
+    def code_of(self, department_id: int | None) -> str | None:
+        """The code of a department found by `id_for` (one query per department not seen yet)."""
+        if department_id is None:
+            return None
+        codes = getattr(self, "_codes", None)
+        if codes is None:
+            codes = self._codes = {i: c for (c, town), i in self._ids.items() if town is None and c != TOWN}
+        if department_id not in codes:
+            codes[department_id] = self.session.scalar(
+                select(Department.code).where(Department.id == department_id)
+            )
+        return codes[department_id]
 
     def _load(self) -> None:
         """Every department by code, and the first active one of each area (a town's government),
@@ -218,17 +262,42 @@ def route(
             choice.rule_id,
         )
     classifier = get_classifier(session)
-    raw = classifier.suggest(text) if text.strip() else None
-    suggestion = Suggestion(*raw) if isinstance(raw, tuple) else raw
-    if suggestion is None:
+    ranking = ranking_of(classifier, text) if text.strip() else None
+    if ranking is None:
         return RoutingDecision(None, None, None, None, None, True)
+    suggestion = ranking.suggestions[0]
+    if ranking.threshold is not None:
+        threshold = ranking.threshold
+    names = _minor_names(session)
+    shown = []
+    for s in ranking.suggestions:
+        if s.category_code not in names:
+            continue  # a category removed since the model was trained
+        name, default = names[s.category_code]
+        dept = departments.id_for(s.department_code or default, town_code)
+        shown.append(
+            {
+                "category_code": s.category_code,
+                "name": name,
+                "score": round(float(s.confidence), 4),
+                "department_code": departments.code_of(dept),
+            }
+        )
     known = session.scalars(
         select(EventCategory).where(
             EventCategory.code == suggestion.category_code, EventCategory.level == "minor"
         )
     ).first()
     if known is None:
-        return RoutingDecision(None, None, RoutingSource.MODEL, classifier.name, suggestion.confidence, True)
+        return RoutingDecision(
+            None,
+            None,
+            RoutingSource.MODEL,
+            classifier.name,
+            suggestion.confidence,
+            True,
+            suggestions=tuple(shown),
+        )
     choice = catalogue_department(session, known, text=text, area_code=area_code, departments=departments)
     dept_id, rule_id = choice.department_id, choice.rule_id
     if rule_id is None and suggestion.department_code:
@@ -242,4 +311,22 @@ def route(
         round(float(suggestion.confidence), 4),
         not confident,
         rule_id,
+        tuple(shown),
+    )
+
+
+def _minor_names(session: Session) -> dict[str, tuple[str, str | None]]:
+    """code → (name, default department code) of every minor category, kept until categories change."""
+    return stamps.cached(
+        session,
+        "event_categories",
+        "minor_names",
+        lambda: {
+            code: (name, dept)
+            for code, name, dept in session.execute(
+                select(EventCategory.code, EventCategory.name, EventCategory.default_department_code).where(
+                    EventCategory.level == "minor"
+                )
+            )
+        },
     )

@@ -58,6 +58,15 @@ class AssistIn(BaseModel):
     note: str | None = Field(None, max_length=4000, description="assist/handle: what your department did")
 
 
+class RegisterDispatchIn(BaseModel):
+    """立案 and 派遣 in one step, as the triage page does."""
+
+    version: int = Field(..., description="The version of the event you acted on (optimistic locking).")
+    category_code: str | None = Field(None, description="the minor category chosen (default: the routed one)")
+    department_id: int | None = Field(None, description="the department (default: the category's rule)")
+    note: str | None = Field(None, max_length=4000)
+
+
 class TransitionRead(BaseModel):
     action: str
     from_state: str | None
@@ -68,6 +77,15 @@ class TransitionRead(BaseModel):
     department_id: int | None
     note: str | None
     data: dict[str, Any] | None
+
+
+class SuggestionRead(BaseModel):
+    """One category the classifier suggested at intake (stored then: a read never runs the model)."""
+
+    category_code: str
+    name: str
+    score: float = Field(description="the model's confidence, 0–1")
+    department_code: str | None = Field(description="the department routing gives this category here")
 
 
 class EventRead(BaseModel):
@@ -88,6 +106,11 @@ class EventRead(BaseModel):
     routing_rule_id: int | None
     has_pending_objection: bool
     needs_triage: bool
+    suggestions: list[SuggestionRead] = Field(
+        default_factory=list,
+        description="the classifier's top three categories, best first, for events it routed or left in "
+        "triage (kept after a dispatcher chose)",
+    )
     lat: float | None
     lon: float | None
     address: str | None

@@ -100,14 +100,25 @@ def train(
         0.2, "--test-share", min=0.05, max=0.5, help="Held-out share for accuracy."
     ),
     no_words: bool = typer.Option(False, "--no-words", help="Character n-grams only (skip jieba words)."),
+    target_precision: float | None = typer.Option(
+        None,
+        "--target-precision",
+        min=0.5,
+        max=1.0,
+        help="Precision auto-routed events must reach on the held-out share "
+        "(default: the events_autoroute_precision setting).",
+    ),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
-    """Retrain the category/department classifier on confirmed history; print held-out accuracy."""
+    """Retrain the category/department classifier on confirmed history (closed events and dispatchers'
+    triage choices); print held-out accuracy, per-category precision/recall and the auto-route
+    threshold stored with the model."""
     from citycockpit.events.intake.classifier import train_classifier
 
     settings = load_settings(db)
     engine = engine_for(settings)
     clock = Clock(zone=settings.zone, today=settings.today)
+    target = target_precision if target_precision is not None else settings.events_autoroute_precision
     with console.status("training…"), session_scope(engine) as session:
         result = train_classifier(
             session,
@@ -116,6 +127,7 @@ def train(
             max_events=max_events,
             test_share=test_share,
             use_words=not no_words,
+            target_precision=target,
         )
     table = Table(
         "model",
@@ -139,6 +151,27 @@ def train(
         f"{result.seconds:.1f}",
     )
     console.print(table)
+    figures = result.figures
+    if figures is None:
+        return
+    names = _category_names(engine)
+    per = Table("category", "name", "precision", "recall", "held out")
+    for code, (precision, recall, n) in sorted(figures.per_category.items(), key=lambda kv: -kv[1][2]):
+        per.add_row(code, names.get(code, ""), pct(precision), pct(recall), f"{int(n):,}")
+    console.print(per)
+    console.print(
+        f"auto-route threshold {figures.threshold:.3f} (target precision {figures.target:.0%}): "
+        f"auto-routed {pct(figures.autoroute_share)} of held-out events, precision "
+        f"{pct(figures.autoroute_precision)}; first suggestion right {pct(figures.top1)}, "
+        f"one of the top three {pct(figures.top3)}"
+    )
+
+
+def _category_names(engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from citycockpit.events import categories
+
+    with session_scope(engine, read_only=True) as session:
+        return {c.code: c.name for c in categories.list_report_categories(session)}
 
 
 def register(target: typer.Typer) -> None:

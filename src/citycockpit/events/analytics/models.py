@@ -211,4 +211,10 @@ class ClassifierModel(Base):
     department_accuracy: Mapped[float | None] = mapped_column(Float)
     n_classes: Mapped[int] = mapped_column(Integer)
     params_json: Mapped[str | None] = mapped_column(Text)
+    # The lowest held-out score at which auto-routed events reached the target precision (1.0: none
+    # did, so nothing is auto-routed); None for models trained before thresholds were chosen.
+    autoroute_threshold: Mapped[float | None] = mapped_column(Float)
+    # Held-out figures (classifier.Figures as JSON): per-category precision/recall, auto-routed share
+    # and precision, top-1/top-3 accuracy; the weekly retrain compares them.
+    figures_json: Mapped[str | None] = mapped_column(Text)
     model_bytes: Mapped[bytes] = mapped_column(LargeBinary)

@@ -538,6 +538,9 @@ def _build_event(
         "routing_score": decision.score,
         "routing_rule_id": decision.rule_id,
         "needs_triage": decision.needs_triage,
+        "routing_suggestions_json": json.dumps(list(decision.suggestions), ensure_ascii=False)
+        if decision.suggestions
+        else None,
         "state": EventState.REPORTED.value,
         "reported_at": reported_at,
         "reported_day": local.date(),

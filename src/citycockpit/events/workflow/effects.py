@@ -116,18 +116,23 @@ def _register(session, event, body, category, actor, now, calendar):  # type: ig
             area_code=event.grid_code or event.town_code,
         )
         event.department_id, event.routing_rule_id = choice.department_id, choice.rule_id
+        # A dispatcher's choice (training data for the classifier); the model's guess stays in the
+        # stored suggestions and is named on the timeline.
         event.routing_source, event.routing_rule, event.routing_score = (
-            RoutingSource.MANUAL.value,
+            RoutingSource.DISPATCHER.value,
             "triage",
             None,
         )
         data["category"] = chosen.code
+        if event.suggestions:
+            data["model_guess"] = event.suggestions[0]["category_code"]
     if body.department_id is not None:
         _department(session, body.department_id)
         if body.department_id != event.department_id:
             event.routing_rule_id = None
         event.department_id = body.department_id
-        event.routing_source = RoutingSource.MANUAL.value
+        if event.routing_source != RoutingSource.DISPATCHER.value:
+            event.routing_source = RoutingSource.MANUAL.value
     if not event.category_code:
         raise InvalidEventInput(
             "Choose a category (category_code) to register this event", field="category_code"

@@ -166,3 +166,42 @@ def transition_event(
         at=now,
     )
     return event
+
+
+def register_and_dispatch(
+    session: Session,
+    ref: int | str,
+    *,
+    version: int,
+    category_code: str | None,
+    department_id: int | None,
+    note: str | None,
+    actor: Principal,
+    now: datetime,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
+    ip: str | None = None,
+) -> Event:
+    """Finish triage in one step: register (立案) the event with the category a dispatcher chose, then
+    dispatch (派遣) it to the department (the category's rule department when none is given). Two
+    ordinary transitions, each checked, on the timeline and audited; the caller's transaction holds
+    both, so a refused dispatch leaves the event as it was."""
+    event = transition_event(
+        session,
+        ref,
+        Action.REGISTER,
+        ActionInput(version=version, note=note, category_code=category_code, department_id=department_id),
+        actor=actor,
+        now=now,
+        calendar=calendar,
+        ip=ip,
+    )
+    return transition_event(
+        session,
+        event.id,
+        Action.DISPATCH,
+        ActionInput(version=event.version, note=note, department_id=department_id),
+        actor=actor,
+        now=now,
+        calendar=calendar,
+        ip=ip,
+    )
