@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -317,3 +318,18 @@ def test_dispatching_elsewhere_by_hand_no_longer_credits_the_catalogue_row(
         act(db, event, Action.REGISTER, dispatcher.principal, clock.now())
         act(db, event, Action.DISPATCH, dispatcher.principal, clock.now(), department_id=department)
     assert (catalogue.find_rule(db, kept.routing_rule_id).position, moved.routing_rule_id) == (1, None)
+
+
+def test_the_triage_card_prefills_the_catalogues_department_for_the_place(
+    client, db, clock, categories, zone_depts, dispatcher, city
+):
+    publish(db, clock, [FOUR_ROWS[0], FOUR_ROWS[2]])
+    inside = routed(db, dispatcher, clock, "沙南路边有一堆暴露垃圾", GRID_B)
+    outside = routed(db, dispatcher, clock, "东门街口有一堆暴露垃圾", GRID_A)
+    picked = {}
+    for name, event in (("inside", inside), ("outside", outside)):
+        page = client.get(
+            f"/app/events/{event.public_id}/department?category_code=E0102", headers=dispatcher.headers
+        ).text
+        picked[name] = re.search(r'<option value="(\d+)" selected', page).group(1)
+    assert picked == {"inside": str(zone_depts["gwh"].id), "outside": str(city["cgj"].id)}

@@ -388,10 +388,13 @@ def search_minor_categories(session: Session, text: str, *, limit: int = 12) -> 
     )
 
 
-def rule_department_id(session: Session, category: EventCategory, town_code: str | None) -> int | None:
-    """The department routing's rule gives `category` for an event in `town_code` (`@town`: that
-    town's government); the triage page prefills it."""
-    return routing.department_id_for(session, category.default_department_code, town_code)
+def rule_department_id(
+    session: Session, category: EventCategory, *, text: str, area_code: str | None
+) -> int | None:
+    """The department routing gives `category` for a request's text and place: the dispatch catalogue's
+    most specific row, else the category's default (routing.catalogue_department); the triage page
+    prefills it."""
+    return routing.catalogue_department(session, category, text=text, area_code=area_code).department_id
 
 
 def department_id_by_code(session: Session, code: str | None) -> int | None:

@@ -23,6 +23,7 @@ from citycockpit.events import categories as category_service
 from citycockpit.events import queries as event_queries
 from citycockpit.events.enums import Action, AssistAction, EventState
 from citycockpit.events.intake import service as intake
+from citycockpit.events.intake.classifier import event_text
 from citycockpit.events.workflow import assists as assist_service
 from citycockpit.events.workflow import service as event_service
 from citycockpit.events.workflow.transitions import STATE_LABELS, allowed_actions
@@ -300,9 +301,21 @@ def _triage(session: Any, event: Any, suggestions: list[dict[str, Any]]) -> dict
             choices.append(category)
     current = choices[0] if choices and choices[0].code == event.category_code else None
     department_id = event.department_id or (
-        category_service.rule_department_id(session, current, event.town_code) if current else None
+        category_service.rule_department_id(
+            session, current, text=_text_of(event), area_code=_place_of(event)
+        )
+        if current
+        else None
     )
     return {"choices": choices, "selected": event.category_code, "department_id": department_id}
+
+
+def _text_of(event: Any) -> str:
+    return event_text(event.title, event.description)
+
+
+def _place_of(event: Any) -> str | None:
+    return event.grid_code or event.town_code
 
 
 @router.get("/{ref}/categories")
@@ -335,7 +348,11 @@ def rule_department(
     event = event_queries.get_event(session, ref, principal)
     category = category_service.find_category(session, category_code) if category_code else None
     department_id = (
-        category_service.rule_department_id(session, category, event.town_code) if category else None
+        category_service.rule_department_id(
+            session, category, text=_text_of(event), area_code=_place_of(event)
+        )
+        if category
+        else None
     )
     return render(
         request,

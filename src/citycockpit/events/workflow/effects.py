@@ -27,6 +27,7 @@ from citycockpit.events.enums import (
     SystemAction,
 )
 from citycockpit.events.errors import InvalidEventInput, ObjectionTooLate, TransitionNotAllowed
+from citycockpit.events.intake.classifier import event_text
 from citycockpit.events.intake.service import actor_fields
 from citycockpit.events.models import (
     DuplicateProposal,
@@ -112,7 +113,7 @@ def _register(session, event, body, category, actor, now, calendar):  # type: ig
         choice = routing.catalogue_department(
             session,
             chosen,
-            text=" ".join(filter(None, [event.title, event.description])),
+            text=event_text(event.title, event.description),
             area_code=event.grid_code or event.town_code,
         )
         event.department_id, event.routing_rule_id = choice.department_id, choice.rule_id
