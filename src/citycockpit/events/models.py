@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
@@ -82,6 +83,9 @@ class Event(Base):
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reported_by_name: Mapped[str | None] = mapped_column(String(100))
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Imported history (历史工单, `events import-history`): closed before the city adopted the cockpit.
+    # Never in a live queue, an SLA job or Open311; which KPIs count it: events/analytics/definitions.py.
+    is_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # Location
     lat: Mapped[float | None] = mapped_column(Float)
