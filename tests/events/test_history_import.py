@@ -262,3 +262,59 @@ def test_a_file_without_a_required_column_is_refused(db, clock, categories) -> N
     with pytest.raises(ImportFailed) as exc:
         _import(db, clock, _csv([r[:7] + r[8:] for r in GOOD], header=header))
     assert "办结时间" in exc.value.row_errors[0].reason
+
+
+def test_the_api_imports_history_for_the_centre(client, db, categories, dispatcher) -> None:  # type: ignore[no-untyped-def]
+    r = client.post(
+        "/api/v1/events/history/import?encoding=gb18030",
+        files={"file": ("history.csv", _csv(GOOD), "text/csv")},
+        headers=dispatcher.headers,
+    )
+    assert (r.status_code, r.json()["imported"], r.json()["first_day"]) == (200, 3, "2024-08-05")
+
+
+def test_the_api_refuses_a_role_without_the_history_permission(client, db, categories, dept_staff) -> None:  # type: ignore[no-untyped-def]
+    r = client.post(
+        "/api/v1/events/history/import",
+        files={"file": ("history.csv", _csv(GOOD), "text/csv")},
+        headers=dept_staff.headers,
+    )
+    assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+    assert db.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_the_api_names_every_bad_row_with_its_column(client, db, categories, dispatcher) -> None:  # type: ignore[no-untyped-def]
+    bad = [["B1", "2024-08-05 09:00", "", "内容", "", "E0102", "不存在局", "2024-08-06 09:00", "", "", ""]]
+    r = client.post(
+        "/api/v1/events/history/import?encoding=gb18030",
+        files={"file": ("history.csv", _csv(bad), "text/csv")},
+        headers=dispatcher.headers,
+    )
+    assert (r.status_code, r.json()["code"], r.json()["error_count"]) == (422, "import_failed", 1)
+    assert r.json()["errors"] == [
+        {"file": "history.csv", "row": 2, "column": "承办单位", "reason": "unknown department 不存在局"}
+    ]
+
+
+def test_the_admin_page_uploads_an_xlsx_history_file(client, db, categories, dispatcher) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/app/admin/history", headers=dispatcher.headers)
+    assert page.status_code == 200 and "历史工单导入" in page.text
+    r = client.post(
+        "/app/admin/history/import",
+        data={"csrf_token": dispatcher.csrf_token, "encoding": "utf-8"},
+        files={"file": ("history.xlsx", _xlsx(GOOD), "application/octet-stream")},
+        headers={"Cookie": dispatcher.headers["Cookie"]},
+    )
+    assert r.status_code == 200 and "导入完成：3 件历史工单" in r.text
+    assert db.scalar(select(func.count()).select_from(Event).where(Event.is_history.is_(True))) == 3
+
+
+def test_the_admin_page_lists_the_bad_rows_of_a_refused_file(client, db, categories, dispatcher) -> None:  # type: ignore[no-untyped-def]
+    r = client.post(
+        "/app/admin/history/import",
+        data={"csrf_token": dispatcher.csrf_token, "encoding": "gb18030"},
+        files={"file": ("history.csv", _csv([*GOOD, GOOD[0]]), "text/csv")},
+        headers={"Cookie": dispatcher.headers["Cookie"]},
+    )
+    assert r.status_code == 422 and "第 5 行 工单编号" in r.text
+    assert db.scalar(select(func.count()).select_from(Event)) == 0

@@ -39,3 +39,4 @@ class Perm(StrEnum):
     EVENTS_WORK = "events:work"  # take workflow actions (the state machine checks role and scope)
     EVENTS_ADMIN = "events:admin"  # edit categories
     EVENTS_KPI = "events:kpi"
+    EVENTS_HISTORY = "events:history"  # import a city's closed 12345 tickets as history

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from citycockpit.db import SessionDep
 from citycockpit.events import categories as cats
 from citycockpit.events import queries
 from citycockpit.events.enums import EventState
-from citycockpit.events.intake import duplicates, hotline
+from citycockpit.events.intake import duplicates, history, hotline
 from citycockpit.events.intake import service as intake
 from citycockpit.events.schemas import (
     ActionIn,
@@ -23,6 +24,7 @@ from citycockpit.events.schemas import (
     EventDetail,
     EventPage,
     EventRead,
+    HistoryImportSummary,
     ImportSummary,
     event_read,
     transition_read,
@@ -169,6 +171,30 @@ def import_hotline(
     )
     session.commit()
     return {"created": created, "updated": 0}
+
+
+@router.post("/history/import", response_model=HistoryImportSummary)
+def import_history(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Perm.EVENTS_HISTORY)],
+    encoding: str = "utf-8",
+) -> Any:
+    """Import a city's closed 12345 tickets as history (CSV/XLSX); all or nothing, every bad row named."""
+    data = file.file.read(tabular.MAX_IMPORT_BYTES + 1)
+    result = history.import_history_file(
+        session,
+        data,
+        file.filename or "upload",
+        actor=principal,
+        now=request.app.state.clock.now(),
+        zone=request.app.state.settings.zone,
+        encoding=encoding,
+        ip=client_ip(request),
+    )
+    session.commit()
+    return asdict(result)
 
 
 def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:

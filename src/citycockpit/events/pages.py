@@ -21,6 +21,7 @@ from citycockpit.db import SessionDep
 from citycockpit.events import categories as category_service
 from citycockpit.events import queries as event_queries
 from citycockpit.events.enums import Action, EventState
+from citycockpit.events.intake import history as history_import
 from citycockpit.events.intake import service as intake
 from citycockpit.events.workflow import service as event_service
 from citycockpit.events.workflow.transitions import STATE_LABELS, allowed_actions
@@ -383,3 +384,56 @@ def import_categories(
     session.commit()
     flash = _t(request, "categories.imported", created=result.created, updated=result.updated)
     return _categories_page(request, session, can_import=True, flash=flash)
+
+
+# --- administration: a city's 12345 history ---------------------------------------------------------
+
+history_router = APIRouter(prefix="/app/admin/history", tags=["pages"], include_in_schema=False)
+HistoryImporter = Annotated[Principal, require(Perm.EVENTS_HISTORY)]
+
+
+@history_router.get("")
+def history_page(request: Request, principal: HistoryImporter) -> Response:
+    return render(request, "app/admin_history.html", {})
+
+
+@history_router.post("/import")
+def import_history(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: HistoryImporter,
+    csrf_token: CsrfField = "",
+    encoding: Annotated[str, Form()] = "utf-8",
+) -> Response:
+    """Import closed 12345 tickets as history; every row is checked, nothing is half-stored."""
+    check_csrf(request, principal, csrf_token)
+    if encoding not in ("utf-8", "gb18030"):
+        encoding = "utf-8"
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
+    try:
+        result = history_import.import_history_file(
+            session,
+            data,
+            file.filename or "upload",
+            actor=principal,
+            now=request.app.state.clock.now(),
+            zone=request.app.state.settings.zone,
+            encoding=encoding,
+        )
+    except AppError as exc:  # the import's savepoint already took back every row
+        return render(
+            request,
+            "app/admin_history.html",
+            {
+                "import_error": i18n.request_error_text(request, exc),
+                "import_rows": exc.extra.get("errors") or [],
+                "error_count": exc.extra.get("error_count"),
+            },
+            status=exc.status,
+        )
+    session.commit()
+    flash = _t(
+        request, "history.imported", count=result.imported, first=result.first_day, last=result.last_day
+    )
+    return render(request, "app/admin_history.html", {"flash": flash})
