@@ -318,3 +318,16 @@ def test_the_admin_page_lists_the_bad_rows_of_a_refused_file(client, db, categor
     )
     assert r.status_code == 422 and "第 5 行 工单编号" in r.text
     assert db.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_imported_history_takes_no_workflow_action(client, db, clock, categories, dispatcher) -> None:  # type: ignore[no-untyped-def]
+    _import(db, clock, _csv(GOOD))
+    event = db.scalars(select(Event).where(Event.external_id == "RX0003")).one()
+    detail = client.get(f"/api/v1/events/{event.public_id}", headers=dispatcher.headers).json()
+    assert detail["allowed_actions"] == []
+    r = client.post(
+        f"/api/v1/events/{event.public_id}/rate",
+        json={"version": event.version, "satisfaction": "satisfied"},
+        headers=dispatcher.headers,
+    )
+    assert (r.status_code, r.json()["code"]) == (409, "event_transition_not_allowed")

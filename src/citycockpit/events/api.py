@@ -213,7 +213,10 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
         for p in duplicates.proposals_for(session, event.id)
     ]
     body["allowed_actions"] = [
-        a.value for a in allowed_actions(EventState(event.state), principal.role, onsite_required=onsite)
+        a.value
+        for a in allowed_actions(
+            EventState(event.state), principal.role, onsite_required=onsite, history=event.is_history
+        )
     ]
     return body
 

@@ -213,7 +213,7 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
     )
     onsite = category.requires_onsite_verification if category else True
     actions = (
-        allowed_actions(event.state, principal.role, onsite_required=onsite)
+        allowed_actions(event.state, principal.role, onsite_required=onsite, history=event.is_history)
         if principal.can(Perm.EVENTS_WORK)
         else []
     )

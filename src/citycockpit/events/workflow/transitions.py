@@ -93,9 +93,12 @@ def roles_for(transition: Transition, *, onsite_required: bool) -> frozenset[Rol
 
 
 def allowed_actions(
-    state: EventState | str, role: Role | str, *, onsite_required: bool = True
+    state: EventState | str, role: Role | str, *, onsite_required: bool = True, history: bool = False
 ) -> list[Action]:
-    """Actions a role may take from a state (before scope and per-event preconditions)."""
+    """Actions a role may take from a state (before scope and per-event preconditions). Imported
+    history (`history`, Event.is_history) was closed elsewhere and takes none: not even 回访 or 重办."""
+    if history:
+        return []
     state, role = EventState(state), Role(role)
     return [
         t.action
