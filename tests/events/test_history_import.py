@@ -331,3 +331,11 @@ def test_imported_history_takes_no_workflow_action(client, db, clock, categories
         headers=dispatcher.headers,
     )
     assert (r.status_code, r.json()["code"]) == (409, "event_transition_not_allowed")
+
+
+def test_the_hotline_import_finds_stored_tickets_one_batch_at_a_time(db, clock, categories) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.events.intake import hotline
+
+    _import(db, clock, _csv(GOOD))
+    tickets = [f"N{i}" for i in range(hotline.HOTLINE_BATCH * 2)] + ["RX0003", "", "RX0001"]
+    assert hotline.stored_tickets(db, tickets) == {"RX0001", "RX0003"}
