@@ -225,6 +225,7 @@ def create_app(
     app.include_router(events_pages.router)
     app.include_router(events_pages.admin_router)
     app.include_router(events_pages.catalogue_router)
+    app.include_router(events_pages.history_router)
     app.include_router(projects_api.router)
     app.include_router(auth_api.router)
     app.include_router(auth_api.users_router)

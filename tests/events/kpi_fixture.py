@@ -283,6 +283,7 @@ def build_month(db: Session, city: dict[str, object]) -> dict[str, int]:
 # Hand-computed counts for 2024-09-01..2024-09-30 as of 2024-09-30 10:00, no filter.
 SEPTEMBER = {
     "received": 9,  # e2 e3 e4 e5 e6 e7 e9 e10 e12
+    "received_live": 9,  # no imported history
     "registered": 6,  # e2 e3 e6 e7 e9 e12
     "rejected": 1,  # e5
     "merged": 1,  # e10

@@ -107,3 +107,26 @@ def test_train_prints_per_category_figures_and_stores_the_auto_route_threshold(
     assert "auto-route threshold" in result.output and "target precision 90%" in result.output
     assert "precision" in result.output and "recall" in result.output
     assert _count(dbfile, select(func.count()).where(ClassifierModel.autoroute_threshold.is_not(None))) == 1
+
+
+def test_history_imports_from_the_cli_and_a_second_run_names_each_stored_ticket(
+    dbfile: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "categories.yaml"
+    source.write_bytes(shipped_categories_file())
+    runner.invoke(app, ["events", "categories", "import", str(source), "--db", dbfile])
+    good = tmp_path / "history.csv"
+    good.write_bytes(
+        "工单编号,受理时间,诉求内容,分类编码,承办单位,办结时间,满意度\n"
+        "H1,2024-09-02 09:00,上海东路路灯不亮,C0107,CGJ,2024-09-03 10:00,满意\n".encode("gb18030")
+    )
+    first = runner.invoke(
+        app, ["events", "import-history", str(good), "--encoding", "gb18030", "--db", dbfile]
+    )
+    assert (first.exit_code, "imported 1 history tickets" in first.output) == (0, True), first.output
+    again = runner.invoke(
+        app, ["events", "import-history", str(good), "--encoding", "gb18030", "--db", dbfile]
+    )
+    assert again.exit_code == 1
+    assert "row 2 column 工单编号: ticket H1 is already stored" in again.output
+    assert _count(dbfile, select(func.count()).select_from(Event)) == 1

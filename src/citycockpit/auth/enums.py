@@ -40,3 +40,4 @@ class Perm(StrEnum):
     EVENTS_ADMIN = "events:admin"  # edit categories
     EVENTS_CATALOGUE = "events:catalogue"  # publish the dispatch catalogue (派单目录)
     EVENTS_KPI = "events:kpi"
+    EVENTS_HISTORY = "events:history"  # import a city's closed 12345 tickets as history

@@ -46,7 +46,15 @@ def perms_for(role: Role | str) -> frozenset[Perm]:
 _EVENTS_GRANTS: dict[Role, set[Perm]] = {
     Role.LEADER: {Perm.EVENTS_READ},
     Role.SUPERVISOR: {Perm.EVENTS_READ},
-    Role.DISPATCHER: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK, Perm.EVENTS_CATALOGUE},
+    # the centre (12345 / 指挥中心) keeps its dispatch catalogue and loads its own history; admin holds every
+    # permission anyway
+    Role.DISPATCHER: {
+        Perm.EVENTS_READ,
+        Perm.EVENTS_CREATE,
+        Perm.EVENTS_WORK,
+        Perm.EVENTS_CATALOGUE,
+        Perm.EVENTS_HISTORY,
+    },
     Role.DEPARTMENT: {Perm.EVENTS_READ, Perm.EVENTS_WORK},
     Role.TOWN: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK},
     Role.GRID_WORKER: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK},

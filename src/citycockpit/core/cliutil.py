@@ -59,8 +59,9 @@ def one_line_errors(func: F) -> F:
         except AppError as exc:
             errors = exc.extra.get("errors")
             if isinstance(errors, list) and errors and isinstance(errors[0], dict) and "reason" in errors[0]:
+                total = exc.extra.get("error_count", len(errors))
                 err_console.print(
-                    f"[bold red]error:[/] {len(errors)} problem(s), nothing was changed:", highlight=False
+                    f"[bold red]error:[/] {total} problem(s), nothing was changed:", highlight=False
                 )
                 for item in errors[:50]:
                     where = item.get("file", "")
@@ -68,7 +69,11 @@ def one_line_errors(func: F) -> F:
                         where += f" [{item['sheet']}]"
                     if item.get("row"):
                         where += f" row {item['row']}"
+                    if item.get("column"):
+                        where += f" column {item['column']}"
                     err_console.print(f"  {where}: {item['reason']}", highlight=False, soft_wrap=True)
+                if total > 50:
+                    err_console.print(f"  … and {total - 50} more", highlight=False)
                 raise typer.Exit(1) from exc
             fail(exc.detail)
         except OperationalError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
@@ -18,6 +18,7 @@ import yaml
 from citycockpit.core.errors import Unprocessable
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
+MAX_LISTED_ERRORS = 200  # an import's error list names this many problems, then says how many more
 
 
 @dataclass
@@ -39,8 +40,8 @@ class Row:
             return value.date().isoformat() if value.time() == time(0) else value.isoformat()
         return str(value).strip()
 
-    def error(self, reason: str) -> RowError:
-        return RowError(self.file, self.number, reason, self.sheet)
+    def error(self, reason: str, column: str | None = None) -> RowError:
+        return RowError(self.file, self.number, reason, self.sheet, column)
 
     def where(self) -> str:
         place = f"{self.file}"
@@ -55,16 +56,23 @@ class RowError:
     row: int | None
     reason: str
     sheet: str | None = None
+    column: str | None = None  # the column's header, when one column is at fault
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.file, "row": self.row, "reason": self.reason}
         if self.sheet:
             out["sheet"] = self.sheet
+        if self.column:
+            out["column"] = self.column
         return out
 
     def __str__(self) -> str:
         place = self.file + (f" [{self.sheet}]" if self.sheet else "")
-        return f"{place} row {self.row}: {self.reason}" if self.row else f"{place}: {self.reason}"
+        if self.row:
+            place += f" row {self.row}"
+        if self.column:
+            place += f" column {self.column}"
+        return f"{place}: {self.reason}"
 
 
 class ImportFailed(Unprocessable):
@@ -73,14 +81,41 @@ class ImportFailed(Unprocessable):
     code = "import_failed"
     title = "Import failed"
 
-    def __init__(self, errors: Sequence[RowError], *, what: str = "file") -> None:
+    def __init__(self, errors: Sequence[RowError], *, what: str = "file", total: int | None = None) -> None:
+        """`errors` are the problems found (at most MAX_LISTED_ERRORS are listed); `total` is how many
+        there were in all, when the caller stopped keeping them."""
+        total = max(total or 0, len(errors))
         shown = "; ".join(str(e) for e in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        more = f" (and {total - 5} more)" if total > 5 else ""
+        listed = errors[:MAX_LISTED_ERRORS]
         super().__init__(
-            f"{len(errors)} problem(s) in the {what}, nothing was imported: {shown}{more}",
-            errors=[e.as_dict() for e in errors],
+            f"{total} problem(s) in the {what}, nothing was imported: {shown}{more}",
+            errors=[e.as_dict() for e in listed],
+            error_count=total,
         )
-        self.row_errors = list(errors)
+        self.row_errors = list(listed)
+        self.total = total
+
+
+class ErrorList:
+    """The problems of one import: keeps the first MAX_LISTED_ERRORS and counts the rest, so a file
+    with a million bad rows costs no more memory than one with two hundred."""
+
+    def __init__(self) -> None:
+        self.kept: list[RowError] = []
+        self.total = 0
+
+    def add(self, error: RowError) -> None:
+        self.total += 1
+        if len(self.kept) < MAX_LISTED_ERRORS:
+            self.kept.append(error)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def raise_if_any(self, *, what: str = "file") -> None:
+        if self.total:
+            raise ImportFailed(self.kept, what=what, total=self.total)
 
 
 @dataclass
@@ -153,6 +188,93 @@ def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str =
     if not table.headers:
         raise ImportFailed([RowError(name, None, "the file has no header row")])
     return table
+
+
+def _decode_error(name: str, encoding: str, line: int) -> ImportFailed:
+    hint = (
+        " It looks like GBK/GB18030 (Excel's default on Chinese Windows): save it as 'CSV UTF-8', or pass "
+        "--encoding gb18030."
+        if encoding.lower().replace("-", "") in ("utf8",)
+        else ""
+    )
+    return ImportFailed([RowError(name, line, f"the file is not valid {encoding} text.{hint}")])
+
+
+def stream_rows(
+    data: bytes, name: str, aliases: dict[str, str], *, encoding: str = "utf-8"
+) -> tuple[list[str], Iterator[Row]]:
+    """The header keys of a CSV file or of an XLSX workbook's first sheet, and its non-blank rows one at
+    a time (csv.reader over a decoding stream; openpyxl in read-only mode), so an importer holds one
+    batch of rows, never the whole table. A decoding error raises ImportFailed when its line is read."""
+    _check_size(data, name)
+    kind = file_kind(name)
+    if kind == "csv":
+        codec = "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
+        try:
+            stream = io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
+        except LookupError as exc:
+            raise ImportFailed([RowError(name, None, f"unknown text encoding {encoding!r}")]) from exc
+        reader = csv.reader(stream)
+        try:
+            first = next(reader, None)
+        except UnicodeDecodeError as exc:
+            raise _decode_error(name, encoding, 1) from exc
+        if first is None:
+            raise ImportFailed([RowError(name, None, "the file has no header row")])
+        headers = [normalise_header(h, aliases) for h in first]
+
+        def csv_rows() -> Iterator[Row]:
+            number = 1
+            while True:
+                try:
+                    record = next(reader, None)
+                except UnicodeDecodeError as exc:
+                    raise _decode_error(name, encoding, reader.line_num + 1) from exc
+                if record is None:
+                    return
+                number = reader.line_num
+                if not any(cell.strip() for cell in record):
+                    continue
+                values = {
+                    h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(headers) if h
+                }
+                yield Row(name, number, values)
+
+        return headers, csv_rows()
+    if kind != "xlsx":
+        raise ImportFailed([RowError(name, None, "the file must be .csv or .xlsx")])
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        records = sheet.iter_rows(values_only=True)
+        first_record = next(records, None)
+    except Exception as exc:  # openpyxl raises many types for a broken zip or sheet
+        raise ImportFailed(
+            [RowError(name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})")]
+        ) from exc
+    if first_record is None:
+        workbook.close()
+        raise ImportFailed([RowError(name, None, "the file has no header row")])
+    xlsx_headers = [normalise_header(h, aliases) for h in first_record]
+
+    def xlsx_rows() -> Iterator[Row]:
+        try:
+            for number, record in enumerate(records, start=2):
+                if record is None or not any(c not in (None, "") for c in record):
+                    continue
+                values: dict[str, Any] = {}
+                for i, h in enumerate(xlsx_headers):
+                    if not h:
+                        continue
+                    cell = record[i] if i < len(record) else None
+                    values[h] = "" if cell is None else (cell.strip() if isinstance(cell, str) else cell)
+                yield Row(name, number, values, sheet=sheet.title)
+        finally:
+            workbook.close()
+
+    return xlsx_headers, xlsx_rows()
 
 
 def read_xlsx(data: bytes, name: str, aliases: dict[str, str]) -> list[Table]:

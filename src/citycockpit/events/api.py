@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from citycockpit.db import SessionDep
 from citycockpit.events import catalogue, queries
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import EventState
-from citycockpit.events.intake import duplicates, hotline
+from citycockpit.events.intake import duplicates, history, hotline
 from citycockpit.events.intake import service as intake
 from citycockpit.events.schemas import (
     ActionIn,
@@ -26,6 +27,7 @@ from citycockpit.events.schemas import (
     EventDetail,
     EventPage,
     EventRead,
+    HistoryImportSummary,
     ImportSummary,
     ObjectionCountRead,
     RegisterDispatchIn,
@@ -272,6 +274,54 @@ def import_catalogue(
     }
 
 
+@router.post("/history/import", response_model=HistoryImportSummary)
+def import_history(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Perm.EVENTS_HISTORY)],
+    encoding: str = "utf-8",
+) -> Any:
+    """Import a city's closed 12345 tickets as history (CSV/XLSX); all or nothing, every bad row named."""
+    data = file.file.read(tabular.MAX_IMPORT_BYTES + 1)
+    result = history.import_history_file(
+        session,
+        data,
+        file.filename or "upload",
+        actor=principal,
+        now=request.app.state.clock.now(),
+        zone=request.app.state.settings.zone,
+        encoding=encoding,
+        ip=client_ip(request),
+    )
+    session.commit()
+    return asdict(result)
+
+
+def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
+    category = service._category(session, event)
+    onsite = bool(category.requires_onsite_verification) if category else True
+    body = event_read(event, principal)
+    body["timeline"] = [transition_read(t) for t in queries.timeline(session, event)]
+    body["duplicates"] = [
+        {
+            "event_id": p.event_id,
+            "original_id": p.original_id,
+            "distance_m": p.distance_m,
+            "hours_apart": p.hours_apart,
+            "status": p.status,
+        }
+        for p in duplicates.proposals_for(session, event.id)
+    ]
+    body["allowed_actions"] = [
+        a.value
+        for a in allowed_actions(
+            EventState(event.state), principal.role, onsite_required=onsite, history=event.is_history
+        )
+    ]
+    return body
+
+
 @router.get("/objections/by-category", response_model=list[ObjectionCountRead])
 def objection_counts(
     request: Request,
@@ -330,6 +380,7 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
                 principal.role,
                 onsite_required=onsite,
                 pending_objection=bool(event.has_pending_objection),
+                history=event.is_history,
             )
         ]
         if lead

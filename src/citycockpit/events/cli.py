@@ -12,7 +12,7 @@ from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.events import catalogue
 from citycockpit.events import categories as cats
-from citycockpit.events.intake import hotline
+from citycockpit.events.intake import history, hotline
 from citycockpit.events.sla import WorkCalendar
 
 app = typer.Typer(help="Events (一网统管): categories, intake, the closed loop.", no_args_is_help=True)
@@ -120,3 +120,30 @@ def import_hotline(
             repeat_window_days=settings.events_repeat_window_days,
         )
     console.print(f"imported {created} hotline tickets")
+
+
+@app.command("import-history")
+@one_line_errors
+def import_history(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="History CSV or XLSX."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Import a city's closed 12345 tickets as history (closed or rated events counted in the KPIs of
+    their days, never in a queue); one bad row stores nothing, and every bad row is listed."""
+    settings = load_settings(db)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    with session_scope(engine_for(settings)) as session:
+        result = history.import_history_file(
+            session,
+            file.read_bytes(),
+            file.name,
+            actor=CLI_ACTOR,
+            now=clock.now(),
+            zone=settings.zone,
+            encoding=encoding,
+        )
+    console.print(
+        f"imported {result.imported} history tickets ({result.first_day} to {result.last_day}); "
+        f"rollups of {result.rollup_days} days recomputed"
+    )

@@ -93,6 +93,7 @@ class SystemAction(StrEnum):
     REMIND = "remind"  # 催办
     SUPERVISE = "supervise"  # 督办
     ESCALATE = "escalate"  # 提级
+    IMPORT_HISTORY = "import_history"  # 历史导入: the one timeline row of an imported closed ticket
 
 
 class AssistAction(StrEnum):

@@ -84,6 +84,9 @@ class Event(Base):
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reported_by_name: Mapped[str | None] = mapped_column(String(100))
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Imported history (历史工单, `events import-history`): closed before the city adopted the cockpit.
+    # Never in a live queue, an SLA job or Open311; which KPIs count it: events/analytics/definitions.py.
+    is_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # Location
     lat: Mapped[float | None] = mapped_column(Float)

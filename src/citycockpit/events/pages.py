@@ -22,6 +22,7 @@ from citycockpit.events import catalogue as catalogue_service
 from citycockpit.events import categories as category_service
 from citycockpit.events import queries as event_queries
 from citycockpit.events.enums import Action, AssistAction, EventState
+from citycockpit.events.intake import history as history_import
 from citycockpit.events.intake import service as intake
 from citycockpit.events.intake.classifier import event_text
 from citycockpit.events.workflow import assists as assist_service
@@ -221,6 +222,7 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             principal.role,
             onsite_required=onsite,
             pending_objection=bool(event.has_pending_objection),
+            history=event.is_history,
         )
         if principal.can(Perm.EVENTS_WORK) and lead
         else []
@@ -654,3 +656,56 @@ def import_catalogue(
         removed=result.removed,
     )
     return _catalogue_page(request, session, principal, flash=flash)
+
+
+# --- administration: a city's 12345 history ---------------------------------------------------------
+
+history_router = APIRouter(prefix="/app/admin/history", tags=["pages"], include_in_schema=False)
+HistoryImporter = Annotated[Principal, require(Perm.EVENTS_HISTORY)]
+
+
+@history_router.get("")
+def history_page(request: Request, principal: HistoryImporter) -> Response:
+    return render(request, "app/admin_history.html", {})
+
+
+@history_router.post("/import")
+def import_history(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: HistoryImporter,
+    csrf_token: CsrfField = "",
+    encoding: Annotated[str, Form()] = "utf-8",
+) -> Response:
+    """Import closed 12345 tickets as history; every row is checked, nothing is half-stored."""
+    check_csrf(request, principal, csrf_token)
+    if encoding not in ("utf-8", "gb18030"):
+        encoding = "utf-8"
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
+    try:
+        result = history_import.import_history_file(
+            session,
+            data,
+            file.filename or "upload",
+            actor=principal,
+            now=request.app.state.clock.now(),
+            zone=request.app.state.settings.zone,
+            encoding=encoding,
+        )
+    except AppError as exc:  # the import's savepoint already took back every row
+        return render(
+            request,
+            "app/admin_history.html",
+            {
+                "import_error": i18n.request_error_text(request, exc),
+                "import_rows": exc.extra.get("errors") or [],
+                "error_count": exc.extra.get("error_count"),
+            },
+            status=exc.status,
+        )
+    session.commit()
+    flash = _t(
+        request, "history.imported", count=result.imported, first=result.first_day, last=result.last_day
+    )
+    return render(request, "app/admin_history.html", {"flash": flash})

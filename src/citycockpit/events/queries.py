@@ -165,8 +165,8 @@ def _filter_clause(principal: Principal, filters: EventFilter) -> ColumnElement[
         if bad:
             raise Unprocessable(f"unknown state(s): {', '.join(bad)}", field="state")
         where = where & Event.state.in_(filters.states)
-    if filters.queue:
-        where = where & _queue_clause(filters.queue, principal)
+    if filters.queue:  # imported history (is_history) was closed elsewhere: no queue ever holds it
+        where = where & _queue_clause(filters.queue, principal) & Event.is_history.is_(False)
     if filters.category:
         column = Event.category_code if len(filters.category) > 3 else Event.major_code
         where = where & (column == filters.category)

@@ -272,6 +272,13 @@ class ImportSummary(BaseModel):
     updated: int = 0
 
 
+class HistoryImportSummary(BaseModel):
+    imported: int
+    first_day: date | None
+    last_day: date | None
+    rollup_days: int
+
+
 def event_read(event: Event, principal: Principal | None) -> dict[str, Any]:
     """The event as the caller may see it (reporter masked by auth's rules without pii:read)."""
     fields = {name: getattr(event, name) for name in EventRead.model_fields if hasattr(event, name)}

@@ -29,6 +29,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("nav.admin.org", "/app/admin/org", Perm.ORG_READ, "nav.group.admin"),
     NavItem("nav.admin.categories", "/app/admin/categories", Perm.EVENTS_ADMIN, "nav.group.admin"),
     NavItem("nav.admin.catalogue", "/app/admin/catalogue", Perm.EVENTS_CATALOGUE, "nav.group.admin"),
+    NavItem("nav.admin.history", "/app/admin/history", Perm.EVENTS_HISTORY, "nav.group.admin"),
     NavItem("nav.admin.kiosk", "/app/admin/kiosk", Perm.SCREEN_MANAGE, "nav.group.admin"),
     NavItem("nav.admin.audit", "/app/admin/audit", Perm.AUDIT_READ, "nav.group.admin"),
 ]

@@ -31,6 +31,10 @@ class Count:
 # The counts every KPI is built from: name → (Chinese label, which events it counts).
 COUNTS: dict[str, Count] = {
     "received": Count("受理数", "events received (reported) in the period, test events excluded"),
+    "received_live": Count(
+        "闭环受理数",
+        "of those received in the period, events that went through the loop here (not imported history)",
+    ),
     "registered": Count("立案数", "of those received in the period, events registered (立案)"),
     "rejected": Count("不予立案数", "of those received in the period, events rejected (不予立案)"),
     "merged": Count("合并数", "of those received in the period, events merged into another as duplicates"),
@@ -58,7 +62,8 @@ COUNTS: dict[str, Count] = {
     "extended": Count("延期数", "of those due, events whose deadline was extended at least once"),
     "closed": Count("办结数", "events closed in the period (directly or after the loop)"),
     "closed_dispatched": Count(
-        "派遣后办结数", "of those closed in the period, events closed after dispatch (not 直接办结)"
+        "派遣后办结数",
+        "of those closed in the period, events closed after dispatch (not 直接办结), imported history excluded",
     ),
     "callbacks": Count("回访数", "of those closed in the period, events with a callback recorded"),
     "callbacks_valid": Count("有效回访数", "callbacks that reached the citizen and got a rating"),
@@ -80,7 +85,7 @@ class Kpi:
 
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("registration_rate", "立案率", "立案数 / 受理数", "registered", "received"),
+    Kpi("registration_rate", "立案率", "立案数 / 闭环受理数", "registered", "received_live"),
     Kpi("dispatch_rate", "派遣率", "派遣数 / 立案数", "dispatched", "registered"),
     Kpi("signed_on_time_rate", "按时签收率", "按时签收数 / 应签收数", "signed_on_time", "sign_due"),
     Kpi("handled_on_time_rate", "按期处置率", "按期处置数 / 应处置数", "handled_on_time", "handle_due"),
@@ -88,8 +93,8 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("closed_on_time_rate", "按期结案率", "按期结案数 / 应结案数", "closed_on_time", "close_due"),
     Kpi("rework_rate", "返工率", "返工数 / 应结案数", "reworked", "close_due"),
     Kpi("extension_rate", "延期率", "延期数 / 应结案数", "extended", "close_due"),
-    Kpi("direct_close_rate", "直接办结率", "直接办结数 / 受理数", "closed_directly", "received"),
-    Kpi("repeat_rate", "重复诉求率", "重复诉求数 / 受理数", "repeated", "received"),
+    Kpi("direct_close_rate", "直接办结率", "直接办结数 / 闭环受理数", "closed_directly", "received_live"),
+    Kpi("repeat_rate", "重复诉求率", "重复诉求数 / 闭环受理数", "repeated", "received_live"),
     Kpi("callback_rate", "回访率", "回访数 / 办结数", "callbacks", "closed"),
     Kpi("satisfaction_rate", "满意率", "(满意 + 基本满意) / 有效回访数", "satisfied", "callbacks_valid"),
     Kpi(
@@ -111,6 +116,17 @@ _SATISFIED = (Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.val
 _RATED = (*_SATISFIED, Satisfaction.UNSATISFIED.value)
 
 
+# Imported history (Event.is_history, `events import-history`) carries what a 12345 export holds: when a
+# ticket was received and closed, its department and its callback rating, but none of the loop's steps
+# (立案, 派遣, 签收, deadlines, 就地化解). This is the one place that decides where it counts: in 受理数
+# (intake), 办结数, 回访数, 有效回访数 and 满意数 of its own days, so in intake, closure, satisfaction and the
+# rankings; never in the counts of a step it lacks. Those with a timestamp it lacks (立案数, 派遣数,
+# 应签收数, 应处置数, 应结案数 …) leave it out by themselves; the two whose rows it would join without
+# having the step are written with LIVE: 闭环受理数 (the denominator of 立案率 and 直接办结率) and
+# 派遣后办结数 (the denominator of 就地化解率). docs/domains/events-kpis.md says the same.
+LIVE = E.is_history.is_(False)
+
+
 def _n(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
@@ -125,6 +141,7 @@ def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
             "reported",
             {
                 "received": literal_column("1"),
+                "received_live": _n(LIVE),
                 "registered": _n(E.registered_at.is_not(None)),
                 "rejected": _n(E.rejected_at.is_not(None)),
                 "merged": _n(E.merged_at.is_not(None)),
@@ -152,7 +169,7 @@ def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
             "closed",
             {
                 "closed": literal_column("1"),
-                "closed_dispatched": _n(E.closed_by_center.is_(False)),
+                "closed_dispatched": _n(and_(E.closed_by_center.is_(False), LIVE)),
                 "callbacks": _n(E.satisfaction.is_not(None)),
                 "callbacks_valid": _n(E.satisfaction.in_(_RATED)),
                 "satisfied": _n(E.satisfaction.in_(_SATISFIED)),

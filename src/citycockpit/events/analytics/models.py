@@ -27,6 +27,7 @@ Index(
 ROLLUP_COUNTS = (
     # anchored on the day the event was received (reported_day)
     "received",
+    "received_live",
     "registered",
     "rejected",
     "merged",
@@ -63,6 +64,7 @@ class _Sums:
     """The counts of ROLLUP_COUNTS and the handling minutes, as columns of a rollup table."""
 
     received: Mapped[int] = mapped_column(Integer, default=0)
+    received_live: Mapped[int] = mapped_column(Integer, default=0)
     registered: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     merged: Mapped[int] = mapped_column(Integer, default=0)

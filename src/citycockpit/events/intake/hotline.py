@@ -124,6 +124,24 @@ def _row_input(row: Row, zone: Any, errors: list[RowError]) -> EventInput | None
     )
 
 
+def stored_tickets(session: Session, tickets: list[str]) -> set[str]:
+    """The hotline ticket numbers among `tickets` already stored, asked HOTLINE_BATCH at a time: one
+    `IN (...)` over a whole file outgrows the databases' parameter limits (SQLite's 32,766, and
+    PostgreSQL's 65,535 past which the driver fails) on a large file."""
+    found: set[str] = set()
+    for start in range(0, len(tickets), HOTLINE_BATCH):
+        chunk = [t for t in tickets[start : start + HOTLINE_BATCH] if t]
+        if chunk:
+            found.update(
+                session.scalars(
+                    select(Event.external_id).where(
+                        Event.channel == Channel.HOTLINE.value, Event.external_id.in_(chunk)
+                    )
+                )
+            )
+    return found
+
+
 def import_hotline_file(
     session: Session,
     data: bytes,
@@ -158,13 +176,7 @@ def import_hotline_file(
     prepared: list[tuple[EventInput, EventCategory | None]] = []
     lookups = Lookups(session, whole=True)  # one read of the categories, one per grid code of the file
     ids = [_cell(r, "external_id") for r in rows]
-    existing = set(
-        session.scalars(
-            select(Event.external_id).where(
-                Event.channel == Channel.HOTLINE.value, Event.external_id.in_(ids)
-            )
-        )
-    )
+    existing = stored_tickets(session, ids)
     for row in rows:
         item = _row_input(row, calendar.zone, errors)
         if item is None:

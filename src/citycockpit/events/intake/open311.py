@@ -526,7 +526,8 @@ def _rows(session: Session, events: list[Event], zone: Any, extensions: bool) ->
 
 
 def _public() -> Any:
-    return (Event.channel != Channel.HOTLINE.value) & Event.is_test.is_(False)
+    # hotline tickets and imported history (is_history) are never published over Open311
+    return (Event.channel != Channel.HOTLINE.value) & Event.is_test.is_(False) & Event.is_history.is_(False)
 
 
 @router.get("/requests.{fmt}", dependencies=[PUBLIC])

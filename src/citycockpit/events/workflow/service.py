@@ -111,6 +111,12 @@ def transition_event(
             f"The event changed (version {event.version}, you sent {body.version}); reload it and try again",
             current_version=event.version,
         )
+    if event.is_history:  # transitions.allowed_actions offers it none either
+        raise TransitionNotAllowed(
+            "Imported history (历史工单) was closed before the cockpit and takes no action",
+            state=event.state,
+            action=action.value,
+        )
     if S(event.state) not in transition.sources:
         raise TransitionNotAllowed(
             f"Cannot {action.value} an event that is {event.state} ({STATE_LABELS[S(event.state)]})",

@@ -105,10 +105,14 @@ def allowed_actions(
     *,
     onsite_required: bool = True,
     pending_objection: bool | None = None,
+    history: bool = False,
 ) -> list[Action]:
     """Actions a role may take from a state (before scope and per-event preconditions). Given
     `pending_objection`, the objection actions an event offers: a decision only while one waits, a new
-    objection only while none does."""
+    objection only while none does. Imported history (`history`, Event.is_history) was closed elsewhere
+    and takes none: not even 回访 or 重办."""
+    if history:
+        return []
     state, role = EventState(state), Role(role)
     actions = [
         t.action
