@@ -274,3 +274,42 @@ def test_a_paragraph_of_tasks_right_after_the_targets_does_not_continue_them():
     )
     assert [t["value"] for t in ledger["targets"]] == [6]
     assert {12, 8} <= {c["value"] for c in ledger["commitments"]}
+
+
+ANNEXED_REPORT = """政府工作报告
+——2025年1月8日在某市第九届人民代表大会第四次会议上
+市长  王五
+各位代表：
+一、2024年工作回顾
+过去一年，全市地区生产总值增长5.1%，新建公园12个。
+二、2025年工作安排
+主要预期目标是：地区生产总值增长5%左右。
+（一）扩大有效投资。
+抓好项目建设。新开工重大项目40个。
+（二）增进民生福祉。
+办好八件民生实事。今年继续办好群众期盼的实事，让百姓得到实惠。
+各位代表，让我们团结奋斗！
+附件1
+名词解释
+1.“两新”：设备更新和消费品以旧换新。
+附件2
+2025年市八件民生实事
+一、改善出行条件。新增公交线路15条，改造背街小巷60条。
+二、关爱一老一小。新增托位800个。
+"""
+
+
+def test_the_items_of_an_annex_of_projects_are_commitments_of_the_sub_task_announcing_it():
+    ledger = build_ledger(ANNEXED_REPORT)
+    commitments = ledger["commitments"]
+    assert [c["value"] for c in commitments] == [40, 15, 60, 800]
+    announcing = ledger["tasks"][1]["children"][0]
+    assert announcing["title"] == "办好八件民生实事"
+    assert [commitments[i]["value"] for i in announcing["commitments"]] == [15, 60, 800]
+
+
+def test_an_annex_of_projects_is_no_part_of_the_glossary():
+    ledger = build_ledger(ANNEXED_REPORT)
+    assert [(g["term"], g["definition"]) for g in ledger["glossary"]] == [
+        ("两新", "设备更新和消费品以旧换新。")
+    ]

@@ -215,17 +215,20 @@ def extract_ledger(text: str) -> Ledger:
                 for m in extract_mentions(text, p.start, p.end)
                 if not _is_future(text, m) and "target_reference" not in m.notes
             )
-        elif p.part == "plan" and id(p) not in targets_paras:
+        elif p.part in ("plan", "annex") and id(p) not in targets_paras:
             commitments.extend(
                 m
                 for m in extract_mentions(text, p.start, p.end)
-                if not _is_long_term(text, m, structure.year) and "target_reference" not in m.notes
+                if not _is_long_term(text, m, structure.year)
+                and "target_reference" not in m.notes
+                and not _counts_annex(m, structure)
             )
     tasks = []
     for area in structure.task_areas:
         task = Task(area.number, area.title, area.start, area.end)
         for child in area.children:
-            indexes = [i for i, m in enumerate(commitments) if child.start <= m.start < child.end]
+            spans = [(child.start, child.end), *child.annexes]
+            indexes = [i for i, m in enumerate(commitments) if any(lo <= m.start < hi for lo, hi in spans)]
             task.children.append(TaskChild(child.title, child.text, child.start, child.end, indexes))
         tasks.append(task)
     return Ledger(text, structure, targets, qualitative, actuals, commitments, tasks, structure.glossary)
@@ -249,6 +252,12 @@ def _is_long_term(text: str, m: Mention, year: int | None) -> bool:
     sentence_start = max(text.rfind(c, 0, m.start) for c in "。！？\n") + 1
     years = [int(y) for y in re.findall(r"(?:到|至)(20\d{2})年", text[sentence_start : m.start])]
     return bool(year and years and max(years) > year) or "今后五年" in text[sentence_start : m.start]
+
+
+def _counts_annex(m: Mention, structure: ReportStructure) -> bool:
+    """``办好十件民生实事`` when an annex lists them: the count of the annex's projects (in the sub-task or the
+    annex's own title) is a title; the projects listed are the commitments."""
+    return m.unit in ("件", "项", "个") and any(m.name.endswith(a.key) for a in structure.annexes)
 
 
 def _is_future(text: str, m: Mention) -> bool:
