@@ -511,3 +511,22 @@ def test_a_classifier_with_wan_still_counts_the_noun_after_it():
 
 def test_a_level_written_with_zai_does_not_keep_zai_in_its_name():
     assert items("物价涨幅在2.5%左右。")[0][:3] == ("物价涨幅", "growth", 2.5)
+
+
+def test_a_range_written_with_a_full_width_hyphen_gives_both_bounds():
+    assert items("全县财政收入增长4%－4.5%") == [
+        ("财政收入", "growth", 4, "%", ">=", False),
+        ("财政收入", "growth", 4.5, "%", "<=", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("全年接待游客800万以上，", ("接待游客", "level", 800, "万", ">=", False)),
+        ("快递业务量近3亿。", ("快递业务量", "level", 3, "亿", "~", False)),
+        ("帮扶对象力争达到20万", ("帮扶对象", "level", 20, "万", "=", True)),
+    ],
+)
+def test_a_bare_wan_ending_its_clause_is_an_amount_of_what_is_named_before(text, expected):
+    assert items(text) == [expected]

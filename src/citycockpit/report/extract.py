@@ -31,7 +31,7 @@ SENTENCE_END = "。！？\n"
 CLASSIFIER_UNITS = frozenset("个 家 座 所 条 项 套 名 位 处 批 只 台 辆 张 件 户 支 艘 架 栋 幢".split())
 CLAUSE_END = "，；：。！？\n,;"
 _CONJUNCTIONS = ("和", "及", "与", "、", "以及")
-_RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—")
+_RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—", "－")
 
 # Words that open a clause before the measured noun: scope, connectives and the verbs of reports.
 # 全社会 is not among them: 全社会固定资产投资 and 全社会研发经费投入 are the statistics bureau's own names.
@@ -51,7 +51,7 @@ _TRAIL_WORDS = sorted(
     """同比 同口径 比上年 较上年 比去年 较去年 分别 增长 增加 提高 提升 上升 上涨 下降 降低 减少 下滑 回落 压减 压降 缩减
     削减 达到 超过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
     不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 规模为
-    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从 在""".split(),
+    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从 在 力争 争取""".split(),
     key=len,
     reverse=True,
 )
@@ -158,7 +158,7 @@ _BASIS_RE = re.compile(
 _TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|内)?")
 # "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
 _TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|年度)?(?:目标|任务)")
-_RANGE_TAIL_RE = re.compile(r"^\s*[-—–～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
+_RANGE_TAIL_RE = re.compile(r"^\s*[-—–－～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
 _ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
 _DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")

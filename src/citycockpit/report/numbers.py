@@ -151,9 +151,10 @@ QUANTITY_RE = re.compile(
     rf"(?P<unit>{_UNIT_ALT}))"
     rf"(?P<post>{_POST_ALT})?"
 )
-# 增长5%—6% / 增长5-6% / 新建3至5所: a range gives its lower bound (≥) and its upper bound (≤).
+# 增长5%—6% / 增长5-6% / 增长6%－6.5% (a full-width hyphen) / 新建3至5所: a range gives its lower bound (≥)
+# and its upper bound (≤).
 RANGE_RE = re.compile(
-    rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–～~至到]\s*(?P<hi>{_ARABIC})"
+    rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–－～~至到]\s*(?P<hi>{_ARABIC})"
     rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
 )
 # 18.6万建档立卡贫困人口 / 4200多万居民: 万/亿 with no unit, straight before the noun it counts. The unit is
@@ -161,6 +162,12 @@ RANGE_RE = re.compile(
 BARE_MULTIPLIER_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?+"
     rf"(?=[\u4e00-\u9fff])(?!级|元|家(?!庭)|{_UNIT_ALT.replace('|家|', '|')})"
+)
+# 农村贫困人口减少1000万以上 / 开户数近1800万。: 万/亿 with no unit that ends its clause (after any 以上/左右) is
+# an amount in 万 of what is named before it; the unit stays 万 (no noun says what is counted).
+BARE_END_RE = re.compile(
+    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?"
+    rf"(?P<post>{_POST_ALT})?(?=[，；。！？,;\n]|$)"
 )
 # The noun a bare 万/亿 counts, when it ends in a word for people or households (of at most 10 characters,
 # within its clause): 居民, 群众, 建档立卡贫困人口, 高校毕业生 are people; 农户, 家庭 are households.
@@ -328,6 +335,16 @@ def find_quantities(text: str) -> list[Quantity]:
         )
         covered.append((m.start(), m.end()))
     found = [q for q in found if q.start not in pending]  # a lone 一 (建成一座体育馆) is "a", not a count
+    for m in BARE_END_RE.finditer(text):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
+            continue
+        qualifier = _POST_MAP.get(m.group("post") or "", "")
+        if not qualifier:
+            approx = m.group("approx") or m.group("approx0")
+            qualifier = ">" if approx else pre_qualifier(text, m.start()) or "="
+        value = parse_number(m.group("num"))
+        found.append(Quantity(value, m.group("mult"), m.start(), m.end(), qualifier, False, m.group(0)))
+        covered.append((m.start(), m.end()))
     for m in BARE_MULTIPLIER_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
