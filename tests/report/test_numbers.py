@@ -530,3 +530,34 @@ def test_a_range_written_with_a_full_width_hyphen_gives_both_bounds():
 )
 def test_a_bare_wan_ending_its_clause_is_an_amount_of_what_is_named_before(text, expected):
     assert items(text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("每月补贴标准达到300元/月", (300, "元/月")),
+        ("新增供水能力5万吨/日", (5, "万吨/日")),
+        ("泵站排涝能力80立方米/秒", (80, "立方米/秒")),
+    ],
+)
+def test_a_rate_per_period_keeps_its_period_in_the_unit(text, expected):
+    assert [i[2:4] for i in items(text)] == [expected]
+
+
+def test_a_qualifier_said_once_for_two_named_values_goes_to_both():
+    assert items("城乡特困供养标准提高到不低于900元/月和700元/月") == [
+        ("城镇特困供养标准", "level", 900, "元/月", ">=", False),
+        ("农村特困供养标准", "level", 700, "元/月", ">=", False),
+    ]
+
+
+def test_a_qualifier_said_once_after_a_distributive_list_goes_to_every_value():
+    assert items("茶果菜产量分别稳定在12万吨、30万吨、55万吨以上。") == [
+        ("茶产量", "level", 12, "万吨", ">=", False),
+        ("果产量", "level", 30, "万吨", ">=", False),
+        ("菜产量", "level", 55, "万吨", ">=", False),
+    ]
+
+
+def test_a_circled_list_number_is_no_part_of_a_name():
+    assert items("③新建口袋公园20个")[0][0] == "口袋公园"

@@ -51,7 +51,7 @@ _TRAIL_WORDS = sorted(
     """同比 同口径 比上年 较上年 比去年 较去年 分别 增长 增加 提高 提升 上升 上涨 下降 降低 减少 下滑 回落 压减 压降 缩减
     削减 达到 超过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
     不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 规模为
-    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从 在 力争 争取""".split(),
+    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从 在 力争 争取 每人""".split(),
     key=len,
     reverse=True,
 )
@@ -159,7 +159,7 @@ _TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|�
 # "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
 _TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|年度)?(?:目标|任务)")
 _RANGE_TAIL_RE = re.compile(r"^\s*[-—–－～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
-_ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
+_ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[①-⑳])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
 _DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
 
@@ -323,6 +323,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
     pair_heads = {first.start: second for first, second in pair_list}
     mentions: list[Mention] = []
     group_names: dict[int, tuple[str, int]] = {}
+    group_qualifiers: dict[int, str] = {}  # 分别…800亿斤、60亿斤、160亿斤以上: 以上 is said once for all
     prev_end: dict[tuple[int, int], int] = {}
     for q in quantities:
         clause = clause_of(q)
@@ -408,6 +409,15 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             elif name:
                 for member in group[1:]:
                     group_names[member.start] = (name, clause[0])
+            group_qualifiers.update(_shared_qualifier(group))
+        elif name and (pair := _named_pair(text, q, by_clause[clause], name)):
+            # 城乡低保标准提高到不低于740元/月和485元/月: one value for each of the two things named.
+            for member, named in zip(pair, _split_names(name, 2), strict=True):
+                group_names[member.start] = (named, clause[0])
+            group_qualifiers.update(_shared_qualifier(pair))
+            name = group_names[q.start][0]
+            notes.append("distributive")
+            confidence -= 0.05
         previous = mentions[-1] if mentions else None
         if _COMPARISON_RE.match(pre_text.strip("、，, ")):
             continue  # 高于全国0.4个百分点: a gap to another region's figure, not an indicator of its own
@@ -454,7 +464,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 measure,
                 value,
                 q.unit,
-                q.qualifier,
+                group_qualifiers.get(q.start, q.qualifier),
                 stretch,
                 quote,
                 max(0.1, min(confidence, 0.99)),
@@ -529,6 +539,8 @@ def _split_names(name: str, k: int) -> list[str]:
     """Names for ``城乡居民人均可支配收入分别增长5%和7%`` or ``城镇、农村居民人均可支配收入分别…``."""
     if k == 2 and name.startswith("城乡") and len(name) > 3:
         return ["城镇" + name[2:], "农村" + name[2:]]
+    if k >= 3 and re.fullmatch(rf"[\u4e00-\u9fff]{{{k}}}(?:产量|价格|数量|面积|总量)", name):
+        return [c + name[k:] for c in name[:k]]  # 粮肉奶产量 → 粮产量, 肉产量, 奶产量
     parts = re.split(r"[、和与及]", name)
     if len(parts) != k or not all(parts):
         return [name] * k
@@ -555,6 +567,25 @@ def _distributive_group(text: str, first: Quantity, clause_qs: list[Quantity]) -
         else:
             break
     return group
+
+
+def _named_pair(text: str, first: Quantity, clause_qs: list[Quantity], name: str) -> list[Quantity] | None:
+    """Two values of one unit joined by 和/、 after a name of two things (城乡…, 散居和集中养育…): the pair."""
+    group = _distributive_group(text, first, clause_qs)
+    if len(group) != 2 or group[0].unit != group[1].unit:
+        return None
+    names = _split_names(name, 2)
+    return group if names[0] != names[1] else None
+
+
+def _shared_qualifier(group: list[Quantity]) -> dict[int, str]:
+    """A qualifier written once for a group of values (不低于740元和485元, 800亿斤、60亿斤、160亿斤以上)
+    goes to the members written without one."""
+    said = {q.qualifier for q in group if q.qualifier != "="}
+    if len(said) != 1 or not (group[0].qualifier != "=" or group[-1].qualifier != "="):
+        return {}
+    qualifier = said.pop()
+    return {q.start: qualifier for q in group if q.qualifier == "="}
 
 
 def _previous_names(mentions: list[Mention], k: int) -> list[tuple[str, int]]:

@@ -144,11 +144,13 @@ _CHINESE = r"[一二两三四五六七八九十][零〇一二两三四五六七�
 _MULTIPLIER = r"万亿|亿|万|千"
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(BASE_UNITS, key=len, reverse=True))
 _POST_ALT = "|".join(re.escape(w) for w, _ in POST_QUALIFIERS)
+# A rate per period or per head is part of its unit: 740元/月, 30万吨/日, 600立方米/秒, 2万元/人.
+_PER_ALT = "/(?:日|天|月|年|秒|小时|人)"
 # 3万多亿元: 万…亿 split by 多/余 is 万亿 and more.
 QUANTITY_RE = re.compile(
     rf"(?<![\d.．])(?:(?P<percent_word>百分之)(?P<pnum>{_ARABIC}|{_CHINESE})"
     rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<approx0>余|多)?(?P<mult>万(?:余|多)亿|{_MULTIPLIER})?(?P<approx>余|多)?"
-    rf"(?P<unit>{_UNIT_ALT}))"
+    rf"(?P<unit>{_UNIT_ALT})(?P<per>{_PER_ALT})?)"
     rf"(?P<post>{_POST_ALT})?"
 )
 # 增长5%—6% / 增长5-6% / 增长6%－6.5% (a full-width hyphen) / 新建3至5所: a range gives its lower bound (≥)
@@ -299,7 +301,7 @@ def find_quantities(text: str) -> list[Quantity]:
                 continue
             if len(mult) == 3:  # 万多亿
                 mult, approx_inside = "万亿", True
-            unit = mult + unit
+            unit = mult + unit + (m.group("per") or "")
         try:
             value = parse_number(raw_num)
         except ValueError:
