@@ -313,3 +313,16 @@ def test_an_annex_of_projects_is_no_part_of_the_glossary():
     assert [(g["term"], g["definition"]) for g in ledger["glossary"]] == [
         ("两新", "设备更新和消费品以旧换新。")
     ]
+
+
+def test_what_the_region_has_today_is_not_a_commitment():
+    ledger = build_ledger(
+        _with_targets(
+            "主要预期目标是：地区生产总值增长6%左右。\n"
+            "我县有12个省级传统村落，还有4万留守老人，要新建乡村养老站10个。"
+            "全县拥有5个国家级园区，今年新增标准厂房20万平方米，有机衔接6个产业片区。\n"
+        )
+    )
+    values = [c["value"] for c in ledger["commitments"]]
+    assert 12 not in values and 4 not in values and 5 not in values
+    assert {10, 20, 6} <= set(values)

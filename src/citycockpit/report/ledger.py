@@ -23,6 +23,13 @@ _ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六�
 # A clause of the target list that says why, not what: 为建设现代化强县打下坚实基础.
 _EXPLANATION_RE = re.compile(r"^(?:为|以便|从而|进而|这|上述)|(?:打下|奠定|夯实)\S*基础")
 _FUTURE_WORDS = ("力争", "争取", "计划到", "预计今年", "今年将")
+# A plan clause that says what the region has or is (我区有20个口岸, 还有63万失能老人, 拥有8个产业集群,
+# 我国60岁以上人口已达2.5亿, 我区每年接待游客近3亿人次): the present state, which no one commits to.
+_PRESENT_STATE_RE = re.compile(
+    r"^(?:目前|当前|现在|同时)?(?:我国|我省|我区|我市|我县|我州|全国|全省|全区|全市|全县)?(?:目前|现)?"
+    r"(?:有|拥有|还有|已有|共有)(?=[\d一二三四五六七八九十两近约超])"
+    r"|^(?:我国|我省|我区|我市|我县|我州)[^，。；]*(?:已达|已经|已有|每年)"
+)
 
 
 class ItemJSON(TypedDict):
@@ -222,6 +229,7 @@ def extract_ledger(text: str) -> Ledger:
                 if not _is_long_term(text, m, structure.year)
                 and "target_reference" not in m.notes
                 and not _counts_annex(m, structure)
+                and not _states_the_present(text, m)
             )
     tasks = []
     for area in structure.task_areas:
@@ -258,6 +266,11 @@ def _counts_annex(m: Mention, structure: ReportStructure) -> bool:
     """``办好十件民生实事`` when an annex lists them: the count of the annex's projects (in the sub-task or the
     annex's own title) is a title; the projects listed are the commitments."""
     return m.unit in ("件", "项", "个") and any(m.name.endswith(a.key) for a in structure.annexes)
+
+
+def _states_the_present(text: str, m: Mention) -> bool:
+    clause_start = max(text.rfind(c, 0, m.start) for c in "，；。！？：\n") + 1
+    return _PRESENT_STATE_RE.search(text[clause_start : m.end]) is not None
 
 
 def _is_future(text: str, m: Mention) -> bool:
