@@ -561,3 +561,8 @@ def test_a_qualifier_said_once_after_a_distributive_list_goes_to_every_value():
 
 def test_a_circled_list_number_is_no_part_of_a_name():
     assert items("③新建口袋公园20个")[0][0] == "口袋公园"
+
+
+@pytest.mark.parametrize("noun", ["纳税人", "残疾人", "参保人"])
+def test_taxpayers_disabled_people_and_the_insured_counted_by_a_bare_wan_are_people(noun):
+    assert items(f"让约30万{noun}享受新政策。")[0][2:5] == (30, "万人", "~")
