@@ -646,6 +646,7 @@ def _areas(
     if len(heads_a) < 2:
         before_a = [p for p in body if not heads_a or p.start < heads_a[0].start]
         lower = [p for p in before_a if _AREA_B_RE.match(p.text) and _heading_text(p.text)]
+        lower = _without_guidance_heads(lower, skip)
         lower = lower or [p for p in before_a if _is_shi_heading(p.text)]
         heads = sorted(lower + heads_a, key=lambda p: p.start)
     areas: list[TaskArea] = []
@@ -669,6 +670,26 @@ def _areas(
             area.children.extend(_subtasks(p.text, p.start))
         areas.append(area)
     return areas
+
+
+# A plan part that sets the general requirements (二、2025年总体要求 / …总体要求和政策取向): its （一）（二）
+# points are guidance, not task areas, when a later part lists the tasks (三、2025年重点任务).
+_GUIDANCE_HEAD_RE = re.compile(r"总体要求|政策取向|指导思想|总体思路")
+
+
+def _without_guidance_heads(heads: list[Paragraph], part_heads: list[Paragraph]) -> list[Paragraph]:
+    parts = sorted(part_heads, key=lambda p: p.start)
+    dropped: set[int] = set()
+    for n, part in enumerate(parts):
+        title = _heading_text(part.text) or ""
+        if not _AREA_A_RE.match(part.text) or not _GUIDANCE_HEAD_RE.search(title) or "任务" in title:
+            continue
+        end = parts[n + 1].start if n + 1 < len(parts) else None
+        if end is None:
+            continue
+        dropped |= {id(h) for h in heads if part.start < h.start < end}
+    kept = [h for h in heads if id(h) not in dropped]
+    return kept if len(kept) >= 2 else heads
 
 
 def _is_shi_heading(text: str) -> bool:
