@@ -566,3 +566,7 @@ def test_a_circled_list_number_is_no_part_of_a_name():
 @pytest.mark.parametrize("noun", ["纳税人", "残疾人", "参保人"])
 def test_taxpayers_disabled_people_and_the_insured_counted_by_a_bare_wan_are_people(noun):
     assert items(f"让约30万{noun}享受新政策。")[0][2:5] == (30, "万人", "~")
+
+
+def test_the_aspects_a_speech_is_divided_into_are_not_a_count():
+    assert items("今年要着力抓好以下7个方面的工作。") == []

@@ -206,6 +206,8 @@ _COUNT_FILLERS = ("了", "共", "累计", "先后", "连续", "新")
 _CLAUSE_OPENERS = re.compile(r"(?:全市|全县|全区|全省|全年|今年|年内|累计|共计|共|再|还|并|同时|此外)*")
 # Nouns after a numeral and measure word that make a fixed term, not a count: 四个方面, 三次产业, 两位数.
 _NOT_COUNTED_AFTER = ("方面", "层面", "环节", "维度", "阶段", "翻番", "大局", "产业", "分配", "创业", "性")
+# Aspects a text is divided into (11个方面, 3个层面): never a count of things, in any numerals.
+_PARTS_OF_A_WHOLE = ("方面", "层面", "维度")
 # Before a numeral: ranks and determiners (第一, 每一次, 前三名, 这两个, 其中一个, 同一个, 唯一).
 _NOT_COUNTED_BEFORE = "第每前这那哪其某逐唯单同头首任"
 _CLAUSE_BREAK = "，；。！？：\n,;"
@@ -320,6 +322,8 @@ def find_quantities(text: str) -> list[Quantity]:
         if is_chinese and not counted and (small or unit in PERCENT_UNITS and not m.group("percent_word")):
             # 一个半小时, 两所大学, 三大工程: small Chinese numerals are words, not amounts.
             continue
+        if unit == "个" and text.startswith(_PARTS_OF_A_WHOLE, m.end()):
+            continue  # 重点做好以下11个方面工作: the parts of the speech, not a count of anything delivered
         if unit.endswith("家") and text.startswith("庭", m.end("unit")):
             continue  # 3万多家庭: households, not 家 (firms); read as a bare 万 before its noun
         if unit in TIME_UNITS and not m.group("post") and _is_cjk(text[m.end() : m.end() + 1]):
