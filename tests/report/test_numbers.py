@@ -570,3 +570,21 @@ def test_taxpayers_disabled_people_and_the_insured_counted_by_a_bare_wan_are_peo
 
 def test_the_aspects_a_speech_is_divided_into_are_not_a_count():
     assert items("今年要着力抓好以下7个方面的工作。") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("电子信息产业营收突破万亿元大关。", ("电子信息产业营收", "level", 1, "万亿元", ">", False)),
+        ("力争数字经济规模稳定在千亿元以上。", ("数字经济规模", "level", 1000, "亿元", ">=", True)),
+        ("农产品网络零售额突破百亿。", ("农产品网络零售额", "level", 100, "亿", ">", False)),
+        ("规上工业产值跨过千亿元，", ("规上工业产值", "level", 1000, "亿元", ">", False)),
+    ],
+)
+def test_a_magnitude_written_as_a_word_after_a_verb_of_reaching_is_an_amount(text, expected):
+    assert items(text) == [expected]
+
+
+@pytest.mark.parametrize("text", ["打造万亿级新能源产业。", "带动数千亿元社会投资。", "培育超千亿元县3个。"])
+def test_a_magnitude_word_that_names_a_class_is_not_an_amount(text):
+    assert [i for i in items(text) if i[3] in ("万亿元", "亿元")] == []

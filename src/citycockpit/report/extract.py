@@ -49,7 +49,7 @@ _LEAD_WORDS = sorted(
 )
 _TRAIL_WORDS = sorted(
     """同比 同口径 比上年 较上年 比去年 较去年 分别 增长 增加 提高 提升 上升 上涨 下降 降低 减少 下滑 回落 压减 压降 缩减
-    削减 达到 超过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
+    削减 达到 超过 跨过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
     不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 规模为
     完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从 在 力争 争取 每人""".split(),
     key=len,
@@ -145,6 +145,7 @@ _BENEFIT_VERBS = (
     "培训",
     "受益",
 )
+_THRESHOLD_WORDS = frozenset("大关 关口 台阶 新台阶 规模 水平".split())
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
 _GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
@@ -277,6 +278,8 @@ def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     for w in ("目标", "任务", "工作"):
         if s.endswith(w) and len(s) > len(w) + 1:
             s = s[: -len(w)]
+    if s in _THRESHOLD_WORDS:
+        return "", start  # 突破万亿元大关: the threshold passed, not what is measured
     return (s, consumed) if len(s) >= 2 else ("", start)
 
 

@@ -110,6 +110,7 @@ PRE_QUALIFIERS = (
     ("低于", "<="),
     ("少于", "<="),
     ("超过", ">"),
+    ("跨过", ">"),
     ("超出", ">"),
     ("突破", ">"),
     ("高于", ">"),
@@ -171,6 +172,14 @@ BARE_END_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?"
     rf"(?P<post>{_POST_ALT})?(?=[，；。！？,;\n]|$)"
 )
+# 突破万亿元 / 稳定在千亿元以上 / 突破百亿 / 跨过万亿元大关: a magnitude written as a word is an amount (1 万亿元,
+# 1000 亿元, 100 亿) after a verb of reaching, at the end of its clause or before 大关/台阶; 万亿级, 数千亿 and
+# 超千亿元镇 (a class of towns) are not.
+MAGNITUDE_RE = re.compile(
+    rf"(?<![\d.．零〇一二两三四五六七八九十百千数几上])(?P<mag>[百千万])(?P<mult>亿)(?P<unit>元)?"
+    rf"(?P<post>{_POST_ALT})?(?=[，；。！？,;、\n]|$|大关|关口|新?台阶)"
+)
+_REACHING_VERBS = ("突破", "超过", "超", "达到", "达", "跨过", "跨上", "稳定在", "保持在", "过", "逾")
 # The noun a bare 万/亿 counts, when it ends in a word for people or households (of at most 10 characters,
 # within its clause): 居民, 群众, 建档立卡贫困人口, 高校毕业生 are people; 农户, 家庭 are households.
 _PEOPLE_WORDS = (
@@ -342,6 +351,19 @@ def find_quantities(text: str) -> list[Quantity]:
         )
         covered.append((m.start(), m.end()))
     found = [q for q in found if q.start not in pending]  # a lone 一 (建成一座体育馆) is "a", not a count
+    for m in MAGNITUDE_RE.finditer(text):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
+            continue
+        if not text.endswith(_REACHING_VERBS, 0, m.start()):
+            continue
+        if m.group("mag") == "万":
+            value, mult = 1, "万亿"
+        else:
+            value, mult = (100 if m.group("mag") == "百" else 1000), m.group("mult")
+        qualifier = _POST_MAP.get(m.group("post") or "", "") or pre_qualifier(text, m.start()) or "="
+        unit = mult + (m.group("unit") or "")
+        found.append(Quantity(value, unit, m.start(), m.end(), qualifier, True, m.group(0), counted=True))
+        covered.append((m.start(), m.end()))
     for m in BARE_END_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
