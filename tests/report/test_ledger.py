@@ -326,3 +326,14 @@ def test_what_the_region_has_today_is_not_a_commitment():
     values = [c["value"] for c in ledger["commitments"]]
     assert 12 not in values and 4 not in values and 5 not in values
     assert {10, 20, 6} <= set(values)
+
+
+def test_an_aim_set_over_several_years_is_not_a_commitment_of_the_year():
+    ledger = build_ledger(
+        _with_targets(
+            "主要预期目标是：地区生产总值增长6%左右。\n"
+            "实施人才强县行动，用3—5年时间，引进高层次人才200名。今年新建人才公寓40套。\n"
+        )
+    )
+    values = [c["value"] for c in ledger["commitments"]]
+    assert 200 not in values and 40 in values
