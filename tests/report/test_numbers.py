@@ -588,3 +588,18 @@ def test_a_magnitude_written_as_a_word_after_a_verb_of_reaching_is_an_amount(tex
 @pytest.mark.parametrize("text", ["打造万亿级新能源产业。", "带动数千亿元社会投资。", "培育超千亿元县3个。"])
 def test_a_magnitude_word_that_names_a_class_is_not_an_amount(text):
     assert [i for i in items(text) if i[3] in ("万亿元", "亿元")] == []
+
+
+def test_two_counts_joined_by_he_are_both_items():
+    assert [i[:4] for i in items("新建5条健身步道和12个口袋公园，")] == [
+        ("健身步道", "level", 5, "条"),
+        ("口袋公园", "level", 12, "个"),
+    ]
+
+
+def test_the_lower_bound_of_a_range_takes_the_name_written_after_the_upper():
+    assert [i[0] for i in items("力争新增4—6家企业进入全国百强。")] == ["企业进入全国百强"] * 2
+
+
+def test_at_least_before_the_verb_of_a_count_bounds_it():
+    assert items("每个街道至少建成1个社区食堂。")[0][2:5] == (1, "个", ">=")

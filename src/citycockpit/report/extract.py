@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from citycockpit.report.numbers import (
@@ -273,6 +273,8 @@ def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     """A noun written after its number (``8个抱团发展项目``, ``98%以上矛盾纠纷就地化解``) and where it ends."""
     s = text[start:stop]
     s = re.split(r"[、等，；。（(]", s, maxsplit=1)[0]
+    if stop < len(text) and s.endswith(("和", "及", "与")) and not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):
+        s = s[:-1]  # 10条精品旅游线路和100家…: the conjunction before the next count is no part of the name
     consumed = start + len(s)
     s = s.lstrip("的")
     for w in ("目标", "任务", "工作"):
@@ -306,6 +308,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             between = text[qs[i].end : qs[i + 1].start].strip()
             if not between or "、" in between:
                 continue
+            if between.endswith(("和", "及", "与")) and qs[i].unit.lstrip("万亿") in CLASSIFIER_UNITS:
+                continue  # 10条精品旅游线路和100家精品旅游景区: two counts in a list, neither qualifies the other
             if between in _CONJUNCTIONS:
                 continue
             if _CHANGE_TO_RE.fullmatch(between):
@@ -344,6 +348,15 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         following = [x.start for x in quantities if x.start > q.start and clause_of(x) == clause]
         stops = [clause[1], *following, *([q.noun_end] if q.noun_end is not None else [])]
         after, after_end = _trailing_name(text, q.end, min(stops))
+        upper = _range_upper(text, q, quantities, clause_of)
+        if upper is not None and not name:
+            # 新增2—3家地方国企…: the lower bound of a range takes the name written after its upper bound
+            upper_stops = [
+                clause[1],
+                *[x.start for x in quantities if x.start > upper.start and clause_of(x) == clause],
+            ]
+            after, _ = _trailing_name(text, upper.end, min(upper_stops))
+            after_end = q.end
         # 帮扶120户350人稳定增收 / 搬迁安置58户、170人 / 6.1万户14.2万名监测对象: one group counted in
         # households and in people; both take the name written before the pair, else the one after it.
         head = pairs.get(q.start)
@@ -415,8 +428,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             group_qualifiers.update(_shared_qualifier(group))
         elif name and (pair := _named_pair(text, q, by_clause[clause], name)):
             # 城乡低保标准提高到不低于740元/月和485元/月: one value for each of the two things named.
-            for member, named in zip(pair, _split_names(name, 2), strict=True):
-                group_names[member.start] = (named, clause[0])
+            for member, pair_name in zip(pair, _split_names(name, 2), strict=True):
+                group_names[member.start] = (pair_name, clause[0])
             group_qualifiers.update(_shared_qualifier(pair))
             name = group_names[q.start][0]
             notes.append("distributive")
@@ -483,6 +496,18 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         if "named_by_next" in m.notes and spends[m.start] in name_at:
             m.name = name_at[spends[m.start]]
     return mentions
+
+
+def _range_upper(
+    text: str, q: Quantity, quantities: list[Quantity], clause_of: Callable[[Quantity], tuple[int, int]]
+) -> Quantity | None:
+    """The upper bound of the range whose lower bound is ``q`` (2—3家), if ``q`` is one."""
+    if q.qualifier != ">=":
+        return None
+    nxt = next((x for x in quantities if x.start > q.start), None)
+    if nxt is None or nxt.qualifier != "<=" or clause_of(nxt) != clause_of(q):
+        return None
+    return nxt if text[q.end : nxt.start].strip() in _RANGE_WORDS + ("－", "–") else None
 
 
 def _pays_for(amount: Quantity, count: Quantity, between: str) -> bool:

@@ -341,7 +341,7 @@ def find_quantities(text: str) -> list[Quantity]:
         if not qualifier and (m.group("approx") or m.group("approx0") or approx_inside):
             qualifier = ">"
         if not qualifier:
-            qualifier = pre_qualifier(text, m.start()) or "="
+            qualifier = pre_qualifier(text, m.start()) or _at_least_before_verb(text, m.start()) or "="
         if count == "pending":
             pending.append(m.start())
         found.append(
@@ -449,6 +449,11 @@ def _chinese_count(
 
 def _ends_clause(text: str, pos: int) -> bool:
     return pos == len(text) or text[pos] in _CLAUSE_BREAK + "、"
+
+
+def _at_least_before_verb(text: str, pos: int) -> str | None:
+    """``每个乡镇至少办好1所`` / ``不少于新建3个``: 至少 before the verb of the count still bounds it."""
+    return ">=" if re.search(r"(?:至少|不少于)[\u4e00-\u9fff]{1,2}$", text[max(0, pos - 4) : pos]) else None
 
 
 def pre_qualifier(text: str, pos: int) -> str | None:
