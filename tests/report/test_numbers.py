@@ -603,3 +603,14 @@ def test_the_lower_bound_of_a_range_takes_the_name_written_after_the_upper():
 
 def test_at_least_before_the_verb_of_a_count_bounds_it():
     assert items("每个街道至少建成1个社区食堂。")[0][2:5] == (1, "个", ">=")
+
+
+@pytest.mark.parametrize(
+    "text", ["为80岁以上老人发放高龄津贴。", "鼓励托育机构招收2-3岁幼儿。", "关爱14岁以下留守儿童。"]
+)
+def test_an_age_that_describes_the_people_meant_is_not_an_amount(text):
+    assert [i for i in items(text) if i[3] == "岁"] == []
+
+
+def test_a_life_expectancy_in_years_is_still_an_amount():
+    assert items("人均预期寿命提高到80.2岁。")[0][2:4] == (80.2, "岁")

@@ -289,6 +289,8 @@ def find_quantities(text: str) -> list[Quantity]:
         unit = (m.group("mult") or "") + m.group("unit")
         if m.group("lo_unit") and m.group("lo_unit") != unit or _inside_quotes(text, m.start()):
             continue
+        if _is_age_band(text, unit, m.end()):
+            continue
         lo_end = m.start("lo") + len(m.group("lo")) + len(m.group("lo_unit") or "")
         found.append(
             Quantity(
@@ -335,6 +337,8 @@ def find_quantities(text: str) -> list[Quantity]:
             continue  # 重点做好以下11个方面工作: the parts of the speech, not a count of anything delivered
         if unit.endswith("家") and text.startswith("庭", m.end("unit")):
             continue  # 3万多家庭: households, not 家 (firms); read as a bare 万 before its noun
+        if _is_age_band(text, unit, m.end()):
+            continue  # 65岁及以上失能老年人 / 3岁以下婴幼儿: the age of the people meant, not an amount
         if unit in TIME_UNITS and not m.group("post") and _is_cjk(text[m.end() : m.end() + 1]):
             continue  # 15分钟生活圈, 24小时自助服务: a duration that names a thing
         qualifier = _POST_MAP.get(m.group("post") or "", "")
@@ -445,6 +449,11 @@ def _chinese_count(
     if not context:
         return "no"
     return "pending" if value == 1 else "yes"
+
+
+def _is_age_band(text: str, unit: str, end: int) -> bool:
+    """An age followed by the people it describes (60岁以上人口, 2-3岁幼儿), unlike 预期寿命79岁。"""
+    return unit == "岁" and _is_cjk(text[end : end + 1])
 
 
 def _ends_clause(text: str, pos: int) -> bool:
