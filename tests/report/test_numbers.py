@@ -614,3 +614,8 @@ def test_an_age_that_describes_the_people_meant_is_not_an_amount(text):
 
 def test_a_life_expectancy_in_years_is_still_an_amount():
     assert items("人均预期寿命提高到80.2岁。")[0][2:4] == (80.2, "岁")
+
+
+def test_administrative_levels_in_brackets_stay_in_a_name_written_after_its_number():
+    assert items("推动28个县（市、区）建成数字乡村示范点，")[0][0] == "县（市、区）建成数字乡村示范点"
+    assert items("新建5个社区养老中心（站），")[0][0] == "社区养老中心"

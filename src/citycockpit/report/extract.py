@@ -145,6 +145,9 @@ _BENEFIT_VERBS = (
     "培训",
     "受益",
 )
+# Where a name written after its number ends: at 、等，；。 or an aside in brackets, but not at the
+# administrative levels written in brackets (县（市、区）, 州（市）级儿童急诊学科), which are part of it.
+_NAME_END_RE = re.compile(r"(?:[（(](?:[市区县州旗](?:、[市区县州旗]){0,2})[）)]|[^、等，；。（(])*")
 _THRESHOLD_WORDS = frozenset("大关 关口 台阶 新台阶 规模 水平".split())
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
@@ -272,7 +275,7 @@ def _without_national_scope(name: str, unit: str) -> str:
 def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     """A noun written after its number (``8个抱团发展项目``, ``98%以上矛盾纠纷就地化解``) and where it ends."""
     s = text[start:stop]
-    s = re.split(r"[、等，；。（(]", s, maxsplit=1)[0]
+    s = s[: _NAME_END_RE.match(s).end()]  # type: ignore[union-attr]
     if stop < len(text) and s.endswith(("和", "及", "与")) and not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):
         s = s[:-1]  # 10条精品旅游线路和100家…: the conjunction before the next count is no part of the name
     consumed = start + len(s)
