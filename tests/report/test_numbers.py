@@ -619,3 +619,11 @@ def test_a_life_expectancy_in_years_is_still_an_amount():
 def test_administrative_levels_in_brackets_stay_in_a_name_written_after_its_number():
     assert items("推动28个县（市、区）建成数字乡村示范点，")[0][0] == "县（市、区）建成数字乡村示范点"
     assert items("新建5个社区养老中心（站），")[0][0] == "社区养老中心"
+
+
+def test_an_alternative_measure_word_in_brackets_is_skipped_before_the_noun():
+    assert items("新筹集2000套（间）人才公寓，")[0][0] == "人才公寓"
+
+
+def test_the_end_of_a_five_year_plan_before_a_total_is_no_part_of_its_name():
+    assert [i[0] for i in items("新增公租房300套，“十四五”末总量达到5000套。")] == ["公租房", "公租房总量"]

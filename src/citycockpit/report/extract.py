@@ -148,6 +148,7 @@ _BENEFIT_VERBS = (
 # Where a name written after its number ends: at 、等，；。 or an aside in brackets, but not at the
 # administrative levels written in brackets (县（市、区）, 州（市）级儿童急诊学科), which are part of it.
 _NAME_END_RE = re.compile(r"(?:[（(](?:[市区县州旗](?:、[市区县州旗]){0,2})[）)]|[^、等，；。（(])*")
+_ALTERNATIVE_MEASURE_RE = re.compile(r"[（(][\u4e00-\u9fff]{1,2}[）)]")
 _THRESHOLD_WORDS = frozenset("大关 关口 台阶 新台阶 规模 水平".split())
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
@@ -159,7 +160,9 @@ _CHANGE_TO_RE = re.compile(
 _BASIS_RE = re.compile(
     r"^(?:按|以)?(?:自然|可比|同|统计)?口径(?:计算)?|^(?:按|以)(?:可比价格?|现价|不变价)(?:计算)?"
 )
-_TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|内)?")
+_TIME_LEAD_RE = re.compile(
+    r"^(?:到|至|在|截至)?(?:20\d{2}年(?:底|末|前|内)?|“?十[一二三四五六七]五”?(?:末|期末|期间|时期))"
+)
 # "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
 _TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|年度)?(?:目标|任务)")
 _RANGE_TAIL_RE = re.compile(r"^\s*[-—–－～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
@@ -275,6 +278,9 @@ def _without_national_scope(name: str, unit: str) -> str:
 def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     """A noun written after its number (``8个抱团发展项目``, ``98%以上矛盾纠纷就地化解``) and where it ends."""
     s = text[start:stop]
+    alternative = _ALTERNATIVE_MEASURE_RE.match(s)  # 7万套（间）保障性租赁住房: 套 or 间, then the noun
+    if alternative:
+        s, start = s[alternative.end() :], start + alternative.end()
     s = s[: _NAME_END_RE.match(s).end()]  # type: ignore[union-attr]
     if stop < len(text) and s.endswith(("和", "及", "与")) and not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):
         s = s[:-1]  # 10条精品旅游线路和100家…: the conjunction before the next count is no part of the name
