@@ -627,3 +627,7 @@ def test_an_alternative_measure_word_in_brackets_is_skipped_before_the_noun():
 
 def test_the_end_of_a_five_year_plan_before_a_total_is_no_part_of_its_name():
     assert [i[0] for i in items("新增公租房300套，“十四五”末总量达到5000套。")] == ["公租房", "公租房总量"]
+
+
+def test_the_current_value_inside_a_name_is_no_part_of_it():
+    assert items("将城乡居民医保现行520元的补助标准提高到550元")[0][0] == "城乡居民医保补助标准"

@@ -148,6 +148,7 @@ _BENEFIT_VERBS = (
 # Where a name written after its number ends: at 、等，；。 or an aside in brackets, but not at the
 # administrative levels written in brackets (县（市、区）, 州（市）级儿童急诊学科), which are part of it.
 _NAME_END_RE = re.compile(r"(?:[（(](?:[市区县州旗](?:、[市区县州旗]){0,2})[）)]|[^、等，；。（(])*")
+_CURRENT_VALUE_RE = re.compile(r"现行(?:标准)?\d+(?:\.\d+)?(?:%|‰|[万亿]?元)?的?")
 _ALTERNATIVE_MEASURE_RE = re.compile(r"[（(][\u4e00-\u9fff]{1,2}[）)]")
 _THRESHOLD_WORDS = frozenset("大关 关口 台阶 新台阶 规模 水平".split())
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
@@ -231,6 +232,7 @@ def extract_mentions(text: str, lo: int = 0, hi: int | None = None) -> list[Ment
 def clean_name(region: str) -> str:
     """The measured noun in the text before a number: scope words, verbs and comparison words removed."""
     s = _ENUM_MARK_RE.sub("", region.strip())
+    s = _CURRENT_VALUE_RE.sub("", s)  # 将…行业现行16%的税率降至13%: the value today is no part of the name
     if "等" in s:
         after = s.rsplit("等", 1)[1]
         if len(after) >= 2:
