@@ -337,3 +337,16 @@ def test_an_aim_set_over_several_years_is_not_a_commitment_of_the_year():
     )
     values = [c["value"] for c in ledger["commitments"]]
     assert 200 not in values and 40 in values
+
+
+def test_a_sentence_saying_how_a_target_was_set_ends_the_list():
+    ledger = build_ledger(
+        _with_targets(
+            "主要预期目标是：地区生产总值增长5.5%左右。一般公共预算收入增长3%。"
+            "经济增长目标设定为5.5%左右，是一个积极稳妥的目标。\n"
+        )
+    )
+    assert [(t["name"], t["value"]) for t in ledger["targets"]] == [
+        ("地区生产总值", 5.5),
+        ("一般公共预算收入", 3),
+    ]

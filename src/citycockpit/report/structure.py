@@ -493,10 +493,11 @@ def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, 
     return p.start + lo, hi, covered
 
 
-# A sentence that no longer lists targets but speaks about them (上述目标，综合考虑了… / 实现全年目标，必须…).
+# A sentence that no longer lists targets but speaks about them (上述目标，综合考虑了… / 实现全年目标，必须… /
+# 经济增长目标设定为6%左右，是…).
 _ABOUT_TARGETS_RE = re.compile(
     r"^(?:上述|这些|以上|这样|确定|提出|实现|为实现|为此|围绕|综合|做好|当前|今年是|同时|因此|对此)"
-    r"|预期目标|我们|必须|拟|安排|(?<![主重需首])要"
+    r"|预期目标|目标(?:设定|确定|定)为|我们|必须|拟|安排|(?<![主重需首])要"
 )
 _SENTENCE_RE = re.compile(r"[^。！？]+[。！？]?")
 # A paragraph that opens with the verb of a task (新建城市道路12公里) is work to do, not a further target; an
