@@ -631,3 +631,17 @@ def test_the_end_of_a_five_year_plan_before_a_total_is_no_part_of_its_name():
 
 def test_the_current_value_inside_a_name_is_no_part_of_it():
     assert items("将城乡居民医保现行520元的补助标准提高到550元")[0][0] == "城乡居民医保补助标准"
+
+
+def test_a_task_counted_by_its_amount_is_the_work_not_a_reference_to_a_target():
+    assert items("今年完成高标准农田建设30万亩任务。")[0][:4] == ("高标准农田建设", "level", 30, "万亩")
+
+
+def test_a_number_before_the_years_task_still_refers_to_the_target():
+    (mention,) = extract_mentions("城镇新增就业超额完成5万人年度任务。")
+    assert "target_reference" in mention.notes
+
+
+def test_a_task_counted_by_its_amount_is_no_reference_to_a_target():
+    (mention,) = extract_mentions("今年完成高标准农田建设30万亩任务。")
+    assert "target_reference" not in mention.notes

@@ -165,7 +165,10 @@ _TIME_LEAD_RE = re.compile(
     r"^(?:到|至|在|截至)?(?:20\d{2}年(?:底|末|前|内)?|“?十[一二三四五六七]五”?(?:末|期末|期间|时期))"
 )
 # "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
-_TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|年度)?(?:目标|任务)")
+# 完成林分优化提升200万亩任务 is the work itself: a bare 任务 straight after the number refers to nothing.
+_TARGET_REFERENCE_RE = re.compile(
+    r"^(?:之间|以内)?(?:(?:的)?(?:增长|预期|年度)?目标|的(?:增长|预期|年度)?任务|(?:预期|年度)任务)"
+)
 _RANGE_TAIL_RE = re.compile(r"^\s*[-—–－～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
 _ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[①-⑳])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
@@ -291,8 +294,8 @@ def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     for w in ("目标", "任务", "工作"):
         if s.endswith(w) and len(s) > len(w) + 1:
             s = s[: -len(w)]
-    if s in _THRESHOLD_WORDS:
-        return "", start  # 突破万亿元大关: the threshold passed, not what is measured
+    if s in _THRESHOLD_WORDS or s.startswith(("任务", "目标")):
+        return "", start  # 突破万亿元大关 / 试点33项任务全部落地: named by what comes before
     return (s, consumed) if len(s) >= 2 else ("", start)
 
 
