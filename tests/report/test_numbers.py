@@ -645,3 +645,7 @@ def test_a_number_before_the_years_task_still_refers_to_the_target():
 def test_a_task_counted_by_its_amount_is_no_reference_to_a_target():
     (mention,) = extract_mentions("今年完成高标准农田建设30万亩任务。")
     assert "target_reference" not in mention.notes
+
+
+def test_a_bound_that_opens_the_phrase_a_number_ends_bounds_it():
+    assert items("补助标准不低于当地低保标准的30%。")[0][2:5] == (30, "%", ">=")

@@ -345,7 +345,12 @@ def find_quantities(text: str) -> list[Quantity]:
         if not qualifier and (m.group("approx") or m.group("approx0") or approx_inside):
             qualifier = ">"
         if not qualifier:
-            qualifier = pre_qualifier(text, m.start()) or _at_least_before_verb(text, m.start()) or "="
+            qualifier = (
+                pre_qualifier(text, m.start())
+                or _at_least_before_verb(text, m.start())
+                or _bound_over_a_phrase(text, m.start())
+                or "="
+            )
         if count == "pending":
             pending.append(m.start())
         found.append(
@@ -463,6 +468,16 @@ def _ends_clause(text: str, pos: int) -> bool:
 def _at_least_before_verb(text: str, pos: int) -> str | None:
     """``每个乡镇至少办好1所`` / ``不少于新建3个``: 至少 before the verb of the count still bounds it."""
     return ">=" if re.search(r"(?:至少|不少于)[\u4e00-\u9fff]{1,2}$", text[max(0, pos - 4) : pos]) else None
+
+
+_BOUND_OVER_A_PHRASE_RE = re.compile(r"(不低于|不少于|不超过|不高于)[^，；。、：\n]{1,24}的$")
+
+
+def _bound_over_a_phrase(text: str, pos: int) -> str | None:
+    """``不低于当地最低生活保障标准的1.6倍`` / ``不超过…原封顶线的20%``: the bound opens the phrase the number
+    is a part of."""
+    m = _BOUND_OVER_A_PHRASE_RE.search(text, max(0, pos - 30), pos)
+    return _PRE_MAP[m.group(1)] if m else None
 
 
 def pre_qualifier(text: str, pos: int) -> str | None:
