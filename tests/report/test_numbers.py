@@ -649,3 +649,13 @@ def test_a_task_counted_by_its_amount_is_no_reference_to_a_target():
 
 def test_a_bound_that_opens_the_phrase_a_number_ends_bounds_it():
     assert items("补助标准不低于当地低保标准的30%。")[0][2:5] == (30, "%", ">=")
+
+
+def test_a_bare_wan_threshold_before_de_says_which_places_and_is_no_amount():
+    assert items("在6个常住人口10万以上的镇建设文化中心，") == [
+        ("常住人口10万以上的镇建设文化中心", "level", 6, "个", "=", False)
+    ]
+
+
+def test_what_is_held_firmly_is_named_after_its_number():
+    assert items("坚决守住30万亩永久基本农田。")[0][0] == "永久基本农田"

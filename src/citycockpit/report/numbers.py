@@ -388,6 +388,8 @@ def find_quantities(text: str) -> list[Quantity]:
             continue
         if _POPULATION_RE.match(text, m.end()):
             continue
+        if re.match(rf"(?:{_POST_ALT})的", text[m.end() : m.end() + 4]):
+            continue  # 人口20万以上的县: a threshold that says which counties, not an amount
         qualifier = ">" if m.group("approx") or m.group("approx0") else pre_qualifier(text, m.start()) or "="
         unit, noun_end = m.group("mult"), None
         noun = COUNTED_NOUN_RE.match(text, m.end())
