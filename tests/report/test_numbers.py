@@ -659,3 +659,11 @@ def test_a_bare_wan_threshold_before_de_says_which_places_and_is_no_amount():
 
 def test_what_is_held_firmly_is_named_after_its_number():
     assert items("坚决守住30万亩永久基本农田。")[0][0] == "永久基本农田"
+
+
+def test_a_change_said_once_for_several_subjects_with_jun_gives_one_item_each():
+    assert [(i[0], i[2]) for i in items("城乡燃气、供水普及率和污水处理率均提高2个百分点。")] == [
+        ("城乡燃气", 2),
+        ("供水普及率", 2),
+        ("污水处理率", 2),
+    ]

@@ -505,11 +505,25 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 notes,
             )
         )
+        subjects = _each_subject(name, pre_text)
+        if subjects:
+            # 农村卫生户厕、生活垃圾处理设施覆盖率和生活污水治理率均提高3个百分点: one item for each subject
+            mentions[-1].name = subjects[0]
+            for other in subjects[1:]:
+                mentions.append(dataclasses.replace(mentions[-1], name=other, notes=[*notes, "each"]))
     name_at = {m.start: m.name for m in mentions}
     for m in mentions:
         if "named_by_next" in m.notes and spends[m.start] in name_at:
             m.name = name_at[spends[m.start]]
     return mentions
+
+
+def _each_subject(name: str, pre_text: str) -> list[str]:
+    """The subjects of ``A、B和C均提高…`` (均/都 before the verb): one name each, else none."""
+    if not re.search(r"[均都][\u4e00-\u9fff]{0,3}$", pre_text.rstrip()):
+        return []
+    parts = [p for p in re.split(r"[、和与]|(?<![普涉惠波顾触])及", name) if p]  # 普及率 is one word
+    return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
 
 
 def _range_upper(
