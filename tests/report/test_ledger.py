@@ -274,3 +274,79 @@ def test_a_paragraph_of_tasks_right_after_the_targets_does_not_continue_them():
     )
     assert [t["value"] for t in ledger["targets"]] == [6]
     assert {12, 8} <= {c["value"] for c in ledger["commitments"]}
+
+
+ANNEXED_REPORT = """政府工作报告
+——2025年1月8日在某市第九届人民代表大会第四次会议上
+市长  王五
+各位代表：
+一、2024年工作回顾
+过去一年，全市地区生产总值增长5.1%，新建公园12个。
+二、2025年工作安排
+主要预期目标是：地区生产总值增长5%左右。
+（一）扩大有效投资。
+抓好项目建设。新开工重大项目40个。
+（二）增进民生福祉。
+办好八件民生实事。今年继续办好群众期盼的实事，让百姓得到实惠。
+各位代表，让我们团结奋斗！
+附件1
+名词解释
+1.“两新”：设备更新和消费品以旧换新。
+附件2
+2025年市八件民生实事
+一、改善出行条件。新增公交线路15条，改造背街小巷60条。
+二、关爱一老一小。新增托位800个。
+"""
+
+
+def test_the_items_of_an_annex_of_projects_are_commitments_of_the_sub_task_announcing_it():
+    ledger = build_ledger(ANNEXED_REPORT)
+    commitments = ledger["commitments"]
+    assert [c["value"] for c in commitments] == [40, 15, 60, 800]
+    announcing = ledger["tasks"][1]["children"][0]
+    assert announcing["title"] == "办好八件民生实事"
+    assert [commitments[i]["value"] for i in announcing["commitments"]] == [15, 60, 800]
+
+
+def test_an_annex_of_projects_is_no_part_of_the_glossary():
+    ledger = build_ledger(ANNEXED_REPORT)
+    assert [(g["term"], g["definition"]) for g in ledger["glossary"]] == [
+        ("两新", "设备更新和消费品以旧换新。")
+    ]
+
+
+def test_what_the_region_has_today_is_not_a_commitment():
+    ledger = build_ledger(
+        _with_targets(
+            "主要预期目标是：地区生产总值增长6%左右。\n"
+            "我县有12个省级传统村落，还有4万留守老人，要新建乡村养老站10个。"
+            "全县拥有5个国家级园区，今年新增标准厂房20万平方米，有机衔接6个产业片区。\n"
+        )
+    )
+    values = [c["value"] for c in ledger["commitments"]]
+    assert 12 not in values and 4 not in values and 5 not in values
+    assert {10, 20, 6} <= set(values)
+
+
+def test_an_aim_set_over_several_years_is_not_a_commitment_of_the_year():
+    ledger = build_ledger(
+        _with_targets(
+            "主要预期目标是：地区生产总值增长6%左右。\n"
+            "实施人才强县行动，用3—5年时间，引进高层次人才200名。今年新建人才公寓40套。\n"
+        )
+    )
+    values = [c["value"] for c in ledger["commitments"]]
+    assert 200 not in values and 40 in values
+
+
+def test_a_sentence_saying_how_a_target_was_set_ends_the_list():
+    ledger = build_ledger(
+        _with_targets(
+            "主要预期目标是：地区生产总值增长5.5%左右。一般公共预算收入增长3%。"
+            "经济增长目标设定为5.5%左右，是一个积极稳妥的目标。\n"
+        )
+    )
+    assert [(t["name"], t["value"]) for t in ledger["targets"]] == [
+        ("地区生产总值", 5.5),
+        ("一般公共预算收入", 3),
+    ]

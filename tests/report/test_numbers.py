@@ -511,3 +511,159 @@ def test_a_classifier_with_wan_still_counts_the_noun_after_it():
 
 def test_a_level_written_with_zai_does_not_keep_zai_in_its_name():
     assert items("物价涨幅在2.5%左右。")[0][:3] == ("物价涨幅", "growth", 2.5)
+
+
+def test_a_range_written_with_a_full_width_hyphen_gives_both_bounds():
+    assert items("全县财政收入增长4%－4.5%") == [
+        ("财政收入", "growth", 4, "%", ">=", False),
+        ("财政收入", "growth", 4.5, "%", "<=", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("全年接待游客800万以上，", ("接待游客", "level", 800, "万", ">=", False)),
+        ("快递业务量近3亿。", ("快递业务量", "level", 3, "亿", "~", False)),
+        ("帮扶对象力争达到20万", ("帮扶对象", "level", 20, "万", "=", True)),
+    ],
+)
+def test_a_bare_wan_ending_its_clause_is_an_amount_of_what_is_named_before(text, expected):
+    assert items(text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("每月补贴标准达到300元/月", (300, "元/月")),
+        ("新增供水能力5万吨/日", (5, "万吨/日")),
+        ("泵站排涝能力80立方米/秒", (80, "立方米/秒")),
+    ],
+)
+def test_a_rate_per_period_keeps_its_period_in_the_unit(text, expected):
+    assert [i[2:4] for i in items(text)] == [expected]
+
+
+def test_a_qualifier_said_once_for_two_named_values_goes_to_both():
+    assert items("城乡特困供养标准提高到不低于900元/月和700元/月") == [
+        ("城镇特困供养标准", "level", 900, "元/月", ">=", False),
+        ("农村特困供养标准", "level", 700, "元/月", ">=", False),
+    ]
+
+
+def test_a_qualifier_said_once_after_a_distributive_list_goes_to_every_value():
+    assert items("茶果菜产量分别稳定在12万吨、30万吨、55万吨以上。") == [
+        ("茶产量", "level", 12, "万吨", ">=", False),
+        ("果产量", "level", 30, "万吨", ">=", False),
+        ("菜产量", "level", 55, "万吨", ">=", False),
+    ]
+
+
+def test_a_circled_list_number_is_no_part_of_a_name():
+    assert items("③新建口袋公园20个")[0][0] == "口袋公园"
+
+
+@pytest.mark.parametrize("noun", ["纳税人", "残疾人", "参保人"])
+def test_taxpayers_disabled_people_and_the_insured_counted_by_a_bare_wan_are_people(noun):
+    assert items(f"让约30万{noun}享受新政策。")[0][2:5] == (30, "万人", "~")
+
+
+def test_the_aspects_a_speech_is_divided_into_are_not_a_count():
+    assert items("今年要着力抓好以下7个方面的工作。") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("电子信息产业营收突破万亿元大关。", ("电子信息产业营收", "level", 1, "万亿元", ">", False)),
+        ("力争数字经济规模稳定在千亿元以上。", ("数字经济规模", "level", 1000, "亿元", ">=", True)),
+        ("农产品网络零售额突破百亿。", ("农产品网络零售额", "level", 100, "亿", ">", False)),
+        ("规上工业产值跨过千亿元，", ("规上工业产值", "level", 1000, "亿元", ">", False)),
+    ],
+)
+def test_a_magnitude_written_as_a_word_after_a_verb_of_reaching_is_an_amount(text, expected):
+    assert items(text) == [expected]
+
+
+@pytest.mark.parametrize("text", ["打造万亿级新能源产业。", "带动数千亿元社会投资。", "培育超千亿元县3个。"])
+def test_a_magnitude_word_that_names_a_class_is_not_an_amount(text):
+    assert [i for i in items(text) if i[3] in ("万亿元", "亿元")] == []
+
+
+def test_two_counts_joined_by_he_are_both_items():
+    assert [i[:4] for i in items("新建5条健身步道和12个口袋公园，")] == [
+        ("健身步道", "level", 5, "条"),
+        ("口袋公园", "level", 12, "个"),
+    ]
+
+
+def test_the_lower_bound_of_a_range_takes_the_name_written_after_the_upper():
+    assert [i[0] for i in items("力争新增4—6家企业进入全国百强。")] == ["企业进入全国百强"] * 2
+
+
+def test_at_least_before_the_verb_of_a_count_bounds_it():
+    assert items("每个街道至少建成1个社区食堂。")[0][2:5] == (1, "个", ">=")
+
+
+@pytest.mark.parametrize(
+    "text", ["为80岁以上老人发放高龄津贴。", "鼓励托育机构招收2-3岁幼儿。", "关爱14岁以下留守儿童。"]
+)
+def test_an_age_that_describes_the_people_meant_is_not_an_amount(text):
+    assert [i for i in items(text) if i[3] == "岁"] == []
+
+
+def test_a_life_expectancy_in_years_is_still_an_amount():
+    assert items("人均预期寿命提高到80.2岁。")[0][2:4] == (80.2, "岁")
+
+
+def test_administrative_levels_in_brackets_stay_in_a_name_written_after_its_number():
+    assert items("推动28个县（市、区）建成数字乡村示范点，")[0][0] == "县（市、区）建成数字乡村示范点"
+    assert items("新建5个社区养老中心（站），")[0][0] == "社区养老中心"
+
+
+def test_an_alternative_measure_word_in_brackets_is_skipped_before_the_noun():
+    assert items("新筹集2000套（间）人才公寓，")[0][0] == "人才公寓"
+
+
+def test_the_end_of_a_five_year_plan_before_a_total_is_no_part_of_its_name():
+    assert [i[0] for i in items("新增公租房300套，“十四五”末总量达到5000套。")] == ["公租房", "公租房总量"]
+
+
+def test_the_current_value_inside_a_name_is_no_part_of_it():
+    assert items("将城乡居民医保现行520元的补助标准提高到550元")[0][0] == "城乡居民医保补助标准"
+
+
+def test_a_task_counted_by_its_amount_is_the_work_not_a_reference_to_a_target():
+    assert items("今年完成高标准农田建设30万亩任务。")[0][:4] == ("高标准农田建设", "level", 30, "万亩")
+
+
+def test_a_number_before_the_years_task_still_refers_to_the_target():
+    (mention,) = extract_mentions("城镇新增就业超额完成5万人年度任务。")
+    assert "target_reference" in mention.notes
+
+
+def test_a_task_counted_by_its_amount_is_no_reference_to_a_target():
+    (mention,) = extract_mentions("今年完成高标准农田建设30万亩任务。")
+    assert "target_reference" not in mention.notes
+
+
+def test_a_bound_that_opens_the_phrase_a_number_ends_bounds_it():
+    assert items("补助标准不低于当地低保标准的30%。")[0][2:5] == (30, "%", ">=")
+
+
+def test_a_bare_wan_threshold_before_de_says_which_places_and_is_no_amount():
+    assert items("在6个常住人口10万以上的镇建设文化中心，") == [
+        ("常住人口10万以上的镇建设文化中心", "level", 6, "个", "=", False)
+    ]
+
+
+def test_what_is_held_firmly_is_named_after_its_number():
+    assert items("坚决守住30万亩永久基本农田。")[0][0] == "永久基本农田"
+
+
+def test_a_change_said_once_for_several_subjects_with_jun_gives_one_item_each():
+    assert [(i[0], i[2]) for i in items("城乡燃气、供水普及率和污水处理率均提高2个百分点。")] == [
+        ("城乡燃气", 2),
+        ("供水普及率", 2),
+        ("污水处理率", 2),
+    ]

@@ -249,3 +249,20 @@ def test_numbered_areas_under_an_unnumbered_review_heading_are_not_parts():
     assert s.part_at(text.index("5000人")) == "review"
     assert text[s.plan_span[0] :].startswith("今年政府工作的总体要求")
     assert [a.title for a in s.review_areas] == ["项目建设提速增效", "民生保障更加有力"]
+
+
+def test_the_points_of_a_general_requirements_part_are_not_task_areas():
+    text = (
+        "政府工作报告\n各位代表：\n一、2024年工作回顾\n过去一年，地区生产总值增长5.2%，新建学校6所。\n"
+        "二、2025年总体要求\n主要预期目标是：地区生产总值增长5%左右。\n"
+        "（一）坚持以改革为牵引，激发发展活力。深化重点领域改革。\n"
+        "（二）坚持以人民为中心，办好民生实事。兜牢民生底线。\n"
+        "三、2025年重点任务\n"
+        "（一）扩大有效需求\n抓好项目建设。新开工项目30个。\n"
+        "（二）培育新兴产业\n壮大数字经济。新增规上企业50家。\n"
+    )
+    structure = parse_structure(text)
+    assert [(a.number, a.title) for a in structure.task_areas] == [
+        ("一", "扩大有效需求"),
+        ("二", "培育新兴产业"),
+    ]

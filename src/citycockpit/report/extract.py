@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from citycockpit.report.numbers import (
@@ -31,7 +31,7 @@ SENTENCE_END = "。！？\n"
 CLASSIFIER_UNITS = frozenset("个 家 座 所 条 项 套 名 位 处 批 只 台 辆 张 件 户 支 艘 架 栋 幢".split())
 CLAUSE_END = "，；：。！？\n,;"
 _CONJUNCTIONS = ("和", "及", "与", "、", "以及")
-_RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—")
+_RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—", "－")
 
 # Words that open a clause before the measured noun: scope, connectives and the verbs of reports.
 # 全社会 is not among them: 全社会固定资产投资 and 全社会研发经费投入 are the statistics bureau's own names.
@@ -43,15 +43,15 @@ _LEAD_WORDS = sorted(
     力求 努力 确保 达到 投用 启用 落实 实施 推广 招录 获评 创成 创建 打造 发放 兑付 办理 发布 举办 开展 接待 新辟
     优化 增设 淘汰 新设 惠及 减免 上线 推出 整治 治理 受理 组织 带动 吸引 解决 帮助 支持 扶持 围绕 加快 持续 深入
     进一步 大力 积极 着力 全力 全面 提档 改造 改建 扩建 拓展 开通 开设 设立 成立 组建 入选 获批 获得 为 对
-    向 在 使 将 把 的 再 又 还 年均 预计 稳定 安排 拟 发行 开发 改扩建 连续 压减 压降 降低 减少 削减 缩减 提高 提升 增加""".split(),
+    向 在 使 将 把 的 再 又 还 年均 预计 稳定 安排 拟 坚决 守住 守牢 严守 发行 开发 改扩建 连续 压减 压降 降低 减少 削减 缩减 提高 提升 增加""".split(),
     key=len,
     reverse=True,
 )
 _TRAIL_WORDS = sorted(
     """同比 同口径 比上年 较上年 比去年 较去年 分别 增长 增加 提高 提升 上升 上涨 下降 降低 减少 下滑 回落 压减 压降 缩减
-    削减 达到 超过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
+    削减 达到 超过 跨过 超出 突破 升至 降至 缩短至 缩短到 增至 提高到 提升至 提高至 提升到 下降到 降低到 稳定在 保持在 控制在
     不低于 不少于 不超过 低于 高于 至少 约 近 逾 超 达 为 至 到 首次 累计 合计 共 全年 年均 均 了 的 已 规模为
-    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从 在""".split(),
+    完成 实现 平均 实际 拟按 按 拟安排 安排 拟 再 保持 稳定 由 从 在 力争 争取 每人""".split(),
     key=len,
     reverse=True,
 )
@@ -60,7 +60,7 @@ _TRAIL_WORDS = sorted(
 _SCOPE_WORDS = frozenset(
     """全市 全县 全区 全省 全州 全年 全域 各类 各项 今年 当年 年内 其中 累计 合计 总计 共计 同时 此外 另外 并
     首次 同比 同口径 比上年 较上年 预计 连续 力争 争取 力求 努力 确保 为 对 向 在 使 将 把 的 再 又 还 年均 加快 持续
-    深入 进一步 大力 积极 着力 全力 全面 稳定 拟 计划""".split()
+    深入 进一步 大力 积极 着力 全力 全面 稳定 拟 计划 坚决""".split()
 )
 _COMPARISON_RE = re.compile(
     r"^(?:分别)?(?:(?:比|较)(?:全国|全省|全市|全区|面上|同期)(?:平均)?(?:水平)?(?:高|低|快|慢)?|(?:高于|低于|快于|慢于|高出|领先|落后)\S*)$"
@@ -145,6 +145,12 @@ _BENEFIT_VERBS = (
     "培训",
     "受益",
 )
+# Where a name written after its number ends: at 、等，；。 or an aside in brackets, but not at the
+# administrative levels written in brackets (县（市、区）, 州（市）级儿童急诊学科), which are part of it.
+_NAME_END_RE = re.compile(r"(?:[（(](?:[市区县州旗](?:、[市区县州旗]){0,2})[）)]|[^、等，；。（(])*")
+_CURRENT_VALUE_RE = re.compile(r"现行(?:标准)?\d+(?:\.\d+)?(?:%|‰|[万亿]?元)?的?")
+_ALTERNATIVE_MEASURE_RE = re.compile(r"[（(][\u4e00-\u9fff]{1,2}[）)]")
+_THRESHOLD_WORDS = frozenset("大关 关口 台阶 新台阶 规模 水平".split())
 _BARE_NOUNS = frozenset("居民 游客 投资 面积 资金 群众 人员 人口 企业 项目 人数 对象 家庭 农户".split())
 _LEVEL_LINKS = ("达", "达到", "为", "至", "到", "在", "是")
 _GENERIC_NAMES = frozenset({"总数", "总量", "总额", "总计", "总规模", "规模", "总投资"})
@@ -155,11 +161,16 @@ _CHANGE_TO_RE = re.compile(
 _BASIS_RE = re.compile(
     r"^(?:按|以)?(?:自然|可比|同|统计)?口径(?:计算)?|^(?:按|以)(?:可比价格?|现价|不变价)(?:计算)?"
 )
-_TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|内)?")
+_TIME_LEAD_RE = re.compile(
+    r"^(?:到|至|在|截至)?(?:20\d{2}年(?:底|末|前|内)?|“?十[一二三四五六七]五”?(?:末|期末|期间|时期))"
+)
 # "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
-_TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|年度)?(?:目标|任务)")
-_RANGE_TAIL_RE = re.compile(r"^\s*[-—–～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
-_ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
+# 完成林分优化提升200万亩任务 is the work itself: a bare 任务 straight after the number refers to nothing.
+_TARGET_REFERENCE_RE = re.compile(
+    r"^(?:之间|以内)?(?:(?:的)?(?:增长|预期|年度)?目标|的(?:增长|预期|年度)?任务|(?:预期|年度)任务)"
+)
+_RANGE_TAIL_RE = re.compile(r"^\s*[-—–－～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
+_ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[①-⑳])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
 _DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
 
@@ -224,6 +235,7 @@ def extract_mentions(text: str, lo: int = 0, hi: int | None = None) -> list[Ment
 def clean_name(region: str) -> str:
     """The measured noun in the text before a number: scope words, verbs and comparison words removed."""
     s = _ENUM_MARK_RE.sub("", region.strip())
+    s = _CURRENT_VALUE_RE.sub("", s)  # 将…行业现行16%的税率降至13%: the value today is no part of the name
     if "等" in s:
         after = s.rsplit("等", 1)[1]
         if len(after) >= 2:
@@ -271,12 +283,19 @@ def _without_national_scope(name: str, unit: str) -> str:
 def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     """A noun written after its number (``8个抱团发展项目``, ``98%以上矛盾纠纷就地化解``) and where it ends."""
     s = text[start:stop]
-    s = re.split(r"[、等，；。（(]", s, maxsplit=1)[0]
+    alternative = _ALTERNATIVE_MEASURE_RE.match(s)  # 7万套（间）保障性租赁住房: 套 or 间, then the noun
+    if alternative:
+        s, start = s[alternative.end() :], start + alternative.end()
+    s = s[: _NAME_END_RE.match(s).end()]  # type: ignore[union-attr]
+    if stop < len(text) and s.endswith(("和", "及", "与")) and not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):
+        s = s[:-1]  # 10条精品旅游线路和100家…: the conjunction before the next count is no part of the name
     consumed = start + len(s)
     s = s.lstrip("的")
     for w in ("目标", "任务", "工作"):
         if s.endswith(w) and len(s) > len(w) + 1:
             s = s[: -len(w)]
+    if s in _THRESHOLD_WORDS or s.startswith(("任务", "目标")):
+        return "", start  # 突破万亿元大关 / 试点33项任务全部落地: named by what comes before
     return (s, consumed) if len(s) >= 2 else ("", start)
 
 
@@ -303,6 +322,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             between = text[qs[i].end : qs[i + 1].start].strip()
             if not between or "、" in between:
                 continue
+            if between.endswith(("和", "及", "与")) and qs[i].unit.lstrip("万亿") in CLASSIFIER_UNITS:
+                continue  # 10条精品旅游线路和100家精品旅游景区: two counts in a list, neither qualifies the other
             if between in _CONJUNCTIONS:
                 continue
             if _CHANGE_TO_RE.fullmatch(between):
@@ -323,6 +344,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
     pair_heads = {first.start: second for first, second in pair_list}
     mentions: list[Mention] = []
     group_names: dict[int, tuple[str, int]] = {}
+    group_qualifiers: dict[int, str] = {}  # 分别…800亿斤、60亿斤、160亿斤以上: 以上 is said once for all
     prev_end: dict[tuple[int, int], int] = {}
     for q in quantities:
         clause = clause_of(q)
@@ -340,6 +362,15 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         following = [x.start for x in quantities if x.start > q.start and clause_of(x) == clause]
         stops = [clause[1], *following, *([q.noun_end] if q.noun_end is not None else [])]
         after, after_end = _trailing_name(text, q.end, min(stops))
+        upper = _range_upper(text, q, quantities, clause_of)
+        if upper is not None and not name:
+            # 新增2—3家地方国企…: the lower bound of a range takes the name written after its upper bound
+            upper_stops = [
+                clause[1],
+                *[x.start for x in quantities if x.start > upper.start and clause_of(x) == clause],
+            ]
+            after, _ = _trailing_name(text, upper.end, min(upper_stops))
+            after_end = q.end
         # 帮扶120户350人稳定增收 / 搬迁安置58户、170人 / 6.1万户14.2万名监测对象: one group counted in
         # households and in people; both take the name written before the pair, else the one after it.
         head = pairs.get(q.start)
@@ -408,6 +439,15 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             elif name:
                 for member in group[1:]:
                     group_names[member.start] = (name, clause[0])
+            group_qualifiers.update(_shared_qualifier(group))
+        elif name and (pair := _named_pair(text, q, by_clause[clause], name)):
+            # 城乡低保标准提高到不低于740元/月和485元/月: one value for each of the two things named.
+            for member, pair_name in zip(pair, _split_names(name, 2), strict=True):
+                group_names[member.start] = (pair_name, clause[0])
+            group_qualifiers.update(_shared_qualifier(pair))
+            name = group_names[q.start][0]
+            notes.append("distributive")
+            confidence -= 0.05
         previous = mentions[-1] if mentions else None
         if _COMPARISON_RE.match(pre_text.strip("、，, ")):
             continue  # 高于全国0.4个百分点: a gap to another region's figure, not an indicator of its own
@@ -454,7 +494,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 measure,
                 value,
                 q.unit,
-                q.qualifier,
+                group_qualifiers.get(q.start, q.qualifier),
                 stretch,
                 quote,
                 max(0.1, min(confidence, 0.99)),
@@ -465,11 +505,37 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 notes,
             )
         )
+        subjects = _each_subject(name, pre_text)
+        if subjects:
+            # 农村卫生户厕、生活垃圾处理设施覆盖率和生活污水治理率均提高3个百分点: one item for each subject
+            mentions[-1].name = subjects[0]
+            for other in subjects[1:]:
+                mentions.append(dataclasses.replace(mentions[-1], name=other, notes=[*notes, "each"]))
     name_at = {m.start: m.name for m in mentions}
     for m in mentions:
         if "named_by_next" in m.notes and spends[m.start] in name_at:
             m.name = name_at[spends[m.start]]
     return mentions
+
+
+def _each_subject(name: str, pre_text: str) -> list[str]:
+    """The subjects of ``A、B和C均提高…`` (均/都 before the verb): one name each, else none."""
+    if not re.search(r"[均都][\u4e00-\u9fff]{0,3}$", pre_text.rstrip()):
+        return []
+    parts = [p for p in re.split(r"[、和与]|(?<![普涉惠波顾触])及", name) if p]  # 普及率 is one word
+    return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
+
+
+def _range_upper(
+    text: str, q: Quantity, quantities: list[Quantity], clause_of: Callable[[Quantity], tuple[int, int]]
+) -> Quantity | None:
+    """The upper bound of the range whose lower bound is ``q`` (2—3家), if ``q`` is one."""
+    if q.qualifier != ">=":
+        return None
+    nxt = next((x for x in quantities if x.start > q.start), None)
+    if nxt is None or nxt.qualifier != "<=" or clause_of(nxt) != clause_of(q):
+        return None
+    return nxt if text[q.end : nxt.start].strip() in _RANGE_WORDS + ("－", "–") else None
 
 
 def _pays_for(amount: Quantity, count: Quantity, between: str) -> bool:
@@ -529,6 +595,8 @@ def _split_names(name: str, k: int) -> list[str]:
     """Names for ``城乡居民人均可支配收入分别增长5%和7%`` or ``城镇、农村居民人均可支配收入分别…``."""
     if k == 2 and name.startswith("城乡") and len(name) > 3:
         return ["城镇" + name[2:], "农村" + name[2:]]
+    if k >= 3 and re.fullmatch(rf"[\u4e00-\u9fff]{{{k}}}(?:产量|价格|数量|面积|总量)", name):
+        return [c + name[k:] for c in name[:k]]  # 粮肉奶产量 → 粮产量, 肉产量, 奶产量
     parts = re.split(r"[、和与及]", name)
     if len(parts) != k or not all(parts):
         return [name] * k
@@ -555,6 +623,25 @@ def _distributive_group(text: str, first: Quantity, clause_qs: list[Quantity]) -
         else:
             break
     return group
+
+
+def _named_pair(text: str, first: Quantity, clause_qs: list[Quantity], name: str) -> list[Quantity] | None:
+    """Two values of one unit joined by 和/、 after a name of two things (城乡…, 散居和集中养育…): the pair."""
+    group = _distributive_group(text, first, clause_qs)
+    if len(group) != 2 or group[0].unit != group[1].unit:
+        return None
+    names = _split_names(name, 2)
+    return group if names[0] != names[1] else None
+
+
+def _shared_qualifier(group: list[Quantity]) -> dict[int, str]:
+    """A qualifier written once for a group of values (不低于740元和485元, 800亿斤、60亿斤、160亿斤以上)
+    goes to the members written without one."""
+    said = {q.qualifier for q in group if q.qualifier != "="}
+    if len(said) != 1 or not (group[0].qualifier != "=" or group[-1].qualifier != "="):
+        return {}
+    qualifier = said.pop()
+    return {q.start: qualifier for q in group if q.qualifier == "="}
 
 
 def _previous_names(mentions: list[Mention], k: int) -> list[tuple[str, int]]:

@@ -22,7 +22,18 @@ LISTS = ("targets", "actuals", "commitments")
 _ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
 # A clause of the target list that says why, not what: 为建设现代化强县打下坚实基础.
 _EXPLANATION_RE = re.compile(r"^(?:为|以便|从而|进而|这|上述)|(?:打下|奠定|夯实)\S*基础")
+# 用3—5年时间 / 用三年时间: the span of a several-year aim.
+_YEARS_TIME_RE = re.compile(
+    r"用(?:\d+|[一二两三四五六七八九十]+)(?:\s*[—\-－~～至到]\s*(?:\d+|[一二三四五六七八九十]))?年(?:左右)?的?时间"
+)
 _FUTURE_WORDS = ("力争", "争取", "计划到", "预计今年", "今年将")
+# A plan clause that says what the region has or is (我区有20个口岸, 还有63万失能老人, 拥有8个产业集群,
+# 我国60岁以上人口已达2.5亿, 我区每年接待游客近3亿人次): the present state, which no one commits to.
+_PRESENT_STATE_RE = re.compile(
+    r"^(?:目前|当前|现在|同时)?(?:我国|我省|我区|我市|我县|我州|全国|全省|全区|全市|全县)?(?:目前|现)?"
+    r"(?:有|拥有|还有|已有|共有)(?=[\d一二三四五六七八九十两近约超])"
+    r"|^(?:我国|我省|我区|我市|我县|我州)[^，。；]*(?:已达|已经|已有|每年)"
+)
 
 
 class ItemJSON(TypedDict):
@@ -215,17 +226,21 @@ def extract_ledger(text: str) -> Ledger:
                 for m in extract_mentions(text, p.start, p.end)
                 if not _is_future(text, m) and "target_reference" not in m.notes
             )
-        elif p.part == "plan" and id(p) not in targets_paras:
+        elif p.part in ("plan", "annex") and id(p) not in targets_paras:
             commitments.extend(
                 m
                 for m in extract_mentions(text, p.start, p.end)
-                if not _is_long_term(text, m, structure.year) and "target_reference" not in m.notes
+                if not _is_long_term(text, m, structure.year)
+                and "target_reference" not in m.notes
+                and not _counts_annex(m, structure)
+                and not _states_the_present(text, m)
             )
     tasks = []
     for area in structure.task_areas:
         task = Task(area.number, area.title, area.start, area.end)
         for child in area.children:
-            indexes = [i for i, m in enumerate(commitments) if child.start <= m.start < child.end]
+            spans = [(child.start, child.end), *child.annexes]
+            indexes = [i for i, m in enumerate(commitments) if any(lo <= m.start < hi for lo, hi in spans)]
             task.children.append(TaskChild(child.title, child.text, child.start, child.end, indexes))
         tasks.append(task)
     return Ledger(text, structure, targets, qualitative, actuals, commitments, tasks, structure.glossary)
@@ -245,10 +260,27 @@ def ledger_from_file(source: str | Path | tuple[bytes, str]) -> Ledger:
 
 
 def _is_long_term(text: str, m: Mention, year: int | None) -> bool:
-    """``到2026年突破3000亿元`` in a plan for 2022 aims beyond the year: not one of its commitments."""
+    """``到2026年突破3000亿元`` in a plan for 2022, or ``用3—5年时间，培养引进10名…``, aims beyond the year: not one
+    of its commitments."""
     sentence_start = max(text.rfind(c, 0, m.start) for c in "。！？\n") + 1
-    years = [int(y) for y in re.findall(r"(?:到|至)(20\d{2})年", text[sentence_start : m.start])]
-    return bool(year and years and max(years) > year) or "今后五年" in text[sentence_start : m.start]
+    before = text[sentence_start : m.start]
+    years = [int(y) for y in re.findall(r"(?:到|至)(20\d{2})年", before)]
+    return (
+        bool(year and years and max(years) > year)
+        or "今后五年" in before
+        or bool(_YEARS_TIME_RE.search(before))
+    )
+
+
+def _counts_annex(m: Mention, structure: ReportStructure) -> bool:
+    """``办好十件民生实事`` when an annex lists them: the count of the annex's projects (in the sub-task or the
+    annex's own title) is a title; the projects listed are the commitments."""
+    return m.unit in ("件", "项", "个") and any(m.name.endswith(a.key) for a in structure.annexes)
+
+
+def _states_the_present(text: str, m: Mention) -> bool:
+    clause_start = max(text.rfind(c, 0, m.start) for c in "，；。！？：\n") + 1
+    return _PRESENT_STATE_RE.search(text[clause_start : m.end]) is not None
 
 
 def _is_future(text: str, m: Mention) -> bool:

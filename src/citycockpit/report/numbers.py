@@ -110,6 +110,7 @@ PRE_QUALIFIERS = (
     ("低于", "<="),
     ("少于", "<="),
     ("超过", ">"),
+    ("跨过", ">"),
     ("超出", ">"),
     ("突破", ">"),
     ("高于", ">"),
@@ -144,16 +145,19 @@ _CHINESE = r"[一二两三四五六七八九十][零〇一二两三四五六七�
 _MULTIPLIER = r"万亿|亿|万|千"
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(BASE_UNITS, key=len, reverse=True))
 _POST_ALT = "|".join(re.escape(w) for w, _ in POST_QUALIFIERS)
+# A rate per period or per head is part of its unit: 740元/月, 30万吨/日, 600立方米/秒, 2万元/人.
+_PER_ALT = "/(?:日|天|月|年|秒|小时|人)"
 # 3万多亿元: 万…亿 split by 多/余 is 万亿 and more.
 QUANTITY_RE = re.compile(
     rf"(?<![\d.．])(?:(?P<percent_word>百分之)(?P<pnum>{_ARABIC}|{_CHINESE})"
     rf"|(?P<num>{_ARABIC}|{_CHINESE})(?P<approx0>余|多)?(?P<mult>万(?:余|多)亿|{_MULTIPLIER})?(?P<approx>余|多)?"
-    rf"(?P<unit>{_UNIT_ALT}))"
+    rf"(?P<unit>{_UNIT_ALT})(?P<per>{_PER_ALT})?)"
     rf"(?P<post>{_POST_ALT})?"
 )
-# 增长5%—6% / 增长5-6% / 新建3至5所: a range gives its lower bound (≥) and its upper bound (≤).
+# 增长5%—6% / 增长5-6% / 增长6%－6.5% (a full-width hyphen) / 新建3至5所: a range gives its lower bound (≥)
+# and its upper bound (≤).
 RANGE_RE = re.compile(
-    rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–～~至到]\s*(?P<hi>{_ARABIC})"
+    rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–－～~至到]\s*(?P<hi>{_ARABIC})"
     rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
 )
 # 18.6万建档立卡贫困人口 / 4200多万居民: 万/亿 with no unit, straight before the noun it counts. The unit is
@@ -162,10 +166,25 @@ BARE_MULTIPLIER_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?+"
     rf"(?=[\u4e00-\u9fff])(?!级|元|家(?!庭)|{_UNIT_ALT.replace('|家|', '|')})"
 )
+# 农村贫困人口减少1000万以上 / 开户数近1800万。: 万/亿 with no unit that ends its clause (after any 以上/左右) is
+# an amount in 万 of what is named before it; the unit stays 万 (no noun says what is counted).
+BARE_END_RE = re.compile(
+    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?"
+    rf"(?P<post>{_POST_ALT})?(?=[，；。！？,;\n]|$)"
+)
+# 突破万亿元 / 稳定在千亿元以上 / 突破百亿 / 跨过万亿元大关: a magnitude written as a word is an amount (1 万亿元,
+# 1000 亿元, 100 亿) after a verb of reaching, at the end of its clause or before 大关/台阶; 万亿级, 数千亿 and
+# 超千亿元镇 (a class of towns) are not.
+MAGNITUDE_RE = re.compile(
+    rf"(?<![\d.．零〇一二两三四五六七八九十百千数几上])(?P<mag>[百千万])(?P<mult>亿)(?P<unit>元)?"
+    rf"(?P<post>{_POST_ALT})?(?=[，；。！？,;、\n]|$|大关|关口|新?台阶)"
+)
+_REACHING_VERBS = ("突破", "超过", "超", "达到", "达", "跨过", "跨上", "稳定在", "保持在", "过", "逾")
 # The noun a bare 万/亿 counts, when it ends in a word for people or households (of at most 10 characters,
 # within its clause): 居民, 群众, 建档立卡贫困人口, 高校毕业生 are people; 农户, 家庭 are households.
 _PEOPLE_WORDS = (
-    "人口|人员|群众|居民|农民工|农民|职工|工人|学生|毕业生|儿童|老人|老年人|妇女|患者|游客|旅客|劳动力"
+    "人口|人员|群众|居民|农民工|农民|职工|工人|学生|毕业生|儿童|老人|老年人|妇女|患者|游客|旅客|劳动力|"
+    "残疾人|纳税人|参保人"
 )
 COUNTED_NOUN_RE = re.compile(
     rf"[^，；。！？、\n,;：（(]{{0,8}}(?:(?P<people>{_PEOPLE_WORDS})|(?P<households>农户|家庭|住户))"
@@ -196,6 +215,8 @@ _COUNT_FILLERS = ("了", "共", "累计", "先后", "连续", "新")
 _CLAUSE_OPENERS = re.compile(r"(?:全市|全县|全区|全省|全年|今年|年内|累计|共计|共|再|还|并|同时|此外)*")
 # Nouns after a numeral and measure word that make a fixed term, not a count: 四个方面, 三次产业, 两位数.
 _NOT_COUNTED_AFTER = ("方面", "层面", "环节", "维度", "阶段", "翻番", "大局", "产业", "分配", "创业", "性")
+# Aspects a text is divided into (11个方面, 3个层面): never a count of things, in any numerals.
+_PARTS_OF_A_WHOLE = ("方面", "层面", "维度")
 # Before a numeral: ranks and determiners (第一, 每一次, 前三名, 这两个, 其中一个, 同一个, 唯一).
 _NOT_COUNTED_BEFORE = "第每前这那哪其某逐唯单同头首任"
 _CLAUSE_BREAK = "，；。！？：\n,;"
@@ -268,6 +289,8 @@ def find_quantities(text: str) -> list[Quantity]:
         unit = (m.group("mult") or "") + m.group("unit")
         if m.group("lo_unit") and m.group("lo_unit") != unit or _inside_quotes(text, m.start()):
             continue
+        if _is_age_band(text, unit, m.end()):
+            continue
         lo_end = m.start("lo") + len(m.group("lo")) + len(m.group("lo_unit") or "")
         found.append(
             Quantity(
@@ -292,7 +315,7 @@ def find_quantities(text: str) -> list[Quantity]:
                 continue
             if len(mult) == 3:  # 万多亿
                 mult, approx_inside = "万亿", True
-            unit = mult + unit
+            unit = mult + unit + (m.group("per") or "")
         try:
             value = parse_number(raw_num)
         except ValueError:
@@ -310,15 +333,24 @@ def find_quantities(text: str) -> list[Quantity]:
         if is_chinese and not counted and (small or unit in PERCENT_UNITS and not m.group("percent_word")):
             # 一个半小时, 两所大学, 三大工程: small Chinese numerals are words, not amounts.
             continue
+        if unit == "个" and text.startswith(_PARTS_OF_A_WHOLE, m.end()):
+            continue  # 重点做好以下11个方面工作: the parts of the speech, not a count of anything delivered
         if unit.endswith("家") and text.startswith("庭", m.end("unit")):
             continue  # 3万多家庭: households, not 家 (firms); read as a bare 万 before its noun
+        if _is_age_band(text, unit, m.end()):
+            continue  # 65岁及以上失能老年人 / 3岁以下婴幼儿: the age of the people meant, not an amount
         if unit in TIME_UNITS and not m.group("post") and _is_cjk(text[m.end() : m.end() + 1]):
             continue  # 15分钟生活圈, 24小时自助服务: a duration that names a thing
         qualifier = _POST_MAP.get(m.group("post") or "", "")
         if not qualifier and (m.group("approx") or m.group("approx0") or approx_inside):
             qualifier = ">"
         if not qualifier:
-            qualifier = pre_qualifier(text, m.start()) or "="
+            qualifier = (
+                pre_qualifier(text, m.start())
+                or _at_least_before_verb(text, m.start())
+                or _bound_over_a_phrase(text, m.start())
+                or "="
+            )
         if count == "pending":
             pending.append(m.start())
         found.append(
@@ -328,11 +360,36 @@ def find_quantities(text: str) -> list[Quantity]:
         )
         covered.append((m.start(), m.end()))
     found = [q for q in found if q.start not in pending]  # a lone 一 (建成一座体育馆) is "a", not a count
+    for m in MAGNITUDE_RE.finditer(text):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
+            continue
+        if not text.endswith(_REACHING_VERBS, 0, m.start()):
+            continue
+        if m.group("mag") == "万":
+            value, mult = 1, "万亿"
+        else:
+            value, mult = (100 if m.group("mag") == "百" else 1000), m.group("mult")
+        qualifier = _POST_MAP.get(m.group("post") or "", "") or pre_qualifier(text, m.start()) or "="
+        unit = mult + (m.group("unit") or "")
+        found.append(Quantity(value, unit, m.start(), m.end(), qualifier, True, m.group(0), counted=True))
+        covered.append((m.start(), m.end()))
+    for m in BARE_END_RE.finditer(text):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
+            continue
+        qualifier = _POST_MAP.get(m.group("post") or "", "")
+        if not qualifier:
+            approx = m.group("approx") or m.group("approx0")
+            qualifier = ">" if approx else pre_qualifier(text, m.start()) or "="
+        value = parse_number(m.group("num"))
+        found.append(Quantity(value, m.group("mult"), m.start(), m.end(), qualifier, False, m.group(0)))
+        covered.append((m.start(), m.end()))
     for m in BARE_MULTIPLIER_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
         if _POPULATION_RE.match(text, m.end()):
             continue
+        if re.match(rf"(?:{_POST_ALT})的", text[m.end() : m.end() + 4]):
+            continue  # 人口20万以上的县: a threshold that says which counties, not an amount
         qualifier = ">" if m.group("approx") or m.group("approx0") else pre_qualifier(text, m.start()) or "="
         unit, noun_end = m.group("mult"), None
         noun = COUNTED_NOUN_RE.match(text, m.end())
@@ -401,8 +458,28 @@ def _chinese_count(
     return "pending" if value == 1 else "yes"
 
 
+def _is_age_band(text: str, unit: str, end: int) -> bool:
+    """An age followed by the people it describes (60岁以上人口, 2-3岁幼儿), unlike 预期寿命79岁。"""
+    return unit == "岁" and _is_cjk(text[end : end + 1])
+
+
 def _ends_clause(text: str, pos: int) -> bool:
     return pos == len(text) or text[pos] in _CLAUSE_BREAK + "、"
+
+
+def _at_least_before_verb(text: str, pos: int) -> str | None:
+    """``每个乡镇至少办好1所`` / ``不少于新建3个``: 至少 before the verb of the count still bounds it."""
+    return ">=" if re.search(r"(?:至少|不少于)[\u4e00-\u9fff]{1,2}$", text[max(0, pos - 4) : pos]) else None
+
+
+_BOUND_OVER_A_PHRASE_RE = re.compile(r"(不低于|不少于|不超过|不高于)[^，；。、：\n]{1,24}的$")
+
+
+def _bound_over_a_phrase(text: str, pos: int) -> str | None:
+    """``不低于当地最低生活保障标准的1.6倍`` / ``不超过…原封顶线的20%``: the bound opens the phrase the number
+    is a part of."""
+    m = _BOUND_OVER_A_PHRASE_RE.search(text, max(0, pos - 30), pos)
+    return _PRE_MAP[m.group(1)] if m else None
 
 
 def pre_qualifier(text: str, pos: int) -> str | None:

@@ -66,7 +66,7 @@ class Paragraph:
     text: str
     start: int
     end: int
-    part: str = "front"  # front | review | outlook | plan | closing | appendix
+    part: str = "front"  # front | review | outlook | plan | closing | appendix | annex
 
 
 @dataclass(slots=True)
@@ -75,6 +75,18 @@ class SubTask:
 
     title: str
     text: str
+    start: int
+    end: int
+    annexes: list[tuple[int, int]] = field(default_factory=list)  # the annex of projects it announces
+
+
+@dataclass(slots=True)
+class Annex:
+    """An annex listing the year's projects (``附件1`` / ``2025年省十件民生实事``); ``key`` is what the sub-task
+    that announces it calls them (``民生实事``), ``start``/``end`` span it from its heading."""
+
+    title: str
+    key: str
     start: int
     end: int
 
@@ -119,6 +131,7 @@ class ReportStructure:
     review_areas: list[TaskArea]
     task_areas: list[TaskArea]
     glossary: list[GlossaryEntry]
+    annexes: list[Annex] = field(default_factory=list)
 
     def part_at(self, offset: int) -> str:
         for p in self.paragraphs:
@@ -166,8 +179,11 @@ def parse_structure(text: str) -> ReportStructure:
                 outlook_at = None
     closing_at = _closing_start(paragraphs, plan_at, appendix_at)
 
+    annex_ranges = _annex_ranges(paragraphs, appendix_at)
     for i, p in enumerate(paragraphs):
-        if i < body_start:
+        if any(lo <= i < hi for lo, hi, _ in annex_ranges):
+            p.part = "annex"
+        elif i < body_start:
             p.part = "front"
         elif i >= appendix_at:
             p.part = "appendix"
@@ -185,6 +201,11 @@ def parse_structure(text: str) -> ReportStructure:
     review_ps = paragraphs[review_at:review_end] if review_at is not None else []
     plan_ps = paragraphs[plan_at : closing_at or appendix_at] if plan_at is not None else []
     task_areas = _areas(plan_ps, skip=[paragraphs[i] for i in plan_heads], targets=targets)
+    annexes = [
+        Annex(title, _annex_key(title), paragraphs[lo].start, paragraphs[hi - 1].end)
+        for lo, hi, title in annex_ranges
+    ]
+    _attach_annexes(task_areas, annexes)
     review_areas = _areas(review_ps, skip=review_ps[:1], targets=None)
 
     header_text = "\n".join(p.text for p in header)
@@ -231,7 +252,8 @@ def parse_structure(text: str) -> ReportStructure:
         ],
         review_areas=review_areas,
         task_areas=task_areas,
-        glossary=parse_glossary(paragraphs[appendix_at:]),
+        glossary=parse_glossary([p for p in paragraphs[appendix_at:] if p.part == "appendix"]),
+        annexes=annexes,
     )
 
 
@@ -471,10 +493,11 @@ def _targets_span(paragraphs: list[Paragraph], p: Paragraph) -> tuple[int, int, 
     return p.start + lo, hi, covered
 
 
-# A sentence that no longer lists targets but speaks about them (上述目标，综合考虑了… / 实现全年目标，必须…).
+# A sentence that no longer lists targets but speaks about them (上述目标，综合考虑了… / 实现全年目标，必须… /
+# 经济增长目标设定为6%左右，是…).
 _ABOUT_TARGETS_RE = re.compile(
     r"^(?:上述|这些|以上|这样|确定|提出|实现|为实现|为此|围绕|综合|做好|当前|今年是|同时|因此|对此)"
-    r"|预期目标|我们|必须|拟|安排|(?<![主重需首])要"
+    r"|预期目标|目标(?:设定|确定|定)为|我们|必须|拟|安排|(?<![主重需首])要"
 )
 _SENTENCE_RE = re.compile(r"[^。！？]+[。！？]?")
 # A paragraph that opens with the verb of a task (新建城市道路12公里) is work to do, not a further target; an
@@ -561,6 +584,56 @@ def _appendix_start(paragraphs: list[Paragraph], body_start: int) -> int:
     return len(paragraphs)
 
 
+# An annex of the year's projects: 附件1 / 2025年省十件民生实事, 附表 重点民生项目 (heading and title on one
+# line or two). Its items are commitments of the sub-task that announces it, not glossary entries.
+_ANNEX_HEAD_RE = re.compile(r"^附\s*[件表]\s*\d*\s*[：:]?\s*(.*)$")
+_PROJECT_LIST_RE = re.compile(r"实事|项目|工程")
+_ANNEX_COUNT_RE = re.compile(
+    rf"^(?:20\d{{2}}年)?(?:全?[省市县区州旗])?(?:\d+|[{CN_NUMERAL}]+)?(?:件|项|个|大)?"
+)
+
+
+def _annex_ranges(paragraphs: list[Paragraph], appendix_at: int) -> list[tuple[int, int, str]]:
+    """``(heading paragraph, end, title)`` of each annex listing projects."""
+    heads = [i for i in range(appendix_at, len(paragraphs)) if _is_appendix_head(paragraphs[i].text)]
+    ranges = []
+    for n, i in enumerate(heads):
+        end = heads[n + 1] if n + 1 < len(heads) else len(paragraphs)
+        m = _ANNEX_HEAD_RE.match(paragraphs[i].text)
+        if m is None:
+            continue
+        title, first = m.group(1).strip(), i + 1
+        if not title and first < end and len(paragraphs[first].text) <= 30:
+            title, first = paragraphs[first].text, first + 1
+        if _PROJECT_LIST_RE.search(title) and first < end:
+            ranges.append((i, end, title))
+    return ranges
+
+
+def _is_appendix_head(text: str) -> bool:
+    return len(text) <= 30 and (
+        _APPENDIX_RE.match(text) is not None or _ANNEX_HEAD_RE.match(text) is not None
+    )
+
+
+def _annex_key(title: str) -> str:
+    """What a sub-task calls an annex's projects: its title without year, scope and count
+    (``2025年省十件民生实事`` → 民生实事, ``2025年10件惠民实事`` → 惠民实事)."""
+    return _ANNEX_COUNT_RE.sub("", title.strip('“”"')).strip('“”"') or title
+
+
+def _attach_annexes(areas: list[TaskArea], annexes: list[Annex]) -> None:
+    """Hang each annex under the sub-task that announces it: the first whose title names its projects,
+    else the first whose text does."""
+    children = [c for a in areas for c in a.children]
+    for annex in annexes:
+        owner = next((c for c in children if annex.key in c.title), None) or next(
+            (c for c in children if annex.key in c.text), None
+        )
+        if owner is not None:
+            owner.annexes.append((annex.start, annex.end))
+
+
 def _areas(
     paragraphs: list[Paragraph], *, skip: list[Paragraph], targets: Paragraph | None
 ) -> list[TaskArea]:
@@ -574,6 +647,7 @@ def _areas(
     if len(heads_a) < 2:
         before_a = [p for p in body if not heads_a or p.start < heads_a[0].start]
         lower = [p for p in before_a if _AREA_B_RE.match(p.text) and _heading_text(p.text)]
+        lower = _without_guidance_heads(lower, skip)
         lower = lower or [p for p in before_a if _is_shi_heading(p.text)]
         heads = sorted(lower + heads_a, key=lambda p: p.start)
     areas: list[TaskArea] = []
@@ -597,6 +671,26 @@ def _areas(
             area.children.extend(_subtasks(p.text, p.start))
         areas.append(area)
     return areas
+
+
+# A plan part that sets the general requirements (二、2025年总体要求 / …总体要求和政策取向): its （一）（二）
+# points are guidance, not task areas, when a later part lists the tasks (三、2025年重点任务).
+_GUIDANCE_HEAD_RE = re.compile(r"总体要求|政策取向|指导思想|总体思路")
+
+
+def _without_guidance_heads(heads: list[Paragraph], part_heads: list[Paragraph]) -> list[Paragraph]:
+    parts = sorted(part_heads, key=lambda p: p.start)
+    dropped: set[int] = set()
+    for n, part in enumerate(parts):
+        title = _heading_text(part.text) or ""
+        if not _AREA_A_RE.match(part.text) or not _GUIDANCE_HEAD_RE.search(title) or "任务" in title:
+            continue
+        end = parts[n + 1].start if n + 1 < len(parts) else None
+        if end is None:
+            continue
+        dropped |= {id(h) for h in heads if part.start < h.start < end}
+    kept = [h for h in heads if id(h) not in dropped]
+    return kept if len(kept) >= 2 else heads
 
 
 def _is_shi_heading(text: str) -> bool:
