@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from citycockpit.report.numbers import (
     GROWTH_NAME_ENDINGS,
+    MEDAL_UNITS,
     POINT_UNITS,
     QUANTITY_RE,
     STRETCH_WORDS,
@@ -28,7 +29,9 @@ from citycockpit.report.numbers import (
 
 SENTENCE_END = "。！？\n"
 # Measure words that can stand between a number and the noun it counts: 2个幸福河湖群, 8所学校.
-CLASSIFIER_UNITS = frozenset("个 家 座 所 条 项 套 名 位 处 批 只 台 辆 张 件 户 支 艘 架 栋 幢".split())
+CLASSIFIER_UNITS = frozenset(
+    "个 家 座 所 条 项 套 名 位 处 批 只 台 辆 张 件 户 支 艘 架 栋 幢 种 款 对 期 组 轮".split()
+)
 CLAUSE_END = "，；：。！？\n,;"
 _CONJUNCTIONS = ("和", "及", "与", "、", "以及")
 _RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—")
@@ -161,6 +164,8 @@ _TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|
 _RANGE_TAIL_RE = re.compile(r"^\s*[-—–～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
 _ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
+# 在巴黎奥运会、残奥会上 / 在首届全国青少年三大球比赛中: the games medals are won at.
+_GAMES_RE = re.compile(r"在(?:20\d{2}年)?(?:首届|第[^，；。]{1,4}届)?([^，；。在]{1,16}?(?:会|赛))(?:上|中)")
 _DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
 
 
@@ -387,6 +392,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             bare_ok = True
             name, confidence = after, confidence - 0.1
             notes.append("name_after_number")
+        if q.unit in MEDAL_UNITS:
+            name = _medal_name(text[clause[0] : q.start], q.unit) or name
         if q.bare and not bare_ok:
             continue  # 10亿、50亿级项目: a bare 万/亿 that counts no noun after it
         if q.start in group_names:
@@ -470,6 +477,12 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         if "named_by_next" in m.notes and spends[m.start] in name_at:
             m.name = name_at[spends[m.start]]
     return mentions
+
+
+def _medal_name(before: str, unit: str) -> str:
+    """``在巴黎奥运会上斩获8金4银`` → 巴黎奥运会金牌 / 巴黎奥运会银牌: the games the medals were won at."""
+    games = _GAMES_RE.findall(before)
+    return f"{games[-1]}{unit}牌" if games else ""
 
 
 def _pays_for(amount: Quantity, count: Quantity, between: str) -> bool:
@@ -584,7 +597,7 @@ def _measure(
         and mentions[-1].unit == q.unit
     ):
         sign = -1 if mentions[-1].value < 0 else 1  # 增长6%左右，力争7%
-    if q.unit in POINT_UNITS:
+    if q.unit in POINT_UNITS or q.unit == "倍" and sign:  # 网络货运量增长3.5倍
         return "growth", -q.value if sign < 0 else q.value
     if q.is_percent:
         if sign or name.endswith(GROWTH_NAME_ENDINGS):
@@ -604,11 +617,11 @@ def _opening_verb_sign(pre_text: str) -> int:
     return 0
 
 
-def _stretch(text: str, s_lo: int, pos: int) -> bool:
+def _stretch(text: str, s_lo: int, pos: int, words: tuple[str, ...] = STRETCH_WORDS) -> bool:
     """力争/争取 reaches every number after it up to the next comma or semicolon (an 、 list stays inside)."""
     before = text[s_lo:pos]
     cut = max(before.rfind(c) for c in "，；,;")
     while cut > 0 and before[cut + 1 :].startswith(("其中", "并", "且")):  # 力争…50个以上，其中…不少于8个
         cut = max(before.rfind(c, 0, cut) for c in "，；,;")
     scope = before[cut + 1 :]
-    return any(w in scope for w in STRETCH_WORDS)
+    return any(w in scope for w in words)

@@ -18,6 +18,13 @@ import cn2an
 # Base units, without 万/亿 prefixes. Longer spellings must win over their prefixes ("人次" over "人").
 BASE_UNITS = (
     "微克/立方米",
+    "立方米/日",
+    "吨/日",
+    "吨/年",
+    "PFLOPS",
+    "EFLOPS",
+    "PF",
+    "P",  # 算力9.4万P: computing power in petaflops
     "吨标准煤",
     "千瓦时",
     "平方公里",
@@ -31,6 +38,10 @@ BASE_UNITS = (
     "港元",
     "元",
     "人次",
+    "辆次",
+    "艘次",
+    "架次",
+    "户次",
     "人",
     "户",
     "家",
@@ -91,10 +102,25 @@ BASE_UNITS = (
     "笔",
     "份",
     "盏",
+    "种",
+    "款",
+    "对",
+    "列",
+    "期",
+    "组",
+    "轮",
+    "度",  # 外送电量3150亿度: kilowatt-hours as reports say them
+    "倍",
+    "金",  # 8金4银4铜: medals, only in such a run (see _is_medal)
+    "银",
+    "铜",
     "%",
     "‰",
 )
 PERCENT_UNITS = frozenset({"%", "‰"})
+MEDAL_UNITS = frozenset({"金", "银", "铜"})
+# 8金4银4铜 / 1金1银: at least two kinds of medal counted one after the other.
+_MEDAL_RUN_RE = re.compile(r"\d+[金银铜](?:\d+[金银铜])+")
 TIME_UNITS = frozenset({"个工作日", "工作日", "天", "小时", "分钟"})
 POINT_UNITS = frozenset({"个百分点", "百分点"})
 _NO_MULTIPLIER = PERCENT_UNITS | POINT_UNITS
@@ -156,11 +182,13 @@ RANGE_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–～~至到]\s*(?P<hi>{_ARABIC})"
     rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
 )
+# Unit words that may start the noun after a bare 万/亿 (3万多家庭, 50亿金融资金).
+_BARE_OK = ("家", "金", "银", "铜")
 # 18.6万建档立卡贫困人口 / 4200多万居民: 万/亿 with no unit, straight before the noun it counts. The unit is
 # then "万", or 万人 / 万户 when that noun names people or households (see COUNTED_NOUN_RE).
 BARE_MULTIPLIER_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?+"
-    rf"(?=[\u4e00-\u9fff])(?!级|元|家(?!庭)|{_UNIT_ALT.replace('|家|', '|')})"
+    rf"(?=[\u4e00-\u9fff])(?!级|元|家(?!庭)|{'|'.join(u for u in _UNIT_ALT.split('|') if u not in _BARE_OK)})"
 )
 # The noun a bare 万/亿 counts, when it ends in a word for people or households (of at most 10 characters,
 # within its clause): 居民, 群众, 建档立卡贫困人口, 高校毕业生 are people; 农户, 家庭 are households.
@@ -293,6 +321,8 @@ def find_quantities(text: str) -> list[Quantity]:
             if len(mult) == 3:  # 万多亿
                 mult, approx_inside = "万亿", True
             unit = mult + unit
+        if m.group("unit") in MEDAL_UNITS and (m.group("mult") or not _in_medal_run(text, m.start())):
+            continue  # 50亿金融基金: 金 is a medal only in a run like 8金4银4铜
         try:
             value = parse_number(raw_num)
         except ValueError:
@@ -399,6 +429,15 @@ def _chinese_count(
     if not context:
         return "no"
     return "pending" if value == 1 else "yes"
+
+
+def _in_medal_run(text: str, pos: int) -> bool:
+    """Whether the count at ``pos`` belongs to a run of medal counts (斩获8金4银4铜)."""
+    lo = pos
+    while lo and (text[lo - 1].isdigit() or text[lo - 1] in MEDAL_UNITS):
+        lo -= 1
+    run = _MEDAL_RUN_RE.match(text, lo)
+    return bool(run and run.start() <= pos < run.end())
 
 
 def _ends_clause(text: str, pos: int) -> bool:
