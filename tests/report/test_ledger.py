@@ -190,6 +190,11 @@ def test_a_result_compared_with_its_target_keeps_the_result_only():
     assert [i["value"] for i in build_ledger(text)["actuals"]] == [6.2, 46, 8]
 
 
+def test_a_result_given_as_a_multiple_of_its_plan_is_not_a_result_of_its_own():
+    text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "完成植树造林4万亩，是计划任务的1.6倍。")
+    assert [(i["value"], i["unit"]) for i in build_ledger(text)["actuals"]][2:] == [(4, "万亩")]
+
+
 def test_sections_nest_task_areas_and_sub_tasks_under_the_plan(seed_ledger):
     sections = seed_ledger.sections()
     kinds = [s.kind for s in sections]

@@ -43,3 +43,30 @@ def test_medals_are_counted_by_kind_and_named_after_the_games():
 
 def test_jin_after_a_bare_yi_is_not_a_medal():
     assert items("设立20亿金融稳定基金。") == [("金融稳定基金", "level", 20, "亿", "=")]
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("全县文旅收入首次突破百亿元。", ("文旅收入", "level", 100, "亿元", ">")),
+        ("园区工业总产值跨过千亿元大关。", ("园区工业总产值", "level", 1000, "亿元", ">")),
+        ("港口吞吐量破亿、居全省首位。", ("港口吞吐量", "level", 1, "亿", ">")),
+        ("电子信息产业迈上万亿新台阶。", ("电子信息产业", "level", 1, "万亿", ">=")),
+        ("开展便民服务超万场。", ("便民服务", "level", 1, "万场", ">")),
+    ],
+)
+def test_a_round_amount_written_as_its_magnitude_is_a_threshold(text, item):
+    assert items(text) == [item]
+
+
+def test_a_round_amount_that_names_a_thing_or_counts_days_is_no_item():
+    assert items("新增千亿级产业2个。") == [("千亿级产业", "level", 2, "个", "=")]
+    assert [i[2] for i in items("电网负荷12天破亿。")] == []
+
+
+def test_stepping_onto_a_level_is_at_least_that_level():
+    assert items("全市经济总量迈上3000亿元台阶。") == [("经济总量", "level", 3000, "亿元", ">=")]
+
+
+def test_students_counted_by_a_bare_wan_are_people():
+    assert [i[3] for i in items("助学金惠及20多万在校生。")] == ["万人"]

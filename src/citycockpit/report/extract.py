@@ -444,9 +444,11 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             notes.append("name_completed")
             confidence -= 0.05
         if _TARGET_REFERENCE_RE.match(_RANGE_TAIL_RE.sub("", text[q.end : q.end + 20], count=1)) or re.search(
-            r"(?:预期|年度|计划)?目标", region
+            r"(?:预期|年度|计划)?目标|(?:计划|年度)任务的", region
         ):
-            notes.append("target_reference")  # 高于预期目标0.2个百分点 / 5%—6%之间的预期目标
+            notes.append(
+                "target_reference"
+            )  # 高于预期目标0.2个百分点 / 5%—6%之间的预期目标 / 是计划任务的2.1倍
         if q.is_chinese:
             confidence -= 0.15
         if len(name) > 18:

@@ -138,6 +138,13 @@ PRE_QUALIFIERS = (
     ("超过", ">"),
     ("超出", ">"),
     ("突破", ">"),
+    ("跨越", ">"),
+    ("跨过", ">"),
+    ("破", ">"),
+    ("迈上", ">="),
+    ("迈入", ">="),
+    ("跃上", ">="),
+    ("跨上", ">="),
     ("高于", ">"),
     ("多于", ">"),
     ("超", ">"),
@@ -182,6 +189,20 @@ RANGE_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–～~至到]\s*(?P<hi>{_ARABIC})"
     rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
 )
+# 突破万亿元 / 破亿 / 超千亿元 / 迈上万亿新台阶: a round amount written with its order of magnitude only,
+# after a word that makes it a threshold; the unit is written as in the text (破亿 → 1 亿).
+ROUND_AMOUNT_RE = re.compile(
+    rf"(?P<word>突破|跨过|跨越|超过|迈上|迈入|跃上|跨上|破|超|近)(?P<num>万亿|千亿|百亿|亿|万)(?P<unit>{_UNIT_ALT})?"
+    r"(?=级规模|规模|大关|新台阶|台阶|[，、；。！？\n,;]|$)"
+)
+_DURATION_BEFORE_RE = re.compile(r"\d+(?:天|小时|个月|年|次)$")
+_ROUND_VALUES = {
+    "万亿": (1, "万亿"),
+    "千亿": (1000, "亿"),
+    "百亿": (100, "亿"),
+    "亿": (1, "亿"),
+    "万": (1, "万"),
+}
 # Unit words that may start the noun after a bare 万/亿 (3万多家庭, 50亿金融资金).
 _BARE_OK = ("家", "金", "银", "铜")
 # 18.6万建档立卡贫困人口 / 4200多万居民: 万/亿 with no unit, straight before the noun it counts. The unit is
@@ -193,7 +214,7 @@ BARE_MULTIPLIER_RE = re.compile(
 # The noun a bare 万/亿 counts, when it ends in a word for people or households (of at most 10 characters,
 # within its clause): 居民, 群众, 建档立卡贫困人口, 高校毕业生 are people; 农户, 家庭 are households.
 _PEOPLE_WORDS = (
-    "人口|人员|群众|居民|农民工|农民|职工|工人|学生|毕业生|儿童|老人|老年人|妇女|患者|游客|旅客|劳动力"
+    "人口|人员|群众|居民|农民工|农民|职工|工人|在校生|学生|毕业生|儿童|老人|老年人|妇女|患者|游客|旅客|劳动力"
 )
 COUNTED_NOUN_RE = re.compile(
     rf"[^，；。！？、\n,;：（(]{{0,8}}(?:(?P<people>{_PEOPLE_WORDS})|(?P<households>农户|家庭|住户))"
@@ -358,6 +379,26 @@ def find_quantities(text: str) -> list[Quantity]:
         )
         covered.append((m.start(), m.end()))
     found = [q for q in found if q.start not in pending]  # a lone 一 (建成一座体育馆) is "a", not a count
+    for m in ROUND_AMOUNT_RE.finditer(text):
+        if any(lo <= m.start("num") < hi for lo, hi in covered) or _inside_quotes(text, m.start()):
+            continue
+        if _DURATION_BEFORE_RE.search(text, max(0, m.start() - 6), m.start()):
+            continue  # 用电负荷39天破亿: how often a threshold was passed, not an amount
+        value, prefix = _ROUND_VALUES[m.group("num")]
+        word = m.group("word")
+        qualifier = _PRE_MAP[word]
+        found.append(
+            Quantity(
+                value,
+                prefix + (m.group("unit") or ""),
+                m.start("num"),
+                m.end(),
+                qualifier,
+                False,
+                m.group(0)[len(word) :],
+            )
+        )
+        covered.append((m.start("num"), m.end()))
     for m in BARE_MULTIPLIER_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
