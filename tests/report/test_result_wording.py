@@ -70,3 +70,18 @@ def test_stepping_onto_a_level_is_at_least_that_level():
 
 def test_students_counted_by_a_bare_wan_are_people():
     assert [i[3] for i in items("助学金惠及20多万在校生。")] == ["万人"]
+
+
+def test_jun_after_a_list_of_indicators_gives_each_of_them_the_figure():
+    assert items("城区和乡镇污水处理率均达到95%。") == [
+        ("城区污水处理率", "share", 95, "%", "="),
+        ("乡镇污水处理率", "share", 95, "%", "="),
+    ]
+
+
+def test_a_list_counted_by_n_da_gives_each_member_the_figure():
+    assert [i[0] for i in items("纺织、食品2大产业迈上千亿级规模。")] == ["纺织产业", "食品产业"]
+
+
+def test_an_average_is_not_a_list_shared_by_jun():
+    assert [i[0] for i in items("农民人均收入年均增长7%。")] == ["农民人均收入"]

@@ -164,6 +164,10 @@ _TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|
 _RANGE_TAIL_RE = re.compile(r"^\s*[-—–～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
 _ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
+# 均 after a list of indicators: each has the figure (入园率和普惠率均达到93%); not 人均/年均/平均.
+_EACH_RE = re.compile(r"(?<![人年平])均(?:提高|增长|下降|降低|保持在|稳定在|为|在)?$")
+# 光电子信息、汽车制造、大健康3大产业: the list is counted by the N大 that ends it.
+_N_KINDS_RE = re.compile(r"(?P<n>\d)大(?P<kind>[\u4e00-\u9fff]{1,4})$")
 # 在巴黎奥运会、残奥会上 / 在首届全国青少年三大球比赛中: the games medals are won at.
 _GAMES_RE = re.compile(r"在(?:20\d{2}年)?(?:首届|第[^，；。]{1,4}届)?([^，；。在]{1,16}?(?:会|赛))(?:上|中)")
 _DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
@@ -457,23 +461,25 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         stretch = _stretch(text, s_lo, q.start)
         quote_start = min(source_quote_start, clause[0])
         quote = text[quote_start : clause[1]].strip()
-        mentions.append(
-            Mention(
-                name,
-                measure,
-                value,
-                q.unit,
-                q.qualifier,
-                stretch,
-                quote,
-                max(0.1, min(confidence, 0.99)),
-                q.start,
-                q.end,
-                quote_start,
-                clause[1],
-                notes,
+        shared = _shared_names(name, pre_text)
+        for item_name in shared or [name]:
+            mentions.append(
+                Mention(
+                    item_name,
+                    measure,
+                    value,
+                    q.unit,
+                    q.qualifier,
+                    stretch,
+                    quote,
+                    max(0.1, min(confidence - (0.05 if shared else 0), 0.99)),
+                    q.start,
+                    q.end,
+                    quote_start,
+                    clause[1],
+                    [*notes, "shared"] if shared else notes,
+                )
             )
-        )
     name_at = {m.start: m.name for m in mentions}
     for m in mentions:
         if "named_by_next" in m.notes and spends[m.start] in name_at:
@@ -485,6 +491,23 @@ def _medal_name(before: str, unit: str) -> str:
     """``在巴黎奥运会上斩获8金4银`` → 巴黎奥运会金牌 / 巴黎奥运会银牌: the games the medals were won at."""
     games = _GAMES_RE.findall(before)
     return f"{games[-1]}{unit}牌" if games else ""
+
+
+def _shared_names(name: str, pre_text: str) -> list[str]:
+    """One figure for each indicator of a list: ``食品、药品抽检合格率均超99%`` (均 says each has it) or
+    ``光电子信息、汽车制造、大健康3大产业迈入万亿级规模`` (as many as the N大 after them). Empty otherwise."""
+    counted = _N_KINDS_RE.search(name)
+    if counted:
+        head, kinds = name[: counted.start()], counted.group("kind")
+        parts = re.split(r"[、和与及]", head)
+        if len(parts) == int(counted.group("n")) > 1 and all(len(p) >= 2 for p in parts):
+            return [p + kinds for p in parts]
+        return []
+    if not _EACH_RE.search(pre_text.rstrip()):
+        return []
+    k = len(re.split(r"[、和与及]", name))
+    names = _split_names(name, k) if k > 1 else []
+    return names if len(set(names)) == k and all(len(n) >= 2 for n in names) else []
 
 
 def _pays_for(amount: Quantity, count: Quantity, between: str) -> bool:
