@@ -85,3 +85,10 @@ def test_a_list_counted_by_n_da_gives_each_member_the_figure():
 
 def test_an_average_is_not_a_list_shared_by_jun():
     assert [i[0] for i in items("农民人均收入年均增长7%。")] == ["农民人均收入"]
+
+
+def test_a_bare_wan_ending_its_clause_is_named_by_the_words_before_it():
+    assert items("新增注册志愿者12万、社区网格员3.5万。") == [
+        ("注册志愿者", "level", 12, "万", "="),
+        ("社区网格员", "level", 3.5, "万", "="),
+    ]

@@ -203,6 +203,12 @@ _ROUND_VALUES = {
     "亿": (1, "亿"),
     "万": (1, "万"),
 }
+# 冰雪运动参与人次超630万。/ 新增技能人才74万、专业人才8.1万: a bare 万/亿 ending its clause, named by
+# the words before it; the unit is the multiplier as written.
+BARE_AT_END_RE = re.compile(
+    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?"
+    r"(?=[，、；。！？\n,;]|$)(?!、\d)"  # 10亿、50亿级项目: a list of sizes that name a noun
+)
 # Unit words that may start the noun after a bare 万/亿 (3万多家庭, 50亿金融资金).
 _BARE_OK = ("家", "金", "银", "铜")
 # 18.6万建档立卡贫困人口 / 4200多万居民: 万/亿 with no unit, straight before the noun it counts. The unit is
@@ -420,6 +426,21 @@ def find_quantities(text: str) -> list[Quantity]:
                 m.group(0),
                 bare=True,
                 noun_end=noun_end,
+            )
+        )
+    for m in BARE_AT_END_RE.finditer(text):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
+            continue
+        qualifier = ">" if m.group("approx") or m.group("approx0") else pre_qualifier(text, m.start()) or "="
+        found.append(
+            Quantity(
+                parse_number(m.group("num")),
+                m.group("mult"),
+                m.start(),
+                m.end(),
+                qualifier,
+                False,
+                m.group(0),
             )
         )
     return sorted(found, key=lambda q: q.start)
