@@ -92,3 +92,14 @@ def test_a_bare_wan_ending_its_clause_is_named_by_the_words_before_it():
         ("注册志愿者", "level", 12, "万", "="),
         ("社区网格员", "level", 3.5, "万", "="),
     ]
+
+
+def test_two_counts_each_followed_by_its_noun_are_both_items():
+    assert items("新建12个口袋公园和30条健身步道。") == [
+        ("口袋公园", "level", 12, "个", "="),
+        ("健身步道", "level", 30, "条", "="),
+    ]
+
+
+def test_a_count_whose_noun_is_counted_again_at_the_clause_end_stays_a_modifier():
+    assert [i[2] for i in items("40个民生项目已完工35个。")] == [35]

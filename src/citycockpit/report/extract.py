@@ -33,6 +33,7 @@ CLASSIFIER_UNITS = frozenset(
     "个 家 座 所 条 项 套 名 位 处 批 只 台 辆 张 件 户 支 艘 架 栋 幢 种 款 对 期 组 轮".split()
 )
 CLAUSE_END = "，；：。！？\n,;"
+_COUNT_UNITS = CLASSIFIER_UNITS | {"名", "人", "人次"}
 _CONJUNCTIONS = ("和", "及", "与", "、", "以及")
 _RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—")
 
@@ -283,6 +284,8 @@ def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     s = re.split(r"[、等，；。（(]", s, maxsplit=1)[0]
     consumed = start + len(s)
     s = s.lstrip("的")
+    if s.endswith(("和", "与", "及")) and not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):
+        s = s[:-1]  # 15家备案博物馆和29家类博物馆: the next count's conjunction
     for w in ("目标", "任务", "工作"):
         if s.endswith(w) and len(s) > len(w) + 1:
             s = s[: -len(w)]
@@ -324,6 +327,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             if between in _RANGE_WORDS:
                 if qs[i + 1].start in modifiers:
                     modifiers.add(qs[i].start)
+                continue
+            if _two_counts(text, qs[i], qs[i + 1]):
                 continue
             modifiers.add(qs[i].start)
 
@@ -508,6 +513,22 @@ def _shared_names(name: str, pre_text: str) -> list[str]:
     k = len(re.split(r"[、和与及]", name))
     names = _split_names(name, k) if k > 1 else []
     return names if len(set(names)) == k and all(len(n) >= 2 for n in names) else []
+
+
+def _two_counts(text: str, first: Quantity, second: Quantity) -> bool:
+    """``新增15家备案博物馆和29家类博物馆`` / ``770家优质企业融入6条区域共建产业链``: each count is followed by
+    the noun it counts, so neither qualifies the other (``86个重大项目已开工74个`` ends on its count: the
+    first names what the second counts)."""
+    return (
+        first.unit.lstrip("万亿") in _COUNT_UNITS
+        and second.unit.lstrip("万亿") in _COUNT_UNITS
+        and _is_noun_start(text[first.end : first.end + 1])
+        and _is_noun_start(text[second.end : second.end + 1])
+    )
+
+
+def _is_noun_start(char: str) -> bool:
+    return bool(char) and ("\u4e00" <= char <= "\u9fff" or char == "“")
 
 
 def _pays_for(amount: Quantity, count: Quantity, between: str) -> bool:
