@@ -103,3 +103,14 @@ def test_two_counts_each_followed_by_its_noun_are_both_items():
 
 def test_a_count_whose_noun_is_counted_again_at_the_clause_end_stays_a_modifier():
     assert [i[2] for i in items("40个民生项目已完工35个。")] == [35]
+
+
+def test_a_noun_after_its_number_keeps_gaodeng_and_a_short_bracket():
+    assert [i[0] for i in items("新增3所高等职业学校，12个县（区）通过义务教育优质均衡验收。")] == [
+        "高等职业学校",
+        "县（区）通过义务教育优质均衡验收",
+    ]
+
+
+def test_a_bracket_straight_after_the_unit_is_no_name():
+    assert [i[0] for i in items("新建人才公寓500套（间）。")] == ["人才公寓"]

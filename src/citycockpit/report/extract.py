@@ -165,6 +165,9 @@ _TARGET_REFERENCE_RE = re.compile(r"^(?:之间|以内)?(?:的)?(?:增长|预期|
 _RANGE_TAIL_RE = re.compile(r"^\s*[-—–～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
 _ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
+# Where a noun written after its number ends: a list mark, 等 (not inside 高等/同等/中等… or 等级), a
+# bracket (not a short one that is part of the noun: 57个县（市）整体经济增速快于全省).
+_TRAILING_STOP_RE = re.compile(r"[、，；。]|(?<![高中初同平对均])等(?!级)|[（(](?![^）)]{1,3}[）)])")
 # 均 after a list of indicators: each has the figure (入园率和普惠率均达到93%); not 人均/年均/平均.
 _EACH_RE = re.compile(r"(?<![人年平])均(?:提高|增长|下降|降低|保持在|稳定在|为|在)?$")
 # 光电子信息、汽车制造、大健康3大产业: the list is counted by the N大 that ends it.
@@ -281,7 +284,9 @@ def _without_national_scope(name: str, unit: str) -> str:
 def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     """A noun written after its number (``8个抱团发展项目``, ``98%以上矛盾纠纷就地化解``) and where it ends."""
     s = text[start:stop]
-    s = re.split(r"[、等，；。（(]", s, maxsplit=1)[0]
+    if s.startswith(("（", "(")):
+        return "", start  # 8600套（间）: another unit for the same number, not its noun
+    s = _TRAILING_STOP_RE.split(s, maxsplit=1)[0]
     consumed = start + len(s)
     s = s.lstrip("的")
     if s.endswith(("和", "与", "及")) and not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):
