@@ -114,3 +114,12 @@ def test_a_noun_after_its_number_keeps_gaodeng_and_a_short_bracket():
 
 def test_a_bracket_straight_after_the_unit_is_no_name():
     assert [i[0] for i in items("新建人才公寓500套（间）。")] == ["人才公寓"]
+
+
+def test_a_quoted_list_of_counts_is_counted_and_a_quoted_slogan_is_not():
+    assert items("形成“2个国家级孵化器、5家省级研究院、9个科创飞地”的布局。") == [
+        ("国家级孵化器", "level", 2, "个", "="),
+        ("省级研究院", "level", 5, "家", "="),
+        ("科创飞地", "level", 9, "个", "="),
+    ]
+    assert items("实施“3个100”工程。") == []

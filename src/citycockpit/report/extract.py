@@ -287,6 +287,8 @@ def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     if s.startswith(("（", "(")):
         return "", start  # 8600套（间）: another unit for the same number, not its noun
     s = _TRAILING_STOP_RE.split(s, maxsplit=1)[0]
+    if "”" in s and "“" not in s[: s.index("”")]:
+        s = s[: s.index("”")]  # “…、10家湖北实验室”为主体: the quoted list ends the noun
     consumed = start + len(s)
     s = s.lstrip("的")
     if s.endswith(("和", "与", "及")) and not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):

@@ -209,6 +209,7 @@ BARE_AT_END_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?"
     r"(?=[，、；。！？\n,;]|$)(?!、\d)"  # 10亿、50亿级项目: a list of sizes that name a noun
 )
+_COUNT_LIST_RE = re.compile(r"(?:\d[^、”“]{1,14}、){2,}\d[^、”“]{1,14}")
 # Unit words that may start the noun after a bare 万/亿 (3万多家庭, 50亿金融资金).
 _BARE_OK = ("家", "金", "银", "铜")
 # 18.6万建档立卡贫困人口 / 4200多万居民: 万/亿 with no unit, straight before the noun it counts. The unit is
@@ -563,4 +564,13 @@ def _inside_quotes(text: str, pos: int) -> bool:
     """True inside “…” or 《…》 opened in the same sentence: slogans and titles are names, not amounts."""
     lo = max(text.rfind("。", 0, pos), text.rfind("\n", 0, pos), 0)
     span = text[lo:pos]
-    return span.count("“") > span.count("”") or span.count("《") > span.count("》")
+    if span.count("“") > span.count("”"):
+        return not _quoted_count_list(text, lo + span.rfind("“") + 1)
+    return span.count("《") > span.count("》")
+
+
+def _quoted_count_list(text: str, start: int) -> bool:
+    """“1家国家实验室、8个大科学装置、42家全国重点实验室”: a quoted list of three or more counts reports
+    what was built, it is not a slogan."""
+    end = text.find("”", start)
+    return end > 0 and bool(_COUNT_LIST_RE.fullmatch(text, start, end))
