@@ -123,3 +123,19 @@ def test_a_quoted_list_of_counts_is_counted_and_a_quoted_slogan_is_not():
         ("科创飞地", "level", 9, "个", "="),
     ]
     assert items("实施“3个100”工程。") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "qualifier"),
+    [
+        ("光伏组件产量占全国1/5。", 20, "="),
+        ("锂电池出口占全国超3成。", 30, ">"),
+        ("茶叶产量占全国比重近1/3。", 33.33, "~"),
+    ],
+)
+def test_a_share_written_as_a_fraction_or_in_tenths_is_a_percentage(text, value, qualifier):
+    assert [(i[1], i[2], i[3], i[4]) for i in items(text)] == [("share", value, "%", qualifier)]
+
+
+def test_a_fraction_outside_a_share_is_no_item():
+    assert items("于2024/12/1起施行。") == []

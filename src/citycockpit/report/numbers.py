@@ -209,6 +209,11 @@ BARE_AT_END_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?"
     r"(?=[，、；。！？\n,;]|$)(?!、\d)"  # 10亿、50亿级项目: a list of sizes that name a noun
 )
+# 占全国1/4 / 占全国超4成 / 占比1/3以上: a share written as a fraction or in tenths (成), after 占 or 比重.
+SHARE_FRACTION_RE = re.compile(
+    r"(?P<lead>占(?:全国|全省|全市|全区|比|比重)?|比重|比例)(?P<pre>超过|超|近|约|达到|达)?"
+    r"(?:(?P<n>\d{1,2})/(?P<d>\d{1,3})(?![\d/.])|(?P<tenths>[1-9])成)(?P<post>以上|以下|左右)?"
+)
 _COUNT_LIST_RE = re.compile(r"(?:\d[^、”“]{1,14}、){2,}\d[^、”“]{1,14}")
 # Unit words that may start the noun after a bare 万/亿 (3万多家庭, 50亿金融资金).
 _BARE_OK = ("家", "金", "银", "铜")
@@ -386,6 +391,19 @@ def find_quantities(text: str) -> list[Quantity]:
         )
         covered.append((m.start(), m.end()))
     found = [q for q in found if q.start not in pending]  # a lone 一 (建成一座体育馆) is "a", not a count
+    for m in SHARE_FRACTION_RE.finditer(text):
+        lo = m.start("pre") if m.group("pre") else m.start("n") if m.group("n") else m.start("tenths")
+        if any(a <= lo < b for a, b in covered) or _inside_quotes(text, lo):
+            continue
+        if m.group("tenths"):
+            value: int | float = int(m.group("tenths")) * 10
+        else:
+            value = round(100 * int(m.group("n")) / int(m.group("d")), 2)
+            value = int(value) if value.is_integer() else value
+        qualifier = _POST_MAP.get(m.group("post") or "") or _PRE_MAP.get(m.group("pre") or "", "=")
+        start = m.start("n") if m.group("n") else m.start("tenths")
+        found.append(Quantity(value, "%", start, m.end(), qualifier, False, text[start : m.end()]))
+        covered.append((start, m.end()))
     for m in ROUND_AMOUNT_RE.finditer(text):
         if any(lo <= m.start("num") < hi for lo, hi in covered) or _inside_quotes(text, m.start()):
             continue
