@@ -139,3 +139,15 @@ def test_a_share_written_as_a_fraction_or_in_tenths_is_a_percentage(text, value,
 
 def test_a_fraction_outside_a_share_is_no_item():
     assert items("于2024/12/1起施行。") == []
+
+
+def test_batches_put_out_with_a_quoted_noun_are_counted():
+    assert items("推出三批“一件事一次办”事项清单。") == [("“一件事一次办”事项清单", "level", 3, "批", "=")]
+
+
+def test_a_fall_named_by_jiangfu_is_negative_growth():
+    assert items("单位产值水耗降幅超过4%。") == [("单位产值水耗降幅", "growth", -4, "%", ">")]
+
+
+def test_a_second_figure_after_a_list_mark_is_named_by_the_words_after_it():
+    assert [i[0] for i in items("蔬菜产量达到120万吨新高、单产提高35公斤。")] == ["蔬菜产量", "单产"]

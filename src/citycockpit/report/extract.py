@@ -356,7 +356,11 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         pre_text = strip_pre_qualifier(region)
         notes: list[str] = []
         confidence = 0.9
-        name = _without_national_scope(clean_name(pre_text), q.unit)
+        name_text = pre_text
+        if clause in prev_end and name_lo != clause[0] and "、" in pre_text:
+            # 跃上1.4万亿斤新台阶、亩产提升10.1斤: what follows the last number's words names this one
+            name_text = pre_text.rsplit("、", 1)[1]
+        name = _without_national_scope(clean_name(name_text), q.unit)
         source_quote_start = clause[0]
         following = [x.start for x in quantities if x.start > q.start and clause_of(x) == clause]
         stops = [clause[1], *following, *([q.noun_end] if q.noun_end is not None else [])]
@@ -653,6 +657,8 @@ def _measure(
     if q.unit in POINT_UNITS or q.unit == "倍" and sign:  # 网络货运量增长3.5倍
         return "growth", -q.value if sign < 0 else q.value
     if q.is_percent:
+        if sign == 0 and name.endswith("降幅"):
+            sign = -1  # 能耗降幅超过3%: a fall of more than 3%
         if sign or name.endswith(GROWTH_NAME_ENDINGS):
             return "growth", -q.value if sign < 0 else q.value
         return "share", q.value

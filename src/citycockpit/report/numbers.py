@@ -243,7 +243,7 @@ COUNT_VERBS = tuple(
     sorted(
         """建成 新建 建设 改建 扩建 改扩建 新改扩建 开工 竣工 投用 投运 启用 开通 开设 新开 新辟 开辟 新增 增设 完成
         打通 改造 修建 建立 设立 成立 组建 新设 引进 举办 承办 召开 出台 制定 修订 发布 获得 获评 获批 创成 创建
-        认定 新认定 培育 打造 办好 办成 落地 签约 下调 上调 分""".split(),
+        认定 新认定 培育 打造 办好 办成 落地 签约 下调 上调 分 推出""".split(),
         key=len,
         reverse=True,
     )
@@ -495,7 +495,7 @@ def _chinese_count(
             break
     if before.endswith(_NOT_A_COUNT_VERB):
         return "no"
-    noun_follows = _is_cjk(text[end : end + 1])
+    noun_follows = _is_cjk(text[end : end + 1]) or text.startswith("“", end)  # 推出两批“…”清单
     if unit == "次" and text.startswith(COUNTED_ACTIONS, end):
         context = True  # 三次下调贷款利率
     elif noun_follows and before.endswith(COUNT_VERBS):
