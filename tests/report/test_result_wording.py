@@ -151,3 +151,7 @@ def test_a_fall_named_by_jiangfu_is_negative_growth():
 
 def test_a_second_figure_after_a_list_mark_is_named_by_the_words_after_it():
     assert [i[0] for i in items("蔬菜产量达到120万吨新高、单产提高35公斤。")] == ["蔬菜产量", "单产"]
+
+
+def test_a_thousand_written_as_qian_with_a_unit_is_a_round_threshold():
+    assert items("货运班列开行超千列。") == [("货运班列开行", "level", 1000, "列", ">")]

@@ -192,7 +192,8 @@ RANGE_RE = re.compile(
 # 突破万亿元 / 破亿 / 超千亿元 / 迈上万亿新台阶: a round amount written with its order of magnitude only,
 # after a word that makes it a threshold; the unit is written as in the text (破亿 → 1 亿).
 ROUND_AMOUNT_RE = re.compile(
-    rf"(?P<word>突破|跨过|跨越|超过|迈上|迈入|跃上|跨上|破|超|近)(?P<num>万亿|千亿|百亿|亿|万)(?P<unit>{_UNIT_ALT})?"
+    rf"(?P<word>突破|跨过|跨越|超过|迈上|迈入|跃上|跨上|破|超|近)"
+    rf"(?:(?P<num>万亿|千亿|百亿|亿|万)(?P<unit>{_UNIT_ALT})?|(?P<hundreds>千|百)(?P<count_unit>{_UNIT_ALT}))"
     r"(?=级规模|规模|大关|新台阶|台阶|[，、；。！？\n,;]|$)"
 )
 _DURATION_BEFORE_RE = re.compile(r"\d+(?:天|小时|个月|年|次)$")
@@ -202,6 +203,8 @@ _ROUND_VALUES = {
     "百亿": (100, "亿"),
     "亿": (1, "亿"),
     "万": (1, "万"),
+    "千": (1000, ""),  # 均超千列: only with a unit
+    "百": (100, ""),
 }
 # 冰雪运动参与人次超630万。/ 新增技能人才74万、专业人才8.1万: a bare 万/亿 ending its clause, named by
 # the words before it; the unit is the multiplier as written.
@@ -405,25 +408,28 @@ def find_quantities(text: str) -> list[Quantity]:
         found.append(Quantity(value, "%", start, m.end(), qualifier, False, text[start : m.end()]))
         covered.append((start, m.end()))
     for m in ROUND_AMOUNT_RE.finditer(text):
-        if any(lo <= m.start("num") < hi for lo, hi in covered) or _inside_quotes(text, m.start()):
+        if any(lo <= m.start() + len(m.group("word")) < hi for lo, hi in covered) or _inside_quotes(
+            text, m.start()
+        ):
             continue
         if _DURATION_BEFORE_RE.search(text, max(0, m.start() - 6), m.start()):
             continue  # 用电负荷39天破亿: how often a threshold was passed, not an amount
-        value, prefix = _ROUND_VALUES[m.group("num")]
+        num = m.group("num") or m.group("hundreds")
+        value, prefix = _ROUND_VALUES[num]
         word = m.group("word")
         qualifier = _PRE_MAP[word]
         found.append(
             Quantity(
                 value,
-                prefix + (m.group("unit") or ""),
-                m.start("num"),
+                prefix + (m.group("unit") or m.group("count_unit") or ""),
+                m.start() + len(word),
                 m.end(),
                 qualifier,
                 False,
                 m.group(0)[len(word) :],
             )
         )
-        covered.append((m.start("num"), m.end()))
+        covered.append((m.start() + len(word), m.end()))
     for m in BARE_MULTIPLIER_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
