@@ -155,3 +155,7 @@ def test_a_second_figure_after_a_list_mark_is_named_by_the_words_after_it():
 
 def test_a_thousand_written_as_qian_with_a_unit_is_a_round_threshold():
     assert items("货运班列开行超千列。") == [("货运班列开行", "level", 1000, "列", ">")]
+
+
+def test_a_counted_action_may_have_an_adverb_before_it():
+    assert items("两次全面降息。") == [("全面降息", "level", 2, "次", "=")]

@@ -255,6 +255,8 @@ COUNT_VERBS = tuple(
 COUNTED_ACTIONS = tuple(
     """下调 上调 降低 提高 调整 降准 降息 发放 出台 举办 召开 开展 组织 延长 扩大 启动 修订 发布""".split()
 )
+# 三次下调贷款利率 / 两次全面降准: 次 before a counted action, an adverb allowed in between.
+_COUNTED_ACTION_RE = re.compile(rf"(?:全面|大幅|先后|连续|分别)?(?:{'|'.join(COUNTED_ACTIONS)})")
 # Words between a count verb and its numeral (建成了三座, 累计新建五个) and before a clause's verb (全年…).
 _COUNT_FILLERS = ("了", "共", "累计", "先后", "连续", "新")
 _CLAUSE_OPENERS = re.compile(r"(?:全市|全县|全区|全省|全年|今年|年内|累计|共计|共|再|还|并|同时|此外)*")
@@ -502,7 +504,7 @@ def _chinese_count(
     if before.endswith(_NOT_A_COUNT_VERB):
         return "no"
     noun_follows = _is_cjk(text[end : end + 1]) or text.startswith("“", end)  # 推出两批“…”清单
-    if unit == "次" and text.startswith(COUNTED_ACTIONS, end):
+    if unit == "次" and _COUNTED_ACTION_RE.match(text, end):
         context = True  # 三次下调贷款利率
     elif noun_follows and before.endswith(COUNT_VERBS):
         context = True  # 建成三座体育馆
