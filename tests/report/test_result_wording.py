@@ -159,3 +159,19 @@ def test_a_thousand_written_as_qian_with_a_unit_is_a_round_threshold():
 
 def test_a_counted_action_may_have_an_adverb_before_it():
     assert items("两次全面降息。") == [("全面降息", "level", 2, "次", "=")]
+
+
+def test_a_gap_to_another_groups_rate_is_no_item_but_a_change_over_last_year_is():
+    assert items("农民收入增长7%，增速比市民高1.5个百分点。") == [("农民收入", "growth", 7, "%", "=")]
+    assert items("研发投入强度比上年提高0.3个百分点。") == [("研发投入强度", "growth", 0.3, "个百分点", "=")]
+
+
+def test_streaks_and_rank_changes_are_no_items():
+    assert items("连续18个月保持正增长，营商环境全国排名上升5位。") == []
+
+
+def test_a_growth_over_an_earlier_time_takes_the_name_before_it():
+    assert items("外资企业超900户、较5年前增长60%。") == [
+        ("外资企业", "level", 900, "户", ">"),
+        ("外资企业", "growth", 60, "%", "="),
+    ]

@@ -158,6 +158,12 @@ _CHANGE_TO_RE = re.compile(
 # 按自然口径 / 按可比价格计算 / 同口径: the basis of a figure, never its name.
 _BASIS_RE = re.compile(
     r"^(?:按|以)?(?:自然|可比|同|统计)?口径(?:计算)?|^(?:按|以)(?:可比价格?|现价|不变价)(?:计算)?"
+    r"|^(?:比|较)(?:\d+|[一二两三四五六七八九十]+)年前|^(?:比|较)上(?:一)?(?:次|届|期)"
+)
+# 增速比城镇居民高2.4个百分点 / 利润增速高于行业平均水平33个百分点: the gap to another group's rate.
+_GAP_RE = re.compile(
+    r"(?:(?:高于|低于|快于|慢于|高出|低出)[^，；。、\d]{1,14}"
+    r"|比(?!上年|去年|前年|同期|年初|预算)[^，；。、\d]{1,12}(?<![提降])(?:高|低|快|慢))$"
 )
 _TIME_LEAD_RE = re.compile(r"^(?:到|至|在|截至)?20\d{2}年(?:底|末|前|内)?")
 # "5%—6%之间的预期目标": a number that states a target being reported on, not a result.
@@ -436,8 +442,10 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 for member in group[1:]:
                     group_names[member.start] = (name, clause[0])
         previous = mentions[-1] if mentions else None
-        if _COMPARISON_RE.match(pre_text.strip("、，, ")):
+        if _COMPARISON_RE.match(pre_text.strip("、，, ")) or _is_gap(region, q):
             continue  # 高于全国0.4个百分点: a gap to another region's figure, not an indicator of its own
+        if _is_streak_or_rank_change(text, q, region):
+            continue  # 连续24个月保持两位数增长 / 全国排名上升3位: a streak or a rank, not an amount
         if not name and pre_text.rstrip().endswith(_BENEFIT_VERBS):
             # 惠及5700多万人次 / 改造老旧小区20个，惠及5000多户: how many a measure reached, named by its verb
             # after the measure's own name, not as another amount of the measure.
@@ -463,8 +471,10 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             source_quote_start = previous.quote_start
             notes.append("name_completed")
             confidence -= 0.05
-        if _TARGET_REFERENCE_RE.match(_RANGE_TAIL_RE.sub("", text[q.end : q.end + 20], count=1)) or re.search(
-            r"(?:预期|年度|计划)?目标|(?:计划|年度)任务的", region
+        if (
+            _TARGET_REFERENCE_RE.match(_RANGE_TAIL_RE.sub("", text[q.end : q.end + 20], count=1))
+            or re.search(r"(?:预期|年度|计划)?目标|(?:计划|年度)任务的", region)
+            or re.search(r"(?:预期|年度|计划)目标|目标任务", name)
         ):
             notes.append(
                 "target_reference"
@@ -501,6 +511,20 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         if "named_by_next" in m.notes and spends[m.start] in name_at:
             m.name = name_at[spends[m.start]]
     return mentions
+
+
+def _is_gap(region: str, q: Quantity) -> bool:
+    """A rate written as its gap to another group's or region's rate (高于全省经济增速0.4个百分点)."""
+    return (q.is_percent or q.unit in POINT_UNITS) and bool(
+        _GAP_RE.search(strip_pre_qualifier(region).rstrip())
+    )
+
+
+def _is_streak_or_rank_change(text: str, q: Quantity, region: str) -> bool:
+    """连续24个月 / 连续12个季度 count months of a streak; 排名上升3位 is a change of rank."""
+    if q.unit == "个" and region.rstrip().endswith("连续") and text.startswith(("月", "季度"), q.end):
+        return True
+    return q.unit == "位" and bool(re.search(r"(?:排名|位次)[^，；。]{0,4}$", region))
 
 
 def _medal_name(before: str, unit: str) -> str:
