@@ -175,3 +175,14 @@ def test_a_growth_over_an_earlier_time_takes_the_name_before_it():
         ("外资企业", "level", 900, "户", ">"),
         ("外资企业", "growth", 60, "%", "="),
     ]
+
+
+def test_a_pair_of_growths_without_a_name_goes_to_the_two_amounts_before_it():
+    assert [(i[0], i[2]) for i in items("全县接待游客800万人次、实现旅游收入90亿元，增长12%和15%。")][2:] == [
+        ("接待游客", 12),
+        ("旅游收入", 15),
+    ]
+
+
+def test_a_threshold_word_before_a_distributive_list_qualifies_each_figure():
+    assert [i[4] for i in items("进口、出口分别突破900亿元、1200亿元。")] == [">", ">"]

@@ -24,6 +24,7 @@ from citycockpit.report.numbers import (
     Quantity,
     find_quantities,
     growth_sign,
+    pre_qualifier,
     strip_pre_qualifier,
 )
 
@@ -350,6 +351,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
     pair_heads = {first.start: second for first, second in pair_list}
     mentions: list[Mention] = []
     group_names: dict[int, tuple[str, int]] = {}
+    group_qualifiers: dict[int, str] = {}
     prev_end: dict[tuple[int, int], int] = {}
     for q in quantities:
         clause = clause_of(q)
@@ -426,7 +428,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             name, source_quote_start = group_names[q.start]
             notes.append("distributive")
             confidence -= 0.05
-        elif "分别" in region:
+        elif "分别" in region or not name and growth_sign(pre_text.rstrip()):
+            # 分别增长5%和7% / 接待游客2.73亿人次、实现收入4140亿元，增长18.6%和23.4%
             group = _distributive_group(text, q, by_clause[clause])
             if name:
                 names = [(n, clause[0]) for n in _split_names(name, len(group))]
@@ -435,6 +438,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             if len(group) > 1 and len(names) == len(group):
                 for member, named in zip(group, names, strict=True):
                     group_names[member.start] = named
+                    if member.qualifier == "=" and pre_qualifier(text, q.start):
+                        group_qualifiers[member.start] = q.qualifier  # 分别突破1.3万亿元、7000亿元
                 name, source_quote_start = group_names[q.start]
                 notes.append("distributive")
                 confidence -= 0.05
@@ -495,7 +500,7 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                     measure,
                     value,
                     q.unit,
-                    q.qualifier,
+                    group_qualifiers.get(q.start, q.qualifier),
                     stretch,
                     quote,
                     max(0.1, min(confidence - (0.05 if shared else 0), 0.99)),
