@@ -400,14 +400,10 @@ def find_quantities(text: str) -> list[Quantity]:
         lo = m.start("pre") if m.group("pre") else m.start("n") if m.group("n") else m.start("tenths")
         if any(a <= lo < b for a, b in covered) or _inside_quotes(text, lo):
             continue
-        if m.group("tenths"):
-            value: int | float = int(m.group("tenths")) * 10
-        else:
-            value = round(100 * int(m.group("n")) / int(m.group("d")), 2)
-            value = int(value) if value.is_integer() else value
+        share = _share_percent(m)
         qualifier = _POST_MAP.get(m.group("post") or "") or _PRE_MAP.get(m.group("pre") or "", "=")
         start = m.start("n") if m.group("n") else m.start("tenths")
-        found.append(Quantity(value, "%", start, m.end(), qualifier, False, text[start : m.end()]))
+        found.append(Quantity(share, "%", start, m.end(), qualifier, False, text[start : m.end()]))
         covered.append((start, m.end()))
     for m in ROUND_AMOUNT_RE.finditer(text):
         if any(lo <= m.start() + len(m.group("word")) < hi for lo, hi in covered) or _inside_quotes(
@@ -518,6 +514,14 @@ def _chinese_count(
     if not context:
         return "no"
     return "pending" if value == 1 else "yes"
+
+
+def _share_percent(m: re.Match[str]) -> int | float:
+    """The percentage a fraction (1/3 → 33.33) or tenths (4成 → 40) of SHARE_FRACTION_RE stand for."""
+    if m.group("tenths"):
+        return int(m.group("tenths")) * 10
+    value = round(100 * int(m.group("n")) / int(m.group("d")), 2)
+    return int(value) if value.is_integer() else value
 
 
 def _in_medal_run(text: str, pos: int) -> bool:
