@@ -186,3 +186,7 @@ def test_a_pair_of_growths_without_a_name_goes_to_the_two_amounts_before_it():
 
 def test_a_threshold_word_before_a_distributive_list_qualifies_each_figure():
     assert [i[4] for i in items("进口、出口分别突破900亿元、1200亿元。")] == [">", ">"]
+
+
+def test_daguan_after_a_round_amount_is_not_its_name():
+    assert items("外贸总额突破千亿元大关。") == [("外贸总额", "level", 1000, "亿元", ">")]

@@ -194,7 +194,7 @@ RANGE_RE = re.compile(
 ROUND_AMOUNT_RE = re.compile(
     rf"(?P<word>突破|跨过|跨越|超过|迈上|迈入|跃上|跨上|破|超|近)"
     rf"(?:(?P<num>万亿|千亿|百亿|亿|万)(?P<unit>{_UNIT_ALT})?|(?P<hundreds>千|百)(?P<count_unit>{_UNIT_ALT}))"
-    r"(?=级规模|规模|大关|新台阶|台阶|[，、；。！？\n,;]|$)"
+    r"(?:级规模|规模|大关|新台阶|台阶)?(?=[，、；。！？\n,;]|$)"  # 突破万亿元大关: 大关 is no name
 )
 _DURATION_BEFORE_RE = re.compile(r"\d+(?:天|小时|个月|年|次)$")
 _ROUND_VALUES = {
