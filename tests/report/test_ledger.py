@@ -128,6 +128,15 @@ def test_a_stretch_sentence_in_the_review_is_not_a_result():
     assert 10 not in [i["value"] for i in build_ledger(text)["actuals"]]
 
 
+def test_money_secured_in_the_review_is_a_plain_result_and_keeps_its_sentence():
+    text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "积极争取上级补助资金3.5亿元，建成乡村公路12条。")
+    actuals = build_ledger(text)["actuals"]
+    assert [(i["value"], i["unit"], i["stretch"]) for i in actuals[2:]] == [
+        (3.5, "亿元", False),
+        (12, "条", False),
+    ]
+
+
 def test_low_confidence_items_are_listed_for_review(seed_ledger):
     low = seed_ledger.low_confidence(0.85)
     assert low and all(m.confidence < 0.85 for _, m in low)
@@ -179,6 +188,11 @@ def test_a_result_compared_with_its_target_keeps_the_result_only():
         "规模以上工业产值增长8%。", "规模以上工业产值增长8%，高于预期目标0.5个百分点。"
     )
     assert [i["value"] for i in build_ledger(text)["actuals"]] == [6.2, 46, 8]
+
+
+def test_a_result_given_as_a_multiple_of_its_plan_is_not_a_result_of_its_own():
+    text = SMALL_REPORT.replace("规模以上工业产值增长8%。", "完成植树造林4万亩，是计划任务的1.6倍。")
+    assert [(i["value"], i["unit"]) for i in build_ledger(text)["actuals"]][2:] == [(4, "万亩")]
 
 
 def test_sections_nest_task_areas_and_sub_tasks_under_the_plan(seed_ledger):

@@ -17,19 +17,24 @@ from dataclasses import dataclass, field
 
 from citycockpit.report.numbers import (
     GROWTH_NAME_ENDINGS,
+    MEDAL_UNITS,
     POINT_UNITS,
     QUANTITY_RE,
     STRETCH_WORDS,
     Quantity,
     find_quantities,
     growth_sign,
+    pre_qualifier,
     strip_pre_qualifier,
 )
 
 SENTENCE_END = "。！？\n"
 # Measure words that can stand between a number and the noun it counts: 2个幸福河湖群, 8所学校.
-CLASSIFIER_UNITS = frozenset("个 家 座 所 条 项 套 名 位 处 批 只 台 辆 张 件 户 支 艘 架 栋 幢".split())
+CLASSIFIER_UNITS = frozenset(
+    "个 家 座 所 条 项 套 名 位 处 批 只 台 辆 张 件 户 支 艘 架 栋 幢 种 款 对 期 组 轮".split()
+)
 CLAUSE_END = "，；：。！？\n,;"
+_COUNT_UNITS = CLASSIFIER_UNITS | {"名", "人", "人次"}
 _CONJUNCTIONS = ("和", "及", "与", "、", "以及")
 _RANGE_WORDS = ("或", "至", "到", "～", "~", "-", "—", "－")
 
@@ -147,7 +152,7 @@ _BENEFIT_VERBS = (
 )
 # Where a name written after its number ends: at 、等，；。 or an aside in brackets, but not at the
 # administrative levels written in brackets (县（市、区）, 州（市）级儿童急诊学科), which are part of it.
-_NAME_END_RE = re.compile(r"(?:[（(](?:[市区县州旗](?:、[市区县州旗]){0,2})[）)]|[^、等，；。（(])*")
+_ADMIN_LEVELS_RE = re.compile(r"[（(][市区县州旗](?:、[市区县州旗]){0,2}[）)]")  # 县（市、区）
 _CURRENT_VALUE_RE = re.compile(r"现行(?:标准)?\d+(?:\.\d+)?(?:%|‰|[万亿]?元)?的?")
 _ALTERNATIVE_MEASURE_RE = re.compile(r"[（(][\u4e00-\u9fff]{1,2}[）)]")
 _THRESHOLD_WORDS = frozenset("大关 关口 台阶 新台阶 规模 水平".split())
@@ -160,6 +165,12 @@ _CHANGE_TO_RE = re.compile(
 # 按自然口径 / 按可比价格计算 / 同口径: the basis of a figure, never its name.
 _BASIS_RE = re.compile(
     r"^(?:按|以)?(?:自然|可比|同|统计)?口径(?:计算)?|^(?:按|以)(?:可比价格?|现价|不变价)(?:计算)?"
+    r"|^(?:比|较)(?:\d+|[一二两三四五六七八九十]+)年前|^(?:比|较)上(?:一)?(?:次|届|期)"
+)
+# 增速比城镇居民高2.4个百分点 / 利润增速高于行业平均水平33个百分点: the gap to another group's rate.
+_GAP_RE = re.compile(
+    r"(?:(?<!不)(?:高于|低于|快于|慢于|高出|低出)[^，；。、\d]{1,14}"
+    r"|比(?!上年|去年|前年|同期|年初|预算)[^，；。、\d]{1,12}(?<![提降])(?:高|低|快|慢))$"
 )
 _TIME_LEAD_RE = re.compile(
     r"^(?:到|至|在|截至)?(?:20\d{2}年(?:底|末|前|内)?|“?十[一二三四五六七]五”?(?:末|期末|期间|时期))"
@@ -172,6 +183,15 @@ _TARGET_REFERENCE_RE = re.compile(
 _RANGE_TAIL_RE = re.compile(r"^\s*[-—–－～~至到]\s*\d+(?:\.\d+)?\S{0,4}?(?=之间|的|目标|以内)")
 _ENUM_MARK_RE = re.compile(r"^(?:\d{1,2}[.．、]|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[①-⑳])\s*")
 _LEADING_QUANTITY_RE = re.compile(rf"^(?:{QUANTITY_RE.pattern})")
+# Where a noun written after its number ends: a list mark, 等 (not inside 高等/同等/中等… or 等级), a
+# bracket (not a short one that is part of the noun: 57个县（市）整体经济增速快于全省).
+_TRAILING_STOP_RE = re.compile(r"[、，；。]|(?<![高中初同平对均])等(?!级)|[（(](?![^）)]{1,3}[）)])")
+# 均 after a list of indicators: each has the figure (入园率和普惠率均达到93%); not 人均/年均/平均.
+_EACH_RE = re.compile(r"(?<![人年平])均(?:提高|增长|下降|降低|保持在|稳定在|为|在)?$")
+# 光电子信息、汽车制造、大健康3大产业: the list is counted by the N大 that ends it.
+_N_KINDS_RE = re.compile(r"(?P<n>\d)大(?P<kind>[\u4e00-\u9fff]{1,4})$")
+# 在巴黎奥运会、残奥会上 / 在首届全国青少年三大球比赛中: the games medals are won at.
+_GAMES_RE = re.compile(r"在(?:20\d{2}年)?(?:首届|第[^，；。]{1,4}届)?([^，；。在]{1,16}?(?:会|赛))(?:上|中)")
 _DURATION_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
 
 
@@ -280,13 +300,31 @@ def _without_national_scope(name: str, unit: str) -> str:
     return name
 
 
+def _name_length(s: str) -> int:
+    """How much of ``s`` a noun written after its number takes: up to a stop (_TRAILING_STOP_RE: a comma,
+    an 、, 等 that is not part of 高等/中等…) or a bracket, keeping a bracket of administrative levels whole
+    (县（市、区）, 县（区）)."""
+    i = 0
+    while i < len(s):
+        levels = _ADMIN_LEVELS_RE.match(s, i)
+        if levels:
+            i = levels.end()
+            continue
+        if s[i] in "（(" or _TRAILING_STOP_RE.match(s, i):
+            break  # 社区养老中心（站）: any other bracket ends the noun
+        i += 1
+    return i
+
+
 def _trailing_name(text: str, start: int, stop: int) -> tuple[str, int]:
     """A noun written after its number (``8个抱团发展项目``, ``98%以上矛盾纠纷就地化解``) and where it ends."""
     s = text[start:stop]
     alternative = _ALTERNATIVE_MEASURE_RE.match(s)  # 7万套（间）保障性租赁住房: 套 or 间, then the noun
     if alternative:
         s, start = s[alternative.end() :], start + alternative.end()
-    s = s[: _NAME_END_RE.match(s).end()]  # type: ignore[union-attr]
+    s = s[: _name_length(s)]
+    if "”" in s and "“" not in s[: s.index("”")]:
+        s = s[: s.index("”")]  # “…、10家湖北实验室”为主体: the quoted list ends the noun
     if stop < len(text) and s.endswith(("和", "及", "与")) and not s.endswith(_WORDS_ENDING_IN_A_CONJUNCTION):
         s = s[:-1]  # 10条精品旅游线路和100家…: the conjunction before the next count is no part of the name
     consumed = start + len(s)
@@ -337,6 +375,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
                 if qs[i + 1].start in modifiers:
                     modifiers.add(qs[i].start)
                 continue
+            if _two_counts(text, qs[i], qs[i + 1]):
+                continue
             modifiers.add(qs[i].start)
 
     pair_list = _household_people_pairs(text, by_clause.values())
@@ -357,7 +397,11 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         pre_text = strip_pre_qualifier(region)
         notes: list[str] = []
         confidence = 0.9
-        name = _without_national_scope(clean_name(pre_text), q.unit)
+        name_text = pre_text
+        if clause in prev_end and name_lo != clause[0] and "、" in pre_text:
+            # 跃上1.4万亿斤新台阶、亩产提升10.1斤: what follows the last number's words names this one
+            name_text = pre_text.rsplit("、", 1)[1]
+        name = _without_national_scope(clean_name(name_text), q.unit)
         source_quote_start = clause[0]
         following = [x.start for x in quantities if x.start > q.start and clause_of(x) == clause]
         stops = [clause[1], *following, *([q.noun_end] if q.noun_end is not None else [])]
@@ -418,13 +462,16 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             bare_ok = True
             name, confidence = after, confidence - 0.1
             notes.append("name_after_number")
+        if q.unit in MEDAL_UNITS:
+            name = _medal_name(text[clause[0] : q.start], q.unit) or name
         if q.bare and not bare_ok:
             continue  # 10亿、50亿级项目: a bare 万/亿 that counts no noun after it
         if q.start in group_names:
             name, source_quote_start = group_names[q.start]
             notes.append("distributive")
             confidence -= 0.05
-        elif "分别" in region:
+        elif "分别" in region or not name and growth_sign(pre_text.rstrip()):
+            # 分别增长5%和7% / 接待游客2.73亿人次、实现收入4140亿元，增长18.6%和23.4%
             group = _distributive_group(text, q, by_clause[clause])
             if name:
                 names = [(n, clause[0]) for n in _split_names(name, len(group))]
@@ -433,6 +480,8 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             if len(group) > 1 and len(names) == len(group):
                 for member, named in zip(group, names, strict=True):
                     group_names[member.start] = named
+                    if member.qualifier == "=" and pre_qualifier(text, q.start):
+                        group_qualifiers[member.start] = q.qualifier  # 分别突破1.3万亿元、7000亿元
                 name, source_quote_start = group_names[q.start]
                 notes.append("distributive")
                 confidence -= 0.05
@@ -449,8 +498,10 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             notes.append("distributive")
             confidence -= 0.05
         previous = mentions[-1] if mentions else None
-        if _COMPARISON_RE.match(pre_text.strip("、，, ")):
+        if _COMPARISON_RE.match(pre_text.strip("、，, ")) or _is_gap(region, q):
             continue  # 高于全国0.4个百分点: a gap to another region's figure, not an indicator of its own
+        if _is_streak_or_rank_change(text, q, region):
+            continue  # 连续24个月保持两位数增长 / 全国排名上升3位: a streak or a rank, not an amount
         if not name and pre_text.rstrip().endswith(_BENEFIT_VERBS):
             # 惠及5700多万人次 / 改造老旧小区20个，惠及5000多户: how many a measure reached, named by its verb
             # after the measure's own name, not as another amount of the measure.
@@ -476,10 +527,14 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
             source_quote_start = previous.quote_start
             notes.append("name_completed")
             confidence -= 0.05
-        if _TARGET_REFERENCE_RE.match(_RANGE_TAIL_RE.sub("", text[q.end : q.end + 20], count=1)) or re.search(
-            r"(?:预期|年度|计划)?目标", region
+        if (
+            _TARGET_REFERENCE_RE.match(_RANGE_TAIL_RE.sub("", text[q.end : q.end + 20], count=1))
+            or re.search(r"(?:预期|年度|计划)?目标|(?:计划|年度)任务的", region)
+            or re.search(r"(?:预期|年度|计划)目标|目标任务", name)
         ):
-            notes.append("target_reference")  # 高于预期目标0.2个百分点 / 5%—6%之间的预期目标
+            notes.append(
+                "target_reference"
+            )  # 高于预期目标0.2个百分点 / 5%—6%之间的预期目标 / 是计划任务的2.1倍
         if q.is_chinese:
             confidence -= 0.15
         if len(name) > 18:
@@ -488,29 +543,25 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
         stretch = _stretch(text, s_lo, q.start)
         quote_start = min(source_quote_start, clause[0])
         quote = text[quote_start : clause[1]].strip()
-        mentions.append(
-            Mention(
-                name,
-                measure,
-                value,
-                q.unit,
-                group_qualifiers.get(q.start, q.qualifier),
-                stretch,
-                quote,
-                max(0.1, min(confidence, 0.99)),
-                q.start,
-                q.end,
-                quote_start,
-                clause[1],
-                notes,
+        shared = _shared_names(name, pre_text) or _each_subject(name, pre_text)
+        for item_name in shared or [name]:
+            mentions.append(
+                Mention(
+                    item_name,
+                    measure,
+                    value,
+                    q.unit,
+                    group_qualifiers.get(q.start, q.qualifier),
+                    stretch,
+                    quote,
+                    max(0.1, min(confidence - (0.05 if shared else 0), 0.99)),
+                    q.start,
+                    q.end,
+                    quote_start,
+                    clause[1],
+                    [*notes, "shared"] if shared else notes,
+                )
             )
-        )
-        subjects = _each_subject(name, pre_text)
-        if subjects:
-            # 农村卫生户厕、生活垃圾处理设施覆盖率和生活污水治理率均提高3个百分点: one item for each subject
-            mentions[-1].name = subjects[0]
-            for other in subjects[1:]:
-                mentions.append(dataclasses.replace(mentions[-1], name=other, notes=[*notes, "each"]))
     name_at = {m.start: m.name for m in mentions}
     for m in mentions:
         if "named_by_next" in m.notes and spends[m.start] in name_at:
@@ -519,10 +570,11 @@ def _sentence_mentions(text: str, s_lo: int, s_hi: int) -> list[Mention]:
 
 
 def _each_subject(name: str, pre_text: str) -> list[str]:
-    """The subjects of ``A、B和C均提高…`` (均/都 before the verb): one name each, else none."""
+    """The subjects of ``A、B和C均提高…`` (均/都 before the verb) split on 、/和/与/及 (普及率 is one word):
+    one name each, else none."""
     if not re.search(r"[均都][\u4e00-\u9fff]{0,3}$", pre_text.rstrip()):
         return []
-    parts = [p for p in re.split(r"[、和与]|(?<![普涉惠波顾触])及", name) if p]  # 普及率 is one word
+    parts = [p for p in re.split(r"[、和与]|(?<![普涉惠波顾触])及", name) if p]
     return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
 
 
@@ -536,6 +588,59 @@ def _range_upper(
     if nxt is None or nxt.qualifier != "<=" or clause_of(nxt) != clause_of(q):
         return None
     return nxt if text[q.end : nxt.start].strip() in _RANGE_WORDS + ("－", "–") else None
+
+
+def _is_gap(region: str, q: Quantity) -> bool:
+    """A rate written as its gap to another group's or region's rate (高于全省经济增速0.4个百分点)."""
+    return (q.is_percent or q.unit in POINT_UNITS) and bool(
+        _GAP_RE.search(strip_pre_qualifier(region).rstrip())
+    )
+
+
+def _is_streak_or_rank_change(text: str, q: Quantity, region: str) -> bool:
+    """连续24个月 / 连续12个季度 count months of a streak; 排名上升3位 is a change of rank."""
+    if q.unit == "个" and region.rstrip().endswith("连续") and text.startswith(("月", "季度"), q.end):
+        return True
+    return q.unit == "位" and bool(re.search(r"(?:排名|位次)[^，；。]{0,4}$", region))
+
+
+def _medal_name(before: str, unit: str) -> str:
+    """``在巴黎奥运会上斩获8金4银`` → 巴黎奥运会金牌 / 巴黎奥运会银牌: the games the medals were won at."""
+    games = _GAMES_RE.findall(before)
+    return f"{games[-1]}{unit}牌" if games else ""
+
+
+def _shared_names(name: str, pre_text: str) -> list[str]:
+    """One figure for each indicator of a list: ``食品、药品抽检合格率均超99%`` (均 says each has it) or
+    ``光电子信息、汽车制造、大健康3大产业迈入万亿级规模`` (as many as the N大 after them). Empty otherwise."""
+    counted = _N_KINDS_RE.search(name)
+    if counted:
+        head, kinds = name[: counted.start()], counted.group("kind")
+        parts = re.split(r"[、和与及]", head)
+        if len(parts) == int(counted.group("n")) > 1 and all(len(p) >= 2 for p in parts):
+            return [p + kinds for p in parts]
+        return []
+    if not _EACH_RE.search(pre_text.rstrip()):
+        return []
+    k = len(re.split(r"[、和与及]", name))
+    names = _split_names(name, k) if k > 1 else []
+    return names if len(set(names)) == k and all(len(n) >= 2 for n in names) else []
+
+
+def _two_counts(text: str, first: Quantity, second: Quantity) -> bool:
+    """``新增15家备案博物馆和29家类博物馆`` / ``770家优质企业融入6条区域共建产业链``: each count is followed by
+    the noun it counts, so neither qualifies the other (``86个重大项目已开工74个`` ends on its count: the
+    first names what the second counts)."""
+    return (
+        first.unit.lstrip("万亿") in _COUNT_UNITS
+        and second.unit.lstrip("万亿") in _COUNT_UNITS
+        and _is_noun_start(text[first.end : first.end + 1])
+        and _is_noun_start(text[second.end : second.end + 1])
+    )
+
+
+def _is_noun_start(char: str) -> bool:
+    return bool(char) and ("\u4e00" <= char <= "\u9fff" or char == "“")
 
 
 def _pays_for(amount: Quantity, count: Quantity, between: str) -> bool:
@@ -671,9 +776,11 @@ def _measure(
         and mentions[-1].unit == q.unit
     ):
         sign = -1 if mentions[-1].value < 0 else 1  # 增长6%左右，力争7%
-    if q.unit in POINT_UNITS:
+    if q.unit in POINT_UNITS or q.unit == "倍" and sign:  # 网络货运量增长3.5倍
         return "growth", -q.value if sign < 0 else q.value
     if q.is_percent:
+        if sign == 0 and name.endswith("降幅"):
+            sign = -1  # 能耗降幅超过3%: a fall of more than 3%
         if sign or name.endswith(GROWTH_NAME_ENDINGS):
             return "growth", -q.value if sign < 0 else q.value
         return "share", q.value
@@ -691,11 +798,11 @@ def _opening_verb_sign(pre_text: str) -> int:
     return 0
 
 
-def _stretch(text: str, s_lo: int, pos: int) -> bool:
+def _stretch(text: str, s_lo: int, pos: int, words: tuple[str, ...] = STRETCH_WORDS) -> bool:
     """力争/争取 reaches every number after it up to the next comma or semicolon (an 、 list stays inside)."""
     before = text[s_lo:pos]
     cut = max(before.rfind(c) for c in "，；,;")
     while cut > 0 and before[cut + 1 :].startswith(("其中", "并", "且")):  # 力争…50个以上，其中…不少于8个
         cut = max(before.rfind(c, 0, cut) for c in "，；,;")
     scope = before[cut + 1 :]
-    return any(w in scope for w in STRETCH_WORDS)
+    return any(w in scope for w in words)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from citycockpit.report.extract import Mention, extract_mentions, split_spans
+from citycockpit.report.extract import Mention, _stretch, extract_mentions, split_spans
 from citycockpit.report.read import clean_text, read_report
 from citycockpit.report.structure import GlossaryEntry, ReportStructure, parse_structure
 
@@ -26,7 +26,9 @@ _EXPLANATION_RE = re.compile(r"^(?:为|以便|从而|进而|这|上述)|(?:打�
 _YEARS_TIME_RE = re.compile(
     r"用(?:\d+|[一二两三四五六七八九十]+)(?:\s*[—\-－~～至到]\s*(?:\d+|[一二三四五六七八九十]))?年(?:左右)?的?时间"
 )
-_FUTURE_WORDS = ("力争", "争取", "计划到", "预计今年", "今年将")
+# 争取 is not among them: in the review it reports money or support secured (争取中央资金2083亿元).
+_FUTURE_WORDS = ("力争", "力求", "计划到", "预计今年", "今年将")
+_REVIEW_STRETCH_WORDS = ("力争", "力求", "努力")
 # A plan clause that says what the region has or is (我区有20个口岸, 还有63万失能老人, 拥有8个产业集群,
 # 我国60岁以上人口已达2.5亿, 我区每年接待游客近3亿人次): the present state, which no one commits to.
 _PRESENT_STATE_RE = re.compile(
@@ -222,7 +224,7 @@ def extract_ledger(text: str) -> Ledger:
     for p in structure.paragraphs:
         if p.part == "review":
             actuals.extend(
-                m
+                _secured(text, m)
                 for m in extract_mentions(text, p.start, p.end)
                 if not _is_future(text, m) and "target_reference" not in m.notes
             )
@@ -283,11 +285,24 @@ def _states_the_present(text: str, m: Mention) -> bool:
     return _PRESENT_STATE_RE.search(text[clause_start : m.end]) is not None
 
 
+def _secured(text: str, m: Mention) -> Mention:
+    """In the review 争取 reports what was secured (积极争取中央支持资金2083亿元), not a stretch: a result
+    whose only stretch word is 争取 is plain."""
+    if m.stretch and not _stretch(text, _sentence_start(text, m.start), m.start, words=_REVIEW_STRETCH_WORDS):
+        m.stretch = False
+    return m
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    return max(text.rfind(c, 0, pos) for c in "。！？\n") + 1
+
+
 def _is_future(text: str, m: Mention) -> bool:
     """A review sentence that announces instead of reporting (力争…) is not a result."""
-    sentence_start = max(text.rfind(c, 0, m.start) for c in "。！？\n") + 1
+    sentence_start = _sentence_start(text, m.start)
     return (
         m.stretch
+        and _stretch(text, sentence_start, m.start, words=_REVIEW_STRETCH_WORDS)
         or any(w in text[sentence_start : m.start] for w in _FUTURE_WORDS)
         or bool(re.search(r"(?:明年|今年)(?:要|将)", text[sentence_start : m.start]))
     )

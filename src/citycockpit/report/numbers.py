@@ -18,6 +18,13 @@ import cn2an
 # Base units, without 万/亿 prefixes. Longer spellings must win over their prefixes ("人次" over "人").
 BASE_UNITS = (
     "微克/立方米",
+    "立方米/日",
+    "吨/日",
+    "吨/年",
+    "PFLOPS",
+    "EFLOPS",
+    "PF",
+    "P",  # 算力9.4万P: computing power in petaflops
     "吨标准煤",
     "千瓦时",
     "平方公里",
@@ -31,6 +38,10 @@ BASE_UNITS = (
     "港元",
     "元",
     "人次",
+    "辆次",
+    "艘次",
+    "架次",
+    "户次",
     "人",
     "户",
     "家",
@@ -91,10 +102,25 @@ BASE_UNITS = (
     "笔",
     "份",
     "盏",
+    "种",
+    "款",
+    "对",
+    "列",
+    "期",
+    "组",
+    "轮",
+    "度",  # 外送电量3150亿度: kilowatt-hours as reports say them
+    "倍",
+    "金",  # 8金4银4铜: medals, only in such a run (see _is_medal)
+    "银",
+    "铜",
     "%",
     "‰",
 )
 PERCENT_UNITS = frozenset({"%", "‰"})
+MEDAL_UNITS = frozenset({"金", "银", "铜"})
+# 8金4银4铜 / 1金1银: at least two kinds of medal counted one after the other.
+_MEDAL_RUN_RE = re.compile(r"\d+[金银铜](?:\d+[金银铜])+")
 TIME_UNITS = frozenset({"个工作日", "工作日", "天", "小时", "分钟"})
 POINT_UNITS = frozenset({"个百分点", "百分点"})
 _NO_MULTIPLIER = PERCENT_UNITS | POINT_UNITS
@@ -113,6 +139,13 @@ PRE_QUALIFIERS = (
     ("跨过", ">"),
     ("超出", ">"),
     ("突破", ">"),
+    ("跨越", ">"),
+    ("跨过", ">"),
+    ("破", ">"),
+    ("迈上", ">="),
+    ("迈入", ">="),
+    ("跃上", ">="),
+    ("跨上", ">="),
     ("高于", ">"),
     ("多于", ">"),
     ("超", ">"),
@@ -160,11 +193,42 @@ RANGE_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<lo>{_ARABIC})(?P<lo_unit>%|个百分点)?\s*[-—–－～~至到]\s*(?P<hi>{_ARABIC})"
     rf"(?P<mult>{_MULTIPLIER})?(?P<unit>{_UNIT_ALT})"
 )
+# 突破万亿元 / 破亿 / 超千亿元 / 迈上万亿新台阶: a round amount written with its order of magnitude only,
+# after a word that makes it a threshold; the unit is written as in the text (破亿 → 1 亿).
+ROUND_AMOUNT_RE = re.compile(
+    rf"(?P<word>突破|跨过|跨越|超过|迈上|迈入|跃上|跨上|破|超|近)"
+    rf"(?:(?P<num>万亿|千亿|百亿|亿|万)(?P<unit>{_UNIT_ALT})?|(?P<hundreds>千|百)(?P<count_unit>{_UNIT_ALT}))"
+    r"(?:级规模|规模|大关|新台阶|台阶)?(?=[，、；。！？\n,;]|$)"  # 突破万亿元大关: 大关 is no name
+)
+_DURATION_BEFORE_RE = re.compile(r"\d+(?:天|小时|个月|年|次)$")
+_ROUND_VALUES = {
+    "万亿": (1, "万亿"),
+    "千亿": (1000, "亿"),
+    "百亿": (100, "亿"),
+    "亿": (1, "亿"),
+    "万": (1, "万"),
+    "千": (1000, ""),  # 均超千列: only with a unit
+    "百": (100, ""),
+}
+# 冰雪运动参与人次超630万。/ 新增技能人才74万、专业人才8.1万: a bare 万/亿 ending its clause, named by
+# the words before it; the unit is the multiplier as written.
+BARE_AT_END_RE = re.compile(
+    rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?"
+    r"(?=[，、；。！？\n,;]|$)(?!、\d)"  # 10亿、50亿级项目: a list of sizes that name a noun
+)
+# 占全国1/4 / 占全国超4成 / 占比1/3以上: a share written as a fraction or in tenths (成), after 占 or 比重.
+SHARE_FRACTION_RE = re.compile(
+    r"(?P<lead>占(?:全国|全省|全市|全区|比|比重)?|比重|比例)(?P<pre>超过|超|近|约|达到|达)?"
+    r"(?:(?P<n>\d{1,2})/(?P<d>\d{1,3})(?![\d/.])|(?P<tenths>[1-9])成)(?P<post>以上|以下|左右)?"
+)
+_COUNT_LIST_RE = re.compile(r"(?:\d[^、”“]{1,14}、){2,}\d[^、”“]{1,14}")
+# Unit words that may start the noun after a bare 万/亿 (3万多家庭, 50亿金融资金).
+_BARE_OK = ("家", "金", "银", "铜")
 # 18.6万建档立卡贫困人口 / 4200多万居民: 万/亿 with no unit, straight before the noun it counts. The unit is
 # then "万", or 万人 / 万户 when that noun names people or households (see COUNTED_NOUN_RE).
 BARE_MULTIPLIER_RE = re.compile(
     rf"(?<![\d.．A-Za-z])(?P<num>{_ARABIC})(?P<approx0>余|多)?(?P<mult>万亿|亿|万)(?P<approx>余|多)?+"
-    rf"(?=[\u4e00-\u9fff])(?!级|元|家(?!庭)|{_UNIT_ALT.replace('|家|', '|')})"
+    rf"(?=[\u4e00-\u9fff])(?!级|元|家(?!庭)|{'|'.join(u for u in _UNIT_ALT.split('|') if u not in _BARE_OK)})"
 )
 # 农村贫困人口减少1000万以上 / 开户数近1800万。: 万/亿 with no unit that ends its clause (after any 以上/左右) is
 # an amount in 万 of what is named before it; the unit stays 万 (no noun says what is counted).
@@ -183,7 +247,7 @@ _REACHING_VERBS = ("突破", "超过", "超", "达到", "达", "跨过", "跨上
 # The noun a bare 万/亿 counts, when it ends in a word for people or households (of at most 10 characters,
 # within its clause): 居民, 群众, 建档立卡贫困人口, 高校毕业生 are people; 农户, 家庭 are households.
 _PEOPLE_WORDS = (
-    "人口|人员|群众|居民|农民工|农民|职工|工人|学生|毕业生|儿童|老人|老年人|妇女|患者|游客|旅客|劳动力|"
+    "人口|人员|群众|居民|农民工|农民|职工|工人|在校生|学生|毕业生|儿童|老人|老年人|妇女|患者|游客|旅客|劳动力|"
     "残疾人|纳税人|参保人"
 )
 COUNTED_NOUN_RE = re.compile(
@@ -201,7 +265,7 @@ COUNT_VERBS = tuple(
     sorted(
         """建成 新建 建设 改建 扩建 改扩建 新改扩建 开工 竣工 投用 投运 启用 开通 开设 新开 新辟 开辟 新增 增设 完成
         打通 改造 修建 建立 设立 成立 组建 新设 引进 举办 承办 召开 出台 制定 修订 发布 获得 获评 获批 创成 创建
-        认定 新认定 培育 打造 办好 办成 落地 签约 下调 上调 分""".split(),
+        认定 新认定 培育 打造 办好 办成 落地 签约 下调 上调 分 推出""".split(),
         key=len,
         reverse=True,
     )
@@ -210,6 +274,8 @@ COUNT_VERBS = tuple(
 COUNTED_ACTIONS = tuple(
     """下调 上调 降低 提高 调整 降准 降息 发放 出台 举办 召开 开展 组织 延长 扩大 启动 修订 发布""".split()
 )
+# 三次下调贷款利率 / 两次全面降准: 次 before a counted action, an adverb allowed in between.
+_COUNTED_ACTION_RE = re.compile(rf"(?:全面|大幅|先后|连续|分别)?(?:{'|'.join(COUNTED_ACTIONS)})")
 # Words between a count verb and its numeral (建成了三座, 累计新建五个) and before a clause's verb (全年…).
 _COUNT_FILLERS = ("了", "共", "累计", "先后", "连续", "新")
 _CLAUSE_OPENERS = re.compile(r"(?:全市|全县|全区|全省|全年|今年|年内|累计|共计|共|再|还|并|同时|此外)*")
@@ -316,6 +382,8 @@ def find_quantities(text: str) -> list[Quantity]:
             if len(mult) == 3:  # 万多亿
                 mult, approx_inside = "万亿", True
             unit = mult + unit + (m.group("per") or "")
+        if m.group("unit") in MEDAL_UNITS and (m.group("mult") or not _in_medal_run(text, m.start())):
+            continue  # 50亿金融基金: 金 is a medal only in a run like 8金4银4铜
         try:
             value = parse_number(raw_num)
         except ValueError:
@@ -383,6 +451,38 @@ def find_quantities(text: str) -> list[Quantity]:
         value = parse_number(m.group("num"))
         found.append(Quantity(value, m.group("mult"), m.start(), m.end(), qualifier, False, m.group(0)))
         covered.append((m.start(), m.end()))
+    for m in SHARE_FRACTION_RE.finditer(text):
+        lo = m.start("pre") if m.group("pre") else m.start("n") if m.group("n") else m.start("tenths")
+        if any(a <= lo < b for a, b in covered) or _inside_quotes(text, lo):
+            continue
+        share = _share_percent(m)
+        qualifier = _POST_MAP.get(m.group("post") or "") or _PRE_MAP.get(m.group("pre") or "", "=")
+        start = m.start("n") if m.group("n") else m.start("tenths")
+        found.append(Quantity(share, "%", start, m.end(), qualifier, False, text[start : m.end()]))
+        covered.append((start, m.end()))
+    for m in ROUND_AMOUNT_RE.finditer(text):
+        if any(lo <= m.start() + len(m.group("word")) < hi for lo, hi in covered) or _inside_quotes(
+            text, m.start()
+        ):
+            continue
+        if _DURATION_BEFORE_RE.search(text, max(0, m.start() - 6), m.start()):
+            continue  # 用电负荷39天破亿: how often a threshold was passed, not an amount
+        num = m.group("num") or m.group("hundreds")
+        value, prefix = _ROUND_VALUES[num]
+        word = m.group("word")
+        qualifier = _PRE_MAP[word]
+        found.append(
+            Quantity(
+                value,
+                prefix + (m.group("unit") or m.group("count_unit") or ""),
+                m.start() + len(word),
+                m.end(),
+                qualifier,
+                False,
+                m.group(0)[len(word) :],
+            )
+        )
+        covered.append((m.start() + len(word), m.end()))
     for m in BARE_MULTIPLIER_RE.finditer(text):
         if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
             continue
@@ -406,6 +506,21 @@ def find_quantities(text: str) -> list[Quantity]:
                 m.group(0),
                 bare=True,
                 noun_end=noun_end,
+            )
+        )
+    for m in BARE_AT_END_RE.finditer(text):
+        if any(lo <= m.start() < hi for lo, hi in covered) or _is_noise(text, m):
+            continue
+        qualifier = ">" if m.group("approx") or m.group("approx0") else pre_qualifier(text, m.start()) or "="
+        found.append(
+            Quantity(
+                parse_number(m.group("num")),
+                m.group("mult"),
+                m.start(),
+                m.end(),
+                qualifier,
+                False,
+                m.group(0),
             )
         )
     return sorted(found, key=lambda q: q.start)
@@ -441,8 +556,8 @@ def _chinese_count(
             break
     if before.endswith(_NOT_A_COUNT_VERB):
         return "no"
-    noun_follows = _is_cjk(text[end : end + 1])
-    if unit == "次" and text.startswith(COUNTED_ACTIONS, end):
+    noun_follows = _is_cjk(text[end : end + 1]) or text.startswith("“", end)  # 推出两批“…”清单
+    if unit == "次" and _COUNTED_ACTION_RE.match(text, end):
         context = True  # 三次下调贷款利率
     elif noun_follows and before.endswith(COUNT_VERBS):
         context = True  # 建成三座体育馆
@@ -461,6 +576,23 @@ def _chinese_count(
 def _is_age_band(text: str, unit: str, end: int) -> bool:
     """An age followed by the people it describes (60岁以上人口, 2-3岁幼儿), unlike 预期寿命79岁。"""
     return unit == "岁" and _is_cjk(text[end : end + 1])
+
+
+def _share_percent(m: re.Match[str]) -> int | float:
+    """The percentage a fraction (1/3 → 33.33) or tenths (4成 → 40) of SHARE_FRACTION_RE stand for."""
+    if m.group("tenths"):
+        return int(m.group("tenths")) * 10
+    value = round(100 * int(m.group("n")) / int(m.group("d")), 2)
+    return int(value) if value.is_integer() else value
+
+
+def _in_medal_run(text: str, pos: int) -> bool:
+    """Whether the count at ``pos`` belongs to a run of medal counts (斩获8金4银4铜)."""
+    lo = pos
+    while lo and (text[lo - 1].isdigit() or text[lo - 1] in MEDAL_UNITS):
+        lo -= 1
+    run = _MEDAL_RUN_RE.match(text, lo)
+    return bool(run and run.start() <= pos < run.end())
 
 
 def _ends_clause(text: str, pos: int) -> bool:
@@ -539,4 +671,13 @@ def _inside_quotes(text: str, pos: int) -> bool:
     """True inside “…” or 《…》 opened in the same sentence: slogans and titles are names, not amounts."""
     lo = max(text.rfind("。", 0, pos), text.rfind("\n", 0, pos), 0)
     span = text[lo:pos]
-    return span.count("“") > span.count("”") or span.count("《") > span.count("》")
+    if span.count("“") > span.count("”"):
+        return not _quoted_count_list(text, lo + span.rfind("“") + 1)
+    return span.count("《") > span.count("》")
+
+
+def _quoted_count_list(text: str, start: int) -> bool:
+    """“1家国家实验室、8个大科学装置、42家全国重点实验室”: a quoted list of three or more counts reports
+    what was built, it is not a slogan."""
+    end = text.find("”", start)
+    return end > 0 and bool(_COUNT_LIST_RE.fullmatch(text, start, end))
