@@ -298,30 +298,6 @@ def import_history(
     return asdict(result)
 
 
-def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
-    category = service._category(session, event)
-    onsite = bool(category.requires_onsite_verification) if category else True
-    body = event_read(event, principal)
-    body["timeline"] = [transition_read(t) for t in queries.timeline(session, event)]
-    body["duplicates"] = [
-        {
-            "event_id": p.event_id,
-            "original_id": p.original_id,
-            "distance_m": p.distance_m,
-            "hours_apart": p.hours_apart,
-            "status": p.status,
-        }
-        for p in duplicates.proposals_for(session, event.id)
-    ]
-    body["allowed_actions"] = [
-        a.value
-        for a in allowed_actions(
-            EventState(event.state), principal.role, onsite_required=onsite, history=event.is_history
-        )
-    ]
-    return body
-
-
 @router.get("/objections/by-category", response_model=list[ObjectionCountRead])
 def objection_counts(
     request: Request,
