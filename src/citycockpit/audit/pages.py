@@ -22,8 +22,7 @@ router = APIRouter(prefix="/app", tags=["pages"], include_in_schema=False)
 AuditReader = Annotated[Principal, require(Perm.AUDIT_READ)]
 
 
-def _t(request: Request, key: str, **values: Any) -> str:
-    return i18n.translate(i18n.request_language(request), key, **values)
+_t = i18n.request_text
 
 
 @router.get("/admin/audit")

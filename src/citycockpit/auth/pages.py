@@ -213,8 +213,7 @@ UserAdmin = Annotated[Principal, require(Perm.USERS_MANAGE)]
 CsrfField = Annotated[str, Form()]
 
 
-def _t(request: Request, key: str, **values: Any) -> str:
-    return i18n.translate(i18n.request_language(request), key, **values)
+_t = i18n.request_text
 
 
 def _users_page(

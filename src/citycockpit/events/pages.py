@@ -42,8 +42,7 @@ CsrfField = Annotated[str, Form()]
 PAGE = 25
 
 
-def _t(request: Request, key: str, **values: Any) -> str:
-    return i18n.translate(i18n.request_language(request), key, **values)
+_t = i18n.request_text
 
 
 def _state_label(state: str) -> str:

@@ -31,8 +31,7 @@ Reporter = Annotated[Principal, require(Perm.GOALS_REPORT)]
 CsrfField = Annotated[str, Form()]
 
 
-def _t(request: Request, key: str, **values: Any) -> str:
-    return i18n.translate(i18n.request_language(request), key, **values)
+_t = i18n.request_text
 
 
 def _period(request: Request, period: str | None) -> str:

@@ -27,8 +27,7 @@ OrgWriter = Annotated[Principal, require(Perm.ORG_WRITE)]
 CsrfField = Annotated[str, Form()]
 
 
-def _t(request: Request, key: str, **values: Any) -> str:
-    return i18n.translate(i18n.request_language(request), key, **values)
+_t = i18n.request_text
 
 
 @router.get("/admin/org")

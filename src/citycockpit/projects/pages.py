@@ -28,8 +28,7 @@ Reader = Annotated[Principal, require(Perm.PROJECTS_READ)]
 Updater = Annotated[Principal, require(Perm.PROJECTS_UPDATE)]
 
 
-def _t(request: Request, key: str, **values: Any) -> str:
-    return i18n.translate(i18n.request_language(request), key, **values)
+_t = i18n.request_text
 
 
 @router.get("")

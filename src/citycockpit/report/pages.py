@@ -26,8 +26,7 @@ ReportReviewer = Annotated[Principal, require(Perm.REPORT_REVIEW)]
 CsrfField = Annotated[str, Form()]
 
 
-def _t(request: Request, key: str, **values: Any) -> str:
-    return i18n.translate(i18n.request_language(request), key, **values)
+_t = i18n.request_text
 
 
 @router.get("/reports")

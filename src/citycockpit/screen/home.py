@@ -6,7 +6,7 @@ through each domain's service or queries functions, which keep their scope check
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -27,8 +27,7 @@ root_router = APIRouter(tags=["pages"], include_in_schema=False)
 Signed = Annotated[Principal, require()]
 
 
-def _t(request: Request, key: str, **values: Any) -> str:
-    return i18n.translate(i18n.request_language(request), key, **values)
+_t = i18n.request_text
 
 
 @root_router.get("/", dependencies=[PUBLIC])

@@ -80,8 +80,7 @@ KioskManager = Annotated[Principal, require(Perm.SCREEN_MANAGE)]
 CsrfField = Annotated[str, Form()]
 
 
-def _t(request: Request, key: str, **values: Any) -> str:
-    return i18n.translate(i18n.request_language(request), key, **values)
+_t = i18n.request_text
 
 
 def _kiosk_links(request: Request, session: Any) -> list[dict[str, Any]]:

@@ -67,6 +67,11 @@ def request_language(request: Request) -> str:
     return DEFAULT_LANGUAGE
 
 
+def request_text(request: Request, key: str, **values: Any) -> str:
+    """A message in the language of the request (request_language), with its {placeholders} filled."""
+    return translate(request_language(request), key, **values)
+
+
 def client_messages(lang: str, prefix: str) -> dict[str, str]:
     """The strings under `prefix` for a page's JavaScript (passed in a data attribute, not a script)."""
     merged = {k: v for k, v in catalogue(DEFAULT_LANGUAGE).items() if k.startswith(prefix)}
