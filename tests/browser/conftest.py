@@ -42,6 +42,7 @@ PEOPLE = {
     "web_supervisor": ("supervisor", None, None),
     "web_dispatcher": ("dispatcher", None, None),
     "web_town": ("town", None, "320585100"),
+    "web_swj": ("department", "SWJ", None),  # a second department, to co-operate on an event
 }
 
 

@@ -129,3 +129,106 @@ def test_a_department_objects_to_a_dispatch_and_the_centre_refuses(browser, demo
     watches.append(_act(browser, demo, "cgj", public_id, "sign"))
     for w in watches:
         assert w.console_errors == [] and w.outside_requests == []
+
+
+def _report(browser, demo: Demo, description: str, phone: str = "") -> str:  # type: ignore[no-untyped-def]
+    """The grid worker reports an event in the browser; its public id."""
+    ctx = open_context(browser, Watch())
+    try:
+        page = ctx.new_page()
+        log_in(page, demo, "grid", "/app/events/new", password=DEMO_PASSWORD)
+        page.fill("textarea[name=description]", description)
+        page.select_option("select[name=category_code]", "C0302")
+        if phone and page.locator("input[name=reporter_phone]").count():
+            page.fill("input[name=reporter_phone]", phone)
+        page.click("main form button[type=submit]")
+        page.wait_for_url(lambda url: "created=1" in url)
+        return page.url.split("/app/events/")[1].split("?")[0]
+    finally:
+        ctx.close()
+
+
+def test_a_lead_and_a_co_operating_department_handle_an_event_together(browser, demo: Demo) -> None:  # type: ignore[no-untyped-def]
+    public_id = _report(browser, demo, "东门社区垃圾箱破损，旁边商铺占道堆放杂物")
+    watches = [_act(browser, demo, "dispatcher", public_id, "register")]
+    watch = Watch()
+    ctx = open_context(browser, watch)
+    try:  # the dispatcher sends it to 城管局 with 商务局 co-operating (牵头/配合)
+        page = ctx.new_page()
+        log_in(page, demo, "dispatcher", f"/app/events/{public_id}", password=DEMO_PASSWORD)
+        page.fill("input[name=note]", "城管局牵头，商务局配合")
+        page.select_option("select[name=department_id]", label="城管局")
+        page.select_option("select[name=assist_department_ids]", label="商务局")
+        page.locator('button[name=action][value="dispatch"]').click()
+        page.wait_for_url(lambda url: url.endswith("done=dispatch"))
+    finally:
+        ctx.close()
+    watches += [watch, _act(browser, demo, "cgj", public_id, "sign")]
+
+    watch = Watch()
+    ctx = open_context(browser, watch)
+    try:  # the co-operating department finds it in its queue, signs for its part and reports it
+        page = ctx.new_page()
+        log_in(page, demo, "web_swj", "/app/events?queue=department")
+        assert page.locator(f"text={public_id}").count() >= 1
+        page.goto(f"{demo.url}/app/events/{public_id}")
+        page.locator('button[name=action][value="assist_sign"]').click()
+        page.wait_for_url(lambda url: "done=assist_sign" in url)
+        page.fill("input[name=note]", "已督促商铺清理占道杂物")
+        page.locator('button[name=action][value="assist_handle"]').click()
+        page.wait_for_url(lambda url: "done=assist_handle" in url)
+        assert "商务局" in page.locator("ul.assists").inner_text()
+        assert "已督促商铺清理占道杂物" in page.locator("ul.assists").inner_text()
+    finally:
+        ctx.close()
+    watches += [
+        watch,
+        _act(browser, demo, "cgj", public_id, "handle"),
+    ]  # the lead's result, once every part is in
+    for w in watches:
+        assert w.console_errors == [] and w.outside_requests == []
+
+
+def test_a_repeated_request_is_linked_both_ways_on_the_event_pages(browser, demo: Demo) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from citycockpit.core.actors import SystemActor
+    from citycockpit.db import make_engine, session_scope
+    from citycockpit.events.enums import Channel
+    from citycockpit.events.intake.service import EventInput, create_event
+
+    # two 12345 calls from one phone about the same minor category, two days apart (the hotline's intake)
+    engine = make_engine(demo.db_url)
+    now = datetime.now(UTC)
+    ids = []
+    with session_scope(engine) as session:
+        for days_ago, text in ((2, "南园路垃圾箱又满了没人清"), (0, "南园路垃圾箱还是没人清理")):
+            event = create_event(
+                session,
+                EventInput(
+                    description=text,
+                    channel=Channel.HOTLINE,
+                    category_code="C0302",
+                    reporter_name="周女士",
+                    reporter_phone="13912345678",
+                    reported_at=now - timedelta(days=days_ago),
+                ),
+                actor=SystemActor("browser-tests"),
+                now=now - timedelta(days=days_ago),
+            )
+            ids.append(event.public_id)
+    engine.dispose()
+    earlier, later = ids
+    watch = Watch()
+    ctx = open_context(browser, watch)
+    try:
+        page = ctx.new_page()
+        log_in(page, demo, "dispatcher", f"/app/events/{later}", password=DEMO_PASSWORD)
+        repeat = page.locator("p.repeat").first.inner_text()
+        assert "第2次" in repeat and earlier in repeat
+        page.locator(f"p.repeat a[href='/app/events/{earlier}']").click()
+        page.wait_for_url(lambda url: url.endswith(f"/app/events/{earlier}"))
+        assert later in page.locator("p.repeat").first.inner_text()
+    finally:
+        ctx.close()
+    assert watch.console_errors == [] and watch.outside_requests == []
