@@ -18,6 +18,7 @@ import yaml
 from citycockpit.core.errors import Unprocessable
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # every XLSX download
 MAX_LISTED_ERRORS = 200  # an import's error list names this many problems, then says how many more
 
 

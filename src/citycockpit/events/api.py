@@ -192,7 +192,6 @@ def import_hotline(
 # ---- the dispatch catalogue (派单目录) and objections (派单异议) ------------------------------------
 
 Publisher = Annotated[Principal, require(Perm.EVENTS_CATALOGUE)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _rule_read(rule: catalogue.CatalogueRule | None) -> dict[str, Any] | None:
@@ -244,7 +243,7 @@ def export_catalogue(
     data = catalogue.export_catalogue(session, "xlsx", number=version)
     return Response(
         data,
-        media_type=XLSX,
+        media_type=tabular.XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": 'attachment; filename="dispatch-catalogue.xlsx"'},
     )
 

@@ -16,7 +16,7 @@ from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
-from citycockpit.core.tabular import MAX_IMPORT_BYTES, write_xlsx
+from citycockpit.core.tabular import MAX_IMPORT_BYTES, XLSX_MEDIA_TYPE, write_xlsx
 from citycockpit.db import SessionDep
 from citycockpit.events import catalogue as catalogue_service
 from citycockpit.events import categories as category_service
@@ -88,7 +88,7 @@ def list_events(
         ]
         return Response(
             write_xlsx({"events": (headers, rows)}),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="events.xlsx"'},
         )
     items, total = event_queries.list_events(
@@ -569,7 +569,6 @@ def import_categories(
 
 catalogue_router = APIRouter(prefix="/app/admin/catalogue", tags=["pages"], include_in_schema=False)
 Publisher = Annotated[Principal, require(Perm.EVENTS_CATALOGUE)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _catalogue_page(
@@ -617,7 +616,9 @@ def export_catalogue(
 ) -> Response:
     data = catalogue_service.export_catalogue(session, "xlsx", number=version)
     name = f"dispatch-catalogue-v{version}.xlsx" if version is not None else "dispatch-catalogue.xlsx"
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @catalogue_router.post("/import")

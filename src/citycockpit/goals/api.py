@@ -49,7 +49,6 @@ Reader = Annotated[Principal, require(Perm.GOALS_READ)]
 Manager = Annotated[Principal, require(Perm.GOALS_MANAGE)]
 Reporter = Annotated[Principal, require(Perm.GOALS_REPORT)]
 Importer = Annotated[Principal, require(Perm.ACTUALS_IMPORT)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _now(request: Request):  # type: ignore[no-untyped-def]
@@ -157,7 +156,11 @@ def import_tasks(
 def export_tasks(session: SessionDep, principal: Manager, year: int | None = None) -> Response:
     data = tasks_io.export_tasks(session, year=year)
     name = f"tasks-{year or 'all'}.xlsx"
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data,
+        media_type=tabular.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 # ---------------------------------------------------------------- statuses, alerts, bulletin
@@ -297,7 +300,7 @@ def get_bulletin(
     if format == "xlsx":
         return Response(
             bulletin.to_xlsx(b),
-            media_type=XLSX,
+            media_type=tabular.XLSX_MEDIA_TYPE,
             headers={"Content-Disposition": f'attachment; filename="bulletin-{period}.xlsx"'},
         )
     if format == "html":

@@ -295,7 +295,7 @@ def export_ledger(
     data = ledger.export_ledger(session, principal, p)
     return Response(
         data,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=tabular.XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="projects-{p}.xlsx"'},
     )
 

@@ -18,11 +18,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from citycockpit.core.listing import Listing
-from citycockpit.core.tabular import write_xlsx
+from citycockpit.core.tabular import XLSX_MEDIA_TYPE, write_xlsx
 from citycockpit.web.render import render
 
 MAX_EXPORT_ROWS = 100_000
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
