@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
 
 from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
@@ -73,11 +73,25 @@ def repeat_window_days(request: Request) -> float:
 
 
 @router.post("", response_model=EventRead, status_code=201)
-def create_event(request: Request, body: EventCreate, session: SessionDep, principal: Creator) -> Any:
+def create_event(
+    request: Request,
+    response: Response,
+    body: EventCreate,
+    session: SessionDep,
+    principal: Creator,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=64,
+            description="A key you make for this report (a UUID): a repeated send with it answers 200 "
+            "with the event already created instead of creating a second one.",
+        ),
+    ] = None,
+) -> Any:
     """Report (上报) an event; the grid, department and duplicates are worked out on the way in."""
-    event = intake.create_event(
+    event, created = intake.report_event_once(
         session,
-        intake.EventInput(**body.model_dump()),
+        intake.EventInput(**body.model_dump(), idempotency_key=idempotency_key or None),
         actor=principal,
         now=request.app.state.clock.now(),
         calendar=calendar_of(request),
@@ -86,6 +100,8 @@ def create_event(request: Request, body: EventCreate, session: SessionDep, princ
         ip=client_ip(request),
     )
     session.commit()
+    if not created:
+        response.status_code = 200
     return event_read(event, principal)
 
 

@@ -50,3 +50,9 @@ class AssistsOpen(Conflict):
     department has reported its part."""
 
     code = "event_assists_open"
+
+
+class IdempotencyKeyReused(Conflict):
+    """An idempotency key already names another reporter's event: keys are one client's own."""
+
+    code = "idempotency_key_reused"

@@ -75,6 +75,9 @@ class Event(Base):
     request_type: Mapped[str | None] = mapped_column(String(16))
     external_id: Mapped[str | None] = mapped_column(String(64))
     intake_token: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # The key the client made for this report (a phone's outbox, an API client's Idempotency-Key): a
+    # repeated send with it answers with this event (events/intake/service.py `report_event_once`).
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     media_urls_json: Mapped[str | None] = mapped_column(Text)
@@ -234,6 +237,7 @@ class Event(Base):
         # the repeated-request lookup at intake: one range scan per (phone, category) of a batch
         Index("ix_events_repeat_lookup", "reporter_phone", "category_code", "reported_at"),
         Index("ix_events_repeat_of", "repeat_of_id"),
+        Index("ix_events_idempotency_key", "idempotency_key", unique=True),
     )
 
 

@@ -140,8 +140,11 @@ def create_event(
     address: Annotated[str, Form(max_length=300)] = "",
     lat: Annotated[str, Form()] = "",
     lon: Annotated[str, Form()] = "",
+    accuracy: Annotated[str, Form(max_length=20)] = "",
+    idempotency_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """A grid worker (or the centre) reports an event; it is routed and registered by the rules."""
+    """A grid worker (or the centre) reports an event; it is routed and registered by the rules. The
+    form's idempotency key (made by the phone) makes a resent report answer with the event it created."""
     check_csrf(request, principal, csrf_token)
     form = {
         "description": description,
@@ -149,6 +152,7 @@ def create_event(
         "address": address,
         "lat": lat,
         "lon": lon,
+        "accuracy": accuracy,
     }
     errors: dict[str, str] = {}
     if len(description.strip()) < 5:
@@ -173,7 +177,7 @@ def create_event(
         channel = "patrol" if principal.role is Role.GRID_WORKER else "workbench"
         try:
             with session.begin_nested():  # a refused report undoes only itself
-                event = intake.create_event(
+                event, _ = intake.report_event_once(
                     session,
                     intake.EventInput(
                         description=description.strip(),
@@ -185,6 +189,7 @@ def create_event(
                         grid_code=principal.area_code
                         if principal.area_code and len(principal.area_code) == 15 and coords[0] is None
                         else None,
+                        idempotency_key=idempotency_key.strip() or None,
                     ),
                     actor=principal,
                     now=request.app.state.clock.now(),

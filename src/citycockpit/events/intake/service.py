@@ -5,6 +5,7 @@ row and one audit entry."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -26,7 +28,7 @@ from citycockpit.events.enums import (
     RequestType,
     SystemAction,
 )
-from citycockpit.events.errors import InvalidEventInput
+from citycockpit.events.errors import IdempotencyKeyReused, InvalidEventInput
 from citycockpit.events.intake import duplicates, grids
 from citycockpit.events.models import Event, EventCategory, EventTransition
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
@@ -70,6 +72,10 @@ class EventInput:
     reported_at: datetime | None = None
     priority: str = "normal"
     intake_token: str | None = None
+    idempotency_key: str | None = None  # made by the client; see report_event_once
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID (with or without dashes) fits
 
 
 def new_public_id(local_day: datetime) -> str:
@@ -166,6 +172,8 @@ def check_fields(data: EventInput) -> list[str]:
         problems.append(f"lon {data.lon} is outside -180..180")
     if data.priority not in ("normal", "urgent"):
         problems.append("priority must be normal or urgent")
+    if data.idempotency_key is not None and not IDEMPOTENCY_KEY.match(data.idempotency_key):
+        problems.append("the idempotency key must be 8 to 64 letters, digits, - or _ (a UUID)")
     return problems
 
 
@@ -226,6 +234,52 @@ def create_event(
         raise result
     event = session.get(Event, result.id)
     assert event is not None
+    return event
+
+
+def report_event_once(
+    session: Session,
+    data: EventInput,
+    *,
+    actor: Principal | Any,
+    now: datetime,
+    **options: Any,
+) -> tuple[Event, bool]:
+    """Report an event at most once per idempotency key (the one home of that rule): (event, created).
+
+    A send whose key is already stored answers with that event and changes nothing, so a phone's
+    outbox or an API client may retry as often as it likes. The key belongs to the reporter who first
+    used it: another reporter's send with it is refused (409, nothing about that event is shown).
+    Race-safe on both engines: the unique index decides between two sends at the same instant, and the
+    loser reads the winner's event. Without a key this is `create_event`. `options` go to it."""
+    key = data.idempotency_key
+    if not key:
+        return create_event(session, data, actor=actor, now=now, **options), True
+    problems = check_fields(data)
+    if problems:
+        raise InvalidEventInput("; ".join(problems), errors=problems)
+    existing = _event_by_key(session, key, actor)
+    if existing is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            return create_event(session, data, actor=actor, now=now, **options), True
+    except IntegrityError:  # another send with this key committed first (PostgreSQL waits for it)
+        existing = _event_by_key(session, key, actor)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _event_by_key(session: Session, key: str, actor: Principal | Any) -> Event | None:
+    event = session.scalars(select(Event).where(Event.idempotency_key == key)).first()
+    if event is None:
+        return None
+    reporter = actor.id if getattr(actor, "kind", "user") == "user" else None
+    if event.reported_by_id != reporter or event.reported_by_name != actor.display_name[:100]:
+        raise IdempotencyKeyReused(
+            "This idempotency key was already used for another report; make a new key for each report"
+        )
     return event
 
 
@@ -512,6 +566,7 @@ def _build_event(
         "request_type": RequestType(data.request_type).value if data.request_type else None,
         "external_id": data.external_id or None,
         "intake_token": data.intake_token,
+        "idempotency_key": data.idempotency_key or None,
         "title": title[:200],
         "description": (data.description or "").strip(),
         "media_urls_json": json.dumps(data.media_urls, ensure_ascii=False) if data.media_urls else None,
