@@ -289,7 +289,7 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             "departments": departments,
             "state_label": _state_label(event.state),
             "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
-            "map": {"area": event.town_code, "lat": event.lat, "lon": event.lon, "name": event.title},
+            "map": {"area": event.grid_code or event.town_code, "lat": event.lat, "lon": event.lon, "name": event.title},
             **extra,
         },
     )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, UploadFile
 
@@ -9,7 +9,7 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.params import ObjectId
 from citycockpit.db import SessionDep
-from citycockpit.org import service
+from citycockpit.org import queries, service
 from citycockpit.org.schemas import (
     AreaDetail,
     AreaPage,
@@ -66,6 +66,17 @@ def list_areas(
         "offset": offset,
         "limit": limit,
     }
+
+
+@router.get("/areas/outlines")
+def area_outlines(
+    session: SessionDep,
+    principal: Reader,
+    around: Annotated[str | None, Query(max_length=15, description="An area or grid code to centre on")] = None,
+) -> dict[str, Any]:
+    """The outlines a workbench map draws (the town holding `around` and its villages), limited to the
+    caller's scope: a scoped caller gets its own subtree and the outlines above it, never a 404."""
+    return queries.area_outlines(session, principal, around)
 
 
 @router.get("/areas/{code}", response_model=AreaDetail)

@@ -3,6 +3,7 @@ forms, and the names shown beside an object's department or area."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -56,3 +57,42 @@ def find_department(session: Session, department_id: int) -> Department | None:
 def area_name(session: Session, code: str) -> str | None:
     """An area's name by code, or None when there is none."""
     return session.scalar(select(Area.name).where(Area.code == code))
+
+
+def area_outlines(session: Session, principal: Principal, around: str | None = None) -> dict[str, Any]:
+    """The outlines a workbench map draws, within the caller's scope: the town holding `around` (an
+    area or grid code; without it, the caller's own area) with its villages — or, for a city-wide
+    caller with no `around`, every town. A scoped caller gets the areas of its own subtree and the
+    outlines of the areas above it (its town and village, so a grid worker sees where its grid lies);
+    asked about a place outside its scope it gets its own area's map, never a refusal. Areas without
+    a shape are left out; `geojson` is None when none has one."""
+    scope = principal.area_code if principal.is_area_scoped and principal.area_code else ""
+    around = (around or "").strip()
+    if not around.isdigit() or (scope and not (around.startswith(scope) or scope.startswith(around))):
+        around = scope
+    town = around[:9] if len(around) >= 9 else None
+    query: Any = select(Area.code, Area.name, Area.level, Area.geometry_geojson).where(
+        Area.geometry_geojson.is_not(None)
+    )
+    if town:
+        query = query.where(code_within(Area.code, town), Area.level.in_(("town", "village", "grid")))
+        if not scope or len(scope) < 12:
+            query = query.where(Area.level != "grid")  # a town's grids are too many to draw legibly
+    else:
+        query = query.where(Area.level == "town")
+    features = []
+    for code, name, level, geometry in session.execute(query.order_by(Area.code)):
+        if scope and not (code.startswith(scope) or scope.startswith(code)):
+            continue  # another village's (or grid's) shape: outside the caller's scope
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": name, "code": code, "level": level, "mine": code.startswith(scope)},
+                "geometry": json.loads(geometry),
+            }
+        )
+    return {
+        "map_name": f"outlines-{town or 'city'}-{scope or 'all'}",
+        "area": town,
+        "geojson": {"type": "FeatureCollection", "features": features} if features else None,
+    }

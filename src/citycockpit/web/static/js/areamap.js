@@ -1,0 +1,56 @@
+/* A workbench map of the city's own area polygons (no internet tiles): the outlines the caller may
+   see come from /api/v1/org/areas/outlines, which answers within the caller's scope. Drawn with the
+   vendored ECharts. CCAreaMap.draw(node, {around, point: [lon, lat], name, pickable, onPick}). */
+(function () {
+  "use strict";
+  function esc(v) {
+    return String(v === null || v === undefined ? "" : v).replace(/&/g, "&amp;").replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+  function draw(node, opts) {
+    if (!node || !window.echarts) { return null; }
+    var state = { chart: null, point: opts.point || null };
+    var url = "/api/v1/org/areas/outlines" + (opts.around ? "?around=" + encodeURIComponent(opts.around) : "");
+    fetch(url, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; })
+      .then(function (m) {
+        if (!m || !m.geojson) { node.classList.add("map-empty"); return; }
+        echarts.registerMap(m.map_name, m.geojson);
+        var chart = echarts.init(node);
+        state.chart = chart;
+        chart.setOption({
+          tooltip: { trigger: "item", formatter: function (p) { return esc(p.name); } },
+          geo: {
+            map: m.map_name, roam: opts.pickable ? "scale" : true, scaleLimit: { min: 1, max: 40 },
+            itemStyle: { areaColor: "#e8f0fa", borderColor: "#7a9cc6" },
+            emphasis: { itemStyle: { areaColor: "#d6e6f7" }, label: { show: true } },
+            regions: m.geojson.features.filter(function (f) { return f.properties.level === "town"; })
+              .map(function (f) { return { name: f.properties.name, itemStyle: { areaColor: "#f3f6fa", borderWidth: 2 } }; }),
+            label: { show: true, fontSize: 11, color: "#4a5d75" }
+          },
+          series: [{ type: "effectScatter", coordinateSystem: "geo", symbolSize: 16, itemStyle: { color: "#d4380d" },
+                     data: state.point ? [{ name: opts.name || "", value: state.point }] : [] }]
+        });
+        function place(lonlat) {
+          state.point = lonlat;
+          chart.setOption({ series: [{ data: [{ name: opts.name || "", value: lonlat }] }] });
+          if (opts.onPick) { opts.onPick(lonlat); }
+        }
+        if (opts.pickable) {
+          chart.getZr().on("click", function (e) {
+            var p = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
+            if (p && isFinite(p[0]) && isFinite(p[1])) { place([p[0], p[1]]); }
+          });
+        }
+        window.addEventListener("resize", function () { chart.resize(); });
+      });
+    return {
+      move: function (lonlat) {
+        state.point = lonlat;
+        if (state.chart) { state.chart.setOption({ series: [{ data: [{ name: opts.name || "", value: lonlat }] }] }); }
+      }
+    };
+  }
+  window.CCAreaMap = { draw: draw };
+})();
