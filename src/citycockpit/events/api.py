@@ -16,7 +16,7 @@ from citycockpit.db import SessionDep
 from citycockpit.events import catalogue, queries
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import EventState
-from citycockpit.events.intake import duplicates, history, hotline
+from citycockpit.events.intake import classifier, duplicates, history, hotline
 from citycockpit.events.intake import service as intake
 from citycockpit.events.schemas import (
     ActionIn,
@@ -142,6 +142,20 @@ def list_events(
         "offset": offset,
         "limit": limit,
     }
+
+
+@router.get("/categories/suggestions")
+def suggest_categories(
+    session: SessionDep,
+    principal: Creator,
+    text: Annotated[str, Query(max_length=4000, description="What the reporter has typed so far")] = "",
+) -> list[dict[str, Any]]:
+    """The classifier's likeliest categories for a text (the report form's suggestions as the worker
+    types), best first: `{code, name, score}`; [] without a trained model."""
+    return [
+        {"code": c.code, "name": c.name, "score": round(score, 3)}
+        for c, score in classifier.suggest_categories(session, text)
+    ]
 
 
 @router.get("/categories")

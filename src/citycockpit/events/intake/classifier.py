@@ -486,6 +486,24 @@ def rank(session: Session, text: str, k: int = TOP_K) -> routing.Ranking | None:
     )
 
 
+def suggest_categories(session: Session, text: str, k: int = TOP_K) -> list[tuple[EventCategory, float]]:
+    """The report form's suggestions as the worker types: `rank`'s likeliest active minor categories
+    for the text with their scores, best first ([] without a trained model or text)."""
+    ranking = rank(session, text, k)
+    if ranking is None:
+        return []
+    codes = [s.category_code for s in ranking.suggestions]
+    found = {
+        c.code: c
+        for c in session.scalars(
+            select(EventCategory).where(
+                EventCategory.code.in_(codes), EventCategory.level == "minor", EventCategory.is_active.is_(True)
+            )
+        )
+    }
+    return [(found[s.category_code], s.confidence) for s in ranking.suggestions if s.category_code in found]
+
+
 class TrainedClassifier:
     """The routing hook (events/routing.py `Classifier`): the newest stored model, read per call."""
 
