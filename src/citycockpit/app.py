@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -245,8 +245,26 @@ def create_app(
     # Before the events router: /api/v1/events/kpis must not be taken for an event id.
     app.include_router(events_kpi_api.router)
     app.include_router(events_api.router)
+    app.add_api_route(
+        "/sw.js",
+        _service_worker,
+        methods=["GET"],
+        dependencies=[PUBLIC],
+        tags=["pages"],
+        include_in_schema=False,
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _service_worker() -> FileResponse:
+    """The workbench's service worker, served from the root so its scope covers /app (a worker under
+    /static could control only /static); revalidated on every load so an upgrade takes effect."""
+    return FileResponse(
+        STATIC_DIR / "js" / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
 
 
 def serve_app() -> FastAPI:

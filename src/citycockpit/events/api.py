@@ -16,7 +16,7 @@ from citycockpit.db import SessionDep
 from citycockpit.events import catalogue, queries
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import EventState
-from citycockpit.events.intake import classifier, duplicates, history, hotline
+from citycockpit.events.intake import classifier, duplicates, grids, history, hotline
 from citycockpit.events.intake import service as intake
 from citycockpit.events.schemas import (
     ActionIn,
@@ -38,6 +38,7 @@ from citycockpit.events.schemas import (
 from citycockpit.events.sla import WorkCalendar
 from citycockpit.events.workflow import assists, service
 from citycockpit.events.workflow.transitions import allowed_actions
+from citycockpit.org import queries as org_queries
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -141,6 +142,29 @@ def list_events(
         "total": total,
         "offset": offset,
         "limit": limit,
+    }
+
+
+@router.get("/locate")
+def locate_point(
+    session: SessionDep,
+    principal: Creator,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+) -> dict[str, Any]:
+    """The grid a point lies in, as intake will find it (events/intake/grids.py): `{grid_code, grid_name,
+    town_name, method, in_scope}` (`in_scope`: the caller may report there); nulls without grids."""
+    found = grids.locate_grid(session, lat, lon)
+    if found is None:
+        return {"grid_code": None, "grid_name": None, "town_name": None, "method": None, "in_scope": False}
+    code, method = found
+    scope = principal.area_code if principal.is_area_scoped else None
+    return {
+        "grid_code": code,
+        "grid_name": org_queries.area_name(session, code),
+        "town_name": org_queries.area_name(session, code[:9]),
+        "method": method.value,
+        "in_scope": not scope or code.startswith(scope),
     }
 
 

@@ -25,6 +25,7 @@ from citycockpit.events.enums import Action, AssistAction, EventState
 from citycockpit.events.intake import history as history_import
 from citycockpit.events.intake import service as intake
 from citycockpit.events.intake.classifier import event_text
+from citycockpit.events.sla import WorkCalendar, minutes_left, stage_due
 from citycockpit.events.workflow import assists as assist_service
 from citycockpit.events.workflow import service as event_service
 from citycockpit.events.workflow.transitions import STATE_LABELS, allowed_actions
@@ -61,7 +62,7 @@ def list_events(
     sort: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     queues = event_queries.ROLE_QUEUES.get(principal.role.value, [])
-    if sort.lstrip("-") not in event_queries.EVENT_SORTS:
+    if sort.lstrip("-") not in {*event_queries.EVENT_SORTS, event_queries.URGENCY}:
         sort = ""
     if queue and queue not in event_queries.QUEUES:
         queue = ""
@@ -91,9 +92,15 @@ def list_events(
             media_type=XLSX_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="events.xlsx"'},
         )
+    if not sort and principal.role in URGENT_FIRST:
+        sort = event_queries.URGENCY
+    elif sort.lstrip("-") == event_queries.URGENCY:
+        sort = event_queries.URGENCY
     items, total = event_queries.list_events(
         session, principal, filters, offset=offset, limit=PAGE, sort=sort or "-reported_at"
     )
+    now = request.app.state.clock.now()
+    calendar = WorkCalendar.from_settings(request.app.state.settings)
     return render(
         request,
         "app/events.html",
@@ -110,23 +117,51 @@ def list_events(
                 ("title", "events.col.title"),
                 ("state", "events.col.state"),
                 ("reported_at", "events.col.reported"),
-                ("handle_due_at", "events.col.due"),
+                ("urgency", "events.col.left"),
             ],
+            "clocks": {e.public_id: _clock(request, calendar, now, e) for e in items},
             "category": category,
             "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
             "can_create": principal.can(Perm.EVENTS_CREATE),
-            "now": request.app.state.clock.now(),
+            "now": now,
         },
     )
 
 
+# Roles whose list is a to-do list on the street: most urgent first unless they sort otherwise.
+URGENT_FIRST = frozenset({Role.GRID_WORKER, Role.DEPARTMENT, Role.TOWN})
+
+
+def _clock(request: Request, calendar: WorkCalendar, now: Any, event: Any) -> dict[str, Any] | None:
+    """Time left on the event's current stage (events/sla.py), as a list shows it."""
+    due = stage_due(event)
+    if due is None:
+        return None
+    left = minutes_left(calendar, now, due, event.clock_kind)
+    minutes = int(abs(left))
+    days, rest = divmod(minutes, 1440)
+    span = (
+        _t(request, "time.days_hours", d=days, h=rest // 60)
+        if days
+        else _t(request, "time.hours_minutes", h=rest // 60, m=rest % 60)
+    )
+    key = "events.clock.over" if left < 0 else "events.clock.left"
+    return {"text": _t(request, key, time=span), "over": left < 0, "soon": 0 <= left < 120, "due": due}
+
+
 @router.get("/new")
 def new_event(request: Request, session: SessionDep, principal: Creator) -> Response:
-    return render(
-        request,
-        "app/event_new.html",
-        {"categories": category_service.list_report_categories(session), "form": {}, "errors": {}},
-    )
+    return render(request, "app/event_new.html", _report_form(request, session, {}, {}))
+
+
+def _report_form(request: Request, session: Any, form: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """The report form's context: the categories to choose from, and the messages its script shows."""
+    return {
+        "categories": category_service.list_report_categories(session),
+        "form": form,
+        "errors": errors,
+        "report_messages": i18n.client_messages(i18n.request_language(request), "report."),
+    }
 
 
 @router.post("/new")
@@ -197,12 +232,7 @@ def create_event(
         except AppError as exc:
             errors["form"] = i18n.request_error_text(request, exc)
     if errors:
-        return render(
-            request,
-            "app/event_new.html",
-            {"categories": category_service.list_report_categories(session), "form": form, "errors": errors},
-            status=422,
-        )
+        return render(request, "app/event_new.html", _report_form(request, session, form, errors), status=422)
     session.commit()
     return RedirectResponse(f"/app/events/{event.public_id}?created=1", status_code=303)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, UnaryExpression, case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from citycockpit.auth.enums import Role
@@ -23,6 +23,7 @@ from citycockpit.events.enums import (
     ObjectionStatus,
     state_values,
 )
+from citycockpit.events import sla
 from citycockpit.events.errors import EventNotFound
 from citycockpit.events.models import Event, EventAssist, EventCategory, EventObjection, EventTransition
 
@@ -157,6 +158,17 @@ EVENT_SORTS: dict[str, InstrumentedAttribute[Any]] = {
 }
 
 
+URGENCY = "urgency"  # most urgent first: the current stage's deadline, soonest first (none last)
+
+
+def stage_due_column() -> ColumnElement[Any]:
+    """The deadline the event's current stage runs against (events/sla.py STAGE_DUE), as SQL."""
+    return case(
+        *[(Event.state == state, getattr(Event, column)) for state, column in sla.STAGE_DUE.items()],
+        else_=None,
+    )
+
+
 def _filter_clause(principal: Principal, filters: EventFilter) -> ColumnElement[bool]:
     """The caller's scope and every filter given, as one WHERE clause."""
     where: ColumnElement[bool] = scope_filter(principal)
@@ -203,8 +215,11 @@ def list_events(
     where = _filter_clause(principal, filters)
     total = session.scalar(select(func.count()).select_from(Event).where(where)) or 0
     sort_column = EVENT_SORTS.get(sort.lstrip("-"))
-    order: list[UnaryExpression[Any]]
-    if sort_column is None:
+    order: list[Any]
+    if sort == URGENCY:
+        due = stage_due_column()
+        order = [case((due.is_(None), 1), else_=0), due.asc(), Event.id.asc()]
+    elif sort_column is None:
         order = [Event.reported_at.desc(), Event.id.desc()]
     elif sort.startswith("-"):
         order = [sort_column.desc(), Event.id.desc()]

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from citycockpit.events.enums import ClockKind
+from citycockpit.events.enums import ClockKind, EventState
 
 UNIT_MINUTES = {
     ClockKind.URGENT_HOURS: 60.0,
@@ -126,3 +126,31 @@ class WorkCalendar:
 
 
 DEFAULT_CALENDAR = WorkCalendar()
+
+
+# Which deadline an event's clock is running against in each state (the stage's due column on events):
+# with the department (派遣/签收) the handling limit, handled the verification limit, verified the
+# closing limit. Set aside (挂账) and finished events run no clock. Lists sort by it ("most urgent").
+STAGE_DUE: dict[str, str] = {
+    EventState.DISPATCHED.value: "handle_due_at",
+    EventState.SIGNED.value: "handle_due_at",
+    EventState.HANDLED.value: "verify_due_at",
+    EventState.VERIFIED.value: "close_due_at",
+}
+
+
+def stage_due(event: object) -> datetime | None:
+    """The deadline the event's current stage runs against (STAGE_DUE), or None."""
+    column = STAGE_DUE.get(str(getattr(event, "state", "")))
+    return getattr(event, column) if column else None
+
+
+def minutes_left(
+    calendar: WorkCalendar, now: datetime, due: datetime, kind: ClockKind | str | None
+) -> float:
+    """Counted minutes from `now` until `due` in the event's clock (working minutes for a working-time
+    clock): negative when the deadline has passed (by as many counted minutes)."""
+    clock = ClockKind(kind) if kind else ClockKind.CALENDAR_DAYS
+    if due >= now:
+        return calendar.elapsed_minutes(now, due, clock)
+    return -calendar.elapsed_minutes(due, now, clock)

@@ -14,17 +14,22 @@ class NavItem:
     href: str
     perm: Perm | None = None
     group: str = "nav.group.work"
+    # On a phone (under ~600 px) the sidebar becomes a bottom bar: the first PHONE_SLOTS entries the
+    # caller may see, by this rank (0: never in the bottom bar); the rest stay behind "more".
+    phone: int = 0
+    short_key: str | None = None  # the bottom bar's short label (i18n key); default `key`
 
 
 # Order is the order on screen. Domains' pages are added here as they land.
 NAV_ITEMS: list[NavItem] = [
-    NavItem("nav.home", "/app"),
+    NavItem("nav.home", "/app", phone=1, short_key="nav.short.home"),
+    NavItem("nav.report_event", "/app/events/new", Perm.EVENTS_CREATE, phone=2, short_key="nav.short.report"),
     NavItem("nav.reports", "/app/reports", Perm.REPORT_READ),
-    NavItem("nav.events", "/app/events", Perm.EVENTS_READ),
-    NavItem("nav.goals", "/app/goals", Perm.GOALS_READ),
+    NavItem("nav.events", "/app/events", Perm.EVENTS_READ, phone=3, short_key="nav.short.events"),
+    NavItem("nav.goals", "/app/goals", Perm.GOALS_READ, phone=4, short_key="nav.short.goals"),
     NavItem("nav.bulletin", "/app/goals/bulletin", Perm.GOALS_READ),
-    NavItem("nav.projects", "/app/projects", Perm.PROJECTS_READ),
-    NavItem("nav.screen", "/screen", Perm.SCREEN_READ),
+    NavItem("nav.projects", "/app/projects", Perm.PROJECTS_READ, phone=5, short_key="nav.short.projects"),
+    NavItem("nav.screen", "/screen", Perm.SCREEN_READ, phone=6, short_key="nav.short.screen"),
     NavItem("nav.admin.users", "/app/admin/users", Perm.USERS_MANAGE, "nav.group.admin"),
     NavItem("nav.admin.org", "/app/admin/org", Perm.ORG_READ, "nav.group.admin"),
     NavItem("nav.admin.categories", "/app/admin/categories", Perm.EVENTS_ADMIN, "nav.group.admin"),
@@ -35,19 +40,31 @@ NAV_ITEMS: list[NavItem] = [
 ]
 
 
+PHONE_SLOTS = 3  # the bottom bar's main actions; a fourth slot opens the rest ("more")
+
+
 @dataclass(frozen=True)
 class NavEntry:
     key: str
     href: str
     group: str
     active: bool
+    phone: int = 0
+    short_key: str | None = None
 
 
 def navigation(principal: Principal, path: str) -> list[NavEntry]:
+    visible = [i for i in NAV_ITEMS if i.perm is None or principal.can(i.perm)]
+    hrefs = [i.href for i in visible]
     out = []
-    for item in NAV_ITEMS:
-        if item.perm is not None and not principal.can(item.perm):
-            continue
-        active = path == item.href or (item.href != "/app" and path.startswith(item.href + "/"))
-        out.append(NavEntry(item.key, item.href, item.group, active))
+    for item in visible:
+        # the longest matching entry is the active one (/app/events/new, not /app/events as well)
+        matches = [h for h in hrefs if path == h or (h != "/app" and path.startswith(h + "/"))]
+        active = bool(matches) and max(matches, key=len) == item.href
+        out.append(NavEntry(item.key, item.href, item.group, active, item.phone, item.short_key))
     return out
+
+
+def phone_navigation(entries: list[NavEntry]) -> list[NavEntry]:
+    """The bottom bar's main actions: the caller's first PHONE_SLOTS entries by phone rank."""
+    return sorted((e for e in entries if e.phone), key=lambda e: e.phone)[:PHONE_SLOTS]

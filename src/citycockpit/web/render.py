@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError, Forbidden
 from citycockpit.web import i18n
-from citycockpit.web.nav import navigation
+from citycockpit.web.nav import navigation, phone_navigation
 
 STATIC_DIR = Path(__file__).parent / "static"
 PAGE_PREFIXES = ("/app", "/screen")
@@ -97,7 +97,8 @@ def base_context(request: Request) -> dict[str, Any]:
         "t": t,
         "principal": principal,
         "csrf_token": (principal.extra.get("csrf_token") if principal else None) or "",
-        "nav": navigation(principal, request.url.path) if principal else [],
+        "nav": (nav := navigation(principal, request.url.path) if principal else []),
+        "phone_nav": phone_navigation(nav),
         "city_name": settings.city_name,
         "local_time": lambda v, fmt="%Y-%m-%d %H:%M": _local_time(v, fmt, zone),
         "query": lambda **changes: _query(request, **changes),
