@@ -43,6 +43,8 @@ PEOPLE = {
     "web_dispatcher": ("dispatcher", None, None),
     "web_town": ("town", None, "320585100"),
     "web_swj": ("department", "SWJ", None),  # a second department, to co-operate on an event
+    "web_grid": ("grid_worker", None, "320585001001001"),  # 娄东社区第1网格: the phone tests
+    "web_cgj": ("department", "CGJ", None),  # 城管局's handler: the phone list
 }
 
 
