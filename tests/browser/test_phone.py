@@ -42,7 +42,10 @@ def _phone(browser, watch: Watch):  # type: ignore[no-untyped-def]
     def on_page(page) -> None:  # type: ignore[no-untyped-def]
         page.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: watch.console_errors.append(str(e)))
-        page.on("response", lambda r: watch.console_errors.append(f"{r.status} {r.url}") if r.status == 404 else None)
+        page.on(
+            "response",
+            lambda r: watch.console_errors.append(f"{r.status} {r.url}") if r.status == 404 else None,
+        )
 
     ctx.on("page", on_page)
     return ctx
@@ -187,4 +190,3 @@ def test_the_workbench_installs_as_an_app_from_its_own_files(browser, demo: Demo
     assert scope == demo.url + "/"
     assert watch.outside_requests == []
     ctx.close()
-

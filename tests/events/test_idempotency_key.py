@@ -22,7 +22,10 @@ def _count(db: Session, key: str) -> int:
 
 
 def _form(persona, **data):  # type: ignore[no-untyped-def]
-    return {"data": {"csrf_token": persona.csrf_token, **data}, "headers": {"Cookie": persona.headers["Cookie"]}}
+    return {
+        "data": {"csrf_token": persona.csrf_token, **data},
+        "headers": {"Cookie": persona.headers["Cookie"]},
+    }
 
 
 def test_two_workbench_posts_with_one_key_make_one_event(

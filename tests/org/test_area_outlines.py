@@ -14,7 +14,13 @@ from tests.builders import make_area
 
 
 def _square(lon: float, lat: float, d: float = 0.01) -> str:
-    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    ring = [
+        [lon - d, lat - d],
+        [lon + d, lat - d],
+        [lon + d, lat + d],
+        [lon - d, lat + d],
+        [lon - d, lat - d],
+    ]
     return json.dumps({"type": "Polygon", "coordinates": [ring]})
 
 
@@ -24,7 +30,13 @@ def shapes(db: Session, city, clock) -> None:  # type: ignore[no-untyped-def]
         area = city[key]
         area.geometry_geojson = _square(area.centroid_lon, area.centroid_lat, 0.03 if "town" in key else 0.01)
     make_area(
-        db, "320585100002", "西门社区", now=clock.now(), lat=31.45, lon=121.09, geometry=_square(121.09, 31.45)
+        db,
+        "320585100002",
+        "西门社区",
+        now=clock.now(),
+        lat=31.45,
+        lon=121.09,
+        geometry=_square(121.09, 31.45),
     )
     db.flush()
 

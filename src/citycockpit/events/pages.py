@@ -154,7 +154,9 @@ def new_event(request: Request, session: SessionDep, principal: Creator) -> Resp
     return render(request, "app/event_new.html", _report_form(request, session, {}, {}))
 
 
-def _report_form(request: Request, session: Any, form: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+def _report_form(
+    request: Request, session: Any, form: dict[str, str], errors: dict[str, str]
+) -> dict[str, Any]:
     """The report form's context: the categories to choose from, and the messages its script shows."""
     return {
         "categories": category_service.list_report_categories(session),
@@ -319,7 +321,12 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             "departments": departments,
             "state_label": _state_label(event.state),
             "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
-            "map": {"area": event.grid_code or event.town_code, "lat": event.lat, "lon": event.lon, "name": event.title},
+            "map": {
+                "area": event.grid_code or event.town_code,
+                "lat": event.lat,
+                "lon": event.lon,
+                "name": event.title,
+            },
             **extra,
         },
     )

@@ -15,6 +15,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope, scope_clause
 from citycockpit.core.dialect import code_within
 from citycockpit.core.errors import NotFound, Unprocessable
+from citycockpit.events import sla
 from citycockpit.events.enums import (
     AWAITING_DISPATCH,
     OPEN_ASSIST_STATES,
@@ -23,7 +24,6 @@ from citycockpit.events.enums import (
     ObjectionStatus,
     state_values,
 )
-from citycockpit.events import sla
 from citycockpit.events.errors import EventNotFound
 from citycockpit.events.models import Event, EventAssist, EventCategory, EventObjection, EventTransition
 

@@ -145,9 +145,7 @@ def stage_due(event: object) -> datetime | None:
     return getattr(event, column) if column else None
 
 
-def minutes_left(
-    calendar: WorkCalendar, now: datetime, due: datetime, kind: ClockKind | str | None
-) -> float:
+def minutes_left(calendar: WorkCalendar, now: datetime, due: datetime, kind: ClockKind | str | None) -> float:
     """Counted minutes from `now` until `due` in the event's clock (working minutes for a working-time
     clock): negative when the deadline has passed (by as many counted minutes)."""
     clock = ClockKind(kind) if kind else ClockKind.CALENDAR_DAYS

@@ -72,7 +72,9 @@ def list_areas(
 def area_outlines(
     session: SessionDep,
     principal: Reader,
-    around: Annotated[str | None, Query(max_length=15, description="An area or grid code to centre on")] = None,
+    around: Annotated[
+        str | None, Query(max_length=15, description="An area or grid code to centre on")
+    ] = None,
 ) -> dict[str, Any]:
     """The outlines a workbench map draws (the town holding `around` and its villages), limited to the
     caller's scope: a scoped caller gets its own subtree and the outlines above it, never a 404."""

@@ -497,7 +497,9 @@ def suggest_categories(session: Session, text: str, k: int = TOP_K) -> list[tupl
         c.code: c
         for c in session.scalars(
             select(EventCategory).where(
-                EventCategory.code.in_(codes), EventCategory.level == "minor", EventCategory.is_active.is_(True)
+                EventCategory.code.in_(codes),
+                EventCategory.level == "minor",
+                EventCategory.is_active.is_(True),
             )
         )
     }
