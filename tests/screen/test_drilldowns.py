@@ -41,7 +41,12 @@ def test_each_event_drill_down_lists_as_many_events_as_its_panel_counted(
     leader: Any,
 ) -> None:
     links = _drilldowns(client, leader.headers)
-    assert {what for what, _, _ in links} >= {"today.intake", "month.intake", "today.overdue", "channel hotline"}
+    assert {what for what, _, _ in links} >= {
+        "today.intake",
+        "month.intake",
+        "today.overdue",
+        "channel hotline",
+    }
     for what, count, href in links:
         total, _ = _landing_total(client, href, leader.headers)
         assert total == count, (what, href)
@@ -58,7 +63,9 @@ def test_a_drill_down_from_a_towns_screen_keeps_the_town(
         total, _ = _landing_total(client, href, leader.headers)
         assert total == count, (what, href)
     # the whole city's month is more than the town's: the area filter does narrow the list
-    city_month = client.get("/api/v1/screen/events/counters", headers=leader.headers).json()["month"]["intake"]
+    city_month = client.get("/api/v1/screen/events/counters", headers=leader.headers).json()["month"][
+        "intake"
+    ]
     town_month = next(c for w, c, _ in links if w == "month.intake")
     assert town_month < city_month
 

@@ -47,7 +47,9 @@ def area_goals(db: Session, clock: Clock, city: Any) -> dict[str, Any]:
 def test_every_target_shows_its_year_to_date_figure_time_progress_and_forecast(
     client: TestClient, area_goals: Any, leader: Any
 ) -> None:
-    items = {i["name"]: i for i in client.get("/api/v1/screen/targets", headers=leader.headers).json()["items"]}
+    items = {
+        i["name"]: i for i in client.get("/api/v1/screen/targets", headers=leader.headers).json()["items"]
+    }
     growth = items["地区生产总值增长5%以上"]
     assert (growth["to_date"], growth["data_month"], growth["value_unit"]) == (4.6, 8, "%")
     assert growth["attainment"] == pytest.approx(0.92)

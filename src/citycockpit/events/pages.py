@@ -158,7 +158,9 @@ def _filter_chips(
             name = filters.category
         chips.append(_t(request, "events.filter.category", name=name))
     if filters.channel:
-        chips.append(_t(request, "events.filter.channel", name=_t(request, "screen.channel." + filters.channel)))
+        chips.append(
+            _t(request, "events.filter.channel", name=_t(request, "screen.channel." + filters.channel))
+        )
     if filters.area:
         name = org_queries.area_name(session, filters.area) or filters.area
         chips.append(_t(request, "events.filter.area", name=name))
@@ -168,7 +170,11 @@ def _filter_chips(
     ):
         if first or last:
             a, b = (first or last), (last or first)
-            text = str(a) if a == b else _t(request, "events.filter.range", a=str(first or "…"), b=str(last or "…"))
+            text = (
+                str(a)
+                if a == b
+                else _t(request, "events.filter.range", a=str(first or "…"), b=str(last or "…"))
+            )
             chips.append(_t(request, "events.filter." + key, dates=text))
     if overdue:
         chips.append(_t(request, "events.filter.overdue"))
