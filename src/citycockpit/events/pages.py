@@ -6,6 +6,7 @@ the page builds no SQL."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
@@ -60,16 +61,39 @@ def list_events(
     state: str = "",
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     sort: Annotated[str, Query(max_length=20)] = "",
+    area: Annotated[str, Query(pattern=r"^(\d{6,15})?$")] = "",
+    channel: Annotated[str, Query(pattern=r"^[a-z0-9_]{0,20}$")] = "",
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    closed_from: date | None = None,
+    closed_to: date | None = None,
+    overdue: bool = False,
 ) -> Response:
     queues = event_queries.ROLE_QUEUES.get(principal.role.value, [])
     if sort.lstrip("-") not in {*event_queries.EVENT_SORTS, event_queries.URGENCY}:
         sort = ""
     if queue and queue not in event_queries.QUEUES:
         queue = ""
-    if not queue and not category and not state and queues:
+    # a big-screen drill-down (period, area, channel, overdue) lands on exactly the set the panel counted
+    drill = bool(area or channel or date_from or date_to or closed_from or closed_to or overdue)
+    if not queue and not category and not state and not drill and queues:
         queue = queues[0]
     states = [state] if state in {s.value for s in EventState} else []
-    filters = event_queries.EventFilter(queue=queue or None, category=category or None, states=states)
+    now = request.app.state.clock.now()
+    filters = event_queries.EventFilter(
+        queue=queue or None,
+        category=category or None,
+        states=states,
+        area=area or None,
+        channel=channel or None,
+        date_from=date_from,
+        date_to=date_to,
+        closed_from=closed_from,
+        closed_to=closed_to,
+        overdue_at=now if overdue else None,
+        live_only=drill,
+    )
+    shown_filters = _filter_chips(request, session, filters, overdue=overdue)
     if request.query_params.get("export") == "xlsx":
         items, _ = event_queries.list_events(
             session, principal, filters, offset=0, limit=5000, sort=sort or "-reported_at"
@@ -99,7 +123,6 @@ def list_events(
     items, total = event_queries.list_events(
         session, principal, filters, offset=offset, limit=PAGE, sort=sort or "-reported_at"
     )
-    now = request.app.state.clock.now()
     calendar = WorkCalendar.from_settings(request.app.state.settings)
     return render(
         request,
@@ -121,6 +144,7 @@ def list_events(
             ],
             "clocks": {e.public_id: _clock(request, calendar, now, e) for e in items},
             "category": category,
+            "filters": shown_filters,
             "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
             "can_create": principal.can(Perm.EVENTS_CREATE),
             "now": now,
@@ -147,6 +171,42 @@ def _clock(request: Request, calendar: WorkCalendar, now: Any, event: Any) -> di
     )
     key = "events.clock.over" if left < 0 else "events.clock.left"
     return {"text": _t(request, key, time=span), "over": left < 0, "soon": 0 <= left < 120, "due": due}
+
+
+def _filter_chips(
+    request: Request, session: Any, filters: event_queries.EventFilter, *, overdue: bool
+) -> list[str]:
+    """The list's filters in words (类别 街面秩序, 上报日期 2024-09-01 至 2024-09-30 …), so a drill-down
+    from the big screen shows what it counted."""
+    chips = []
+    if filters.category:
+        try:
+            name = category_service.get_category(session, filters.category).name
+        except AppError:
+            name = filters.category
+        chips.append(_t(request, "events.filter.category", name=name))
+    if filters.channel:
+        chips.append(
+            _t(request, "events.filter.channel", name=_t(request, "screen.channel." + filters.channel))
+        )
+    if filters.area:
+        name = org_queries.area_name(session, filters.area) or filters.area
+        chips.append(_t(request, "events.filter.area", name=name))
+    for key, first, last in (
+        ("reported", filters.date_from, filters.date_to),
+        ("closed", filters.closed_from, filters.closed_to),
+    ):
+        if first or last:
+            a, b = (first or last), (last or first)
+            text = (
+                str(a)
+                if a == b
+                else _t(request, "events.filter.range", a=str(first or "…"), b=str(last or "…"))
+            )
+            chips.append(_t(request, "events.filter." + key, dates=text))
+    if overdue:
+        chips.append(_t(request, "events.filter.overdue"))
+    return chips
 
 
 @router.get("/new")

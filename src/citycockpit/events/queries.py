@@ -146,6 +146,10 @@ class EventFilter:
     channel: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    closed_from: date | None = None  # closed (办结) on or after this day
+    closed_to: date | None = None
+    overdue_at: datetime | None = None  # past the handling deadline at this instant (Event.is_overdue)
+    live_only: bool = False  # test events left out, as every KPI counts (a big-screen drill-down)
 
 
 # Columns a list of events may be sorted by (`-` before the key: descending).
@@ -192,6 +196,14 @@ def _filter_clause(principal: Principal, filters: EventFilter) -> ColumnElement[
         where = where & (Event.reported_day >= filters.date_from)
     if filters.date_to:
         where = where & (Event.reported_day <= filters.date_to)
+    if filters.closed_from:
+        where = where & (Event.closed_day >= filters.closed_from)
+    if filters.closed_to:
+        where = where & (Event.closed_day <= filters.closed_to)
+    if filters.overdue_at is not None:
+        where = where & Event.is_overdue(filters.overdue_at)
+    if filters.live_only:
+        where = where & Event.is_test.is_(False)
     return where
 
 

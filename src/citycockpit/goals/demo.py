@@ -43,6 +43,15 @@ SERIES: list[tuple[str, str, bool, list[str], float, float]] = [
     ("PM2.5年均浓度", "微克/立方米", False, ["PM2.5浓度", "细颗粒物浓度"], 26.0, -5.5),
     ("空气优良天数比例", "%", False, ["优良天数比例"], 84.0, 3.0),
     ("新能源充电站", "座", True, ["新建新能源充电站"], 0.0, 0.0),
+    # a town's own figures (last: the series above keep their generated numbers)
+    ("城厢镇地区生产总值", "亿元", True, [], 236.0, 5.9),
+    ("城厢镇一般公共预算收入", "亿元", True, [], 21.5, 3.2),
+]
+# The town's own targets (area 城厢镇): (title, series, growth target %, qualifier)
+TOWN = "320585100"
+TOWN_GOALS = [
+    ("城厢镇地区生产总值增长6%以上", "城厢镇地区生产总值", 6.0, ">="),
+    ("城厢镇一般公共预算收入增长4%左右", "城厢镇一般公共预算收入", 4.0, "~"),
 ]
 # Monthly share of a year's flow (sums to 1): slow start around the Spring Festival, strong December.
 FLOW = [0.055, 0.05, 0.09, 0.08, 0.085, 0.10, 0.075, 0.075, 0.09, 0.08, 0.09, 0.11]
@@ -182,6 +191,31 @@ def _actuals_csv(today: date) -> tuple[bytes, bytes]:
     return history.getvalue().encode("utf-8"), current.getvalue().encode("utf-8")
 
 
+def _town_goals(session: Session, now: datetime) -> None:
+    """城厢镇's own growth targets, tracked on its own series (the city's goals have no area)."""
+    from citycockpit.goals.models import IndicatorSeries
+    from citycockpit.org.models import Area
+
+    if session.scalar(select(Area.id).where(Area.code == TOWN)) is None:
+        return
+    ids = dict(session.execute(select(IndicatorSeries.name, IndicatorSeries.id)).all())
+    for title, name, target, qualifier in TOWN_GOALS:
+        service.create_goal(
+            session,
+            title=title,
+            year=YEAR,
+            actor=SUPERVISOR,
+            now=now,
+            measure="growth",
+            target_value=target,
+            unit="%",
+            qualifier=qualifier,
+            series_id=ids[name],
+            responsible_person=PERSONS[0],
+            area_code=TOWN,
+        )
+
+
 def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC) - timedelta(hours=8)
 
@@ -235,6 +269,7 @@ def build(session: Session, clock: Clock, report_id: int) -> dict[str, Any]:
             actor=SUPERVISOR,
             now=now,
         )
+    _town_goals(session, now)
     history, current = _actuals_csv(today)
     series.import_actuals(session, history, f"统计月报-{YEAR - 1}.csv", actor=SUPERVISOR, now=now)
     if any(_lag_ok(m, today) for m in range(1, 13)):

@@ -387,6 +387,7 @@ def _judge_month(
         row.status, row.color, row.rule, row.reason = ev.status.value, ev.color.value, ev.rule, ev.reason
         row.progress, row.time_progress = ev.progress, ev.time_progress
         row.forecast, row.expected_end, row.evaluated_at = ev.forecast, ev.expected_end, now
+        row.to_date, row.data_month = ev.to_date, ev.data_month
         run.counts[ev.status.value] += 1
 
         if ev.color is Color.RED and before_color != Color.RED.value:

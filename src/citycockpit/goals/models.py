@@ -78,6 +78,8 @@ class Goal(Base):
     kind: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(String(12))
     title: Mapped[str] = mapped_column(Text)
+    # The area whose target this is (a town's own targets); None: the city's, seen read-only below it.
+    area_code: Mapped[str | None] = mapped_column(String(15), index=True)
     node_id: Mapped[int | None] = mapped_column(ForeignKey("goal_nodes.id", ondelete="SET NULL"), index=True)
     report_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("report_items.id", ondelete="SET NULL"), unique=True
@@ -215,6 +217,8 @@ class GoalEvaluation(Base):
     time_progress: Mapped[float | None] = mapped_column(Float)
     forecast: Mapped[float | None] = mapped_column(Float)
     expected_end: Mapped[float | None] = mapped_column(Float)
+    to_date: Mapped[float | None] = mapped_column(Float)  # the year-to-date figure judged (indicators)
+    data_month: Mapped[int | None] = mapped_column(Integer)  # the latest month `to_date` covers
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -12,7 +12,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core.listing import Listing
 from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
 from citycockpit.goals.models import Goal, GoalEvaluation, GoalNode
-from citycockpit.goals.service import goal_scope
+from citycockpit.goals.service import goal_area_clause, goal_scope
 from citycockpit.goals.status import Evaluation, NodeScore, goal_score, roll_up
 from citycockpit.org.models import Department
 
@@ -120,16 +120,17 @@ def counts_by_department(
 
 
 def counts_by_area(
-    session: Session, principal: Principal | None, period: str
+    session: Session, principal: Principal | None, period: str, *, area_code: str | None = None
 ) -> list[tuple[int | None, str, int]]:
-    """(task-area node id, status, count): goals under a sub-task count for its task area; GROUP BY."""
+    """(task-area node id, status, count): goals under a sub-task count for its task area; GROUP BY.
+    Only the goals an area's screen shows (goal_area_clause: the area's own and the city's)."""
     area = func.coalesce(GoalNode.parent_id, GoalNode.id)
     rows = session.execute(
         select(area, GoalEvaluation.status, func.count(Goal.id))
         .select_from(Goal)
         .join(GoalEvaluation, GoalEvaluation.goal_id == Goal.id)
         .outerjoin(GoalNode, GoalNode.id == Goal.node_id)
-        .where(GoalEvaluation.period == period, goal_scope(principal))
+        .where(GoalEvaluation.period == period, goal_scope(principal), goal_area_clause(area_code))
         .group_by(area, GoalEvaluation.status)
     ).all()
     return [(a, s, n) for a, s, n in rows]
@@ -194,39 +195,58 @@ def rollup_tree(session: Session, principal: Principal | None, *, year: int, per
 
 
 def year_targets(
-    session: Session, principal: Principal | None, year: int, period: str | None, *, limit: int = 30
+    session: Session,
+    principal: Principal | None,
+    year: int,
+    period: str | None,
+    *,
+    area_code: str | None = None,
+    limit: int = 30,
 ) -> list[dict[str, Any]]:
-    """The year's goals made from the report's main targets, in the task sheet's order, each as the goal
+    """The year's main targets shown for an area (the city's: goals made from the report's targets; an
+    area's: its own indicator goals after the city's), in the task sheet's order, each as the goal
     views show it (goals.views) with its stored evaluation for `period` (or none)."""
     from citycockpit.goals.views import goal_views
 
     goals = list(
         session.scalars(
             select(Goal)
-            .where(goal_scope(principal), Goal.year == year, Goal.source == "target")
-            .order_by(Goal.position, Goal.id)
+            .where(goal_scope(principal), goal_area_clause(area_code), Goal.year == year)
+            .where(or_(Goal.source == "target", and_(Goal.area_code.is_not(None), Goal.kind == "indicator")))
+            .order_by(Goal.area_code.is_(None), Goal.position, Goal.id)  # an area's own targets first
             .limit(limit)
         )
     )
     return goal_views(session, goals, period) if goals else []
 
 
-def has_goals(session: Session, principal: Principal | None) -> bool:
-    """Whether any goal is in the caller's scope."""
-    return session.scalar(select(Goal.id).where(goal_scope(principal)).limit(1)) is not None
+def has_goals(session: Session, principal: Principal | None, *, area_code: str | None = None) -> bool:
+    """Whether any goal an area's screen shows (the city's when no area) is in the caller's scope."""
+    query = select(Goal.id).where(goal_scope(principal), goal_area_clause(area_code))
+    return session.scalar(query.limit(1)) is not None
 
 
 def open_alerts(
-    session: Session, principal: Principal | None, *, kinds: tuple[str, ...], limit: int
+    session: Session,
+    principal: Principal | None,
+    *,
+    kinds: tuple[str, ...],
+    limit: int,
+    area_code: str | None = None,
 ) -> list[tuple[Any, Goal]]:
-    """Open alerts of the given kinds in the caller's scope with their goals, newest first."""
+    """Open alerts of the given kinds in the caller's scope with their goals, newest first; only an
+    area's own goals when `area_code` is given (the city's goals' alerts are the city's to act on)."""
     from citycockpit.goals.alerts import list_alerts
 
-    return [(a, g) for a, g in list_alerts(session, principal, limit=limit) if a.kind in kinds]
+    return [
+        (a, g)
+        for a, g in list_alerts(session, principal, limit=limit)
+        if a.kind in kinds and (area_code is None or (g.area_code or "").startswith(area_code))
+    ]
 
 
 def target_series(
-    session: Session, principal: Principal | None, year: int, *, limit: int = 4
+    session: Session, principal: Principal | None, year: int, *, area_code: str | None = None, limit: int = 4
 ) -> list[dict[str, Any]]:
     """The year's growth and share targets that have an indicator series, with the series' monthly values
     of the year: rows {id, title, measure, target_value, qualifier, name, unit, months: {month: (value,
@@ -246,7 +266,9 @@ def target_series(
             IndicatorSeries.unit,
         )
         .join(IndicatorSeries, IndicatorSeries.id == Goal.series_id)
-        .where(goal_scope(principal), Goal.year == year, Goal.source == "target")
+        .where(goal_scope(principal), Goal.year == year)
+        .where(Goal.area_code.is_(None) if area_code is None else Goal.area_code == area_code)
+        .where(or_(Goal.source == "target", Goal.area_code.is_not(None)))
         .where(Goal.measure.in_(("growth", "share")))
         .order_by(Goal.position, Goal.id)
         .limit(limit)

@@ -26,6 +26,11 @@ class GoalCreate(BaseModel):
     starts_on: date | None = None
     due_on: date | None = None
     weight: float = 1.0
+    area_code: str | None = Field(
+        None,
+        pattern=r"^\d{6,15}$",
+        description="the area whose target this is (a town's own); none or the city's code: the city's",
+    )
 
 
 class Assignment(BaseModel):

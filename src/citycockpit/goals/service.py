@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -31,7 +31,17 @@ from citycockpit.org.models import Department
 from citycockpit.report import service as reports
 from citycockpit.report.enums import QUALIFIERS, ItemList, Measure, ReviewState, value_text
 
-COMPUTED_FIELDS = {"status", "color", "rule", "forecast", "expected_end", "time_progress", "progress"}
+COMPUTED_FIELDS = {
+    "status",
+    "color",
+    "rule",
+    "forecast",
+    "expected_end",
+    "time_progress",
+    "progress",
+    "to_date",
+    "data_month",
+}
 EDITABLE_FIELDS = {
     "title",
     "measure",
@@ -62,8 +72,35 @@ def goal_scope(principal: Principal | None) -> ColumnElement[bool]:
         co = exists().where(GoalCoDepartment.goal_id == Goal.id, GoalCoDepartment.department_id == dept)
         return or_(Goal.lead_department_id == dept, co)
     if principal.is_area_scoped:
-        return false()
+        # a town or grid sees its own and its areas' targets, and read-only those above it (the city's)
+        code = principal.area_code or ""
+        return or_(
+            Goal.area_code.is_(None),
+            Goal.area_code.startswith(code, autoescape=True),
+            literal(code).startswith(Goal.area_code),
+        )
     return true()
+
+
+def goal_area_clause(area_code: str | None) -> ColumnElement[bool]:
+    """WHERE clause: the goals an area's screen shows, its own and those of the areas above it (the
+    city's goals have no area). None (the city) shows the city's goals only."""
+    if not area_code:
+        return Goal.area_code.is_(None)
+    return or_(Goal.area_code.is_(None), literal(area_code).startswith(Goal.area_code))
+
+
+def check_goal_area(session: Session, area_code: str | None) -> str | None:
+    """The area a new goal belongs to: an existing area's code, or None for the city's own goals
+    (nothing given, or the city's own six-digit county code)."""
+    from citycockpit.org.models import Area
+
+    code = (area_code or "").strip()
+    if len(code) <= 6 and (not code or code.isdigit()):
+        return None
+    if not code.isdigit() or session.scalar(select(Area.id).where(Area.code == code)) is None:
+        raise InvalidGoal(f"Area {code} does not exist", field="area_code")
+    return code
 
 
 def department_ids(session: Session, goal: Goal) -> list[int]:
@@ -179,10 +216,12 @@ def create_goal(
     due_on: date | None = None,
     weight: float = 1.0,
     key: str | None = None,
+    area_code: str | None = None,
     audit_it: bool = True,
 ) -> Goal:
     """Create a goal; a goal linked to an indicator series is judged as an indicator, else as a task.
-    Its period defaults to the calendar year."""
+    Its period defaults to the calendar year. It is the city's goal unless `area_code` names the area
+    (a town's own target) it belongs to."""
     values = {
         "title": title,
         "measure": measure,
@@ -197,6 +236,7 @@ def create_goal(
     _check_departments(session, [lead_department_id, *co_department_ids])
     if series_id is not None and session.get(IndicatorSeries, series_id) is None:
         raise InvalidGoal(f"Indicator series {series_id} does not exist")
+    area_code = check_goal_area(session, area_code)
     position = (session.scalar(select(func.max(Goal.position)).where(Goal.year == year)) or 0) + 1
     goal = Goal(
         key=key or next_key(session, year),
@@ -204,6 +244,7 @@ def create_goal(
         kind=(GoalKind.INDICATOR if series_id and target_value is not None else GoalKind.TASK).value,
         source=GoalSource(source).value,
         title=title.strip(),
+        area_code=area_code,
         node_id=node_id,
         report_item_id=report_item_id,
         report_subtask_id=report_subtask_id,
@@ -237,6 +278,7 @@ def goal_audit_view(goal: Goal) -> dict[str, Any]:
         "title": goal.title,
         "target": [goal.measure, goal.qualifier, goal.target_value, goal.unit],
         "lead_department_id": goal.lead_department_id,
+        "area_code": goal.area_code,
         "series_id": goal.series_id,
         "due_on": goal.due_on,
     }

@@ -61,6 +61,8 @@ class Evaluation:
     forecast: float | None = None  # year-end forecast in the target's measure (growth %, level, share %)
     expected_end: float | None = None  # expected year-end value of the series
     gap: float | None = None  # how far the forecast misses (pp, or share of the target for levels)
+    to_date: float | None = None  # the year-to-date figure judged, in the target's measure (indicators)
+    data_month: int | None = None  # the latest month with data that `to_date` covers
 
     @property
     def color(self) -> Color:
@@ -271,6 +273,24 @@ def forecast(facts: IndicatorFacts) -> Forecast | None:
     return Forecast(m, ytd, ytd, ytd, None, "mean to date")
 
 
+def measured_to_date(measure: str, fc: Forecast | None) -> float | None:
+    """The year-to-date figure in the target's own measure: the YTD YoY growth % for growth targets
+    (what 增长5%以上 is held against), else the cumulative total or the mean of the monthly levels."""
+    if fc is None:
+        return None
+    return fc.value if measure == "growth" else fc.to_date
+
+
+def attainment(measure: str | None, target: float | None, to_date: float | None) -> float | None:
+    """The year-to-date figure as a share of the target (1.0 = at the target), for every kind of
+    target: growth rates (4.6% of 5% → 0.92), levels and shares, and ceilings (以下: at most 1.0 is
+    within the ceiling). None without a figure, or when the target is not a positive number (a share
+    of zero or of a fall says nothing)."""
+    if to_date is None or target is None or measure is None or target <= 0:
+        return None
+    return round(to_date / target, 4)
+
+
 def _mean_to(series: Mapping[int, float], month: int) -> float:
     vals = [v for k, v in series.items() if k <= month]
     return sum(vals) / len(vals) if vals else 0.0
@@ -381,6 +401,8 @@ def evaluate_indicator(facts: IndicatorFacts, th: Thresholds = Thresholds()) -> 
                 forecast=fc.value if fc else None,
                 expected_end=fc.expected_end if fc else None,
                 gap=miss,
+                to_date=measured_to_date(facts.measure, fc),
+                data_month=fc.month if fc else None,
             )
     return Evaluation(GoalStatus.NO_DATA, "fallback", "no rule matched")
 

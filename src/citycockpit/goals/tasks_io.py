@@ -1,6 +1,7 @@
 """The supervision office's task decomposition sheet (任务分解表) in and out, as XLSX.
 
-Columns: 键 (stable key), 序号, 任务内容, 牵头单位, 配合单位, 责任人, 完成时限, 节点安排. The export is the
+Columns: 键 (stable key), 序号, 任务内容, 牵头单位, 配合单位, 责任人, 完成时限, 节点安排, 责任区域 (optional: the
+town or area whose own task it is, by name or code; empty for the city's). The export is the
 import format: a row with a key updates that goal, a row without one creates a goal. Departments are
 matched by name, short name or code; bad rows are reported by row and nothing is imported."""
 
@@ -23,9 +24,9 @@ from citycockpit.goals.enums import GoalSource
 from citycockpit.goals.models import Goal, GoalCoDepartment, Milestone
 from citycockpit.goals.service import create_goal, resolve_department, set_co_departments
 from citycockpit.goals.status import month_end
-from citycockpit.org.models import Department
+from citycockpit.org.models import Area, Department
 
-HEADERS = ["键", "序号", "任务内容", "牵头单位", "配合单位", "责任人", "完成时限", "节点安排"]
+HEADERS = ["键", "序号", "任务内容", "牵头单位", "配合单位", "责任人", "完成时限", "节点安排", "责任区域"]
 ALIASES = {
     "键": "key",
     "key": "key",
@@ -44,6 +45,8 @@ ALIASES = {
     "完成时间": "due",
     "节点安排": "milestones",
     "时间节点": "milestones",
+    "责任区域": "area",
+    "所属区域": "area",
 }
 _SPLIT_DEPTS = re.compile(r"[、,，;；/\n]+")
 _SPLIT_NODES = re.compile(r"[\n;；]+")
@@ -158,6 +161,12 @@ def import_tasks(
                 bad(f"节点安排 {part!r} must start with a date followed by the node (e.g. 2024-06-30 开工)")
             else:
                 nodes.append((parsed[0], label))
+        area_code: str | None = None
+        area_text = row.text("area")
+        if area_text:
+            area_code = _resolve_area(session, area_text)
+            if area_code is None:
+                bad(f"unknown or ambiguous area {area_text!r} in 责任区域")
         number = row.text("number")
         if len(errors) == before:
             plan.append(
@@ -170,6 +179,7 @@ def import_tasks(
                     "due": due,
                     "nodes": nodes,
                     "position": int(number) if number.isdigit() else None,
+                    "area": area_code,
                 }
             )
     if errors:
@@ -191,6 +201,7 @@ def import_tasks(
                 co_department_ids=item["co"],
                 responsible_person=item["person"],
                 due_on=item["due"],
+                area_code=item["area"],
                 audit_it=False,
             )
             result.created += 1
@@ -202,6 +213,8 @@ def import_tasks(
             )
             if item["due"]:
                 goal.due_on = item["due"]
+            if "area" in table.headers:  # an older sheet without the column keeps the goals' areas
+                goal.area_code = item["area"]
             goal.updated_at = now
             set_co_departments(session, goal, item["co"])
             result.updated += 1
@@ -231,6 +244,13 @@ def import_tasks(
     return result
 
 
+def _resolve_area(session: Session, text: str) -> str | None:
+    """An area by its code or its unique name (None when unknown or the name is shared)."""
+    column = Area.code if text.isdigit() else Area.name
+    codes = list(session.scalars(select(Area.code).where(column == text).limit(2)))
+    return codes[0] if len(codes) == 1 else None
+
+
 def export_tasks(session: Session, *, year: int | None = None, goal_ids: list[int] | None = None) -> bytes:
     """The task sheet of a year (every goal, in 序号 order) in the format `import_tasks` reads."""
     query = select(Goal).order_by(Goal.year, Goal.position, Goal.id)
@@ -241,6 +261,8 @@ def export_tasks(session: Session, *, year: int | None = None, goal_ids: list[in
     goals = list(session.scalars(query).all())
     ids = [g.id for g in goals]
     names = {d.id: d.short_name or d.name for d in session.scalars(select(Department))}
+    area_codes = {g.area_code for g in goals if g.area_code}
+    area_names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(area_codes))).all())
     co: dict[int, list[str]] = {}
     for gid, did in session.execute(
         select(GoalCoDepartment.goal_id, GoalCoDepartment.department_id).where(
@@ -263,6 +285,7 @@ def export_tasks(session: Session, *, year: int | None = None, goal_ids: list[in
             g.responsible_person or "",
             g.due_on,
             "\n".join(nodes.get(g.id, [])),
+            area_names.get(g.area_code, g.area_code) if g.area_code else "",
         ]
         for g in goals
     ]

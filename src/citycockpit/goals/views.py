@@ -9,9 +9,12 @@ from sqlalchemy.orm import Session
 
 from citycockpit.goals.enums import GoalStatus
 from citycockpit.goals.models import Goal, GoalCoDepartment, GoalEvaluation, Milestone, ProgressReport
+from citycockpit.goals.status import attainment
 
 
-def evaluation_view(ev: GoalEvaluation | None) -> dict[str, Any] | None:
+def evaluation_view(ev: GoalEvaluation | None, goal: Goal | None = None) -> dict[str, Any] | None:
+    """A stored evaluation; with its goal, also `attainment`: the year-to-date figure as a share of the
+    target (goals.status.attainment), for indicators."""
     if ev is None:
         return None
     return {
@@ -25,6 +28,9 @@ def evaluation_view(ev: GoalEvaluation | None) -> dict[str, Any] | None:
         "time_progress": ev.time_progress,
         "forecast": ev.forecast,
         "expected_end": ev.expected_end,
+        "to_date": ev.to_date,
+        "data_month": ev.data_month,
+        "attainment": attainment(goal.measure, goal.target_value, ev.to_date) if goal is not None else None,
     }
 
 
@@ -69,7 +75,8 @@ def goal_views(session: Session, goals: list[Goal], period: str | None = None) -
             "due_on": g.due_on.isoformat(),
             "weight": g.weight,
             "is_done": g.is_done,
-            "evaluation": evaluation_view(evals.get(g.id)),
+            "area_code": g.area_code,
+            "evaluation": evaluation_view(evals.get(g.id), g),
         }
         for g in goals
     ]

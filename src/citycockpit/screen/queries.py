@@ -103,6 +103,31 @@ def narrowed(view: View) -> Principal:
     )
 
 
+def goal_area(view: View) -> str | None:
+    """The area whose goals the view shows with the city's (None: the city's own goals only)."""
+    return None if view.area_level == "city" else view.area_code
+
+
+def _can_open_goals(view: View) -> bool:
+    from citycockpit.auth.enums import Perm
+
+    return view.principal.can(Perm.GOALS_READ)
+
+
+def _month_range(view: View) -> str:
+    """The query string of this month so far (the period every month panel counts)."""
+    return f"from={view.today.replace(day=1).isoformat()}&to={view.today.isoformat()}"
+
+
+def events_href(view: View, *parts: str) -> str:
+    """The workbench events list limited to exactly what a panel counted: the given filters and, below
+    the city, the viewed area."""
+    query = [p for p in parts if p]
+    if view.area_level != "city":
+        query.append(f"area={view.area_code}")
+    return "/app/events?" + "&".join(query)
+
+
 def time_progress(today: date) -> float:
     """时序进度 of the year at the end of `today`: the goals' rule (goals.status.year_progress), to 4 places."""
     from citycockpit.goals.status import year_progress
@@ -138,11 +163,14 @@ def targets(session: Session, view: View) -> dict[str, Any]:
     from citycockpit.goals import queries as goal_queries
 
     period = _goal_period(session, view)
-    goals = goal_queries.year_targets(session, view.principal, view.today.year, period)
+    area = goal_area(view)
+    goals = goal_queries.year_targets(session, view.principal, view.today.year, period, area_code=area)
+    links = _can_open_goals(view)
     if goals:
         items = []
         for g in goals:
             ev = g["evaluation"] or {}
+            percent = g["measure"] in ("growth", "share")
             items.append(
                 {
                     "id": g["id"],
@@ -153,17 +181,26 @@ def targets(session: Session, view: View) -> dict[str, Any]:
                     "qualifier": g["qualifier"],
                     "target_text": value_text(g["measure"], g["target_value"], g["unit"], g["qualifier"]),
                     "stretch": g["stretch"],
+                    "value_unit": "%" if percent else (g["unit"] or ""),
+                    "ceiling": g["qualifier"] == "<=",
                     "progress": ev.get("progress"),
+                    "attainment": ev.get("attainment"),
+                    "to_date": ev.get("to_date"),
+                    "data_month": ev.get("data_month"),
                     "time_progress": ev.get("time_progress"),
                     "forecast": ev.get("forecast"),
                     "status": ev.get("status"),
                     "reason": ev.get("reason"),
-                    "href": f"/app/goals/{g['id']}",
+                    # the city's goals on an area's screen are shown read-only: that area cannot act on them
+                    "level": "own" if g["area_code"] == area else "city",
+                    "href": f"/app/goals/{g['id']}" if links else None,
                 }
             )
         return view.envelope(
             time_progress=time_progress(view.today), period=period, source="goals", report=None, items=items
         )
+    if view.area_level != "city":  # a report's targets are the city's, and before goals only the city's
+        return view.envelope(time_progress=time_progress(view.today), source="goals", report=None, items=None)
     return _report_targets(session, view)
 
 
@@ -339,7 +376,17 @@ def event_counters(session: Session, view: View) -> dict[str, Any]:
     closed_today = session.scalar(select(func.count()).where(*where, Event.closed_day == view.today))
     overdue = session.scalar(select(func.count()).where(*where, Event.is_overdue(view.now)))
     valid = counts["callbacks_valid"]
+    day = f"from={view.today.isoformat()}&to={view.today.isoformat()}"
+    closed_day = f"closed_from={view.today.isoformat()}&closed_to={view.today.isoformat()}"
+    closed_month = f"closed_from={view.today.replace(day=1).isoformat()}&closed_to={view.today.isoformat()}"
     return view.envelope(
+        hrefs={
+            "today.intake": events_href(view, day),
+            "today.closed": events_href(view, closed_day),
+            "today.overdue": events_href(view, "overdue=1"),
+            "month.intake": events_href(view, _month_range(view)),
+            "month.closed": events_href(view, closed_month),
+        },
         today={
             "intake": int(intake_today or 0),
             "closed": int(closed_today or 0),
@@ -369,17 +416,21 @@ def event_breakdown(session: Session, view: View) -> dict[str, Any]:
     if not by_major:
         return view.envelope(by_category=None, by_channel=None)
     names = dict(session.execute(select(EventCategory.code, EventCategory.name)).all())
+    month = _month_range(view)
     return view.envelope(
         by_category=[
             {
                 "code": code,
                 "name": names.get(code) or code or "未分类",
                 "count": n,
-                "href": f"/app/events?category={code}" if code else "/app/events",
+                "href": events_href(view, f"category={code}", month) if code else None,
             }
             for code, n in by_major
         ],
-        by_channel=[{"channel": ch, "count": n} for ch, n in received("channel")],
+        by_channel=[
+            {"channel": ch, "count": n, "href": events_href(view, f"channel={ch}", month) if ch else None}
+            for ch, n in received("channel")
+        ],
     )
 
 
@@ -426,16 +477,20 @@ _GOAL_ALERT_TEXT = {"turned_red": "转为红色", "milestone_overdue": "节点�
 
 
 def _goal_alerts(session: Session, view: View) -> list[dict[str, Any]] | None:
-    """Open goal alerts (turned red, milestone overdue) at the city level; None when no goal exists."""
+    """Open goal alerts (turned red, milestone overdue) of the goals the view's area answers for: the
+    city's at the city level, an area's own below it; None when there is no such goal."""
     from citycockpit.goals import queries as goal_queries
 
-    if view.area_level != "city":
-        return None
-    if not goal_queries.has_goals(session, view.principal):
+    area = goal_area(view)
+    if not goal_queries.has_goals(session, view.principal, area_code=area):
         return None
     out = []
     kinds = ("turned_red", "milestone_overdue")
-    for alert, goal in goal_queries.open_alerts(session, view.principal, kinds=kinds, limit=60):
+    links = _can_open_goals(view)
+    alerts = goal_queries.open_alerts(session, view.principal, kinds=kinds, limit=60, area_code=area)
+    for alert, goal in alerts:
+        if area is None and goal.area_code is not None:
+            continue
         out.append(
             {
                 "kind": f"goal.{alert.kind}",
@@ -444,7 +499,7 @@ def _goal_alerts(session: Session, view: View) -> list[dict[str, Any]] | None:
                 "area_name": None,
                 "overdue_text": _GOAL_ALERT_TEXT.get(alert.kind, alert.kind),
                 "reason": alert.message,
-                "href": f"/app/goals/{goal.id}",
+                "href": f"/app/goals/{goal.id}" if links else None,
             }
         )
     return out[:15]
@@ -455,7 +510,7 @@ def economy(session: Session, view: View) -> dict[str, Any]:
     line: the year-to-date growth (同比 %) for growth targets, the month's value for shares."""
     from citycockpit.goals import queries as goal_queries
 
-    rows = goal_queries.target_series(session, view.principal, view.today.year)
+    rows = goal_queries.target_series(session, view.principal, view.today.year, area_code=goal_area(view))
     series = []
     for r in rows:
         growth = r["measure"] == "growth"
@@ -471,7 +526,7 @@ def economy(session: Session, view: View) -> dict[str, Any]:
                     "unit": "%",
                     "target": r["target_value"],
                     "qualifier": r["qualifier"],
-                    "href": f"/app/goals/{r['id']}",
+                    "href": f"/app/goals/{r['id']}" if _can_open_goals(view) else None,
                     "points": points,
                 }
             )
@@ -542,9 +597,10 @@ def goal_status(session: Session, view: View) -> dict[str, Any]:
     from citycockpit.goals.queries import counts_by_area
 
     period = _goal_period(session, view)
-    rows = counts_by_area(session, view.principal, period) if period else []
+    rows = counts_by_area(session, view.principal, period, area_code=goal_area(view)) if period else []
     if not rows:
         return view.envelope(period=period, by_task_area=None, statuses=None)
+    links = _can_open_goals(view) and view.area_level == "city"
     node_ids = {node_id for node_id, _, _ in rows if node_id is not None}
     nodes = (
         {n.id: n for n in session.scalars(select(GoalNode).where(GoalNode.id.in_(node_ids)))}
@@ -561,7 +617,8 @@ def goal_status(session: Session, view: View) -> dict[str, Any]:
                 "name": _node_name(node),
                 "position": node.position if node else 10_000,
                 "counts": {},
-                "href": f"/app/goals?node={node_id}" if node_id else "/app/goals",
+                # each status segment opens the goal list of its node and status for the month
+                "href": f"/app/goals?node={node_id}&period={period}" if node_id and links else None,
             },
         )
         entry["counts"][status] = entry["counts"].get(status, 0) + int(n)

@@ -5,6 +5,7 @@
   var stage = document.getElementById("stage");
   if (!stage || !window.echarts) { return; }
   var AREA = stage.dataset.area;
+  var LEVEL = stage.dataset.level || "city";
   var REFRESH = Math.max(5, parseInt(stage.dataset.refresh, 10) || 30) * 1000;
   var LANG = stage.dataset.lang || "zh";
   var MSG = JSON.parse(stage.dataset.messages || "{}");
@@ -57,7 +58,7 @@
     var loc = LANG === "zh" ? "zh-CN" : "en-GB";
     document.getElementById("clock-time").textContent = now.toLocaleTimeString(loc, { timeZone: TZ, hour12: false });
     document.getElementById("clock-date").textContent = now.toLocaleDateString(loc,
-      { timeZone: TZ, year: "numeric", month: "long", day: "numeric", weekday: "short" });
+      { timeZone: TZ, year: "numeric", month: LANG === "zh" ? "long" : "short", day: "numeric", weekday: "short" });
   }
   setInterval(tick, 1000);
   tick();
@@ -89,9 +90,9 @@
     list.addEventListener("mouseenter", function () { paused = true; list.classList.add("paused"); });
     list.addEventListener("mouseleave", function () { paused = false; list.classList.remove("paused"); });
     return setInterval(function () {
-      if (paused || !list.isConnected || list.scrollHeight <= list.clientHeight + 2) { return; }
+      if (paused || !list.isConnected || list.dataset.hiddenRows === "0") { return; }
       var first = list.querySelector("li:not(.list-head)");
-      if (first) { list.appendChild(first); }
+      if (first) { list.appendChild(first); fitRows(list); }
     }, 3000);
   }
 
@@ -121,7 +122,12 @@
     });
     keys.forEach(function (key) { var c = charts[panel.dataset.panel + ":" + key]; if (c) { c.resize(); } });
   }
-  var BASE = { backgroundColor: "transparent", textStyle: { fontFamily: "inherit" }, animationDuration: 800 };
+  /* Every text on the stage is at least 14 px of the 1920×1080 design (about 10 px on a 1366×768
+     display, 28 px on a 3840×2160 wall): FS is the size of axis, legend and label text. */
+  var FS = 14;
+  var TXT = { color: "#bcd", fontSize: FS };
+  var BASE = { backgroundColor: "transparent", textStyle: { fontFamily: "inherit", fontSize: FS }, animationDuration: 800 };
+  function axis(o) { return Object.assign({ axisLabel: Object.assign({}, TXT), nameTextStyle: Object.assign({}, TXT) }, o); }
   function opt(o) { return Object.assign({}, BASE, o); }
   function itemTooltip(lines) {
     return function (p) {
@@ -137,6 +143,31 @@
     panel.querySelector("[data-no-data]").hidden = !none;
     panel.querySelector("[data-body]").hidden = none;
     panel.dataset.state = none ? "no-data" : "drawn";
+    /* Below the city, a panel with nothing to show at that level is left out and the column closes
+       up; the city's own screen says "no data yet" with what to do about it. */
+    var leave = none && LEVEL !== "city";
+    if (panel.hidden !== leave) { panel.hidden = leave; closeUp(); }
+  }
+  function closeUp() {
+    Array.prototype.forEach.call(document.querySelectorAll(".cols > .col"), function (col) {
+      var shown = col.querySelectorAll("section.panel:not([hidden])");
+      col.hidden = shown.length === 0;
+      Array.prototype.forEach.call(col.querySelectorAll("section.panel"), function (p) {
+        p.classList.toggle("alone", shown.length === 1 && !p.hidden);
+      });
+    });
+    Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+  }
+  /* Rotating lists show whole rows only: rows that would be cut at the bottom are hidden. */
+  function fitRows(list) {
+    var rows = list.querySelectorAll("li");
+    Array.prototype.forEach.call(rows, function (li) { li.style.display = ""; });
+    var bottom = list.getBoundingClientRect().bottom, hidden = 0;
+    Array.prototype.forEach.call(rows, function (li) {
+      if (hidden || li.getBoundingClientRect().bottom > bottom + 0.5) { li.style.display = "none"; hidden += 1; }
+    });
+    list.dataset.hiddenRows = String(hidden);
+    return hidden;
   }
   function setAsOf(panel, iso, failed) {
     var node = panel.querySelector("[data-as-of]");
@@ -150,8 +181,12 @@
 
   var renderers = {};
 
+  function pct(v) { return fmt(v * 100, 1) + "%"; }
+  function monthName(mo) {
+    return new Date(2000, mo - 1, 1).toLocaleString(LANG === "zh" ? "zh-CN" : "en-GB", { month: "short" });
+  }
   renderers["targets"] = function (panel, d) {
-    if (!d.items) { return false; }
+    if (!d.items || !d.items.length) { return false; }
     var body = panel.querySelector("[data-body]");
     var tp = d.time_progress;
     var list = body.querySelector("ul") || body.appendChild(el("ul", "rot"));
@@ -160,23 +195,47 @@
     d.items.forEach(function (it) {
       var status = it.status || "none";
       var li = el("li", "target status-" + status);
+      li.dataset.goal = String(it.id);
+      var head = el("div", "t-head");
       var name = el(it.href ? "a" : "span", "name", it.name);
       if (it.href) { name.href = it.href; }
       name.title = it.target_text ? it.name + " " + it.target_text : it.name;
-      li.appendChild(name);
+      head.appendChild(name);
+      if (LEVEL !== "city" && it.level === "city") { head.appendChild(el("span", "badge", m("targets.city_goal"))); }
+      head.appendChild(el("span", "val", it.status ? m("status." + status) : m("status.no_data")));
+      li.appendChild(head);
+      /* the bar: the year-to-date figure against the target (the goals domain's attainment, or a
+         task's reported progress), the tick at the time progress it is held against */
+      var share = it.attainment !== null && it.attainment !== undefined ? it.attainment : it.progress;
       var bar = el("div", "bar");
       var fill = el("div", "fill");
-      fill.style.width = (it.progress === null || it.progress === undefined ? 0 : Math.min(100, it.progress * 100)) + "%";
+      fill.style.width = (share === null || share === undefined ? 0 : Math.max(0, Math.min(100, share * 100))) + "%";
       var tick = el("div", "tick");
       var itemTp = it.time_progress === null || it.time_progress === undefined ? tp : it.time_progress;
       tick.style.left = Math.min(100, itemTp * 100) + "%";
       bar.appendChild(fill); bar.appendChild(tick);
-      li.appendChild(bar);
-      li.appendChild(el("span", "val", it.status ? m("status." + status)
-        : (it.progress === null || it.progress === undefined ? m("status.none") : fmt(it.progress * 100, 1) + "%")));
+      var line = el("div", "t-line");
+      line.appendChild(bar);
+      var unit = it.value_unit || "";
+      var facts = [];
+      if (it.to_date !== null && it.to_date !== undefined) {
+        facts.push(m("targets.to_date", { m: it.data_month, mon: monthName(it.data_month), v: fmt(it.to_date, 1) + unit }));
+      } else if (it.progress !== null && it.progress !== undefined) {
+        facts.push(pct(it.progress));
+      } else {
+        facts.push(m("targets.to_date_none"));
+      }
+      if (it.target_text && it.name.indexOf(it.target_text) < 0) { facts.push(m("targets.target", { v: it.target_text })); }
+      if (it.forecast !== null && it.forecast !== undefined) { facts.push(m("targets.forecast", { v: fmt(it.forecast, 1) + unit })); }
+      facts.push(m("targets.time", { v: pct(itemTp) }));
+      var text = el("span", "facts", facts.join(" · "));
+      text.title = facts.join(" · ");
+      line.appendChild(text);
+      li.appendChild(line);
       if (it.reason) { li.title = it.reason; }
       list.appendChild(li);
     });
+    fitRows(list);
     return true;
   };
 
@@ -190,15 +249,15 @@
       tooltip: { trigger: "axis", formatter: function (ps) {
         return ps.map(function (p) { return esc(p.axisValue) + " " + esc(p.seriesName) + ": " + esc(fmt(p.value, 2)); }).join("<br>");
       } },
-      legend: { top: 0, textStyle: { color: "#bcd" } },
-      grid: { left: 48, right: 44, top: 36, bottom: 28 },
-      xAxis: { type: "category", data: months.map(function (mo) { return m("month", { m: parseInt(mo, 10) }); }) },
-      yAxis: { type: "value", axisLabel: { formatter: "{value}%" }, splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } },
+      legend: { top: 0, textStyle: TXT, itemGap: 12 },
+      grid: { left: 8, right: 70, top: d.series.length > 2 ? 56 : 32, bottom: 6, containLabel: true },
+      xAxis: axis({ type: "category", data: months.map(function (mo) { return LANG === "zh" ? m("month", { m: parseInt(mo, 10) }) : monthName(parseInt(mo, 10)); }) }),
+      yAxis: axis({ type: "value", splitNumber: 4, axisLabel: Object.assign({ formatter: "{value}%" }, TXT), splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } }),
       series: d.series.slice(0, 4).map(function (s) {
         var byMonth = {}; s.points.forEach(function (p) { byMonth[p.month] = p.value; });
         return { type: "line", smooth: true, name: s.name, data: months.map(function (mo) { return byMonth[mo] === undefined ? null : byMonth[mo]; }),
           markLine: s.target === null || s.target === undefined ? undefined : { symbol: "none", data: [{ yAxis: s.target, name: m("target") }],
-            lineStyle: { type: "dashed" }, label: { formatter: esc(m("target")) + " " + esc(fmt(s.target, 2)) } } };
+            lineStyle: { type: "dashed" }, label: Object.assign({ formatter: esc(m("target")) + " " + esc(fmt(s.target, 2)) }, TXT) } };
       })
     }), true);
     chart.off("click");
@@ -212,18 +271,22 @@
     var chart = chartIn(panel, "main");
     chart.setOption(opt({
       tooltip: { trigger: "item", formatter: itemTooltip(function (p) { return [p.name, p.seriesName + ": " + p.value]; }) },
-      legend: { top: 0, type: "scroll", textStyle: { color: "#bcd" } },
-      grid: { left: 110, right: 16, top: 34, bottom: 16 },
-      xAxis: { type: "value", splitLine: { show: false } },
-      yAxis: { type: "category", data: d.by_task_area.map(function (a) { return a.name; }),
-        axisLabel: { width: 100, overflow: "truncate" } },
+      /* every status at once: a plain legend wraps to a second line instead of paging */
+      legend: { top: 0, left: 0, right: 0, type: "plain", textStyle: TXT, itemGap: 10, itemWidth: 14, itemHeight: 10 },
+      grid: { left: 8, right: 16, top: statuses.length > 5 ? 58 : 32, bottom: 4, containLabel: true },
+      xAxis: axis({ type: "value", minInterval: 1, splitLine: { show: false } }),
+      yAxis: axis({ type: "category", inverse: true, data: d.by_task_area.map(function (a) { return a.name; }),
+        axisLabel: Object.assign({ width: 150, overflow: "truncate", interval: 0 }, TXT) }),
       series: statuses.map(function (s) {
         return { type: "bar", stack: "s", name: m("status." + s.key), itemStyle: { color: STATUS_COLOURS[s.key] || "#40a9ff" },
           data: d.by_task_area.map(function (a) { return a.counts[s.key] || 0; }) };
       })
     }), true);
     chart.off("click");
-    chart.on("click", function (p) { var a = d.by_task_area[p.dataIndex]; if (a && a.href) { window.location.href = a.href; } });
+    chart.on("click", function (p) {
+      var a = d.by_task_area[p.dataIndex], s = statuses[p.seriesIndex];
+      if (a && a.href) { window.location.href = a.href + (s ? "&status=" + encodeURIComponent(s.key) : ""); }
+    });
     return true;
   };
 
@@ -240,7 +303,9 @@
       var key = tile[0] + "." + tile[1];
       var box = grid.querySelector('[data-counter="' + key + '"]');
       if (!box) {
-        box = el("div", "counter"); box.dataset.counter = key;
+        var href = (d.hrefs || {})[key];
+        box = el(href ? "a" : "div", "counter"); box.dataset.counter = key;
+        if (href) { box.href = href; }
         box.appendChild(el("span", "label", m("counter." + key)));
         box.appendChild(el("span", "num"));
         grid.appendChild(box);
@@ -259,23 +324,32 @@
     var cats = (d.by_category || []).slice(0, 8).reverse();
     var chart = chartIn(panel, "cat");
     chart.setOption(opt({
-      title: { text: m("by_category"), textStyle: { fontSize: 14, color: "#9dbbe0" } },
+      title: { text: m("by_category"), textStyle: { fontSize: 15, color: "#9dbbe0" } },
       tooltip: { trigger: "item", formatter: itemTooltip(function (p) { return [p.name, String(p.value)]; }) },
-      grid: { left: 90, right: 30, top: 30, bottom: 10 },
+      grid: { left: 4, right: 44, top: 28, bottom: 0, containLabel: true },
       xAxis: { type: "value", splitLine: { show: false }, axisLabel: { show: false } },
-      yAxis: { type: "category", data: cats.map(function (c) { return c.name; }), axisLabel: { width: 84, overflow: "truncate" } },
-      series: [{ type: "bar", data: cats.map(function (c) { return c.count; }), itemStyle: { color: "#36cfc9" }, label: { show: true, position: "right" } }]
+      yAxis: axis({ type: "category", data: cats.map(function (c) { return c.name; }),
+        axisLabel: Object.assign({ width: 90, overflow: "truncate", interval: 0 }, TXT) }),
+      series: [{ type: "bar", barMaxWidth: 16, data: cats.map(function (c) { return c.count; }), itemStyle: { color: "#36cfc9" },
+        label: Object.assign({ show: true, position: "right" }, TXT) }]
     }), true);
     chart.off("click");
     chart.on("click", function (p) { var c = cats[p.dataIndex]; if (c && c.href) { window.location.href = c.href; } });
     var pie = chartIn(panel, "chan");
+    var chans = d.by_channel || [];
+    var chanCount = {};
+    chans.forEach(function (c) { chanCount[m("channel." + c.channel)] = c.count; });
+    /* whole channel names in a legend beside the ring (labels on thin slices were cut to "1" or "…") */
     pie.setOption(opt({
-      title: { text: m("by_channel"), textStyle: { fontSize: 14, color: "#9dbbe0" } },
+      title: { text: m("by_channel"), textStyle: { fontSize: 15, color: "#9dbbe0" } },
       tooltip: { trigger: "item", formatter: itemTooltip(function (p) { return [p.name, p.value + " (" + p.percent + "%)"]; }) },
-      series: [{ type: "pie", radius: ["30%", "52%"], center: ["50%", "58%"], minShowLabelAngle: 14,
-        label: { color: "#bcd", fontSize: 12 },
-        data: (d.by_channel || []).map(function (c) { return { name: m("channel." + c.channel), value: c.count }; }) }]
+      legend: { type: "plain", orient: "vertical", right: 0, top: 26, bottom: 0, itemGap: 5, itemWidth: 10, itemHeight: 10,
+        textStyle: TXT, formatter: function (name) { return name + " " + fmt(chanCount[name], 0); } },
+      series: [{ type: "pie", radius: ["38%", "66%"], center: ["24%", "58%"], label: { show: false }, labelLine: { show: false },
+        data: chans.map(function (c) { return { name: m("channel." + c.channel), value: c.count }; }) }]
     }), true);
+    pie.off("click");
+    pie.on("click", function (p) { var c = chans[p.dataIndex]; if (c && c.href) { window.location.href = c.href; } });
     layoutCharts(panel, ["cat", "chan"]);
     return true;
   };
@@ -296,9 +370,9 @@
         return esc(p.name) + "<br>" + esc(m("metric." + d.metric)) + ": " + esc(v === undefined || v === null ? m("no_data_short") : fmt(v, 0));
       } },
       visualMap: d.values ? { min: 0, max: max, left: 10, bottom: 10, calculable: true, text: [m("high"), m("low")],
-        inRange: { color: ["#0e3a66", "#1f77b4", "#36cfc9", "#faad14", "#ff4d4f"] }, textStyle: { color: "#bcd" } } : undefined,
+        inRange: { color: ["#0e3a66", "#1f77b4", "#36cfc9", "#faad14", "#ff4d4f"] }, textStyle: TXT } : undefined,
       series: [{ type: "map", map: d.map_name, roam: false, selectedMode: false,
-        label: { show: true, color: "#e6f4ff", fontSize: 14 },
+        label: { show: true, color: "#e6f4ff", fontSize: 15 },
         itemStyle: { areaColor: "#123a66", borderColor: "#5ab0ff", borderWidth: 1.2 },
         emphasis: { label: { color: "#fff" }, itemStyle: { areaColor: "#2f6fb0" } },
         data: d.geojson.features.map(function (f) {
@@ -329,6 +403,7 @@
       li.appendChild(el("span", "val", it.overdue_text || ""));
       list.appendChild(li);
     });
+    fitRows(list);
     return true;
   };
 
@@ -342,14 +417,15 @@
       tooltip: { trigger: "axis", formatter: function (ps) {
         return ps.map(function (p) { return esc(p.axisValue) + " " + esc(p.seriesName) + ": " + esc(fmt(p.value, 1)) + "%"; }).join("<br>");
       } },
-      legend: { top: 0, textStyle: { color: "#bcd" } },
-      grid: { left: 40, right: 12, top: 30, bottom: 22 },
-      xAxis: { type: "category", data: d.by_level.map(function (l) { return l.name; }) },
-      yAxis: { type: "value", splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } },
+      legend: { top: 0, textStyle: TXT },
+      grid: { left: 6, right: 12, top: 30, bottom: 0, containLabel: true },
+      xAxis: axis({ type: "category", data: d.by_level.map(function (l) { return l.name; }) }),
+      yAxis: axis({ type: "value", min: 0, max: function (v) { return Math.max(100, Math.ceil(v.max / 50) * 50); }, interval: 50, axisLabel: Object.assign({ formatter: "{value}%" }, TXT),
+        splitLine: { lineStyle: { color: "rgba(255,255,255,.08)" } } }),
       series: [
         { type: "bar", name: m("projects.completion"), barWidth: 28,
           data: d.by_level.map(function (l) { return l.completion === null ? null : Math.round(l.completion * 1000) / 10; }),
-          itemStyle: { color: "#40a9ff" }, label: { show: true, position: "top", color: "#cde", formatter: "{c}%" } },
+          itemStyle: { color: "#40a9ff" }, label: { show: true, position: "top", color: "#cde", fontSize: FS, formatter: "{c}%" } },
         { type: "line", name: m("time_progress"), symbol: "circle",
           data: d.by_level.map(function (l) { return l.time_progress === null ? null : Math.round(l.time_progress * 1000) / 10; }),
           lineStyle: { type: "dashed", color: "#fafafa" }, itemStyle: { color: "#fafafa" } }
@@ -375,6 +451,7 @@
       li.appendChild(el("span", "val behind", fmt(it.completion * 100, 1) + "% / " + fmt(it.time_progress * 100, 1) + "%"));
       list.appendChild(li);
     });
+    fitRows(list);
     return true;
   };
 
