@@ -7,7 +7,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.core.cliutil import (
+    CLI_ACTOR,
+    console,
+    engine_for,
+    fail,
+    input_file,
+    load_settings,
+    one_line_errors,
+    output_file,
+)
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.goals import (
@@ -72,9 +81,7 @@ def from_report(
 @app.command("import-tasks")
 @one_line_errors
 def import_tasks(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, help="The task sheet (.xlsx)."
-    ),
+    file: Path = input_file("The task sheet (.xlsx)."),
     year: int | None = typer.Option(None, help="Year of new rows (default: this year)."),
     db: str | None = DbOption,
 ) -> None:
@@ -99,7 +106,7 @@ def import_tasks(
 @app.command("export-tasks")
 @one_line_errors
 def export_tasks(
-    out: Path = typer.Option(..., "--out", help="Output .xlsx file."),
+    out: Path = output_file("--out", help="Output .xlsx file."),
     year: int | None = typer.Option(None, help="Only this year's goals."),
     db: str | None = DbOption,
 ) -> None:
@@ -209,7 +216,7 @@ def list_(
 @one_line_errors
 def bulletin_(
     period: str = typer.Option(..., "--period", help="Month, e.g. 2024-06."),
-    out: Path = typer.Option(..., "--out", help="Output file: .xlsx or .html."),
+    out: Path = output_file("--out", help="Output file: .xlsx or .html."),
     db: str | None = DbOption,
 ) -> None:
     """Write the supervision bulletin (督查通报) of a period as XLSX or printable HTML."""
@@ -336,7 +343,7 @@ def rollup(
 @actuals_app.command("import")
 @one_line_errors
 def import_actuals(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or XLSX."),
+    file: Path = input_file("CSV or XLSX."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = DbOption,
 ) -> None:

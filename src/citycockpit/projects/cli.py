@@ -9,7 +9,16 @@ from rich.table import Table
 
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
-from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.core.cliutil import (
+    CLI_ACTOR,
+    console,
+    engine_for,
+    fail,
+    input_file,
+    load_settings,
+    one_line_errors,
+    output_file,
+)
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.projects import attraction, ledger, queries, signings_file
@@ -34,7 +43,7 @@ def _wan(value: float | None) -> str:
 @app.command("import")
 @one_line_errors
 def import_(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The ledger (.xlsx)."),
+    file: Path = input_file("The ledger (.xlsx)."),
     year: int | None = typer.Option(None, help="Year of the 年度计划投资 column (default: this year)."),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
@@ -60,7 +69,7 @@ def import_(
 @app.command("export")
 @one_line_errors
 def export(
-    out: Path = typer.Option(..., "--out", help="Output file (.xlsx)."),
+    out: Path = output_file("--out", help="Output file (.xlsx)."),
     period: str | None = typer.Option(
         None, help="YYYY-MM whose plan and actuals to include (default: latest due)."
     ),
@@ -170,7 +179,7 @@ def report(
 @app.command("import-signings")
 @one_line_errors
 def import_signings(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="XLSX or CSV."),
+    file: Path = input_file("XLSX or CSV."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
