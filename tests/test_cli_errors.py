@@ -206,3 +206,27 @@ def test_a_fake_pdf_is_our_one_line_without_pypdf_warnings_before_it(tmp_path: P
         f"error: {fake.name}: PDF 文件已损坏 the PDF is damaged and cannot be read"
     ]
     assert logging.getLogger("pypdf").propagate is True
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ("2024-02", "error: no goal has a status for 2024-02: nothing to report"),
+        ("2099-01", "error: 2099-01 has not begun"),
+    ],
+)
+def test_goals_bulletin_of_an_empty_or_future_month_writes_no_file(
+    period: str, message: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "g.db"
+    assert runner.invoke(app, ["db", "upgrade", "--db", str(db)]).exit_code == 0
+    out = tmp_path / "b.html"
+    result = runner.invoke(app, ["goals", "bulletin", "--period", period, "--out", str(out), "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output.startswith(message) and len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+    # asked for, a preview of a future month gets past the month rule (and meets the empty one here)
+    preview = runner.invoke(
+        app, ["goals", "bulletin", "--period", "2099-01", "--preview", "--out", str(out), "--db", str(db)]
+    )
+    assert preview.output.startswith("error: no goal has a status for 2099-01")

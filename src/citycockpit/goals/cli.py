@@ -217,9 +217,13 @@ def list_(
 def bulletin_(
     period: str = typer.Option(..., "--period", help="Month, e.g. 2024-06."),
     out: Path = output_file("--out", help="Output file: .xlsx or .html."),
+    preview: bool = typer.Option(False, "--preview", help="Allow a month that has not begun yet."),
     db: str | None = DbOption,
 ) -> None:
-    """Write the supervision bulletin (督查通报) of a period as XLSX or printable HTML."""
+    """Write the supervision bulletin (督查通报) of a period as XLSX or printable HTML.
+
+    A month in which no goal has a status is refused, and so is a month that has not begun unless
+    --preview is given."""
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".html", ".htm"):
         fail("--out must end in .xlsx or .html")
@@ -229,6 +233,7 @@ def bulletin_(
         b = bulletin.build_bulletin(
             session, None, period=period, today=clock.local_today(), city=settings.city_name
         )
+    bulletin.check_issuable(b, today=clock.local_today(), preview=preview)
     if suffix == ".xlsx":
         out.write_bytes(bulletin.to_xlsx(b))
     else:
