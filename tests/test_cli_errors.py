@@ -230,3 +230,21 @@ def test_goals_bulletin_of_an_empty_or_future_month_writes_no_file(
         app, ["goals", "bulletin", "--period", "2099-01", "--preview", "--out", str(out), "--db", str(db)]
     )
     assert preview.output.startswith("error: no goal has a status for 2099-01")
+
+
+def test_goals_and_projects_refuse_a_bad_month_in_the_same_words(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    assert runner.invoke(app, ["db", "upgrade", "--db", str(db)]).exit_code == 0
+    out = str(tmp_path / "o.xlsx")
+    commands = [
+        ["goals", "status", "--period", "2024-13"],
+        ["goals", "bulletin", "--period", "2024-13", "--out", out],
+        ["goals", "lock", "2024-13"],
+        ["goals", "reminders", "--period", "2024-13"],
+        ["projects", "report", "--period", "2024-13"],
+        ["projects", "export", "--period", "2024-13", "--out", out],
+    ]
+    outputs = {" ".join(c[:2]): runner.invoke(app, [*c, "--db", str(db)]) for c in commands}
+    assert {k: (r.exit_code, r.output.strip()) for k, r in outputs.items()} == dict.fromkeys(
+        outputs, (1, "error: '2024-13' is not a month (YYYY-MM)")
+    )

@@ -69,6 +69,19 @@ def check(db: str | None = DbOption) -> None:
     console.print("models and migrations agree")
 
 
+@app.command("revision")
+@one_line_errors
+def revision(
+    message: str = typer.Option(..., "--message", "-m", help="What the migration does (its file name's slug)."),
+    empty: bool = typer.Option(False, "--empty", help="Write an empty migration instead of comparing."),
+    db: str | None = DbOption,
+) -> None:
+    """For developers: write a new migration into the package's versions folder, generated from the
+    difference between the models and the database (which must be at the newest revision). Review it."""
+    engine = engine_for(load_settings(db))
+    migrate.revision(engine, message, autogenerate=not empty)
+
+
 @app.command("backup")
 @one_line_errors
 def backup(

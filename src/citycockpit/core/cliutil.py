@@ -29,6 +29,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 CLI_ACTOR = SystemActor("cli")
 
 
+def wide_console() -> Console:
+    """Where to print a wide table: on a terminal, the terminal (rich wraps the cells to fit it);
+    piped or redirected, an unbounded width, so no code or name is wrapped or cut at 80 or 120 columns."""
+    if console.is_terminal:
+        return console
+    return Console(width=100_000, soft_wrap=True)
+
+
 def load_settings(db: str | None = None, *, checks: Sequence[Callable[[Settings], None]] = ()) -> Settings:
     """The settings (environment, citycockpit.toml, defaults), passed through each domain's `checks`;
     a bad one ends the command with one line naming the setting."""

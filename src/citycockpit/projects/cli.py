@@ -18,6 +18,7 @@ from citycockpit.core.cliutil import (
     load_settings,
     one_line_errors,
     output_file,
+    wide_console,
 )
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
@@ -30,6 +31,19 @@ app = typer.Typer(
 
 # The command line is run by the operator of the server: it sees every project.
 CLI_PRINCIPAL = Principal(id=None, name="cli", role=Role.ADMIN, perms=frozenset(Perm), kind="user")
+
+
+# The report's headers: the group column by --by, then the figures of each group.
+GROUP_HEADERS = {"level": "项目级别", "industry": "行业", "area": "所在区域", "department": "牵头单位"}
+FIGURE_HEADERS = (
+    "项目数",
+    "有年度计划",
+    "年度计划（万元）",
+    "累计完成（万元）",
+    "完成率",
+    "时序进度",
+    "滞后项目",
+)
 
 
 def _pct(value: float | None) -> str:
@@ -109,18 +123,11 @@ def report(
             session, CLI_PRINCIPAL, p, margin_pct, no_plan_only=True, limit=1
         )
 
-    table = Table(title=f"重点项目年度计划投资完成率 {p} (lag margin {margin_pct:g} points)")
-    for column in (
-        by,
-        "projects",
-        "planned",
-        "plan 万元",
-        "actual 万元",
-        "completion",
-        "time progress",
-        "lagging",
-    ):
-        table.add_column(column, justify="left" if column == by else "right")
+    table = Table(
+        title=f"重点项目年度计划投资完成率 {p}（完成率低于时序进度 {margin_pct:g} 个百分点以上为滞后）"
+    )
+    for column in (GROUP_HEADERS[by], *FIGURE_HEADERS):
+        table.add_column(column, justify="left" if column == GROUP_HEADERS[by] else "right")
     for g in groups:
         table.add_row(
             g["label"],
@@ -143,22 +150,16 @@ def report(
         str(totals["lagging"]),
         style="bold",
     )
-    console.print(table)
+    out = wide_console()
+    out.print(table)
 
-    lag = Table(title=f"滞后项目 lagging projects ({len(behind)})")
-    for column in (
-        "项目编号",
-        "项目名称",
-        "牵头单位",
-        "所在区域",
-        "阶段",
-        "plan 万元",
-        "actual 万元",
-        "completion",
-        "time progress",
-        "behind",
-    ):
-        lag.add_column(column)
+    lag = Table(title=f"滞后项目（{len(behind)} 个）")
+    # A project code is never cut or broken; names and units wrap when the terminal is narrow.
+    lag.add_column("项目编号", no_wrap=True, min_width=max((len(r["code"]) for r in behind), default=4))
+    for column in ("项目名称", "牵头单位", "所在区域", "阶段"):
+        lag.add_column(column, overflow="fold")
+    for column in ("年度计划（万元）", "累计完成（万元）", "完成率", "时序进度", "落后（百分点）"):
+        lag.add_column(column, justify="right", no_wrap=True)
     for r in behind:
         lag.add_row(
             r["code"],
@@ -170,10 +171,10 @@ def report(
             _wan(r["actual"]),
             _pct(r["completion_pct"]),
             _pct(r["time_progress_pct"]),
-            f"{r['gap_pct']:.1f} pts",
+            f"{r['gap_pct']:.1f}",
         )
-    console.print(lag)
-    console.print(f"projects without a {p.year} plan (not counted): {no_plan}")
+    out.print(lag)
+    out.print(f"没有 {p.year} 年度计划的项目（不计入完成率）：{no_plan} 个")
 
 
 @app.command("import-signings")
