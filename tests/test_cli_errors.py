@@ -248,3 +248,11 @@ def test_goals_and_projects_refuse_a_bad_month_in_the_same_words(tmp_path: Path)
     assert {k: (r.exit_code, r.output.strip()) for k, r in outputs.items()} == dict.fromkeys(
         outputs, (1, "error: '2024-13' is not a month (YYYY-MM)")
     )
+
+
+def test_an_unknown_revision_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    assert runner.invoke(app, ["db", "upgrade", "--db", str(db)]).exit_code == 0
+    result = runner.invoke(app, ["db", "downgrade", "nosuch", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: migration: Can't locate revision identified by 'nosuch'"

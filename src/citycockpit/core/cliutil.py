@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import typer
+from alembic.util import CommandError
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import Engine
@@ -193,6 +194,8 @@ def one_line_errors(func: F) -> F:
             fail(exc.detail)
         except OperationalError as exc:
             fail(f"database error: {exc.orig}")
+        except CommandError as exc:  # Alembic: an unknown revision, a downgrade past base …
+            fail(f"migration: {exc}")
         except FileNotFoundError as exc:
             missing = Path(str(exc.filename)) if exc.filename else None
             if missing is not None and not missing.parent.is_dir():
