@@ -72,7 +72,9 @@ def check(db: str | None = DbOption) -> None:
 @app.command("revision")
 @one_line_errors
 def revision(
-    message: str = typer.Option(..., "--message", "-m", help="What the migration does (its file name's slug)."),
+    message: str = typer.Option(
+        ..., "--message", "-m", help="What the migration does (its file name's slug)."
+    ),
     empty: bool = typer.Option(False, "--empty", help="Write an empty migration instead of comparing."),
     db: str | None = DbOption,
 ) -> None:
