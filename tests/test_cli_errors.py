@@ -36,6 +36,7 @@ VALUES = {
     "report_id": "1",
     "link_id": "1",
     "token_id": "1",
+    "message": "add a table",
 }
 
 
