@@ -15,7 +15,7 @@ from citycockpit import models as _all_models  # noqa: F401  (every table mapped
 from citycockpit.audit import cli as audit_cli
 from citycockpit.auth import cli as auth_cli
 from citycockpit.config import app_version
-from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.core.cliutil import CliGroup, console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.core.clock import Clock
 from citycockpit.demo import cli as demo_cli
 from citycockpit.events import cli as events_cli
@@ -33,6 +33,7 @@ from citycockpit.worker import run_jobs_once
 SETTINGS_CHECKS = (goals_settings.check_settings,)
 
 app = typer.Typer(
+    cls=CliGroup,
     help="CityCockpit 城市驾驶舱: a self-hosted city operations hub.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -107,7 +108,7 @@ def serve(
 ) -> None:
     """Migrate the database to the newest schema, then serve the web app and API."""
     settings = load_settings(checks=SETTINGS_CHECKS)
-    migrate.upgrade(engine_for(settings))
+    migrate.upgrade(engine_for(settings, schema="initialised"))
     _run_server(host, port, workers)
 
 
@@ -135,7 +136,7 @@ def demo(
     url = f"sqlite:///{db.resolve().as_posix()}"
     settings = load_settings(url, checks=SETTINGS_CHECKS)
     settings.today = simulated
-    engine = engine_for(settings)
+    engine = engine_for(settings, schema="create")
     with console.status("migrating…"):
         migrate.upgrade(engine)
     ctx = DemoContext(clock=Clock(zone=settings.zone, today=simulated), events=events)

@@ -146,6 +146,23 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         _leave(connection_record.info)
 
 
+# Where the Alembic scripts live (a package resource): `migrate` runs them, `schema_revisions` reads them.
+MIGRATIONS = "citycockpit:migrations"
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """The database's Alembic revision (None: no schema yet) and the newest revision this code has."""
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    with reader(engine).connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, ScriptDirectory.from_config(config).get_current_head()
+
+
 def reader(engine: Engine) -> Engine:
     """The same engine, but SQLite transactions start DEFERRED: for read-only work that must not
     queue behind writers."""

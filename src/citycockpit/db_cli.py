@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 
 from citycockpit import migrate
-from citycockpit.core.cliutil import console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.core.cliutil import (
+    console,
+    engine_for,
+    fail,
+    input_file,
+    load_settings,
+    one_line_errors,
+    output_argument,
+)
 
 app = typer.Typer(help="Database schema: migrations (Alembic).", no_args_is_help=True)
 
@@ -19,8 +27,8 @@ DbOption = typer.Option(None, "--db", help="Database URL or SQLite file path (de
 def upgrade(
     revision: str = typer.Argument("head", help="Target revision."), db: str | None = DbOption
 ) -> None:
-    """Migrate the database up to REVISION (default: the newest)."""
-    engine = engine_for(load_settings(db))
+    """Migrate the database up to REVISION (default: the newest); creates the database when it is new."""
+    engine = engine_for(load_settings(db), schema="create")
     migrate.upgrade(engine, revision)
     console.print(f"database at revision [bold]{migrate.current_revision(engine)}[/]")
 
@@ -32,7 +40,7 @@ def downgrade(
     db: str | None = DbOption,
 ) -> None:
     """Migrate the database down to REVISION."""
-    engine = engine_for(load_settings(db))
+    engine = engine_for(load_settings(db), schema="initialised")
     migrate.downgrade(engine, revision)
     console.print(f"database at revision [bold]{migrate.current_revision(engine) or 'base'}[/]")
 
@@ -41,7 +49,7 @@ def downgrade(
 @one_line_errors
 def current(db: str | None = DbOption) -> None:
     """Print the database's revision and whether it is the newest."""
-    engine = engine_for(load_settings(db))
+    engine = engine_for(load_settings(db), schema="exists")
     rev, head = migrate.current_revision(engine), migrate.head_revision(engine)
     console.print(
         f"current {rev or 'base'}, head {head}" + ("" if rev == head else "  [yellow](upgrade needed)[/]")
@@ -53,8 +61,6 @@ def current(db: str | None = DbOption) -> None:
 def check(db: str | None = DbOption) -> None:
     """Fail when the models differ from the migrated schema (a migration is missing)."""
     engine = engine_for(load_settings(db))
-    if not migrate.is_at_head(engine):
-        fail("the database is not at the newest revision; run `citycockpit db upgrade` first")
     diff = migrate.pending_model_changes(engine)
     if diff:
         for item in diff:
@@ -63,16 +69,31 @@ def check(db: str | None = DbOption) -> None:
     console.print("models and migrations agree")
 
 
+@app.command("revision")
+@one_line_errors
+def revision(
+    message: str = typer.Option(
+        ..., "--message", "-m", help="What the migration does (its file name's slug)."
+    ),
+    empty: bool = typer.Option(False, "--empty", help="Write an empty migration instead of comparing."),
+    db: str | None = DbOption,
+) -> None:
+    """For developers: write a new migration into the package's versions folder, generated from the
+    difference between the models and the database (which must be at the newest revision). Review it."""
+    engine = engine_for(load_settings(db))
+    migrate.revision(engine, message, autogenerate=not empty)
+
+
 @app.command("backup")
 @one_line_errors
 def backup(
-    out: Path = typer.Argument(..., help="Backup file to write (SQLite copy or pg_dump custom format)."),
+    out: Path = output_argument("Backup file to write (SQLite copy or pg_dump custom format)."),
     db: str | None = DbOption,
 ) -> None:
     """Take an online backup (safe while the server runs) and check the copy (row counts, audit chain)."""
     from citycockpit.ops.backup import backup as run_backup
 
-    manifest = run_backup(engine_for(load_settings(db)), out)
+    manifest = run_backup(engine_for(load_settings(db), schema="initialised"), out)
     total = sum(manifest["counts"].values())
     console.print(
         f"backup written to {out} ({manifest['engine']}, revision {manifest['revision']}, "
@@ -84,7 +105,7 @@ def backup(
 @app.command("restore")
 @one_line_errors
 def restore(
-    source: Path = typer.Argument(..., help="A file written by `citycockpit db backup`."),
+    source: Path = input_file("A file written by `citycockpit db backup`."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask before replacing the database."),
     db: str | None = DbOption,
 ) -> None:
@@ -93,7 +114,7 @@ def restore(
 
     if not yes and not typer.confirm("This replaces every row of the target database. Continue?"):
         fail("restore cancelled")
-    check = run_restore(engine_for(load_settings(db)), source)
+    check = run_restore(engine_for(load_settings(db), schema="create"), source)
     console.print(
         f"restored {source}: {sum(check.counts.values())} rows in {len(check.counts)} tables, "
         f"revision {check.revision}, audit chain verified ({check.audit_checked} entries)"

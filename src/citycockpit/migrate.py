@@ -9,10 +9,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from citycockpit.db import MIGRATIONS
+
 
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", "citycockpit:migrations")
+    cfg.set_main_option("script_location", MIGRATIONS)
     cfg.set_main_option("file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(rev)s_%%(slug)s")
     cfg.attributes["engine"] = engine
     return cfg

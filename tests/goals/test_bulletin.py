@@ -118,3 +118,25 @@ def test_the_bulletin_html_is_printable_and_escapes_text(
         "count": 1,
         "share": "12.5",
     }
+
+
+def test_a_bulletin_of_a_month_without_statuses_is_refused_not_an_empty_file(
+    client: TestClient, db: Session, clock: Clock, city, supervisor
+) -> None:  # type: ignore[no-untyped-def]
+    _fixture(db, clock, city)
+    r = client.get("/api/v1/goals/bulletin?period=2024-02&format=xlsx", headers=supervisor.headers)
+    assert (r.status_code, r.json()["code"]) == (404, "bulletin_empty")
+    assert "2024-02" in r.json()["detail"]
+
+
+def test_a_bulletin_of_a_month_that_has_not_begun_is_only_a_preview_on_request(
+    client: TestClient, db: Session, clock: Clock, city, supervisor
+) -> None:  # type: ignore[no-untyped-def]
+    _fixture(db, clock, city)
+    evaluation.evaluate_goals(
+        db, "2024-11", today=date(2024, 9, 30), thresholds=Thresholds(), now=clock.now()
+    )
+    refused = client.get("/api/v1/goals/bulletin?period=2024-11", headers=supervisor.headers)
+    assert (refused.status_code, refused.json()["code"]) == (422, "bulletin_period_in_future")
+    preview = client.get("/api/v1/goals/bulletin?period=2024-11&preview=true", headers=supervisor.headers)
+    assert preview.status_code == 200 and preview.json()["total"] == 7

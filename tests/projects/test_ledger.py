@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -198,10 +199,12 @@ def test_the_cli_imports_exports_and_reports(tmp_path) -> None:  # type: ignore[
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["projects", "import", str(out), "--year", "2024", "--db", str(db_path)])
     assert r.exit_code == 0 and "created 0, updated 0, unchanged 190" in r.output, r.output
-    r = runner.invoke(
-        app, ["projects", "report", "--period", "2024-09", "--db", str(db_path)], env={"COLUMNS": "200"}
-    )
-    assert r.exit_code == 0 and "合计" in r.output and "lagging projects" in r.output
+    # Piped (not a terminal, 80 columns by default): every code and name whole, headers in Chinese.
+    r = runner.invoke(app, ["projects", "report", "--period", "2024-09", "--db", str(db_path)])
+    assert r.exit_code == 0 and "合计" in r.output and "年度计划（万元）" in r.output
+    lagging = int(re.search(r"滞后项目（(\d+) 个）", r.output).group(1))  # type: ignore[union-attr]
+    assert lagging > 0 and len(re.findall(r"│ (TC2024-\d{3}) +│", r.output)) == lagging
+    assert "…" not in r.output and re.findall(r"[A-Za-z]{3,}", r.output.replace("TC2024", "")) == []
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(
         _xlsx(

@@ -10,7 +10,15 @@ import typer
 
 from citycockpit.audit import service
 from citycockpit.audit.export import write_entries
-from citycockpit.core.cliutil import console, engine_for, err_console, fail, load_settings, one_line_errors
+from citycockpit.core.cliutil import (
+    console,
+    engine_for,
+    err_console,
+    fail,
+    load_settings,
+    one_line_errors,
+    output_file,
+)
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 
@@ -40,7 +48,9 @@ def verify(db: str | None = DB_OPTION) -> None:
 @one_line_errors
 def export(
     since: str = typer.Option(..., "--since", help="First local day to export (YYYY-MM-DD)."),
-    out: Path | None = typer.Option(None, "--out", help="Output file (.jsonl or .csv); default: stdout."),
+    out: Path | None = output_file(
+        "--out", help="Output file (.jsonl or .csv); default: stdout.", default=None
+    ),
     fmt: str | None = typer.Option(None, "--format", help="jsonl or csv (default: from --out, else jsonl)."),
     db: str | None = DB_OPTION,
 ) -> None:

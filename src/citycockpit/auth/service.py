@@ -170,7 +170,7 @@ def get_user_in_scope(session: Session, principal: Principal, user_id: int) -> U
 def disable_user(session: Session, user: User, *, actor: Actor, now: datetime) -> User:
     """Disable an account and end its sessions. Nobody disables their own account (an administrator
     would lock themselves out mid-task), and the last active administrator stays: someone must be able
-    to manage accounts (`citycockpit users create` makes another one first)."""
+    to manage accounts (`citycockpit user add` makes another one first)."""
     if getattr(actor, "kind", None) == "user" and getattr(actor, "id", None) == user.id:
         raise CannotDisable("You cannot disable your own account; ask another administrator")
     if user.is_active and user.role == Role.ADMIN.value:

@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 
 from citycockpit.core import tabular
-from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, load_settings, one_line_errors
+from citycockpit.core.cliutil import (
+    CLI_ACTOR,
+    console,
+    engine_for,
+    input_file,
+    load_settings,
+    one_line_errors,
+    output_file,
+)
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.events import catalogue
@@ -32,7 +40,7 @@ DB_OPTION = typer.Option(None, "--db", help="Database URL or SQLite file path.")
 @categories_app.command("import")
 @one_line_errors
 def import_categories(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="YAML, CSV or XLSX."),
+    file: Path = input_file("YAML, CSV or XLSX."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = DB_OPTION,
 ) -> None:
@@ -49,7 +57,7 @@ def import_categories(
 @categories_app.command("export")
 @one_line_errors
 def export_categories(
-    out: Path = typer.Option(..., "--out", help="Output file: .yaml, .csv or .xlsx."),
+    out: Path = output_file("--out", help="Output file: .yaml, .csv or .xlsx."),
     db: str | None = DB_OPTION,
 ) -> None:
     """Export the categories in the format `events categories import` reads."""
@@ -63,7 +71,7 @@ def export_categories(
 @catalogue_app.command("export")
 @one_line_errors
 def export_catalogue(
-    out: Path = typer.Option(..., "--out", help="Output file: .xlsx or .csv."),
+    out: Path = output_file("--out", help="Output file: .xlsx or .csv."),
     version: int | None = typer.Option(
         None, "--version", min=0, help="Version number (newest when omitted; 0: the categories' defaults)."
     ),
@@ -80,7 +88,7 @@ def export_catalogue(
 @catalogue_app.command("import")
 @one_line_errors
 def import_catalogue(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="XLSX or CSV."),
+    file: Path = input_file("XLSX or CSV."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = DB_OPTION,
 ) -> None:
@@ -100,7 +108,7 @@ def import_catalogue(
 @app.command("import")
 @one_line_errors
 def import_hotline(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Hotline CSV or XLSX."),
+    file: Path = input_file("Hotline CSV or XLSX."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = DB_OPTION,
 ) -> None:
@@ -125,7 +133,7 @@ def import_hotline(
 @app.command("import-history")
 @one_line_errors
 def import_history(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="History CSV or XLSX."),
+    file: Path = input_file("History CSV or XLSX."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = DB_OPTION,
 ) -> None:

@@ -290,13 +290,21 @@ def reminders(
 
 @router.get("/bulletin")
 def get_bulletin(
-    request: Request, session: SessionDep, principal: Reader, period: str, format: str = "json"
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    period: str,
+    format: str = "json",
+    preview: bool = False,
 ) -> Any:
-    """The supervision bulletin (督查通报) of a period as JSON, XLSX or printable HTML."""
+    """The supervision bulletin (督查通报) of a period as JSON, XLSX or printable HTML. A month in which no
+    goal (in the caller's scope) has a status is 404 `bulletin_empty`; a month that has not begun is 422
+    `bulletin_period_in_future` unless `preview=true`."""
     period = periods.parse_period(period)
     b = bulletin.build_bulletin(
         session, principal, period=period, today=_today(request), city=request.app.state.settings.city_name
     )
+    bulletin.check_issuable(b, today=_today(request), preview=preview)
     if format == "xlsx":
         return Response(
             bulletin.to_xlsx(b),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from citycockpit.auth.principal import Principal
 from citycockpit.goals import periods, queries
 from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
+from citycockpit.goals.errors import BulletinEmpty, BulletinPeriodInFuture
 from citycockpit.goals.models import (
     Goal,
     GoalCoDepartment,
@@ -72,6 +73,23 @@ class Bulletin:
     def summary(self) -> str:
         parts = [f"{c['label']} {c['count']} 项，占{c['share']}%" for c in self.counts]
         return f"共{self.total}项：" + "；".join(parts) + "。"
+
+
+def check_issuable(b: Bulletin, *, today: date, preview: bool = False) -> None:
+    """The rule for issuing a bulletin (a file or a download; the page shows its empty state instead):
+    its month must have begun, unless a preview is asked for, and some goal must have a status in it.
+    Otherwise the bulletin would be an empty "共0项：。"."""
+    if not preview and b.period > periods.period_of(today):
+        raise BulletinPeriodInFuture(
+            f"{b.period} has not begun (today is {today.isoformat()}); ask for a preview (--preview, or "
+            "preview=true in the API) to see it anyway",
+            period=b.period,
+        )
+    if b.total == 0:
+        raise BulletinEmpty(
+            f"no goal has a status for {b.period}: nothing to report (evaluate the month, or choose another)",
+            period=b.period,
+        )
 
 
 def _pct(value: float | None) -> str:

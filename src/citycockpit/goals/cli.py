@@ -7,7 +7,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.core.cliutil import (
+    CLI_ACTOR,
+    console,
+    engine_for,
+    fail,
+    input_file,
+    load_settings,
+    one_line_errors,
+    output_file,
+)
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.goals import (
@@ -72,9 +81,7 @@ def from_report(
 @app.command("import-tasks")
 @one_line_errors
 def import_tasks(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, help="The task sheet (.xlsx)."
-    ),
+    file: Path = input_file("The task sheet (.xlsx)."),
     year: int | None = typer.Option(None, help="Year of new rows (default: this year)."),
     db: str | None = DbOption,
 ) -> None:
@@ -99,7 +106,7 @@ def import_tasks(
 @app.command("export-tasks")
 @one_line_errors
 def export_tasks(
-    out: Path = typer.Option(..., "--out", help="Output .xlsx file."),
+    out: Path = output_file("--out", help="Output .xlsx file."),
     year: int | None = typer.Option(None, help="Only this year's goals."),
     db: str | None = DbOption,
 ) -> None:
@@ -209,10 +216,14 @@ def list_(
 @one_line_errors
 def bulletin_(
     period: str = typer.Option(..., "--period", help="Month, e.g. 2024-06."),
-    out: Path = typer.Option(..., "--out", help="Output file: .xlsx or .html."),
+    out: Path = output_file("--out", help="Output file: .xlsx or .html."),
+    preview: bool = typer.Option(False, "--preview", help="Allow a month that has not begun yet."),
     db: str | None = DbOption,
 ) -> None:
-    """Write the supervision bulletin (督查通报) of a period as XLSX or printable HTML."""
+    """Write the supervision bulletin (督查通报) of a period as XLSX or printable HTML.
+
+    A month in which no goal has a status is refused, and so is a month that has not begun unless
+    --preview is given."""
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".html", ".htm"):
         fail("--out must end in .xlsx or .html")
@@ -222,6 +233,7 @@ def bulletin_(
         b = bulletin.build_bulletin(
             session, None, period=period, today=clock.local_today(), city=settings.city_name
         )
+    bulletin.check_issuable(b, today=clock.local_today(), preview=preview)
     if suffix == ".xlsx":
         out.write_bytes(bulletin.to_xlsx(b))
     else:
@@ -336,7 +348,7 @@ def rollup(
 @actuals_app.command("import")
 @one_line_errors
 def import_actuals(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or XLSX."),
+    file: Path = input_file("CSV or XLSX."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = DbOption,
 ) -> None:

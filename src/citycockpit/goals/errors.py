@@ -50,3 +50,15 @@ class NotLeadDepartment(Forbidden):
 
 class SeriesNameTaken(Conflict):
     code = "series_name_taken"
+
+
+class BulletinPeriodInFuture(Unprocessable):
+    """A bulletin reports on a month that has begun; a later one is only previewed when asked."""
+
+    code = "bulletin_period_in_future"
+
+
+class BulletinEmpty(NotFound):
+    """No goal has a status for the month: there is nothing to report on."""
+
+    code = "bulletin_empty"

@@ -8,7 +8,16 @@ import typer
 from rich.table import Table
 
 from citycockpit.core import tabular
-from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.core.cliutil import (
+    CLI_ACTOR,
+    console,
+    engine_for,
+    fail,
+    input_file,
+    load_settings,
+    one_line_errors,
+    output_file,
+)
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.org import service
@@ -19,9 +28,7 @@ app = typer.Typer(help="Departments and the area tree (市 → 镇/街道 → �
 @app.command("import")
 @one_line_errors
 def import_(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, help="CSV, XLSX (sheets areas/departments) or YAML."
-    ),
+    file: Path = input_file("CSV, XLSX (sheets areas/departments) or YAML."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
@@ -42,7 +49,7 @@ def import_(
 @app.command("export")
 @one_line_errors
 def export(
-    out: Path = typer.Option(..., "--out", help="Output file: .yaml, .xlsx or .csv."),
+    out: Path = output_file("--out", help="Output file: .yaml, .xlsx or .csv."),
     table: str | None = typer.Option(None, help="For CSV: areas or departments."),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:

@@ -9,7 +9,17 @@ from rich.table import Table
 
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
-from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
+from citycockpit.core.cliutil import (
+    CLI_ACTOR,
+    console,
+    engine_for,
+    fail,
+    input_file,
+    load_settings,
+    one_line_errors,
+    output_file,
+    wide_console,
+)
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.projects import attraction, ledger, queries, signings_file
@@ -23,6 +33,19 @@ app = typer.Typer(
 CLI_PRINCIPAL = Principal(id=None, name="cli", role=Role.ADMIN, perms=frozenset(Perm), kind="user")
 
 
+# The report's headers: the group column by --by, then the figures of each group.
+GROUP_HEADERS = {"level": "项目级别", "industry": "行业", "area": "所在区域", "department": "牵头单位"}
+FIGURE_HEADERS = (
+    "项目数",
+    "有年度计划",
+    "年度计划（万元）",
+    "累计完成（万元）",
+    "完成率",
+    "时序进度",
+    "滞后项目",
+)
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%"
 
@@ -34,7 +57,7 @@ def _wan(value: float | None) -> str:
 @app.command("import")
 @one_line_errors
 def import_(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The ledger (.xlsx)."),
+    file: Path = input_file("The ledger (.xlsx)."),
     year: int | None = typer.Option(None, help="Year of the 年度计划投资 column (default: this year)."),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
@@ -60,7 +83,7 @@ def import_(
 @app.command("export")
 @one_line_errors
 def export(
-    out: Path = typer.Option(..., "--out", help="Output file (.xlsx)."),
+    out: Path = output_file("--out", help="Output file (.xlsx)."),
     period: str | None = typer.Option(
         None, help="YYYY-MM whose plan and actuals to include (default: latest due)."
     ),
@@ -100,18 +123,11 @@ def report(
             session, CLI_PRINCIPAL, p, margin_pct, no_plan_only=True, limit=1
         )
 
-    table = Table(title=f"重点项目年度计划投资完成率 {p} (lag margin {margin_pct:g} points)")
-    for column in (
-        by,
-        "projects",
-        "planned",
-        "plan 万元",
-        "actual 万元",
-        "completion",
-        "time progress",
-        "lagging",
-    ):
-        table.add_column(column, justify="left" if column == by else "right")
+    table = Table(
+        title=f"重点项目年度计划投资完成率 {p}（完成率低于时序进度 {margin_pct:g} 个百分点以上为滞后）"
+    )
+    for column in (GROUP_HEADERS[by], *FIGURE_HEADERS):
+        table.add_column(column, justify="left" if column == GROUP_HEADERS[by] else "right")
     for g in groups:
         table.add_row(
             g["label"],
@@ -134,22 +150,16 @@ def report(
         str(totals["lagging"]),
         style="bold",
     )
-    console.print(table)
+    out = wide_console()
+    out.print(table)
 
-    lag = Table(title=f"滞后项目 lagging projects ({len(behind)})")
-    for column in (
-        "项目编号",
-        "项目名称",
-        "牵头单位",
-        "所在区域",
-        "阶段",
-        "plan 万元",
-        "actual 万元",
-        "completion",
-        "time progress",
-        "behind",
-    ):
-        lag.add_column(column)
+    lag = Table(title=f"滞后项目（{len(behind)} 个）")
+    # A project code is never cut or broken; names and units wrap when the terminal is narrow.
+    lag.add_column("项目编号", no_wrap=True, min_width=max((len(r["code"]) for r in behind), default=4))
+    for column in ("项目名称", "牵头单位", "所在区域", "阶段"):
+        lag.add_column(column, overflow="fold")
+    for column in ("年度计划（万元）", "累计完成（万元）", "完成率", "时序进度", "落后（百分点）"):
+        lag.add_column(column, justify="right", no_wrap=True)
     for r in behind:
         lag.add_row(
             r["code"],
@@ -161,16 +171,16 @@ def report(
             _wan(r["actual"]),
             _pct(r["completion_pct"]),
             _pct(r["time_progress_pct"]),
-            f"{r['gap_pct']:.1f} pts",
+            f"{r['gap_pct']:.1f}",
         )
-    console.print(lag)
-    console.print(f"projects without a {p.year} plan (not counted): {no_plan}")
+    out.print(lag)
+    out.print(f"没有 {p.year} 年度计划的项目（不计入完成率）：{no_plan} 个")
 
 
 @app.command("import-signings")
 @one_line_errors
 def import_signings(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="XLSX or CSV."),
+    file: Path = input_file("XLSX or CSV."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:

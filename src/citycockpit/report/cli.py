@@ -13,8 +13,10 @@ from citycockpit.core.cliutil import (
     console,
     engine_for,
     err_console,
+    input_file,
     load_settings,
     one_line_errors,
+    output_file,
 )
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
@@ -31,8 +33,8 @@ LOW_CONFIDENCE = 0.7
 @app.command("ingest")
 @one_line_errors
 def ingest(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help=".txt, .docx or .pdf"),
-    json_out: Path | None = typer.Option(None, "--json", help="Also write the ledger JSON here."),
+    file: Path = input_file(".txt, .docx or .pdf"),
+    json_out: Path | None = output_file("--json", help="Also write the ledger JSON here.", default=None),
     allow_duplicate: bool = typer.Option(False, help="Store the file again even if it was ingested before."),
     allow_partial: bool = typer.Option(
         False, help="Store a report even if its review, targets or task areas are not found (with a warning)."
@@ -137,7 +139,7 @@ def show(
     list_name: str | None = typer.Option(
         None, "--list", help="targets, qualitative_targets, actuals or commitments."
     ),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the reviewed ledger JSON here."),
+    json_out: Path | None = output_file("--json", help="Write the reviewed ledger JSON here.", default=None),
     db: str | None = DbOption,
 ) -> None:
     """Show a report's items (with review state), or write its reviewed ledger as JSON."""

@@ -8,10 +8,14 @@ without changing what the report says. Bad input raises a ``ReportReadError`` wh
 from __future__ import annotations
 
 import io
+import logging
 import re
 import statistics
+import threading
 import unicodedata
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -357,14 +361,45 @@ def _numbering_labels(document) -> dict[int, str]:  # type: ignore[no-untyped-de
     return labels
 
 
+class _PypdfLog:
+    """pypdf logs each repair it makes to a broken file ("EOF marker not found" …) on its own logger,
+    which without logging set up reaches stderr before our error. While PDFs are read, that logger keeps
+    them (no propagation, a null handler), so a damaged file reads as our one error. Readers are counted,
+    so concurrent ones leave the logger as they found it."""
+
+    logger = logging.getLogger("pypdf")
+    lock = threading.Lock()
+    readers = 0
+    propagate = True
+
+    @classmethod
+    @contextmanager
+    def silenced(cls) -> Iterator[None]:
+        handler = logging.NullHandler()
+        with cls.lock:
+            if cls.readers == 0:
+                cls.propagate, cls.logger.propagate = cls.logger.propagate, False
+            cls.readers += 1
+            cls.logger.addHandler(handler)
+        try:
+            yield
+        finally:
+            with cls.lock:
+                cls.logger.removeHandler(handler)
+                cls.readers -= 1
+                if cls.readers == 0:
+                    cls.logger.propagate = cls.propagate
+
+
 def _pdf_text(data: bytes, filename: str) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        # Each page's text is stripped so that a paragraph running over a page break joins up again.
-        pages = [(page.extract_text() or "").strip("\n") for page in reader.pages]
+        with _PypdfLog.silenced():
+            reader = PdfReader(io.BytesIO(data))
+            # Each page's text is stripped so that a paragraph running over a page break joins up again.
+            pages = [(page.extract_text() or "").strip("\n") for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ReportUnreadable(filename, "PDF 文件已损坏 the PDF is damaged and cannot be read") from exc
     chars = sum(len(re.sub(r"\s", "", p)) for p in pages)
