@@ -53,6 +53,17 @@ def test_tokens_cannot_be_given_user_management(client: TestClient, admin) -> No
     assert (r.status_code, r.json()["code"]) == (422, "invalid_scopes")
 
 
+def test_a_token_carries_only_permissions_its_creator_holds(client: TestClient, db: Session, admin) -> None:  # type: ignore[no-untyped-def]
+    # The admin role lacks pii:read (separation of duties), so it cannot hand it to a machine either.
+    r = client.post(
+        "/api/v1/admin/tokens", json={"name": "x", "scopes": ["org:read", "pii:read"]}, headers=admin.headers
+    )
+    body = r.json()
+    assert (r.status_code, body["code"], body["scopes"]) == (403, "token_scopes_not_held", ["pii:read"])
+    assert "pii:read" in body["detail"]
+    assert db.scalars(select(ApiToken)).first() is None
+
+
 def test_only_admins_manage_tokens(client: TestClient, leader) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/api/v1/admin/tokens", json={"name": "x", "scopes": []}, headers=leader.headers)
     assert (r.status_code, r.json()["code"]) == (403, "forbidden")
