@@ -124,7 +124,10 @@ def test_token_create_prints_the_secret_once_and_revoke_ends_it(dbfile, clock) -
 
 def test_token_create_refuses_unknown_scopes_and_bad_expiry(dbfile) -> None:  # type: ignore[no-untyped-def]
     url, _ = dbfile
-    assert _run("token", "create", "--name", "x", "--as", "admin", "--scopes", "root", "--db", url).exit_code == 1
+    assert (
+        _run("token", "create", "--name", "x", "--as", "admin", "--scopes", "root", "--db", url).exit_code
+        == 1
+    )
     bad = _run("token", "create", "--name", "x", "--as", "admin", "--expires", "soon", "--db", url)
     assert bad.exit_code == 1 and "soon" in bad.output
 
@@ -135,12 +138,18 @@ def test_token_create_acts_as_the_named_user_and_grants_only_what_that_user_hold
     assert refused.exit_code == 1 and "pii:read" in refused.output
     nobody = _run("token", "create", "--name", "x", "--as", "nobody", "--scopes", "org:read", "--db", url)
     assert nobody.exit_code == 1 and "nobody" in nobody.output
-    made = _run("token", "create", "--name", "回访", "--as", "dispatcher", "--scopes", "pii:read", "--db", url)
+    made = _run(
+        "token", "create", "--name", "回访", "--as", "dispatcher", "--scopes", "pii:read", "--db", url
+    )
     assert made.exit_code == 0, made.output
     with Session(engine) as session:
         token = session.scalars(select(ApiToken)).one()
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "token.create")).one()
-    assert (token.scopes, token.created_by, entry.actor_name) == ("pii:read", "user:dispatcher", "user:dispatcher")
+    assert (token.scopes, token.created_by, entry.actor_name) == (
+        "pii:read",
+        "user:dispatcher",
+        "user:dispatcher",
+    )
 
 
 def test_the_demo_creates_one_account_per_role_that_signs_in_without_a_forced_change(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]

@@ -130,7 +130,9 @@ def _cells(response: Any) -> list[tuple[str, Any, str]]:
     ]
 
 
-def test_every_export_writes_user_text_as_text_never_as_a_formula(app, client, db: Session, clock, city, admin) -> None:  # type: ignore[no-untyped-def]
+def test_every_export_writes_user_text_as_text_never_as_a_formula(
+    app, client, db: Session, clock, city, admin
+) -> None:  # type: ignore[no-untyped-def]
     _seed(db, city, clock.now())
     found: dict[str, list[tuple[str, Any, str]]] = {}
     for url in _candidates(app):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry, AuditHead
@@ -135,6 +135,35 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
     head.last_hash = prev
     session.flush()
     return ids
+
+
+def record_read(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object | None = None,
+    *,
+    diff: dict[str, Any] | None = None,
+    ip: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Append an entry for a *read* (the documented exception to "a GET never writes"), committed in
+    a short write transaction of its own before the caller shows the data, so the read is on record
+    whatever the caller's transaction does, and a GET's own session stays read-only (on SQLite it is a
+    DEFERRED reader that could not take the write lock safely). The chain stays linear: the entry is
+    appended under the same head lock as every other (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on
+    SQLite). A session bound to a connection whose transaction its owner holds (a test's rolled-back
+    outer transaction, a script's own unit of work) gets the entry in that transaction instead: a second
+    connection would wait on its lock."""
+    bind = session.get_bind()
+    if isinstance(bind, Connection):
+        return record(session, actor, action, object_type, object_id, diff=diff, ip=ip, at=at)
+    writer = bind.execution_options(sqlite_begin="IMMEDIATE")  # a GET's reader engine is DEFERRED
+    with Session(bind=writer, expire_on_commit=False) as own:
+        entry_id = record(own, actor, action, object_type, object_id, diff=diff, ip=ip, at=at)
+        own.commit()
+    return entry_id
 
 
 @dataclass(frozen=True)

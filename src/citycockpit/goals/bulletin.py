@@ -254,7 +254,9 @@ def to_xlsx(b: Bulletin) -> bytes:
     ws.title = "汇总"
     tabular.append_xlsx_row(ws, [f"{b.city}政府工作报告重点任务督查通报（{b.period}）"])
     ws["A1"].font = Font(bold=True, size=14)
-    tabular.append_xlsx_row(ws, [f"截至 {b.as_of.isoformat()}，共 {b.total} 项" + ("（已锁定）" if b.locked else "")])
+    tabular.append_xlsx_row(
+        ws, [f"截至 {b.as_of.isoformat()}，共 {b.total} 项" + ("（已锁定）" if b.locked else "")]
+    )
     tabular.append_xlsx_row(ws, ["状态", "项数", "占比(%)"])
     for cell in ws[3]:
         cell.font = Font(bold=True)
