@@ -15,11 +15,13 @@ from typing import Any
 
 import yaml
 
+from citycockpit.core import expansion
 from citycockpit.core.errors import Unprocessable
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # every XLSX download
 MAX_LISTED_ERRORS = 200  # an import's error list names this many problems, then says how many more
+MAX_REASON_CHARS = 300  # a reason quoting a cell is cut here: 200 reasons stay a small answer
 # OWASP "CSV injection": a spreadsheet program runs a cell that starts with one of these as a formula
 # (=HYPERLINK(...) leaks data, =cmd|... runs programs), so user text starting with one is never written
 # as a formula: CSV cells get a leading apostrophe, XLSX cells are typed as text.
@@ -108,6 +110,10 @@ class RowError:
     reason: str
     sheet: str | None = None
     column: str | None = None  # the column's header, when one column is at fault
+
+    def __post_init__(self) -> None:
+        if len(self.reason) > MAX_REASON_CHARS:
+            self.reason = self.reason[: MAX_REASON_CHARS - 1] + "…"
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.file, "row": self.row, "reason": self.reason}
@@ -210,8 +216,15 @@ def _check_size(data: bytes, name: str) -> None:
         raise ImportFailed([RowError(name, None, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB")])
 
 
+def _check_lines(data: bytes, name: str) -> None:
+    # Counting line ends is cheap and happens before any parsing: a file of millions of rows is refused
+    # at once rather than after every row was checked (a quoted cell spanning lines only over-counts).
+    expansion.check_rows(data.count(b"\n") - 1, name)
+
+
 def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str = "utf-8") -> Table:
     _check_size(data, name)
+    _check_lines(data, name)
     try:
         text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
     except UnicodeDecodeError as exc:
@@ -264,6 +277,7 @@ def stream_rows(
     _check_size(data, name)
     kind = file_kind(name)
     if kind == "csv":
+        _check_lines(data, name)
         codec = "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
         try:
             stream = io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
@@ -302,6 +316,7 @@ def stream_rows(
         raise ImportFailed([RowError(name, None, "the file must be .csv or .xlsx")])
     from openpyxl import load_workbook
 
+    expansion.check_zip(data, name)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
@@ -319,6 +334,7 @@ def stream_rows(
     def xlsx_rows() -> Iterator[Row]:
         try:
             for number, record in enumerate(records, start=2):
+                expansion.check_rows(number - 1, name)
                 if record is None or not any(c not in (None, "") for c in record):
                     continue
                 values: dict[str, Any] = {}
@@ -338,6 +354,7 @@ def read_xlsx(data: bytes, name: str, aliases: dict[str, str]) -> list[Table]:
     from openpyxl import load_workbook
 
     _check_size(data, name)
+    expansion.check_zip(data, name)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or sheet
@@ -348,6 +365,7 @@ def read_xlsx(data: bytes, name: str, aliases: dict[str, str]) -> list[Table]:
     for sheet in workbook.worksheets:
         table = Table(name=sheet.title)
         for number, record in enumerate(sheet.iter_rows(values_only=True), start=1):
+            expansion.check_rows(number - 1, name)
             if number == 1:
                 table.headers = [normalise_header(h, aliases) for h in record]
                 continue
