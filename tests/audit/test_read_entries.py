@@ -16,6 +16,7 @@ from citycockpit.auth.tokens import create_token
 from citycockpit.core.actors import SystemActor
 from citycockpit.db import session_scope
 from citycockpit.events.intake import service as intake
+from tests.builders import make_persona
 
 TESTER = SystemActor("test")
 
@@ -74,3 +75,26 @@ def test_concurrent_unmasked_reads_are_each_audited_and_the_chain_stays_intact(
         check = audit.verify_chain(s)
     assert logged == unmasked
     assert check.ok, check
+
+
+def test_an_event_post_answered_with_the_reporter_audits_the_read_in_its_own_transaction(
+    fresh_db, settings, clock
+) -> None:  # type: ignore[no-untyped-def]
+    # A POST's session writes: the pii.read entry joins its transaction (a second writer connection
+    # would wait on its lock: SQLite's one writer) and the route commits it.
+    _, engine = fresh_db
+    with session_scope(engine) as s:
+        dispatcher = make_persona(s, "dispatcher", "dispatcher", now=clock.now())
+    app = create_app(settings, engine=engine, clock=clock)
+    with TestClient(app) as client:
+        r = client.post(
+            "/api/v1/events",
+            json={"description": "井盖破损", "reporter_name": "王强", "reporter_phone": "13912345678"},
+            headers=dispatcher.headers,
+        )
+    assert r.status_code == 201, r.text
+    assert r.json()["reporter_phone"] == "13912345678"
+    with session_scope(engine, read_only=True) as s:
+        logged = s.scalars(select(AuditEntry.object_id).where(AuditEntry.action == "pii.read")).all()
+        assert audit.verify_chain(s).ok
+    assert logged == [r.json()["public_id"]]

@@ -148,18 +148,19 @@ def record_read(
     ip: str | None = None,
     at: datetime | None = None,
 ) -> int:
-    """Append an entry for a *read* (the documented exception to "a GET never writes"), committed in
-    a short write transaction of its own before the caller shows the data, so the read is on record
-    whatever the caller's transaction does, and a GET's own session stays read-only (on SQLite it is a
-    DEFERRED reader that could not take the write lock safely). The chain stays linear: the entry is
-    appended under the same head lock as every other (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on
-    SQLite). A session bound to a connection whose transaction its owner holds (a test's rolled-back
-    outer transaction, a script's own unit of work) gets the entry in that transaction instead: a second
-    connection would wait on its lock."""
+    """Append an entry for a *read* (the documented exception to "a GET never writes").
+
+    A reading session (`db.reader`: every GET's) stays read-only: the entry is committed in a short
+    write transaction of its own before the caller shows the data, so the read is on record whatever
+    happens next (on SQLite the GET's DEFERRED reader could not take the write lock safely). A writing
+    session (a POST's, a command's, a test's connection-bound one) gets the entry in its own
+    transaction, which the caller commits: a second connection could wait on that session's lock. The
+    chain stays linear either way: the entry is appended under the same head lock as every other (FOR
+    UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
     bind = session.get_bind()
-    if isinstance(bind, Connection):
+    if isinstance(bind, Connection) or bind.get_execution_options().get("sqlite_begin") != "DEFERRED":
         return record(session, actor, action, object_type, object_id, diff=diff, ip=ip, at=at)
-    writer = bind.execution_options(sqlite_begin="IMMEDIATE")  # a GET's reader engine is DEFERRED
+    writer = bind.execution_options(sqlite_begin="IMMEDIATE")
     with Session(bind=writer, expire_on_commit=False) as own:
         entry_id = record(own, actor, action, object_type, object_id, diff=diff, ip=ip, at=at)
         own.commit()

@@ -88,7 +88,9 @@ def create_event(request: Request, body: EventCreate, session: SessionDep, princ
         ip=client_ip(request),
     )
     session.commit()
-    return _read_events(request, session, principal, [event])[0]
+    body = _read_events(request, session, principal, [event])[0]
+    session.commit()  # a pii.read entry the answer wrote
+    return body
 
 
 @router.get("", response_model=EventPage)
@@ -410,7 +412,7 @@ def _detail(request: Request, session: Any, event: Any, principal: Principal) ->
 def get_event(request: Request, event_ref: str, session: SessionDep, principal: Reader) -> Any:
     """One event (by id or public id) with its timeline, duplicate proposals and the caller's actions."""
     event = queries.get_event(session, event_ref, principal)
-    return _detail(request, session, event, principal)
+    return _detail(request, session, event, principal)  # a pii.read entry commits on its own
 
 
 @router.post("/{event_ref}/assist/sign", response_model=EventDetail)
@@ -420,7 +422,9 @@ def sign_assist(request: Request, event_ref: str, session: SessionDep, principal
         session, event_ref, actor=principal, now=request.app.state.clock.now(), ip=client_ip(request)
     )
     session.commit()
-    return _detail(request, session, event, principal)
+    body = _detail(request, session, event, principal)
+    session.commit()  # a pii.read entry the answer wrote
+    return body
 
 
 @router.post("/{event_ref}/assist/handle", response_model=EventDetail)
@@ -438,7 +442,9 @@ def handle_assist(
         ip=client_ip(request),
     )
     session.commit()
-    return _detail(request, session, event, principal)
+    body = _detail(request, session, event, principal)
+    session.commit()  # a pii.read entry the answer wrote
+    return body
 
 
 @router.post("/{event_ref}/register-dispatch", response_model=EventDetail)
@@ -460,7 +466,9 @@ def register_and_dispatch(
         ip=client_ip(request),
     )
     session.commit()
-    return _detail(request, session, event, principal)
+    body = _detail(request, session, event, principal)
+    session.commit()  # a pii.read entry the answer wrote
+    return body
 
 
 @router.post("/{event_ref}/{action}", response_model=EventDetail)
@@ -481,4 +489,6 @@ def transition_event(
         ip=client_ip(request),
     )
     session.commit()
-    return _detail(request, session, event, principal)
+    body = _detail(request, session, event, principal)
+    session.commit()  # a pii.read entry the answer wrote
+    return body
