@@ -29,6 +29,7 @@ from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.config import Settings, app_version, get_settings
+from citycockpit.core import expansion
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
 from citycockpit.db import SessionDep, build_engine, reader
@@ -141,6 +142,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     goals_settings.check_settings(settings)  # each domain checks its own settings at start-up
+    expansion.configure(settings)  # the upload expansion limits, for every reader of files
     app = FastAPI(
         title="CityCockpit 城市驾驶舱",
         version=app_version(),

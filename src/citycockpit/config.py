@@ -99,6 +99,32 @@ class Settings(BaseSettings):
         ge=0,
         description="… or, signed in USD, at least this many 万美元 (1亿美元).",
     )
+    import_max_expanded_mb: int = Field(
+        100,
+        ge=1,
+        description="An uploaded XLSX or DOCX (a zip) may expand to at most this many MB in all; checked from "
+        "its directory before anything is read (413 file_too_large otherwise).",
+    )
+    import_max_compression_ratio: int = Field(
+        100,
+        ge=2,
+        description="No part of an uploaded XLSX or DOCX above 1 MB may be compressed more than this many to "
+        "one (a zip bomb); real spreadsheets and documents compress 3 to 30 to one.",
+    )
+    import_max_rows: int = Field(
+        1_000_000,
+        ge=1,
+        description="An imported CSV or XLSX sheet may hold at most this many rows (413 file_too_large).",
+    )
+    report_max_text_chars: int = Field(
+        2_000_000,
+        ge=1000,
+        description="A report file's text may run to at most this many characters (a work report has about "
+        "30,000).",
+    )
+    report_max_pdf_pages: int = Field(
+        2_000, ge=1, description="A report PDF may have at most this many pages."
+    )
     login_max_failures: int = Field(
         5, ge=1, description="Wrong passwords in a row after which an account is locked."
     )

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from citycockpit import migrate
-from citycockpit.auth.models import User
+from citycockpit.audit.models import AuditEntry
+from citycockpit.auth.models import ApiToken, User
 from citycockpit.auth.tokens import principal_for_token
 from citycockpit.cli import app as cli_app
 from citycockpit.db import make_engine
-from tests.builders import make_small_city
+from tests.builders import make_persona, make_small_city
 
 runner = CliRunner()
 
@@ -26,6 +27,8 @@ def dbfile(tmp_path, clock) -> Iterator[tuple[str, object]]:  # type: ignore[no-
     migrate.upgrade(engine)
     with Session(engine) as session:
         make_small_city(session, now=clock.now())
+        make_persona(session, "admin", "admin", now=clock.now())
+        make_persona(session, "dispatcher", "dispatcher", now=clock.now())
         session.commit()
     yield url, engine
     engine.dispose()
@@ -96,6 +99,8 @@ def test_token_create_prints_the_secret_once_and_revoke_ends_it(dbfile, clock) -
         "create",
         "--name",
         "open311",
+        "--as",
+        "admin",
         "--scopes",
         "org:read,screen:read",
         "--expires",
@@ -119,9 +124,32 @@ def test_token_create_prints_the_secret_once_and_revoke_ends_it(dbfile, clock) -
 
 def test_token_create_refuses_unknown_scopes_and_bad_expiry(dbfile) -> None:  # type: ignore[no-untyped-def]
     url, _ = dbfile
-    assert _run("token", "create", "--name", "x", "--scopes", "root", "--db", url).exit_code == 1
-    bad = _run("token", "create", "--name", "x", "--expires", "soon", "--db", url)
+    assert (
+        _run("token", "create", "--name", "x", "--as", "admin", "--scopes", "root", "--db", url).exit_code
+        == 1
+    )
+    bad = _run("token", "create", "--name", "x", "--as", "admin", "--expires", "soon", "--db", url)
     assert bad.exit_code == 1 and "soon" in bad.output
+
+
+def test_token_create_acts_as_the_named_user_and_grants_only_what_that_user_holds(dbfile) -> None:  # type: ignore[no-untyped-def]
+    url, engine = dbfile
+    refused = _run("token", "create", "--name", "x", "--as", "admin", "--scopes", "pii:read", "--db", url)
+    assert refused.exit_code == 1 and "pii:read" in refused.output
+    nobody = _run("token", "create", "--name", "x", "--as", "nobody", "--scopes", "org:read", "--db", url)
+    assert nobody.exit_code == 1 and "nobody" in nobody.output
+    made = _run(
+        "token", "create", "--name", "回访", "--as", "dispatcher", "--scopes", "pii:read", "--db", url
+    )
+    assert made.exit_code == 0, made.output
+    with Session(engine) as session:
+        token = session.scalars(select(ApiToken)).one()
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "token.create")).one()
+    assert (token.scopes, token.created_by, entry.actor_name) == (
+        "pii:read",
+        "user:dispatcher",
+        "user:dispatcher",
+    )
 
 
 def test_the_demo_creates_one_account_per_role_that_signs_in_without_a_forced_change(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]

@@ -1,15 +1,19 @@
 """A reporter is masked by one rule, auth/pii's: every reader of an event shows a role without pii:read
-(the leader) what `pii.shown` gives, and a role with it (the dispatcher) the reporter as given; the
-readers that carry no reporter (the export, Open311) show neither."""
+(the leader) what `pii.masked` gives, and a role with it (the dispatcher) the reporter as given; the
+readers that carry no reporter (the export, Open311) show neither. Every unmasked read writes one
+`pii.read` audit entry per request; a masked one writes none."""
 
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from citycockpit.audit.models import AuditEntry
 from citycockpit.auth import pii
 from tests.events.conftest import report
 
@@ -55,14 +59,54 @@ def test_every_reader_masks_a_reporter_as_auth_does(
     event = report(db, dispatcher.principal, clock.now(), reporter_name=name, reporter_phone=phone)
     db.flush()
     values = {"reporter_name": name, "reporter_phone": phone}
-    assert pii.shown(leader.principal, values) == {
+    assert pii.masked(values) == {
         "reporter_name": masked_name,
         "reporter_phone": masked_phone,
     }
 
     for persona in (leader, dispatcher):
-        expected = tuple(pii.shown(persona.principal, values).values())
+        expected = tuple((pii.masked(values) if persona is leader else values).values())
         seen = _readers(client, persona, event)
         assert seen == dict.fromkeys(seen, expected), persona.principal.role
         for reader, text in _without_reporter(client, persona, event).items():
             assert name not in text and phone not in text, reader
+
+
+def _pii_reads(db) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+    return list(db.scalars(select(AuditEntry).where(AuditEntry.action == "pii.read").order_by(AuditEntry.id)))
+
+
+def test_every_unmasked_read_is_audited_once_per_request_and_a_masked_one_not_at_all(
+    client, db, clock, categories, leader, dispatcher
+):  # type: ignore[no-untyped-def]
+    first = report(db, dispatcher.principal, clock.now(), reporter_name="李娜", reporter_phone="13812345678")
+    second = report(db, dispatcher.principal, clock.now(), reporter_name="王强", reporter_phone="13912345678")
+    db.flush()
+    _readers(client, leader, first)
+    assert _pii_reads(db) == []
+
+    expected = {
+        "API list": (None, {first.public_id, second.public_id}),
+        "API detail": (first.public_id, None),
+        "event page": (first.public_id, None),
+    }
+    calls = {
+        "API list": lambda: client.get("/api/v1/events?limit=500", headers=dispatcher.headers),
+        "API detail": lambda: client.get(f"/api/v1/events/{first.id}", headers=dispatcher.headers),
+        "event page": lambda: client.get(f"/app/events/{first.public_id}", headers=dispatcher.headers),
+    }
+    for reader, call in calls.items():
+        before = len(_pii_reads(db))
+        assert call().status_code == 200, reader
+        new = _pii_reads(db)[before:]
+        assert len(new) == 1, (reader, [e.diff_json for e in new])
+        [entry] = new
+        object_id, ids = expected[reader]
+        assert (entry.actor_name, entry.object_type, entry.object_id) == (
+            "user:dispatcher",
+            "event",
+            object_id,
+        )
+        if ids is not None:
+            assert ids <= set(json.loads(entry.diff_json)["ids"]), reader
+        assert json.loads(entry.diff_json)["fields"] == ["reporter_name", "reporter_phone"]

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from datetime import UTC
 from typing import Any, TextIO
 
+from citycockpit.core.tabular import csv_cell
+
 FIELDS = (
     "id",
     "at",
@@ -47,7 +49,7 @@ def write_entries(rows: Iterable[Any], out: TextIO, *, fmt: str) -> int:
         writer = csv.DictWriter(out, fieldnames=FIELDS)
         writer.writeheader()
         for row in rows:
-            writer.writerow(_record(row))
+            writer.writerow({key: csv_cell(value) for key, value in _record(row).items()})
             count += 1
         return count
     for row in rows:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry, AuditHead
@@ -135,6 +135,36 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
     head.last_hash = prev
     session.flush()
     return ids
+
+
+def record_read(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object | None = None,
+    *,
+    diff: dict[str, Any] | None = None,
+    ip: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Append an entry for a *read* (the documented exception to "a GET never writes").
+
+    A reading session (`db.reader`: every GET's) stays read-only: the entry is committed in a short
+    write transaction of its own before the caller shows the data, so the read is on record whatever
+    happens next (on SQLite the GET's DEFERRED reader could not take the write lock safely). A writing
+    session (a POST's, a command's, a test's connection-bound one) gets the entry in its own
+    transaction, which the caller commits: a second connection could wait on that session's lock. The
+    chain stays linear either way: the entry is appended under the same head lock as every other (FOR
+    UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+    bind = session.get_bind()
+    if isinstance(bind, Connection) or bind.get_execution_options().get("sqlite_begin") != "DEFERRED":
+        return record(session, actor, action, object_type, object_id, diff=diff, ip=ip, at=at)
+    writer = bind.execution_options(sqlite_begin="IMMEDIATE")
+    with Session(bind=writer, expire_on_commit=False) as own:
+        entry_id = record(own, actor, action, object_type, object_id, diff=diff, ip=ip, at=at)
+        own.commit()
+    return entry_id
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from citycockpit.auth import service, tokens
 from citycockpit.auth.enums import Role
+from citycockpit.auth.sessions import find_user, principal_for_user
 from citycockpit.core.cliutil import CLI_ACTOR, console, engine_for, fail, load_settings, one_line_errors
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
@@ -151,6 +152,11 @@ def parse_expiry(value: str | None, clock: Clock) -> datetime | None:
 @one_line_errors
 def create(
     name: str = typer.Option(..., "--name", help="What the token is for (e.g. 12345热线对接)."),
+    as_user: str = typer.Option(
+        ...,
+        "--as",
+        help="The active user the command acts as: the token may carry only permissions that user's role holds.",
+    ),
     scopes: list[str] = typer.Option(
         [], "--scopes", help="Permissions, comma- or space-separated; repeatable (e.g. --scopes org:read)."
     ),
@@ -159,11 +165,15 @@ def create(
     area: str | None = typer.Option(None, "--area", help="Limit to an area subtree (code)."),
     db: str | None = DB_OPTION,
 ) -> None:
-    """Create a token and print it once; only its hash is stored."""
+    """Create a token and print it once; only its hash is stored. The command acts as the user named
+    by --as (audited under that name), so the token carries only permissions that user holds."""
     settings = load_settings(db)
     clock = Clock(zone=settings.zone, today=settings.today)
     wanted = [s for item in scopes for s in re.split(r"[\s,]+", item) if s]
     with session_scope(engine_for(settings)) as session:
+        user = find_user(session, as_user)
+        if user is None or not user.is_active:
+            fail(f"--as {as_user!r}: no active user of that name (see `citycockpit user list`)")
         created = tokens.create_token(
             session,
             name=name,
@@ -171,7 +181,7 @@ def create(
             expires_at=parse_expiry(expires, clock),
             department_id=_department_id(session, department),
             area_code=area,
-            actor=CLI_ACTOR,
+            actor=principal_for_user(user),
             now=clock.now(),
         )
     console.print(f"token {created.token.id} ({created.token.name}), scopes: {created.token.scopes or '-'}")

@@ -1,5 +1,6 @@
 """Personal data (reporters' names and phone numbers): stored as given, shown masked unless the caller
-holds `pii:read`; every unmasked read is audited (`pii.read`).
+holds `pii:read`; every unmasked read is audited (`pii.read`, once per request): `reveal` and
+`reveal_many` are the only way out, for the API, pages and any export that would carry them.
 
 Masking rules (docs/domains/auth.md):
 - names keep their first character and replace every other non-space character with `*`:
@@ -98,16 +99,13 @@ def can_read(principal: Principal) -> bool:
     return principal.can(Perm.PII_READ)
 
 
-def shown(principal: Principal | None, values: Mapping[str, str | None]) -> dict[str, str | None]:
-    """`values` as the caller may see them: unmasked with `pii:read`, masked (`mask`) otherwise or when
-    there is no caller. Writes nothing; `reveal` is this plus the `pii.read` audit entry."""
-    if principal is not None and can_read(principal):
-        return dict(values)
+def masked(values: Mapping[str, str | None]) -> dict[str, str | None]:
+    """`values` masked by their field names (`mask`): what a caller without `pii:read` sees."""
     return {field: mask(field, value) for field, value in values.items()}
 
 
 def reveal(
-    principal: Principal,
+    principal: Principal | None,
     session: Session,
     values: Mapping[str, str | None],
     *,
@@ -115,49 +113,37 @@ def reveal(
     object_id: object,
     now: datetime,
 ) -> dict[str, str | None]:
-    """`values` as the caller may see them: unmasked with `pii:read` (and a `pii.read` audit entry
-    naming the object and the fields read, in the caller's transaction: the route commits), masked
-    otherwise."""
-    if not can_read(principal):
-        return shown(principal, values)
-    read = sorted(field for field, value in values.items() if value)
-    if read:
-        audit.record(
-            session,
-            principal,
-            "pii.read",
-            object_type,
-            object_id,
-            at=now,
-            ip=principal.ip,
-            diff={"fields": read},
-        )
-    return dict(values)
+    """`values` as the caller may see them: unmasked with `pii:read`, masked otherwise (or with no
+    caller). The one way personal data leaves the system unmasked: every unmasked read writes one
+    `pii.read` audit entry naming the object and the fields read, committed before the data is
+    returned (`audit.service.record_read`: a GET's own transaction stays read-only)."""
+    return reveal_many(principal, session, [(object_id, values)], object_type=object_type, now=now)[0]
 
 
 def reveal_many(
-    principal: Principal,
+    principal: Principal | None,
     session: Session,
     rows: Iterable[tuple[object, Mapping[str, str | None]]],
     *,
     object_type: str,
     now: datetime,
 ) -> list[dict[str, str | None]]:
-    """`reveal` for a list page: one `pii.read` entry naming every object whose data was shown."""
+    """`reveal` for a list or a request that shows several objects: one `pii.read` entry for the
+    request, naming every object whose data was shown (`object_id` when there is one)."""
     rows = list(rows)
-    if not can_read(principal):
-        return [shown(principal, values) for _, values in rows]
+    if principal is None or not can_read(principal):
+        return [masked(values) for _, values in rows]
     ids = [str(object_id) for object_id, values in rows if any(values.values())]
     if ids:
         fields = sorted({f for _, values in rows for f, v in values.items() if v})
-        audit.record(
+        audit.record_read(
             session,
             principal,
             "pii.read",
             object_type,
-            None,
+            ids[0] if len(ids) == 1 else None,
             at=now,
             ip=principal.ip,
-            diff={"ids": ids, "fields": fields},
+            diff={"fields": fields} if len(ids) == 1 else {"ids": ids, "fields": fields},
         )
     return [dict(values) for _, values in rows]

@@ -18,7 +18,7 @@ from citycockpit.auth.permissions import TOKEN_GRANTABLE
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.service import check_scope_exists
 from citycockpit.core.actors import Actor
-from citycockpit.core.errors import NotFound, Unprocessable
+from citycockpit.core.errors import Forbidden, NotFound, Unprocessable
 
 TOKEN_PREFIX = "cc_"
 TOUCH_EVERY = timedelta(minutes=1)  # how stale last_used_at may get: not one write per request
@@ -30,6 +30,11 @@ class TokenNotFound(NotFound):
 
 class InvalidScopes(Unprocessable):
     code = "invalid_scopes"
+
+
+class ScopesNotHeld(Forbidden):
+    code = "token_scopes_not_held"
+    title = "Permissions not held"
 
 
 def hash_token(token: str) -> str:
@@ -53,10 +58,23 @@ def create_token(
     department_id: int | None = None,
     area_code: str | None = None,
 ) -> CreatedToken:
-    """Create a machine token holding exactly `scopes`; the secret is returned once."""
+    """Create a machine token holding exactly `scopes`; the secret is returned once.
+
+    A token carries only permissions its creator holds: a person (a request's Principal, or the user
+    the CLI acts as) cannot hand a machine more than they may do themselves, so an admin, who lacks
+    `pii:read`, cannot mint a token that reads reporters. A system actor (demo builder, tests) is not a
+    person and is bound only by TOKEN_GRANTABLE."""
     bad = [s for s in scopes if s not in {p.value for p in TOKEN_GRANTABLE}]
     if bad:
         raise InvalidScopes(f"Unknown or not grantable scope(s): {', '.join(bad)}", scopes=bad)
+    if isinstance(actor, Principal):
+        missing = sorted({s for s in scopes if not actor.can(s)})
+        if missing:
+            raise ScopesNotHeld(
+                f"A token may carry only permissions its creator holds; {actor.name} ({actor.role.value}) "
+                f"does not hold: {', '.join(missing)}",
+                scopes=missing,
+            )
     if not name.strip():
         raise Unprocessable("A token needs a name")
     if expires_at is not None and expires_at <= now:

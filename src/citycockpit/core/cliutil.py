@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from citycockpit.config import Settings
+from citycockpit.core import expansion
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.errors import AppError
 from citycockpit.db import build_engine, schema_revisions
@@ -51,6 +52,7 @@ def load_settings(db: str | None = None, *, checks: Sequence[Callable[[Settings]
         fail(f"bad setting {field}: {first.get('msg')}")
     if db:
         settings.database_url = db if "://" in db else f"sqlite:///{db}"
+    expansion.configure(settings)  # the file expansion limits, for every command that reads files
     return settings
 
 

@@ -15,11 +15,63 @@ from typing import Any
 
 import yaml
 
+from citycockpit.core import expansion
 from citycockpit.core.errors import Unprocessable
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # every XLSX download
 MAX_LISTED_ERRORS = 200  # an import's error list names this many problems, then says how many more
+MAX_REASON_CHARS = 300  # a reason quoting a cell is cut here: 200 reasons stay a small answer
+# OWASP "CSV injection": a spreadsheet program runs a cell that starts with one of these as a formula
+# (=HYPERLINK(...) leaks data, =cmd|... runs programs), so user text starting with one is never written
+# as a formula: CSV cells get a leading apostrophe, XLSX cells are typed as text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def looks_like_formula(value: object) -> bool:
+    """True for text a spreadsheet would run: it starts with a formula trigger and is not a plain
+    number written as text (-12.5 stays a number)."""
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not _is_number_text(value)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as every CSV writer writes it (the one home of the rule): None as empty, numbers as
+    numbers, text a spreadsheet would run as a formula behind an apostrophe (OWASP), which
+    `unquote_csv_cell` removes again when our own importers read the file back."""
+    if value is None:
+        return ""
+    if looks_like_formula(value):
+        return "'" + value
+    return value
+
+
+def unquote_csv_cell(text: str) -> str:
+    """Undo `csv_cell`'s apostrophe, so an exported CSV imports back as it was."""
+    return text[1:].strip() if text.startswith("'") and looks_like_formula(text[1:]) else text
+
+
+def append_xlsx_row(sheet: Any, values: Sequence[Any]) -> None:
+    """Append a row to an openpyxl sheet as every XLSX writer does (the one home of the rule): None as
+    empty, numbers as numbers, every text as a text cell (never a formula, whatever it starts with),
+    marked with Excel's quote prefix when it starts with a formula trigger so editing the cell in Excel
+    keeps it text."""
+    values = ["" if v is None else v for v in values]
+    sheet.append(values)
+    row = sheet._current_row  # the row `append` just wrote
+    for column, value in enumerate(values, start=1):
+        if isinstance(value, str):
+            cell = sheet.cell(row, column)
+            cell.data_type = "s"
+            if value.startswith(FORMULA_TRIGGERS):
+                cell.quotePrefix = True
 
 
 @dataclass
@@ -58,6 +110,10 @@ class RowError:
     reason: str
     sheet: str | None = None
     column: str | None = None  # the column's header, when one column is at fault
+
+    def __post_init__(self) -> None:
+        if len(self.reason) > MAX_REASON_CHARS:
+            self.reason = self.reason[: MAX_REASON_CHARS - 1] + "…"
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.file, "row": self.row, "reason": self.reason}
@@ -160,8 +216,15 @@ def _check_size(data: bytes, name: str) -> None:
         raise ImportFailed([RowError(name, None, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB")])
 
 
+def _check_lines(data: bytes, name: str) -> None:
+    # Counting line ends is cheap and happens before any parsing: a file of millions of rows is refused
+    # at once rather than after every row was checked (a quoted cell spanning lines only over-counts).
+    expansion.check_rows(data.count(b"\n") - 1, name)
+
+
 def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str = "utf-8") -> Table:
     _check_size(data, name)
+    _check_lines(data, name)
     try:
         text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
     except UnicodeDecodeError as exc:
@@ -184,7 +247,11 @@ def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str =
             continue
         if not any(cell.strip() for cell in record):
             continue
-        values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(table.headers) if h}
+        values = {
+            h: (unquote_csv_cell(record[i].strip()) if i < len(record) else "")
+            for i, h in enumerate(table.headers)
+            if h
+        }
         table.rows.append(Row(name, number, values))
     if not table.headers:
         raise ImportFailed([RowError(name, None, "the file has no header row")])
@@ -210,6 +277,7 @@ def stream_rows(
     _check_size(data, name)
     kind = file_kind(name)
     if kind == "csv":
+        _check_lines(data, name)
         codec = "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
         try:
             stream = io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
@@ -237,7 +305,9 @@ def stream_rows(
                 if not any(cell.strip() for cell in record):
                     continue
                 values = {
-                    h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(headers) if h
+                    h: (unquote_csv_cell(record[i].strip()) if i < len(record) else "")
+                    for i, h in enumerate(headers)
+                    if h
                 }
                 yield Row(name, number, values)
 
@@ -246,6 +316,7 @@ def stream_rows(
         raise ImportFailed([RowError(name, None, "the file must be .csv or .xlsx")])
     from openpyxl import load_workbook
 
+    expansion.check_zip(data, name)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
@@ -263,6 +334,7 @@ def stream_rows(
     def xlsx_rows() -> Iterator[Row]:
         try:
             for number, record in enumerate(records, start=2):
+                expansion.check_rows(number - 1, name)
                 if record is None or not any(c not in (None, "") for c in record):
                     continue
                 values: dict[str, Any] = {}
@@ -282,6 +354,7 @@ def read_xlsx(data: bytes, name: str, aliases: dict[str, str]) -> list[Table]:
     from openpyxl import load_workbook
 
     _check_size(data, name)
+    expansion.check_zip(data, name)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or sheet
@@ -292,6 +365,7 @@ def read_xlsx(data: bytes, name: str, aliases: dict[str, str]) -> list[Table]:
     for sheet in workbook.worksheets:
         table = Table(name=sheet.title)
         for number, record in enumerate(sheet.iter_rows(values_only=True), start=1):
+            expansion.check_rows(number - 1, name)
             if number == 1:
                 table.headers = [normalise_header(h, aliases) for h in record]
                 continue
@@ -324,9 +398,9 @@ def read_yaml(data: bytes, name: str) -> Any:
 def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(headers)
+    writer.writerow([csv_cell(h) for h in headers])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -340,11 +414,11 @@ def write_xlsx(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]])
         workbook.remove(default_sheet)
     for title, (headers, rows) in sheets.items():
         sheet = workbook.create_sheet(title)
-        sheet.append(list(headers))
+        append_xlsx_row(sheet, headers)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append(["" if v is None else v for v in row])
+            append_xlsx_row(sheet, row)
         sheet.freeze_panes = "A2"
     out = io.BytesIO()
     workbook.save(out)

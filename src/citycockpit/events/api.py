@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
 
+from citycockpit.auth import pii
 from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
@@ -33,6 +34,7 @@ from citycockpit.events.schemas import (
     RegisterDispatchIn,
     event_read,
     repeat_link,
+    reporter_of,
     transition_read,
 )
 from citycockpit.events.sla import WorkCalendar
@@ -103,11 +105,14 @@ def create_event(
     session.commit()
     if not created:
         response.status_code = 200
-    return event_read(event, principal)
+    body = _read_events(request, session, principal, [event])[0]
+    session.commit()  # a pii.read entry the answer wrote
+    return body
 
 
 @router.get("", response_model=EventPage)
 def list_events(
+    request: Request,
     session: SessionDep,
     principal: Reader,
     state: Annotated[str | None, Query(description="State or comma-separated states")] = None,
@@ -138,7 +143,7 @@ def list_events(
     )
     items, total = queries.list_events(session, principal, filters, offset=offset, limit=limit)
     return {
-        "items": [event_read(e, principal) for e in items],
+        "items": _read_events(request, session, principal, items),
         "total": total,
         "offset": offset,
         "limit": limit,
@@ -369,10 +374,25 @@ def objection_counts(
     return [c.__dict__ for c in queries.objection_counts(session, since=since, until=until)]
 
 
-def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
+def _read_events(
+    request: Request, session: Any, principal: Principal, events: list[Any]
+) -> list[dict[str, Any]]:
+    """The events as the caller may see them: reporters through `auth.pii.reveal_many`, so an
+    unmasked read is audited once for the request."""
+    reporters = pii.reveal_many(
+        principal,
+        session,
+        [(e.public_id, reporter_of(e)) for e in events],
+        object_type="event",
+        now=request.app.state.clock.now(),
+    )
+    return [event_read(e, r) for e, r in zip(events, reporters, strict=True)]
+
+
+def _detail(request: Request, session: Any, event: Any, principal: Principal) -> dict[str, Any]:
     category = service._category(session, event)
     onsite = bool(category.requires_onsite_verification) if category else True
-    body = event_read(event, principal)
+    body = _read_events(request, session, principal, [event])[0]
     body["timeline"] = [transition_read(t) for t in queries.timeline(session, event)]
     body["duplicates"] = [
         {
@@ -443,10 +463,10 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
 
 
 @router.get("/{event_ref}", response_model=EventDetail)
-def get_event(event_ref: str, session: SessionDep, principal: Reader) -> Any:
+def get_event(request: Request, event_ref: str, session: SessionDep, principal: Reader) -> Any:
     """One event (by id or public id) with its timeline, duplicate proposals and the caller's actions."""
     event = queries.get_event(session, event_ref, principal)
-    return _detail(session, event, principal)
+    return _detail(request, session, event, principal)  # a pii.read entry commits on its own
 
 
 @router.post("/{event_ref}/assist/sign", response_model=EventDetail)
@@ -456,7 +476,9 @@ def sign_assist(request: Request, event_ref: str, session: SessionDep, principal
         session, event_ref, actor=principal, now=request.app.state.clock.now(), ip=client_ip(request)
     )
     session.commit()
-    return _detail(session, event, principal)
+    body = _detail(request, session, event, principal)
+    session.commit()  # a pii.read entry the answer wrote
+    return body
 
 
 @router.post("/{event_ref}/assist/handle", response_model=EventDetail)
@@ -474,7 +496,9 @@ def handle_assist(
         ip=client_ip(request),
     )
     session.commit()
-    return _detail(session, event, principal)
+    body = _detail(request, session, event, principal)
+    session.commit()  # a pii.read entry the answer wrote
+    return body
 
 
 @router.post("/{event_ref}/register-dispatch", response_model=EventDetail)
@@ -496,7 +520,9 @@ def register_and_dispatch(
         ip=client_ip(request),
     )
     session.commit()
-    return _detail(session, event, principal)
+    body = _detail(request, session, event, principal)
+    session.commit()  # a pii.read entry the answer wrote
+    return body
 
 
 @router.post("/{event_ref}/{action}", response_model=EventDetail)
@@ -517,4 +543,6 @@ def transition_event(
         ip=client_ip(request),
     )
     session.commit()
-    return _detail(session, event, principal)
+    body = _detail(request, session, event, principal)
+    session.commit()  # a pii.read entry the answer wrote
+    return body

@@ -26,6 +26,7 @@ from citycockpit.events.enums import Action, AssistAction, EventState
 from citycockpit.events.intake import history as history_import
 from citycockpit.events.intake import service as intake
 from citycockpit.events.intake.classifier import event_text
+from citycockpit.events.schemas import reporter_of
 from citycockpit.events.sla import WorkCalendar, minutes_left, stage_due
 from citycockpit.events.workflow import assists as assist_service
 from citycockpit.events.workflow import service as event_service
@@ -301,8 +302,13 @@ def create_event(
 
 def _detail(request: Request, session: Any, principal: Principal, ref: str, **extra: Any) -> Response:
     event = event_queries.get_event(session, ref, principal)
-    reporter = pii.shown(
-        principal, {"reporter_name": event.reporter_name, "reporter_phone": event.reporter_phone}
+    reporter = pii.reveal(
+        principal,
+        session,
+        reporter_of(event),
+        object_type="event",
+        object_id=event.public_id,
+        now=request.app.state.clock.now(),
     )
     name, phone = reporter["reporter_name"], reporter["reporter_phone"]
     category = (

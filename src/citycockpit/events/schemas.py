@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from citycockpit.auth import pii
-from citycockpit.auth.principal import Principal
 from citycockpit.events.enums import Channel
 from citycockpit.events.models import Event, EventTransition
 
@@ -279,12 +278,16 @@ class HistoryImportSummary(BaseModel):
     rollup_days: int
 
 
-def event_read(event: Event, principal: Principal | None) -> dict[str, Any]:
-    """The event as the caller may see it (reporter masked by auth's rules without pii:read)."""
+def reporter_of(event: Event) -> dict[str, str | None]:
+    """The event's personal data, to pass through `auth.pii.reveal` before anyone sees it."""
+    return {"reporter_name": event.reporter_name, "reporter_phone": event.reporter_phone}
+
+
+def event_read(event: Event, reporter: Mapping[str, str | None]) -> dict[str, Any]:
+    """The event with `reporter` as `auth.pii.reveal` returned it for the caller (masked without
+    pii:read; audited with it)."""
     fields = {name: getattr(event, name) for name in EventRead.model_fields if hasattr(event, name)}
-    fields.update(
-        pii.shown(principal, {"reporter_name": event.reporter_name, "reporter_phone": event.reporter_phone})
-    )
+    fields.update(reporter)
     fields["result_photos"] = json.loads(event.result_photos_json) if event.result_photos_json else []
     return fields
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.principal import Principal
+from citycockpit.core import tabular
 from citycockpit.goals import periods, queries
 from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
 from citycockpit.goals.errors import BulletinEmpty, BulletinPeriodInFuture
@@ -269,27 +270,29 @@ def to_xlsx(b: Bulletin) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
-    ws.append([f"{b.city}政府工作报告重点任务督查通报（{b.period}）"])
+    tabular.append_xlsx_row(ws, [f"{b.city}政府工作报告重点任务督查通报（{b.period}）"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"截至 {b.as_of.isoformat()}，共 {b.total} 项" + ("（已锁定）" if b.locked else "")])
-    ws.append(["状态", "项数", "占比(%)"])
+    tabular.append_xlsx_row(
+        ws, [f"截至 {b.as_of.isoformat()}，共 {b.total} 项" + ("（已锁定）" if b.locked else "")]
+    )
+    tabular.append_xlsx_row(ws, ["状态", "项数", "占比(%)"])
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for c in b.counts:
-        ws.append([c["label"], c["count"], float(c["share"])])
+        tabular.append_xlsx_row(ws, [c["label"], c["count"], float(c["share"])])
         ws.cell(ws.max_row, 1).fill = PatternFill("solid", fgColor=fills[c["color"]])
-    ws.append(["合计", b.total, 100.0 if b.total else 0.0])
-    ws.append([])
-    ws.append([b.summary])
+    tabular.append_xlsx_row(ws, ["合计", b.total, 100.0 if b.total else 0.0])
+    tabular.append_xlsx_row(ws, [])
+    tabular.append_xlsx_row(ws, [b.summary])
     ws.column_dimensions["A"].width = 14
     for title, groups in (("按任务", b.by_area), ("按单位", b.by_department)):
         sheet = wb.create_sheet(title)
-        sheet.append(["分组", *COLUMNS])
+        tabular.append_xlsx_row(sheet, ["分组", *COLUMNS])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for group in groups:
             for r in group["rows"]:
-                sheet.append([group["title"], *_row_values(r)])
+                tabular.append_xlsx_row(sheet, [group["title"], *_row_values(r)])
                 sheet.cell(sheet.max_row, 6).fill = PatternFill("solid", fgColor=fills[r.color])
         sheet.freeze_panes = "A2"
         for col, width in zip("ABCDEFGHIJKL", [24, 10, 40, 12, 18, 10, 8, 8, 24, 30, 40, 30], strict=True):

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from citycockpit.core import expansion
+
 MAX_REPORT_BYTES = 20 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf")
 
@@ -100,12 +102,16 @@ def read_report_bytes(data: bytes, filename: str) -> ReportDocument:
         raise ReportEmpty(filename, "文件为空 the file is empty")
     file_type = _file_type(data, filename)
     encoding = None
-    if file_type == "docx":
-        raw = _docx_text(data, filename)
-    elif file_type == "pdf":
-        raw = _pdf_text(data, filename)
-    else:
-        raw, encoding = _decode_text(data, filename)
+    try:
+        if file_type == "docx":
+            raw = _docx_text(data, filename)
+        elif file_type == "pdf":
+            raw = _pdf_text(data, filename)
+        else:
+            raw, encoding = _decode_text(data, filename)
+        expansion.check_text(len(raw), filename)
+    except expansion.FileTooLarge as exc:
+        raise ReportTooLarge(filename, exc.detail.removeprefix(f"{filename}: ")) from exc
     text = clean_text(raw, wrapped=file_type == "pdf")
     if not text.strip():
         raise ReportEmpty(filename, "文件中没有文字 the file holds no text")
@@ -270,6 +276,7 @@ def _docx_text(data: bytes, filename: str) -> str:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    expansion.check_zip(data, filename)  # before python-docx inflates the parts
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -398,8 +405,14 @@ def _pdf_text(data: bytes, filename: str) -> str:
     try:
         with _PypdfLog.silenced():
             reader = PdfReader(io.BytesIO(data))
-            # Each page's text is stripped so that a paragraph running over a page break joins up again.
-            pages = [(page.extract_text() or "").strip("\n") for page in reader.pages]
+            expansion.check_pages(len(reader.pages), filename)
+            # Each page's text is stripped so that a paragraph running over a page break joins up again;
+            # the text is counted page by page, so a PDF of endless text stops at the limit.
+            pages, chars_read = [], 0
+            for page in reader.pages:
+                pages.append((page.extract_text() or "").strip("\n"))
+                chars_read += len(pages[-1])
+                expansion.check_text(chars_read, filename)
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ReportUnreadable(filename, "PDF 文件已损坏 the PDF is damaged and cannot be read") from exc
     chars = sum(len(re.sub(r"\s", "", p)) for p in pages)
