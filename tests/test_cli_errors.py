@@ -37,6 +37,7 @@ VALUES = {
     "link_id": "1",
     "token_id": "1",
     "message": "add a table",
+    "as_user": "zhang",
 }
 
 

@@ -31,7 +31,7 @@ ACTOR = SystemActor("test")
 XLSX = tabular.XLSX_MEDIA_TYPE
 # Required query parameters of GET routes, by name: a new route with another one fails here, so it is
 # given a value and walked rather than skipped.
-SAMPLES = {"period": "2024-09", "year": "2024", "series": "地区生产总值"}
+SAMPLES = {"period": "2024-09", "year": "2024", "series": "地区生产总值", "lat": "31.45", "lon": "121.1"}
 # Exports that must be found (the walk is not allowed to find nothing), each carrying the seeded text.
 EXPECTED = {
     "/app/events?export=xlsx",
