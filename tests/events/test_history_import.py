@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from citycockpit.events.analytics import kpis
 from citycockpit.events.intake import history
 from citycockpit.events.models import Event, EventTransition
 from citycockpit.events.workflow import jobs
+from citycockpit.web import i18n
 from tests.events.conftest import TESTER
 
 TZ = history.ZoneInfo("Asia/Shanghai")
@@ -231,6 +233,27 @@ def test_every_kind_of_bad_row_is_named_and_nothing_is_stored(db, clock, categor
     assert db.scalar(select(func.count()).select_from(Event)) == 0
 
 
+def test_every_refused_rows_reason_has_a_chinese_text_without_english_words(db, clock, categories) -> None:  # type: ignore[no-untyped-def]
+    bad = [
+        ["B2", "昨天", "", "内容", "", "E0102", "城管局", "2024-08-06 09:00", "", "", ""],
+        ["B4", "2024-08-05 09:00", "", "内容", "", "X9999", "城管局", "2024-08-06 09:00", "", "", ""],
+        ["B5", "2024-08-05 09:00", "", "内容", "", "E0102", "不存在局", "2024-08-06 09:00", "", "", ""],
+        ["B6", "2024-08-05 09:00", "", "内容", "", "E0102", "城管局", "2024-08-04 09:00", "", "很好", ""],
+        ["B9", "2024-08-05 09:00", "", "", "", "", "城管局", "2025-08-06 09:00", "", "", "999"],
+        ["B9", "2024-08-05 09:00", "", "内容", "", "E0102", "城管局", "2024-08-06 09:00", "", "", ""],
+    ]
+    with pytest.raises(ImportFailed) as exc:
+        _import(db, clock, _csv(bad))
+    codes = {e.code for e in exc.value.row_errors}
+    assert None not in codes and len(codes) >= 9
+    for code in codes:
+        text = re.sub(r"\{\w+\}", "", i18n.catalogue("zh")[f"import.reason.{code}"])  # the placeholders
+        assert not re.search("[A-Za-z]", text), text
+        assert f"import.reason.{code}" in i18n.catalogue("en")
+    shown = [i18n.row_error_text("zh", e.as_dict()) for e in exc.value.row_errors]
+    assert "“昨天”不是日期时间（例：2024-05-01 09:30）" in shown and "工单编号 B9 与第 6 行重复" in shown
+
+
 def test_a_ticket_twice_in_the_file_is_refused(db, clock, categories) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ImportFailed) as exc:
         _import(db, clock, _csv([*GOOD, GOOD[0]]))
@@ -292,7 +315,14 @@ def test_the_api_names_every_bad_row_with_its_column(client, db, categories, dis
     )
     assert (r.status_code, r.json()["code"], r.json()["error_count"]) == (422, "import_failed", 1)
     assert r.json()["errors"] == [
-        {"file": "history.csv", "row": 2, "column": "承办单位", "reason": "unknown department 不存在局"}
+        {
+            "file": "history.csv",
+            "row": 2,
+            "column": "承办单位",
+            "reason": "unknown department 不存在局",
+            "reason_code": "unknown_department",
+            "params": {"value": "不存在局"},
+        }
     ]
 
 
@@ -316,8 +346,19 @@ def test_the_admin_page_lists_the_bad_rows_of_a_refused_file(client, db, categor
         files={"file": ("history.csv", _csv([*GOOD, GOOD[0]]), "text/csv")},
         headers={"Cookie": dispatcher.headers["Cookie"]},
     )
-    assert r.status_code == 422 and "第 5 行 工单编号" in r.text
+    assert r.status_code == 422 and "第 5 行 工单编号: 工单编号 RX0001 与第 2 行重复" in r.text
+    assert "repeats" not in r.text and "problem" not in r.text and "文件中有 1 处错误" in r.text
     assert db.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_an_english_admin_page_lists_the_bad_rows_in_english(client, db, categories, dispatcher) -> None:  # type: ignore[no-untyped-def]
+    r = client.post(
+        "/app/admin/history/import?lang=en",
+        data={"csrf_token": dispatcher.csrf_token, "encoding": "gb18030"},
+        files={"file": ("history.csv", _csv([*GOOD, GOOD[0]]), "text/csv")},
+        headers={"Cookie": dispatcher.headers["Cookie"]},
+    )
+    assert r.status_code == 422 and "ticket RX0001 repeats row 2" in r.text and "重复" not in r.text
 
 
 def test_imported_history_takes_no_workflow_action(client, db, clock, categories, dispatcher) -> None:  # type: ignore[no-untyped-def]

@@ -41,8 +41,10 @@ class Row:
             return value.date().isoformat() if value.time() == time(0) else value.isoformat()
         return str(value).strip()
 
-    def error(self, reason: str, column: str | None = None) -> RowError:
-        return RowError(self.file, self.number, reason, self.sheet, column)
+    def error(
+        self, reason: str, column: str | None = None, *, code: str | None = None, **params: Any
+    ) -> RowError:
+        return RowError(self.file, self.number, reason, self.sheet, column, code, params)
 
     def where(self) -> str:
         place = f"{self.file}"
@@ -53,11 +55,17 @@ class Row:
 
 @dataclass
 class RowError:
+    """One problem of an import. `reason` is the English sentence (CLI, logs, the API's `reason`);
+    `code` and `params`, when given, let a page say it in its own language (the i18n key
+    `import.reason.<code>` with the params filled; web/i18n.py `row_error_text`)."""
+
     file: str
     row: int | None
     reason: str
     sheet: str | None = None
     column: str | None = None  # the column's header, when one column is at fault
+    code: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.file, "row": self.row, "reason": self.reason}
@@ -65,6 +73,9 @@ class RowError:
             out["sheet"] = self.sheet
         if self.column:
             out["column"] = self.column
+        if self.code:
+            out["reason_code"] = self.code
+            out["params"] = {k: str(v) for k, v in self.params.items()}
         return out
 
     def __str__(self) -> str:
@@ -131,7 +142,14 @@ def first_occurrence(
 ) -> bool:
     """Remember the row a key first appears on; a repeat adds a "duplicate" error naming that row."""
     if key in seen:
-        errors.append(row.error(f"duplicate {label} {key} (first on row {seen[key]})"))
+        errors.append(
+            row.error(
+                f"duplicate {label} {key} (first on row {seen[key]})",
+                code="duplicate",
+                key=key,
+                first=seen[key],
+            )
+        )
         return False
     seen[key] = row.number
     return True
@@ -155,9 +173,19 @@ def normalise_header(value: Any, aliases: dict[str, str]) -> str:
 
 def _check_size(data: bytes, name: str) -> None:
     if not data:
-        raise ImportFailed([RowError(name, None, "the file is empty")])
+        raise ImportFailed([RowError(name, None, "the file is empty", code="file_empty")])
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportFailed([RowError(name, None, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB")])
+        raise ImportFailed(
+            [
+                RowError(
+                    name,
+                    None,
+                    f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB",
+                    code="file_too_large",
+                    params={"mb": MAX_IMPORT_BYTES // 2**20},
+                )
+            ]
+        )
 
 
 def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str = "utf-8") -> Table:
@@ -175,7 +203,17 @@ def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str =
             )
         except UnicodeDecodeError:
             pass
-        raise ImportFailed([RowError(name, line, f"the file is not valid {encoding} text.{hint}")]) from exc
+        raise ImportFailed(
+            [
+                RowError(
+                    name,
+                    line,
+                    f"the file is not valid {encoding} text.{hint}",
+                    code="bad_text",
+                    params={"encoding": encoding},
+                )
+            ]
+        ) from exc
     reader = csv.reader(io.StringIO(text))
     table = Table(name=None)
     for number, record in enumerate(reader, start=1):
@@ -187,7 +225,7 @@ def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str =
         values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(table.headers) if h}
         table.rows.append(Row(name, number, values))
     if not table.headers:
-        raise ImportFailed([RowError(name, None, "the file has no header row")])
+        raise ImportFailed([RowError(name, None, "the file has no header row", code="no_header")])
     return table
 
 
@@ -198,7 +236,17 @@ def _decode_error(name: str, encoding: str, line: int) -> ImportFailed:
         if encoding.lower().replace("-", "") in ("utf8",)
         else ""
     )
-    return ImportFailed([RowError(name, line, f"the file is not valid {encoding} text.{hint}")])
+    return ImportFailed(
+        [
+            RowError(
+                name,
+                line,
+                f"the file is not valid {encoding} text.{hint}",
+                code="bad_text",
+                params={"encoding": encoding},
+            )
+        ]
+    )
 
 
 def stream_rows(
@@ -221,7 +269,7 @@ def stream_rows(
         except UnicodeDecodeError as exc:
             raise _decode_error(name, encoding, 1) from exc
         if first is None:
-            raise ImportFailed([RowError(name, None, "the file has no header row")])
+            raise ImportFailed([RowError(name, None, "the file has no header row", code="no_header")])
         headers = [normalise_header(h, aliases) for h in first]
 
         def csv_rows() -> Iterator[Row]:
@@ -243,7 +291,7 @@ def stream_rows(
 
         return headers, csv_rows()
     if kind != "xlsx":
-        raise ImportFailed([RowError(name, None, "the file must be .csv or .xlsx")])
+        raise ImportFailed([RowError(name, None, "the file must be .csv or .xlsx", code="file_type")])
     from openpyxl import load_workbook
 
     try:
@@ -253,11 +301,15 @@ def stream_rows(
         first_record = next(records, None)
     except Exception as exc:  # openpyxl raises many types for a broken zip or sheet
         raise ImportFailed(
-            [RowError(name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})")]
+            [
+                RowError(
+                    name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})", code="bad_xlsx"
+                )
+            ]
         ) from exc
     if first_record is None:
         workbook.close()
-        raise ImportFailed([RowError(name, None, "the file has no header row")])
+        raise ImportFailed([RowError(name, None, "the file has no header row", code="no_header")])
     xlsx_headers = [normalise_header(h, aliases) for h in first_record]
 
     def xlsx_rows() -> Iterator[Row]:
@@ -286,7 +338,11 @@ def read_xlsx(data: bytes, name: str, aliases: dict[str, str]) -> list[Table]:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or sheet
         raise ImportFailed(
-            [RowError(name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})")]
+            [
+                RowError(
+                    name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})", code="bad_xlsx"
+                )
+            ]
         ) from exc
     tables = []
     for sheet in workbook.worksheets:

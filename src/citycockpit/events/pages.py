@@ -643,8 +643,7 @@ def import_catalogue(
             session,
             principal,
             status=exc.status,
-            import_error=i18n.request_error_text(request, exc),
-            import_rows=exc.extra.get("errors") or [],
+            **i18n.request_import_error(request, exc),
         )
     session.commit()
     flash = _t(
@@ -697,11 +696,7 @@ def import_history(
         return render(
             request,
             "app/admin_history.html",
-            {
-                "import_error": i18n.request_error_text(request, exc),
-                "import_rows": exc.extra.get("errors") or [],
-                "error_count": exc.extra.get("error_count"),
-            },
+            i18n.request_import_error(request, exc),
             status=exc.status,
         )
     session.commit()
