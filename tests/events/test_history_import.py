@@ -380,3 +380,63 @@ def test_the_hotline_import_finds_stored_tickets_one_batch_at_a_time(db, clock, 
     _import(db, clock, _csv(GOOD))
     tickets = [f"N{i}" for i in range(hotline.HOTLINE_BATCH * 2)] + ["RX0003", "", "RX0001"]
     assert hotline.stored_tickets(db, tickets) == {"RX0001", "RX0003"}
+
+
+# ---- the caller's phone: repeated requests and masking on history -----------------------------------
+
+PHONE_HEADER = [*HEADER, "来电号码"]
+
+
+def _with_phone(row: list[str], ticket: str, received: str, closed: str, phone: str) -> list[str]:
+    return [ticket, received, *row[2:6], row[6], closed, *row[8:], phone]
+
+
+def test_a_callers_second_ticket_in_the_same_category_is_a_repeat_of_the_first(db, clock, categories) -> None:  # type: ignore[no-untyped-def]
+    rows = [
+        _with_phone(GOOD[0], "P1", "2024-08-01 09:00", "2024-08-02 09:00", "13812345678"),
+        _with_phone(GOOD[0], "P2", "2024-08-20 09:00", "2024-08-21 09:00", "13812345678"),
+        _with_phone(GOOD[0], "P3", "2024-08-21 09:00", "2024-08-22 09:00", "13900000000"),  # another caller
+        _with_phone(GOOD[2], "P4", "2024-08-22 09:00", "2024-08-23 09:00", "13812345678"),  # another category
+    ]
+    _import(db, clock, _csv(rows, PHONE_HEADER))
+    # a later file: the same caller again within 30 days of P2 links to the stored P2 (third call)
+    _import(
+        db,
+        clock,
+        _csv(
+            [_with_phone(GOOD[0], "P5", "2024-09-10 09:00", "2024-09-11 09:00", "13812345678")], PHONE_HEADER
+        ),
+    )
+    got = {e.external_id: e for e in db.scalars(select(Event).where(Event.is_history.is_(True)))}
+    assert got["P1"].reporter_phone == "13812345678"
+    assert (got["P2"].repeat_of_id, got["P2"].repeat_seq) == (got["P1"].id, 2)
+    assert (got["P5"].repeat_of_id, got["P5"].repeat_seq) == (got["P2"].id, 3)
+    assert [got[t].repeat_of_id for t in ("P1", "P3", "P4")] == [None, None, None]
+
+
+def test_the_phone_column_goes_by_its_other_names(db, clock, categories) -> None:  # type: ignore[no-untyped-def]
+    header = [*HEADER, "联系电话"]
+    _import(
+        db,
+        clock,
+        _csv([_with_phone(GOOD[0], "Q1", "2024-08-01 09:00", "2024-08-02 09:00", "0512-53531234")], header),
+    )
+    assert db.scalar(select(Event.reporter_phone).where(Event.external_id == "Q1")) == "0512-53531234"
+
+
+def test_a_history_tickets_phone_is_masked_for_a_role_that_may_not_see_it(  # type: ignore[no-untyped-def]
+    client, db, clock, categories, leader, dispatcher
+) -> None:
+    _import(
+        db,
+        clock,
+        _csv(
+            [_with_phone(GOOD[0], "M1", "2024-08-01 09:00", "2024-08-02 09:00", "13812345678")], PHONE_HEADER
+        ),
+    )
+    event = db.scalars(select(Event).where(Event.external_id == "M1")).one()
+    seen = {
+        p.principal.role: client.get(f"/api/v1/events/{event.id}", headers=p.headers).json()["reporter_phone"]
+        for p in (leader, dispatcher)
+    }
+    assert seen == {"leader": "138****5678", "dispatcher": "13812345678"}

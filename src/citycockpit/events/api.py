@@ -291,6 +291,7 @@ def import_history(
         now=request.app.state.clock.now(),
         zone=request.app.state.settings.zone,
         encoding=encoding,
+        repeat_window_days=repeat_window_days(request),
         ip=client_ip(request),
     )
     session.commit()

@@ -691,6 +691,7 @@ def import_history(
             now=request.app.state.clock.now(),
             zone=request.app.state.settings.zone,
             encoding=encoding,
+            repeat_window_days=float(request.app.state.settings.events_repeat_window_days),
         )
     except AppError as exc:  # the import's savepoint already took back every row
         return render(

@@ -33,11 +33,14 @@ from citycockpit.events.enums import (
     SystemAction,
 )
 from citycockpit.events.intake.service import (
+    DEFAULT_REPEAT_WINDOW_DAYS,
     NEW_EVENT_COUNTS,
     EventInput,
     Lookups,
     actor_fields,
     check_fields,
+    find_repeats,
+    link_batch_repeats,
     new_public_id,
 )
 from citycockpit.events.models import Event, EventCategory, EventTransition
@@ -61,6 +64,7 @@ HISTORY_COLUMNS = (
     ("lon", "经度"),
     ("lat", "纬度"),
     ("grid_code", "网格编码"),
+    ("reporter_phone", "来电号码"),
 )
 HEADER = dict(HISTORY_COLUMNS)
 HISTORY_ALIASES = {
@@ -77,7 +81,11 @@ HISTORY_ALIASES = {
     "答复内容": "result_text",
     "回访满意度": "satisfaction",
     "满意度评价": "satisfaction",
+    "联系电话": "reporter_phone",
+    "电话": "reporter_phone",
+    "来电人电话": "reporter_phone",
 }
+MAX_PHONE = 32  # events.reporter_phone
 REQUIRED = ("external_id", "reported_at", "description", "department", "closed_at")
 SATISFACTION_WORDS = {
     "满意": Satisfaction.SATISFIED,
@@ -221,6 +229,9 @@ def _row_event(
             coords[key] = float(text) if text else None
         except ValueError:
             bad(key, f"{text!r} is not a number", "not_a_number", value=text)
+    phone = _text(row, "reporter_phone")
+    if len(phone) > MAX_PHONE:
+        bad("reporter_phone", f"is longer than {MAX_PHONE} characters", "phone_too_long", max=MAX_PHONE)
     grid_code = _text(row, "grid_code") or None
     if grid_code and not refs.lookups.grid_exists(grid_code):
         bad("grid_code", f"unknown grid code {grid_code}", "unknown_grid", value=grid_code)
@@ -265,6 +276,8 @@ def _row_event(
         "description": data.description,
         "reported_by_id": None,
         "reported_by_name": actor.display_name[:100],
+        # the caller: masked like any reporter's (auth/pii.py), and what links repeated requests
+        "reporter_phone": phone or None,
         "is_test": False,
         "is_history": True,
         "lat": data.lat,
@@ -312,9 +325,12 @@ def import_history_file(
     zone: ZoneInfo,
     encoding: str = "utf-8",
     ip: str | None = None,
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> HistoryResult:
     """Import closed 12345 tickets as history: each row becomes a closed event (rated when 满意度 gives a
-    callback result) marked `is_history`, with one timeline row; the import is audited once and the
+    callback result) marked `is_history`, with one timeline row; a row with the caller's phone
+    (来电号码) is linked to the same caller's earlier ticket in its category within
+    `repeat_window_days` (重复诉求, `intake.find_repeats`: earlier rows of the file and stored events); the import is audited once and the
     rollups of the days it covers are recomputed. All or nothing: one bad row, or a ticket number
     already present (stored, or twice in the file), stores nothing and every bad row is named."""
     headers, rows = tabular.stream_rows(data, filename, HISTORY_ALIASES, encoding=encoding)
@@ -387,10 +403,15 @@ def import_history_file(
                     )
             if errors:
                 continue  # keep checking the rest of the file, store nothing more
+            # 重复诉求 with the caller's phone, as at live intake (the one rule: intake.find_repeats)
+            pending = find_repeats(session, [e for _, e in built], window_days=repeat_window_days)
             returned = session.execute(
                 insert(events).returning(events.c.public_id, events.c.id), [e for _, e in built]
             ).all()
             ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
+            for _, e in built:
+                e["id"] = ids[e["public_id"]]
+            link_batch_repeats(session, pending)
             who = actor_fields(actor)
             session.execute(
                 insert(transitions),
