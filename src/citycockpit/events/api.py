@@ -316,7 +316,7 @@ def objection_counts(
     return [c.__dict__ for c in queries.objection_counts(session, since=since, until=until)]
 
 
-def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
+def _detail(session: Any, event: Any, principal: Principal, now: datetime) -> dict[str, Any]:
     category = service._category(session, event)
     onsite = bool(category.requires_onsite_verification) if category else True
     body = event_read(event, principal)
@@ -367,6 +367,8 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
             "department_id": a.department_id,
             "state": a.state,
             "assigned_at": a.assigned_at,
+            "due_at": a.due_at,
+            "is_overdue": a.is_overdue(now),
             "signed_at": a.signed_at,
             "signed_by": a.signed_by,
             "handled_at": a.handled_at,
@@ -390,10 +392,10 @@ def _detail(session: Any, event: Any, principal: Principal) -> dict[str, Any]:
 
 
 @router.get("/{event_ref}", response_model=EventDetail)
-def get_event(event_ref: str, session: SessionDep, principal: Reader) -> Any:
+def get_event(request: Request, event_ref: str, session: SessionDep, principal: Reader) -> Any:
     """One event (by id or public id) with its timeline, duplicate proposals and the caller's actions."""
     event = queries.get_event(session, event_ref, principal)
-    return _detail(session, event, principal)
+    return _detail(session, event, principal, request.app.state.clock.now())
 
 
 @router.post("/{event_ref}/assist/sign", response_model=EventDetail)
@@ -403,7 +405,7 @@ def sign_assist(request: Request, event_ref: str, session: SessionDep, principal
         session, event_ref, actor=principal, now=request.app.state.clock.now(), ip=client_ip(request)
     )
     session.commit()
-    return _detail(session, event, principal)
+    return _detail(session, event, principal, request.app.state.clock.now())
 
 
 @router.post("/{event_ref}/assist/handle", response_model=EventDetail)
@@ -421,7 +423,7 @@ def handle_assist(
         ip=client_ip(request),
     )
     session.commit()
-    return _detail(session, event, principal)
+    return _detail(session, event, principal, request.app.state.clock.now())
 
 
 @router.post("/{event_ref}/register-dispatch", response_model=EventDetail)
@@ -443,7 +445,7 @@ def register_and_dispatch(
         ip=client_ip(request),
     )
     session.commit()
-    return _detail(session, event, principal)
+    return _detail(session, event, principal, request.app.state.clock.now())
 
 
 @router.post("/{event_ref}/{action}", response_model=EventDetail)
@@ -464,4 +466,4 @@ def transition_event(
         ip=client_ip(request),
     )
     session.commit()
-    return _detail(session, event, principal)
+    return _detail(session, event, principal, request.app.state.clock.now())

@@ -230,7 +230,11 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
         assist_service.assist_actions(session, event, principal) if principal.can(Perm.EVENTS_WORK) else []
     )
     parts = [
-        (org_queries.find_department(session, a.department_id), a)
+        (
+            org_queries.find_department(session, a.department_id),
+            a,
+            a.is_overdue(request.app.state.clock.now()),
+        )
         for a in assist_service.list_assists(session, event.id)
     ]
     repeat = event_queries.repeat_info(session, event)
