@@ -4,15 +4,18 @@ its precision at the auto-route threshold, top-1 / top-3 suggestion accuracy —
 Two sources:
 
 - `--db URL`: a database's confirmed history (e.g. `citycockpit demo --no-serve --db demo.db`, whose
-  events demo/generate.py writes). Trains exactly as `citycockpit events train` does (80 / 20 split, the
-  threshold chosen on the held-out 20 %) and prints the held-out figures and the speed.
+  events demo/generate.py writes). Trains exactly as `citycockpit events train` does
+  (`classifier.train_classifier`: out-of-fold scores of 5-fold cross-validation on at most
+  `CV_SAMPLE` events choose the threshold, the model is fitted on all) and prints the out-of-fold
+  figures and the speed.
 - `--messages FILE`: a labelled message file (`tests/data/citizen_messages.yaml`: realistic citizen
-  requests in 7 categories, written for this project, split into `train` and `test`). The model is
-  fitted on 80 % of `train`, the threshold is chosen on the other 20 % as `events train` chooses it, and
-  the figures are measured on `test`, which neither saw.
+  requests in 7 categories, written for this project, split into `train` and `test`). `train` goes
+  through the same method (`classifier.fit_and_measure`, the one `events train` calls): threshold from
+  its out-of-fold scores, model fitted on all of it; the figures are measured on `test`, which neither
+  step saw. `--seeds 0 1 2 3 4` repeats it per seed (folds and SGD's shuffling).
 
 Usage: PYTHONPATH=src python bench/classifier.py --db sqlite:///demo.db [--max-events 100000] [--no-words]
-       PYTHONPATH=src python bench/classifier.py --messages tests/data/citizen_messages.yaml
+       PYTHONPATH=src python bench/classifier.py --messages tests/data/citizen_messages.yaml [--seeds 0 1 2]
 The figures are defined in `events.intake.classifier.Figures` and docs/domains/events.md."""
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def show(figures: classifier.Figures, where: str) -> None:
     )
 
 
-def on_database(url: str, max_events: int, use_words: bool, target: float) -> None:
+def on_database(url: str, max_events: int, use_words: bool | None, target: float) -> None:
     engine = make_engine(url)
     now = fixed_clock("2024-09-30T10:00:00").now()
     with session_scope(engine) as s:
@@ -58,13 +61,13 @@ def on_database(url: str, max_events: int, use_words: bool, target: float) -> No
             target_precision=target,
         )
     print(
-        f"trained on {result.n_train:,}, held out {result.n_test:,}, {result.n_classes} classes, "
-        f"{result.seconds:.1f} s: category accuracy {pct(result.accuracy)}, department accuracy "
-        f"{pct(result.department_accuracy)}; the rule gives the final department in "
-        f"{pct(result.rule_agreement)}"
+        f"trained on {result.n_train:,}, scored out of fold {result.n_test:,}, {result.n_classes} classes, "
+        f"features {'chars + words' if result.use_words else 'chars'}, {result.seconds:.1f} s: category "
+        f"accuracy {pct(result.accuracy)}, department accuracy {pct(result.department_accuracy)}; the rule "
+        f"gives the final department in {pct(result.rule_agreement)}"
     )
     assert result.figures is not None
-    show(result.figures, "held out")
+    show(result.figures, "out of fold")
     with Session(engine) as s:
         texts = [
             classifier.event_text(t, d)
@@ -87,36 +90,32 @@ def on_database(url: str, max_events: int, use_words: bool, target: float) -> No
     )
 
 
-def on_messages(path: Path, use_words: bool, target: float, seed: int) -> None:
-    from sklearn.model_selection import train_test_split
-
+def on_messages(path: Path, use_words: bool | None, target: float, seeds: list[int]) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     train = [(text, code) for code, texts in data["train"].items() for text in texts]
     test = [(text, code) for code, texts in data["test"].items() for text in texts]
-    fit, tune = train_test_split(train, test_size=0.2, random_state=seed, stratify=[c for _, c in train])
-    started = time.perf_counter()
-    pipeline = classifier._pipeline(use_words, seed, len(fit))
-    pipeline.fit([t for t, _ in fit], [c for _, c in fit])
-    seconds = time.perf_counter() - started
-    tuned = classifier.measure(
-        classifier._rank(pipeline, [t for t, _ in tune], classifier.TOP_K),
-        [c for _, c in tune],
-        target=target,
-    )
-    ranked = classifier._rank(pipeline, [t for t, _ in test], classifier.TOP_K)
     truth = [c for _, c in test]
-    measured = classifier.measure(ranked, truth, target=target)
-    routed = [r[0][0] == c for r, c in zip(ranked, truth, strict=True) if r[0][1] >= tuned.threshold]
     print(
-        f"{path.name}: {len(data['train'])} categories, fitted on {len(fit)}, threshold from "
-        f"{len(tune)}, measured on {len(test)} unseen ({seconds:.1f} s)"
+        f"{path.name}: {len(data['train'])} categories, {len(train)} to train (threshold from their "
+        f"{classifier.CV_FOLDS}-fold out-of-fold scores, model fitted on all), {len(test)} unseen to measure"
     )
-    print(
-        f"test at the threshold chosen on the tuning share ({tuned.threshold:.3f}): auto-routed "
-        f"{len(routed) / len(test):.1%} with precision {pct(sum(routed) / len(routed) if routed else None)}; "
-        f"first suggestion right {pct(measured.top1)}, one of the top three {pct(measured.top3)}"
-    )
-    show(measured, "test, threshold chosen on the test itself (the best this model could do)")
+    print("| features | seed | threshold | auto-routed | its precision | top-1 | top-3 | out-of-fold share | s |")
+    for seed in seeds:
+        started = time.perf_counter()
+        fitted = classifier.fit_and_measure(
+            [t for t, _ in train], [c for _, c in train], target=target, use_words=use_words, seed=seed
+        )
+        seconds = time.perf_counter() - started
+        threshold = fitted.figures.threshold
+        ranked = classifier._rank(fitted.pipeline, [t for t, _ in test], classifier.TOP_K)
+        measured = classifier.measure(ranked, truth, target=target)
+        routed = [r[0][0] == c for r, c in zip(ranked, truth, strict=True) if r[0][1] >= threshold]
+        print(
+            f"| {'chars + words' if fitted.use_words else 'chars'} | {seed} | {threshold:.3f} | "
+            f"{len(routed) / len(test):.1%} | {pct(sum(routed) / len(routed) if routed else None)} | "
+            f"{pct(measured.top1)} | {pct(measured.top3)} | {pct(fitted.figures.autoroute_share)} | "
+            f"{seconds:.1f} |"
+        )
 
 
 def main() -> None:
@@ -125,14 +124,16 @@ def main() -> None:
     source.add_argument("--db")
     source.add_argument("--messages", type=Path)
     parser.add_argument("--max-events", type=int, default=100_000)
-    parser.add_argument("--no-words", action="store_true")
+    words = parser.add_mutually_exclusive_group()
+    words.add_argument("--words", dest="use_words", action="store_const", const=True, default=None)
+    words.add_argument("--no-words", dest="use_words", action="store_const", const=False)
     parser.add_argument("--target", type=float, default=classifier.DEFAULT_TARGET_PRECISION)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args()
     if args.db:
-        on_database(args.db, args.max_events, not args.no_words, args.target)
+        on_database(args.db, args.max_events, args.use_words, args.target)
     else:
-        on_messages(args.messages, not args.no_words, args.target, args.seed)
+        on_messages(args.messages, args.use_words, args.target, args.seeds)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import String, cast, create_engine, func, select
 from typer.testing import CliRunner
 
 from citycockpit.cli import app
+from citycockpit.events.models import DispatchCatalogueRule, DispatchCatalogueVersion, Event
 from citycockpit.goals.models import Goal
 from citycockpit.org.models import Area
 from citycockpit.projects.models import AttractionGoal
@@ -15,11 +17,17 @@ from citycockpit.projects.models import AttractionGoal
 runner = CliRunner()
 
 
-def test_demo_no_serve_builds_a_database_a_test_can_open(tmp_path: Path) -> None:
-    path = tmp_path / "demo.db"
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo database for the tests that read what `citycockpit demo` built."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
     result = runner.invoke(app, ["demo", "--no-serve", "--db", str(path)])
     assert result.exit_code == 0, result.output
-    engine = create_engine(f"sqlite:///{path}")
+    return path
+
+
+def test_demo_no_serve_builds_a_database_a_test_can_open(demo_db: Path) -> None:
+    engine = create_engine(f"sqlite:///{demo_db}")
     with engine.connect() as conn:
         grids = conn.scalar(select(func.count(Area.id)).where(Area.level == "grid"))
         linked = conn.execute(
@@ -30,6 +38,22 @@ def test_demo_no_serve_builds_a_database_a_test_can_open(tmp_path: Path) -> None
     engine.dispose()
     assert grids and grids > 100
     assert "实际使用外资" in linked  # the attraction goal points at the report's tracked goal
+
+
+def test_the_demo_publishes_a_dispatch_catalogue_and_has_repeat_callers(demo_db: Path) -> None:
+    engine = create_engine(f"sqlite:///{demo_db}")
+    with engine.connect() as conn:
+        versions = conn.scalar(select(func.count()).select_from(DispatchCatalogueVersion))
+        exceptions = conn.scalar(
+            select(func.count())
+            .select_from(DispatchCatalogueRule)
+            .where(DispatchCatalogueRule.area_code.is_not(None))
+        )
+        repeats = conn.scalar(select(func.count()).select_from(Event).where(Event.repeat_of_id.is_not(None)))
+        third_calls = conn.scalar(select(func.count()).select_from(Event).where(Event.repeat_seq == 3))
+    engine.dispose()
+    assert (versions, exceptions) == (1, 2)  # version 1, with the port zone's two area exceptions
+    assert repeats >= 9 and third_calls >= 1  # eight callers call again, one of them twice
 
 
 def test_version_prints_the_package_version() -> None:

@@ -215,6 +215,14 @@ class Settings(BaseSettings):
         le=240,
         description="Working hours (office hours of the SLA calendar) after a dispatch within which the department may object to it (派单异议).",
     )
+    events_assist_limit_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A co-operating department's (配合单位) time limit for reporting its part to the lead, as a "
+        "share of the category's handle limit, on the event's clock from when the part is assigned (never "
+        "later than the lead's own deadline).",
+    )
     events_repeat_window_days: float = Field(
         30.0,
         ge=0,

@@ -226,6 +226,9 @@ def test_a_bad_upload_over_the_api_names_its_rows(client, db, clock, categories,
                 "row": 2,
                 "reason": "承办单位 NOSUCH is not an active department code or name",
                 "sheet": "派单目录",
+                "column": "承办单位",
+                "reason_code": "unknown_department",
+                "params": {"value": "NOSUCH"},
             }
         ],
     )
@@ -265,8 +268,9 @@ def test_the_admin_page_names_every_bad_row_of_an_upload_and_publishes_a_good_on
     good = upload(FOUR_ROWS)
     assert bad.status_code == 422
     assert (
-        "E9999 is not an active minor category" in bad.text
-        and "NOSUCH is not an active department" in bad.text
+        "第2行 分类编码：找不到启用中的小类“E9999”" in bad.text
+        and "第3行 承办单位：找不到启用中的单位“NOSUCH”" in bad.text
+        and "is not an active" not in bad.text
     )
     assert (
         good.status_code,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from citycockpit.events.analytics import kpis
 from citycockpit.events.intake import history
 from citycockpit.events.models import Event, EventTransition
 from citycockpit.events.workflow import jobs
+from citycockpit.web import i18n
 from tests.events.conftest import TESTER
 
 TZ = history.ZoneInfo("Asia/Shanghai")
@@ -231,6 +233,27 @@ def test_every_kind_of_bad_row_is_named_and_nothing_is_stored(db, clock, categor
     assert db.scalar(select(func.count()).select_from(Event)) == 0
 
 
+def test_every_refused_rows_reason_has_a_chinese_text_without_english_words(db, clock, categories) -> None:  # type: ignore[no-untyped-def]
+    bad = [
+        ["B2", "昨天", "", "内容", "", "E0102", "城管局", "2024-08-06 09:00", "", "", ""],
+        ["B4", "2024-08-05 09:00", "", "内容", "", "X9999", "城管局", "2024-08-06 09:00", "", "", ""],
+        ["B5", "2024-08-05 09:00", "", "内容", "", "E0102", "不存在局", "2024-08-06 09:00", "", "", ""],
+        ["B6", "2024-08-05 09:00", "", "内容", "", "E0102", "城管局", "2024-08-04 09:00", "", "很好", ""],
+        ["B9", "2024-08-05 09:00", "", "", "", "", "城管局", "2025-08-06 09:00", "", "", "999"],
+        ["B9", "2024-08-05 09:00", "", "内容", "", "E0102", "城管局", "2024-08-06 09:00", "", "", ""],
+    ]
+    with pytest.raises(ImportFailed) as exc:
+        _import(db, clock, _csv(bad))
+    codes = {e.code for e in exc.value.row_errors}
+    assert None not in codes and len(codes) >= 9
+    for code in codes:
+        text = re.sub(r"\{\w+\}", "", i18n.catalogue("zh")[f"import.reason.{code}"])  # the placeholders
+        assert not re.search("[A-Za-z]", text), text
+        assert f"import.reason.{code}" in i18n.catalogue("en")
+    shown = [i18n.row_error_text("zh", e.as_dict()) for e in exc.value.row_errors]
+    assert "“昨天”不是日期时间（例：2024-05-01 09:30）" in shown and "工单编号 B9 与第 6 行重复" in shown
+
+
 def test_a_ticket_twice_in_the_file_is_refused(db, clock, categories) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ImportFailed) as exc:
         _import(db, clock, _csv([*GOOD, GOOD[0]]))
@@ -292,7 +315,14 @@ def test_the_api_names_every_bad_row_with_its_column(client, db, categories, dis
     )
     assert (r.status_code, r.json()["code"], r.json()["error_count"]) == (422, "import_failed", 1)
     assert r.json()["errors"] == [
-        {"file": "history.csv", "row": 2, "column": "承办单位", "reason": "unknown department 不存在局"}
+        {
+            "file": "history.csv",
+            "row": 2,
+            "column": "承办单位",
+            "reason": "unknown department 不存在局",
+            "reason_code": "unknown_department",
+            "params": {"value": "不存在局"},
+        }
     ]
 
 
@@ -316,8 +346,19 @@ def test_the_admin_page_lists_the_bad_rows_of_a_refused_file(client, db, categor
         files={"file": ("history.csv", _csv([*GOOD, GOOD[0]]), "text/csv")},
         headers={"Cookie": dispatcher.headers["Cookie"]},
     )
-    assert r.status_code == 422 and "第 5 行 工单编号" in r.text
+    assert r.status_code == 422 and "第 5 行 工单编号: 工单编号 RX0001 与第 2 行重复" in r.text
+    assert "repeats" not in r.text and "problem" not in r.text and "文件中有 1 处错误" in r.text
     assert db.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_an_english_admin_page_lists_the_bad_rows_in_english(client, db, categories, dispatcher) -> None:  # type: ignore[no-untyped-def]
+    r = client.post(
+        "/app/admin/history/import?lang=en",
+        data={"csrf_token": dispatcher.csrf_token, "encoding": "gb18030"},
+        files={"file": ("history.csv", _csv([*GOOD, GOOD[0]]), "text/csv")},
+        headers={"Cookie": dispatcher.headers["Cookie"]},
+    )
+    assert r.status_code == 422 and "ticket RX0001 repeats row 2" in r.text and "重复" not in r.text
 
 
 def test_imported_history_takes_no_workflow_action(client, db, clock, categories, dispatcher) -> None:  # type: ignore[no-untyped-def]
@@ -339,3 +380,63 @@ def test_the_hotline_import_finds_stored_tickets_one_batch_at_a_time(db, clock, 
     _import(db, clock, _csv(GOOD))
     tickets = [f"N{i}" for i in range(hotline.HOTLINE_BATCH * 2)] + ["RX0003", "", "RX0001"]
     assert hotline.stored_tickets(db, tickets) == {"RX0001", "RX0003"}
+
+
+# ---- the caller's phone: repeated requests and masking on history -----------------------------------
+
+PHONE_HEADER = [*HEADER, "来电号码"]
+
+
+def _with_phone(row: list[str], ticket: str, received: str, closed: str, phone: str) -> list[str]:
+    return [ticket, received, *row[2:6], row[6], closed, *row[8:], phone]
+
+
+def test_a_callers_second_ticket_in_the_same_category_is_a_repeat_of_the_first(db, clock, categories) -> None:  # type: ignore[no-untyped-def]
+    rows = [
+        _with_phone(GOOD[0], "P1", "2024-08-01 09:00", "2024-08-02 09:00", "13812345678"),
+        _with_phone(GOOD[0], "P2", "2024-08-20 09:00", "2024-08-21 09:00", "13812345678"),
+        _with_phone(GOOD[0], "P3", "2024-08-21 09:00", "2024-08-22 09:00", "13900000000"),  # another caller
+        _with_phone(GOOD[2], "P4", "2024-08-22 09:00", "2024-08-23 09:00", "13812345678"),  # another category
+    ]
+    _import(db, clock, _csv(rows, PHONE_HEADER))
+    # a later file: the same caller again within 30 days of P2 links to the stored P2 (third call)
+    _import(
+        db,
+        clock,
+        _csv(
+            [_with_phone(GOOD[0], "P5", "2024-09-10 09:00", "2024-09-11 09:00", "13812345678")], PHONE_HEADER
+        ),
+    )
+    got = {e.external_id: e for e in db.scalars(select(Event).where(Event.is_history.is_(True)))}
+    assert got["P1"].reporter_phone == "13812345678"
+    assert (got["P2"].repeat_of_id, got["P2"].repeat_seq) == (got["P1"].id, 2)
+    assert (got["P5"].repeat_of_id, got["P5"].repeat_seq) == (got["P2"].id, 3)
+    assert [got[t].repeat_of_id for t in ("P1", "P3", "P4")] == [None, None, None]
+
+
+def test_the_phone_column_goes_by_its_other_names(db, clock, categories) -> None:  # type: ignore[no-untyped-def]
+    header = [*HEADER, "联系电话"]
+    _import(
+        db,
+        clock,
+        _csv([_with_phone(GOOD[0], "Q1", "2024-08-01 09:00", "2024-08-02 09:00", "0512-53531234")], header),
+    )
+    assert db.scalar(select(Event.reporter_phone).where(Event.external_id == "Q1")) == "0512-53531234"
+
+
+def test_a_history_tickets_phone_is_masked_for_a_role_that_may_not_see_it(  # type: ignore[no-untyped-def]
+    client, db, clock, categories, leader, dispatcher
+) -> None:
+    _import(
+        db,
+        clock,
+        _csv(
+            [_with_phone(GOOD[0], "M1", "2024-08-01 09:00", "2024-08-02 09:00", "13812345678")], PHONE_HEADER
+        ),
+    )
+    event = db.scalars(select(Event).where(Event.external_id == "M1")).one()
+    seen = {
+        p.principal.role: client.get(f"/api/v1/events/{event.id}", headers=p.headers).json()["reporter_phone"]
+        for p in (leader, dispatcher)
+    }
+    assert seen == {"leader": "138****5678", "dispatcher": "13812345678"}

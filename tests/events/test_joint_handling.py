@@ -8,11 +8,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from citycockpit.config import Settings
 from citycockpit.events import queries
 from citycockpit.events.enums import Action, AssistAction, EventState
 from citycockpit.events.errors import ActionForbidden, AssistsOpen, InvalidEventInput
-from citycockpit.events.workflow import assists
+from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
+from citycockpit.events.workflow import assists, service
 from tests.builders import make_persona
 from tests.events.conftest import act, report
 
@@ -225,3 +228,68 @@ def test_a_part_is_signed_once_and_reported_only_after_signing(db, clock, joint,
     assists.sign_assist(db, joint.id, actor=other_dept_staff.principal, now=now)
     with pytest.raises(TransitionNotAllowed):
         assists.sign_assist(db, joint.id, actor=other_dept_staff.principal, now=now)
+
+
+# ---- the co-operating part's time limit ------------------------------------------------------------
+
+
+def _handle_limit(db, event):  # type: ignore[no-untyped-def]
+    from citycockpit.events.models import EventCategory
+
+    category = db.scalars(select(EventCategory).where(EventCategory.code == event.category_code)).one()
+    return category.handle_limit
+
+
+def test_a_co_operating_part_is_due_at_the_set_share_of_the_handle_limit(db, clock, joint):  # type: ignore[no-untyped-def]
+    [part] = assists.list_assists(db, joint.id)
+    used = DEFAULT_CALENDAR.elapsed(part.assigned_at, part.due_at, joint.clock_kind)
+    assert used == pytest.approx(0.5 * _handle_limit(db, joint))
+    assert part.due_at < joint.handle_due_at
+
+
+def test_the_share_comes_from_the_calendar_built_from_the_setting(  # type: ignore[no-untyped-def]
+    db, clock, city, categories, dispatcher, grid_worker
+):
+    settings = Settings(events_assist_limit_share=0.25)
+    calendar = WorkCalendar.from_settings(settings)
+    now = clock.now()
+    event = report(db, grid_worker.principal, now)
+    act(db, event, Action.REGISTER, dispatcher.principal, now)
+    service.transition_event(
+        db,
+        event.id,
+        Action.DISPATCH,
+        service.ActionInput(version=event.version, note=None, assist_department_ids=[city["fgw"].id]),
+        actor=dispatcher.principal,
+        now=now,
+        calendar=calendar,
+    )
+    [part] = assists.list_assists(db, event.id)
+    assert calendar.elapsed(now, part.due_at, event.clock_kind) == pytest.approx(
+        0.25 * _handle_limit(db, event)
+    )
+
+
+def test_an_open_part_past_its_limit_is_overdue_and_a_reported_one_never(db, clock, joint, other_dept_staff):  # type: ignore[no-untyped-def]
+    [part] = assists.list_assists(db, joint.id)
+    late = part.due_at + timedelta(minutes=1)
+    assert (part.is_overdue(part.due_at - timedelta(minutes=1)), part.is_overdue(late)) == (False, True)
+    assists.sign_assist(db, joint.id, actor=other_dept_staff.principal, now=late)
+    assists.handle_assist(db, joint.id, note="已反馈", actor=other_dept_staff.principal, now=late)
+    db.refresh(part)
+    assert part.is_overdue(late + timedelta(days=30)) is False
+
+
+def test_the_event_page_and_api_show_the_parts_limit_and_flag_it_overdue(  # type: ignore[no-untyped-def]
+    client, db, clock, joint, dispatcher
+):
+    [part] = assists.list_assists(db, joint.id)
+    body = client.get(f"/api/v1/events/{joint.id}", headers=dispatcher.headers).json()
+    assert body["assists"][0]["due_at"] is not None and body["assists"][0]["is_overdue"] is False
+    page = client.get(f"/app/events/{joint.public_id}", headers=dispatcher.headers).text
+    assert "反馈时限" in page and "超期未反馈" not in page
+    part.due_at = clock.now() - timedelta(hours=1)
+    db.flush()
+    body = client.get(f"/api/v1/events/{joint.id}", headers=dispatcher.headers).json()
+    page = client.get(f"/app/events/{joint.public_id}", headers=dispatcher.headers).text
+    assert body["assists"][0]["is_overdue"] is True and "超期未反馈" in page

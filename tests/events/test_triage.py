@@ -240,6 +240,38 @@ def test_choosing_a_category_prefills_its_rule_department(
 
 # ---- training, the stored threshold, the weekly retrain -----------------------------------------------
 
+
+def test_out_of_fold_scores_come_from_models_that_never_saw_the_event() -> None:
+    # Labels that no text predicts: a model scoring its own training texts would recall them (~100 %),
+    # models fitted on the other folds can only guess (~50 %).
+    import random
+
+    rng = random.Random(7)
+    texts = ["".join(rng.choice("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉") for _ in range(12)) for _ in range(200)]
+    cats = [rng.choice("AB") for _ in texts]
+    ranked = classifier.out_of_fold(texts, cats, use_words=False, seed=0)
+    right = sum(r[0][0] == c for r, c in zip(ranked, cats, strict=True))
+    assert all(ranked) and right / len(texts) < 0.7
+
+
+def test_a_large_history_is_cross_validated_on_a_stratified_sample() -> None:
+    cats = ["A"] * 900 + ["B"] * 100
+    sample = classifier.cv_sample(cats, seed=0, size=200)
+    assert len(sample) == len(set(sample)) == 200
+    assert sum(cats[i] == "B" for i in sample) == 20  # the categories' shares are kept
+    assert classifier.cv_sample(cats[:150], seed=0, size=200) == list(range(150))
+
+
+def test_jieba_words_are_kept_only_when_cross_validation_says_they_route_more() -> None:
+    texts = [f"{t}，第{i}次反映" for i in range(15) for t in LITTER + PIPES]
+    cats = [c for _ in range(15) for c in ["E0102"] * 4 + ["E0401"] * 4]
+    fitted = classifier.fit_and_measure(texts, cats, target=0.95)
+    share = {k: (round(v["autoroute_share"], 3), round(v["top1"], 3)) for k, v in fitted.compared.items()}
+    assert set(share) == {"chars", "chars+words"}
+    assert fitted.use_words is (share["chars+words"] > share["chars"])
+    forced = classifier.fit_and_measure(texts, cats, target=0.95, use_words=True)
+    assert forced.use_words is True and set(forced.compared) == {"chars+words"}
+
 LITTER = [
     "小区门口垃圾堆放好几天没人清理",
     "路边暴露垃圾散发臭味",
@@ -274,7 +306,8 @@ def trained(db: Session, clock: Any, categories: None, grid_worker: Any, dispatc
 
 def test_training_on_dispatchers_choices_stores_the_threshold_and_figures(trained: ClassifierModel) -> None:
     figures = classifier.Figures.from_json(trained.figures_json)
-    assert figures is not None and figures.n == trained.n_test == 12
+    # every one of the 60 events is scored out of fold, and the stored model is fitted on all 60
+    assert figures is not None and figures.n == trained.n_test == trained.n_train == 60
     assert trained.autoroute_threshold == figures.threshold
     assert set(figures.per_category) == {"E0102", "E0401"}
     assert figures.target == 0.95 and figures.top3 == 1.0

@@ -93,8 +93,10 @@ class Row:
             return value.date().isoformat() if value.time() == time(0) else value.isoformat()
         return str(value).strip()
 
-    def error(self, reason: str, column: str | None = None) -> RowError:
-        return RowError(self.file, self.number, reason, self.sheet, column)
+    def error(
+        self, reason: str, column: str | None = None, *, code: str | None = None, **params: Any
+    ) -> RowError:
+        return RowError(self.file, self.number, reason, self.sheet, column, code, params)
 
     def where(self) -> str:
         place = f"{self.file}"
@@ -105,11 +107,17 @@ class Row:
 
 @dataclass
 class RowError:
+    """One problem of an import. `reason` is the English sentence (CLI, logs, the API's `reason`);
+    `code` and `params`, when given, let a page say it in its own language (the i18n key
+    `import.reason.<code>` with the params filled; web/i18n.py `row_error_text`)."""
+
     file: str
     row: int | None
     reason: str
     sheet: str | None = None
     column: str | None = None  # the column's header, when one column is at fault
+    code: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.reason) > MAX_REASON_CHARS:
@@ -121,6 +129,9 @@ class RowError:
             out["sheet"] = self.sheet
         if self.column:
             out["column"] = self.column
+        if self.code:
+            out["reason_code"] = self.code
+            out["params"] = {k: str(v) for k, v in self.params.items()}
         return out
 
     def __str__(self) -> str:
@@ -187,7 +198,14 @@ def first_occurrence(
 ) -> bool:
     """Remember the row a key first appears on; a repeat adds a "duplicate" error naming that row."""
     if key in seen:
-        errors.append(row.error(f"duplicate {label} {key} (first on row {seen[key]})"))
+        errors.append(
+            row.error(
+                f"duplicate {label} {key} (first on row {seen[key]})",
+                code="duplicate",
+                key=key,
+                first=seen[key],
+            )
+        )
         return False
     seen[key] = row.number
     return True
@@ -211,9 +229,19 @@ def normalise_header(value: Any, aliases: dict[str, str]) -> str:
 
 def _check_size(data: bytes, name: str) -> None:
     if not data:
-        raise ImportFailed([RowError(name, None, "the file is empty")])
+        raise ImportFailed([RowError(name, None, "the file is empty", code="file_empty")])
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportFailed([RowError(name, None, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB")])
+        raise ImportFailed(
+            [
+                RowError(
+                    name,
+                    None,
+                    f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB",
+                    code="file_too_large",
+                    params={"mb": MAX_IMPORT_BYTES // 2**20},
+                )
+            ]
+        )
 
 
 def _check_lines(data: bytes, name: str) -> None:
@@ -238,7 +266,17 @@ def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str =
             )
         except UnicodeDecodeError:
             pass
-        raise ImportFailed([RowError(name, line, f"the file is not valid {encoding} text.{hint}")]) from exc
+        raise ImportFailed(
+            [
+                RowError(
+                    name,
+                    line,
+                    f"the file is not valid {encoding} text.{hint}",
+                    code="bad_text",
+                    params={"encoding": encoding},
+                )
+            ]
+        ) from exc
     reader = csv.reader(io.StringIO(text))
     table = Table(name=None)
     for number, record in enumerate(reader, start=1):
@@ -254,7 +292,7 @@ def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str =
         }
         table.rows.append(Row(name, number, values))
     if not table.headers:
-        raise ImportFailed([RowError(name, None, "the file has no header row")])
+        raise ImportFailed([RowError(name, None, "the file has no header row", code="no_header")])
     return table
 
 
@@ -265,7 +303,17 @@ def _decode_error(name: str, encoding: str, line: int) -> ImportFailed:
         if encoding.lower().replace("-", "") in ("utf8",)
         else ""
     )
-    return ImportFailed([RowError(name, line, f"the file is not valid {encoding} text.{hint}")])
+    return ImportFailed(
+        [
+            RowError(
+                name,
+                line,
+                f"the file is not valid {encoding} text.{hint}",
+                code="bad_text",
+                params={"encoding": encoding},
+            )
+        ]
+    )
 
 
 def stream_rows(
@@ -289,7 +337,7 @@ def stream_rows(
         except UnicodeDecodeError as exc:
             raise _decode_error(name, encoding, 1) from exc
         if first is None:
-            raise ImportFailed([RowError(name, None, "the file has no header row")])
+            raise ImportFailed([RowError(name, None, "the file has no header row", code="no_header")])
         headers = [normalise_header(h, aliases) for h in first]
 
         def csv_rows() -> Iterator[Row]:
@@ -313,7 +361,7 @@ def stream_rows(
 
         return headers, csv_rows()
     if kind != "xlsx":
-        raise ImportFailed([RowError(name, None, "the file must be .csv or .xlsx")])
+        raise ImportFailed([RowError(name, None, "the file must be .csv or .xlsx", code="file_type")])
     from openpyxl import load_workbook
 
     expansion.check_zip(data, name)
@@ -324,11 +372,15 @@ def stream_rows(
         first_record = next(records, None)
     except Exception as exc:  # openpyxl raises many types for a broken zip or sheet
         raise ImportFailed(
-            [RowError(name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})")]
+            [
+                RowError(
+                    name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})", code="bad_xlsx"
+                )
+            ]
         ) from exc
     if first_record is None:
         workbook.close()
-        raise ImportFailed([RowError(name, None, "the file has no header row")])
+        raise ImportFailed([RowError(name, None, "the file has no header row", code="no_header")])
     xlsx_headers = [normalise_header(h, aliases) for h in first_record]
 
     def xlsx_rows() -> Iterator[Row]:
@@ -359,7 +411,11 @@ def read_xlsx(data: bytes, name: str, aliases: dict[str, str]) -> list[Table]:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or sheet
         raise ImportFailed(
-            [RowError(name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})")]
+            [
+                RowError(
+                    name, None, f"not a readable XLSX workbook ({exc.__class__.__name__})", code="bad_xlsx"
+                )
+            ]
         ) from exc
     tables = []
     for sheet in workbook.worksheets:

@@ -350,6 +350,7 @@ def import_history(
         now=request.app.state.clock.now(),
         zone=request.app.state.settings.zone,
         encoding=encoding,
+        repeat_window_days=repeat_window_days(request),
         ip=client_ip(request),
     )
     session.commit()
@@ -390,6 +391,7 @@ def _read_events(
 
 
 def _detail(request: Request, session: Any, event: Any, principal: Principal) -> dict[str, Any]:
+    now = request.app.state.clock.now()
     category = service._category(session, event)
     onsite = bool(category.requires_onsite_verification) if category else True
     body = _read_events(request, session, principal, [event])[0]
@@ -440,6 +442,8 @@ def _detail(request: Request, session: Any, event: Any, principal: Principal) ->
             "department_id": a.department_id,
             "state": a.state,
             "assigned_at": a.assigned_at,
+            "due_at": a.due_at,
+            "is_overdue": a.is_overdue(now),
             "signed_at": a.signed_at,
             "signed_by": a.signed_by,
             "handled_at": a.handled_at,

@@ -251,14 +251,27 @@ def export_catalogue(session: Session, kind: str = "xlsx", *, number: int | None
 def _read_rows(data: bytes, filename: str, encoding: str) -> list[Row]:
     kind = tabular.file_kind(filename)
     if kind == "yaml":
-        raise ImportFailed([RowError(filename, None, "the catalogue is a .xlsx or .csv file")])
+        raise ImportFailed(
+            [RowError(filename, None, "the catalogue is a .xlsx or .csv file", code="file_type")]
+        )
     if kind == "csv":
         table = tabular.read_csv(data, filename, HEADER_ALIASES, encoding=encoding)
     else:
         table = tabular.read_xlsx(data, filename, HEADER_ALIASES)[0]
     missing = [h for k, h in COLUMNS if k in ("category_code", "department") and k not in table.headers]
     if missing:
-        raise ImportFailed([RowError(filename, 1, f"missing column(s) {', '.join(missing)}", table.name)])
+        raise ImportFailed(
+            [
+                RowError(
+                    filename,
+                    1,
+                    f"missing column(s) {', '.join(missing)}",
+                    table.name,
+                    code="missing_columns",
+                    params={"columns": "、".join(missing)},
+                )
+            ]
+        )
     return table.rows
 
 
@@ -298,18 +311,41 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
         area = row.text("area_code") or None
         keywords = split_keywords(row.text("keywords"))
         if not code:
-            errors.append(row.error("分类编码 (category_code) is empty"))
+            errors.append(row.error("分类编码 (category_code) is empty", "分类编码", code="empty"))
         elif code not in categories:
-            errors.append(row.error(f"分类编码 {code} is not an active minor category"))
+            errors.append(
+                row.error(
+                    f"分类编码 {code} is not an active minor category",
+                    "分类编码",
+                    code="unknown_category",
+                    value=code,
+                )
+            )
         if not department:
-            errors.append(row.error("承办单位 (department) is empty"))
+            errors.append(row.error("承办单位 (department) is empty", "承办单位", code="empty"))
         elif department not in departments:
-            errors.append(row.error(f"承办单位 {department} is not an active department code or name"))
+            errors.append(
+                row.error(
+                    f"承办单位 {department} is not an active department code or name",
+                    "承办单位",
+                    code="unknown_department",
+                    value=department,
+                )
+            )
         if area is not None and area not in area_codes:
-            errors.append(row.error(f"区域编码 {area} is not an area code"))
+            errors.append(
+                row.error(f"区域编码 {area} is not an area code", "区域编码", code="unknown_area", value=area)
+            )
         keyword_text = ",".join(keywords) or None
         if keyword_text and len(keyword_text) > MAX_KEYWORDS_CHARS:
-            errors.append(row.error(f"关键词 are longer than {MAX_KEYWORDS_CHARS} characters"))
+            errors.append(
+                row.error(
+                    f"关键词 are longer than {MAX_KEYWORDS_CHARS} characters",
+                    "关键词",
+                    code="keywords_too_long",
+                    max=MAX_KEYWORDS_CHARS,
+                )
+            )
         if len(errors) > before:
             continue
         key = f"{code} {area or '—'} {'、'.join(sorted(keywords)) or '—'}"
@@ -353,7 +389,7 @@ def import_catalogue(
     removed against the previous version."""
     parsed, errors = _parse(session, _read_rows(data, filename, encoding))
     if not parsed and not errors:
-        errors.append(RowError(filename, None, "the catalogue has no rows"))
+        errors.append(RowError(filename, None, "the catalogue has no rows", code="no_rows"))
     if errors:
         raise ImportFailed(errors, what="dispatch catalogue")
     previous_number, previous = version_rules(session)

@@ -150,6 +150,7 @@ def import_history(
             now=clock.now(),
             zone=settings.zone,
             encoding=encoding,
+            repeat_window_days=settings.events_repeat_window_days,
         )
     console.print(
         f"imported {result.imported} history tickets ({result.first_day} to {result.last_day}); "

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from citycockpit.auth.enums import Role
 from citycockpit.auth.permissions import perms_for
 from citycockpit.auth.principal import Principal
+from citycockpit.core import tabular
+from citycockpit.events import catalogue
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import Action, Channel, EventState
 from citycockpit.events.errors import InvalidEventInput, TransitionNotAllowed
@@ -24,6 +26,15 @@ from citycockpit.events.workflow import service
 from citycockpit.org.models import Area, Department
 
 DEMO_EVENTS = 250
+REPEAT_CALLERS = 8  # hotline callers who call again about the same thing (重复诉求), one of them twice
+# The demo's dispatch catalogue (派单目录) beyond each category's default department: the port zone's
+# management committee handles street vending and litter in 浮桥镇 (an area exception), and litter in a
+# river goes to the water bureau wherever it is (a keyword row).
+CATALOGUE_EXTRA = [
+    ("E0502", "GKQ", "320585103", ""),
+    ("E0102", "GKQ", "320585103", ""),
+    ("E0102", "SWJ", None, "河道、河面"),
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = [
     "伟",
@@ -76,6 +87,7 @@ def build_demo_events(
     cats.import_categories(
         session, cats.shipped_categories_file(), "categories.yaml", actor=ctx_actor(), now=now
     )
+    publish_demo_catalogue(session, now=now)
     rng = random.Random(seed)
     minors = list(session.scalars(select(EventCategory).where(EventCategory.level == "minor")))
     grids = session.execute(
@@ -120,7 +132,66 @@ def build_demo_events(
         event = intake.create_event(session, data, actor=reporter, now=reported)
         state = _walk(session, event, category, rng, reported, now, departments, centre)
         outcomes[state] = outcomes.get(state, 0) + 1
+    for event in _repeat_calls(session, rng, now, centre):
+        outcomes[event.state] = outcomes.get(event.state, 0) + 1
     return outcomes
+
+
+def publish_demo_catalogue(session: Session, *, now: datetime) -> int:
+    """Publish the demo's dispatch catalogue as version 1, through the same spreadsheet import a
+    centre uses: every category's default department, plus `CATALOGUE_EXTRA`."""
+    _, rules = catalogue.version_rules(session)
+    rows: list[list[Any]] = [
+        [r.category_code, r.department_code, r.area_code, "、".join(r.keywords)] for r in rules
+    ]
+    rows += [list(extra) for extra in CATALOGUE_EXTRA]
+    data = tabular.write_xlsx(
+        {
+            "派单目录": (
+                ["条目", "分类编码", "承办单位", "区域编码", "关键词"],
+                [[i, *r] for i, r in enumerate(rows, 1)],
+            )
+        }
+    )
+    result = catalogue.import_catalogue(session, data, "派单目录.xlsx", actor=ctx_actor(), now=now)
+    return result.version
+
+
+def _repeat_calls(session: Session, rng: random.Random, now: datetime, centre: Principal) -> list[Any]:
+    """重复诉求: a few of the demo's hotline callers call again 1–10 days later about the same
+    category; intake links each call to the earlier one (one caller calls a third time)."""
+    from citycockpit.events.models import Event
+
+    earlier = list(
+        session.scalars(
+            select(Event)
+            .where(
+                Event.channel == Channel.HOTLINE.value,
+                Event.reporter_phone.is_not(None),
+                Event.reported_at < now - timedelta(days=12),
+                Event.reported_at > now - timedelta(days=150),
+            )
+            .order_by(Event.id)
+        )
+    )
+    made = []
+    for first in rng.sample(earlier, min(REPEAT_CALLERS, len(earlier))):
+        previous = first
+        for _ in range(2 if not made else 1):
+            reported = previous.reported_at + timedelta(days=rng.uniform(1, 5), hours=rng.uniform(0, 3))
+            data = intake.EventInput(
+                description=f"再次来电：{first.description}此前已经反映过，至今没有解决。",
+                channel=Channel.HOTLINE,
+                request_type="complaint",
+                category_code=first.category_code,
+                grid_code=first.grid_code,
+                reporter_name=first.reporter_name,
+                reporter_phone=first.reporter_phone,
+                reported_at=reported,
+            )
+            previous = intake.create_event(session, data, actor=centre, now=reported)
+            made.append(previous)
+    return made
 
 
 def ctx_actor() -> Any:

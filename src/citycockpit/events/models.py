@@ -28,7 +28,7 @@ from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citycockpit.db import Base, UTCDateTime
-from citycockpit.events.enums import BEING_HANDLED, state_values
+from citycockpit.events.enums import BEING_HANDLED, OPEN_ASSIST_STATES, state_values
 
 
 class EventCategory(Base):
@@ -361,6 +361,17 @@ class EventAssist(Base):
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     handled_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+    # the part's time limit (events/sla.py `WorkCalendar.assist_due`); None for parts assigned before
+    # limits existed: never overdue
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def is_overdue(self, now: datetime) -> bool:
+        """超期 at `now`: the part is still open (not reported to the lead) and its limit has passed."""
+        return (
+            self.state in {s.value for s in OPEN_ASSIST_STATES}
+            and self.due_at is not None
+            and self.due_at < now
+        )
 
     __table_args__ = (
         UniqueConstraint("event_id", "department_id", name="uq_event_assists_event_department"),

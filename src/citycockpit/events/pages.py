@@ -333,7 +333,11 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
         assist_service.assist_actions(session, event, principal) if principal.can(Perm.EVENTS_WORK) else []
     )
     parts = [
-        (org_queries.find_department(session, a.department_id), a)
+        (
+            org_queries.find_department(session, a.department_id),
+            a,
+            a.is_overdue(request.app.state.clock.now()),
+        )
         for a in assist_service.list_assists(session, event.id)
     ]
     repeat = event_queries.repeat_info(session, event)
@@ -751,8 +755,7 @@ def import_catalogue(
             session,
             principal,
             status=exc.status,
-            import_error=i18n.request_error_text(request, exc),
-            import_rows=exc.extra.get("errors") or [],
+            **i18n.request_import_error(request, exc),
         )
     session.commit()
     flash = _t(
@@ -800,16 +803,13 @@ def import_history(
             now=request.app.state.clock.now(),
             zone=request.app.state.settings.zone,
             encoding=encoding,
+            repeat_window_days=float(request.app.state.settings.events_repeat_window_days),
         )
     except AppError as exc:  # the import's savepoint already took back every row
         return render(
             request,
             "app/admin_history.html",
-            {
-                "import_error": i18n.request_error_text(request, exc),
-                "import_rows": exc.extra.get("errors") or [],
-                "error_count": exc.extra.get("error_count"),
-            },
+            i18n.request_import_error(request, exc),
             status=exc.status,
         )
     session.commit()

@@ -223,6 +223,11 @@ class AssistRead(BaseModel):
     department_id: int
     state: str = Field(..., description="assigned (待签收) / signed (已签收) / handled (已反馈)")
     assigned_at: datetime
+    due_at: datetime | None = Field(
+        None,
+        description="when the part must be reported to the lead (events_assist_limit_share of the handle limit)",
+    )
+    is_overdue: bool = Field(False, description="open after its due_at (超期)")
     signed_at: datetime | None
     signed_by: str | None
     handled_at: datetime | None

@@ -8,7 +8,11 @@ on the official Chinese calendar (statutory holidays and make-up working days fr
   the end of Monday.
 - 自然日 (calendar_days): every minute counts; unit = day.
 
-`add` and `elapsed` are inverse: elapsed(start, add(start, n)) == n for every kind."""
+`add` and `elapsed` are inverse: elapsed(start, add(start, n)) == n for every kind.
+
+A co-operating department's (配合单位) part of a jointly handled event has its own limit, `assist_due`:
+a share (`events_assist_limit_share`) of the lead's handle limit, so the lead has time to fold the
+parts into its answer (国办发〔2020〕53号: 配合单位在规定时限内向牵头单位反馈)."""
 
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ UNIT_MINUTES = {
 }
 CONTINUOUS = frozenset({ClockKind.URGENT_HOURS, ClockKind.CALENDAR_DAYS})
 DEFAULT_WINDOWS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+DEFAULT_ASSIST_SHARE = 0.5  # Settings.events_assist_limit_share
 _MAX_DAYS = 3700  # ten years: no limit is longer; guards against a calendar without working days
 
 
@@ -52,10 +57,24 @@ class WorkCalendar:
 
     windows: tuple[tuple[time, time], ...] = DEFAULT_WINDOWS
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    assist_share: float = DEFAULT_ASSIST_SHARE
 
     @classmethod
     def from_settings(cls, settings: object) -> WorkCalendar:
-        return cls(windows=tuple(settings.office_windows), zone=settings.zone)  # type: ignore[attr-defined]
+        return cls(
+            windows=tuple(settings.office_windows),  # type: ignore[attr-defined]
+            zone=settings.zone,  # type: ignore[attr-defined]
+            assist_share=float(getattr(settings, "events_assist_limit_share", DEFAULT_ASSIST_SHARE)),
+        )
+
+    def assist_due(
+        self, assigned_at: datetime, handle_limit: float, kind: ClockKind | str, lead_due: datetime | None
+    ) -> datetime:
+        """When a co-operating part assigned at `assigned_at` must be reported to the lead:
+        `assist_share` of the category's handle limit on the event's clock, and never after the lead's
+        own handling deadline `lead_due`."""
+        due = self.add(assigned_at, handle_limit * self.assist_share, kind)
+        return min(due, lead_due) if lead_due is not None else due
 
     def _spans(self, day: date, kind: ClockKind) -> list[tuple[int, int]]:
         """Counted minute spans of a local day."""

@@ -56,6 +56,32 @@ def request_error_text(request: Request, exc: Any) -> str:
     return error_text(request_language(request), str(exc.code), str(exc.detail))
 
 
+def row_error_text(lang: str, error: dict[str, Any]) -> str:
+    """One refused row's reason as a page shows it: the catalogue's `import.reason.<reason_code>` with
+    the error's params filled, else the importer's own sentence (`reason`)."""
+    code = error.get("reason_code")
+    if code:
+        key = f"import.reason.{code}"
+        text = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key)
+        if text:
+            return translate(lang, key, **(error.get("params") or {}))
+    return str(error.get("reason") or error.get("message") or "")
+
+
+def request_import_error(request: Request, exc: Any) -> dict[str, Any]:
+    """A refused import as a page shows it: `import_error` (the headline: for a file with bad rows the
+    catalogue's explanation and count, without the English list the API's detail carries) and
+    `import_rows` (each row error with its `text` in the request's language)."""
+    lang = request_language(request)
+    rows = [dict(e, text=row_error_text(lang, e)) for e in exc.extra.get("errors") or []]
+    if exc.code == "import_failed" and rows:
+        count = exc.extra.get("error_count") or len(rows)
+        headline = translate(lang, "import.failed", count=count)
+    else:
+        headline = error_text(lang, str(exc.code), str(exc.detail))
+    return {"import_error": headline, "import_rows": rows, "error_count": exc.extra.get("error_count")}
+
+
 def request_language(request: Request) -> str:
     """The language asked for in the query, else the remembered one, else Chinese."""
     asked = request.query_params.get(LANG_PARAM)

@@ -96,23 +96,24 @@ def train(
     max_events: int = typer.Option(
         200_000, "--max-events", min=50, help="Train on at most this many newest events."
     ),
-    test_share: float = typer.Option(
-        0.2, "--test-share", min=0.05, max=0.5, help="Held-out share for accuracy."
+    words: bool | None = typer.Option(
+        None,
+        "--words/--no-words",
+        help="Force jieba word features on or off (default: kept only when cross-validation says they help).",
     ),
-    no_words: bool = typer.Option(False, "--no-words", help="Character n-grams only (skip jieba words)."),
     target_precision: float | None = typer.Option(
         None,
         "--target-precision",
         min=0.5,
         max=1.0,
-        help="Precision auto-routed events must reach on the held-out share "
+        help="Precision auto-routed events must reach on the out-of-fold scores "
         "(default: the events_autoroute_precision setting).",
     ),
     db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
 ) -> None:
     """Retrain the category/department classifier on confirmed history (closed events and dispatchers'
-    triage choices); print held-out accuracy, per-category precision/recall and the auto-route
-    threshold stored with the model."""
+    triage choices); print out-of-fold (5-fold cross-validation) accuracy, per-category
+    precision/recall and the auto-route threshold stored with the model, which is fitted on all of it."""
     from citycockpit.events.intake.classifier import train_classifier
 
     settings = load_settings(db)
@@ -125,14 +126,14 @@ def train(
             now=clock.now(),
             actor=CLI_ACTOR,
             max_events=max_events,
-            test_share=test_share,
-            use_words=not no_words,
+            use_words=words,
             target_precision=target,
         )
     table = Table(
         "model",
         "trained on",
-        "held out",
+        "scored out of fold",
+        "features",
         "classes",
         "category accuracy",
         "department accuracy",
@@ -144,6 +145,7 @@ def train(
         str(result.model_id),
         f"{result.n_train:,}",
         f"{result.n_test:,}",
+        "chars + words" if result.use_words else "chars",
         str(result.n_classes),
         pct(result.accuracy),
         pct(result.department_accuracy),
@@ -155,13 +157,13 @@ def train(
     if figures is None:
         return
     names = _category_names(engine)
-    per = Table("category", "name", "precision", "recall", "held out")
+    per = Table("category", "name", "precision", "recall", "scored")
     for code, (precision, recall, n) in sorted(figures.per_category.items(), key=lambda kv: -kv[1][2]):
         per.add_row(code, names.get(code, ""), pct(precision), pct(recall), f"{int(n):,}")
     console.print(per)
     console.print(
         f"auto-route threshold {figures.threshold:.3f} (target precision {figures.target:.0%}): "
-        f"auto-routed {pct(figures.autoroute_share)} of held-out events, precision "
+        f"auto-routed {pct(figures.autoroute_share)} of the out-of-fold scores, precision "
         f"{pct(figures.autoroute_precision)}; first suggestion right {pct(figures.top1)}, "
         f"one of the top three {pct(figures.top3)}"
     )

@@ -33,11 +33,14 @@ from citycockpit.events.enums import (
     SystemAction,
 )
 from citycockpit.events.intake.service import (
+    DEFAULT_REPEAT_WINDOW_DAYS,
     NEW_EVENT_COUNTS,
     EventInput,
     Lookups,
     actor_fields,
     check_fields,
+    find_repeats,
+    link_batch_repeats,
     new_public_id,
 )
 from citycockpit.events.models import Event, EventCategory, EventTransition
@@ -61,6 +64,7 @@ HISTORY_COLUMNS = (
     ("lon", "经度"),
     ("lat", "纬度"),
     ("grid_code", "网格编码"),
+    ("reporter_phone", "来电号码"),
 )
 HEADER = dict(HISTORY_COLUMNS)
 HISTORY_ALIASES = {
@@ -77,7 +81,11 @@ HISTORY_ALIASES = {
     "答复内容": "result_text",
     "回访满意度": "satisfaction",
     "满意度评价": "satisfaction",
+    "联系电话": "reporter_phone",
+    "电话": "reporter_phone",
+    "来电人电话": "reporter_phone",
 }
+MAX_PHONE = 32  # events.reporter_phone
 REQUIRED = ("external_id", "reported_at", "description", "department", "closed_at")
 SATISFACTION_WORDS = {
     "满意": Satisfaction.SATISFIED,
@@ -90,6 +98,14 @@ NOT_CALLED_BACK = ("", "未回访", "无")  # no callback was made: the event st
 _TYPE_BY_LABEL = {label: t.value for t, label in REQUEST_TYPE_LABELS.items()}
 # check_fields' sentences start with the field they are about
 _FIELD_HEADER = {"lat": "纬度", "lon": "经度", "the description": "诉求内容", "a description": "诉求内容"}
+# intake.check_fields's sentences → the reason codes pages translate (import.reason.<code>)
+_FIELD_CODE = {
+    "lat and lon": "coordinates_pair",
+    "lat ": "lat_range",
+    "lon ": "lon_range",
+    "the description is longer": "description_too_long",
+    "request_type": "bad_request_type",
+}
 
 
 @dataclass
@@ -141,12 +157,12 @@ def _instant(row: Row, key: str, zone: ZoneInfo, bad: Any) -> datetime | None:
         return raw if raw.tzinfo else raw.replace(tzinfo=zone)
     text = _text(row, key)
     if not text:
-        bad(key, "is empty")
+        bad(key, "is empty", "empty")
         return None
     try:
         parsed = datetime.fromisoformat(text.replace("/", "-"))
     except ValueError:
-        bad(key, f"{text!r} is not a date and time (YYYY-MM-DD HH:MM)")
+        bad(key, f"{text!r} is not a date and time (YYYY-MM-DD HH:MM)", "bad_datetime", value=text)
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
@@ -157,41 +173,53 @@ def _row_event(
     """The events row for one line of the file, or None after adding each of its problems to errors."""
     before = errors.total
 
-    def bad(key: str | None, reason: str) -> None:
-        errors.add(row.error(reason, HEADER.get(key or "", key)))
+    def bad(key: str | None, reason: str, code: str, **params: Any) -> None:
+        errors.add(row.error(reason, HEADER.get(key or "", key), code=code, **params))
 
     for key in ("external_id", "description", "department"):
         if not _text(row, key):
-            bad(key, "is empty")
+            bad(key, "is empty", "empty")
     reported_at = _instant(row, "reported_at", zone, bad)
     closed_at = _instant(row, "closed_at", zone, bad)
     if reported_at and closed_at:
         if closed_at < reported_at:
-            bad("closed_at", "is before the time the ticket was received (受理时间)")
+            bad(
+                "closed_at", "is before the time the ticket was received (受理时间)", "closed_before_received"
+            )
         if closed_at > now:
-            bad("closed_at", "is in the future: only closed tickets are history")
+            bad("closed_at", "is in the future: only closed tickets are history", "closed_in_future")
     category = None
     code, name = _text(row, "category_code"), _text(row, "category_name")
     if code:
         category = refs.by_code.get(code)
         if category is None:
-            bad("category_code", f"unknown minor category {code}")
+            bad("category_code", f"unknown minor category {code}", "unknown_category", value=code)
     elif name:
         category = refs.by_name.get(name)
         if category is None:
-            bad("category_name", f"unknown minor category {name}")
+            bad("category_name", f"unknown minor category {name}", "unknown_category", value=name)
         elif name in refs.ambiguous_names:
-            bad("category_name", f"several minor categories are named {name}: give 分类编码")
+            bad(
+                "category_name",
+                f"several minor categories are named {name}: give 分类编码",
+                "ambiguous_category",
+                value=name,
+            )
     else:
-        bad("category_code", "is empty (give 分类编码 or 分类名称)")
+        bad("category_code", "is empty (give 分类编码 or 分类名称)", "category_missing")
     department = _text(row, "department")
     department_id = refs.departments.get(department)
     if department and department_id is None:
-        bad("department", f"unknown department {department}")
+        bad("department", f"unknown department {department}", "unknown_department", value=department)
     sat_text = _text(row, "satisfaction")
     satisfaction = SATISFACTION_WORDS.get(sat_text)
     if satisfaction is None and sat_text not in NOT_CALLED_BACK:
-        bad("satisfaction", f"{sat_text!r} is not one of 满意, 基本满意, 不满意, 未回访")
+        bad(
+            "satisfaction",
+            f"{sat_text!r} is not one of 满意, 基本满意, 不满意, 未回访",
+            "bad_satisfaction",
+            value=sat_text,
+        )
     request_type = _text(row, "request_type")
     request_type = _TYPE_BY_LABEL.get(request_type, request_type)
     coords: dict[str, float | None] = {}
@@ -200,10 +228,13 @@ def _row_event(
         try:
             coords[key] = float(text) if text else None
         except ValueError:
-            bad(key, f"{text!r} is not a number")
+            bad(key, f"{text!r} is not a number", "not_a_number", value=text)
+    phone = _text(row, "reporter_phone")
+    if len(phone) > MAX_PHONE:
+        bad("reporter_phone", f"is longer than {MAX_PHONE} characters", "phone_too_long", max=MAX_PHONE)
     grid_code = _text(row, "grid_code") or None
     if grid_code and not refs.lookups.grid_exists(grid_code):
-        bad("grid_code", f"unknown grid code {grid_code}")
+        bad("grid_code", f"unknown grid code {grid_code}", "unknown_grid", value=grid_code)
     data = EventInput(
         description=_text(row, "description"),
         channel=Channel.HOTLINE,
@@ -215,8 +246,13 @@ def _row_event(
     for problem in check_fields(data):  # the intake's own checks: length, ranges, request type
         if problem != "a description is required":
             field = next((h for prefix, h in _FIELD_HEADER.items() if problem.startswith(prefix)), None)
+            code = next((c for prefix, c in _FIELD_CODE.items() if problem.startswith(prefix)), None)
             errors.add(
-                row.error(problem, field or (HEADER["request_type"] if "request_type" in problem else None))
+                row.error(
+                    problem,
+                    field or (HEADER["request_type"] if "request_type" in problem else None),
+                    code=code,
+                )
             )
     if errors.total > before:
         return None
@@ -240,6 +276,8 @@ def _row_event(
         "description": data.description,
         "reported_by_id": None,
         "reported_by_name": actor.display_name[:100],
+        # the caller: masked like any reporter's (auth/pii.py), and what links repeated requests
+        "reporter_phone": phone or None,
         "is_test": False,
         "is_history": True,
         "lat": data.lat,
@@ -287,9 +325,12 @@ def import_history_file(
     zone: ZoneInfo,
     encoding: str = "utf-8",
     ip: str | None = None,
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> HistoryResult:
     """Import closed 12345 tickets as history: each row becomes a closed event (rated when 满意度 gives a
-    callback result) marked `is_history`, with one timeline row; the import is audited once and the
+    callback result) marked `is_history`, with one timeline row; a row with the caller's phone
+    (来电号码) is linked to the same caller's earlier ticket in its category within
+    `repeat_window_days` (重复诉求, `intake.find_repeats`: earlier rows of the file and stored events); the import is audited once and the
     rollups of the days it covers are recomputed. All or nothing: one bad row, or a ticket number
     already present (stored, or twice in the file), stores nothing and every bad row is named."""
     headers, rows = tabular.stream_rows(data, filename, HISTORY_ALIASES, encoding=encoding)
@@ -298,7 +339,16 @@ def import_history_file(
         missing.append("分类编码 or 分类名称")
     if missing:
         raise tabular.ImportFailed(
-            [RowError(filename, 1, f"missing column(s) {', '.join(missing)}")], what="history file"
+            [
+                RowError(
+                    filename,
+                    1,
+                    f"missing column(s) {', '.join(missing)}",
+                    code="missing_columns",
+                    params={"columns": "、".join(missing)},
+                )
+            ],
+            what="history file",
         )
     refs = _Refs(session, Lookups(session))
     errors = ErrorList()
@@ -317,7 +367,13 @@ def import_history_file(
                 if ticket:
                     if ticket in seen:
                         errors.add(
-                            row.error(f"ticket {ticket} repeats row {seen[ticket]}", HEADER["external_id"])
+                            row.error(
+                                f"ticket {ticket} repeats row {seen[ticket]}",
+                                HEADER["external_id"],
+                                code="ticket_repeats",
+                                value=ticket,
+                                first=seen[ticket],
+                            )
                         )
                         continue
                     seen[ticket] = row.number
@@ -338,14 +394,24 @@ def import_history_file(
             for row, event in built:
                 if event["external_id"] in present:
                     errors.add(
-                        row.error(f"ticket {event['external_id']} is already stored", HEADER["external_id"])
+                        row.error(
+                            f"ticket {event['external_id']} is already stored",
+                            HEADER["external_id"],
+                            code="ticket_stored",
+                            value=event["external_id"],
+                        )
                     )
             if errors:
                 continue  # keep checking the rest of the file, store nothing more
+            # 重复诉求 with the caller's phone, as at live intake (the one rule: intake.find_repeats)
+            pending = find_repeats(session, [e for _, e in built], window_days=repeat_window_days)
             returned = session.execute(
                 insert(events).returning(events.c.public_id, events.c.id), [e for _, e in built]
             ).all()
             ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
+            for _, e in built:
+                e["id"] = ids[e["public_id"]]
+            link_batch_repeats(session, pending)
             who = actor_fields(actor)
             session.execute(
                 insert(transitions),
@@ -369,7 +435,7 @@ def import_history_file(
             first_day = min([*days, *([first_day] if first_day else [])])
             last_day = max([*days, *([last_day] if last_day else [])])
         if not errors and not imported:
-            errors.add(RowError(filename, None, "the file has no tickets"))
+            errors.add(RowError(filename, None, "the file has no tickets", code="no_tickets"))
         errors.raise_if_any(what="history file")
     except BaseException:
         savepoint.rollback()

@@ -99,10 +99,13 @@ def assign_assists(
     lead_id: int,
     actor: Any,
     now: datetime,
+    due_at: datetime | None = None,
 ) -> list[int]:
     """Name co-operating departments with a dispatch (called by the dispatch effect: the dispatch's
-    timeline row and audit entry record the departments added, as `assist_department_ids`). A
-    department already co-operating on the event keeps its part; the lead cannot also co-operate."""
+    timeline row and audit entry record the departments added, as `assist_department_ids`). Each new
+    part is due at `due_at` (the dispatch effect computes it with `WorkCalendar.assist_due`, the SLA
+    home). A department already co-operating on the event keeps its part and its limit; the lead cannot
+    also co-operate."""
     wanted = list(dict.fromkeys(int(d) for d in department_ids))
     if lead_id in wanted:
         raise InvalidEventInput(
@@ -123,6 +126,7 @@ def assign_assists(
                 state=AssistState.ASSIGNED.value,
                 assigned_at=now,
                 assigned_by=actor.display_name[:100],
+                due_at=due_at,
             )
         )
         added.append(dept_id)

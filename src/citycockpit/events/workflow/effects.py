@@ -251,8 +251,9 @@ def _dispatch(session, event, body, category, actor, now, calendar):  # type: ig
     if assists.drop_lead_part(session, event, dept_id):
         data["assist_part_dropped"] = dept_id
     if body.assist_department_ids:
+        due = calendar.assist_due(now, _limit(category, "handle"), event.clock_kind, event.handle_due_at)
         added = assists.assign_assists(
-            session, event, body.assist_department_ids, lead_id=dept_id, actor=actor, now=now
+            session, event, body.assist_department_ids, lead_id=dept_id, actor=actor, now=now, due_at=due
         )
         if added:
             data["assist_department_ids"] = added
