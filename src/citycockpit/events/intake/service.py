@@ -18,7 +18,7 @@ from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
 from citycockpit.core import stamps
 from citycockpit.events import categories as cats
-from citycockpit.events import routing
+from citycockpit.events import photos, routing
 from citycockpit.events.enums import (
     Channel,
     EventState,
@@ -554,3 +554,30 @@ def _build_event(
         event["department_id"] = None
         event["routing_rule_id"] = None
     return event, category
+
+
+def report_with_photos(
+    session: Session,
+    data: EventInput,
+    uploads: list[photos.PreparedPhoto],
+    *,
+    store: photos.PhotoStore,
+    actor: Principal | Any,
+    now: datetime,
+    ip: str | None = None,
+    **options: Any,
+) -> Event:
+    """Report (上报) an event with its photos, as the workbench form and the JSON API do: the event is
+    created (`create_event`, `options` passed on), then a category that requires a photo at report
+    (EventCategory.photo_steps) refuses it when none came, else the photos are stored. Channels that
+    cannot carry photos (Open311, 12345 files) do not come through here. The caller's transaction
+    holds both, so a refusal leaves nothing."""
+    event = create_event(session, data, actor=actor, now=now, ip=ip, **options)
+    category = (
+        session.scalars(select(EventCategory).where(EventCategory.code == event.category_code)).first()
+        if event.category_code
+        else None
+    )
+    photos.check_photo_requirement(category, "report", len(uploads))
+    photos.attach_photos(session, event, "report", uploads, store=store, actor=actor, now=now, ip=ip)
+    return event
