@@ -342,3 +342,39 @@ categories:
     with pytest.raises(ImportFailed) as info:
         cats.import_categories(db, bad.encode(), "c.yaml", actor=TESTER, now=clock.now())
     assert "photo step 'close'" in str(info.value)
+
+
+def test_open311_media_url_is_a_public_stripped_copy_only_for_requests_it_lists(
+    client, db, clock, settings, categories, grid_worker
+):
+    ref = post_event(client, grid_worker, [("a.jpg", camera_jpeg(orientation=6, gps=GRID_A))]).json()[
+        "public_id"
+    ]
+    (row,) = client.get(f"/open311/v2/requests/{ref}.json").json()
+    media = row["media_url"]
+    assert media.startswith("http://testserver/open311/v2/media/") and media.endswith(".jpg")
+    served = client.get(media)  # no sign-in
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert b"TestPhone" not in served.content and Image.open(io.BytesIO(served.content)).size == (300, 400)
+    hotline = post_event(
+        client,
+        grid_worker,
+        [("b.jpg", camera_jpeg(color=(1, 2, 3)))],
+        channel="hotline",
+        description="热线反映暴露垃圾",
+    ).json()["public_id"]
+    hidden = [p for p in db.scalars(select(EventPhoto)).all() if p.sha256 != media.rsplit("/", 1)[1][:-4]]
+    assert len(hidden) == 1
+    assert client.get(f"/open311/v2/requests/{hotline}.json").status_code == 404
+    assert client.get(f"/open311/v2/media/{hidden[0].sha256}.jpg").status_code == 404
+    assert client.get("/open311/v2/media/" + "0" * 64 + ".jpg").status_code == 404
+
+
+def test_a_media_url_given_at_intake_stays_the_published_one(
+    client, db, clock, settings, categories, grid_worker
+):
+    ref = post_event(
+        client, grid_worker, [("a.jpg", camera_jpeg())], media_urls=["https://photos.example/1.jpg"]
+    ).json()["public_id"]
+    (row,) = client.get(f"/open311/v2/requests/{ref}.json").json()
+    assert row["media_url"] == "https://photos.example/1.jpg"
