@@ -235,11 +235,14 @@ def prepare_photo(data: bytes, name: str | None, limits: PhotoLimits, *, zone: A
         )
     try:
         exif = image.getexif()
+        if image.format == "JPEG":  # decode at a reduced DCT scale, still at least the display size
+            image.draft("RGB", (limits.display_px, limits.display_px))
         image.load()
         upright = ImageOps.exif_transpose(image)
         rgb = upright.convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise PhotoUnsupported(f"{label} is damaged and cannot be read") from exc
+    turned = exif.get(0x0112) in (5, 6, 7, 8)  # EXIF orientations that swap width and height
     lat, lon = _gps(dict(exif.get_ifd(_GPS_IFD)))
     mime, ext = FORMATS[image.format]
     return PreparedPhoto(
@@ -249,8 +252,8 @@ def prepare_photo(data: bytes, name: str | None, limits: PhotoLimits, *, zone: A
         original=data,
         display=_jpeg(rgb, limits.display_px),
         thumb=_jpeg(rgb, limits.thumb_px),
-        width=rgb.width,
-        height=rgb.height,
+        width=height if turned else width,
+        height=width if turned else height,
         name=(name or None) and name[:200],
         taken_at=_taken_at(exif, zone),
         lat=lat,
