@@ -79,3 +79,22 @@ def decompression_bomb(side: int = 40_000) -> bytes:
         + _chunk(b"IDAT", zlib.compress(b"\x00" * 64))
         + _chunk(b"IEND", b"")
     )
+
+
+def heic(width: int = 64, height: int = 48, *, orientation: int | None = None) -> bytes:
+    """An HEIC photo as an iPhone sends it (pillow-heif's encoder), optionally with an orientation."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[ORIENTATION] = orientation
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 90, 20)).save(out, "HEIF", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def webp(width: int = 64, height: int = 48) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 20, 200)).save(out, "WEBP")
+    return out.getvalue()

@@ -27,8 +27,10 @@ from tests.events.photo_files import (
     MAKE,
     camera_jpeg,
     decompression_bomb,
+    heic,
     png,
     text_named_jpg,
+    webp,
 )
 
 LOCAL_MORNING = datetime(2024, 9, 30, 9, 30)  # local camera time, 30 minutes before the test clock
@@ -378,3 +380,72 @@ def test_a_media_url_given_at_intake_stays_the_published_one(
     ).json()["public_id"]
     (row,) = client.get(f"/open311/v2/requests/{ref}.json").json()
     assert row["media_url"] == "https://photos.example/1.jpg"
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "mime", "size"),
+    [
+        ("IMG_0002.HEIC", heic(64, 48, orientation=6), "image/heic", (48, 64)),
+        ("a.webp", webp(), "image/webp", (64, 48)),
+        ("a.png", png(), "image/png", (64, 48)),
+    ],
+)
+def test_heic_webp_and_png_photos_are_accepted_and_served_as_jpeg(
+    client, db, clock, settings, categories, grid_worker, name, body, mime, size
+):
+    ref = post_event(client, grid_worker, [(name, body)]).json()["public_id"]
+    (photo,) = client.get(f"/api/v1/events/{ref}/photos", headers=grid_worker.headers).json()
+    assert (photo["mime"], (photo["width"], photo["height"])) == (mime, size)
+    served = client.get(photo["display_url"], headers=grid_worker.headers)
+    assert Image.open(io.BytesIO(served.content)).format == "JPEG"
+
+
+def test_the_report_form_refuses_a_text_file_named_jpg_in_chinese_and_stores_nothing(
+    client, db, clock, settings, categories, grid_worker
+):
+    form = {"csrf_token": grid_worker.csrf_token, "description": "东门街口有一堆暴露垃圾，气味很大"}
+    r = client.post(
+        "/app/events/new",
+        data=form,
+        files=[("photos", ("IMG_0003.jpg", text_named_jpg(), "image/jpeg"))],
+        headers={"Cookie": grid_worker.headers["Cookie"]},
+    )
+    assert r.status_code == 422
+    assert 'id="photos-error"' in r.text and "文件不是可识别的照片" in r.text
+    assert photo_rows(db) == 0 and stored_files(settings) == []
+
+
+def test_storing_photos_is_audited_with_the_step_and_each_hash(
+    client, db, clock, settings, categories, grid_worker
+):
+    from citycockpit.audit.models import AuditEntry
+
+    ref = post_event(client, grid_worker, [("a.jpg", camera_jpeg())]).json()["public_id"]
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "event.photos.add", AuditEntry.object_id == ref)
+    ).one()
+    (photo,) = client.get(f"/api/v1/events/{ref}/photos", headers=grid_worker.headers).json()
+    diff = json.loads(entry.diff_json)
+    assert diff == {"step": "report", "photos": [{"id": photo["id"], "sha256": photo["sha256"]}]}
+
+
+def test_an_empty_file_field_as_browsers_send_it_is_no_photo(
+    client, db, clock, settings, categories, dispatcher, dept_staff, grid_worker
+):
+    event = report(db, grid_worker.principal, clock.now())
+    to_handled_state(db, clock, event, dispatcher, dept_staff)
+    form = {
+        "csrf_token": dept_staff.csrf_token,
+        "action": "handle",
+        "version": str(event.version),
+        "note": "已清运",
+    }
+    r = client.post(
+        f"/app/events/{event.public_id}/actions",
+        data=form,
+        files=[("photos", ("", b"", "application/octet-stream"))],
+        headers={"Cookie": dept_staff.headers["Cookie"]},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert photo_rows(db) == 0

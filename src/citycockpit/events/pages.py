@@ -40,7 +40,8 @@ Reader = Annotated[Principal, require(Perm.EVENTS_READ)]
 Worker = Annotated[Principal, require(Perm.EVENTS_WORK)]
 Creator = Annotated[Principal, require(Perm.EVENTS_CREATE)]
 CsrfField = Annotated[str, Form()]
-PhotoFiles = Annotated[list[UploadFile] | None, File()]
+# A browser sends an empty part for a file field left empty, which arrives as "" rather than a file.
+PhotoFiles = Annotated[list[UploadFile | str] | None, File()]
 PAGE = 25
 
 
@@ -55,12 +56,12 @@ def photo_store(request: Request) -> photo_service.PhotoStore:
     return photo_service.PhotoStore.for_settings(request.app.state.settings)
 
 
-def read_uploads(request: Request, files: list[UploadFile] | None) -> list[photo_service.PreparedPhoto]:
+def read_uploads(request: Request, files: list[UploadFile | str] | None) -> list[photo_service.PreparedPhoto]:
     """A form's `photos` files checked (size, type, pixels, count) into photos ready to store; reads at
     most one byte past the size limit of each, so an oversized file is refused without reading it whole."""
     settings = request.app.state.settings
     limits = photo_service.PhotoLimits.from_settings(settings)
-    raw = [(f.file.read(limits.max_bytes + 1), f.filename) for f in files or []]
+    raw = [(f.file.read(limits.max_bytes + 1), f.filename) for f in files or [] if not isinstance(f, str)]
     return photo_service.prepare_photos(raw, limits, zone=settings.zone)
 
 
