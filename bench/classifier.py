@@ -99,7 +99,9 @@ def on_messages(path: Path, use_words: bool | None, target: float, seeds: list[i
         f"{path.name}: {len(data['train'])} categories, {len(train)} to train (threshold from their "
         f"{classifier.CV_FOLDS}-fold out-of-fold scores, model fitted on all), {len(test)} unseen to measure"
     )
-    print("| features | seed | threshold | auto-routed | its precision | top-1 | top-3 | out-of-fold share | s |")
+    print(
+        "| features | seed | threshold | auto-routed | its precision | top-1 | top-3 | out-of-fold share | s |"
+    )
     for seed in seeds:
         started = time.perf_counter()
         fitted = classifier.fit_and_measure(

@@ -236,6 +236,33 @@ class Settings(BaseSettings):
     events_rollup_recent_days: int = Field(
         35, ge=1, description="Whole past days the worker's rollup job recomputes on each run."
     )
+    photos_max_bytes: int = Field(
+        15_000_000,
+        ge=10_000,
+        description="Largest photo file accepted, in bytes (a bigger one is refused 413).",
+    )
+    photos_max_pixels: int = Field(
+        50_000_000,
+        ge=10_000,
+        le=178_956_970,
+        description="Most pixels (width × height) a photo may have; more is refused 413 before it is "
+        "decoded. Pillow's own decompression-bomb guard stays on above this.",
+    )
+    photos_max_per_step: int = Field(
+        6, ge=1, le=50, description="Most photos one step of an event (上报, 处置, 核查) may carry."
+    )
+    photos_display_px: int = Field(
+        1600, ge=320, le=4096, description="Long edge, in pixels, of the display copy made of each photo."
+    )
+    photos_thumb_px: int = Field(
+        320, ge=64, le=1024, description="Long edge, in pixels, of each photo's thumbnail."
+    )
+    photos_flag_distance_m: float = Field(
+        500.0,
+        gt=0,
+        description="A handling or verification photo whose EXIF position is farther than this many "
+        "metres from the event is flagged on the verify page (a warning, not a refusal).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -90,15 +90,21 @@ def backup(
     out: Path = output_argument("Backup file to write (SQLite copy or pg_dump custom format)."),
     db: str | None = DbOption,
 ) -> None:
-    """Take an online backup (safe while the server runs) and check the copy (row counts, audit chain)."""
+    """Take an online backup (safe while the server runs) and check the copy (row counts, audit chain);
+    the event photos go into OUT.photos/ beside it."""
     from citycockpit.ops.backup import backup as run_backup
 
-    manifest = run_backup(engine_for(load_settings(db), schema="initialised"), out)
+    settings = load_settings(db)
+    manifest = run_backup(
+        engine_for(settings, schema="initialised"), out, photos_dir=settings.data_dir / "photos"
+    )
     total = sum(manifest["counts"].values())
+    photos = manifest["photos"]
     console.print(
         f"backup written to {out} ({manifest['engine']}, revision {manifest['revision']}, "
         f"{len(manifest['counts'])} tables, {total} rows, audit chain "
-        f"{'verified' if manifest['audit_ok'] else '[red]BROKEN[/]'})"
+        f"{'verified' if manifest['audit_ok'] else '[red]BROKEN[/]'}; "
+        f"{photos['files']} photo files, {photos['bytes']} bytes, in {photos['folder']})"
     )
 
 
@@ -109,13 +115,18 @@ def restore(
     yes: bool = typer.Option(False, "--yes", help="Do not ask before replacing the database."),
     db: str | None = DbOption,
 ) -> None:
-    """Replace the database with a backup, then check row counts against its manifest and the audit chain."""
+    """Replace the database with a backup (and copy its photos into the data folder), then check row
+    counts against its manifest and the audit chain."""
     from citycockpit.ops.backup import restore as run_restore
 
     if not yes and not typer.confirm("This replaces every row of the target database. Continue?"):
         fail("restore cancelled")
-    check = run_restore(engine_for(load_settings(db), schema="create"), source)
+    settings = load_settings(db)
+    check = run_restore(
+        engine_for(settings, schema="create"), source, photos_dir=settings.data_dir / "photos"
+    )
     console.print(
         f"restored {source}: {sum(check.counts.values())} rows in {len(check.counts)} tables, "
-        f"revision {check.revision}, audit chain verified ({check.audit_checked} entries)"
+        f"revision {check.revision}, audit chain verified ({check.audit_checked} entries), "
+        f"{check.photo_files} photo files in the data folder"
     )

@@ -247,7 +247,9 @@ def test_out_of_fold_scores_come_from_models_that_never_saw_the_event() -> None:
     import random
 
     rng = random.Random(7)
-    texts = ["".join(rng.choice("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉") for _ in range(12)) for _ in range(200)]
+    texts = [
+        "".join(rng.choice("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉") for _ in range(12)) for _ in range(200)
+    ]
     cats = [rng.choice("AB") for _ in texts]
     ranked = classifier.out_of_fold(texts, cats, use_words=False, seed=0)
     right = sum(r[0][0] == c for r, c in zip(ranked, cats, strict=True))
@@ -271,6 +273,7 @@ def test_jieba_words_are_kept_only_when_cross_validation_says_they_route_more() 
     assert fitted.use_words is (share["chars+words"] > share["chars"])
     forced = classifier.fit_and_measure(texts, cats, target=0.95, use_words=True)
     assert forced.use_words is True and set(forced.compared) == {"chars+words"}
+
 
 LITTER = [
     "小区门口垃圾堆放好几天没人清理",

@@ -42,7 +42,18 @@ TABLES: dict[str, tuple[str, str, list[str], Any]] = {
     "categories": (
         "/app/admin/categories",
         "categories.xlsx",
-        ["代码", "名称", "类型", "承办部门", "计时方式", "签收时限", "处置时限", "核查时限", "现场核查"],
+        [
+            "代码",
+            "名称",
+            "类型",
+            "承办部门",
+            "计时方式",
+            "签收时限",
+            "处置时限",
+            "核查时限",
+            "现场核查",
+            "须拍照环节",
+        ],
         select(EventCategory),
     ),
     "projects": (

@@ -6,7 +6,10 @@ from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ValidationError
 
 from citycockpit.auth import pii
 from citycockpit.auth.deps import client_ip, require
@@ -14,7 +17,7 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
 from citycockpit.db import SessionDep
-from citycockpit.events import catalogue, queries
+from citycockpit.events import catalogue, photos, queries
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import EventState
 from citycockpit.events.intake import classifier, duplicates, grids, history, hotline
@@ -31,8 +34,10 @@ from citycockpit.events.schemas import (
     HistoryImportSummary,
     ImportSummary,
     ObjectionCountRead,
+    PhotoRead,
     RegisterDispatchIn,
     event_read,
+    photo_read,
     repeat_link,
     reporter_of,
     transition_read,
@@ -75,11 +80,106 @@ def repeat_window_days(request: Request) -> float:
     return float(getattr(request.app.state.settings, "events_repeat_window_days", 30.0))
 
 
-@router.post("", response_model=EventRead, status_code=201)
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its `$defs` written in place (an OpenAPI request body has no $defs)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(dict(defs[ref.rsplit("/", 1)[1]]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
+def _json_or_multipart(model: type[BaseModel], what: str) -> dict[str, Any]:
+    """The OpenAPI request body of a route that takes `model` as JSON, or as multipart/form-data with
+    that JSON in the field `data` and photo files in `photos`."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _inline(model.model_json_schema())},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "data": {"type": "string", "description": f"{what} as JSON"},
+                            "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        },
+                        "required": ["data"],
+                    }
+                },
+            },
+        }
+    }
+
+
+class Upload:
+    """A request body as a model plus the photo files that came with it (multipart only)."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+
+    async def __call__(self, request: Request) -> tuple[Any, list[tuple[bytes, str | None]]]:
+        limit = request.app.state.settings.photos_max_bytes
+        files: list[tuple[bytes, str | None]] = []
+        try:
+            if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                form = await request.form()
+                raw = form.get("data")
+                if not isinstance(raw, str):
+                    raise RequestValidationError(
+                        [
+                            {
+                                "type": "missing",
+                                "loc": ("body", "data"),
+                                "msg": "the JSON field `data` is required",
+                            }
+                        ]
+                    )
+                body = self.model.model_validate_json(raw)
+                for item in form.getlist("photos"):
+                    if not isinstance(item, str):
+                        files.append((await item.read(limit + 1), item.filename))
+            else:
+                body = self.model.model_validate(await request.json())
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            ) from exc
+        except ValueError as exc:  # not JSON at all
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": "the body is not valid JSON"}]
+            ) from exc
+        return body, files
+
+
+def _uploads(request: Request, files: list[tuple[bytes, str | None]]) -> list[photos.PreparedPhoto]:
+    settings = request.app.state.settings
+    return photos.prepare_photos(files, photos.PhotoLimits.from_settings(settings), zone=settings.zone)
+
+
+def _store(request: Request) -> photos.PhotoStore:
+    return photos.PhotoStore.for_settings(request.app.state.settings)
+
+
+@router.post(
+    "",
+    response_model=EventRead,
+    status_code=201,
+    openapi_extra=_json_or_multipart(EventCreate, "the event (EventCreate)"),
+)
 def create_event(
     request: Request,
     response: Response,
-    body: EventCreate,
+    upload: Annotated[tuple[EventCreate, list[tuple[bytes, str | None]]], Depends(Upload(EventCreate))],
     session: SessionDep,
     principal: Creator,
     idempotency_key: Annotated[
@@ -91,10 +191,15 @@ def create_event(
         ),
     ] = None,
 ) -> Any:
-    """Report (上报) an event; the grid, department and duplicates are worked out on the way in."""
-    event, created = intake.report_event_once(
+    """Report (上报) an event; the grid, department and duplicates are worked out on the way in. Send
+    JSON, or multipart/form-data with the JSON in `data` and photos in `photos` (a category that
+    requires a photo at report refuses the event without one)."""
+    body, files = upload
+    event, created = intake.report_with_photos(
         session,
         intake.EventInput(**body.model_dump(), idempotency_key=idempotency_key or None),
+        _uploads(request, files),
+        store=_store(request),
         actor=principal,
         now=request.app.state.clock.now(),
         calendar=calendar_of(request),
@@ -529,22 +634,63 @@ def register_and_dispatch(
     return body
 
 
-@router.post("/{event_ref}/{action}", response_model=EventDetail)
+@router.get("/{event_ref}/photos", response_model=list[PhotoRead])
+def list_photos(event_ref: str, request: Request, session: SessionDep, principal: Reader) -> Any:
+    """The event's photos (report, handle, verify), each with where and when it was taken relative to
+    the event and its flags; the files are at each photo's `display_url` and `thumb_url`."""
+    event = queries.get_event(session, event_ref, principal)
+    flag_m = request.app.state.settings.photos_flag_distance_m
+    return [
+        photo_read(event, photos.check_photo(event, p, flag_distance_m=flag_m))
+        for p in photos.list_photos(session, event)
+    ]
+
+
+@router.get(
+    "/{event_ref}/photos/{photo_id}/{variant}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def get_photo_file(
+    event_ref: str, photo_id: int, variant: str, request: Request, session: SessionDep, principal: Reader
+) -> Any:
+    """A photo's file: `display` or `thumb` (JPEG, orientation applied, metadata stripped), or the
+    `original` as uploaded for callers holding pii:read. Outside the caller's scope: 404."""
+    event = queries.get_event(session, event_ref, principal)
+    path, media = photos.photo_file(
+        session, event, photo_id, variant, _store(request), original_allowed=principal.can(Perm.PII_READ)
+    )
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.post(
+    "/{event_ref}/{action}",
+    response_model=EventDetail,
+    openapi_extra=_json_or_multipart(ActionIn, "the action (ActionIn)"),
+)
 def transition_event(
-    request: Request, event_ref: str, action: str, body: ActionIn, session: SessionDep, principal: Worker
+    request: Request,
+    event_ref: str,
+    action: str,
+    upload: Annotated[tuple[ActionIn, list[tuple[bytes, str | None]]], Depends(Upload(ActionIn))],
+    session: SessionDep,
+    principal: Worker,
 ) -> Any:
     """Take a workflow action (register, dispatch, sign, handle, verify, close, rate …) on the version
-    you saw; a stale version is refused with 409 version_conflict."""
+    you saw; a stale version is refused with 409 version_conflict. Handle, verify and rework take
+    photos: send multipart/form-data with the JSON in `data` and the files in `photos`."""
+    body, files = upload
     event = service.transition_event(
         session,
         event_ref,
         action,
-        service.ActionInput(**body.model_dump()),
+        service.ActionInput(**body.model_dump(), uploads=_uploads(request, files)),
         actor=principal,
         now=request.app.state.clock.now(),
         calendar=calendar_of(request),
         objection_window_hours=objection_window_hours(request),
         ip=client_ip(request),
+        photo_store=_store(request),
     )
     session.commit()
     body = _detail(request, session, event, principal)

@@ -18,7 +18,7 @@ from citycockpit.core import tabular
 from citycockpit.core.actors import Actor
 from citycockpit.core.listing import Listing
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
-from citycockpit.events import routing
+from citycockpit.events import photos, routing
 from citycockpit.events.enums import CategoryKind, ClockKind
 from citycockpit.events.errors import CategoryNotFound
 from citycockpit.events.models import EventCategory
@@ -38,6 +38,7 @@ COLUMNS = [
     "duplicate_radius_m",
     "duplicate_window_h",
     "keywords",
+    "photo_steps",
 ]
 HEADER_ALIASES = {
     "编码": "code",
@@ -56,6 +57,8 @@ HEADER_ALIASES = {
     "重复半径米": "duplicate_radius_m",
     "重复窗口小时": "duplicate_window_h",
     "关键词": "keywords",
+    "照片环节": "photo_steps",
+    "需拍照环节": "photo_steps",
     "parent": "parent_code",
     "department_code": "department",
 }
@@ -186,7 +189,13 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
                     row.file, row.number, f"onsite_verification {onsite_raw!r} is not true/false", row.sheet
                 )
             )
+        try:
+            photo_steps = photos.parse_photo_steps(row.text("photo_steps"))
+        except ValueError as exc:
+            errors.append(RowError(row.file, row.number, str(exc), row.sheet))
+            photo_steps = []
         item.update(
+            photo_steps=",".join(photo_steps) or None,
             department=department,
             clock_kind=clock,
             onsite=onsite_raw in _TRUE,
@@ -248,7 +257,9 @@ def import_categories(
             category.duplicate_radius_m = item["radius"]
             category.duplicate_window_h = item["window"]
             category.keywords = item["keywords"]
+            category.photo_steps = item["photo_steps"]
         else:
+            category.photo_steps = None
             category.clock_kind = ClockKind.WORK_HOURS.value
             category.requires_onsite_verification = False
     session.flush()
@@ -284,6 +295,7 @@ def _export_rows(session: Session) -> list[list[Any]]:
                 c.duplicate_radius_m,
                 c.duplicate_window_h,
                 c.keywords,
+                c.photo_steps if minor else None,
             ]
         )
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from citycockpit.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from citycockpit.core.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 
 
 class EventNotFound(NotFound):
@@ -56,3 +56,37 @@ class IdempotencyKeyReused(Conflict):
     """An idempotency key already names another reporter's event: keys are one client's own."""
 
     code = "idempotency_key_reused"
+
+
+class PhotoRequired(Unprocessable):
+    """The event's category requires a photo at this step (EventCategory.photo_steps)."""
+
+    code = "event_photo_required"
+
+
+class PhotoTooLarge(AppError):
+    """A photo file is over `photos_max_bytes`."""
+
+    status, code, title = 413, "photo_too_large", "Photo too large"
+
+
+class PhotoTooManyPixels(AppError):
+    """A photo has more pixels than `photos_max_pixels` (or trips Pillow's decompression-bomb guard)."""
+
+    status, code, title = 413, "photo_too_many_pixels", "Photo has too many pixels"
+
+
+class PhotoUnsupported(AppError):
+    """Not a JPEG, PNG, WebP or HEIC image (whatever its name says), or a damaged one."""
+
+    status, code, title = 415, "photo_unsupported_type", "Unsupported photo type"
+
+
+class TooManyPhotos(Unprocessable):
+    """More photos at one step than `photos_max_per_step`."""
+
+    code = "photo_too_many"
+
+
+class PhotoNotFound(NotFound):
+    code = "photo_not_found"

@@ -54,6 +54,9 @@ class EventCategory(Base):
     duplicate_radius_m: Mapped[float | None] = mapped_column(Float)
     duplicate_window_h: Mapped[float | None] = mapped_column(Float)
     keywords: Mapped[str | None] = mapped_column(String(300))
+    # Steps that need a photo (events/photos.py, `required_photo_steps`): comma-separated report,
+    # handle, verify; None: none required.
+    photo_steps: Mapped[str | None] = mapped_column(String(40))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -377,4 +380,35 @@ class EventAssist(Base):
         UniqueConstraint("event_id", "department_id", name="uq_event_assists_event_department"),
         # a department's queue: its open parts
         Index("ix_event_assists_department_state", "department_id", "state"),
+    )
+
+
+class EventPhoto(Base):
+    """A photo taken at one step of an event (上报 report, 处置 handle, 核查 verify). The file is
+    content-addressed (`sha256` of the original upload) under the data folder; a display copy and a
+    thumbnail without metadata are made once (events/photos.py). EXIF time and GPS are kept as read,
+    for the verify page's distance and time checks."""
+
+    __tablename__ = "event_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(16))
+    transition_id: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    mime: Mapped[str] = mapped_column(String(32))
+    original_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str | None] = mapped_column(String(200))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    uploaded_by_id: Mapped[int | None] = mapped_column(Integer)
+    uploaded_by_name: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_event_photos_event_step", "event_id", "step"),
+        Index("ix_event_photos_sha256", "sha256"),
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from citycockpit.auth import pii
 from citycockpit.auth.deps import require
@@ -21,6 +21,7 @@ from citycockpit.core.tabular import MAX_IMPORT_BYTES, XLSX_MEDIA_TYPE, write_xl
 from citycockpit.db import SessionDep
 from citycockpit.events import catalogue as catalogue_service
 from citycockpit.events import categories as category_service
+from citycockpit.events import photos as photo_service
 from citycockpit.events import queries as event_queries
 from citycockpit.events.enums import Action, AssistAction, EventState
 from citycockpit.events.intake import history as history_import
@@ -42,6 +43,8 @@ Reader = Annotated[Principal, require(Perm.EVENTS_READ)]
 Worker = Annotated[Principal, require(Perm.EVENTS_WORK)]
 Creator = Annotated[Principal, require(Perm.EVENTS_CREATE)]
 CsrfField = Annotated[str, Form()]
+# A browser sends an empty part for a file field left empty, which arrives as "" rather than a file.
+PhotoFiles = Annotated[list[UploadFile | str] | None, File()]
 PAGE = 25
 
 
@@ -50,6 +53,19 @@ _t = i18n.request_text
 
 def _state_label(state: str) -> str:
     return STATE_LABELS.get(EventState(state), state)
+
+
+def photo_store(request: Request) -> photo_service.PhotoStore:
+    return photo_service.PhotoStore.for_settings(request.app.state.settings)
+
+
+def read_uploads(request: Request, files: list[UploadFile | str] | None) -> list[photo_service.PreparedPhoto]:
+    """A form's `photos` files checked (size, type, pixels, count) into photos ready to store; reads at
+    most one byte past the size limit of each, so an oversized file is refused without reading it whole."""
+    settings = request.app.state.settings
+    limits = photo_service.PhotoLimits.from_settings(settings)
+    raw = [(f.file.read(limits.max_bytes + 1), f.filename) for f in files or [] if not isinstance(f, str)]
+    return photo_service.prepare_photos(raw, limits, zone=settings.zone)
 
 
 @router.get("")
@@ -240,9 +256,11 @@ def create_event(
     lon: Annotated[str, Form()] = "",
     accuracy: Annotated[str, Form(max_length=20)] = "",
     idempotency_key: Annotated[str, Form(max_length=64)] = "",
+    photos: PhotoFiles = None,
 ) -> Response:
-    """A grid worker (or the centre) reports an event; it is routed and registered by the rules. The
-    form's idempotency key (made by the phone) makes a resent report answer with the event it created."""
+    """A grid worker (or the centre) reports an event with its photos; it is routed and registered by
+    the rules. The form's idempotency key (made by the phone) makes a resent report answer with the
+    event it created."""
     check_csrf(request, principal, csrf_token)
     form = {
         "description": description,
@@ -271,11 +289,16 @@ def create_event(
         coords.append(value)
     if (coords[0] is None) != (coords[1] is None):
         errors["lat"] = _t(request, "events.form.both_coords")
+    uploads: list[photo_service.PreparedPhoto] = []
+    try:
+        uploads = read_uploads(request, photos)
+    except AppError as exc:
+        errors["photos"] = i18n.request_error_text(request, exc)
     if not errors:
         channel = "patrol" if principal.role is Role.GRID_WORKER else "workbench"
         try:
             with session.begin_nested():  # a refused report undoes only itself
-                event, _ = intake.report_event_once(
+                event, _ = intake.report_with_photos(
                     session,
                     intake.EventInput(
                         description=description.strip(),
@@ -289,11 +312,15 @@ def create_event(
                         else None,
                         idempotency_key=idempotency_key.strip() or None,
                     ),
+                    uploads,
+                    store=photo_store(request),
                     actor=principal,
                     now=request.app.state.clock.now(),
                 )
         except AppError as exc:
-            errors["form"] = i18n.request_error_text(request, exc)
+            errors["photos" if exc.code == "event_photo_required" else "form"] = i18n.request_error_text(
+                request, exc
+            )
     if errors:
         return render(request, "app/event_new.html", _report_form(request, session, form, errors), status=422)
     session.commit()
@@ -341,6 +368,11 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
         for a in assist_service.list_assists(session, event.id)
     ]
     repeat = event_queries.repeat_info(session, event)
+    flag_m = request.app.state.settings.photos_flag_distance_m
+    photo_checks = [
+        photo_service.check_photo(event, p, flag_distance_m=flag_m)
+        for p in photo_service.list_photos(session, event)
+    ]
     department = org_queries.find_department(session, event.department_id) if event.department_id else None
     town = org_queries.area_name(session, event.town_code) if event.town_code else None
     grid = org_queries.area_name(session, event.grid_code) if event.grid_code else None
@@ -383,6 +415,12 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             "actions": [a.value for a in actions if a is not Action.MERGE] + assist_actions,
             "assists": parts,
             "repeat": repeat,
+            "photos": {
+                step: [c for c in photo_checks if c.photo.step == step] for step in photo_service.STEPS
+            },
+            "photo_steps_required": photo_service.required_photo_steps(category),
+            "photo_actions": [a.value for a in photo_service.ACTION_STEPS],
+            "photo_flag_m": flag_m,
             "timeline": event_queries.timeline(session, event),
             "department": department,
             "town": town,
@@ -519,6 +557,19 @@ def event_detail(ref: str, request: Request, session: SessionDep, principal: Rea
     return _detail(request, session, principal, ref)
 
 
+@router.get("/{ref}/photos/{photo_id}/{variant}")
+def event_photo(
+    ref: str, photo_id: int, variant: str, request: Request, session: SessionDep, principal: Reader
+) -> Response:
+    """One photo of an event the caller may see (another town's event: 404): `display` or `thumb`
+    (metadata stripped), or `original` for roles that may read personal data."""
+    event = event_queries.get_event(session, ref, principal)
+    path, media = photo_service.photo_file(
+        session, event, photo_id, variant, photo_store(request), original_allowed=principal.can(Perm.PII_READ)
+    )
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.post("/{ref}/actions")
 def take_action(
     ref: str,
@@ -533,9 +584,10 @@ def take_action(
     satisfaction: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=32)] = "",
     assist_department_ids: Annotated[list[str] | None, Form()] = None,
+    photos: PhotoFiles = None,
 ) -> Response:
-    """One click on an action, with its note; the domain's state machine decides whether it may happen
-    (a co-operating department's own steps go to the joint-handling service)."""
+    """One click on an action, with its note and photos; the domain's state machine decides whether it
+    may happen (a co-operating department's own steps go to the joint-handling service)."""
     check_csrf(request, principal, csrf_token)
     event = event_queries.get_event(session, ref, principal)
     if action in {a.value for a in AssistAction}:
@@ -553,6 +605,8 @@ def take_action(
         assist_department_ids=[int(d) for d in assist_department_ids or [] if d.isdigit()],
     )
     try:
+        if action in {a.value for a in photo_service.ACTION_STEPS}:
+            body.uploads = read_uploads(request, photos)
         with session.begin_nested():  # a refused action undoes only itself
             event_service.transition_event(
                 session,
@@ -562,6 +616,7 @@ def take_action(
                 actor=principal,
                 now=request.app.state.clock.now(),
                 objection_window_hours=request.app.state.settings.events_objection_window_hours,
+                photo_store=photo_store(request),
             )
     except AppError as exc:
         response = _detail(
@@ -610,6 +665,7 @@ def _categories_page(request: Request, session: Any, *, status: int = 200, **ext
         Column("handle", _t(request, "categories.col.handle")),
         Column("verify", _t(request, "categories.col.verify")),
         Column("onsite", _t(request, "categories.col.onsite")),
+        Column("photos", _t(request, "categories.col.photos")),
     ]
 
     def to_row(r: Any) -> dict[str, Any]:
@@ -624,6 +680,10 @@ def _categories_page(request: Request, session: Any, *, status: int = 200, **ext
             "handle": c.handle_limit,
             "verify": c.verify_limit,
             "onsite": ("✓" if c.requires_onsite_verification else "") if c.level == "minor" else None,
+            "photos": "、".join(
+                _t(request, f"events.photo.step.{s}") for s in photo_service.required_photo_steps(c)
+            )
+            or None,
         }
 
     return table_page(

@@ -319,3 +319,54 @@ def repeat_link(event: Event) -> dict[str, Any]:
         "state": event.state,
         "reported_at": event.reported_at,
     }
+
+
+class PhotoRead(BaseModel):
+    """A photo of an event: its step, what EXIF said, and where to fetch its metadata-free copies."""
+
+    id: int
+    step: str = Field(..., description="report (上报), handle (处置) or verify (核查)")
+    sha256: str
+    mime: str
+    width: int
+    height: int
+    original_bytes: int
+    taken_at: datetime | None = Field(None, description="EXIF time of taking, when the photo has one")
+    lat: float | None = Field(None, description="EXIF GPS latitude, when the photo has one")
+    lon: float | None = None
+    uploaded_by: str
+    uploaded_at: datetime
+    distance_m: float | None = Field(None, description="metres from the event's point (EXIF GPS)")
+    minutes_after_report: float | None = None
+    minutes_after_dispatch: float | None = None
+    flags: list[str] = Field(
+        default_factory=list, description="far (beyond photos_flag_distance_m), before_dispatch"
+    )
+    display_url: str
+    thumb_url: str
+
+
+def photo_read(event: Event, check: Any) -> dict[str, Any]:
+    """A PhotoRead from a `photos.PhotoCheck` of one of the event's photos."""
+    p = check.photo
+    base = f"/api/v1/events/{event.public_id}/photos/{p.id}"
+    return {
+        "id": p.id,
+        "step": p.step,
+        "sha256": p.sha256,
+        "mime": p.mime,
+        "width": p.width,
+        "height": p.height,
+        "original_bytes": p.original_bytes,
+        "taken_at": p.taken_at,
+        "lat": p.lat,
+        "lon": p.lon,
+        "uploaded_by": p.uploaded_by_name,
+        "uploaded_at": p.uploaded_at,
+        "distance_m": check.distance_m,
+        "minutes_after_report": check.minutes_after_report,
+        "minutes_after_dispatch": check.minutes_after_dispatch,
+        "flags": check.flags,
+        "display_url": f"{base}/display",
+        "thumb_url": f"{base}/thumb",
+    }

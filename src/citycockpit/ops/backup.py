@@ -1,7 +1,12 @@
 """Online backup and restore for both engines, each checked: same row counts, audit chain intact.
 
 SQLite uses the online backup API (safe while the server writes). PostgreSQL uses pg_dump in custom
-format, taken inside an exported snapshot so the row counts in the manifest describe exactly the dump."""
+format, taken inside an exported snapshot so the row counts in the manifest describe exactly the dump.
+
+Event photos (files under `<data_dir>/photos`, content-addressed) are copied after the database, into
+a folder beside the backup (`<out>.photos/`), and the manifest counts them: every photo row in the
+copy had its files written before its transaction committed, so the folder holds all of them (and
+perhaps a few newer files no row in the copy names, which are harmless)."""
 
 from __future__ import annotations
 
@@ -39,6 +44,7 @@ class Check:
     audit_checked: int
     audit_first_bad: int | None
     revision: str | None
+    photo_files: int | None = None
 
 
 def _manifest_path(path: Path) -> Path:
@@ -63,8 +69,40 @@ def _libpq_url(url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _write_manifest(out: Path, engine: Engine, counts: dict[str, int], check: Check | None) -> dict[str, Any]:
-    manifest = {
+def _photos_path(path: Path) -> Path:
+    return path.with_name(path.name + ".photos")
+
+
+def _photo_files(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob("*/*") if p.is_file() and not p.name.startswith("."))
+
+
+def _copy_photos(source: Path, target: Path) -> dict[str, int]:
+    """Copy every photo file from `source` to `target` (same layout; a file already there is kept, its
+    name being its content's hash) and count them."""
+    files, size = 0, 0
+    for path in _photo_files(source):
+        dest = target / path.parent.name / path.name
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.partial")
+            shutil.copyfile(path, tmp)
+            tmp.replace(dest)
+        files += 1
+        size += path.stat().st_size
+    return {"files": files, "bytes": size}
+
+
+def _write_manifest(
+    out: Path,
+    engine: Engine,
+    counts: dict[str, int],
+    check: Check | None,
+    photos_dir: Path | None = None,
+) -> dict[str, Any]:
+    manifest: dict[str, Any] = {
         "engine": engine.dialect.name,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "revision": migrate.current_revision(engine),
@@ -72,12 +110,18 @@ def _write_manifest(out: Path, engine: Engine, counts: dict[str, int], check: Ch
         "audit_ok": check.audit_ok if check else None,
         "audit_checked": check.audit_checked if check else None,
     }
+    if photos_dir is not None:
+        folder = _photos_path(out)
+        if folder.exists():
+            shutil.rmtree(folder)
+        manifest["photos"] = {"folder": folder.name, **_copy_photos(photos_dir, folder)}
     _manifest_path(out).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
 
 
-def backup(engine: Engine, out: Path) -> dict[str, Any]:
-    """Write a consistent copy of the database to `out` (+ `out.manifest.json`) and check it."""
+def backup(engine: Engine, out: Path, photos_dir: Path | None = None) -> dict[str, Any]:
+    """Write a consistent copy of the database to `out` (+ `out.manifest.json`) and check it; with
+    `photos_dir`, copy the event photos after it into `out.photos/` and count them in the manifest."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if engine.dialect.name == "sqlite":
         source = make_url(str(engine.url)).database
@@ -98,7 +142,7 @@ def backup(engine: Engine, out: Path) -> dict[str, Any]:
         finally:
             copy.dispose()
         tmp.replace(out)
-        return _write_manifest(out, engine, check.counts, check)
+        return _write_manifest(out, engine, check.counts, check, photos_dir)
 
     if not shutil.which("pg_dump"):
         raise BackupFailed("pg_dump is not installed (Debian: postgresql-client)")
@@ -126,18 +170,29 @@ def backup(engine: Engine, out: Path) -> dict[str, Any]:
     with Session(bind=engine) as session:
         chain = verify_chain(session)
     return _write_manifest(
-        out, engine, counts, Check(counts, chain.ok, chain.checked, chain.first_bad_id, None)
+        out, engine, counts, Check(counts, chain.ok, chain.checked, chain.first_bad_id, None), photos_dir
     )
 
 
-def restore(engine: Engine, source: Path) -> Check:
-    """Replace the database's contents with the backup `source`, then check it against the manifest."""
+def restore(engine: Engine, source: Path, photos_dir: Path | None = None) -> Check:
+    """Replace the database's contents with the backup `source`, then check it against the manifest;
+    with `photos_dir`, first copy the backup's photos there (files already present are kept) after
+    checking that the backup's photo folder holds as many files as its manifest counts."""
     if not source.exists():
         raise RestoreFailed(f"Backup file {source} does not exist")
     manifest_file = _manifest_path(source)
     manifest = json.loads(manifest_file.read_text(encoding="utf-8")) if manifest_file.exists() else None
     if manifest and manifest["engine"] != engine.dialect.name:
         raise RestoreFailed(f"{source} is a {manifest['engine']} backup; the target is {engine.dialect.name}")
+    photos = manifest.get("photos") if manifest else None
+    if photos_dir is not None and photos:
+        folder = source.with_name(photos["folder"])
+        found = len(_photo_files(folder))
+        if found != photos["files"]:
+            raise RestoreFailed(
+                f"The backup's photo folder {folder} holds {found} files; its manifest counts {photos['files']}"
+            )
+        _copy_photos(folder, photos_dir)
     if engine.dialect.name == "sqlite":
         target = make_url(str(engine.url)).database
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -185,4 +240,6 @@ def restore(engine: Engine, source: Path) -> Check:
             if manifest["counts"].get(t) != check.counts.get(t)
         }
         raise RestoreFailed(f"Row counts differ from the backup's manifest: {diff}")
+    if photos_dir is not None:
+        check.photo_files = len(_photo_files(photos_dir))
     return check

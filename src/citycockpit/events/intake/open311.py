@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -36,7 +36,8 @@ from citycockpit.events.enums import (
 )
 from citycockpit.events.intake import service as intake
 from citycockpit.events.intake.writer import writer_of
-from citycockpit.events.models import Event, EventCategory, EventTransition
+from citycockpit.events.models import Event, EventCategory, EventPhoto, EventTransition
+from citycockpit.events.photos import PhotoStore
 from citycockpit.events.workflow.transitions import STATE_LABELS
 from citycockpit.org.models import Department
 
@@ -446,15 +447,20 @@ def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
 
 
 def _request_row(
-    event: Event, service_name: str | None, agency: str | None, zone: Any, extensions: bool
+    event: Event,
+    service_name: str | None,
+    agency: str | None,
+    zone: Any,
+    extensions: bool,
+    photo_url: str | None = None,
 ) -> dict:
     closed = event.state in FINAL_STATES  # Open311 "closed": no one acts on it any more
-    media = None
-    if event.media_urls_json:
+    media = photo_url
+    if event.media_urls_json:  # a media_url given at intake stays the one published
         import json
 
         urls = json.loads(event.media_urls_json)
-        media = urls[0] if urls else None
+        media = urls[0] if urls else photo_url
     row: dict[str, Any] = {
         "service_request_id": event.public_id,
         "status": "closed" if closed else "open",
@@ -495,7 +501,9 @@ def _request_row(
     return row
 
 
-def _rows(session: Session, events: list[Event], zone: Any, extensions: bool) -> list[dict[str, Any]]:
+def _rows(
+    session: Session, events: list[Event], zone: Any, extensions: bool, base_url: str = ""
+) -> list[dict[str, Any]]:
     codes = {e.category_code for e in events if e.category_code}
     names = dict(
         session.execute(
@@ -506,8 +514,22 @@ def _rows(session: Session, events: list[Event], zone: Any, extensions: bool) ->
     agencies = dict(
         session.execute(select(Department.id, Department.name).where(Department.id.in_(dept_ids))).all()
     )
+    first_photo: dict[int, str] = {}
+    for event_id, sha in session.execute(
+        select(EventPhoto.event_id, EventPhoto.sha256)
+        .where(EventPhoto.event_id.in_([e.id for e in events]), EventPhoto.step == "report")
+        .order_by(EventPhoto.id)
+    ):
+        first_photo.setdefault(event_id, sha)
     rows = [
-        _request_row(e, names.get(e.category_code), agencies.get(e.department_id), zone, extensions)
+        _request_row(
+            e,
+            names.get(e.category_code),
+            agencies.get(e.department_id),
+            zone,
+            extensions,
+            f"{base_url}/open311/v2/media/{first_photo[e.id]}.jpg" if e.id in first_photo else None,
+        )
         for e in events
     ]
     if extensions and events:
@@ -589,7 +611,7 @@ def list_requests(request: Request, fmt: str, session: SessionDep) -> Response:
                     .limit(page_size)
                 )
             )
-            return _rows(session, events, zone, extensions)
+            return _rows(session, events, zone, extensions, _base_url(request))
 
         return 200, body(session)
 
@@ -611,11 +633,38 @@ def get_request(request: Request, service_request_id: str, fmt: str, session: Se
             ).first()
             if event is None:
                 raise Open311Error(404, f"Unknown service_request_id {service_request_id}")
-            return _rows(session, [event], request.app.state.clock.zone, extensions)
+            return _rows(session, [event], request.app.state.clock.zone, extensions, _base_url(request))
 
         return 200, body(session)
 
     return _run(fmt, "service_requests", work)
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.get(
+    "/media/{sha256}.jpg",
+    dependencies=[PUBLIC],
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def get_media(request: Request, sha256: str, session: SessionDep) -> Response:
+    """The display copy (orientation applied, metadata stripped) of a report photo of a request that
+    Open311 lists (`media_url`); any other photo is not found here."""
+    found = None
+    if re.fullmatch(r"[0-9a-f]{64}", sha256):
+        found = session.scalar(
+            select(EventPhoto.id)
+            .join(Event, Event.id == EventPhoto.event_id)
+            .where(EventPhoto.sha256 == sha256, EventPhoto.step == "report", _public())
+            .limit(1)
+        )
+    path = PhotoStore.for_settings(request.app.state.settings).path(sha256, "display") if found else None
+    if path is None or not path.exists():
+        return Response("Not found", status_code=404, media_type="text/plain")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/tokens/{token}.{fmt}", dependencies=[PUBLIC])

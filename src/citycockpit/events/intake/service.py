@@ -20,7 +20,7 @@ from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
 from citycockpit.core import stamps
 from citycockpit.events import categories as cats
-from citycockpit.events import routing
+from citycockpit.events import photos, routing
 from citycockpit.events.enums import (
     Channel,
     EventState,
@@ -609,3 +609,33 @@ def _build_event(
         event["department_id"] = None
         event["routing_rule_id"] = None
     return event, category
+
+
+def report_with_photos(
+    session: Session,
+    data: EventInput,
+    uploads: list[photos.PreparedPhoto],
+    *,
+    store: photos.PhotoStore,
+    actor: Principal | Any,
+    now: datetime,
+    ip: str | None = None,
+    **options: Any,
+) -> tuple[Event, bool]:
+    """Report (上报) an event with its photos, as the workbench form and the JSON API do: (event,
+    created). The event is created at most once per idempotency key (`report_event_once`, `options`
+    passed on); a repeated send answers with the event already created and stores no photo again.
+    Then a category that requires a photo at report (EventCategory.photo_steps) refuses it when none
+    came, else the photos are stored. Channels that cannot carry photos (Open311, 12345 files) do not
+    come through here. The caller's transaction holds both, so a refusal leaves nothing."""
+    event, created = report_event_once(session, data, actor=actor, now=now, ip=ip, **options)
+    if not created:
+        return event, False
+    category = (
+        session.scalars(select(EventCategory).where(EventCategory.code == event.category_code)).first()
+        if event.category_code
+        else None
+    )
+    photos.check_photo_requirement(category, "report", len(uploads))
+    photos.attach_photos(session, event, "report", uploads, store=store, actor=actor, now=now, ip=ip)
+    return event, True

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.scope import ensure_in_scope
+from citycockpit.events import photos as photo_service
 from citycockpit.events.enums import (
     Action,
     EventState,
@@ -22,6 +23,7 @@ from citycockpit.events.enums import (
 from citycockpit.events.errors import (
     ActionForbidden,
     EventNotFound,
+    InvalidEventInput,
     NoteRequired,
     StaleVersion,
     TransitionNotAllowed,
@@ -52,7 +54,9 @@ class ActionInput:
     assist_department_ids: list[int] = field(default_factory=list)  # dispatch: co-operating departments
     category_code: str | None = None  # register (triage)
     extension: float | None = None  # request_extension: extra units of the category's clock
-    photos: list[str] = field(default_factory=list)  # handle
+    photos: list[str] = field(default_factory=list)  # handle: references to photos kept elsewhere
+    # handle, verify, rework: checked uploads (events/photos.py), stored with the step's timeline row
+    uploads: list[photo_service.PreparedPhoto] = field(default_factory=list)
     satisfaction: str | None = None  # rate
 
 
@@ -92,11 +96,13 @@ def transition_event(
     calendar: WorkCalendar = DEFAULT_CALENDAR,
     objection_window_hours: float = DEFAULT_OBJECTION_WINDOW_HOURS,
     ip: str | None = None,
+    photo_store: photo_service.PhotoStore | None = None,
 ) -> Event:
     """Take one step of the closed loop. Checks role and scope, the state, the required note and the
     version the caller saw; writes a timeline row and an audit entry; a concurrent step loses with 409.
     A department's objection (`object`) must come within `objection_window_hours` working hours of the
-    dispatch."""
+    dispatch. Handle, verify and rework carry photos (`body.uploads`, stored in `photo_store`); a
+    category that requires a photo at handle or verify refuses the step without one."""
     try:
         action = Action(action)
     except ValueError as exc:
@@ -128,6 +134,12 @@ def transition_event(
         raise NoteRequired(f"{transition.label} ({action.value}) needs a note", action=action.value)
     if action is Action.OBJECT:
         check_objection_window(event, now, calendar, objection_window_hours)
+    if body.uploads and action not in photo_service.ACTION_STEPS:
+        raise InvalidEventInput(f"{transition.label} ({action.value}) takes no photos", field="photos")
+    if action in photo_service.REQUIRING_ACTIONS:
+        photo_service.check_photo_requirement(
+            category, photo_service.REQUIRING_ACTIONS[action], len(body.uploads)
+        )
     from_state = event.state
     data: dict[str, Any] = {}
     followers: list[str] = []
@@ -142,25 +154,38 @@ def transition_event(
                 data["followers"] = followers
         event.state = transition.target.value
         event.updated_at = now
-    session.add(
-        EventTransition(
-            event_id=event.id,
-            action=action.value,
-            from_state=from_state,
-            to_state=event.state,
-            at=now,
-            department_id=event.department_id,
-            note=note,
-            data_json=json.dumps(data, ensure_ascii=False, default=str) if data else None,
-            **actor_fields(actor),
-        )
+    row = EventTransition(
+        event_id=event.id,
+        action=action.value,
+        from_state=from_state,
+        to_state=event.state,
+        at=now,
+        department_id=event.department_id,
+        note=note,
+        data_json=json.dumps(data, ensure_ascii=False, default=str) if data else None,
+        **actor_fields(actor),
     )
+    session.add(row)
     try:
         session.flush()
     except StaleDataError as exc:
         raise StaleVersion(
             "Someone else changed this event at the same time; reload it and try again"
         ) from exc
+    if body.uploads:
+        if photo_store is None:
+            raise ValueError("photos were sent but no photo store was given")
+        photo_service.attach_photos(
+            session,
+            event,
+            photo_service.ACTION_STEPS[action],
+            body.uploads,
+            store=photo_store,
+            actor=actor,
+            now=now,
+            transition_id=row.id,
+            ip=ip,
+        )
     audit.record(
         session,
         actor,
