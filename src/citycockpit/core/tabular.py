@@ -5,6 +5,7 @@ importer can report "file, row, reason"."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
@@ -160,10 +161,25 @@ def _check_size(data: bytes, name: str) -> None:
         raise ImportFailed([RowError(name, None, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB")])
 
 
+def text_codec(encoding: str, name: str) -> str:
+    """The codec that decodes a CSV file said to be in `encoding` (UTF-8 skipping a byte-order mark),
+    or ImportFailed naming the encoding when Python knows no such text encoding: every CSV reader
+    here asks this first, so `?encoding=bogus` (or a bytes-to-bytes codec such as base64) is the
+    uploader's error, never ours."""
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError, TypeError) as exc:
+        raise ImportFailed([RowError(name, None, f"unknown text encoding {encoding[:40]!r}")]) from exc
+    if not getattr(info, "_is_text_encoding", True):
+        raise ImportFailed([RowError(name, None, f"{encoding[:40]!r} is not a text encoding")])
+    return "utf-8-sig" if info.name == "utf-8" else info.name
+
+
 def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str = "utf-8") -> Table:
     _check_size(data, name)
+    codec = text_codec(encoding, name)
     try:
-        text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+        text = data.decode(codec)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         hint = ""
@@ -210,11 +226,7 @@ def stream_rows(
     _check_size(data, name)
     kind = file_kind(name)
     if kind == "csv":
-        codec = "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
-        try:
-            stream = io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
-        except LookupError as exc:
-            raise ImportFailed([RowError(name, None, f"unknown text encoding {encoding!r}")]) from exc
+        stream = io.TextIOWrapper(io.BytesIO(data), encoding=text_codec(encoding, name), newline="")
         reader = csv.reader(stream)
         try:
             first = next(reader, None)

@@ -30,7 +30,10 @@ class EventCreate(BaseModel):
     reporter_phone: str | None = Field(None, max_length=32)
     reporter_email: str | None = Field(None, max_length=200)
     external_id: str | None = Field(
-        None, max_length=64, description="The source system's id (idempotency key)"
+        None,
+        max_length=64,
+        description="The source system's id (idempotency key): repeated for the same channel, 409 "
+        "event_external_id_taken naming the stored event's public_id",
     )
     media_urls: list[str] = Field(default_factory=list)
     priority: str = "normal"

@@ -26,7 +26,7 @@ from citycockpit.events.enums import (
     RequestType,
     SystemAction,
 )
-from citycockpit.events.errors import InvalidEventInput
+from citycockpit.events.errors import ExternalIdTaken, InvalidEventInput
 from citycockpit.events.intake import duplicates, grids
 from citycockpit.events.models import Event, EventCategory, EventTransition
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
@@ -213,7 +213,11 @@ def create_event(
     checked: bool = False,
     repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> Event:
-    """Report (上报) an event: locate its grid, route it (rule → classifier → triage), propose duplicates."""
+    """Report (上报) an event: locate its grid, route it (rule → classifier → triage), propose duplicates.
+    An `external_id` already stored for the channel is a conflict naming the stored event: a source
+    system retrying a call that did land learns which event it made (batch imports check their whole
+    file the same way before writing)."""
+    check_external_id(session, data)
     (result,) = create_events(
         session,
         [Submission(data, actor, ip, category, checked)],
@@ -227,6 +231,26 @@ def create_event(
     event = session.get(Event, result.id)
     assert event is not None
     return event
+
+
+def check_external_id(session: Session, data: EventInput) -> None:
+    """Refuse (409 event_external_id_taken) an input whose channel already has an event with its
+    `external_id`; the unique constraint would otherwise fail the insert."""
+    if not data.external_id:
+        return
+    try:
+        channel = Channel(data.channel).value
+    except ValueError:
+        return  # validate_input names the bad channel
+    stored = session.scalar(
+        select(Event.public_id).where(Event.channel == channel, Event.external_id == data.external_id)
+    )
+    if stored is not None:
+        raise ExternalIdTaken(
+            f"An event from channel {channel} with external_id {data.external_id} already exists: {stored}",
+            public_id=stored,
+            field="external_id",
+        )
 
 
 @dataclass(frozen=True)
