@@ -29,9 +29,7 @@ def test_a_goal_date_that_is_not_a_date_is_a_422_naming_the_field(client, db, cl
     assert _problem(r, 422)["errors"][0]["field"] == "due_on"
 
 
-@pytest.mark.parametrize(
-    "url", ["/api/v1/goals/reports?state=x", "/api/v1/goals/alerts?kind=x"]
-)
+@pytest.mark.parametrize("url", ["/api/v1/goals/reports?state=x", "/api/v1/goals/alerts?kind=x"])
 def test_an_unknown_enum_filter_is_a_422(client, admin, url):  # type: ignore[no-untyped-def]
     r = client.get(url, headers=admin.headers)
     assert _problem(r, 422)["code"] == "validation_error"

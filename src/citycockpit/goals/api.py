@@ -26,6 +26,7 @@ from citycockpit.goals import (
     service,
     tasks_io,
 )
+from citycockpit.goals.enums import AlertKind, ReportState
 from citycockpit.goals.schemas import (
     AliasIn,
     Assignment,
@@ -41,7 +42,6 @@ from citycockpit.goals.schemas import (
     TrajectoryIn,
     UnlockIn,
 )
-from citycockpit.goals.enums import AlertKind, ReportState
 from citycockpit.goals.status import Thresholds
 from citycockpit.goals.views import goal_views, milestone_view, report_view
 

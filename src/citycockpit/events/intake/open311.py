@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citycockpit.auth.deps import PUBLIC, PUBLIC_SELF_LIMITED, client_ip
 from citycockpit.core.errors import AppError
+from citycockpit.core.text import xml_safe
 from citycockpit.db import SessionDep
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import (
@@ -90,9 +91,11 @@ class Open311Error(Exception):
 
 
 def _text(value: Any) -> str:
+    """An XML element's text: what XML 1.0 cannot hold is left out (`core.text.xml_safe`), so the
+    document parses whatever is stored."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else xml_safe(str(value))
 
 
 def _build(parent: ET.Element, tag: str, value: Any) -> None:
@@ -174,9 +177,7 @@ def error_response(fmt: str, exc: Exception) -> Response:
         if exc.status in (429, 503):
             headers["Retry-After"] = str(exc.extra.get("retry_after", 5))
     elif isinstance(exc, RequestValidationError):
-        error = Open311Error(
-            400, *(f"{_field(e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
-        )
+        error = Open311Error(400, *(f"{_field(e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()))
     elif isinstance(exc, StarletteHTTPException):
         status = exc.status_code if exc.status_code in (400, 403, 404, 405, 413, 429) else 400
         error = Open311Error(status, exc.detail if isinstance(exc.detail, str) else "invalid request")
@@ -190,6 +191,13 @@ def error_response(fmt: str, exc: Exception) -> Response:
     response = render(fmt if fmt in MIME else "xml", "errors", items, error.status)
     response.headers.update(headers)
     return response
+
+
+def refusal_response(scope: Scope, status: int, detail: str) -> Response:
+    """The app's middlewares' refusals (413, a NUL character, 401 before an upload) on an Open311 path,
+    as its error list in the format the path names."""
+    fmt = "json" if scope.get("path", "").endswith(".json") else "xml"
+    return error_response(fmt, Open311Error(status, detail))
 
 
 def _field(loc: Any) -> str:
@@ -462,6 +470,16 @@ def _route_path(scope: Scope) -> str:
     return path
 
 
+# Intake's fields as a GeoReport v2 client names them, so a refusal names the field it sent.
+OPEN311_NAMES = {
+    "reporter_name": "first_name and last_name together",
+    "reporter_phone": "phone",
+    "reporter_email": "email",
+    "address": "address_string (or address_id)",
+    "media_url": "media_url",
+}
+
+
 def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
     """The request as an intake input, refused (400, every problem listed) unless it passes the
     checks that need no database: Open311's own (a service code, numbers, a location) and intake's
@@ -493,7 +511,7 @@ def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
     problems = [] if code else ["service_code is required"]
     if lat is None and lon is None and not address and not address_id:
         problems.append("a location is required: lat and long, address_string or address_id")
-    problems += intake.check_fields(data)
+    problems += intake.check_fields(data, OPEN311_NAMES)
     if problems:
         raise Open311Error(400, *problems)
     return key, data
