@@ -138,3 +138,17 @@ def test_a_value_the_database_refuses_is_not_a_retryable_503():
 
     refused = _failure(DataError("INSERT …", {}, Exception("value too long for type character varying(32)")))
     assert refused.status == 422  # Open311 answers it as 400
+
+
+def test_every_xlsx_export_holds_text_xml_cannot(client, db, clock, admin):  # type: ignore[no-untyped-def]
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from tests.goals.builders import make_goal
+
+    make_goal(db, now=clock.now(), title="新建充电站\x0140座")
+    r = client.get("/api/v1/goals/export-tasks", headers=admin.headers)
+    assert r.status_code == 200, r.text
+    cells = [c for row in load_workbook(BytesIO(r.content)).active.iter_rows(values_only=True) for c in row]
+    assert "新建充电站40座" in cells

@@ -78,4 +78,6 @@ def test_open311_refuses_a_large_body_in_its_own_error_list(client, small_limits
     if fmt == "json":
         assert r.json()[0]["code"] == 413
     else:
-        assert r.content.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<errors><error><code>413</code>')
+        assert r.content.startswith(
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<errors><error><code>413</code>'
+        )

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from citycockpit.core.errors import Unprocessable
+from citycockpit.core.text import xml_safe
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # every XLSX download
@@ -342,6 +343,15 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def xlsx_value(value: Any) -> Any:
+    """A cell's value as a workbook can hold it: text without the characters XML cannot carry
+    (`core.text.xml_safe`; openpyxl refuses them, so a control character stored in a title would fail
+    the whole export), None as an empty cell."""
+    if value is None:
+        return ""
+    return xml_safe(value) if isinstance(value, str) else value
+
+
 def write_xlsx(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -356,7 +366,7 @@ def write_xlsx(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append(["" if v is None else v for v in row])
+            sheet.append([xlsx_value(v) for v in row])
         sheet.freeze_panes = "A2"
     out = io.BytesIO()
     workbook.save(out)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.principal import Principal
+from citycockpit.core import tabular
 from citycockpit.goals import periods, queries
 from citycockpit.goals.enums import STATUS_ORDER, GoalStatus
 from citycockpit.goals.models import (
@@ -227,7 +228,7 @@ COLUMNS = [
 
 
 def _row_values(r: BulletinRow) -> list[Any]:
-    return [
+    values = [
         r.key,
         r.title,
         r.lead,
@@ -240,6 +241,7 @@ def _row_values(r: BulletinRow) -> list[Any]:
         r.report,
         r.comments,
     ]
+    return [tabular.xlsx_value(v) for v in values]
 
 
 def to_xlsx(b: Bulletin) -> bytes:
@@ -271,7 +273,7 @@ def to_xlsx(b: Bulletin) -> bytes:
             cell.font = Font(bold=True)
         for group in groups:
             for r in group["rows"]:
-                sheet.append([group["title"], *_row_values(r)])
+                sheet.append([tabular.xlsx_value(group["title"]), *_row_values(r)])
                 sheet.cell(sheet.max_row, 6).fill = PatternFill("solid", fgColor=fills[r.color])
         sheet.freeze_panes = "A2"
         for col, width in zip("ABCDEFGHIJKL", [24, 10, 40, 12, 18, 10, 8, 8, 24, 30, 40, 30], strict=True):

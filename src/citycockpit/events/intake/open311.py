@@ -602,7 +602,27 @@ def _public() -> Any:
     return (Event.channel != Channel.HOTLINE.value) & Event.is_test.is_(False) & Event.is_history.is_(False)
 
 
-@router.get("/requests.{fmt}", dependencies=[PUBLIC])
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+# The query parameters list_requests reads itself (documented here for the API docs and the fuzz test).
+_LIST_QUERY = {
+    "parameters": [
+        _query("service_request_id", "comma-separated ids; overrides every other filter", type="string"),
+        _query("service_code", "comma-separated service codes", type="string"),
+        _query("start_date", "ISO 8601 with a zone; window ≤ 90 days", type="string", format="date-time"),
+        _query("end_date", "ISO 8601 with a zone", type="string", format="date-time"),
+        _query("status", "open, closed or both (comma-separated)", type="string"),
+        _query("page", "1, 2 …", type="integer"),
+        _query("page_size", f"≤ {MAX_RECORDS}", type="integer"),
+        _query("extensions", "true: finer states, grid code and notes", type="string"),
+        _query("jurisdiction_id", "this endpoint's county code or city name", type="string"),
+    ]
+}
+
+
+@router.get("/requests.{fmt}", dependencies=[PUBLIC], openapi_extra=_LIST_QUERY)
 def list_requests(request: Request, fmt: str, session: SessionDep) -> Response:
     """Query requests: by ids (overrides all else) or by service, status and a ≤ 90-day window."""
     params = request.query_params
