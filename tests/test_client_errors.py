@@ -107,3 +107,23 @@ def test_a_repeated_external_id_is_a_409_naming_the_stored_event(client, admin, 
     again = client.post("/api/v1/events", json=body, headers=admin.headers)
     problem = _problem(again, 409)
     assert (problem["code"], problem["public_id"]) == ("event_external_id_taken", first.json()["public_id"])
+
+
+def test_a_write_racing_another_for_a_unique_key_is_a_409(client, admin, db, clock):  # type: ignore[no-untyped-def]
+    """The check before the insert cannot see a concurrent request's row: the unique constraint
+    refuses the second insert, and that is a conflict, not a 500."""
+    from fastapi import APIRouter
+    from sqlalchemy import insert
+
+    from citycockpit.auth.models import User
+
+    racing = APIRouter()
+
+    @racing.post("/api/v1/test-race")
+    def race() -> None:
+        row = {"username": "admin", "display_name": "x", "password_hash": "x", "role": "admin"}
+        db.execute(insert(User).values(**row, is_active=True, must_change_password=False, failed_logins=0))
+
+    client.app.include_router(racing)
+    r = client.post("/api/v1/test-race", headers=admin.headers)
+    assert (_problem(r, 409)["code"]) == "conflict"

@@ -195,7 +195,7 @@ def test_hostile_files_on_every_upload_route_find_no_server_error(
     for path, method in uploads:
         url = path.replace("{", "").replace("}", "")  # path ids become names: a 404/422 is fine
         for name, data in _hostile_files():
-            for params in ({}, {"encoding": "bogus"}):
+            for params in ({}, {"encoding": "bogus"}) if name.endswith(".csv") else ({},):
                 r = client.request(
                     method.upper(), url, params=params, files={"file": (name, data)}, headers=admin.headers
                 )

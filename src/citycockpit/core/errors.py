@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -158,6 +158,19 @@ def install_error_handlers(app: FastAPI) -> None:
         # The database refused a value (out of range, NUL character …): the input's fault, not ours.
         log.info("database refused a value: %s", exc.orig)
         return problem(422, "invalid_value", "Invalid input", "A value is out of range or cannot be stored")
+
+    @app.exception_handler(IntegrityError)
+    async def _duplicate(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique or foreign-key rule the checks before the write did not see, typically two requests
+        # racing for the same key (an event's external_id, a user name): the request's conflict with
+        # what is stored, not a fault of ours, and not worth a retry as it stands.
+        log.info("database refused a write: %s", exc.orig)
+        return problem(
+            409,
+            "conflict",
+            "Conflict",
+            "The change conflicts with what is stored (a duplicate or a missing reference)",
+        )
 
     @app.exception_handler(OverflowError)
     async def _too_big(request: Request, exc: OverflowError) -> JSONResponse:
