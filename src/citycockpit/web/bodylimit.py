@@ -27,7 +27,7 @@ from typing import Any
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from citycockpit.web.refusals import refusal
+from citycockpit.core.errors import refusal
 
 # path prefix → the Settings field holding that prefix's body limit (checked in order, first match).
 BODY_LIMITS: list[tuple[str, str]] = []

@@ -10,9 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from citycockpit.core.errors import Unauthorized, problem
+from citycockpit.core.errors import Unauthorized, problem, refusal
 from citycockpit.web.bodylimit import BodyLimitMiddleware
-from citycockpit.web.refusals import refusal
 
 # No inline script or style anywhere: every page loads its JS and CSS from /static.
 CONTENT_SECURITY_POLICY = "; ".join(
