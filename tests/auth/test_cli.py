@@ -122,6 +122,9 @@ def test_token_create_refuses_unknown_scopes_and_bad_expiry(dbfile) -> None:  # 
     assert _run("token", "create", "--name", "x", "--scopes", "root", "--db", url).exit_code == 1
     bad = _run("token", "create", "--name", "x", "--expires", "soon", "--db", url)
     assert bad.exit_code == 1 and "soon" in bad.output
+    for edge in ("0001-01-01", "99999999d"):  # past the calendar's ends: an error line, no traceback
+        beyond = _run("token", "create", "--name", "x", "--expires", edge, "--db", url)
+        assert beyond.exit_code == 1 and "outside the calendar" in beyond.output
 
 
 def test_the_demo_creates_one_account_per_role_that_signs_in_without_a_forced_change(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
