@@ -142,7 +142,9 @@ async def _has_principal(scope: Scope) -> bool:
     """Whether the request carries a valid session cookie or API token: asked by the body limit before
     it reads an upload-sized body (`web.bodylimit`). Uses the app's session dependency (a test's
     override included), read-only."""
-    request = Request(scope)
+    # its own state: the route resolves the caller again in its own session (a token's use is
+    # recorded there), nothing from this read-only look is kept
+    request = Request({**scope, "state": {}})
     app = scope["app"]
     provider = app.dependency_overrides.get(get_session)
 

@@ -152,3 +152,27 @@ def test_every_xlsx_export_holds_text_xml_cannot(client, db, clock, admin):  # t
     assert r.status_code == 200, r.text
     cells = [c for row in load_workbook(BytesIO(r.content)).active.iter_rows(values_only=True) for c in row]
     assert "新建充电站40座" in cells
+
+
+def test_a_history_file_stores_normalised_text(db, clock, categories):
+    from tests.events.test_history_import import GOOD, HEADER, _csv, _import
+
+    row = list(GOOD[0])
+    row[HEADER.index("诉求内容")] = TYPED
+    row[HEADER.index("办理结果")] = "已\x01清运"
+    _import(db, clock, _csv([row]))
+    stored = db.scalars(select(Event).where(Event.external_id == row[0])).one()
+    assert (stored.description, stored.result_text) == (STORED.strip(), "已清运")
+
+
+def test_the_workbench_form_stores_normalised_text(client, db, categories, grid_worker):
+    form = {"csrf_token": grid_worker.csrf_token, "description": TYPED, "category_code": "E0102"}
+    r = client.post(
+        "/app/events/new",
+        data=form,
+        headers={"Cookie": grid_worker.headers["Cookie"]},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    stored = db.scalars(select(Event).where(Event.channel == "patrol")).one()
+    assert stored.description == STORED.strip()

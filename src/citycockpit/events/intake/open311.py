@@ -472,7 +472,7 @@ def _route_path(scope: Scope) -> str:
 
 # Intake's fields as a GeoReport v2 client names them, so a refusal names the field it sent.
 OPEN311_NAMES = {
-    "reporter_name": "first_name and last_name together",
+    "reporter_name": "first_name with last_name",
     "reporter_phone": "phone",
     "reporter_email": "email",
     "address": "address_string (or address_id)",
