@@ -8,15 +8,17 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citycockpit import migrate
@@ -25,14 +27,14 @@ from citycockpit.audit import api as audit_api
 from citycockpit.audit import pages as audit_pages
 from citycockpit.auth import api as auth_api
 from citycockpit.auth import pages as auth_pages
-from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC, require
+from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC, current_principal, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.config import Settings, app_version, get_settings
 from citycockpit.core import expansion
 from citycockpit.core.clock import Clock
-from citycockpit.core.errors import ServiceUnavailable, install_error_handlers
-from citycockpit.db import SessionDep, build_engine, reader
+from citycockpit.core.errors import AppError, ServiceUnavailable, install_error_handlers
+from citycockpit.db import SessionDep, build_engine, get_session, reader
 from citycockpit.events import api as events_api
 from citycockpit.events import pages as events_pages
 from citycockpit.events.analytics import api as events_kpi_api
@@ -137,6 +139,42 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(writer.close)
 
 
+async def _has_principal(scope: Scope) -> bool:
+    """Whether the request carries a valid session cookie or API token: asked by the body limit before
+    it reads an upload-sized body (`web.bodylimit`). Uses the app's session dependency (a test's
+    override included), read-only."""
+    # its own state: the route resolves the caller again in its own session (a token's use is
+    # recorded there), nothing from this read-only look is kept
+    request = Request({**scope, "state": {}})
+    app = scope["app"]
+    provider = app.dependency_overrides.get(get_session)
+
+    def check() -> bool:
+        if provider is None:
+            sessions = _read_session(app)
+        else:  # an override takes the request, or nothing
+            takes = len(inspect.signature(provider).parameters)
+            sessions = provider(request) if takes else provider()
+        session = next(sessions)
+        try:
+            return current_principal(request, session) is not None
+        except AppError:
+            return False
+        finally:
+            sessions.close()
+
+    return await anyio.to_thread.run_sync(check)
+
+
+def _read_session(app: FastAPI) -> Iterator[Session]:
+    session = Session(bind=reader(app.state.engine), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
@@ -158,6 +196,8 @@ def create_app(
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
+    app.state.refusal_renderers = [("/open311/", events_open311.refusal_response)]
+    app.state.body_authenticator = _has_principal
     app.add_middleware(events_open311.IntakeFastPath)  # innermost: inside security and observation
     install_security(app)
     auth_pages.install_refusal_handlers(app)

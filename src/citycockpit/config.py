@@ -152,6 +152,18 @@ class Settings(BaseSettings):
         description="Open311 POST requests per minute one API key may make (counted across server "
         "processes); requests without a valid key count against the address's anonymous limit.",
     )
+    request_body_limit_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Largest request body (JSON, forms) a route without file uploads reads; a larger "
+        "one is answered 413 before it is read (Content-Length, or counted while it streams).",
+    )
+    upload_body_limit_bytes: int = Field(
+        33_554_432,
+        ge=1024,
+        description="Largest request body of a route taking a file (imports, report ingest, photos), "
+        "multipart overhead included; only read once the caller is authenticated.",
+    )
     intake_queue_limit: int = Field(
         20_000,
         ge=1,

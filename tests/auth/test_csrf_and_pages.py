@@ -191,3 +191,25 @@ def test_the_login_redirect_keeps_the_whole_query_of_the_page_asked_for(client: 
     r = client.get("/app/events?queue=dispatch&state=registered", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/login?next=/app/events%3Fqueue%3Ddispatch%26state%3Dregistered"
+
+
+def test_wrong_current_passwords_on_the_password_page_lock_the_account(
+    client: TestClient, db: Session, admin
+) -> None:  # type: ignore[no-untyped-def]
+    def attempt(i: int):  # type: ignore[no-untyped-def]
+        form = {
+            "csrf_token": admin.csrf_token,
+            "current_password": f"Wrong-current-{i}",
+            "new_password": "Brand-new-pass-42",
+            "confirm_password": "Brand-new-pass-42",
+        }
+        return client.post(
+            "/account/password", data=form, headers=_cookie_only(admin), follow_redirects=False
+        )
+
+    answers = [attempt(i) for i in range(5)]
+    assert [a.status_code for a in answers] == [422] * 4 + [303]
+    assert answers[-1].headers["location"] == "/login"
+    db.refresh(admin.user)
+    assert admin.user.locked_until is not None
+    assert client.get("/account", headers=_cookie_only(admin), follow_redirects=False).status_code == 303

@@ -151,3 +151,35 @@ def test_login_attempts_for_one_user_name_are_rate_limited(client: TestClient, a
     r = api_login(client, "admin")
     assert (r.status_code, r.json()["code"]) == (429, "rate_limited")
     assert 1 <= int(r.headers["Retry-After"]) <= 60
+
+
+def _change_password(client: TestClient, persona, current: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/auth/change-password",
+        json={"current_password": current, "new_password": "Brand-new-pass-42"},
+        headers=persona.headers,
+    )
+
+
+def test_wrong_current_passwords_count_with_wrong_logins_and_lock_the_account(
+    client: TestClient, db: Session, clock: Clock, admin
+) -> None:  # type: ignore[no-untyped-def]
+    for i in range(2):
+        api_login(client, "admin", f"Wrong-password-{i}")
+    client.cookies.clear()
+    codes = [_change_password(client, admin, f"Wrong-current-{i}").json()["code"] for i in range(3)]
+    assert codes == ["wrong_current_password"] * 2 + ["account_locked"]
+    actions = _actions(db)
+    assert actions.count("user.change_password_failed") == 3
+    assert actions[-1] == "auth.lock"
+    # locked: the session ended, and signing in is refused even with the right password
+    assert _change_password(client, admin, PERSONA_PASSWORD).status_code == 401
+    assert api_login(client, "admin").json()["code"] == "account_locked"
+
+
+def test_a_right_current_password_resets_the_failure_count(client: TestClient, db: Session, admin) -> None:  # type: ignore[no-untyped-def]
+    for i in range(4):
+        _change_password(client, admin, f"Wrong-current-{i}")
+    assert _change_password(client, admin, PERSONA_PASSWORD).status_code == 204
+    db.refresh(admin.user)
+    assert admin.user.failed_logins == 0

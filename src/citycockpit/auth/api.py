@@ -155,14 +155,19 @@ def change_password(
     if principal.kind != "user":
         raise BadRequest("API tokens have no password")
     cookie = principal.extra.get("session_cookie")
-    login.change_password(
-        session,
-        principal,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        now=request.app.state.clock.now(),
-        keep_cookie=cookie if isinstance(cookie, str) else None,
-    )
+    try:
+        login.change_password(
+            session,
+            principal,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            now=request.app.state.clock.now(),
+            policy=LoginPolicy.from_settings(request.app.state.settings),
+            keep_cookie=cookie if isinstance(cookie, str) else None,
+        )
+    except (login.WrongCurrentPassword, login.AccountLocked):
+        session.commit()  # the failure is counted and audited
+        raise
     session.commit()
     return Response(status_code=204)
 

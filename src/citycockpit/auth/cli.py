@@ -138,14 +138,16 @@ def parse_expiry(value: str | None, clock: Clock) -> datetime | None:
     if not value:
         return None
     match = _DURATION.match(value.strip())
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        return clock.now() + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
     try:
+        if match:
+            amount, unit = int(match.group(1)), match.group(2)
+            return clock.now() + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
         day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
+        return clock.local_midnight(day).astimezone(UTC)
     except ValueError:
         fail(f"--expires {value!r} is neither a date (YYYY-MM-DD) nor a duration like 90d or 12h")
-    return clock.local_midnight(day).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999999d: past the calendar's ends
+        fail(f"--expires {value!r} is outside the calendar")
 
 
 @token_app.command("create")

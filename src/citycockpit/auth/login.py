@@ -130,36 +130,7 @@ def sign_in(
         session.flush()
         raise AccountLocked(_locked_message(user.locked_until), locked_until=user.locked_until.isoformat())
     if not verify_password(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        audit.record(
-            session,
-            actor,
-            "auth.login_failed",
-            "user",
-            user.id,
-            at=now,
-            ip=ip,
-            diff={"reason": "wrong_password", "failed_logins": user.failed_logins},
-        )
-        if user.failed_logins >= policy.max_failures:
-            user.locked_until = now + policy.lockout
-            user.failed_logins = 0
-            end_all_sessions(session, user.id)
-            audit.record(
-                session,
-                actor,
-                "auth.lock",
-                "user",
-                user.id,
-                at=now,
-                ip=ip,
-                diff={"locked_until": user.locked_until, "after_failures": policy.max_failures},
-            )
-            session.flush()
-            raise AccountLocked(
-                _locked_message(user.locked_until), locked_until=user.locked_until.isoformat()
-            )
-        session.flush()
+        count_wrong_password(session, user, actor, policy=policy, now=now, ip=ip, action="auth.login_failed")
         raise LoginFailed(_BAD_CREDENTIALS)
     user.failed_logins = 0
     user.locked_until = None
@@ -182,6 +153,50 @@ def sign_in(
     return SignedIn(user, actor, new)
 
 
+def count_wrong_password(
+    session: Session,
+    user: User,
+    actor: Principal,
+    *,
+    policy: LoginPolicy,
+    now: datetime,
+    ip: str | None,
+    action: str,
+) -> None:
+    """The lock-out rule, for every check of a user's password (signing in, changing it): a wrong one
+    counts a failure and is audited as `action`; the `max_failures`-th in a row locks the account for
+    `lockout`, ends its sessions, is audited as `auth.lock`, and raises AccountLocked. Flushes, so the
+    caller commits even though the check failed."""
+    user.failed_logins = (user.failed_logins or 0) + 1
+    audit.record(
+        session,
+        actor,
+        action,
+        "user",
+        user.id,
+        at=now,
+        ip=ip,
+        diff={"reason": "wrong_password", "failed_logins": user.failed_logins},
+    )
+    if user.failed_logins >= policy.max_failures:
+        user.locked_until = now + policy.lockout
+        user.failed_logins = 0
+        end_all_sessions(session, user.id)
+        audit.record(
+            session,
+            actor,
+            "auth.lock",
+            "user",
+            user.id,
+            at=now,
+            ip=ip,
+            diff={"locked_until": user.locked_until, "after_failures": policy.max_failures},
+        )
+        session.flush()
+        raise AccountLocked(_locked_message(user.locked_until), locked_until=user.locked_until.isoformat())
+    session.flush()
+
+
 def sign_out(session: Session, principal: Principal, *, cookie: str, now: datetime) -> None:
     """End the session behind `cookie`."""
     end_session(session, cookie)
@@ -196,15 +211,29 @@ def change_password(
     current_password: str,
     new_password: str,
     now: datetime,
+    policy: LoginPolicy,
     keep_cookie: str | None = None,
 ) -> User:
     """A user changes their own password: the current one must be right, the new one strong and
-    different. Clears the forced-change flag and ends the user's other sessions."""
+    different. Clears the forced-change flag and ends the user's other sessions. A wrong current
+    password counts toward the lock-out exactly as a wrong password at sign-in
+    (`count_wrong_password`, audited `user.change_password_failed`), so a stolen session cannot try
+    passwords without limit; the caller commits when this raises too."""
     user = session.get(User, principal.id) if principal.kind == "user" else None
     if user is None:
         raise Forbidden("Only a signed-in user can change a password")
     if not verify_password(user.password_hash, current_password):
+        count_wrong_password(
+            session,
+            user,
+            principal,
+            policy=policy,
+            now=now,
+            ip=principal.ip,
+            action="user.change_password_failed",
+        )
         raise WrongCurrentPassword("当前密码不正确 (the current password is wrong)")
+    user.failed_logins = 0
     if current_password == new_password:
         raise PasswordUnchanged(
             "新密码不能与当前密码相同 (the new password must differ from the current one)"

@@ -196,8 +196,14 @@ def password_form(
             current_password=current_password,
             new_password=new_password,
             now=request.app.state.clock.now(),
+            policy=login.LoginPolicy.from_settings(request.app.state.settings),
             keep_cookie=cookie if isinstance(cookie, str) else None,
         )
+    except (login.WrongCurrentPassword, login.AccountLocked) as exc:
+        session.commit()  # the failure is counted and audited (the lock-out rule)
+        if isinstance(exc, login.AccountLocked):
+            return RedirectResponse("/login", status_code=303)  # its sessions have ended
+        return _password_page(request, principal, error=exc.detail, status=exc.status)
     except AppError as exc:
         session.rollback()
         return _password_page(request, principal, error=exc.detail, status=exc.status)

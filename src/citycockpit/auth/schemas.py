@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from citycockpit.core.params import MAX_ID
+from citycockpit.core.params import MAX_ID, Instant
 
 
 class LoginIn(BaseModel):
@@ -111,7 +111,7 @@ class TokenPage(BaseModel):
 class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(default_factory=list, max_length=50)
-    expires_at: datetime | None = None
+    expires_at: Instant | None = Field(None, description="When the token stops working, with a time zone")
     department_id: int | None = Field(None, ge=1, le=MAX_ID)
     area_code: str | None = Field(None, max_length=15)
 

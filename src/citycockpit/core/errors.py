@@ -9,8 +9,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -78,6 +78,21 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def refusal(scope: Any, status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
+    """A refusal made before (or outside) any route: by the app's middlewares (too large a body, a NUL
+    character, no credentials for an upload) or for a path or method no route has. problem+json,
+    unless a path prefix registered its own format in `app.state.refusal_renderers` as
+    `(prefix, render(scope, status, detail))`: Open311 does, so everything under /open311/ answers its
+    error list."""
+    path = scope.get("path", "")
+    state = getattr(scope.get("app"), "state", None)
+    for prefix, render in getattr(state, "refusal_renderers", ()):
+        if path.startswith(prefix):
+            response: Response = render(scope, status, detail)
+            return response
+    return problem(status, code, title, detail, **extra)
+
+
 def _sqlite_dir_read_only(engine: Any) -> bool:
     url = getattr(engine, "url", None)
     if url is None or url.get_backend_name() != "sqlite" or not url.database:
@@ -136,10 +151,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(422, "validation_error", "Invalid input", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
-        resp = problem(exc.status_code, code, title, detail)
+        resp = refusal(request.scope, exc.status_code, code, title, detail)
         for key, value in (exc.headers or {}).items():
             resp.headers[key] = value
         return resp
@@ -158,6 +173,19 @@ def install_error_handlers(app: FastAPI) -> None:
         # The database refused a value (out of range, NUL character …): the input's fault, not ours.
         log.info("database refused a value: %s", exc.orig)
         return problem(422, "invalid_value", "Invalid input", "A value is out of range or cannot be stored")
+
+    @app.exception_handler(IntegrityError)
+    async def _duplicate(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique or foreign-key rule the checks before the write did not see, typically two requests
+        # racing for the same key (an event's external_id, a user name): the request's conflict with
+        # what is stored, not a fault of ours, and not worth a retry as it stands.
+        log.info("database refused a write: %s", exc.orig)
+        return problem(
+            409,
+            "conflict",
+            "Conflict",
+            "The change conflicts with what is stored (a duplicate or a missing reference)",
+        )
 
     @app.exception_handler(OverflowError)
     async def _too_big(request: Request, exc: OverflowError) -> JSONResponse:

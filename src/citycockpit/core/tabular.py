@@ -5,6 +5,7 @@ importer can report "file, row, reason"."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,6 +18,7 @@ import yaml
 
 from citycockpit.core import expansion
 from citycockpit.core.errors import Unprocessable
+from citycockpit.core.text import xml_safe
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # every XLSX download
@@ -63,7 +65,7 @@ def append_xlsx_row(sheet: Any, values: Sequence[Any]) -> None:
     empty, numbers as numbers, every text as a text cell (never a formula, whatever it starts with),
     marked with Excel's quote prefix when it starts with a formula trigger so editing the cell in Excel
     keeps it text."""
-    values = ["" if v is None else v for v in values]
+    values = [xlsx_value(v) for v in values]  # None as empty, text without what XML cannot hold
     sheet.append(values)
     row = sheet._current_row  # the row `append` just wrote
     for column, value in enumerate(values, start=1):
@@ -250,11 +252,26 @@ def _check_lines(data: bytes, name: str) -> None:
     expansion.check_rows(data.count(b"\n") - 1, name)
 
 
+def text_codec(encoding: str, name: str) -> str:
+    """The codec that decodes a CSV file said to be in `encoding` (UTF-8 skipping a byte-order mark),
+    or ImportFailed naming the encoding when Python knows no such text encoding: every CSV reader
+    here asks this first, so `?encoding=bogus` (or a bytes-to-bytes codec such as base64) is the
+    uploader's error, never ours."""
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError, TypeError) as exc:
+        raise ImportFailed([RowError(name, None, f"unknown text encoding {encoding[:40]!r}")]) from exc
+    if not getattr(info, "_is_text_encoding", True):
+        raise ImportFailed([RowError(name, None, f"{encoding[:40]!r} is not a text encoding")])
+    return "utf-8-sig" if info.name == "utf-8" else info.name
+
+
 def read_csv(data: bytes, name: str, aliases: dict[str, str], *, encoding: str = "utf-8") -> Table:
     _check_size(data, name)
     _check_lines(data, name)
+    codec = text_codec(encoding, name)
     try:
-        text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+        text = data.decode(codec)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         hint = ""
@@ -326,11 +343,7 @@ def stream_rows(
     kind = file_kind(name)
     if kind == "csv":
         _check_lines(data, name)
-        codec = "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
-        try:
-            stream = io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
-        except LookupError as exc:
-            raise ImportFailed([RowError(name, None, f"unknown text encoding {encoding!r}")]) from exc
+        stream = io.TextIOWrapper(io.BytesIO(data), encoding=text_codec(encoding, name), newline="")
         reader = csv.reader(stream)
         try:
             first = next(reader, None)
@@ -458,6 +471,15 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     for row in rows:
         writer.writerow([csv_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_value(value: Any) -> Any:
+    """A cell's value as a workbook can hold it: text without the characters XML cannot carry
+    (`core.text.xml_safe`; openpyxl refuses them, so a control character stored in a title would fail
+    the whole export), None as an empty cell."""
+    if value is None:
+        return ""
+    return xml_safe(value) if isinstance(value, str) else value
 
 
 def write_xlsx(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:

@@ -33,6 +33,12 @@ class InvalidEventInput(Unprocessable):
     code = "event_invalid"
 
 
+class ExternalIdTaken(Conflict):
+    """An event from the same channel already carries this source-system id (the idempotency key)."""
+
+    code = "event_external_id_taken"
+
+
 class StaleVersion(Conflict):
     """The client acted on an older version of the event than the one stored."""
 

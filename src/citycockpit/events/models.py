@@ -244,6 +244,27 @@ class Event(Base):
     )
 
 
+def _column_length(name: str) -> int:
+    length = getattr(Event.__table__.c[name].type, "length", None)
+    assert isinstance(length, int), name
+    return length
+
+
+# The longest text each intake field may carry, in characters: its column's length, the description's
+# Open311 GeoReport v2's 4,000, a media URL's the common 2,000 of browsers and servers. The one
+# definition: the JSON schema (`schemas.EventCreate`), intake's `check_fields` (every channel: API,
+# Open311, workbench and app form, hotline and history files) and Open311's form names read it, so a
+# value either fits its column on both engines or is refused as a 400/422 naming the field.
+INTAKE_LIMITS: dict[str, int] = {
+    "description": 4000,
+    "media_url": 2000,
+    **{
+        name: _column_length(name)
+        for name in ("title", "address", "reporter_name", "reporter_phone", "reporter_email", "external_id")
+    },
+}
+
+
 class EventTransition(Base):
     """One step of an event's timeline: who did what, when, from which state to which, and why."""
 

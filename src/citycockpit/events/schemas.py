@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from citycockpit.events.enums import Channel
-from citycockpit.events.models import Event, EventTransition
+from citycockpit.events.models import INTAKE_LIMITS, Event, EventTransition
 
 
 class EventCreate(BaseModel):
-    description: str = Field("", max_length=4000, description="What the reporter says (≤ 4,000 characters).")
-    title: str | None = Field(None, max_length=200)
+    description: str = Field(
+        "",
+        max_length=INTAKE_LIMITS["description"],
+        description="What the reporter says (≤ 4,000 characters).",
+    )
+    title: str | None = Field(None, max_length=INTAKE_LIMITS["title"])
     channel: Channel = Channel.API
     request_type: str | None = Field(None, description="consult/help/complaint/report/suggestion (咨询…建议)")
     category_code: str | None = Field(
@@ -23,15 +27,20 @@ class EventCreate(BaseModel):
     )
     lat: float | None = None
     lon: float | None = None
-    address: str | None = Field(None, max_length=300)
+    address: str | None = Field(None, max_length=INTAKE_LIMITS["address"])
     grid_code: str | None = Field(None, description="15-digit grid code; empty: found from lat/lon")
-    reporter_name: str | None = Field(None, max_length=100)
-    reporter_phone: str | None = Field(None, max_length=32)
-    reporter_email: str | None = Field(None, max_length=200)
+    reporter_name: str | None = Field(None, max_length=INTAKE_LIMITS["reporter_name"])
+    reporter_phone: str | None = Field(None, max_length=INTAKE_LIMITS["reporter_phone"])
+    reporter_email: str | None = Field(None, max_length=INTAKE_LIMITS["reporter_email"])
     external_id: str | None = Field(
-        None, max_length=64, description="The source system's id (idempotency key)"
+        None,
+        max_length=INTAKE_LIMITS["external_id"],
+        description="The source system's id (idempotency key): repeated for the same channel, 409 "
+        "event_external_id_taken naming the stored event's public_id",
     )
-    media_urls: list[str] = Field(default_factory=list)
+    media_urls: list[Annotated[str, Field(max_length=INTAKE_LIMITS["media_url"])]] = Field(
+        default_factory=list
+    )
     priority: str = "normal"
 
 

@@ -26,10 +26,12 @@ from citycockpit.goals import (
     service,
     tasks_io,
 )
+from citycockpit.goals.enums import AlertKind, ReportState
 from citycockpit.goals.schemas import (
     AliasIn,
     Assignment,
     CommentIn,
+    GoalChanges,
     GoalCreate,
     MilestoneComplete,
     MilestoneIn,
@@ -242,7 +244,7 @@ def list_alerts(
     principal: Reader,
     department_id: int | None = None,
     period: str | None = None,
-    kind: str | None = None,
+    kind: AlertKind | None = None,
     include_resolved: bool = False,
 ) -> dict[str, Any]:
     """Open alerts (turned red, milestone overdue, report missing) in scope, and counts per department."""
@@ -453,7 +455,7 @@ def list_reports(
     principal: Reader,
     period: str | None = None,
     goal_id: int | None = None,
-    state: str | None = None,
+    state: ReportState | None = None,
 ) -> list[dict[str, Any]]:
     return [
         report_view(r)
@@ -524,10 +526,11 @@ def get_goal(
 
 @router.patch("/{goal_id}")
 def update_goal(
-    request: Request, goal_id: int, body: dict[str, Any], session: SessionDep, principal: Manager
+    request: Request, goal_id: int, body: GoalChanges, session: SessionDep, principal: Manager
 ) -> dict[str, Any]:
     """Change a goal's fields; `status` and other computed fields are refused (409 goal_status_computed)."""
-    goal = service.update_goal(session, goal_id, body, actor=principal, now=_now(request))
+    changes = body.model_dump(exclude_unset=True)
+    goal = service.update_goal(session, goal_id, changes, actor=principal, now=_now(request))
     _reevaluate(request, session, goal_ids=[goal.id])
     session.commit()
     return goal_views(session, [goal])[0]

@@ -246,7 +246,7 @@ COLUMNS = [
 
 
 def _row_values(r: BulletinRow) -> list[Any]:
-    return [
+    values = [
         r.key,
         r.title,
         r.lead,
@@ -259,6 +259,7 @@ def _row_values(r: BulletinRow) -> list[Any]:
         r.report,
         r.comments,
     ]
+    return [tabular.xlsx_value(v) for v in values]
 
 
 def to_xlsx(b: Bulletin) -> bytes:

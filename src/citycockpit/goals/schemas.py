@@ -33,6 +33,27 @@ class GoalCreate(BaseModel):
     )
 
 
+class GoalChanges(BaseModel):
+    """The fields a PATCH may change, typed so a date arrives as a date (a bad one is a 422 naming the
+    field); fields beyond these pass through so the service names why they cannot be changed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    title: str | None = Field(None, min_length=1)
+    measure: str | None = None
+    target_value: float | None = None
+    unit: str | None = None
+    qualifier: str | None = None
+    stretch: bool | None = None
+    responsible_person: str | None = None
+    starts_on: date | None = None
+    due_on: date | None = None
+    weight: float | None = None
+    node_id: int | None = None
+    is_done: bool | None = None
+    series_id: int | None = None
+
+
 class Assignment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

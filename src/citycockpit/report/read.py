@@ -275,11 +275,14 @@ def _decode_text(data: bytes, filename: str) -> tuple[str, str]:
 def _docx_text(data: bytes, filename: str) -> str:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     expansion.check_zip(data, filename)  # before python-docx inflates the parts
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    # XMLSyntaxError: a part that is not well-formed XML, or one declaring entities that expand past
+    # libxml2's amplification limit (python-docx's parser resolves none, but libxml2 still counts them)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
         raise ReportUnreadable(
             filename, "Word 文件已损坏 the .docx file is damaged or not a Word document"
         ) from exc
@@ -400,7 +403,7 @@ class _PypdfLog:
 
 def _pdf_text(data: bytes, filename: str) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         with _PypdfLog.silenced():
@@ -413,7 +416,9 @@ def _pdf_text(data: bytes, filename: str) -> str:
                 pages.append((page.extract_text() or "").strip("\n"))
                 chars_read += len(pages[-1])
                 expansion.check_text(chars_read, filename)
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        # PyPdfError, not only PdfReadError: LimitReachedError (a stream expanding past pypdf's
+        # decompression limit) derives from the base class alone
         raise ReportUnreadable(filename, "PDF 文件已损坏 the PDF is damaged and cannot be read") from exc
     chars = sum(len(re.sub(r"\s", "", p)) for p in pages)
     if pages and chars < 20 * len(pages):

@@ -10,7 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from citycockpit.core.errors import Unauthorized, problem
+from citycockpit.core.errors import Unauthorized, problem, refusal
+from citycockpit.web.bodylimit import BodyLimitMiddleware
 
 # No inline script or style anywhere: every page loads its JS and CSS from /static.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -112,7 +113,8 @@ class RejectNulMiddleware:
 
 
 async def _refuse_nul(scope: Scope, receive: Receive, send: Send) -> None:
-    response = problem(
+    response = refusal(
+        scope,
         422,
         "invalid_value",
         "Invalid input",
@@ -145,7 +147,10 @@ def _local_next(request: Request) -> str:
 
 def install_security(app: FastAPI) -> None:
     app.add_middleware(RejectNulMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the NUL refusal
+    # Outside the NUL refusal, which reads JSON and form bodies whole: a body over its route's limit
+    # is refused before anything reads it.
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the refusals
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, exc: Unauthorized) -> Response:

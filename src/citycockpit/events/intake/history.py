@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit import service as audit
 from citycockpit.core import tabular
 from citycockpit.core.tabular import ErrorList, Row, RowError
+from citycockpit.core.text import clean_text
 from citycockpit.events.analytics import rollup
 from citycockpit.events.enums import (
     REQUEST_TYPE_LABELS,
@@ -97,7 +98,15 @@ SATISFACTION_WORDS = {
 NOT_CALLED_BACK = ("", "未回访", "无")  # no callback was made: the event stays closed, not rated
 _TYPE_BY_LABEL = {label: t.value for t, label in REQUEST_TYPE_LABELS.items()}
 # check_fields' sentences start with the field they are about
-_FIELD_HEADER = {"lat": "纬度", "lon": "经度", "the description": "诉求内容", "a description": "诉求内容"}
+_FIELD_HEADER = {
+    "lat": "纬度",
+    "lon": "经度",
+    "the description": "诉求内容",
+    "a description": "诉求内容",
+    "title": "标题",
+    "address": "地址",
+    "external_id": "工单编号",
+}
 # intake.check_fields's sentences → the reason codes pages translate (import.reason.<code>)
 _FIELD_CODE = {
     "lat and lon": "coordinates_pair",
@@ -148,7 +157,7 @@ def _text(row: Row, key: str) -> str:
         value = int(value)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
-    return str(value).strip()
+    return clean_text(str(value)).strip()  # the intake's one normalisation (core.text)
 
 
 def _instant(row: Row, key: str, zone: ZoneInfo, bad: Any) -> datetime | None:
@@ -239,6 +248,8 @@ def _row_event(
         description=_text(row, "description"),
         channel=Channel.HOTLINE,
         title=_text(row, "title") or None,
+        address=_text(row, "address") or None,
+        external_id=_text(row, "external_id") or None,
         request_type=request_type or None,
         lat=coords.get("lat"),
         lon=coords.get("lon"),
@@ -271,7 +282,7 @@ def _row_event(
         "version": 1,
         "channel": Channel.HOTLINE.value,
         "request_type": request_type or None,
-        "external_id": _text(row, "external_id")[:64],
+        "external_id": data.external_id,
         "title": title[:200],
         "description": data.description,
         "reported_by_id": None,
@@ -282,7 +293,7 @@ def _row_event(
         "is_history": True,
         "lat": data.lat,
         "lon": data.lon,
-        "address": _text(row, "address")[:300] or None,
+        "address": data.address,
         "grid_code": grid_code,
         "village_code": grid_code[:12] if grid_code else None,
         "town_code": grid_code[:9] if grid_code else None,

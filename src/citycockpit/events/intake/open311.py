@@ -9,21 +9,28 @@ our finer states and the grid code. Hotline cases are private and never listed h
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, Response
+from fastapi.routing import APIRoute
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citycockpit.auth.deps import PUBLIC, PUBLIC_SELF_LIMITED, client_ip
 from citycockpit.core.errors import AppError
+from citycockpit.core.text import xml_safe
 from citycockpit.db import SessionDep
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import (
@@ -41,7 +48,7 @@ from citycockpit.events.photos import PhotoStore
 from citycockpit.events.workflow.transitions import STATE_LABELS
 from citycockpit.org.models import Department
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+log = logging.getLogger("citycockpit.open311")
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_DAYS = 90
@@ -85,9 +92,11 @@ class Open311Error(Exception):
 
 
 def _text(value: Any) -> str:
+    """An XML element's text: what XML 1.0 cannot hold is left out (`core.text.xml_safe`), so the
+    document parses whatever is stored."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else xml_safe(str(value))
 
 
 def _build(parent: ET.Element, tag: str, value: Any) -> None:
@@ -120,11 +129,6 @@ def render(fmt: str, root: str, value: Any, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type=MIME["xml"])
 
 
-def _error_response(fmt: str, exc: Open311Error) -> Response:
-    items = [{"code": exc.status, "description": text} for text in exc.errors]
-    return render(fmt if fmt in MIME else "xml", "errors", items, exc.status)
-
-
 def _format(fmt: str) -> str:
     if fmt not in MIME:
         raise Open311Error(404, f"Unknown format .{fmt}; use .xml or .json")
@@ -142,19 +146,16 @@ def _check_jurisdiction(request: Request, value: str | None) -> None:
 
 
 def _run(fmt: str, root: str, work: Any) -> Response:
-    try:
-        fmt = _format(fmt)
-        status, value = work()
-        return render(fmt, root, value, status)
-    except Open311Error as exc:
-        return _error_response(fmt, exc)
-    except AppError as exc:
-        return _error_response(fmt, _as_open311(exc))
+    """Render what `work` answers in the route's format; its errors go to `Open311Route`'s handler."""
+    fmt = _format(fmt)
+    status, value = work()
+    return render(fmt, root, value, status)
 
 
 def _as_open311(exc: AppError) -> Open311Error:
-    """Open311 knows 400, 403 and 404; throttling (429) and overload (503) keep their status."""
-    if exc.status in (429, 503):
+    """Open311 knows 400, 403 and 404; throttling (429), too large a body (413) and overload (503)
+    keep their status."""
+    if exc.status in (413, 429, 503):
         status = exc.status
     else:
         status = 404 if exc.status == 404 else 403 if exc.status in (401, 403) else 400
@@ -163,18 +164,84 @@ def _as_open311(exc: AppError) -> Open311Error:
     return Open311Error(status, *texts)
 
 
+def error_response(fmt: str, exc: Exception) -> Response:
+    """Every error of an Open311 route as the spec's error list (`<errors><error>…` or a JSON array of
+    {code, description}), in the route's format, whatever raised it: our own refusals, a dependency's
+    (the public rate limit's 429), FastAPI's parameter validation, a value the database or the
+    calendar cannot hold. Docs/api.md promises this shape for every Open311 answer; problem+json
+    never leaves these routes. Anything else is logged and answered as a 500 in the same shape."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, Open311Error):
+        error = exc
+    elif isinstance(exc, AppError):
+        error = _as_open311(exc)
+        if exc.status in (429, 503):
+            headers["Retry-After"] = str(exc.extra.get("retry_after", 5))
+    elif isinstance(exc, RequestValidationError):
+        error = Open311Error(400, *(f"{_field(e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()))
+    elif isinstance(exc, StarletteHTTPException):
+        status = exc.status_code if exc.status_code in (400, 403, 404, 405, 413, 429) else 400
+        error = Open311Error(status, exc.detail if isinstance(exc.detail, str) else "invalid request")
+        headers.update(exc.headers or {})
+    elif isinstance(exc, OverflowError | DataError):
+        error = Open311Error(400, "a value in the request is out of range")
+    else:
+        log.exception("unhandled error on an Open311 route")
+        error = Open311Error(500, "an unexpected error happened; it has been logged")
+    items = [{"code": error.status, "description": text} for text in error.errors]
+    response = render(fmt if fmt in MIME else "xml", "errors", items, error.status)
+    response.headers.update(headers)
+    return response
+
+
+def refusal_response(scope: Scope, status: int, detail: str) -> Response:
+    """The app's middlewares' refusals (413, a NUL character, 401 before an upload) on an Open311 path,
+    as its error list in the format the path names."""
+    fmt = "json" if scope.get("path", "").endswith(".json") else "xml"
+    return error_response(fmt, Open311Error(status, detail))
+
+
+def _field(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "request"
+
+
+class Open311Route(APIRoute):
+    """The one error handler of the Open311 router: whatever a route or its dependencies raise is
+    answered by `error_response` in the format the path names (`.json` or `.xml`)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:  # every error: Open311 clients read only the error list
+                return error_response(str(request.path_params.get("fmt", "xml")), exc)
+
+        return answer
+
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+
+
 def _iso(value: datetime | None, zone: Any) -> str | None:
     return value.astimezone(zone).isoformat(timespec="seconds") if value else None
 
 
 def _parse_date(name: str, raw: str) -> datetime:
+    """An ISO 8601 instant with a zone, in UTC; one that UTC cannot hold (year 1 east of Greenwich,
+    year 9999 west of it) is refused like any other bad date."""
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
         raise Open311Error(400, f"{name} {raw!r} is not an ISO 8601 date and time") from exc
     if value.tzinfo is None:
         raise Open311Error(400, f"{name} {raw!r} needs a time zone (Z or ±HH:MM)")
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise Open311Error(400, f"{name} {raw!r} is outside the calendar") from exc
 
 
 # ---- discovery and services ----------------------------------------------------------------------
@@ -363,13 +430,8 @@ async def submit_request(request: Request, fmt: str) -> Response:
         _check_jurisdiction(request, form.get("jurisdiction_id"))
         key, data = _request_input(form)
         accepted = await writer_of(request.app).submit(key, data, client_ip(request))
-    except Open311Error as exc:
-        return _error_response(fmt, exc)
-    except AppError as exc:
-        response = _error_response(fmt, _as_open311(exc))
-        if exc.status in (429, 503):
-            response.headers["Retry-After"] = str(exc.extra.get("retry_after", 5))
-        return response
+    except Exception as exc:  # the fast path answers outside the router: the same one handler
+        return error_response(fmt, exc)
     notice = f"已受理，编号 {accepted.public_id}；将按{accepted.category_name}时限办理"
     body = [{"service_request_id": accepted.public_id, "service_notice": notice, "account_id": None}]
     return render(fmt, "service_requests", body, 201)
@@ -409,6 +471,16 @@ def _route_path(scope: Scope) -> str:
     return path
 
 
+# Intake's fields as a GeoReport v2 client names them, so a refusal names the field it sent.
+OPEN311_NAMES = {
+    "reporter_name": "first_name with last_name",
+    "reporter_phone": "phone",
+    "reporter_email": "email",
+    "address": "address_string (or address_id)",
+    "media_url": "media_url",
+}
+
+
 def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
     """The request as an intake input, refused (400, every problem listed) unless it passes the
     checks that need no database: Open311's own (a service code, numbers, a location) and intake's
@@ -440,7 +512,7 @@ def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
     problems = [] if code else ["service_code is required"]
     if lat is None and lon is None and not address and not address_id:
         problems.append("a location is required: lat and long, address_string or address_id")
-    problems += intake.check_fields(data)
+    problems += intake.check_fields(data, OPEN311_NAMES)
     if problems:
         raise Open311Error(400, *problems)
     return key, data
@@ -552,7 +624,27 @@ def _public() -> Any:
     return (Event.channel != Channel.HOTLINE.value) & Event.is_test.is_(False) & Event.is_history.is_(False)
 
 
-@router.get("/requests.{fmt}", dependencies=[PUBLIC])
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+# The query parameters list_requests reads itself (documented here for the API docs and the fuzz test).
+_LIST_QUERY = {
+    "parameters": [
+        _query("service_request_id", "comma-separated ids; overrides every other filter", type="string"),
+        _query("service_code", "comma-separated service codes", type="string"),
+        _query("start_date", "ISO 8601 with a zone; window ≤ 90 days", type="string", format="date-time"),
+        _query("end_date", "ISO 8601 with a zone", type="string", format="date-time"),
+        _query("status", "open, closed or both (comma-separated)", type="string"),
+        _query("page", "1, 2 …", type="integer"),
+        _query("page_size", f"≤ {MAX_RECORDS}", type="integer"),
+        _query("extensions", "true: finer states, grid code and notes", type="string"),
+        _query("jurisdiction_id", "this endpoint's county code or city name", type="string"),
+    ]
+}
+
+
+@router.get("/requests.{fmt}", dependencies=[PUBLIC], openapi_extra=_LIST_QUERY)
 def list_requests(request: Request, fmt: str, session: SessionDep) -> Response:
     """Query requests: by ids (overrides all else) or by service, status and a ≤ 90-day window."""
     params = request.query_params
@@ -585,10 +677,13 @@ def list_requests(request: Request, fmt: str, session: SessionDep) -> Response:
                 start = _parse_date("start_date", start_raw) if start_raw else None
                 if start and end and end < start:
                     raise Open311Error(400, "end_date is before start_date")
-                if start is None:
-                    start = (end or now) - timedelta(days=MAX_DAYS)
-                if end is None:
-                    end = start + timedelta(days=MAX_DAYS) if start_raw else now
+                try:  # a window reaching past the calendar's ends (year 1, year 9999)
+                    if start is None:
+                        start = (end or now) - timedelta(days=MAX_DAYS)
+                    if end is None:
+                        end = start + timedelta(days=MAX_DAYS) if start_raw else now
+                except OverflowError as exc:
+                    raise Open311Error(400, "the date range reaches beyond the calendar") from exc
                 if end - start > timedelta(days=MAX_DAYS):
                     raise Open311Error(400, f"the date range may not exceed {MAX_DAYS} days")
                 where = where & (Event.reported_at >= start) & (Event.reported_at <= end)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
 from citycockpit.core import stamps
+from citycockpit.core.text import clean_text
 from citycockpit.events import categories as cats
 from citycockpit.events import photos, routing
 from citycockpit.events.enums import (
@@ -28,9 +29,9 @@ from citycockpit.events.enums import (
     RequestType,
     SystemAction,
 )
-from citycockpit.events.errors import IdempotencyKeyReused, InvalidEventInput
+from citycockpit.events.errors import ExternalIdTaken, IdempotencyKeyReused, InvalidEventInput
 from citycockpit.events.intake import duplicates, grids
-from citycockpit.events.models import Event, EventCategory, EventTransition
+from citycockpit.events.models import INTAKE_LIMITS, Event, EventCategory, EventTransition
 from citycockpit.events.sla import DEFAULT_CALENDAR, WorkCalendar
 from citycockpit.org.models import Area
 
@@ -48,7 +49,18 @@ NEW_EVENT_COUNTS: dict[str, Any] = {
     "closed_by_center": False,
     "has_pending_extension": False,
 }
-MAX_DESCRIPTION = 4000  # Open311 GeoReport v2: description ≤ 4,000 characters
+MAX_DESCRIPTION = INTAKE_LIMITS["description"]  # Open311 GeoReport v2: description ≤ 4,000 characters
+_TEXT_FIELDS = (
+    "description",
+    "title",
+    "address",
+    "grid_code",
+    "category_code",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_email",
+    "external_id",
+)
 DEFAULT_REPEAT_WINDOW_DAYS = 30.0  # config.events_repeat_window_days
 REPEAT_LOOKUP_CHUNK = 500  # phone numbers per lookup statement (a batch holds at most a few thousand)
 
@@ -76,6 +88,14 @@ class EventInput:
 
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID (with or without dashes) fits
+
+    def __post_init__(self) -> None:
+        # Every channel builds its input here, so this is where typed text is normalised, once.
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, clean_text(value))
+        self.media_urls = [clean_text(url) for url in self.media_urls]
 
 
 def new_public_id(local_day: datetime) -> str:
@@ -144,15 +164,28 @@ def _minor_categories(session: Session) -> dict[str, EventCategory]:
     return {row["code"]: EventCategory(**row) for row in rows}
 
 
-def check_fields(data: EventInput) -> list[str]:
+def check_fields(data: EventInput, names: dict[str, str] | None = None) -> list[str]:
     """Every problem with the input that needs no database, as sentences (the one place each of these
-    checks is written; Open311 runs them before queueing a request, the rest through validate_input)."""
+    checks is written; Open311 runs them before queueing a request, the rest through validate_input).
+    Every text field must fit `INTAKE_LIMITS`; the sentence names the field as the caller knows it
+    (`names`: Open311 says `phone` for reporter_phone)."""
     problems: list[str] = []
+    names = names or {}
     description = (data.description or "").strip()
     if not description and not (data.title or "").strip():
         problems.append("a description is required")
     if len(description) > MAX_DESCRIPTION:
-        problems.append(f"the description is longer than {MAX_DESCRIPTION} characters")
+        problems.append(
+            f"the {names.get('description', 'description')} is longer than {MAX_DESCRIPTION} characters"
+        )
+    for name in ("title", "address", "reporter_name", "reporter_phone", "reporter_email", "external_id"):
+        value, limit = getattr(data, name), INTAKE_LIMITS[name]
+        if value is not None and len(value.strip()) > limit:
+            problems.append(f"{names.get(name, name)} is longer than {limit} characters")
+    if any(len(url) > INTAKE_LIMITS["media_url"] for url in data.media_urls):
+        problems.append(
+            f"{names.get('media_url', 'a media URL')} is longer than {INTAKE_LIMITS['media_url']} characters"
+        )
     try:
         Channel(data.channel)
     except ValueError:
@@ -221,7 +254,11 @@ def create_event(
     checked: bool = False,
     repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
 ) -> Event:
-    """Report (上报) an event: locate its grid, route it (rule → classifier → triage), propose duplicates."""
+    """Report (上报) an event: locate its grid, route it (rule → classifier → triage), propose duplicates.
+    An `external_id` already stored for the channel is a conflict naming the stored event: a source
+    system retrying a call that did land learns which event it made (batch imports check their whole
+    file the same way before writing)."""
+    check_external_id(session, data)
     (result,) = create_events(
         session,
         [Submission(data, actor, ip, category, checked)],
@@ -281,6 +318,26 @@ def _event_by_key(session: Session, key: str, actor: Principal | Any) -> Event |
             "This idempotency key was already used for another report; make a new key for each report"
         )
     return event
+
+
+def check_external_id(session: Session, data: EventInput) -> None:
+    """Refuse (409 event_external_id_taken) an input whose channel already has an event with its
+    `external_id`; the unique constraint would otherwise fail the insert."""
+    if not data.external_id:
+        return
+    try:
+        channel = Channel(data.channel).value
+    except ValueError:
+        return  # validate_input names the bad channel
+    stored = session.scalar(
+        select(Event.public_id).where(Event.channel == channel, Event.external_id == data.external_id)
+    )
+    if stored is not None:
+        raise ExternalIdTaken(
+            f"An event from channel {channel} with external_id {data.external_id} already exists: {stored}",
+            public_id=stored,
+            field="external_id",
+        )
 
 
 @dataclass(frozen=True)
@@ -570,9 +627,9 @@ def _build_event(
         "title": title[:200],
         "description": (data.description or "").strip(),
         "media_urls_json": json.dumps(data.media_urls, ensure_ascii=False) if data.media_urls else None,
-        "reporter_name": data.reporter_name or None,
-        "reporter_phone": data.reporter_phone or None,
-        "reporter_email": data.reporter_email or None,
+        "reporter_name": (data.reporter_name or "").strip() or None,
+        "reporter_phone": (data.reporter_phone or "").strip() or None,
+        "reporter_email": (data.reporter_email or "").strip() or None,
         "reported_by_id": actor.id if getattr(actor, "kind", "user") == "user" else None,
         "reported_by_name": actor.display_name[:100],
         "lat": data.lat,

@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from citycockpit.auth import ratelimit
@@ -309,8 +310,16 @@ class IntakeWriter:
 
 
 def _failure(exc: Exception) -> AppError:
+    """What a request that failed alone is answered. A value the database refused (DataError: too
+    long for its column, out of range) is the request's fault and fails the same way every time, so
+    it is a 400, never a retryable 503: a client told to retry would retry forever."""
     if isinstance(exc, AppError | InvalidEventInput):
         return exc
+    if isinstance(exc, DataError):
+        return InvalidEventInput(
+            "A value in the request is too long or out of range for the database",
+            errors=["a value in the request is too long or out of range"],
+        )
     return ServiceUnavailable("The request could not be stored; retry")
 
 
