@@ -86,9 +86,6 @@ class EventInput:
     intake_token: str | None = None
     idempotency_key: str | None = None  # made by the client; see report_event_once
 
-
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID (with or without dashes) fits
-
     def __post_init__(self) -> None:
         # Every channel builds its input here, so this is where typed text is normalised, once.
         for name in _TEXT_FIELDS:
@@ -96,6 +93,9 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID (with or withou
             if isinstance(value, str):
                 setattr(self, name, clean_text(value))
         self.media_urls = [clean_text(url) for url in self.media_urls]
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID (with or without dashes) fits
 
 
 def new_public_id(local_day: datetime) -> str:
