@@ -131,7 +131,7 @@ def test_token_create_refuses_unknown_scopes_and_bad_expiry(dbfile) -> None:  # 
     bad = _run("token", "create", "--name", "x", "--as", "admin", "--expires", "soon", "--db", url)
     assert bad.exit_code == 1 and "soon" in bad.output
     for edge in ("0001-01-01", "99999999d"):  # past the calendar's ends: an error line, no traceback
-        beyond = _run("token", "create", "--name", "x", "--expires", edge, "--db", url)
+        beyond = _run("token", "create", "--name", "x", "--as", "admin", "--expires", edge, "--db", url)
         assert beyond.exit_code == 1 and "outside the calendar" in beyond.output
 
 

@@ -101,7 +101,7 @@ def test_backup_and_restore_carry_the_event_photos_and_the_manifest_counts_them(
         make_small_city(session, now=now)
         cats.import_categories(session, CATEGORY_YAML.encode(), "c.yaml", actor=TESTER, now=now)
         uploads = photos.prepare_photos([(camera_jpeg(), "a.jpg"), (png(), "b.png")], photos.PhotoLimits())
-        event = intake.report_with_photos(
+        event, _ = intake.report_with_photos(
             session,
             intake.EventInput(
                 description="东门街口有一堆暴露垃圾", channel="patrol", lat=GRID_A[0], lon=GRID_A[1]
@@ -115,6 +115,7 @@ def test_backup_and_restore_carry_the_event_photos_and_the_manifest_counts_them(
     source.dispose()
     runner = CliRunner()
     out = tmp_path / "backups" / "cc.db"
+    out.parent.mkdir()  # a backup is written into a folder that exists (the CLI names a missing one)
     done = runner.invoke(
         cli_app,
         ["db", "backup", str(out), "--db", str(tmp_path / "source.db")],

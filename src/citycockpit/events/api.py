@@ -179,9 +179,9 @@ def _store(request: Request) -> photos.PhotoStore:
 def create_event(
     request: Request,
     response: Response,
-    upload: Annotated[tuple[EventCreate, list[tuple[bytes, str | None]]], Depends(Upload(EventCreate))],
     session: SessionDep,
-    principal: Creator,
+    principal: Creator,  # before the body: a caller without the right is refused before it is read
+    upload: Annotated[tuple[EventCreate, list[tuple[bytes, str | None]]], Depends(Upload(EventCreate))],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -672,9 +672,9 @@ def transition_event(
     request: Request,
     event_ref: str,
     action: str,
-    upload: Annotated[tuple[ActionIn, list[tuple[bytes, str | None]]], Depends(Upload(ActionIn))],
     session: SessionDep,
-    principal: Worker,
+    principal: Worker,  # before the body: a caller without the right is refused before it is read
+    upload: Annotated[tuple[ActionIn, list[tuple[bytes, str | None]]], Depends(Upload(ActionIn))],
 ) -> Any:
     """Take a workflow action (register, dispatch, sign, handle, verify, close, rate …) on the version
     you saw; a stale version is refused with 409 version_conflict. Handle, verify and rework take

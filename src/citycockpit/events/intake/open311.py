@@ -758,7 +758,7 @@ def get_media(request: Request, sha256: str, session: SessionDep) -> Response:
         )
     path = PhotoStore.for_settings(request.app.state.settings).path(sha256, "display") if found else None
     if path is None or not path.exists():
-        return Response("Not found", status_code=404, media_type="text/plain")
+        return error_response("json", Open311Error(404, "No such photo"))
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"})
 
 
