@@ -100,7 +100,7 @@ def list_events(
         session, principal, filters, offset=offset, limit=PAGE, sort=sort or "-reported_at"
     )
     now = request.app.state.clock.now()
-    calendar = WorkCalendar.from_settings(request.app.state.settings)
+    calendar = WorkCalendar.of_app(request.app.state)
     return render(
         request,
         "app/events.html",
@@ -210,6 +210,14 @@ def create_event(
         coords.append(value)
     if (coords[0] is None) != (coords[1] is None):
         errors["lat"] = _t(request, "events.form.both_coords")
+    accuracy_m = None
+    if accuracy.strip() and coords[0] is not None:  # without a point an accuracy says nothing
+        try:
+            accuracy_m = float(accuracy)
+        except ValueError:
+            accuracy_m = -1.0
+        if not 0 <= accuracy_m <= intake.MAX_LOCATION_ACCURACY_M:  # NaN fails too
+            errors["lat"] = _t(request, "report.bad_accuracy")
     if not errors:
         channel = "patrol" if principal.role is Role.GRID_WORKER else "workbench"
         try:
@@ -223,6 +231,7 @@ def create_event(
                         address=address.strip() or None,
                         lat=coords[0],
                         lon=coords[1],
+                        location_accuracy_m=accuracy_m,
                         grid_code=principal.area_code
                         if principal.area_code and len(principal.area_code) == 15 and coords[0] is None
                         else None,
@@ -230,6 +239,7 @@ def create_event(
                     ),
                     actor=principal,
                     now=request.app.state.clock.now(),
+                    **intake.IntakeSettings.of_app(request.app.state).options(),
                 )
         except AppError as exc:
             errors["form"] = i18n.request_error_text(request, exc)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -56,6 +57,15 @@ class WorkCalendar:
     @classmethod
     def from_settings(cls, settings: object) -> WorkCalendar:
         return cls(windows=tuple(settings.office_windows), zone=settings.zone)  # type: ignore[attr-defined]
+
+    @classmethod
+    def of_app(cls, state: Any) -> WorkCalendar:
+        """The app's calendar (office hours from its settings), built once and kept on its state."""
+        cached = getattr(state, "work_calendar", None)
+        if cached is None:
+            cached = cls.from_settings(state.settings)
+            state.work_calendar = cached
+        return cached  # type: ignore[no-any-return]
 
     def _spans(self, day: date, kind: ClockKind) -> list[tuple[int, int]]:
         """Counted minute spans of a local day."""
