@@ -6,61 +6,22 @@ the grid worker (no 404). Screenshots go to test-artifacts/ for a person to look
 
 from __future__ import annotations
 
-import io
 import time
-from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select
 
-from tests.browser.conftest import LOCAL_HOSTS, Demo, Watch, artifact, sign_in
+from tests.browser.conftest import Demo, Watch, artifact, sign_in
+from tests.browser.journeys import HERE, Steps, jpeg, phone_context, report_in_a_few_taps
 
 GRID = "320585001001001"  # 娄东社区第1网格
-HERE = {"latitude": 31.45055, "longitude": 121.16391, "accuracy": 12}
 
 
 def _phone(browser, watch: Watch, width: int = 390, height: int = 844):  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(
-        viewport={"width": width, "height": height},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        geolocation=HERE,
-        permissions=["geolocation"],
-    )
-
-    def guard(route) -> None:  # type: ignore[no-untyped-def]
-        host = urlparse(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            watch.outside_requests.append(route.request.url)
-            route.abort()
-
-    ctx.route("**/*", guard)
-
-    def on_page(page) -> None:  # type: ignore[no-untyped-def]
-        page.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: watch.console_errors.append(str(e)))
-        page.on(
-            "response",
-            lambda r: watch.console_errors.append(f"{r.status} {r.url}") if r.status == 404 else None,
-        )
-
-    ctx.on("page", on_page)
-    return ctx
-
-
-def _jpeg() -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), (120, 160, 90)).save(out, "JPEG")
-    return out.getvalue()
+    return phone_context(browser, watch, width, height)
 
 
 def _photo() -> dict[str, object]:
-    return {"name": "street.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}
+    return {"name": "street.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}
 
 
 def _events_with_key(demo: Demo, key: str) -> list[tuple[str, str | None, float | None]]:
@@ -78,27 +39,6 @@ def _events_with_key(demo: Demo, key: str) -> list[tuple[str, str | None, float 
 def _located(page) -> None:  # type: ignore[no-untyped-def]
     page.locator("#position-status.ok").wait_for()
     page.locator("#grid-name", has_text="娄东社区第1网格").wait_for()
-
-
-class Steps:
-    """The journey's steps with the wall time each took, written to test-artifacts/ for a person to read
-    (a figure, not an assertion: the machine may be busy)."""
-
-    def __init__(self, name: str) -> None:
-        self.name, self.rows, self.start = name, [], time.monotonic()
-        self.last = self.start
-
-    def done(self, step: str) -> None:
-        now = time.monotonic()
-        self.rows.append((step, now - self.last))
-        self.last = now
-
-    def write(self) -> str:
-        lines = [f"{i + 1}. {step}: {secs:.1f} s" for i, (step, secs) in enumerate(self.rows)]
-        lines.append(f"total: {self.last - self.start:.1f} s in {len(self.rows)} steps")
-        text = "\n".join(lines) + "\n"
-        artifact(self.name).write_text(text, encoding="utf-8")
-        return text
 
 
 def _pin(page) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -137,43 +77,31 @@ def test_a_grid_worker_reports_with_a_photo_and_its_position_in_a_few_taps(brows
     ctx = _phone(browser, watch)
     sign_in(ctx, demo, "web_grid")
     page = ctx.new_page()
-    page.goto(demo.url + "/app")
-    steps = Steps("phone-journey.txt")
-    page.locator("nav.bottombar a[href='/app/events/new']").tap()
-    page.wait_for_url("**/app/events/new")
-    steps.done("tap 上报 in the bottom bar")
-    _located(page)
-    assert "精度约 12 米" in page.locator("#position-status").inner_text()
-    page.locator("#pick-map canvas").first.wait_for()
-    steps.done("the phone's position, its grid and the map (no tap)")
-    page.set_input_files("input[name=photos]", files=[_photo()])
-    page.locator("#thumbs img").wait_for()
-    steps.done("take a photo")
-    page.locator("textarea[name=description]").tap()
-    words = "娄东社区门口有一堆暴露垃圾，气味很大"
-    with page.expect_response(lambda r: "categories/suggestions" in r.url and words in unquote(r.url)):
-        page.keyboard.type(words)
-    steps.done("type what is wrong (suggestions follow)")
-    # the classifier the demo trained suggests categories as the worker types; one tap chooses one
-    chip = page.locator("#suggestions button.chip").first
-    chip.wait_for()
-    names = page.locator("#suggestions button.chip").all_inner_texts()
-    assert "暴露垃圾" in names, names
-    page.locator("#suggestions button.chip", has_text="暴露垃圾").tap()
-    code = page.locator("#suggestions button.chip.chosen").get_attribute("data-code")
-    assert page.locator("select[name=category_code]").input_value() == code
-    assert page.locator("select[name=category_code] option:checked").inner_text() == "暴露垃圾"
-    steps.done("tap the suggested category")
-    assert page.locator("details.manual").get_attribute("open") is None  # coordinates stay folded away
-    page.screenshot(path=str(artifact("phone-report.png")), full_page=True)
-    key = page.locator("input[name=idempotency_key]").input_value()
-    page.get_by_role("button", name="上报", exact=True).tap()
-    page.wait_for_url("**/app/events/E*")
-    steps.done("tap 上报 (sent, the event opens)")
-    steps.write()
+    # the suggestions come from the classifier the demo trained; one tap on one chooses it
+    page.on(
+        "response",
+        lambda r: suggested.extend(r.json()) if "categories/suggestions" in r.url and r.ok else None,
+    )
+    suggested: list[dict[str, object]] = []
+
+    def filled(page) -> None:  # type: ignore[no-untyped-def]
+        assert "精度约 12 米" in page.locator("#position-status").inner_text()
+        assert page.locator("#grid-name").inner_text().endswith("娄东社区第1网格")
+        chosen = page.locator("#suggestions button.chip.chosen")
+        assert chosen.inner_text() == "暴露垃圾"
+        assert page.locator("select[name=category_code]").input_value() == chosen.get_attribute("data-code")
+        assert page.locator("details.manual").get_attribute("open") is None  # coordinates stay folded away
+        assert page.locator("#thumbs img").count() == 1
+        page.screenshot(path=str(artifact("phone-report.png")), full_page=True)
+
+    steps = Steps()
+    key, code = report_in_a_few_taps(page, demo.url, steps, before_send=filled)
+    artifact("phone-journey.txt").write_text(steps.text(), encoding="utf-8")
+    assert "暴露垃圾" in [s["name"] for s in suggested]
+    assert code in [s["code"] for s in suggested]
     public_id, grid, lat, _lon, accuracy, category = _event_row(demo, key)
     assert grid == GRID and abs(lat - HERE["latitude"]) < 1e-4
-    assert (accuracy, category) == (12, code)
+    assert (accuracy, category) == (12, code)  # the tapped suggestion was sent
     assert public_id in page.url
     assert page.locator("#location-accuracy").inner_text() == "位置精度 ±12 米"
     # the event page draws its map for the grid worker (the outlines it may see: no 404)
