@@ -167,6 +167,23 @@ def test_the_pin_is_dragged_by_finger_or_mouse_and_the_report_takes_its_point(br
     assert page.evaluate("window.scrollY") == scroll  # the finger moved the pin, not the page
     assert abs(float(by_finger) - HERE["latitude"]) < 0.001
     page.locator("#grid-name", has_text="娄东社区第1网格").wait_for()
+    back = _pin(page)
+    # zooming the map keeps the pin on its point (and the point where it was)
+    page.wait_for_timeout(1000)  # zrender takes mouse events again a moment after a touch
+    box = page.locator("#pick-map").bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 40)
+    for _ in range(3):
+        page.mouse.wheel(0, -200)
+        page.wait_for_timeout(200)
+    expected = page.evaluate(
+        "(() => { const f = document.getElementById('report-form');"
+        " return echarts.getInstanceByDom(document.getElementById('pick-map'))"
+        ".convertToPixel({geoIndex: 0}, [+f.elements.lon.value, +f.elements.lat.value]); })()"
+    )
+    zoomed = _pin(page)
+    assert abs(zoomed[0] - box["x"] - expected[0]) < 2 and abs(zoomed[1] - box["y"] - expected[1]) < 2
+    assert zoomed != back
+    assert page.locator("input[name=lat]").input_value() == by_finger
     # a new fix from the phone does not undo the worker's choice
     ctx.set_geolocation({"latitude": 31.46, "longitude": 121.17, "accuracy": 5})
     page.wait_for_timeout(500)
