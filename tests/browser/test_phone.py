@@ -217,7 +217,11 @@ def test_the_report_form_fits_small_and_large_phones(browser, demo: Demo) -> Non
         box = send.bounding_box()
         assert box["height"] >= 44 and box["x"] + box["width"] <= width  # a thumb-sized button
         assert page.locator("nav.bottombar").is_visible() and not page.locator("nav.sidenav").is_visible()
-        page.screenshot(path=str(artifact(f"phone-report-{width}x{height}.png")), full_page=True)
+        # what the phone's screen shows (a full-page shot would draw the fixed bars mid-page)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(artifact(f"phone-report-{width}x{height}-top.png")))
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        page.screenshot(path=str(artifact(f"phone-report-{width}x{height}-end.png")))
         assert watch.console_errors == [] and watch.outside_requests == []
         ctx.close()
 
