@@ -56,28 +56,17 @@ Admin = Annotated[Principal, require(Perm.EVENTS_ADMIN)]
 
 
 def calendar_of(request: Request) -> WorkCalendar:
-    return app_calendar(request.app.state)
-
-
-def app_calendar(state: Any) -> WorkCalendar:
-    """The app's working calendar (office hours from its settings), built once and kept on its state."""
-    cached = getattr(state, "work_calendar", None)
-    if cached is None:
-        cached = WorkCalendar.from_settings(state.settings)
-        state.work_calendar = cached
-    return cached
+    return WorkCalendar.of_app(request.app.state)
 
 
 def objection_window_hours(request: Request) -> float:
     return float(request.app.state.settings.events_objection_window_hours)
 
 
-def triage_threshold(request: Request) -> float:
-    return float(getattr(request.app.state.settings, "events_triage_threshold", 0.6))
-
-
-def repeat_window_days(request: Request) -> float:
-    return float(getattr(request.app.state.settings, "events_repeat_window_days", 30.0))
+def intake_options(request: Request) -> dict[str, Any]:
+    """Intake's settings for this app (calendar, triage threshold, repeat window): the same for every
+    route that reports events, the workbench form's included (`intake.IntakeSettings`)."""
+    return intake.IntakeSettings.of_app(request.app.state).options()
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -202,9 +191,7 @@ def create_event(
         store=_store(request),
         actor=principal,
         now=request.app.state.clock.now(),
-        calendar=calendar_of(request),
-        triage_threshold=triage_threshold(request),
-        repeat_window_days=repeat_window_days(request),
+        **intake_options(request),
         ip=client_ip(request),
     )
     session.commit()
@@ -343,9 +330,7 @@ def import_hotline(
         file.filename or "upload",
         actor=principal,
         now=request.app.state.clock.now(),
-        calendar=calendar_of(request),
-        triage_threshold=triage_threshold(request),
-        repeat_window_days=repeat_window_days(request),
+        **intake_options(request),
         encoding=encoding,
         ip=client_ip(request),
     )
@@ -455,7 +440,7 @@ def import_history(
         now=request.app.state.clock.now(),
         zone=request.app.state.settings.zone,
         encoding=encoding,
-        repeat_window_days=repeat_window_days(request),
+        repeat_window_days=intake.IntakeSettings.of_app(request.app.state).repeat_window_days,
         ip=client_ip(request),
     )
     session.commit()

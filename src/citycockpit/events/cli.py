@@ -21,7 +21,7 @@ from citycockpit.db import session_scope
 from citycockpit.events import catalogue
 from citycockpit.events import categories as cats
 from citycockpit.events.intake import history, hotline
-from citycockpit.events.sla import WorkCalendar
+from citycockpit.events.intake import service as intake
 
 app = typer.Typer(help="Events (一网统管): categories, intake, the closed loop.", no_args_is_help=True)
 categories_app = typer.Typer(
@@ -122,10 +122,8 @@ def import_hotline(
             file.name,
             actor=CLI_ACTOR,
             now=clock.now(),
-            calendar=WorkCalendar.from_settings(settings),
-            triage_threshold=settings.events_triage_threshold,
             encoding=encoding,
-            repeat_window_days=settings.events_repeat_window_days,
+            **intake.IntakeSettings.from_settings(settings).options(),
         )
     console.print(f"imported {created} hotline tickets")
 

@@ -97,6 +97,8 @@ class Event(Base):
     # Location
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # How far off lat/lon may be (a phone's geolocation accuracy); None when typed or unknown.
+    location_accuracy_m: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str | None] = mapped_column(String(300))
     grid_code: Mapped[str | None] = mapped_column(String(15))
     village_code: Mapped[str | None] = mapped_column(String(12))

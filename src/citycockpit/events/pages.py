@@ -140,7 +140,7 @@ def list_events(
     items, total = event_queries.list_events(
         session, principal, filters, offset=offset, limit=PAGE, sort=sort or "-reported_at"
     )
-    calendar = WorkCalendar.from_settings(request.app.state.settings)
+    calendar = WorkCalendar.of_app(request.app.state)
     return render(
         request,
         "app/events.html",
@@ -289,6 +289,14 @@ def create_event(
         coords.append(value)
     if (coords[0] is None) != (coords[1] is None):
         errors["lat"] = _t(request, "events.form.both_coords")
+    accuracy_m = None
+    if accuracy.strip() and coords[0] is not None:  # without a point an accuracy says nothing
+        try:
+            accuracy_m = float(accuracy)
+        except ValueError:
+            accuracy_m = -1.0
+        if not 0 <= accuracy_m <= intake.MAX_LOCATION_ACCURACY_M:  # NaN fails too
+            errors["lat"] = _t(request, "report.bad_accuracy")
     uploads: list[photo_service.PreparedPhoto] = []
     try:
         uploads = read_uploads(request, photos)
@@ -307,6 +315,7 @@ def create_event(
                         address=address.strip() or None,
                         lat=coords[0],
                         lon=coords[1],
+                        location_accuracy_m=accuracy_m,
                         grid_code=principal.area_code
                         if principal.area_code and len(principal.area_code) == 15 and coords[0] is None
                         else None,
@@ -316,6 +325,7 @@ def create_event(
                     store=photo_store(request),
                     actor=principal,
                     now=request.app.state.clock.now(),
+                    **intake.IntakeSettings.of_app(request.app.state).options(),
                 )
         except AppError as exc:
             errors["photos" if exc.code == "event_photo_required" else "form"] = i18n.request_error_text(
@@ -863,7 +873,7 @@ def import_history(
             now=request.app.state.clock.now(),
             zone=request.app.state.settings.zone,
             encoding=encoding,
-            repeat_window_days=float(request.app.state.settings.events_repeat_window_days),
+            repeat_window_days=intake.IntakeSettings.of_app(request.app.state).repeat_window_days,
         )
     except AppError as exc:  # the import's savepoint already took back every row
         return render(

@@ -27,6 +27,9 @@ class EventCreate(BaseModel):
     )
     lat: float | None = None
     lon: float | None = None
+    location_accuracy_m: float | None = Field(
+        None, description="How far off lat/lon may be, in metres (a phone's geolocation accuracy)"
+    )
     address: str | None = Field(None, max_length=INTAKE_LIMITS["address"])
     grid_code: str | None = Field(None, description="15-digit grid code; empty: found from lat/lon")
     reporter_name: str | None = Field(None, max_length=INTAKE_LIMITS["reporter_name"])
@@ -121,6 +124,7 @@ class EventRead(BaseModel):
     )
     lat: float | None
     lon: float | None
+    location_accuracy_m: float | None
     address: str | None
     grid_code: str | None
     town_code: str | None

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -75,6 +76,15 @@ class WorkCalendar:
         own handling deadline `lead_due`."""
         due = self.add(assigned_at, handle_limit * self.assist_share, kind)
         return min(due, lead_due) if lead_due is not None else due
+
+    @classmethod
+    def of_app(cls, state: Any) -> WorkCalendar:
+        """The app's calendar (office hours from its settings), built once and kept on its state."""
+        cached = getattr(state, "work_calendar", None)
+        if cached is None:
+            cached = cls.from_settings(state.settings)
+            state.work_calendar = cached
+        return cached  # type: ignore[no-any-return]
 
     def _spans(self, day: date, kind: ClockKind) -> list[tuple[int, int]]:
         """Counted minute spans of a local day."""

@@ -57,8 +57,10 @@ def list_areas(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, object]:
+    """Areas the caller may read: an area-scoped caller (town, grid worker) gets its own subtree and the
+    areas above it, never another town's; the others every area."""
     items, total = service.list_areas(
-        session, parent_code=parent_code, level=level, within=within, offset=offset, limit=limit
+        session, principal, parent_code=parent_code, level=level, within=within, offset=offset, limit=limit
     )
     return {
         "items": [AreaRead.model_validate(a) for a in items],
@@ -83,7 +85,8 @@ def area_outlines(
 
 @router.get("/areas/{code}", response_model=AreaDetail)
 def get_area(code: str, session: SessionDep, principal: Reader) -> object:
-    return service.get_area(session, code)
+    """One area with its outline (GeoJSON), if the caller may read it (as `/areas`); else 404."""
+    return service.get_area(session, principal, code)
 
 
 @router.post("/import", response_model=ImportSummary)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import ColumnElement, Row, select, true
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.principal import Principal
@@ -59,6 +59,18 @@ def area_name(session: Session, code: str) -> str | None:
     return session.scalar(select(Area.name).where(Area.code == code))
 
 
+def visible_areas(principal: Principal) -> ColumnElement[bool]:
+    """Which areas the principal may read (the one home of that rule): an area-scoped principal its own
+    subtree and the areas above it (its village, town and city: a map shows where its area lies);
+    anyone else every area. Another town's or village's areas are outside it. (The administration
+    table lists only the areas a principal administers, its subtree: `areas_listing`.)"""
+    if not (principal.is_area_scoped and principal.area_code):
+        return true()
+    scope = principal.area_code
+    above = [scope[:n] for n in range(1, len(scope))]
+    return code_within(Area.code, scope) | Area.code.in_(above)
+
+
 def area_outlines(session: Session, principal: Principal, around: str | None = None) -> dict[str, Any]:
     """The outlines a workbench map draws, within the caller's scope: the town holding `around` (an
     area or grid code; without it, the caller's own area) with its villages — or, for a city-wide
@@ -72,7 +84,7 @@ def area_outlines(session: Session, principal: Principal, around: str | None = N
         around = scope
     town = around[:9] if len(around) >= 9 else None
     query: Any = select(Area.code, Area.name, Area.level, Area.geometry_geojson).where(
-        Area.geometry_geojson.is_not(None)
+        Area.geometry_geojson.is_not(None), visible_areas(principal)
     )
     if town:
         query = query.where(code_within(Area.code, town), Area.level.in_(("town", "village", "grid")))
@@ -82,8 +94,6 @@ def area_outlines(session: Session, principal: Principal, around: str | None = N
         query = query.where(Area.level == "town")
     features = []
     for code, name, level, geometry in session.execute(query.order_by(Area.code)):
-        if scope and not (code.startswith(scope) or scope.startswith(code)):
-            continue  # another village's (or grid's) shape: outside the caller's scope
         features.append(
             {
                 "type": "Feature",

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
+from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
 from citycockpit.core.actors import Actor
 from citycockpit.core.dialect import code_within
@@ -18,6 +19,7 @@ from citycockpit.core.errors import NotFound
 from citycockpit.core.tabular import ImportFailed, Row, RowError, first_occurrence
 from citycockpit.org.enums import AREA_CODE_LENGTH, PARENT_LEVEL, AreaLevel, DepartmentKind
 from citycockpit.org.models import Area, Department
+from citycockpit.org.queries import visible_areas
 
 AREA_COLUMNS = ["code", "name", "level", "parent_code", "lat", "lon", "geometry"]
 DEPARTMENT_COLUMNS = ["code", "name", "short_name", "kind", "parent_code", "area_code"]
@@ -459,6 +461,7 @@ def get_department(session: Session, department_id: int) -> Department:
 
 def list_areas(
     session: Session,
+    principal: Principal,
     *,
     parent_code: str | None = None,
     level: str | None = None,
@@ -466,10 +469,12 @@ def list_areas(
     offset: int = 0,
     limit: int = 100,
 ) -> tuple[list[Area], int]:
-    """Areas, optionally the children of one area, one level, or a subtree (code prefix)."""
-    query = select(Area)
+    """Areas the principal may read (`queries.visible_areas`), optionally the children of one area,
+    one level, or a subtree (code prefix). A parent outside the principal's areas is not found."""
+    visible = visible_areas(principal)
+    query = select(Area).where(visible)
     if parent_code:
-        parent = session.scalars(select(Area).where(Area.code == parent_code)).first()
+        parent = session.scalars(select(Area).where(Area.code == parent_code, visible)).first()
         if parent is None:
             raise AreaNotFound(f"Area {parent_code} does not exist", area_code=parent_code)
         query = query.where(Area.parent_id == parent.id)
@@ -482,8 +487,10 @@ def list_areas(
     return list(items), total
 
 
-def get_area(session: Session, code: str) -> Area:
-    area = session.scalars(select(Area).where(Area.code == code)).first()
+def get_area(session: Session, principal: Principal, code: str) -> Area:
+    """One area with its outline, if the principal may read it (`queries.visible_areas`); another
+    town's area is not found, as if it did not exist, so codes cannot be probed."""
+    area = session.scalars(select(Area).where(Area.code == code, visible_areas(principal))).first()
     if area is None:
         raise AreaNotFound(f"Area {code} does not exist", area_code=code)
     return area

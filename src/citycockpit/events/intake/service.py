@@ -74,6 +74,7 @@ class EventInput:
     category_code: str | None = None
     lat: float | None = None
     lon: float | None = None
+    location_accuracy_m: float | None = None  # how far off lat/lon may be (a phone's geolocation)
     address: str | None = None
     grid_code: str | None = None
     reporter_name: str | None = None
@@ -95,6 +96,41 @@ class EventInput:
         self.media_urls = [clean_text(url) for url in self.media_urls]
 
 
+@dataclass(frozen=True)
+class IntakeSettings:
+    """What intake reads from the app's settings, for every channel that reports into it (JSON API,
+    workbench form, Open311 writer, hotline files): the working calendar the SLA clocks run on, the
+    classifier score below which an event waits in triage, and the window of a repeated request.
+    `options()` are the keyword arguments of `create_event`, `report_event_once` and `create_events`."""
+
+    calendar: WorkCalendar = DEFAULT_CALENDAR
+    triage_threshold: float = routing.DEFAULT_TRIAGE_THRESHOLD
+    repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS
+
+    @classmethod
+    def from_settings(cls, settings: Any, calendar: WorkCalendar | None = None) -> IntakeSettings:
+        return cls(
+            calendar=calendar or WorkCalendar.from_settings(settings),
+            triage_threshold=float(settings.events_triage_threshold),
+            repeat_window_days=float(settings.events_repeat_window_days),
+        )
+
+    @classmethod
+    def of_app(cls, state: Any) -> IntakeSettings:
+        """A running app's intake settings (its calendar built once, kept on the app's state)."""
+        return cls.from_settings(state.settings, WorkCalendar.of_app(state))
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "calendar": self.calendar,
+            "triage_threshold": self.triage_threshold,
+            "repeat_window_days": self.repeat_window_days,
+        }
+
+
+# Beyond this a position says little more than "somewhere in the city" (a phone without GPS fix reports
+# its cell tower's radius, often several kilometres); such a figure is refused rather than stored.
+MAX_LOCATION_ACCURACY_M = 100_000.0
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID (with or without dashes) fits
 
 
@@ -203,6 +239,11 @@ def check_fields(data: EventInput, names: dict[str, str] | None = None) -> list[
         problems.append(f"lat {data.lat} is outside -90..90")
     if data.lon is not None and not -180 <= data.lon <= 180:
         problems.append(f"lon {data.lon} is outside -180..180")
+    if data.location_accuracy_m is not None:
+        if data.lat is None:
+            problems.append("location_accuracy_m needs lat and lon")
+        elif not 0 <= data.location_accuracy_m <= MAX_LOCATION_ACCURACY_M:
+            problems.append(f"location_accuracy_m must be 0 to {MAX_LOCATION_ACCURACY_M:g} metres")
     if data.priority not in ("normal", "urgent"):
         problems.append("priority must be normal or urgent")
     if data.idempotency_key is not None and not IDEMPOTENCY_KEY.match(data.idempotency_key):
@@ -634,6 +675,7 @@ def _build_event(
         "reported_by_name": actor.display_name[:100],
         "lat": data.lat,
         "lon": data.lon,
+        "location_accuracy_m": data.location_accuracy_m,
         "address": (data.address or "").strip()[:300] or None,
         "grid_code": grid_code,
         "village_code": grid_code[:12] if grid_code else None,

@@ -43,7 +43,6 @@ from citycockpit.auth.principal import Principal
 from citycockpit.auth.tokens import principals_for_tokens, touch_tokens
 from citycockpit.core.errors import AppError, Forbidden, NotFound, ServiceUnavailable
 from citycockpit.db import reader
-from citycockpit.events.api import app_calendar
 from citycockpit.events.errors import InvalidEventInput
 from citycockpit.events.intake import service as intake
 from citycockpit.ops import metrics
@@ -301,10 +300,8 @@ class IntakeWriter:
             session,
             submissions,
             now=now,
-            calendar=app_calendar(state),
-            triage_threshold=float(state.settings.events_triage_threshold),
             lookups=lookups,
-            repeat_window_days=float(state.settings.events_repeat_window_days),
+            **intake.IntakeSettings.of_app(state).options(),
         )
         return _Plan(now, outcomes, principals, prepared, positions, names)
 

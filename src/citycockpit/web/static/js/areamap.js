@@ -1,6 +1,8 @@
 /* A workbench map of the city's own area polygons (no internet tiles): the outlines the caller may
    see come from /api/v1/org/areas/outlines, which answers within the caller's scope. Drawn with the
-   vendored ECharts. CCAreaMap.draw(node, {around, point: [lon, lat], name, pickable, onPick}). */
+   vendored ECharts. CCAreaMap.draw(node, {around, point: [lon, lat], name, pickable, onPick}).
+   A pickable map has a pin the worker drags (finger or mouse: an ECharts graphic element, kept on its
+   point when the map zooms) or moves with a tap; onPick([lon, lat]) follows either. */
 (function () {
   "use strict";
   function esc(v) {
@@ -30,25 +32,54 @@
             label: { show: true, fontSize: 11, color: "#4a5d75" }
           },
           series: [{ type: "effectScatter", coordinateSystem: "geo", symbolSize: 16, itemStyle: { color: "#d4380d" },
-                     data: state.point ? [{ name: opts.name || "", value: state.point }] : [] }]
+                     data: state.point && !opts.pickable ? [{ name: opts.name || "", value: state.point }] : [] }]
         });
+        function pin() {  // the draggable pin, at its point's pixel (again after every zoom)
+          if (!state.point) { return; }
+          var px = chart.convertToPixel({ geoIndex: 0 }, state.point);
+          if (!px || !isFinite(px[0]) || !isFinite(px[1])) { return; }
+          node.dataset.pinX = String(Math.round(px[0]));
+          node.dataset.pinY = String(Math.round(px[1]));
+          chart.setOption({ graphic: [{
+            id: "pin", type: "group", x: px[0], y: px[1], draggable: true, z: 100, cursor: "move",
+            children: [
+              { type: "circle", shape: { r: 22 }, style: { fill: "rgba(212,56,13,0.18)" } },
+              { type: "circle", shape: { r: 9 }, style: { fill: "#d4380d", stroke: "#fff", lineWidth: 2 } }
+            ],
+            ondragstart: function () { state.dragging = true; },
+            ondragend: function () {
+              state.dragging = false;
+              var p = chart.convertFromPixel({ geoIndex: 0 }, [this.x, this.y]);
+              if (p && isFinite(p[0]) && isFinite(p[1])) { place([p[0], p[1]]); }
+            }
+          }] });
+        }
         function place(lonlat) {
           state.point = lonlat;
-          chart.setOption({ series: [{ data: [{ name: opts.name || "", value: lonlat }] }] });
+          pin();
           if (opts.onPick) { opts.onPick(lonlat); }
         }
         if (opts.pickable) {
+          state.pin = pin;
+          pin();
+          chart.on("georoam", function () { setTimeout(pin, 0); });
           chart.getZr().on("click", function (e) {
+            if (e.target && e.target.parent && e.target.parent.draggable) { return; }  // the pin itself
             var p = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
             if (p && isFinite(p[0]) && isFinite(p[1])) { place([p[0], p[1]]); }
           });
+          // A finger dragging the pin must not scroll the page (the map allows vertical page panning).
+          node.addEventListener("touchmove", function (e) { if (state.dragging) { e.preventDefault(); } }, { passive: false });
+          window.addEventListener("resize", function () { setTimeout(pin, 0); });
         }
         window.addEventListener("resize", function () { chart.resize(); });
       });
     return {
       move: function (lonlat) {
+        if (state.dragging) { return; }  // the worker's finger wins over a new fix
         state.point = lonlat;
-        if (state.chart) { state.chart.setOption({ series: [{ data: [{ name: opts.name || "", value: lonlat }] }] }); }
+        if (state.pin) { state.pin(); }
+        else if (state.chart) { state.chart.setOption({ series: [{ data: [{ name: opts.name || "", value: lonlat }] }] }); }
       }
     };
   }

@@ -1,6 +1,7 @@
-/* 上报事件 on a phone: photos with thumbnails, the position from the phone (its accuracy shown) with a
-   map of the city's own areas to tap or drag the pin, the grid filled in from the point, categories
-   searchable with the classifier's suggestions as the worker types, and one button that sends — or,
+/* 上报事件 on a phone: photos with thumbnails, the position from the phone (its accuracy shown and
+   sent) with a map of the city's own areas to tap or drag the pin (then 手动调整: no accuracy is sent),
+   the grid filled in from the point, categories searchable with the classifier's suggestions as the
+   worker types, and one button that sends — or,
    without a connection, keeps the report in the outbox (outbox.js) until it can be sent. */
 (function () {
   "use strict";
@@ -69,7 +70,7 @@
     field("lon").value = lon.toFixed(6);
     field("accuracy").value = accuracy === null ? "" : String(Math.round(accuracy));
     if (map) { map.move([lon, lat]); }
-    locate(lat, lon);
+    locate(field("lat").value, field("lon").value);  // the point as it will be sent
   }
   var start = field("lat").value && field("lon").value ? [parseFloat(field("lon").value), parseFloat(field("lat").value)] : null;
   if (window.CCAreaMap) {
@@ -82,6 +83,9 @@
       }
     });
   }
+  ["lat", "lon"].forEach(function (name) {  // typed by hand: the phone's fix and its accuracy no longer apply
+    field(name).addEventListener("input", function () { picked = true; field("accuracy").value = ""; });
+  });
   if (navigator.geolocation) {
     navigator.geolocation.watchPosition(function (pos) {
       if (picked) { return; }
@@ -110,8 +114,8 @@
   });
   function choose(code) {
     list.value = code;
-    Array.prototype.forEach.call(chips.children, function (li) {
-      li.firstChild.classList.toggle("chosen", li.firstChild.dataset.code === code);
+    Array.prototype.forEach.call(chips.querySelectorAll("button.chip"), function (b) {
+      b.classList.toggle("chosen", b.dataset.code === code);
     });
   }
   var suggestTimer = null, description = field("description");
@@ -126,7 +130,8 @@
           chips.textContent = "";
           found.forEach(function (s) {
             var li = document.createElement("li"), b = document.createElement("button");
-            b.type = "button"; b.className = "chip"; b.dataset.code = s.code; b.textContent = s.name;
+            b.type = "button"; b.className = "chip" + (s.code === list.value ? " chosen" : "");
+            b.dataset.code = s.code; b.textContent = s.name;
             b.addEventListener("click", function () { choose(s.code); });
             li.appendChild(b); chips.appendChild(li);
           });
