@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from citycockpit.auth import pii
+from citycockpit.auth import queries as auth_queries
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
@@ -257,6 +258,14 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
     ]
     for s in suggestions:
         s["department_name"] = names.get(s["department_id"]) if s["department_id"] else None
+    timeline = event_queries.timeline(session, event)
+    actors = i18n.actor_texts(
+        request,
+        auth_queries.actor_labels(
+            session,
+            [(tr.actor_id, tr.actor_name) for tr in timeline] + [(None, o.raised_by) for o in objections],
+        ),
+    )
     triage = None
     if Action.REGISTER in actions and Action.DISPATCH in allowed_actions(
         EventState.REGISTERED, principal.role, onsite_required=onsite
@@ -276,7 +285,8 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             "actions": [a.value for a in actions if a is not Action.MERGE] + assist_actions,
             "assists": parts,
             "repeat": repeat,
-            "timeline": event_queries.timeline(session, event),
+            "timeline": timeline,
+            "actors": actors,
             "department": department,
             "town": town,
             "grid": grid,
@@ -491,9 +501,13 @@ def _categories_page(request: Request, session: Any, *, status: int = 200, **ext
     columns = [
         Column("code", _t(request, "categories.col.code")),
         Column("name", _t(request, "categories.col.name")),
-        Column("kind", _t(request, "categories.col.kind")),
+        Column(
+            "kind", _t(request, "categories.col.kind"), show=lambda v: _t(request, f"categories.kind.{v}")
+        ),
         Column("department", _t(request, "categories.col.department")),
-        Column("clock", _t(request, "categories.col.clock")),
+        Column(
+            "clock", _t(request, "categories.col.clock"), show=lambda v: _t(request, f"categories.clock.{v}")
+        ),
         Column("sign", _t(request, "categories.col.sign")),
         Column("handle", _t(request, "categories.col.handle")),
         Column("verify", _t(request, "categories.col.verify")),
@@ -581,13 +595,17 @@ def _catalogue_page(
     **extra: Any,
 ) -> Response:
     number, rules = catalogue_service.named_rules(session, version)
+    versions = catalogue_service.list_versions(session)
     response = render(
         request,
         "app/admin_catalogue.html",
         {
             "number": number,
             "rules": rules,
-            "versions": catalogue_service.list_versions(session),
+            "versions": versions,
+            "actors": i18n.actor_texts(
+                request, auth_queries.actor_labels(session, [(None, v.published_by) for v in versions])
+            ),
             "objections": event_queries.objection_counts(session),
             "can_publish": principal.can(Perm.EVENTS_CATALOGUE),
             **extra,

@@ -43,11 +43,14 @@ class NavEntry:
     active: bool
 
 
+def _covers(href: str, path: str) -> bool:
+    return path == href or (href != "/app" and path.startswith(href + "/"))
+
+
 def navigation(principal: Principal, path: str) -> list[NavEntry]:
-    out = []
-    for item in NAV_ITEMS:
-        if item.perm is not None and not principal.can(item.perm):
-            continue
-        active = path == item.href or (item.href != "/app" and path.startswith(item.href + "/"))
-        out.append(NavEntry(item.key, item.href, item.group, active))
-    return out
+    """The principal's menu, with the one entry that covers `path` most closely marked active (the
+    bulletin, /app/goals/bulletin, is under /app/goals but is its own entry)."""
+    items = [item for item in NAV_ITEMS if item.perm is None or principal.can(item.perm)]
+    covering = [item.href for item in items if _covers(item.href, path)]
+    active = max(covering, key=len) if covering else None
+    return [NavEntry(item.key, item.href, item.group, item.href == active) for item in items]
