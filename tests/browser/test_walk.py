@@ -113,10 +113,11 @@ class Walker:
         self.findings.append(self.current)
         self.page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
         response = self.page.goto(url, wait_until="load")
-        try:
-            self.page.wait_for_load_state("networkidle", timeout=4000)
-        except Exception:  # noqa: BLE001 - a page that polls never idles; its requests are still checked
-            pass
+        if self.page.locator("[data-panel], [data-chart], .chart-box").count():
+            try:  # a page that fetches its data after loading: let the fetches finish (and be checked)
+                self.page.wait_for_load_state("networkidle", timeout=5000)
+            except Exception:  # noqa: BLE001 - a page that polls never idles; its requests are still checked
+                pass
         if response is None or response.status >= 400:
             self.current.add("page status", str(response.status if response else "none"))
         text = self.page.evaluate(_TEXT_JS)
@@ -126,7 +127,9 @@ class Walker:
         for width, height in SIZES:
             if (width, height) != SIZES[0]:
                 self.page.set_viewport_size({"width": width, "height": height})
-                self.page.wait_for_timeout(250)  # charts redraw on resize
+                self.page.evaluate(
+                    "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+                )
             self.page.screenshot(
                 path=str(artifact(f"walk/{self.lang}-{self.role}/{slug}-{width}x{height}.png")),
                 full_page=True,

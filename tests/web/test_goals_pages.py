@@ -41,7 +41,10 @@ def test_the_goal_list_filters_by_lead_department(client: TestClient, goals, sup
     page = client.get(f"/app/goals?department={city['cgj'].id}", headers=supervisor.headers).text
     assert "新建新能源充电站40座" in page and "编制产业发展规划" not in page
     # September, no report: 未报送, in grey
-    assert '新建新能源充电站40座</a></td><td>城管局</td><td><span class="badge tone-grey">未报送</span></td>' in page
+    assert (
+        '新建新能源充电站40座</a></td><td>城管局</td><td><span class="badge tone-grey">未报送</span></td>'
+        in page
+    )
 
 
 def test_the_goal_list_offers_the_lead_departments_as_a_filter(

@@ -66,7 +66,8 @@ def list_events(
         sort = ""
     if queue and queue not in event_queries.QUEUES:
         queue = ""
-    if not queue and not category and not state and queues:
+    # The role's first queue when nothing is asked; the 全部 tab asks `queue=` (empty): every event.
+    if "queue" not in request.query_params and not category and not state and queues:
         queue = queues[0]
     states = [state] if state in {s.value for s in EventState} else []
     filters = event_queries.EventFilter(queue=queue or None, category=category or None, states=states)

@@ -16,6 +16,7 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError, NotFound
 from citycockpit.db import SessionDep
+from citycockpit.goals.enums import status_tones
 from citycockpit.screen import queries, service
 from citycockpit.web import i18n
 from citycockpit.web.render import check_csrf, render
@@ -48,6 +49,7 @@ def screen_page(
             "is_kiosk": principal.kind == "kiosk",
             "refresh_seconds": settings.screen_refresh_seconds,
             "messages": i18n.client_messages(lang, "screen."),
+            "status_tones": status_tones(),
         },
     )
 
