@@ -26,6 +26,8 @@ ALLOWED_LATIN = {
     # units
     "km",
     "m",
+    "g",
+    "mg",
     "kg",
     "t",
     "kWh",
