@@ -75,6 +75,7 @@ ALLOWED_LATIN = {
     "IP",
     # the language switch names the other language in that language
     "English",
+    "e.g",
 }
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._'\-][A-Za-z0-9]+)*")
 # A code: letters and digits with at least one digit (C0302, TC20240930-0001, 320585100A): typed or
@@ -165,3 +166,18 @@ def _is_address(text: str, match: re.Match[str]) -> bool:
         end += 1
     token = text[start:end]
     return token.startswith(("/", "http://", "https://")) or "@" in token
+
+
+CJK = re.compile(r"[\u3400-\u9fff\uff08\uff09\uff0c\uff1a\u3001\u3002]+")
+
+
+def chrome_problems(chrome: list[str], *, names: set[str]) -> list[str]:
+    """Chinese in an English page's own words: headings, table heads, labels, buttons, menus, tabs,
+    messages and status badges (data shown in them, a goal's title or the city's name in `names`, may
+    be Chinese)."""
+    found = set()
+    for text in chrome:
+        for name in names:
+            text = text.replace(name, "")
+        found |= {f"chinese {m.group(0)!r} in {text[:60]!r}" for m in CJK.finditer(text)}
+    return sorted(found)

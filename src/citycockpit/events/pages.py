@@ -46,8 +46,16 @@ PAGE = 25
 _t = i18n.request_text
 
 
-def _state_label(state: str) -> str:
-    return STATE_LABELS.get(EventState(state), state)
+def _state_label(request: Request, state: str) -> str:
+    return _state_labels(request).get(state, state)
+
+
+def _state_labels(request: Request) -> dict[str, str]:
+    lang = i18n.request_language(request)
+    return {
+        s.value: i18n.domain_label(lang, f"events.state.{s.value}", label)
+        for s, label in STATE_LABELS.items()
+    }
 
 
 @router.get("")
@@ -80,7 +88,7 @@ def list_events(
             [
                 e.public_id,
                 e.title,
-                _state_label(e.state),
+                _state_label(request, e.state),
                 e.category_code,
                 e.channel,
                 e.reported_at.isoformat(),
@@ -115,7 +123,7 @@ def list_events(
                 ("handle_due_at", "events.col.due"),
             ],
             "category": category,
-            "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
+            "state_labels": _state_labels(request),
             "can_create": principal.can(Perm.EVENTS_CREATE),
             "now": request.app.state.clock.now(),
         },
@@ -293,8 +301,8 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             "grid": grid,
             "sla": sla,
             "departments": departments,
-            "state_label": _state_label(event.state),
-            "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
+            "state_label": _state_label(request, event.state),
+            "state_labels": _state_labels(request),
             "map": {"area": event.town_code, "lat": event.lat, "lon": event.lon, "name": event.title},
             **extra,
         },

@@ -57,6 +57,12 @@ def _reevaluate(request: Request, session: Any, goal_ids: list[int], since: str 
     )
 
 
+def _status_label(request: Request, status: str) -> str:
+    return i18n.domain_label(
+        i18n.request_language(request), f"screen.status.{status}", GoalStatus(status).label
+    )
+
+
 @router.get("/goals")
 def list_goals(
     request: Request,
@@ -93,7 +99,7 @@ def list_goals(
             "key": goal.key,
             "title": goal.title,
             "department": dept,
-            "status": GoalStatus(st).label if st else "—",
+            "status": _status_label(request, st) if st else "—",
             "tone": GoalStatus(st).tone.value if st else None,
             "progress": prog,
             "time_progress": tp,
@@ -109,7 +115,7 @@ def list_goals(
             "status": status,
             "nodes": queries.task_areas(session, year),
             "departments": queries.lead_departments(session, year),
-            "statuses": [(s.value, s.label) for s in STATUS_ORDER],
+            "statuses": [(s.value, _status_label(request, s.value)) for s in STATUS_ORDER],
             "can_manage": principal.can(Perm.GOALS_MANAGE),
         }
 
@@ -133,6 +139,9 @@ def _goal_page(request: Request, session: Any, principal: Principal, goal_id: in
     current = next((e for e in evals if e.period == chosen), None)
     reports = progress.list_reports(session, principal, goal_id=goal.id)
     comments = progress.list_comments(session, goal.id)
+    evaluation = evaluation_view(current)
+    if evaluation is not None:
+        evaluation["label"] = _status_label(request, evaluation["status"])
     reported = {r.period: r.percent for r in reports if r.state != "returned"}
     chart = {
         "months": [e.period for e in evals],
@@ -158,7 +167,7 @@ def _goal_page(request: Request, session: Any, principal: Principal, goal_id: in
             "goal": goal,
             "lead": lead,
             "period": chosen,
-            "evaluation": evaluation_view(current),
+            "evaluation": evaluation,
             "milestones": milestones.list_milestones(session, goal.id),
             "reports": reports,
             "comments": comments,

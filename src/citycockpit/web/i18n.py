@@ -72,6 +72,14 @@ def request_text(request: Request, key: str, **values: Any) -> str:
     return translate(request_language(request), key, **values)
 
 
+def domain_label(lang: str, key: str, chinese: str) -> str:
+    """A word whose Chinese lives with its domain (a status's label, a state's name): that word on a
+    Chinese page, the English catalogue's `key` on an English page (the Chinese if it has none)."""
+    if lang == DEFAULT_LANGUAGE:
+        return chinese
+    return catalogue(lang).get(key) or chinese
+
+
 def actor_text(lang: str, kind: str, name: str) -> str:
     """A recorded actor as a page names it (auth.queries.actor_labels gives kind and name)."""
     return translate(lang, f"actor.{kind}", name=name)
