@@ -178,3 +178,10 @@ def test_a_refused_sign_in_is_explained_in_chinese(client: TestClient) -> None:
 def test_the_account_page_lists_every_permission_in_words() -> None:
     for lang in i18n.LANGUAGES:
         assert [p.value for p in Perm if f"perm.{p.value}" not in i18n.catalogue(lang)] == []
+
+
+def test_the_workbench_greets_people_by_their_name(client: TestClient, db: Session, dept_staff) -> None:  # type: ignore[no-untyped-def]
+    dept_staff.user.display_name = "城管局 陈科长"
+    db.flush()
+    page = client.get("/app", headers=dept_staff.headers).text
+    assert "您好，城管局 陈科长" in page and '<span translate="no">城管局 陈科长</span> · 部门用户' in page
