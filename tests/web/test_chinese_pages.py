@@ -184,4 +184,7 @@ def test_the_workbench_greets_people_by_their_name(client: TestClient, db: Sessi
     dept_staff.user.display_name = "城管局 陈科长"
     db.flush()
     page = client.get("/app", headers=dept_staff.headers).text
-    assert '您好，<span translate="no">城管局 陈科长</span>' in page and '<span translate="no">城管局 陈科长</span> · 部门用户' in page
+    assert (
+        '您好，<span translate="no">城管局 陈科长</span>' in page
+        and '<span translate="no">城管局 陈科长</span> · 部门用户' in page
+    )
