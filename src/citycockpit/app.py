@@ -293,6 +293,13 @@ def create_app(
         methods=["GET"],
         dependencies=[PUBLIC],
         tags=["pages"],
+    )
+    app.add_api_route(
+        "/favicon.ico",
+        _favicon,
+        methods=["GET"],
+        dependencies=[PUBLIC],
+        tags=["docs"],
         include_in_schema=False,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -306,6 +313,14 @@ def _service_worker() -> FileResponse:
         STATIC_DIR / "js" / "sw.js",
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
+def _favicon() -> FileResponse:
+    """Browsers ask /favicon.ico whatever the page links (downloads, error pages, the API docs): ours,
+    instead of a 404 in every log."""
+    return FileResponse(
+        STATIC_DIR / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
     )
 
 

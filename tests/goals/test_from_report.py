@@ -75,6 +75,10 @@ def test_only_confirmed_or_edited_items_become_goals(db: Session, clock: Clock) 
     assert qualitative == subtasks - with_numbers > 0
     assert len(result.created) == 2 + qualitative
     assert db.scalar(select(func.count(GoalNode.id))) == result.nodes > 8
+    # task areas are numbered as the report numbers them (一、二…): the main targets carry no number
+    areas = list(db.scalars(select(GoalNode).where(GoalNode.parent_id.is_(None)).order_by(GoalNode.position)))
+    assert (areas[0].title, areas[0].number) == ("主要预期目标", None)
+    assert [a.number for a in areas[1:3]] == ["一", "二"]
 
 
 def test_running_from_report_again_adds_only_newly_confirmed_items(db: Session, clock: Clock) -> None:

@@ -45,6 +45,7 @@ def test_the_goal_list_filters_by_lead_department(client: TestClient, goals, sup
         "城管局",
         "未报送",
     ]  # no report
+    assert '<span class="badge tone-grey">未报送</span>' in page  # in grey
 
 
 def row_cells(page: str, first: str) -> list[str]:

@@ -341,7 +341,7 @@ def test_an_admin_cannot_disable_their_own_account_or_the_last_administrator(
         headers={"Cookie": admin.headers["Cookie"]},
         follow_redirects=False,
     )
-    assert page.status_code == 409 and "own account" in page.text
+    assert page.status_code == 409 and "不能停用该账号" in page.text and "own account" not in page.text
     db.refresh(admin.user)
     assert admin.user.is_active
     with pytest.raises(Conflict, match="last active administrator"):  # the CLI too

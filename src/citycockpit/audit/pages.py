@@ -1,15 +1,17 @@
-"""Workbench page for the audit log (/app/admin/audit): the entries filtered by action and actor, with
-their export, and the hash-chain check on request."""
+"""Workbench page for the audit log (/app/admin/audit): the entries newest first, filtered by action,
+actor, object and dates, with their export, and the hash-chain check on request."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from citycockpit.audit import queries as audit_queries
 from citycockpit.audit.service import verify_chain
+from citycockpit.auth import queries as auth_queries
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
@@ -30,10 +32,19 @@ def admin_audit(
     request: Request,
     session: SessionDep,
     principal: AuditReader,
-    action: str = "",
-    actor: str = "",
+    action: Annotated[str, Query(max_length=64)] = "",
+    actor: Annotated[str, Query(max_length=100)] = "",
+    object_type: Annotated[str, Query(max_length=40)] = "",
+    object_id: Annotated[str, Query(max_length=64)] = "",
+    since: Annotated[str, Query(alias="from", max_length=10)] = "",
+    until: Annotated[str, Query(alias="to", max_length=10)] = "",
     verify: bool = False,
 ) -> Response:
+    """The log, newest first, with readable actions, actors and objects; filtered by action, actor,
+    object and a date range (local days, both ends included)."""
+    lang = i18n.request_language(request)
+    zone = request.app.state.settings.zone
+    start, end = _day(since, zone), _day(until, zone)
     columns = [
         Column("at", _t(request, "admin.audit.col.at")),
         Column("actor", _t(request, "admin.audit.col.actor")),
@@ -41,30 +52,49 @@ def admin_audit(
         Column("object", _t(request, "admin.audit.col.object")),
         Column("ip", _t(request, "admin.audit.col.ip")),
     ]
-    zone = request.app.state.settings.zone
+    labels: dict[tuple[int | None, str], str] = {}
 
     def to_row(r: Any) -> dict[str, Any]:
         e = r[0]
+        key = (e.actor_id, e.actor_name)
+        if key not in labels:
+            found = auth_queries.actor_labels(session, [key])[key]
+            labels[key] = i18n.actor_text(lang, found.kind, found.name)
         return {
             "at": e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-            "actor": e.actor_name,
-            "action": e.action,
-            "object": f"{e.object_type} {e.object_id or ''}".strip(),
+            "actor": labels[key],
+            "action": action_text(lang, e.action),
+            "object": f"{object_text(lang, e.object_type)} {e.object_id or ''}".strip(),
             "ip": e.ip,
         }
 
     def context() -> dict[str, Any]:
         return {
             "check": verify_chain(session) if verify else None,
-            "action": action,
-            "actor": actor,
+            "filters": {
+                "action": action,
+                "actor": actor,
+                "object_type": object_type,
+                "object_id": object_id,
+                "from": since if start else "",
+                "to": until if end else "",
+            },
+            "actions": _choices(lang, "audit.action."),
+            "object_types": _choices(lang, "audit.object."),
             "count": audit_queries.count_entries(session),
         }
 
     return table_page(
         request,
         session,
-        audit_queries.entries_listing(action=action, actor=actor),
+        audit_queries.entries_listing(
+            action=action,
+            actor=actor.strip(),
+            object_type=object_type,
+            object_id=object_id.strip(),
+            since=start,
+            until=end + timedelta(days=1) if end else None,
+        ),
         columns,
         to_row,
         template="app/admin_audit.html",
@@ -72,3 +102,35 @@ def admin_audit(
         empty_text=_t(request, "admin.audit.empty"),
         context=context,
     )
+
+
+def action_text(lang: str, code: str) -> str:
+    """An audit action as people read it: its own label, else (event.<action>) the event action's."""
+    own = i18n.catalogue(lang).get(f"audit.action.{code}") or i18n.catalogue(i18n.DEFAULT_LANGUAGE).get(
+        f"audit.action.{code}"
+    )
+    if own:
+        return own
+    kind, _, verb = code.partition(".")
+    if kind == "event" and f"events.action.{verb}" in i18n.catalogue(i18n.DEFAULT_LANGUAGE):
+        return i18n.translate(lang, f"events.action.{verb}")
+    return i18n.translate(lang, "audit.action.other")
+
+
+def object_text(lang: str, object_type: str) -> str:
+    return i18n.translate(lang, f"audit.object.{object_type}") if object_type else ""
+
+
+def _choices(lang: str, prefix: str) -> list[tuple[str, str]]:
+    codes = [k[len(prefix) :] for k in i18n.catalogue(i18n.DEFAULT_LANGUAGE) if k.startswith(prefix)]
+    codes = [c for c in codes if c != "other"]
+    return sorted(((c, i18n.translate(lang, prefix + c)) for c in codes), key=lambda pair: pair[0])
+
+
+def _day(value: str, zone: Any) -> datetime | None:
+    """The start of a local day given as YYYY-MM-DD (None when empty or not a date: no filter)."""
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return datetime.combine(day, time(), zone) if day else None

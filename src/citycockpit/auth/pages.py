@@ -3,12 +3,10 @@ workbench's administration of accounts (/app/admin/users): create and disable us
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from citycockpit.auth import login, ratelimit, tokens
 from citycockpit.auth import queries as auth_queries
@@ -29,27 +27,15 @@ from citycockpit.core.errors import AppError, Unauthorized, problem
 from citycockpit.db import SessionDep
 from citycockpit.org import queries as org_queries
 from citycockpit.web import i18n
-from citycockpit.web.render import check_csrf
+from citycockpit.web.render import check_csrf, render
 from citycockpit.web.security import is_page_request
 from citycockpit.web.tables import Column, table_page
-
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "web" / "templates")
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 SignedIn = Annotated[Principal, require(during_password_change=True)]
 Member = Annotated[Principal, require()]
 
-ROLE_NAMES = {
-    "admin": "系统管理员",
-    "leader": "领导",
-    "supervisor": "督查室",
-    "dispatcher": "调度员 (12345/指挥中心)",
-    "department": "部门人员",
-    "town": "镇/街道人员",
-    "grid_worker": "网格员",
-    "api_client": "接口调用方",
-}
 DEFAULT_NEXT = "/account"
 
 
@@ -64,7 +50,7 @@ def safe_next(value: str | None) -> str:
 
 def _login_page(request: Request, *, next_: str, error: str | None = None, status: int = 200) -> Response:
     token = login_csrf_token(request)
-    response = TEMPLATES.TemplateResponse(
+    response = render(
         request,
         "auth/login.html",
         {
@@ -74,7 +60,7 @@ def _login_page(request: Request, *, next_: str, error: str | None = None, statu
             "max_failures": request.app.state.settings.login_max_failures,
             "lockout_minutes": request.app.state.settings.login_lockout_minutes,
         },
-        status_code=status,
+        status=status,
     )
     set_login_csrf_cookie(request, response, token)
     return response
@@ -104,12 +90,12 @@ def login_form(
     try:
         check_login_csrf(request, csrf_token)
         if not username.strip() or not password:
-            raise login.LoginFailed("请输入用户名和密码 (enter your user name and password)")
+            raise login.LoginFailed("Enter your user name and password")
         signed = sign_in(request, session, username, password)
-    except CsrfFailed as exc:
-        return _login_page(request, next_=next_, error=exc.detail, status=exc.status)
-    except AppError as exc:
-        return _login_page(request, next_=next_, error=exc.detail, status=exc.status)
+    except (CsrfFailed, AppError) as exc:
+        return _login_page(
+            request, next_=next_, error=i18n.request_error_text(request, exc), status=exc.status
+        )
     target = "/account/password" if signed.user.must_change_password else next_
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, signed)
@@ -119,9 +105,7 @@ def login_form(
 
 @router.get("/logout", response_class=HTMLResponse)
 def logout_page(request: Request, principal: SignedIn) -> Response:
-    return TEMPLATES.TemplateResponse(
-        request, "auth/logout.html", {"principal": principal, "csrf_token": principal.extra.get("csrf_token")}
-    )
+    return render(request, "auth/logout.html", {"csrf_token": principal.extra.get("csrf_token")})
 
 
 @router.post("/logout")
@@ -136,15 +120,17 @@ def logout_form(request: Request, session: SessionDep, principal: SignedIn) -> R
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, principal: Member) -> Response:
-    return TEMPLATES.TemplateResponse(
+def account_page(request: Request, session: SessionDep, principal: Member) -> Response:
+    department = (
+        org_queries.find_department(session, principal.department_id) if principal.department_id else None
+    )
+    return render(
         request,
         "auth/account.html",
         {
-            "principal": principal,
-            "role_name": ROLE_NAMES.get(principal.role.value, principal.role.value),
+            "department": (department.short_name or department.name) if department else None,
+            "area": org_queries.area_name(session, principal.area_code) if principal.area_code else None,
             "perms": sorted(p.value for p in principal.perms),
-            "csrf_token": principal.extra.get("csrf_token"),
             "changed": request.query_params.get("changed") == "1",
         },
     )
@@ -153,16 +139,11 @@ def account_page(request: Request, principal: Member) -> Response:
 def _password_page(
     request: Request, principal: Principal, *, error: str | None = None, status: int = 200
 ) -> Response:
-    return TEMPLATES.TemplateResponse(
+    return render(
         request,
         "auth/password.html",
-        {
-            "principal": principal,
-            "forced": bool(principal.extra.get("must_change_password")),
-            "csrf_token": principal.extra.get("csrf_token"),
-            "error": error,
-        },
-        status_code=status,
+        {"forced": bool(principal.extra.get("must_change_password")), "error": error},
+        status=status,
     )
 
 
@@ -182,11 +163,11 @@ def password_form(
 ) -> Response:
     if principal.kind != "user":
         return _password_page(
-            request, principal, error="API 令牌没有密码 (tokens have no password)", status=400
+            request, principal, error=i18n.request_text(request, "account.password.token"), status=400
         )
     if new_password != confirm_password:
         return _password_page(
-            request, principal, error="两次输入的新密码不一致 (the new passwords differ)", status=422
+            request, principal, error=i18n.request_text(request, "account.password.differ"), status=422
         )
     cookie = principal.extra.get("session_cookie")
     try:
@@ -206,7 +187,9 @@ def password_form(
         return _password_page(request, principal, error=exc.detail, status=exc.status)
     except AppError as exc:
         session.rollback()
-        return _password_page(request, principal, error=exc.detail, status=exc.status)
+        return _password_page(
+            request, principal, error=i18n.request_error_text(request, exc), status=exc.status
+        )
     session.commit()
     return RedirectResponse("/account?changed=1", status_code=303)
 

@@ -131,6 +131,7 @@ def principal_from_cookie(request: Request, session: Session) -> Principal | Non
     principal.extra["csrf_token"] = row.csrf_token
     principal.extra["must_change_password"] = user.must_change_password
     principal.extra["session_cookie"] = cookie
+    principal.extra["display_name"] = user.display_name  # how pages greet the person
     return principal
 
 

@@ -94,7 +94,7 @@ def build_demo_events(
         select(Area.code, Area.centroid_lat, Area.centroid_lon).where(Area.level == "grid")
     ).all()
     departments = dict(session.execute(select(Department.code, Department.id)).all())
-    centre = _principal(Role.DISPATCHER, "demo-centre")
+    centre = _principal(Role.DISPATCHER, "12345热线中心")
     zone = DEFAULT_CALENDAR.zone
     start = datetime(2024, 1, 1, tzinfo=zone)
     span_days = max(1, (now.astimezone(zone).date() - start.date()).days)
@@ -128,7 +128,7 @@ def build_demo_events(
             reporter_phone=f"1{rng.choice('35789')}{rng.randrange(10**9):09d}" if hotline else None,
             reported_at=reported,
         )
-        reporter = centre if hotline else _principal(Role.GRID_WORKER, "demo-grid", area_code=grid_code)
+        reporter = centre if hotline else _principal(Role.GRID_WORKER, "网格员", area_code=grid_code)
         event = intake.create_event(session, data, actor=reporter, now=reported)
         state = _walk(session, event, category, rng, reported, now, departments, centre)
         outcomes[state] = outcomes.get(state, 0) + 1
@@ -212,8 +212,8 @@ def _walk(
 ) -> str:
     """Walk one event forward with plausible delays; stop where the simulated time runs out."""
     dept_id = event.department_id
-    department = _principal(Role.DEPARTMENT, "demo-dept", department_id=dept_id)
-    field = _principal(Role.GRID_WORKER, "demo-grid", area_code=event.grid_code)
+    department = _principal(Role.DEPARTMENT, "承办部门", department_id=dept_id)
+    field = _principal(Role.GRID_WORKER, "网格员", area_code=event.grid_code)
     kind = category.clock_kind
     handle_allowance = DEFAULT_CALENDAR.add(t, category.handle_limit or 8, kind) - t
 
@@ -262,7 +262,7 @@ def _walk(
         other = rng.choice([d for c, d in departments.items() if c.startswith("T")] or [dept_id])
         if not step(Action.DISPATCH, centre, minutes(10, 60), department_id=other):
             return event.state
-        department = _principal(Role.DEPARTMENT, "demo-dept", department_id=other)
+        department = _principal(Role.DEPARTMENT, "配合部门", department_id=other)
     if not step(Action.SIGN, department, minutes(5, 90)):
         return event.state
     if rng.random() < 0.05 and step(

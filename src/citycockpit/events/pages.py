@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from citycockpit.auth import pii
+from citycockpit.auth import queries as auth_queries
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
@@ -51,8 +52,16 @@ PAGE = 25
 _t = i18n.request_text
 
 
-def _state_label(state: str) -> str:
-    return STATE_LABELS.get(EventState(state), state)
+def _state_label(request: Request, state: str) -> str:
+    return _state_labels(request).get(state, state)
+
+
+def _state_labels(request: Request) -> dict[str, str]:
+    lang = i18n.request_language(request)
+    return {
+        s.value: i18n.domain_label(lang, f"events.state.{s.value}", label)
+        for s, label in STATE_LABELS.items()
+    }
 
 
 def photo_store(request: Request) -> photo_service.PhotoStore:
@@ -93,7 +102,8 @@ def list_events(
         queue = ""
     # a big-screen drill-down (period, area, channel, overdue) lands on exactly the set the panel counted
     drill = bool(area or channel or date_from or date_to or closed_from or closed_to or overdue)
-    if not queue and not category and not state and not drill and queues:
+    # The role's first queue when nothing is asked; the 全部 tab asks `queue=` (empty): every event.
+    if "queue" not in request.query_params and not category and not state and not drill and queues:
         queue = queues[0]
     states = [state] if state in {s.value for s in EventState} else []
     now = request.app.state.clock.now()
@@ -120,7 +130,7 @@ def list_events(
             [
                 e.public_id,
                 e.title,
-                _state_label(e.state),
+                _state_label(request, e.state),
                 e.category_code,
                 e.channel,
                 e.reported_at.isoformat(),
@@ -162,7 +172,7 @@ def list_events(
             "clocks": {e.public_id: _clock(request, calendar, now, e) for e in items},
             "category": category,
             "filters": shown_filters,
-            "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
+            "state_labels": _state_labels(request),
             "can_create": principal.can(Perm.EVENTS_CREATE),
             "now": now,
         },
@@ -406,6 +416,14 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
     ]
     for s in suggestions:
         s["department_name"] = names.get(s["department_id"]) if s["department_id"] else None
+    timeline = event_queries.timeline(session, event)
+    actors = i18n.actor_texts(
+        request,
+        auth_queries.actor_labels(
+            session,
+            [(tr.actor_id, tr.actor_name) for tr in timeline] + [(None, o.raised_by) for o in objections],
+        ),
+    )
     triage = None
     if Action.REGISTER in actions and Action.DISPATCH in allowed_actions(
         EventState.REGISTERED, principal.role, onsite_required=onsite
@@ -431,14 +449,15 @@ def _detail(request: Request, session: Any, principal: Principal, ref: str, **ex
             "photo_steps_required": photo_service.required_photo_steps(category),
             "photo_actions": [a.value for a in photo_service.ACTION_STEPS],
             "photo_flag_m": flag_m,
-            "timeline": event_queries.timeline(session, event),
+            "timeline": timeline,
+            "actors": actors,
             "department": department,
             "town": town,
             "grid": grid,
             "sla": sla,
             "departments": departments,
-            "state_label": _state_label(event.state),
-            "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
+            "state_label": _state_label(request, event.state),
+            "state_labels": _state_labels(request),
             "map": {
                 "area": event.grid_code or event.town_code,
                 "lat": event.lat,
@@ -668,9 +687,13 @@ def _categories_page(request: Request, session: Any, *, status: int = 200, **ext
     columns = [
         Column("code", _t(request, "categories.col.code")),
         Column("name", _t(request, "categories.col.name")),
-        Column("kind", _t(request, "categories.col.kind")),
+        Column(
+            "kind", _t(request, "categories.col.kind"), show=lambda v: _t(request, f"categories.kind.{v}")
+        ),
         Column("department", _t(request, "categories.col.department")),
-        Column("clock", _t(request, "categories.col.clock")),
+        Column(
+            "clock", _t(request, "categories.col.clock"), show=lambda v: _t(request, f"categories.clock.{v}")
+        ),
         Column("sign", _t(request, "categories.col.sign")),
         Column("handle", _t(request, "categories.col.handle")),
         Column("verify", _t(request, "categories.col.verify")),
@@ -763,13 +786,17 @@ def _catalogue_page(
     **extra: Any,
 ) -> Response:
     number, rules = catalogue_service.named_rules(session, version)
+    versions = catalogue_service.list_versions(session)
     response = render(
         request,
         "app/admin_catalogue.html",
         {
             "number": number,
             "rules": rules,
-            "versions": catalogue_service.list_versions(session),
+            "versions": versions,
+            "actors": i18n.actor_texts(
+                request, auth_queries.actor_labels(session, [(None, v.published_by) for v in versions])
+            ),
             "objections": event_queries.objection_counts(session),
             "can_publish": principal.can(Perm.EVENTS_CATALOGUE),
             **extra,

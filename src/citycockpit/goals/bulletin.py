@@ -51,6 +51,7 @@ class BulletinRow:
     status: str
     label: str
     color: str
+    tone: str
     progress: str
     time_progress: str
     forecast: str
@@ -116,6 +117,7 @@ def build_bulletin(
             "status": s.value,
             "label": s.label,
             "color": s.color.value,
+            "tone": s.tone.value,
             "count": n,
             "share": share_text(n, total),
         }
@@ -191,6 +193,7 @@ def build_bulletin(
             status=status.value,
             label=status.label,
             color=status.color.value,
+            tone=status.tone.value,
             progress=_pct(ev.progress),
             time_progress=_pct(ev.time_progress),
             forecast=forecast,

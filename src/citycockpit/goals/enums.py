@@ -25,6 +25,17 @@ class Color(StrEnum):
     GREY = "grey"
 
 
+class Tone(StrEnum):
+    """How a status word is coloured wherever it is shown: workbench tables, badges and the big screen
+    (the stylesheets give each tone its colour, `tone-<tone>`)."""
+
+    RED = "red"
+    ORANGE = "orange"
+    BLUE = "blue"
+    GREEN = "green"
+    GREY = "grey"
+
+
 class GoalStatus(StrEnum):
     """One status per goal and period. Task goals use 已完成/超进度/达进度/欠进度/逾期/未报送;
     indicator goals use 已完成/达标/预警/未达标/暂无数据."""
@@ -47,6 +58,10 @@ class GoalStatus(StrEnum):
     @property
     def color(self) -> Color:
         return STATUS_COLORS[self]
+
+    @property
+    def tone(self) -> Tone:
+        return STATUS_TONES[self]
 
 
 STATUS_LABELS = {
@@ -74,6 +89,29 @@ STATUS_COLORS = {
     GoalStatus.OFF_TRACK: Color.RED,
     GoalStatus.NO_DATA: Color.GREY,
 }
+
+
+# The supervision colours: 逾期/欠进度 red, 预警 orange, 达进度 blue, 超进度/已完成 green, 未报送 grey. An
+# indicator forecast to meet its target reads as 达进度, one forecast to miss it as 欠进度. Not the same
+# thing as STATUS_COLORS (the traffic light whose turning red raises an alert, where 欠进度 is amber).
+STATUS_TONES = {
+    GoalStatus.DONE: Tone.GREEN,
+    GoalStatus.AHEAD: Tone.GREEN,
+    GoalStatus.ON_TRACK: Tone.BLUE,
+    GoalStatus.BEHIND: Tone.RED,
+    GoalStatus.OVERDUE: Tone.RED,
+    GoalStatus.NOT_REPORTED: Tone.GREY,
+    GoalStatus.MET: Tone.BLUE,
+    GoalStatus.AT_RISK: Tone.ORANGE,
+    GoalStatus.OFF_TRACK: Tone.RED,
+    GoalStatus.NO_DATA: Tone.GREY,
+}
+
+
+def status_tones() -> dict[str, str]:
+    """Every status's tone, for pages' JavaScript (the screen's charts colour by it)."""
+    return {status.value: tone.value for status, tone in STATUS_TONES.items()}
+
 
 # Bulletin order: the behind and overdue ones first.
 STATUS_ORDER = [

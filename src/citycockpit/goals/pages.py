@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from citycockpit.auth import queries as auth_queries
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
@@ -56,6 +57,12 @@ def _reevaluate(request: Request, session: Any, goal_ids: list[int], since: str 
     )
 
 
+def _status_label(request: Request, status: str) -> str:
+    return i18n.domain_label(
+        i18n.request_language(request), f"screen.status.{status}", GoalStatus(status).label
+    )
+
+
 @router.get("/goals")
 def list_goals(
     request: Request,
@@ -79,7 +86,7 @@ def list_goals(
         Column("key", _t(request, "goals.col.key")),
         Column("title", _t(request, "goals.col.title"), link=lambda r: f"/app/goals/{r['id']}"),
         Column("department", _t(request, "goals.col.department")),
-        Column("status", _t(request, "goals.col.status")),
+        Column("status", _t(request, "goals.col.status"), tone=lambda r: r["tone"]),
         Column("progress", _t(request, "goals.col.progress"), fmt=pct),
         Column("time_progress", _t(request, "goals.col.time_progress"), fmt=pct),
         Column("due_on", _t(request, "goals.col.due_on")),
@@ -92,7 +99,8 @@ def list_goals(
             "key": goal.key,
             "title": goal.title,
             "department": dept,
-            "status": GoalStatus(st).label if st else "—",
+            "status": _status_label(request, st) if st else "—",
+            "tone": GoalStatus(st).tone.value if st else None,
             "progress": prog,
             "time_progress": tp,
             "due_on": goal.due_on.isoformat(),
@@ -107,7 +115,7 @@ def list_goals(
             "status": status,
             "nodes": queries.task_areas(session, year),
             "departments": queries.lead_departments(session, year),
-            "statuses": [(s.value, s.label) for s in STATUS_ORDER],
+            "statuses": [(s.value, _status_label(request, s.value)) for s in STATUS_ORDER],
             "can_manage": principal.can(Perm.GOALS_MANAGE),
         }
 
@@ -130,6 +138,10 @@ def _goal_page(request: Request, session: Any, principal: Principal, goal_id: in
     evals = queries.goal_evaluations(session, goal.id)
     current = next((e for e in evals if e.period == chosen), None)
     reports = progress.list_reports(session, principal, goal_id=goal.id)
+    comments = progress.list_comments(session, goal.id)
+    evaluation = evaluation_view(current)
+    if evaluation is not None:
+        evaluation["label"] = _status_label(request, evaluation["status"])
     reported = {r.period: r.percent for r in reports if r.state != "returned"}
     chart = {
         "months": [e.period for e in evals],
@@ -155,10 +167,13 @@ def _goal_page(request: Request, session: Any, principal: Principal, goal_id: in
             "goal": goal,
             "lead": lead,
             "period": chosen,
-            "evaluation": evaluation_view(current),
+            "evaluation": evaluation,
             "milestones": milestones.list_milestones(session, goal.id),
             "reports": reports,
-            "comments": progress.list_comments(session, goal.id),
+            "comments": comments,
+            "actors": i18n.actor_texts(
+                request, auth_queries.actor_labels(session, [(None, c.author) for c in comments])
+            ),
             "chart": chart,
             "can_report": is_lead,
             "can_manage": principal.can(Perm.GOALS_MANAGE),

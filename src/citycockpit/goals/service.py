@@ -514,7 +514,7 @@ def goals_from_report(
     result = FromReportResult()
     node_count_before = session.scalar(select(func.count(GoalNode.id))) or 0
     targets_node = _node(
-        session, year, parent_id=None, title=TARGETS_NODE_TITLE, number="〇", position=0, rule=rule
+        session, year, parent_id=None, title=TARGETS_NODE_TITLE, number=None, position=0, rule=rule
     )
     sub_nodes: dict[int, GoalNode] = {}
     subtasks_with_numbers: set[int] = set()

@@ -22,6 +22,7 @@ def evaluation_view(ev: GoalEvaluation | None, goal: Goal | None = None) -> dict
         "status": ev.status,
         "label": GoalStatus(ev.status).label,
         "color": ev.color,
+        "tone": GoalStatus(ev.status).tone.value,
         "rule": ev.rule,
         "reason": ev.reason,
         "progress": ev.progress,

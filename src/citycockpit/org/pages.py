@@ -42,7 +42,11 @@ def admin_org(
         columns = [
             Column("code", _t(request, "admin.org.col.code")),
             Column("name", _t(request, "admin.org.col.name")),
-            Column("level", _t(request, "admin.org.col.level")),
+            Column(
+                "level",
+                _t(request, "admin.org.col.level"),
+                show=lambda v: _t(request, f"admin.org.level.{v}"),
+            ),
             Column("parent", _t(request, "admin.org.col.parent")),
             Column("has_shape", _t(request, "admin.org.col.has_shape")),
         ]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from citycockpit.auth import queries as auth_queries
 from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
@@ -121,6 +122,9 @@ def _detail(request: Request, session: Any, principal: Principal, project_id: in
         },
     }
     period = project_queries.default_period(today)
+    actors = i18n.actor_texts(
+        request, auth_queries.actor_labels(session, [(None, p.reported_by) for p in progress])
+    )
     return render(
         request,
         "app/project.html",
@@ -128,6 +132,7 @@ def _detail(request: Request, session: Any, principal: Principal, project_id: in
             "project": project,
             "plan": plan,
             "progress": progress,
+            "actors": actors,
             "stages": stages,
             "area_name": area_name,
             "department": dept,

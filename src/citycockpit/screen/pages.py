@@ -10,11 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from citycockpit.auth import queries as auth_queries
 from citycockpit.auth.deps import PUBLIC, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError, NotFound
 from citycockpit.db import SessionDep
+from citycockpit.goals.enums import status_tones
 from citycockpit.screen import queries, service
 from citycockpit.web import i18n
 from citycockpit.web.render import check_csrf, render
@@ -47,6 +49,7 @@ def screen_page(
             "is_kiosk": principal.kind == "kiosk",
             "refresh_seconds": settings.screen_refresh_seconds,
             "messages": i18n.client_messages(lang, "screen."),
+            "status_tones": status_tones(),
         },
     )
 
@@ -93,10 +96,16 @@ def _kiosk_links(request: Request, session: Any) -> list[dict[str, Any]]:
 
 @admin_router.get("")
 def admin_kiosk(request: Request, session: SessionDep, principal: KioskManager) -> Response:
+    links = _kiosk_links(request, session)
+    actors = i18n.actor_texts(
+        request, auth_queries.actor_labels(session, [(None, row["link"].created_by) for row in links])
+    )
+    for row in links:
+        row["created_by"] = actors[(None, row["link"].created_by)]
     return render(
         request,
         "app/admin_kiosk.html",
-        {"links": _kiosk_links(request, session), "created": request.query_params.get("created")},
+        {"links": links, "created": request.query_params.get("created")},
     )
 
 

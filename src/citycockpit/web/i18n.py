@@ -41,14 +41,14 @@ def translate(lang: str, key: str, **values: Any) -> str:
 
 
 def error_text(lang: str, code: str, detail: str) -> str:
-    """A refusal as a page shows it. In Chinese, the code's explanation (`error.explain.<code>`) with the
-    domain's own message (English, naming the specifics) after it; in English, that message alone."""
-    explanation = catalogue(lang).get(f"error.explain.{code}") if lang == DEFAULT_LANGUAGE else None
-    if not explanation:
+    """A refusal as a page shows it. In Chinese, the code's explanation (`error.explain.<code>`) alone:
+    the domain's own message is English, so it stays in the problem+json body and the log, not on a
+    Chinese page (a code without an explanation reads as `error.explain.unknown`); in English, the
+    domain's message."""
+    if lang != DEFAULT_LANGUAGE:
         return detail
-    if not detail or detail == explanation:
-        return explanation
-    return f"{explanation}（{translate(lang, 'error.detail')}：{detail}）"
+    cat = catalogue(lang)
+    return cat.get(f"error.explain.{code}") or cat.get("error.explain.unknown") or detail
 
 
 def request_error_text(request: Request, exc: Any) -> str:
@@ -96,6 +96,25 @@ def request_language(request: Request) -> str:
 def request_text(request: Request, key: str, **values: Any) -> str:
     """A message in the language of the request (request_language), with its {placeholders} filled."""
     return translate(request_language(request), key, **values)
+
+
+def domain_label(lang: str, key: str, chinese: str) -> str:
+    """A word whose Chinese lives with its domain (a status's label, a state's name): that word on a
+    Chinese page, the English catalogue's `key` on an English page (the Chinese if it has none)."""
+    if lang == DEFAULT_LANGUAGE:
+        return chinese
+    return catalogue(lang).get(key) or chinese
+
+
+def actor_text(lang: str, kind: str, name: str) -> str:
+    """A recorded actor as a page names it (auth.queries.actor_labels gives kind and name)."""
+    return translate(lang, f"actor.{kind}", name=name)
+
+
+def actor_texts(request: Request, labels: dict[Any, Any]) -> dict[Any, str]:
+    """`actor_text` for each of auth.queries.actor_labels' results, in the request's language."""
+    lang = request_language(request)
+    return {key: actor_text(lang, label.kind, label.name) for key, label in labels.items()}
 
 
 def client_messages(lang: str, prefix: str) -> dict[str, str]:

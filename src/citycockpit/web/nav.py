@@ -53,16 +53,21 @@ class NavEntry:
     short_key: str | None = None
 
 
+def _covers(href: str, path: str) -> bool:
+    return path == href or (href != "/app" and path.startswith(href + "/"))
+
+
 def navigation(principal: Principal, path: str) -> list[NavEntry]:
-    visible = [i for i in NAV_ITEMS if i.perm is None or principal.can(i.perm)]
-    hrefs = [i.href for i in visible]
-    out = []
-    for item in visible:
-        # the longest matching entry is the active one (/app/events/new, not /app/events as well)
-        matches = [h for h in hrefs if path == h or (h != "/app" and path.startswith(h + "/"))]
-        active = bool(matches) and max(matches, key=len) == item.href
-        out.append(NavEntry(item.key, item.href, item.group, active, item.phone, item.short_key))
-    return out
+    """The principal's menu, with the one entry that covers `path` most closely marked active (the
+    bulletin, /app/goals/bulletin, is under /app/goals but is its own entry; /app/events/new is not
+    /app/events as well)."""
+    items = [item for item in NAV_ITEMS if item.perm is None or principal.can(item.perm)]
+    covering = [item.href for item in items if _covers(item.href, path)]
+    active = max(covering, key=len) if covering else None
+    return [
+        NavEntry(item.key, item.href, item.group, item.href == active, item.phone, item.short_key)
+        for item in items
+    ]
 
 
 def phone_navigation(entries: list[NavEntry]) -> list[NavEntry]:

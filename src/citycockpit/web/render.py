@@ -6,6 +6,7 @@ get `error.html` (or, for htmx, a small fragment) while API requests keep proble
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -67,7 +68,17 @@ def environment() -> Environment:
     )
     env.globals["static"] = _static_url
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
+    env.filters["codes"] = code_spans
     return env
+
+
+_BACKTICKED = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text: str) -> Markup:
+    """A catalogue message with what is to be typed as is (a command, a column name) between backticks:
+    escaped, with those parts as `<code>`."""
+    return Markup(_BACKTICKED.sub(r"<code>\1</code>", str(escape(text))))
 
 
 def is_page_request(request: Request) -> bool:

@@ -30,6 +30,11 @@ class Column:
     label: str
     link: Callable[[dict[str, Any]], str] | None = None
     fmt: Callable[[Any], Any] | None = None
+    # A status column: the row's tone (goals.enums.Tone value) colours the value as a badge.
+    tone: Callable[[dict[str, Any]], str | None] | None = None
+    # How a value reads on the page only, where the export keeps the code (a file that is imported
+    # back needs `work_days`, a person reads 工作日).
+    show: Callable[[Any], Any] | None = None
 
 
 @dataclass
@@ -93,7 +98,7 @@ def _view(
         offset = 0
     total = listing.count(session)
     found, sort = listing.page(session, sort=request.query_params.get("sort", ""), offset=offset, limit=limit)
-    rows = [_formatted(to_row(r), columns) for r in found]
+    rows = [_shown(_formatted(to_row(r), columns), columns) for r in found]
     return TableView(list(columns), rows, total, offset, limit, sort, empty_text, frozenset(listing.sorts))
 
 
@@ -101,6 +106,13 @@ def _formatted(row: dict[str, Any], columns: Sequence[Column]) -> dict[str, Any]
     for col in columns:
         if col.fmt is not None and col.key in row:
             row[col.key] = col.fmt(row[col.key])
+    return row
+
+
+def _shown(row: dict[str, Any], columns: Sequence[Column]) -> dict[str, Any]:
+    for col in columns:
+        if col.show is not None and row.get(col.key) is not None:
+            row[col.key] = col.show(row[col.key])
     return row
 
 

@@ -134,9 +134,12 @@
       return lines(p).map(function (l) { return esc(l); }).join("<br>");
     };
   }
-  var STATUS_COLOURS = { done: "#52c41a", ahead: "#73d13d", on_track: "#40a9ff", met: "#36cfc9",
-    behind: "#faad14", at_risk: "#ffc53d", overdue: "#ff4d4f", off_track: "#cf1322",
-    not_reported: "#8c8c8c", no_data: "#595959", none: "#5d7aa0" };
+  /* Each status's tone comes from the page (goals.enums.STATUS_TONES), each tone's colour from screen.css. */
+  var STATUS_TONES = JSON.parse(stage.dataset.statusTones || "{}");
+  var STATUS_COLOURS = {};
+  Object.keys(STATUS_TONES).forEach(function (s) {
+    STATUS_COLOURS[s] = getComputedStyle(stage).getPropertyValue("--tone-" + STATUS_TONES[s]).trim();
+  });
 
   /* --- panel plumbing --- */
   function setNoData(panel, none) {
@@ -194,7 +197,7 @@
     list.textContent = "";
     d.items.forEach(function (it) {
       var status = it.status || "none";
-      var li = el("li", "target status-" + status);
+      var li = el("li", "target tone-" + (STATUS_TONES[status] || "none"));
       li.dataset.goal = String(it.id);
       var head = el("div", "t-head");
       var name = el(it.href ? "a" : "span", "name", it.name);
