@@ -157,3 +157,62 @@ def test_test_events_and_other_towns_are_not_counted(db, surge_city, clock) -> N
     db.execute(Event.__table__.update().where(Event.town_code == TOWN_B).values(is_test=True))
     counts = service.count_windows(db, now=now, rule=RULE)
     assert counts == {(WATER, TOWN_A): [12, 0, 0, 0, 0]}
+
+
+@pytest.fixture
+def surge_alert(db, surge_city, clock):  # type: ignore[no-untyped-def]
+    """The replayed 停水 surge in 城厢镇, detected."""
+    now = clock.now()
+    _baseline(db, now, 2.0)
+    add_requests(db, steady(now - timedelta(hours=2), now, 15.0), category=WATER, town=TOWN_A, grid=GRID_A)
+    service.detect_surges(db, now=now, rule=RULE)
+    (alert,) = _alerts(db)
+    return alert
+
+
+def test_the_dispatcher_and_the_town_see_the_surge_and_others_do_not(
+    client, surge_alert, dispatcher, town_staff, dept_staff, grid_worker
+) -> None:
+    seen = {
+        p.user.username: [s["id"] for s in client.get("/api/v1/events/surges", headers=p.headers).json()]
+        for p in (dispatcher, town_staff, dept_staff)
+    }
+    assert seen == {"dispatcher": [surge_alert.id], "town_a": [surge_alert.id], "cgj_staff": []}
+    body = client.get(f"/api/v1/events/surges/{surge_alert.id}", headers=dispatcher.headers).json()
+    assert (body["category_name"], body["town_name"], body["count"]) == ("停水停电", "城厢镇", 34)
+    refused = client.get(f"/api/v1/events/surges/{surge_alert.id}", headers=dept_staff.headers)
+    assert (refused.status_code, refused.json()["code"]) == (404, "surge_not_found")
+
+
+def test_the_drill_down_lists_exactly_the_events_behind_the_surge(
+    db, client, surge_alert, dispatcher
+) -> None:
+    page = client.get(f"/api/v1/events?surge={surge_alert.id}&limit=500", headers=dispatcher.headers).json()
+    linked = set(service.linked_event_ids(db, surge_alert.id))
+    assert page["total"] == 34 and {e["id"] for e in page["items"]} == linked
+    html = client.get(f"/app/events?surge={surge_alert.id}", headers=dispatcher.headers).text
+    assert "激增预警：城厢镇 · 停水停电" in html and "共 34 条" in html
+
+
+def test_the_queue_carries_the_surge_card_and_a_dispatcher_acknowledges_it_once(
+    db, client, surge_alert, dispatcher, leader
+) -> None:
+    html = client.get("/app/events", headers=dispatcher.headers).text
+    assert "诉求激增预警" in html and f"/app/events?surge={surge_alert.id}" in html and "已知悉" in html
+    url = f"/api/v1/events/surges/{surge_alert.id}/acknowledge"
+    assert client.post(url, headers=leader.headers).status_code == 403
+    done = client.post(url, headers=dispatcher.headers)
+    assert (done.status_code, done.json()["acknowledged_by_name"]) == (200, "dispatcher")
+    again = client.post(url, headers=dispatcher.headers)
+    assert (again.status_code, again.json()["code"]) == (409, "surge_already_acknowledged")
+    assert db.scalar(select(func.count()).where(AuditEntry.action == "event.surge.acknowledge")) == 1
+
+
+def test_the_screen_shows_the_surge_first_in_its_alerts(client, surge_alert, leader) -> None:
+    items = client.get("/api/v1/screen/alerts", headers=leader.headers).json()["items"]
+    assert items[0]["kind"] == "surge"
+    assert (items[0]["area_name"], items[0]["count"], items[0]["href"]) == (
+        "城厢镇",
+        34,
+        f"/app/events?surge={surge_alert.id}",
+    )
