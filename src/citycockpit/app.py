@@ -38,9 +38,9 @@ from citycockpit.db import SessionDep, build_engine, get_session, reader
 from citycockpit.events import api as events_api
 from citycockpit.events import pages as events_pages
 from citycockpit.events.analytics import api as events_kpi_api
-from citycockpit.events.surges import api as events_surge_api
 from citycockpit.events.intake import classifier as events_classifier
 from citycockpit.events.intake import open311 as events_open311
+from citycockpit.events.surges import api as events_surge_api
 from citycockpit.goals import api as goals_api
 from citycockpit.goals import pages as goals_pages
 from citycockpit.goals import settings as goals_settings

@@ -256,13 +256,18 @@ class Settings(BaseSettings):
         "town are compared with the same hours of the same weekday in past weeks.",
     )
     events_surge_baseline_weeks: int = Field(
-        4, ge=1, le=52, description="Surges: how many past weeks' same window make the usual level (their mean)."
+        4,
+        ge=1,
+        le=52,
+        description="Surges: how many past weeks' same window make the usual level (their mean).",
     )
     events_surge_ratio: float = Field(
         3.0, ge=1, description="Surges: a window needs at least this many times its usual level to be one."
     )
     events_surge_min_count: int = Field(
-        10, ge=1, description="Surges: a window needs at least this many requests to be one, whatever the ratio."
+        10,
+        ge=1,
+        description="Surges: a window needs at least this many requests to be one, whatever the ratio.",
     )
     events_surge_max_p: float = Field(
         0.001,
