@@ -56,6 +56,18 @@ def test_the_demo_publishes_a_dispatch_catalogue_and_has_repeat_callers(demo_db:
     assert repeats >= 9 and third_calls >= 1  # eight callers call again, one of them twice
 
 
+def test_the_demo_has_one_open_surge_of_water_calls_with_its_events_linked(demo_db: Path) -> None:
+    from citycockpit.events.surges.models import SurgeAlert, SurgeAlertEvent
+
+    engine = create_engine(f"sqlite:///{demo_db}")
+    with engine.connect() as conn:
+        alerts = conn.execute(select(SurgeAlert.category_code, SurgeAlert.town_code, SurgeAlert.state)).all()
+        linked = conn.scalar(select(func.count()).select_from(SurgeAlertEvent))
+    engine.dispose()
+    assert alerts == [("H0201", "320585100", "open")]
+    assert linked >= 26
+
+
 def test_version_prints_the_package_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("citycockpit ")

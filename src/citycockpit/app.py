@@ -40,6 +40,7 @@ from citycockpit.events import pages as events_pages
 from citycockpit.events.analytics import api as events_kpi_api
 from citycockpit.events.intake import classifier as events_classifier
 from citycockpit.events.intake import open311 as events_open311
+from citycockpit.events.surges import api as events_surge_api
 from citycockpit.goals import api as goals_api
 from citycockpit.goals import pages as goals_pages
 from citycockpit.goals import settings as goals_settings
@@ -286,6 +287,7 @@ def create_app(
     app.include_router(goals_api.router)
     # Before the events router: /api/v1/events/kpis must not be taken for an event id.
     app.include_router(events_kpi_api.router)
+    app.include_router(events_surge_api.router)
     app.include_router(events_api.router)
     app.add_api_route(
         "/sw.js",

@@ -248,6 +248,34 @@ class Settings(BaseSettings):
     events_rollup_recent_days: int = Field(
         35, ge=1, description="Whole past days the worker's rollup job recomputes on each run."
     )
+    events_surge_window_hours: float = Field(
+        2.0,
+        gt=0,
+        le=48,
+        description="Surges (未诉先办): the window, in hours up to now, whose requests per minor category and "
+        "town are compared with the same hours of the same weekday in past weeks.",
+    )
+    events_surge_baseline_weeks: int = Field(
+        4,
+        ge=1,
+        le=52,
+        description="Surges: how many past weeks' same window make the usual level (their mean).",
+    )
+    events_surge_ratio: float = Field(
+        3.0, ge=1, description="Surges: a window needs at least this many times its usual level to be one."
+    )
+    events_surge_min_count: int = Field(
+        10,
+        ge=1,
+        description="Surges: a window needs at least this many requests to be one, whatever the ratio.",
+    )
+    events_surge_max_p: float = Field(
+        0.001,
+        gt=0,
+        lt=1,
+        description="Surges: the window's count must be this improbable under a Poisson law whose mean is "
+        "the usual level (P(X ≥ count) at most this).",
+    )
     photos_max_bytes: int = Field(
         15_000_000,
         ge=10_000,

@@ -8,12 +8,14 @@ from sqlalchemy import Engine
 
 from citycockpit.events.analytics.rollup import rollup_job
 from citycockpit.events.intake.classifier import retrain_job
+from citycockpit.events.surges.service import detect_surges_job
 from citycockpit.events.workflow import jobs as event_jobs
 from citycockpit.goals.evaluation import evaluate_goals_job
 from citycockpit.ops.jobs import Job, JobOutcome, run_jobs
 
 JOBS: list[tuple[str, Job]] = [
     *event_jobs.JOBS,
+    ("surges", detect_surges_job),
     ("rollup", rollup_job),
     ("goals", evaluate_goals_job),
     ("classifier", retrain_job),

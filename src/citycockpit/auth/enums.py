@@ -41,3 +41,4 @@ class Perm(StrEnum):
     EVENTS_CATALOGUE = "events:catalogue"  # publish the dispatch catalogue (派单目录)
     EVENTS_KPI = "events:kpi"
     EVENTS_HISTORY = "events:history"  # import a city's closed 12345 tickets as history
+    EVENTS_SURGES = "events:surges"  # acknowledge a surge alert (未诉先办)

@@ -54,6 +54,7 @@ _EVENTS_GRANTS: dict[Role, set[Perm]] = {
         Perm.EVENTS_WORK,
         Perm.EVENTS_CATALOGUE,
         Perm.EVENTS_HISTORY,
+        Perm.EVENTS_SURGES,
     },
     Role.DEPARTMENT: {Perm.EVENTS_READ, Perm.EVENTS_WORK},
     Role.TOWN: {Perm.EVENTS_READ, Perm.EVENTS_CREATE, Perm.EVENTS_WORK},

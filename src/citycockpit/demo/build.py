@@ -105,6 +105,12 @@ def _events_city(session: Session, ctx: DemoContext) -> None:
     build_events_city(session, ctx)
 
 
+def _events_surge(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.events.surges.demo import build_demo_surge
+
+    ctx.summary["surges"] = build_demo_surge(session, ctx)
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
@@ -116,6 +122,7 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("招商目标 ↔ 督查目标 attraction goals linked to tracked goals", _link_attraction_goals),
     ("事件 events: categories and a few hundred cases", _events),
     ("一网统管事件 synthetic events, rollups, classifier", _events_city),
+    ("诉求激增 a recent surge of 停水 calls, detected", _events_surge),
 ]
 
 

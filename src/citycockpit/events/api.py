@@ -219,6 +219,7 @@ def list_events(
     date_to: Annotated[
         date | None, Query(alias="to", description="Reported on or before (local date)")
     ] = None,
+    surge: Annotated[int | None, Query(ge=1, description="The events behind this surge alert")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
@@ -232,6 +233,7 @@ def list_events(
         channel=channel,
         date_from=date_from,
         date_to=date_to,
+        surge_id=surge,
     )
     items, total = queries.list_events(session, principal, filters, offset=offset, limit=limit)
     return {

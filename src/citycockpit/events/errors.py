@@ -96,3 +96,13 @@ class TooManyPhotos(Unprocessable):
 
 class PhotoNotFound(NotFound):
     code = "photo_not_found"
+
+
+class SurgeNotFound(NotFound):
+    code = "surge_not_found"
+
+
+class SurgeAlreadyAcknowledged(Conflict):
+    """Someone acknowledged the surge alert already (the answer names who and when)."""
+
+    code = "surge_already_acknowledged"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from citycockpit.auth import pii
@@ -30,6 +30,8 @@ from citycockpit.events.intake import service as intake
 from citycockpit.events.intake.classifier import event_text
 from citycockpit.events.schemas import reporter_of
 from citycockpit.events.sla import WorkCalendar, minutes_left, stage_due
+from citycockpit.events.surges import queries as surge_queries
+from citycockpit.events.surges import service as surge_service
 from citycockpit.events.workflow import assists as assist_service
 from citycockpit.events.workflow import service as event_service
 from citycockpit.events.workflow.transitions import STATE_LABELS, allowed_actions
@@ -43,6 +45,7 @@ router = APIRouter(prefix="/app/events", tags=["pages"], include_in_schema=False
 Reader = Annotated[Principal, require(Perm.EVENTS_READ)]
 Worker = Annotated[Principal, require(Perm.EVENTS_WORK)]
 Creator = Annotated[Principal, require(Perm.EVENTS_CREATE)]
+SurgeAcknowledger = Annotated[Principal, require(Perm.EVENTS_SURGES)]
 CsrfField = Annotated[str, Form()]
 # A browser sends an empty part for a file field left empty, which arrives as "" rather than a file.
 PhotoFiles = Annotated[list[UploadFile | str] | None, File()]
@@ -94,6 +97,7 @@ def list_events(
     closed_from: date | None = None,
     closed_to: date | None = None,
     overdue: bool = False,
+    surge: Annotated[int | None, Query(ge=1, le=2_000_000_000)] = None,
 ) -> Response:
     queues = event_queries.ROLE_QUEUES.get(principal.role.value, [])
     if sort.lstrip("-") not in {*event_queries.EVENT_SORTS, event_queries.URGENCY}:
@@ -101,7 +105,8 @@ def list_events(
     if queue and queue not in event_queries.QUEUES:
         queue = ""
     # a big-screen drill-down (period, area, channel, overdue) lands on exactly the set the panel counted
-    drill = bool(area or channel or date_from or date_to or closed_from or closed_to or overdue)
+    drill = bool(area or channel or date_from or date_to or closed_from or closed_to or overdue or surge)
+    surge_row = surge_queries.get_surge(session, surge, principal) if surge else None
     # The role's first queue when nothing is asked; the 全部 tab asks `queue=` (empty): every event.
     if "queue" not in request.query_params and not category and not state and not drill and queues:
         queue = queues[0]
@@ -119,8 +124,14 @@ def list_events(
         closed_to=closed_to,
         overdue_at=now if overdue else None,
         live_only=drill,
+        surge_id=surge,
     )
     shown_filters = _filter_chips(request, session, filters, overdue=overdue)
+    if surge_row is not None:
+        shown_filters.insert(
+            0,
+            _t(request, "surges.filter", town=surge_row.town_name, category=surge_row.category_name),
+        )
     if request.query_params.get("export") == "xlsx":
         items, _ = event_queries.list_events(
             session, principal, filters, offset=0, limit=5000, sort=sort or "-reported_at"
@@ -175,8 +186,25 @@ def list_events(
             "state_labels": _state_labels(request),
             "can_create": principal.can(Perm.EVENTS_CREATE),
             "now": now,
+            "surges": surge_queries.list_surges(session, principal, limit=10) if offset == 0 else [],
+            "can_acknowledge": principal.can(Perm.EVENTS_SURGES),
         },
     )
+
+
+@router.post("/surges/{alert_id}/acknowledge")
+def acknowledge_surge(
+    alert_id: Annotated[int, Path(ge=1, le=2_000_000_000)],
+    request: Request,
+    session: SessionDep,
+    principal: SurgeAcknowledger,
+    csrf_token: CsrfField = "",
+) -> Response:
+    """The surge card's 已知悉 button (events/surges/service.py `acknowledge_surge`); back to the list."""
+    check_csrf(request, principal, csrf_token)
+    surge_service.acknowledge_surge(session, alert_id, principal=principal, now=request.app.state.clock.now())
+    session.commit()
+    return RedirectResponse("/app/events", status_code=303)
 
 
 # Roles whose list is a to-do list on the street: most urgent first unless they sort otherwise.

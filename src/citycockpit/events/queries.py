@@ -26,6 +26,7 @@ from citycockpit.events.enums import (
 )
 from citycockpit.events.errors import EventNotFound
 from citycockpit.events.models import Event, EventAssist, EventCategory, EventObjection, EventTransition
+from citycockpit.events.surges.queries import surge_events_clause
 
 S = EventState
 
@@ -150,6 +151,7 @@ class EventFilter:
     closed_to: date | None = None
     overdue_at: datetime | None = None  # past the handling deadline at this instant (Event.is_overdue)
     live_only: bool = False  # test events left out, as every KPI counts (a big-screen drill-down)
+    surge_id: int | None = None  # the events behind this surge alert (events/surges)
 
 
 # Columns a list of events may be sorted by (`-` before the key: descending).
@@ -204,6 +206,8 @@ def _filter_clause(principal: Principal, filters: EventFilter) -> ColumnElement[
         where = where & Event.is_overdue(filters.overdue_at)
     if filters.live_only:
         where = where & Event.is_test.is_(False)
+    if filters.surge_id is not None:
+        where = where & surge_events_clause(filters.surge_id)
     return where
 
 

@@ -435,8 +435,9 @@ def event_breakdown(session: Session, view: View) -> dict[str, Any]:
 
 
 def alerts(session: Session, view: View) -> dict[str, Any]:
-    """Overdue events (the events domain's `Event.is_overdue`), most overdue first (at most 30), then
-    open goal alerts (city level). Null when neither events nor goals exist in the view."""
+    """Open surge alerts (events/surges: 未诉先办) first, then overdue events (the events domain's
+    `Event.is_overdue`), most overdue first (at most 30), then open goal alerts (city level). Null when
+    neither events nor goals exist in the view."""
     from citycockpit.events.models import Event
     from citycockpit.org.models import Department
 
@@ -452,7 +453,7 @@ def alerts(session: Session, view: View) -> dict[str, Any]:
     goal_items = _goal_alerts(session, view)
     if not has_events and goal_items is None:
         return view.envelope(items=None)
-    items = []
+    items = _surge_alerts(session, view)
     for public_id, title, due, dept, town in rows:
         hours = (view.now - due).total_seconds() / 3600
         items.append(
@@ -467,6 +468,31 @@ def alerts(session: Session, view: View) -> dict[str, Any]:
             }
         )
     return view.envelope(items=items + list(goal_items or []))
+
+
+def _surge_alerts(session: Session, view: View) -> list[dict[str, Any]]:
+    """The open surges in the viewed area, strongest first, each with its numbers (the page words them)
+    and the drill-down to exactly the events behind it."""
+    from citycockpit.events.surges import queries as surge_queries
+
+    rows = surge_queries.list_surges(session, view.principal, area_code=view.area_code, limit=10)
+    return [
+        {
+            "kind": "surge",
+            "id": r.id,
+            "title": r.category_name,
+            "category_name": r.category_name,
+            "area_name": r.town_name,
+            "count": r.count,
+            "expected": round(r.expected, 1),
+            "ratio": round(r.ratio, 1),
+            "window_hours": r.window_hours,
+            "opened_at": r.opened_at.isoformat(),
+            "acknowledged": r.acknowledged_at is not None,
+            "href": r.href,
+        }
+        for r in rows
+    ]
 
 
 def _duration_text(hours: float) -> str:

@@ -393,11 +393,26 @@
   renderers["alerts"] = function (panel, d) {
     if (!d.items) { return false; }
     var body = panel.querySelector("[data-body]");
+    // Surges (未诉先办) stand above the rotating list as a banner, each a link to the events behind it.
+    var surges = d.items.filter(function (it) { return it.kind === "surge"; });
+    var others = d.items.filter(function (it) { return it.kind !== "surge"; });
+    var banner = body.querySelector(".surges") || body.insertBefore(el("div", "surges"), body.firstChild);
+    banner.textContent = "";
+    banner.hidden = !surges.length;
+    surges.forEach(function (it) {
+      var row = el(it.href ? "a" : "div", "surge" + (it.acknowledged ? " acknowledged" : ""));
+      if (it.href) { row.href = it.href; }
+      row.dataset.surge = String(it.id);
+      row.appendChild(el("span", "tag", m("surge.tag")));
+      row.appendChild(el("span", "name", m("surge.title", { area: it.area_name || "", category: it.category_name })));
+      row.appendChild(el("span", "val", m("surge.value", { n: it.count, h: fmt(it.window_hours, 0), e: fmt(it.expected, 1), x: fmt(it.ratio, 1) })));
+      banner.appendChild(row);
+    });
     var list = body.querySelector("ul") || body.appendChild(el("ul", "rot"));
     if (!list.dataset.rot) { list.dataset.rot = String(rotating(list)); }
     list.textContent = "";
-    if (!d.items.length) { list.appendChild(el("li", "all-clear", m("no_alerts"))); return true; }
-    d.items.forEach(function (it) {
+    if (!others.length) { list.appendChild(el("li", "all-clear", m("no_alerts"))); return true; }
+    others.forEach(function (it) {
       var li = el("li");
       var name = el(it.href ? "a" : "span", "name", it.title);
       if (it.href) { name.href = it.href; }
