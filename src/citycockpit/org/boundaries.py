@@ -38,6 +38,7 @@ from citycockpit.org.enums import AREA_CODE_LENGTH, PARENT_LEVEL, AreaLevel
 from citycockpit.org.models import Area
 
 TOLERANCE_M2 = 1.0  # overlaps, gaps and overhangs smaller than this are rounding, not findings
+MIN_WIDTH_M = 0.1  # nor are slivers thinner than this on average (a border drawn twice, a hair apart)
 REPAIR_AREA_CHANGE = 0.01  # make_valid may change a feature's area by at most 1% to count as safe
 CITY_REACH_M = 60_000.0  # a feature farther than this from the city's outline/centre is misplaced
 DBF_ENCODINGS = ("utf-8", "gb18030")
@@ -229,7 +230,11 @@ def _read_shapefile_zip(data: bytes, filename: str, encoding: str | None) -> tup
             return raws, declared
         except UnicodeDecodeError:
             continue
-        except (shapefile.ShapefileException, struct.error) as exc:
+        except shapefile.ShapefileException as exc:
+            if "decode" in str(exc):  # pyshp wraps the UnicodeDecodeError of a text field
+                continue
+            raise ImportFailed([_err(filename, None, f"unreadable Shapefile: {exc}", "bad_zip")]) from None
+        except struct.error as exc:
             raise ImportFailed([_err(filename, None, f"unreadable Shapefile: {exc}", "bad_zip")]) from None
     raise ImportFailed(
         [_err(filename, None, f"the attribute table is not in {' or '.join(tries)}", "bad_encoding")]
@@ -450,6 +455,7 @@ def check_boundaries(
                         "invalid_geometry",
                         value=code,
                         why=why,
+                        at=why[why.find("[") + 1 : why.rfind("]")] if "[" in why else "",
                     )
                 )
                 continue
@@ -590,17 +596,23 @@ def _topology(session: Session, check: BoundaryCheck) -> list[Finding]:
     findings: list[Finding] = []
 
     def square_metres(pieces: Any) -> Any:
-        # The pieces are cut in lon/lat, where shared borders coincide exactly; projecting a piece
-        # would bend its edges and give a sliver with no area in lon/lat tens of m². So each piece's
-        # lon/lat area is scaled by its place's m² per square degree, measured in the projected CRS
-        # on the piece's bounding box.
+        """Each piece's area in m², or 0 for a sliver thinner than MIN_WIDTH_M.
+
+        The pieces are cut in lon/lat, where shared borders coincide exactly; projecting a piece would
+        bend its edges and give a sliver with no area in lon/lat tens of m². So each piece's lon/lat
+        area is scaled by its place's m² per square degree, measured in the projected CRS on the
+        piece's bounding box. A piece's mean width (2 × area / perimeter) tells a sliver (a border
+        drawn twice, a millimetre apart, or bent by a reprojection) from a real finding."""
         if len(pieces) == 0:
             return np.zeros(0)
         boxes = shapely.envelope(pieces)
         box_deg = shapely.area(boxes)
         box_m = shapely.area(geometry.reproject(boxes, to_metric))
         factor = np.where(box_deg > 0, box_m / np.where(box_deg > 0, box_deg, 1.0), 0.0)
-        return shapely.area(pieces) * factor
+        area = shapely.area(pieces) * factor
+        perimeter = shapely.length(pieces) * np.sqrt(factor)
+        width = np.where(perimeter > 0, 2 * area / np.where(perimeter > 0, perimeter, 1.0), 0.0)
+        return np.where(width >= MIN_WIDTH_M, area, 0.0)
 
     def add(kind: str, code: str, other: str, piece: BaseGeometry, area: float) -> None:
         p = piece.representative_point()
