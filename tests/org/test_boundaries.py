@@ -353,3 +353,45 @@ def test_the_admin_page_upload_says_each_refusal_in_chinese(client: Any, db: Ses
         headers={"Cookie": admin.headers["Cookie"]},
     )
     assert done.status_code == 200 and "边界导入完成：共 4 个要素，新增区域 2 个" in done.text
+
+
+def test_a_new_grid_overlapping_a_stored_neighbour_is_reported_against_it(
+    db: Session, clock: Clock, city: dict[str, Any]
+) -> None:
+    run(db, clock, geojson(feature("320585100001001", "东门社区第1网格", WEST), crs="EPSG:4549"), "a.geojson")
+    wide_east = box(X0 + 900, Y0, X0 + 2000, Y0 + 2000)  # 100 m × 2,000 m over the stored west grid
+    check = boundaries.check_boundaries(
+        db, geojson(feature("320585100001002", "东门社区第2网格", wide_east), crs="EPSG:4549"), "b.geojson"
+    )
+    ((kind, code, other, m2),) = [(f.kind, f.code, f.other, f.area_m2) for f in check.findings]
+    assert (kind, code, other) == ("overlap", "320585100001001", "320585100001002")
+    assert m2 == pytest.approx(200_000, rel=2e-3)
+
+
+def test_the_command_writes_the_report_and_exits_non_zero_on_warnings_not_accepted(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from citycockpit.cli import app
+
+    runner = CliRunner()
+    db = str(tmp_path / "b.db")
+    assert runner.invoke(app, ["db", "upgrade", "--db", db]).exit_code == 0
+    org = tmp_path / "areas.csv"
+    org.write_text(
+        "code,name,lat,lon\n320585,太仓市,31.457,121.13\n320585100,城厢镇,31.458,121.1\n", encoding="utf-8"
+    )
+    assert runner.invoke(app, ["org", "import", str(org), "--db", db]).exit_code == 0
+    source = tmp_path / "t.geojson"
+    source.write_bytes(_topology_file())
+    report = tmp_path / "report.xlsx"
+    refused = runner.invoke(
+        app, ["org", "import-boundaries", str(source), "--db", db, "--report", str(report)]
+    )
+    assert refused.exit_code == 1 and "accept the warnings" in " ".join(refused.output.split())
+    kinds = [r[0].value for r in load_workbook(report)["拓扑检查"].iter_rows(min_row=2)]
+    assert sorted(k.split()[0] for k in kinds) == ["缝隙", "超出上级", "重叠"]
+    done = runner.invoke(app, ["org", "import-boundaries", str(source), "--db", db, "--accept-warnings"])
+    assert done.exit_code == 0, done.output
+    assert "4 feature(s) from EPSG:4549: 4 area(s) created, 0 updated, 3 topology warning(s)" in " ".join(
+        done.output.split()
+    )
