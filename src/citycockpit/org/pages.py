@@ -148,7 +148,12 @@ def import_boundaries(
     refusal lists each bad feature, or the topology warnings, in the page's language."""
     check_csrf(request, principal, csrf_token)
     data = file.file.read(org_service.tabular.MAX_IMPORT_BYTES + 1)
-    context: dict[str, Any] = {"table": None, "tab": "areas", "can_import": True, "boundary_form": True}
+    context: dict[str, Any] = {
+        "table": None,
+        "tab": "areas",
+        "can_import": True,
+        "boundary_values": {"code_field": code_field, "name_field": name_field, "level": level, "crs": crs},
+    }
     try:
         with session.begin_nested():  # a refused import undoes only itself
             check = org_boundaries.check_boundaries(
