@@ -395,3 +395,20 @@ def test_the_command_writes_the_report_and_exits_non_zero_on_warnings_not_accept
     assert "4 feature(s) from EPSG:4549: 4 area(s) created, 0 updated, 3 topology warning(s)" in " ".join(
         done.output.split()
     )
+
+
+def test_a_crs_given_against_the_files_own_is_refused(
+    db: Session, clock: Clock, city: dict[str, Any]
+) -> None:
+    data = geojson(feature("320585100001001", "东门社区第1网格", WEST), crs="EPSG:4549")
+    with pytest.raises(ImportFailed) as caught:
+        run(db, clock, data, "g.geojson", crs="EPSG:4490")
+    assert caught.value.row_errors[0].code == "boundary_crs_conflict"
+
+
+def test_a_cpg_file_names_the_attribute_encoding(db: Session, clock: Clock, city: dict[str, Any]) -> None:
+    buffer = io.BytesIO(shapefile_zip([("320585100001001", "東門社區第1網格", WEST)], encoding="utf-8"))
+    with zipfile.ZipFile(buffer, "a") as z:
+        z.writestr("网格/grids.cpg", "UTF-8")
+    run(db, clock, buffer.getvalue(), "grids.zip", code_field="WGBM", name_field="WGMC")
+    assert area(db, "320585100001001").name == "東門社區第1網格"  # type: ignore[union-attr]
