@@ -42,6 +42,8 @@ MIN_WIDTH_M = 0.1  # nor are slivers thinner than this on average (a border draw
 REPAIR_AREA_CHANGE = 0.01  # make_valid may change a feature's area by at most 1% to count as safe
 CITY_REACH_M = 60_000.0  # a feature farther than this from the city's outline/centre is misplaced
 DBF_ENCODINGS = ("utf-8", "gb18030")
+SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+MAX_UNPACKED_BYTES = 4 * tabular.MAX_IMPORT_BYTES
 
 
 class TopologyNotAccepted(Unprocessable):
@@ -189,6 +191,14 @@ def _read_shapefile_zip(data: bytes, filename: str, encoding: str | None) -> tup
     if missing:
         raise ImportFailed([_err(filename, None, f"the Shapefile lacks {', '.join(missing)}", "shp_parts")])
 
+    unpacked = sum(
+        archive.getinfo(members[stem + ext]).file_size for ext in SHP_PARTS if stem + ext in members
+    )
+    if unpacked > MAX_UNPACKED_BYTES:  # a ZIP bomb, or a far bigger city than any
+        raise ImportFailed(
+            [_err(filename, None, "the Shapefile unpacks larger than the import limit", "too_large")]
+        )
+
     def part(ext: str) -> bytes | None:
         name = members.get(stem + ext)
         return archive.read(name) if name else None
@@ -234,7 +244,7 @@ def _read_shapefile_zip(data: bytes, filename: str, encoding: str | None) -> tup
             if "decode" in str(exc):  # pyshp wraps the UnicodeDecodeError of a text field
                 continue
             raise ImportFailed([_err(filename, None, f"unreadable Shapefile: {exc}", "bad_zip")]) from None
-        except struct.error as exc:
+        except (struct.error, ValueError, IndexError, EOFError, OSError) as exc:  # a corrupt part
             raise ImportFailed([_err(filename, None, f"unreadable Shapefile: {exc}", "bad_zip")]) from None
     raise ImportFailed(
         [_err(filename, None, f"the attribute table is not in {' or '.join(tries)}", "bad_encoding")]
@@ -433,7 +443,14 @@ def check_boundaries(
             continue
         try:
             geom = geometry.geometry_of(geo)
-        except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            IndexError,
+            shapely.errors.GEOSException,
+        ) as exc:
             errors.append(
                 _err(filename, raw.number, f"{code}: unreadable geometry ({exc})", "not_polygon", value=code)
             )
