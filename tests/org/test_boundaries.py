@@ -104,6 +104,9 @@ def test_a_geojson_in_wgs84_stores_each_grid_and_creates_new_ones_under_a_known_
     assert new is not None and new.parent_id == city["village_a"].id and new.name == "东门社区第2网格"
     lon, lat = to_wgs84(EAST).centroid.coords[0]
     assert grids.locate_grid(db, lat, lon) == ("320585100001002", GridMethod.POLYGON)
+    moved = city["grid_a"]  # its stored centre (121.107, 31.463) lies east of its new west half
+    db.refresh(moved)
+    assert to_wgs84(WEST).covers(shapely.Point(moved.centroid_lon, moved.centroid_lat))
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "org.import_boundaries")).one()
     diff = json.loads(entry.diff_json)
     assert diff["created"] == 1 and diff["crs"] == "EPSG:4326"

@@ -722,7 +722,13 @@ def store_boundaries(
             continue
         if area.geometry_geojson != text or area.name != f.name:
             area.geometry_geojson, area.name, area.updated_at = str(text), f.name, now
-            if area.centroid_lat is None or area.centroid_lon is None:
+            # a stored centre outside the new boundary would place the area's marker (and a
+            # grid-less lookup) in a neighbour: it moves inside
+            if (
+                area.centroid_lat is None
+                or area.centroid_lon is None
+                or not f.geometry.covers(shapely.Point(area.centroid_lon, area.centroid_lat))
+            ):
                 area.centroid_lat, area.centroid_lon = round(point.y, 6), round(point.x, 6)
             updated += 1
     session.flush()
