@@ -89,3 +89,14 @@ def test_org_import_of_a_broken_file_lists_its_rows_and_exits_non_zero(tmp_path:
     result = runner.invoke(app, ["org", "import", str(bad), "--db", str(db)])
     assert result.exit_code == 1
     assert "row 3" in result.output and "6, 9, 12 or 15 digits" in result.output
+
+
+def test_the_demo_loads_every_area_boundary_through_the_boundary_import(demo_db: Path) -> None:
+    from citycockpit.audit.models import AuditEntry
+
+    engine = create_engine(f"sqlite:///{demo_db}")
+    with engine.connect() as conn:
+        without = conn.scalar(select(func.count(Area.id)).where(Area.geometry_geojson.is_(None)))
+        audited = conn.scalar(select(func.count()).where(AuditEntry.action == "org.import_boundaries"))
+    engine.dispose()
+    assert (without, audited) == (0, 1)

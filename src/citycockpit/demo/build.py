@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
-from citycockpit.org.models import Area
 
 DEMO_ACTOR = SystemActor("demo")
 DEFAULT_TODAY = date(2024, 9, 30)
@@ -64,15 +63,17 @@ def _demo_users(session: Session, ctx: DemoContext) -> None:
     ctx.summary["demo accounts (password " + DEMO_PASSWORD + ")"] = ", ".join(names)
 
 
-def _generate_area_shapes(session: Session, ctx: DemoContext) -> None:
-    from citycockpit.screen import service as screen
+def _load_boundaries(session: Session, ctx: DemoContext) -> None:
+    """The demo city's boundaries (made by scripts/make_demo_boundaries.py) through the GIS import."""
+    from citycockpit.org import boundaries
 
-    root = session.scalars(select(Area.code).where(Area.level == "city")).first()
-    if root is None:
-        return
-    ctx.summary["area shapes"] = screen.generate_area_shapes(
-        session, actor=DEMO_ACTOR, now=ctx.clock.now(), root_code=root
+    name = "taicang-boundaries.geojson"
+    data = resources.files("citycockpit.demo").joinpath(f"data/{name}").read_bytes()
+    check = boundaries.check_boundaries(session, data, name)
+    result = boundaries.store_boundaries(
+        session, check, accept_warnings=False, actor=DEMO_ACTOR, now=ctx.clock.now()
     )
+    ctx.summary["area shapes"] = result.created + result.updated
 
 
 def _build_goals(session: Session, ctx: DemoContext) -> None:
@@ -115,7 +116,7 @@ def _events_surge(session: Session, ctx: DemoContext) -> None:
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("组织与区域 org & areas", _load_org),
     ("政府工作报告 seed report → ledger", _ingest_seed_report),
-    ("区域边界（演示用生成） generated area shapes", _generate_area_shapes),
+    ("区域边界 area boundaries (GeoJSON, through the boundary import)", _load_boundaries),
     ("重点项目与招商引资 key projects & investment attraction", _load_projects),
     ("演示账号 demo accounts", _demo_users),
     ("督查 goals, milestones, actuals, progress reports", _build_goals),

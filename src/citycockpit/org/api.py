@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
+from fastapi.responses import Response
 
 from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.params import ObjectId
 from citycockpit.db import SessionDep
-from citycockpit.org import queries, service
+from citycockpit.org import boundaries, queries, service
 from citycockpit.org.schemas import (
     AreaDetail,
     AreaPage,
@@ -105,3 +106,84 @@ def import_org(
     )
     session.commit()
     return {"created": result.created, "updated": result.updated}
+
+
+class BoundaryFields:
+    """The options of a boundary upload (multipart form fields)."""
+
+    def __init__(
+        self,
+        code_field: Annotated[str, Form(max_length=64)] = "code",
+        name_field: Annotated[str, Form(max_length=64)] = "name",
+        level: Annotated[str | None, Form(pattern="^(town|village|grid)$")] = None,
+        crs: Annotated[str | None, Form(max_length=64, description="e.g. EPSG:4549")] = None,
+        encoding: Annotated[str | None, Form(max_length=32)] = None,
+    ) -> None:
+        self.options = {
+            "code_field": code_field,
+            "name_field": name_field,
+            "level": level or None,
+            "crs": crs or None,
+            "encoding": encoding or None,
+        }
+
+
+def _check_upload(session: SessionDep, file: UploadFile, fields: BoundaryFields) -> boundaries.BoundaryCheck:
+    data = file.file.read(service.tabular.MAX_IMPORT_BYTES + 1)
+    return boundaries.check_boundaries(session, data, file.filename or "upload", **fields.options)  # type: ignore[arg-type]
+
+
+@router.post("/boundaries")
+def import_boundaries(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: Writer,
+    fields: Annotated[BoundaryFields, Depends()],
+    accept_warnings: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    """Import area boundaries (GeoJSON, or a zipped Shapefile); see `citycockpit org import-boundaries`.
+    A refusal (422) names every bad feature, or counts the topology warnings not accepted."""
+    check = _check_upload(session, file, fields)
+    result = boundaries.store_boundaries(
+        session,
+        check,
+        accept_warnings=accept_warnings,
+        actor=principal,
+        now=request.app.state.clock.now(),
+        ip=client_ip(request),
+    )
+    session.commit()
+    return {
+        "crs": check.crs,
+        "features": len(check.features),
+        "created": result.created,
+        "updated": result.updated,
+        "warnings": [
+            {
+                "kind": f.kind,
+                "code": f.code,
+                "other": f.other or None,
+                "area_m2": round(f.area_m2, 1),
+                "lon": round(f.lon, 6),
+                "lat": round(f.lat, 6),
+            }
+            for f in check.findings
+        ],
+    }
+
+
+@router.post("/boundaries/report")
+def boundary_report(
+    file: UploadFile,
+    session: SessionDep,
+    principal: Writer,
+    fields: Annotated[BoundaryFields, Depends()],
+) -> Response:
+    """The topology report (XLSX) of a boundary file, storing nothing."""
+    check = _check_upload(session, file, fields)
+    return Response(
+        check.report_xlsx(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="topology-report.xlsx"'},
+    )

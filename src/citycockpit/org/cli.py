@@ -62,3 +62,64 @@ def export(
         data = service.export_org(session, kind, table=table)
     out.write_bytes(data)
     console.print(f"wrote {out} ({len(data)} bytes)")
+
+
+@app.command("import-boundaries")
+@one_line_errors
+def import_boundaries(
+    file: Path = input_file("A GeoJSON FeatureCollection, or a ZIP of a Shapefile (.shp .shx .dbf, .prj)."),
+    code_field: str = typer.Option("code", "--code-field", help="The attribute holding each area's code."),
+    name_field: str = typer.Option("name", "--name-field", help="The attribute holding each area's name."),
+    level: str | None = typer.Option(
+        None, help="town, village or grid for every feature (default: from each code's length)."
+    ),
+    crs: str | None = typer.Option(
+        None, help="The file's coordinate system when it declares none (e.g. EPSG:4549)."
+    ),
+    encoding: str | None = typer.Option(
+        None, help="Text encoding of the Shapefile's attribute table (default: its .cpg, else UTF-8 or GBK)."
+    ),
+    report: Path | None = output_file(
+        "--report",
+        help="Write the topology report (XLSX) here, whether or not the import goes ahead.",
+        default=None,
+    ),
+    accept_warnings: bool = typer.Option(
+        False, "--accept-warnings", help="Store the boundaries even when the topology report has warnings."
+    ),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite file path."),
+) -> None:
+    """Import area boundaries from the GIS office's file: checked, repaired where safe, transformed to
+    WGS84; nothing is stored if any feature is bad, or if the topology report has warnings that were
+    not accepted."""
+    from citycockpit.org import boundaries
+
+    settings = load_settings(db)
+    engine = engine_for(settings)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    with session_scope(engine) as session:
+        check = boundaries.check_boundaries(
+            session,
+            file.read_bytes(),
+            file.name,
+            code_field=code_field,
+            name_field=name_field,
+            level=level,
+            crs=crs,
+            encoding=encoding,
+        )
+        if report is not None:
+            report.write_bytes(check.report_xlsx())
+            console.print(f"wrote the topology report to {report}")
+        for kind in ("overlap", "gap", "outside"):
+            found = [f for f in check.findings if f.kind == kind]
+            if found:
+                total = sum(f.area_m2 for f in found)
+                console.print(f"{kind}: {len(found)} ({total:,.0f} m² in all)")
+        result = boundaries.store_boundaries(
+            session, check, accept_warnings=accept_warnings, actor=CLI_ACTOR, now=clock.now()
+        )
+    console.print(
+        f"{len(check.features)} feature(s) from {check.crs}: {result.created} area(s) created, "
+        f"{result.updated} updated, {result.warnings} topology warning(s)"
+    )

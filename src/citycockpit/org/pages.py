@@ -14,6 +14,7 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError
 from citycockpit.db import SessionDep
+from citycockpit.org import boundaries as org_boundaries
 from citycockpit.org import queries as org_queries
 from citycockpit.org import service as org_service
 from citycockpit.web import i18n
@@ -131,3 +132,76 @@ def import_org(
         "app/admin_org.html",
         {"table": None, "tab": "areas", "can_import": True, "flash": summary},
     )
+
+
+@router.post("/admin/org/boundaries")
+def import_boundaries(
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: OrgWriter,
+    csrf_token: CsrfField = "",
+    code_field: Annotated[str, Form(max_length=64)] = "code",
+    name_field: Annotated[str, Form(max_length=64)] = "name",
+    level: Annotated[str, Form(pattern="^(|town|village|grid)$")] = "",
+    crs: Annotated[str, Form(max_length=64)] = "",
+    accept_warnings: Annotated[bool, Form()] = False,
+    report_only: Annotated[bool, Form()] = False,
+) -> Response:
+    """Upload a boundary file: its topology report as XLSX (`report_only`), or the import, whose
+    refusal lists each bad feature, or the topology warnings, in the page's language."""
+    check_csrf(request, principal, csrf_token)
+    data = file.file.read(org_service.tabular.MAX_IMPORT_BYTES + 1)
+    context: dict[str, Any] = {
+        "table": None,
+        "tab": "areas",
+        "can_import": True,
+        "boundary_values": {"code_field": code_field, "name_field": name_field, "level": level, "crs": crs},
+    }
+    try:
+        with session.begin_nested():  # a refused import undoes only itself
+            check = org_boundaries.check_boundaries(
+                session,
+                data,
+                file.filename or "upload",
+                code_field=code_field or "code",
+                name_field=name_field or "name",
+                level=level or None,
+                crs=crs.strip() or None,
+            )
+            if report_only:
+                return Response(
+                    check.report_xlsx(),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="topology-report.xlsx"'},
+                )
+            context["findings"] = check.findings[:200]
+            result = org_boundaries.store_boundaries(
+                session,
+                check,
+                accept_warnings=accept_warnings,
+                actor=principal,
+                now=request.app.state.clock.now(),
+                ip=client_ip(request),
+            )
+    except org_boundaries.TopologyNotAccepted as exc:
+        counts = exc.extra["counts"]
+        context["boundary_error"] = _t(
+            request, "admin.org.boundaries_refused", count=exc.extra["warnings"], **counts
+        )
+        return render(request, "app/admin_org.html", context, status=exc.status)
+    except AppError as exc:
+        refused = i18n.request_import_error(request, exc)
+        context["boundary_error"] = refused["import_error"]
+        context["boundary_rows"] = refused["import_rows"]
+        return render(request, "app/admin_org.html", context, status=exc.status)
+    session.commit()
+    context["flash"] = _t(
+        request,
+        "admin.org.boundaries_done",
+        features=len(check.features),
+        created=result.created,
+        updated=result.updated,
+        warnings=result.warnings,
+    )
+    return render(request, "app/admin_org.html", context)
