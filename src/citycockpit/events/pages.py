@@ -16,6 +16,7 @@ from citycockpit.auth import pii
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
+from citycockpit.core.coords import CoordSystem
 from citycockpit.core.errors import AppError
 from citycockpit.core.tabular import MAX_IMPORT_BYTES, XLSX_MEDIA_TYPE, write_xlsx
 from citycockpit.db import SessionDep
@@ -255,6 +256,7 @@ def create_event(
     lat: Annotated[str, Form()] = "",
     lon: Annotated[str, Form()] = "",
     accuracy: Annotated[str, Form(max_length=20)] = "",
+    coord_system: Annotated[str, Form(max_length=16)] = "",
     idempotency_key: Annotated[str, Form(max_length=64)] = "",
     photos: PhotoFiles = None,
 ) -> Response:
@@ -269,6 +271,7 @@ def create_event(
         "lat": lat,
         "lon": lon,
         "accuracy": accuracy,
+        "coord_system": coord_system,
     }
     errors: dict[str, str] = {}
     if len(description.strip()) < 5:
@@ -289,6 +292,8 @@ def create_event(
         coords.append(value)
     if (coords[0] is None) != (coords[1] is None):
         errors["lat"] = _t(request, "events.form.both_coords")
+    if coord_system.strip() not in ("", *(s.value for s in CoordSystem)):
+        errors["lat"] = _t(request, "events.form.bad_coord_system")
     uploads: list[photo_service.PreparedPhoto] = []
     try:
         uploads = read_uploads(request, photos)
@@ -307,6 +312,7 @@ def create_event(
                         address=address.strip() or None,
                         lat=coords[0],
                         lon=coords[1],
+                        coord_system=coord_system.strip() or None,
                         grid_code=principal.area_code
                         if principal.area_code and len(principal.area_code) == 15 and coords[0] is None
                         else None,

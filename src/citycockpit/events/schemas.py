@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from citycockpit.core.coords import CoordSystem
 from citycockpit.events.enums import Channel
 from citycockpit.events.models import INTAKE_LIMITS, Event, EventTransition
 
@@ -27,6 +28,11 @@ class EventCreate(BaseModel):
     )
     lat: float | None = None
     lon: float | None = None
+    coord_system: CoordSystem = Field(
+        CoordSystem.WGS84,
+        description="The system lat/lon are in: wgs84 (GPS, a browser's geolocation), gcj02 (高德/腾讯/微信), "
+        "bd09 (百度), cgcs2000 (taken as WGS84). Converted once to WGS84 at intake.",
+    )
     address: str | None = Field(None, max_length=INTAKE_LIMITS["address"])
     grid_code: str | None = Field(None, description="15-digit grid code; empty: found from lat/lon")
     reporter_name: str | None = Field(None, max_length=INTAKE_LIMITS["reporter_name"])
@@ -119,8 +125,11 @@ class EventRead(BaseModel):
         description="the classifier's top three categories, best first, for events it routed or left in "
         "triage (kept after a dispatcher chose)",
     )
-    lat: float | None
-    lon: float | None
+    lat: float | None = Field(description="WGS84 latitude (converted at intake)")
+    lon: float | None = Field(description="WGS84 longitude (converted at intake)")
+    received_lat: float | None = Field(None, description="The latitude as sent, in coord_system")
+    received_lon: float | None = Field(None, description="The longitude as sent, in coord_system")
+    coord_system: str | None = Field(None, description="The system the point was sent in")
     address: str | None
     grid_code: str | None
     town_code: str | None
