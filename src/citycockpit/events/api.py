@@ -16,6 +16,7 @@ from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
+from citycockpit.core.coords import CoordSystem, to_wgs84
 from citycockpit.db import SessionDep
 from citycockpit.events import catalogue, photos, queries
 from citycockpit.events import categories as cats
@@ -53,6 +54,10 @@ Reader = Annotated[Principal, require(Perm.EVENTS_READ)]
 Creator = Annotated[Principal, require(Perm.EVENTS_CREATE)]
 Worker = Annotated[Principal, require(Perm.EVENTS_WORK)]
 Admin = Annotated[Principal, require(Perm.EVENTS_ADMIN)]
+CoordSystemParam = Annotated[
+    CoordSystem | None,
+    Query(description="The system of the file's 纬度/经度 where a row's 坐标系 cell is empty; default wgs84"),
+]
 
 
 def calendar_of(request: Request) -> WorkCalendar:
@@ -250,10 +255,14 @@ def locate_point(
     principal: Creator,
     lat: Annotated[float, Query(ge=-90, le=90)],
     lon: Annotated[float, Query(ge=-180, le=180)],
+    coord_system: Annotated[
+        CoordSystem, Query(description="The system lat/lon are in, as at intake; default wgs84")
+    ] = CoordSystem.WGS84,
 ) -> dict[str, Any]:
-    """The grid a point lies in, as intake will find it (events/intake/grids.py): `{grid_code, grid_name,
-    town_name, method, in_scope}` (`in_scope`: the caller may report there); nulls without grids."""
-    found = grids.locate_grid(session, lat, lon)
+    """The grid a point lies in, as intake will find it (events/intake/grids.py, after the same
+    conversion to WGS84): `{grid_code, grid_name, town_name, method, in_scope}` (`in_scope`: the caller
+    may report there); nulls without grids."""
+    found = grids.locate_grid(session, *to_wgs84(lat, lon, coord_system))
     if found is None:
         return {"grid_code": None, "grid_name": None, "town_name": None, "method": None, "in_scope": False}
     code, method = found
@@ -322,7 +331,12 @@ def import_categories(request: Request, file: UploadFile, session: SessionDep, p
 
 @router.post("/import", response_model=ImportSummary)
 def import_hotline(
-    request: Request, file: UploadFile, session: SessionDep, principal: Creator, encoding: str = "utf-8"
+    request: Request,
+    file: UploadFile,
+    session: SessionDep,
+    principal: Creator,
+    encoding: str = "utf-8",
+    coord_system: CoordSystemParam = None,
 ) -> Any:
     """Import a 12345 hotline CSV/XLSX export; one bad row stores nothing and every bad row is named."""
     data = file.file.read(tabular.MAX_IMPORT_BYTES + 1)
@@ -335,6 +349,7 @@ def import_hotline(
         **intake_options(request),
         encoding=encoding,
         ip=client_ip(request),
+        coord_system=coord_system,
     )
     session.commit()
     return {"created": created, "updated": 0}
@@ -431,6 +446,7 @@ def import_history(
     session: SessionDep,
     principal: Annotated[Principal, require(Perm.EVENTS_HISTORY)],
     encoding: str = "utf-8",
+    coord_system: CoordSystemParam = None,
 ) -> Any:
     """Import a city's closed 12345 tickets as history (CSV/XLSX); all or nothing, every bad row named."""
     data = file.file.read(tabular.MAX_IMPORT_BYTES + 1)
@@ -444,6 +460,7 @@ def import_history(
         encoding=encoding,
         repeat_window_days=intake.IntakeSettings.of_app(request.app.state).repeat_window_days,
         ip=client_ip(request),
+        coord_system=coord_system,
     )
     session.commit()
     return asdict(result)

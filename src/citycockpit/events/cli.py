@@ -17,6 +17,7 @@ from citycockpit.core.cliutil import (
     output_file,
 )
 from citycockpit.core.clock import Clock
+from citycockpit.core.coords import CoordSystem
 from citycockpit.db import session_scope
 from citycockpit.events import catalogue
 from citycockpit.events import categories as cats
@@ -35,6 +36,11 @@ catalogue_app = typer.Typer(
 app.add_typer(catalogue_app, name="catalogue")
 
 DB_OPTION = typer.Option(None, "--db", help="Database URL or SQLite file path.")
+COORD_SYSTEM_OPTION = typer.Option(
+    CoordSystem.WGS84,
+    "--coord-system",
+    help="System of the file's 纬度/经度 where a row's 坐标系 cell is empty.",
+)
 
 
 @categories_app.command("import")
@@ -110,6 +116,7 @@ def import_catalogue(
 def import_hotline(
     file: Path = input_file("Hotline CSV or XLSX."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
+    coord_system: CoordSystem = COORD_SYSTEM_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
     """Import 12345 hotline tickets; one bad row stores nothing, and every bad row is listed."""
@@ -124,6 +131,7 @@ def import_hotline(
             now=clock.now(),
             encoding=encoding,
             **intake.IntakeSettings.from_settings(settings).options(),
+            coord_system=coord_system,
         )
     console.print(f"imported {created} hotline tickets")
 
@@ -133,6 +141,7 @@ def import_hotline(
 def import_history(
     file: Path = input_file("History CSV or XLSX."),
     encoding: str = typer.Option("utf-8", help="Text encoding of a CSV file (e.g. gb18030)."),
+    coord_system: CoordSystem = COORD_SYSTEM_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
     """Import a city's closed 12345 tickets as history (closed or rated events counted in the KPIs of
@@ -149,6 +158,7 @@ def import_history(
             zone=settings.zone,
             encoding=encoding,
             repeat_window_days=settings.events_repeat_window_days,
+            coord_system=coord_system,
         )
     console.print(
         f"imported {result.imported} history tickets ({result.first_day} to {result.last_day}); "

@@ -99,6 +99,11 @@ class Event(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     # How far off lat/lon may be (a phone's geolocation accuracy); None when typed or unknown.
     location_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # lat/lon above are WGS84, converted once at intake (core/coords.py); these are the point as the
+    # reporter's map sent it, in `coord_system` (wgs84, gcj02, bd09, cgcs2000). None: no point came.
+    received_lat: Mapped[float | None] = mapped_column(Float)
+    received_lon: Mapped[float | None] = mapped_column(Float)
+    coord_system: Mapped[str | None] = mapped_column(String(10))
     address: Mapped[str | None] = mapped_column(String(300))
     grid_code: Mapped[str | None] = mapped_column(String(15))
     village_code: Mapped[str | None] = mapped_column(String(12))

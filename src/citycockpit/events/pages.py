@@ -17,6 +17,7 @@ from citycockpit.auth import queries as auth_queries
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
+from citycockpit.core.coords import CoordSystem
 from citycockpit.core.errors import AppError
 from citycockpit.core.tabular import MAX_IMPORT_BYTES, XLSX_MEDIA_TYPE, write_xlsx
 from citycockpit.db import SessionDep
@@ -293,6 +294,7 @@ def create_event(
     lat: Annotated[str, Form()] = "",
     lon: Annotated[str, Form()] = "",
     accuracy: Annotated[str, Form(max_length=20)] = "",
+    coord_system: Annotated[str, Form(max_length=16)] = "",
     idempotency_key: Annotated[str, Form(max_length=64)] = "",
     photos: PhotoFiles = None,
 ) -> Response:
@@ -307,6 +309,7 @@ def create_event(
         "lat": lat,
         "lon": lon,
         "accuracy": accuracy,
+        "coord_system": coord_system,
     }
     errors: dict[str, str] = {}
     if len(description.strip()) < 5:
@@ -335,6 +338,8 @@ def create_event(
             accuracy_m = -1.0
         if not 0 <= accuracy_m <= intake.MAX_LOCATION_ACCURACY_M:  # NaN fails too
             errors["lat"] = _t(request, "report.bad_accuracy")
+    if coord_system.strip() not in ("", *(s.value for s in CoordSystem)):
+        errors["lat"] = _t(request, "events.form.bad_coord_system")
     uploads: list[photo_service.PreparedPhoto] = []
     try:
         uploads = read_uploads(request, photos)
@@ -354,6 +359,7 @@ def create_event(
                         lat=coords[0],
                         lon=coords[1],
                         location_accuracy_m=accuracy_m,
+                        coord_system=coord_system.strip() or None,
                         grid_code=principal.area_code
                         if principal.area_code and len(principal.area_code) == 15 and coords[0] is None
                         else None,

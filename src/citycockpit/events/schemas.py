@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from citycockpit.core.coords import CoordSystem
 from citycockpit.events.enums import Channel
 from citycockpit.events.models import INTAKE_LIMITS, Event, EventTransition
 
@@ -29,6 +30,11 @@ class EventCreate(BaseModel):
     lon: float | None = None
     location_accuracy_m: float | None = Field(
         None, description="How far off lat/lon may be, in metres (a phone's geolocation accuracy)"
+    )
+    coord_system: CoordSystem = Field(
+        CoordSystem.WGS84,
+        description="The system lat/lon are in: wgs84 (GPS, a browser's geolocation), gcj02 (高德/腾讯/微信), "
+        "bd09 (百度), cgcs2000 (taken as WGS84). Converted once to WGS84 at intake.",
     )
     address: str | None = Field(None, max_length=INTAKE_LIMITS["address"])
     grid_code: str | None = Field(None, description="15-digit grid code; empty: found from lat/lon")
@@ -122,9 +128,12 @@ class EventRead(BaseModel):
         description="the classifier's top three categories, best first, for events it routed or left in "
         "triage (kept after a dispatcher chose)",
     )
-    lat: float | None
-    lon: float | None
+    lat: float | None = Field(description="WGS84 latitude (converted at intake)")
+    lon: float | None = Field(description="WGS84 longitude (converted at intake)")
     location_accuracy_m: float | None
+    received_lat: float | None = Field(None, description="The latitude as sent, in coord_system")
+    received_lon: float | None = Field(None, description="The longitude as sent, in coord_system")
+    coord_system: str | None = Field(None, description="The system the point was sent in")
     address: str | None
     grid_code: str | None
     town_code: str | None

@@ -21,6 +21,15 @@ AreaParam = Annotated[
     str | None, Query(pattern=r"^\d{6,15}$", description="Drill down to this area (inside your scope)")
 ]
 MetricParam = Annotated[str, Query(pattern="^(events|overdue)$", description="What colours the map")]
+DetailParam = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=3,
+        description="How finely boundaries are drawn: 0 (≈100 m, a whole city) … 2 (≈4 m), 3 exact; "
+        "default by the viewed level (city 0, town 1, village 2)",
+    ),
+]
 
 
 def _view(request: Request, session: SessionDep, principal: Principal, area: str | None) -> queries.View:
@@ -87,9 +96,11 @@ def area_map(
     principal: Viewer,
     area: AreaParam = None,
     metric: MetricParam = "events",
+    detail: DetailParam = None,
 ) -> dict[str, Any]:
-    """The viewed area's children as GeoJSON, each with its event density or overdue count."""
-    return queries.area_map(session, _view(request, session, principal, area), metric=metric)
+    """The viewed area's children as GeoJSON (WGS84 longitude/latitude, simplified for display at
+    `detail`), each with its event density or overdue count."""
+    return queries.area_map(session, _view(request, session, principal, area), metric=metric, detail=detail)
 
 
 @router.get("/alerts")

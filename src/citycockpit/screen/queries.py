@@ -6,7 +6,6 @@ figure that has no data yet. Every query is limited to the viewer's scope and th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from citycockpit.auth.enums import Role
 from citycockpit.auth.principal import Principal
+from citycockpit.core import stamps
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import NotFound
 from citycockpit.org.models import Area
 from citycockpit.report.enums import value_text
+from citycockpit.screen import shapes
 
 LEVEL_BELOW = {"city": "town", "town": "village", "village": "grid"}
 
@@ -239,9 +240,17 @@ def _report_targets(session: Session, view: View) -> dict[str, Any]:
     )
 
 
-def area_map(session: Session, view: View, *, metric: str) -> dict[str, Any]:
+# The detail a map of the viewed level is drawn at when the caller names none (screen/shapes.py): a city's
+# towns fill the screen at tens of metres a pixel, a village's grids at a few.
+DETAIL_BY_VIEW = {"city": 0, "town": 1, "village": 2, "grid": 2}
+
+
+def area_map(session: Session, view: View, *, metric: str, detail: int | None = None) -> dict[str, Any]:
     """The viewed area's children as a GeoJSON FeatureCollection (for ECharts registerMap), each with
-    its metric value (null when no data yet)."""
+    its metric value (null when no data yet). Boundaries are WGS84 and simplified for display at
+    `detail` (0 coarsest … 3 exact; default by the viewed level), computed once per change of the
+    areas and kept by the process; the stored geometry is never changed."""
+    level = DETAIL_BY_VIEW.get(view.area_level, shapes.DEFAULT_LEVEL) if detail is None else detail
     parent = session.scalars(select(Area).where(Area.code == view.area_code)).first()
     query = select(
         Area.code, Area.name, Area.level, Area.geometry_geojson, Area.centroid_lon, Area.centroid_lat
@@ -250,25 +259,26 @@ def area_map(session: Session, view: View, *, metric: str) -> dict[str, Any]:
         query = query.where(Area.parent_id == parent.id)
     else:
         query = query.where(Area.level == "town")
-    features = []
-    centroids = []
-    for code, name, level, geometry, lon, lat in session.execute(query.order_by(Area.code)):
-        if geometry:
-            features.append(
-                {
-                    "type": "Feature",
-                    "properties": {"name": name, "code": code, "level": level},
-                    "geometry": json.loads(geometry),
-                }
-            )
-        if lon is not None and lat is not None:
-            centroids.append({"code": code, "name": name, "lon": lon, "lat": lat})
+    query = query.order_by(Area.code)
+
+    def build() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        rows = session.execute(query).all()
+        drawn = shapes.features([(code, name, lvl, geo) for code, name, lvl, geo, _, _ in rows], level)
+        points = [
+            {"code": code, "name": name, "lon": lon, "lat": lat}
+            for code, name, _, _, lon, lat in rows
+            if lon is not None and lat is not None
+        ]
+        return drawn, points
+
+    features, centroids = stamps.cached(session, "areas", f"screen-map:{view.area_code}:{level}", build)
     values = _area_metric(
         session, view, metric, [c["code"] for c in centroids] or [f["properties"]["code"] for f in features]
     )
     return view.envelope(
         map_name=f"area-{view.area_code}",
         metric=metric,
+        detail=level,
         geojson={"type": "FeatureCollection", "features": features} if features else None,
         centroids=centroids,
         values=values,

@@ -42,6 +42,7 @@ from citycockpit.events.intake.service import (
     check_fields,
     find_repeats,
     link_batch_repeats,
+    located_point,
     new_public_id,
 )
 from citycockpit.events.models import Event, EventCategory, EventTransition
@@ -64,6 +65,7 @@ HISTORY_COLUMNS = (
     ("address", "地址"),
     ("lon", "经度"),
     ("lat", "纬度"),
+    ("coord_system", "坐标系"),
     ("grid_code", "网格编码"),
     ("reporter_phone", "来电号码"),
 )
@@ -106,6 +108,7 @@ _FIELD_HEADER = {
     "title": "标题",
     "address": "地址",
     "external_id": "工单编号",
+    "coord_system": "坐标系",
 }
 # intake.check_fields's sentences → the reason codes pages translate (import.reason.<code>)
 _FIELD_CODE = {
@@ -114,6 +117,7 @@ _FIELD_CODE = {
     "lon ": "lon_range",
     "the description is longer": "description_too_long",
     "request_type": "bad_request_type",
+    "coord_system": "bad_coord_system",
 }
 
 
@@ -177,7 +181,14 @@ def _instant(row: Row, key: str, zone: ZoneInfo, bad: Any) -> datetime | None:
 
 
 def _row_event(
-    row: Row, refs: _Refs, errors: ErrorList, *, zone: ZoneInfo, now: datetime, actor: Any
+    row: Row,
+    refs: _Refs,
+    errors: ErrorList,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    actor: Any,
+    coord_system: str | None = None,
 ) -> dict[str, Any] | None:
     """The events row for one line of the file, or None after adding each of its problems to errors."""
     before = errors.total
@@ -253,6 +264,7 @@ def _row_event(
         request_type=request_type or None,
         lat=coords.get("lat"),
         lon=coords.get("lon"),
+        coord_system=_text(row, "coord_system") or coord_system,
     )
     for problem in check_fields(data):  # the intake's own checks: length, ranges, request type
         if problem != "a description is required":
@@ -268,9 +280,10 @@ def _row_event(
     if errors.total > before:
         return None
     assert reported_at and closed_at and category is not None
+    point = located_point(data)  # WGS84, and the point as the file gave it
     method = GridMethod.GIVEN if grid_code else None
-    if grid_code is None and data.lat is not None and data.lon is not None:
-        found = refs.lookups.grid_index().locate(data.lat, data.lon)
+    if grid_code is None and point["lat"] is not None and point["lon"] is not None:
+        found = refs.lookups.grid_index().locate(point["lat"], point["lon"])
         if found:
             grid_code, method = found
     local_reported, local_closed = reported_at.astimezone(zone), closed_at.astimezone(zone)
@@ -291,8 +304,7 @@ def _row_event(
         "reporter_phone": phone or None,
         "is_test": False,
         "is_history": True,
-        "lat": data.lat,
-        "lon": data.lon,
+        **point,
         "address": data.address,
         "grid_code": grid_code,
         "village_code": grid_code[:12] if grid_code else None,
@@ -337,13 +349,15 @@ def import_history_file(
     encoding: str = "utf-8",
     ip: str | None = None,
     repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
+    coord_system: str | None = None,
 ) -> HistoryResult:
     """Import closed 12345 tickets as history: each row becomes a closed event (rated when 满意度 gives a
     callback result) marked `is_history`, with one timeline row; a row with the caller's phone
     (来电号码) is linked to the same caller's earlier ticket in its category within
     `repeat_window_days` (重复诉求, `intake.find_repeats`: earlier rows of the file and stored events); the import is audited once and the
     rollups of the days it covers are recomputed. All or nothing: one bad row, or a ticket number
-    already present (stored, or twice in the file), stores nothing and every bad row is named."""
+    already present (stored, or twice in the file), stores nothing and every bad row is named. A row's
+    纬度/经度 are in its 坐标系 cell's system, else in `coord_system` (the file's), else WGS84."""
     headers, rows = tabular.stream_rows(data, filename, HISTORY_ALIASES, encoding=encoding)
     missing = [HEADER[k] for k in REQUIRED if k not in headers]
     if "category_code" not in headers and "category_name" not in headers:
@@ -373,7 +387,9 @@ def import_history_file(
         for batch in _batches(rows, HISTORY_BATCH):
             built: list[tuple[Row, dict[str, Any]]] = []
             for row in batch:
-                event = _row_event(row, refs, errors, zone=zone, now=now, actor=actor)
+                event = _row_event(
+                    row, refs, errors, zone=zone, now=now, actor=actor, coord_system=coord_system
+                )
                 ticket = _text(row, "external_id")
                 if ticket:
                     if ticket in seen:

@@ -39,6 +39,7 @@ HOTLINE_COLUMNS = [
     "address",
     "lat",
     "lon",
+    "coord_system",
     "grid_code",
     "reporter_name",
     "reporter_phone",
@@ -57,6 +58,7 @@ HOTLINE_ALIASES = {
     "地址": "address",
     "纬度": "lat",
     "经度": "lon",
+    "坐标系": "coord_system",
     "网格编码": "grid_code",
     "姓名": "reporter_name",
     "来电人": "reporter_name",
@@ -77,7 +79,9 @@ def _cell(row: Row, key: str) -> str:
     return str(value).strip()
 
 
-def _row_input(row: Row, zone: Any, errors: list[RowError]) -> EventInput | None:
+def _row_input(
+    row: Row, zone: Any, errors: list[RowError], coord_system: str | None = None
+) -> EventInput | None:
     before = len(errors)
 
     def bad(reason: str) -> None:
@@ -115,6 +119,7 @@ def _row_input(row: Row, zone: Any, errors: list[RowError]) -> EventInput | None
         category_code=_cell(row, "category_code") or None,
         lat=coords.get("lat"),
         lon=coords.get("lon"),
+        coord_system=_cell(row, "coord_system") or coord_system,
         address=_cell(row, "address") or None,
         grid_code=_cell(row, "grid_code") or None,
         reporter_name=_cell(row, "reporter_name") or None,
@@ -154,9 +159,11 @@ def import_hotline_file(
     encoding: str = "utf-8",
     ip: str | None = None,
     repeat_window_days: float = DEFAULT_REPEAT_WINDOW_DAYS,
+    coord_system: str | None = None,
 ) -> int:
     """Import 12345 hotline tickets (CSV or XLSX). Every row is checked first; one bad row stores nothing.
-    A ticket number already imported is an error, so a file cannot be loaded twice."""
+    A ticket number already imported is an error, so a file cannot be loaded twice. A row's 纬度/经度 are
+    in its 坐标系 cell's system, else in `coord_system` (the file's), else WGS84."""
     kind = tabular.file_kind(filename)
     if kind == "csv":
         tables = [tabular.read_csv(data, filename, HOTLINE_ALIASES, encoding=encoding)]
@@ -178,7 +185,7 @@ def import_hotline_file(
     ids = [_cell(r, "external_id") for r in rows]
     existing = stored_tickets(session, ids)
     for row in rows:
-        item = _row_input(row, calendar.zone, errors)
+        item = _row_input(row, calendar.zone, errors, coord_system)
         if item is None:
             continue
         if item.external_id in seen:

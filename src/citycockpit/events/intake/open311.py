@@ -364,6 +364,7 @@ _FORM_FIELDS = (
     "service_code",
     "lat",
     "long",
+    "coord_system",  # our extension: wgs84 (default), gcj02, bd09, cgcs2000 (docs/api.md)
     "address_string",
     "address_id",
     "email",
@@ -502,6 +503,7 @@ def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
         category_code=code,
         lat=lat,
         lon=lon,
+        coord_system=(form.get("coord_system") or "").strip() or None,
         address=address or (f"address_id:{address_id}" if address_id else None),
         reporter_name=name or None,
         reporter_phone=(form.get("phone") or "").strip() or None,
@@ -569,6 +571,10 @@ def _request_row(
             "category_kind": event.category_kind,
             "major_code": event.major_code,
             "handle_due_datetime": _iso(event.handle_due_at, zone),
+            # lat/long above are WGS84; the point as it was sent, in its system
+            "coord_system": event.coord_system,
+            "received_lat": event.received_lat,
+            "received_long": event.received_lon,
         }
     return row
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
-from citycockpit.core import stamps
+from citycockpit.core import coords, stamps
 from citycockpit.core.text import clean_text
 from citycockpit.events import categories as cats
 from citycockpit.events import photos, routing
@@ -75,6 +75,7 @@ class EventInput:
     lat: float | None = None
     lon: float | None = None
     location_accuracy_m: float | None = None  # how far off lat/lon may be (a phone's geolocation)
+    coord_system: str | None = None  # what lat/lon are in (core/coords.py); empty: wgs84
     address: str | None = None
     grid_code: str | None = None
     reporter_name: str | None = None
@@ -244,6 +245,10 @@ def check_fields(data: EventInput, names: dict[str, str] | None = None) -> list[
             problems.append("location_accuracy_m needs lat and lon")
         elif not 0 <= data.location_accuracy_m <= MAX_LOCATION_ACCURACY_M:
             problems.append(f"location_accuracy_m must be 0 to {MAX_LOCATION_ACCURACY_M:g} metres")
+    try:
+        coords.parse_system(data.coord_system)
+    except coords.UnknownCoordSystem as exc:
+        problems.append(str(exc))
     if data.priority not in ("normal", "urgent"):
         problems.append("priority must be normal or urgent")
     if data.idempotency_key is not None and not IDEMPOTENCY_KEY.match(data.idempotency_key):
@@ -613,6 +618,23 @@ def link_batch_repeats(session: Session, pending: list[tuple[dict[str, Any], dic
     )
 
 
+def located_point(data: EventInput) -> dict[str, Any]:
+    """The events row's location columns for an input: `lat`/`lon` in WGS84 (converted here, once, from
+    the system the channel named), and the point as received with its system. Every channel's rows
+    get them from here (create_events, the history import); the input was checked (`check_fields`)."""
+    if data.lat is None or data.lon is None:
+        return {"lat": None, "lon": None, "received_lat": None, "received_lon": None, "coord_system": None}
+    system = coords.parse_system(data.coord_system)
+    lat, lon = coords.to_wgs84(data.lat, data.lon, system)
+    return {
+        "lat": lat,
+        "lon": lon,
+        "received_lat": data.lat,
+        "received_lon": data.lon,
+        "coord_system": system.value,
+    }
+
+
 def _build_event(
     session: Session,
     item: Submission,
@@ -627,9 +649,10 @@ def _build_event(
         category, problems = validate_input(session, data, lookups)
         if problems:
             raise InvalidEventInput("; ".join(problems), errors=problems)
+    point = located_point(data)
     grid_code, method = data.grid_code or None, GridMethod.GIVEN if data.grid_code else None
-    if grid_code is None and data.lat is not None and data.lon is not None:
-        found = lookups.grid_index().locate(data.lat, data.lon)
+    if grid_code is None and point["lat"] is not None and point["lon"] is not None:
+        found = lookups.grid_index().locate(point["lat"], point["lon"])
         if found:
             grid_code, method = found
     area_scope = getattr(actor, "area_code", None) if getattr(actor, "is_area_scoped", False) else None
@@ -673,8 +696,7 @@ def _build_event(
         "reporter_email": (data.reporter_email or "").strip() or None,
         "reported_by_id": actor.id if getattr(actor, "kind", "user") == "user" else None,
         "reported_by_name": actor.display_name[:100],
-        "lat": data.lat,
-        "lon": data.lon,
+        **point,
         "location_accuracy_m": data.location_accuracy_m,
         "address": (data.address or "").strip()[:300] or None,
         "grid_code": grid_code,

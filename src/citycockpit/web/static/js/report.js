@@ -55,7 +55,8 @@
   function locate(lat, lon) {
     clearTimeout(locateTimer);
     locateTimer = setTimeout(function () {
-      fetch("/api/v1/events/locate?lat=" + lat + "&lon=" + lon, { credentials: "same-origin" })
+      fetch("/api/v1/events/locate?lat=" + lat + "&lon=" + lon + "&coord_system=" + field("coord_system").value,
+            { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; })
         .then(function (g) {
           if (!g || !g.grid_code) { gridName.textContent = ""; return; }
@@ -65,7 +66,12 @@
         });
     }, 300);
   }
-  function setPoint(lat, lon, accuracy) {
+  /* system: the coordinate system of the point — the phone's geolocation is WGS84 (W3C Geolocation API);
+     a tap on the map is in its base layer's system (data-coord-system: our outline map draws WGS84; a
+     map over 高德/腾讯 tiles would say gcj02). The server converts it once to WGS84 (core/coords.py). */
+  var pickMap = document.getElementById("pick-map");
+  function setPoint(lat, lon, accuracy, system) {
+    field("coord_system").value = system;
     field("lat").value = lat.toFixed(6);
     field("lon").value = lon.toFixed(6);
     field("accuracy").value = accuracy === null ? "" : String(Math.round(accuracy));
@@ -78,7 +84,7 @@
       around: form.dataset.around, point: start, pickable: true,
       onPick: function (lonlat) {
         picked = true;
-        setPoint(lonlat[1], lonlat[0], null);
+        setPoint(lonlat[1], lonlat[0], null, pickMap.dataset.coordSystem || "wgs84");
         setStatus(t("picked"), "ok");
       }
     });
@@ -90,7 +96,7 @@
     navigator.geolocation.watchPosition(function (pos) {
       if (picked) { return; }
       var acc = pos.coords.accuracy;
-      setPoint(pos.coords.latitude, pos.coords.longitude, acc);
+      setPoint(pos.coords.latitude, pos.coords.longitude, acc, "wgs84");
       if (acc > 50) { setStatus(t("located_weak", { m: Math.round(acc) }), "weak"); }
       else { setStatus(t("located", { m: Math.round(acc) }), "ok"); }
     }, function () {
