@@ -18,6 +18,7 @@ GCJ-02."""
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 import geocoordinates_ffi as gc
@@ -98,3 +99,15 @@ def from_wgs84(lat: float, lon: float, system: str | CoordSystem | None) -> tupl
         return gcj.lat, gcj.lon
     bd = gc.wgs84_to_bd09(gc.Wgs84(lat=lat, lon=lon))
     return bd.lat, bd.lon
+
+
+EARTH_RADIUS_M = 6_371_008.8  # the mean Earth radius
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius) in metres between two WGS84 points: the one
+    home of "how far apart" (duplicates' radius, the verify page's photo distances)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
