@@ -10,8 +10,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from citycockpit.core.coords import distance_m
 from citycockpit.events.enums import OPEN_STATES, DuplicateStatus
-from citycockpit.events.intake.grids import distance_m
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
 
 MAX_PROPOSALS = 3
