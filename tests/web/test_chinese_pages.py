@@ -25,20 +25,25 @@ SRC = Path(citycockpit.__file__).parent
 
 
 def _main(page: str) -> str:
-    return page.split('<main id="main">', 1)[1].split("</main>", 1)[0]
+    """The page's main part, its table cells without the phone's card labels (data-label, card-title)."""
+    main = page.split('<main id="main">', 1)[1].split("</main>", 1)[0]
+    return re.sub(r'<td data-label="[^"]*"(?: class="card-title")?>', "<td>", main)
 
 
 def _table(page: str) -> str:
-    """The body of a page's data table (the filters above it list every choice)."""
-    return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in page else ""
+    """The body of a page's data table (the filters above it list every choice), its cells without the
+    phone's card labels."""
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in page else ""
+    return re.sub(r'<td data-label="[^"]*"(?: class="card-title")?>', "<td>", body)
 
 
 def test_the_bulletin_page_marks_only_the_bulletin_in_the_menu(client: TestClient, supervisor) -> None:  # type: ignore[no-untyped-def]
     page = client.get("/app/goals/bulletin", headers=supervisor.headers).text
+    # the side menu and the phone's bottom bar may both mark it; the goal list is not marked as well
     active = re.findall(r'<a href="([^"]+)" class="active"', page)
-    assert active == ["/app/goals/bulletin"]
+    assert set(active) == {"/app/goals/bulletin"}
     goal_list = client.get("/app/goals", headers=supervisor.headers).text
-    assert re.findall(r'<a href="([^"]+)" class="active"', goal_list) == ["/app/goals"]
+    assert set(re.findall(r'<a href="([^"]+)" class="active"', goal_list)) == {"/app/goals"}
 
 
 def test_the_favicon_is_served_where_browsers_ask_for_it(client: TestClient) -> None:
