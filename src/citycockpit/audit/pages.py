@@ -1,5 +1,5 @@
 """Workbench page for the audit log (/app/admin/audit): the entries filtered by action and actor, with
-their export, and the hash-chain check on request."""
+their export, and the chain check (hashes, HMACs, anchors) on request."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from citycockpit.audit import queries as audit_queries
-from citycockpit.audit.service import verify_chain
+from citycockpit.audit.anchors import verify_configured
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
@@ -55,7 +55,7 @@ def admin_audit(
 
     def context() -> dict[str, Any]:
         return {
-            "check": verify_chain(session) if verify else None,
+            "check": verify_configured(session, request.app.state.settings) if verify else None,
             "action": action,
             "actor": actor,
             "count": audit_queries.count_entries(session),
