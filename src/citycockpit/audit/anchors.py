@@ -127,46 +127,44 @@ def verify(session: Session, anchors: list[Anchor], *, ring: KeyRing | None = No
     anchor's HMAC must match under the key it names, and the entry it anchors must still carry the
     anchored hash. The first failure is returned."""
     ring = ring or ring_for(session)
-    for anchor in anchors:
-        if ring.key(anchor.key_id) is None:
-            return service.ChainCheck(
-                False, 0, anchor.entry_id,
-                f"anchor at {anchor.where} was signed with audit key {anchor.key_id!r}, which the key "
-                f"file {ring.source} does not hold",
-            )  # fmt: skip
-        if not _same(ring.sign(anchor.key_id, anchor.message()), anchor.hmac):
-            return service.ChainCheck(
-                False, 0, anchor.entry_id,
-                f"anchor at {anchor.where}: its HMAC does not match: the anchor was forged or edited",
-            )  # fmt: skip
     own = snapshot(session)
     try:
-        return _against(own, anchors, ring)
+        check = service.verify_chain(own, ring=ring)
+        if not check.ok:
+            return check
+        problem = check_anchors(own, anchors, ring)
+        if problem is not None:
+            return replace(check, ok=False, first_bad_id=problem[0], reason=problem[1])
+        return replace(check, anchors_checked=len(anchors))
     finally:
         if own is not session:
             own.close()
 
 
-def _against(session: Session, anchors: list[Anchor], ring: KeyRing) -> service.ChainCheck:
-    check = service.verify_chain(session, ring=ring)
-    if not check.ok:
-        return check
+def check_anchors(session: Session, anchors: list[Anchor], ring: KeyRing) -> tuple[int | None, str] | None:
+    """The first anchor that fails (its entry id and why), or None: each anchor's HMAC must match under
+    the key it names, and the entry it anchors must still carry the anchored hash."""
     for anchor in anchors:
+        if ring.key(anchor.key_id) is None:
+            return anchor.entry_id, (
+                f"anchor at {anchor.where} was signed with audit key {anchor.key_id!r}, which the key "
+                f"file {ring.source} does not hold"
+            )
+        if not _same(ring.sign(anchor.key_id, anchor.message()), anchor.hmac):
+            return (
+                anchor.entry_id,
+                f"anchor at {anchor.where}: its HMAC does not match: the anchor was forged or edited",
+            )
         if anchor.entry_id is None:
             continue  # the log was empty when anchored
         stored = service.chain_entry(session, anchor.entry_id)
         if stored is None or stored[0] != anchor.hash:
-            return replace(
-                check,
-                ok=False,
-                first_bad_id=anchor.entry_id,
-                reason=(
-                    f"entry {anchor.entry_id}, anchored at {anchor.anchored_at} ({anchor.where}), "
-                    + ("is missing" if stored is None else "no longer has the anchored hash")
-                    + ": the chain was truncated or rewritten below an anchored head"
-                ),
+            return anchor.entry_id, (
+                f"entry {anchor.entry_id}, anchored at {anchor.anchored_at} ({anchor.where}), "
+                + ("is missing" if stored is None else "no longer has the anchored hash")
+                + ": the chain was truncated or rewritten below an anchored head"
             )
-    return replace(check, anchors_checked=len(anchors))
+    return None
 
 
 def _same(a: str, b: str) -> bool:
@@ -218,17 +216,19 @@ def anchor_head(session: Session, *, now: datetime, previous: list[Anchor]) -> A
     ring = ring_for(session)
     own = snapshot(session)
     try:
+        problem = check_anchors(own, previous, ring)
+        if problem is not None:
+            raise AnchorRefused(
+                f"the audit chain does not match an earlier anchor, so its head is not anchored: "
+                f"entry {problem[0]}: {problem[1]}"
+            )
         after = None
         for anchor in reversed(previous):
-            if anchor.entry_id is None or ring.key(anchor.key_id) is None:
-                continue
-            if not _same(ring.sign(anchor.key_id, anchor.message()), anchor.hmac):
-                continue
-            stored = service.chain_entry(own, anchor.entry_id)
-            if stored is not None and stored[0] == anchor.hash:
+            stored = service.chain_entry(own, anchor.entry_id) if anchor.entry_id is not None else None
+            if stored is not None:
                 after = (anchor.entry_id, anchor.hash, stored[1])
                 break
-        check = service.verify_chain(own, ring=ring, after=after)
+        check = service.verify_chain(own, ring=ring, after=after)  # type: ignore[arg-type]
         if not check.ok:
             raise AnchorRefused(
                 f"the audit chain does not verify, so its head is not anchored: first bad entry id "
