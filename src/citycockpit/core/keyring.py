@@ -169,6 +169,13 @@ def attach(engine: Engine, source: RingSource | KeyRing) -> Engine:
     return engine.execution_options(**{OPTION: source})
 
 
+def same_keys(source: Engine, target: Engine) -> Engine:
+    """`target` carrying `source`'s key ring, if it has one (a backup's copy checked with the keys of
+    the database it was copied from)."""
+    found = source.get_execution_options().get(OPTION)
+    return target if found is None else target.execution_options(**{OPTION: found})
+
+
 def ring_for(session: Session) -> KeyRing:
     """The key ring of the engine (or connection) the session is bound to."""
     found = session.info.get(OPTION)
