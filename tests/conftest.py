@@ -39,6 +39,9 @@ if not os.environ.get(AUDIT_KEY_ENV):
     (_key_dir / "audit.key").write_text(keyring.new_key_line(), encoding="utf-8")
     os.environ[AUDIT_KEY_ENV] = str(_key_dir / "audit.key")
     atexit.register(shutil.rmtree, _key_dir, True)
+# The worker's anchor job stays off unless a test turns it on: a command run with the default data folder
+# would otherwise append anchors to ./var, which later runs (with other keys and databases) would read.
+os.environ.setdefault("CITYCOCKPIT_AUDIT_ANCHOR_MINUTES", "0")
 
 
 def with_audit_keys(engine: Engine) -> Engine:

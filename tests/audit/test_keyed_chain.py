@@ -272,7 +272,9 @@ def test_the_worker_anchors_on_its_interval(fresh_db, tmp_path) -> None:  # type
         _write(session, 2)
         session.commit()
     out = tmp_path / "anchors.jsonl"
-    settings = Settings(data_dir=tmp_path / "var", secret_key="k" * 48, audit_anchor_file=out)
+    settings = Settings(
+        data_dir=tmp_path / "var", secret_key="k" * 48, audit_anchor_file=out, audit_anchor_minutes=60
+    )
     clock = fixed_clock("2024-09-30T10:00:00")
     for _ in range(2):
         outcomes = {o.name: o for o in run_jobs_once(engine, clock, DEFAULT_CALENDAR, settings)}
