@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -250,14 +251,14 @@ def test_the_anchor_and_verify_commands_pass_then_catch_a_keyed_rewrite(fresh_db
     assert first.exit_code == 0 and f"anchored entry {ids[-1]}" in first.output
     line = json.loads(out.read_text(encoding="utf-8"))
     assert (line["entry_id"], line["key_id"]) == (ids[-1], keyring.ring_for(Session(engine)).current_id)
-    ok = runner.invoke(cli_app, ["audit", "verify", "--db", url, "--anchors", str(out)])
+    ok = runner.invoke(cli_app, ["audit", "verify", str(out), "--db", url])
     assert ok.exit_code == 0 and "1 anchors checked" in ok.output
     with Session(engine) as session:
         ring = keyring.ring_for(session)
         _edit(session, ids[1])
         _recompute_from(session, ids[1], key=ring.keys[ring.current_id], key_id=ring.current_id)
         session.commit()
-    bad = runner.invoke(cli_app, ["audit", "verify", "--db", url, "--anchors", str(out)])
+    bad = runner.invoke(cli_app, ["audit", "verify", str(out), "--db", url])
     assert bad.exit_code == 1 and f"first bad entry id {ids[-1]}" in bad.output
     refused = runner.invoke(cli_app, ["audit", "anchor", "--db", url, "--to", str(out)])
     assert refused.exit_code == 1 and len(out.read_text(encoding="utf-8").splitlines()) == 1
@@ -284,3 +285,21 @@ def test_the_worker_anchors_on_its_interval(fresh_db, tmp_path) -> None:  # type
         assert anchors.verify(session, anchors.read_anchors(out)).anchors_checked == 1
     off = settings.model_copy(update={"audit_anchor_minutes": 0})
     assert "audit_anchor" not in {o.name for o in run_jobs_once(engine, clock, DEFAULT_CALENDAR, off)}
+
+
+def test_the_api_and_the_audit_page_check_the_settings_anchor_file_and_the_page_says_why_in_chinese(
+    client, db: Session, settings: Settings, admin, leader
+) -> None:  # type: ignore[no-untyped-def]
+    ids = _write(db, 3)
+    anchors.append_anchor(anchors.anchor_file(settings), anchors.anchor_head(db, now=NOW, previous=[]))
+    ok = client.get("/api/v1/audit/verify", headers=leader.headers).json()
+    assert (ok["ok"], ok["anchors_checked"]) == (True, 1) and ok["keyed_from"] is not None
+    ring = keyring.ring_for(db)
+    _edit(db, ids[0])
+    _recompute_from(db, ids[0], key=ring.keys[ring.current_id], key_id=ring.current_id)
+    bad = client.get("/api/v1/audit/verify", headers=leader.headers).json()
+    assert (bad["ok"], bad["first_bad_id"]) == (False, ids[-1])
+    page = client.get("/app/admin/audit?verify=true", headers=admin.headers).text
+    message = re.search(r'id="verify-result">([^<]*)<', page)
+    assert message is not None and "锚点之前的哈希链被截断或重写" in message.group(1)
+    assert re.search(r"[A-Za-z]", message.group(1)) is None  # no English, codes or reprs on a Chinese page

@@ -134,35 +134,46 @@ def verify(session: Session, anchors: list[Anchor], *, ring: KeyRing | None = No
             return check
         problem = check_anchors(own, anchors, ring)
         if problem is not None:
-            return replace(check, ok=False, first_bad_id=problem[0], reason=problem[1])
+            return replace(check, ok=False, first_bad_id=problem[0], code=problem[1], reason=problem[2])
         return replace(check, anchors_checked=len(anchors))
     finally:
         if own is not session:
             own.close()
 
 
-def check_anchors(session: Session, anchors: list[Anchor], ring: KeyRing) -> tuple[int | None, str] | None:
-    """The first anchor that fails (its entry id and why), or None: each anchor's HMAC must match under
+def check_anchors(
+    session: Session, anchors: list[Anchor], ring: KeyRing
+) -> tuple[int | None, str, str] | None:
+    """The first anchor that fails (its entry id, a code and why), or None: each anchor's HMAC must match under
     the key it names, and the entry it anchors must still carry the anchored hash."""
     for anchor in anchors:
         if ring.key(anchor.key_id) is None:
-            return anchor.entry_id, (
-                f"anchor at {anchor.where} was signed with audit key {anchor.key_id!r}, which the key "
-                f"file {ring.source} does not hold"
+            return (
+                anchor.entry_id,
+                "anchor_unknown_key",
+                (
+                    f"anchor at {anchor.where} was signed with audit key {anchor.key_id!r}, which the key "
+                    f"file {ring.source} does not hold"
+                ),
             )
         if not _same(ring.sign(anchor.key_id, anchor.message()), anchor.hmac):
             return (
                 anchor.entry_id,
+                "anchor_forged",
                 f"anchor at {anchor.where}: its HMAC does not match: the anchor was forged or edited",
             )
         if anchor.entry_id is None:
             continue  # the log was empty when anchored
         stored = service.chain_entry(session, anchor.entry_id)
         if stored is None or stored[0] != anchor.hash:
-            return anchor.entry_id, (
-                f"entry {anchor.entry_id}, anchored at {anchor.anchored_at} ({anchor.where}), "
-                + ("is missing" if stored is None else "no longer has the anchored hash")
-                + ": the chain was truncated or rewritten below an anchored head"
+            return (
+                anchor.entry_id,
+                "anchor_mismatch",
+                (
+                    f"entry {anchor.entry_id}, anchored at {anchor.anchored_at} ({anchor.where}), "
+                    + ("is missing" if stored is None else "no longer has the anchored hash")
+                    + ": the chain was truncated or rewritten below an anchored head"
+                ),
             )
     return None
 
@@ -220,7 +231,7 @@ def anchor_head(session: Session, *, now: datetime, previous: list[Anchor]) -> A
         if problem is not None:
             raise AnchorRefused(
                 f"the audit chain does not match an earlier anchor, so its head is not anchored: "
-                f"entry {problem[0]}: {problem[1]}"
+                f"entry {problem[0]}: {problem[2]}"
             )
         after = None
         for anchor in reversed(previous):
@@ -263,5 +274,5 @@ def verify_configured(session: Session, settings: Settings) -> service.ChainChec
     try:
         found = read_anchors(anchor_file(settings))
     except AnchorError as exc:
-        return service.ChainCheck(False, 0, None, str(exc))
+        return service.ChainCheck(False, 0, None, str(exc), code="anchor_unreadable")
     return verify(session, found)

@@ -18,6 +18,7 @@ from citycockpit.core.cliutil import (
     fail,
     load_settings,
     one_line_errors,
+    optional_input_file,
     output_file,
 )
 from citycockpit.core.clock import Clock
@@ -28,28 +29,25 @@ app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 DB_OPTION = typer.Option(None, "--db", help="Database URL or SQLite file path.")
 
 
-ANCHORS_OPTION = typer.Option(
-    None,
-    "--anchors",
-    help="Anchor file to check the chain against (default: the audit_anchor_file setting); "
-    "for anchors sent to syslog, the lines grepped for `citycockpit-audit-anchor`.",
+ANCHORS_FILE = optional_input_file(
+    "Anchor file to check the chain against (default: the audit_anchor_file setting); for anchors "
+    "sent to syslog, the lines grepped for `citycockpit-audit-anchor`."
 )
 
 
 @app.command("verify")
 @one_line_errors
-def verify(db: str | None = DB_OPTION, anchors_file: Path | None = ANCHORS_OPTION) -> None:
+def verify(anchors_file: Path | None = ANCHORS_FILE, db: str | None = DB_OPTION) -> None:
     """Check every entry's hash or HMAC and link, then the chain against every anchor; exit 1 naming
     the first bad entry."""
     settings = load_settings(db)
+    engine = engine_for(settings)
     path = anchors_file or anchors.anchor_file(settings)
-    if anchors_file is not None and not anchors_file.is_file():
-        fail(f"--anchors {anchors_file}: no such file")
     try:
         found = anchors.read_anchors(path)
     except anchors.AnchorError as exc:
         fail(str(exc))
-    with session_scope(engine_for(settings), read_only=True) as session:
+    with session_scope(engine, read_only=True) as session:
         check = anchors.verify(session, found)
     if not check.ok:
         err_console.print(
@@ -79,8 +77,8 @@ def verify(db: str | None = DB_OPTION, anchors_file: Path | None = ANCHORS_OPTIO
 @app.command("anchor")
 @one_line_errors
 def anchor(
-    to: Path | None = typer.Option(
-        None, "--to", help="Append the anchor to this file (default: the audit_anchor_file setting)."
+    to: Path | None = output_file(
+        "--to", help="Append the anchor to this file (default: the audit_anchor_file setting).", default=None
     ),
     use_syslog: bool = typer.Option(
         False, "--syslog", help="Send the anchor to syslog (facility auth) instead of a file."
@@ -93,12 +91,13 @@ def anchor(
     if to is not None and use_syslog:
         fail("give --to or --syslog, not both")
     settings = load_settings(db)
+    engine = engine_for(settings)
     path = to or anchors.anchor_file(settings)
     try:
         previous = [] if use_syslog else anchors.read_anchors(path)
     except anchors.AnchorError as exc:
-        fail(f"{exc}; verify the chain against it with `citycockpit audit verify --anchors {path}`")
-    with session_scope(engine_for(settings), read_only=True) as session:
+        fail(f"{exc}; verify the chain against it with `citycockpit audit verify {path}`")
+    with session_scope(engine, read_only=True) as session:
         try:
             signed = anchors.anchor_head(session, now=datetime.now(UTC), previous=previous)
         except anchors.AnchorRefused as exc:
@@ -116,6 +115,7 @@ def anchor(
 def rotate_key(db: str | None = DB_OPTION) -> None:
     """Append a new current key to the audit key file (older keys stay: their entries still verify)."""
     settings = load_settings(db)
+    engine_for(settings).dispose()  # the installation's database exists: this is its key
     path = keyring.key_file_path(settings)
     try:
         keyring.RingSource(settings).get()  # the file exists and reads (or is generated) first

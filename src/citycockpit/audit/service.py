@@ -191,6 +191,7 @@ class ChainCheck:
     last_id: int | None = None
     last_hash: str = GENESIS
     anchors_checked: int = 0
+    code: str | None = None  # what failed, for pages: `admin.audit.reason.<code>` in the i18n catalogues
 
 
 _CHAIN_COLUMNS = (
@@ -233,8 +234,8 @@ def verify_chain(
         keyed_from = cursor if after_key is not None else None
     checked = 0
 
-    def bad(entry_id: int | None, reason: str) -> ChainCheck:
-        return ChainCheck(False, checked, entry_id, reason, keyed_from, last_id, prev_hash)
+    def bad(entry_id: int | None, code: str, reason: str) -> ChainCheck:
+        return ChainCheck(False, checked, entry_id, reason, keyed_from, last_id, prev_hash, code=code)
 
     while True:
         rows = session.execute(
@@ -244,27 +245,30 @@ def verify_chain(
             break
         for entry in rows:
             if entry.prev_hash != prev_hash:
-                return bad(entry.id, "link broken: an entry before it was deleted or edited")
+                return bad(entry.id, "link_broken", "link broken: an entry before it was deleted or edited")
             if entry.key_id is None:
                 if keyed_from is not None:
                     return bad(
                         entry.id,
+                        "unkeyed_after_keyed",
                         f"an entry without a key after the keyed chain began (entry {keyed_from}): "
                         "the chain was rewritten",
                     )
                 if _entry_hash(entry.prev_hash, entry) != entry.hash:  # type: ignore[arg-type]
-                    return bad(entry.id, "content does not match its hash: the entry was edited")
+                    return bad(entry.id, "edited", "content does not match its hash: the entry was edited")
             else:
                 key = ring.key(entry.key_id)
                 if key is None:
                     return bad(
                         entry.id,
+                        "unknown_key",
                         f"made with audit key {entry.key_id!r}, which the key file "
                         f"{ring.source} does not hold",
                     )
                 if _entry_hash(entry.prev_hash, entry, key) != entry.hash:  # type: ignore[arg-type]
                     return bad(
                         entry.id,
+                        "hmac_mismatch",
                         "content does not match its HMAC: the entry was edited, or its hash recomputed "
                         "without the key",
                     )
@@ -277,7 +281,11 @@ def verify_chain(
         select(AuditHead.last_entry_id, AuditHead.last_hash).where(AuditHead.id == 1)
     ).first()
     if head is not None and (head.last_entry_id != last_id or head.last_hash != prev_hash):
-        return bad(head.last_entry_id, "the chain head names an entry that is missing: the tail was deleted")
+        return bad(
+            head.last_entry_id,
+            "tail_deleted",
+            "the chain head names an entry that is missing: the tail was deleted",
+        )
     return ChainCheck(True, checked, None, None, keyed_from, last_id, prev_hash)
 
 

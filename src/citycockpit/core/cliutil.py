@@ -134,6 +134,11 @@ def input_file(help: str) -> Any:
     return typer.Argument(..., help=help, metavar="FILE", callback=_check_input_file, show_default=False)
 
 
+def optional_input_file(help: str) -> Any:
+    """An optional FILE argument of a command that may read one (checked by `_check_input_file`)."""
+    return typer.Argument(None, help=help, metavar="FILE", callback=_check_input_file, show_default=False)
+
+
 def output_file(*decls: str, help: str, default: Any = ...) -> Any:
     """An option naming a file the command writes (checked by `_check_output_file`)."""
     return typer.Option(default, *decls, help=help, callback=_check_output_file, show_default=False)
