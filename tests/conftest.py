@@ -5,10 +5,14 @@ database created from it and dropped afterwards. In CI (CI set) a missing server
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,10 +23,30 @@ from sqlalchemy.orm import Session
 from citycockpit import migrate
 from citycockpit.app import create_app
 from citycockpit.config import Settings
+from citycockpit.core import keyring
 from citycockpit.core.clock import Clock, fixed_clock
 from citycockpit.db import get_session, make_engine
 
 POSTGRES_ENV = "CITYCOCKPIT_TEST_POSTGRES_URL"
+
+# One audit key file for the run (each xdist worker makes its own or inherits the controller's): every
+# Settings() of the run (apps, in-process commands, served apps, which inherit the environment) reads
+# it, and the engines the fixtures build carry it, so entries written one way verify the other. Tests
+# of the key file itself pass `audit_key_file` explicitly.
+AUDIT_KEY_ENV = "CITYCOCKPIT_AUDIT_KEY_FILE"
+if not os.environ.get(AUDIT_KEY_ENV):
+    _key_dir = Path(tempfile.mkdtemp(prefix="citycockpit-test-audit-key-"))
+    (_key_dir / "audit.key").write_text(keyring.new_key_line(), encoding="utf-8")
+    os.environ[AUDIT_KEY_ENV] = str(_key_dir / "audit.key")
+    atexit.register(shutil.rmtree, _key_dir, True)
+# The worker's anchor job stays off unless a test turns it on: a command run with the default data folder
+# would otherwise append anchors to ./var, which later runs (with other keys and databases) would read.
+os.environ.setdefault("CITYCOCKPIT_AUDIT_ANCHOR_MINUTES", "0")
+
+
+def with_audit_keys(engine: Engine) -> Engine:
+    """`engine` carrying the run's audit key ring (as the app's and the commands' engines carry theirs)."""
+    return keyring.attach(engine, keyring.parse_key_file(Path(os.environ[AUDIT_KEY_ENV])))
 
 
 def _postgres_admin_url() -> str | None:
@@ -79,13 +103,13 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         path = tmp_path_factory.mktemp("db") / "test.db"
         eng = make_engine(f"sqlite:///{path}")
         migrate.upgrade(eng)
-        yield eng
+        yield with_audit_keys(eng)
         eng.dispose()
         return
     url = create_postgres_database(f"t{_worker()}")
     eng = make_engine(url)
     migrate.upgrade(eng)
-    yield eng
+    yield with_audit_keys(eng)
     eng.dispose()
     drop_postgres_database(url)
 
@@ -101,7 +125,7 @@ def fresh_db(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[str, En
     engine = make_engine(url)
     migrate.upgrade(engine)
     try:
-        yield url, engine
+        yield url, with_audit_keys(engine)
     finally:
         engine.dispose()
         if request.param == "postgresql":

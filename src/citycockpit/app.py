@@ -31,7 +31,7 @@ from citycockpit.auth.deps import PRINCIPAL_RESOLVERS, PUBLIC, current_principal
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.config import Settings, app_version, get_settings
-from citycockpit.core import expansion
+from citycockpit.core import expansion, keyring
 from citycockpit.core.clock import Clock
 from citycockpit.core.errors import AppError, ServiceUnavailable, install_error_handlers
 from citycockpit.db import SessionDep, build_engine, get_session, reader
@@ -193,7 +193,10 @@ def create_app(
         **_NO_OPENTELEMETRY,
     )
     app.state.settings = settings
-    app.state.engine = engine or build_engine(settings)
+    # The audit chain's key ring travels with the app's engine: this app's settings, not a global one.
+    audit_keys = keyring.RingSource(settings)
+    audit_keys.check()
+    app.state.engine = keyring.attach(engine or build_engine(settings), audit_keys)
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)

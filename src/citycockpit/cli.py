@@ -176,7 +176,7 @@ def worker(
     clock = Clock(zone=settings.zone, today=settings.today)
     calendar = WorkCalendar.from_settings(settings)
     while True:
-        outcomes = run_jobs_once(engine, clock, calendar)
+        outcomes = run_jobs_once(engine, clock, calendar, settings)
         table = Table("job", "events", "seconds", "error")
         for outcome in outcomes:
             touched = "—" if outcome.touched is None else str(outcome.touched)

@@ -52,6 +52,24 @@ class Settings(BaseSettings):
         "run and stored in `<data_dir>/secret.key`.",
     )
     secret_key_file: Path | None = Field(None, description="Read the secret key from this file.")
+    audit_key_file: Path | None = Field(
+        None,
+        description="File of the audit chain's HMAC keys, one `key_id:hexkey` per line, the last current "
+        "(rotate by appending a line; keep the old ones). Keep it outside the database and its backups. "
+        "Empty: `<data_dir>/audit.key`, generated on first use with a logged warning.",
+    )
+    audit_anchor_file: Path | None = Field(
+        None,
+        description="File that `citycockpit audit anchor` and the worker append the signed chain head to, "
+        "and `audit verify` checks the chain against. Put it where database writers cannot reach "
+        "(another host, an append-only mount). Empty: `<data_dir>/audit-anchors.jsonl`.",
+    )
+    audit_anchor_minutes: int = Field(
+        60,
+        ge=0,
+        description="How often the worker anchors the audit chain's head (0: never; use "
+        "`citycockpit audit anchor` from cron instead).",
+    )
     time_zone: str = Field("Asia/Shanghai", description="Time zone in which dates are shown and days end.")
     office_hours: list[str] = Field(
         default_factory=lambda: ["08:30-12:00", "13:30-17:30"],

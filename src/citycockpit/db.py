@@ -29,6 +29,7 @@ NAMING_CONVENTION = {
 
 
 _GATE_KEY = "citycockpit_write_gate"
+SQLITE_NOWAIT = "sqlite_nowait"  # execution option: see _configure_sqlite
 
 
 class Base(DeclarativeBase):
@@ -116,15 +117,25 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        options = conn.get_execution_options()
+        mode = options.get("sqlite_begin", "IMMEDIATE")
+        # `sqlite_nowait`: a writer that would rather not write than wait (a token's last-used time):
+        # it fails at once, "database is locked", when another writer holds the gate or the lock.
+        nowait = bool(options.get(SQLITE_NOWAIT))
         if mode == "IMMEDIATE":
-            if not gate.acquire(timeout=timeout):
+            if not (gate.acquire(blocking=False) if nowait else gate.acquire(timeout=timeout)):
                 raise OperationalError(
                     "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
                 )
             conn.info[_GATE_KEY] = True
         try:
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            if nowait:
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                conn.exec_driver_sql(f"BEGIN {mode}")
+            finally:
+                if nowait:  # the lock is taken (or not) by BEGIN: later statements wait as usual
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         except BaseException:
             _leave(conn.info)
             raise

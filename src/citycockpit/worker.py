@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from citycockpit.audit.anchors import anchor_job
+from citycockpit.config import Settings
 from citycockpit.events.analytics.rollup import rollup_job
 from citycockpit.events.intake.classifier import retrain_job
 from citycockpit.events.surges.service import detect_surges_job
@@ -22,6 +24,12 @@ JOBS: list[tuple[str, Job]] = [
 ]
 
 
-def run_jobs_once(engine: Engine, clock: Any, calendar: Any) -> list[JobOutcome]:
-    """Run every job once (see ops.jobs.run_jobs)."""
-    return run_jobs(engine, JOBS, clock, calendar)
+def run_jobs_once(
+    engine: Engine, clock: Any, calendar: Any, settings: Settings | None = None
+) -> list[JobOutcome]:
+    """Run every job once (see ops.jobs.run_jobs); with `settings`, also the audit chain's anchor
+    (`audit_anchor`, every `audit_anchor_minutes`; 0 leaves it to cron)."""
+    jobs = list(JOBS)
+    if settings is not None and settings.audit_anchor_minutes > 0:
+        jobs.append(("audit_anchor", anchor_job(settings)))
+    return run_jobs(engine, jobs, clock, calendar)

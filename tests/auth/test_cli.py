@@ -16,6 +16,7 @@ from citycockpit.auth.tokens import principal_for_token
 from citycockpit.cli import app as cli_app
 from citycockpit.db import make_engine
 from tests.builders import make_persona, make_small_city
+from tests.conftest import with_audit_keys
 
 runner = CliRunner()
 
@@ -160,7 +161,7 @@ def test_the_demo_creates_one_account_per_role_that_signs_in_without_a_forced_ch
     from citycockpit.auth.login import LoginPolicy, sign_in
     from citycockpit.demo.build import DemoContext, build_demo
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    engine = with_audit_keys(make_engine(f"sqlite:///{tmp_path / 'demo.db'}"))
     migrate.upgrade(engine)
     ctx = build_demo(engine, DemoContext(clock=clock))
     assert any("Taicang@2024" in key for key in ctx.summary)

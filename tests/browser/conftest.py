@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.conftest import with_audit_keys
 from tests.ops.servers import Server, start_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -77,7 +78,7 @@ class Demo:
     def engine(self):  # type: ignore[no-untyped-def]
         from citycockpit.db import make_engine
 
-        return make_engine(self.db_url)
+        return with_audit_keys(make_engine(self.db_url))
 
 
 def _prepare_demo(db_path: Path) -> tuple[str, dict[str, int], str, str]:
@@ -91,7 +92,7 @@ def _prepare_demo(db_path: Path) -> tuple[str, dict[str, int], str, str]:
     from citycockpit.screen import service as screen
 
     url = f"sqlite:///{db_path}"
-    engine = make_engine(url)
+    engine = with_audit_keys(make_engine(url))
     actor = SystemActor("browser-tests")
     ids: dict[str, int] = {}
     with session_scope(engine) as session:

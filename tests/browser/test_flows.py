@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from citycockpit.auth.demo import DEMO_PASSWORD
 from tests.browser.conftest import Demo, Watch, log_in, open_context
+from tests.conftest import with_audit_keys
 
 COUNTERS = """() => Object.fromEntries([...document.querySelectorAll('[data-counter]')].map(
   b => [b.dataset.counter, Number(b.querySelector('.num').dataset.value || 'NaN')]))"""
@@ -198,7 +199,7 @@ def test_a_repeated_request_is_linked_both_ways_on_the_event_pages(browser, demo
     from citycockpit.events.intake.service import EventInput, create_event
 
     # two 12345 calls from one phone about the same minor category, two days apart (the hotline's intake)
-    engine = make_engine(demo.db_url)
+    engine = with_audit_keys(make_engine(demo.db_url))
     now = datetime.now(UTC)
     ids = []
     with session_scope(engine) as session:

@@ -25,7 +25,7 @@ from citycockpit.events.intake import classifier
 from citycockpit.events.models import Event, EventCategory, EventTransition
 from citycockpit.org import service as org
 from citycockpit.org.models import Department
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import create_postgres_database, drop_postgres_database, with_audit_keys
 
 TZ = ZoneInfo("Asia/Shanghai")
 CLOCK = fixed_clock("2024-09-30T10:00:00")
@@ -41,7 +41,7 @@ def city_engine(request, tmp_path_factory):  # type: ignore[no-untyped-def]
         url = f"sqlite:///{tmp_path_factory.mktemp('gen') / 'gen.db'}"
     else:
         url = create_postgres_database("gen")
-    engine = make_engine(url)
+    engine = with_audit_keys(make_engine(url))
     migrate.upgrade(engine)
     org_file = resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes()
     with session_scope(engine) as s:

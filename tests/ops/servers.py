@@ -21,6 +21,7 @@ from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.events import categories
 from citycockpit.org import service as org
+from tests.conftest import with_audit_keys
 
 
 def free_port() -> int:
@@ -96,7 +97,7 @@ def prepare_intake_database(url: str, *, scopes: tuple[str, ...] = ("events:crea
     """Migrate the database, import the demo organisation and the shipped categories, and return the
     secret of a new API token with `scopes` (Open311 intake's `api_key` by default)."""
     actor = SystemActor("tests")
-    engine = make_engine(url)
+    engine = with_audit_keys(make_engine(url))
     migrate.upgrade(engine)
     now = fixed_clock("2024-09-30T10:00:00").now()
     with session_scope(engine) as s:

@@ -15,7 +15,7 @@ from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.ops.backup import RestoreFailed, backup, check_database, restore
 from citycockpit.org import service as org
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import create_postgres_database, drop_postgres_database, with_audit_keys
 
 TAICANG = resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes()
 
@@ -27,7 +27,7 @@ def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engin
         urls = [f"sqlite:///{tmp_path / 'source.db'}", f"sqlite:///{tmp_path / 'target.db'}"]
     else:
         urls = [create_postgres_database("bks"), create_postgres_database("bkt")]
-    source, target = make_engine(urls[0]), make_engine(urls[1])
+    source, target = with_audit_keys(make_engine(urls[0])), with_audit_keys(make_engine(urls[1]))
     migrate.upgrade(source)
     with session_scope(source) as session:
         org.import_org(
@@ -69,7 +69,7 @@ def test_a_restore_whose_audit_chain_was_tampered_with_is_refused(pair, tmp_path
 
 
 def test_restoring_a_file_that_is_not_a_backup_is_refused(tmp_path: Path) -> None:
-    target = make_engine(f"sqlite:///{tmp_path / 'target.db'}")
+    target = with_audit_keys(make_engine(f"sqlite:///{tmp_path / 'target.db'}"))
     bogus = tmp_path / "bogus.db"
     bogus.write_bytes(b"this is not a database" * 100)
     with pytest.raises(RestoreFailed, match="not an SQLite database"):
@@ -94,7 +94,7 @@ def test_backup_and_restore_carry_the_event_photos_and_the_manifest_counts_them(
 
     now = fixed_clock("2024-09-30T10:00:00").now()
     source_dir, target_dir = tmp_path / "var", tmp_path / "restored"
-    source = make_engine(f"sqlite:///{tmp_path / 'source.db'}")
+    source = with_audit_keys(make_engine(f"sqlite:///{tmp_path / 'source.db'}"))
     migrate.upgrade(source)
     store = photos.PhotoStore(source_dir / "photos")
     with session_scope(source) as session:
@@ -128,7 +128,7 @@ def test_backup_and_restore_carry_the_event_photos_and_the_manifest_counts_them(
     assert len(list((tmp_path / "backups" / "cc.db.photos").glob("*/*"))) == 6
 
     target_db = tmp_path / "target.db"
-    target = make_engine(f"sqlite:///{target_db}")
+    target = with_audit_keys(make_engine(f"sqlite:///{target_db}"))
     migrate.upgrade(target)
     target.dispose()
     done = runner.invoke(
@@ -138,7 +138,7 @@ def test_backup_and_restore_carry_the_event_photos_and_the_manifest_counts_them(
     )
     assert done.exit_code == 0, done.output
     assert "6 photo files in the data folder" in " ".join(done.output.split())
-    target = make_engine(f"sqlite:///{target_db}")
+    target = with_audit_keys(make_engine(f"sqlite:///{target_db}"))
     restored = photos.PhotoStore(target_dir / "photos")
     with session_scope(target) as session:
         from citycockpit.events.queries import get_event
@@ -155,7 +155,7 @@ def test_backup_and_restore_carry_the_event_photos_and_the_manifest_counts_them(
 
 
 def test_a_restore_whose_photo_folder_lost_files_is_refused(tmp_path: Path) -> None:
-    source = make_engine(f"sqlite:///{tmp_path / 'source.db'}")
+    source = with_audit_keys(make_engine(f"sqlite:///{tmp_path / 'source.db'}"))
     migrate.upgrade(source)
     photos_dir = tmp_path / "var" / "photos" / "ab"
     photos_dir.mkdir(parents=True)
@@ -164,7 +164,7 @@ def test_a_restore_whose_photo_folder_lost_files_is_refused(tmp_path: Path) -> N
     out = tmp_path / "b.db"
     assert backup(source, out, photos_dir=tmp_path / "var" / "photos")["photos"]["files"] == 2
     next((tmp_path / "b.db.photos").glob("*/*")).unlink()
-    target = make_engine(f"sqlite:///{tmp_path / 'target.db'}")
+    target = with_audit_keys(make_engine(f"sqlite:///{tmp_path / 'target.db'}"))
     with pytest.raises(RestoreFailed, match="holds 1 files; its manifest counts 2"):
         restore(target, out, photos_dir=tmp_path / "restored")
     assert not (tmp_path / "restored").exists()

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from citycockpit.audit.service import verify_chain
 from citycockpit.db import make_engine, session_scope
 from citycockpit.events.models import Event
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import create_postgres_database, drop_postgres_database, with_audit_keys
 from tests.ops.servers import prepare_intake_database, start_server
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,7 @@ def test_no_acknowledged_event_is_lost_or_doubled_when_the_server_is_killed(
         t.join(timeout=15)
     assert len(acknowledged) >= 30, "the load never got going"
 
-    engine = make_engine(database_url)
+    engine = with_audit_keys(make_engine(database_url))
     with session_scope(engine, read_only=True) as s:
         stored = dict(
             s.execute(

@@ -18,7 +18,7 @@ from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.db import make_engine, session_scope
 from tests.builders import make_persona
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import create_postgres_database, drop_postgres_database, with_audit_keys
 from tests.ops.servers import Server, start_server
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def two_servers(tmp_path: Path) -> Iterator[tuple[Server, Server, str]]:
     url = create_postgres_database("mp")
-    engine = make_engine(url)
+    engine = with_audit_keys(make_engine(url))
     migrate.upgrade(engine)
     engine.dispose()
     servers = [start_server(url, tmp_path), start_server(url, tmp_path)]
@@ -39,7 +39,7 @@ def two_servers(tmp_path: Path) -> Iterator[tuple[Server, Server, str]]:
 
 def test_two_processes_share_writes_tokens_and_sessions(two_servers) -> None:  # type: ignore[no-untyped-def]
     a, b, url = two_servers
-    engine = make_engine(url)
+    engine = with_audit_keys(make_engine(url))
     now = Clock(zone=ZoneInfo("Asia/Shanghai"), today=date(2024, 9, 30)).now()  # the servers' simulated clock
     with session_scope(engine) as session:
         secret = tokens.create_token(

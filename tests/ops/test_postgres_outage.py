@@ -18,6 +18,7 @@ from citycockpit.auth import tokens
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
+from tests.conftest import with_audit_keys
 from tests.ops.pgcluster import PrivatePostgres, private_postgres
 from tests.ops.servers import Server, start_server
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def served_on_private_postgres(tmp_path: Path) -> Iterator[tuple[PrivatePostgres, Server, str]]:
     pg = private_postgres()
-    engine = make_engine(pg.url)
+    engine = with_audit_keys(make_engine(pg.url))
     migrate.upgrade(engine)
     with session_scope(engine) as session:
         secret = tokens.create_token(

@@ -21,6 +21,7 @@ from citycockpit.config import Settings
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
+from tests.conftest import with_audit_keys
 
 CSV = "code,name,kind\n{code},测试单位{code},委办局\n"
 
@@ -45,7 +46,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def _app_on(db_file: Path, tmp_path: Path) -> tuple[TestClient, dict[str, str], object]:
-    engine = make_engine(f"sqlite:///{db_file}", busy_timeout_ms=500)
+    engine = with_audit_keys(make_engine(f"sqlite:///{db_file}", busy_timeout_ms=500))
     migrate.upgrade(engine)
     clock = fixed_clock("2024-09-30T10:00:00")
     with session_scope(engine) as session:

@@ -20,7 +20,7 @@ from citycockpit.db import make_engine
 from citycockpit.events.sla import DEFAULT_CALENDAR
 from citycockpit.ops.jobs import PROVIDERS
 from citycockpit.ops.models import WorkerJobRun
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import create_postgres_database, drop_postgres_database, with_audit_keys
 
 CLOCK = fixed_clock("2024-09-30T10:00:00")
 NAMES = [name for name, _ in jobs.JOBS]
@@ -30,7 +30,7 @@ NAMES = [name for name, _ in jobs.JOBS]
 def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database of its own: the worker commits."""
     url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else create_postgres_database("wk")
-    engine = make_engine(url)
+    engine = with_audit_keys(make_engine(url))
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
@@ -87,7 +87,7 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(fresh: Engine) -> No
 
 def test_worker_once_exits_1_and_names_the_failed_job(tmp_path: Path) -> None:
     path = tmp_path / "cli.db"
-    engine = make_engine(f"sqlite:///{path}")
+    engine = with_audit_keys(make_engine(f"sqlite:///{path}"))
     migrate.upgrade(engine)
     _rename(engine, "event_rollup_days", "event_rollup_days_away")
     engine.dispose()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from citycockpit.audit import service
+from citycockpit.audit import anchors, service
 from citycockpit.audit.schemas import AuditEntryRead, AuditPage, ChainCheckRead
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
@@ -57,9 +57,15 @@ def list_entries(
 
 
 @router.get("/verify", response_model=ChainCheckRead)
-def verify_chain(session: SessionDep, principal: Auditor) -> ChainCheckRead:
-    """Walk the whole hash chain; names the first edited or orphaned entry."""
-    check = service.verify_chain(session)
+def verify_chain(request: Request, session: SessionDep, principal: Auditor) -> ChainCheckRead:
+    """Walk the whole chain (hashes, HMACs, links), then check it against the anchor file's anchors;
+    names the first edited or orphaned entry."""
+    check = anchors.verify_configured(session, request.app.state.settings)
     return ChainCheckRead(
-        ok=check.ok, checked=check.checked, first_bad_id=check.first_bad_id, reason=check.reason
+        ok=check.ok,
+        checked=check.checked,
+        first_bad_id=check.first_bad_id,
+        reason=check.reason,
+        keyed_from=check.keyed_from,
+        anchors_checked=check.anchors_checked,
     )

@@ -23,6 +23,7 @@ FIELDS = (
     "diff",
     "prev_hash",
     "hash",
+    "key_id",
 )
 
 
@@ -38,6 +39,7 @@ def _record(row: Any) -> dict[str, Any]:
         "ip": row.ip,
         "diff": row.diff_json,
         "prev_hash": row.prev_hash,
+        "key_id": row.key_id,
         "hash": row.hash,
     }
 

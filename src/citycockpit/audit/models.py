@@ -24,6 +24,8 @@ class AuditEntry(Base):
     diff_json: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The HMAC key the hash was made with (`audit/keys.py`); NULL: an entry of the old unkeyed chain.
+    key_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditHead(Base):

@@ -1,5 +1,5 @@
 """Workbench page for the audit log (/app/admin/audit): the entries newest first, filtered by action,
-actor, object and dates, with their export, and the hash-chain check on request."""
+actor, object and dates, with their export, and the chain check (hashes, HMACs, anchors) on request."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from citycockpit.audit import queries as audit_queries
-from citycockpit.audit.service import verify_chain
+from citycockpit.audit.anchors import verify_configured
 from citycockpit.auth import queries as auth_queries
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
@@ -70,7 +70,7 @@ def admin_audit(
 
     def context() -> dict[str, Any]:
         return {
-            "check": verify_chain(session) if verify else None,
+            "check": verify_configured(session, request.app.state.settings) if verify else None,
             "filters": {
                 "action": action,
                 "actor": actor,

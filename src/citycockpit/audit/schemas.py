@@ -42,3 +42,7 @@ class ChainCheckRead(BaseModel):
     checked: int
     first_bad_id: int | None
     reason: str | None
+    keyed_from: int | None = Field(
+        None, description="The first entry with an HMAC; entries before it are the old unkeyed chain."
+    )
+    anchors_checked: int = Field(0, description="Anchors from the anchor file the chain was checked against.")

@@ -1,9 +1,16 @@
 """Write and verify the audit log. Every state-changing service call records one entry in its own
-transaction; entries chain by hash so an edited or deleted entry is detected by `verify_chain`."""
+transaction; entries chain by hash so an edited or deleted entry is detected by `verify_chain`.
+
+Each entry's hash is an HMAC-SHA256 under the current key of the key file (`core/keyring.py`), and the
+entry records the key's id: someone who can write the database but not read the key file cannot
+recompute the chain after editing it. Entries written before keys came (`key_id` NULL) keep their plain
+SHA-256 hashes and verify as before; they must all come before the first keyed entry. What the chain
+promises and what it does not is in docs/domains/auth.md ("The audit chain")."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry, AuditHead
 from citycockpit.core.actors import Actor
+from citycockpit.core.keyring import KeyRing, ring_for
 
 GENESIS = "0" * 64
 
@@ -33,25 +41,27 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
-def _entry_hash(prev_hash: str, entry: Any) -> str:
-    """The entry's hash: `entry` is an AuditEntry, a row of its columns, or a dict of them."""
+def _entry_hash(prev_hash: str, entry: Any, key: bytes | None = None) -> str:
+    """The entry's hash: `entry` is an AuditEntry, a row of its columns, or a dict of them. With `key`,
+    an HMAC-SHA256 over the same fields plus the entry's key id; without, the old plain SHA-256."""
     get: Callable[[str], Any] = entry.get if isinstance(entry, dict) else lambda name: getattr(entry, name)
-    payload = json.dumps(
-        [
-            prev_hash,
-            get("at").astimezone(UTC).isoformat(timespec="microseconds"),
-            get("actor_id"),
-            get("actor_name"),
-            get("action"),
-            get("object_type"),
-            get("object_id"),
-            get("ip"),
-            get("diff_json"),
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    fields = [
+        prev_hash,
+        get("at").astimezone(UTC).isoformat(timespec="microseconds"),
+        get("actor_id"),
+        get("actor_name"),
+        get("action"),
+        get("object_type"),
+        get("object_id"),
+        get("ip"),
+        get("diff_json"),
+    ]
+    if key is not None:
+        fields.append(get("key_id"))
+    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(key, payload, "sha256").hexdigest()
 
 
 def _lock_head(session: Session) -> AuditHead:
@@ -109,6 +119,9 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
     update (a batch of intake requests committed together audits every event this way)."""
     if not pending:
         return []
+    ring = ring_for(session)
+    key_id = ring.current_id
+    key = ring.keys[key_id]
     head = _lock_head(session)
     prev = head.last_hash
     rows = []
@@ -123,8 +136,9 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
             "ip": item.ip if item.ip is not None else getattr(item.actor, "ip", None),
             "diff_json": json.dumps(_canonical(item.diff or {}), ensure_ascii=False, sort_keys=True),
             "prev_hash": prev,
+            "key_id": key_id,
         }
-        row["hash"] = prev = _entry_hash(prev, row)
+        row["hash"] = prev = _entry_hash(prev, row, key)
         rows.append(row)
     # One multi-row INSERT numbers its rows in the order given (SQLite and PostgreSQL alike), so the
     # ids follow the chain; RETURNING's own order is not asked for (SQLite would insert row by row).
@@ -173,6 +187,11 @@ class ChainCheck:
     checked: int
     first_bad_id: int | None = None
     reason: str | None = None
+    keyed_from: int | None = None  # the first entry with an HMAC (entries before it are unkeyed)
+    last_id: int | None = None
+    last_hash: str = GENESIS
+    anchors_checked: int = 0
+    code: str | None = None  # what failed, for pages: `admin.audit.reason.<code>` in the i18n catalogues
 
 
 _CHAIN_COLUMNS = (
@@ -187,19 +206,37 @@ _CHAIN_COLUMNS = (
     AuditEntry.diff_json,
     AuditEntry.prev_hash,
     AuditEntry.hash,
+    AuditEntry.key_id,
 )
 
 
-def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
+def verify_chain(
+    session: Session,
+    *,
+    batch: int = 5000,
+    after: tuple[int, str, str | None] | None = None,
+    ring: KeyRing | None = None,
+) -> ChainCheck:
     """Walk the chain in id order; name the first entry whose hash or link does not match.
 
-    An edited entry fails its own hash; a deleted entry breaks the link of the one after it; a deleted
-    tail no longer matches the head row. Reads plain rows (not ORM objects), so the session's identity
-    map is left alone and memory stays flat on a long log."""
-    prev_hash = GENESIS
-    last_id: int | None = None
+    An edited entry fails its own hash (an HMAC under the key its `key_id` names; the old plain SHA-256
+    for the unkeyed entries, which may only come before the first keyed one); a deleted entry breaks
+    the link of the one after it; a deleted tail no longer matches the head row. `after` = (entry id,
+    hash, key id) of an entry already known good (an anchored one): the walk starts after it. Reads
+    plain rows (not ORM objects), so the session's identity map is left alone and memory stays flat on
+    a long log."""
+    ring = ring or ring_for(session)
+    prev_hash, last_id, cursor = GENESIS, None, 0
+    keyed_from: int | None = None
+    if after is not None:
+        cursor, prev_hash, after_key = after
+        last_id = cursor
+        keyed_from = cursor if after_key is not None else None
     checked = 0
-    cursor = 0
+
+    def bad(entry_id: int | None, code: str, reason: str) -> ChainCheck:
+        return ChainCheck(False, checked, entry_id, reason, keyed_from, last_id, prev_hash, code=code)
+
     while True:
         rows = session.execute(
             select(*_CHAIN_COLUMNS).where(AuditEntry.id > cursor).order_by(AuditEntry.id).limit(batch)
@@ -208,13 +245,35 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
             break
         for entry in rows:
             if entry.prev_hash != prev_hash:
-                return ChainCheck(
-                    False, checked, entry.id, "link broken: an entry before it was deleted or edited"
-                )
-            if _entry_hash(entry.prev_hash, entry) != entry.hash:  # type: ignore[arg-type]
-                return ChainCheck(
-                    False, checked, entry.id, "content does not match its hash: the entry was edited"
-                )
+                return bad(entry.id, "link_broken", "link broken: an entry before it was deleted or edited")
+            if entry.key_id is None:
+                if keyed_from is not None:
+                    return bad(
+                        entry.id,
+                        "unkeyed_after_keyed",
+                        f"an entry without a key after the keyed chain began (entry {keyed_from}): "
+                        "the chain was rewritten",
+                    )
+                if _entry_hash(entry.prev_hash, entry) != entry.hash:  # type: ignore[arg-type]
+                    return bad(entry.id, "edited", "content does not match its hash: the entry was edited")
+            else:
+                key = ring.key(entry.key_id)
+                if key is None:
+                    return bad(
+                        entry.id,
+                        "unknown_key",
+                        f"made with audit key {entry.key_id!r}, which the key file "
+                        f"{ring.source} does not hold",
+                    )
+                if _entry_hash(entry.prev_hash, entry, key) != entry.hash:  # type: ignore[arg-type]
+                    return bad(
+                        entry.id,
+                        "hmac_mismatch",
+                        "content does not match its HMAC: the entry was edited, or its hash recomputed "
+                        "without the key",
+                    )
+                if keyed_from is None:
+                    keyed_from = entry.id
             prev_hash, last_id = entry.hash, entry.id
             checked += 1
         cursor = rows[-1].id
@@ -222,13 +281,26 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
         select(AuditHead.last_entry_id, AuditHead.last_hash).where(AuditHead.id == 1)
     ).first()
     if head is not None and (head.last_entry_id != last_id or head.last_hash != prev_hash):
-        return ChainCheck(
-            False,
-            checked,
+        return bad(
             head.last_entry_id,
+            "tail_deleted",
             "the chain head names an entry that is missing: the tail was deleted",
         )
-    return ChainCheck(True, checked)
+    return ChainCheck(True, checked, None, None, keyed_from, last_id, prev_hash)
+
+
+def chain_entry(session: Session, entry_id: int) -> tuple[str, str | None] | None:
+    """The stored hash and key id of one entry (None: no such entry)."""
+    row = session.execute(select(AuditEntry.hash, AuditEntry.key_id).where(AuditEntry.id == entry_id)).first()
+    return None if row is None else (row.hash, row.key_id)
+
+
+def chain_head(session: Session) -> tuple[int | None, str]:
+    """The head row: the last entry's id and hash (None and GENESIS on an empty log)."""
+    row = session.execute(
+        select(AuditHead.last_entry_id, AuditHead.last_hash).where(AuditHead.id == 1)
+    ).first()
+    return (None, GENESIS) if row is None else (row.last_entry_id, row.last_hash)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,12 @@ def require(*perms: Perm, during_password_change: bool = False) -> Any:
 
 def public_route(request: Request, session: Annotated[Session, Depends(get_session)]) -> None:
     """Marker dependency for routes anyone may call (health, login, Open311 reads). Anonymous callers
-    are rate limited per client address (`rate_limit_public_per_minute`), counted in the database."""
+    are rate limited per client address (`rate_limit_public_per_minute`), counted in the database.
+
+    The count is the documented exception to "a GET never writes" (docs/development.md): limiter
+    state, not business data, kept in the database so every server process shares it. A GET's
+    reading session stays read-only and never commits: the count runs in a short write transaction
+    of its own (`ratelimit.count_apart`)."""
     try:
         principal = current_principal(request, session)
     except Unauthorized:
@@ -100,9 +105,12 @@ def public_route(request: Request, session: Annotated[Session, Depends(get_sessi
         return
     now = request.app.state.clock.now()
     limit = request.app.state.settings.rate_limit_public_per_minute
-    if not ratelimit.count_anonymous(session, client_ip(request), limit=limit, now=now):
+    ip = client_ip(request)
+    allowed = ratelimit.count_apart(
+        session, lambda own: ratelimit.count_anonymous(own, ip, limit=limit, now=now)
+    )
+    if not allowed:
         raise ratelimit.too_many(now)
-    session.commit()
 
 
 public_route.is_public = True  # type: ignore[attr-defined]

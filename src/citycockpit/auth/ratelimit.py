@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.models import RateLimitCounter
@@ -98,6 +99,25 @@ def count_token(session: Session, secret: str, *, limit: int, now: datetime, hit
     """Count `hits` requests made with the API key `secret` against `limit`
     (`rate_limit_api_key_per_minute`); how many of them are within it."""
     return allowance(session, token_key(secret), limit=limit, now=now, hits=hits)
+
+
+def count_apart(session: Session, count: Callable[[Session], int]) -> int:
+    """Run `count` (a counter upsert) and make it stick, without making the caller's session a writer.
+
+    A reading session (a GET's: `db.reader`) gets the count in a short write transaction of its own,
+    committed at once: on SQLite its DEFERRED read transaction could not take the write lock safely,
+    and a GET never commits its own session. Any other session (a POST's, a test's connection-bound
+    one) counts in place and is committed here, as before: the count must stand even when the request
+    is refused afterwards."""
+    bind = session.get_bind()
+    if isinstance(bind, Connection) or bind.get_execution_options().get("sqlite_begin") != "DEFERRED":
+        result = count(session)
+        session.commit()
+        return result
+    with Session(bind=bind.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False) as own:
+        result = count(own)
+        own.commit()
+    return result
 
 
 def purge_counters(session: Session, *, now: datetime, older_than: timedelta = timedelta(days=1)) -> int:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -19,6 +21,9 @@ from citycockpit.auth.principal import Principal
 from citycockpit.auth.service import check_scope_exists
 from citycockpit.core.actors import Actor
 from citycockpit.core.errors import Forbidden, NotFound, Unprocessable
+from citycockpit.db import SQLITE_NOWAIT
+
+log = logging.getLogger("citycockpit.auth")
 
 TOKEN_PREFIX = "cc_"
 TOUCH_EVERY = timedelta(minutes=1)  # how stale last_used_at may get: not one write per request
@@ -133,9 +138,31 @@ def principal_for_token(
     token = _active_tokens(session, [secret], now=now).get(secret)
     if token is None:
         return None
+    principal = _principal(token)
     if touch and (token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY):
-        touch_tokens(session, [token.id], now=now)
-    return _principal(token)
+        _touch_token(session, token.id, now=now)
+    return principal
+
+
+def _touch_token(session: Session, token_id: int, *, now: datetime) -> None:
+    """Bring one token's last_used_at up to `now`, never failing the request that presented it.
+
+    A reading session (every GET's on SQLite: a DEFERRED read transaction) must not write: its
+    snapshot may be stale, and upgrading it to a writer fails with "database is locked" while other
+    requests write. The touch then runs in a short write transaction of its own that takes the lock
+    only if it is free at once (`sqlite_nowait`), and is skipped otherwise: the next request touches
+    again (TOUCH_EVERY). Any other session touches in place; `keep_touch` commits it."""
+    bind = session.get_bind()
+    if isinstance(bind, Connection) or bind.get_execution_options().get("sqlite_begin") != "DEFERRED":
+        touch_tokens(session, [token_id], now=now)
+        return
+    writer = bind.execution_options(sqlite_begin="IMMEDIATE", **{SQLITE_NOWAIT: True})
+    try:
+        with Session(bind=writer, expire_on_commit=False) as own:
+            touch_tokens(own, [token_id], now=now)
+            own.commit()
+    except OperationalError:
+        log.debug("token %s: last-used time not touched, the database is busy", token_id)
 
 
 def principals_for_tokens(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from citycockpit.config import Settings
-from citycockpit.core import expansion
+from citycockpit.core import expansion, keyring
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.errors import AppError
 from citycockpit.db import build_engine, schema_revisions
@@ -82,7 +82,12 @@ def engine_for(settings: Settings, *, schema: Schema = "newest") -> Engine:
             fail(f"the database {where} is a folder; give --db the path of an SQLite file")
         if not path.is_file():
             fail(f"the database {where} does not exist; {fix}")
-    engine = build_engine(settings)
+    source = keyring.RingSource(settings)
+    try:
+        source.check()
+    except keyring.KeyFileError as exc:
+        fail(str(exc))
+    engine = keyring.attach(build_engine(settings), source)
     if schema in ("create", "exists"):
         return engine
     try:
@@ -127,6 +132,11 @@ def _check_output_file(value: Path | None) -> Path | None:
 def input_file(help: str) -> Any:
     """The FILE argument of a command that reads one (checked by `_check_input_file`)."""
     return typer.Argument(..., help=help, metavar="FILE", callback=_check_input_file, show_default=False)
+
+
+def optional_input_file(help: str) -> Any:
+    """An optional FILE argument of a command that may read one (checked by `_check_input_file`)."""
+    return typer.Argument(None, help=help, metavar="FILE", callback=_check_input_file, show_default=False)
 
 
 def output_file(*decls: str, help: str, default: Any = ...) -> Any:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from citycockpit import migrate
 from citycockpit.audit.service import verify_chain
+from citycockpit.core import keyring
 from citycockpit.core.errors import AppError
 from citycockpit.db import make_engine
 
@@ -136,7 +137,7 @@ def backup(engine: Engine, out: Path, photos_dir: Path | None = None) -> dict[st
         finally:
             dst.close()
             src.close()
-        copy = make_engine(f"sqlite:///{tmp}")
+        copy = keyring.same_keys(engine, make_engine(f"sqlite:///{tmp}"))
         try:
             check = check_database(copy)
         finally:
