@@ -41,6 +41,7 @@ from citycockpit.events.analytics import api as events_kpi_api
 from citycockpit.events.intake import classifier as events_classifier
 from citycockpit.events.intake import open311 as events_open311
 from citycockpit.goals import api as goals_api
+from citycockpit.indicators import api as indicators_api
 from citycockpit.goals import pages as goals_pages
 from citycockpit.goals import settings as goals_settings
 from citycockpit.ops import metrics
@@ -284,6 +285,7 @@ def create_app(
         include_in_schema=False,
     )
     app.include_router(goals_api.router)
+    app.include_router(indicators_api.router)
     # Before the events router: /api/v1/events/kpis must not be taken for an event id.
     app.include_router(events_kpi_api.router)
     app.include_router(events_api.router)

@@ -7,6 +7,7 @@ from citycockpit.db import Base
 from citycockpit.events import models as events_models
 from citycockpit.events.analytics import models as events_kpi_models
 from citycockpit.goals import models as goals_models
+from citycockpit.indicators import models as indicators_models
 from citycockpit.ops import models as ops_models
 from citycockpit.org import models as org_models
 from citycockpit.projects import models as projects_models
@@ -23,6 +24,7 @@ __all__ = [
     "events_kpi_models",
     "events_models",
     "goals_models",
+    "indicators_models",
     "ops_models",
     "org_models",
     "projects_models",

@@ -41,3 +41,6 @@ class Perm(StrEnum):
     EVENTS_CATALOGUE = "events:catalogue"  # publish the dispatch catalogue (派单目录)
     EVENTS_KPI = "events:kpi"
     EVENTS_HISTORY = "events:history"  # import a city's closed 12345 tickets as history
+    INDICATORS_READ = "indicators:read"
+    INDICATORS_WRITE = "indicators:write"  # push or import values (a token: only the series granted it)
+    INDICATORS_MANAGE = "indicators:manage"  # series, thresholds, stations, pulls, token grants
