@@ -48,39 +48,39 @@ SOURCES = ("push", "file", "pull")
 MONTHLY_RULES = ("mean", "sum", "last")
 MAX_AUDITED_REVISIONS = 50
 
-VALUE_HEADERS = tabular.header_aliases(
+VALUE_HEADERS = tabular.header_aliases(  # (key, header)
     [
         ("series", "series"),
-        ("指标", "series"),
-        ("指标代码", "series"),
+        ("series", "指标"),
+        ("series", "指标代码"),
         ("time", "time"),
-        ("时间", "time"),
-        ("监测时间", "time"),
-        ("station", "place"),
+        ("time", "时间"),
+        ("time", "监测时间"),
+        ("place", "station"),
         ("place", "place"),
-        ("站点", "place"),
-        ("站点代码", "place"),
-        ("地区", "place"),
+        ("place", "站点"),
+        ("place", "站点代码"),
+        ("place", "地区"),
         ("value", "value"),
-        ("数值", "value"),
-        ("浓度", "value"),
+        ("value", "数值"),
+        ("value", "浓度"),
     ]
 )
 STATION_HEADERS = tabular.header_aliases(
     [
         ("code", "code"),
-        ("站点代码", "code"),
+        ("code", "站点代码"),
         ("name", "name"),
-        ("站点名称", "name"),
+        ("name", "站点名称"),
         ("level", "level"),
-        ("级别", "level"),
+        ("level", "级别"),
         ("lat", "lat"),
-        ("纬度", "lat"),
+        ("lat", "纬度"),
         ("lon", "lon"),
-        ("经度", "lon"),
+        ("lon", "经度"),
         ("area", "area"),
-        ("所属地区", "area"),
-        ("地区代码", "area"),
+        ("area", "所属地区"),
+        ("area", "地区代码"),
     ]
 )
 STATION_LEVEL_WORDS = {"国控": "national", "省控": "provincial", "镇控": "town", "乡镇": "town"}
@@ -124,7 +124,7 @@ def create_feed(
     if silence_minutes is not None and silence_minutes <= 0:
         raise InvalidFeed("silence_minutes must be positive")
     if session.scalar(select(Feed.id).where(Feed.code == code)) is not None:
-        raise FeedCodeTaken(f"A series with code {code} already exists", code=code)
+        raise FeedCodeTaken(f"A series with code {code} already exists", series=code)
     feed = Feed(
         code=code,
         name=name.strip(),
@@ -173,7 +173,7 @@ def set_thresholds(session: Session, feed: Feed, thresholds: list[ThresholdIn]) 
 def get_feed(session: Session, code: str) -> Feed:
     feed = session.scalar(select(Feed).where(Feed.code == code))
     if feed is None:
-        raise FeedNotFound(f"No indicator series with code {code}", code=code)
+        raise FeedNotFound(f"No indicator series with code {code}", series=code)
     return feed
 
 
