@@ -42,6 +42,7 @@ from citycockpit.events.intake import classifier as events_classifier
 from citycockpit.events.intake import open311 as events_open311
 from citycockpit.goals import api as goals_api
 from citycockpit.indicators import api as indicators_api
+from citycockpit.indicators import pages as indicators_pages
 from citycockpit.goals import pages as goals_pages
 from citycockpit.goals import settings as goals_settings
 from citycockpit.ops import metrics
@@ -265,6 +266,7 @@ def create_app(
     app.include_router(audit_pages.router)
     app.include_router(projects_pages.router)
     app.include_router(goals_pages.router)
+    app.include_router(indicators_pages.router)
     app.include_router(events_pages.router)
     app.include_router(events_pages.admin_router)
     app.include_router(events_pages.catalogue_router)

@@ -46,7 +46,10 @@ def list_feeds(session: Session, *, now: datetime) -> list[dict[str, Any]]:
         last = None
         if at is not None:
             last = session.execute(
-                select(Value.value, Value.place_code).where(Value.feed_id == feed.id, Value.observed_at == at).limit(1)
+                select(Value.value, Value.place_code, Station.name)
+                .outerjoin(Station, Station.code == Value.place_code)
+                .where(Value.feed_id == feed.id, Value.observed_at == at)
+                .limit(1)
             ).first()
         age = None if at is None else int((now - at.replace(tzinfo=at.tzinfo or UTC)).total_seconds() // 60)
         out.append(
@@ -59,6 +62,7 @@ def list_feeds(session: Session, *, now: datetime) -> list[dict[str, Any]]:
                 "last_at": at,
                 "last_value": None if last is None else last.value,
                 "last_place": None if last is None else last.place_code,
+                "last_place_name": None if last is None else last.name,
                 "minutes_since_last": age,
                 "is_silent": bool(feed.silence_minutes and age is not None and age > feed.silence_minutes),
                 "open_alerts": alerts.get(feed.id, 0),
@@ -70,7 +74,11 @@ def list_feeds(session: Session, *, now: datetime) -> list[dict[str, Any]]:
 def list_alerts(
     session: Session, *, principal: Principal | None = None, is_open: bool = True, limit: int = 200
 ) -> list[dict[str, Any]]:
-    stmt = select(Alert, Feed.code, Feed.name, Feed.unit).join(Feed, Feed.id == Alert.feed_id)
+    stmt = (
+        select(Alert, Feed.code, Feed.name, Feed.unit, Station.name)
+        .join(Feed, Feed.id == Alert.feed_id)
+        .outerjoin(Station, Station.code == Alert.place_code)
+    )
     if is_open:
         stmt = stmt.where(Alert.resolved_at.is_(None))
     scope = _place_scope(principal, Alert.place_code)
@@ -84,6 +92,7 @@ def list_alerts(
             "series_name": name,
             "unit": unit,
             "place": a.place_code,
+            "place_name": station,
             "kind": a.kind,
             "level": a.level,
             "value": a.value,
@@ -92,7 +101,7 @@ def list_alerts(
             "raised_at": a.raised_at,
             "resolved_at": a.resolved_at,
         }
-        for a, code, name, unit in rows
+        for a, code, name, unit, station in rows
     ]
 
 
