@@ -3,7 +3,7 @@ PM2.5 mean over valid days; goals' actuals from a feed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -23,8 +23,14 @@ from tests.indicators.builders import POLLUTANTS, deliver, make_feed, make_stati
 LEVELS = {"pm25": 80.0, "pm10": 100.0, "so2": 10.0, "no2": 30.0, "co": 0.8, "o3": 120.0}
 
 
-def _hours(day: str, station: str, levels: dict[str, float], hours: range = range(24)) -> list[tuple[str, str, str, float]]:
-    return [(code, f"{day}T{h:02d}:00+08:00", station, level) for code, level in levels.items() for h in hours]
+def _hours(day: str, station: str, levels: dict[str, float], hours: range = range(1, 25)) -> list[tuple[str, str, str, float]]:
+    """Hourly values of a day as monitoring stamps them: at the end of their hour, 01:00 … 24:00."""
+    midnight = datetime.fromisoformat(f"{day}T00:00+08:00")
+    return [
+        (code, (midnight + timedelta(hours=h)).isoformat(), station, level)
+        for code, level in levels.items()
+        for h in hours
+    ]
 
 
 @pytest.fixture
@@ -49,10 +55,19 @@ def test_a_full_day_gets_its_aqi_and_primary_pollutant(db: Session, clock: Clock
 
 
 def test_a_day_with_nineteen_hours_is_not_valid(db: Session, clock: Clock, stations) -> None:  # type: ignore[no-untyped-def]
-    deliver(db, _hours("2024-09-29", "TC01", LEVELS, range(19)), now=clock.now())
+    deliver(db, _hours("2024-09-29", "TC01", LEVELS, range(1, 20)), now=clock.now())
     air_quality_job(db, now=clock.now(), calendar=DEFAULT_CALENDAR)
     day = _day(db, "TC01", "2024-09-29")
     assert (day.pm25, day.is_valid) == (None, False)
+
+
+def test_the_value_stamped_at_midnight_closes_the_day_before(db: Session, clock: Clock, stations) -> None:  # type: ignore[no-untyped-def]
+    deliver(db, _hours("2024-09-29", "TC01", LEVELS, range(1, 24)), now=clock.now())  # 01:00 … 23:00
+    air_quality_job(db, now=clock.now(), calendar=DEFAULT_CALENDAR)
+    assert _day(db, "TC01", "2024-09-29").pm25 == 80.0
+    deliver(db, [("pm25", "2024-09-30T00:00+08:00", "TC01", 200.0)], now=clock.now())  # 23:00–24:00
+    air_quality_job(db, now=clock.now(), calendar=DEFAULT_CALENDAR)
+    assert _day(db, "TC01", "2024-09-29").pm25 == pytest.approx((80.0 * 23 + 200.0) / 24)
 
 
 def test_the_citys_day_is_the_mean_of_its_stations(db: Session, clock: Clock, stations) -> None:  # type: ignore[no-untyped-def]
@@ -76,7 +91,7 @@ def test_good_days_ratio_and_pm25_mean_count_valid_days_only(db: Session, clock:
     values = (
         _hours("2024-09-27", "TC01", {**LEVELS, "pm25": 30.0})  # AQI 75 (PM10 100): good
         + _hours("2024-09-28", "TC01", LEVELS)  # AQI 107: not good
-        + _hours("2024-09-29", "TC01", {**LEVELS, "pm25": 300.0}, range(10))  # not valid
+        + _hours("2024-09-29", "TC01", {**LEVELS, "pm25": 300.0}, range(1, 11))  # not valid
     )
     deliver(db, values, now=clock.now())
     air_quality_job(db, now=clock.now(), calendar=DEFAULT_CALENDAR)

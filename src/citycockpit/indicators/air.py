@@ -19,6 +19,7 @@ from citycockpit.ops.jobs import JobResult
 
 MEAN_POLLUTANTS = ("pm25", "pm10", "so2", "no2", "co")
 CITY = ""
+HOUR = timedelta(hours=1)
 
 
 def _day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -40,7 +41,9 @@ def recompute_days(session: Session, stations: set[str], days: set[date], *, zon
     start, end = _day_start(first, zone), _day_start(last + timedelta(days=1), zone)
     station_codes = set(session.scalars(select(Station.code)))
     places = (stations & station_codes) or set()
-    day_col = local_date(Value.observed_at, zone, dialect_name(session))
+    # HJ 663-2013 Table A.1: an hourly value is the mean of the hour *before* its time (01:00 holds
+    # 00:00–01:00, 00:00 the previous day's last hour), so a day's hours are stamped 01:00 … 24:00.
+    day_col = local_date(Value.observed_at, zone, dialect_name(session), shift=-HOUR)
     figures: dict[tuple[str, date], dict[str, float | None]] = defaultdict(dict)
     mean_feeds = [fid for fid, p in feeds.items() if p in MEAN_POLLUTANTS]
     if mean_feeds and places:
@@ -49,8 +52,8 @@ def recompute_days(session: Session, stations: set[str], days: set[date], *, zon
             .where(
                 Value.feed_id.in_(mean_feeds),
                 Value.place_code.in_(places),
-                Value.observed_at >= start,
-                Value.observed_at < end,
+                Value.observed_at > start,
+                Value.observed_at <= end,
             )
             .group_by(Value.feed_id, Value.place_code, day_col)
         ):
@@ -65,12 +68,12 @@ def recompute_days(session: Session, stations: set[str], days: set[date], *, zon
             select(Value.place_code, Value.observed_at, Value.value).where(
                 Value.feed_id.in_(ozone),
                 Value.place_code.in_(places),
-                Value.observed_at >= start,
-                Value.observed_at < end,
+                Value.observed_at > start,
+                Value.observed_at <= end,
             )
         ):
-            local = at.astimezone(zone)
-            hourly[(place, local.date())][local.hour + 1] = value  # a value at HH:00 covers the hour after
+            local = (at - HOUR).astimezone(zone)  # the hour the value covers; hour-ending index 1…24
+            hourly[(place, local.date())][local.hour + 1] = value
         for key, hours in hourly.items():
             if key[1] in days:
                 figures[key]["o3_8h"] = aqi.o3_max_8h(hours)

@@ -110,7 +110,8 @@ def daily_mean(values: Sequence[float]) -> float | None:
 
 def o3_max_8h(hourly: Mapping[int, float]) -> float | None:
     """The day's maximum 8-h moving mean of ozone from its hourly means keyed by hour ending 1…24
-    (hour 1 = 00:00–01:00, local time). The 8-h means are those ending at 8…24 (HJ 663-2013 §4.1: the
+    (hour 1 = 00:00–01:00, local time; the 8-h mean at hour X averages hours X-7 … X, HJ 663-2013
+    Table A.1). The 8-h means are those ending at 8…24 (HJ 663-2013 §4.1: the
     8-h windows within the day); each needs MIN_HOURS_PER_8H hours. The maximum is valid with at least
     MIN_8H_MEANS_PER_DAY valid means, or with fewer when it already exceeds the standard (a day that is
     over the limit stays over it whatever the missing hours held)."""

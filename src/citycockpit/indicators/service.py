@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -540,7 +540,10 @@ def _store_chunk(
                 result.revisions.append(
                     {"series_id": key[0], "place": key[1], "time": key[2].isoformat(), "from": old[1], "to": number}
                 )
+        # the local day of the instant, and of the hour before it (an hourly value stamped at the end
+        # of its hour, HJ 663-2013, belongs to that day): both are recomputed
         marks.add((key[0], key[1], key[2].astimezone(zone).date()))
+        marks.add((key[0], key[1], (key[2] - timedelta(hours=1)).astimezone(zone).date()))
         if key[2] > latest.get((key[0], key[1]), datetime.min.replace(tzinfo=UTC)):
             latest[(key[0], key[1])] = key[2]
     if new and write and not errors:
