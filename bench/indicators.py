@@ -68,8 +68,16 @@ def main() -> None:
         for code, _, _ in files:
             session.add(Station(code=code, name=f"{code}站", level="national", updated_at=now))
         for series in LEVELS:
-            service.create_feed(session, code=series, name=series, pollutant=series, min_value=0, max_value=3000,
-                                actor=ACTOR, now=now)
+            service.create_feed(
+                session,
+                code=series,
+                name=series,
+                pollutant=series,
+                min_value=0,
+                max_value=3000,
+                actor=ACTOR,
+                now=now,
+            )
     started = time.perf_counter()
     for code, data, _ in files:
         with session_scope(engine) as session:
@@ -98,8 +106,12 @@ def main() -> None:
     daily = time.perf_counter() - started
 
     print(f"values: {total:,} ({args.stations} stations × {args.days} days × 24 h × {len(LEVELS)} series)")  # noqa: T201
-    print(f"indicators file import (checked, idempotent, provenance): {ours:.1f} s, {total / ours:,.0f} values/s")  # noqa: T201
-    print(f"bare sqlite3 executemany of the same rows:                 {bare:.1f} s, {total / bare:,.0f} values/s")  # noqa: T201
+    print(
+        f"indicators file import (checked, idempotent, provenance): {ours:.1f} s, {total / ours:,.0f} values/s"
+    )  # noqa: T201
+    print(
+        f"bare sqlite3 executemany of the same rows:                 {bare:.1f} s, {total / bare:,.0f} values/s"
+    )  # noqa: T201
     print(f"daily air quality for the year ({result.touched:,} station-days and city days): {daily:.1f} s")  # noqa: T201
 
 

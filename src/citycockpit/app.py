@@ -41,10 +41,10 @@ from citycockpit.events.analytics import api as events_kpi_api
 from citycockpit.events.intake import classifier as events_classifier
 from citycockpit.events.intake import open311 as events_open311
 from citycockpit.goals import api as goals_api
-from citycockpit.indicators import api as indicators_api
-from citycockpit.indicators import pages as indicators_pages
 from citycockpit.goals import pages as goals_pages
 from citycockpit.goals import settings as goals_settings
+from citycockpit.indicators import api as indicators_api
+from citycockpit.indicators import pages as indicators_pages
 from citycockpit.ops import metrics
 from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api

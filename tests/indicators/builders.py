@@ -26,9 +26,18 @@ POLLUTANTS = {  # code: (name, unit, pollutant, physical range)
 }
 
 
-def make_station(db: Session, code: str = "TC01", *, now: datetime, area: str | None = "320585100") -> Station:
-    station = Station(code=code, name=f"{code}监测站", level="national", lat=31.45, lon=121.1, area_code=area,
-                      updated_at=now)
+def make_station(
+    db: Session, code: str = "TC01", *, now: datetime, area: str | None = "320585100"
+) -> Station:
+    station = Station(
+        code=code,
+        name=f"{code}监测站",
+        level="national",
+        lat=31.45,
+        lon=121.1,
+        area_code=area,
+        updated_at=now,
+    )
     db.add(station)
     db.flush()
     return station
@@ -37,18 +46,30 @@ def make_station(db: Session, code: str = "TC01", *, now: datetime, area: str | 
 def make_feed(db: Session, code: str = "pm25", *, now: datetime, **kw: Any) -> Feed:
     if code in POLLUTANTS and not kw:
         name, unit, pollutant, (low, high) = POLLUTANTS[code]
-        kw = {"name": name, "unit": unit, "pollutant": pollutant, "min_value": low, "max_value": high,
-              "theme": "ecology"}
+        kw = {
+            "name": name,
+            "unit": unit,
+            "pollutant": pollutant,
+            "min_value": low,
+            "max_value": high,
+            "theme": "ecology",
+        }
     kw.setdefault("name", code)
     return service.create_feed(db, code=code, actor=ACTOR, now=now, **kw)
 
 
 def deliver(
-    db: Session, values: Iterable[tuple[str, str, str, Any]], *, now: datetime, source: str = "push",
+    db: Session,
+    values: Iterable[tuple[str, str, str, Any]],
+    *,
+    now: datetime,
+    source: str = "push",
     actor: Any = ACTOR,
 ) -> service.BatchResult:
     """Store (series, time, place, value) tuples as one delivery."""
     items = (
         service.RawValue(Row("test", n, {}), s, t, p, v) for n, (s, t, p, v) in enumerate(values, start=1)
     )
-    return service.ingest_values(db, items, source=source, reference="test", principal=actor, now=now, zone=ZONE)
+    return service.ingest_values(
+        db, items, source=source, reference="test", principal=actor, now=now, zone=ZONE
+    )

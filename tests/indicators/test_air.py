@@ -23,7 +23,9 @@ from tests.indicators.builders import POLLUTANTS, deliver, make_feed, make_stati
 LEVELS = {"pm25": 80.0, "pm10": 100.0, "so2": 10.0, "no2": 30.0, "co": 0.8, "o3": 120.0}
 
 
-def _hours(day: str, station: str, levels: dict[str, float], hours: range = range(1, 25)) -> list[tuple[str, str, str, float]]:
+def _hours(
+    day: str, station: str, levels: dict[str, float], hours: range = range(1, 25)
+) -> list[tuple[str, str, str, float]]:
     """Hourly values of a day as monitoring stamps them: at the end of their hour, 01:00 … 24:00."""
     midnight = datetime.fromisoformat(f"{day}T00:00+08:00")
     return [
@@ -42,7 +44,11 @@ def stations(db: Session, clock: Clock, city):  # type: ignore[no-untyped-def]
 
 
 def _day(db: Session, place: str, day: str) -> AirQualityDay:
-    row = db.scalar(select(AirQualityDay).where(AirQualityDay.place_code == place, AirQualityDay.day == date.fromisoformat(day)))
+    row = db.scalar(
+        select(AirQualityDay).where(
+            AirQualityDay.place_code == place, AirQualityDay.day == date.fromisoformat(day)
+        )
+    )
     assert row is not None
     return row
 
@@ -51,7 +57,13 @@ def test_a_full_day_gets_its_aqi_and_primary_pollutant(db: Session, clock: Clock
     deliver(db, _hours("2024-09-29", "TC01", LEVELS), now=clock.now())
     air_quality_job(db, now=clock.now(), calendar=DEFAULT_CALENDAR)
     day = _day(db, "TC01", "2024-09-29")
-    assert (day.aqi, day.primary_pollutants, day.is_valid, day.pm25, day.o3_8h) == (107, "PM2.5", True, 80.0, 120.0)
+    assert (day.aqi, day.primary_pollutants, day.is_valid, day.pm25, day.o3_8h) == (
+        107,
+        "PM2.5",
+        True,
+        80.0,
+        120.0,
+    )
 
 
 def test_a_day_with_nineteen_hours_is_not_valid(db: Session, clock: Clock, stations) -> None:  # type: ignore[no-untyped-def]
@@ -71,8 +83,11 @@ def test_the_value_stamped_at_midnight_closes_the_day_before(db: Session, clock:
 
 
 def test_the_citys_day_is_the_mean_of_its_stations(db: Session, clock: Clock, stations) -> None:  # type: ignore[no-untyped-def]
-    deliver(db, _hours("2024-09-29", "TC01", LEVELS) + _hours("2024-09-29", "TC02", {**LEVELS, "pm25": 40.0}),
-            now=clock.now())
+    deliver(
+        db,
+        _hours("2024-09-29", "TC01", LEVELS) + _hours("2024-09-29", "TC02", {**LEVELS, "pm25": 40.0}),
+        now=clock.now(),
+    )
     air_quality_job(db, now=clock.now(), calendar=DEFAULT_CALENDAR)
     city = _day(db, "", "2024-09-29")
     assert (city.pm25, city.aqi) == (60.0, 82)  # PM2.5 60: 50/40×25+50 = 81.25 → 82 (PM10 100 gives 75)
@@ -97,14 +112,25 @@ def test_good_days_ratio_and_pm25_mean_count_valid_days_only(db: Session, clock:
     air_quality_job(db, now=clock.now(), calendar=DEFAULT_CALENDAR)
     year = queries.air_year(db, 2024, place="TC01")
     assert (year.valid_days, year.good_days, year.good_ratio, year.pm25_mean, year.is_complete) == (
-        2, 1, 50.0, 55.0, False)
+        2,
+        1,
+        50.0,
+        55.0,
+        False,
+    )
 
 
 def test_a_goal_series_fed_by_a_feed_gets_its_monthly_actual(db: Session, clock: Clock, city) -> None:  # type: ignore[no-untyped-def]
     make_station(db, "TC01", now=clock.now())
     series = make_series(db, "安全隐患整改数", now=clock.now(), cumulative=False, unit="项")
-    make_feed(db, "hazards_fixed", now=clock.now(), name="隐患整改", goal_series_id=series.id, monthly_rule="sum")
-    deliver(db, [("hazards_fixed", "2024-09-02", "", 12), ("hazards_fixed", "2024-09-20", "", 30)], now=clock.now())
+    make_feed(
+        db, "hazards_fixed", now=clock.now(), name="隐患整改", goal_series_id=series.id, monthly_rule="sum"
+    )
+    deliver(
+        db,
+        [("hazards_fixed", "2024-09-02", "", 12), ("hazards_fixed", "2024-09-20", "", 30)],
+        now=clock.now(),
+    )
     feed_actuals_job(db, now=clock.now(), calendar=DEFAULT_CALENDAR, thresholds=Thresholds())
     actual = db.scalar(select(IndicatorActual).where(IndicatorActual.series_id == series.id))
     assert (actual.period, actual.value, actual.source) == ("2024-09", 42.0, "feed:hazards_fixed")

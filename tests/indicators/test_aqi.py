@@ -28,7 +28,9 @@ def test_the_breakpoint_table_is_the_standards() -> None:
 
 @pytest.mark.parametrize("row", sorted(STANDARD_TABLE))
 def test_every_breakpoint_maps_to_its_iaqi_level(row: str) -> None:
-    assert [aqi.iaqi(row, c) for c in STANDARD_TABLE[row]] == list(aqi.IAQI_LEVELS[: len(STANDARD_TABLE[row])])
+    assert [aqi.iaqi(row, c) for c in STANDARD_TABLE[row]] == list(
+        aqi.IAQI_LEVELS[: len(STANDARD_TABLE[row])]
+    )
 
 
 def test_iaqi_interpolates_and_rounds_up() -> None:
@@ -60,11 +62,11 @@ def test_a_24h_mean_needs_twenty_hours() -> None:
 
 
 def test_the_o3_daily_max_8h_needs_fourteen_valid_windows() -> None:
-    full = {h: 100.0 for h in range(1, 25)}
+    full = dict.fromkeys(range(1, 25), 100.0)
     full[15] = 180.0
     assert aqi.o3_max_8h(full) == pytest.approx(110.0)
     # hours 1…12 only: windows ending 8…18 have ≥ 6 hours → 11 windows, below 14: not valid
-    morning = {h: 100.0 for h in range(1, 13)}
+    morning = dict.fromkeys(range(1, 13), 100.0)
     assert aqi.o3_max_8h(morning) is None
     # …unless the maximum is already over the standard (160)
-    assert aqi.o3_max_8h({h: 200.0 for h in range(1, 13)}) == pytest.approx(200.0)
+    assert aqi.o3_max_8h(dict.fromkeys(range(1, 13), 200.0)) == pytest.approx(200.0)

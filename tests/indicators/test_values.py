@@ -50,10 +50,21 @@ def test_sending_the_same_values_again_changes_nothing(db: Session, clock: Clock
 
 def test_a_changed_value_is_revised_and_the_old_one_kept_and_audited(db: Session, clock: Clock, air) -> None:  # type: ignore[no-untyped-def]
     first = deliver(db, [("pm25", "2024-09-30T08:00+08:00", "TC01", 35)], now=clock.now())
-    later = deliver(db, [("pm25", "2024-09-30T08:00+08:00", "TC01", 38)], now=clock.now() + timedelta(hours=1))
+    later = deliver(
+        db, [("pm25", "2024-09-30T08:00+08:00", "TC01", 38)], now=clock.now() + timedelta(hours=1)
+    )
     revision = db.scalar(select(Revision))
-    assert (later.revised, revision.old_value, revision.new_value, revision.old_batch_id) == (1, 35, 38, first.batch_id)
-    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "indicators.values.receive").order_by(AuditEntry.id.desc()))
+    assert (later.revised, revision.old_value, revision.new_value, revision.old_batch_id) == (
+        1,
+        35,
+        38,
+        first.batch_id,
+    )
+    entry = db.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.action == "indicators.values.receive")
+        .order_by(AuditEntry.id.desc())
+    )
     assert entry is not None
     assert [(r["from"], r["to"]) for r in json.loads(entry.diff_json)["revisions"]] == [(35.0, 38.0)]
 
@@ -68,7 +79,9 @@ def test_a_changed_value_is_revised_and_the_old_one_kept_and_audited(db: Session
         (("pm25", "2024-09-30T08:00+08:00", "TC01", "n/a"), "is not a number"),
     ],
 )
-def test_a_bad_row_is_refused_by_row_and_nothing_is_stored(db: Session, clock: Clock, air, row, reason) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_row_is_refused_by_row_and_nothing_is_stored(
+    db: Session, clock: Clock, air, row, reason
+) -> None:  # type: ignore[no-untyped-def]
     good = ("pm25", "2024-09-30T07:00+08:00", "TC01", 30)
     with pytest.raises(ImportFailed) as caught:
         deliver(db, [good, row], now=clock.now())
@@ -94,8 +107,11 @@ def test_one_time_twice_across_chunks_is_refused(db: Session, clock: Clock, air,
 
 
 def test_changed_values_mark_their_days_for_recomputation(db: Session, clock: Clock, air) -> None:  # type: ignore[no-untyped-def]
-    deliver(db, [("pm25", "2024-09-29T23:30+08:00", "TC01", 35), ("pm25", "2024-09-30T01:00+08:00", "TC01", 5)],
-            now=clock.now())
+    deliver(
+        db,
+        [("pm25", "2024-09-29T23:30+08:00", "TC01", 35), ("pm25", "2024-09-30T01:00+08:00", "TC01", 5)],
+        now=clock.now(),
+    )
     assert sorted(str(d) for d in db.scalars(select(Mark.day))) == ["2024-09-29", "2024-09-30"]
 
 
@@ -111,9 +127,13 @@ def test_a_token_pushes_values_of_a_series_granted_to_it(client, db: Session, cl
     token_id = db.scalar(select(tokens.ApiToken.id).where(tokens.ApiToken.name == "环境监测平台"))
     service.grant_feeds(db, token_id, ["pm25"], actor=ACTOR, now=clock.now())
     body = {"values": [{"time": "2024-09-30T08:00+08:00", "station": "TC01", "value": 35}]}
-    r = client.post("/api/v1/indicators/pm25/values", json=body, headers={"Authorization": f"Bearer {secret}"})
+    r = client.post(
+        "/api/v1/indicators/pm25/values", json=body, headers={"Authorization": f"Bearer {secret}"}
+    )
     assert (r.status_code, r.json()["created"]) == (200, 1)
-    again = client.post("/api/v1/indicators/pm25/values", json=body, headers={"Authorization": f"Bearer {secret}"})
+    again = client.post(
+        "/api/v1/indicators/pm25/values", json=body, headers={"Authorization": f"Bearer {secret}"}
+    )
     assert (again.json()["created"], again.json()["unchanged"]) == (0, 1)
     assert db.scalar(select(Batch.received_by).order_by(Batch.id.desc()).limit(1)) == "token:环境监测平台"
 
@@ -121,7 +141,9 @@ def test_a_token_pushes_values_of_a_series_granted_to_it(client, db: Session, cl
 def test_a_token_may_not_push_a_series_not_granted_to_it(client, db: Session, clock: Clock, air) -> None:  # type: ignore[no-untyped-def]
     secret = _token(db, clock, ["indicators:write"])
     body = {"values": [{"time": "2024-09-30T08:00+08:00", "station": "TC01", "value": 35}]}
-    r = client.post("/api/v1/indicators/pm25/values", json=body, headers={"Authorization": f"Bearer {secret}"})
+    r = client.post(
+        "/api/v1/indicators/pm25/values", json=body, headers={"Authorization": f"Bearer {secret}"}
+    )
     assert (r.status_code, r.json()["code"]) == (403, "indicator_feed_not_granted")
     assert _count(db, Value) == 0
 
@@ -129,13 +151,21 @@ def test_a_token_may_not_push_a_series_not_granted_to_it(client, db: Session, cl
 def test_a_token_without_the_scope_is_refused(client, db: Session, clock: Clock, air) -> None:  # type: ignore[no-untyped-def]
     secret = _token(db, clock, ["indicators:read"])
     body = {"values": [{"time": "2024-09-30T08:00+08:00", "station": "TC01", "value": 35}]}
-    r = client.post("/api/v1/indicators/pm25/values", json=body, headers={"Authorization": f"Bearer {secret}"})
+    r = client.post(
+        "/api/v1/indicators/pm25/values", json=body, headers={"Authorization": f"Bearer {secret}"}
+    )
     assert r.status_code == 403
 
 
-def test_a_pushed_batch_with_a_bad_row_answers_422_by_row(client, db: Session, clock: Clock, air, supervisor) -> None:  # type: ignore[no-untyped-def]
-    body = {"values": [{"time": "2024-09-30T08:00+08:00", "station": "TC01", "value": 35},
-                       {"time": "2024-09-30T09:00+08:00", "station": "TC01", "value": -3}]}
+def test_a_pushed_batch_with_a_bad_row_answers_422_by_row(
+    client, db: Session, clock: Clock, air, supervisor
+) -> None:  # type: ignore[no-untyped-def]
+    body = {
+        "values": [
+            {"time": "2024-09-30T08:00+08:00", "station": "TC01", "value": 35},
+            {"time": "2024-09-30T09:00+08:00", "station": "TC01", "value": -3},
+        ]
+    }
     r = client.post("/api/v1/indicators/pm25/values", json=body, headers=supervisor.headers)
     assert (r.status_code, r.json()["errors"][0]["row"]) == (422, 2)
     assert _count(db, Value) == 0

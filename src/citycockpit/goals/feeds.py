@@ -23,7 +23,9 @@ from citycockpit.ops.jobs import JobResult
 WORKER = SystemActor("worker")
 
 
-def feed_actuals_job(session: Session, *, now: datetime, calendar: Any, thresholds: Thresholds | None = None) -> JobResult:
+def feed_actuals_job(
+    session: Session, *, now: datetime, calendar: Any, thresholds: Thresholds | None = None
+) -> JobResult:
     """The worker's step: recompute the months the feeds marked, store them as the series' actuals
     (source `feed:<code>`) and re-evaluate the goals following those series."""
     pending = indicators.pending_goal_months(session)
@@ -46,19 +48,38 @@ def feed_actuals_job(session: Session, *, now: datetime, calendar: Any, threshol
                 )
             )
             if actual is None:
-                session.add(IndicatorActual(series_id=feed.goal_series_id, period=period, value=value,
-                                            source=f"feed:{feed.code}", imported_at=now))
+                session.add(
+                    IndicatorActual(
+                        series_id=feed.goal_series_id,
+                        period=period,
+                        value=value,
+                        source=f"feed:{feed.code}",
+                        imported_at=now,
+                    )
+                )
             elif actual.value != value:
-                changed.append({"series_id": feed.goal_series_id, "period": period, "from": actual.value, "to": value})
+                changed.append(
+                    {"series_id": feed.goal_series_id, "period": period, "from": actual.value, "to": value}
+                )
                 actual.value, actual.source, actual.imported_at = value, f"feed:{feed.code}", now
             series_ids.add(feed.goal_series_id)
     indicators.finish_goal_marks(session, pending)
     session.flush()
     if series_ids:
-        audit.record(session, WORKER, "actuals.feed", "indicator_actuals", None, at=now,
-                     diff={"series": sorted(series_ids), "replaced": changed})
+        audit.record(
+            session,
+            WORKER,
+            "actuals.feed",
+            "indicator_actuals",
+            None,
+            at=now,
+            diff={"series": sorted(series_ids), "replaced": changed},
+        )
         evaluation.reevaluate(
-            session, series_ids=series_ids, today=now.astimezone(calendar.zone).date(), thresholds=thresholds,
+            session,
+            series_ids=series_ids,
+            today=now.astimezone(calendar.zone).date(),
+            thresholds=thresholds,
             now=now,
         )
     return JobResult("goal_feeds", len(series_ids))

@@ -26,7 +26,9 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
-def recompute_days(session: Session, stations: set[str], days: set[date], *, zone: ZoneInfo, now: datetime) -> int:
+def recompute_days(
+    session: Session, stations: set[str], days: set[date], *, zone: ZoneInfo, now: datetime
+) -> int:
     """Recompute the air quality of `stations` on `days` and of the city on those days; returns rows written.
 
     A station's 24-h mean needs MIN_HOURS_PER_DAY hourly values (SQL: AVG and COUNT grouped by day); its
@@ -34,7 +36,11 @@ def recompute_days(session: Session, stations: set[str], days: set[date], *, zon
     stations' valid daily figures. A day is valid when all six figures are."""
     if not days:
         return 0
-    feeds = {f.id: f.pollutant for f in session.scalars(select(Feed).where(Feed.pollutant.is_not(None)))}
+    feeds: dict[int, str] = {
+        f.id: f.pollutant
+        for f in session.scalars(select(Feed).where(Feed.pollutant.is_not(None)))
+        if f.pollutant
+    }
     if not feeds:
         return 0
     first, last = min(days), max(days)
@@ -99,7 +105,9 @@ def recompute_days(session: Session, stations: set[str], days: set[date], *, zon
         .where(AirQualityDay.place_code != CITY, AirQualityDay.day.in_(days))
         .group_by(AirQualityDay.day)
     ):
-        figures_city = dict(zip((*MEAN_POLLUTANTS, "o3_8h"), (None if m is None else float(m) for m in means), strict=True))
+        figures_city = dict(
+            zip((*MEAN_POLLUTANTS, "o3_8h"), (None if m is None else float(m) for m in means), strict=True)
+        )
         city_rows.append(_row(CITY, _as_date(day), figures_city, now))
     session.add_all(AirQualityDay(**r) for r in city_rows)
     session.flush()

@@ -13,8 +13,8 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core.tabular import Row
 from citycockpit.db import SessionDep
-from citycockpit.indicators import queries, service
 from citycockpit.indicators import jobs as indicator_jobs
+from citycockpit.indicators import queries, service
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
 
@@ -117,7 +117,9 @@ def grant_feeds(request: Request, body: GrantIn, session: SessionDep, principal:
 
 
 @router.post("/stations/import")
-def import_stations(request: Request, file: UploadFile, session: SessionDep, principal: Manager) -> dict[str, int]:
+def import_stations(
+    request: Request, file: UploadFile, session: SessionDep, principal: Manager
+) -> dict[str, int]:
     result = service.import_stations(
         session, file.file.read(), file.filename or "stations.csv", actor=principal, now=_now(request)
     )
@@ -131,8 +133,13 @@ def import_values(
 ) -> dict[str, Any]:
     """Values from CSV/XLSX (series, time, station, value), all or nothing, errors by row."""
     result = service.import_values_file(
-        session, file.file.read(), file.filename or "values.csv", principal=principal, now=_now(request),
-        zone=_zone(request), series=series,
+        session,
+        file.file.read(),
+        file.filename or "values.csv",
+        principal=principal,
+        now=_now(request),
+        zone=_zone(request),
+        series=series,
     )
     session.commit()
     return _result(result)
@@ -159,7 +166,12 @@ def push_values(
         for n, v in enumerate(body.values, start=1)
     )
     result = service.ingest_values(
-        session, items, source="push", reference=None, principal=principal, now=_now(request),
+        session,
+        items,
+        source="push",
+        reference=None,
+        principal=principal,
+        now=_now(request),
         zone=_zone(request),
     )
     session.commit()
@@ -167,8 +179,12 @@ def push_values(
 
 
 @router.post("/{code}/pulls", status_code=201)
-def add_pull(request: Request, code: str, body: PullIn, session: SessionDep, principal: Manager) -> dict[str, Any]:
+def add_pull(
+    request: Request, code: str, body: PullIn, session: SessionDep, principal: Manager
+) -> dict[str, Any]:
     """Schedule the worker to fetch this series from another system's URL (JSON or CSV)."""
-    pull = indicator_jobs.add_pull(session, code=code, **body.model_dump(), actor=principal, now=_now(request))
+    pull = indicator_jobs.add_pull(
+        session, code=code, **body.model_dump(), actor=principal, now=_now(request)
+    )
     session.commit()
     return {"id": pull.id}

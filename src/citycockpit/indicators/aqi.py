@@ -37,7 +37,15 @@ DAILY_POLLUTANTS: dict[str, str] = {
     "pm25": "pm25_24h",
     "o3_1h": "o3_1h",  # the day's maximum 1-h mean, when the feed has hourly ozone
 }
-POLLUTANT_NAMES = {"so2": "SO2", "no2": "NO2", "pm10": "PM10", "co": "CO", "o3_8h": "O3_8h", "pm25": "PM2.5", "o3_1h": "O3_1h"}
+POLLUTANT_NAMES = {
+    "so2": "SO2",
+    "no2": "NO2",
+    "pm10": "PM10",
+    "co": "CO",
+    "o3_8h": "O3_8h",
+    "pm25": "PM2.5",
+    "o3_1h": "O3_1h",
+}
 
 # Data validity, GB 3095-2012 Table 4 (HJ 663-2013 §4 refers to it):
 MIN_HOURS_PER_DAY = 20  # a 24-h mean needs at least 20 hourly values that day
@@ -60,7 +68,9 @@ def iaqi(row: str, concentration: float) -> int | None:
     for i in range(1, len(limits)):
         if concentration <= limits[i]:
             lo, hi = limits[i - 1], limits[i]
-            value = (IAQI_LEVELS[i] - IAQI_LEVELS[i - 1]) / (hi - lo) * (concentration - lo) + IAQI_LEVELS[i - 1]
+            value = (IAQI_LEVELS[i] - IAQI_LEVELS[i - 1]) / (hi - lo) * (concentration - lo) + IAQI_LEVELS[
+                i - 1
+            ]
             return math.ceil(round(value, 9))
     return None  # pragma: no cover - the loop covers every concentration up to the last limit
 

@@ -36,21 +36,34 @@ def silence_job(session: Session, *, now: datetime, calendar: Any) -> JobResult:
     )
     raised = 0
     for feed, at in session.execute(
-        select(Feed, last.c.at).outerjoin(last, last.c.feed_id == Feed.id).where(Feed.silence_minutes.is_not(None))
+        select(Feed, last.c.at)
+        .outerjoin(last, last.c.feed_id == Feed.id)
+        .where(Feed.silence_minutes.is_not(None))
     ):
         since = feed.created_at if at is None else at
         if now - since <= timedelta(minutes=feed.silence_minutes):
             continue
         open_alert = session.scalar(
-            select(Alert.id).where(Alert.feed_id == feed.id, Alert.kind == "silence", Alert.resolved_at.is_(None))
+            select(Alert.id).where(
+                Alert.feed_id == feed.id, Alert.kind == "silence", Alert.resolved_at.is_(None)
+            )
         )
         if open_alert is not None:
             continue
-        alert = Alert(feed_id=feed.id, place_code="", kind="silence", level="warn", observed_at=at, raised_at=now)
+        alert = Alert(
+            feed_id=feed.id, place_code="", kind="silence", level="warn", observed_at=at, raised_at=now
+        )
         session.add(alert)
         session.flush()
-        audit.record(session, WORKER, "indicators.alert.raise", "indicator_alert", alert.id, at=now,
-                     diff={"kind": "silence", "series": feed.code, "last_received_at": at})
+        audit.record(
+            session,
+            WORKER,
+            "indicators.alert.raise",
+            "indicator_alert",
+            alert.id,
+            at=now,
+            diff={"kind": "silence", "series": feed.code, "last_received_at": at},
+        )
         raised += 1
     return JobResult("indicator_silence", raised)
 
@@ -76,17 +89,27 @@ def run_pull(session: Session, pull: Pull, *, now: datetime, zone: ZoneInfo) -> 
     mapping = pull.mapping or {}
     items = _items(pull, answer.content)
     rows = (
-        Row(pull.url, n, {
-            "series": feed.code,
-            "time": item.get(mapping.get("time", "time")),
-            "place": item.get(mapping.get("place", "place"), "") if mapping.get("place", "place") else "",
-            "value": item.get(mapping.get("value", "value")),
-        })
+        Row(
+            pull.url,
+            n,
+            {
+                "series": feed.code,
+                "time": item.get(mapping.get("time", "time")),
+                "place": item.get(mapping.get("place", "place"), "") if mapping.get("place", "place") else "",
+                "value": item.get(mapping.get("value", "value")),
+            },
+        )
         for n, item in enumerate(items, start=1)
     )
     result = service.ingest_values(
-        session, service.values_from_rows(rows), source="pull", reference=pull.url, principal=WORKER, now=now,
-        zone=zone, what="pulled answer",
+        session,
+        service.values_from_rows(rows),
+        source="pull",
+        reference=pull.url,
+        principal=WORKER,
+        now=now,
+        zone=zone,
+        what="pulled answer",
     )
     return result.created + result.revised
 
@@ -111,8 +134,15 @@ def pull_job(session: Session, *, now: datetime, calendar: Any) -> JobResult:
 
 
 def add_pull(
-    session: Session, *, code: str, url: str, format: str, mapping: dict[str, str], every_minutes: int = 60,
-    actor: Any, now: datetime,
+    session: Session,
+    *,
+    code: str,
+    url: str,
+    format: str,
+    mapping: dict[str, str],
+    every_minutes: int = 60,
+    actor: Any,
+    now: datetime,
 ) -> Pull:
     """Schedule a pull of a series from another system's URL, with the field mapping."""
     feed = service.get_feed(session, code)
@@ -123,6 +153,13 @@ def add_pull(
     pull = Pull(feed_id=feed.id, url=url, format=format, mapping=mapping, every_minutes=every_minutes)
     session.add(pull)
     session.flush()
-    audit.record(session, actor, "indicators.pull.create", "indicator_pull", pull.id, at=now,
-                 diff={"series": code, "url": url, "format": format, "mapping": mapping})
+    audit.record(
+        session,
+        actor,
+        "indicators.pull.create",
+        "indicator_pull",
+        pull.id,
+        at=now,
+        diff={"series": code, "url": url, "format": format, "mapping": mapping},
+    )
     return pull

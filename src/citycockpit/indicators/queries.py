@@ -34,7 +34,9 @@ def list_feeds(session: Session, *, now: datetime) -> list[dict[str, Any]]:
         .subquery()
     )
     rows = session.execute(
-        select(Feed, last_at.c.at, last_at.c.n).outerjoin(last_at, last_at.c.feed_id == Feed.id).order_by(Feed.code)
+        select(Feed, last_at.c.at, last_at.c.n)
+        .outerjoin(last_at, last_at.c.feed_id == Feed.id)
+        .order_by(Feed.code)
     ).all()
     alerts = dict(
         session.execute(

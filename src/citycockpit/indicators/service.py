@@ -26,7 +26,6 @@ from citycockpit.core.actors import Actor
 from citycockpit.core.dialect import upsert_insert
 from citycockpit.core.tabular import ErrorList, ImportFailed, Row, RowError
 from citycockpit.indicators.errors import FeedCodeTaken, FeedNotFound, FeedNotGranted, InvalidFeed
-
 from citycockpit.indicators.models import (
     Alert,
     Batch,
@@ -148,8 +147,12 @@ def create_feed(
         "indicator_feed",
         feed.id,
         at=now,
-        diff={"code": code, "range": [min_value, max_value], "silence_minutes": silence_minutes,
-              "thresholds": limits},
+        diff={
+            "code": code,
+            "range": [min_value, max_value],
+            "silence_minutes": silence_minutes,
+            "thresholds": limits,
+        },
     )
     return feed
 
@@ -165,7 +168,9 @@ def set_thresholds(session: Session, feed: Feed, thresholds: list[ThresholdIn]) 
         seen.add((t.level, t.direction))
     session.execute(delete(Threshold).where(Threshold.feed_id == feed.id))
     for t in thresholds:
-        session.add(Threshold(feed_id=feed.id, level=t.level, direction=t.direction, limit_value=t.limit_value))
+        session.add(
+            Threshold(feed_id=feed.id, level=t.level, direction=t.direction, limit_value=t.limit_value)
+        )
     session.flush()
     return [[t.level, t.direction, t.limit_value] for t in thresholds]
 
@@ -203,15 +208,15 @@ def check_writable(session: Session, principal: Principal, feed_ids: Iterable[in
     missing = wanted - granted
     if missing:
         codes = sorted(session.scalars(select(Feed.code).where(Feed.id.in_(missing))))
-        raise FeedNotGranted(
-            f"This token may not write the series {', '.join(codes)}", series=codes
-        )
+        raise FeedNotGranted(f"This token may not write the series {', '.join(codes)}", series=codes)
 
 
 # ---------------------------------------------------------------- stations
 
 
-def import_stations(session: Session, data: bytes, filename: str, *, actor: Actor, now: datetime) -> dict[str, int]:
+def import_stations(
+    session: Session, data: bytes, filename: str, *, actor: Actor, now: datetime
+) -> dict[str, int]:
     """Stations (code, name, level 国控/省控/镇控 or national/provincial/town, lat, lon, area code)
     from CSV or XLSX, all or nothing; a known code is updated."""
     headers, rows = tabular.stream_rows(data, filename, STATION_HEADERS)
@@ -239,7 +244,9 @@ def import_stations(session: Session, data: bytes, filename: str, *, actor: Acto
             errors.add(row.error(f"station {code} repeats row {seen[code]}", "code"))
         seen[code] = row.number
         if errors.total == before:
-            parsed.append({"code": code, "name": name, "level": level, "lat": lat, "lon": lon, "area_code": area})
+            parsed.append(
+                {"code": code, "name": name, "level": level, "lat": lat, "lon": lon, "area_code": area}
+            )
     errors.raise_if_any(what="stations file")
     if not parsed:
         raise ImportFailed([RowError(filename, None, "the file has no data rows")])
@@ -256,7 +263,12 @@ def import_stations(session: Session, data: bytes, filename: str, *, actor: Acto
             updated += 1
     session.flush()
     audit.record(
-        session, actor, "indicators.stations.import", "stations", None, at=now,
+        session,
+        actor,
+        "indicators.stations.import",
+        "stations",
+        None,
+        at=now,
         diff={"file": filename, "created": created, "updated": updated},
     )
     return {"created": created, "updated": updated}
@@ -359,7 +371,9 @@ def ingest_values(
     places = {""} | set(session.scalars(select(Station.code))) | set(session.scalars(select(Area.code)))
     with session.begin_nested():
         batch = Batch(
-            source=source, reference=(reference or "")[:255] or None, received_at=now,
+            source=source,
+            reference=(reference or "")[:255] or None,
+            received_at=now,
             received_by=principal.display_name[:120],
         )
         session.add(batch)
@@ -385,7 +399,9 @@ def ingest_values(
             check_writable(session, principal, used_feeds)
         errors.raise_if_any(what=what)
         if not (result.created or result.revised or result.unchanged):
-            raise ImportFailed([RowError(reference or source, None, "the delivery holds no values")], what=what)
+            raise ImportFailed(
+                [RowError(reference or source, None, "the delivery holds no values")], what=what
+            )
         batch.created, batch.revised, batch.unchanged = result.created, result.revised, result.unchanged
         _mark_days(session, marks, {f.id: f for f in feeds.values()})
         result.days_marked = len(marks)
@@ -428,7 +444,9 @@ def _check_row(
         ok = False
     place = str(item.place or "").strip()
     if place not in places:
-        errors.add(row.error(f"unknown station or area {place!r}", "place", code="unknown_place", place=place))
+        errors.add(
+            row.error(f"unknown station or area {place!r}", "place", code="unknown_place", place=place)
+        )
         ok = False
     try:
         moment = parse_instant(item.time, zone)
@@ -500,7 +518,9 @@ def _store_chunk(
     stored = {
         (fid, pc, _utc(at)): (vid, val, bid)
         for vid, fid, pc, at, val, bid in session.execute(
-            select(Value.id, Value.feed_id, Value.place_code, Value.observed_at, Value.value, Value.batch_id).where(
+            select(
+                Value.id, Value.feed_id, Value.place_code, Value.observed_at, Value.value, Value.batch_id
+            ).where(
                 Value.feed_id.in_(feed_ids),
                 Value.place_code.in_(place_codes),
                 Value.observed_at >= min(moments),
@@ -528,17 +548,37 @@ def _store_chunk(
         if not write or errors:
             continue
         if old is None:
-            new.append({"feed_id": key[0], "place_code": key[1], "observed_at": key[2], "value": number,
-                        "batch_id": batch_id})
+            new.append(
+                {
+                    "feed_id": key[0],
+                    "place_code": key[1],
+                    "observed_at": key[2],
+                    "value": number,
+                    "batch_id": batch_id,
+                }
+            )
             result.created += 1
         else:
             session.execute(update(Value).where(Value.id == old[0]).values(value=number, batch_id=batch_id))
-            session.add(Revision(value_id=old[0], old_value=old[1], old_batch_id=old[2], new_value=number,
-                                 batch_id=batch_id))
+            session.add(
+                Revision(
+                    value_id=old[0],
+                    old_value=old[1],
+                    old_batch_id=old[2],
+                    new_value=number,
+                    batch_id=batch_id,
+                )
+            )
             result.revised += 1
             if len(result.revisions) < MAX_AUDITED_REVISIONS:
                 result.revisions.append(
-                    {"series_id": key[0], "place": key[1], "time": key[2].isoformat(), "from": old[1], "to": number}
+                    {
+                        "series_id": key[0],
+                        "place": key[1],
+                        "time": key[2].isoformat(),
+                        "from": old[1],
+                        "to": number,
+                    }
                 )
         # the local day of the instant, and of the hour before it (an hourly value stamped at the end
         # of its hour, HJ 663-2013, belongs to that day): both are recomputed
@@ -581,8 +621,13 @@ def _mark_days(session: Session, marks: set[tuple[int, str, date]], feeds: dict[
 def values_from_rows(rows: Iterable[Row], *, series: str | None = None) -> Iterator[RawValue]:
     """RawValues from table rows (a file, a pull); `series` when the rows name none."""
     for row in rows:
-        yield RawValue(row, row.values.get("series") or series, row.values.get("time"), row.values.get("place"),
-                       row.values.get("value"))
+        yield RawValue(
+            row,
+            row.values.get("series") or series,
+            row.values.get("time"),
+            row.values.get("place"),
+            row.values.get("value"),
+        )
 
 
 def import_values_file(
@@ -603,7 +648,9 @@ def import_values_file(
     if "series" not in headers and series is None:
         missing.append("series")
     if missing:
-        raise ImportFailed([RowError(filename, 1, f"missing column(s): {', '.join(missing)}", code="missing_columns")])
+        raise ImportFailed(
+            [RowError(filename, 1, f"missing column(s): {', '.join(missing)}", code="missing_columns")]
+        )
     return ingest_values(
         session,
         values_from_rows(rows, series=series),
@@ -623,10 +670,12 @@ def _level(value: float, limits: list[Threshold]) -> tuple[str, float] | None:
     crossed = [
         (t.level, t.limit_value)
         for t in limits
-        if (t.direction == "above" and value > t.limit_value) or (t.direction == "below" and value < t.limit_value)
+        if (t.direction == "above" and value > t.limit_value)
+        or (t.direction == "below" and value < t.limit_value)
     ]
     alarms = [c for c in crossed if c[0] == "alarm"]
-    return (alarms or crossed or [None])[0]
+    chosen = alarms or crossed
+    return chosen[0] if chosen else None
 
 
 def check_thresholds(session: Session, pairs: list[tuple[int, str]], *, actor: Actor, now: datetime) -> int:
@@ -653,22 +702,46 @@ def check_thresholds(session: Session, pairs: list[tuple[int, str]], *, actor: A
         crossed = _level(last.value, limits[feed_id])
         current = session.scalar(
             select(Alert).where(
-                Alert.feed_id == feed_id, Alert.place_code == place, Alert.kind == "threshold",
+                Alert.feed_id == feed_id,
+                Alert.place_code == place,
+                Alert.kind == "threshold",
                 Alert.resolved_at.is_(None),
             )
         )
         if current is not None and (crossed is None or crossed[0] != current.level):
             current.resolved_at = now
-            audit.record(session, actor, "indicators.alert.resolve", "indicator_alert", current.id, at=now,
-                         diff={"value": last.value})
+            audit.record(
+                session,
+                actor,
+                "indicators.alert.resolve",
+                "indicator_alert",
+                current.id,
+                at=now,
+                diff={"value": last.value},
+            )
             current = None
         if crossed is not None and current is None:
-            alert = Alert(feed_id=feed_id, place_code=place, kind="threshold", level=crossed[0], value=last.value,
-                          limit_value=crossed[1], observed_at=last.observed_at, raised_at=now)
+            alert = Alert(
+                feed_id=feed_id,
+                place_code=place,
+                kind="threshold",
+                level=crossed[0],
+                value=last.value,
+                limit_value=crossed[1],
+                observed_at=last.observed_at,
+                raised_at=now,
+            )
             session.add(alert)
             session.flush()
-            audit.record(session, actor, "indicators.alert.raise", "indicator_alert", alert.id, at=now,
-                         diff={"level": crossed[0], "value": last.value, "limit": crossed[1], "place": place})
+            audit.record(
+                session,
+                actor,
+                "indicators.alert.raise",
+                "indicator_alert",
+                alert.id,
+                at=now,
+                diff={"level": crossed[0], "value": last.value, "limit": crossed[1], "place": place},
+            )
             raised += 1
     return raised
 
@@ -676,7 +749,9 @@ def check_thresholds(session: Session, pairs: list[tuple[int, str]], *, actor: A
 def resolve_silence(session: Session, feed_ids: Iterable[int], *, actor: Actor, now: datetime) -> None:
     """Values arrived: the series' silence alerts are over."""
     for alert in session.scalars(
-        select(Alert).where(Alert.feed_id.in_(set(feed_ids)), Alert.kind == "silence", Alert.resolved_at.is_(None))
+        select(Alert).where(
+            Alert.feed_id.in_(set(feed_ids)), Alert.kind == "silence", Alert.resolved_at.is_(None)
+        )
     ):
         alert.resolved_at = now
         audit.record(session, actor, "indicators.alert.resolve", "indicator_alert", alert.id, at=now, diff={})
@@ -700,5 +775,7 @@ def finish_goal_marks(session: Session, feed_ids: Iterable[int]) -> None:
     """The goal actuals of these series are recomputed: their marks are done (and dropped when the air
     quality is done too)."""
     ids = list(feed_ids)
-    session.execute(update(Mark).where(Mark.feed_id.in_(ids), Mark.is_goal_done.is_(False)).values(is_goal_done=True))
+    session.execute(
+        update(Mark).where(Mark.feed_id.in_(ids), Mark.is_goal_done.is_(False)).values(is_goal_done=True)
+    )
     session.execute(delete(Mark).where(Mark.is_aq_done.is_(True), Mark.is_goal_done.is_(True)))

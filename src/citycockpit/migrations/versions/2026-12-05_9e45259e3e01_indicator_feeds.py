@@ -14,7 +14,6 @@ from alembic import op
 
 import citycockpit.db
 
-
 revision: str = '9e45259e3e01'
 down_revision: str | Sequence[str] | None = '5b8d2e6f9a41'
 branch_labels: str | Sequence[str] | None = None
