@@ -779,3 +779,76 @@ def finish_goal_marks(session: Session, feed_ids: Iterable[int]) -> None:
         update(Mark).where(Mark.feed_id.in_(ids), Mark.is_goal_done.is_(False)).values(is_goal_done=True)
     )
     session.execute(delete(Mark).where(Mark.is_aq_done.is_(True), Mark.is_goal_done.is_(True)))
+
+
+# ---------------------------------------------------------------- themes
+
+
+THEME_KEYS = {
+    "code",
+    "name",
+    "unit",
+    "pollutant",
+    "min",
+    "max",
+    "silence_minutes",
+    "thresholds",
+    "monthly_rule",
+}
+
+
+def load_theme(session: Session, data: bytes, name: str, *, actor: Actor, now: datetime) -> dict[str, int]:
+    """A theme's series and thresholds from YAML (`theme`, `series: [{code, name, unit, pollutant, min,
+    max, silence_minutes, thresholds: [{level, direction, limit}]}]`): new series are created, known
+    ones updated (audited). A theme is data: a new one needs no code."""
+    doc = tabular.read_yaml(data, name)
+    if not isinstance(doc, dict) or not isinstance(doc.get("series"), list) or not doc.get("theme"):
+        raise InvalidFeed(f"{name}: a theme file has `theme` and a list of `series`")
+    theme = str(doc["theme"])
+    created = updated = 0
+    for n, item in enumerate(doc["series"], start=1):
+        if not isinstance(item, dict) or not item.get("code") or not item.get("name"):
+            raise InvalidFeed(f"{name}: series {n} needs a code and a name")
+        unknown = set(item) - THEME_KEYS
+        if unknown:
+            raise InvalidFeed(
+                f"{name}: series {item['code']} has unknown key(s) {', '.join(sorted(unknown))}"
+            )
+        limits = [
+            ThresholdIn(str(t.get("level")), str(t.get("direction")), float(t.get("limit")))
+            for t in item.get("thresholds") or []
+        ]
+        fields = {
+            "name": str(item["name"]),
+            "unit": item.get("unit"),
+            "theme": theme,
+            "pollutant": item.get("pollutant"),
+            "min_value": item.get("min"),
+            "max_value": item.get("max"),
+            "silence_minutes": item.get("silence_minutes"),
+            "monthly_rule": item.get("monthly_rule", "mean"),
+        }
+        feed = session.scalar(select(Feed).where(Feed.code == str(item["code"])))
+        if feed is None:
+            create_feed(session, code=str(item["code"]), **fields, thresholds=limits, actor=actor, now=now)
+            created += 1
+            continue
+        for key, value in fields.items():
+            setattr(feed, key, value)
+        set_thresholds(session, feed, limits)
+        audit.record(
+            session,
+            actor,
+            "indicators.feed.update",
+            "indicator_feed",
+            feed.id,
+            at=now,
+            diff={
+                "theme": theme,
+                **fields,
+                "thresholds": [[t.level, t.direction, t.limit_value] for t in limits],
+            },
+        )
+        updated += 1
+    session.flush()
+    return {"created": created, "updated": updated}
