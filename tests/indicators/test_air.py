@@ -139,3 +139,13 @@ def test_a_goal_series_fed_by_a_feed_gets_its_monthly_actual(db: Session, clock:
     db.refresh(actual)
     assert actual.value == 43.0
     assert db.scalar(select(Mark.id)) is None  # done and dropped
+
+
+def test_the_air_route_answers_the_year_and_refuses_an_impossible_one(
+    client, db: Session, clock: Clock, stations, leader
+) -> None:  # type: ignore[no-untyped-def]
+    deliver(db, _hours("2024-09-28", "TC01", LEVELS), now=clock.now())
+    air_quality_job(db, now=clock.now(), calendar=DEFAULT_CALENDAR)
+    r = client.get("/api/v1/indicators/air/2024?station=TC01", headers=leader.headers)
+    assert (r.json()["valid_days"], r.json()["good_ratio"]) == (1, 0.0)
+    assert client.get("/api/v1/indicators/air/3470932", headers=leader.headers).status_code == 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from citycockpit.auth.deps import require
@@ -147,7 +147,11 @@ def import_values(
 
 @router.get("/air/{year}")
 def air_year(
-    session: SessionDep, principal: Reader, year: int, station: str = "", through: date | None = None
+    session: SessionDep,
+    principal: Reader,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    station: Annotated[str, Query(max_length=32)] = "",
+    through: date | None = None,
 ) -> dict[str, Any]:
     """优良天数比例 and the PM2.5 mean over valid days, year to date, for the city or a station."""
     return queries.air_year(session, year, through=through, place=station).__dict__
