@@ -199,3 +199,18 @@ def test_alerts_are_listed_by_the_api_within_the_callers_area(
     town = client.get("/api/v1/indicators/alerts", headers=town_staff.headers).json()
     assert sorted(a["place"] for a in everyone) == ["TC01", "TC02"]
     assert [a["place"] for a in town] == ["TC01"]
+
+
+def test_an_admin_changes_thresholds_and_a_supervisor_may_not(
+    client, db: Session, clock: Clock, air, admin, supervisor
+) -> None:  # type: ignore[no-untyped-def]
+    body = {"thresholds": [{"level": "warn", "direction": "above", "limit_value": 75}]}
+    refused = client.put("/api/v1/indicators/pm25/thresholds", json=body, headers=supervisor.headers)
+    assert refused.status_code == 403
+    r = client.put("/api/v1/indicators/pm25/thresholds", json=body, headers=admin.headers)
+    assert r.status_code == 200
+    deliver(db, [("pm25", "2024-09-30T08:00+08:00", "TC01", 80)], now=clock.now())
+    assert db.scalar(select(Alert.level)) == "warn"
+    bad = {"thresholds": [{"level": "severe", "direction": "above", "limit_value": 75}]}
+    answer = client.put("/api/v1/indicators/pm25/thresholds", json=bad, headers=admin.headers)
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid_indicator_feed")

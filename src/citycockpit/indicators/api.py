@@ -182,6 +182,21 @@ def push_values(
     return _result(result)
 
 
+class ThresholdsIn(BaseModel):
+    thresholds: list[ThresholdBody]
+
+
+@router.put("/{code}/thresholds")
+def change_thresholds(
+    request: Request, code: str, body: ThresholdsIn, session: SessionDep, principal: Manager
+) -> dict[str, Any]:
+    """Replace the series' warn/alarm thresholds (audited)."""
+    limits = [service.ThresholdIn(**t.model_dump()) for t in body.thresholds]
+    service.change_thresholds(session, code, limits, actor=principal, now=_now(request))
+    session.commit()
+    return {"code": code, "thresholds": [t.model_dump() for t in body.thresholds]}
+
+
 @router.post("/{code}/pulls", status_code=201)
 def add_pull(
     request: Request, code: str, body: PullIn, session: SessionDep, principal: Manager

@@ -175,6 +175,28 @@ def set_thresholds(session: Session, feed: Feed, thresholds: list[ThresholdIn]) 
     return [[t.level, t.direction, t.limit_value] for t in thresholds]
 
 
+def change_thresholds(
+    session: Session, code: str, thresholds: list[ThresholdIn], *, actor: Actor, now: datetime
+) -> Feed:
+    """Replace a series' thresholds (audited, old and new); alerts follow on the next delivery."""
+    feed = get_feed(session, code)
+    before = [
+        [t.level, t.direction, t.limit_value]
+        for t in session.scalars(select(Threshold).where(Threshold.feed_id == feed.id).order_by(Threshold.id))
+    ]
+    after = set_thresholds(session, feed, thresholds)
+    audit.record(
+        session,
+        actor,
+        "indicators.thresholds.change",
+        "indicator_feed",
+        feed.id,
+        at=now,
+        diff={"from": before, "to": after},
+    )
+    return feed
+
+
 def get_feed(session: Session, code: str) -> Feed:
     feed = session.scalar(select(Feed).where(Feed.code == code))
     if feed is None:
