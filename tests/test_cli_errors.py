@@ -38,6 +38,7 @@ VALUES = {
     "token_id": "1",
     "message": "add a table",
     "as_user": "zhang",
+    "theme": "ecology",
 }
 
 

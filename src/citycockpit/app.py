@@ -44,6 +44,8 @@ from citycockpit.events.surges import api as events_surge_api
 from citycockpit.goals import api as goals_api
 from citycockpit.goals import pages as goals_pages
 from citycockpit.goals import settings as goals_settings
+from citycockpit.indicators import api as indicators_api
+from citycockpit.indicators import pages as indicators_pages
 from citycockpit.ops import metrics
 from citycockpit.ops.logs import request_id_var
 from citycockpit.org import api as org_api
@@ -268,6 +270,7 @@ def create_app(
     app.include_router(audit_pages.router)
     app.include_router(projects_pages.router)
     app.include_router(goals_pages.router)
+    app.include_router(indicators_pages.router)
     app.include_router(events_pages.router)
     app.include_router(events_pages.admin_router)
     app.include_router(events_pages.catalogue_router)
@@ -288,6 +291,7 @@ def create_app(
         include_in_schema=False,
     )
     app.include_router(goals_api.router)
+    app.include_router(indicators_api.router)
     # Before the events router: /api/v1/events/kpis must not be taken for an event id.
     app.include_router(events_kpi_api.router)
     app.include_router(events_surge_api.router)

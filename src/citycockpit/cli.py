@@ -23,6 +23,7 @@ from citycockpit.events.analytics import cli as events_analytics_cli
 from citycockpit.events.sla import WorkCalendar
 from citycockpit.goals import cli as goals_cli
 from citycockpit.goals import settings as goals_settings
+from citycockpit.indicators import cli as indicators_cli
 from citycockpit.org import cli as org_cli
 from citycockpit.projects import cli as projects_cli
 from citycockpit.report import cli as report_cli
@@ -49,6 +50,7 @@ app.add_typer(auth_cli.token_app, name="token")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(goals_cli.app, name="goals")
 app.add_typer(goals_cli.actuals_app, name="actuals")
+app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(events_cli.app, name="events")
 demo_cli.register(events_cli.app)
 events_analytics_cli.register(events_cli.app)

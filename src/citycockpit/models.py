@@ -8,6 +8,7 @@ from citycockpit.events import models as events_models
 from citycockpit.events.analytics import models as events_kpi_models
 from citycockpit.events.surges import models as events_surge_models
 from citycockpit.goals import models as goals_models
+from citycockpit.indicators import models as indicators_models
 from citycockpit.ops import models as ops_models
 from citycockpit.org import models as org_models
 from citycockpit.projects import models as projects_models
@@ -25,6 +26,7 @@ __all__ = [
     "events_models",
     "events_surge_models",
     "goals_models",
+    "indicators_models",
     "ops_models",
     "org_models",
     "projects_models",

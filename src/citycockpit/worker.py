@@ -13,12 +13,19 @@ from citycockpit.events.intake.classifier import retrain_job
 from citycockpit.events.surges.service import detect_surges_job
 from citycockpit.events.workflow import jobs as event_jobs
 from citycockpit.goals.evaluation import evaluate_goals_job
+from citycockpit.goals.feeds import feed_actuals_job
+from citycockpit.indicators import jobs as indicator_jobs
+from citycockpit.indicators.air import air_quality_job
 from citycockpit.ops.jobs import Job, JobOutcome, run_jobs
 
 JOBS: list[tuple[str, Job]] = [
     *event_jobs.JOBS,
     ("surges", detect_surges_job),
     ("rollup", rollup_job),
+    ("indicator_pulls", indicator_jobs.pull_job),
+    ("indicator_silence", indicator_jobs.silence_job),
+    ("air_quality", air_quality_job),
+    ("goal_feeds", feed_actuals_job),
     ("goals", evaluate_goals_job),
     ("classifier", retrain_job),
 ]

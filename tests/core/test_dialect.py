@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,6 +49,13 @@ def test_local_date_turns_a_utc_instant_into_the_shanghai_day(db, backend) -> No
     instant = literal(datetime(2024, 9, 30, 17, 30, tzinfo=UTC), UTCDateTime())
     expr = local_date(instant, ZoneInfo("Asia/Shanghai"), backend)
     assert as_date(db.execute(select(expr)).scalar()) == date(2024, 10, 1)
+
+
+def test_local_date_with_a_shift_puts_a_midnight_stamp_on_the_day_before(db, backend) -> None:
+    # 2024-09-30 16:00 UTC is 2024-10-01 00:00 in Shanghai: an hourly value stamped at the end of its hour
+    instant = literal(datetime(2024, 9, 30, 16, 0, tzinfo=UTC), UTCDateTime())
+    expr = local_date(instant, ZoneInfo("Asia/Shanghai"), backend, shift=-timedelta(hours=1))
+    assert as_date(db.execute(select(expr)).scalar()) == date(2024, 9, 30)
 
 
 def test_an_advisory_lock_is_granted_to_one_session_at_a_time(engine) -> None:

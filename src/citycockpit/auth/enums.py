@@ -42,3 +42,6 @@ class Perm(StrEnum):
     EVENTS_KPI = "events:kpi"
     EVENTS_HISTORY = "events:history"  # import a city's closed 12345 tickets as history
     EVENTS_SURGES = "events:surges"  # acknowledge a surge alert (未诉先办)
+    INDICATORS_READ = "indicators:read"
+    INDICATORS_WRITE = "indicators:write"  # push or import values (a token: only the series granted it)
+    INDICATORS_MANAGE = "indicators:manage"  # series, thresholds, stations, pulls, token grants

@@ -66,3 +66,14 @@ for _role, _perms in _EVENTS_GRANTS.items():
 # Events KPIs and rankings: everyone who steers or answers for the loop; grid workers see their queue only.
 for _role in (Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.DEPARTMENT, Role.TOWN):
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.EVENTS_KPI}
+
+# Indicator feeds: those who steer read the series and their alerts; supervisors also load files.
+_INDICATOR_GRANTS: dict[Role, set[Perm]] = {
+    Role.LEADER: {Perm.INDICATORS_READ},
+    Role.SUPERVISOR: {Perm.INDICATORS_READ, Perm.INDICATORS_WRITE},
+    Role.DISPATCHER: {Perm.INDICATORS_READ},
+    Role.DEPARTMENT: {Perm.INDICATORS_READ},
+    Role.TOWN: {Perm.INDICATORS_READ},
+}
+for _role, _perms in _INDICATOR_GRANTS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms

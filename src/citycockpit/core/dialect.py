@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import math
 import zlib
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, cast, func, literal, select, text
+from sqlalchemy import Date, Interval, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,16 +30,21 @@ def upsert_insert(session: Session, table: Any) -> Any:
     return sqlite_insert(table)
 
 
-def local_date(column: Any, zone: ZoneInfo, dialect: str) -> ColumnElement[Any]:
-    """The local calendar date of a UTC instant column.
+def local_date(
+    column: Any, zone: ZoneInfo, dialect: str, *, shift: timedelta = timedelta(0)
+) -> ColumnElement[Any]:
+    """The local calendar date of a UTC instant column (moved by `shift` first: an hourly value stamped
+    at the end of its hour belongs to the day of `instant − 1 h`).
 
     PostgreSQL converts with the zone's rules (`AT TIME ZONE`). SQLite has no zone database: it shifts
     by the zone's current UTC offset, which is exact for zones without daylight saving time, such as
     Asia/Shanghai (fixed +08:00 since 1991). The result is an ISO `YYYY-MM-DD` string on SQLite."""
     if dialect == "postgresql":
-        return cast(func.timezone(zone.key, column), Date)
+        local = func.timezone(zone.key, column)
+        return cast(local + literal(shift, Interval()) if shift else local, Date)
     offset = datetime.now(UTC).astimezone(zone).utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset else 0
+    minutes += int(shift.total_seconds() // 60)
     return func.date(column, f"{minutes:+d} minutes")
 
 

@@ -28,6 +28,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("nav.events", "/app/events", Perm.EVENTS_READ, phone=3, short_key="nav.short.events"),
     NavItem("nav.goals", "/app/goals", Perm.GOALS_READ, phone=4, short_key="nav.short.goals"),
     NavItem("nav.bulletin", "/app/goals/bulletin", Perm.GOALS_READ),
+    NavItem("nav.indicators", "/app/indicators", Perm.INDICATORS_READ),
     NavItem("nav.projects", "/app/projects", Perm.PROJECTS_READ, phone=5, short_key="nav.short.projects"),
     NavItem("nav.screen", "/screen", Perm.SCREEN_READ, phone=6, short_key="nav.short.screen"),
     NavItem("nav.admin.users", "/app/admin/users", Perm.USERS_MANAGE, "nav.group.admin"),
