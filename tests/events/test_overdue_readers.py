@@ -102,7 +102,7 @@ def test_every_reader_counts_the_same_overdue_events(client, db, clock, leader, 
     for offset in range(0, len(events_in_every_state), 25):
         page = client.get(f"/app/events?offset={offset}", headers=leader.headers)
         assert page.status_code == 200
-        marked += page.text.count("badge status-red")
+        marked += page.text.count("badge tone-red")
     counts["events list page"] = marked
     counts["event pages"] = sum(
         'class="sla overdue"' in client.get(f"/app/events/{e.public_id}", headers=leader.headers).text

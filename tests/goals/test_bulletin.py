@@ -115,6 +115,7 @@ def test_the_bulletin_html_is_printable_and_escapes_text(
         "status": "overdue",
         "label": "逾期",
         "color": "red",
+        "tone": "red",
         "count": 1,
         "share": "12.5",
     }
