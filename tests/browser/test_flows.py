@@ -35,7 +35,8 @@ def _act(browser, demo: Demo, username: str, public_id: str, *actions: str) -> W
         page = ctx.new_page()
         log_in(page, demo, username, f"/app/events/{public_id}", password=DEMO_PASSWORD)
         for action in actions:
-            page.fill("input[name=note]", f"{username}：{action} 已办理")
+            # a note in Chinese as staff write it (the page walk sharing this demo reads every word)
+            page.fill("input[name=note]", f"{username}：第{actions.index(action) + 1}步已办理")
             page.locator(f'button[name=action][value="{action}"]').click()
             page.wait_for_url(lambda url, a=action: url.endswith(f"done={a}"))
     finally:
@@ -123,7 +124,7 @@ def test_a_department_objects_to_a_dispatch_and_the_centre_refuses(browser, demo
         log_in(page, demo, "dispatcher", "/app/events?queue=objections", password=DEMO_PASSWORD)
         assert page.locator(f"text={public_id}").count() >= 1
         page.goto(f"{demo.url}/app/events/{public_id}")
-        assert "cgj：object 已办理" in page.locator("#pending-objection").inner_text()
+        assert "cgj：第1步已办理" in page.locator("#pending-objection").inner_text()
     finally:
         ctx.close()
     watches += [check, _act(browser, demo, "dispatcher", public_id, "refuse_objection")]
