@@ -75,7 +75,10 @@ def _messages(tree: ast.AST) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Call) and _call_name(node) in PRINTERS:
             calls.append(node)
         for call in calls:
-            for arg in [*call.args, *(k.value for k in call.keywords if k.arg in (None, "detail", "message"))]:
+            for arg in [
+                *call.args,
+                *(k.value for k in call.keywords if k.arg in (None, "detail", "message")),
+            ]:
                 found += [(call.lineno, text) for text in _texts(arg)]
     return found
 

@@ -29,7 +29,9 @@ def _last_used(engine, link_id: int):  # type: ignore[no-untyped-def]
 def test_opening_a_kiosk_link_notes_its_use_at_most_every_few_minutes(fresh_db, settings) -> None:  # type: ignore[no-untyped-def]
     _, engine = fresh_db
     with session_scope(engine) as s:
-        created = service.create_kiosk_link(s, name="指挥中心大屏", secret_key=settings.secret_key, actor=ACTOR, now=T0)
+        created = service.create_kiosk_link(
+            s, name="指挥中心大屏", secret_key=settings.secret_key, actor=ACTOR, now=T0
+        )
     assert _last_used(engine, created.link.id) is None
     later = T0 + service.TOUCH_EVERY + timedelta(seconds=1)
     for at, expected in ((T0, T0), (T0 + timedelta(minutes=1), T0), (later, later)):
@@ -46,7 +48,9 @@ def test_a_busy_database_skips_the_note_instead_of_failing_the_read(tmp_path, se
     engine = make_engine(f"sqlite:///{path}", busy_timeout_ms=100)
     migrate.upgrade(engine)
     with session_scope(engine) as s:
-        created = service.create_kiosk_link(s, name="wall", secret_key=settings.secret_key, actor=ACTOR, now=T0)
+        created = service.create_kiosk_link(
+            s, name="wall", secret_key=settings.secret_key, actor=ACTOR, now=T0
+        )
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     try:
