@@ -42,8 +42,10 @@ FONT_SIZES = """() => {
   return out;
 }"""
 
+# A row cut by its list's box or by its panel's (a banner above the list pushes the list down).
 CUT_ROWS = """() => [...document.querySelectorAll('#stage ul.rot')].flatMap(list => {
-  const bottom = list.getBoundingClientRect().bottom;
+  const panel = list.closest('.panel-body') || list;
+  const bottom = Math.min(list.getBoundingClientRect().bottom, panel.getBoundingClientRect().bottom);
   return [...list.querySelectorAll('li')].filter(li => li.offsetParent)
     .filter(li => li.getBoundingClientRect().bottom > bottom + 0.5).map(li => li.textContent);
 })"""

@@ -165,7 +165,10 @@
   function fitRows(list) {
     var rows = list.querySelectorAll("li");
     Array.prototype.forEach.call(rows, function (li) { li.style.display = ""; });
-    var bottom = list.getBoundingClientRect().bottom, hidden = 0;
+    // A row shows only when it ends within the list and within its panel: a banner above the list (the
+    // surges over the alerts) pushes the list's own box past the panel's bottom edge.
+    var body = list.closest("[data-body]") || list;
+    var bottom = Math.min(list.getBoundingClientRect().bottom, body.getBoundingClientRect().bottom), hidden = 0;
     Array.prototype.forEach.call(rows, function (li) {
       if (hidden || li.getBoundingClientRect().bottom > bottom + 0.5) { li.style.display = "none"; hidden += 1; }
     });
