@@ -325,6 +325,17 @@
     return true;
   };
 
+  /* A ring beside its legend, sized to its holder: whole inside it (a ring placed by percentages was cut
+     at its left edge when the holder was narrower than tall), clear of the legend's longest entry. */
+  function fitRing(chart, holder, entries) {
+    var w = holder.clientWidth, h = holder.clientHeight, top = 26;
+    var pen = document.createElement("canvas").getContext("2d");
+    pen.font = FS + "px sans-serif";
+    var legend = 22 + Math.max.apply(null, entries.map(function (t) { return pen.measureText(t).width; }).concat([0]));
+    var r = Math.max(16, Math.min((h - top) / 2 - 4, (w - legend - 12) / 2));
+    chart.setOption({ series: [{ radius: [Math.round(r * 0.58), Math.round(r)], center: [Math.round(r + 4), Math.round(top + (h - top) / 2)] }] });
+  }
+
   renderers["events/breakdown"] = function (panel, d) {
     if (!d.by_category && !d.by_channel) { return false; }
     var cats = (d.by_category || []).slice(0, 8).reverse();
@@ -357,6 +368,9 @@
     pie.off("click");
     pie.on("click", function (p) { var c = chans[p.dataIndex]; if (c && c.href) { window.location.href = c.href; } });
     layoutCharts(panel, ["cat", "chan"]);
+    fitRing(pie, panel.querySelector('[data-chart="chan"]'), chans.map(function (c) {
+      return m("channel." + c.channel) + " " + fmt(c.count, 0);
+    }));
     return true;
   };
 
