@@ -72,9 +72,6 @@ ALLOWED_LATIN = {
     "HTML",
     "YAML",
     "GeoJSON",
-    "Shapefile",
-    "GBK",
-    "EPSG",
     "IP",
     # the language switch names the other language in that language
     "English",
