@@ -42,10 +42,25 @@ FONT_SIZES = """() => {
   return out;
 }"""
 
+# A row cut by its list's box or by its panel's (a banner above the list pushes the list down).
 CUT_ROWS = """() => [...document.querySelectorAll('#stage ul.rot')].flatMap(list => {
-  const bottom = list.getBoundingClientRect().bottom;
+  const panel = list.closest('.panel-body') || list;
+  const bottom = Math.min(list.getBoundingClientRect().bottom, panel.getBoundingClientRect().bottom);
   return [...list.querySelectorAll('li')].filter(li => li.offsetParent)
     .filter(li => li.getBoundingClientRect().bottom > bottom + 0.5).map(li => li.textContent);
+})"""
+
+# A ring (pie) drawn past its holder's edges: cut.
+CUT_RINGS = """() => [...document.querySelectorAll('#stage .chart')].flatMap(h => {
+  const c = echarts.getInstanceByDom(h);
+  if (!c || !h.offsetParent) return [];
+  const w = h.clientWidth, ht = h.clientHeight, out = [];
+  c.getModel().eachSeriesByType('pie', s => {
+    const l = s.getData().getItemLayout(0);
+    if (l && (l.cx - l.r < -0.5 || l.cx + l.r > w + 0.5 || l.cy - l.r < -0.5 || l.cy + l.r > ht + 0.5))
+      out.push(h.closest('section').dataset.panel + ' ' + [l.cx, l.cy, l.r, w, ht].map(Math.round).join(','));
+  });
+  return out;
 })"""
 
 PAGED_LEGENDS = """() => [...document.querySelectorAll('#stage .chart')].flatMap(h => {
@@ -89,6 +104,7 @@ def test_every_text_on_the_wall_is_readable_at_every_size(browser, demo: Demo, w
         small = [s for s in sizes if s[2] < MIN_FONT]
         assert small == [], small[:10]
         assert page.evaluate(CUT_ROWS) == []
+        assert page.evaluate(CUT_RINGS) == []
         assert page.evaluate(PAGED_LEGENDS) == []
         assert page.locator("a.lang").count() == 0  # a kiosk wall has no language switch
         assert watch.console_errors == []
@@ -144,6 +160,7 @@ def test_an_area_screen_leaves_out_what_it_has_nothing_to_show_for(
             "section.panel[data-state='no-data']", "ps => ps.filter(p => !p.hidden).map(p => p.dataset.panel)"
         )
         assert empty_shown == []
+        assert page.evaluate(CUT_RINGS) == []  # a panel left alone keeps its ring whole
         targets = page.locator('section[data-panel="targets"] li.target')
         assert targets.count() >= 1
         # every target row shows its figures, and none is 未报送 for want of a goal at this level

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 from fastapi.testclient import TestClient
@@ -141,3 +142,16 @@ def test_a_bulletin_of_a_month_that_has_not_begun_is_only_a_preview_on_request(
     assert (refused.status_code, refused.json()["code"]) == (422, "bulletin_period_in_future")
     preview = client.get("/api/v1/goals/bulletin?period=2024-11&preview=true", headers=supervisor.headers)
     assert preview.status_code == 200 and preview.json()["total"] == 7
+
+
+def test_the_bulletin_page_offers_downloads_only_for_a_month_it_can_issue(
+    client: TestClient, db: Session, clock: Clock, city, supervisor
+) -> None:  # type: ignore[no-untyped-def]
+    _fixture(db, clock, city)
+    links = re.compile(r'href="(/api/v1/goals/bulletin\?[^"]+)"')
+    full = links.findall(client.get("/app/goals/bulletin?period=2024-06", headers=supervisor.headers).text)
+    assert len(full) == 2
+    for href in full:
+        assert client.get(href.replace("&amp;", "&"), headers=supervisor.headers).status_code == 200
+    empty = client.get("/app/goals/bulletin?period=2024-02", headers=supervisor.headers).text
+    assert links.findall(empty) == [] and 'class="empty"' in empty

@@ -216,7 +216,7 @@ def test_a_report_without_its_targets_is_refused_naming_them(db: Session, clock:
     with pytest.raises(service.ReportPartsMissing) as caught:
         service.ingest_report(db, WITHOUT_TARGETS, "柳塘.txt", actor=ACTOR, now=clock.now())
     assert caught.value.extra["missing"] == ["targets"]
-    assert "主要预期目标" in caught.value.detail
+    assert "the year's main targets" in caught.value.detail
     assert _reports(db) == 0
 
 
@@ -278,4 +278,4 @@ def test_the_cli_stores_a_partial_report_with_a_warning_when_allowed(tmp_path: P
     assert refused.exit_code == 1 and "--allow-partial" in refused.output
     result = runner.invoke(cli_app, ["report", "ingest", str(source), "--allow-partial", "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert "warning:" in result.output and "主要预期目标" in result.output
+    assert "warning:" in result.output and "the year's main targets" in result.output

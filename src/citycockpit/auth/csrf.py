@@ -47,8 +47,8 @@ async def check_session_csrf(request: Request, expected: str | None) -> None:
         return
     if not same_token(expected, await presented_token(request)):
         raise CsrfFailed(
-            "页面已过期，请刷新后重试 (missing or wrong CSRF token: send the session's token in "
-            "X-CSRF-Token or the csrf_token form field)"
+            "missing or wrong CSRF token: send the session's token in "
+            "X-CSRF-Token or the csrf_token form field"
         )
 
 
@@ -84,4 +84,4 @@ def set_login_csrf_cookie(request: Request, response: Response, token: str) -> N
 
 def check_login_csrf(request: Request, presented: str | None) -> None:
     if not same_token(request.cookies.get(LOGIN_CSRF_COOKIE), presented):
-        raise CsrfFailed("登录页面已过期，请刷新后重试 (the login form expired; reload it)")
+        raise CsrfFailed("the login form expired; reload it")

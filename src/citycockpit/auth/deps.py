@@ -74,9 +74,7 @@ def require(*perms: Perm, during_password_change: bool = False) -> Any:
         if principal.kind == "user":
             await check_session_csrf(request, principal.extra.get("csrf_token"))  # type: ignore[arg-type]
             if principal.extra.get("must_change_password") and not during_password_change:
-                raise PasswordChangeRequired(
-                    "请先修改初始密码 (change your password first: POST /api/v1/auth/change-password)"
-                )
+                raise PasswordChangeRequired("change your password first: POST /api/v1/auth/change-password")
         missing = [p.value for p in perms if not principal.can(p)]
         if missing:
             raise Forbidden(

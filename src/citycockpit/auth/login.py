@@ -84,11 +84,11 @@ class SignedIn:
     new_session: NewSession
 
 
-_BAD_CREDENTIALS = "用户名或密码错误 (wrong user name or password)"
+_BAD_CREDENTIALS = "wrong user name or password"
 
 
 def _locked_message(until: datetime) -> str:
-    return f"账号已锁定，请稍后再试 (the account is locked until {until.isoformat(timespec='minutes')})"
+    return f"the account is locked until {until.isoformat(timespec='minutes')}"
 
 
 def sign_in(
@@ -232,12 +232,10 @@ def change_password(
             ip=principal.ip,
             action="user.change_password_failed",
         )
-        raise WrongCurrentPassword("当前密码不正确 (the current password is wrong)")
+        raise WrongCurrentPassword("the current password is wrong")
     user.failed_logins = 0
     if current_password == new_password:
-        raise PasswordUnchanged(
-            "新密码不能与当前密码相同 (the new password must differ from the current one)"
-        )
+        raise PasswordUnchanged("the new password must differ from the current one")
     check_strength(new_password, username=user.username)
     was_forced = user.must_change_password
     user.password_hash = hash_password(new_password)

@@ -24,11 +24,13 @@ def check_strength(password: str, *, username: str | None = None) -> None:
     classes = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
     if len(password) < MIN_LENGTH or classes < 3:
         raise WeakPassword(
-            f"密码至少 {MIN_LENGTH} 位，并包含大写字母、小写字母、数字、符号中的至少三类 "
-            f"(a password needs at least {MIN_LENGTH} characters from three of: lower case, upper case, digits, symbols)"
+            f"a password needs at least {MIN_LENGTH} characters from three of: "
+            "lower case, upper case, digits, symbols",
+            rule="too_simple",
+            min_length=MIN_LENGTH,
         )
     if username and username.lower() in password.lower():
-        raise WeakPassword("密码不能包含用户名 (the password must not contain the user name)")
+        raise WeakPassword("the password must not contain the user name", rule="contains_username")
 
 
 def hash_password(password: str) -> str:

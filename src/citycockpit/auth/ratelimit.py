@@ -67,7 +67,7 @@ def too_many(now: datetime, window_seconds: int = 60, detail: str | None = None)
     """The refusal of a request over its limit: 429 `rate_limited` with Retry-After."""
     retry = retry_after(now, window_seconds)
     return RateLimited(
-        detail or f"请求过于频繁，请 {retry} 秒后再试 (too many requests; retry in {retry} s)",
+        detail or f"too many requests; retry in {retry} s",
         retry_after=retry,
     )
 

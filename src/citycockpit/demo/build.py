@@ -114,16 +114,16 @@ def _events_surge(session: Session, ctx: DemoContext) -> None:
 
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
-    ("组织与区域 org & areas", _load_org),
-    ("政府工作报告 seed report → ledger", _ingest_seed_report),
-    ("区域边界 area boundaries (GeoJSON, through the boundary import)", _load_boundaries),
-    ("重点项目与招商引资 key projects & investment attraction", _load_projects),
-    ("演示账号 demo accounts", _demo_users),
-    ("督查 goals, milestones, actuals, progress reports", _build_goals),
-    ("招商目标 ↔ 督查目标 attraction goals linked to tracked goals", _link_attraction_goals),
-    ("事件 events: categories and a few hundred cases", _events),
-    ("一网统管事件 synthetic events, rollups, classifier", _events_city),
-    ("诉求激增 a recent surge of 停水 calls, detected", _events_surge),
+    ("departments and areas", _load_org),
+    ("the seed work report read into the ledger", _ingest_seed_report),
+    ("area boundaries (GeoJSON, through the boundary import)", _load_boundaries),
+    ("key projects and investment attraction", _load_projects),
+    ("demo accounts", _demo_users),
+    ("tracked goals, milestones, actuals and progress reports", _build_goals),
+    ("attraction goals linked to tracked goals", _link_attraction_goals),
+    ("events: categories and a few hundred cases", _events),
+    ("the city's synthetic events, rollups and classifier", _events_city),
+    ("a recent surge of water-outage calls, detected", _events_surge),
 ]
 
 

@@ -38,6 +38,12 @@ class PeriodLocked(Conflict):
     code = "period_locked"
 
 
+class PeriodNotLocked(Conflict):
+    """Unlocking a month that is not locked: nothing to unlock (said, not pretended)."""
+
+    code = "period_not_locked"
+
+
 class ReportTransitionNotAllowed(Conflict):
     code = "progress_report_transition_not_allowed"
 

@@ -188,14 +188,18 @@ def bulletin_page(
     request: Request, session: SessionDep, principal: Reader, period: str | None = None
 ) -> Response:
     chosen = _period(request, period)
+    today = request.app.state.clock.local_today()
     b = bulletin.build_bulletin(
-        session,
-        principal,
-        period=chosen,
-        today=request.app.state.clock.local_today(),
-        city=request.app.state.settings.city_name,
+        session, principal, period=chosen, today=today, city=request.app.state.settings.city_name
     )
-    return render(request, "app/bulletin.html", {"b": b, "period": chosen})
+    # The downloads are offered only when the API would issue them (the same rule), never as a link to
+    # a refusal.
+    try:
+        bulletin.check_issuable(b, today=today)
+        issuable = True
+    except AppError:
+        issuable = False
+    return render(request, "app/bulletin.html", {"b": b, "period": chosen, "issuable": issuable})
 
 
 @router.get("/goals/{goal_id}")

@@ -11,7 +11,7 @@ from citycockpit.audit import service as audit
 from citycockpit.core.actors import Actor
 from citycockpit.core.periods import parse_month
 from citycockpit.goals.enums import PeriodState
-from citycockpit.goals.errors import PeriodLocked
+from citycockpit.goals.errors import PeriodLocked, PeriodNotLocked
 from citycockpit.goals.models import ReportingPeriod
 from citycockpit.goals.status import month_end
 
@@ -98,11 +98,12 @@ def lock_period(session: Session, period: str, *, actor: Actor, now: datetime) -
 def unlock_period(
     session: Session, period: str, *, actor: Actor, now: datetime, reason: str | None = None
 ) -> ReportingPeriod:
-    """Unlock a locked period for late edits; audited with the reason."""
+    """Unlock a locked period for late edits; audited with the reason. A period that is not locked
+    (or was never used) is refused with `PeriodNotLocked`, and nothing is written."""
     period = parse_period(period)
-    row = ensure_period(session, period)
-    if row.state == PeriodState.OPEN.value:
-        return row
+    row = get_period(session, period)
+    if row is None or row.state != PeriodState.LOCKED.value:
+        raise PeriodNotLocked(f"{period} is not locked: nothing to unlock", period=period)
     row.state = PeriodState.OPEN.value
     audit.record(
         session,

@@ -91,7 +91,7 @@ def read_report(source: str | Path | tuple[bytes, str]) -> ReportDocument:
             _check_size(path.stat().st_size, filename)
             data = path.read_bytes()
         except OSError as exc:
-            raise ReportUnreadable(filename, f"无法打开文件 cannot open the file ({exc.strerror})") from exc
+            raise ReportUnreadable(filename, f"cannot open the file ({exc.strerror})") from exc
     return read_report_bytes(data, filename)
 
 
@@ -99,7 +99,7 @@ def read_report_bytes(data: bytes, filename: str) -> ReportDocument:
     """Like ``read_report`` for bytes already in memory; the type comes from the name, else the content."""
     _check_size(len(data), filename)
     if not data.strip():
-        raise ReportEmpty(filename, "文件为空 the file is empty")
+        raise ReportEmpty(filename, "the file is empty")
     file_type = _file_type(data, filename)
     encoding = None
     try:
@@ -114,7 +114,7 @@ def read_report_bytes(data: bytes, filename: str) -> ReportDocument:
         raise ReportTooLarge(filename, exc.detail.removeprefix(f"{filename}: ")) from exc
     text = clean_text(raw, wrapped=file_type == "pdf")
     if not text.strip():
-        raise ReportEmpty(filename, "文件中没有文字 the file holds no text")
+        raise ReportEmpty(filename, "the file holds no text")
     return ReportDocument(text, filename, file_type, encoding, len(data))
 
 
@@ -229,7 +229,7 @@ def _check_size(size: int, filename: str) -> None:
     if size > MAX_REPORT_BYTES:
         raise ReportTooLarge(
             filename,
-            f"文件过大 the file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_REPORT_BYTES // 2**20} MB",
+            f"the file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_REPORT_BYTES // 2**20} MB",
         )
 
 
@@ -243,9 +243,7 @@ def _file_type(data: bytes, filename: str) -> str:
         if data.startswith(b"PK\x03\x04"):
             return "docx"
         return "txt"
-    raise ReportUnsupportedType(
-        filename, f"不支持的文件类型 unsupported file type {suffix!r}; use .txt, .docx or .pdf"
-    )
+    raise ReportUnsupportedType(filename, f"unsupported file type {suffix!r}; use .txt, .docx or .pdf")
 
 
 def _decode_text(data: bytes, filename: str) -> tuple[str, str]:
@@ -254,7 +252,7 @@ def _decode_text(data: bytes, filename: str) -> tuple[str, str]:
             return data.decode(encoding, errors="replace"), encoding
     sample = data[:65536]
     if b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) * 0.01:
-        raise ReportBinary(filename, "文件不是文本 the file is binary data, not text")
+        raise ReportBinary(filename, "the file is binary data, not text")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -268,7 +266,7 @@ def _decode_text(data: bytes, filename: str) -> tuple[str, str]:
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise ReportUnreadable(filename, "无法识别文字编码 cannot detect the text encoding") from exc
+        raise ReportUnreadable(filename, "cannot detect the text encoding") from exc
     return text, encoding
 
 
@@ -283,9 +281,7 @@ def _docx_text(data: bytes, filename: str) -> str:
     # XMLSyntaxError: a part that is not well-formed XML, or one declaring entities that expand past
     # libxml2's amplification limit (python-docx's parser resolves none, but libxml2 still counts them)
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
-        raise ReportUnreadable(
-            filename, "Word 文件已损坏 the .docx file is damaged or not a Word document"
-        ) from exc
+        raise ReportUnreadable(filename, "the .docx file is damaged or not a Word document") from exc
     labels = _numbering_labels(document)
     lines = [labels.get(i, "") + p.text for i, p in enumerate(document.paragraphs)]
     for table in document.tables:
@@ -419,12 +415,10 @@ def _pdf_text(data: bytes, filename: str) -> str:
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         # PyPdfError, not only PdfReadError: LimitReachedError (a stream expanding past pypdf's
         # decompression limit) derives from the base class alone
-        raise ReportUnreadable(filename, "PDF 文件已损坏 the PDF is damaged and cannot be read") from exc
+        raise ReportUnreadable(filename, "the PDF is damaged and cannot be read") from exc
     chars = sum(len(re.sub(r"\s", "", p)) for p in pages)
     if pages and chars < 20 * len(pages):
-        raise ReportScannedPdf(
-            filename, "PDF 没有文字层（扫描件）the PDF has no text layer — it is a scan; run OCR first"
-        )
+        raise ReportScannedPdf(filename, "the PDF has no text layer: it is a scan; run OCR first")
     if not pages:
-        raise ReportEmpty(filename, "PDF 没有页面 the PDF has no pages")
+        raise ReportEmpty(filename, "the PDF has no pages")
     return "\n".join(pages)

@@ -79,22 +79,21 @@ def missing_parts(ledger: Mapping[str, Any]) -> list[str]:
 
 
 def describe_missing(missing: Sequence[str]) -> str:
-    """``主要预期目标、重点工作任务 (the year's main targets, the numbered task areas)``."""
-    zh = "、".join(REPORT_PARTS[name][0] for name in missing)
-    en = ", ".join(REPORT_PARTS[name][1] for name in missing)
-    return f"{zh} ({en})"
+    """``the year's main targets, the numbered task areas`` (a Chinese page names them through the
+    catalogue, from the error's code)."""
+    return ", ".join(REPORT_PARTS[name][1] for name in missing)
 
 
 def _refuse_partial(filename: str, missing: list[str]) -> None:
     if len(missing) == len(REPORT_PARTS):
         raise ReportNotRecognised(
-            f"{filename}: 未找到政府工作报告的任何部分：{describe_missing(missing)}；"
-            "this does not read as a government work report, nothing was stored",
+            f"{filename}: this does not read as a government work report (none of {describe_missing(missing)} "
+            "was found); nothing was stored",
             missing=missing,
         )
     raise ReportPartsMissing(
-        f"{filename}: 未找到{describe_missing(missing)}，未导入；"
-        "nothing was stored: ingest it with allow_partial (CLI: --allow-partial) to store it without these parts",
+        f"{filename}: {describe_missing(missing)} not found; nothing was stored: ingest it with "
+        "allow_partial (CLI: --allow-partial) to store it without these parts",
         missing=missing,
     )
 

@@ -56,13 +56,13 @@ def screen_page(
 
 @router.get("/screen/kiosk/{token}", dependencies=[PUBLIC])
 def kiosk_entry(token: str, request: Request, session: SessionDep) -> Response:
-    """Open a kiosk link: remember it in a cookie that grants screen:read only, then show the screen."""
-    link = service.resolve_kiosk_token(
-        session, token, secret_key=request.app.state.secret_key, now=request.app.state.clock.now()
-    )
+    """Open a kiosk link: remember it in a cookie that grants screen:read only, then show the screen.
+    Its last use is noted outside the request's read (`note_kiosk_use`)."""
+    now = request.app.state.clock.now()
+    link = service.resolve_kiosk_token(session, token, secret_key=request.app.state.secret_key, now=now)
     if link is None:
         raise NotFound("This kiosk link is unknown or has been revoked")
-    session.commit()
+    service.note_kiosk_use(session, link, now=now)
     response = RedirectResponse("/screen", status_code=303)
     response.set_cookie(
         service.KIOSK_COOKIE,

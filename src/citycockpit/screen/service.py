@@ -7,13 +7,13 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
-from citycockpit.auth.sessions import keep_touch
 from citycockpit.core.actors import Actor
 from citycockpit.core.errors import NotFound, Unprocessable
 from citycockpit.org.models import Area
@@ -110,10 +110,37 @@ def resolve_kiosk_token(session: Session, token: str, *, secret_key: str, now: d
     link = session.get(KioskLink, int(link_id))
     if link is None or link.is_revoked:
         return None
-    if link.last_used_at is None or now - link.last_used_at >= TOUCH_EVERY:
-        link.last_used_at = now
-        session.flush()
     return link
+
+
+def note_kiosk_use(session: Session, link: KioskLink, *, now: datetime) -> None:
+    """Record when a wall last used its link (at most once per TOUCH_EVERY), for the links page.
+
+    The documented exception to "a GET never writes" (docs/development.md): the request's reading
+    session stays read-only; the one conditional UPDATE runs in a short write transaction of its own,
+    which never fails the request: when the database is busy (SQLite's write lock held past the busy
+    timeout) the touch is skipped and a later request records it. A session bound to one connection (a
+    test's) gets the UPDATE in its own transaction instead."""
+    if link.last_used_at is not None and now - link.last_used_at < TOUCH_EVERY:
+        return
+    touch = (
+        update(KioskLink)
+        .where(
+            KioskLink.id == link.id,
+            or_(KioskLink.last_used_at.is_(None), KioskLink.last_used_at <= now - TOUCH_EVERY),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    bind = session.get_bind()
+    if isinstance(bind, Connection):
+        session.execute(touch)
+        return
+    try:
+        with bind.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
+            conn.execute(touch)
+    except OperationalError:
+        return
 
 
 def kiosk_principal(link: KioskLink) -> Principal:
@@ -136,8 +163,10 @@ def principal_from_kiosk_cookie(request, session: Session) -> Principal | None: 
     link = resolve_kiosk_token(
         session, token, secret_key=request.app.state.secret_key, now=request.app.state.clock.now()
     )
-    keep_touch(session)  # the link's last_used_at, on the screen's GETs too
-    return kiosk_principal(link) if link is not None else None
+    if link is None:
+        return None
+    note_kiosk_use(session, link, now=request.app.state.clock.now())  # on the screen's GETs too
+    return kiosk_principal(link)
 
 
 def generate_area_shapes(session: Session, *, actor: Actor, now: datetime, root_code: str) -> int:

@@ -40,20 +40,27 @@ def translate(lang: str, key: str, **values: Any) -> str:
     return text
 
 
-def error_text(lang: str, code: str, detail: str) -> str:
-    """A refusal as a page shows it. In Chinese, the code's explanation (`error.explain.<code>`) alone:
-    the domain's own message is English, so it stays in the problem+json body and the log, not on a
-    Chinese page (a code without an explanation reads as `error.explain.unknown`); in English, the
-    domain's message."""
+def error_text(lang: str, code: str, detail: str, params: dict[str, Any] | None = None) -> str:
+    """A refusal as a page shows it. In Chinese, the code's explanation alone, filled with the error's
+    params: `error.explain.<code>.<rule>` when the error names which `rule` it broke, else
+    `error.explain.<code>`. The domain's own message is English (the API's detail, the CLI's line), so
+    it stays in the problem+json body and the log, not on a Chinese page (a code without an explanation
+    reads as `error.explain.unknown`); in English, the domain's message."""
     if lang != DEFAULT_LANGUAGE:
         return detail
     cat = catalogue(lang)
-    return cat.get(f"error.explain.{code}") or cat.get("error.explain.unknown") or detail
+    params = params or {}
+    keys = [f"error.explain.{code}.{params['rule']}"] if params.get("rule") else []
+    for key in [*keys, f"error.explain.{code}"]:
+        if key in cat:
+            return translate(lang, key, **params)
+    return cat.get("error.explain.unknown") or detail
 
 
 def request_error_text(request: Request, exc: Any) -> str:
     """`error_text` for an AppError met while answering `request`."""
-    return error_text(request_language(request), str(exc.code), str(exc.detail))
+    params = {k: v for k, v in (getattr(exc, "extra", None) or {}).items() if isinstance(v, str | int)}
+    return error_text(request_language(request), str(exc.code), str(exc.detail), params)
 
 
 def row_error_text(lang: str, error: dict[str, Any]) -> str:

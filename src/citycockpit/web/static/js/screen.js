@@ -165,7 +165,10 @@
   function fitRows(list) {
     var rows = list.querySelectorAll("li");
     Array.prototype.forEach.call(rows, function (li) { li.style.display = ""; });
-    var bottom = list.getBoundingClientRect().bottom, hidden = 0;
+    // A row shows only when it ends within the list and within its panel: a banner above the list (the
+    // surges over the alerts) pushes the list's own box past the panel's bottom edge.
+    var body = list.closest("[data-body]") || list;
+    var bottom = Math.min(list.getBoundingClientRect().bottom, body.getBoundingClientRect().bottom), hidden = 0;
     Array.prototype.forEach.call(rows, function (li) {
       if (hidden || li.getBoundingClientRect().bottom > bottom + 0.5) { li.style.display = "none"; hidden += 1; }
     });
@@ -322,6 +325,17 @@
     return true;
   };
 
+  /* A ring beside its legend, sized to its holder: whole inside it (a ring placed by percentages was cut
+     at its left edge when the holder was narrower than tall), clear of the legend's longest entry. */
+  function fitRing(chart, holder, entries) {
+    var w = holder.clientWidth, h = holder.clientHeight, top = 26;
+    var pen = document.createElement("canvas").getContext("2d");
+    pen.font = FS + "px sans-serif";
+    var legend = 22 + Math.max.apply(null, entries.map(function (t) { return pen.measureText(t).width; }).concat([0]));
+    var r = Math.max(16, Math.min((h - top) / 2 - 4, (w - legend - 12) / 2));
+    chart.setOption({ series: [{ radius: [Math.round(r * 0.58), Math.round(r)], center: [Math.round(r + 4), Math.round(top + (h - top) / 2)] }] });
+  }
+
   renderers["events/breakdown"] = function (panel, d) {
     if (!d.by_category && !d.by_channel) { return false; }
     var cats = (d.by_category || []).slice(0, 8).reverse();
@@ -354,6 +368,9 @@
     pie.off("click");
     pie.on("click", function (p) { var c = chans[p.dataIndex]; if (c && c.href) { window.location.href = c.href; } });
     layoutCharts(panel, ["cat", "chan"]);
+    fitRing(pie, panel.querySelector('[data-chart="chan"]'), chans.map(function (c) {
+      return m("channel." + c.channel) + " " + fmt(c.count, 0);
+    }));
     return true;
   };
 
