@@ -16,6 +16,7 @@ from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, reader, session_scope
 from citycockpit.screen import service
 from citycockpit.screen.models import KioskLink
+from tests.conftest import with_audit_keys
 
 ACTOR = SystemActor("test")
 T0 = fixed_clock("2024-09-30T10:00:00").now()
@@ -45,7 +46,7 @@ def test_a_busy_database_skips_the_note_instead_of_failing_the_read(tmp_path, se
     from citycockpit import migrate
 
     path = tmp_path / "busy.db"
-    engine = make_engine(f"sqlite:///{path}", busy_timeout_ms=100)
+    engine = with_audit_keys(make_engine(f"sqlite:///{path}", busy_timeout_ms=100))
     migrate.upgrade(engine)
     with session_scope(engine) as s:
         created = service.create_kiosk_link(

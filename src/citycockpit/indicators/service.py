@@ -257,7 +257,9 @@ def import_stations(
         if not code or not name:
             errors.add(row.error("a station needs a code and a name"))
         if level not in STATION_LEVELS:
-            errors.add(row.error(f"level {row.text('level')!r} is not 国控/省控/镇控", "level"))
+            errors.add(
+                row.error(f"level {row.text('level')!r} is not a station level (国控, 省控 or 镇控)", "level")
+            )
         lat, lon = _coordinate(row, "lat", -90, 90, errors), _coordinate(row, "lon", -180, 180, errors)
         area = row.text("area") or None
         if area is not None and area not in areas:
