@@ -144,7 +144,11 @@ def test_a_category_file_with_a_bad_row_names_it_and_stores_nothing(
         data={"csrf_token": admin.csrf_token},
         headers={"Cookie": admin.headers["Cookie"]},
     )
-    assert r.status_code == 422 and "#" in r.text
+    assert r.status_code == 422 and "第 1 行" in r.text
+    # each reason in the page's language, with the values it names
+    assert "编码 E0199 须以上级编码 NOPE 开头" in r.text and "“-1”须大于 0" in r.text
+    assert "小类须填写处置单位" in r.text
+    assert "does not start" not in r.text and "must be above" not in r.text
     assert "坏行" not in client.get("/app/admin/categories?sort=-code", headers=admin.headers).text
 
 

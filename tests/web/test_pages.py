@@ -356,3 +356,23 @@ def test_an_admin_cannot_disable_their_own_account_or_the_last_administrator(
         now=clock.now(),
     )
     assert client.post(f"/api/v1/admin/users/{second.id}/disable", headers=admin.headers).status_code == 200
+
+
+def test_an_org_file_with_bad_rows_is_explained_row_by_row_in_chinese(client: TestClient, admin) -> None:
+    yaml = (
+        "areas:\n- {code: '12', name: 坏区域}\n- {code: '320585101', name: '', lat: 95}\n"
+        "departments:\n- {code: BADDEPT, name: 坏单位, kind: nonsense, area_code: '999999'}\n"
+    )
+    r = client.post(
+        "/app/admin/org/import",
+        files={"file": ("org.yaml", yaml.encode(), "application/x-yaml")},
+        data={"csrf_token": admin.csrf_token},
+        headers={"Cookie": admin.headers["Cookie"]},
+    )
+    assert r.status_code == 422
+    assert "区域编码“12”须为 6、9、12 或 15 位数字" in r.text
+    assert "名称不能为空" in r.text and "“95.0”超出 -90 到 90 的范围" in r.text
+    assert "单位类型“nonsense”无法识别" in r.text and "找不到区域编码“999999”" in r.text
+    for english in ("must be", "is empty", "is outside", "unknown area"):
+        assert english not in r.text
+    assert "坏单位" not in client.get("/app/admin/org?tab=departments", headers=admin.headers).text

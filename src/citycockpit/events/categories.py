@@ -83,11 +83,19 @@ def _rows(data: bytes, filename: str, encoding: str) -> list[Row]:
         doc = tabular.read_yaml(data, filename)
         items = doc.get("categories") if isinstance(doc, dict) else doc
         if not isinstance(items, list):
-            raise ImportFailed([RowError(filename, None, "the YAML must hold a `categories` list")])
+            raise ImportFailed(
+                [
+                    RowError(
+                        filename, None, "the YAML must hold a `categories` list", code="categories_yaml_shape"
+                    )
+                ]
+            )
         rows = []
         for i, item in enumerate(items, start=1):
             if not isinstance(item, dict):
-                raise ImportFailed([RowError(filename, i, f"item {i} is not a mapping")])
+                raise ImportFailed(
+                    [RowError(filename, i, f"item {i} is not a mapping", code="not_a_mapping")]
+                )
             values = {tabular.normalise_header(k, HEADER_ALIASES): v for k, v in item.items()}
             rows.append(Row(filename, i, values))
         return rows
@@ -99,7 +107,18 @@ def _rows(data: bytes, filename: str, encoding: str) -> list[Row]:
     for table in tables:
         missing = [c for c in ("code", "name") if c not in table.headers]
         if missing:
-            raise ImportFailed([RowError(filename, 1, f"missing column(s) {', '.join(missing)}", table.name)])
+            raise ImportFailed(
+                [
+                    RowError(
+                        filename,
+                        1,
+                        f"missing column(s) {', '.join(missing)}",
+                        table.name,
+                        code="missing_columns",
+                        params={"columns": ", ".join(missing)},
+                    )
+                ]
+            )
     return [row for table in tables for row in table.rows]
 
 
@@ -110,10 +129,28 @@ def _number(row: Row, key: str, errors: list[RowError], *, positive: bool = True
     try:
         value = float(raw)
     except ValueError:
-        errors.append(RowError(row.file, row.number, f"{key} {raw!r} is not a number", row.sheet))
+        errors.append(
+            RowError(
+                row.file,
+                row.number,
+                f"{key} {raw!r} is not a number",
+                row.sheet,
+                code="not_a_number",
+                params={"value": raw},
+            )
+        )
         return None
     if value < 0 or (positive and value == 0):
-        errors.append(RowError(row.file, row.number, f"{key} must be above 0, not {raw}", row.sheet))
+        errors.append(
+            RowError(
+                row.file,
+                row.number,
+                f"{key} must be above 0, not {raw}",
+                row.sheet,
+                code="not_positive",
+                params={"value": raw},
+            )
+        )
         return None
     return value
 
@@ -129,20 +166,32 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
         code, name = row.text("code"), row.text("name")
         if not code or len(code) > 16 or not code[0].isalpha() or not code[1:].isdigit():
             errors.append(
-                RowError(row.file, row.number, f"code {code!r} must be a letter then digits", row.sheet)
+                RowError(
+                    row.file,
+                    row.number,
+                    f"code {code!r} must be a letter then digits",
+                    row.sheet,
+                    code="category_code",
+                    params={"value": code},
+                )
             )
             continue
         if not first_occurrence(seen, code, row, errors):
             continue
         if not name:
-            errors.append(RowError(row.file, row.number, "name is empty", row.sheet))
+            errors.append(RowError(row.file, row.number, "name is empty", row.sheet, code="name_empty"))
         kind_text = row.text("kind") or {v: k for k, v in KIND_PREFIX.items()}.get(code[0], "")
         try:
             kind = CategoryKind(kind_text)
         except ValueError:
             errors.append(
                 RowError(
-                    row.file, row.number, f"kind {kind_text!r} is not component/event/hotline", row.sheet
+                    row.file,
+                    row.number,
+                    f"kind {kind_text!r} is not component/event/hotline",
+                    row.sheet,
+                    code="category_kind",
+                    params={"value": kind_text},
                 )
             )
             continue
@@ -158,14 +207,36 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
         if not code.startswith(parent):
             errors.append(
                 RowError(
-                    row.file, row.number, f"code {code} does not start with its parent {parent}", row.sheet
+                    row.file,
+                    row.number,
+                    f"code {code} does not start with its parent {parent}",
+                    row.sheet,
+                    code="code_parent_prefix",
+                    params={"value": code, "parent": parent},
                 )
             )
         department = row.text("department")
         if not department:
-            errors.append(RowError(row.file, row.number, "a minor category needs a department", row.sheet))
+            errors.append(
+                RowError(
+                    row.file,
+                    row.number,
+                    "a minor category needs a department",
+                    row.sheet,
+                    code="minor_needs_department",
+                )
+            )
         elif department not in departments and department != "@town":
-            errors.append(RowError(row.file, row.number, f"unknown department code {department}", row.sheet))
+            errors.append(
+                RowError(
+                    row.file,
+                    row.number,
+                    f"unknown department code {department}",
+                    row.sheet,
+                    code="unknown_department_code",
+                    params={"value": department},
+                )
+            )
         clock_text = row.text("clock_kind") or ClockKind.WORK_HOURS.value
         try:
             clock = ClockKind(clock_text)
@@ -176,23 +247,43 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
                     row.number,
                     f"clock_kind {clock_text!r} is not one of {', '.join(k.value for k in ClockKind)}",
                     row.sheet,
+                    code="clock_kind",
+                    params={"value": clock_text},
                 )
             )
             clock = ClockKind.WORK_HOURS
         limits = {k: _number(row, k, errors) for k in ("sign_limit", "handle_limit", "verify_limit")}
         if limits["handle_limit"] is None and len(errors) == before:
-            errors.append(RowError(row.file, row.number, "handle_limit is required", row.sheet))
+            errors.append(
+                RowError(
+                    row.file, row.number, "handle_limit is required", row.sheet, code="handle_limit_required"
+                )
+            )
         onsite_raw = row.text("onsite_verification").lower()
         if onsite_raw not in _TRUE | _FALSE:
             errors.append(
                 RowError(
-                    row.file, row.number, f"onsite_verification {onsite_raw!r} is not true/false", row.sheet
+                    row.file,
+                    row.number,
+                    f"onsite_verification {onsite_raw!r} is not true/false",
+                    row.sheet,
+                    code="not_boolean",
+                    params={"value": onsite_raw},
                 )
             )
         try:
             photo_steps = photos.parse_photo_steps(row.text("photo_steps"))
         except ValueError as exc:
-            errors.append(RowError(row.file, row.number, str(exc), row.sheet))
+            errors.append(
+                RowError(
+                    row.file,
+                    row.number,
+                    str(exc),
+                    row.sheet,
+                    code="photo_steps",
+                    params={"value": row.text("photo_steps")},
+                )
+            )
             photo_steps = []
         item.update(
             photo_steps=",".join(photo_steps) or None,

@@ -796,8 +796,7 @@ def import_categories(
             session,
             status=exc.status,
             can_import=True,
-            import_error=i18n.request_error_text(request, exc),
-            import_rows=exc.extra.get("errors") or [],
+            **i18n.request_import_error(request, exc),
         )
     session.commit()
     flash = _t(request, "categories.imported", created=result.created, updated=result.updated)

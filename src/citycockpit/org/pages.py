@@ -115,8 +115,7 @@ def import_org(
                 "table": None,
                 "tab": "areas",
                 "can_import": True,
-                "import_error": i18n.request_error_text(request, exc),
-                "import_rows": exc.extra.get("errors") or [],
+                **i18n.request_import_error(request, exc),
             },
             status=exc.status,
         )

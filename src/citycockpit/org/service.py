@@ -67,17 +67,32 @@ def _tables_from_file(data: bytes, filename: str, *, encoding: str) -> dict[str,
         doc = tabular.read_yaml(data, filename)
         if not isinstance(doc, dict) or not ({"areas", "departments"} & set(doc)):
             raise ImportFailed(
-                [RowError(filename, None, "the YAML must have an `areas` and/or `departments` list")]
+                [
+                    RowError(
+                        filename,
+                        None,
+                        "the YAML must have an `areas` and/or `departments` list",
+                        code="org_yaml_shape",
+                    )
+                ]
             )
         out: dict[str, list[Row]] = {}
         for table_name in ("areas", "departments"):
             items = doc.get(table_name) or []
             if not isinstance(items, list):
-                raise ImportFailed([RowError(filename, None, f"`{table_name}` must be a list")])
+                raise ImportFailed(
+                    [RowError(filename, None, f"`{table_name}` must be a list", code="org_yaml_shape")]
+                )
             rows = []
             for i, item in enumerate(items, start=1):
                 if not isinstance(item, dict):
-                    raise ImportFailed([RowError(filename, i, f"{table_name} item {i} is not a mapping")])
+                    raise ImportFailed(
+                        [
+                            RowError(
+                                filename, i, f"{table_name} item {i} is not a mapping", code="not_a_mapping"
+                            )
+                        ]
+                    )
                 values = {tabular.normalise_header(k, HEADER_ALIASES): v for k, v in item.items()}
                 rows.append(Row(filename, i, values, sheet=table_name))
             out[table_name] = rows
@@ -100,6 +115,8 @@ def _tables_from_file(data: bytes, filename: str, *, encoding: str) -> dict[str,
                         None,
                         f"sheet {sheet.name!r} is neither `areas` nor `departments`",
                         sheet.name,
+                        code="org_bad_sheet",
+                        params={"value": sheet.name},
                     )
                 ]
             )
@@ -113,7 +130,16 @@ def _require_columns(filename: str, sheet: str | None, headers: list[str], table
     missing = [c for c in needed if c not in headers]
     if missing:
         raise ImportFailed(
-            [RowError(filename, 1, f"missing column(s) {', '.join(missing)} in the {table} header", sheet)]
+            [
+                RowError(
+                    filename,
+                    1,
+                    f"missing column(s) {', '.join(missing)} in the {table} header",
+                    sheet,
+                    code="missing_columns",
+                    params={"columns": ", ".join(missing)},
+                )
+            ]
         )
 
 
@@ -124,10 +150,28 @@ def _float(row: Row, key: str, low: float, high: float, errors: list[RowError]) 
     try:
         value = float(raw)
     except ValueError:
-        errors.append(RowError(row.file, row.number, f"{key} {raw!r} is not a number", row.sheet))
+        errors.append(
+            RowError(
+                row.file,
+                row.number,
+                f"{key} {raw!r} is not a number",
+                row.sheet,
+                code="not_a_number",
+                params={"value": raw},
+            )
+        )
         return None
     if not low <= value <= high:
-        errors.append(RowError(row.file, row.number, f"{key} {value} is outside {low}..{high}", row.sheet))
+        errors.append(
+            RowError(
+                row.file,
+                row.number,
+                f"{key} {value} is outside {low}..{high}",
+                row.sheet,
+                code="out_of_range",
+                params={"value": value, "low": low, "high": high},
+            )
+        )
         return None
     return value
 
@@ -139,13 +183,23 @@ def _geometry(row: Row, errors: list[RowError]) -> str | None:
     try:
         geo = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError:
-        errors.append(RowError(row.file, row.number, "geometry is not valid GeoJSON text", row.sheet))
+        errors.append(
+            RowError(
+                row.file, row.number, "geometry is not valid GeoJSON text", row.sheet, code="bad_geometry"
+            )
+        )
         return None
     if isinstance(geo, dict) and geo.get("type") == "Feature":
         geo = geo.get("geometry")
     if not isinstance(geo, dict) or geo.get("type") not in ("Polygon", "MultiPolygon"):
         errors.append(
-            RowError(row.file, row.number, "geometry must be a GeoJSON Polygon or MultiPolygon", row.sheet)
+            RowError(
+                row.file,
+                row.number,
+                "geometry must be a GeoJSON Polygon or MultiPolygon",
+                row.sheet,
+                code="bad_geometry",
+            )
         )
         return None
     return json.dumps(geo, separators=(",", ":"))
@@ -160,13 +214,20 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
         problems_before = len(errors)
         if not code.isdigit() or len(code) not in (6, 9, 12, 15):
             errors.append(
-                RowError(row.file, row.number, f"code {code!r} must be 6, 9, 12 or 15 digits", row.sheet)
+                RowError(
+                    row.file,
+                    row.number,
+                    f"code {code!r} must be 6, 9, 12 or 15 digits",
+                    row.sheet,
+                    code="area_code_digits",
+                    params={"value": code},
+                )
             )
             continue
         if not first_occurrence(seen, code, row, errors):
             continue
         if not name:
-            errors.append(RowError(row.file, row.number, "name is empty", row.sheet))
+            errors.append(RowError(row.file, row.number, "name is empty", row.sheet, code="name_empty"))
         by_length = {v: k for k, v in AREA_CODE_LENGTH.items()}[len(code)]
         level_text = row.text("level") or by_length.value
         try:
@@ -178,6 +239,8 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
                     row.number,
                     f"level {level_text!r} is not one of city/town/village/grid",
                     row.sheet,
+                    code="area_level",
+                    params={"value": level_text},
                 )
             )
             continue
@@ -188,6 +251,8 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
                     row.number,
                     f"a {level} code has {AREA_CODE_LENGTH[level]} digits, not {len(code)}",
                     row.sheet,
+                    code="area_level_digits",
+                    params={"expected": AREA_CODE_LENGTH[level], "given": len(code)},
                 )
             )
         parent_code = row.text("parent_code")
@@ -202,6 +267,8 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
                         row.number,
                         f"code {code} does not start with its parent's code {parent_code}",
                         row.sheet,
+                        code="code_parent_prefix",
+                        params={"value": code, "parent": parent_code},
                     )
                 )
         lat = _float(row, "lat", -90, 90, errors)
@@ -225,7 +292,14 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
         if item["parent_code"] and item["parent_code"] not in known:
             row = item["row"]
             errors.append(
-                RowError(row.file, row.number, f"unknown parent code {item['parent_code']}", row.sheet)
+                RowError(
+                    row.file,
+                    row.number,
+                    f"unknown parent code {item['parent_code']}",
+                    row.sheet,
+                    code="unknown_parent",
+                    params={"value": item["parent_code"]},
+                )
             )
     return parsed
 
@@ -242,13 +316,19 @@ def _validate_departments(
         before = len(errors)
         if not code or len(code) > 32:
             errors.append(
-                RowError(row.file, row.number, "code is empty or longer than 32 characters", row.sheet)
+                RowError(
+                    row.file,
+                    row.number,
+                    "code is empty or longer than 32 characters",
+                    row.sheet,
+                    code="department_code",
+                )
             )
             continue
         if not first_occurrence(seen, code, row, errors):
             continue
         if not name:
-            errors.append(RowError(row.file, row.number, "name is empty", row.sheet))
+            errors.append(RowError(row.file, row.number, "name is empty", row.sheet, code="name_empty"))
         if kind not in kinds:
             errors.append(
                 RowError(
@@ -256,6 +336,8 @@ def _validate_departments(
                     row.number,
                     f"kind {kind!r} is not one of {', '.join(k.value for k in DepartmentKind)}",
                     row.sheet,
+                    code="department_kind",
+                    params={"value": kind},
                 )
             )
         else:
@@ -266,7 +348,16 @@ def _validate_departments(
             )
         area_code = row.text("area_code") or None
         if area_code and area_code not in area_codes:
-            errors.append(RowError(row.file, row.number, f"unknown area code {area_code}", row.sheet))
+            errors.append(
+                RowError(
+                    row.file,
+                    row.number,
+                    f"unknown area code {area_code}",
+                    row.sheet,
+                    code="unknown_area",
+                    params={"value": area_code},
+                )
+            )
         if len(errors) == before:
             parsed.append(
                 {
@@ -284,7 +375,14 @@ def _validate_departments(
         if item["parent_code"] and (item["parent_code"] not in known or item["parent_code"] == item["code"]):
             row = item["row"]
             errors.append(
-                RowError(row.file, row.number, f"unknown parent code {item['parent_code']}", row.sheet)
+                RowError(
+                    row.file,
+                    row.number,
+                    f"unknown parent code {item['parent_code']}",
+                    row.sheet,
+                    code="unknown_parent",
+                    params={"value": item["parent_code"]},
+                )
             )
     return parsed
 
