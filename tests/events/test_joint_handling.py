@@ -293,3 +293,33 @@ def test_the_event_page_and_api_show_the_parts_limit_and_flag_it_overdue(  # typ
     body = client.get(f"/api/v1/events/{joint.id}", headers=dispatcher.headers).json()
     page = client.get(f"/app/events/{joint.public_id}", headers=dispatcher.headers).text
     assert body["assists"][0]["is_overdue"] is True and "超期未反馈" in page
+
+
+def _clock_cell(page: str, public_id: str) -> str:
+    row = page.split(f"<code>{public_id}</code>", 1)[1].split("</tr>", 1)[0]
+    cells = [c.split(">", 1)[1] for c in row.split("<td")[1:]]  # markup after each cell's attributes
+    return cells[-2]  # 剩余时限, before 距离
+
+
+def test_the_co_operators_queue_runs_on_its_own_parts_limit_and_flags_it_late(  # type: ignore[no-untyped-def]
+    client, db, clock, joint, dept_staff, other_dept_staff
+):
+    [part] = assists.list_assists(db, joint.id)
+    assert part.due_at is not None and joint.handle_due_at is not None and part.due_at < joint.handle_due_at
+    mine = client.get("/app/events?queue=department", headers=other_dept_staff.headers).text
+    cell = _clock_cell(mine, joint.public_id)
+    assert "配合" in cell and "tone-red" not in cell
+    assert (
+        part.due_at.astimezone(clock.zone).strftime("%Y-%m-%d %H:%M") in cell
+    )  # its own limit, not the lead's
+    part.due_at = clock.now() - timedelta(hours=1)
+    db.flush()
+    late = _clock_cell(
+        client.get("/app/events?queue=department", headers=other_dept_staff.headers).text, joint.public_id
+    )
+    assert "tone-red" in late and "超时" in late
+    # the lead's row keeps the lead's clock: the case itself is not late
+    lead = _clock_cell(
+        client.get("/app/events?queue=department", headers=dept_staff.headers).text, joint.public_id
+    )
+    assert "配合" not in lead and "tone-red" not in lead

@@ -163,6 +163,10 @@ def list_events(
         session, principal, filters, offset=offset, limit=PAGE, sort=sort or "-reported_at"
     )
     calendar = WorkCalendar.of_app(request.app.state)
+    # a co-operating department's to-do is its own part: its clock and its lateness, not the lead's
+    parts = assist_service.own_open_parts(
+        session, [e.id for e in items if e.department_id != principal.department_id], principal.department_id
+    )
     return render(
         request,
         "app/events.html",
@@ -181,7 +185,7 @@ def list_events(
                 ("reported_at", "events.col.reported"),
                 ("urgency", "events.col.left"),
             ],
-            "clocks": {e.public_id: _clock(request, calendar, now, e) for e in items},
+            "clocks": {e.public_id: _clock(request, calendar, now, e, parts.get(e.id)) for e in items},
             "category": category,
             "filters": shown_filters,
             "state_labels": _state_labels(request),
@@ -212,9 +216,15 @@ def acknowledge_surge(
 URGENT_FIRST = frozenset({Role.GRID_WORKER, Role.DEPARTMENT, Role.TOWN})
 
 
-def _clock(request: Request, calendar: WorkCalendar, now: Any, event: Any) -> dict[str, Any] | None:
-    """Time left on the event's current stage (events/sla.py), as a list shows it."""
-    due = stage_due(event)
+def _clock(
+    request: Request, calendar: WorkCalendar, now: Any, event: Any, part: Any = None
+) -> dict[str, Any] | None:
+    """Time left on the event's current stage (events/sla.py), as a list shows it; for a co-operating
+    department (`part`, its open part with a limit), time left on its own part."""
+    if part is not None and part.due_at is not None:
+        due, overdue, assist = part.due_at, part.is_overdue(now), True
+    else:
+        due, overdue, assist = stage_due(event), event.is_overdue(now), False
     if due is None:
         return None
     left = minutes_left(calendar, now, due, event.clock_kind)
@@ -226,7 +236,14 @@ def _clock(request: Request, calendar: WorkCalendar, now: Any, event: Any) -> di
         else _t(request, "time.hours_minutes", h=rest // 60, m=rest % 60)
     )
     key = "events.clock.over" if left < 0 else "events.clock.left"
-    return {"text": _t(request, key, time=span), "over": left < 0, "soon": 0 <= left < 120, "due": due}
+    return {
+        "text": _t(request, key, time=span),
+        "over": left < 0,
+        "soon": 0 <= left < 120,
+        "due": due,
+        "overdue": overdue,
+        "assist": assist,
+    }
 
 
 def _filter_chips(

@@ -55,6 +55,25 @@ def open_assists(session: Session, event_id: int) -> list[EventAssist]:
     return [a for a in list_assists(session, event_id) if AssistState(a.state) in OPEN_ASSIST_STATES]
 
 
+def own_open_parts(
+    session: Session, event_ids: Iterable[int], department_id: int | None
+) -> dict[int, EventAssist]:
+    """A department's open co-operating parts on the given events (a work list's page), by event id."""
+    ids = list(event_ids)
+    if department_id is None or not ids:
+        return {}
+    return {
+        a.event_id: a
+        for a in session.scalars(
+            select(EventAssist).where(
+                EventAssist.event_id.in_(ids),
+                EventAssist.department_id == department_id,
+                EventAssist.state.in_(sorted(s.value for s in OPEN_ASSIST_STATES)),
+            )
+        )
+    }
+
+
 def check_lead_may_handle(session: Session, event: Event) -> None:
     """The lead may report the event handled only after every co-operator has reported its part."""
     waiting = open_assists(session, event.id)
