@@ -57,3 +57,30 @@ def test_a_new_dispatch_starts_a_clock_without_the_old_pauses(
     act(db, event, Action.SIGN, dept_staff.principal, at(10, 8, 9, 10))
     act(db, event, Action.HANDLE, dept_staff.principal, at(10, 8, 10), photos=["p/2.jpg"])
     assert event.handle_minutes == 60  # Tuesday 9:00–10:00 only
+
+
+def test_a_co_operating_parts_clock_stands_still_with_the_events(
+    db, city, categories, dispatcher, dept_staff, grid_worker
+):
+    from citycockpit.events.workflow import assists
+
+    event = report(db, grid_worker.principal, at(9, 30, 9))
+    act(db, event, Action.REGISTER, dispatcher.principal, at(9, 30, 9, 30))
+    act(
+        db,
+        event,
+        Action.DISPATCH,
+        dispatcher.principal,
+        at(9, 30, 10),
+        assist_department_ids=[city["fgw"].id],
+    )
+    [part] = assists.list_assists(db, event.id)
+    # half of E0102's 4 working hours from Monday 10:00 → Monday 12:00
+    assert part.due_at == at(9, 30, 12)
+    act(db, event, Action.SIGN, dept_staff.principal, at(9, 30, 10, 10))
+    act(db, event, Action.SUSPEND, dept_staff.principal, at(9, 30, 11), note="等待管线产权单位确认")
+    act(db, event, Action.RESUME, dispatcher.principal, at(10, 8, 10), note="产权单位已确认")
+    # 6.5 working hours of pause (as above) from Monday 12:00: 13:30–17:30 (4 h), the holiday not at
+    # all, Tuesday 8:30–11:00 (2.5 h) → Tuesday 8 October 11:00, still before the lead's 14:30
+    assert part.due_at == at(10, 8, 11)
+    assert part.due_at <= event.handle_due_at

@@ -328,15 +328,24 @@ def _resume(session, event, body, category, actor, now, calendar):  # type: igno
     event.suspended_minutes = round(
         (event.suspended_minutes or 0) + paused * UNIT_MINUTES[ClockKind(kind)], 1
     )
+    moved = 0
     if event.handle_due_at is not None and paused > 0:
         event.handle_due_at = calendar.add(event.handle_due_at, paused, kind)
         event.close_due_at = calendar.add(event.handle_due_at, _limit(category, "verify"), kind)
         event.warned_at = None
-    return {
+        # the co-operating parts' clocks stood still too (and still end no later than the lead's)
+        for part in assists.open_assists(session, event.id):
+            if part.due_at is not None:
+                part.due_at = min(calendar.add(part.due_at, paused, kind), event.handle_due_at)
+                moved += 1
+    data: dict[str, Any] = {
         "paused": round(paused, 3),
         "clock_kind": kind,
         "handle_due_at": event.handle_due_at.isoformat() if event.handle_due_at else None,
     }
+    if moved:
+        data["assist_parts_moved"] = moved
+    return data
 
 
 def _handle(session, event, body, category, actor, now, calendar):  # type: ignore[no-untyped-def]
