@@ -176,3 +176,38 @@ def test_the_workbench_form_stores_normalised_text(client, db, categories, grid_
     assert r.status_code == 303, r.text
     stored = db.scalars(select(Event).where(Event.channel == "patrol")).one()
     assert stored.description == STORED.strip()
+
+
+def test_every_intake_check_names_its_field_and_a_reason_both_languages_can_say():
+    from citycockpit.events.intake.service import EventInput, check_fields
+    from citycockpit.web.i18n import catalogue, translate
+
+    bad = [
+        EventInput(description=""),
+        EventInput(description="x" * (INTAKE_LIMITS["description"] + 1)),
+        EventInput(description="路灯不亮", title="x" * (INTAKE_LIMITS["title"] + 1)),
+        EventInput(description="路灯不亮", media_urls=["http://x/" + "y" * INTAKE_LIMITS["media_url"]]),
+        EventInput(description="路灯不亮", channel="pigeon"),
+        EventInput(description="路灯不亮", request_type="wish"),
+        EventInput(description="路灯不亮", lat=31.4),
+        EventInput(description="路灯不亮", lat=95.0, lon=200.0),
+        EventInput(description="路灯不亮", location_accuracy_m=5.0),
+        EventInput(description="路灯不亮", lat=31.4, lon=121.1, location_accuracy_m=-1.0),
+        EventInput(description="路灯不亮", coord_system="mars"),
+        EventInput(description="路灯不亮", priority="whenever"),
+        EventInput(description="路灯不亮", idempotency_key="短"),
+    ]
+    codes = set()
+    for data in bad:
+        problems = check_fields(data)
+        assert problems, data
+        for problem in problems:
+            assert problem.field and problem.code
+            codes.add(problem.code)
+            for lang in ("zh", "en"):
+                key = f"import.reason.{problem.code}"
+                assert key in catalogue(lang), (lang, key)
+                said = translate(lang, key, **problem.params)
+                assert "{" not in said, said  # every placeholder filled
+    assert len(codes) >= 13
+    assert check_fields(EventInput(description="路灯不亮", lat=31.4, lon=121.1)) == []

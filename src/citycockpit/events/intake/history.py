@@ -99,25 +99,15 @@ SATISFACTION_WORDS = {
 }
 NOT_CALLED_BACK = ("", "未回访", "无")  # no callback was made: the event stays closed, not rated
 _TYPE_BY_LABEL = {label: t.value for t, label in REQUEST_TYPE_LABELS.items()}
-# check_fields' sentences start with the field they are about
+# the intake's field names (check_fields' Problem.field) → the file's column headers
 _FIELD_HEADER = {
     "lat": "纬度",
     "lon": "经度",
-    "the description": "诉求内容",
-    "a description": "诉求内容",
+    "description": "诉求内容",
     "title": "标题",
     "address": "地址",
     "external_id": "工单编号",
     "coord_system": "坐标系",
-}
-# intake.check_fields's sentences → the reason codes pages translate (import.reason.<code>)
-_FIELD_CODE = {
-    "lat and lon": "coordinates_pair",
-    "lat ": "lat_range",
-    "lon ": "lon_range",
-    "the description is longer": "description_too_long",
-    "request_type": "bad_request_type",
-    "coord_system": "bad_coord_system",
 }
 
 
@@ -267,16 +257,9 @@ def _row_event(
         coord_system=_text(row, "coord_system") or coord_system,
     )
     for problem in check_fields(data):  # the intake's own checks: length, ranges, request type
-        if problem != "a description is required":
-            field = next((h for prefix, h in _FIELD_HEADER.items() if problem.startswith(prefix)), None)
-            code = next((c for prefix, c in _FIELD_CODE.items() if problem.startswith(prefix)), None)
-            errors.add(
-                row.error(
-                    problem,
-                    field or (HEADER["request_type"] if "request_type" in problem else None),
-                    code=code,
-                )
-            )
+        if problem.code != "description_required":
+            header = _FIELD_HEADER.get(problem.field or "") or HEADER.get(problem.field or "")
+            errors.add(row.error(problem, header, code=problem.code, **problem.params))
     if errors.total > before:
         return None
     assert reported_at and closed_at and category is not None

@@ -201,7 +201,9 @@ def import_hotline_file(
             continue
         category, problems = validate_input(session, item, lookups)
         for problem in problems:
-            errors.append(RowError(row.file, row.number, problem, row.sheet))
+            errors.append(
+                RowError(row.file, row.number, problem, row.sheet, code=problem.code, params=problem.params)
+            )
         if not problems:
             prepared.append((item, category))
     if errors:

@@ -511,7 +511,7 @@ def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
         media_urls=[media] if media else [],
         intake_token=uuid.uuid4().hex,
     )
-    problems = [] if code else ["service_code is required"]
+    problems: list[str] = [] if code else ["service_code is required"]
     if lat is None and lon is None and not address and not address_id:
         problems.append("a location is required: lat and long, address_string or address_id")
     problems += intake.check_fields(data, OPEN311_NAMES)

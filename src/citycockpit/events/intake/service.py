@@ -201,65 +201,138 @@ def _minor_categories(session: Session) -> dict[str, EventCategory]:
     return {row["code"]: EventCategory(**row) for row in rows}
 
 
-def check_fields(data: EventInput, names: dict[str, str] | None = None) -> list[str]:
-    """Every problem with the input that needs no database, as sentences (the one place each of these
-    checks is written; Open311 runs them before queueing a request, the rest through validate_input).
-    Every text field must fit `INTAKE_LIMITS`; the sentence names the field as the caller knows it
-    (`names`: Open311 says `phone` for reporter_phone)."""
-    problems: list[str] = []
+class Problem(str):
+    """One problem with an intake's input: the English sentence (what the API and the CLI say) with the
+    field it is about and a reason code, so a page or an import can say it in its own language
+    (`import.reason.<code>` with `params`) without reading the sentence."""
+
+    field: str | None
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, *, field: str | None, code: str, **params: Any) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.field, problem.code, problem.params = field, code, params
+        return problem
+
+
+def check_fields(data: EventInput, names: dict[str, str] | None = None) -> list[Problem]:
+    """Every problem with the input that needs no database (the one place each of these checks is
+    written; Open311 runs them before queueing a request, the rest through validate_input). Every text
+    field must fit `INTAKE_LIMITS`; the sentence names the field as the caller knows it (`names`: Open311
+    says `phone` for reporter_phone)."""
+    problems: list[Problem] = []
     names = names or {}
     description = (data.description or "").strip()
     if not description and not (data.title or "").strip():
-        problems.append("a description is required")
+        problems.append(
+            Problem("a description is required", field="description", code="description_required")
+        )
     if len(description) > MAX_DESCRIPTION:
         problems.append(
-            f"the {names.get('description', 'description')} is longer than {MAX_DESCRIPTION} characters"
+            Problem(
+                f"the {names.get('description', 'description')} is longer than {MAX_DESCRIPTION} characters",
+                field="description",
+                code="description_too_long",
+                max=MAX_DESCRIPTION,
+            )
         )
     for name in ("title", "address", "reporter_name", "reporter_phone", "reporter_email", "external_id"):
         value, limit = getattr(data, name), INTAKE_LIMITS[name]
         if value is not None and len(value.strip()) > limit:
-            problems.append(f"{names.get(name, name)} is longer than {limit} characters")
+            problems.append(
+                Problem(
+                    f"{names.get(name, name)} is longer than {limit} characters",
+                    field=name,
+                    code="too_long",
+                    max=limit,
+                )
+            )
     if any(len(url) > INTAKE_LIMITS["media_url"] for url in data.media_urls):
         problems.append(
-            f"{names.get('media_url', 'a media URL')} is longer than {INTAKE_LIMITS['media_url']} characters"
+            Problem(
+                f"{names.get('media_url', 'a media URL')} is longer than {INTAKE_LIMITS['media_url']} characters",
+                field="media_url",
+                code="too_long",
+                max=INTAKE_LIMITS["media_url"],
+            )
         )
     try:
         Channel(data.channel)
     except ValueError:
-        problems.append(f"channel {data.channel!r} is not one of {', '.join(c.value for c in Channel)}")
+        problems.append(
+            Problem(
+                f"channel {data.channel!r} is not one of {', '.join(c.value for c in Channel)}",
+                field="channel",
+                code="bad_channel",
+                value=data.channel,
+            )
+        )
     if data.request_type not in (None, ""):
         try:
             RequestType(data.request_type)
         except ValueError:
             problems.append(
-                f"request_type {data.request_type!r} is not one of {', '.join(r.value for r in RequestType)}"
+                Problem(
+                    f"request_type {data.request_type!r} is not one of {', '.join(r.value for r in RequestType)}",
+                    field="request_type",
+                    code="bad_request_type",
+                    value=data.request_type,
+                )
             )
     if (data.lat is None) != (data.lon is None):
-        problems.append("lat and lon must be given together")
+        problems.append(
+            Problem(
+                "lat and lon must be given together",
+                field="lat" if data.lat is None else "lon",
+                code="coordinates_pair",
+            )
+        )
     if data.lat is not None and not -90 <= data.lat <= 90:
-        problems.append(f"lat {data.lat} is outside -90..90")
+        problems.append(Problem(f"lat {data.lat} is outside -90..90", field="lat", code="lat_range"))
     if data.lon is not None and not -180 <= data.lon <= 180:
-        problems.append(f"lon {data.lon} is outside -180..180")
+        problems.append(Problem(f"lon {data.lon} is outside -180..180", field="lon", code="lon_range"))
     if data.location_accuracy_m is not None:
         if data.lat is None:
-            problems.append("location_accuracy_m needs lat and lon")
+            problems.append(
+                Problem(
+                    "location_accuracy_m needs lat and lon",
+                    field="location_accuracy_m",
+                    code="accuracy_needs_point",
+                )
+            )
         elif not 0 <= data.location_accuracy_m <= MAX_LOCATION_ACCURACY_M:
-            problems.append(f"location_accuracy_m must be 0 to {MAX_LOCATION_ACCURACY_M:g} metres")
+            problems.append(
+                Problem(
+                    f"location_accuracy_m must be 0 to {MAX_LOCATION_ACCURACY_M:g} metres",
+                    field="location_accuracy_m",
+                    code="accuracy_range",
+                    max=f"{MAX_LOCATION_ACCURACY_M:g}",
+                )
+            )
     try:
         coords.parse_system(data.coord_system)
     except coords.UnknownCoordSystem as exc:
-        problems.append(str(exc))
+        problems.append(
+            Problem(str(exc), field="coord_system", code="bad_coord_system", value=data.coord_system)
+        )
     if data.priority not in ("normal", "urgent"):
-        problems.append("priority must be normal or urgent")
+        problems.append(Problem("priority must be normal or urgent", field="priority", code="bad_priority"))
     if data.idempotency_key is not None and not IDEMPOTENCY_KEY.match(data.idempotency_key):
-        problems.append("the idempotency key must be 8 to 64 letters, digits, - or _ (a UUID)")
+        problems.append(
+            Problem(
+                "the idempotency key must be 8 to 64 letters, digits, - or _ (a UUID)",
+                field="idempotency_key",
+                code="bad_idempotency_key",
+            )
+        )
     return problems
 
 
 def validate_input(
     session: Session, data: EventInput, lookups: Lookups | None = None
-) -> tuple[EventCategory | None, list[str]]:
-    """The category (if given) and every problem with the input, as sentences: `check_fields`, then
+) -> tuple[EventCategory | None, list[Problem]]:
+    """The category (if given) and every problem with the input: `check_fields`, then
     whether the category and the grid exist."""
     lookups = lookups or Lookups(session)
     problems = check_fields(data)
@@ -267,10 +340,24 @@ def validate_input(
     if data.category_code:
         category = lookups.minor_category(data.category_code)
         if category is None:
-            problems.append(f"unknown minor category {data.category_code}")
+            problems.append(
+                Problem(
+                    f"unknown minor category {data.category_code}",
+                    field="category_code",
+                    code="unknown_category",
+                    value=data.category_code,
+                )
+            )
     if data.grid_code:
         if not lookups.grid_exists(data.grid_code):
-            problems.append(f"unknown grid code {data.grid_code}")
+            problems.append(
+                Problem(
+                    f"unknown grid code {data.grid_code}",
+                    field="grid_code",
+                    code="unknown_grid",
+                    value=data.grid_code,
+                )
+            )
     return category, problems
 
 
