@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import Demo, Watch, artifact, sign_in

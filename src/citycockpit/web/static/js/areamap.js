@@ -43,7 +43,9 @@
           node.dataset.pinX = String(Math.round(px[0]));
           node.dataset.pinY = String(Math.round(px[1]));
           chart.setOption({ graphic: [{
-            id: "pin", type: "group", x: px[0], y: px[1], draggable: true, z: 100, cursor: "move",
+            id: "pin", type: "group", x: px[0], y: px[1], draggable: true, cursor: "move",
+            // z on each circle: a graphic group's own z does not reach its children (ECharts 6.1), and at
+            // z 0 the area labels and a highlighted town outline lay over the pin and took its press
             children: [
               { type: "circle", z: 100, shape: { r: 22 }, style: { fill: "rgba(212,56,13,0.18)" } },
               { type: "circle", z: 100, shape: { r: 9 }, style: { fill: "#d4380d", stroke: "#fff", lineWidth: 2 } }
