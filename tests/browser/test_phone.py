@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import Demo, Watch, artifact, sign_in
@@ -129,12 +128,6 @@ def _moved(page, start: tuple[float, float], to: tuple[float, float], drag) -> s
     return lat
 
 
-@pytest.mark.xfail(
-    reason="known defect, issue 19: since the demo's real boundaries (GIS import) the mouse drag on the pin "
-    "no longer moves it (the map's town outline takes the press and the village and grid outlines vanish); "
-    "tapping the map still moves the pin",
-    strict=False,
-)
 def test_the_pin_is_dragged_by_finger_or_mouse_and_the_report_takes_its_point(browser, demo: Demo) -> None:  # type: ignore[no-untyped-def]
     watch = Watch()
     ctx = _phone(browser, watch)

@@ -25,6 +25,8 @@
           tooltip: { trigger: "item", formatter: function (p) { return esc(p.name); } },
           geo: {
             map: m.map_name, roam: opts.pickable ? "scale" : true, scaleLimit: { min: 1, max: 40 },
+            // the pick map zooms from anywhere in its box, not only over the outlines' own rectangle
+            roamTrigger: opts.pickable ? "global" : "selfRect",
             itemStyle: { areaColor: "#e8f0fa", borderColor: "#7a9cc6" },
             emphasis: { itemStyle: { areaColor: "#d6e6f7" }, label: { show: true } },
             regions: m.geojson.features.filter(function (f) { return f.properties.level === "town"; })
@@ -41,10 +43,12 @@
           node.dataset.pinX = String(Math.round(px[0]));
           node.dataset.pinY = String(Math.round(px[1]));
           chart.setOption({ graphic: [{
-            id: "pin", type: "group", x: px[0], y: px[1], draggable: true, z: 100, cursor: "move",
+            id: "pin", type: "group", x: px[0], y: px[1], draggable: true, cursor: "move",
+            // z on each circle: a graphic group's own z does not reach its children (ECharts 6.1), and at
+            // z 0 the area labels and a highlighted town outline lay over the pin and took its press
             children: [
-              { type: "circle", shape: { r: 22 }, style: { fill: "rgba(212,56,13,0.18)" } },
-              { type: "circle", shape: { r: 9 }, style: { fill: "#d4380d", stroke: "#fff", lineWidth: 2 } }
+              { type: "circle", z: 100, shape: { r: 22 }, style: { fill: "rgba(212,56,13,0.18)" } },
+              { type: "circle", z: 100, shape: { r: 9 }, style: { fill: "#d4380d", stroke: "#fff", lineWidth: 2 } }
             ],
             ondragstart: function () { state.dragging = true; },
             ondragend: function () {
