@@ -100,6 +100,42 @@ class Row:
     ) -> RowError:
         return RowError(self.file, self.number, reason, self.sheet, column, code, params)
 
+    def numeric(
+        self,
+        key: str,
+        errors: list[RowError],
+        *,
+        low: float | None = None,
+        high: float | None = None,
+        above_zero: bool = False,
+    ) -> float | None:
+        """A cell as a number (None when empty). A cell that is not a number, or is outside `low`..`high`
+        (or not above 0 with `above_zero`), adds its error (`not_a_number`, `out_of_range`,
+        `not_positive`) to `errors` and reads as None."""
+        raw = self.text(key)
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            errors.append(self.error(f"{key} {raw!r} is not a number", code="not_a_number", value=raw))
+            return None
+        if above_zero and not value > 0:
+            errors.append(self.error(f"{key} must be above 0, not {raw}", code="not_positive", value=raw))
+            return None
+        if (low is not None and value < low) or (high is not None and value > high):
+            errors.append(
+                self.error(
+                    f"{key} {value} is outside {low}..{high}",
+                    code="out_of_range",
+                    value=value,
+                    low=low,
+                    high=high,
+                )
+            )
+            return None
+        return value
+
     def where(self) -> str:
         place = f"{self.file}"
         if self.sheet:

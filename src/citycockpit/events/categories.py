@@ -122,39 +122,6 @@ def _rows(data: bytes, filename: str, encoding: str) -> list[Row]:
     return [row for table in tables for row in table.rows]
 
 
-def _number(row: Row, key: str, errors: list[RowError], *, positive: bool = True) -> float | None:
-    raw = row.text(key)
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        errors.append(
-            RowError(
-                row.file,
-                row.number,
-                f"{key} {raw!r} is not a number",
-                row.sheet,
-                code="not_a_number",
-                params={"value": raw},
-            )
-        )
-        return None
-    if value < 0 or (positive and value == 0):
-        errors.append(
-            RowError(
-                row.file,
-                row.number,
-                f"{key} must be above 0, not {raw}",
-                row.sheet,
-                code="not_positive",
-                params={"value": raw},
-            )
-        )
-        return None
-    return value
-
-
 def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], list[RowError]]:
     errors: list[RowError] = []
     departments = set(session.scalars(select(Department.code)).all())
@@ -252,7 +219,9 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
                 )
             )
             clock = ClockKind.WORK_HOURS
-        limits = {k: _number(row, k, errors) for k in ("sign_limit", "handle_limit", "verify_limit")}
+        limits = {
+            k: row.numeric(k, errors, above_zero=True) for k in ("sign_limit", "handle_limit", "verify_limit")
+        }
         if limits["handle_limit"] is None and len(errors) == before:
             errors.append(
                 RowError(
@@ -290,8 +259,8 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
             department=department,
             clock_kind=clock,
             onsite=onsite_raw in _TRUE,
-            radius=_number(row, "duplicate_radius_m", errors),
-            window=_number(row, "duplicate_window_h", errors),
+            radius=row.numeric("duplicate_radius_m", errors, above_zero=True),
+            window=row.numeric("duplicate_window_h", errors, above_zero=True),
             keywords=row.text("keywords") or None,
             **limits,
         )

@@ -143,39 +143,6 @@ def _require_columns(filename: str, sheet: str | None, headers: list[str], table
         )
 
 
-def _float(row: Row, key: str, low: float, high: float, errors: list[RowError]) -> float | None:
-    raw = row.text(key)
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        errors.append(
-            RowError(
-                row.file,
-                row.number,
-                f"{key} {raw!r} is not a number",
-                row.sheet,
-                code="not_a_number",
-                params={"value": raw},
-            )
-        )
-        return None
-    if not low <= value <= high:
-        errors.append(
-            RowError(
-                row.file,
-                row.number,
-                f"{key} {value} is outside {low}..{high}",
-                row.sheet,
-                code="out_of_range",
-                params={"value": value, "low": low, "high": high},
-            )
-        )
-        return None
-    return value
-
-
 def _geometry(row: Row, errors: list[RowError]) -> str | None:
     raw = row.values.get("geometry")
     if raw in (None, ""):
@@ -271,8 +238,8 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
                         params={"value": code, "parent": parent_code},
                     )
                 )
-        lat = _float(row, "lat", -90, 90, errors)
-        lon = _float(row, "lon", -180, 180, errors)
+        lat = row.numeric("lat", errors, low=-90, high=90)
+        lon = row.numeric("lon", errors, low=-180, high=180)
         geometry = _geometry(row, errors)
         if len(errors) == problems_before:
             parsed.append(
