@@ -249,6 +249,27 @@ def first_occurrence(
     return True
 
 
+def require_columns(
+    filename: str, missing: Sequence[str], *, sheet: str | None = None, what: str = "file", where: str = ""
+) -> None:
+    """Refuse a file whose header lacks `missing` columns (names as the file's users know them), with the
+    reason code pages translate (`missing_columns`); nothing of it has been stored."""
+    if missing:
+        raise ImportFailed(
+            [
+                RowError(
+                    filename,
+                    1,
+                    f"missing column(s) {', '.join(missing)}{where}",
+                    sheet,
+                    code="missing_columns",
+                    params={"columns": "、".join(missing)},
+                )
+            ],
+            what=what,
+        )
+
+
 def header_aliases(columns: Sequence[tuple[str, str]]) -> dict[str, str]:
     """Header → key for (key, header) columns, each header with half-width parentheses also accepted
     with full-width ones (总投资（万元）), as Chinese spreadsheets often write them."""

@@ -259,19 +259,7 @@ def _read_rows(data: bytes, filename: str, encoding: str) -> list[Row]:
     else:
         table = tabular.read_xlsx(data, filename, HEADER_ALIASES)[0]
     missing = [h for k, h in COLUMNS if k in ("category_code", "department") and k not in table.headers]
-    if missing:
-        raise ImportFailed(
-            [
-                RowError(
-                    filename,
-                    1,
-                    f"missing column(s) {', '.join(missing)}",
-                    table.name,
-                    code="missing_columns",
-                    params={"columns": "、".join(missing)},
-                )
-            ]
-        )
+    tabular.require_columns(filename, missing, sheet=table.name)
     return table.rows
 
 

@@ -106,19 +106,7 @@ def _rows(data: bytes, filename: str, encoding: str) -> list[Row]:
         tables = tabular.read_xlsx(data, filename, HEADER_ALIASES)[:1]
     for table in tables:
         missing = [c for c in ("code", "name") if c not in table.headers]
-        if missing:
-            raise ImportFailed(
-                [
-                    RowError(
-                        filename,
-                        1,
-                        f"missing column(s) {', '.join(missing)}",
-                        table.name,
-                        code="missing_columns",
-                        params={"columns": ", ".join(missing)},
-                    )
-                ]
-            )
+        tabular.require_columns(filename, missing, sheet=table.name)
     return [row for table in tables for row in table.rows]
 
 

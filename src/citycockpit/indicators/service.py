@@ -671,10 +671,7 @@ def import_values_file(
     missing = [c for c in ("time", "value") if c not in headers]
     if "series" not in headers and series is None:
         missing.append("series")
-    if missing:
-        raise ImportFailed(
-            [RowError(filename, 1, f"missing column(s): {', '.join(missing)}", code="missing_columns")]
-        )
+    tabular.require_columns(filename, missing)
     return ingest_values(
         session,
         values_from_rows(rows, series=series),

@@ -127,20 +127,9 @@ def _tables_from_file(data: bytes, filename: str, *, encoding: str) -> dict[str,
 
 def _require_columns(filename: str, sheet: str | None, headers: list[str], table: str) -> None:
     needed = ["code", "name"] + (["kind"] if table == "departments" else [])
-    missing = [c for c in needed if c not in headers]
-    if missing:
-        raise ImportFailed(
-            [
-                RowError(
-                    filename,
-                    1,
-                    f"missing column(s) {', '.join(missing)} in the {table} header",
-                    sheet,
-                    code="missing_columns",
-                    params={"columns": ", ".join(missing)},
-                )
-            ]
-        )
+    tabular.require_columns(
+        filename, [c for c in needed if c not in headers], sheet=sheet, where=f" in the {table} header"
+    )
 
 
 def _geometry(row: Row, errors: list[RowError]) -> str | None:

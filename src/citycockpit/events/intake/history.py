@@ -345,19 +345,7 @@ def import_history_file(
     missing = [HEADER[k] for k in REQUIRED if k not in headers]
     if "category_code" not in headers and "category_name" not in headers:
         missing.append("分类编码 or 分类名称")
-    if missing:
-        raise tabular.ImportFailed(
-            [
-                RowError(
-                    filename,
-                    1,
-                    f"missing column(s) {', '.join(missing)}",
-                    code="missing_columns",
-                    params={"columns": "、".join(missing)},
-                )
-            ],
-            what="history file",
-        )
+    tabular.require_columns(filename, missing, what="history file")
     refs = _Refs(session, Lookups(session))
     errors = ErrorList()
     seen: dict[str, int] = {}
