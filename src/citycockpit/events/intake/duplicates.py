@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from citycockpit.core.coords import distance_m
@@ -30,16 +30,20 @@ class NewEvent(NamedTuple):
 
 
 def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime) -> list[list[int]]:
-    """Store proposals for the nearest open events (at most three) that each new event probably
-    repeats: same minor category, within the category's radius and window. An event is only proposed
-    as a duplicate of one reported before it (for equal times, inserted before it), as if they had
-    arrived one by one. Returns each event's originals.
+    """Store proposals for the nearest open originals (at most three) that each new event probably
+    repeats: same minor category, within the category's radius and window. An original is an event
+    not proposed as anyone's duplicate (`duplicate_of_id` is None); a new event that finds one becomes
+    a duplicate of the nearest (its `duplicate_of_id`), so an incident reported 300 times is one
+    original and 299 duplicates pointing at it, and the 300th report reads one candidate, not 299. An
+    event is only proposed as a duplicate of one reported before it (for equal times, inserted before
+    it), as if they had arrived one by one. Returns each event's originals, nearest first.
 
     One query for the whole batch: a bounding box (in degrees) per new event, each term naming its
-    category, so that each box is its own narrow range of ix_events_dup_lookup (category, lat, lon,
-    time) — SQLite's multi-index OR, PostgreSQL's BitmapOr — and the cost follows the number of new
-    events, not the number of events in the window. The state, merge and exact-window tests are done
-    here on the few rows found: put in the SQL, they tempt SQLite's planner into scanning the whole
+    category, so that each box is its own narrow range of ix_events_dup_originals (category, lat, lon,
+    time; a partial index of the originals only) — SQLite's multi-index OR, PostgreSQL's BitmapOr — and
+    the cost follows the number of new events and of the originals near them, not the number of events
+    in the window nor the pile of duplicates at one spot. The state, merge and exact-window tests are
+    done here on the few rows found: put in the SQL, they tempt SQLite's planner into scanning the whole
     category. The boxes are SQL literals (floats computed here and category codes from the database,
     quoted): a statement with a hundred bound boxes costs more to build than to run."""
     found: list[list[int]] = [[] for _ in events]
@@ -84,6 +88,8 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
             .where(
                 Event.reported_at >= min(e.reported_at for e in chunk) - longest,
                 Event.reported_at <= max(e.reported_at for e in chunk),
+                # the partial index's own condition, word for word (SQLite matches it as written)
+                text("events.duplicate_of_id IS NULL"),
                 text("(" + " OR ".join(boxes) + ")"),
             )
             .order_by(Event.reported_at.desc())
@@ -97,8 +103,12 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
     for r in rows.values():
         if r[5] in OPEN_STATES and r[6] is None:
             candidates.setdefault(r[4], []).append(r)
+    # the batch's own events, earliest first: one that finds an original is no longer one itself for
+    # those after it
+    became_duplicate: set[int] = set()
+    links = []
     rows_to_insert = []
-    for i in wanted:
+    for i in sorted(wanted, key=lambda i: (events[i].reported_at, events[i].id)):
         event = events[i]
         category = event.category
         assert category is not None
@@ -106,7 +116,7 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
         since, key = event.reported_at - window, (event.reported_at, event.id)
         scored = []
         for other_id, lat, lon, reported_at, _, _, _ in candidates.get(category.code, ()):
-            if other_id == event.id:
+            if other_id == event.id or other_id in became_duplicate:
                 continue
             if reported_at < since or (reported_at, other_id) > key:
                 continue
@@ -127,8 +137,18 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
                     "decided_by": None,
                 }
             )
+        if found[i]:
+            became_duplicate.add(event.id)
+            links.append({"b_id": event.id, "b_original": found[i][0]})
     if rows_to_insert:
         session.execute(insert(DuplicateProposal.__table__), rows_to_insert)
+        table = cast(Table, Event.__table__)
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(duplicate_of_id=bindparam("b_original")),
+            links,
+        )
     return found
 
 
