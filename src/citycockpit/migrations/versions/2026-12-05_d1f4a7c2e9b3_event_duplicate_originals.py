@@ -6,6 +6,9 @@ Each event now names the original it was proposed against (`duplicate_of_id`, No
 and the lookup reads a partial index holding originals only (ix_events_dup_originals). Existing
 events with proposals take their nearest proposed original.
 
+ix_events_merged_into and ix_events_repeat_of become partial (IS NOT NULL): they are read only by
+equality, and the column is NULL at intake for almost every event, so a report writes neither.
+
 Revision ID: d1f4a7c2e9b3
 Revises: 9e45259e3e01
 Create Date: 2026-12-05 03:45:00
@@ -24,6 +27,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ORIGINALS = sa.text("duplicate_of_id IS NULL")
+LINKS = ("merged_into_id", "repeat_of_id")  # ix_events_merged_into, ix_events_repeat_of
+
+
+def _link_index(column: str) -> str:
+    return "ix_events_merged_into" if column == "merged_into_id" else "ix_events_repeat_of"
 
 
 def upgrade() -> None:
@@ -43,9 +51,18 @@ def upgrade() -> None:
         sqlite_where=ORIGINALS,
         postgresql_where=ORIGINALS,
     )
+    for column in LINKS:
+        linked = sa.text(f"{column} IS NOT NULL")
+        op.drop_index(_link_index(column), table_name="events")
+        op.create_index(
+            _link_index(column), "events", [column], sqlite_where=linked, postgresql_where=linked
+        )
 
 
 def downgrade() -> None:
+    for column in LINKS:
+        op.drop_index(_link_index(column), table_name="events")
+        op.create_index(_link_index(column), "events", [column], unique=False)
     op.drop_index("ix_events_dup_originals", table_name="events")
     op.create_index(
         "ix_events_dup_lookup", "events", ["category_code", "lat", "lon", "reported_at"], unique=False
