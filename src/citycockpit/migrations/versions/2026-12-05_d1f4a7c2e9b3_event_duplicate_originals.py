@@ -54,9 +54,7 @@ def upgrade() -> None:
     for column in LINKS:
         linked = sa.text(f"{column} IS NOT NULL")
         op.drop_index(_link_index(column), table_name="events")
-        op.create_index(
-            _link_index(column), "events", [column], sqlite_where=linked, postgresql_where=linked
-        )
+        op.create_index(_link_index(column), "events", [column], sqlite_where=linked, postgresql_where=linked)
 
 
 def downgrade() -> None:
