@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 
 from citycockpit.core.tabular import ImportFailed
@@ -123,7 +124,9 @@ def test_duplicate_lookups_leave_the_compiled_statement_cache_alone(
             cached = len(engine._compiled_cache)
         report(db, dispatcher.principal, clock.now() + timedelta(minutes=i), lat=GRID_A[0] + 0.0001 * i)
     assert len(engine._compiled_cache) == cached
-    assert db.scalar(select(func.count()).select_from(DuplicateProposal)) >= 20  # the lookups did run
+    # the lookups did run: every report 11 m on from the last (radius 20 m) finds the original before it,
+    # or none when that one is a duplicate and the original is 22 m back
+    assert db.scalar(select(func.count()).select_from(DuplicateProposal)) >= 15
 
 
 def test_a_different_category_at_the_same_spot_is_not_a_duplicate(db, clock, categories, dispatcher):
@@ -344,3 +347,80 @@ def test_batch_lookups_read_whole_tables_and_answer_as_single_lookups(db, clock,
             assert batch.id_for(code, town_code) == expected, (code, town_code)
     assert batch.id_for(routing.TOWN, "320585100") == town.id
     assert batch.id_for(routing.TOWN, "320585101") is None  # an inactive government is not picked
+
+
+def test_an_incident_reported_300_times_is_one_original_and_299_duplicates_proposed_once_each(
+    db, clock, categories, dispatcher
+):
+    """A burst main reported by hundreds of callers within a few metres: each report is proposed
+    against the one original (not against the earlier duplicates), so the 300th report's lookup reads
+    as much as the 10th's: the same statements, and one original at the spot in the lookup's index."""
+    statements: list[str] = []
+    conn = db.connection()
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    per_report: dict[int, int] = {}
+    events = []
+    sa_event.listen(conn, "before_cursor_execute", count)
+    try:
+        for i in range(300):
+            statements.clear()
+            events.append(
+                report(
+                    db,
+                    dispatcher.principal,
+                    clock.now() + timedelta(seconds=i),
+                    lat=GRID_A[0] + (i % 7) * 0.00001,  # within ~7 m of one another
+                    lon=GRID_A[1] + (i % 5) * 0.00001,
+                    reporter_phone=f"1390000{i:04d}",
+                )
+            )
+            per_report[i + 1] = len(statements)
+    finally:
+        sa_event.remove(conn, "before_cursor_execute", count)
+    original = events[0]
+    assert [e.duplicate_of_id for e in events] == [None] + [original.id] * 299
+    proposals = db.execute(
+        select(DuplicateProposal.original_id, func.count())
+        .where(DuplicateProposal.event_id.in_([e.id for e in events]))
+        .group_by(DuplicateProposal.original_id)
+    ).all()
+    assert proposals == [(original.id, 299)]
+    assert per_report[300] == per_report[10]
+    originals_at_spot = db.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(
+            Event.category_code == "E0102",
+            Event.lat.between(GRID_A[0] - 0.001, GRID_A[0] + 0.001),
+            Event.lon.between(GRID_A[1] - 0.001, GRID_A[1] + 0.001),
+            Event.duplicate_of_id.is_(None),
+        )
+    )
+    assert originals_at_spot == 1
+
+
+def test_reports_of_one_batch_at_one_spot_share_its_first_report_as_original(
+    db, clock, categories, dispatcher
+):
+    """Open311's writer inserts a batch at once: the batch's first report is the original, the others
+    its duplicates, as if they had come one by one."""
+    now = clock.now()
+    inputs = [
+        intake.EventInput(
+            description="路口水管爆裂，水漫到路面",
+            channel="open311",
+            category_code="E0102",
+            lat=GRID_A[0] + i * 0.00001,
+            lon=GRID_A[1],
+        )
+        for i in range(5)
+    ]
+    created = intake.create_events(
+        db, [intake.Submission(data, dispatcher.principal) for data in inputs], now=now
+    )
+    ids = [c.id for c in created if isinstance(c, intake.Created)]
+    of = dict(db.execute(select(Event.id, Event.duplicate_of_id).where(Event.id.in_(ids))).all())
+    assert [of[i] for i in ids] == [None] + [ids[0]] * 4

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     false,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
@@ -197,6 +198,11 @@ class Event(Base):
     # of that chain this one is (2 for the first repeat: "第2次").
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
     repeat_seq: Mapped[int | None] = mapped_column(Integer)
+    # The incident's original this event was proposed as a duplicate of at intake (the nearest open
+    # original in its category's radius and window; events/intake/duplicates.py). None: the event is
+    # an original itself, the one a later report at the same spot is proposed against. No foreign key:
+    # a plain column keeps SQLite's ALTER TABLE from rebuilding the events table.
+    duplicate_of_id: Mapped[int | None] = mapped_column(Integer)
 
     # The overdue rule (超期) has this one home; SQL readers (KPIs, /metrics, the big screen, the worker's
     # reminders and 督办) write `Event.is_overdue(now)` in a WHERE clause, Python readers (pages, the
@@ -242,11 +248,33 @@ class Event(Base):
         Index("ix_events_closed_day", "closed_day", "town_code"),
         Index("ix_events_close_due", "close_due_at"),
         Index("ix_events_handle_due", "handle_due_at"),
-        Index("ix_events_dup_lookup", "category_code", "lat", "lon", "reported_at"),
-        Index("ix_events_merged_into", "merged_into_id"),
+        # the duplicate lookup at intake reads originals only, so a spot reported hundreds of times is
+        # one index entry, not hundreds (events/intake/duplicates.py)
+        Index(
+            "ix_events_dup_originals",
+            "category_code",
+            "lat",
+            "lon",
+            "reported_at",
+            sqlite_where=text("duplicate_of_id IS NULL"),
+            postgresql_where=text("duplicate_of_id IS NULL"),
+        ),
+        # Partial: read only as `merged_into_id = x` / `repeat_of_id = x`, and NULL at intake for almost
+        # every event, so a report adds no entry to either (one index write less each)
+        Index(
+            "ix_events_merged_into",
+            "merged_into_id",
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+        ),
         # the repeated-request lookup at intake: one range scan per (phone, category) of a batch
         Index("ix_events_repeat_lookup", "reporter_phone", "category_code", "reported_at"),
-        Index("ix_events_repeat_of", "repeat_of_id"),
+        Index(
+            "ix_events_repeat_of",
+            "repeat_of_id",
+            sqlite_where=text("repeat_of_id IS NOT NULL"),
+            postgresql_where=text("repeat_of_id IS NOT NULL"),
+        ),
         Index("ix_events_idempotency_key", "idempotency_key", unique=True),
     )
 
