@@ -40,7 +40,9 @@ class ClusterError(RuntimeError):
 def _bin_dir() -> Path:
     found = shutil.which("pg_ctl")
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[-3]))
-    for candidate in [Path(found).resolve() for found in [found] if found] + [Path(v) for v in versions[::-1]]:
+    for candidate in [Path(found).resolve() for found in [found] if found] + [
+        Path(v) for v in versions[::-1]
+    ]:
         if all((candidate.parent / tool).exists() for tool in ("initdb", "pg_basebackup", "postgres")):
             return candidate.parent
     raise ClusterError("no PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) found")

@@ -62,7 +62,9 @@ def world() -> Iterator[World]:
                 "supervisor": make_persona(s, "supervisor", "supervisor", now=now),
                 "grid": make_persona(s, "grid_a", "grid_worker", now=now, area_code="320585100001001"),
             }
-            report(s, personas["grid"].principal, now - timedelta(hours=1))  # the screen counts from the first
+            report(
+                s, personas["grid"].principal, now - timedelta(hours=1)
+            )  # the screen counts from the first
         pair.wait_replayed()
         yield World(pair, primary, city, personas)
     finally:
@@ -184,7 +186,10 @@ def test_a_writer_reads_their_own_write_while_the_replica_is_paused(
 def test_a_replica_paused_beyond_the_lag_limit_is_not_read(
     world: World, replica: ReplicaPair, tmp_path: Any
 ) -> None:
-    with _app(world, tmp_path, replica_max_lag_seconds=1) as app, _client(app, world.personas["leader"]) as leader:
+    with (
+        _app(world, tmp_path, replica_max_lag_seconds=1) as app,
+        _client(app, world.personas["leader"]) as leader,
+    ):
         before = _intake_today(leader)
         replica.pause_replay()
         _write_event(world)
@@ -197,14 +202,20 @@ def test_a_replica_stopped_between_checks_sends_reads_to_the_primary_without_err
     world: World, replica: ReplicaPair, tmp_path: Any
 ) -> None:
     # the last check (ok) is trusted for 5 minutes: the read itself finds the replica gone
-    with _app(world, tmp_path, replica_check_seconds=300) as app, _client(app, world.personas["leader"]) as leader:
+    with (
+        _app(world, tmp_path, replica_check_seconds=300) as app,
+        _client(app, world.personas["leader"]) as leader,
+    ):
         before = _intake_today(leader)  # the replica's pool now holds a connection
         replica.stop_replica()
         _write_event(world)
         assert _intake_today(leader) == before + 1
         assert _kpi_received(leader) >= 1
         health = leader.get("/healthz")
-        assert health.status_code == 200 and health.json()["replica"] == {"state": "down", "lag_seconds": None}
+        assert health.status_code == 200 and health.json()["replica"] == {
+            "state": "down",
+            "lag_seconds": None,
+        }
 
 
 def test_a_replica_back_up_is_read_again(world: World, replica: ReplicaPair, tmp_path: Any) -> None:

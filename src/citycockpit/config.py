@@ -108,7 +108,10 @@ class Settings(BaseSettings):
         "After a write, the writer reads from the primary for this plus `replica_max_lag_seconds`.",
     )
     replica_connect_timeout_s: int = Field(
-        2, ge=1, le=60, description="Give up connecting to the replica (and read from the primary) after this."
+        2,
+        ge=1,
+        le=60,
+        description="Give up connecting to the replica (and read from the primary) after this.",
     )
     screen_refresh_seconds: int = Field(
         30, ge=5, le=3600, description="How often each big-screen panel refetches its data, in seconds."
@@ -400,7 +403,10 @@ class Settings(BaseSettings):
         if self.database_replica_url_file is not None:
             self.database_replica_url = self.database_replica_url_file.read_text(encoding="utf-8").strip()
         if self.database_replica_url:
-            for name, url in (("database_replica_url", self.database_replica_url), ("database_url", self.resolved_database_url())):
+            for name, url in (
+                ("database_replica_url", self.database_replica_url),
+                ("database_url", self.resolved_database_url()),
+            ):
                 if not url.startswith("postgresql"):
                     raise ValueError(
                         f"{name} must be a PostgreSQL URL when a read replica is set (a streaming "

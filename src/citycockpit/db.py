@@ -233,7 +233,7 @@ def get_read_session(request: Request, session: SessionDep) -> Iterator[Session]
     request's own session (the primary). Who the caller is, and anything written, stays on the primary."""
     replica = getattr(request.app.state, "replica", None)
     bind = replica.engine_for(request) if replica is not None else None
-    if bind is None:
+    if replica is None or bind is None:
         yield session
         return
     stale_ok = Session(bind=bind, expire_on_commit=False)

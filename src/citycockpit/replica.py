@@ -177,7 +177,9 @@ def build_replica(settings: Settings, primary: Engine) -> ReadReplica | None:
     url = settings.database_replica_url
     if not url:
         return None
-    engine = make_engine(url, pool_size=settings.db_pool_size, connect_timeout_s=settings.replica_connect_timeout_s)
+    engine = make_engine(
+        url, pool_size=settings.db_pool_size, connect_timeout_s=settings.replica_connect_timeout_s
+    )
     return ReadReplica(
         primary,
         engine,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
-from citycockpit.db import ReadSessionDep, SessionDep
+from citycockpit.db import ReadSessionDep
 from citycockpit.events.analytics import kpis
 
 router = APIRouter(prefix="/api/v1/events/kpis", tags=["events"])
