@@ -32,6 +32,8 @@ from tests.events.conftest import CATEGORY_YAML, TESTER, report
 from tests.pgcluster import ReplicaPair, start_replica_pair
 
 CLOCK = fixed_clock("2024-09-30T10:00:00")
+# One pair of servers for the module: under `scripts/test` (xdist, --dist loadgroup) one worker runs it all.
+pytestmark = pytest.mark.xdist_group("replica")
 
 
 @dataclass
