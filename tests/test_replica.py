@@ -267,6 +267,8 @@ STALE_TOLERANT_READS = [
     "/api/v1/goals",
     "/open311/v2/requests.json",
     "/open311/v2/services.json",
+    "/app/events?queue=",
+    "/app/events?queue=&export=xlsx",
 ]
 
 
