@@ -19,7 +19,7 @@ DEVELOPMENT_DOC = Path(__file__).resolve().parents[1] / "docs" / "development.md
 # belongs to the longest entry that prefixes its dotted path (below `citycockpit.`), so `ops.backup`
 # sits at the top while the rest of `ops` sits low.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation: settings and the database", ("config", "db")),
+    ("foundation: settings and the database", ("config", "db", "replica")),
     ("core: shared helpers (errors, clock, actors, dialect, stamps, CLI plumbing)", ("core",)),
     ("ops runtime: job runner and records, metrics, logs", ("ops",)),
     ("platform domains: organisation, access, audit", ("org", "auth", "audit")),

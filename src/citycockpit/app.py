@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from citycockpit import migrate
+from citycockpit import migrate, replica
 from citycockpit import models as _all_models  # noqa: F401  (every table mapped before first use)
 from citycockpit.audit import api as audit_api
 from citycockpit.audit import pages as audit_pages
@@ -140,6 +140,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     writer = getattr(app.state, "intake_writer", None)
     if writer is not None:  # write what is queued before the process ends
         await asyncio.to_thread(writer.close)
+    read_replica = getattr(app.state, "replica", None)
+    if read_replica is not None:
+        read_replica.dispose()
 
 
 async def _has_principal(scope: Scope) -> bool:
@@ -199,6 +202,8 @@ def create_app(
     audit_keys = keyring.RingSource(settings)
     audit_keys.check()
     app.state.engine = keyring.attach(engine or build_engine(settings), audit_keys)
+    # Stale-tolerant reads (db.ReadSessionDep) go to the read replica, if any, while it keeps up.
+    app.state.replica = replica.build_replica(settings, app.state.engine)
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
@@ -212,18 +217,29 @@ def create_app(
         PRINCIPAL_RESOLVERS.append(principal_from_kiosk_cookie)
     events_classifier.install(app.state.engine)  # intake routes with the trained model, if any
 
+    if app.state.replica is not None:  # a writer's next reads stay on the primary (read-your-own-writes)
+        app.add_middleware(
+            replica.WroteCookieMiddleware,
+            window_seconds=app.state.replica.wrote_window_seconds,
+            secure=settings.env == "prod",
+        )
     app.add_middleware(ObserveMiddleware)
 
     @app.get("/healthz", tags=["ops"], dependencies=[PUBLIC])
-    def healthz(request: Request) -> dict[str, str]:
-        """Alive and the database answers."""
+    def healthz(request: Request) -> dict[str, object]:
+        """Alive and the database answers; with a read replica, its state (`ok`, `lagging`, `paused`,
+        `down`: reads then fall back to the primary, so the app stays healthy) and lag."""
         try:
             with reader(request.app.state.engine).connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
             log.warning("health check failed: %s", exc)
             raise ServiceUnavailable("The database does not answer", check="database") from exc
-        return {"status": "ok", "version": app_version()}
+        out: dict[str, object] = {"status": "ok", "version": app_version()}
+        if request.app.state.replica is not None:
+            status = request.app.state.replica.status()
+            out["replica"] = {"state": status.state, "lag_seconds": status.lag_seconds}
+        return out
 
     @app.get("/readyz", tags=["ops"], dependencies=[PUBLIC])
     def readyz(request: Request) -> dict[str, str]:

@@ -85,6 +85,34 @@ class Settings(BaseSettings):
         10_000, ge=0, description="How long an SQLite writer waits for the lock before failing."
     )
     db_pool_size: int = Field(10, ge=1, description="Connections per process in the PostgreSQL pool.")
+    database_replica_url: str = Field(
+        "",
+        description="SQLAlchemy URL of a PostgreSQL streaming replica (a hot standby of the primary) for "
+        "reads that may be a few seconds stale: the big screen, KPIs, lists and exports. Empty: every "
+        "read on the primary. Needs PostgreSQL as the primary too.",
+    )
+    database_replica_url_file: Path | None = Field(
+        None, description="Read the replica's URL from this file (for secrets managers)."
+    )
+    replica_max_lag_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="Reads fall back to the primary while the replica is further behind than this many "
+        "seconds (or down, or not a standby).",
+    )
+    replica_check_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=300,
+        description="How long one measure of the replica's lag is trusted before it is measured again. "
+        "After a write, the writer reads from the primary for this plus `replica_max_lag_seconds`.",
+    )
+    replica_connect_timeout_s: int = Field(
+        2,
+        ge=1,
+        le=60,
+        description="Give up connecting to the replica (and read from the primary) after this.",
+    )
     screen_refresh_seconds: int = Field(
         30, ge=5, le=3600, description="How often each big-screen panel refetches its data, in seconds."
     )
@@ -372,6 +400,18 @@ class Settings(BaseSettings):
             self.database_url = self.database_url_file.read_text(encoding="utf-8").strip()
         if self.secret_key_file is not None:
             self.secret_key = self.secret_key_file.read_text(encoding="utf-8").strip()
+        if self.database_replica_url_file is not None:
+            self.database_replica_url = self.database_replica_url_file.read_text(encoding="utf-8").strip()
+        if self.database_replica_url:
+            for name, url in (
+                ("database_replica_url", self.database_replica_url),
+                ("database_url", self.resolved_database_url()),
+            ):
+                if not url.startswith("postgresql"):
+                    raise ValueError(
+                        f"{name} must be a PostgreSQL URL when a read replica is set (a streaming "
+                        "replica is PostgreSQL's)"
+                    )
         if self.env == "prod" and self.secret_key.lower() in _PLACEHOLDER_SECRETS - {""}:
             raise ValueError("secret_key is a placeholder; set a real one in production")
         return self

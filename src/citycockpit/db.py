@@ -62,9 +62,15 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
 
 
 def make_engine(
-    url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10, echo: bool = False
+    url: str,
+    *,
+    busy_timeout_ms: int = 10_000,
+    pool_size: int = 10,
+    echo: bool = False,
+    connect_timeout_s: int | None = None,
 ) -> Engine:
-    """Build the engine with the pragmas and transaction handling each backend needs."""
+    """Build the engine with the pragmas and transaction handling each backend needs. `connect_timeout_s`
+    (PostgreSQL): give up connecting after so many seconds (a read replica that is away)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -78,7 +84,13 @@ def make_engine(
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     return create_engine(
-        parsed, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        parsed,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={} if connect_timeout_s is None else {"connect_timeout": connect_timeout_s},
     )
 
 
@@ -213,3 +225,30 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_read_session(request: Request, session: SessionDep) -> Iterator[Session]:
+    """The session for reads that may be a few seconds stale (the screen, KPIs, lists, exports): on the
+    read replica when one is configured and `replica.ReadReplica.engine_for` picks it, otherwise the
+    request's own session (the primary). Who the caller is, and anything written, stays on the primary."""
+    replica = getattr(request.app.state, "replica", None)
+    bind = replica.engine_for(request) if replica is not None else None
+    if replica is None or bind is None:
+        yield session
+        return
+    stale_ok = Session(bind=bind, expire_on_commit=False)
+    try:
+        stale_ok.connection()  # connect now: a replica gone since its last check means the primary, not a 500
+    except OperationalError as exc:
+        stale_ok.close()
+        replica.mark_down(exc)
+        yield session
+        return
+    try:
+        yield stale_ok
+    finally:
+        stale_ok.rollback()
+        stale_ok.close()
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]

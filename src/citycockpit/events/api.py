@@ -17,7 +17,7 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
 from citycockpit.core.coords import CoordSystem, to_wgs84
-from citycockpit.db import SessionDep
+from citycockpit.db import ReadSessionDep, SessionDep
 from citycockpit.events import catalogue, photos, queries
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import EventState
@@ -211,6 +211,7 @@ def create_event(
 def list_events(
     request: Request,
     session: SessionDep,
+    stale_ok: ReadSessionDep,
     principal: Reader,
     state: Annotated[str | None, Query(description="State or comma-separated states")] = None,
     queue: Annotated[str | None, Query(description=", ".join(queries.QUEUES))] = None,
@@ -240,8 +241,8 @@ def list_events(
         date_to=date_to,
         surge_id=surge,
     )
-    items, total = queries.list_events(session, principal, filters, offset=offset, limit=limit)
-    return {
+    items, total = queries.list_events(stale_ok, principal, filters, offset=offset, limit=limit)
+    return {  # read on the replica (if any); an unmasked read is audited on the primary
         "items": _read_events(request, session, principal, items),
         "total": total,
         "offset": offset,

@@ -20,7 +20,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core.coords import CoordSystem
 from citycockpit.core.errors import AppError
 from citycockpit.core.tabular import MAX_IMPORT_BYTES, XLSX_MEDIA_TYPE, write_xlsx
-from citycockpit.db import SessionDep
+from citycockpit.db import ReadSessionDep, SessionDep
 from citycockpit.events import catalogue as catalogue_service
 from citycockpit.events import categories as category_service
 from citycockpit.events import photos as photo_service
@@ -85,6 +85,7 @@ def read_uploads(request: Request, files: list[UploadFile | str] | None) -> list
 def list_events(
     request: Request,
     session: SessionDep,
+    stale_ok: ReadSessionDep,
     principal: Reader,
     queue: str = "",
     category: Annotated[str, Query(max_length=16)] = "",
@@ -135,7 +136,7 @@ def list_events(
         )
     if request.query_params.get("export") == "xlsx":
         items, _ = event_queries.list_events(
-            session, principal, filters, offset=0, limit=5000, sort=sort or "-reported_at"
+            stale_ok, principal, filters, offset=0, limit=5000, sort=sort or "-reported_at"
         )
         headers = ["编号", "标题", "状态", "类别", "来源", "上报时间", "处置时限"]
         rows = [
@@ -160,7 +161,7 @@ def list_events(
     elif sort.lstrip("-") == event_queries.URGENCY:
         sort = event_queries.URGENCY
     items, total = event_queries.list_events(
-        session, principal, filters, offset=offset, limit=PAGE, sort=sort or "-reported_at"
+        stale_ok, principal, filters, offset=offset, limit=PAGE, sort=sort or "-reported_at"
     )
     calendar = WorkCalendar.of_app(request.app.state)
     # a co-operating department's to-do is its own part: its clock and its lateness, not the lead's

@@ -13,7 +13,7 @@ from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
 from citycockpit.core.errors import BadRequest, Forbidden
-from citycockpit.db import SessionDep
+from citycockpit.db import ReadSessionDep, SessionDep
 from citycockpit.goals import (
     alerts,
     bulletin,
@@ -83,7 +83,7 @@ def _period(request: Request, period: str | None) -> str:
 @router.get("")
 def list_goals(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     year: int | None = None,
     department_id: int | None = None,
@@ -155,7 +155,7 @@ def import_tasks(
 
 
 @router.get("/export-tasks")
-def export_tasks(session: SessionDep, principal: Manager, year: int | None = None) -> Response:
+def export_tasks(session: ReadSessionDep, principal: Manager, year: int | None = None) -> Response:
     data = tasks_io.export_tasks(session, year=year)
     name = f"tasks-{year or 'all'}.xlsx"
     return Response(

@@ -12,7 +12,7 @@ from citycockpit.auth.deps import client_ip, require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.core import tabular
-from citycockpit.db import SessionDep
+from citycockpit.db import ReadSessionDep, SessionDep
 from citycockpit.projects import attraction as attraction_service
 from citycockpit.projects import ledger, queries, service, signings_file
 from citycockpit.projects.enums import ProjectStage
@@ -72,7 +72,7 @@ def _completion_row(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("", response_model=ProjectPage)
 def list_projects(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     level: str | None = None,
     industry: str | None = None,
@@ -121,7 +121,7 @@ def create_project(request: Request, body: ProjectCreate, session: SessionDep, p
 @router.get("/completion", response_model=CompletionReport)
 def completion(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     period: PeriodText = None,
     by: Annotated[str, Query(pattern="^(level|industry|area|department)$")] = "level",
@@ -142,7 +142,7 @@ def completion(
 @router.get("/completion/projects", response_model=CompletionPage)
 def project_completion(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     period: PeriodText = None,
     margin_pct: MarginPct = None,
@@ -157,7 +157,7 @@ def project_completion(
 @router.get("/lagging", response_model=LaggingReport)
 def lagging(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     period: PeriodText = None,
     margin_pct: MarginPct = None,
@@ -178,7 +178,7 @@ def lagging(
 @router.get("/attraction", response_model=AttractionReport)
 def attraction(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> dict[str, Any]:
@@ -212,7 +212,7 @@ def set_attraction_goal(
 
 @router.get("/signings", response_model=SigningPage)
 def list_signings(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     offset: Offset = 0,
@@ -288,7 +288,7 @@ def import_ledger(
 
 @router.get("/export", response_class=Response)
 def export_ledger(
-    request: Request, session: SessionDep, principal: Reader, period: PeriodText = None
+    request: Request, session: ReadSessionDep, principal: Reader, period: PeriodText = None
 ) -> Response:
     """The ledger (XLSX) of the projects in the caller's scope, with the period's plan and actuals."""
     p = _period(request, period)

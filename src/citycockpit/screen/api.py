@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
-from citycockpit.db import SessionDep
+from citycockpit.db import ReadSessionDep, SessionDep
 from citycockpit.screen import queries, service
 
 router = APIRouter(prefix="/api/v1/screen", tags=["screen"])
@@ -46,7 +46,7 @@ def _view(request: Request, session: SessionDep, principal: Principal, area: str
 
 @router.get("/overview")
 def overview(
-    request: Request, session: SessionDep, principal: Viewer, area: AreaParam = None
+    request: Request, session: ReadSessionDep, principal: Viewer, area: AreaParam = None
 ) -> dict[str, Any]:
     """City or area name, its parent (for "back"), the refresh interval and 时序进度."""
     settings = request.app.state.settings
@@ -59,7 +59,7 @@ def overview(
 
 @router.get("/targets")
 def targets(
-    request: Request, session: SessionDep, principal: Viewer, area: AreaParam = None
+    request: Request, session: ReadSessionDep, principal: Viewer, area: AreaParam = None
 ) -> dict[str, Any]:
     """The main expected targets with progress against time and status."""
     return queries.targets(session, _view(request, session, principal, area))
@@ -67,7 +67,7 @@ def targets(
 
 @router.get("/economy")
 def economy(
-    request: Request, session: SessionDep, principal: Viewer, area: AreaParam = None
+    request: Request, session: ReadSessionDep, principal: Viewer, area: AreaParam = None
 ) -> dict[str, Any]:
     """Key economic indicators by month against their targets."""
     return queries.economy(session, _view(request, session, principal, area))
@@ -75,7 +75,7 @@ def economy(
 
 @router.get("/events/counters")
 def event_counters(
-    request: Request, session: SessionDep, principal: Viewer, area: AreaParam = None
+    request: Request, session: ReadSessionDep, principal: Viewer, area: AreaParam = None
 ) -> dict[str, Any]:
     """Today's and this month's intake, closures and satisfaction."""
     return queries.event_counters(session, _view(request, session, principal, area))
@@ -83,7 +83,7 @@ def event_counters(
 
 @router.get("/events/breakdown")
 def event_breakdown(
-    request: Request, session: SessionDep, principal: Viewer, area: AreaParam = None
+    request: Request, session: ReadSessionDep, principal: Viewer, area: AreaParam = None
 ) -> dict[str, Any]:
     """This month's events by category and by channel."""
     return queries.event_breakdown(session, _view(request, session, principal, area))
@@ -92,7 +92,7 @@ def event_breakdown(
 @router.get("/map")
 def area_map(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Viewer,
     area: AreaParam = None,
     metric: MetricParam = "events",
@@ -105,7 +105,7 @@ def area_map(
 
 @router.get("/alerts")
 def alerts(
-    request: Request, session: SessionDep, principal: Viewer, area: AreaParam = None
+    request: Request, session: ReadSessionDep, principal: Viewer, area: AreaParam = None
 ) -> dict[str, Any]:
     """Overdue events and goals, most overdue first."""
     return queries.alerts(session, _view(request, session, principal, area))
@@ -113,7 +113,7 @@ def alerts(
 
 @router.get("/projects")
 def projects(
-    request: Request, session: SessionDep, principal: Viewer, area: AreaParam = None
+    request: Request, session: ReadSessionDep, principal: Viewer, area: AreaParam = None
 ) -> dict[str, Any]:
     """Key project completion by level and the lagging list."""
     return queries.projects(
@@ -125,7 +125,7 @@ def projects(
 
 @router.get("/goals")
 def goal_status(
-    request: Request, session: SessionDep, principal: Viewer, area: AreaParam = None
+    request: Request, session: ReadSessionDep, principal: Viewer, area: AreaParam = None
 ) -> dict[str, Any]:
     """The goals' status distribution by task area."""
     return queries.goal_status(session, _view(request, session, principal, area))

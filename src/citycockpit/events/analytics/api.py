@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
-from citycockpit.db import SessionDep
+from citycockpit.db import ReadSessionDep
 from citycockpit.events.analytics import kpis
 
 router = APIRouter(prefix="/api/v1/events/kpis", tags=["events"])
@@ -40,7 +40,7 @@ def _filter(
 @router.get("")
 def get_kpis(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: KpiReader,
     first: Annotated[
         date | None, Query(alias="from", description="First local day (default: 1st of month)")
@@ -66,7 +66,7 @@ def get_kpis(
 @router.get("/ranking")
 def rank_units(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: KpiReader,
     by: Literal["department", "town"] = "department",
     first: Annotated[date | None, Query(alias="from")] = None,

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from citycockpit.auth.deps import PUBLIC, PUBLIC_SELF_LIMITED, client_ip
 from citycockpit.core.errors import AppError
 from citycockpit.core.text import xml_safe
-from citycockpit.db import SessionDep
+from citycockpit.db import ReadSessionDep, SessionDep
 from citycockpit.events import categories as cats
 from citycockpit.events.enums import (
     FINAL_STATES,
@@ -288,7 +288,7 @@ def _service(category: EventCategory, majors: dict[str, str]) -> dict[str, Any]:
 
 @router.get("/services.{fmt}", dependencies=[PUBLIC])
 def list_services(
-    request: Request, fmt: str, session: SessionDep, jurisdiction_id: str | None = None
+    request: Request, fmt: str, session: ReadSessionDep, jurisdiction_id: str | None = None
 ) -> Response:
     """The minor categories (小类) as service types, grouped by their major class (大类)."""
 
@@ -651,7 +651,7 @@ _LIST_QUERY = {
 
 
 @router.get("/requests.{fmt}", dependencies=[PUBLIC], openapi_extra=_LIST_QUERY)
-def list_requests(request: Request, fmt: str, session: SessionDep) -> Response:
+def list_requests(request: Request, fmt: str, session: ReadSessionDep) -> Response:
     """Query requests: by ids (overrides all else) or by service, status and a ≤ 90-day window."""
     params = request.query_params
 
