@@ -20,7 +20,7 @@ from citycockpit.events.analytics.models import (
 )
 from citycockpit.events.analytics.rollup import missing_days, recompute_days, rollup_job
 from citycockpit.events.sla import WorkCalendar
-from tests.events.kpi_fixture import TZ, build_month
+from tests.events.kpi_fixture import TZ, add_event, build_month, t
 
 PERIODS = [
     (date(2024, 8, 1), date(2024, 8, 31)),  # one whole month: month rows only
@@ -250,3 +250,258 @@ def test_asking_for_some_counts_gives_those_counts_as_the_full_sums_do(
     full, _ = kpis.period_sums(db, f, **args)
     assert {n for counts in some.values() for n in counts} <= set(wanted)
     assert _nonzero(some) == _nonzero(full, wanted) != {}
+
+
+# --- categories other than the fixture's one, and today's part under every filter ------------------
+
+
+def _other_categories(db, city) -> None:  # type: ignore[no-untyped-def]
+    """Beside the month of E0102 (major E01): a burst pipe (E0401, major E04) and a neighbours' dispute
+    (H0601, major H06) in both towns, some closed before today and some today, one due and one overdue
+    today; and two events of E0109, a minor category the tree no longer lists under E01 (moved since),
+    whose events still carry major_code E01."""
+    cgj, fgw = city["cgj"].id, city["fgw"].id
+    town_b = {"grid_code": "320585101001001", "village_code": "320585101001", "town_code": "320585101"}
+    burst = {
+        "category_code": "E0401",
+        "major_code": "E04",
+        "title": "供水管道破裂",
+        "description": "路面冒水。",
+    }
+    dispute = {
+        "category_code": "H0601",
+        "major_code": "H06",
+        "title": "邻里纠纷",
+        "description": "楼上漏水。",
+    }
+    moved = {
+        "category_code": "E0109",
+        "major_code": "E01",
+        "title": "乱堆物料",
+        "description": "人行道堆料。",
+    }
+    specs = [
+        # (category, town B?, department, reported, closed, handle minutes, handle due, handled)
+        (
+            burst,
+            False,
+            cgj,
+            "2024-08-03 08:00",
+            "2024-08-03 12:00",
+            240.0,
+            "2024-08-03 12:00",
+            "2024-08-03 11:00",
+        ),
+        (
+            burst,
+            True,
+            fgw,
+            "2024-08-20 21:00",
+            "2024-08-21 09:00",
+            700.0,
+            "2024-08-21 08:00",
+            "2024-08-21 08:30",
+        ),
+        (
+            burst,
+            False,
+            cgj,
+            "2024-09-12 07:00",
+            "2024-09-12 09:30",
+            150.0,
+            "2024-09-12 11:00",
+            "2024-09-12 09:00",
+        ),
+        (
+            burst,
+            True,
+            cgj,
+            "2024-09-29 23:00",
+            "2024-09-30 08:00",
+            540.0,
+            "2024-09-30 07:00",
+            "2024-09-30 07:50",
+        ),
+        (burst, False, fgw, "2024-09-30 06:00", None, None, "2024-09-30 09:00", None),  # overdue now
+        (
+            dispute,
+            True,
+            fgw,
+            "2024-08-08 10:00",
+            "2024-08-15 10:00",
+            9000.0,
+            "2024-08-16 10:00",
+            "2024-08-14 10:00",
+        ),
+        (
+            dispute,
+            False,
+            fgw,
+            "2024-09-02 10:00",
+            "2024-09-06 10:00",
+            5000.0,
+            "2024-09-09 10:00",
+            "2024-09-05 10:00",
+        ),
+        (dispute, True, cgj, "2024-09-30 08:30", None, None, "2024-10-08 10:00", None),
+        (
+            moved,
+            False,
+            cgj,
+            "2024-08-12 10:00",
+            "2024-08-13 10:00",
+            1500.0,
+            "2024-08-14 10:00",
+            "2024-08-13 09:00",
+        ),
+        (
+            moved,
+            True,
+            cgj,
+            "2024-09-18 10:00",
+            "2024-09-19 10:00",
+            800.0,
+            "2024-09-20 10:00",
+            "2024-09-19 09:00",
+        ),
+    ]
+    for category, in_b, dept, reported, closed, minutes, handle_due, handled in specs:
+        r = t(reported)
+        fields = {
+            **category,
+            **(town_b if in_b else {}),
+            "reported_at": r,
+            "registered_at": r,
+            "dispatched_at": r,
+            "first_dispatched_at": r,
+            "department_id": dept,
+            "sign_due_at": r + timedelta(hours=1),
+            "signed_at": r + timedelta(minutes=20),
+            "signed_on_time": True,
+            "handle_due_at": t(handle_due),
+            "handled_at": t(handled) if handled else None,
+            "handled_on_time": (t(handled) <= t(handle_due)) if handled else None,
+            "close_due_at": t(handle_due) + timedelta(hours=4),
+            "state": "signed",
+        }
+        if closed:
+            fields.update(
+                closed_at=t(closed),
+                closed_on_time=t(closed) <= t(handle_due) + timedelta(hours=4),
+                handle_minutes=minutes,
+                satisfaction="satisfied",
+                callback_reached=True,
+                resolved_locally=in_b,
+                state="rated",
+            )
+        add_event(db, **fields)
+    db.flush()
+
+
+@pytest.fixture
+def categorised(db, city, clock, categories):  # type: ignore[no-untyped-def]
+    build_month(db, city)
+    _other_categories(db, city)
+    recompute_days(db, date(2024, 7, 1), date(2024, 9, 30), zone=TZ, now=clock.now())
+    return city
+
+
+@pytest.mark.parametrize("category", ["E0102", "E01", "E0401", "E04", "H0601", "H06", "E0109"])
+@pytest.mark.parametrize(("first", "last"), [(date(2024, 7, 1), date(2024, 9, 30)), PERIODS[0]])
+def test_a_minor_or_major_categorys_answer_from_the_rollups_equals_the_events(
+    db, clock, categorised, category, first, last
+) -> None:
+    rolled_result, raw = _both(db, clock, kpis.KpiFilter(first, last, category=category))
+    assert (rolled_result["source"], raw["source"]) == ("rollup", "raw")
+    everything = kpis.compute_kpis(db, kpis.KpiFilter(first, last), principal=None, zone=TZ, now=clock.now())
+    received = rolled_result["counts"]["received"]["value"]
+    assert 0 < received < everything["counts"]["received"]["value"]  # the filter tells categories apart
+    assert _comparable(rolled_result) == _comparable(raw)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"category": "E0401"},
+        {"category": "E04"},
+        {"area": "320585101"},
+        {"area": "320585101001001"},
+        {"department_id": "fgw"},
+        {"area": "320585100", "category": "E0401"},
+        {"department_id": "cgj", "category": "H06"},
+    ],
+)
+@pytest.mark.parametrize(
+    ("first", "last"), [(date(2024, 9, 30), date(2024, 9, 30)), (date(2024, 9, 1), date(2024, 9, 30))]
+)
+def test_todays_part_read_through_each_anchors_own_index_equals_the_events(
+    db, clock, categorised, filters, first, last
+) -> None:
+    # Today's part keeps the unit columns off their indexes (coalesce) for the due and closed anchors:
+    # the same rows as the plain conditions, NULL units included.
+    if "department_id" in filters:
+        filters = {**filters, "department_id": categorised[filters["department_id"]].id}
+    rolled_result, raw = _both(db, clock, kpis.KpiFilter(first, last, **filters))
+    assert (rolled_result["source"], raw["source"]) == ("rollup", "raw")
+    assert _comparable(rolled_result) == _comparable(raw)
+    if first == last:  # today only: something received, due or closed today under every filter
+        counts = rolled_result["counts"]
+        assert counts["received"]["value"] + counts["sign_due"]["value"] + counts["closed"]["value"] > 0
+
+
+@pytest.mark.parametrize("persona", ["dept_staff", "other_dept_staff", "town_staff"])
+def test_a_scoped_callers_answer_for_today_and_a_category_equals_the_events(
+    db, clock, categorised, persona, request
+) -> None:
+    principal = request.getfixturevalue(persona).principal
+    for f in (
+        kpis.KpiFilter(date(2024, 9, 30), date(2024, 9, 30)),
+        kpis.KpiFilter(date(2024, 8, 1), date(2024, 9, 30), category="E04"),
+    ):
+        rolled_result, raw = _both(db, clock, f, principal)
+        assert _comparable(rolled_result) == _comparable(raw)
+
+
+def _p90_and_statements(db, clock, f):  # type: ignore[no-untyped-def]
+    """The P90 from the rollups, and the SQL statements it sent."""
+    from sqlalchemy import event as sa_event
+
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    connection = db.connection()
+    sa_event.listen(connection, "before_cursor_execute", capture)
+    try:
+        located = kpis.handling_p90(db, f, principal=None, zone=TZ, now=clock.now())
+    finally:
+        sa_event.remove(connection, "before_cursor_execute", capture)
+    return located, statements
+
+
+def _sorted_the_events(statements):  # type: ignore[no-untyped-def]
+    # the events' own major_code, unwrapped: percentile_cont over the period's events
+    return any("events.major_code =" in s for s in statements)
+
+
+def test_a_major_categorys_p90_is_located_by_its_minors_histogram_rows(db, clock, categorised) -> None:
+    f = kpis.KpiFilter(date(2024, 8, 1), date(2024, 9, 30), category="E04")
+    located, statements = _p90_and_statements(db, clock, f)
+    sorted_ = kpis.handling_p90(db, f, principal=None, zone=TZ, now=clock.now(), use_rollups=False)
+    # 150, 240, 700 (rolled up), 540 (closed today): 0.9 × 3 = 2.7 → 540 + 0.7 × 160
+    assert located == pytest.approx(sorted_) == pytest.approx(652.0)
+    assert any("event_handling_rollups" in s for s in statements)
+    assert not _sorted_the_events(statements)
+
+
+def test_a_major_categorys_p90_with_a_minor_moved_under_it_reads_the_events(db, clock, categorised) -> None:
+    # E0109's events say major E01, but the tree lists only E0102 under E01: the minors' histogram
+    # misses them, its count disagrees with the rollup's, and the events are sorted instead.
+    f = kpis.KpiFilter(date(2024, 8, 1), date(2024, 9, 30), category="E01")
+    located, statements = _p90_and_statements(db, clock, f)
+    sorted_ = kpis.handling_p90(db, f, principal=None, zone=TZ, now=clock.now(), use_rollups=False)
+    # E0102's 300, 600, 900, 1200 and E0109's 800, 1500: 0.9 × 5 = 4.5 → 1200 + 0.5 × 300 (E0102's
+    # alone would give 1110)
+    assert located == pytest.approx(sorted_) == pytest.approx(1350.0)
+    assert _sorted_the_events(statements)
