@@ -2,9 +2,12 @@
 `citycockpit serve` subprocess.
 
 Usage: PYTHONPATH=src python bench/events_intake.py --db URL [--clients 50] [--seconds 30] [--workers 1]
-       [--rate R] [--callers N]  (R requests/s offered on a fixed schedule; latency counted from each scheduled time)
-The database is migrated, given the demo organisation and categories if empty, and an API token with
-events:create is created for the run."""
+       [--rate R] [--callers N] [--boundaries]
+       (R requests/s offered on a fixed schedule; latency counted from each scheduled time)
+The database is migrated, given the demo organisation and categories if empty (with `--boundaries` also
+the demo's area boundaries through the GIS import, so every point is located by point-in-polygon; without
+them the grids have centroids only and a point goes to the nearest), and an API token with events:create
+is created for the run. The server and this script share a data folder (its audit key)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import resources
 from urllib.parse import urlencode
@@ -24,11 +28,14 @@ from sqlalchemy import func, select
 
 from citycockpit import migrate
 from citycockpit.auth.tokens import create_token
+from citycockpit.config import Settings
+from citycockpit.core import keyring
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.events import categories
 from citycockpit.events.models import Event, EventCategory
+from citycockpit.org import boundaries as org_boundaries
 from citycockpit.org import service as org
 
 ACTOR = SystemActor("bench")
@@ -69,17 +76,23 @@ def postgres_cpu_seconds() -> float:
     return sum(_seconds(f) for _, name, f in _processes() if name == "postgres")
 
 
-def prepare(url: str) -> str:
-    engine = make_engine(url)
+def prepare(url: str, data_dir: str, *, with_boundaries: bool = False) -> str:
+    settings = Settings(data_dir=data_dir, audit_key_file=None)
+    engine = keyring.attach(make_engine(url), keyring.RingSource(settings))
     migrate.upgrade(engine)
     now = fixed_clock("2024-09-30T10:00:00").now()
+    demo_data = resources.files("citycockpit.demo").joinpath("data")
     with session_scope(engine) as s:
         if not s.scalar(select(func.count()).select_from(EventCategory)):
-            data = resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes()
+            data = demo_data.joinpath("taicang-org.yaml").read_bytes()
             org.import_org(s, data, "taicang-org.yaml", actor=ACTOR, now=now)
             categories.import_categories(
                 s, categories.shipped_categories_file(), "c.yaml", actor=ACTOR, now=now
             )
+            if with_boundaries:
+                name = "taicang-boundaries.geojson"
+                check = org_boundaries.check_boundaries(s, demo_data.joinpath(name).read_bytes(), name)
+                org_boundaries.store_boundaries(s, check, accept_warnings=False, actor=ACTOR, now=now)
         token = create_token(
             s, name=f"bench-{time.time():.0f}", scopes=["events:create"], actor=ACTOR, now=now
         )
@@ -199,8 +212,15 @@ def main() -> None:
         default=0,
         help="give each request one of this many phone numbers, so repeated requests are linked (0: none)",
     )
+    parser.add_argument(
+        "--boundaries",
+        action="store_true",
+        help="load the demo's area boundaries, so points are located by polygon (a fresh database only)",
+    )
+    parser.add_argument("--data-dir", default="", help="the server's data folder (default: a fresh one)")
     args = parser.parse_args()
-    key = prepare(args.db)
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="cc-intake-bench-")
+    key = prepare(args.db, data_dir, with_boundaries=args.boundaries)
     if not args.port:
         import socket
 
@@ -210,6 +230,7 @@ def main() -> None:
     env = {
         **os.environ,
         "CITYCOCKPIT_DATABASE_URL": args.db,
+        "CITYCOCKPIT_DATA_DIR": data_dir,
         "CITYCOCKPIT_TODAY": "2024-09-30",
         # one load generator on one address: lift the per-address limit on anonymous endpoints
         "CITYCOCKPIT_RATE_LIMIT_PUBLIC_PER_MINUTE": "100000000",
@@ -252,6 +273,9 @@ def main() -> None:
         with session_scope(engine, read_only=True) as s:
             after = s.scalar(select(func.count()).select_from(Event))
             repeats = s.scalar(select(func.count()).select_from(Event).where(Event.repeat_of_id.is_not(None)))
+            methods = dict(
+                s.execute(select(Event.grid_method, func.count()).group_by(Event.grid_method)).all()
+            )
     finally:
         server.terminate()
         server.wait(10)
@@ -265,7 +289,7 @@ def main() -> None:
     )
     print(
         f"requests {len(lat):,}  statuses {statuses}  events stored {after - before:,}  "
-        f"repeated requests linked (all runs) {repeats:,}"
+        f"repeated requests linked (all runs) {repeats:,}  grids found by (all runs) {methods}"
     )
     print(
         f"server CPU {server_cpu:.1f} s ({server_cpu / max(1, len(lat)) * 1000:.2f} ms a request), "
