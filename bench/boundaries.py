@@ -9,7 +9,10 @@ so the file has the weight of a real GIS export, ~20 MB), then times:
 - the import: read, validate, topology report (and its XLSX), store, commit;
 - the point lookup as intake does it (events/intake/grids.py → org/geometry.py), per point;
 - beside it, a bare shapely baseline in the same run: an STRtree `query(point, predicate="intersects")`
-  on the same polygons, the least any lookup built on shapely can cost."""
+  on the same polygons, the least any lookup built on shapely can cost;
+- one lookup at the demo city's size (its 199 grid polygons, `demo/data/taicang-boundaries.geojson`,
+  as `bench/events_intake.py --boundaries` loads them), against the same grids by centroid only (what
+  intake does for a city without boundaries), in microseconds per call."""
 
 from __future__ import annotations
 
@@ -29,10 +32,12 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from citycockpit import migrate  # noqa: E402
+from citycockpit.config import Settings  # noqa: E402
+from citycockpit.core import keyring  # noqa: E402
 from citycockpit.core.actors import SystemActor  # noqa: E402
 from citycockpit.db import make_engine  # noqa: E402
 from citycockpit.events.intake import grids  # noqa: E402
-from citycockpit.org import boundaries, service  # noqa: E402
+from citycockpit.org import boundaries, geometry, service  # noqa: E402
 
 LON0, LAT0, SIZE = 121.13, 31.457, 0.3  # a 0.6° square around Taicang
 
@@ -89,7 +94,8 @@ def main() -> None:
     )
 
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        settings = Settings(data_dir=Path(tmp), secret_key="b" * 48, audit_key_file=None)
+        engine = keyring.attach(make_engine(f"sqlite:///{tmp}/bench.db"), keyring.RingSource(settings))
         migrate.upgrade(engine)
         actor, now = SystemActor("bench"), datetime.now(UTC)
         with Session(engine) as session:
@@ -135,6 +141,34 @@ def main() -> None:
         bare = (time.perf_counter() - t0) / args.points
         print(f"point lookup, {args.points} random points, {hits} located: {ours * 1e3:.4f} ms per point")
         print(f"bare shapely baseline (STRtree query, predicate intersects): {bare * 1e3:.4f} ms per point")
+    demo_lookup(args.points)
+
+
+def demo_lookup(n: int) -> None:
+    """Per-call cost of a lookup with the demo's grid polygons, and with the same grids' centroids only."""
+    data = Path(__file__).resolve().parents[1] / "src/citycockpit/demo/data/taicang-boundaries.geojson"
+    features = json.loads(data.read_text(encoding="utf-8"))["features"]
+    shapes_ = [
+        geometry.GridShape(f["properties"]["code"], None, None, geometry.geometry_of(f["geometry"]))
+        for f in features
+        if len(f["properties"]["code"]) == 15
+    ]
+    centroids = [
+        geometry.GridShape(g.code, g.geometry.centroid.y, g.geometry.centroid.x, None)  # type: ignore[union-attr]
+        for g in shapes_
+    ]
+    x0, y0, x1, y1 = shapely.total_bounds([g.geometry for g in shapes_])
+    rng = np.random.default_rng(13)
+    points = list(zip(rng.uniform(y0, y1, n), rng.uniform(x0, x1, n), strict=True))
+    for label, grid_shapes in (("polygons", shapes_), ("centroids only", centroids)):
+        locator = geometry.GridLocator(grid_shapes)
+        t0 = time.perf_counter()
+        covered = sum(1 for lat, lon in points if geometry.locate(locator, lat, lon)[1])  # type: ignore[index]
+        per = (time.perf_counter() - t0) / n
+        print(
+            f"demo city, {len(grid_shapes)} grids by {label}: {per * 1e6:.1f} µs per locate "
+            f"({covered} of {n} points inside a polygon)"
+        )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ Usage: PYTHONPATH=src python bench/events_intake.py --db URL [--case spread|burs
 Each case runs the bare ceiling app (bench/intake_ceiling.py: parse the form, insert one SQLite row) and
 then `citycockpit serve`, with the same client and server options, and prints the ratio. `spread`: posts
 over the city in five categories; `burst`: every post within a few metres of one spot in one category
-(one incident reported by hundreds of callers). The database is migrated, given the demo organisation
+(one incident reported by hundreds of callers). The database is migrated (with `--boundaries` also given
+the demo's area boundaries through the GIS import), given the demo organisation
 and categories if empty, and an API token with events:create is created for the run."""
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.events import categories
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
+from citycockpit.org import boundaries as org_boundaries
 from citycockpit.org import service as org
 
 ACTOR = SystemActor("bench")
@@ -83,7 +85,7 @@ def postgres_cpu_seconds() -> float:
     return sum(_seconds(f) for _, name, f in _processes() if name == "postgres")
 
 
-def prepare(url: str, data_dir: str) -> str:
+def prepare(url: str, data_dir: str, *, with_boundaries: bool = False) -> str:
     # the server's own key ring (CITYCOCKPIT_DATA_DIR/audit.key), so both chain the same audit log
     settings = Settings(data_dir=Path(data_dir), audit_key_file=None)
     engine = keyring.attach(make_engine(url), keyring.RingSource(settings))
@@ -91,11 +93,16 @@ def prepare(url: str, data_dir: str) -> str:
     now = fixed_clock("2024-09-30T10:00:00").now()
     with session_scope(engine) as s:
         if not s.scalar(select(func.count()).select_from(EventCategory)):
-            data = resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes()
+            demo_data = resources.files("citycockpit.demo").joinpath("data")
+            data = demo_data.joinpath("taicang-org.yaml").read_bytes()
             org.import_org(s, data, "taicang-org.yaml", actor=ACTOR, now=now)
             categories.import_categories(
                 s, categories.shipped_categories_file(), "c.yaml", actor=ACTOR, now=now
             )
+            if with_boundaries:  # the demo's real boundaries: every point located by point-in-polygon
+                name = "taicang-boundaries.geojson"
+                check = org_boundaries.check_boundaries(s, demo_data.joinpath(name).read_bytes(), name)
+                org_boundaries.store_boundaries(s, check, accept_warnings=False, actor=ACTOR, now=now)
         token = create_token(
             s, name=f"bench-{time.time():.0f}", scopes=["events:create"], actor=ACTOR, now=now
         )
@@ -382,8 +389,15 @@ def main() -> None:
         default=0,
         help="give each request one of this many phone numbers, so repeated requests are linked (0: none)",
     )
+    parser.add_argument(
+        "--boundaries",
+        action="store_true",
+        help="load the demo's area boundaries, so points are located by polygon (a fresh database only)",
+    )
     args = parser.parse_args()
-    key = prepare(args.db, args.data_dir) if args.against != "ceiling" else "-"
+    key = (
+        prepare(args.db, args.data_dir, with_boundaries=args.boundaries) if args.against != "ceiling" else "-"
+    )
     cases = ["spread", "burst"] if args.case == "both" else [args.case]
     offered = f"offered {args.rate:,.0f} req/s on a schedule" if args.rate else "back to back"
     print(

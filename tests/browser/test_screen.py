@@ -186,3 +186,52 @@ def test_a_department_name_with_markup_is_text_on_the_screen(context, demo: Demo
         with session_scope(engine) as session:
             session.scalars(select(Department).where(Department.code == code)).one().short_name = original
         engine.dispose()
+
+
+def _map_details(urls: list[str]) -> list[str]:
+    """The `detail` of each map request, in order."""
+    from urllib.parse import parse_qs, urlparse
+
+    return [parse_qs(urlparse(u).query).get("detail", ["?"])[0] for u in urls if "/api/v1/screen/map" in u]
+
+
+def _zoom_map(page, notches: int) -> None:  # type: ignore[no-untyped-def]
+    """Turn the mouse wheel over the map's middle (negative: zoom in)."""
+    box = page.locator('section[data-panel="map"] .chart').bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(abs(notches)):
+        page.mouse.wheel(0, -120 if notches > 0 else 120)
+        page.wait_for_timeout(30)
+
+
+def test_the_map_asks_for_finer_boundaries_when_drilled_into_a_town_and_when_zoomed_in(
+    context, demo: Demo, watch: Watch
+) -> None:  # type: ignore[no-untyped-def]
+    sign_in(context, demo, "web_leader")
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    _open_screen(page, demo, "/screen")
+    assert set(_map_details(asked)) == {"0"}  # the whole city: its towns coarsest
+    _click_area(page, "320585101")
+    page.wait_for_url("**/screen?area=320585101")
+    page.wait_for_function(PANELS_READY)
+    town_requests = [u for u in asked if "area=320585101" in u]
+    assert _map_details(town_requests)[-1:] == ["1"]  # a town: its villages at the town's detail
+
+    # zoomed in five times over, the town's map asks for the next finer level and draws it
+    asked.clear()
+    _zoom_map(page, 12)
+    page.wait_for_function("document.querySelector('section[data-panel=\"map\"]').dataset.detail === '2'")
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => e.name.includes('/screen/map') && e.name.includes('detail=2'))"
+    )
+    assert _map_details(asked) == ["2"]
+    # zoomed back out, the town's level is drawn from what the page kept: nothing is fetched
+    asked.clear()
+    _zoom_map(page, -12)
+    page.wait_for_function("document.querySelector('section[data-panel=\"map\"]').dataset.detail === '1'")
+    page.wait_for_timeout(300)
+    assert _map_details(asked) == []
+    assert page.locator('section[data-panel="map"]').evaluate(CANVAS_INK)
+    assert watch.console_errors == []

@@ -98,3 +98,31 @@ def test_a_changed_boundary_is_drawn_anew_and_reading_changes_no_stored_geometry
 def test_a_detail_outside_0_to_3_is_a_validation_error(client: TestClient, leader: Any) -> None:
     r = client.get("/api/v1/screen/map", params={"detail": 4}, headers=leader.headers)
     assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "detail")
+
+
+def test_a_drilled_town_draws_its_villages_at_the_town_level_and_finer_on_request_without_changing_them(
+    client: TestClient, db: Session, leader: Any
+) -> None:
+    village = db.scalars(select(Area).where(Area.code == "320585100001")).one()
+    village.geometry_geojson = json.dumps(
+        {"type": "Polygon", "coordinates": [wiggly_ring(31.462, 121.108, 0.004)]}
+    )
+    db.flush()
+    stored = village.geometry_geojson
+    default = _map(client, leader, area="320585100")
+    finer = _map(client, leader, area="320585100", detail=2)
+    assert (default["detail"], finer["detail"]) == (1, 2)
+    assert _points(default["geojson"]["features"][0]) < _points(finer["geojson"]["features"][0])
+    exact = _map(client, leader, area="320585100", detail=3)["geojson"]["features"][0]["geometry"]
+    db.expire_all()
+    assert db.scalars(select(Area.geometry_geojson).where(Area.code == "320585100001")).one() == stored
+    assert exact == json.loads(stored)
+
+
+def test_the_screen_page_starts_its_map_at_the_detail_of_its_drill_level(
+    client: TestClient, leader: Any
+) -> None:
+    city = client.get("/screen", headers=leader.headers)
+    town = client.get("/screen", params={"area": "320585100"}, headers=leader.headers)
+    assert 'data-detail="0"' in city.text
+    assert 'data-detail="1"' in town.text

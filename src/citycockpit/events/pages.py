@@ -17,6 +17,7 @@ from citycockpit.auth import queries as auth_queries
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
+from citycockpit.core import coords as coords_home
 from citycockpit.core.coords import CoordSystem
 from citycockpit.core.errors import AppError
 from citycockpit.core.tabular import MAX_IMPORT_BYTES, XLSX_MEDIA_TYPE, write_xlsx
@@ -300,6 +301,22 @@ def _report_form(
     }
 
 
+def _in_city(session: Any, lat: float, lon: float, coord_system: str) -> bool:
+    """Whether a typed or located point lies in the city (its outline: org_queries.city_outline), taken
+    in the coordinate system it was given in; True when the city has no shape to check against (a
+    coordinate system the form does not know is refused on its own)."""
+    outline = org_queries.city_outline(session)
+    if outline is None:
+        return True
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return False
+    try:
+        lat, lon = coords_home.to_wgs84(lat, lon, coord_system.strip() or None)
+    except coords_home.UnknownCoordSystem:
+        return True
+    return outline.covers(lat, lon)
+
+
 @router.post("/new")
 def create_event(
     request: Request,
@@ -333,28 +350,30 @@ def create_event(
     if len(description.strip()) < 5:
         errors["description"] = _t(request, "events.form.describe")
     coords: list[float | None] = []
-    for key, raw, low, high in (("lat", lat, 30.0, 33.0), ("lon", lon, 119.0, 123.0)):
+    for key, raw in (("lat", lat), ("lon", lon)):
         if not raw.strip():
             coords.append(None)
             continue
         try:
-            value = float(raw)
+            coords.append(float(raw))
         except ValueError:
             errors[key] = _t(request, "form.not_number")
             coords.append(None)
-            continue
-        if not low <= value <= high:
-            errors[key] = _t(request, "events.form.out_of_city")
-        coords.append(value)
     if (coords[0] is None) != (coords[1] is None):
         errors["lat"] = _t(request, "events.form.both_coords")
+    elif (
+        coords[0] is not None
+        and coords[1] is not None
+        and not _in_city(session, coords[0], coords[1], coord_system)
+    ):
+        errors["lat"] = _t(request, "events.form.out_of_city")
     accuracy_m = None
     if accuracy.strip() and coords[0] is not None:  # without a point an accuracy says nothing
         try:
             accuracy_m = float(accuracy)
         except ValueError:
             accuracy_m = -1.0
-        if not 0 <= accuracy_m <= intake.MAX_LOCATION_ACCURACY_M:  # NaN fails too
+        if not intake.accuracy_in_range(accuracy_m):
             errors["lat"] = _t(request, "report.bad_accuracy")
     if coord_system.strip() not in ("", *(s.value for s in CoordSystem)):
         errors["lat"] = _t(request, "events.form.bad_coord_system")

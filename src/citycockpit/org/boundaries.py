@@ -133,6 +133,18 @@ class _Raw:
     geometry: dict[str, Any] | None
 
 
+def _place(why: str) -> str:
+    """Where GEOS says a geometry is invalid (`Self-intersection[x y]`), as "x, y" rounded to what the
+    file's coordinates can mean: 6 decimals of a degree (≈10 cm), or 0.1 of a metre in zone metres."""
+    inside = why[why.find("[") + 1 : why.rfind("]")] if "[" in why else ""
+    try:
+        x, y = (float(v) for v in inside.split()[:2])
+    except ValueError:
+        return inside
+    digits = 6 if abs(x) <= 360 and abs(y) <= 360 else 1
+    return f"{x:.{digits}f}, {y:.{digits}f}"
+
+
 def _err(filename: str, number: int | None, reason: str, code: str, **params: Any) -> RowError:
     return RowError(filename, number, reason, code=f"boundary_{code}", params=params)
 
@@ -472,7 +484,7 @@ def check_boundaries(
                         "invalid_geometry",
                         value=code,
                         why=why,
-                        at=why[why.find("[") + 1 : why.rfind("]")] if "[" in why else "",
+                        at=_place(why),
                     )
                 )
                 continue

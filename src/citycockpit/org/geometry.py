@@ -72,6 +72,23 @@ def reproject(geoms: Any, tf: Transformer) -> Any:
     return shapely.transform(geoms, lambda xy: np.column_stack(tf.transform(xy[:, 0], xy[:, 1])))
 
 
+class Outline:
+    """A city's outline (its top-level areas' shapes, unioned) grown by a margin, ready to say whether a
+    WGS84 point lies in the city: a position at the border, a metre or two off, is still the city's.
+    Built once per change of the areas table; immutable and shared by every thread."""
+
+    def __init__(self, shapes: list[BaseGeometry], *, margin_m: float) -> None:
+        union = shapely.union_all(shapes)
+        # grown in degrees of latitude (≈111 km each): a degree of longitude is shorter, so the margin
+        # across is a little wider, never narrower
+        self.shape = union.buffer(margin_m / 111_000.0, quad_segs=2)
+        self.margin_m = margin_m
+        shapely.prepare(self.shape)
+
+    def covers(self, lat: float, lon: float) -> bool:
+        return bool(self.shape.covers(Point(lon, lat)))
+
+
 @dataclass(frozen=True)
 class GridShape:
     code: str

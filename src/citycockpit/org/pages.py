@@ -191,6 +191,12 @@ def import_boundaries(
         return render(request, "app/admin_org.html", context, status=exc.status)
     except AppError as exc:
         refused = i18n.request_import_error(request, exc)
+        if exc.code == "import_failed" and refused["import_rows"]:  # a boundary file has features, not rows
+            refused["import_error"] = _t(
+                request,
+                "admin.org.boundaries_failed",
+                count=refused["error_count"] or len(refused["import_rows"]),
+            )
         context["boundary_error"] = refused["import_error"]
         context["boundary_rows"] = refused["import_rows"]
         return render(request, "app/admin_org.html", context, status=exc.status)

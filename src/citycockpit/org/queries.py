@@ -10,9 +10,15 @@ from sqlalchemy import ColumnElement, Row, select, true
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.principal import Principal
+from citycockpit.core import stamps
 from citycockpit.core.dialect import code_within
 from citycockpit.core.listing import Listing
+from citycockpit.org import geometry
 from citycockpit.org.models import Area, Department
+
+# How far outside the city's outline a reported position may lie and still be the city's: a phone's fix
+# at the border, or a point picked on the edge of a map.
+CITY_MARGIN_M = 500.0
 
 
 def departments_listing() -> Listing:
@@ -93,12 +99,12 @@ def area_outlines(session: Session, principal: Principal, around: str | None = N
     else:
         query = query.where(Area.level == "town")
     features = []
-    for code, name, level, geometry in session.execute(query.order_by(Area.code)):
+    for code, name, level, shape in session.execute(query.order_by(Area.code)):
         features.append(
             {
                 "type": "Feature",
                 "properties": {"name": name, "code": code, "level": level, "mine": code.startswith(scope)},
-                "geometry": json.loads(geometry),
+                "geometry": json.loads(shape),
             }
         )
     return {
@@ -106,3 +112,21 @@ def area_outlines(session: Session, principal: Principal, around: str | None = N
         "area": town,
         "geojson": {"type": "FeatureCollection", "features": features} if features else None,
     }
+
+
+def city_outline(session: Session) -> geometry.Outline | None:
+    """The city's outline, to tell whether a reported point lies in the city: the top-level areas' (the
+    city's) shapes, unioned, grown by CITY_MARGIN_M; None when the city has no shape, and then nothing
+    is checked. Kept until an area changes."""
+    return stamps.cached(session, "areas", "city outline", lambda: _city_outline(session))
+
+
+def _city_outline(session: Session) -> geometry.Outline | None:
+    shapes = [
+        shape
+        for text in session.scalars(
+            select(Area.geometry_geojson).where(Area.parent_id.is_(None), Area.geometry_geojson.is_not(None))
+        )
+        if (shape := geometry.geometry_of(text)) is not None
+    ]
+    return geometry.Outline(shapes, margin_m=CITY_MARGIN_M) if shapes else None

@@ -46,6 +46,7 @@ def screen_page(
         "screen/screen.html",
         {
             "view": view,
+            "map_detail": queries.map_detail(view.area_level),
             "is_kiosk": principal.kind == "kiosk",
             "refresh_seconds": settings.screen_refresh_seconds,
             "messages": i18n.client_messages(lang, "screen."),

@@ -245,12 +245,18 @@ def _report_targets(session: Session, view: View) -> dict[str, Any]:
 DETAIL_BY_VIEW = {"city": 0, "town": 1, "village": 2, "grid": 2}
 
 
+def map_detail(area_level: str) -> int:
+    """The detail a view's map is drawn at unless asked otherwise (the page starts there, and asks for
+    finer levels as the map is zoomed in): a city's towns coarsest, a village's grids finest."""
+    return DETAIL_BY_VIEW.get(area_level, shapes.DEFAULT_LEVEL)
+
+
 def area_map(session: Session, view: View, *, metric: str, detail: int | None = None) -> dict[str, Any]:
     """The viewed area's children as a GeoJSON FeatureCollection (for ECharts registerMap), each with
     its metric value (null when no data yet). Boundaries are WGS84 and simplified for display at
     `detail` (0 coarsest … 3 exact; default by the viewed level), computed once per change of the
     areas and kept by the process; the stored geometry is never changed."""
-    level = DETAIL_BY_VIEW.get(view.area_level, shapes.DEFAULT_LEVEL) if detail is None else detail
+    level = map_detail(view.area_level) if detail is None else detail
     parent = session.scalars(select(Area).where(Area.code == view.area_code)).first()
     query = select(
         Area.code, Area.name, Area.level, Area.geometry_geojson, Area.centroid_lon, Area.centroid_lat

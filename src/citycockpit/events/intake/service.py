@@ -132,6 +132,14 @@ class IntakeSettings:
 # Beyond this a position says little more than "somewhere in the city" (a phone without GPS fix reports
 # its cell tower's radius, often several kilometres); such a figure is refused rather than stored.
 MAX_LOCATION_ACCURACY_M = 100_000.0
+
+
+def accuracy_in_range(accuracy_m: float) -> bool:
+    """Whether a position's accuracy (metres) is one to store: 0 to MAX_LOCATION_ACCURACY_M (NaN is
+    not). The one home of that range: `check_fields` and the report form both ask here."""
+    return 0 <= accuracy_m <= MAX_LOCATION_ACCURACY_M
+
+
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID (with or without dashes) fits
 
 
@@ -301,7 +309,7 @@ def check_fields(data: EventInput, names: dict[str, str] | None = None) -> list[
                     code="accuracy_needs_point",
                 )
             )
-        elif not 0 <= data.location_accuracy_m <= MAX_LOCATION_ACCURACY_M:
+        elif not accuracy_in_range(data.location_accuracy_m):
             problems.append(
                 Problem(
                     f"location_accuracy_m must be 0 to {MAX_LOCATION_ACCURACY_M:g} metres",

@@ -374,16 +374,51 @@
     return true;
   };
 
+  /* --- the map: boundaries at the detail that fits the view ---
+     The server draws each level's boundaries simplified for display (screen/shapes.py: 0 ≈100 m for a
+     whole city, 1 ≈20 m for a town, 2 ≈4 m for a village's grids). The page starts at its drill level's
+     detail (data-detail, from the server's rule) and asks for the next finer one each time the map is
+     zoomed in five times further (each level's tolerance is a fifth of the one before). Every level's
+     shapes are kept in the page once fetched, so zooming back out, or in again, fetches nothing. */
+  var BASE_DETAIL = parseInt(stage.dataset.detail, 10);
+  if (isNaN(BASE_DETAIL)) { BASE_DETAIL = 1; }
+  var FINEST_DRAWN = 2;   // 3 is the exact stored geometry: too heavy to draw, never asked for here
+  var mapView = { detail: BASE_DETAIL, zoom: 1, center: null, shapes: {}, last: null };
+  function detailForZoom(zoom) {
+    var steps = Math.max(0, Math.round(Math.log(Math.max(zoom, 1)) / Math.log(5)));
+    return Math.min(FINEST_DRAWN, Math.max(BASE_DETAIL, BASE_DETAIL + steps));
+  }
+
   renderers["map"] = function (panel, d) {
     if (!d.geojson) { return false; }
-    echarts.registerMap(d.map_name, d.geojson);
+    var detail = d.detail === undefined || d.detail === null ? mapView.detail : d.detail;
+    var mapName = d.map_name + "-d" + detail;
+    echarts.registerMap(mapName, d.geojson);
+    mapView.shapes[detail] = { name: mapName, geojson: d.geojson };
+    mapView.last = d;
+    // an answer for a level the map has since zoomed away from: draw the level it is at, if kept
+    drawMap(panel, d, mapView.shapes[mapView.detail] || mapView.shapes[detail]);
+    return true;
+  };
+
+  function drawMap(panel, d, drawn) {
     var values = {};
     (d.values || []).forEach(function (v) { values[v.name] = v.value; });
     var max = 1;
     Object.keys(values).forEach(function (k) { if (values[k] > max) { max = values[k]; } });
     var chart = chartIn(panel, "main");
     var byName = {};
-    d.geojson.features.forEach(function (f) { byName[f.properties.name] = f.properties.code; });
+    drawn.geojson.features.forEach(function (f) { byName[f.properties.name] = f.properties.code; });
+    var series = { type: "map", map: drawn.name, roam: true, scaleLimit: { min: 1, max: 40 }, zoom: mapView.zoom,
+      selectedMode: false,
+      label: { show: true, color: "#e6f4ff", fontSize: 15 },
+      itemStyle: { areaColor: "#123a66", borderColor: "#5ab0ff", borderWidth: 1.2 },
+      emphasis: { label: { color: "#fff" }, itemStyle: { areaColor: "#2f6fb0" } },
+      data: drawn.geojson.features.map(function (f) {
+        var v = values[f.properties.name];
+        return { name: f.properties.name, value: v === undefined ? null : v };
+      }) };
+    if (mapView.center) { series.center = mapView.center; }
     chart.setOption(opt({
       tooltip: { trigger: "item", formatter: function (p) {
         var v = values[p.name];
@@ -391,21 +426,26 @@
       } },
       visualMap: d.values ? { min: 0, max: max, left: 10, bottom: 10, calculable: true, text: [m("high"), m("low")],
         inRange: { color: ["#0e3a66", "#1f77b4", "#36cfc9", "#faad14", "#ff4d4f"] }, textStyle: TXT } : undefined,
-      series: [{ type: "map", map: d.map_name, roam: false, selectedMode: false,
-        label: { show: true, color: "#e6f4ff", fontSize: 15 },
-        itemStyle: { areaColor: "#123a66", borderColor: "#5ab0ff", borderWidth: 1.2 },
-        emphasis: { label: { color: "#fff" }, itemStyle: { areaColor: "#2f6fb0" } },
-        data: d.geojson.features.map(function (f) {
-          var v = values[f.properties.name];
-          return { name: f.properties.name, value: v === undefined ? null : v };
-        }) }]
+      series: [series]
     }), true);
+    panel.dataset.detail = String(mapView.detail);
     chart.off("click");
     if (d.drillable) {
       chart.on("click", function (p) { var code = byName[p.name]; if (code) { window.location.href = screenUrl(code); } });
     }
-    return true;
-  };
+    chart.off("georoam");
+    chart.on("georoam", function () {
+      var now = chart.getOption().series[0];
+      mapView.zoom = now.zoom || 1;
+      mapView.center = now.center || null;
+      var wanted = detailForZoom(mapView.zoom);
+      if (wanted === mapView.detail) { return; }
+      mapView.detail = wanted;
+      var kept = mapView.shapes[wanted];
+      if (kept && mapView.last) { drawMap(panel, mapView.last, kept); }
+      else { load(panel); }
+    });
+  }
 
   renderers["alerts"] = function (panel, d) {
     if (!d.items) { return false; }
@@ -493,7 +533,7 @@
   /* --- polling --- */
   function load(panel) {
     var ep = panel.dataset.panel;
-    var extra = ep === "map" ? "metric=" + (panel.dataset.metric || "events") : "";
+    var extra = ep === "map" ? "metric=" + (panel.dataset.metric || "events") + "&detail=" + mapView.detail : "";
     return fetch("/api/v1/screen/" + ep + areaQuery(extra), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {
         if (r.status === 401 || r.status === 403) { throw new Error("denied"); }
