@@ -45,6 +45,7 @@ DIRECTIONS = ("above", "below")
 STATION_LEVELS = ("national", "provincial", "town")
 SOURCES = ("push", "file", "pull")
 MONTHLY_RULES = ("mean", "sum", "last")
+RESOLUTIONS = ("hour", "day")  # hourly means, or one figure a day stamped at the day's local midnight
 MAX_AUDITED_REVISIONS = 50
 
 VALUE_HEADERS = tabular.header_aliases(  # (key, header)
@@ -108,11 +109,13 @@ def create_feed(
     silence_minutes: int | None = None,
     goal_series_id: int | None = None,
     monthly_rule: str = "mean",
+    resolution: str = "hour",
     thresholds: Iterable[ThresholdIn] = (),
     actor: Actor,
     now: datetime,
 ) -> Feed:
-    """A new series other systems may feed; its code is what they name it by."""
+    """A new series other systems may feed; its code is what they name it by. A daily series
+    (`resolution` day) takes one value a day, stamped at the day's local midnight."""
     code = code.strip()
     if not code or not name.strip():
         raise InvalidFeed("A series needs a code and a name")
@@ -120,6 +123,7 @@ def create_feed(
         raise InvalidFeed(f"The physical range of {code} is empty ({min_value} > {max_value})")
     if monthly_rule not in MONTHLY_RULES:
         raise InvalidFeed(f"monthly_rule must be one of {', '.join(MONTHLY_RULES)}")
+    _check_resolution(resolution, code)
     if silence_minutes is not None and silence_minutes <= 0:
         raise InvalidFeed("silence_minutes must be positive")
     if session.scalar(select(Feed.id).where(Feed.code == code)) is not None:
@@ -135,6 +139,7 @@ def create_feed(
         silence_minutes=silence_minutes,
         goal_series_id=goal_series_id,
         monthly_rule=monthly_rule,
+        resolution=resolution,
         created_at=now,
     )
     session.add(feed)
@@ -151,10 +156,16 @@ def create_feed(
             "code": code,
             "range": [min_value, max_value],
             "silence_minutes": silence_minutes,
+            "resolution": resolution,
             "thresholds": limits,
         },
     )
     return feed
+
+
+def _check_resolution(resolution: str, code: str) -> None:
+    if resolution not in RESOLUTIONS:
+        raise InvalidFeed(f"The resolution of {code} must be hour or day, not {resolution!r}")
 
 
 def set_thresholds(session: Session, feed: Feed, thresholds: list[ThresholdIn]) -> list[list[Any]]:
@@ -496,6 +507,18 @@ def _check_row(
             )
         )
         ok = False
+    if ok and feed is not None and feed.resolution == "day":
+        local = moment.astimezone(zone)
+        if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+            errors.add(
+                row.error(
+                    f"{feed.code} is a daily series: its time is a date (the day's local midnight), "
+                    f"not {local.isoformat()}",
+                    "time",
+                    code="bad_time",
+                )
+            )
+            ok = False
     if not ok or feed is None:
         return None
     return row, feed, place, moment, number
@@ -818,6 +841,7 @@ THEME_KEYS = {
     "silence_minutes",
     "thresholds",
     "monthly_rule",
+    "resolution",
 }
 
 
@@ -851,12 +875,14 @@ def load_theme(session: Session, data: bytes, name: str, *, actor: Actor, now: d
             "max_value": item.get("max"),
             "silence_minutes": item.get("silence_minutes"),
             "monthly_rule": item.get("monthly_rule", "mean"),
+            "resolution": item.get("resolution", "hour"),
         }
         feed = session.scalar(select(Feed).where(Feed.code == str(item["code"])))
         if feed is None:
             create_feed(session, code=str(item["code"]), **fields, thresholds=limits, actor=actor, now=now)
             created += 1
             continue
+        _check_resolution(str(fields["resolution"]), feed.code)
         for key, value in fields.items():
             setattr(feed, key, value)
         set_thresholds(session, feed, limits)
