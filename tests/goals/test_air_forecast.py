@@ -64,18 +64,29 @@ def test_the_good_days_forecast_scales_the_past_years_bad_day_rate() -> None:
     fc = af.forecast_good_days_ratio(this_year, [past], through=date(2024, 6, 30))
     assert fc is not None
     v = 120 / 182  # share of the days valid so far
-    # remaining: Jul–Nov 153 days at 95% good, December 31 days at 85%
-    expected = 100 * (110 + v * (153 * 0.95 + 31 * 0.85)) / (120 + v * 184)
+    b = (10 + 10) / (20 + 10)  # 10 bad days against 20 expected, with the prior of 10 bad days
+    # remaining: Jul–Nov 153 days at 1 − 0.1·b good, December 31 days at 1 − 0.3·b
+    expected = 100 * (110 + v * (153 * (1 - 0.1 * b) + 31 * (1 - 0.3 * b))) / (120 + v * 184)
     assert fc.to_date == pytest.approx(100 * 110 / 120)
     assert fc.value == pytest.approx(expected)
     assert fc.method == af.METHOD_SEASONAL + af.METHOD_INCOMPLETE  # 120 of 182 days is too few
 
 
-def test_a_clean_year_so_far_never_expects_a_good_probability_above_one() -> None:
-    past = {m: MonthTotals(30, 21 if m in WINTER else 27) for m in range(1, 13)}
-    this_year = {m: MonthTotals(DAYS_2024[m], DAYS_2024[m]) for m in range(1, 7)}  # no bad day
+def test_a_few_bad_days_in_january_do_not_condemn_the_year() -> None:
+    past = {m: MonthTotals(30, 29 if m in WINTER else 30) for m in range(1, 13)}  # 1 bad day in winter
+    this_year = {1: MonthTotals(31, 28)}  # 3 bad days where 1 was usual
+    fc = af.forecast_good_days_ratio(this_year, [past], through=date(2024, 1, 31))
+    assert fc is not None
+    b = (3 + 10) / (31 / 30 + 10)  # not 3 / (31/30) ≈ 2.9: the prior holds it near 1
+    expected = 100 * (28 + (29 + 31) * (1 - b / 30) + 275) / 366  # Feb, Dec winter; 275 clean days
+    assert fc.value == pytest.approx(expected)
+
+
+def test_the_expected_good_probability_is_never_below_zero() -> None:
+    past = {m: MonthTotals(30, 0) for m in range(1, 13)}  # every past day bad
+    this_year = {m: MonthTotals(DAYS_2024[m], 0) for m in range(1, 7)}
     fc = af.forecast_good_days_ratio(this_year, [past], through=date(2024, 6, 30))
-    assert fc is not None and fc.value == pytest.approx(100.0)
+    assert fc is not None and fc.value == pytest.approx(0.0)
 
 
 def test_the_completeness_rule_is_gb3095s_324_days_pro_rata() -> None:

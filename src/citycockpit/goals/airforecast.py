@@ -17,7 +17,7 @@ share of days valid so far:
 优良天数比例 (a floor, 以上), with G, N this year's good and valid days, q_k the past years' good share of
 month k; the bad-day rate is the rarer event, so it is the one scaled:
 
-    b = (N − G) / Σ_k N_k·(1 − q_k)
+    b = (N − G + K) / (Σ_k N_k·(1 − q_k) + K)     (K = PRIOR_BAD_DAYS: holds b near 1 early in the year)
     p_k = 1 − min(1, b·(1 − q_k))           (expected good probability of a remaining day of month k)
     forecast = 100 · (G + Σ_k v·R_k·p_k) / (N + Σ_k v·R_k)
 
@@ -37,6 +37,11 @@ PM25_ANNUAL_MEAN = "air:pm25_annual_mean"
 GOOD_DAYS_RATIO = "air:good_days_ratio"
 LINKS = (PM25_ANNUAL_MEAN, GOOD_DAYS_RATIO)
 PAST_YEARS = 3  # the seasonal pattern is the mean of at most this many past years
+# Bad days are few (a few dozen a year), so their rate so far is a noisy measure early in the year: three
+# bad days in January against one expected would triple every later month's. The rate is taken as
+# (bad so far + K) / (expected so far + K), a prior of K bad days at the past years' rate, which lets
+# this year's own rate count once it has been seen over enough days.
+PRIOR_BAD_DAYS = 10.0
 
 METHOD_SEASONAL = "daily monitoring × past years' months"
 METHOD_RUNNING = "daily monitoring to date"
@@ -159,7 +164,7 @@ def forecast_good_days_ratio(
         )
     bad_share = {m: 1 - t.good_days / t.valid_days for m, t in pattern.items()}
     expected_bad = sum(t.valid_days * bad_share[m] for m, t in months.items())
-    scale = (ytd.valid_days - ytd.good_days) / expected_bad if expected_bad else 1.0
+    scale = (ytd.valid_days - ytd.good_days + PRIOR_BAD_DAYS) / (expected_bad + PRIOR_BAD_DAYS)
     v = valid_share(ytd.valid_days, through)
     days_left = sum(v * r for r in rest.values())
     good = ytd.good_days + sum(v * r * (1 - min(1.0, scale * bad_share[m])) for m, r in rest.items())

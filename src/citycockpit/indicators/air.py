@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.core.dialect import dialect_name, local_date
@@ -98,9 +98,8 @@ def recompute_days(
             AirQualityDay.place_code.in_(written_places | {CITY}), AirQualityDay.day.in_(days)
         )
     )
-    if rows:
-        session.add_all(AirQualityDay(**r) for r in rows)
-    session.flush()
+    if rows:  # core executemany: thousands of days without ORM bookkeeping
+        session.connection().execute(insert(AirQualityDay.__table__), rows)
     city_rows = []
     columns = [getattr(AirQualityDay, p) for p in (*MEAN_POLLUTANTS, "o3_8h")]
     for day, *means in session.execute(
@@ -112,8 +111,8 @@ def recompute_days(
             zip((*MEAN_POLLUTANTS, "o3_8h"), (None if m is None else float(m) for m in means), strict=True)
         )
         city_rows.append(_row(CITY, _as_date(day), figures_city, now))
-    session.add_all(AirQualityDay(**r) for r in city_rows)
-    session.flush()
+    if city_rows:
+        session.connection().execute(insert(AirQualityDay.__table__), city_rows)
     return len(rows) + len(city_rows)
 
 

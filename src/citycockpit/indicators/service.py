@@ -576,6 +576,7 @@ def _store_chunk(
         )
     }
     rows_of = {(feed.id, place, moment): row for row, feed, place, moment, _ in chunk}
+    daily = {feed.id for _, feed, *_ in chunk if feed.resolution == "day"}
     new: list[dict[str, Any]] = []
     for key, (number, _n) in mine.items():
         old = stored.get(key)
@@ -630,11 +631,12 @@ def _store_chunk(
         # the local day of the instant, and of the hour before it (an hourly value stamped at the end
         # of its hour, HJ 663-2013, belongs to that day): both are recomputed
         marks.add((key[0], key[1], key[2].astimezone(zone).date()))
-        marks.add((key[0], key[1], (key[2] - timedelta(hours=1)).astimezone(zone).date()))
+        if key[0] not in daily:  # a daily value, stamped at its own day's midnight, is that day's only
+            marks.add((key[0], key[1], (key[2] - timedelta(hours=1)).astimezone(zone).date()))
         if key[2] > latest.get((key[0], key[1]), datetime.min.replace(tzinfo=UTC)):
             latest[(key[0], key[1])] = key[2]
     if new and write and not errors:
-        session.execute(insert(Value), new)
+        session.connection().execute(insert(Value.__table__), new)  # core executemany: no ORM bookkeeping
     session.flush()
 
 
@@ -655,14 +657,17 @@ def _mark_days(session: Session, marks: set[tuple[int, str, date]], feeds: dict[
         }
         for f, p, d in marks
     ]
+    if not rows:
+        return
+    stmt = upsert_insert(session, Mark)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Mark.feed_id, Mark.place_code, Mark.day],
+        set_={"is_aq_done": stmt.excluded.is_aq_done, "is_goal_done": stmt.excluded.is_goal_done},
+    )
+    # one statement compiled once, its parameters sent in batches (executemany): a multi-row VALUES
+    # clause of thousands of rows costs more to compile than to run
     for start in range(0, len(rows), CHUNK_ROWS):
-        stmt = upsert_insert(session, Mark).values(rows[start : start + CHUNK_ROWS])
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[Mark.feed_id, Mark.place_code, Mark.day],
-                set_={"is_aq_done": stmt.excluded.is_aq_done, "is_goal_done": stmt.excluded.is_goal_done},
-            )
-        )
+        session.connection().execute(stmt, rows[start : start + CHUNK_ROWS])
 
 
 def values_from_rows(rows: Iterable[Row], *, series: str | None = None) -> Iterator[RawValue]:
