@@ -178,9 +178,7 @@ def build_demo_air(session: Session, clock: Clock, actor: Actor) -> dict[str, in
         zone=clock.zone,
         what="hourly air quality",
     )
-    from citycockpit.events.sla import DEFAULT_CALENDAR
-
-    days = air_quality_job(session, now=now, calendar=DEFAULT_CALENDAR)
+    days = air_quality_job(session, now=now, calendar=clock)  # the job reads the calendar's zone only
     return {
         "stations": len(STATIONS),
         "values": daily.created + hourly.created,
