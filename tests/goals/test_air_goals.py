@@ -198,3 +198,16 @@ def test_the_supervisor_links_a_series_over_the_api_and_a_department_may_not(
     assert (r.status_code, r.json()["link"]) == (200, "air:pm25_annual_mean")
     bad = client.put(url, json={"link": "air:nothing"}, headers=supervisor.headers)
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_goal")
+
+
+def test_the_goal_page_and_the_bulletin_show_the_air_forecast_and_its_provenance(
+    client: TestClient, db: Session, clock: Clock, air_goals, supervisor
+) -> None:  # type: ignore[no-untyped-def]
+    pm, _good, pm_goal, _ = air_goals
+    _two_years(db, now=clock.now(), pm_factor=0.85)
+    _link(db, clock, pm.id, "air:pm25_annual_mean")
+    _evaluate(db, clock)
+    page = client.get(f"/app/goals/{pm_goal.id}?period=2024-06", headers=supervisor.headers).text
+    assert "预计23.34，可达目标24以下［按日监测数据及往年同月规律推算］" in page
+    html = client.get("/api/v1/goals/bulletin?period=2024-06&format=html", headers=supervisor.headers).text
+    assert "预计23.3" in html and "按日监测数据及往年同月规律推算" in html
