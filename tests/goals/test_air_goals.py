@@ -211,3 +211,29 @@ def test_the_goal_page_and_the_bulletin_show_the_air_forecast_and_its_provenance
     assert "预计23.34，可达目标24以下［按日监测数据及往年同月规律推算］" in page
     html = client.get("/api/v1/goals/bulletin?period=2024-06&format=html", headers=supervisor.headers).text
     assert "预计23.3" in html and "按日监测数据及往年同月规律推算" in html
+
+
+def test_the_worker_remakes_the_months_and_statuses_after_new_days_then_rests(
+    db: Session, clock: Clock, air_goals
+) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.events.sla import DEFAULT_CALENDAR
+    from citycockpit.goals.feeds import air_goals_job
+
+    pm, _good, pm_goal, _ = air_goals
+    _two_years(db, now=clock.now(), pm_factor=0.85)
+    _link(db, clock, pm.id, "air:pm25_annual_mean")
+    later = clock.now() + timedelta(hours=1)
+    db.execute(  # a late, very bad day recomputed by the air-quality job
+        AirQualityDay.__table__.update()
+        .where(AirQualityDay.day == date(2024, 6, 1))
+        .values(pm25=500.0, computed_at=later)
+    )
+    assert air_goals_job(db, now=later, calendar=DEFAULT_CALENDAR).touched == 1
+    june = db.scalar(
+        select(IndicatorActual.value).where(
+            IndicatorActual.series_id == pm.id, IndicatorActual.period == "2024-06"
+        )
+    )
+    assert june == round((29 * 20 * 0.85 + 500) / 30, 1)
+    assert _status(db, pm_goal.id, "2024-09").to_date is not None  # this month's status, judged today
+    assert air_goals_job(db, now=later + timedelta(minutes=5), calendar=DEFAULT_CALENDAR).touched == 0
