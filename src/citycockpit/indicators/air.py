@@ -99,7 +99,7 @@ def recompute_days(
         )
     )
     if rows:  # core executemany: thousands of days without ORM bookkeeping
-        session.connection().execute(insert(AirQualityDay.__table__), rows)
+        session.connection().execute(insert(AirQualityDay), rows)
     city_rows = []
     columns = [getattr(AirQualityDay, p) for p in (*MEAN_POLLUTANTS, "o3_8h")]
     for day, *means in session.execute(
@@ -112,7 +112,7 @@ def recompute_days(
         )
         city_rows.append(_row(CITY, _as_date(day), figures_city, now))
     if city_rows:
-        session.connection().execute(insert(AirQualityDay.__table__), city_rows)
+        session.connection().execute(insert(AirQualityDay), city_rows)
     return len(rows) + len(city_rows)
 
 

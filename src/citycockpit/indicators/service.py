@@ -636,7 +636,7 @@ def _store_chunk(
         if key[2] > latest.get((key[0], key[1]), datetime.min.replace(tzinfo=UTC)):
             latest[(key[0], key[1])] = key[2]
     if new and write and not errors:
-        session.connection().execute(insert(Value.__table__), new)  # core executemany: no ORM bookkeeping
+        session.connection().execute(insert(Value), new)  # core executemany: no ORM bookkeeping
     session.flush()
 
 
