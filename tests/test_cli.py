@@ -100,3 +100,31 @@ def test_the_demo_loads_every_area_boundary_through_the_boundary_import(demo_db:
         audited = conn.scalar(select(func.count()).where(AuditEntry.action == "org.import_boundaries"))
     engine.dispose()
     assert (without, audited) == (0, 1)
+
+
+def test_the_demo_air_targets_follow_its_stations_daily_data(demo_db: Path) -> None:
+    from citycockpit.goals.models import GoalEvaluation, IndicatorSeries
+    from citycockpit.indicators.models import AirQualityDay, Station
+
+    engine = create_engine(f"sqlite:///{demo_db}")
+    with engine.connect() as conn:
+        stations = conn.scalar(select(func.count()).select_from(Station))
+        city_days = conn.scalar(
+            select(func.count()).where(AirQualityDay.place_code == "", AirQualityDay.is_valid.is_(True))
+        )
+        evaluations = conn.execute(
+            select(
+                IndicatorSeries.link, GoalEvaluation.forecast, GoalEvaluation.to_date, GoalEvaluation.reason
+            )
+            .join(Goal, Goal.id == GoalEvaluation.goal_id)
+            .join(IndicatorSeries, IndicatorSeries.id == Goal.series_id)
+            .where(IndicatorSeries.link.is_not(None), GoalEvaluation.period == "2024-09")
+            .order_by(IndicatorSeries.link)
+        ).all()
+    engine.dispose()
+    assert stations == 6
+    assert city_days > 600  # 2023-01-01 … 2024-09-29 (today's hours are not all in yet)
+    assert [e.link for e in evaluations] == ["air:good_days_ratio", "air:pm25_annual_mean"]
+    good, pm25 = evaluations
+    assert 80 < good.forecast < 95 and 20 < pm25.forecast < 28
+    assert all("按日监测数据" in e.reason for e in evaluations)

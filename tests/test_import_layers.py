@@ -64,6 +64,11 @@ INTERNALS_ALLOWED: dict[tuple[str, str], str] = {
         "kpis.py is the events analytics' query module (KPI counts over live rows and rollups), "
         "events' queries in all but name"
     ),
+    ("goals.airforecast", "indicators.aqi"): (
+        "the completeness rule of GB 3095-2012 Table 4 (324 valid days for an annual mean) has one home, "
+        "indicators.aqi, a module of pure constants and functions; the air targets' pure forecast rules "
+        "read it there rather than through a copy"
+    ),
     ("screen.queries", "goals.status"): (
         "时序进度 is a goals rule, a pure function of the day, whose one home is goals.status (year_progress); "
         "the screen calls the rule itself rather than a wrapper of it"

@@ -13,7 +13,7 @@ from citycockpit.events.intake.classifier import retrain_job
 from citycockpit.events.surges.service import detect_surges_job
 from citycockpit.events.workflow import jobs as event_jobs
 from citycockpit.goals.evaluation import evaluate_goals_job
-from citycockpit.goals.feeds import feed_actuals_job
+from citycockpit.goals.feeds import air_goals_job, feed_actuals_job
 from citycockpit.indicators import jobs as indicator_jobs
 from citycockpit.indicators.air import air_quality_job
 from citycockpit.ops.jobs import Job, JobOutcome, run_jobs
@@ -26,6 +26,7 @@ JOBS: list[tuple[str, Job]] = [
     ("indicator_silence", indicator_jobs.silence_job),
     ("air_quality", air_quality_job),
     ("goal_feeds", feed_actuals_job),
+    ("air_goals", air_goals_job),
     ("goals", evaluate_goals_job),
     ("classifier", retrain_job),
 ]

@@ -76,6 +76,13 @@ def _load_boundaries(session: Session, ctx: DemoContext) -> None:
     ctx.summary["area shapes"] = result.created + result.updated
 
 
+def _load_air(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.indicators.demo import build_demo_air
+
+    for key, value in build_demo_air(session, ctx.clock, DEMO_ACTOR).items():
+        ctx.summary[f"monitoring {key}"] = value
+
+
 def _build_goals(session: Session, ctx: DemoContext) -> None:
     from citycockpit.goals import demo as goals_demo
 
@@ -119,6 +126,7 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("area boundaries (GeoJSON, through the boundary import)", _load_boundaries),
     ("key projects and investment attraction", _load_projects),
     ("demo accounts", _demo_users),
+    ("monitoring stations and two years of daily air quality", _load_air),
     ("tracked goals, milestones, actuals and progress reports", _build_goals),
     ("attraction goals linked to tracked goals", _link_attraction_goals),
     ("events: categories and a few hundred cases", _events),

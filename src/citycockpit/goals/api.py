@@ -15,6 +15,7 @@ from citycockpit.core import tabular
 from citycockpit.core.errors import BadRequest, Forbidden
 from citycockpit.db import ReadSessionDep, SessionDep
 from citycockpit.goals import (
+    airgoals,
     alerts,
     bulletin,
     evaluation,
@@ -39,6 +40,7 @@ from citycockpit.goals.schemas import (
     ReviewIn,
     RollupIn,
     SeriesIn,
+    SeriesLinkIn,
     TrajectoryIn,
     UnlockIn,
 )
@@ -384,6 +386,7 @@ def list_series(session: SessionDep, principal: Reader) -> list[dict[str, Any]]:
             "unit": s.unit,
             "frequency": s.frequency,
             "is_cumulative": s.is_cumulative,
+            "link": s.link,
             "aliases": aliases,
             "actuals": n,
             "latest_period": last,
@@ -408,6 +411,19 @@ def add_alias(
     row = series.add_alias(session, series_id, body.alias, actor=principal, now=_now(request))
     session.commit()
     return {"series_id": series_id, "alias": row.alias}
+
+
+@router.put("/series/{series_id}/link")
+def link_series(
+    request: Request, series_id: int, body: SeriesLinkIn, session: SessionDep, principal: Manager
+) -> dict[str, Any]:
+    """Make a series follow the city's daily air quality (or nothing); its goals are re-evaluated."""
+    s = airgoals.link_series(
+        session, series_id, body.link, actor=principal, now=_now(request), today=_today(request)
+    )
+    _reevaluate(request, session, series_ids=[s.id])
+    session.commit()
+    return {"id": s.id, "name": s.name, "link": s.link}
 
 
 @router.get("/series/{series_id}/actuals")

@@ -20,6 +20,7 @@ from citycockpit.core.cliutil import (
 from citycockpit.core.clock import Clock
 from citycockpit.db import session_scope
 from citycockpit.goals import (
+    airgoals,
     alerts,
     bulletin,
     evaluation,
@@ -30,6 +31,7 @@ from citycockpit.goals import (
     service,
     tasks_io,
 )
+from citycockpit.goals.service import find_series
 from citycockpit.goals.settings import check_settings
 from citycockpit.goals.status import Thresholds
 
@@ -384,6 +386,33 @@ def list_series(db: str | None = DbOption) -> None:
             last or "",
         )
     console.print(table)
+
+
+@actuals_app.command("link")
+@one_line_errors
+def link(
+    series_name: str = typer.Argument(..., help="The series' id or name (an alias will do)."),
+    to: str | None = typer.Option(
+        None, "--to", help="air:pm25_annual_mean or air:good_days_ratio; leave out to unlink."
+    ),
+    db: str | None = DbOption,
+) -> None:
+    """Make a series follow the city's daily air quality (its goals are judged on the daily figures)."""
+    settings, engine, clock = _context(db)
+    with session_scope(engine) as session:
+        if series_name.isdigit():
+            series_id = int(series_name)
+        else:
+            found = find_series(session, series_name)
+            if found is None:
+                fail(f"no indicator series named {series_name}")
+            assert found is not None
+            series_id = found.id
+        s = airgoals.link_series(
+            session, series_id, to, actor=CLI_ACTOR, now=clock.now(), today=clock.local_today()
+        )
+        _reevaluate(session, settings, clock, series_ids=[s.id])
+    console.print(f"series {s.id} {s.name}: {to or 'no link'}")
 
 
 @actuals_app.command("add-series")

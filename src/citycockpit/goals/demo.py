@@ -19,7 +19,8 @@ from citycockpit.auth.enums import Perm, Role
 from citycockpit.auth.principal import Principal
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
-from citycockpit.goals import evaluation, milestones, periods, progress, series, service
+from citycockpit.goals import airgoals, evaluation, milestones, periods, progress, series, service
+from citycockpit.goals.airforecast import GOOD_DAYS_RATIO, PM25_ANNUAL_MEAN
 from citycockpit.goals.enums import GoalKind
 from citycockpit.goals.models import Goal, Milestone
 from citycockpit.goals.status import Thresholds, month_end
@@ -55,9 +56,9 @@ TOWN_GOALS = [
 ]
 # Monthly share of a year's flow (sums to 1): slow start around the Spring Festival, strong December.
 FLOW = [0.055, 0.05, 0.09, 0.08, 0.085, 0.10, 0.075, 0.075, 0.09, 0.08, 0.09, 0.11]
-# Monthly PM2.5 relative to the annual mean (winter high, summer low).
-PM25 = [1.45, 1.3, 1.1, 0.95, 0.9, 0.8, 0.65, 0.6, 0.7, 0.9, 1.1, 1.45]
-GOOD_DAYS = [0.86, 0.9, 0.97, 1.03, 1.04, 1.05, 1.1, 1.12, 1.08, 1.0, 0.94, 0.88]
+# The two air targets follow the city's daily air quality (the demo's monitoring data, loaded before
+# the goals): no typed-in monthly figures.
+AIR_LINKS = {"PM2.5年均浓度": PM25_ANNUAL_MEAN, "空气优良天数比例": GOOD_DAYS_RATIO}
 
 LEAD: dict[str, str] = {
     "地区生产总值": "FGW",
@@ -159,6 +160,8 @@ def _actuals_csv(today: date) -> tuple[bytes, bytes]:
     hw.writerow(["指标", "期间", "数值", "同比"])
     cw.writerow(["指标名称", "月份", "累计值", "同比增长(%)"])
     for name, _unit, cumulative, aliases, total, growth in SERIES:
+        if name in AIR_LINKS:
+            continue
         label = aliases[0] if aliases else name  # the bureau's files use another name: matched by alias
         quarterly = name == "地区生产总值"
         if name == "新能源充电站":
@@ -178,10 +181,9 @@ def _actuals_csv(today: date) -> tuple[bytes, bytes]:
                 cy_cum = ly_cum * (1 + g / 100)
                 ly_value, cy_value = ly_cum, cy_cum
             else:
-                shape = PM25 if name.startswith("PM2.5") else GOOD_DAYS
-                ly_value = total * shape[m - 1]
+                ly_value = total
                 g = growth + rng.uniform(-3, 3)
-                cy_value = min(ly_value * (1 + g / 100), 100.0)
+                cy_value = ly_value * (1 + g / 100)
             if quarterly and m % 3:
                 continue
             hw.writerow([label, f"{YEAR - 1}年{m}月", f"{ly_value:.2f}", ""])
@@ -233,7 +235,7 @@ def build(session: Session, clock: Clock, report_id: int) -> dict[str, Any]:
     ]
     reports.confirm_items(session, report_id, wanted, actor=SUPERVISOR, now=now)
     for name, unit, cumulative, aliases, _t, _g in SERIES:
-        series.create_series(
+        created = series.create_series(
             session,
             name=name,
             unit=unit,
@@ -242,6 +244,8 @@ def build(session: Session, clock: Clock, report_id: int) -> dict[str, Any]:
             actor=SUPERVISOR,
             now=now,
         )
+        if name in AIR_LINKS:
+            airgoals.link_series(session, created.id, AIR_LINKS[name], actor=SUPERVISOR, now=now, today=today)
     lead_ids = {name: depts[code].id for name, code in LEAD.items() if code in depts}
     result = service.goals_from_report(session, report_id, actor=SUPERVISOR, now=now, departments=lead_ids)
     goals = list(session.scalars(select(Goal).where(Goal.id.in_(result.created)).order_by(Goal.position)))

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from citycockpit.goals import periods, series
+from citycockpit.goals import airgoals, periods, series
 from citycockpit.goals.enums import AlertKind, Color, GoalKind, GoalStatus
 from citycockpit.goals.models import (
     Goal,
@@ -245,6 +245,8 @@ def _evaluate(
         ).all()
     )
     values = series.monthly_values(session, series_ids, [year, year - 1])
+    links = airgoals.linked_series(session, series_ids)
+    air = airgoals.read_air_facts(session, year, today=today) if links else None
     first_previous = periods.previous_period(month_periods[0])
     stored = {
         (e.goal_id, e.period): e
@@ -271,6 +273,8 @@ def _evaluate(
             plans=plans,
             cumulative=cumulative,
             values=values,
+            links=links,
+            air=air,
             stored=stored,
             alerts=alerts,
             thresholds=thresholds,
@@ -292,6 +296,8 @@ def _judge_month(
     plans: dict[int, dict[int, float]],
     cumulative: dict[int, bool],
     values: dict[tuple[int, int], dict[int, tuple[float | None, float | None]]],
+    links: dict[int, str],
+    air: airgoals.AirFacts | None,
     stored: dict[tuple[int, str], GoalEvaluation],
     alerts: dict[tuple[str, int, str, int], GoalAlert],
     thresholds: Thresholds,
@@ -362,7 +368,11 @@ def _judge_month(
             )
             if facts.measure == "growth" and not facts.values and facts.yoy:  # published as YoY only
                 facts = replace(facts, values=dict.fromkeys(facts.yoy, 0.0))
-            ev = evaluate_indicator(facts, thresholds)
+            link = links.get(goal.series_id)
+            if link is not None and air is not None:  # judged on the daily air quality, not the months
+                ev = evaluate_indicator(facts, thresholds, airgoals.forecaster(link, air))
+            else:
+                ev = evaluate_indicator(facts, thresholds)
         else:
             ev = evaluate_task(
                 TaskFacts(

@@ -31,7 +31,9 @@ class GoalNode(Base):
 
 
 class IndicatorSeries(Base):
-    """A statistical indicator with monthly actuals (e.g. 地区生产总值, PM2.5 monthly mean)."""
+    """A statistical indicator with monthly actuals (e.g. 地区生产总值, PM2.5 monthly mean). `link` names
+    what feeds it other than imported actuals: `air:pm25_annual_mean` or `air:good_days_ratio` (the
+    city's daily air quality, goals/airgoals.py); None for a series fed by files or indicator feeds."""
 
     __tablename__ = "indicator_series"
 
@@ -41,6 +43,7 @@ class IndicatorSeries(Base):
     frequency: Mapped[str] = mapped_column(String(10), default="monthly")
     is_cumulative: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -100,6 +100,12 @@ class SeriesIn(BaseModel):
     description: str | None = None
 
 
+class SeriesLinkIn(BaseModel):
+    link: str | None = Field(
+        description="air:pm25_annual_mean or air:good_days_ratio (the city's daily air quality), or null"
+    )
+
+
 class AliasIn(BaseModel):
     alias: str = Field(min_length=1)
 

@@ -332,6 +332,11 @@ METHOD_TEXT = {
     "run rate": "按当前进度线性推算",
     "mean to date × last year's seasonal factor": "按累计均值及上年季节系数",
     "mean to date": "按累计均值",
+    # goals/airforecast.py: the air targets followed from the daily air quality
+    "daily monitoring × past years' months": "按日监测数据及往年同月规律推算",
+    "daily monitoring to date": "按日监测数据累计值（无往年数据）",
+    "daily monitoring × past years' months, too few valid days": "按日监测数据及往年同月规律推算，有效天数不足",
+    "daily monitoring to date, too few valid days": "按日监测数据累计值（无往年数据），有效天数不足",
 }
 
 
@@ -347,10 +352,15 @@ def miss_text(facts: IndicatorFacts, miss: float | None) -> str:
     return f"{miss:.1f}个百分点" if facts.measure in ("growth", "share") else f"{miss:.1%}"
 
 
-def evaluate_indicator(facts: IndicatorFacts, th: Thresholds = Thresholds()) -> Evaluation:
+def evaluate_indicator(
+    facts: IndicatorFacts,
+    th: Thresholds = Thresholds(),
+    forecast_of: Callable[[IndicatorFacts], Forecast | None] = forecast,
+) -> Evaluation:
     """Indicator status from the forecast against the qualified target; first rule of
-    `th.indicator_rules` that matches."""
-    fc = forecast(facts)
+    `th.indicator_rules` that matches. `forecast_of` makes the forecast: from the monthly actuals by
+    default, or another source's (the air targets' daily figures, goals/airforecast.py)."""
+    fc = forecast_of(facts)
     progress = time_share = None
     verdict, miss = "none", None
     if fc is not None:

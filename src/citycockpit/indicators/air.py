@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.core.dialect import dialect_name, local_date
@@ -32,7 +32,8 @@ def recompute_days(
     """Recompute the air quality of `stations` on `days` and of the city on those days; returns rows written.
 
     A station's 24-h mean needs MIN_HOURS_PER_DAY hourly values (SQL: AVG and COUNT grouped by day); its
-    O3 maximum 8-h mean follows `aqi.o3_max_8h`. The city's figure of a pollutant is the mean of its
+    O3 maximum 8-h mean follows `aqi.o3_max_8h`. A daily series (`resolution` day) gives the day's
+    figure as it is, where no hourly series gave one. The city's figure of a pollutant is the mean of its
     stations' valid daily figures. A day is valid when all six figures are."""
     if not days:
         return 0
@@ -51,7 +52,8 @@ def recompute_days(
     # 00:00–01:00, 00:00 the previous day's last hour), so a day's hours are stamped 01:00 … 24:00.
     day_col = local_date(Value.observed_at, zone, dialect_name(session), shift=-HOUR)
     figures: dict[tuple[str, date], dict[str, float | None]] = defaultdict(dict)
-    mean_feeds = [fid for fid, p in feeds.items() if p in MEAN_POLLUTANTS]
+    daily = set(session.scalars(select(Feed.id).where(Feed.id.in_(feeds), Feed.resolution == "day")))
+    mean_feeds = [fid for fid, p in feeds.items() if p in MEAN_POLLUTANTS and fid not in daily]
     if mean_feeds and places:
         for feed_id, place, day, mean, count in session.execute(
             select(Value.feed_id, Value.place_code, day_col, func.avg(Value.value), func.count())
@@ -67,7 +69,7 @@ def recompute_days(
             if day in days:
                 valid = count >= aqi.MIN_HOURS_PER_DAY
                 figures[(place, day)][feeds[feed_id]] = float(mean) if valid else None
-    ozone = [fid for fid, p in feeds.items() if p == "o3"]
+    ozone = [fid for fid, p in feeds.items() if p == "o3" and fid not in daily]
     if ozone and places:
         hourly: dict[tuple[str, date], dict[int, float]] = defaultdict(dict)
         for place, at, value in session.execute(
@@ -84,6 +86,7 @@ def recompute_days(
             if key[1] in days:
                 figures[key]["o3_8h"] = aqi.o3_max_8h(hours)
                 figures[key]["o3_1h"] = max(hours.values()) if len(hours) >= aqi.MIN_HOURS_PER_DAY else None
+    _daily_figures(session, figures, days, places, zone=zone, start=start, end=end)
     rows: list[dict[str, Any]] = []
     for place in places:
         for day in days:
@@ -95,9 +98,8 @@ def recompute_days(
             AirQualityDay.place_code.in_(written_places | {CITY}), AirQualityDay.day.in_(days)
         )
     )
-    if rows:
-        session.add_all(AirQualityDay(**r) for r in rows)
-    session.flush()
+    if rows:  # core executemany: thousands of days without ORM bookkeeping
+        session.connection().execute(insert(AirQualityDay), rows)
     city_rows = []
     columns = [getattr(AirQualityDay, p) for p in (*MEAN_POLLUTANTS, "o3_8h")]
     for day, *means in session.execute(
@@ -109,9 +111,41 @@ def recompute_days(
             zip((*MEAN_POLLUTANTS, "o3_8h"), (None if m is None else float(m) for m in means), strict=True)
         )
         city_rows.append(_row(CITY, _as_date(day), figures_city, now))
-    session.add_all(AirQualityDay(**r) for r in city_rows)
-    session.flush()
+    if city_rows:
+        session.connection().execute(insert(AirQualityDay), city_rows)
     return len(rows) + len(city_rows)
+
+
+def _daily_figures(
+    session: Session,
+    figures: dict[tuple[str, date], dict[str, float | None]],
+    days: set[date],
+    places: set[str],
+    *,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+) -> None:
+    """The day's figures of the daily series (stamped at the day's local midnight): a 24-h mean, or for
+    ozone the maximum 8-h mean, each computed upstream under the same rules; an hourly figure of the
+    same pollutant, place and day stands before them."""
+    if not places:
+        return
+    for pollutant, place, at, value in session.execute(
+        select(Feed.pollutant, Value.place_code, Value.observed_at, Value.value)
+        .join(Feed, Feed.id == Value.feed_id)
+        .where(
+            Feed.resolution == "day",
+            Feed.pollutant.is_not(None),
+            Value.place_code.in_(places),
+            Value.observed_at >= start,
+            Value.observed_at < end,
+        )
+    ):
+        day = at.astimezone(zone).date() if at.tzinfo else at.replace(tzinfo=UTC).astimezone(zone).date()
+        key = "o3_8h" if pollutant == "o3" else str(pollutant)
+        if day in days and figures[(place, day)].get(key) is None:
+            figures[(place, day)][key] = value
 
 
 def _row(place: str, day: date, figures: dict[str, float | None], now: datetime) -> dict[str, Any]:

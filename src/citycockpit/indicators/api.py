@@ -52,6 +52,7 @@ class FeedIn(BaseModel):
     silence_minutes: int | None = None
     goal_series_id: int | None = None
     monthly_rule: str = "mean"
+    resolution: str = "hour"
     thresholds: list[ThresholdBody] = []
 
 

@@ -22,7 +22,7 @@ from citycockpit.indicators import service
 
 app = typer.Typer(help="Indicator feeds from other systems: themes, stations, values.", no_args_is_help=True)
 DbOption = typer.Option(None, "--db", help="Database URL or SQLite file path.")
-SHIPPED_THEMES = ("ecology",)
+SHIPPED_THEMES = ("ecology", "ecology-daily")
 
 
 def _context(db: str | None):  # type: ignore[no-untyped-def]

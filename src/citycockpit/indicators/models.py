@@ -29,7 +29,9 @@ class Station(Base):
 class Feed(Base):
     """An indicator series fed by another system (PM2.5 hourly, hazards found …). `theme` groups the
     series of a board; `pollutant` names the HJ 633 pollutant an air series carries; a feed linked to a
-    goals series (`goal_series_id`) gives that series its monthly actuals by `monthly_rule`."""
+    goals series (`goal_series_id`) gives that series its monthly actuals by `monthly_rule`. `resolution`
+    is `hour` (hourly means, stamped at the end of their hour) or `day` (one figure a day, stamped at the
+    day's local midnight: the 24-h mean, or for ozone the day's maximum 8-h mean, taken as it is)."""
 
     __tablename__ = "indicator_feeds"
 
@@ -44,6 +46,7 @@ class Feed(Base):
     silence_minutes: Mapped[int | None] = mapped_column(Integer)
     goal_series_id: Mapped[int | None] = mapped_column(ForeignKey("indicator_series.id", ondelete="SET NULL"))
     monthly_rule: Mapped[str] = mapped_column(String(8), default="mean")  # mean | sum | last
+    resolution: Mapped[str] = mapped_column(String(4), default="hour", server_default="hour")  # hour | day
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

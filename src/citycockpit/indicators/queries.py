@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.principal import Principal
-from citycockpit.core.dialect import code_within
+from citycockpit.core.dialect import as_date, code_within
 from citycockpit.indicators import aqi
 from citycockpit.indicators.models import AirQualityDay, Alert, Feed, Station, Value
 
@@ -165,3 +165,47 @@ def air_days(session: Session, *, place: str = "", start: date, end: date) -> li
             .order_by(AirQualityDay.day)
         )
     )
+
+
+@dataclass(frozen=True)
+class AirMonth:
+    """One month's totals of the valid days at a place: what a year-to-date figure and its forecast
+    are made of (goals/airforecast.py), without reading a day row into Python."""
+
+    year: int
+    month: int
+    valid_days: int  # days whose six figures were all valid (`is_valid`)
+    good_days: int  # of those, AQI ≤ aqi.GOOD_AQI (优良天)
+    pm25_sum: float  # Σ of the valid days' PM2.5 24-h means, μg/m³
+    last_day: date  # the month's last day with a valid figure
+
+
+def air_months(
+    session: Session, *, first_year: int, last_year: int, through: date, place: str = ""
+) -> list[AirMonth]:
+    """Per year and month (at most 12 rows a year), the valid days, good days and PM2.5 sum of
+    `air_quality_days` at `place` ('' = the city) from `first_year` to `through`: one GROUP BY in SQL."""
+    year_col = func.extract("year", AirQualityDay.day)
+    month_col = func.extract("month", AirQualityDay.day)
+    rows = session.execute(
+        select(
+            year_col,
+            month_col,
+            func.count(),
+            func.sum(case((AirQualityDay.aqi <= aqi.GOOD_AQI, 1), else_=0)),
+            func.sum(AirQualityDay.pm25),
+            func.max(AirQualityDay.day),
+        )
+        .where(
+            AirQualityDay.place_code == place,
+            AirQualityDay.is_valid.is_(True),
+            AirQualityDay.day >= date(first_year, 1, 1),
+            AirQualityDay.day <= min(through, date(last_year, 12, 31)),
+        )
+        .group_by(year_col, month_col)
+        .order_by(year_col, month_col)
+    ).all()
+    return [
+        AirMonth(int(y), int(m), int(n or 0), int(good or 0), float(pm or 0.0), as_date(last))
+        for y, m, n, good, pm, last in rows
+    ]

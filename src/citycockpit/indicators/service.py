@@ -45,6 +45,7 @@ DIRECTIONS = ("above", "below")
 STATION_LEVELS = ("national", "provincial", "town")
 SOURCES = ("push", "file", "pull")
 MONTHLY_RULES = ("mean", "sum", "last")
+RESOLUTIONS = ("hour", "day")  # hourly means, or one figure a day stamped at the day's local midnight
 MAX_AUDITED_REVISIONS = 50
 
 VALUE_HEADERS = tabular.header_aliases(  # (key, header)
@@ -108,11 +109,13 @@ def create_feed(
     silence_minutes: int | None = None,
     goal_series_id: int | None = None,
     monthly_rule: str = "mean",
+    resolution: str = "hour",
     thresholds: Iterable[ThresholdIn] = (),
     actor: Actor,
     now: datetime,
 ) -> Feed:
-    """A new series other systems may feed; its code is what they name it by."""
+    """A new series other systems may feed; its code is what they name it by. A daily series
+    (`resolution` day) takes one value a day, stamped at the day's local midnight."""
     code = code.strip()
     if not code or not name.strip():
         raise InvalidFeed("A series needs a code and a name")
@@ -120,6 +123,7 @@ def create_feed(
         raise InvalidFeed(f"The physical range of {code} is empty ({min_value} > {max_value})")
     if monthly_rule not in MONTHLY_RULES:
         raise InvalidFeed(f"monthly_rule must be one of {', '.join(MONTHLY_RULES)}")
+    _check_resolution(resolution, code)
     if silence_minutes is not None and silence_minutes <= 0:
         raise InvalidFeed("silence_minutes must be positive")
     if session.scalar(select(Feed.id).where(Feed.code == code)) is not None:
@@ -135,6 +139,7 @@ def create_feed(
         silence_minutes=silence_minutes,
         goal_series_id=goal_series_id,
         monthly_rule=monthly_rule,
+        resolution=resolution,
         created_at=now,
     )
     session.add(feed)
@@ -151,10 +156,16 @@ def create_feed(
             "code": code,
             "range": [min_value, max_value],
             "silence_minutes": silence_minutes,
+            "resolution": resolution,
             "thresholds": limits,
         },
     )
     return feed
+
+
+def _check_resolution(resolution: str, code: str) -> None:
+    if resolution not in RESOLUTIONS:
+        raise InvalidFeed(f"The resolution of {code} must be hour or day, not {resolution!r}")
 
 
 def set_thresholds(session: Session, feed: Feed, thresholds: list[ThresholdIn]) -> list[list[Any]]:
@@ -496,6 +507,18 @@ def _check_row(
             )
         )
         ok = False
+    if ok and feed is not None and feed.resolution == "day":
+        local = moment.astimezone(zone)
+        if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+            errors.add(
+                row.error(
+                    f"{feed.code} is a daily series: its time is a date (the day's local midnight), "
+                    f"not {local.isoformat()}",
+                    "time",
+                    code="bad_time",
+                )
+            )
+            ok = False
     if not ok or feed is None:
         return None
     return row, feed, place, moment, number
@@ -553,6 +576,7 @@ def _store_chunk(
         )
     }
     rows_of = {(feed.id, place, moment): row for row, feed, place, moment, _ in chunk}
+    daily = {feed.id for _, feed, *_ in chunk if feed.resolution == "day"}
     new: list[dict[str, Any]] = []
     for key, (number, _n) in mine.items():
         old = stored.get(key)
@@ -607,11 +631,12 @@ def _store_chunk(
         # the local day of the instant, and of the hour before it (an hourly value stamped at the end
         # of its hour, HJ 663-2013, belongs to that day): both are recomputed
         marks.add((key[0], key[1], key[2].astimezone(zone).date()))
-        marks.add((key[0], key[1], (key[2] - timedelta(hours=1)).astimezone(zone).date()))
+        if key[0] not in daily:  # a daily value, stamped at its own day's midnight, is that day's only
+            marks.add((key[0], key[1], (key[2] - timedelta(hours=1)).astimezone(zone).date()))
         if key[2] > latest.get((key[0], key[1]), datetime.min.replace(tzinfo=UTC)):
             latest[(key[0], key[1])] = key[2]
     if new and write and not errors:
-        session.execute(insert(Value), new)
+        session.connection().execute(insert(Value), new)  # core executemany: no ORM bookkeeping
     session.flush()
 
 
@@ -632,14 +657,17 @@ def _mark_days(session: Session, marks: set[tuple[int, str, date]], feeds: dict[
         }
         for f, p, d in marks
     ]
+    if not rows:
+        return
+    stmt = upsert_insert(session, Mark)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Mark.feed_id, Mark.place_code, Mark.day],
+        set_={"is_aq_done": stmt.excluded.is_aq_done, "is_goal_done": stmt.excluded.is_goal_done},
+    )
+    # one statement compiled once, its parameters sent in batches (executemany): a multi-row VALUES
+    # clause of thousands of rows costs more to compile than to run
     for start in range(0, len(rows), CHUNK_ROWS):
-        stmt = upsert_insert(session, Mark).values(rows[start : start + CHUNK_ROWS])
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[Mark.feed_id, Mark.place_code, Mark.day],
-                set_={"is_aq_done": stmt.excluded.is_aq_done, "is_goal_done": stmt.excluded.is_goal_done},
-            )
-        )
+        session.connection().execute(stmt, rows[start : start + CHUNK_ROWS])
 
 
 def values_from_rows(rows: Iterable[Row], *, series: str | None = None) -> Iterator[RawValue]:
@@ -815,6 +843,7 @@ THEME_KEYS = {
     "silence_minutes",
     "thresholds",
     "monthly_rule",
+    "resolution",
 }
 
 
@@ -848,12 +877,14 @@ def load_theme(session: Session, data: bytes, name: str, *, actor: Actor, now: d
             "max_value": item.get("max"),
             "silence_minutes": item.get("silence_minutes"),
             "monthly_rule": item.get("monthly_rule", "mean"),
+            "resolution": item.get("resolution", "hour"),
         }
         feed = session.scalar(select(Feed).where(Feed.code == str(item["code"])))
         if feed is None:
             create_feed(session, code=str(item["code"]), **fields, thresholds=limits, actor=actor, now=now)
             created += 1
             continue
+        _check_resolution(str(fields["resolution"]), feed.code)
         for key, value in fields.items():
             setattr(feed, key, value)
         set_thresholds(session, feed, limits)
