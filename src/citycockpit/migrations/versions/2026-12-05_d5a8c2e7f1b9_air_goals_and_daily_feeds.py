@@ -6,7 +6,7 @@ or `air:good_days_ratio` (the city's `air_quality_days`); null otherwise. `indic
 24-h mean or ozone's maximum 8-h mean, used by the daily air quality as it is).
 
 Revision ID: d5a8c2e7f1b9
-Revises: 9e45259e3e01
+Revises: d1f4a7c2e9b3
 Create Date: 2026-12-05 03:40:00.000000
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "d5a8c2e7f1b9"
-down_revision: str | Sequence[str] | None = "9e45259e3e01"
+down_revision: str | Sequence[str] | None = "d1f4a7c2e9b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
