@@ -216,6 +216,23 @@ def test_the_pm25_gauge_reads_the_goal_its_forecast_and_status(
     assert (gauge["goal"]["id"], gauge["target"], gauge["ceiling"]) == (goal.id, 24.0, True)
 
 
+def test_a_towns_gauge_reads_its_own_stations_against_the_citys_target(
+    client: TestClient, db: Session, clock: Clock, town_staff, air_year
+) -> None:
+    make_goal(
+        db,
+        now=clock.now(),
+        title="PM2.5年均浓度22微克/立方米以下",
+        measure="level",
+        target_value=22.0,
+        unit="微克/立方米",
+        qualifier="<=",
+    )
+    gauge = _panel(_board(client, town_staff), "goal_gauge")
+    # 城厢镇's station: (160 + 60) / 2 over its two valid days; the city's goal gives only the target
+    assert (gauge["value"], gauge["source"], gauge["target"], gauge["goal"]) == (110.0, "air", 22.0, None)
+
+
 def test_panels_without_data_answer_null(client: TestClient, leader, themes) -> None:
     body = _board(client, leader)
     assert {p["type"]: p["data"] for p in body["panels"] if p["type"] != "station_map"} == {

@@ -253,7 +253,8 @@ def ratio(session: Session, view: View, params: Params, feeds: Feeds) -> dict[st
 def goal_gauge(session: Session, view: View, params: Params, feeds: Feeds) -> dict[str, Any] | None:
     """A goal's year-to-date figure against its target with its forecast and status, as the goals domain
     evaluated them; the year's air figure (`measure`, from the daily results) where the goal has no
-    figure yet or no goal matches, against the goal's target or the panel's."""
+    figure yet, no goal matches, or the goal is the city's and the view an area's — against the goal's
+    target or the panel's."""
     from citycockpit.goals import queries as goal_queries
     from citycockpit.screen.queries import _goal_period
 
@@ -267,6 +268,9 @@ def goal_gauge(session: Session, view: View, params: Params, feeds: Feeds) -> di
             _goal_period(session, view),
             area_code=goal_area(view),
         )
+    target = goal["target_value"] if goal and goal.get("target_value") is not None else params["target"]
+    if goal is not None and not _is_city(view) and goal["area_code"] is None:
+        goal = None  # the city's goal: its figures are the city's, not the viewed area's (its target holds)
     evaluation = (goal or {}).get("evaluation") or {}
     value = evaluation.get("to_date")
     source = "goal"
@@ -277,7 +281,6 @@ def goal_gauge(session: Session, view: View, params: Params, feeds: Feeds) -> di
         value, source, valid_days = _air_measure(year, measure), "air", year.valid_days
     if value is None and goal is None:
         return None
-    target = goal["target_value"] if goal and goal.get("target_value") is not None else params["target"]
     return {
         "value": value,
         "source": source,
@@ -458,7 +461,12 @@ def alerts(session: Session, view: View, params: Params, feeds: Feeds) -> dict[s
     rows = indicator_queries.list_alerts(
         session, principal=narrowed(view), theme=theme, limit=int(params.get("limit") or 20)
     )
-    return {"items": [alert_item(r) for r in rows]}
+    return {"items": [alert_item(r) for r in alarms_first(rows)]}
+
+
+def alarms_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alarms before warnings, each newest first (the order `list_alerts` gives)."""
+    return sorted(rows, key=lambda r: r["level"] != "alarm")
 
 
 def alert_item(row: dict[str, Any]) -> dict[str, Any]:

@@ -515,19 +515,21 @@ def _surge_alerts(session: Session, view: View) -> list[dict[str, Any]]:
     ]
 
 
+MAIN_INDICATOR_ALERTS = 8  # the rest are on their theme's board, one click away
+
+
 def _indicator_alerts(session: Session, view: View) -> list[dict[str, Any]] | None:
-    """The open indicator alerts in the view (alarms before warnings, newest first, at most 15), each
+    """The open indicator alerts in the view (alarms before warnings, newest first, at most 8), each
     with its theme's name and a link to the theme's board; None when there is none."""
     from citycockpit.indicators import queries as indicator_queries
-    from citycockpit.screen.boards import alert_item
+    from citycockpit.screen.boards import alarms_first, alert_item
 
     rows = indicator_queries.list_alerts(session, principal=narrowed(view), limit=60)
     if not rows:
         return None
     themes = {t.code: t for t in indicator_queries.list_themes(session, with_board=False)}
-    rows.sort(key=lambda r: r["level"] != "alarm")  # stable: newest first within each level
     out = []
-    for row in rows[:15]:
+    for row in alarms_first(rows)[:MAIN_INDICATOR_ALERTS]:
         theme = themes.get(row["theme"] or "")
         out.append(
             {

@@ -6,10 +6,20 @@
   "use strict";
   var S = window.CCScreen;
   if (!S || !window.echarts) { return; }
-  var stage = S.stage, m = S.m, esc = S.esc, el = S.el, fmt = S.fmt, opt = S.opt, axis = S.axis, TXT = S.TXT;
+  var stage = S.stage, m = S.m, esc = S.esc, el = S.el, fmt = S.fmt, opt = S.opt, axis = S.axis, TXT = S.TXT, FS = S.FS;
   var THEME = stage.dataset.theme;
   var REFRESH = Math.max(5, parseInt(stage.dataset.refresh, 10) || 30) * 1000;
   var charts = {};
+  /* the theme's grid and each panel's place on it ([column, row, width, height], from the YAML) */
+  var board = document.getElementById("board");
+  var grid = (board.dataset.grid || "12,8").split(",");
+  board.style.gridTemplateColumns = "repeat(" + grid[0] + ", minmax(0, 1fr))";
+  board.style.gridTemplateRows = "repeat(" + grid[1] + ", minmax(0, 1fr))";
+  Array.prototype.forEach.call(board.querySelectorAll("[data-board-panel]"), function (panel) {
+    var at = panel.dataset.at.split(",").map(Number);
+    panel.style.gridColumn = (at[0] + 1) + " / span " + at[2];
+    panel.style.gridRow = (at[1] + 1) + " / span " + at[3];
+  });
   var GRID_LINE = { lineStyle: { color: "rgba(255,255,255,.08)" } };
 
   function chartIn(panel, key) {
@@ -75,11 +85,12 @@
         return { type: "scatter", name: g.name, coordinateSystem: hasMap ? "geo" : "cartesian2d", symbolSize: 22,
           data: d.grades ? data.filter(function (p) { return p.grade && p.grade.name === g.name; }) : data,
           itemStyle: g.colour ? { color: g.colour, borderColor: "#fff", borderWidth: 1 } : { borderColor: "#fff", borderWidth: 1 },
-          label: { show: true, position: "right", color: "#fff", fontSize: 14,
-            formatter: function (p) { return p.name + " " + (p.value[2] === null ? "" : fmt(p.value[2], 0)); } } };
+          label: { show: true, position: "top", distance: 8, color: "#fff", fontSize: 14, backgroundColor: "rgba(6, 20, 43, .8)",
+            padding: [2, 6], borderRadius: 3, formatter: function (p) { return p.name + " " + (p.value[2] === null ? "" : fmt(p.value[2], 0)); } },
+          labelLayout: { hideOverlap: true } };
       }).concat(d.grades ? [{ type: "scatter", name: m("no_data_short"), coordinateSystem: hasMap ? "geo" : "cartesian2d", symbolSize: 16,
         data: data.filter(function (p) { return !p.grade; }), itemStyle: { color: "#5d7aa0" },
-        label: { show: true, position: "right", color: "#9dbbe0", fontSize: 14, formatter: "{b}" } }] : [])
+        label: { show: true, position: "top", distance: 8, color: "#9dbbe0", fontSize: 14, formatter: "{b}" } }] : [])
     }), true);
     return true;
   };
@@ -103,28 +114,35 @@
     return true;
   };
 
-  /* a value against its target on a gauge: green on the side of the target that meets it */
+  /* a value against its target on a gauge: green on the side of the target that meets it; the figure
+     itself, the target and the forecast as text below the arc */
+  function niceMax(v) {
+    var step = Math.pow(10, Math.floor(Math.log10(Math.max(v, 1))));
+    var n = Math.ceil(v / step);
+    return (n <= 2 ? Math.ceil(v / (step / 2)) * (step / 2) : n * step);
+  }
   function gauge(panel, value, target, unit, ceiling, max, lines) {
     var body = clear(panel);
     var chart = chartIn(panel);
     var cut = Math.max(0, Math.min(1, target / max));
     var good = "#52c41a", bad = "#ff4d4f";
     chart.setOption(opt({
-      series: [{ type: "gauge", min: 0, max: max, radius: "92%", center: ["50%", "58%"], startAngle: 210, endAngle: -30,
+      series: [{ type: "gauge", min: 0, max: max, splitNumber: 4, radius: "95%", center: ["50%", "62%"], startAngle: 200, endAngle: -20,
         axisLine: { lineStyle: { width: 14, color: [[cut, ceiling ? good : bad], [1, ceiling ? bad : good]] } },
-        pointer: { width: 5, itemStyle: { color: "#e6f4ff" } },
-        axisTick: { show: false }, splitLine: { length: 10, lineStyle: { color: "#0a1f3d", width: 2 } },
-        axisLabel: { color: "#8fb0d8", fontSize: 13, distance: 16 },
-        title: { show: false },
-        detail: { valueAnimation: true, fontSize: 30, color: "#5ee0ff", offsetCenter: [0, "38%"],
-          formatter: function (v) { return fmt(v, 1) + unit; } },
+        pointer: { width: 5, length: "62%", itemStyle: { color: "#e6f4ff" } },
+        axisTick: { show: false }, splitLine: { length: 8, distance: 0, lineStyle: { color: "#0a1f3d", width: 2 } },
+        axisLabel: { color: "#8fb0d8", fontSize: FS, distance: 20, formatter: function (v) { return fmt(v, 0); } },
+        anchor: { show: true, size: 10, itemStyle: { color: "#e6f4ff" } },
+        title: { show: false }, detail: { show: false },
         data: [{ value: value === null ? 0 : value }] }]
     }), true);
     var facts = el("div", "gauge-facts");
+    var big = el("span", "big " + (met(value, target, ceiling) ? "good" : "bad"), fmt(value, 1));
+    big.appendChild(el("small", "", unit));
+    facts.appendChild(big);
     lines.forEach(function (l) { if (l) { facts.appendChild(el("span", l[1] || "", l[0])); } });
     body.appendChild(facts);
-    var holder = body.querySelector('[data-chart="main"]');
-    holder.classList.add("with-facts");
+    body.querySelector('[data-chart="main"]').classList.add("with-facts");
     chart.resize();
   }
   function met(value, target, ceiling) { return ceiling ? value <= target : value >= target; }
@@ -133,7 +151,7 @@
     if (d.value === null) { return false; }
     var unit = d.unit || "";
     var tone = met(d.value, d.target, d.ceiling) ? "good" : "bad";
-    gauge(panel, d.value, d.target, unit, d.ceiling, Math.max(d.target * 1.6, d.value * 1.1), [
+    gauge(panel, d.value, d.target, unit, d.ceiling, niceMax(Math.max(d.target * 1.5, d.value * 1.1)), [
       [m("board.target", { v: fmt(d.target, 1) + unit }) + " · " + m(tone === "good" ? "board.met" : "board.not_met"), tone],
       [d.forecast !== null && d.forecast !== undefined ? m("board.forecast", { v: fmt(d.forecast, 1) + unit }) : m("board.no_forecast"), ""],
       [m(d.source === "air" ? "board.from_air" : "board.from_goal"), "dim"]
@@ -145,7 +163,7 @@
     if (d.value === null) { return false; }
     var pct = d.unit === "%";
     var tone = met(d.value, d.target, d.ceiling) ? "good" : "bad";
-    gauge(panel, d.value, d.target, d.unit, d.ceiling, pct ? 100 : Math.max(d.target * 1.6, d.value * 1.1), [
+    gauge(panel, d.value, d.target, d.unit, d.ceiling, pct ? 100 : niceMax(Math.max(d.target * 1.5, d.value * 1.1)), [
       [m("board.target", { v: fmt(d.target, 1) + d.unit }) + " · " + m(tone === "good" ? "board.met" : "board.not_met"), tone],
       [m("board.good_days", { good: d.good_days, valid: d.valid_days }), ""]
     ]);
@@ -224,10 +242,10 @@
       tooltip: { trigger: "axis", formatter: function (ps) {
         return ps.map(function (p) { return esc(p.axisValue) + " " + esc(fmt(p.value, 1)) + esc(d.unit || ""); }).join("<br>");
       } },
-      grid: { left: 8, right: 24, top: 30, bottom: 6, containLabel: true },
+      grid: { left: 8, right: d.target === null || d.target === undefined ? 24 : 90, top: 30, bottom: 6, containLabel: true },
       xAxis: axis({ type: "category", data: d.points.map(function (p) { return shortDay(p[0]); }) }),
       yAxis: axis({ type: "value", name: d.unit || "", splitNumber: 4, splitLine: GRID_LINE }),
-      series: [{ type: "line", smooth: true, name: d.name, symbol: "none", areaStyle: { opacity: 0.18 },
+      series: [{ type: "line", smooth: 0.25, name: d.name, symbol: "none", areaStyle: { opacity: 0.18 },
         data: d.points.map(function (p) { return p[1]; }), itemStyle: { color: "#36cfc9" }, markLine: targetLine(d.target, d.unit) }]
     }), true);
     return true;
@@ -237,12 +255,15 @@
     var chart = chartIn(panel);
     chart.setOption(opt({
       tooltip: { trigger: "item", formatter: function (p) { return esc(p.name) + "<br>" + esc(fmt(p.value, 1) + (d.unit || "")); } },
-      grid: { left: 8, right: 24, top: 30, bottom: 6, containLabel: true },
+      grid: { left: 8, right: d.target === null || d.target === undefined ? 24 : 90, top: 30, bottom: 6, containLabel: true },
       xAxis: axis({ type: "category", data: d.items.map(function (b) { return b.name; }),
         axisLabel: Object.assign({ interval: 0, rotate: d.items.length > 8 ? 30 : 0 }, TXT) }),
       yAxis: axis({ type: "value", name: d.unit || "", splitNumber: 4, splitLine: GRID_LINE }),
-      series: [{ type: "bar", name: d.name, barMaxWidth: 28, data: d.items.map(function (b) { return b.value; }),
-        itemStyle: { color: "#40a9ff" }, label: Object.assign({ show: d.items.length <= 12, position: "top" }, TXT),
+      /* with a target, the areas short of it stand out in red */
+      series: [{ type: "bar", name: d.name, barMaxWidth: 28, data: d.items.map(function (b) {
+          var short = d.target !== null && d.target !== undefined && b.value !== null && b.value < d.target;
+          return { value: b.value, itemStyle: { color: short ? "#ff7875" : "#40a9ff" } };
+        }), label: Object.assign({ show: d.items.length <= 12, position: "top" }, TXT),
         markLine: targetLine(d.target, d.unit) }]
     }), true);
     chart.off("click");
