@@ -397,3 +397,10 @@ def test_the_main_screen_links_to_each_board_and_each_board_back(client: TestCli
 def test_the_boards_are_listed_in_their_order(client: TestClient, leader, themes) -> None:
     r = client.get("/api/v1/screen/boards", headers=leader.headers)
     assert r.json() == [{"code": "ecology", "name": "生态环境"}, {"code": "safety", "name": "安全生产"}]
+
+
+def test_a_boards_way_back_from_a_town_keeps_the_board(client: TestClient, leader, themes) -> None:
+    board = client.get(f"/screen?area={TOWN_A}&theme=ecology", headers=leader.headers).text
+    assert 'id="back-link" href="/screen?theme=ecology"' in board
+    main = client.get(f"/screen?area={TOWN_A}", headers=leader.headers).text
+    assert 'id="back-link" href="/screen"' in main

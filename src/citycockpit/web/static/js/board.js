@@ -127,7 +127,8 @@
     var cut = Math.max(0, Math.min(1, target / max));
     var good = "#52c41a", bad = "#ff4d4f";
     chart.setOption(opt({
-      series: [{ type: "gauge", min: 0, max: max, splitNumber: 4, radius: "95%", center: ["50%", "62%"], startAngle: 200, endAngle: -20,
+      /* whole-number steps: 0–40 by 10, 0–50 by 10, 0–100 by 25 */
+      series: [{ type: "gauge", min: 0, max: max, splitNumber: max % 4 === 0 && (max / 4) % 5 === 0 ? 4 : 5, radius: "95%", center: ["50%", "62%"], startAngle: 200, endAngle: -20,
         axisLine: { lineStyle: { width: 14, color: [[cut, ceiling ? good : bad], [1, ceiling ? bad : good]] } },
         pointer: { width: 5, length: "62%", itemStyle: { color: "#e6f4ff" } },
         axisTick: { show: false }, splitLine: { length: 8, distance: 0, lineStyle: { color: "#0a1f3d", width: 2 } },
