@@ -39,3 +39,22 @@ def test_the_ecology_theme_stations_and_values_load_from_the_command_line(fresh_
         assert session.scalar(select(func.count()).select_from(Feed).where(Feed.theme == "ecology")) == 6
         assert session.scalar(select(func.count()).select_from(Threshold)) == 12
         assert session.scalar(select(func.count()).select_from(Value)) == 2
+
+
+def test_the_safety_theme_loads_with_its_board_and_a_wrong_board_is_refused(fresh_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.indicators.models import Theme
+
+    url, engine = fresh_db
+    loaded = runner.invoke(app, ["indicators", "load-theme", "safety", "--db", url])
+    assert loaded.exit_code == 0 and "series created 5, updated 0; board panels 5" in loaded.output
+    wrong = tmp_path / "water.yaml"
+    wrong.write_text(
+        "theme: water\nname: 水务\nseries:\n  - {code: water_level, name: 河道水位}\n"
+        "board:\n  panels:\n    - {type: gauge, title: 水位, at: [0, 0, 6, 4]}\n",
+        encoding="utf-8",
+    )
+    refused = runner.invoke(app, ["indicators", "load-theme", str(wrong), "--db", url])
+    assert refused.exit_code == 1 and "panel 1 has unknown type 'gauge'" in refused.output
+    with Session(engine) as session:
+        assert session.scalars(select(Theme.code)).all() == ["safety"]
+        assert session.scalar(select(func.count()).select_from(Feed).where(Feed.code == "water_level")) == 0

@@ -119,6 +119,12 @@ def _events_surge(session: Session, ctx: DemoContext) -> None:
     ctx.summary["surges"] = build_demo_surge(session, ctx)
 
 
+def _theme_boards(session: Session, ctx: DemoContext) -> None:
+    from citycockpit.indicators.demo import load_demo_themes
+
+    ctx.summary.update(load_demo_themes(session, ctx.clock, DEMO_ACTOR))
+
+
 # Each step runs in its own transaction, in this order. Domains append theirs.
 STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("departments and areas", _load_org),
@@ -132,6 +138,7 @@ STEPS: list[tuple[str, Callable[[Session, DemoContext], None]]] = [
     ("events: categories and a few hundred cases", _events),
     ("the city's synthetic events, rollups and classifier", _events_city),
     ("a recent surge of water-outage calls, detected", _events_surge),
+    ("the safety theme board, with the towns' safety figures", _theme_boards),
 ]
 
 

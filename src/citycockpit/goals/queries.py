@@ -275,3 +275,27 @@ def target_series(
     ).all()
     values = monthly_values(session, [r.series_id for r in rows], [year])
     return [{**r._asdict(), "months": values.get((r.series_id, year), {})} for r in rows]
+
+
+def find_year_goal(
+    session: Session,
+    principal: Principal | None,
+    year: int,
+    match: str,
+    period: str | None,
+    *,
+    area_code: str | None = None,
+) -> dict[str, Any] | None:
+    """The year's goal a theme board names (`match`: its key, or words of its title), as the goal views
+    show it with its evaluation for `period`: the area's own before the city's, a quantified goal before
+    a qualitative one; None when no goal in the caller's scope matches."""
+    from citycockpit.goals.views import goal_views
+
+    goal = session.scalars(
+        select(Goal)
+        .where(goal_scope(principal), goal_area_clause(area_code), Goal.year == year)
+        .where(or_(Goal.key == match, Goal.title.contains(match, autoescape=True)))
+        .order_by(Goal.area_code.is_(None), Goal.target_value.is_(None), Goal.position, Goal.id)
+        .limit(1)
+    ).first()
+    return goal_views(session, [goal], period)[0] if goal is not None else None

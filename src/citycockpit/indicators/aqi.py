@@ -47,6 +47,26 @@ POLLUTANT_NAMES = {
     "o3_1h": "O3_1h",
 }
 
+# HJ 633-2012 Table 2: each grade's top AQI, its category (类别) and its colour (表示颜色, as RGB).
+GRADES: tuple[tuple[int, str, str], ...] = (
+    (50, "优", "#00e400"),
+    (100, "良", "#ffff00"),
+    (150, "轻度污染", "#ff7e00"),
+    (200, "中度污染", "#ff0000"),
+    (300, "重度污染", "#99004c"),
+    (500, "严重污染", "#7e0023"),
+)
+# The pollutants as Chinese pages name them (HJ 633-2012 Table 1's 污染物项目), by POLLUTANT_NAMES' names.
+POLLUTANT_WORDS = {
+    "SO2": "二氧化硫",
+    "NO2": "二氧化氮",
+    "PM10": "可吸入颗粒物",
+    "CO": "一氧化碳",
+    "O3_8h": "臭氧(8小时)",
+    "PM2.5": "细颗粒物",
+    "O3_1h": "臭氧(1小时)",
+}
+
 # Data validity, GB 3095-2012 Table 4 (HJ 663-2013 §4 refers to it):
 MIN_HOURS_PER_DAY = 20  # a 24-h mean needs at least 20 hourly values that day
 MIN_HOURS_PER_8H = 6  # an 8-h moving mean needs at least 6 hourly values in its 8 hours

@@ -22,7 +22,7 @@ from citycockpit.indicators import service
 
 app = typer.Typer(help="Indicator feeds from other systems: themes, stations, values.", no_args_is_help=True)
 DbOption = typer.Option(None, "--db", help="Database URL or SQLite file path.")
-SHIPPED_THEMES = ("ecology", "ecology-daily")
+SHIPPED_THEMES = ("ecology", "ecology-daily", "safety")
 
 
 def _context(db: str | None):  # type: ignore[no-untyped-def]
@@ -48,7 +48,9 @@ def load_theme(
     _settings, engine, clock = _context(db)
     with session_scope(engine) as session:
         result = service.load_theme(session, data, name, actor=CLI_ACTOR, now=clock.now())
-    console.print(f"series created {result['created']}, updated {result['updated']}")
+    console.print(
+        f"series created {result['created']}, updated {result['updated']}; board panels {result['panels']}"
+    )
 
 
 @app.command("import-stations")

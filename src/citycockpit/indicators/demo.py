@@ -5,7 +5,10 @@ The figures are made up but shaped like a Yangtze-delta county's: PM2.5 high in 
 January and December) and low in summer (15–20), an annual mean near 26 in 2023 and about 8% lower this
 year; ozone's 8-h maximum peaking in May and June; a few pollution episodes in winter. Days up to a
 week before today come as daily figures (series of `resolution` day: one value a station a day); the
-last week comes hourly, so the hourly panels are alive. Deterministic (seeded)."""
+last week comes hourly, so the hourly panels are alive. Deterministic (seeded).
+
+The safety theme's board is fed with two months of the town safety offices' daily figures, delivered as
+a values file (the file import any office would use)."""
 
 from __future__ import annotations
 
@@ -16,13 +19,16 @@ from datetime import date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citycockpit.core import tabular
 from citycockpit.core.actors import Actor
 from citycockpit.core.clock import Clock
 from citycockpit.core.tabular import Row
 from citycockpit.indicators import service
 from citycockpit.indicators.air import air_quality_job
+from citycockpit.org.models import Area
 
 FIRST_DAY = date(2023, 1, 1)
 HOURLY_DAYS = 7  # the last week comes hourly
@@ -184,3 +190,58 @@ def build_demo_air(session: Session, clock: Clock, actor: Actor) -> dict[str, in
         "values": daily.created + hourly.created,
         "air quality days": days.touched,
     }
+
+
+DEMO_THEMES = ("safety",)  # ecology (with its board) comes with the air data, build_demo_air
+SAFETY_DAYS = 60
+
+
+def load_demo_themes(session: Session, clock: Clock, actor: Actor) -> dict[str, object]:
+    """Load the safety theme with its board, then feed its series per town."""
+    now = clock.now()
+    panels = 0
+    for code in DEMO_THEMES:
+        data = resources.files("citycockpit.indicators").joinpath(f"data/themes/{code}.yaml").read_bytes()
+        panels += service.load_theme(session, data, f"{code}.yaml", actor=actor, now=now)["panels"]
+    towns = list(session.scalars(select(Area.code).where(Area.level == "town").order_by(Area.code)))
+    rows = safety_rows(towns, clock.local_today(), clock)
+    result = service.import_values_file(
+        session,
+        tabular.write_csv(["指标", "时间", "地区", "数值"], rows),
+        "安全生产日报.csv",
+        principal=actor,
+        now=now,
+        zone=clock.zone,
+    )
+    return {"safety board panels": panels, "safety values": result.created}
+
+
+def safety_rows(towns: list[str], today: date, clock: Clock) -> list[list[object]]:
+    """Daily figures of each town's safety office over the last SAFETY_DAYS days, reported at 17:00:
+    inspections on working days, the hazards they found, the on-time rectification rate and the major
+    hazards still open. One town lags (its rate below 90 %, a major hazard past its deadline), so the
+    demo's boards show alarms as a real month would."""
+    rng = random.Random(20240930)
+    rows: list[list[object]] = []
+    for n, town in enumerate(towns):
+        lagging = n == 1
+        open_major = rng.randint(0, 2)
+        for back in range(SAFETY_DAYS, 0, -1):
+            day = today - timedelta(days=back)
+            at = datetime.combine(day, time(17), clock.zone).strftime("%Y-%m-%d %H:%M")
+            working = day.weekday() < 5
+            inspections = rng.randint(4, 14) if working else rng.randint(0, 2)
+            hazards = sum(rng.random() < 0.35 for _ in range(inspections))
+            rate = rng.uniform(84, 91) if lagging else rng.uniform(92, 100)
+            if rng.random() < 0.05:
+                open_major += 1
+            elif open_major and rng.random() < 0.08:
+                open_major -= 1
+            rows += [
+                ["safety_inspections", at, town, inspections],
+                ["safety_hazards", at, town, hazards],
+                ["safety_rectified_pct", at, town, round(rate, 1)],
+                ["safety_major_open", at, town, open_major],
+                ["safety_major_overdue", at, town, 1 if lagging and back <= 12 else 0],
+            ]
+    return rows

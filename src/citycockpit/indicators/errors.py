@@ -20,3 +20,11 @@ class InvalidFeed(Unprocessable):
 
 class FeedCodeTaken(Conflict):
     code = "indicator_feed_code_taken"
+
+
+class InvalidTheme(Unprocessable):
+    code = "invalid_indicator_theme"
+
+
+class ThemeNotFound(NotFound):
+    code = "indicator_theme_not_found"

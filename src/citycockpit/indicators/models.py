@@ -4,6 +4,7 @@ thresholds and alerts, pulls, monitoring stations and the daily air-quality resu
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -187,3 +188,17 @@ class AirQualityDay(Base):
     primary_pollutants: Mapped[str | None] = mapped_column(String(40))
     is_valid: Mapped[bool] = mapped_column(Boolean, default=False)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Theme(Base):
+    """A theme (专题: 生态环境, 安全生产 …) as loaded from its YAML: its name and its board, the panels
+    of `/screen?theme=<code>` (type, title, params, place on the grid), checked when loaded."""
+
+    __tablename__ = "indicator_themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    board: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from citycockpit.auth.principal import Principal
 from citycockpit.core.dialect import as_date, code_within
 from citycockpit.indicators import aqi
-from citycockpit.indicators.models import AirQualityDay, Alert, Feed, Station, Value
+from citycockpit.indicators.errors import ThemeNotFound
+from citycockpit.indicators.models import AirQualityDay, Alert, Feed, Station, Theme, Value
+from citycockpit.org.models import Area
 
 
 def _place_scope(principal: Principal | None, column: Any) -> Any:
@@ -74,15 +76,25 @@ def list_feeds(session: Session, *, now: datetime) -> list[dict[str, Any]]:
 
 
 def list_alerts(
-    session: Session, *, principal: Principal | None = None, is_open: bool = True, limit: int = 200
+    session: Session,
+    *,
+    principal: Principal | None = None,
+    is_open: bool = True,
+    limit: int = 200,
+    theme: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Alerts (open ones by default) in the caller's places, newest first, of one theme's series when
+    `theme` is given; each with its series, its place's name (a station's or an area's) and its theme."""
     stmt = (
-        select(Alert, Feed.code, Feed.name, Feed.unit, Station.name)
+        select(Alert, Feed.code, Feed.name, Feed.unit, func.coalesce(Station.name, Area.name), Feed.theme)
         .join(Feed, Feed.id == Alert.feed_id)
         .outerjoin(Station, Station.code == Alert.place_code)
+        .outerjoin(Area, Area.code == Alert.place_code)
     )
     if is_open:
         stmt = stmt.where(Alert.resolved_at.is_(None))
+    if theme is not None:
+        stmt = stmt.where(Feed.theme == theme)
     scope = _place_scope(principal, Alert.place_code)
     if scope is not None:
         stmt = stmt.where(scope)
@@ -102,8 +114,9 @@ def list_alerts(
             "observed_at": a.observed_at,
             "raised_at": a.raised_at,
             "resolved_at": a.resolved_at,
+            "theme": feed_theme,
         }
-        for a, code, name, unit, station in rows
+        for a, code, name, unit, station, feed_theme in rows
     ]
 
 
@@ -209,3 +222,64 @@ def air_months(
         AirMonth(int(y), int(m), int(n or 0), int(good or 0), float(pm or 0.0), as_date(last))
         for y, m, n, good, pm, last in rows
     ]
+
+
+# ---------------------------------------------------------------- themes and their boards
+
+
+def list_themes(session: Session, *, with_board: bool = True) -> list[Theme]:
+    """The loaded themes in their order (those with a board, for the screen's links)."""
+    query = select(Theme).order_by(Theme.position, Theme.code)
+    if with_board:
+        query = query.where(Theme.board.is_not(None))
+    return list(session.scalars(query))
+
+
+def get_theme(session: Session, code: str) -> Theme:
+    theme = session.scalar(select(Theme).where(Theme.code == code))
+    if theme is None or theme.board is None:
+        raise ThemeNotFound(
+            f"Theme {code} has no board (load it with `citycockpit indicators load-theme`)", theme=code
+        )
+    return theme
+
+
+def theme_feeds(session: Session, code: str) -> dict[str, Feed]:
+    return {f.code: f for f in session.scalars(select(Feed).where(Feed.theme == code))}
+
+
+def air_year_of_places(session: Session, year: int, *, through: date, stations: Any | None = None) -> AirYear:
+    """`air_year` of the city (`stations` None) or of a set of stations (a subquery of their codes):
+    a day of several stations counts by its worst station (good only when every station was good), and
+    the PM2.5 figure is the mean of the stations' valid daily means."""
+    if stations is None:
+        return air_year(session, year, through=through)
+    daily = (
+        select(
+            AirQualityDay.day,
+            func.max(AirQualityDay.aqi).label("aqi"),
+            func.avg(AirQualityDay.pm25).label("pm25"),
+        )
+        .where(
+            AirQualityDay.place_code.in_(stations),
+            AirQualityDay.is_valid.is_(True),
+            AirQualityDay.day >= date(year, 1, 1),
+            AirQualityDay.day <= through,
+        )
+        .group_by(AirQualityDay.day)
+        .subquery()
+    )
+    row = session.execute(
+        select(
+            func.count(), func.sum(case((daily.c.aqi <= aqi.GOOD_AQI, 1), else_=0)), func.avg(daily.c.pm25)
+        )
+    ).one()
+    valid, good, pm25 = int(row[0] or 0), int(row[1] or 0), row[2]
+    return AirYear(
+        place="",
+        valid_days=valid,
+        good_days=good,
+        good_ratio=None if not valid else round(100.0 * good / valid, 1),
+        pm25_mean=None if pm25 is None else round(float(pm25), 1),
+        is_complete=valid >= aqi.MIN_DAYS_PER_YEAR,
+    )

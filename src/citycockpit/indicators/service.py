@@ -25,7 +25,14 @@ from citycockpit.core import tabular
 from citycockpit.core.actors import Actor
 from citycockpit.core.dialect import upsert_insert
 from citycockpit.core.tabular import ErrorList, ImportFailed, Row, RowError
-from citycockpit.indicators.errors import FeedCodeTaken, FeedNotFound, FeedNotGranted, InvalidFeed
+from citycockpit.indicators import boards
+from citycockpit.indicators.errors import (
+    FeedCodeTaken,
+    FeedNotFound,
+    FeedNotGranted,
+    InvalidFeed,
+    InvalidTheme,
+)
 from citycockpit.indicators.models import (
     Alert,
     Batch,
@@ -33,6 +40,7 @@ from citycockpit.indicators.models import (
     Mark,
     Revision,
     Station,
+    Theme,
     Threshold,
     TokenFeed,
     Value,
@@ -848,14 +856,19 @@ THEME_KEYS = {
 
 
 def load_theme(session: Session, data: bytes, name: str, *, actor: Actor, now: datetime) -> dict[str, int]:
-    """A theme's series and thresholds from YAML (`theme`, `series: [{code, name, unit, pollutant, min,
-    max, silence_minutes, thresholds: [{level, direction, limit}]}]`): new series are created, known
-    ones updated (audited). A theme is data: a new one needs no code."""
+    """A theme's series, thresholds and board from YAML (`theme`, `name`, `series: [{code, name, unit,
+    pollutant, min, max, silence_minutes, thresholds: [{level, direction, limit}]}]`, `board: {panels:
+    [...]}` per indicators/boards.py): new series are created, known ones updated, the theme and its board
+    stored (all audited). The whole file is checked first: any problem and nothing of it is stored. A
+    theme is data: a new one needs no code."""
     doc = tabular.read_yaml(data, name)
     if not isinstance(doc, dict) or not isinstance(doc.get("series"), list) or not doc.get("theme"):
         raise InvalidFeed(f"{name}: a theme file has `theme` and a list of `series`")
+    unknown_top = set(doc) - {"theme", "name", "position", "series", "board"}
+    if unknown_top:
+        raise InvalidTheme(f"{name}: unknown key(s) {', '.join(sorted(unknown_top))}")
     theme = str(doc["theme"])
-    created = updated = 0
+    planned: list[tuple[str, dict[str, Any], list[ThresholdIn]]] = []
     for n, item in enumerate(doc["series"], start=1):
         if not isinstance(item, dict) or not item.get("code") or not item.get("name"):
             raise InvalidFeed(f"{name}: series {n} needs a code and a name")
@@ -864,10 +877,15 @@ def load_theme(session: Session, data: bytes, name: str, *, actor: Actor, now: d
             raise InvalidFeed(
                 f"{name}: series {item['code']} has unknown key(s) {', '.join(sorted(unknown))}"
             )
-        limits = [
-            ThresholdIn(str(t.get("level")), str(t.get("direction")), float(t.get("limit")))
-            for t in item.get("thresholds") or []
-        ]
+        try:
+            limits = [
+                ThresholdIn(str(t.get("level")), str(t.get("direction")), float(t.get("limit")))
+                for t in item.get("thresholds") or []
+            ]
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise InvalidFeed(
+                f"{name}: series {item['code']} has a threshold without a number limit"
+            ) from exc
         fields = {
             "name": str(item["name"]),
             "unit": item.get("unit"),
@@ -879,9 +897,15 @@ def load_theme(session: Session, data: bytes, name: str, *, actor: Actor, now: d
             "monthly_rule": item.get("monthly_rule", "mean"),
             "resolution": item.get("resolution", "hour"),
         }
-        feed = session.scalar(select(Feed).where(Feed.code == str(item["code"])))
+        planned.append((str(item["code"]), fields, limits))
+    board = None
+    if doc.get("board") is not None:
+        board = boards.check_board(doc["board"], name=name, series={code for code, _, _ in planned})
+    created = updated = 0
+    for code, fields, limits in planned:
+        feed = session.scalar(select(Feed).where(Feed.code == code))
         if feed is None:
-            create_feed(session, code=str(item["code"]), **fields, thresholds=limits, actor=actor, now=now)
+            create_feed(session, code=code, **fields, thresholds=limits, actor=actor, now=now)
             created += 1
             continue
         _check_resolution(str(fields["resolution"]), feed.code)
@@ -902,5 +926,38 @@ def load_theme(session: Session, data: bytes, name: str, *, actor: Actor, now: d
             },
         )
         updated += 1
+    _store_theme(session, theme, doc, board, actor=actor, now=now)
     session.flush()
-    return {"created": created, "updated": updated}
+    return {"created": created, "updated": updated, "panels": len(board["panels"]) if board else 0}
+
+
+def _store_theme(
+    session: Session,
+    code: str,
+    doc: dict[str, Any],
+    board: dict[str, Any] | None,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> Theme:
+    title = str(doc.get("name") or code)
+    position = doc.get("position", 0)
+    if not isinstance(position, int):
+        raise InvalidTheme(f"theme {code}: position is a whole number")
+    row = session.scalar(select(Theme).where(Theme.code == code))
+    if row is None:
+        row = Theme(code=code, name=title, position=position, board=board, updated_at=now)
+        session.add(row)
+    else:
+        row.name, row.position, row.board, row.updated_at = title, position, board, now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "indicators.theme.load",
+        "indicator_theme",
+        row.id,
+        at=now,
+        diff={"code": code, "name": title, "panels": [p["type"] for p in (board or {}).get("panels", [])]},
+    )
+    return row

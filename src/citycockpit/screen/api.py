@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from citycockpit.auth.deps import require
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.db import ReadSessionDep, SessionDep
-from citycockpit.screen import queries, service
+from citycockpit.indicators import queries as indicator_queries
+from citycockpit.screen import boards, queries, service
 
 router = APIRouter(prefix="/api/v1/screen", tags=["screen"])
 
@@ -129,6 +130,26 @@ def goal_status(
 ) -> dict[str, Any]:
     """The goals' status distribution by task area."""
     return queries.goal_status(session, _view(request, session, principal, area))
+
+
+ThemeCode = Annotated[
+    str, Path(pattern=r"^[a-z0-9_\-]{1,40}$", description="The theme's code (its YAML's `theme`)")
+]
+
+
+@router.get("/boards")
+def list_boards(session: ReadSessionDep, principal: Viewer) -> list[dict[str, Any]]:
+    """The themes that have a board, in their order: each opens at `/screen?theme=<code>`."""
+    return [{"code": t.code, "name": t.name} for t in indicator_queries.list_themes(session)]
+
+
+@router.get("/boards/{theme}")
+def theme_board(
+    theme: ThemeCode, request: Request, session: ReadSessionDep, principal: Viewer, area: AreaParam = None
+) -> dict[str, Any]:
+    """Every panel of a theme's board (type, title, place on the grid) with its data for the viewed area
+    (null for a panel with nothing to show yet)."""
+    return boards.board(session, _view(request, session, principal, area), theme)
 
 
 class KioskLinkIn(BaseModel):

@@ -17,6 +17,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core.errors import AppError, NotFound
 from citycockpit.db import SessionDep
 from citycockpit.goals.enums import status_tones
+from citycockpit.indicators import queries as indicator_queries
 from citycockpit.screen import queries, service
 from citycockpit.web import i18n
 from citycockpit.web.render import check_csrf, render
@@ -30,8 +31,11 @@ def screen_page(
     session: SessionDep,
     principal: Annotated[Principal, require(Perm.SCREEN_READ)],
     area: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
+    theme: Annotated[str | None, Query(pattern=r"^[a-z0-9_\-]{1,40}$")] = None,
 ) -> Response:
+    """The main screen, or a theme's board (`theme`) on the same stage with the same scope rules."""
     settings = request.app.state.settings
+    board = indicator_queries.get_theme(session, theme) if theme else None
     view = queries.resolve_view(
         session,
         principal,
@@ -51,20 +55,27 @@ def screen_page(
             "refresh_seconds": settings.screen_refresh_seconds,
             "messages": i18n.client_messages(lang, "screen."),
             "status_tones": status_tones(),
+            "theme": board,
+            "themes": indicator_queries.list_themes(session),
         },
     )
 
 
 @router.get("/screen/kiosk/{token}", dependencies=[PUBLIC])
-def kiosk_entry(token: str, request: Request, session: SessionDep) -> Response:
-    """Open a kiosk link: remember it in a cookie that grants screen:read only, then show the screen.
-    Its last use is noted outside the request's read (`note_kiosk_use`)."""
+def kiosk_entry(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    theme: Annotated[str | None, Query(pattern=r"^[a-z0-9_\-]{1,40}$")] = None,
+) -> Response:
+    """Open a kiosk link: remember it in a cookie that grants screen:read only, then show the screen (a
+    theme's board with `?theme=`). Its last use is noted outside the request's read (`note_kiosk_use`)."""
     now = request.app.state.clock.now()
     link = service.resolve_kiosk_token(session, token, secret_key=request.app.state.secret_key, now=now)
     if link is None:
         raise NotFound("This kiosk link is unknown or has been revoked")
     service.note_kiosk_use(session, link, now=now)
-    response = RedirectResponse("/screen", status_code=303)
+    response = RedirectResponse(f"/screen?theme={theme}" if theme else "/screen", status_code=303)
     response.set_cookie(
         service.KIOSK_COOKIE,
         token,

@@ -251,11 +251,12 @@ def map_detail(area_level: str) -> int:
     return DETAIL_BY_VIEW.get(area_level, shapes.DEFAULT_LEVEL)
 
 
-def area_map(session: Session, view: View, *, metric: str, detail: int | None = None) -> dict[str, Any]:
-    """The viewed area's children as a GeoJSON FeatureCollection (for ECharts registerMap), each with
-    its metric value (null when no data yet). Boundaries are WGS84 and simplified for display at
-    `detail` (0 coarsest … 3 exact; default by the viewed level), computed once per change of the
-    areas and kept by the process; the stored geometry is never changed."""
+def area_shapes(
+    session: Session, view: View, detail: int | None = None
+) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The viewed area's children for a map: (detail drawn at, GeoJSON features, centroids), WGS84 and
+    simplified for display at `detail` (0 coarsest … 3 exact; default by the viewed level), computed
+    once per change of the areas and kept by the process; the stored geometry is never changed."""
     level = map_detail(view.area_level) if detail is None else detail
     parent = session.scalars(select(Area).where(Area.code == view.area_code)).first()
     query = select(
@@ -278,6 +279,13 @@ def area_map(session: Session, view: View, *, metric: str, detail: int | None = 
         return drawn, points
 
     features, centroids = stamps.cached(session, "areas", f"screen-map:{view.area_code}:{level}", build)
+    return level, features, centroids
+
+
+def area_map(session: Session, view: View, *, metric: str, detail: int | None = None) -> dict[str, Any]:
+    """The viewed area's children as a GeoJSON FeatureCollection (for ECharts registerMap), each with
+    its metric value (null when no data yet), drawn as `area_shapes` says."""
+    level, features, centroids = area_shapes(session, view, detail)
     values = _area_metric(
         session, view, metric, [c["code"] for c in centroids] or [f["properties"]["code"] for f in features]
     )
@@ -451,7 +459,8 @@ def event_breakdown(session: Session, view: View) -> dict[str, Any]:
 
 
 def alerts(session: Session, view: View) -> dict[str, Any]:
-    """Open surge alerts (events/surges: 未诉先办) first, then overdue events (the events domain's
+    """Open surge alerts (events/surges: 未诉先办) first, then open indicator alerts (alarms first, each
+    with its theme and station or area, linking to the theme's board), then overdue events (the events domain's
     `Event.is_overdue`), most overdue first (at most 30), then open goal alerts (city level). Null when
     neither events nor goals exist in the view."""
     from citycockpit.events.models import Event
@@ -467,9 +476,10 @@ def alerts(session: Session, view: View) -> dict[str, Any]:
     ).all()
     has_events = session.scalar(select(Event.id).where(*_event_where(view)).limit(1)) is not None
     goal_items = _goal_alerts(session, view)
-    if not has_events and goal_items is None:
+    indicator_items = _indicator_alerts(session, view)
+    if not has_events and goal_items is None and indicator_items is None:
         return view.envelope(items=None)
-    items = _surge_alerts(session, view)
+    items = _surge_alerts(session, view) + (indicator_items or [])
     for public_id, title, due, dept, town in rows:
         hours = (view.now - due).total_seconds() / 3600
         items.append(
@@ -509,6 +519,32 @@ def _surge_alerts(session: Session, view: View) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+MAIN_INDICATOR_ALERTS = 8  # the rest are on their theme's board, one click away
+
+
+def _indicator_alerts(session: Session, view: View) -> list[dict[str, Any]] | None:
+    """The open indicator alerts in the view (alarms before warnings, newest first, at most 8), each
+    with its theme's name and a link to the theme's board; None when there is none."""
+    from citycockpit.indicators import queries as indicator_queries
+    from citycockpit.screen.boards import alarms_first, alert_item
+
+    rows = indicator_queries.list_alerts(session, principal=narrowed(view), limit=60)
+    if not rows:
+        return None
+    themes = {t.code: t for t in indicator_queries.list_themes(session, with_board=False)}
+    out = []
+    for row in alarms_first(rows)[:MAIN_INDICATOR_ALERTS]:
+        theme = themes.get(row["theme"] or "")
+        out.append(
+            {
+                **alert_item(row),
+                "theme_name": theme.name if theme else None,
+                "href": f"/screen?theme={theme.code}" if theme and theme.board else None,
+            }
+        )
+    return out
 
 
 def _duration_text(hours: float) -> str:

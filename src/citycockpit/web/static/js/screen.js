@@ -471,6 +471,14 @@
     if (!others.length) { list.appendChild(el("li", "all-clear", m("no_alerts"))); return true; }
     others.forEach(function (it) {
       var li = el("li");
+      if (it.kind === "indicator") {
+        /* an indicator alert: its theme and station (or area) before the words of the crossing */
+        li.className = "indicator level-" + it.level;
+        it = Object.assign({}, it, {
+          title: [it.theme_name, it.place_name || m("board.city"), alertText(it)].filter(Boolean).join(" · "),
+          overdue_text: m("board.level." + it.level)
+        });
+      }
       var name = el(it.href ? "a" : "span", "name", it.title);
       if (it.href) { name.href = it.href; }
       name.title = it.title + (it.area_name ? " · " + it.area_name : "") + (it.reason ? " · " + it.reason : "");
@@ -481,6 +489,16 @@
     fitRows(list);
     return true;
   };
+
+  /* An indicator alert in words: the series, its value and the limit it crossed (or its silence). */
+  function alertText(it) {
+    if (it.alert_kind === "silence") { return m("board.alert.silence", { series: it.series_name }); }
+    var below = it.value !== null && it.limit !== null && it.value < it.limit;
+    return m(below ? "board.alert.below" : "board.alert.above", {
+      series: it.series_name, value: fmt(it.value, 1), limit: fmt(it.limit, 1), unit: it.unit || "",
+      level: m("board.level." + it.level)
+    });
+  }
 
   renderers["projects"] = function (panel, d) {
     if (!d.by_level || !d.by_level.length) { return false; }
@@ -568,6 +586,13 @@
       })
       .catch(function () { /* the panels show their own stale state */ });
   }
+
+  /* what a theme board (board.js) draws with: the same stage, words, numbers and chart style */
+  window.CCScreen = {
+    stage: stage, m: m, esc: esc, el: el, fmt: fmt, opt: opt, axis: axis, TXT: TXT, FS: FS,
+    areaQuery: areaQuery, setAsOf: setAsOf, fitRows: fitRows, rotating: rotating, alertText: alertText,
+    tick: tick, setClockOffset: function (ms) { clockOffset = ms; tick(); }, screenUrl: screenUrl
+  };
 
   loadOverview().then(function () {
     var panels = document.querySelectorAll("section.panel[data-panel]");
