@@ -22,7 +22,7 @@ from citycockpit.core.clock import fixed_clock
 from citycockpit.db import make_engine, session_scope
 from citycockpit.demo.generate import generate_events
 from citycockpit.events import categories
-from citycockpit.events.analytics import kpis
+from citycockpit.events.analytics import kpis, rollup
 from citycockpit.org import service as org
 from tests.conftest import create_postgres_database, drop_postgres_database, with_audit_keys
 
@@ -48,7 +48,11 @@ class City:
 
 
 @contextmanager
-def populated_city(events_2023: int = 4000, events_2024: int = 800) -> Iterator[City]:
+def populated_city(
+    events_2023: int = 4000, events_2024: int = 800, *, at_head: bool = False
+) -> Iterator[City]:
+    """The city at the revision before partitioning, or (`at_head`) migrated to the newest and with
+    the rollups of every day of its events computed."""
     url = create_postgres_database("part")
     engine = with_audit_keys(make_engine(url))
     try:
@@ -71,6 +75,11 @@ def populated_city(events_2023: int = 4000, events_2024: int = 800) -> Iterator[
                 with_timeline=True,
                 batch_size=2000,
             )
+        if at_head:
+            migrate.upgrade(engine)
+            rollup.recompute_range(
+                lambda: session_scope(engine), date(2023, 1, 1), date(2024, 2, 29), zone=TZ, now=CLOCK.now()
+            )
         yield City(engine, url)
     finally:
         engine.dispose()
@@ -88,14 +97,18 @@ def snapshot(engine: Engine) -> dict[str, Any]:
             "sequence": q(text("SELECT last_value FROM events_id_seq")).scalar(),
         }
         for table in CHILDREN:
-            out[table] = tuple(q(text(f"SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t")).one())  # noqa: E501
+            out[table] = tuple(
+                q(
+                    text(f"SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t")
+                ).one()
+            )  # noqa: E501
     return out
 
 
-def kpis_of(engine: Engine, first: date, last: date) -> dict[str, Any]:
+def kpis_of(engine: Engine, first: date, last: date, *, use_rollups: bool = True) -> dict[str, Any]:
     with Session(engine) as s:
         values = kpis.compute_kpis(
-            s, kpis.KpiFilter(first, last), principal=None, zone=TZ, now=CLOCK.now()
+            s, kpis.KpiFilter(first, last), principal=None, zone=TZ, now=CLOCK.now(), use_rollups=use_rollups
         )
     values.pop("as_of")
     return values
@@ -103,4 +116,6 @@ def kpis_of(engine: Engine, first: date, last: date) -> dict[str, Any]:
 
 def relkind(engine: Engine, name: str = "events") -> str | None:
     with engine.connect() as conn:
-        return conn.execute(text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:n)"), {"n": name}).scalar()
+        return conn.execute(
+            text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:n)"), {"n": name}
+        ).scalar()

@@ -12,18 +12,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from citycockpit import migrate
-from citycockpit.auth.principal import Principal
 from citycockpit.auth.enums import Role
 from citycockpit.auth.permissions import perms_for
-from citycockpit.events.sla import DEFAULT_CALENDAR
+from citycockpit.auth.principal import Principal
 from citycockpit.db import session_scope
+from citycockpit.events.analytics import rollup
 from citycockpit.events.intake import service as intake
 from citycockpit.events.models import Event, EventTransition
+from citycockpit.events.sla import DEFAULT_CALENDAR
 from citycockpit.events.storage import partitions
 from tests.events.storage_fixture import (
     BEFORE_PARTITIONING,
     CLOCK,
     PARTITIONING,
+    TZ,
     kpis_of,
     populated_city,
     relkind,
@@ -56,7 +58,8 @@ def _report(session: Session, key: str | None = None, external_id: str | None = 
 
 def test_the_migration_partitions_a_populated_events_table_and_back_without_changing_a_row(city) -> None:
     engine = city.engine
-    before, kpis_2023 = snapshot(engine), kpis_of(engine, date(2023, 1, 1), date(2023, 12, 31))
+    year = (date(2023, 1, 1), date(2023, 12, 31))
+    before, kpis_2023 = snapshot(engine), kpis_of(engine, *year, use_rollups=False)
     assert before["events"][0] == 4800 and relkind(engine) == "r"
 
     migrate.upgrade(engine, PARTITIONING)
@@ -72,16 +75,22 @@ def test_the_migration_partitions_a_populated_events_table_and_back_without_chan
         keys = s.scalar(text("SELECT count(*) FROM event_keys"))
     assert in_default == 0 and per_partition > 0 and keys == 4800
     assert snapshot(engine) == before
-    assert kpis_of(engine, date(2023, 1, 1), date(2023, 12, 31)) == kpis_2023
+    assert kpis_of(engine, *year, use_rollups=False) == kpis_2023
     assert migrate.pending_model_changes(engine) == []
 
     migrate.downgrade(engine, BEFORE_PARTITIONING)
     assert relkind(engine) == "r" and relkind(engine, "event_keys") is None
     assert snapshot(engine) == before
-    assert kpis_of(engine, date(2023, 1, 1), date(2023, 12, 31)) == kpis_2023
+    assert kpis_of(engine, *year, use_rollups=False) == kpis_2023
 
     migrate.upgrade(engine)
     assert relkind(engine) == "p" and snapshot(engine) == before
+    # the rollups computed on the partitioned table give the same KPIs as the events
+    with session_scope(engine) as s:
+        rollup.recompute_days(s, *year, zone=TZ, now=CLOCK.now())
+    from_rollups = kpis_of(engine, *year)
+    assert from_rollups.pop("source") == "rollup" and kpis_2023.pop("source") == "raw"
+    assert from_rollups == kpis_2023
 
 
 def test_a_new_event_gets_the_next_id_and_its_keys_stay_unique_across_partitions(city) -> None:
@@ -136,7 +145,9 @@ def test_moving_an_event_to_another_month_keeps_its_key_and_children(city) -> No
         children = s.scalar(select(func.count()).where(EventTransition.event_id == moved))
         s.execute(text("UPDATE events SET reported_day = '2023-08-03' WHERE id = :i"), {"i": moved})
     with Session(engine) as s:
-        assert s.scalar(text("SELECT reported_day FROM event_keys WHERE id = :i"), {"i": moved}) == date(2023, 8, 3)
+        assert s.scalar(text("SELECT reported_day FROM event_keys WHERE id = :i"), {"i": moved}) == date(
+            2023, 8, 3
+        )
         assert s.scalar(text("SELECT count(*) FROM events_p202308 WHERE id = :i"), {"i": moved}) == 1
         assert s.scalar(select(func.count()).where(EventTransition.event_id == moved)) == children
 
@@ -146,7 +157,9 @@ def test_the_worker_job_creates_months_ahead_once_and_splits_a_month_out_of_the_
     migrate.upgrade(engine)
     # an event of a month without a partition lands in the default partition
     with session_scope(engine) as s:
-        s.execute(text("UPDATE events SET reported_day = '2031-01-15' WHERE id = (SELECT max(id) FROM events)"))
+        s.execute(
+            text("UPDATE events SET reported_day = '2031-01-15' WHERE id = (SELECT max(id) FROM events)")
+        )
         stray = s.scalar(text("SELECT count(*) FROM events_pdefault"))
     assert stray == 1
     later = datetime(2030, 11, 20, 2, 0, tzinfo=CLOCK.now().tzinfo)
@@ -158,7 +171,9 @@ def test_the_worker_job_creates_months_ahead_once_and_splits_a_month_out_of_the_
         left = s.scalar(text("SELECT count(*) FROM events_pdefault"))
         moved = s.scalar(text("SELECT count(*) FROM events_p203101"))
         keys = s.scalar(text("SELECT count(*) FROM event_keys WHERE reported_day = '2031-01-15'"))
-        audited = s.scalar(text("SELECT count(*) FROM audit_entries WHERE action = 'event.partitions.create'"))
+        audited = s.scalar(
+            text("SELECT count(*) FROM audit_entries WHERE action = 'event.partitions.create'")
+        )
     assert (first.touched, again.touched) == (4, 0)  # Nov 2030 + three ahead; then nothing to do
     assert {"events_p203011", "events_p203012", "events_p203101", "events_p203102"} <= names
     assert (left, moved, keys, audited) == (0, 1, 1, 1)

@@ -22,6 +22,9 @@ class EventArchive(Base):
     file_name: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64))
     events: Mapped[int] = mapped_column(Integer)
+    # the last local day these events count on in the rollups (closed or due then): the handling P90
+    # of a period reaching back to it or before is estimated from the histogram (events/analytics/kpis.py)
+    counted_until: Mapped[date] = mapped_column(Date)
     # rows per table written for this archive run (JSON: {"events": n, "event_transitions": n, …})
     counts_json: Mapped[str] = mapped_column(Text)
     archived_at: Mapped[datetime] = mapped_column(UTCDateTime())

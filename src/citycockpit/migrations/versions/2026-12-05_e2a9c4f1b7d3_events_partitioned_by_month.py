@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -48,6 +49,7 @@ def upgrade() -> None:
         sa.Column("file_name", sa.String(length=300), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("events", sa.Integer(), nullable=False),
+        sa.Column("counted_until", sa.Date(), nullable=False),
         sa.Column("counts_json", sa.Text(), nullable=False),
         sa.Column("archived_at", citycockpit.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("archived_by", sa.String(length=100), nullable=False),
@@ -70,7 +72,7 @@ def downgrade() -> None:
     op.drop_table("event_archives")
 
 
-def _rows(conn: sa.Connection, sql: str, **params: object) -> list[sa.Row[tuple[object, ...]]]:
+def _rows(conn: sa.Connection, sql: str, **params: object) -> list[Any]:
     return list(conn.execute(sa.text(sql), params).all())
 
 
@@ -240,12 +242,16 @@ def _partition(conn: sa.Connection) -> None:
         x(_on(statement, "events", "event_keys"))
     x(_sync_function([n for n, _ in key_columns]))
     key_list = ", ".join(["id", "reported_day", *(n for n, _ in key_columns)])
-    x("CREATE TRIGGER events_keys_insert BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION event_keys_sync()")
+    x(
+        "CREATE TRIGGER events_keys_insert BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION event_keys_sync()"
+    )
     x(
         f"CREATE TRIGGER events_keys_update BEFORE UPDATE OF {key_list} ON events "
         "FOR EACH ROW EXECUTE FUNCTION event_keys_sync()"
     )
-    x("CREATE TRIGGER events_keys_delete AFTER DELETE ON events FOR EACH ROW EXECUTE FUNCTION event_keys_sync()")
+    x(
+        "CREATE TRIGGER events_keys_delete AFTER DELETE ON events FOR EACH ROW EXECUTE FUNCTION event_keys_sync()"
+    )
     for table, name, definition in incoming:
         x(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {_retarget(definition, "events", "event_keys")}')
 
