@@ -6,8 +6,9 @@ rows in PostgreSQL's COPY text format; beside it `FILE.manifest.json` holds the 
 table and the file's SHA-256. Order of work, in one transaction: the month partitions are detached
 (no one writes to them any more), the event keys of their events locked (no new child row can point
 at them), every row written to the file, the file read back and checked (rows per table, checksum),
-and only then are the event keys deleted (their children go with them: the foreign keys cascade) and
-the detached tables dropped. The rollups of those months stay, so the KPIs of past years stay
+and only then are the detached tables dropped and the children rows deleted, in bulk. The events'
+rows in `event_keys` stay (one narrow row each): ids, public ids and external ids stay unique for
+good, and later events' links to archived ones stay valid. The rollups of those months stay, so the KPIs of past years stay
 readable; the rollup job leaves archived months alone (`archived_months`).
 
 SQLite: refused. SQLite is the embedded default for one county's few years; its file is backed up
@@ -40,7 +41,6 @@ from citycockpit.events.storage.models import EventArchive
 
 FORMAT = "citycockpit-events-archive/1"
 HEADER = b"#table "
-LINKS = "event_links"  # later events' references to archived ones (merged_into_id, repeat_of_id)
 
 
 class ArchiveRefused(Conflict):
@@ -320,16 +320,7 @@ def _archive(
             name = partitions.partition_name(month)
             sections.append(("events", columns, f"SELECT * FROM {name} ORDER BY id"))
         for table, refs in children:
-            if table == "events":
-                for ref in refs:
-                    sections.append(
-                        (
-                            LINKS,
-                            ["id", "reported_day", "column", "target"],
-                            f"SELECT id, reported_day, '{ref}', {ref} FROM events "
-                            f"WHERE {ref} IN (SELECT id FROM archived_ids) ORDER BY id",
-                        )
-                    )
+            if table == "events":  # later events' links to archived ones stay valid: the keys stay
                 continue
             where = " OR ".join(f"{ref} IN (SELECT id FROM archived_ids)" for ref in refs)
             sections.append((table, _columns(conn, table), f"SELECT * FROM {table} WHERE {where}"))
@@ -359,14 +350,18 @@ def _archive(
         verify_file(partial, manifest)
         partial.replace(out)
         manifest_path(out).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        # 5. remove: the keys (their children cascade, later events' links are set NULL), the tables
-        removed = conn.execute(
-            text("DELETE FROM event_keys WHERE id IN (SELECT id FROM archived_ids)")
-        ).rowcount
-        if removed != counts.get("events", 0):
-            raise ArchiveRefused(f"{removed} event keys found for {counts.get('events', 0)} archived events")
+        # 5. remove, in bulk: the detached months and the children rows (as many as were written); the
+        # events' keys stay, so ids, public ids and external ids stay unique for good and later events'
+        # links to archived ones (merged_into_id, repeat_of_id) stay valid
         for month in months:
             conn.exec_driver_sql(f"DROP TABLE {partitions.partition_name(month)}")
+        for table, refs in children:
+            if table == "events":
+                continue
+            where = " OR ".join(f"{ref} IN (SELECT id FROM archived_ids)" for ref in refs)
+            removed = conn.execute(text(f"DELETE FROM {table} WHERE {where}")).rowcount
+            if removed != counts.get(table, 0):
+                raise ArchiveRefused(f"{table}: {removed} rows to remove, {counts.get(table, 0)} written")
         for month in months:
             session.add(
                 EventArchive(
@@ -407,7 +402,7 @@ class RestoreResult:
 
 def restore_archive(engine: Engine, source: Path, *, actor: Actor, now: datetime) -> RestoreResult:
     """Load an archive file back (after checking it against its manifest): its months get their
-    partitions again, its events their keys, children and the links later events had to them. Refused,
+    partitions again, its events and their children rows come back. Refused,
     with nothing changed, when one of its events is stored already."""
     if not source.exists():
         raise ArchiveInvalid(f"{source} does not exist")
@@ -423,14 +418,8 @@ def restore_archive(engine: Engine, source: Path, *, actor: Actor, now: datetime
         partitions.ensure_months(session, [date.fromisoformat(m + "-01") for m in manifest["months"]])
         conn.exec_driver_sql("CREATE TEMPORARY TABLE staged_events (LIKE events) ON COMMIT DROP")
         raw: Any = conn.connection.dbapi_connection
-        links: list[tuple[int, str, int]] = []
         for header, rows in read_sections(source):
             table, cols = header["table"], header["columns"]
-            if table == LINKS:
-                for line in rows:
-                    linked, _, column, target = line.rstrip(b"\n").decode().split("\t")
-                    links.append((int(linked), column, int(target)))
-                continue
             target_table = "staged_events" if table == "events" else table
             names = ", ".join(f'"{c}"' for c in cols)
             with raw.cursor() as cursor, cursor.copy(f"COPY {target_table} ({names}) FROM STDIN") as copy:
@@ -438,7 +427,7 @@ def restore_archive(engine: Engine, source: Path, *, actor: Actor, now: datetime
                     copy.write(line)
             if table == "events":
                 clash = conn.execute(
-                    text("SELECT count(*) FROM staged_events s JOIN event_keys k ON k.id = s.id")
+                    text("SELECT count(*) FROM staged_events s JOIN events e ON e.id = s.id")
                 ).scalar_one()
                 if clash:
                     raise ArchiveRefused(
@@ -447,14 +436,6 @@ def restore_archive(engine: Engine, source: Path, *, actor: Actor, now: datetime
                 conn.exec_driver_sql("INSERT INTO events SELECT * FROM staged_events")
                 conn.exec_driver_sql("TRUNCATE staged_events")
             loaded[table] = loaded.get(table, 0) + len(rows)
-        for linked_id, column, linked_to in links:
-            if column not in {"merged_into_id", "repeat_of_id"}:
-                raise ArchiveInvalid(f"{source.name}: unknown link column {column!r}")
-            conn.execute(
-                text(f"UPDATE events SET {column} = :t WHERE id = :i AND {column} IS NULL"),
-                {"t": linked_to, "i": linked_id},
-            )
-        loaded[LINKS] = len(links) if links else loaded.get(LINKS, 0)
         expected = dict(manifest["counts"])
         if {t: loaded.get(t, 0) for t in expected} != expected:
             raise ArchiveInvalid(f"{source.name}: loaded {loaded}, the manifest counts {expected}")
