@@ -30,7 +30,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from citycockpit import migrate
 from citycockpit.audit import service as audit
 from citycockpit.core.actors import Actor
 from citycockpit.core.errors import Conflict, Unprocessable
@@ -339,7 +338,7 @@ def _archive(
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "created_at": now.isoformat(timespec="seconds"),
-            "revision": migrate.current_revision(engine),
+            "revision": conn.execute(text("SELECT version_num FROM alembic_version")).scalar(),
             "before": before.isoformat(),
             "months": list(per_month),
             "events_per_month": per_month,
