@@ -294,6 +294,12 @@ class Settings(BaseSettings):
     events_rollup_recent_days: int = Field(
         35, ge=1, description="Whole past days the worker's rollup job recomputes on each run."
     )
+    events_partition_months_ahead: int = Field(
+        3,
+        ge=1,
+        le=60,
+        description="PostgreSQL: months after the current one whose events partitions the worker creates ahead.",
+    )
     events_surge_window_hours: float = Field(
         2.0,
         gt=0,

@@ -45,10 +45,16 @@ def is_at_head(engine: Engine) -> bool:
 
 def pending_model_changes(engine: Engine) -> list[object]:
     """Differences between the models and the migrated schema; empty when migrations are complete."""
+    from citycockpit.events.storage.partitions import include_in_comparison
     from citycockpit.models import metadata
 
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        opts = {
+            "compare_type": True,
+            "render_as_batch": True,
+            "include_object": include_in_comparison(conn.dialect.name),
+        }
+        ctx = MigrationContext.configure(conn, opts=opts)
         return list(compare_metadata(ctx, metadata))
 
 

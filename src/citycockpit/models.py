@@ -6,6 +6,7 @@ from citycockpit.core import stamps as core_stamps
 from citycockpit.db import Base
 from citycockpit.events import models as events_models
 from citycockpit.events.analytics import models as events_kpi_models
+from citycockpit.events.storage import models as events_storage_models
 from citycockpit.events.surges import models as events_surge_models
 from citycockpit.goals import models as goals_models
 from citycockpit.indicators import models as indicators_models
@@ -24,6 +25,7 @@ __all__ = [
     "core_stamps",
     "events_kpi_models",
     "events_models",
+    "events_storage_models",
     "events_surge_models",
     "goals_models",
     "indicators_models",

@@ -10,6 +10,7 @@ from citycockpit.audit.anchors import anchor_job
 from citycockpit.config import Settings
 from citycockpit.events.analytics.rollup import rollup_job
 from citycockpit.events.intake.classifier import retrain_job
+from citycockpit.events.storage.partitions import partition_job
 from citycockpit.events.surges.service import detect_surges_job
 from citycockpit.events.workflow import jobs as event_jobs
 from citycockpit.goals.evaluation import evaluate_goals_job
@@ -19,6 +20,7 @@ from citycockpit.indicators.air import air_quality_job
 from citycockpit.ops.jobs import Job, JobOutcome, run_jobs
 
 JOBS: list[tuple[str, Job]] = [
+    ("partitions", partition_job),
     *event_jobs.JOBS,
     ("surges", detect_surges_job),
     ("rollup", rollup_job),

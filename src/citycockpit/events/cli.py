@@ -164,3 +164,55 @@ def import_history(
         f"imported {result.imported} history tickets ({result.first_day} to {result.last_day}); "
         f"rollups of {result.rollup_days} days recomputed"
     )
+
+
+@app.command("archive")
+@one_line_errors
+def archive(
+    before: str = typer.Option(
+        ..., "--before", help="Archive every month before this one: YYYY (1 January) or YYYY-MM."
+    ),
+    out: Path = output_file(
+        "--out", help="Archive file to write (gzip; a .manifest.json is written beside it)."
+    ),
+    db: str | None = DB_OPTION,
+) -> None:
+    """PostgreSQL: take the monthly partitions of events wholly before --before out of the database into
+    a checked file (events and their timelines, photos' rows, parts…), keeping their rollups so the
+    KPIs of those months stay readable; refused if an event is unfinished or a day's rollups are missing."""
+    from citycockpit.events.storage import archive as storage
+
+    settings = load_settings(db)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    result = storage.archive_before(
+        engine_for(settings),
+        storage.parse_before(before),
+        out,
+        actor=CLI_ACTOR,
+        now=clock.now(),
+        zone=settings.zone,
+        recent_days=settings.events_rollup_recent_days,
+    )
+    months = f"{result.months[0]:%Y-%m} to {result.months[-1]:%Y-%m}"
+    rows = ", ".join(f"{t} {n}" for t, n in sorted(result.counts.items()))
+    console.print(
+        f"archived {result.events} events of {len(result.months)} months ({months}) into {out} "
+        f"(sha256 {result.sha256[:16]}…; rows: {rows}); their rollups are kept"
+    )
+
+
+@app.command("restore-archive")
+@one_line_errors
+def restore_archive(
+    file: Path = input_file("A file written by `citycockpit events archive`."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """PostgreSQL: load an archive file back (checked against its manifest first): its months' events,
+    their children rows and later events' links to them; refused if any of its events is stored."""
+    from citycockpit.events.storage import archive as storage
+
+    settings = load_settings(db)
+    clock = Clock(zone=settings.zone, today=settings.today)
+    result = storage.restore_archive(engine_for(settings), file, actor=CLI_ACTOR, now=clock.now())
+    rows = ", ".join(f"{t} {n}" for t, n in sorted(result.counts.items()))
+    console.print(f"restored {len(result.months)} months ({', '.join(result.months)}) from {file}: {rows}")

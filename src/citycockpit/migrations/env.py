@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 from citycockpit.db import make_engine
+from citycockpit.events.storage.partitions import include_in_comparison
 from citycockpit.models import metadata
 
 config = context.config
@@ -28,6 +29,7 @@ def run_migrations_online() -> None:
             target_metadata=metadata,
             render_as_batch=True,  # SQLite cannot ALTER constraints: batch mode
             compare_type=True,
+            include_object=include_in_comparison(connection.dialect.name),
             user_module_prefix="citycockpit.db.",
         )
         with context.begin_transaction():

@@ -43,6 +43,7 @@ from citycockpit.events.analytics.models import (
     EventHandlingRollup,
     EventRollupDay,
 )
+from citycockpit.events.storage.archive import archived_months
 from citycockpit.ops.jobs import JobResult
 
 LOCK_NAMESPACE = "events.rollup"
@@ -246,6 +247,8 @@ def recompute_days(
     if last < first:
         return result
     wanted = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    archived = archived_months(session)  # their events are gone: their rollups are all that is left
+    wanted = [d for d in wanted if month_start(d) not in archived]
     claimed = [d for d in wanted if try_advisory_lock(session, LOCK_NAMESPACE, d.toordinal())]
     result.skipped = len(wanted) - len(claimed)
     dialect = dialect_name(session)
