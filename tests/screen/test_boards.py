@@ -404,3 +404,30 @@ def test_a_boards_way_back_from_a_town_keeps_the_board(client: TestClient, leade
     assert 'id="back-link" href="/screen?theme=ecology"' in board
     main = client.get(f"/screen?area={TOWN_A}", headers=leader.headers).text
     assert 'id="back-link" href="/screen"' in main
+
+
+def test_another_system_pushes_values_with_a_token_and_the_board_shows_them_on_its_next_refresh(
+    client: TestClient, db: Session, clock: Clock, leader, themes
+) -> None:
+    from citycockpit.auth import tokens
+
+    secret = tokens.create_token(
+        db, name="安全监管平台", scopes=["indicators:write"], actor=ACTOR, now=clock.now()
+    ).secret
+    token_id = db.scalar(select(tokens.ApiToken.id).where(tokens.ApiToken.name == "安全监管平台"))
+    indicators.grant_feeds(
+        db, token_id, ["safety_inspections", "safety_rectified_pct"], actor=ACTOR, now=clock.now()
+    )
+    assert _panel(_board(client, leader, "safety"), "kpi") is None  # no figures yet
+    auth = {"Authorization": f"Bearer {secret}"}
+    for series, value in (("safety_inspections", 7), ("safety_rectified_pct", 80)):
+        body = {"values": [{"time": "2024-09-29T17:00+08:00", "station": TOWN_B, "value": value}]}
+        r = client.post(f"/api/v1/indicators/{series}/values", json=body, headers=auth)
+        assert (r.status_code, r.json()["created"]) == (200, 1), r.text
+    after = _board(client, leader, "safety")  # the board's next refresh: no job in between
+    kpis = {i["series"]: i["value"] for i in _panel(after, "kpi")["items"]}
+    assert (kpis["safety_inspections"], kpis["safety_rectified_pct"]) == (7.0, 80.0)
+    alerts = _panel(after, "alerts")["items"]
+    assert ("隐患按期整改率", "沙溪镇", "alarm") in {
+        (a["series_name"], a["place_name"], a["level"]) for a in alerts
+    }
