@@ -39,6 +39,8 @@ VALUES = {
     "message": "add a table",
     "as_user": "zhang",
     "theme": "ecology",
+    "series_name": "PM2.5年均浓度",
+    "before": "2023",
 }
 
 

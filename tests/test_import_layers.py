@@ -69,6 +69,11 @@ INTERNALS_ALLOWED: dict[tuple[str, str], str] = {
         "indicators.aqi, a module of pure constants and functions; the air targets' pure forecast rules "
         "read it there rather than through a copy"
     ),
+    ("screen.boards", "indicators.aqi"): (
+        "the AQI grades of HJ 633-2012 (limits, names, colours) and the pollutant words have one home, "
+        "indicators.aqi, a module of pure constants and functions; the boards colour and word their "
+        "panels by it rather than by a copy"
+    ),
     ("screen.queries", "goals.status"): (
         "时序进度 is a goals rule, a pure function of the day, whose one home is goals.status (year_progress); "
         "the screen calls the rule itself rather than a wrapper of it"

@@ -140,7 +140,7 @@ def test_an_administrator_uploads_boundaries_sees_refusals_in_chinese_and_downlo
 
     # 3. the topology report of a valid file, as XLSX
     valid = _collection(_feature(code, name, stored_geometry))
-    path = tmp_path / "valid.geojson"
+    path = tmp_path / "网格边界.geojson"  # staff name their files in Chinese (the page walk shares this demo)
     path.write_bytes(valid)
     form = page.locator("#boundaries form")
     form.locator('input[name="code_field"]').fill("code")

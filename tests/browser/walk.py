@@ -18,8 +18,11 @@ from tests.auth.routes import all_routes
 # Where pages live (web.render.PAGE_PREFIXES plus the account pages).
 PAGE_PREFIXES = ("/app", "/screen", "/account")
 # GET routes that are not pages a person opens: htmx fragments and the sign-out confirmation, which
-# the walk must not use because it ends the walk's session, and downloads.
-NOT_PAGES = re.compile(r"^/app/events/\{ref\}/(categories|department)$|^/logout$|/export$")
+# the walk must not use because it ends the walk's session, downloads and photo files.
+NOT_PAGES = re.compile(
+    r"^/app/events/\{ref\}/(categories|department)$|^/logout$|/export$"
+    r"|/photos/\{photo_id\}/\{variant\}$"  # a photo file (an image, not a page)
+)
 
 # Latin words a Chinese page may carry: units, names of standards and products, what people type.
 ALLOWED_LATIN = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -18,6 +19,13 @@ from citycockpit.events.models import Event, EventTransition
 from tests.events.conftest import GRID_A, TESTER, LiveIntake
 
 URL = "/open311/v2/requests.json"
+
+
+def _run(make):  # type: ignore[no-untyped-def]
+    """Run a coroutine to its end on a fresh event loop in its own thread: the browser tests' session-long
+    Playwright keeps a loop running in this worker's main thread, where asyncio.run would refuse."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 def _form(key: str, **fields: str) -> dict[str, str]:
@@ -51,7 +59,7 @@ def test_requests_sent_together_share_transactions_and_each_gets_its_own_answer(
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             return await asyncio.gather(*(http.post(URL, data=f) for f in forms))
 
-    responses = asyncio.run(send_all())
+    responses = _run(send_all)
     assert Counter(r.status_code for r in responses) == {201: 40, 404: 2, 403: 2}
     ids = [r.json()[0]["service_request_id"] for r in responses if r.status_code == 201]
     assert len(set(ids)) == 40
@@ -100,7 +108,7 @@ def test_a_batch_that_crosses_a_keys_limit_stores_only_the_requests_within_it(li
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             return await asyncio.gather(*(http.post(URL, data=f) for f in forms))
 
-    responses = asyncio.run(send_all())
+    responses = _run(send_all)
     statuses = Counter(r.status_code for r in responses)
     assert statuses[201] + statuses[404] == 5 and statuses[429] == 4
     ids = [r.json()[0]["service_request_id"] for r in responses if r.status_code == 201]

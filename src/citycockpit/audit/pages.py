@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from citycockpit.audit import queries as audit_queries
 from citycockpit.audit.anchors import verify_configured
@@ -49,7 +50,7 @@ def admin_audit(
         Column("at", _t(request, "admin.audit.col.at")),
         Column("actor", _t(request, "admin.audit.col.actor")),
         Column("action", _t(request, "admin.audit.col.action")),
-        Column("object", _t(request, "admin.audit.col.object")),
+        Column("object", _t(request, "admin.audit.col.object"), show=_object_cell),
         Column("ip", _t(request, "admin.audit.col.ip")),
     ]
     labels: dict[tuple[int | None, str], str] = {}
@@ -64,7 +65,7 @@ def admin_audit(
             "at": e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
             "actor": labels[key],
             "action": action_text(lang, e.action),
-            "object": f"{object_text(lang, e.object_type)} {e.object_id or ''}".strip(),
+            "object": ObjectRef(object_text(lang, e.object_type), e.object_id or ""),
             "ip": e.ip,
         }
 
@@ -102,6 +103,26 @@ def admin_audit(
         empty_text=_t(request, "admin.audit.empty"),
         context=context,
     )
+
+
+class ObjectRef(str):
+    """An audit entry's object: its kind as people read it and its id (a code, a number or a file's name,
+    as it was recorded). The export writes both as text; the page marks the id as an identifier, not
+    words to read or translate."""
+
+    kind: str
+    ref: str
+
+    def __new__(cls, kind: str, ref: str) -> ObjectRef:
+        cell = super().__new__(cls, f"{kind} {ref}".strip())
+        cell.kind, cell.ref = kind, ref
+        return cell
+
+
+def _object_cell(value: Any) -> Any:
+    if isinstance(value, ObjectRef) and value.ref:
+        return Markup('{} <code translate="no">{}</code>').format(value.kind, value.ref)
+    return value
 
 
 def action_text(lang: str, code: str) -> str:

@@ -200,5 +200,7 @@ class Theme(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer, default=0)
-    board: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    board: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True)
+    )  # no board: SQL NULL, not JSON null
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -19,7 +19,7 @@ from citycockpit.indicators import aqi
 from citycockpit.indicators import queries as indicator_queries
 from citycockpit.indicators.models import AirQualityDay, Feed, Station, Value
 from citycockpit.org.models import Area
-from citycockpit.screen.queries import View, area_shapes, goal_area, narrowed
+from citycockpit.screen.queries import View, alarms_first, alert_item, area_shapes, goal_area, narrowed
 
 Params = dict[str, Any]
 Feeds = dict[str, Feed]
@@ -462,27 +462,6 @@ def alerts(session: Session, view: View, params: Params, feeds: Feeds) -> dict[s
         session, principal=narrowed(view), theme=theme, limit=int(params.get("limit") or 20)
     )
     return {"items": [alert_item(r) for r in alarms_first(rows)]}
-
-
-def alarms_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Alarms before warnings, each newest first (the order `list_alerts` gives)."""
-    return sorted(rows, key=lambda r: r["level"] != "alarm")
-
-
-def alert_item(row: dict[str, Any]) -> dict[str, Any]:
-    """An open indicator alert as the screens show it (worded by the page)."""
-    return {
-        "kind": "indicator",
-        "series_name": row["series_name"],
-        "theme": row["theme"],
-        "place_name": row["place_name"],
-        "alert_kind": row["kind"],
-        "level": row["level"],
-        "value": row["value"],
-        "limit": row["limit"],
-        "unit": row["unit"],
-        "raised_at": row["raised_at"].isoformat() if row["raised_at"] else None,
-    }
 
 
 READERS: dict[str, Reader] = {

@@ -521,6 +521,27 @@ def _surge_alerts(session: Session, view: View) -> list[dict[str, Any]]:
     ]
 
 
+def alarms_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alarms before warnings, each newest first (the order `list_alerts` gives)."""
+    return sorted(rows, key=lambda r: r["level"] != "alarm")
+
+
+def alert_item(row: dict[str, Any]) -> dict[str, Any]:
+    """An open indicator alert as the screens show it (worded by the page)."""
+    return {
+        "kind": "indicator",
+        "series_name": row["series_name"],
+        "theme": row["theme"],
+        "place_name": row["place_name"],
+        "alert_kind": row["kind"],
+        "level": row["level"],
+        "value": row["value"],
+        "limit": row["limit"],
+        "unit": row["unit"],
+        "raised_at": row["raised_at"].isoformat() if row["raised_at"] else None,
+    }
+
+
 MAIN_INDICATOR_ALERTS = 8  # the rest are on their theme's board, one click away
 
 
@@ -528,7 +549,6 @@ def _indicator_alerts(session: Session, view: View) -> list[dict[str, Any]] | No
     """The open indicator alerts in the view (alarms before warnings, newest first, at most 8), each
     with its theme's name and a link to the theme's board; None when there is none."""
     from citycockpit.indicators import queries as indicator_queries
-    from citycockpit.screen.boards import alarms_first, alert_item
 
     rows = indicator_queries.list_alerts(session, principal=narrowed(view), limit=60)
     if not rows:
