@@ -63,7 +63,7 @@ def read_all(session: Session) -> None:
     """Read every watched table's stamp in one statement and keep them for the rest of the session,
     for a session that reads several cached values and writes none of the watched tables (its own
     write would move a stamp it no longer reads): the intake writer's read-only session."""
-    session.info[_SNAPSHOT] = dict(session.execute(_READ_ALL).tuples().all())
+    session.info[_SNAPSHOT] = dict(session.execute(_READ_ALL).all())
 
 
 def cached(session: Session, table: str, what: str, build: Callable[[], T]) -> T:
