@@ -143,9 +143,9 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
         dlat, dlon = _reach_deg(event.lat, radius)
         scored = []
         for other_id, lat, lon, reported_at, _, _, _ in candidates.get(category.code, ()):
-            if abs(lat - event.lat) > dlat or abs(lon - event.lon) > dlon:
-                continue
-            if other_id == event.id or other_id in became_duplicate:
+            if other_id in became_duplicate or other_id == event.id:
+                continue  # first: at a hot spot, most of the batch's own events are duplicates already
+            if not (-dlat <= lat - event.lat <= dlat and -dlon <= lon - event.lon <= dlon):
                 continue
             if reported_at < since or (reported_at, other_id) > key:
                 continue
