@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry, AuditHead
@@ -27,7 +27,12 @@ from citycockpit.core.keyring import KeyRing, ring_for
 GENESIS = "0" * 64
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
 def _canonical(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most of a diff: returned as is, before the costlier checks below
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, dict):
@@ -64,24 +69,27 @@ def _entry_hash(prev_hash: str, entry: Any, key: bytes | None = None) -> str:
     return hmac.new(key, payload, "sha256").hexdigest()
 
 
-def _lock_head(session: Session) -> AuditHead:
-    """Lock the head row for this transaction and read it fresh.
+_HEAD = cast(Table, AuditHead.__table__)
+# Built once: Core statements on the head's table (no ORM object to load, track and flush), so a
+# batch pays the lock and the update, not the ORM's unit of work (one per intake batch, issue 24).
+_READ_HEAD = select(_HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+_WRITE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+
+
+def _lock_head(session: Session) -> str:
+    """Lock the head row for this transaction and return the last hash, read fresh.
 
     PostgreSQL: SELECT … FOR UPDATE makes a second writer wait until the first commits, then re-read
     the committed head (READ COMMITTED), so the chain never forks. SQLite: writers already hold the
-    database lock (BEGIN IMMEDIATE). `populate_existing` guards a session that still holds the head
-    object from an earlier transaction: its stale hash must not be reused. The migration seeds the
-    row, because FOR UPDATE cannot lock a missing row and two first writers would both insert it; it
-    is only created here on a database emptied by hand."""
-    stmt = (
-        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
-    )
-    head = session.scalars(stmt).first()
-    if head is None:
-        head = AuditHead(id=1, last_entry_id=None, last_hash=GENESIS)
-        session.add(head)
-        session.flush()
-    return head
+    database lock (BEGIN IMMEDIATE). The row is read and written with Core statements, never as an
+    ORM object, so no session can hand back a stale hash it loaded in an earlier transaction. The
+    migration seeds the row, because FOR UPDATE cannot lock a missing row and two first writers would
+    both insert it; it is only created here on a database emptied by hand."""
+    last_hash = session.execute(_READ_HEAD).scalar()
+    if last_hash is None:
+        session.execute(insert(_HEAD).values(id=1, last_entry_id=None, last_hash=GENESIS))
+        return GENESIS
+    return str(last_hash)
 
 
 @dataclass(frozen=True)
@@ -122,8 +130,7 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
     ring = ring_for(session)
     key_id = ring.current_id
     key = ring.keys[key_id]
-    head = _lock_head(session)
-    prev = head.last_hash
+    prev = _lock_head(session)
     rows = []
     for item in pending:
         row = {
@@ -145,9 +152,7 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
     # A declarative class's `__table__` is typed as any FromClause; this model's is its Table.
     table = cast(Table, AuditEntry.__table__)
     ids = sorted(session.scalars(insert(table).returning(table.c.id), rows))
-    head.last_entry_id = ids[-1]
-    head.last_hash = prev
-    session.flush()
+    session.execute(_WRITE_HEAD.values(last_entry_id=ids[-1], last_hash=prev))
     return ids
 
 

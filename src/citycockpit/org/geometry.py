@@ -148,6 +148,34 @@ class GridLocator:
         return self.codes[int(found.min())]
 
 
+def locate_many(locator: GridLocator, points: list[tuple[float, float]]) -> list[tuple[str, bool] | None]:
+    """`locate` for many (lat, lon) points with two vectorised tree queries instead of two per point
+    (a batch of intake requests): the same answers, the lowest code among the covering polygons, else
+    the lowest among the nearest grids."""
+    if not points or not locator.codes:
+        return [None] * len(points)
+    xy = np.array([(lon * locator.scale, lat) for lat, lon in points], dtype=float)
+    geoms = shapely.points(xy)
+    found: list[tuple[str, bool] | None] = [None] * len(points)
+    inputs, hits = locator._tree.query(geoms, predicate="covered_by")
+    best: dict[int, int] = {}
+    for i, j in zip(inputs.tolist(), hits.tolist(), strict=True):
+        if locator._is_polygon[j] and (i not in best or j < best[i]):
+            best[i] = j
+    for i, j in best.items():
+        found[i] = (locator.codes[j], True)
+    rest = [i for i in range(len(points)) if found[i] is None]
+    if rest:
+        inputs, hits = locator._tree.query_nearest(geoms[rest], all_matches=True)
+        nearest: dict[int, int] = {}
+        for i, j in zip(inputs.tolist(), hits.tolist(), strict=True):
+            if i not in nearest or j < nearest[i]:
+                nearest[i] = j
+        for i, j in nearest.items():
+            found[rest[i]] = (locator.codes[j], False)
+    return found
+
+
 def locate(locator: GridLocator, lat: float, lon: float) -> tuple[str, bool] | None:
     """(grid code, whether a polygon covers the point), or None when there are no grids."""
     code = locator.covering(lat, lon)

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from citycockpit.core.coords import distance_m
+from citycockpit.core.coords import EARTH_RADIUS_M, distance_m
 from citycockpit.events.enums import OPEN_STATES, DuplicateStatus
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
 
@@ -27,6 +27,18 @@ class NewEvent(NamedTuple):
     lon: float | None
     reported_at: datetime
     category: EventCategory | None
+
+
+def _reach_deg(lat: float, radius_m: float) -> tuple[float, float]:
+    """How far (degrees of latitude, of longitude) a point within `radius_m` of one at `lat` can lie,
+    by `distance_m`'s own haversine: a point outside that box is farther than the radius, so the
+    candidates of a batch (found by every box of it, most far from any one event) are skipped before
+    the distance is computed, with the same outcome."""
+    arc = radius_m / EARTH_RADIUS_M
+    cos_low = math.cos(min(math.pi / 2, math.radians(abs(lat)) + arc))
+    if cos_low <= 0 or math.sin(arc / 2) >= cos_low:
+        return math.degrees(arc), 360.0
+    return math.degrees(arc), math.degrees(2 * math.asin(math.sin(arc / 2) / cos_low))
 
 
 def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime) -> list[list[int]]:
@@ -127,9 +139,13 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
         assert category is not None
         radius, window = category.duplicate_radius_m or 0, timedelta(hours=category.duplicate_window_h or 0)
         since, key = event.reported_at - window, (event.reported_at, event.id)
+        assert event.lat is not None and event.lon is not None
+        dlat, dlon = _reach_deg(event.lat, radius)
         scored = []
         for other_id, lat, lon, reported_at, _, _, _ in candidates.get(category.code, ()):
-            if other_id == event.id or other_id in became_duplicate:
+            if other_id in became_duplicate or other_id == event.id:
+                continue  # first: at a hot spot, most of the batch's own events are duplicates already
+            if not (-dlat <= lat - event.lat <= dlat and -dlon <= lon - event.lon <= dlon):
                 continue
             if reported_at < since or (reported_at, other_id) > key:
                 continue

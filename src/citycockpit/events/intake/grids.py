@@ -20,11 +20,18 @@ class GridIndex:
         self.locator = locator
 
     def locate(self, lat: float, lon: float) -> tuple[str, GridMethod] | None:
-        found = geometry.locate(self.locator, lat, lon)
-        if found is None:
-            return None
-        code, covered = found
-        return code, GridMethod.POLYGON if covered else GridMethod.CENTROID
+        return _method(geometry.locate(self.locator, lat, lon))
+
+    def locate_many(self, points: list[tuple[float, float]]) -> list[tuple[str, GridMethod] | None]:
+        """`locate` for each point, in two tree queries for them all."""
+        return [_method(found) for found in geometry.locate_many(self.locator, points)]
+
+
+def _method(found: tuple[str, bool] | None) -> tuple[str, GridMethod] | None:
+    if found is None:
+        return None
+    code, covered = found
+    return code, GridMethod.POLYGON if covered else GridMethod.CENTROID
 
 
 def grid_index(session: Session) -> GridIndex:

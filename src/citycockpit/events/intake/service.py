@@ -170,12 +170,25 @@ class Lookups:
         self._all_categories = not whole  # True once every minor category is in _categories
         self._grids: dict[str, bool] = {}
         self._grid_index: grids.GridIndex | None = None
+        self._located: dict[tuple[float, float], tuple[str, GridMethod] | None] = {}
         self.departments = routing.DepartmentLookup(session, whole=whole)
 
     def grid_index(self) -> grids.GridIndex:
         if self._grid_index is None:
             self._grid_index = grids.grid_index(self.session)
         return self._grid_index
+
+    def locate_all(self, points: list[tuple[float, float]]) -> None:
+        """Locate a batch's WGS84 points at once (two tree queries for all), for `locate` to answer."""
+        wanted = list(dict.fromkeys(p for p in points if p not in self._located))
+        if wanted:
+            self._located.update(zip(wanted, self.grid_index().locate_many(wanted), strict=True))
+
+    def locate(self, lat: float, lon: float) -> tuple[str, GridMethod] | None:
+        """The grid of a WGS84 point: located with its batch (`locate_all`), else now."""
+        if (lat, lon) in self._located:
+            return self._located[(lat, lon)]
+        return self.grid_index().locate(lat, lon)
 
     def minor_category(self, code: str) -> EventCategory | None:
         if not self._all_categories:
@@ -549,6 +562,16 @@ def prepare_events(
     inserts). Lookups are shared by the batch (and with the caller, when it passes its own)."""
     lookups = lookups or Lookups(session)
     prepared = Prepared([], [], repeat_window_days)
+    points = []
+    for item in submissions:
+        data = item.data
+        if len(submissions) > 1 and not data.grid_code and data.lat is not None and data.lon is not None:
+            try:
+                point = located_point(data)
+            except Exception:  # noqa: BLE001 - not yet checked: _build_event refuses it, or locates it alone
+                continue
+            points.append((point["lat"], point["lon"]))
+    lookups.locate_all(points)
     for item in submissions:
         try:
             row, category = _build_event(session, item, lookups, now, calendar, triage_threshold)
@@ -747,7 +770,7 @@ def _build_event(
     point = located_point(data)
     grid_code, method = data.grid_code or None, GridMethod.GIVEN if data.grid_code else None
     if grid_code is None and point["lat"] is not None and point["lon"] is not None:
-        found = lookups.grid_index().locate(point["lat"], point["lon"])
+        found = lookups.locate(point["lat"], point["lon"])
         if found:
             grid_code, method = found
     area_scope = getattr(actor, "area_code", None) if getattr(actor, "is_area_scoped", False) else None

@@ -41,6 +41,7 @@ from citycockpit.auth import ratelimit
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
 from citycockpit.auth.tokens import principals_for_tokens, touch_tokens
+from citycockpit.core import stamps
 from citycockpit.core.errors import AppError, Forbidden, NotFound, ServiceUnavailable
 from citycockpit.db import reader
 from citycockpit.events.errors import InvalidEventInput
@@ -275,6 +276,7 @@ class IntakeWriter:
         codes, the rest located and routed (reads only)."""
         state = self.app.state
         now = state.clock.now()
+        stamps.read_all(session)  # the three stamps the batch's lookups check, in one read
         found = principals_for_tokens(session, [job.api_key for job in batch], now=now)
         principals = [
             p if p is not None and p.can(Perm.EVENTS_CREATE) else None
