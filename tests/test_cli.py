@@ -123,7 +123,7 @@ def test_the_demo_air_targets_follow_its_stations_daily_data(demo_db: Path) -> N
         ).all()
     engine.dispose()
     assert stations == 6
-    assert city_days > 600  # 2023-01-01 … 2024-09-29 (today's hours are not all in yet)
+    assert city_days > 720  # 2022-10-01 … 2024-09-29: two years (today's hours are not all in yet)
     assert [e.link for e in evaluations] == ["air:good_days_ratio", "air:pm25_annual_mean"]
     good, pm25 = evaluations
     assert 80 < good.forecast < 95 and 20 < pm25.forecast < 28
