@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from citycockpit.app import create_app
 from citycockpit.config import Settings
+from citycockpit.core import keyring
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
 from citycockpit.db import make_engine, session_scope
@@ -43,14 +44,14 @@ def main() -> None:
     parser.add_argument("--town", default="320585100")
     parser.add_argument("--today", type=date.fromisoformat, default=date(2024, 9, 30))
     args = parser.parse_args()
-    engine = make_engine(args.db)
+    settings = Settings(database_url=args.db, secret_key=SECRET, today=args.today)
+    engine = keyring.attach(make_engine(args.db), keyring.RingSource(settings))  # the kiosk link is audited
     clock = Clock(today=args.today)
     with session_scope(engine) as session:
         link = service.create_kiosk_link(
             session, name="bench", secret_key=SECRET, actor=SystemActor("bench"), now=clock.now()
         )
         path = link.path
-    settings = Settings(database_url=args.db, secret_key=SECRET, today=args.today)
     client = TestClient(create_app(settings, engine=engine, clock=clock))
     client.get(path, follow_redirects=False)
     times: dict[tuple[str, str | None], list[float]] = {
