@@ -3,6 +3,7 @@
 
 Usage: PYTHONPATH=src python bench/events_intake.py --db URL [--case spread|burst|both] [--against
        both|ours|ceiling] [--clients 50] [--seconds 15] [--workers 1] [--rate R] [--callers N]
+       [--unpartitioned] (PostgreSQL: events as one plain table, the partitioning undone)
        (R requests/s offered on a fixed schedule; latency counted from each scheduled time)
 
 Each case runs the bare ceiling app (bench/intake_ceiling.py: parse the form, insert one SQLite row) and
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import random
 import socket
@@ -85,11 +87,27 @@ def postgres_cpu_seconds() -> float:
     return sum(_seconds(f) for _, name, f in _processes() if name == "postgres")
 
 
-def prepare(url: str, data_dir: str, *, with_boundaries: bool = False) -> str:
+def undo_partitioning(engine: Any) -> None:
+    """PostgreSQL: make `events` one plain table again with the partitioning migration's own downgrade
+    step (the schema stays at head otherwise), to compare intake with and without partitions."""
+    versions = Path(migrate.__file__).parent / "migrations" / "versions"
+    spec = importlib.util.spec_from_file_location(
+        "partitioning", next(versions.glob("*_e2a9c4f1b7d3_events_partitioned_by_month.py"))
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with engine.begin() as conn:
+        module._unpartition(conn)
+
+
+def prepare(url: str, data_dir: str, *, with_boundaries: bool = False, unpartitioned: bool = False) -> str:
     # the server's own key ring (CITYCOCKPIT_DATA_DIR/audit.key), so both chain the same audit log
     settings = Settings(data_dir=Path(data_dir), audit_key_file=None)
     engine = keyring.attach(make_engine(url), keyring.RingSource(settings))
     migrate.upgrade(engine)
+    if unpartitioned:
+        undo_partitioning(engine)
     now = fixed_clock("2024-09-30T10:00:00").now()
     with session_scope(engine) as s:
         if not s.scalar(select(func.count()).select_from(EventCategory)):
@@ -394,9 +412,16 @@ def main() -> None:
         action="store_true",
         help="load the demo's area boundaries, so points are located by polygon (a fresh database only)",
     )
+    parser.add_argument(
+        "--unpartitioned",
+        action="store_true",
+        help="PostgreSQL: undo the monthly partitioning of events after migrating (a fresh database only)",
+    )
     args = parser.parse_args()
     key = (
-        prepare(args.db, args.data_dir, with_boundaries=args.boundaries) if args.against != "ceiling" else "-"
+        prepare(args.db, args.data_dir, with_boundaries=args.boundaries, unpartitioned=args.unpartitioned)
+        if args.against != "ceiling"
+        else "-"
     )
     cases = ["spread", "burst"] if args.case == "both" else [args.case]
     offered = f"offered {args.rate:,.0f} req/s on a schedule" if args.rate else "back to back"

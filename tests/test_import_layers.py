@@ -60,6 +60,11 @@ INTERNALS_ALLOWED: dict[tuple[str, str], str] = {
         "`events generate` (the demo's command, mounted in the events group) ends with the same rollup "
         "step, printed the same way, as `events rollup`"
     ),
+    ("demo.generate", "events.storage.partitions"): (
+        "the generator bulk-loads a past year straight into the events table (COPY); on partitioned "
+        "PostgreSQL that year's months need their partitions first, and how a month gets one (rows already "
+        "in the default partition moved out, under the partitions' lock) has one home, ensure_months"
+    ),
     ("screen.queries", "events.analytics.kpis"): (
         "kpis.py is the events analytics' query module (KPI counts over live rows and rollups), "
         "events' queries in all but name"

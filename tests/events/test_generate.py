@@ -99,6 +99,21 @@ def test_on_postgresql_the_generator_leaves_what_it_loaded_analysed_and_vacuumed
     assert all_visible  # vacuumed too: index-only scans need not visit the table
 
 
+def test_on_postgresql_a_generated_year_lands_in_its_own_month_partitions(city_engine) -> None:
+    engine, _ = city_engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps one plain events table")
+    with engine.connect() as conn:  # 2024 is long before the migration's months (today's and 3 ahead)
+        per_partition = dict(
+            conn.execute(
+                text("SELECT tableoid::regclass::text, count(*) FROM events GROUP BY 1 ORDER BY 1")
+            ).all()
+        )
+    assert "events_pdefault" not in per_partition
+    assert sorted(per_partition) == [f"events_p2024{m:02d}" for m in range(1, 10)]  # up to 30 September
+    assert sum(per_partition.values()) == N
+
+
 def test_generated_events_have_a_plausible_mix(city_engine) -> None:
     engine, _ = city_engine
     with Session(engine) as s:

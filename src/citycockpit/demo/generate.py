@@ -33,6 +33,7 @@ from citycockpit.core.errors import Unprocessable
 from citycockpit.db import session_scope
 from citycockpit.demo import bulk, city
 from citycockpit.events.models import Event
+from citycockpit.events.storage import partitions
 
 REJECT_REASONS = ("not_in_scope", "false_report", "insufficient_info", "already_resolved")
 
@@ -107,6 +108,9 @@ def generate_events(
 
     with session_scope(engine) as session:
         ref = city.load_reference(session, county_code, profile)
+        # On partitioned PostgreSQL the year's months get their own partitions first: history written
+        # for a year without them would all land in the default partition, which no query by day prunes.
+        partitions.ensure_months(session, [date(year, m, 1) for m in range(1, last_day.month + 1)])
         start_id = int(session.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0) + 1
     cats = ref.cats
     run_tag = secrets.token_hex(2).upper()
