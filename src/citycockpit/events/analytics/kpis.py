@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, false, func, literal_column, or_, select
+from sqlalchemy import and_, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -168,7 +168,9 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
         # the intake's category rows: per category alone (no town), or per town × category; neither
         # has a department
         category = (I.major_code if major else I.category_code) == f.category
-        by_department = f.department_id is not None or (principal is not None and principal.is_department_scoped)
+        by_department = f.department_id is not None or (
+            principal is not None and principal.is_department_scoped
+        )
         by_town = bool(f.area) or (principal is not None and principal.is_area_scoped)
         if intake is None or by_department:
             intake = None
@@ -266,26 +268,34 @@ def _rollup_sums(
     only: tuple[str, ...],
 ) -> dict[Any, Counter[str]]:
     """Sums of one rollup table (its columns `table`) over days first..last (_grain_parts): whole months
-    from its "month" rows, most of a month as its month row less the days not wanted, the other days
-    from its "day" rows. A key comes out when some day row of the period holds it, as when the day
-    rows are summed: every day row counts at least one event in PRESENCE, so a key the subtraction
-    leaves with none there is dropped."""
+    from its "month" rows, most of a month as its month row less the day rows of the days not wanted
+    (a second statement), the other days from its "day" rows. A key comes out when some day row of the
+    period holds it, as when the day rows are summed: every day row counts at least one event in
+    PRESENCE, so a key the subtraction leaves with none there is dropped."""
     keys = [table[g] for g in group]
-    rows_where, sign = _grain_parts(table, first, last)
-    presence = PRESENCE[table.grain.table.name] if sign is not None else ()
+    plus, minus = _grain_parts(table, first, last)
+    presence = PRESENCE[table.grain.table.name] if minus is not None else ()
     wanted = (*only, *(p for p in presence if p not in only))
-    stmt = select(*keys, *(func.sum(table[name] if sign is None else table[name] * sign) for name in wanted))
-    stmt = stmt.where(rows_where, *where)
-    if group:
-        stmt = stmt.group_by(*keys)
     out: dict[Any, Counter[str]] = {}
-    for row in session.execute(stmt):
-        values = dict(zip(wanted, row[len(group) :], strict=True))
-        if all(v is None for v in values.values()) or (presence and not any(values[p] for p in presence)):
+    for rows, sign in ((plus, 1), (minus, -1)):
+        if rows is None:
             continue
-        bucket = out.setdefault(_key(row, group), Counter())
-        for name in only:
-            bucket[name] += values[name] or 0
+        stmt = select(*keys, *(func.sum(table[name]) for name in wanted)).where(rows, *where)
+        if group:
+            stmt = stmt.group_by(*keys)
+        for row in session.execute(stmt):
+            values = row[len(group) :]
+            if all(v is None for v in values):
+                continue
+            bucket = out.setdefault(_key(row, group), Counter())
+            for name, value in zip(wanted, values, strict=True):
+                bucket[name] += sign * (value or 0)
+    if presence:
+        out = {key: counts for key, counts in out.items() if any(counts[p] for p in presence)}
+        for counts in out.values():
+            for name in presence:
+                if name not in only:
+                    del counts[name]
     return out
 
 
@@ -298,12 +308,15 @@ PRESENCE: dict[str, tuple[str, ...]] = {
 }
 
 
-def _grain_parts(table: Any, first: date, last: date) -> tuple[ColumnElement[bool], ColumnElement[int] | None]:
-    """The rows that sum to first..last, and the sign each counts with (None: all +1). Months lying wholly
-    inside are read from their "month" rows. A partial month is read from its "day" rows, or, when
-    fewer of its days are left out than wanted, as its "month" row less the day rows of the days left
-    out: a month row sums every day row of its month (rollup._rebuild_months), so the difference is
-    exact, and the month so far (today is never rolled up) reads one row per key instead of a day's."""
+def _grain_parts(
+    table: Any, first: date, last: date
+) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+    """The rows to add up for first..last, and the rows to take away from them (None: none). Months lying
+    wholly inside are read from their "month" rows. A partial month is read from its "day" rows, or,
+    when fewer of its days are left out than wanted, as its "month" row less the day rows of the days
+    left out: a month row sums every day row of its month (rollup._rebuild_months), so the difference
+    is exact, and the month so far (today is never rolled up) reads one row per key instead of a
+    day's."""
     plus: list[ColumnElement[bool]] = []
     minus: list[ColumnElement[bool]] = []
     whole: list[tuple[date, date]] = []  # [start, stop) runs of months read at month grain
@@ -317,7 +330,7 @@ def _grain_parts(table: Any, first: date, last: date) -> tuple[ColumnElement[boo
         following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
         lo, hi = max(first, month), min(last, following - timedelta(days=1))
         wanted = (hi - lo).days + 1
-        if wanted == (following - month).days or wanted > (following - month).days - wanted:
+        if wanted > (following - month).days - wanted:
             if whole and whole[-1][1] == month:
                 whole[-1] = (whole[-1][0], following)
             else:
@@ -329,9 +342,8 @@ def _grain_parts(table: Any, first: date, last: date) -> tuple[ColumnElement[boo
         else:
             plus.append(days(lo, hi))
         month = following
-    parts = [and_(table.grain == MONTH, table.day >= a, table.day < b) for a, b in whole]
-    rows = or_(*parts, *plus, *minus)
-    return rows, (case((or_(*minus), -1), else_=1) if minus else None)
+    plus.extend(and_(table.grain == MONTH, table.day >= a, table.day < b) for a, b in whole)
+    return or_(*plus), (or_(*minus) if minus else None)
 
 
 def rollups_cover(session: Session, first: date, last: date) -> bool:
@@ -479,18 +491,21 @@ def handling_p90(
     town, department, categories = unit
     histogram: Counter[int] = Counter()
     if past_last >= f.first:
-        rows_where, sign = _grain_parts(H, f.first, past_last)
-        rows = session.execute(
-            select(H.bucket, func.sum(H.n if sign is None else H.n * sign))
-            .where(
-                rows_where,
-                H.town_code.is_(None) if town is None else H.town_code == town,
-                H.department_id.is_(None) if department is None else H.department_id == department,
-                H.category_code.is_(None) if categories is None else H.category_code.in_(categories),
+        plus, minus = _grain_parts(H, f.first, past_last)
+        for rows_where, sign in ((plus, 1), (minus, -1)):
+            if rows_where is None:
+                continue
+            rows = session.execute(
+                select(H.bucket, func.sum(H.n))
+                .where(
+                    rows_where,
+                    H.town_code.is_(None) if town is None else H.town_code == town,
+                    H.department_id.is_(None) if department is None else H.department_id == department,
+                    H.category_code.is_(None) if categories is None else H.category_code.in_(categories),
+                )
+                .group_by(H.bucket)
             )
-            .group_by(H.bucket)
-        )
-        histogram.update({int(b): int(n) for b, n in rows})
+            histogram.update({int(b): sign * int(n) for b, n in rows})
         if plan.major and plan.rollup_where is not None:
             # A major category's histogram is its minors' (by today's category tree); an event filed
             # under another parent (a category moved since) would make it miss the rollup's count of

@@ -158,6 +158,10 @@ class EventDailyIntake(Base):
     __table_args__ = (
         Index("ix_event_daily_intake_grain_day", "grain", "day", "town_code"),
         Index("ix_event_daily_intake_department", "department_id", "grain", "day"),
+        # a category's rows (alone or per town), and the per town × department rows (category NULL),
+        # without reading the other kinds' rows of the period
+        Index("ix_event_daily_intake_category", "category_code", "grain", "day", "town_code"),
+        Index("ix_event_daily_intake_major", "major_code", "grain", "day", "town_code"),
     )
 
 
