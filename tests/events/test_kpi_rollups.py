@@ -110,9 +110,12 @@ def test_a_categorys_intake_breakdown_comes_from_the_intakes_category_rows(
     assert rolled_source == source
     assert _nonzero(rolled_sums) and _nonzero(rolled_sums) == _nonzero(raw_sums)
     i = EventDailyIntake
-    per_category = db.scalar(select(func.sum(i.received)).where(i.grain == DAY, i.category_code == "E0102"))
-    per_unit = db.scalar(select(func.sum(i.received)).where(i.grain == DAY, i.category_code.is_(None)))
-    assert per_category == per_unit  # every fixture event is of E0102: both kinds of rows count each once
+    received = select(func.sum(i.received)).where(i.grain == DAY)
+    per_category = db.scalar(received.where(i.category_code == "E0102", i.town_code.is_(None)))
+    per_town_category = db.scalar(received.where(i.category_code == "E0102", i.town_code.is_not(None)))
+    per_unit = db.scalar(received.where(i.category_code.is_(None)))
+    # every fixture event is of E0102: each kind of rows counts each event once
+    assert per_category == per_town_category == per_unit
 
 
 def test_a_department_below_the_town_is_no_rollup_key_and_reads_the_events(db, clock, rolled) -> None:
@@ -505,3 +508,65 @@ def test_a_major_categorys_p90_with_a_minor_moved_under_it_reads_the_events(db, 
     # alone would give 1110)
     assert located == pytest.approx(sorted_) == pytest.approx(1350.0)
     assert _sorted_the_events(statements)
+
+
+# --- a category in a town, and most of a month as its month row less the days left out --------------
+
+
+@pytest.mark.parametrize("category", ["E0401", "E04", "H0601", "H06", "E0102", "E01"])
+@pytest.mark.parametrize("town", ["320585100", "320585101"])
+@pytest.mark.parametrize(("first", "last"), [(date(2024, 7, 1), date(2024, 9, 30)), PERIODS[0]])
+def test_a_category_in_a_town_is_answered_by_the_rollups_as_by_the_events(
+    db, clock, categorised, category, town, first, last
+) -> None:
+    f = kpis.KpiFilter(first, last, area=town, category=category)
+    rolled_result, raw = _both(db, clock, f)
+    assert (rolled_result["source"], raw["source"]) == ("rollup", "raw")
+    assert _comparable(rolled_result) == _comparable(raw)
+    plan = kpis._plan(db, f, None)
+    assert plan.intake_where is not None  # the intake's per town × category rows
+    assert kpis._histogram_unit(db, plan, f, None) is not None  # and the histogram's
+
+
+def test_a_category_in_a_towns_p90_and_intake_read_the_rollups_not_the_events(db, clock, categorised) -> None:
+    # E0401 in town B: 700 minutes (August, rolled up) and 540 (closed today)
+    f = kpis.KpiFilter(date(2024, 8, 1), date(2024, 9, 30), area="320585101", category="E0401")
+    located, statements = _p90_and_statements(db, clock, f)
+    assert located == pytest.approx(700 - 0.1 * 160)
+    assert any("event_handling_rollups" in s for s in statements)
+    # the events' own unit columns, unwrapped: percentile_cont over the period's events of the unit
+    assert not any("events.category_code =" in s or "events.town_code >=" in s for s in statements)
+    sums, source = kpis.period_sums(
+        db, f, principal=None, zone=TZ, now=clock.now(), group=("channel", "request_type"), intake_only=True
+    )
+    assert source == "rollup" and sum(c["received"] for c in sums.values()) == 2
+
+
+@pytest.mark.parametrize("persona", ["town_staff", "dept_staff", "grid_worker"])
+def test_a_scoped_callers_category_answer_equals_the_events(db, clock, categorised, persona, request) -> None:
+    # a town's staff read the per town × category rows; a department's and a grid's cannot
+    principal = request.getfixturevalue(persona).principal
+    f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), category="E04")
+    rolled_result, raw = _both(db, clock, f, principal)
+    assert _comparable(rolled_result) == _comparable(raw)
+    plan = kpis._plan(db, f, principal)
+    assert (plan.intake_where is not None) == (persona == "town_staff")
+
+
+def test_most_of_a_month_is_its_month_row_less_the_days_left_out(db, clock, categorised) -> None:
+    # 10-31 August: 22 of 31 days, read as August's month row less 1-9 August. Town A's E0401 event of
+    # 3 August is in the month row only: the subtraction leaves its key at zero, and it is left out as
+    # the events leave it out.
+    first, last = date(2024, 8, 10), date(2024, 8, 31)
+    assert kpis._grain_parts(EventDailyRollup.__table__.c, first, last)[1] is not None
+    f = kpis.KpiFilter(first, last)
+    args = {"principal": None, "zone": TZ, "now": clock.now(), "group": ("town_code", "category_code")}
+    rolled_sums, source = kpis.period_sums(db, f, **args)
+    raw_sums, _ = kpis.period_sums(db, f, use_rollups=False, **args)
+    assert source == "rollup"
+    assert ("320585100", "E0401") not in rolled_sums
+    assert ("320585101", "E0401") in rolled_sums
+    assert set(rolled_sums) == set(raw_sums)
+    assert _nonzero(rolled_sums) == _nonzero(raw_sums)
+    rolled_result, raw = _both(db, clock, f)
+    assert _comparable(rolled_result) == _comparable(raw)

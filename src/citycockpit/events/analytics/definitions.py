@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, literal_column
@@ -131,11 +132,13 @@ def _n(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
+@cache
 def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
     """Per anchor, the row-level count expressions (1/0, or minutes) of the counts anchored on it.
 
     Anchors: "reported" (reported_day), "sign_due", "handle_due", "close_due" (the due instants) and
-    "closed" (closed_day). Used by the raw KPI queries and by the rollup job alike."""
+    "closed" (closed_day). Used by the raw KPI queries and by the rollup job alike. Built once (read
+    only): every KPI call reads them."""
     return [
         (
             "reported",
@@ -181,9 +184,10 @@ def anchored_counts() -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
     ]
 
 
+@lru_cache(maxsize=8)
 def handling_bucket(value: Any) -> ColumnElement[int]:
     """The HANDLING_EDGES bucket of a minutes value: i when EDGES[i-1] <= value < EDGES[i] (a balanced
-    CASE, so about eight comparisons a row)."""
+    CASE, so about eight comparisons a row; built once per value, as its 300 nodes take a while)."""
 
     def build(lo: int, hi: int) -> Any:
         if lo == hi:

@@ -165,10 +165,19 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
         major = _is_major(session, f.category)
         if roll is not None:
             roll.append((R.major_code if major else R.category_code) == f.category)
-        # the intake's category rows have no town or department
-        scoped = principal is not None and (principal.is_department_scoped or principal.is_area_scoped)
-        alone = not f.area and f.department_id is None and not scoped
-        intake = [(I.major_code if major else I.category_code) == f.category] if alone else None
+        # the intake's category rows: per category alone (no town), or per town × category; neither
+        # has a department
+        category = (I.major_code if major else I.category_code) == f.category
+        by_department = f.department_id is not None or (
+            principal is not None and principal.is_department_scoped
+        )
+        by_town = bool(f.area) or (principal is not None and principal.is_area_scoped)
+        if intake is None or by_department:
+            intake = None
+        elif by_town:
+            intake = [*intake, category, I.town_code.is_not(None)]
+        else:
+            intake = [category, I.town_code.is_(None)]
     elif intake is not None:
         intake.append(I.category_code.is_(None))  # the per town × department rows
     if principal is not None:
@@ -179,7 +188,7 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
             area = None
         if roll is not None:
             roll.append(scope_clause(principal, department_col=R.department_id, area_code_col=R.town_code))
-        if intake is not None and not f.category:
+        if intake is not None:
             intake.append(scope_clause(principal, department_col=I.department_id, area_code_col=I.town_code))
         if area is not None:
             area.append(scope_clause(principal, area_code_col=A.grid_code))
@@ -258,38 +267,83 @@ def _rollup_sums(
     group: tuple[str, ...],
     only: tuple[str, ...],
 ) -> dict[Any, Counter[str]]:
-    """Sums of one rollup table (its columns `table`) over days first..last: whole months from its
-    "month" rows, the days before and after them from its "day" rows."""
+    """Sums of one rollup table (its columns `table`) over days first..last (_grain_parts): whole months
+    from its "month" rows, most of a month as its month row less the day rows of the days not wanted
+    (a second statement), the other days from its "day" rows. A key comes out when some day row of the
+    period holds it, as when the day rows are summed: every day row counts at least one event in
+    PRESENCE, so a key the subtraction leaves with none there is dropped."""
     keys = [table[g] for g in group]
-    stmt = select(*keys, *(func.sum(table[name]) for name in only)).where(
-        _grain_clause(table, first, last), *where
-    )
-    if group:
-        stmt = stmt.group_by(*keys)
+    plus, minus = _grain_parts(table, first, last)
+    presence = PRESENCE[table.grain.table.name] if minus is not None else ()
+    wanted = (*only, *(p for p in presence if p not in only))
     out: dict[Any, Counter[str]] = {}
-    for row in session.execute(stmt):
-        values = row[len(group) :]
-        if all(v is None for v in values):
+    for rows, sign in ((plus, 1), (minus, -1)):
+        if rows is None:
             continue
-        bucket = out.setdefault(_key(row, group), Counter())
-        for name, value in zip(only, values, strict=True):
-            bucket[name] += value or 0
+        stmt = select(*keys, *(func.sum(table[name]) for name in wanted)).where(rows, *where)
+        if group:
+            stmt = stmt.group_by(*keys)
+        for row in session.execute(stmt):
+            values = row[len(group) :]
+            if all(v is None for v in values):
+                continue
+            bucket = out.setdefault(_key(row, group), Counter())
+            for name, value in zip(wanted, values, strict=True):
+                bucket[name] += sign * (value or 0)
+    if presence:
+        out = {key: counts for key, counts in out.items() if any(counts[p] for p in presence)}
+        for counts in out.values():
+            for name in presence:
+                if name not in only:
+                    del counts[name]
     return out
 
 
-def _grain_clause(table: Any, first: date, last: date) -> ColumnElement[bool]:
-    """Rows covering first..last exactly once: months lying wholly inside at month grain, the rest by day."""
-    start = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    stop = (last + timedelta(days=1)).replace(day=1)  # months before it end on or before `last`
-    if start >= stop:
-        return and_(table.grain == DAY, table.day.between(first, last))
-    parts = [and_(table.grain == MONTH, table.day >= start, table.day < stop)]
-    # each day range on its own, so the (grain, day) index narrows it instead of scanning the period
-    if first < start:
-        parts.append(and_(table.grain == DAY, table.day.between(first, start - timedelta(days=1))))
-    if stop <= last:
-        parts.append(and_(table.grain == DAY, table.day.between(stop, last)))
-    return or_(*parts)
+# The counts of which every day row of a rollup table holds at least one (each row counts events by one
+# anchor at least: rollup.py), so a key is in a period's day rows exactly when these sum above zero.
+PRESENCE: dict[str, tuple[str, ...]] = {
+    "event_daily_rollups": ("received", "sign_due", "handle_due", "close_due", "closed"),
+    "event_area_rollups": ("received", "sign_due", "handle_due", "close_due", "closed"),
+    "event_daily_intake": ("received",),
+}
+
+
+def _grain_parts(
+    table: Any, first: date, last: date
+) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+    """The rows to add up for first..last, and the rows to take away from them (None: none). Months lying
+    wholly inside are read from their "month" rows. A partial month is read from its "day" rows, or,
+    when fewer of its days are left out than wanted, as its "month" row less the day rows of the days
+    left out: a month row sums every day row of its month (rollup._rebuild_months), so the difference
+    is exact, and the month so far (today is never rolled up) reads one row per key instead of a
+    day's."""
+    plus: list[ColumnElement[bool]] = []
+    minus: list[ColumnElement[bool]] = []
+    whole: list[tuple[date, date]] = []  # [start, stop) runs of months read at month grain
+
+    def days(lo: date, hi: date) -> ColumnElement[bool]:
+        # each day range on its own, so the (grain, day) index narrows it instead of scanning the period
+        return and_(table.grain == DAY, table.day.between(lo, hi))
+
+    month = first.replace(day=1)
+    while month <= last:
+        following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        lo, hi = max(first, month), min(last, following - timedelta(days=1))
+        wanted = (hi - lo).days + 1
+        if wanted > (following - month).days - wanted:
+            if whole and whole[-1][1] == month:
+                whole[-1] = (whole[-1][0], following)
+            else:
+                whole.append((month, following))
+            if lo > month:
+                minus.append(days(month, lo - timedelta(days=1)))
+            if hi < following - timedelta(days=1):
+                minus.append(days(hi + timedelta(days=1), following - timedelta(days=1)))
+        else:
+            plus.append(days(lo, hi))
+        month = following
+    plus.extend(and_(table.grain == MONTH, table.day >= a, table.day < b) for a, b in whole)
+    return or_(*plus), (or_(*minus) if minus else None)
 
 
 def rollups_cover(session: Session, first: date, last: date) -> bool:
@@ -384,8 +438,8 @@ def _histogram_unit(
 ) -> tuple[str | None, int | None, tuple[str, ...] | None] | None:
     """Which histogram rows answer these filters and scope: (None, None, None) city-wide, (town, None,
     None) one town, (None, department, None) one department, (None, None, codes) one minor category
-    (its code) or one major category (the codes of its minor categories, and its own); None when the
-    histogram keeps no such unit."""
+    (its code) or one major category (the codes of its minor categories, and its own), (town, None,
+    codes) such a category in one town; None when the histogram keeps no such unit."""
     department = f.department_id
     town = f.area
     if principal is not None and principal.is_department_scoped:
@@ -399,12 +453,12 @@ def _histogram_unit(
         elif not town.startswith(code):
             return None
     if f.category is not None:
-        if town is not None or department is not None:
+        if department is not None or (town is not None and len(town) != 9):
             return None
         if not plan.major:
-            return None, None, (f.category,)
+            return town, None, (f.category,)
         minors = session.scalars(select(EventCategory.code).where(EventCategory.parent_code == f.category))
-        return None, None, (f.category, *sorted(minors))
+        return town, None, (f.category, *sorted(minors))
     if town is not None and len(town) != 9:
         return None
     if town is not None and department is not None:
@@ -423,9 +477,8 @@ def handling_p90(
 ) -> float | None:
     """P90 of handling minutes over events closed in the period: percentile_cont(0.9), exact.
 
-    City-wide, for one town, one department (filter or scope) or one category alone (minor, or major:
-    the sum of its minors' rows) with rolled-up days, the handling
-    histogram gives the count and the bucket holding the P90's rank, and only the events from that bucket
+    City-wide, for one town, one department (filter or scope), one category (minor, or major: the sum
+    of its minors' rows) alone or in one town, with rolled-up days, the handling histogram gives the count and the bucket holding the P90's rank, and only the events from that bucket
     on are read, in handle_minutes order; otherwise the events of the period are sorted
     (core/dialect.py percentile_cont)."""
     plan = _plan(session, f, principal)
@@ -438,17 +491,21 @@ def handling_p90(
     town, department, categories = unit
     histogram: Counter[int] = Counter()
     if past_last >= f.first:
-        rows = session.execute(
-            select(H.bucket, func.sum(H.n))
-            .where(
-                _grain_clause(H, f.first, past_last),
-                H.town_code.is_(None) if town is None else H.town_code == town,
-                H.department_id.is_(None) if department is None else H.department_id == department,
-                H.category_code.is_(None) if categories is None else H.category_code.in_(categories),
+        plus, minus = _grain_parts(H, f.first, past_last)
+        for rows_where, sign in ((plus, 1), (minus, -1)):
+            if rows_where is None:
+                continue
+            rows = session.execute(
+                select(H.bucket, func.sum(H.n))
+                .where(
+                    rows_where,
+                    H.town_code.is_(None) if town is None else H.town_code == town,
+                    H.department_id.is_(None) if department is None else H.department_id == department,
+                    H.category_code.is_(None) if categories is None else H.category_code.in_(categories),
+                )
+                .group_by(H.bucket)
             )
-            .group_by(H.bucket)
-        )
-        histogram.update({int(b): int(n) for b, n in rows})
+            histogram.update({int(b): sign * int(n) for b, n in rows})
         if plan.major and plan.rollup_where is not None:
             # A major category's histogram is its minors' (by today's category tree); an event filed
             # under another parent (a category moved since) would make it miss the rollup's count of

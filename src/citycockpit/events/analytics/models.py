@@ -135,10 +135,12 @@ class EventAreaRollup(_Sums, Base):
 
 class EventDailyIntake(Base):
     """Events received per local day × channel × request type: the intake breakdowns, kept apart from
-    `event_daily_rollups` so neither multiplies the other's rows. Two kinds of rows: per town ×
+    `event_daily_rollups` so neither multiplies the other's rows. Three kinds of rows: per town ×
     department (category_code NULL), which answer area (town level or above) and department filters and
-    scopes; and per minor category with its major (town and department NULL), which answer a category
-    filter with no other. Like the KPI rollups it holds "day" rows and "month" rows summing them."""
+    scopes; per minor category with its major (town and department NULL), which answer a category
+    filter with no other; and per town × minor category with its major (department NULL), which answer
+    a category in an area of town level or above (filter or scope). Like the KPI rollups it holds "day"
+    rows and "month" rows summing them."""
 
     __tablename__ = "event_daily_intake"
 
@@ -156,6 +158,10 @@ class EventDailyIntake(Base):
     __table_args__ = (
         Index("ix_event_daily_intake_grain_day", "grain", "day", "town_code"),
         Index("ix_event_daily_intake_department", "department_id", "grain", "day"),
+        # a category's rows (alone or per town), and the per town × department rows (category NULL),
+        # without reading the other kinds' rows of the period
+        Index("ix_event_daily_intake_category", "category_code", "grain", "day", "town_code"),
+        Index("ix_event_daily_intake_major", "major_code", "grain", "day", "town_code"),
     )
 
 
@@ -167,7 +173,8 @@ HANDLING_EDGES: tuple[float, ...] = tuple(sorted({0.0, *(round(1.1**k, 1) for k 
 class EventHandlingRollup(Base):
     """How many events closed on a local day (grain "day") or month (grain "month", `day` = the 1st) had a
     handling time in each HANDLING_EDGES bucket: city-wide (town_code, department_id and category_code
-    NULL), per town, per department and per minor category (the other two NULL). It locates the P90 of
+    NULL), per town, per department and per minor category (the other two NULL), and per town × minor
+    category (department NULL). It locates the P90 of
     a period without sorting the period's events: the exact value is then read from the events of one
     bucket."""
 

@@ -151,17 +151,24 @@ def _unit_columns(unit: tuple[str, ...], columns: tuple[str, ...]) -> list[Any]:
     return [getattr(E, c) if c in unit else cast(null(), _UNIT_TYPES[c]) for c in columns]
 
 
-INTAKE_UNITS = (("town_code", "department_id"), ("major_code", "category_code"))
+INTAKE_UNITS = (
+    ("town_code", "department_id"),
+    ("major_code", "category_code"),
+    ("town_code", "major_code", "category_code"),
+)
 
 
 def _intake_select_for(first: date, last: date) -> Any:
-    """Events received per day × channel × request type: per town × department (no category), and per
-    minor category with its major (no town or department), one UNION ALL branch each."""
+    """Events received per day × channel × request type: per town × department (no category), per
+    minor category with its major (no town or department), and per town × minor category (no
+    department), one UNION ALL branch each."""
     branches = []
     for unit in INTAKE_UNITS:
         where = [E.reported_day.between(first, last), E.is_test == false()]
         if "category_code" in unit:  # a row of NULL category would read as a per town × department row
             where.append(E.category_code.is_not(None))
+            if "town_code" in unit:  # and one of NULL town as a per category row
+                where.append(E.town_code.is_not(None))
         keys = [E.reported_day, *(getattr(E, u) for u in unit), E.channel, E.request_type]
         branches.append(
             select(
@@ -178,18 +185,18 @@ def _intake_select_for(first: date, last: date) -> Any:
     return union_all(*branches)
 
 
-HANDLING_UNITS = ((), ("town_code",), ("department_id",), ("category_code",))
+HANDLING_UNITS = ((), ("town_code",), ("department_id",), ("category_code",), ("town_code", "category_code"))
 
 
 def _handling_select_for(first: date, last: date) -> Any:
-    """Bucket counts per closing day: city-wide, per town, per department, per minor category (one UNION
-    ALL branch each)."""
+    """Bucket counts per closing day: city-wide, per town, per department, per minor category, per town
+    × minor category (one UNION ALL branch each)."""
     bucket = handling_bucket(E.handle_minutes)
     branches = []
     for unit in HANDLING_UNITS:
         where = [E.closed_day.between(first, last), E.is_test == false(), E.handle_minutes.is_not(None)]
-        if unit:
-            where.append(getattr(E, unit[0]).is_not(None))  # a row of NULL unit would read as city-wide
+        # a row of a NULL unit would read as another kind's (city-wide, a town's, a category's)
+        where.extend(getattr(E, u).is_not(None) for u in unit)
         keys = [E.closed_day, *(getattr(E, u) for u in unit), bucket]
         branches.append(
             select(
