@@ -108,8 +108,8 @@ def test_the_event_page_offers_the_suggestions_as_one_click_choices(
     page = client.get(f"/app/events/{event.public_id}", headers=dispatcher.headers).text
     assert "分拣派遣" in page and "立案并派遣" in page
     first, second = (
-        page.index("<strong>办事指南</strong> → 城管局"),
-        page.index("<strong>暴露垃圾</strong> → 城管局"),
+        page.index('<strong translate="no">办事指南</strong> → <span translate="no">城管局</span>'),
+        page.index('<strong translate="no">暴露垃圾</strong> → <span translate="no">城管局</span>'),
     )
     assert first < second and "置信度 85%" in page
 
