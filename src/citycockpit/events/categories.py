@@ -121,32 +121,22 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
         code, name = row.text("code"), row.text("name")
         if not code or len(code) > 16 or not code[0].isalpha() or not code[1:].isdigit():
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
-                    f"code {code!r} must be a letter then digits",
-                    row.sheet,
-                    code="category_code",
-                    params={"value": code},
-                )
+                row.error(f"code {code!r} must be a letter then digits", code="category_code", value=code)
             )
             continue
         if not first_occurrence(seen, code, row, errors):
             continue
         if not name:
-            errors.append(RowError(row.file, row.number, "name is empty", row.sheet, code="name_empty"))
+            errors.append(row.error("name is empty", code="name_empty"))
         kind_text = row.text("kind") or {v: k for k, v in KIND_PREFIX.items()}.get(code[0], "")
         try:
             kind = CategoryKind(kind_text)
         except ValueError:
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
+                row.error(
                     f"kind {kind_text!r} is not component/event/hotline",
-                    row.sheet,
                     code="category_kind",
-                    params={"value": kind_text},
+                    value=kind_text,
                 )
             )
             continue
@@ -161,35 +151,20 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
         item["parent_code"] = parent
         if not code.startswith(parent):
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
+                row.error(
                     f"code {code} does not start with its parent {parent}",
-                    row.sheet,
                     code="code_parent_prefix",
-                    params={"value": code, "parent": parent},
+                    value=code,
+                    parent=parent,
                 )
             )
         department = row.text("department")
         if not department:
-            errors.append(
-                RowError(
-                    row.file,
-                    row.number,
-                    "a minor category needs a department",
-                    row.sheet,
-                    code="minor_needs_department",
-                )
-            )
+            errors.append(row.error("a minor category needs a department", code="minor_needs_department"))
         elif department not in departments and department != "@town":
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
-                    f"unknown department code {department}",
-                    row.sheet,
-                    code="unknown_department_code",
-                    params={"value": department},
+                row.error(
+                    f"unknown department code {department}", code="unknown_department_code", value=department
                 )
             )
         clock_text = row.text("clock_kind") or ClockKind.WORK_HOURS.value
@@ -197,13 +172,10 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
             clock = ClockKind(clock_text)
         except ValueError:
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
+                row.error(
                     f"clock_kind {clock_text!r} is not one of {', '.join(k.value for k in ClockKind)}",
-                    row.sheet,
                     code="clock_kind",
-                    params={"value": clock_text},
+                    value=clock_text,
                 )
             )
             clock = ClockKind.WORK_HOURS
@@ -219,28 +191,16 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
         onsite_raw = row.text("onsite_verification").lower()
         if onsite_raw not in _TRUE | _FALSE:
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
+                row.error(
                     f"onsite_verification {onsite_raw!r} is not true/false",
-                    row.sheet,
                     code="not_boolean",
-                    params={"value": onsite_raw},
+                    value=onsite_raw,
                 )
             )
         try:
             photo_steps = photos.parse_photo_steps(row.text("photo_steps"))
         except ValueError as exc:
-            errors.append(
-                RowError(
-                    row.file,
-                    row.number,
-                    str(exc),
-                    row.sheet,
-                    code="photo_steps",
-                    params={"value": row.text("photo_steps")},
-                )
-            )
+            errors.append(row.error(str(exc), code="photo_steps", value=row.text("photo_steps")))
             photo_steps = []
         item.update(
             photo_steps=",".join(photo_steps) or None,
@@ -259,7 +219,11 @@ def _parse(session: Session, rows: list[Row]) -> tuple[list[dict[str, Any]], lis
         if item["parent_code"] and item["parent_code"] not in known_majors:
             row = item["row"]
             errors.append(
-                RowError(row.file, row.number, f"unknown parent code {item['parent_code']}", row.sheet)
+                row.error(
+                    f"unknown parent code {item['parent_code']}",
+                    code="unknown_parent",
+                    value=item["parent_code"],
+                )
             )
     return parsed, errors
 

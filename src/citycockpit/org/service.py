@@ -148,15 +148,7 @@ def _geometry(row: Row, errors: list[RowError]) -> str | None:
     if isinstance(geo, dict) and geo.get("type") == "Feature":
         geo = geo.get("geometry")
     if not isinstance(geo, dict) or geo.get("type") not in ("Polygon", "MultiPolygon"):
-        errors.append(
-            RowError(
-                row.file,
-                row.number,
-                "geometry must be a GeoJSON Polygon or MultiPolygon",
-                row.sheet,
-                code="bad_geometry",
-            )
-        )
+        errors.append(row.error("geometry must be a GeoJSON Polygon or MultiPolygon", code="bad_geometry"))
         return None
     return json.dumps(geo, separators=(",", ":"))
 
@@ -170,45 +162,33 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
         problems_before = len(errors)
         if not code.isdigit() or len(code) not in (6, 9, 12, 15):
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
-                    f"code {code!r} must be 6, 9, 12 or 15 digits",
-                    row.sheet,
-                    code="area_code_digits",
-                    params={"value": code},
-                )
+                row.error(f"code {code!r} must be 6, 9, 12 or 15 digits", code="area_code_digits", value=code)
             )
             continue
         if not first_occurrence(seen, code, row, errors):
             continue
         if not name:
-            errors.append(RowError(row.file, row.number, "name is empty", row.sheet, code="name_empty"))
+            errors.append(row.error("name is empty", code="name_empty"))
         by_length = {v: k for k, v in AREA_CODE_LENGTH.items()}[len(code)]
         level_text = row.text("level") or by_length.value
         try:
             level = AreaLevel(level_text)
         except ValueError:
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
+                row.error(
                     f"level {level_text!r} is not one of city/town/village/grid",
-                    row.sheet,
                     code="area_level",
-                    params={"value": level_text},
+                    value=level_text,
                 )
             )
             continue
         if AREA_CODE_LENGTH[level] != len(code):
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
+                row.error(
                     f"a {level} code has {AREA_CODE_LENGTH[level]} digits, not {len(code)}",
-                    row.sheet,
                     code="area_level_digits",
-                    params={"expected": AREA_CODE_LENGTH[level], "given": len(code)},
+                    expected=AREA_CODE_LENGTH[level],
+                    given=len(code),
                 )
             )
         parent_code = row.text("parent_code")
@@ -218,13 +198,11 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
             parent_code = parent_code or code[: AREA_CODE_LENGTH[PARENT_LEVEL[level]]]
             if not code.startswith(parent_code):
                 errors.append(
-                    RowError(
-                        row.file,
-                        row.number,
+                    row.error(
                         f"code {code} does not start with its parent's code {parent_code}",
-                        row.sheet,
                         code="code_parent_prefix",
-                        params={"value": code, "parent": parent_code},
+                        value=code,
+                        parent=parent_code,
                     )
                 )
         lat = row.numeric("lat", errors, low=-90, high=90)
@@ -248,13 +226,10 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
         if item["parent_code"] and item["parent_code"] not in known:
             row = item["row"]
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
+                row.error(
                     f"unknown parent code {item['parent_code']}",
-                    row.sheet,
                     code="unknown_parent",
-                    params={"value": item["parent_code"]},
+                    value=item["parent_code"],
                 )
             )
     return parsed
@@ -271,29 +246,18 @@ def _validate_departments(
         code, name, kind = row.text("code"), row.text("name"), row.text("kind")
         before = len(errors)
         if not code or len(code) > 32:
-            errors.append(
-                RowError(
-                    row.file,
-                    row.number,
-                    "code is empty or longer than 32 characters",
-                    row.sheet,
-                    code="department_code",
-                )
-            )
+            errors.append(row.error("code is empty or longer than 32 characters", code="department_code"))
             continue
         if not first_occurrence(seen, code, row, errors):
             continue
         if not name:
-            errors.append(RowError(row.file, row.number, "name is empty", row.sheet, code="name_empty"))
+            errors.append(row.error("name is empty", code="name_empty"))
         if kind not in kinds:
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
+                row.error(
                     f"kind {kind!r} is not one of {', '.join(k.value for k in DepartmentKind)}",
-                    row.sheet,
                     code="department_kind",
-                    params={"value": kind},
+                    value=kind,
                 )
             )
         else:
@@ -304,16 +268,7 @@ def _validate_departments(
             )
         area_code = row.text("area_code") or None
         if area_code and area_code not in area_codes:
-            errors.append(
-                RowError(
-                    row.file,
-                    row.number,
-                    f"unknown area code {area_code}",
-                    row.sheet,
-                    code="unknown_area",
-                    params={"value": area_code},
-                )
-            )
+            errors.append(row.error(f"unknown area code {area_code}", code="unknown_area", value=area_code))
         if len(errors) == before:
             parsed.append(
                 {
@@ -331,13 +286,10 @@ def _validate_departments(
         if item["parent_code"] and (item["parent_code"] not in known or item["parent_code"] == item["code"]):
             row = item["row"]
             errors.append(
-                RowError(
-                    row.file,
-                    row.number,
+                row.error(
                     f"unknown parent code {item['parent_code']}",
-                    row.sheet,
                     code="unknown_parent",
-                    params={"value": item["parent_code"]},
+                    value=item["parent_code"],
                 )
             )
     return parsed
