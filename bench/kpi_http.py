@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
+from screen_api import ENDPOINTS as SCREEN_PANELS  # the screen's panels: one list, bench/screen_api.py's
 from sqlalchemy import func, select, text
 
 from citycockpit.app import create_app
@@ -37,18 +38,6 @@ from citycockpit.db import make_engine, session_scope
 from citycockpit.events.models import Event, EventCategory
 from citycockpit.screen import service as screen_service
 
-SCREEN_PANELS = [
-    "overview",
-    "targets",
-    "economy",
-    "events/counters",
-    "events/breakdown",
-    "map",
-    "map?metric=overdue",
-    "alerts",
-    "projects",
-    "goals",
-]
 SECRET = "bench-secret-" + "b" * 40
 
 
