@@ -100,13 +100,33 @@ def past_monthly(past: Sequence[YearTotals]) -> dict[int, MonthTotals]:
     return {m: t for m, t in pooled.items() if t.valid_days > 0}
 
 
-def _to_date(this_year: YearTotals, through_month: int) -> MonthTotals:
-    months = [t for m, t in this_year.items() if m <= through_month]
-    return MonthTotals(
-        sum(t.valid_days for t in months),
-        sum(t.good_days for t in months),
-        sum(t.pm25_sum for t in months),
+@dataclass(frozen=True)
+class _Basis:
+    """What both forecasts start from: this year's months to `through` and their totals, the past
+    years' monthly pattern (None when it does not cover every month needed: the running figure is then
+    the forecast) and the days left in each remaining month."""
+
+    months: dict[int, MonthTotals]
+    ytd: MonthTotals
+    pattern: dict[int, MonthTotals] | None
+    rest: dict[int, int]
+
+
+def _basis(this_year: YearTotals, past: Sequence[YearTotals], through: date) -> _Basis | None:
+    """None without a valid day this year."""
+    months = {m: t for m, t in this_year.items() if m <= through.month}
+    ytd = MonthTotals(
+        sum(t.valid_days for t in months.values()),
+        sum(t.good_days for t in months.values()),
+        sum(t.pm25_sum for t in months.values()),
     )
+    if ytd.valid_days == 0:
+        return None
+    pattern: dict[int, MonthTotals] | None = past_monthly(past)
+    rest = remaining_days(through)
+    if not pattern or any(m not in pattern for m in rest) or any(m not in pattern for m in months):
+        pattern = None
+    return _Basis(months, ytd, pattern, rest)
 
 
 def _method(base: str, valid_days: int, through: date) -> str:
@@ -118,14 +138,12 @@ def forecast_pm25_mean(
 ) -> Forecast | None:
     """PM2.5 年均浓度: the mean of the valid days to `through` and its year-end forecast (module
     docstring); None without a valid day this year."""
-    months = {m: t for m, t in this_year.items() if m <= through.month}
-    ytd = _to_date(months, through.month)
-    if ytd.valid_days == 0:
+    basis = _basis(this_year, past, through)
+    if basis is None:
         return None
+    months, ytd, pattern, rest = basis.months, basis.ytd, basis.pattern, basis.rest
     mean = ytd.pm25_sum / ytd.valid_days
-    pattern = past_monthly(past)
-    rest = remaining_days(through)
-    if not pattern or any(m not in pattern for m in rest) or any(m not in pattern for m in months):
+    if pattern is None:
         return Forecast(
             through.month, mean, mean, mean, None, _method(METHOD_RUNNING, ytd.valid_days, through)
         )
@@ -146,14 +164,12 @@ def forecast_good_days_ratio(
 ) -> Forecast | None:
     """优良天数比例 (%): good days over valid days to `through` and its year-end forecast (module
     docstring); None without a valid day this year."""
-    months = {m: t for m, t in this_year.items() if m <= through.month}
-    ytd = _to_date(months, through.month)
-    if ytd.valid_days == 0:
+    basis = _basis(this_year, past, through)
+    if basis is None:
         return None
+    months, ytd, pattern, rest = basis.months, basis.ytd, basis.pattern, basis.rest
     ratio_now = 100.0 * ytd.good_days / ytd.valid_days
-    pattern = past_monthly(past)
-    rest = remaining_days(through)
-    if not pattern or any(m not in pattern for m in rest) or any(m not in pattern for m in months):
+    if pattern is None:
         return Forecast(
             through.month,
             ratio_now,
