@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from _stats import pct
 from fastapi.testclient import TestClient
 from screen_api import ENDPOINTS as SCREEN_PANELS  # the screen's panels: one list, bench/screen_api.py's
 from sqlalchemy import func, select, text
@@ -39,12 +40,6 @@ from citycockpit.events.models import Event, EventCategory
 from citycockpit.screen import service as screen_service
 
 SECRET = "bench-secret-" + "b" * 40
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile by nearest rank (p95 of 20 runs: the 19th value)."""
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def timed(fn: Callable[[], Any], runs: int) -> list[float]:
