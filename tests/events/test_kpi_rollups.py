@@ -588,3 +588,100 @@ def test_most_of_a_month_is_its_month_row_less_the_days_left_out(db, clock, cate
     assert _nonzero(rolled_sums) == _nonzero(raw_sums)
     rolled_result, raw = _both(db, clock, f)
     assert _comparable(rolled_result) == _comparable(raw)
+
+
+# --- a category in a department (filter or scope), and a category's intake per town or department ----
+
+
+@pytest.mark.parametrize("category", ["E0401", "E04", "H0601", "H06", "E0102", "E01"])
+@pytest.mark.parametrize("department", ["cgj", "fgw"])
+@pytest.mark.parametrize(("first", "last"), [(date(2024, 7, 1), date(2024, 9, 30)), PERIODS[0]])
+def test_a_category_in_a_department_is_answered_by_the_rollups_as_by_the_events(
+    db, clock, categorised, category, department, first, last
+) -> None:
+    f = kpis.KpiFilter(first, last, department_id=categorised[department].id, category=category)
+    rolled_result, raw = _both(db, clock, f)
+    assert (rolled_result["source"], raw["source"]) == ("rollup", "raw")
+    assert _comparable(rolled_result) == _comparable(raw)
+    plan = kpis._plan(db, f, None)
+    assert plan.intake_where() is not None  # the intake's per department × category rows
+    assert kpis._handling_rows(db, plan) is not None  # and the histogram's
+
+
+def test_a_category_in_a_departments_p90_and_intake_read_the_rollups_not_the_events(
+    db, clock, categorised
+) -> None:
+    # E0401 handled by cgj: 240 and 150 minutes (rolled up), 540 (closed today); fgw's 700 is not its
+    f = kpis.KpiFilter(
+        date(2024, 8, 1), date(2024, 9, 30), department_id=categorised["cgj"].id, category="E0401"
+    )
+    located, statements = _p90_and_statements(db, clock, f)
+    assert located == pytest.approx(240 + 0.8 * 300)
+    assert any("event_handling_rollups" in s for s in statements)
+    # the events' own unit columns, unwrapped: percentile_cont over the period's events of the unit
+    assert not any("events.category_code =" in s or "events.department_id =" in s for s in statements)
+    sums, source = kpis.period_sums(
+        db, f, principal=None, zone=TZ, now=clock.now(), group=("channel", "request_type"), intake_only=True
+    )
+    assert source == "rollup" and sum(c["received"] for c in sums.values()) == 3
+
+
+@pytest.mark.parametrize("persona", ["dept_staff", "other_dept_staff"])
+@pytest.mark.parametrize("category", ["E0401", "H06", "E01"])
+def test_a_department_scoped_callers_category_answer_comes_from_the_rollups_as_from_the_events(
+    db, clock, categorised, persona, category, request
+) -> None:
+    principal = request.getfixturevalue(persona).principal
+    f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), category=category)
+    rolled_result, raw = _both(db, clock, f, principal)
+    assert (rolled_result["source"], raw["source"]) == ("rollup", "raw")
+    assert _comparable(rolled_result) == _comparable(raw)
+    plan = kpis._plan(db, f, principal)
+    assert plan.intake_where() is not None and kpis._handling_rows(db, plan) is not None
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"area": "320585", "category": "E0401"},  # an area above the town: its towns' rows summed
+        {"area": "320585", "category": "H06"},
+        {"area": "320585101", "department_id": "cgj", "category": "E04"},  # no such rows: the events
+    ],
+)
+def test_a_category_in_an_area_above_the_town_or_in_a_town_and_a_department_equals_the_events(
+    db, clock, categorised, filters
+) -> None:
+    if "department_id" in filters:
+        filters = {**filters, "department_id": categorised[filters["department_id"]].id}
+    f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), **filters)
+    rolled_result, raw = _both(db, clock, f)
+    assert rolled_result["counts"]["received"]["value"] > 0
+    assert _comparable(rolled_result) == _comparable(raw)
+    plan = kpis._plan(db, f, None)
+    answered = "department_id" not in filters
+    assert (plan.intake_where() is not None, kpis._handling_rows(db, plan) is not None) == (
+        answered,
+        answered,
+    )
+
+
+@pytest.mark.parametrize("group", ["town_code", "department_id"])
+@pytest.mark.parametrize("category", ["E0401", "E04"])
+def test_a_categorys_intake_per_town_or_department_comes_from_the_rows_of_that_kind(
+    db, clock, categorised, group, category
+) -> None:
+    # grouped by town (department), a category's intake reads the per town (department) × category rows,
+    # not the per category rows, whose town and department are NULL
+    f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), category=category)
+    args = {
+        "principal": None,
+        "zone": TZ,
+        "now": clock.now(),
+        "group": (group, "channel"),
+        "intake_only": True,
+    }
+    rolled_sums, source = kpis.period_sums(db, f, **args)
+    raw_sums, _ = kpis.period_sums(db, f, use_rollups=False, **args)
+    assert source == "rollup"
+    assert len({key[0] for key in _nonzero(rolled_sums)}) == 2  # both towns, both departments
+    assert _nonzero(rolled_sums) == _nonzero(raw_sums)
