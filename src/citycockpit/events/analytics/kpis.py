@@ -45,6 +45,7 @@ from citycockpit.events.analytics.models import (
     EventDailyRollup,
     EventHandlingRollup,
     EventRollupDay,
+    set_in_kind,
 )
 from citycockpit.events.models import Event, EventCategory
 from citycockpit.events.storage.archive import p90_estimated_from
@@ -174,9 +175,10 @@ def _unit_rows(
     """The conditions picking the rows of a per-unit rollup table (the intake, the handling histogram:
     `kinds` is its models.INTAKE_UNITS or HANDLING_UNITS) that sum to the unit's figures, per `group`:
     the rows of the kind per exactly the unit columns the unit names and the grouping needs, or else of
-    the table's first kind (which counts every event) when it holds them all. The unit's town, department
-    and category (`category`: the table's condition for it) narrow the kind's rows; the unit columns
-    outside the kind are NULL, which keeps the other kinds' rows out. None: no kind answers."""
+    the table's first kind (which counts every event) when it holds them all. The kind's rows are those
+    with the unit columns outside it NULL and those it counts by set (models.set_in_kind); the unit's
+    town, department and category (`category`: the table's condition for it) narrow them. None: no kind
+    answers."""
     if unit is None:
         return None
     named = {
@@ -195,6 +197,7 @@ def _unit_rows(
     if kind is None:
         return None
     where = [table[c].is_(None) for c in UNIT_COLUMNS if c not in kind]
+    where.extend(table[c].is_not(None) for c in set_in_kind(kinds, kind))
     if unit.town is not None:
         where.append(code_within(table.town_code, unit.town))
     if unit.department_id is not None:

@@ -157,6 +157,12 @@ HANDLING_UNITS: tuple[tuple[str, ...], ...] = (
 )
 
 
+def set_in_kind(kinds: tuple[tuple[str, ...], ...], kind: tuple[str, ...]) -> tuple[str, ...]:
+    """The unit columns every event a kind of rows counts has set (so its rows have them set too): all
+    of the kind's, but none for the table's first kind, which counts every event."""
+    return () if kind == kinds[0] else kind
+
+
 class EventDailyIntake(Base):
     """Events received per local day × channel × request type: the intake breakdowns, kept apart from
     `event_daily_rollups` so neither multiplies the other's rows. Four kinds of rows (INTAKE_UNITS): per

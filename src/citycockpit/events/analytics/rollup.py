@@ -44,6 +44,7 @@ from citycockpit.events.analytics.models import (
     EventDailyRollup,
     EventHandlingRollup,
     EventRollupDay,
+    set_in_kind,
 )
 from citycockpit.events.storage.archive import archived_months
 from citycockpit.ops.jobs import JobResult
@@ -153,12 +154,6 @@ def _unit_columns(unit: tuple[str, ...], columns: tuple[str, ...]) -> list[Any]:
     return [getattr(E, c) if c in unit else cast(null(), _UNIT_TYPES[c]) for c in columns]
 
 
-def _kind_where(kinds: tuple[tuple[str, ...], ...], unit: tuple[str, ...]) -> list[Any]:
-    """The events a kind of rows counts (models.INTAKE_UNITS): those whose unit columns are all set, but
-    for the first kind, which counts every event."""
-    return [] if unit == kinds[0] else [getattr(E, u).is_not(None) for u in unit]
-
-
 def _intake_select_for(first: date, last: date) -> Any:
     """Events received per day × channel × request type, one UNION ALL branch per kind of rows
     (INTAKE_UNITS): per town × department, per minor category, per town × minor category, per
@@ -166,7 +161,11 @@ def _intake_select_for(first: date, last: date) -> Any:
     branches = []
     for kind in INTAKE_UNITS:
         unit = (*kind, "major_code") if "category_code" in kind else kind
-        where = [E.reported_day.between(first, last), E.is_test == false(), *_kind_where(INTAKE_UNITS, kind)]
+        where = [
+            E.reported_day.between(first, last),
+            E.is_test == false(),
+            *(getattr(E, u).is_not(None) for u in set_in_kind(INTAKE_UNITS, kind)),
+        ]
         keys = [E.reported_day, *(getattr(E, u) for u in unit), E.channel, E.request_type]
         branches.append(
             select(
@@ -194,7 +193,7 @@ def _handling_select_for(first: date, last: date) -> Any:
             E.closed_day.between(first, last),
             E.is_test == false(),
             E.handle_minutes.is_not(None),
-            *_kind_where(HANDLING_UNITS, kind),
+            *(getattr(E, u).is_not(None) for u in set_in_kind(HANDLING_UNITS, kind)),
         ]
         keys = [E.closed_day, *(getattr(E, u) for u in kind), bucket]
         branches.append(
