@@ -541,7 +541,7 @@ def test_a_category_in_a_town_is_answered_by_the_rollups_as_by_the_events(
     assert _comparable(rolled_result) == _comparable(raw)
     plan = kpis._plan(db, f, None)
     assert plan.intake_where() is not None  # the intake's per town × category rows
-    assert kpis._handling_rows(db, plan) is not None  # and the histogram's
+    assert kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None  # and the histogram's
 
 
 def test_a_category_in_a_towns_p90_and_intake_read_the_rollups_not_the_events(db, clock, categorised) -> None:
@@ -568,7 +568,9 @@ def test_a_scoped_callers_category_answer_equals_the_events(db, clock, categoris
     assert _comparable(rolled_result) == _comparable(raw)
     plan = kpis._plan(db, f, principal)
     assert (plan.intake_where() is not None) == (persona != "grid_worker")
-    assert (kpis._handling_rows(db, plan) is not None) == (persona != "grid_worker")
+    assert (kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None) == (
+        persona != "grid_worker"
+    )
 
 
 def test_most_of_a_month_is_its_month_row_less_the_days_left_out(db, clock, categorised) -> None:
@@ -605,7 +607,7 @@ def test_a_category_in_a_department_is_answered_by_the_rollups_as_by_the_events(
     assert _comparable(rolled_result) == _comparable(raw)
     plan = kpis._plan(db, f, None)
     assert plan.intake_where() is not None  # the intake's per department × category rows
-    assert kpis._handling_rows(db, plan) is not None  # and the histogram's
+    assert kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None  # and the histogram's
 
 
 def test_a_category_in_a_departments_p90_and_intake_read_the_rollups_not_the_events(
@@ -637,7 +639,10 @@ def test_a_department_scoped_callers_category_answer_comes_from_the_rollups_as_f
     assert (rolled_result["source"], raw["source"]) == ("rollup", "raw")
     assert _comparable(rolled_result) == _comparable(raw)
     plan = kpis._plan(db, f, principal)
-    assert plan.intake_where() is not None and kpis._handling_rows(db, plan) is not None
+    assert (
+        plan.intake_where() is not None
+        and kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None
+    )
 
 
 @pytest.mark.parametrize(
@@ -659,7 +664,10 @@ def test_a_category_in_an_area_above_the_town_or_in_a_town_and_a_department_equa
     assert _comparable(rolled_result) == _comparable(raw)
     plan = kpis._plan(db, f, None)
     answered = "department_id" not in filters
-    assert (plan.intake_where() is not None, kpis._handling_rows(db, plan) is not None) == (
+    assert (
+        plan.intake_where() is not None,
+        kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None,
+    ) == (
         answered,
         answered,
     )

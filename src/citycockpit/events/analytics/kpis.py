@@ -489,18 +489,22 @@ def period_sums(
 P90 = 0.9
 
 
-def _handling_rows(session: Session, plan: _Plan) -> list[ColumnElement[bool]] | None:
-    """The handling histogram's rows answering the plan's unit (_unit_rows); a category's are its minor
-    category's, a major category's those of its minors (by today's category tree) and its own."""
-    category = None
-    if plan.unit is not None and plan.unit.category is not None:
-        codes: tuple[str, ...] = (plan.unit.category,)
-        if plan.major:
-            minors = session.scalars(
-                select(EventCategory.code).where(EventCategory.parent_code == plan.unit.category)
-            )
-            codes = (*codes, *sorted(minors))
-        category = H.category_code.in_(codes)
+def _handling_codes(session: Session, plan: _Plan) -> tuple[str, ...] | None:
+    """The category codes whose histogram rows (and events, by category_code) make up the plan's
+    category: a minor category's own, a major category's minors (by today's category tree) and its own."""
+    if plan.unit is None or plan.unit.category is None:
+        return None
+    if not plan.major:
+        return (plan.unit.category,)
+    minors = session.scalars(
+        select(EventCategory.code).where(EventCategory.parent_code == plan.unit.category)
+    )
+    return (plan.unit.category, *sorted(minors))
+
+
+def _handling_rows(plan: _Plan, codes: tuple[str, ...] | None) -> list[ColumnElement[bool]] | None:
+    """The handling histogram's rows answering the plan's unit (_unit_rows), its category by `codes`."""
+    category = None if codes is None else H.category_code.in_(codes)
     return _unit_rows(H, HANDLING_UNITS, plan.unit, category=category)
 
 
@@ -522,7 +526,8 @@ def handling_p90(
     otherwise the events of the period are sorted (core/dialect.py percentile_cont)."""
     plan = _plan(session, f, principal)
     where = [E.closed_day.between(f.first, f.last), *plan.raw_where, E.handle_minutes.is_not(None)]
-    unit_rows = _handling_rows(session, plan) if use_rollups else None
+    codes = _handling_codes(session, plan)
+    unit_rows = _handling_rows(plan, codes) if use_rollups else None
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
     if unit_rows is None or plan.unit is None or not rollups_cover(session, f.first, past_last):
@@ -587,9 +592,8 @@ def handling_p90(
         unit_where.append(code_within(func.coalesce(E.town_code, ""), unit.town))
     if unit.department_id is not None:
         unit_where.append(func.coalesce(E.department_id, -1) == unit.department_id)
-    if unit.category is not None:
-        category_col = E.major_code if plan.major else E.category_code
-        unit_where.append(func.coalesce(category_col, "") == unit.category)
+    if codes is not None:  # by category_code, which the index holds (a major category's checked above)
+        unit_where.append(func.coalesce(E.category_code, "").in_(codes))
 
     def in_bucket(number: int, offset: int) -> list[float]:
         """The unit's two values from `offset` on in one bucket (bounded both sides, so a rare unit's
