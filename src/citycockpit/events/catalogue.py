@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from citycockpit.audit import service as audit
@@ -96,40 +96,55 @@ def choose_rule(rules: list[CatalogueRule], *, text: str, area_code: str | None)
     return max(applicable, key=lambda r: (r.specificity, len(r.area_code or ""), -r.position))
 
 
-def current_version(session: Session) -> DispatchCatalogueVersion | None:
-    return session.scalars(
-        select(DispatchCatalogueVersion).order_by(DispatchCatalogueVersion.number.desc()).limit(1)
-    ).first()
+# Built once and read as Core rows, not ORM objects: the intake writer reads the newest version's rows
+# on every batch, and loading a few hundred rule objects cost more than the batch's routing (issue 24).
+_VERSIONS = cast(Table, DispatchCatalogueVersion.__table__)
+_RULES = cast(Table, DispatchCatalogueRule.__table__)
+_NEWEST = select(_VERSIONS.c.id, _VERSIONS.c.number).order_by(_VERSIONS.c.number.desc()).limit(1)
+_NUMBERED = select(_VERSIONS.c.id, _VERSIONS.c.number).where(_VERSIONS.c.number == bindparam("number"))
+_RULES_OF = (
+    select(
+        _RULES.c.id,
+        _RULES.c.position,
+        _RULES.c.category_code,
+        _RULES.c.department_code,
+        _RULES.c.area_code,
+        _RULES.c.keywords,
+    )
+    .where(_RULES.c.version_id == bindparam("version_id"))
+    .order_by(_RULES.c.position)
+)
+
+
+def _newest_version(session: Session) -> tuple[int, int] | None:
+    """The newest published version's (id, number); None before the first import."""
+    row = session.execute(_NEWEST).first()
+    return (row.id, row.number) if row else None
 
 
 def current_rules(session: Session) -> dict[str, list[CatalogueRule]]:
     """The rows of the newest version by category code (empty before the first import: version 0)."""
-    version = current_version(session)
+    version = _newest_version(session)
     if version is None:
         return {}
     by_category: dict[str, list[CatalogueRule]] = {}
-    for rule in _rules_of(session, version):
+    for rule in _rules_of(session, *version):
         by_category.setdefault(rule.category_code, []).append(rule)
     return by_category
 
 
-def _rules_of(session: Session, version: DispatchCatalogueVersion) -> list[CatalogueRule]:
-    rows = session.scalars(
-        select(DispatchCatalogueRule)
-        .where(DispatchCatalogueRule.version_id == version.id)
-        .order_by(DispatchCatalogueRule.position)
-    )
+def _rules_of(session: Session, version_id: int, number: int) -> list[CatalogueRule]:
     return [
         CatalogueRule(
             r.id,
-            version.number,
+            number,
             r.position,
             r.category_code,
             r.department_code,
             r.area_code,
             split_keywords(r.keywords),
         )
-        for r in rows
+        for r in session.execute(_RULES_OF, {"version_id": version_id})
     ]
 
 
@@ -159,18 +174,16 @@ def list_versions(session: Session) -> list[DispatchCatalogueVersion]:
 def version_rules(session: Session, number: int | None = None) -> tuple[int, list[CatalogueRule]]:
     """A version's rows (the newest when `number` is None; 0: the categories' defaults)."""
     if number is None:
-        version = current_version(session)
-        return (version.number, _rules_of(session, version)) if version else (0, _version_zero(session))
+        newest = _newest_version(session)
+        return (newest[1], _rules_of(session, *newest)) if newest else (0, _version_zero(session))
     if number == 0:
         return 0, _version_zero(session)
-    version = session.scalars(
-        select(DispatchCatalogueVersion).where(DispatchCatalogueVersion.number == number)
-    ).first()
-    if version is None:
+    row = session.execute(_NUMBERED, {"number": number}).first()
+    if row is None:
         raise CatalogueVersionNotFound(
             f"The dispatch catalogue has no version {number}", catalogue_version=number
         )
-    return number, _rules_of(session, version)
+    return number, _rules_of(session, row.id, number)
 
 
 def find_rule(session: Session, rule_id: int | None) -> CatalogueRule | None:
