@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.audit.models import AuditEntry, AuditHead
@@ -73,7 +73,14 @@ _HEAD = cast(Table, AuditHead.__table__)
 # Built once: Core statements on the head's table (no ORM object to load, track and flush), so a
 # batch pays the lock and the update, not the ORM's unit of work (one per intake batch, issue 24).
 _READ_HEAD = select(_HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
-_WRITE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+_WRITE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_entry_id=bindparam("entry_id"), last_hash=bindparam("hash"))
+)
+# A declarative class's `__table__` is typed as any FromClause; this model's is its Table.
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_INSERT_ENTRIES = insert(_ENTRIES).returning(_ENTRIES.c.id)
 
 
 def _lock_head(session: Session) -> str:
@@ -149,10 +156,8 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
         rows.append(row)
     # One multi-row INSERT numbers its rows in the order given (SQLite and PostgreSQL alike), so the
     # ids follow the chain; RETURNING's own order is not asked for (SQLite would insert row by row).
-    # A declarative class's `__table__` is typed as any FromClause; this model's is its Table.
-    table = cast(Table, AuditEntry.__table__)
-    ids = sorted(session.scalars(insert(table).returning(table.c.id), rows))
-    session.execute(_WRITE_HEAD.values(last_entry_id=ids[-1], last_hash=prev))
+    ids = sorted(session.scalars(_INSERT_ENTRIES, rows))
+    session.execute(_WRITE_HEAD, {"entry_id": ids[-1], "hash": prev})
     return ids
 
 

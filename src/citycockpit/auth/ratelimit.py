@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete
+from sqlalchemy import Connection, Integer, Table, bindparam, delete
 from sqlalchemy.orm import Session
 
 from citycockpit.auth.models import RateLimitCounter
 from citycockpit.auth.tokens import hash_token
-from citycockpit.core.dialect import upsert_insert
+from citycockpit.core.dialect import dialect_name, upsert_insert
 from citycockpit.core.errors import AppError
 
 
@@ -28,6 +28,32 @@ def _window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, UTC)
 
 
+_COUNTERS = cast(Table, RateLimitCounter.__table__)
+# Built once per dialect (the intake writer counts every batch, every guarded request counts once):
+# constructing the upsert cost more than running it.
+_UPSERTS: dict[str, Any] = {}
+_DROP_OLD = delete(_COUNTERS).where(
+    _COUNTERS.c.key == bindparam("key"), _COUNTERS.c.window_start < bindparam("start")
+)
+
+
+def _upsert(session: Session) -> Any:
+    dialect = dialect_name(session)
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        stmt = (
+            upsert_insert(session, _COUNTERS)
+            .values(key=bindparam("key"), window_start=bindparam("start"), count=bindparam("amount"))
+            .on_conflict_do_update(
+                index_elements=[_COUNTERS.c.key, _COUNTERS.c.window_start],
+                set_={"count": _COUNTERS.c.count + bindparam("amount", type_=Integer())},
+            )
+            .returning(_COUNTERS.c.count)
+        )
+        _UPSERTS[dialect] = stmt
+    return stmt
+
+
 def increment(session: Session, key: str, *, now: datetime, window_seconds: int = 60, amount: int = 1) -> int:
     """Count `amount` hits for `key` in the current window and return the window's count.
 
@@ -35,15 +61,10 @@ def increment(session: Session, key: str, *, now: datetime, window_seconds: int 
     processes never lose a hit."""
     start = _window_start(now, window_seconds)
     # Core on the table, not the ORM class: nothing to track, and the intake writer counts every batch
-    counters = cast(Table, RateLimitCounter.__table__)
-    stmt = upsert_insert(session, counters).values(key=key[:200], window_start=start, count=amount)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[counters.c.key, counters.c.window_start],
-        set_={"count": counters.c.count + amount},
-    ).returning(counters.c.count)
-    count = int(session.execute(stmt).scalar_one())
+    params = {"key": key[:200], "start": start, "amount": amount}
+    count = int(session.execute(_upsert(session), params).scalar_one())
     if count == amount:  # a new window: drop this key's old ones (cheap: primary-key range)
-        session.execute(delete(counters).where(counters.c.key == key[:200], counters.c.window_start < start))
+        session.execute(_DROP_OLD, params)
     return count
 
 

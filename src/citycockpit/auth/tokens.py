@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, or_, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -192,13 +192,16 @@ _TOKEN_COLUMNS = select(
 )
 
 
+_TOKENS_BY_HASH = _TOKEN_COLUMNS.where(_TOKENS.c.token_hash.in_(bindparam("hashes", expanding=True)))
+
+
 def _active_tokens(session: Session, secrets: list[str], *, now: datetime) -> dict[str, Row[Any]]:
     """The tokens the secrets stand for (rows of their columns), leaving out unknown, revoked and
     expired ones."""
     hashes = {hash_token(s): s for s in secrets if s.startswith(TOKEN_PREFIX)}
     if not hashes:
         return {}
-    rows = session.execute(_TOKEN_COLUMNS.where(_TOKENS.c.token_hash.in_(sorted(hashes))))
+    rows = session.execute(_TOKENS_BY_HASH, {"hashes": sorted(hashes)})
     return {
         hashes[t.token_hash]: t
         for t in rows
@@ -220,16 +223,20 @@ def _principal(token: Any) -> Principal:
     )
 
 
+# Built once, as the lookup above: the intake writer touches its batch's keys on every batch.
+_TOUCH = (
+    update(_TOKENS)
+    .where(
+        _TOKENS.c.id.in_(bindparam("ids", expanding=True)),
+        or_(_TOKENS.c.last_used_at.is_(None), _TOKENS.c.last_used_at <= bindparam("stale")),
+    )
+    .values(last_used_at=bindparam("now"))
+)
+
+
 def touch_tokens(session: Session, token_ids: list[int], *, now: datetime) -> None:
     """Bring the tokens' last_used_at up to `now` where older than TOUCH_EVERY, in one UPDATE that
     locks only the rows it changes (`principal_for_token` when its token is stale, the intake writer
     for the keys of a batch)."""
-    if token_ids:
-        session.execute(  # Core, not the ORM's UPDATE: no session state to synchronise
-            update(_TOKENS)
-            .where(
-                _TOKENS.c.id.in_(token_ids),
-                or_(_TOKENS.c.last_used_at.is_(None), _TOKENS.c.last_used_at <= now - TOUCH_EVERY),
-            )
-            .values(last_used_at=now)
-        )
+    if token_ids:  # Core, not the ORM's UPDATE: no session state to synchronise
+        session.execute(_TOUCH, {"ids": token_ids, "stale": now - TOUCH_EVERY, "now": now})

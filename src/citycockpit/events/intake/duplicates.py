@@ -170,15 +170,17 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
             became_duplicate.add(event.id)
             links.append({"b_id": event.id, "b_original": found[i][0]})
     if rows_to_insert:
-        session.execute(insert(DuplicateProposal.__table__), rows_to_insert)
-        table = cast(Table, Event.__table__)
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(duplicate_of_id=bindparam("b_original")),
-            links,
-        )
+        session.execute(_INSERT_PROPOSALS, rows_to_insert)
+        session.execute(_LINK_DUPLICATES, links)
     return found
+
+
+# Built once: every intake batch with a proposal runs both.
+_INSERT_PROPOSALS = insert(cast(Table, DuplicateProposal.__table__))
+_EVENTS = cast(Table, Event.__table__)
+_LINK_DUPLICATES = (
+    update(_EVENTS).where(_EVENTS.c.id == bindparam("b_id")).values(duplicate_of_id=bindparam("b_original"))
+)
 
 
 def proposals_for(session: Session, event_id: int) -> list[DuplicateProposal]:

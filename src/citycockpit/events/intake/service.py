@@ -583,6 +583,12 @@ def prepare_events(
     return prepared
 
 
+# Core, not the ORM's bulk path: these are plain rows. Built once: the intake writer inserts every batch.
+_EVENTS = cast(Table, Event.__table__)
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.public_id, _EVENTS.c.id)
+_INSERT_TRANSITIONS = insert(cast(Table, EventTransition.__table__))
+
+
 def insert_events(
     session: Session, prepared: Prepared, *, now: datetime
 ) -> list[Created | InvalidEventInput]:
@@ -595,9 +601,8 @@ def insert_events(
         return cast(list[Created | InvalidEventInput], results)  # only refusals: no None left
     # RETURNING pairs each id with its unique public id: asking for the rows' order instead makes
     # SQLite insert one row per statement.
-    table = cast(Table, Event.__table__)  # Core, not the ORM's bulk path: these are plain rows
     in_batch = find_repeats(session, rows, window_days=prepared.repeat_window_days)
-    returned = session.execute(insert(table).returning(table.c.public_id, table.c.id), rows).all()
+    returned = session.execute(_INSERT_EVENTS, rows).all()
     ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
         row["id"] = ids[row["public_id"]]
@@ -607,7 +612,7 @@ def insert_events(
         results[next(slots)] = Created(row["id"], row["public_id"], row["category_code"])
     answered = cast(list[Created | InvalidEventInput], results)  # no None left
     session.execute(
-        insert(cast(Table, EventTransition.__table__)),
+        _INSERT_TRANSITIONS,
         [
             {
                 "event_id": row["id"],
