@@ -63,3 +63,21 @@ def test_metrics_count_events_by_state_in_sql(client: TestClient, db: Session, c
 def test_every_response_carries_a_request_id_and_keeps_a_sane_incoming_one(client: TestClient) -> None:
     assert len(client.get("/healthz").headers["x-request-id"]) == 32
     assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+
+
+def test_new_request_ids_are_32_hex_digits_unique_and_differ_in_their_first_eight(
+    client: TestClient,
+) -> None:
+    answers = [
+        client.get("/healthz"),  # success
+        client.get("/api/v1/no-such-route"),  # an error
+        client.get("/sw.js"),  # a file, streamed
+        client.post(
+            "/open311/v2/requests.json", data={"service_code": "C0101"}
+        ),  # the intake fast path (no place: 400)
+    ]
+    ids = [r.headers["x-request-id"] for r in answers]
+    assert [r.status_code for r in answers] == [200, 404, 200, 400]
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    # the text log shows a request id's first 8 digits: those must tell requests apart
+    assert len({i[:8] for i in ids}) == len(ids)
