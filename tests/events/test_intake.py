@@ -111,6 +111,29 @@ def test_a_second_report_nearby_within_the_window_is_proposed_as_a_duplicate(
     assert far.id not in [p.event_id for p in proposals] and late.id not in [p.event_id for p in proposals]
 
 
+def test_a_report_near_a_stored_original_is_inserted_linked_to_it_without_an_update(
+    db, clock, categories, dispatcher
+):
+    """The duplicate lookup runs before the insert: the new row carries its `duplicate_of_id`, so the
+    events row is written once and never enters the originals' partial index."""
+    first = report(db, dispatcher.principal, clock.now())
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()).upper())
+
+    conn = db.connection()
+    sa_event.listen(conn, "before_cursor_execute", record)
+    try:
+        near = report(db, dispatcher.principal, clock.now() + timedelta(hours=1), lat=GRID_A[0] + 0.0001)
+    finally:
+        sa_event.remove(conn, "before_cursor_execute", record)
+    assert near.duplicate_of_id == first.id
+    assert [s for s in statements if s.startswith("UPDATE EVENTS")] == []
+    proposal = db.scalars(select(DuplicateProposal).where(DuplicateProposal.event_id == near.id)).one()
+    assert (proposal.original_id, proposal.distance_m) == (first.id, pytest.approx(11.1, abs=0.5))
+
+
 def test_duplicate_lookups_leave_the_compiled_statement_cache_alone(
     engine, db, clock, categories, dispatcher
 ):

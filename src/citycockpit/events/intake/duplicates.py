@@ -20,13 +20,29 @@ MAX_CANDIDATES = 200  # the most recent candidates in the box; a hot spot must n
 
 
 class NewEvent(NamedTuple):
-    """An event just inserted, as duplicate detection needs it."""
+    """An event about to be inserted, as duplicate detection needs it (until it has an id, its place
+    in the batch stands for it: the batch's rows are numbered in that order)."""
 
-    id: int
     lat: float | None
     lon: float | None
     reported_at: datetime
     category: EventCategory | None
+
+
+class Original(NamedTuple):
+    """An original a new event probably repeats: a stored event's id, or (`in_batch`) the position
+    of an event of the same batch, whose id is known once the batch is inserted."""
+
+    ref: int
+    in_batch: bool
+    distance_m: float
+    hours_apart: float
+
+
+def stored_original(found: list[Original]) -> int | None:
+    """The `duplicate_of_id` a new event is inserted with: its nearest original when that one is
+    already stored (one of its own batch is linked by `store_proposals`, once it has an id)."""
+    return found[0].ref if found and not found[0].in_batch else None
 
 
 def _reach_deg(lat: float, radius_m: float) -> tuple[float, float]:
@@ -41,14 +57,15 @@ def _reach_deg(lat: float, radius_m: float) -> tuple[float, float]:
     return math.degrees(arc), math.degrees(2 * math.asin(math.sin(arc / 2) / cos_low))
 
 
-def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime) -> list[list[int]]:
-    """Store proposals for the nearest open originals (at most three) that each new event probably
-    repeats: same minor category, within the category's radius and window. An original is an event
-    not proposed as anyone's duplicate (`duplicate_of_id` is None); a new event that finds one becomes
-    a duplicate of the nearest (its `duplicate_of_id`), so an incident reported 300 times is one
-    original and 299 duplicates pointing at it, and the 300th report reads one candidate, not 299. An
-    event is only proposed as a duplicate of one reported before it (for equal times, inserted before
-    it), as if they had arrived one by one. Returns each event's originals, nearest first.
+def find_originals(session: Session, events: list[NewEvent]) -> list[list[Original]]:
+    """The nearest open originals (at most three) that each new event of a batch probably repeats, found
+    before the batch is inserted: same minor category, within the category's radius and window. An
+    original is an event not proposed as anyone's duplicate (`duplicate_of_id` is None); a new event
+    that finds one becomes a duplicate of the nearest (its `duplicate_of_id`), so an incident reported
+    300 times is one original and 299 duplicates pointing at it, and the 300th report reads one
+    candidate, not 299. An event is only proposed as a duplicate of one reported before it (for equal
+    times, inserted before it: stored events, then the batch in its order), as if they had arrived one
+    by one. `store_proposals` stores what this found, once the batch has its ids.
 
     One query for the whole batch: a bounding box (in degrees) per new event, each term naming its
     category, so that each box is its own narrow range of ix_events_dup_originals (category, lat, lon,
@@ -57,8 +74,9 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
     in the window nor the pile of duplicates at one spot. The state, merge and exact-window tests are
     done here on the few rows found: put in the SQL, they tempt SQLite's planner into scanning the whole
     category. The boxes are SQL literals (floats computed here and category codes from the database,
-    quoted): a statement with a hundred bound boxes costs more to build than to run."""
-    found: list[list[int]] = [[] for _ in events]
+    quoted): a statement with a hundred bound boxes costs more to build than to run. The batch's own
+    events are candidates for those after them without being read back."""
+    found: list[list[Original]] = [[] for _ in events]
     wanted = [
         i
         for i, e in enumerate(events)
@@ -124,58 +142,82 @@ def propose_for_batch(session: Session, events: list[NewEvent], *, now: datetime
             execution_options={"compiled_cache": None},
         ):
             rows[row[0]] = tuple(row)
-    candidates: dict[str, list[tuple[Any, ...]]] = {}
-    for r in rows.values():
-        if r[5] in OPEN_STATES and r[6] is None:
-            candidates.setdefault(r[4], []).append(r)
+    # per category: (order key, lat, lon, reported_at, the Original's ref and in_batch); stored events
+    # come before the batch's for equal times (their ids are lower), the batch's in its order
+    candidates: dict[str, list[tuple[tuple[datetime, int, int], float, float, datetime, int, bool]]] = {}
+    for id_, lat, lon, reported_at, code, state, merged_into in rows.values():
+        if state in OPEN_STATES and merged_into is None:
+            candidates.setdefault(code, []).append(((reported_at, 0, id_), lat, lon, reported_at, id_, False))
+    for i in wanted:
+        e = events[i]
+        assert e.category is not None
+        candidates.setdefault(e.category.code, []).append(
+            ((e.reported_at, 1, i), e.lat, e.lon, e.reported_at, i, True)  # type: ignore[arg-type]
+        )
     # the batch's own events, earliest first: one that finds an original is no longer one itself for
     # those after it
     became_duplicate: set[int] = set()
-    links = []
-    rows_to_insert = []
-    for i in sorted(wanted, key=lambda i: (events[i].reported_at, events[i].id)):
+    for i in sorted(wanted, key=lambda i: (events[i].reported_at, i)):
         event = events[i]
         category = event.category
         assert category is not None
         radius, window = category.duplicate_radius_m or 0, timedelta(hours=category.duplicate_window_h or 0)
-        since, key = event.reported_at - window, (event.reported_at, event.id)
+        since, key = event.reported_at - window, (event.reported_at, 1, i)
         assert event.lat is not None and event.lon is not None
         dlat, dlon = _reach_deg(event.lat, radius)
         scored = []
-        for other_id, lat, lon, reported_at, _, _, _ in candidates.get(category.code, ()):
-            if other_id in became_duplicate or other_id == event.id:
+        for order, lat, lon, reported_at, ref, in_batch in candidates.get(category.code, ()):
+            if in_batch and (ref in became_duplicate or ref == i):
                 continue  # first: at a hot spot, most of the batch's own events are duplicates already
             if not (-dlat <= lat - event.lat <= dlat and -dlon <= lon - event.lon <= dlon):
                 continue
-            if reported_at < since or (reported_at, other_id) > key:
+            if reported_at < since or order > key:
                 continue
-            d = distance_m(event.lat, event.lon, lat, lon)  # type: ignore[arg-type]
+            d = distance_m(event.lat, event.lon, lat, lon)
             if d <= radius:
-                scored.append((d, other_id, (event.reported_at - reported_at).total_seconds() / 3600))
-        for d, other_id, hours in sorted(scored)[:MAX_PROPOSALS]:
-            found[i].append(other_id)
-            rows_to_insert.append(
-                {
-                    "event_id": event.id,
-                    "original_id": other_id,
-                    "distance_m": round(d, 1),
-                    "hours_apart": round(hours, 2),
-                    "status": DuplicateStatus.PROPOSED.value,
-                    "proposed_at": now,
-                    "decided_at": None,
-                    "decided_by": None,
-                }
-            )
+                hours = (event.reported_at - reported_at).total_seconds() / 3600
+                scored.append((d, order, Original(ref, in_batch, d, hours)))
+        found[i] = [original for _, _, original in sorted(scored)[:MAX_PROPOSALS]]
         if found[i]:
-            became_duplicate.add(event.id)
-            links.append({"b_id": event.id, "b_original": found[i][0]})
-    if rows_to_insert:
-        session.execute(_INSERT_PROPOSALS, rows_to_insert)
-        session.execute(_LINK_DUPLICATES, links)
+            became_duplicate.add(i)
     return found
 
 
-# Built once: every intake batch with a proposal runs both.
+def store_proposals(
+    session: Session, found: list[list[Original]], ids: list[int], *, now: datetime
+) -> list[list[int]]:
+    """Store the proposals `find_originals` found for a batch now inserted (`ids`: its events' ids in
+    batch order) and link to its original each event whose nearest original is of the same batch (the
+    others were inserted linked: `stored_original`). Returns each event's originals' ids, nearest
+    first."""
+    originals = [[ids[o.ref] if o.in_batch else o.ref for o in event] for event in found]
+    rows_to_insert = [
+        {
+            "event_id": ids[i],
+            "original_id": original_id,
+            "distance_m": round(o.distance_m, 1),
+            "hours_apart": round(o.hours_apart, 2),
+            "status": DuplicateStatus.PROPOSED.value,
+            "proposed_at": now,
+            "decided_at": None,
+            "decided_by": None,
+        }
+        for i, event in enumerate(found)
+        for o, original_id in zip(event, originals[i], strict=True)
+    ]
+    links = [
+        {"b_id": ids[i], "b_original": originals[i][0]}
+        for i, event in enumerate(found)
+        if event and event[0].in_batch
+    ]
+    if rows_to_insert:
+        session.execute(_INSERT_PROPOSALS, rows_to_insert)
+    if links:
+        session.execute(_LINK_DUPLICATES, links)
+    return originals
+
+
+# Built once: every intake batch with a proposal runs the insert.
 _INSERT_PROPOSALS = insert(cast(Table, DuplicateProposal.__table__))
 _EVENTS = cast(Table, Event.__table__)
 _LINK_DUPLICATES = (

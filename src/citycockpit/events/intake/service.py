@@ -602,6 +602,16 @@ def insert_events(
     # RETURNING pairs each id with its unique public id: asking for the rows' order instead makes
     # SQLite insert one row per statement.
     in_batch = find_repeats(session, rows, window_days=prepared.repeat_window_days)
+    # duplicates looked up before the insert, so an event whose original is stored is inserted linked
+    found = duplicates.find_originals(
+        session,
+        [
+            duplicates.NewEvent(row["lat"], row["lon"], row["reported_at"], category)
+            for row, category, _ in built
+        ],
+    )
+    for row, originals in zip(rows, found, strict=True):
+        row["duplicate_of_id"] = duplicates.stored_original(originals)
     returned = session.execute(_INSERT_EVENTS, rows).all()
     ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
@@ -635,14 +645,7 @@ def insert_events(
             for row, _, item in built
         ],
     )
-    proposed = duplicates.propose_for_batch(
-        session,
-        [
-            duplicates.NewEvent(row["id"], row["lat"], row["lon"], row["reported_at"], category)
-            for row, category, _ in built
-        ],
-        now=now,
-    )
+    proposed = duplicates.store_proposals(session, found, [row["id"] for row in rows], now=now)
     audit.record_many(
         session,
         [
