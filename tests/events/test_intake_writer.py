@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from citycockpit.audit import service as audit
@@ -151,5 +153,34 @@ def test_an_intake_key_records_its_last_use(live_intake) -> None:  # type: ignor
     with live_intake.session() as s:
         assert s.scalar(used) is None
     assert live_intake.client.post(URL, data=_form(secret)).status_code == 201
+    with live_intake.session() as s:
+        assert s.scalar(used) == live_intake.clock.now()
+
+
+def test_an_intake_key_used_within_the_minute_is_not_written_again(live_intake) -> None:  # type: ignore[no-untyped-def]
+    """The batch's key lookup reads last_used_at: a key touched less than a minute ago costs its batch
+    no UPDATE; a minute later it is touched again."""
+    secret = live_intake.new_key("app", ["events:create"])
+    used = select(ApiToken.last_used_at).where(ApiToken.name == "app")
+    updates: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE API_TOKENS"):
+            updates.append(statement)
+
+    first = live_intake.clock.now()
+    sa_event.listen(live_intake.engine, "before_cursor_execute", record)
+    try:
+        assert live_intake.client.post(URL, data=_form(secret)).status_code == 201
+        live_intake.clock.fixed = first + timedelta(seconds=30)
+        assert live_intake.client.post(URL, data=_form(secret)).status_code == 201
+        assert len(updates) == 1
+        with live_intake.session() as s:
+            assert s.scalar(used) == first
+        live_intake.clock.fixed = first + timedelta(seconds=61)
+        assert live_intake.client.post(URL, data=_form(secret)).status_code == 201
+    finally:
+        sa_event.remove(live_intake.engine, "before_cursor_execute", record)
+    assert len(updates) == 2
     with live_intake.session() as s:
         assert s.scalar(used) == live_intake.clock.now()

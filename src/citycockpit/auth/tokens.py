@@ -140,9 +140,14 @@ def principal_for_token(
     if token is None:
         return None
     principal = _principal(token)
-    if touch and (token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY):
+    if touch and _touch_due(token.last_used_at, now):
         _touch_token(session, token.id, now=now)
     return principal
+
+
+def _touch_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a token's last_used_at is stale enough to write again (TOUCH_EVERY)."""
+    return last_used_at is None or now - last_used_at >= TOUCH_EVERY
 
 
 def _touch_token(session: Session, token_id: int, *, now: datetime) -> None:
@@ -170,10 +175,27 @@ def principals_for_tokens(
     session: Session, secrets: Iterable[str], *, now: datetime
 ) -> dict[str, Principal | None]:
     """`principal_for_token` for several presented tokens in one query, touching none (the intake
-    writer, for the keys of a batch; it touches them with `touch_tokens` when it stores the batch)."""
+    writer, for the keys of a batch; it touches those `touch_due_ids` names with `touch_tokens` when it
+    stores the batch)."""
     wanted = list(dict.fromkeys(secrets))
     tokens = _active_tokens(session, wanted, now=now)
-    return {secret: _principal(tokens[secret]) if secret in tokens else None for secret in wanted}
+    found: dict[str, Principal | None] = dict.fromkeys(wanted)
+    for secret, token in tokens.items():
+        principal = found[secret] = _principal(token)
+        principal.extra[_TOUCH_DUE] = _touch_due(token.last_used_at, now)
+    return found
+
+
+_TOUCH_DUE = "token_touch_due"  # Principal.extra key set by principals_for_tokens
+
+
+def touch_due_ids(principals: Iterable[Principal | None]) -> list[int]:
+    """The ids of the tokens among `principals_for_tokens`' principals whose last_used_at was stale when
+    they were looked up: the ones `touch_tokens` must bring up to date (a batch whose key was used
+    within the minute writes nothing)."""
+    return sorted(
+        {p.id for p in principals if p is not None and p.id is not None and p.extra.get(_TOUCH_DUE)}
+    )
 
 
 _TOKENS = cast(Table, ApiToken.__table__)

@@ -17,9 +17,10 @@ address's anonymous limit. The counters are updated after the inserts, so the ro
 only for the end of the transaction, as the audit head is.
 
 Keys are recognised, counted and touched by auth's own functions (`tokens.principals_for_tokens`,
-`ratelimit.count_anonymous` and `count_token`, `tokens.touch_tokens`): the batched forms of what the
-auth dependencies do for every other route, one query or update per batch instead of per request. The
-writer's sessions are its own, on the app's engine, as in production."""
+`ratelimit.count_anonymous` and `count_token`, `tokens.touch_tokens` for the keys `touch_due_ids`
+names): the batched forms of what the auth dependencies do for every other route, one query or update
+per batch instead of per request. The writer's sessions are its own, on the app's engine, as in
+production."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Session
 from citycockpit.auth import ratelimit
 from citycockpit.auth.enums import Perm
 from citycockpit.auth.principal import Principal
-from citycockpit.auth.tokens import principals_for_tokens, touch_tokens
+from citycockpit.auth.tokens import principals_for_tokens, touch_due_ids, touch_tokens
 from citycockpit.core import stamps
 from citycockpit.core.errors import AppError, Forbidden, NotFound, ServiceUnavailable
 from citycockpit.db import reader
@@ -241,7 +242,7 @@ class IntakeWriter:
             )
             for ip, n in sorted(keyless.items(), key=lambda item: str(item[0]))
         }
-        touch_tokens(session, sorted({p.id for p in plan.principals if p is not None}), now=now)
+        touch_tokens(session, touch_due_ids(plan.principals), now=now)  # none while used within the minute
         limit = settings.rate_limit_api_key_per_minute
         keyed = Counter(job.api_key for job, p in zip(batch, plan.principals, strict=True) if p is not None)
         allowed = {
