@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, literal_column
+from sqlalchemy import Date, Float, and_, case, cast, exists, func, literal, literal_column, select, union_all
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from citycockpit.core.dialect import as_date
 from citycockpit.events.analytics.models import (
     HANDLING_EDGES,
 )
 from citycockpit.events.enums import Satisfaction
 from citycockpit.events.models import Event
+from citycockpit.events.storage.partitions import is_partitioned, month_start, next_month
 
 E = Event.__table__.c
 
@@ -200,14 +203,122 @@ def handling_bucket(value: Any) -> ColumnElement[int]:
     return build(0, len(HANDLING_EDGES))
 
 
-def anchor_range(anchor: str, first: date, last: date, t0: datetime, t1: datetime) -> ColumnElement[bool]:
-    """Rows whose anchor falls on local days first..last, i.e. instants in [t0, t1)."""
+def anchor_range(
+    anchor: str,
+    first: date,
+    last: date,
+    t0: datetime,
+    t1: datetime,
+    months: ReportedMonths | None = None,
+) -> ColumnElement[bool]:
+    """Rows whose anchor falls on local days first..last, i.e. instants in [t0, t1); with `months`, also
+    within the reported days that can hold them (ReportedMonths.bounds), so that PostgreSQL reads only
+    those months' partitions."""
     if anchor == "reported":
         return E.reported_day.between(first, last)
     if anchor == "closed":
-        return E.closed_day.between(first, last)
-    column = {"sign_due": E.sign_due_at, "handle_due": E.handle_due_at, "close_due": E.close_due_at}[anchor]
-    return and_(column >= t0, column < t1)
+        within = E.closed_day.between(first, last)
+    else:
+        column = ANCHOR_COLUMNS[anchor]
+        within = and_(column >= t0, column < t1)
+    return within if months is None else and_(within, months.where(anchor, first, last, t0, t1))
+
+
+# The anchors not read by reported_day, by the column each is read by.
+ANCHOR_COLUMNS: dict[str, Any] = {
+    "sign_due": E.sign_due_at,
+    "handle_due": E.handle_due_at,
+    "close_due": E.close_due_at,
+    "closed": E.closed_day,
+}
+OVERDUE = "overdue"  # the overdue snapshot (Event.is_overdue), read by state and deadline
+
+
+@dataclass(frozen=True)
+class ReportedMonths:
+    """What each reported month's events hold, as `reported_months` read them: per anchor of
+    ANCHOR_COLUMNS the earliest and latest value of its column (None, None: no value), and the months
+    holding an event overdue at `today`'s instant of reading."""
+
+    today: date
+    spans: dict[date, dict[str, tuple[Any, Any]]]
+    overdue: frozenset[date]
+
+    def bounds(
+        self, anchor: str, first: date, last: date, t0: datetime | None = None, t1: datetime | None = None
+    ) -> tuple[date, date]:
+        """The reported days holding every event whose anchor falls on days first..last (instants
+        [t0, t1)); for OVERDUE, every event overdue when read. Always the months of the period itself
+        (from the month of `first` to `last`; for OVERDUE today's month): new reports land there, so
+        one made after the reading is never left out by it. Widened to every other month whose span of
+        that anchor meets the period, or that holds an overdue event: a month whose events all fall
+        outside cannot hold one that counts. The instants t0, t1 are needed by the due anchors only."""
+        if anchor == OVERDUE:
+            lo, hi = month_start(self.today), self.today
+        else:
+            lo, hi = month_start(first), last
+        for month, spans in self.spans.items():
+            if anchor == OVERDUE:
+                hit = month in self.overdue
+            else:
+                low, high = spans[anchor]
+                if anchor == "closed":
+                    hit = low is not None and as_date(low) <= last and as_date(high) >= first
+                else:
+                    assert t0 is not None and t1 is not None, anchor
+                    hit = low is not None and low < t1 and high >= t0
+            if hit:
+                lo, hi = min(lo, month), max(hi, next_month(month) - timedelta(days=1))
+        return lo, hi
+
+    def where(
+        self, anchor: str, first: date, last: date, t0: datetime | None = None, t1: datetime | None = None
+    ) -> ColumnElement[bool]:
+        return E.reported_day.between(*self.bounds(anchor, first, last, t0, t1))
+
+
+def reported_months(
+    session: Session, *, now: datetime, zone: Any, prune: bool | None = None
+) -> ReportedMonths | None:
+    """Read what each reported month holds (ReportedMonths), once for all the reads of one KPI call or
+    rollup run: the partition-pruning bound of every read by a due instant, by closing day or by the
+    overdue state. None when `prune` is False, or None and `events` is not partitioned (SQLite, or
+    PostgreSQL before the migration): nothing to prune.
+
+    Nothing about how deadlines are set is assumed: extensions, pauses, reopening and a dispatch long
+    after the report put no limit on how far a due instant or a closing lies from the report, and a
+    hotline file may carry a report time later than the dispatch. The events say it: per month, the
+    min and max of each anchor's column (with its index, PostgreSQL reads one entry of one partition
+    for each) and whether one is overdue (the state index). A month is left out of a read only when
+    none of its events can count in it, so the bounded reads answer as the unbounded ones do
+    (tests/events/test_reported_months.py)."""
+    if prune is None:
+        prune = is_partitioned(session)
+    if not prune:
+        return None
+    today = now.astimezone(zone).date()
+    oldest, newest = session.execute(select(func.min(E.reported_day), func.max(E.reported_day))).one()
+    if oldest is None:
+        return ReportedMonths(today, {}, frozenset())
+    months = [month_start(as_date(oldest))]
+    while next_month(months[-1]) <= as_date(newest):
+        months.append(next_month(months[-1]))
+
+    def probe(month: date) -> Any:
+        in_month = (E.reported_day >= month, E.reported_day < next_month(month))
+        # min and max of the bare column, so that PostgreSQL reads each from the column's index
+        spans = [f(c) for c in ANCHOR_COLUMNS.values() for f in (func.min, func.max)]
+        overdue = exists().where(*in_month, Event.is_overdue(now))
+        return select(literal(month, Date), *spans, overdue).where(*in_month)
+
+    spans: dict[date, dict[str, tuple[Any, Any]]] = {}
+    overdue = set()
+    for row in session.execute(union_all(*(probe(m) for m in months))):
+        month = as_date(row[0])
+        spans[month] = {a: (row[1 + 2 * i], row[2 + 2 * i]) for i, a in enumerate(ANCHOR_COLUMNS)}
+        if row[-1]:
+            overdue.add(month)
+    return ReportedMonths(today, spans, frozenset(overdue))
 
 
 def rate(numerator: float, denominator: float) -> float | None:

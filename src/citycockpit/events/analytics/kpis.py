@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, false, func, literal_column, or_, select
+from sqlalchemy import and_, false, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -26,11 +26,14 @@ from citycockpit.core.errors import Unprocessable
 from citycockpit.events.analytics.definitions import (
     COUNTS,
     HANDLING_FORMULA,
+    OVERDUE,
     OVERDUE_FORMULA,
+    ReportedMonths,
     anchor_range,
     anchored_counts,
     handling_bucket,
     kpi_values,
+    reported_months,
 )
 from citycockpit.events.analytics.models import (
     DAY,
@@ -221,12 +224,14 @@ def _raw_sums(
     group: tuple[str, ...],
     counts: tuple[str, ...] | None = None,
     day_index_where: list[ColumnElement[bool]] | None = None,
+    months: ReportedMonths | None = None,
 ) -> dict[Any, Counter[str]]:
     """Counts straight from the events table, one GROUP BY per anchor holding one of `counts` (all when
     None); due instants capped at now. `day_index_where` (the filters with the units kept off their
     indexes) replaces `where` for the anchors other than "reported", so that a short period (today's
     part) reads each anchor's own index (due instants, closed_day) rather than a unit's whole history;
-    "reported" keeps `where`, since every unit has an index on (unit, reported_day)."""
+    "reported" keeps `where`, since every unit has an index on (unit, reported_day). `months` bounds
+    the reads by the other anchors to the reported days that can hold them (partition pruning)."""
     t0 = _local_midnight(first, zone)
     t1 = min(_local_midnight(last + timedelta(days=1), zone), now)
     out: dict[Any, Counter[str]] = {}
@@ -239,7 +244,7 @@ def _raw_sums(
         keys = [getattr(E, g) for g in group]
         conditions = where if day_index_where is None or anchor == "reported" else day_index_where
         stmt = select(*keys, *(func.sum(expr).label(name) for name, expr in exprs.items())).where(
-            anchor_range(anchor, first, last, t0, t1), *conditions
+            anchor_range(anchor, first, last, t0, t1, months), *conditions
         )
         if group:
             stmt = stmt.group_by(*keys)
@@ -374,6 +379,8 @@ def period_sums(
     use_rollups: bool = True,
     intake_only: bool = False,
     counts: tuple[str, ...] | None = None,
+    prune: bool | None = None,
+    months: ReportedMonths | None = None,
 ) -> tuple[dict[Any, Counter[str]], str]:
     """The counts of the period (optionally per `group` column, or per tuple of columns), and where they
     came from: "rollup" (past days from rollups, today from events) or "raw" (all from events).
@@ -382,7 +389,11 @@ def period_sums(
     them. `intake_only` asks for the events received only. Which rollup answers: `event_area_rollups` for a
     village or grid (filter, or a group by village_code or grid_code), `event_daily_intake` for the
     other intake breakdowns, `event_daily_rollups` for the rest; the events when the chosen table cannot
-    answer the filters and scope."""
+    answer the filters and scope.
+
+    The events are read within the reported days that can hold each anchor's rows (`months`, a
+    reading of definitions.reported_months shared by one call's reads; else read here when `prune`
+    says so, by default when `events` is partitioned)."""
     f.validate()
     plan = _plan(session, f, principal)
     groups: tuple[str, ...] = (group,) if isinstance(group, str) else (group or ())
@@ -398,6 +409,12 @@ def period_sums(
     )
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
+
+    def bound() -> ReportedMonths | None:
+        if months is not None or intake_only:  # the intake reads by reported_day alone
+            return months
+        return reported_months(session, now=now, zone=zone, prune=prune)
+
     if use_rollups and where is not None and rollups_cover(session, f.first, past_last):
         sums = (
             _rollup_sums(session, table, f.first, past_last, where=where, group=groups, only=only)
@@ -416,12 +433,21 @@ def period_sums(
                 group=groups,
                 counts=only,
                 day_index_where=plan.unindexed_where,
+                months=bound(),
             )
             for key, counts in live.items():
                 sums.setdefault(key, Counter()).update(counts)
         return sums, "rollup"
     raw = _raw_sums(
-        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=groups, counts=only
+        session,
+        f.first,
+        f.last,
+        where=plan.raw_where,
+        zone=zone,
+        now=now,
+        group=groups,
+        counts=only,
+        months=bound(),
     )
     return raw, "raw"
 
@@ -474,15 +500,21 @@ def handling_p90(
     zone: ZoneInfo,
     now: datetime,
     use_rollups: bool = True,
+    prune: bool | None = None,
+    months: ReportedMonths | None = None,
 ) -> float | None:
     """P90 of handling minutes over events closed in the period: percentile_cont(0.9), exact.
 
     City-wide, for one town, one department (filter or scope), one category (minor, or major: the sum
     of its minors' rows) alone or in one town, with rolled-up days, the handling histogram gives the count and the bucket holding the P90's rank, and only the events from that bucket
     on are read, in handle_minutes order; otherwise the events of the period are sorted
-    (core/dialect.py percentile_cont)."""
+    (core/dialect.py percentile_cont). Every read of the events is bounded by `months` as in
+    period_sums."""
     plan = _plan(session, f, principal)
-    where = [E.closed_day.between(f.first, f.last), *plan.raw_where, E.handle_minutes.is_not(None)]
+    if months is None:
+        months = reported_months(session, now=now, zone=zone, prune=prune)
+    in_period = months.where("closed", f.first, f.last) if months is not None else true()
+    where = [E.closed_day.between(f.first, f.last), in_period, *plan.raw_where, E.handle_minutes.is_not(None)]
     unit = _histogram_unit(session, plan, f, principal)
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
@@ -521,7 +553,9 @@ def handling_p90(
         rows = session.execute(
             select(bucket, func.count())
             .where(
-                E.closed_day.between(live_first, f.last), *plan.unindexed_where, E.handle_minutes.is_not(None)
+                anchor_range("closed", live_first, f.last, now, now, months),
+                *plan.unindexed_where,
+                E.handle_minutes.is_not(None),
             )
             .group_by(bucket)
         )
@@ -548,6 +582,7 @@ def handling_p90(
     # ix_events_handle_minutes (covering) in order through the one bucket, stopping after the offset.
     unit_where = [
         func.coalesce(E.closed_day, E.closed_day).between(f.first, f.last),
+        in_period,
         E.is_test == false(),
         E.handle_minutes.is_not(None),
     ]
@@ -579,16 +614,25 @@ def handling_p90(
     return lower + (upper - lower) * (position - low)
 
 
-def overdue_count(session: Session, f: KpiFilter, *, principal: Principal | None, now: datetime) -> int:
+def overdue_count(
+    session: Session,
+    f: KpiFilter,
+    *,
+    principal: Principal | None,
+    now: datetime,
+    months: ReportedMonths | None = None,
+) -> int:
     """Events overdue right now (`Event.is_overdue`: being handled, past the handling deadline; a
     snapshot, not a period). Read through the state index: the events being handled are bounded by the workload, while an area
-    index range holds the area's whole history (a grid's 65 k events at 20 M: 0.27 s instead of 2 ms)."""
+    index range holds the area's whole history (a grid's 65 k events at 20 M: 0.27 s instead of 2 ms).
+    With `months` (read at `now`), bounded to the months holding an overdue event."""
     plan = _plan(session, f, principal)
+    in_months = months.where(OVERDUE, f.first, f.last) if months is not None else true()
     return int(
         session.scalar(
             select(func.count())
             .select_from(Event.__table__)
-            .where(Event.is_overdue(now), *plan.unindexed_where)
+            .where(Event.is_overdue(now), in_months, *plan.unindexed_where)
         )
         or 0
     )
@@ -628,9 +672,22 @@ def compute_kpis(
     zone: ZoneInfo,
     now: datetime,
     use_rollups: bool = True,
+    prune: bool | None = None,
 ) -> dict[str, object]:
-    """Every KPI of the period for the filters and the caller's scope, each with its formula."""
-    sums, source = period_sums(session, f, principal=principal, zone=zone, now=now, use_rollups=use_rollups)
+    """Every KPI of the period for the filters and the caller's scope, each with its formula. The
+    events' months are read once (definitions.reported_months) for all of its reads; `prune` as in
+    period_sums."""
+    months = reported_months(session, now=now, zone=zone, prune=prune)
+    sums, source = period_sums(
+        session,
+        f,
+        principal=principal,
+        zone=zone,
+        now=now,
+        use_rollups=use_rollups,
+        prune=False,
+        months=months,
+    )
     counts = sums.get(None, Counter())
     n = counts["handle_n"]
     return {
@@ -649,12 +706,19 @@ def compute_kpis(
             "n": int(n),
             "avg_minutes": None if not n else round(counts["handle_minutes_sum"] / n, 2),
             "p90_minutes": handling_p90(
-                session, f, principal=principal, zone=zone, now=now, use_rollups=use_rollups
+                session,
+                f,
+                principal=principal,
+                zone=zone,
+                now=now,
+                use_rollups=use_rollups,
+                prune=False,
+                months=months,
             ),
         },
         "overdue": {
             "formula": OVERDUE_FORMULA,
-            "count": overdue_count(session, f, principal=principal, now=now),
+            "count": overdue_count(session, f, principal=principal, now=now, months=months),
         },
     }
 
