@@ -300,7 +300,7 @@ class ReportedMonths:
 
 
 def reported_months(
-    session: Session, first: date, last: date, *, prune: bool | None = None
+    session: Session, first: date, last: date, *, prune: bool | None = None, both_ends: bool = False
 ) -> ReportedMonths | None:
     """Read what each month of the events holds (ReportedMonths), once for the reads of one KPI call
     or rollup run asking about days within first..last: the partition-pruning bound of every read by a
@@ -311,7 +311,8 @@ def reported_months(
     after the report put no limit on how far a due instant or a closing lies from the report, and
     nothing but the server's clock keeps a report time before the dispatch. The events say it: per
     month, the highest value of each anchor's column when the month lies before first..last, the
-    lowest when after, both when within (with the column's index, PostgreSQL reads one entry of one
+    lowest when after, both when within or when `both_ends` (a rollup run, whose past days an old month
+    often reaches only with its earliest values; with the column's index, PostgreSQL reads one entry of one
     partition for each; on PostgreSQL the months are the partitions, read each by its own name, whose
     plans are cheaper than the parent's). The end not read stands at the widest value, so a month is
     left out of a read only when none of its events can count in it: the bounded reads answer as the
@@ -335,7 +336,10 @@ def reported_months(
     if not parts:
         return ReportedMonths(())
     ends = tuple(
-        (month is not None and next_month(month) <= month_start(first), month is not None and month > last)
+        (
+            not both_ends and month is not None and next_month(month) <= month_start(first),
+            not both_ends and month is not None and month > last,
+        )
         for month, _ in parts
     )
     statement = _probe_statement(session.get_bind().dialect, parts, ends)

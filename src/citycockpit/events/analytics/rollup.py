@@ -271,7 +271,9 @@ def recompute_days(
     claimed = [d for d in wanted if try_advisory_lock(session, LOCK_NAMESPACE, d.toordinal())]
     result.skipped = len(wanted) - len(claimed)
     dialect = dialect_name(session)
-    months = reported_months(session, claimed[0], claimed[-1], prune=prune) if claimed else None
+    months = (
+        reported_months(session, claimed[0], claimed[-1], prune=prune, both_ends=True) if claimed else None
+    )
     table = EventDailyRollup.__table__
     area = EventAreaRollup.__table__
     intake = EventDailyIntake.__table__
