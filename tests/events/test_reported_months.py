@@ -177,15 +177,23 @@ def test_todays_kpis_count_the_old_events_that_fall_due_or_close_today(db, clock
     assert values == {"sign_due": 3, "handle_due": 3, "close_due": 2, "closed": 2}
 
 
-def test_a_ranking_within_the_bound_equals_the_unbounded_one(db, clock, cases) -> None:
-    f = kpis.KpiFilter(TODAY, TODAY)
-
-    def sums(prune: bool):  # type: ignore[no-untyped-def]
-        return kpis.period_sums(
-            db, f, principal=None, zone=TZ, now=clock.now(), group="department_id", prune=prune
+@pytest.mark.parametrize("by", ["department", "town"])
+def test_a_ranking_within_the_bound_equals_the_unbounded_one(db, clock, cases, by) -> None:
+    def ranking(prune: bool):  # type: ignore[no-untyped-def]
+        return kpis.rank_units(
+            db,
+            kpis.KpiFilter(TODAY, TODAY),
+            by=by,
+            min_volume=1,
+            principal=None,
+            zone=TZ,
+            now=clock.now(),
+            prune=prune,
         )
 
-    assert sums(True) == sums(False)
+    bounded = ranking(True)
+    assert bounded == ranking(False)
+    assert bounded["ranked"]
 
 
 def _rollup_rows(db) -> dict[str, list[tuple[object, ...]]]:  # type: ignore[no-untyped-def]

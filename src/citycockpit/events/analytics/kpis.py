@@ -378,7 +378,7 @@ def period_sums(
     use_rollups: bool = True,
     intake_only: bool = False,
     counts: tuple[str, ...] | None = None,
-    prune: bool | None = None,
+    prune: bool | None = False,
     months: ReportedMonths | None = None,
 ) -> tuple[dict[Any, Counter[str]], str]:
     """The counts of the period (optionally per `group` column, or per tuple of columns), and where they
@@ -392,7 +392,9 @@ def period_sums(
 
     The events are read within the reported days that can hold each anchor's rows (`months`, a
     reading of definitions.reported_months shared by one call's reads; else read here when `prune`
-    says so, by default when `events` is partitioned)."""
+    says so: None, when `events` is partitioned). Not by default: the reading costs about what a
+    read or two over every partition does, so it pays where several reads share it (compute_kpis,
+    rank_units), not for the screen's one or two anchors."""
     f.validate()
     plan = _plan(session, f, principal)
     groups: tuple[str, ...] = (group,) if isinstance(group, str) else (group or ())
@@ -499,7 +501,7 @@ def handling_p90(
     zone: ZoneInfo,
     now: datetime,
     use_rollups: bool = True,
-    prune: bool | None = None,
+    prune: bool | None = False,
     months: ReportedMonths | None = None,
 ) -> float | None:
     """P90 of handling minutes over events closed in the period: percentile_cont(0.9), exact.
@@ -727,12 +729,16 @@ def rank_units(
     principal: Principal | None,
     zone: ZoneInfo,
     now: datetime,
+    prune: bool | None = None,
 ) -> dict[str, object]:
     """Rank departments or towns by 按期结案率 (then 结案率, 满意率). A unit with fewer than
-    `min_volume` cases due (应结案数) is listed as unranked: a rate over a handful of cases says little."""
+    `min_volume` cases due (应结案数) is listed as unranked: a rate over a handful of cases says little.
+    `prune` as in compute_kpis (today's part reads four anchors)."""
     if by not in RANK_BY:
         raise Unprocessable("Rank by department or town", field="by")
-    sums, source = period_sums(session, f, principal=principal, zone=zone, now=now, group=RANK_BY[by])
+    sums, source = period_sums(
+        session, f, principal=principal, zone=zone, now=now, group=RANK_BY[by], prune=prune
+    )
     names = _unit_names(session, by, [k for k in sums if k is not None])
     ranked, unranked = [], []
     for key, counts in sums.items():
