@@ -61,7 +61,9 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--today", type=date.fromisoformat, required=True)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--rollup-month", type=date.fromisoformat, default=None)
+    parser.add_argument(
+        "--rollup-month", type=lambda v: date.fromisoformat(f"{v}-01"), default=None, help="YYYY-MM"
+    )
     args = parser.parse_args()
     engine = make_engine(args.db)
     today = args.today

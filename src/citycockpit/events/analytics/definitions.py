@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     Integer,
     and_,
+    bindparam,
     case,
     cast,
     column,
@@ -296,7 +297,13 @@ class ReportedMonths:
     def where(
         self, anchor: str, first: date, last: date, t0: datetime | None = None, t1: datetime | None = None
     ) -> ColumnElement[bool]:
-        return E.reported_day.between(*self.bounds(anchor, first, last, t0, t1))
+        lo, hi = self.bounds(anchor, first, last, t0, t1)
+        # as constants in the SQL text (literal_execute), not parameters: PostgreSQL then prunes when it
+        # plans, and the driver's prepared statement (one per bound, which changes once a day at most)
+        # keeps the pruned plan; with parameters its generic plan locks and starts every partition
+        return E.reported_day.between(
+            bindparam(None, lo, Date, literal_execute=True), bindparam(None, hi, Date, literal_execute=True)
+        )
 
 
 def reported_months(
