@@ -233,11 +233,12 @@ def anchor_range(
     those months' partitions."""
     if anchor == "reported":
         return E.reported_day.between(first, last)
+    within: ColumnElement[bool]
     if anchor == "closed":
         within = E.closed_day.between(first, last)
     else:
-        column = ANCHOR_COLUMNS[anchor]
-        within = and_(column >= t0, column < t1)
+        instant = ANCHOR_COLUMNS[anchor]
+        within = and_(instant >= t0, instant < t1)
     return within if months is None else and_(within, months.where(anchor, first, last, t0, t1))
 
 
@@ -318,10 +319,10 @@ def reported_months(
     after the report put no limit on how far a due instant or a closing lies from the report, and
     nothing but the server's clock keeps a report time before the dispatch. The events say it: per
     month, the highest value of each anchor's column when the month lies before first..last, the
-    lowest when after, both when within or when `both_ends` (a rollup run, whose past days an old month
-    often reaches only with its earliest values; with the column's index, PostgreSQL reads one entry of one
-    partition for each; on PostgreSQL the months are the partitions, read each by its own name, whose
-    plans are cheaper than the parent's). The end not read stands at the widest value, so a month is
+    lowest when after, both when within or when `both_ends` (a rollup run, whose past days an old
+    month often reaches only with its earliest values). With the column's index PostgreSQL reads one
+    entry of one partition for each; the months are its partitions, each read by its own name, whose
+    plans are cheaper than the parent's. The end not read stands at the widest value, so a month is
     left out of a read only when none of its events can count in it: the bounded reads answer as the
     unbounded ones do (tests/events/test_reported_months.py)."""
     if prune is False:
