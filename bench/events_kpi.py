@@ -13,6 +13,7 @@ import time
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from _stats import pct
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -22,11 +23,6 @@ from citycockpit.events.analytics import kpis
 from citycockpit.events.models import Event
 
 TZ = ZoneInfo("Asia/Shanghai")
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Every KPI call through HTTP: p50/p95 of each `/api/v1/events/kpis` and `/api/v1/events/kpis/ranking`
-call (city and one town; a day, a month and a year; a department, a major and minor categories), and of
+call (city and one town; a day, a month and a year; a department, a major and minor categories, a
+department with its largest minor category), and of
 every big-screen panel (`/api/v1/screen/...`, city and one town), next to bare SQL baselines on the
 same database in the same run (5 runs each: a naive GROUP BY over the year takes seconds).
 
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from _stats import pct
 from fastapi.testclient import TestClient
 from screen_api import ENDPOINTS as SCREEN_PANELS  # the screen's panels: one list, bench/screen_api.py's
 from sqlalchemy import func, select, text
@@ -39,12 +41,6 @@ from citycockpit.events.models import Event, EventCategory
 from citycockpit.screen import service as screen_service
 
 SECRET = "bench-secret-" + "b" * 40
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile by nearest rank (p95 of 20 runs: the 19th value)."""
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def timed(fn: Callable[[], Any], runs: int) -> list[float]:
@@ -99,6 +95,13 @@ def main() -> None:
         dept = s.scalar(
             select(Event.department_id).group_by(Event.department_id).order_by(func.count().desc()).limit(1)
         )
+        dept_minor = s.scalar(
+            select(Event.category_code)
+            .where(Event.department_id == dept, Event.reported_day >= year_first)
+            .group_by(Event.category_code)
+            .order_by(func.count().desc())
+            .limit(1)
+        )
     big_minor, big_n, _ = minors[0]
     rare_minor, rare_n, _ = minors[-1]
 
@@ -134,6 +137,14 @@ def main() -> None:
     calls[f"kpis year, town + minor {big_minor}"] = (
         api,
         f"/api/v1/events/kpis?{q_year}&area={args.town}&category={big_minor}",
+    )
+    calls[f"kpis year, department + minor {dept_minor}"] = (
+        api,
+        f"/api/v1/events/kpis?{q_year}&department_id={dept}&category={dept_minor}",
+    )
+    calls[f"kpis month, department + minor {dept_minor}"] = (
+        api,
+        f"/api/v1/events/kpis?{q_month}&department_id={dept}&category={dept_minor}",
     )
     calls["kpis month, village"] = (api, f"/api/v1/events/kpis?{q_month}&area={args.town}001")
     calls["kpis month, grid"] = (api, f"/api/v1/events/kpis?{q_month}&area={args.town}001001")

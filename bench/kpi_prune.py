@@ -24,6 +24,7 @@ from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from _stats import pct  # the bench scripts' one percentile
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -34,11 +35,6 @@ from citycockpit.events.analytics.rollup import recompute_days
 from citycockpit.events.storage.partitions import next_month
 
 ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def alternate(calls: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[float]]:

@@ -12,6 +12,7 @@ import statistics
 import time
 from datetime import date
 
+from _stats import pct
 from fastapi.testclient import TestClient
 
 from citycockpit.app import create_app
@@ -82,12 +83,6 @@ def main() -> None:
         print(
             f"{endpoint:28} {cells[0]:9.1f} {cells[1]:7.1f} {cells[2]:7.1f} {cells[3]:9.1f} {cells[4]:7.1f} {cells[5]:7.1f}"
         )
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile by nearest rank (as bench/kpi_http.py: p95 of 20 runs is the 19th value)."""
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from datetime import timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
+from _stats import pct
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -29,11 +30,6 @@ from citycockpit.events.surges.rule import SurgeRule
 
 TZ = ZoneInfo("Asia/Shanghai")
 ACTOR = SystemActor("bench")
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def generate(engine, n: int, now) -> None:  # type: ignore[no-untyped-def]

@@ -3,18 +3,20 @@ classifier that learns from them and routes by the rules; on SQLite and PostgreS
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import String, func, select, text
 from sqlalchemy.orm import Session
 
 from citycockpit import migrate
 from citycockpit.audit.models import AuditEntry
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import fixed_clock
+from citycockpit.core.errors import Unprocessable
 from citycockpit.db import make_engine, session_scope
 from citycockpit.demo.city import city_profile
 from citycockpit.demo.generate import generate_events
@@ -33,14 +35,8 @@ ACTOR = SystemActor("test")
 N = 3000
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def city_engine(request, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A database of its own with the demo organisation, the shipped categories and N generated events
-    (the generator commits in its own transactions, so it cannot share the rolled-back test database)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('gen') / 'gen.db'}"
-    else:
-        url = create_postgres_database("gen")
+def _city_without_events(url: str):  # type: ignore[no-untyped-def]
+    """A migrated database with the demo organisation and the shipped categories."""
     engine = with_audit_keys(make_engine(url))
     migrate.upgrade(engine)
     org_file = resources.files("citycockpit.demo").joinpath("data/taicang-org.yaml").read_bytes()
@@ -49,6 +45,18 @@ def city_engine(request, tmp_path_factory):  # type: ignore[no-untyped-def]
         categories.import_categories(
             s, categories.shipped_categories_file(), "categories.yaml", actor=ACTOR, now=CLOCK.now()
         )
+    return engine
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def city_engine(request, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A database of its own with the demo organisation, the shipped categories and N generated events
+    (the generator commits in its own transactions, so it cannot share the rolled-back test database)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('gen') / 'gen.db'}"
+    else:
+        url = create_postgres_database("gen")
+    engine = _city_without_events(url)
     result = generate_events(
         engine,
         n=N,
@@ -112,6 +120,87 @@ def test_on_postgresql_a_generated_year_lands_in_its_own_month_partitions(city_e
     assert "events_pdefault" not in per_partition
     assert sorted(per_partition) == [f"events_p2024{m:02d}" for m in range(1, 10)]  # up to 30 September
     assert sum(per_partition.values()) == N
+
+
+def test_on_partitioned_postgresql_the_load_writes_every_events_keys_and_leaves_the_trigger_on(
+    city_engine,
+) -> None:
+    """The generator copies the keys into event_keys itself, with the row trigger off for its COPY: every
+    event must still have its key row, with the same values, and the trigger must be on again after."""
+    engine, _ = city_engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps its unique keys on the one events table")
+    with engine.connect() as conn:
+        keys = conn.execute(text("SELECT count(*) FROM event_keys")).scalar()
+        same = conn.execute(
+            text(
+                "SELECT count(*) FROM events e JOIN event_keys k ON k.id = e.id "
+                "AND k.reported_day = e.reported_day AND k.public_id = e.public_id"
+            )
+        ).scalar()
+        enabled = (
+            conn.execute(
+                text("SELECT DISTINCT tgenabled FROM pg_trigger WHERE tgname = 'events_keys_insert'")
+            )
+            .scalars()
+            .all()
+        )
+    assert keys == same == N
+    assert enabled == ["O"]  # on the table and every partition
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_city(request, tmp_path):  # type: ignore[no-untyped-def]
+    """A database with the demo organisation and categories and no events yet."""
+    url = (
+        f"sqlite:///{tmp_path / 'years.db'}"
+        if request.param == "sqlite"
+        else create_postgres_database("years")
+    )
+    engine = _city_without_events(url)
+    yield engine
+    engine.dispose()
+    if request.param == "postgresql":
+        drop_postgres_database(url)
+
+
+def test_one_run_spreads_its_events_over_several_years_by_their_days(empty_city) -> None:
+    result = generate_events(
+        empty_city,
+        n=2000,
+        year=2022,
+        through_year=2024,
+        now=CLOCK.now(),
+        zone=TZ,
+        actor=ACTOR,
+        seed=5,
+        batch_size=500,
+    )
+    with Session(empty_city) as s:
+        year_of = func.substr(func.cast(Event.reported_day, String), 1, 4)
+        per_year = dict(s.execute(select(year_of, func.count()).group_by(year_of)).all())
+        audits = s.scalars(select(AuditEntry.diff_json).where(AuditEntry.action == "events.generate")).all()
+    # 365 + 365 + 274 days (2024 up to 30 September): the events follow the days
+    assert per_year == {"2022": 727, "2023": 727, "2024": 546}
+    assert (result.events, result.last_id - result.first_id + 1) == (2000, 2000)
+    assert len(audits) == 1
+    assert json.loads(audits[0]) | {"first_id": 0, "last_id": 0} == {
+        "events": 2000,
+        "year": 2022,
+        "through_year": 2024,
+        "seed": 5,
+        "with_timeline": False,
+        "first_id": 0,
+        "last_id": 0,
+        "transitions": 0,
+    }
+
+
+def test_a_run_through_a_year_not_yet_begun_is_refused_before_anything_is_written(empty_city) -> None:
+    with pytest.raises(Unprocessable, match="2025 has not started"):
+        generate_events(empty_city, n=10, year=2024, through_year=2025, now=CLOCK.now(), zone=TZ, actor=ACTOR)
+    with Session(empty_city) as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == 0
 
 
 def test_generated_events_have_a_plausible_mix(city_engine) -> None:

@@ -19,6 +19,7 @@ from citycockpit.events.analytics.models import (
     EventHandlingRollup,
 )
 from citycockpit.events.analytics.rollup import missing_days, recompute_days, rollup_job
+from citycockpit.events.models import Event
 from citycockpit.events.sla import WorkCalendar
 from tests.events.kpi_fixture import TZ, add_event, build_month, t
 
@@ -95,13 +96,19 @@ def test_minor_categories_villages_and_grids_are_answered_by_the_rollups(db, clo
 
 @pytest.mark.parametrize(
     ("category", "persona", "source"),
-    [("E0102", None, "rollup"), ("E01", None, "rollup"), ("E0102", "dept_staff", "raw")],
+    [
+        ("E0102", None, "rollup"),
+        ("E01", None, "rollup"),
+        ("E0102", "dept_staff", "rollup"),
+        ("E01", "dept_staff", "rollup"),
+        ("E0102", "grid_worker", "raw"),
+    ],
 )
 def test_a_categorys_intake_breakdown_comes_from_the_intakes_category_rows(
     db, clock, rolled, categories, category, persona, source, request
 ) -> None:
-    # minor or major category alone: the intake's category rows; a scoped caller: the events (the
-    # category rows have no department or town to scope them by)
+    # minor or major category alone: the intake's category rows; a department's staff: its per
+    # department × category rows; a grid worker: the events (no rows per grid × category)
     principal = request.getfixturevalue(persona).principal if persona else None
     f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), category=category)
     args = {"principal": principal, "zone": TZ, "now": clock.now(), "group": ("channel", "request_type")}
@@ -111,11 +118,20 @@ def test_a_categorys_intake_breakdown_comes_from_the_intakes_category_rows(
     assert _nonzero(rolled_sums) and _nonzero(rolled_sums) == _nonzero(raw_sums)
     i = EventDailyIntake
     received = select(func.sum(i.received)).where(i.grain == DAY)
-    per_category = db.scalar(received.where(i.category_code == "E0102", i.town_code.is_(None)))
-    per_town_category = db.scalar(received.where(i.category_code == "E0102", i.town_code.is_not(None)))
+    of_e0102 = received.where(i.category_code == "E0102")
+    per_category = db.scalar(of_e0102.where(i.town_code.is_(None), i.department_id.is_(None)))
+    per_town_category = db.scalar(of_e0102.where(i.town_code.is_not(None), i.department_id.is_(None)))
+    per_department_category = db.scalar(of_e0102.where(i.town_code.is_(None), i.department_id.is_not(None)))
     per_unit = db.scalar(received.where(i.category_code.is_(None)))
-    # every fixture event is of E0102: each kind of rows counts each event once
+    dispatched = db.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.reported_day <= date(2024, 9, 29), Event.department_id.is_not(None), ~Event.is_test)
+    )
+    # every fixture event is of E0102 and has a town: each kind of rows counts each event once, the
+    # per department × category rows those with a department
     assert per_category == per_town_category == per_unit
+    assert 0 < per_department_category == dispatched < per_unit
 
 
 def test_a_department_below_the_town_is_no_rollup_key_and_reads_the_events(db, clock, rolled) -> None:
@@ -524,8 +540,8 @@ def test_a_category_in_a_town_is_answered_by_the_rollups_as_by_the_events(
     assert (rolled_result["source"], raw["source"]) == ("rollup", "raw")
     assert _comparable(rolled_result) == _comparable(raw)
     plan = kpis._plan(db, f, None)
-    assert plan.intake_where is not None  # the intake's per town × category rows
-    assert kpis._histogram_unit(db, plan, f, None) is not None  # and the histogram's
+    assert plan.intake_where() is not None  # the intake's per town × category rows
+    assert kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None  # and the histogram's
 
 
 def test_a_category_in_a_towns_p90_and_intake_read_the_rollups_not_the_events(db, clock, categorised) -> None:
@@ -544,13 +560,17 @@ def test_a_category_in_a_towns_p90_and_intake_read_the_rollups_not_the_events(db
 
 @pytest.mark.parametrize("persona", ["town_staff", "dept_staff", "grid_worker"])
 def test_a_scoped_callers_category_answer_equals_the_events(db, clock, categorised, persona, request) -> None:
-    # a town's staff read the per town × category rows; a department's and a grid's cannot
+    # a town's staff read the per town × category rows, a department's the per department × category
+    # rows; a grid's cannot
     principal = request.getfixturevalue(persona).principal
     f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), category="E04")
     rolled_result, raw = _both(db, clock, f, principal)
     assert _comparable(rolled_result) == _comparable(raw)
     plan = kpis._plan(db, f, principal)
-    assert (plan.intake_where is not None) == (persona == "town_staff")
+    assert (plan.intake_where() is not None) == (persona != "grid_worker")
+    assert (kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None) == (
+        persona != "grid_worker"
+    )
 
 
 def test_most_of_a_month_is_its_month_row_less_the_days_left_out(db, clock, categorised) -> None:
@@ -570,3 +590,106 @@ def test_most_of_a_month_is_its_month_row_less_the_days_left_out(db, clock, cate
     assert _nonzero(rolled_sums) == _nonzero(raw_sums)
     rolled_result, raw = _both(db, clock, f)
     assert _comparable(rolled_result) == _comparable(raw)
+
+
+# --- a category in a department (filter or scope), and a category's intake per town or department ----
+
+
+@pytest.mark.parametrize("category", ["E0401", "E04", "H0601", "H06", "E0102", "E01"])
+@pytest.mark.parametrize("department", ["cgj", "fgw"])
+@pytest.mark.parametrize(("first", "last"), [(date(2024, 7, 1), date(2024, 9, 30)), PERIODS[0]])
+def test_a_category_in_a_department_is_answered_by_the_rollups_as_by_the_events(
+    db, clock, categorised, category, department, first, last
+) -> None:
+    f = kpis.KpiFilter(first, last, department_id=categorised[department].id, category=category)
+    rolled_result, raw = _both(db, clock, f)
+    assert (rolled_result["source"], raw["source"]) == ("rollup", "raw")
+    assert _comparable(rolled_result) == _comparable(raw)
+    plan = kpis._plan(db, f, None)
+    assert plan.intake_where() is not None  # the intake's per department × category rows
+    assert kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None  # and the histogram's
+
+
+def test_a_category_in_a_departments_p90_and_intake_read_the_rollups_not_the_events(
+    db, clock, categorised
+) -> None:
+    # E0401 handled by cgj: 240 and 150 minutes (rolled up), 540 (closed today); fgw's 700 is not its
+    f = kpis.KpiFilter(
+        date(2024, 8, 1), date(2024, 9, 30), department_id=categorised["cgj"].id, category="E0401"
+    )
+    located, statements = _p90_and_statements(db, clock, f)
+    assert located == pytest.approx(240 + 0.8 * 300)
+    assert any("event_handling_rollups" in s for s in statements)
+    # the events' own unit columns, unwrapped: percentile_cont over the period's events of the unit
+    assert not any("events.category_code =" in s or "events.department_id =" in s for s in statements)
+    sums, source = kpis.period_sums(
+        db, f, principal=None, zone=TZ, now=clock.now(), group=("channel", "request_type"), intake_only=True
+    )
+    assert source == "rollup" and sum(c["received"] for c in sums.values()) == 3
+
+
+@pytest.mark.parametrize("persona", ["dept_staff", "other_dept_staff"])
+@pytest.mark.parametrize("category", ["E0401", "H06", "E01"])
+def test_a_department_scoped_callers_category_answer_comes_from_the_rollups_as_from_the_events(
+    db, clock, categorised, persona, category, request
+) -> None:
+    principal = request.getfixturevalue(persona).principal
+    f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), category=category)
+    rolled_result, raw = _both(db, clock, f, principal)
+    assert (rolled_result["source"], raw["source"]) == ("rollup", "raw")
+    assert _comparable(rolled_result) == _comparable(raw)
+    plan = kpis._plan(db, f, principal)
+    assert (
+        plan.intake_where() is not None
+        and kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None
+    )
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"area": "320585", "category": "E0401"},  # an area above the town: its towns' rows summed
+        {"area": "320585", "category": "H06"},
+        {"area": "320585101", "department_id": "cgj", "category": "E04"},  # no such rows: the events
+    ],
+)
+def test_a_category_in_an_area_above_the_town_or_in_a_town_and_a_department_equals_the_events(
+    db, clock, categorised, filters
+) -> None:
+    if "department_id" in filters:
+        filters = {**filters, "department_id": categorised[filters["department_id"]].id}
+    f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), **filters)
+    rolled_result, raw = _both(db, clock, f)
+    assert rolled_result["counts"]["received"]["value"] > 0
+    assert _comparable(rolled_result) == _comparable(raw)
+    plan = kpis._plan(db, f, None)
+    answered = "department_id" not in filters
+    assert (
+        plan.intake_where() is not None,
+        kpis._handling_rows(plan, kpis._handling_codes(db, plan)) is not None,
+    ) == (
+        answered,
+        answered,
+    )
+
+
+@pytest.mark.parametrize("group", ["town_code", "department_id"])
+@pytest.mark.parametrize("category", ["E0401", "E04"])
+def test_a_categorys_intake_per_town_or_department_comes_from_the_rows_of_that_kind(
+    db, clock, categorised, group, category
+) -> None:
+    # grouped by town (department), a category's intake reads the per town (department) × category rows,
+    # not the per category rows, whose town and department are NULL
+    f = kpis.KpiFilter(date(2024, 7, 1), date(2024, 9, 30), category=category)
+    args = {
+        "principal": None,
+        "zone": TZ,
+        "now": clock.now(),
+        "group": (group, "channel"),
+        "intake_only": True,
+    }
+    rolled_sums, source = kpis.period_sums(db, f, **args)
+    raw_sums, _ = kpis.period_sums(db, f, use_rollups=False, **args)
+    assert source == "rollup"
+    assert len({key[0] for key in _nonzero(rolled_sums)}) == 2  # both towns, both departments
+    assert _nonzero(rolled_sums) == _nonzero(raw_sums)

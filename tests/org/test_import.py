@@ -55,6 +55,23 @@ def test_an_unknown_parent_code_names_the_row_and_stores_nothing(db: Session, cl
     assert _counts(db) == (0, 0)
 
 
+@pytest.mark.parametrize(
+    ("name", "csv"),
+    [
+        ("areas.csv", "code,name,level,parent_code\n320585,太仓市,city,\n320585100,城厢镇,town,320585100\n"),
+        ("depts.csv", "code,name,kind,parent_code\nCGJ,城管局,委办局,\nFGW,发改委,委办局,FGW\n"),
+    ],
+)
+def test_a_row_naming_itself_as_its_parent_is_refused_for_areas_and_departments_alike(
+    db: Session, clock: Clock, name: str, csv: str
+) -> None:
+    with pytest.raises(ImportFailed) as caught:
+        _import(db, clock, csv, name)
+    error = caught.value.row_errors[0]
+    assert (error.row, error.code) == (3, "unknown_parent")
+    assert _counts(db) == (0, 0)
+
+
 def test_a_duplicate_code_is_reported_with_both_rows(db: Session, clock: Clock) -> None:
     csv = "code,name,kind\nCGJ,城管局,委办局\nFGW,发改委,委办局\nCGJ,城市管理局,委办局\n"
     with pytest.raises(ImportFailed) as caught:

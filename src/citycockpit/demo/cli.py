@@ -15,6 +15,12 @@ from citycockpit.events.analytics.cli import progress_bar, rollup_range
 def generate(
     events: int = typer.Option(50_000, "--events", min=1, help="How many events to write."),
     year: int = typer.Option(0, "--year", help="Year the events are reported in (default: today's year)."),
+    through_year: int = typer.Option(
+        0,
+        "--through-year",
+        help="Last year of a span from --year: the events are shared by the years' days, and a large load "
+        "rebuilds the indexes once instead of once a year.",
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Random seed, for a reproducible city."),
     with_timeline: bool = typer.Option(
         False, "--with-timeline", help="Also write each event's transitions (≈7 rows per event; slower)."
@@ -49,6 +55,7 @@ def generate(
             seed=seed,
             with_timeline=with_timeline,
             on_progress=advance,
+            through_year=through_year or None,
         )
     console.print(
         f"wrote {result.events:,} events (ids {result.first_id}–{result.last_id})"
@@ -56,7 +63,8 @@ def generate(
         + f" in {result.seconds:.1f} s ({result.events / max(result.seconds, 1e-9):,.0f} events/s)"
     )
     if not no_rollup:
-        rollup_range(engine, settings.zone, clock, date(year, 1, 1), date(year, 12, 31) + timedelta(days=60))
+        last = through_year or year
+        rollup_range(engine, settings.zone, clock, date(year, 1, 1), date(last, 12, 31) + timedelta(days=60))
 
 
 def register(target: typer.Typer) -> None:

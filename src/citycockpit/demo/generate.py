@@ -86,20 +86,102 @@ def generate_events(
     with_timeline: bool = False,
     batch_size: int = 50_000,
     on_progress: Callable[[int], None] | None = None,
+    through_year: int | None = None,
 ) -> GenerateResult:
-    """Write `n` synthetic events reported in `year` (up to `now` when that is this year), plus one audit
-    entry for the run. Each batch commits on its own; ids follow the current maximum."""
+    """Write `n` synthetic events reported in `year` (or in `year` … `through_year`, shared by the
+    years' days, up to `now` in this year), plus one audit entry for the run. Each batch commits on its
+    own; ids follow the current maximum. A large load drops the secondary indexes once and rebuilds them
+    once at the end, however many years it writes."""
     import time as _time
 
     started = _time.perf_counter()
     if n < 1:
         raise Unprocessable("Generate at least one event", field="events")
+    last_year = through_year or year
+    if last_year < year:
+        raise Unprocessable(f"The last year {last_year} comes before the first {year}", field="through_year")
+    today = now.astimezone(zone).date()
+    if last_year > today.year:
+        raise Unprocessable(f"{last_year} has not started yet (today is {today})", field="year")
+    years = list(range(year, last_year + 1))
+    days = np.array([(min(date(y, 12, 31), today) - date(y, 1, 1)).days + 1 for y in years])
+    shares = np.round(np.concatenate([[0], np.cumsum(days)]) * n / days.sum()).astype(np.int64)
+    counts = np.diff(shares).tolist()
+
+    rebuild = n >= bulk.REBUILD_INDEXES_FROM
+    if rebuild:
+        bulk.drop_indexes(engine, with_timeline)
+    written: list[tuple[int, int, int]] = []
+    try:
+        for i, (y, count) in enumerate(zip(years, counts, strict=True)):
+            if count:
+                written.append(
+                    _write_year(
+                        engine,
+                        n=count,
+                        year=y,
+                        now=now,
+                        zone=zone,
+                        county_code=county_code,
+                        seed=None if seed is None else seed + i,
+                        with_timeline=with_timeline,
+                        batch_size=batch_size,
+                        on_progress=on_progress,
+                    )
+                )
+    finally:
+        if rebuild:
+            bulk.create_indexes(engine, with_timeline)
+    pg = engine.dialect.name == "postgresql"
+    if pg:
+        bulk.vacuum_analyze(engine, with_timeline)
+    total_transitions = sum(w[0] for w in written)
+    start_id, last_id = written[0][1], written[-1][2]
+
+    with session_scope(engine) as session:
+        if pg:
+            session.execute(
+                text("SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM events))")
+            )
+        audit.record(
+            session,
+            actor,
+            "events.generate",
+            "events",
+            None,
+            diff={
+                "events": n,
+                "year": year,
+                **({"through_year": last_year} if last_year != year else {}),
+                "seed": seed,
+                "with_timeline": with_timeline,
+                "first_id": start_id,
+                "last_id": last_id,
+                "transitions": total_transitions,
+            },
+            at=now,
+        )
+    return GenerateResult(n, total_transitions, start_id, last_id, _time.perf_counter() - started)
+
+
+def _write_year(
+    engine: Engine,
+    *,
+    n: int,
+    year: int,
+    now: datetime,
+    zone: ZoneInfo,
+    county_code: str,
+    seed: int | None,
+    with_timeline: bool,
+    batch_size: int,
+    on_progress: Callable[[int], None] | None,
+) -> tuple[int, int, int]:
+    """One year's `n` events, batch by batch; returns (transitions, first id, last id)."""
     rng = np.random.default_rng(seed)
     local_now = now.astimezone(zone)
     first_day = date(year, 1, 1)
     last_day = min(date(year, 12, 31), local_now.date())
-    if last_day < first_day:
-        raise Unprocessable(f"{year} has not started yet (today is {local_now.date()})", field="year")
     pg = engine.dialect.name == "postgresql"
     profile = city.city_profile()
     hours_w = profile.hour_weights
@@ -112,6 +194,7 @@ def generate_events(
         # for a year without them would all land in the default partition, which no query by day prunes.
         partitions.ensure_months(session, [date(year, m, 1) for m in range(1, last_day.month + 1)])
         start_id = int(session.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0) + 1
+        keys = partitions.key_columns(session) if partitions.is_partitioned(session) else None
     cats = ref.cats
     run_tag = secrets.token_hex(2).upper()
 
@@ -461,7 +544,7 @@ def generate_events(
             if with_timeline:
                 transitions = _timeline_rows(stage_times, ids, dept, state, rejected_at, merged_at, pg)
             with session_scope(engine) as session:
-                bulk.bulk_insert(session, "events", tuple(cols), rows, pg)
+                bulk.bulk_insert(session, "events", tuple(cols), rows, pg, keys=keys)
                 if transitions:
                     bulk.bulk_insert(session, "event_transitions", TRANSITION_COLUMNS, transitions, pg)
             total_transitions += len(transitions)
@@ -470,40 +553,7 @@ def generate_events(
 
         return total_transitions
 
-    rebuild = n >= bulk.REBUILD_INDEXES_FROM
-    if rebuild:
-        bulk.drop_indexes(engine, with_timeline)
-    try:
-        total_transitions = write_batches()
-    finally:
-        if rebuild:
-            bulk.create_indexes(engine, with_timeline)
-    if pg:
-        bulk.vacuum_analyze(engine, with_timeline)
-
-    with session_scope(engine) as session:
-        if pg:
-            session.execute(
-                text("SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM events))")
-            )
-        audit.record(
-            session,
-            actor,
-            "events.generate",
-            "events",
-            None,
-            diff={
-                "events": n,
-                "year": year,
-                "seed": seed,
-                "with_timeline": with_timeline,
-                "first_id": start_id,
-                "last_id": start_id + n - 1,
-                "transitions": total_transitions,
-            },
-            at=now,
-        )
-    return GenerateResult(n, total_transitions, start_id, start_id + n - 1, _time.perf_counter() - started)
+    return write_batches(), start_id, start_id + n - 1
 
 
 TRANSITION_COLUMNS = ("event_id", "action", "from_state", "to_state", "at", "actor_name", "department_id")

@@ -221,17 +221,7 @@ def _validate_areas(session: Session, rows: list[Row], errors: list[RowError]) -
                     "geometry": geometry,
                 }
             )
-    known = set(existing) | {p["code"] for p in parsed}
-    for item in parsed:
-        if item["parent_code"] and item["parent_code"] not in known:
-            row = item["row"]
-            errors.append(
-                row.error(
-                    f"unknown parent code {item['parent_code']}",
-                    code="unknown_parent",
-                    value=item["parent_code"],
-                )
-            )
+    _check_parents(parsed, set(existing), errors)
     return parsed
 
 
@@ -281,18 +271,20 @@ def _validate_departments(
                     "area_code": area_code,
                 }
             )
+    _check_parents(parsed, existing, errors)
+    return parsed
+
+
+def _check_parents(parsed: list[dict[str, Any]], existing: set[str], errors: list[RowError]) -> None:
+    """A row's parent must be stored already or come in the same file, and may not be the row itself
+    (areas and departments alike)."""
     known = existing | {p["code"] for p in parsed}
     for item in parsed:
-        if item["parent_code"] and (item["parent_code"] not in known or item["parent_code"] == item["code"]):
-            row = item["row"]
+        parent = item["parent_code"]
+        if parent and (parent not in known or parent == item["code"]):
             errors.append(
-                row.error(
-                    f"unknown parent code {item['parent_code']}",
-                    code="unknown_parent",
-                    value=item["parent_code"],
-                )
+                item["row"].error(f"unknown parent code {parent}", code="unknown_parent", value=parent)
             )
-    return parsed
 
 
 def import_org(

@@ -37,13 +37,17 @@ from citycockpit.events.analytics.definitions import (
 from citycockpit.events.analytics.models import (
     DAY,
     HANDLING_EDGES,
+    HANDLING_UNITS,
+    INTAKE_UNITS,
     MONTH,
     ROLLUP_COUNTS,
+    UNIT_COLUMNS,
     EventAreaRollup,
     EventDailyIntake,
     EventDailyRollup,
     EventHandlingRollup,
     EventRollupDay,
+    set_in_kind,
 )
 from citycockpit.events.models import Event, EventCategory
 from citycockpit.events.storage.archive import p90_estimated_from
@@ -122,11 +126,87 @@ def _is_major(session: Session, code: str) -> bool:
     level = session.scalar(select(EventCategory.level).where(EventCategory.code == code))
     return level == "major" or (
         level is None
-        and session.scalar(
-            select(func.count()).select_from(EventCategory).where(EventCategory.parent_code == code)
+        and (
+            session.scalar(
+                select(func.count()).select_from(EventCategory).where(EventCategory.parent_code == code)
+            )
+            or 0
         )
         > 0
     )
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """The unit a call measures, its filters and the caller's scope taken together: an area of town
+    level or above (a town code, or a prefix of town codes), a department, a category (minor or major);
+    None parts are not filtered."""
+
+    town: str | None
+    department_id: int | None
+    category: str | None
+
+
+def _unit(f: KpiFilter, principal: Principal | None) -> _Unit | None:
+    """The filters narrowed by the scope; None when they name an area below the town (finer than the
+    per-unit rollups) or exclude each other (the events then answer, with nothing)."""
+    town, department = f.area or None, f.department_id
+    if principal is not None and principal.is_department_scoped:
+        if department not in (None, principal.department_id):
+            return None
+        department = principal.department_id
+    if principal is not None and principal.is_area_scoped:
+        code = principal.area_code or ""
+        if town is None or code.startswith(town):
+            town = code
+        elif not town.startswith(code):
+            return None
+    if town is not None and len(town) > 9:
+        return None
+    return _Unit(town, department, f.category or None)
+
+
+def _unit_rows(
+    table: Any,
+    kinds: tuple[tuple[str, ...], ...],
+    unit: _Unit | None,
+    *,
+    category: ColumnElement[bool] | None,
+    group: tuple[str, ...] = (),
+) -> list[ColumnElement[bool]] | None:
+    """The conditions picking the rows of a per-unit rollup table (the intake, the handling histogram:
+    `kinds` is its models.INTAKE_UNITS or HANDLING_UNITS) that sum to the unit's figures, per `group`:
+    the rows of the kind per exactly the unit columns the unit names and the grouping needs, or else of
+    the table's first kind (which counts every event) when it holds them all. The kind's rows are those
+    with the unit columns outside it NULL and those it counts by set (models.set_in_kind); the unit's
+    town, department and category (`category`: the table's condition for it) narrow them. None: no kind
+    answers."""
+    if unit is None:
+        return None
+    named = {
+        column
+        for column, value in (
+            ("town_code", unit.town),
+            ("department_id", unit.department_id),
+            ("category_code", unit.category),
+        )
+        if value is not None
+    }
+    named |= {
+        "category_code" if g == "major_code" else g for g in group if g in (*UNIT_COLUMNS, "major_code")
+    }
+    kind = next((k for k in kinds if set(k) == named), kinds[0] if named <= set(kinds[0]) else None)
+    if kind is None:
+        return None
+    where = [table[c].is_(None) for c in UNIT_COLUMNS if c not in kind]
+    where.extend(table[c].is_not(None) for c in set_in_kind(kinds, kind))
+    if unit.town is not None:
+        where.append(code_within(table.town_code, unit.town))
+    if unit.department_id is not None:
+        where.append(table.department_id == unit.department_id)
+    if category is not None:
+        where.append(category)
+    return where
 
 
 @dataclass(frozen=True)
@@ -134,11 +214,18 @@ class _Plan:
     raw_where: list[ColumnElement[bool]]
     # None: that rollup table cannot answer these filters (finer than its dimensions)
     rollup_where: list[ColumnElement[bool]] | None
-    intake_where: list[ColumnElement[bool]] | None
     area_where: list[ColumnElement[bool]] | None
+    unit: _Unit | None  # what the intake and the handling histogram answer by (_unit_rows)
     major: bool = False  # the category filter names a major category
     # raw_where with the unit columns kept off their indexes (_unit_where indexed=False)
     unindexed_where: list[ColumnElement[bool]] = field(default_factory=list)
+
+    def intake_where(self, group: tuple[str, ...] = ()) -> list[ColumnElement[bool]] | None:
+        """The intake rows answering the plan's unit, per `group` (None: no kind of rows does)."""
+        category = None
+        if self.unit is not None and self.unit.category is not None:
+            category = (I.major_code if self.major else I.category_code) == self.unit.category
+        return _unit_rows(I, INTAKE_UNITS, self.unit, category=category, group=group)
 
 
 def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
@@ -146,59 +233,35 @@ def _plan(session: Session, f: KpiFilter, principal: Principal | None) -> _Plan:
     and grid codes are all prefixes of an event's grid code (intake derives the town and the village
     from the grid), so the area rollup answers any area by a range of grid codes."""
     roll: list[ColumnElement[bool]] | None = []
-    intake: list[ColumnElement[bool]] | None = []
     area: list[ColumnElement[bool]] | None = []
     if f.area:
-        area.append(code_within(A.grid_code, f.area))
-        if len(f.area) <= 9:
-            roll.append(code_within(R.town_code, f.area))
-            intake.append(code_within(I.town_code, f.area))
-        else:
-            roll = intake = None
+        area = [code_within(A.grid_code, f.area)]
+        roll = [code_within(R.town_code, f.area)] if len(f.area) <= 9 else None
     if f.department_id is not None:
         area = None
         if roll is not None:
             roll.append(R.department_id == f.department_id)
-        if intake is not None:
-            intake.append(I.department_id == f.department_id)
     major = False
     if f.category:
         area = None  # the area rollup has no category
         major = _is_major(session, f.category)
         if roll is not None:
             roll.append((R.major_code if major else R.category_code) == f.category)
-        # the intake's category rows: per category alone (no town), or per town × category; neither
-        # has a department
-        category = (I.major_code if major else I.category_code) == f.category
-        by_department = f.department_id is not None or (
-            principal is not None and principal.is_department_scoped
-        )
-        by_town = bool(f.area) or (principal is not None and principal.is_area_scoped)
-        if intake is None or by_department:
-            intake = None
-        elif by_town:
-            intake = [*intake, category, I.town_code.is_not(None)]
-        else:
-            intake = [category, I.town_code.is_(None)]
-    elif intake is not None:
-        intake.append(I.category_code.is_(None))  # the per town × department rows
     if principal is not None:
         code = principal.area_code or ""
         if principal.is_area_scoped and len(code) > 9:
-            roll = intake = None
+            roll = None
         if principal.is_department_scoped:
             area = None
         if roll is not None:
             roll.append(scope_clause(principal, department_col=R.department_id, area_code_col=R.town_code))
-        if intake is not None:
-            intake.append(scope_clause(principal, department_col=I.department_id, area_code_col=I.town_code))
         if area is not None:
             area.append(scope_clause(principal, area_code_col=A.grid_code))
     return _Plan(
         _unit_where(f, principal, major=major, indexed=True),
         roll,
-        intake,
         area,
+        _unit(f, principal),
         major,
         _unit_where(f, principal, major=major, indexed=False),
     )
@@ -360,13 +423,6 @@ def rollups_cover(session: Session, first: date, last: date) -> bool:
     return done == (last - first).days + 1
 
 
-def _groupable(table: Any) -> set[str]:
-    """The columns a rollup table can group its sums by (the intake's category columns are NULL on the
-    per town × department rows that a plan reads unless it filters by category)."""
-    keys = set(table.keys())
-    return keys - {"major_code", "category_code"} if table is I else keys
-
-
 def period_sums(
     session: Session,
     f: KpiFilter,
@@ -403,10 +459,10 @@ def period_sums(
     if AREA_GROUPS.intersection(groups) or (f.area is not None and len(f.area) > 9):
         options.append((A, plan.area_where))
     if intake_only:
-        options.append((I, plan.intake_where))
+        options.append((I, plan.intake_where(groups)))
     options.append((R, plan.rollup_where))
     table, where = next(
-        ((t, w) for t, w in options if w is not None and set(groups) <= _groupable(t)), (R, None)
+        ((t, w) for t, w in options if w is not None and set(groups) <= set(t.keys())), (R, None)
     )
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
@@ -436,8 +492,8 @@ def period_sums(
                 day_index_where=plan.unindexed_where,
                 months=bound(),
             )
-            for key, counts in live.items():
-                sums.setdefault(key, Counter()).update(counts)
+            for key, live_counts in live.items():
+                sums.setdefault(key, Counter()).update(live_counts)
         return sums, "rollup"
     raw = _raw_sums(
         session,
@@ -460,37 +516,23 @@ def period_sums(
 P90 = 0.9
 
 
-def _histogram_unit(
-    session: Session, plan: _Plan, f: KpiFilter, principal: Principal | None
-) -> tuple[str | None, int | None, tuple[str, ...] | None] | None:
-    """Which histogram rows answer these filters and scope: (None, None, None) city-wide, (town, None,
-    None) one town, (None, department, None) one department, (None, None, codes) one minor category
-    (its code) or one major category (the codes of its minor categories, and its own), (town, None,
-    codes) such a category in one town; None when the histogram keeps no such unit."""
-    department = f.department_id
-    town = f.area
-    if principal is not None and principal.is_department_scoped:
-        if department not in (None, principal.department_id):
-            return None  # the scope and the filter exclude each other: let the events say so
-        department = principal.department_id
-    if principal is not None and principal.is_area_scoped:
-        code = principal.area_code or ""
-        if town is None or (len(town) <= len(code) and code.startswith(town)):
-            town = code
-        elif not town.startswith(code):
-            return None
-    if f.category is not None:
-        if department is not None or (town is not None and len(town) != 9):
-            return None
-        if not plan.major:
-            return town, None, (f.category,)
-        minors = session.scalars(select(EventCategory.code).where(EventCategory.parent_code == f.category))
-        return town, None, (f.category, *sorted(minors))
-    if town is not None and len(town) != 9:
+def _handling_codes(session: Session, plan: _Plan) -> tuple[str, ...] | None:
+    """The category codes whose histogram rows (and events, by category_code) make up the plan's
+    category: a minor category's own, a major category's minors (by today's category tree) and its own."""
+    if plan.unit is None or plan.unit.category is None:
         return None
-    if town is not None and department is not None:
-        return None
-    return town, department, None
+    if not plan.major:
+        return (plan.unit.category,)
+    minors = session.scalars(
+        select(EventCategory.code).where(EventCategory.parent_code == plan.unit.category)
+    )
+    return (plan.unit.category, *sorted(minors))
+
+
+def _handling_rows(plan: _Plan, codes: tuple[str, ...] | None) -> list[ColumnElement[bool]] | None:
+    """The handling histogram's rows answering the plan's unit (_unit_rows), its category by `codes`."""
+    category = None if codes is None else H.category_code.in_(codes)
+    return _unit_rows(H, HANDLING_UNITS, plan.unit, category=category)
 
 
 def handling_p90(
@@ -506,22 +548,23 @@ def handling_p90(
 ) -> float | None:
     """P90 of handling minutes over events closed in the period: percentile_cont(0.9), exact.
 
-    City-wide, for one town, one department (filter or scope), one category (minor, or major: the sum
-    of its minors' rows) alone or in one town, with rolled-up days, the handling histogram gives the count and the bucket holding the P90's rank, and only the events from that bucket
-    on are read, in handle_minutes order; otherwise the events of the period are sorted
-    (core/dialect.py percentile_cont). Every read of the events is bounded by `months` as in
-    period_sums."""
+    For a unit the histogram keeps (_handling_rows: city-wide, an area of town level or above, a
+    department, a category — minor, or major: the sum of its minors' rows — alone, in such an area or
+    in a department; filter or scope) with rolled-up days, the histogram gives the count and the bucket
+    holding the P90's rank, and only the events from that bucket on are read, in handle_minutes order;
+    otherwise the events of the period are sorted (core/dialect.py percentile_cont). Every read of the
+    events by closing day but the walk is bounded by `months` as in period_sums."""
     plan = _plan(session, f, principal)
+    codes = _handling_codes(session, plan)
+    unit_rows = _handling_rows(plan, codes) if use_rollups else None
     today = now.astimezone(zone).date()
     if months is None:
         months = reported_months(session, min(f.first, today), max(f.last, today), prune=prune)
     in_period = months.where("closed", f.first, f.last) if months is not None else true()
     where = [E.closed_day.between(f.first, f.last), in_period, *plan.raw_where, E.handle_minutes.is_not(None)]
-    unit = _histogram_unit(session, plan, f, principal)
     past_last = min(f.last, today - timedelta(days=1))
-    if not (use_rollups and unit is not None and rollups_cover(session, f.first, past_last)):
+    if unit_rows is None or plan.unit is None or not rollups_cover(session, f.first, past_last):
         return percentile_cont(session, E.handle_minutes, P90, *where)
-    town, department, categories = unit
     histogram: Counter[int] = Counter()
     if past_last >= f.first:
         plus, minus = _grain_parts(H, f.first, past_last)
@@ -529,14 +572,7 @@ def handling_p90(
             if rows_where is None:
                 continue
             rows = session.execute(
-                select(H.bucket, func.sum(H.n))
-                .where(
-                    rows_where,
-                    H.town_code.is_(None) if town is None else H.town_code == town,
-                    H.department_id.is_(None) if department is None else H.department_id == department,
-                    H.category_code.is_(None) if categories is None else H.category_code.in_(categories),
-                )
-                .group_by(H.bucket)
+                select(H.bucket, func.sum(H.n)).where(rows_where, *unit_rows).group_by(H.bucket)
             )
             histogram.update({int(b): sign * int(n) for b, n in rows})
         if plan.major and plan.rollup_where is not None:
@@ -588,12 +624,13 @@ def handling_p90(
         E.is_test == false(),
         E.handle_minutes.is_not(None),
     ]
-    if town is not None:
-        unit_where.append(func.coalesce(E.town_code, "") == town)
-    if department is not None:
-        unit_where.append(func.coalesce(E.department_id, -1) == department)
-    if categories is not None:
-        unit_where.append(func.coalesce(E.category_code, "").in_(categories))
+    unit = plan.unit
+    if unit.town is not None:
+        unit_where.append(code_within(func.coalesce(E.town_code, ""), unit.town))
+    if unit.department_id is not None:
+        unit_where.append(func.coalesce(E.department_id, -1) == unit.department_id)
+    if codes is not None:  # by category_code, which the index holds (a major category's checked above)
+        unit_where.append(func.coalesce(E.category_code, "").in_(codes))
 
     def in_bucket(number: int, offset: int) -> list[float]:
         """The unit's two values from `offset` on in one bucket (bounded both sides, so a rare unit's
@@ -740,7 +777,8 @@ def rank_units(
         session, f, principal=principal, zone=zone, now=now, group=RANK_BY[by], prune=prune
     )
     names = _unit_names(session, by, [k for k in sums if k is not None])
-    ranked, unranked = [], []
+    ranked: list[dict[str, Any]] = []
+    unranked: list[dict[str, Any]] = []
     for key, counts in sums.items():
         if key is None:
             continue

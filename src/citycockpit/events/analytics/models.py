@@ -133,14 +133,45 @@ class EventAreaRollup(_Sums, Base):
     __table_args__ = (Index("ix_event_area_rollups_grain_day", "grain", "day", "grid_code"),)
 
 
+# The kinds of rows of event_daily_intake and event_handling_rollups, by the unit columns each kind is
+# per (the table's other unit columns NULL, which tells the kinds apart): rollup.py writes one UNION ALL
+# branch per kind, kpis.py (_unit_rows) reads the kind a call's unit names. A kind counts the events
+# whose unit columns are all set, except the table's first kind, which counts every event (a NULL town or
+# department kept as such) and so also answers any part of its unit: the intake's per town × department
+# rows answer a town, a department and the whole city. The intake's category rows also carry the major
+# category of their minor one (major_code), so a major category is the sum of its rows.
+UNIT_COLUMNS = ("town_code", "department_id", "category_code")
+INTAKE_UNITS: tuple[tuple[str, ...], ...] = (
+    ("town_code", "department_id"),
+    ("category_code",),
+    ("town_code", "category_code"),
+    ("department_id", "category_code"),
+)
+HANDLING_UNITS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("town_code",),
+    ("department_id",),
+    ("category_code",),
+    ("town_code", "category_code"),
+    ("department_id", "category_code"),
+)
+
+
+def set_in_kind(kinds: tuple[tuple[str, ...], ...], kind: tuple[str, ...]) -> tuple[str, ...]:
+    """The unit columns every event a kind of rows counts has set (so its rows have them set too): all
+    of the kind's, but none for the table's first kind, which counts every event."""
+    return () if kind == kinds[0] else kind
+
+
 class EventDailyIntake(Base):
     """Events received per local day × channel × request type: the intake breakdowns, kept apart from
-    `event_daily_rollups` so neither multiplies the other's rows. Three kinds of rows: per town ×
-    department (category_code NULL), which answer area (town level or above) and department filters and
-    scopes; per minor category with its major (town and department NULL), which answer a category
-    filter with no other; and per town × minor category with its major (department NULL), which answer
-    a category in an area of town level or above (filter or scope). Like the KPI rollups it holds "day"
-    rows and "month" rows summing them."""
+    `event_daily_rollups` so neither multiplies the other's rows. Four kinds of rows (INTAKE_UNITS): per
+    town × department (category_code NULL), which answer area (town level or above) and department
+    filters and scopes; per minor category with its major (town and department NULL), which answer a
+    category filter with no other; per town × minor category with its major (department NULL), which
+    answer a category in an area of town level or above; and per department × minor category with its
+    major (town NULL), which answer a category in a department (filter or scope). Like the KPI rollups
+    it holds "day" rows and "month" rows summing them."""
 
     __tablename__ = "event_daily_intake"
 
@@ -157,7 +188,9 @@ class EventDailyIntake(Base):
 
     __table_args__ = (
         Index("ix_event_daily_intake_grain_day", "grain", "day", "town_code"),
-        Index("ix_event_daily_intake_department", "department_id", "grain", "day"),
+        # a department's rows of one kind: per town × department (category NULL) or per department ×
+        # category
+        Index("ix_event_daily_intake_department", "department_id", "category_code", "grain", "day"),
         # a category's rows (alone or per town), and the per town × department rows (category NULL),
         # without reading the other kinds' rows of the period
         Index("ix_event_daily_intake_category", "category_code", "grain", "day", "town_code"),
@@ -173,10 +206,10 @@ HANDLING_EDGES: tuple[float, ...] = tuple(sorted({0.0, *(round(1.1**k, 1) for k 
 class EventHandlingRollup(Base):
     """How many events closed on a local day (grain "day") or month (grain "month", `day` = the 1st) had a
     handling time in each HANDLING_EDGES bucket: city-wide (town_code, department_id and category_code
-    NULL), per town, per department and per minor category (the other two NULL), and per town × minor
-    category (department NULL). It locates the P90 of
-    a period without sorting the period's events: the exact value is then read from the events of one
-    bucket."""
+    NULL), per town, per department and per minor category (the other two NULL), per town × minor
+    category (department NULL) and per department × minor category (town NULL): HANDLING_UNITS. It
+    locates the P90 of a period without sorting the period's events: the exact value is then read from
+    the events of one bucket."""
 
     __tablename__ = "event_handling_rollups"
 

@@ -42,6 +42,8 @@ from citycockpit.events.analytics.definitions import (
 )
 from citycockpit.events.analytics.models import (
     DAY,
+    HANDLING_UNITS,
+    INTAKE_UNITS,
     MONTH,
     ROLLUP_COUNTS,
     EventAreaRollup,
@@ -49,6 +51,7 @@ from citycockpit.events.analytics.models import (
     EventDailyRollup,
     EventHandlingRollup,
     EventRollupDay,
+    set_in_kind,
 )
 from citycockpit.events.storage.archive import archived_months
 from citycockpit.events.storage.partitions import month_start, next_month
@@ -167,24 +170,18 @@ def _unit_columns(unit: tuple[str, ...], columns: tuple[str, ...]) -> list[Any]:
     return [getattr(E, c) if c in unit else cast(null(), _UNIT_TYPES[c]) for c in columns]
 
 
-INTAKE_UNITS = (
-    ("town_code", "department_id"),
-    ("major_code", "category_code"),
-    ("town_code", "major_code", "category_code"),
-)
-
-
 def _intake_select_for(first: date, last: date) -> Any:
-    """Events received per day × channel × request type: per town × department (no category), per
-    minor category with its major (no town or department), and per town × minor category (no
-    department), one UNION ALL branch each."""
+    """Events received per day × channel × request type, one UNION ALL branch per kind of rows
+    (INTAKE_UNITS): per town × department, per minor category, per town × minor category, per
+    department × minor category; a minor category's rows carry its major."""
     branches = []
-    for unit in INTAKE_UNITS:
-        where = [E.reported_day.between(first, last), E.is_test == false()]
-        if "category_code" in unit:  # a row of NULL category would read as a per town × department row
-            where.append(E.category_code.is_not(None))
-            if "town_code" in unit:  # and one of NULL town as a per category row
-                where.append(E.town_code.is_not(None))
+    for kind in INTAKE_UNITS:
+        unit = (*kind, "major_code") if "category_code" in kind else kind
+        where = [
+            E.reported_day.between(first, last),
+            E.is_test == false(),
+            *(getattr(E, u).is_not(None) for u in set_in_kind(INTAKE_UNITS, kind)),
+        ]
         keys = [E.reported_day, *(getattr(E, u) for u in unit), E.channel, E.request_type]
         branches.append(
             select(
@@ -201,24 +198,25 @@ def _intake_select_for(first: date, last: date) -> Any:
     return union_all(*branches)
 
 
-HANDLING_UNITS = ((), ("town_code",), ("department_id",), ("category_code",), ("town_code", "category_code"))
-
-
 def _handling_select_for(first: date, last: date, months: ReportedMonths | None = None) -> Any:
-    """Bucket counts per closing day: city-wide, per town, per department, per minor category, per town
-    × minor category (one UNION ALL branch each), within `months`' bound of the closing days."""
+    """Bucket counts per closing day, one UNION ALL branch per kind of rows (HANDLING_UNITS): city-wide,
+    per town, per department, per minor category, per town × minor category, per department × minor
+    category; within `months`' bound of the closing days."""
     bucket = handling_bucket(E.handle_minutes)
     branches = []
-    for unit in HANDLING_UNITS:
-        where = [E.closed_day.between(first, last), E.is_test == false(), E.handle_minutes.is_not(None)]
+    for kind in HANDLING_UNITS:
+        where = [
+            E.closed_day.between(first, last),
+            E.is_test == false(),
+            E.handle_minutes.is_not(None),
+            *(getattr(E, u).is_not(None) for u in set_in_kind(HANDLING_UNITS, kind)),
+        ]
         if months is not None:
             where.append(months.where("closed", first, last))
-        # a row of a NULL unit would read as another kind's (city-wide, a town's, a category's)
-        where.extend(getattr(E, u).is_not(None) for u in unit)
-        keys = [E.closed_day, *(getattr(E, u) for u in unit), bucket]
+        keys = [E.closed_day, *(getattr(E, u) for u in kind), bucket]
         branches.append(
             select(
-                literal(DAY), E.closed_day, *_unit_columns(unit, HANDLING_UNIT_COLUMNS), bucket, func.count()
+                literal(DAY), E.closed_day, *_unit_columns(kind, HANDLING_UNIT_COLUMNS), bucket, func.count()
             )
             .where(*where)
             .group_by(*keys)

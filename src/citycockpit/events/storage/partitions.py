@@ -24,6 +24,7 @@ from citycockpit.ops.jobs import JobResult
 PARENT = "events"
 KEYS = "event_keys"
 DEFAULT = "events_pdefault"
+KEYS_INSERT_TRIGGER = "events_keys_insert"  # the row trigger that writes an inserted event's keys
 LOCK_NAMESPACE = "events.partitions"
 PARTITION_NAME = re.compile(r"^events_p(\d{6}|default)$")
 WORKER = SystemActor("worker")
@@ -54,6 +55,19 @@ def is_partitioned(bind: Session | Connection) -> bool:
         text("SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass(:t)"), {"t": PARENT}
     ).scalar()
     return kind == "p"
+
+
+def key_columns(bind: Session | Connection) -> list[str]:
+    """The columns of `event_keys` in table order (id, reported_day, then the unique keys), for a bulk
+    load that writes them itself instead of through the insert trigger."""
+    rows = _conn(bind).execute(
+        text(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = :t "
+            "AND table_schema = current_schema() ORDER BY ordinal_position"
+        ),
+        {"t": KEYS},
+    )
+    return [str(r[0]) for r in rows]
 
 
 @dataclass
