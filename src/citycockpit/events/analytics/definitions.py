@@ -7,18 +7,38 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, literal_column
+from sqlalchemy import (
+    Date,
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    table,
+    text,
+    union_all,
+)
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from citycockpit.core.dialect import as_date
 from citycockpit.events.analytics.models import (
     HANDLING_EDGES,
 )
 from citycockpit.events.enums import Satisfaction
 from citycockpit.events.models import Event
+from citycockpit.events.storage.partitions import is_partitioned, list_partitions, month_start, next_month
 
 E = Event.__table__.c
 
@@ -200,14 +220,193 @@ def handling_bucket(value: Any) -> ColumnElement[int]:
     return build(0, len(HANDLING_EDGES))
 
 
-def anchor_range(anchor: str, first: date, last: date, t0: datetime, t1: datetime) -> ColumnElement[bool]:
-    """Rows whose anchor falls on local days first..last, i.e. instants in [t0, t1)."""
+def anchor_range(
+    anchor: str,
+    first: date,
+    last: date,
+    t0: datetime,
+    t1: datetime,
+    months: ReportedMonths | None = None,
+) -> ColumnElement[bool]:
+    """Rows whose anchor falls on local days first..last, i.e. instants in [t0, t1); with `months`, also
+    within the reported days that can hold them (ReportedMonths.bounds), so that PostgreSQL reads only
+    those months' partitions."""
     if anchor == "reported":
         return E.reported_day.between(first, last)
+    within: ColumnElement[bool]
     if anchor == "closed":
-        return E.closed_day.between(first, last)
-    column = {"sign_due": E.sign_due_at, "handle_due": E.handle_due_at, "close_due": E.close_due_at}[anchor]
-    return and_(column >= t0, column < t1)
+        within = E.closed_day.between(first, last)
+    else:
+        instant = ANCHOR_COLUMNS[anchor]
+        within = and_(instant >= t0, instant < t1)
+    return within if months is None else and_(within, months.where(anchor, first, last, t0, t1))
+
+
+# The anchors not read by reported_day, by the column each is read by.
+ANCHOR_COLUMNS: dict[str, Any] = {
+    "sign_due": E.sign_due_at,
+    "handle_due": E.handle_due_at,
+    "close_due": E.close_due_at,
+    "closed": E.closed_day,
+}
+# The value standing for a span's end that was not read (reported_months reads only the end a read
+# can need): the widest possible, so such a month is never left out.
+_LOWEST: dict[str, Any] = {"closed": date.min, "due": datetime.min.replace(tzinfo=UTC)}
+_HIGHEST: dict[str, Any] = {"closed": date.max, "due": datetime.max.replace(tzinfo=UTC)}
+
+
+@dataclass(frozen=True)
+class ReportedSpan:
+    """A part of the events (a month, or PostgreSQL's default partition) holding reported days
+    first..last, and per anchor of ANCHOR_COLUMNS the lowest and highest value of its column there
+    ((None, None): no event of the part has one)."""
+
+    first: date
+    last: date
+    anchors: dict[str, tuple[Any, Any]]
+
+
+@dataclass(frozen=True)
+class ReportedMonths:
+    """What the events' months hold (`reported_months`): the bound on reported_day of each read by an
+    anchor other than "reported"."""
+
+    spans: tuple[ReportedSpan, ...]
+
+    def bounds(
+        self, anchor: str, first: date, last: date, t0: datetime | None = None, t1: datetime | None = None
+    ) -> tuple[date, date]:
+        """The reported days that hold every event whose anchor falls on days first..last (instants
+        [t0, t1), needed by the due anchors only): the months of the period itself, from the month of
+        `first` to `last` (new reports land there, so one made after the reading is never left out by
+        it), widened to every other part whose values of the anchor meet the period. A part whose
+        events all have that anchor outside the period, or none, holds no event that counts."""
+        lo, hi = month_start(first), last
+        for span in self.spans:
+            low, high = span.anchors[anchor]
+            if low is None:
+                continue
+            if anchor == "closed":
+                hit = as_date(low) <= last and as_date(high) >= first
+            else:
+                assert t0 is not None and t1 is not None, anchor
+                hit = low < t1 and high >= t0
+            if hit:
+                lo, hi = min(lo, span.first), max(hi, span.last)
+        return lo, hi
+
+    def where(
+        self, anchor: str, first: date, last: date, t0: datetime | None = None, t1: datetime | None = None
+    ) -> ColumnElement[bool]:
+        lo, hi = self.bounds(anchor, first, last, t0, t1)
+        # as constants in the SQL text (literal_execute), not parameters: PostgreSQL then prunes when it
+        # plans, and the driver's prepared statement (one per bound, which changes once a day at most)
+        # keeps the pruned plan; with parameters its generic plan locks and starts every partition
+        return E.reported_day.between(
+            bindparam(None, lo, Date, literal_execute=True), bindparam(None, hi, Date, literal_execute=True)
+        )
+
+
+def reported_months(
+    session: Session, first: date, last: date, *, prune: bool | None = None, both_ends: bool = False
+) -> ReportedMonths | None:
+    """Read what each month of the events holds (ReportedMonths), once for the reads of one KPI call
+    or rollup run asking about days within first..last: the partition-pruning bound of every read by a
+    due instant or by closing day. None when `prune` is False, or None and `events` is not partitioned
+    (SQLite, or PostgreSQL before the migration): nothing to prune.
+
+    Nothing about how deadlines are set is assumed: extensions, pauses, reopening and a dispatch long
+    after the report put no limit on how far a due instant or a closing lies from the report, and
+    nothing but the server's clock keeps a report time before the dispatch. The events say it: per
+    month, the highest value of each anchor's column when the month lies before first..last, the
+    lowest when after, both when within or when `both_ends` (a rollup run, whose past days an old
+    month often reaches only with its earliest values). With the column's index PostgreSQL reads one
+    entry of one partition for each; the months are its partitions, each read by its own name, whose
+    plans are cheaper than the parent's. The end not read stands at the widest value, so a month is
+    left out of a read only when none of its events can count in it: the bounded reads answer as the
+    unbounded ones do (tests/events/test_reported_months.py)."""
+    if prune is False:
+        return None
+    partitioned = is_partitioned(session)
+    if not (partitioned or prune):
+        return None
+    parts: tuple[tuple[date | None, str | None], ...]  # (month or None: the default partition, table)
+    if partitioned:
+        parts = tuple((p.month, p.name) for p in list_partitions(session))
+    else:
+        oldest, newest = session.execute(select(func.min(E.reported_day), func.max(E.reported_day))).one()
+        months = []
+        month = month_start(as_date(oldest)) if oldest is not None else None
+        while month is not None and month <= as_date(newest):
+            months.append((month, None))
+            month = next_month(month)
+        parts = tuple(months)
+    if not parts:
+        return ReportedMonths(())
+    ends = tuple(
+        (
+            not both_ends and month is not None and next_month(month) <= month_start(first),
+            not both_ends and month is not None and month > last,
+        )
+        for month, _ in parts
+    )
+    statement = _probe_statement(session.get_bind().dialect, parts, ends)
+    spans = []
+    for row in session.execute(statement):
+        month, _ = parts[row[0]]
+        before, after = ends[row[0]]  # which end of each span the statement left out
+        if month is None:
+            if row[-2] is None:
+                continue  # an empty default partition
+            lo, hi = month_start(as_date(row[-2])), next_month(as_date(row[-1])) - timedelta(days=1)
+        else:
+            lo, hi = month, next_month(month) - timedelta(days=1)
+        anchors = {}
+        for i, name in enumerate(ANCHOR_COLUMNS):
+            kind = "closed" if name == "closed" else "due"
+            low, high = row[1 + 2 * i], row[2 + 2 * i]
+            if (low if not before else high) is None:
+                anchors[name] = (None, None)  # no event of the part has one
+            else:
+                anchors[name] = (_LOWEST[kind] if before else low, _HIGHEST[kind] if after else high)
+        spans.append(ReportedSpan(lo, hi, anchors))
+    return ReportedMonths(tuple(spans))
+
+
+@lru_cache(maxsize=64)
+def _probe_statement(
+    dialect: Any, parts: tuple[tuple[date | None, str | None], ...], ends: tuple[tuple[bool, bool], ...]
+) -> Any:
+    """reported_months' one statement: per part (a partition by name, or a month of the table), its
+    number, the min and max of each anchor's column (the min left out, NULL, for a part before the days
+    asked about, the max for a part after) and, for the default partition, its reported days. Built
+    and compiled once per layout: a KPI call pays for the reading, not for building it."""
+    columns = [E.reported_day, *ANCHOR_COLUMNS.values()]
+    branches = []
+    for number, ((month, name), (before, after)) in enumerate(zip(parts, ends, strict=True)):
+        if name is not None:
+            source: Any = table(name, *(column(c.name, c.type) for c in columns))
+            where: list[ColumnElement[bool]] = []
+        else:
+            source = Event.__table__
+            where = [E.reported_day >= month, E.reported_day < next_month(month)]  # type: ignore[arg-type]
+        values: list[Any] = [literal(number, Integer)]
+        for anchor_column in ANCHOR_COLUMNS.values():
+            c = source.c[anchor_column.name]
+            # min and max of the bare column, so that PostgreSQL reads each from the column's index
+            values += [
+                cast(null(), c.type) if before else func.min(c),
+                cast(null(), c.type) if after else func.max(c),
+            ]
+        day = source.c.reported_day
+        if month is None:  # PostgreSQL's default partition: any reported days
+            values += [func.min(day), func.max(day)]
+        else:
+            values += [cast(null(), Date), cast(null(), Date)]
+        branches.append(select(*values).select_from(source).where(*where))
+    sql = str(union_all(*branches).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    types = [Integer(), *(c.type for c in ANCHOR_COLUMNS.values() for _ in (0, 1)), Date(), Date()]
+    return text(sql).columns(*(column(f"c{i}", t) for i, t in enumerate(types)))
 
 
 def rate(numerator: float, denominator: float) -> float | None:

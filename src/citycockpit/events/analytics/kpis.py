@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, false, func, literal_column, or_, select
+from sqlalchemy import and_, false, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -27,10 +27,12 @@ from citycockpit.events.analytics.definitions import (
     COUNTS,
     HANDLING_FORMULA,
     OVERDUE_FORMULA,
+    ReportedMonths,
     anchor_range,
     anchored_counts,
     handling_bucket,
     kpi_values,
+    reported_months,
 )
 from citycockpit.events.analytics.models import (
     DAY,
@@ -284,12 +286,14 @@ def _raw_sums(
     group: tuple[str, ...],
     counts: tuple[str, ...] | None = None,
     day_index_where: list[ColumnElement[bool]] | None = None,
+    months: ReportedMonths | None = None,
 ) -> dict[Any, Counter[str]]:
     """Counts straight from the events table, one GROUP BY per anchor holding one of `counts` (all when
     None); due instants capped at now. `day_index_where` (the filters with the units kept off their
     indexes) replaces `where` for the anchors other than "reported", so that a short period (today's
     part) reads each anchor's own index (due instants, closed_day) rather than a unit's whole history;
-    "reported" keeps `where`, since every unit has an index on (unit, reported_day)."""
+    "reported" keeps `where`, since every unit has an index on (unit, reported_day). `months` bounds
+    the reads by the other anchors to the reported days that can hold them (partition pruning)."""
     t0 = _local_midnight(first, zone)
     t1 = min(_local_midnight(last + timedelta(days=1), zone), now)
     out: dict[Any, Counter[str]] = {}
@@ -302,7 +306,7 @@ def _raw_sums(
         keys = [getattr(E, g) for g in group]
         conditions = where if day_index_where is None or anchor == "reported" else day_index_where
         stmt = select(*keys, *(func.sum(expr).label(name) for name, expr in exprs.items())).where(
-            anchor_range(anchor, first, last, t0, t1), *conditions
+            anchor_range(anchor, first, last, t0, t1, months), *conditions
         )
         if group:
             stmt = stmt.group_by(*keys)
@@ -430,6 +434,8 @@ def period_sums(
     use_rollups: bool = True,
     intake_only: bool = False,
     counts: tuple[str, ...] | None = None,
+    prune: bool | None = False,
+    months: ReportedMonths | None = None,
 ) -> tuple[dict[Any, Counter[str]], str]:
     """The counts of the period (optionally per `group` column, or per tuple of columns), and where they
     came from: "rollup" (past days from rollups, today from events) or "raw" (all from events).
@@ -438,7 +444,13 @@ def period_sums(
     them. `intake_only` asks for the events received only. Which rollup answers: `event_area_rollups` for a
     village or grid (filter, or a group by village_code or grid_code), `event_daily_intake` for the
     other intake breakdowns, `event_daily_rollups` for the rest; the events when the chosen table cannot
-    answer the filters and scope."""
+    answer the filters and scope.
+
+    The events are read within the reported days that can hold each anchor's rows (`months`, a
+    reading of definitions.reported_months shared by one call's reads; else read here when `prune`
+    says so: None, when `events` is partitioned). Not by default: the reading costs about what a
+    read or two over every partition does, so it pays where several reads share it (compute_kpis,
+    rank_units), not for the screen's one or two anchors."""
     f.validate()
     plan = _plan(session, f, principal)
     groups: tuple[str, ...] = (group,) if isinstance(group, str) else (group or ())
@@ -454,6 +466,12 @@ def period_sums(
     )
     today = now.astimezone(zone).date()
     past_last = min(f.last, today - timedelta(days=1))
+
+    def bound() -> ReportedMonths | None:
+        if months is not None or intake_only:  # the intake reads by reported_day alone
+            return months
+        return reported_months(session, min(f.first, today), max(f.last, today), prune=prune)
+
     if use_rollups and where is not None and rollups_cover(session, f.first, past_last):
         sums = (
             _rollup_sums(session, table, f.first, past_last, where=where, group=groups, only=only)
@@ -472,12 +490,21 @@ def period_sums(
                 group=groups,
                 counts=only,
                 day_index_where=plan.unindexed_where,
+                months=bound(),
             )
             for key, live_counts in live.items():
                 sums.setdefault(key, Counter()).update(live_counts)
         return sums, "rollup"
     raw = _raw_sums(
-        session, f.first, f.last, where=plan.raw_where, zone=zone, now=now, group=groups, counts=only
+        session,
+        f.first,
+        f.last,
+        where=plan.raw_where,
+        zone=zone,
+        now=now,
+        group=groups,
+        counts=only,
+        months=bound(),
     )
     return raw, "raw"
 
@@ -516,6 +543,8 @@ def handling_p90(
     zone: ZoneInfo,
     now: datetime,
     use_rollups: bool = True,
+    prune: bool | None = False,
+    months: ReportedMonths | None = None,
 ) -> float | None:
     """P90 of handling minutes over events closed in the period: percentile_cont(0.9), exact.
 
@@ -523,12 +552,16 @@ def handling_p90(
     department, a category — minor, or major: the sum of its minors' rows — alone, in such an area or
     in a department; filter or scope) with rolled-up days, the histogram gives the count and the bucket
     holding the P90's rank, and only the events from that bucket on are read, in handle_minutes order;
-    otherwise the events of the period are sorted (core/dialect.py percentile_cont)."""
+    otherwise the events of the period are sorted (core/dialect.py percentile_cont). Every read of the
+    events by closing day but the walk is bounded by `months` as in period_sums."""
     plan = _plan(session, f, principal)
-    where = [E.closed_day.between(f.first, f.last), *plan.raw_where, E.handle_minutes.is_not(None)]
     codes = _handling_codes(session, plan)
     unit_rows = _handling_rows(plan, codes) if use_rollups else None
     today = now.astimezone(zone).date()
+    if months is None:
+        months = reported_months(session, min(f.first, today), max(f.last, today), prune=prune)
+    in_period = months.where("closed", f.first, f.last) if months is not None else true()
+    where = [E.closed_day.between(f.first, f.last), in_period, *plan.raw_where, E.handle_minutes.is_not(None)]
     past_last = min(f.last, today - timedelta(days=1))
     if unit_rows is None or plan.unit is None or not rollups_cover(session, f.first, past_last):
         return percentile_cont(session, E.handle_minutes, P90, *where)
@@ -557,7 +590,9 @@ def handling_p90(
         rows = session.execute(
             select(bucket, func.count())
             .where(
-                E.closed_day.between(live_first, f.last), *plan.unindexed_where, E.handle_minutes.is_not(None)
+                anchor_range("closed", live_first, f.last, now, now, months),
+                *plan.unindexed_where,
+                E.handle_minutes.is_not(None),
             )
             .group_by(bucket)
         )
@@ -582,6 +617,8 @@ def handling_p90(
         return round(lower_edge + (upper_edge - lower_edge) * min(share, 1.0), 1)
     # The unit's conditions go through coalesce() so no index on them tempts the planner: the read walks
     # ix_events_handle_minutes (covering) in order through the one bucket, stopping after the offset.
+    # Not bounded by `months`: reported_day is not in that index, so the bound would cost a heap visit a
+    # row where the walk now reads the index alone.
     unit_where = [
         func.coalesce(E.closed_day, E.closed_day).between(f.first, f.last),
         E.is_test == false(),
@@ -665,9 +702,23 @@ def compute_kpis(
     zone: ZoneInfo,
     now: datetime,
     use_rollups: bool = True,
+    prune: bool | None = None,
 ) -> dict[str, object]:
-    """Every KPI of the period for the filters and the caller's scope, each with its formula."""
-    sums, source = period_sums(session, f, principal=principal, zone=zone, now=now, use_rollups=use_rollups)
+    """Every KPI of the period for the filters and the caller's scope, each with its formula. The
+    events' months are read once (definitions.reported_months) for all of its reads by due instant and
+    closing day; `prune` as in period_sums."""
+    today = now.astimezone(zone).date()
+    months = reported_months(session, min(f.first, today), max(f.last, today), prune=prune)
+    sums, source = period_sums(
+        session,
+        f,
+        principal=principal,
+        zone=zone,
+        now=now,
+        use_rollups=use_rollups,
+        prune=False,
+        months=months,
+    )
     counts = sums.get(None, Counter())
     n = counts["handle_n"]
     return {
@@ -686,7 +737,14 @@ def compute_kpis(
             "n": int(n),
             "avg_minutes": None if not n else round(counts["handle_minutes_sum"] / n, 2),
             "p90_minutes": handling_p90(
-                session, f, principal=principal, zone=zone, now=now, use_rollups=use_rollups
+                session,
+                f,
+                principal=principal,
+                zone=zone,
+                now=now,
+                use_rollups=use_rollups,
+                prune=False,
+                months=months,
             ),
         },
         "overdue": {
@@ -708,12 +766,16 @@ def rank_units(
     principal: Principal | None,
     zone: ZoneInfo,
     now: datetime,
+    prune: bool | None = None,
 ) -> dict[str, object]:
     """Rank departments or towns by 按期结案率 (then 结案率, 满意率). A unit with fewer than
-    `min_volume` cases due (应结案数) is listed as unranked: a rate over a handful of cases says little."""
+    `min_volume` cases due (应结案数) is listed as unranked: a rate over a handful of cases says little.
+    `prune` as in compute_kpis (today's part reads four anchors)."""
     if by not in RANK_BY:
         raise Unprocessable("Rank by department or town", field="by")
-    sums, source = period_sums(session, f, principal=principal, zone=zone, now=now, group=RANK_BY[by])
+    sums, source = period_sums(
+        session, f, principal=principal, zone=zone, now=now, group=RANK_BY[by], prune=prune
+    )
     names = _unit_names(session, by, [k for k in sums if k is not None])
     ranked: list[dict[str, Any]] = []
     unranked: list[dict[str, Any]] = []

@@ -32,7 +32,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from citycockpit.core.dialect import advisory_lock, dialect_name, local_date, try_advisory_lock
-from citycockpit.events.analytics.definitions import E, anchor_range, anchored_counts, handling_bucket
+from citycockpit.events.analytics.definitions import (
+    E,
+    ReportedMonths,
+    anchor_range,
+    anchored_counts,
+    handling_bucket,
+    reported_months,
+)
 from citycockpit.events.analytics.models import (
     DAY,
     HANDLING_UNITS,
@@ -47,6 +54,7 @@ from citycockpit.events.analytics.models import (
     set_in_kind,
 )
 from citycockpit.events.storage.archive import archived_months
+from citycockpit.events.storage.partitions import month_start, next_month
 from citycockpit.ops.jobs import JobResult
 
 LOCK_NAMESPACE = "events.rollup"
@@ -91,10 +99,16 @@ FINE_TABLE = "event_rollup_fine"  # a temporary table: one run's counts by every
 
 
 def _select_for(
-    first: date, last: date, zone: ZoneInfo, dialect: str, dimensions: tuple[str, ...] = FINE_DIMENSIONS
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    dialect: str,
+    dimensions: tuple[str, ...] = FINE_DIMENSIONS,
+    months: ReportedMonths | None = None,
 ) -> Any:
     """One UNION ALL branch per anchor (each row counts only in its anchor's columns), grouped by day
-    and the dimensions."""
+    and the dimensions; with `months`, each branch reads only the reported days that can hold its
+    anchor's rows (definitions.ReportedMonths)."""
     t0, t1 = _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
     zero_int, zero_float = literal_column("0"), cast(literal_column("0"), Float)
     branches = []
@@ -110,7 +124,7 @@ def _select_for(
             default = zero_float if name == "handle_minutes_sum" else zero_int
             columns.append(exprs.get(name, default).label(name))
         branches.append(
-            select(*columns).where(anchor_range(anchor, first, last, t0, t1), E.is_test == false())
+            select(*columns).where(anchor_range(anchor, first, last, t0, t1, months), E.is_test == false())
         )
     rows = union_all(*branches).subquery("anchored")
     keys = [rows.c.day, *(rows.c[d] for d in dimensions)]
@@ -118,12 +132,14 @@ def _select_for(
     return select(literal(DAY).label("grain"), *keys, *sums).group_by(*keys)
 
 
-def _insert_rollups(session: Session, first: date, last: date, zone: ZoneInfo, dialect: str) -> None:
+def _insert_rollups(
+    session: Session, first: date, last: date, zone: ZoneInfo, dialect: str, months: ReportedMonths | None
+) -> None:
     """The day rows of event_daily_rollups and event_area_rollups for first..last from one pass over
     the events: their counts by every dimension of both go to a temporary table (a day holds at most
     a row per grid × category × department), which each table then sums by its own dimensions."""
     session.execute(text(f"DROP TABLE IF EXISTS {FINE_TABLE}"))  # a run of this connection that failed
-    fine = _select_for(first, last, zone, dialect).into(FINE_TABLE, temporary=True)
+    fine = _select_for(first, last, zone, dialect, months=months).into(FINE_TABLE, temporary=True)
     session.execute(fine)
     t = fine.table.c
     for target, dims in (
@@ -182,10 +198,10 @@ def _intake_select_for(first: date, last: date) -> Any:
     return union_all(*branches)
 
 
-def _handling_select_for(first: date, last: date) -> Any:
+def _handling_select_for(first: date, last: date, months: ReportedMonths | None = None) -> Any:
     """Bucket counts per closing day, one UNION ALL branch per kind of rows (HANDLING_UNITS): city-wide,
     per town, per department, per minor category, per town × minor category, per department × minor
-    category."""
+    category; within `months`' bound of the closing days."""
     bucket = handling_bucket(E.handle_minutes)
     branches = []
     for kind in HANDLING_UNITS:
@@ -195,6 +211,8 @@ def _handling_select_for(first: date, last: date) -> Any:
             E.handle_minutes.is_not(None),
             *(getattr(E, u).is_not(None) for u in set_in_kind(HANDLING_UNITS, kind)),
         ]
+        if months is not None:
+            where.append(months.where("closed", first, last))
         keys = [E.closed_day, *(getattr(E, u) for u in kind), bucket]
         branches.append(
             select(
@@ -204,14 +222,6 @@ def _handling_select_for(first: date, last: date) -> Any:
             .group_by(*keys)
         )
     return union_all(*branches)
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def _rebuild_months(session: Session, first: date, last: date) -> None:
@@ -242,10 +252,12 @@ def _rebuild_months(session: Session, first: date, last: date) -> None:
 
 
 def recompute_days(
-    session: Session, first: date, last: date, *, zone: ZoneInfo, now: datetime
+    session: Session, first: date, last: date, *, zone: ZoneInfo, now: datetime, prune: bool | None = None
 ) -> RollupResult:
     """Recompute the rollups of local days first..last (never today or later: those stay live).
-    Flushes; the caller commits, which also releases the day locks."""
+    Flushes; the caller commits, which also releases the day locks. The passes by due instant and by
+    closing day read only the reported months that can hold their rows (definitions.reported_months,
+    read once; `prune` as there: by default when `events` is partitioned)."""
     today = now.astimezone(zone).date()
     last = min(last, today - timedelta(days=1))
     result = RollupResult()
@@ -257,6 +269,9 @@ def recompute_days(
     claimed = [d for d in wanted if try_advisory_lock(session, LOCK_NAMESPACE, d.toordinal())]
     result.skipped = len(wanted) - len(claimed)
     dialect = dialect_name(session)
+    months = (
+        reported_months(session, claimed[0], claimed[-1], prune=prune, both_ends=True) if claimed else None
+    )
     table = EventDailyRollup.__table__
     area = EventAreaRollup.__table__
     intake = EventDailyIntake.__table__
@@ -272,7 +287,7 @@ def recompute_days(
                 EventRollupDay.__table__.c.day.between(run_first, run_last)
             )
         )
-        _insert_rollups(session, run_first, run_last, zone, dialect)
+        _insert_rollups(session, run_first, run_last, zone, dialect, months)
         session.execute(
             insert(intake).from_select(
                 ["grain", "day", *INTAKE_DIMENSIONS, "received"], _intake_select_for(run_first, run_last)
@@ -281,7 +296,7 @@ def recompute_days(
         session.execute(
             insert(handling).from_select(
                 ["grain", "day", *HANDLING_DIMENSIONS, "n"],
-                _handling_select_for(run_first, run_last),
+                _handling_select_for(run_first, run_last, months),
             )
         )
         per_day = dict(
