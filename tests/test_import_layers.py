@@ -65,6 +65,10 @@ INTERNALS_ALLOWED: dict[tuple[str, str], str] = {
         "PostgreSQL that year's months need their partitions first, and how a month gets one (rows already "
         "in the default partition moved out, under the partitions' lock) has one home, ensure_months"
     ),
+    ("demo.bulk", "events.storage.partitions"): (
+        "on partitioned PostgreSQL the bulk load copies the events' keys into event_keys itself, with the "
+        "insert trigger off for its COPY; the key table's and the trigger's names have one home, partitions"
+    ),
     ("screen.queries", "events.analytics.kpis"): (
         "kpis.py is the events analytics' query module (KPI counts over live rows and rollups), "
         "events' queries in all but name"
