@@ -88,7 +88,7 @@ def _link_events(session: Session, alert: SurgeAlert, start: datetime, end: date
     linked = exists().where(SurgeAlertEvent.alert_id == alert.id, SurgeAlertEvent.event_id == Event.id)
     # The category and town go through coalesce() so that the window's few hours of ix_events_surge_count
     # are read: SQLite, without statistics, otherwise seeks the town's or the category's index and reads
-    # its whole history (20–98 ms against 0.02 ms for a 4-hour window at 300 k events;
+    # its whole history (17–98 ms against 0.03 ms for a 4-hour window at 300 k events;
     # docs/domains/events-indexes.md).
     session.execute(
         insert(SurgeAlertEvent).from_select(
