@@ -239,7 +239,6 @@ class Event(Base):
         UniqueConstraint("channel", "external_id", name="uq_events_channel_external_id"),
         Index("ix_events_state_department", "state", "department_id"),
         Index("ix_events_reported_day", "reported_day", "channel"),
-        Index("ix_events_town_day", "town_code", "reported_day"),
         Index("ix_events_department_day", "department_id", "reported_day"),
         Index("ix_events_category_day", "category_code", "reported_day"),
         # channel, request type and the test flag too: a village's or grid's intake breakdown from the index

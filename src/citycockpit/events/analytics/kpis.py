@@ -292,7 +292,8 @@ def _raw_sums(
     None); due instants capped at now. `day_index_where` (the filters with the units kept off their
     indexes) replaces `where` for the anchors other than "reported", so that a short period (today's
     part) reads each anchor's own index (due instants, closed_day) rather than a unit's whole history;
-    "reported" keeps `where`, since every unit has an index on (unit, reported_day). `months` bounds
+    "reported" keeps `where`: a department and a category have an index on (unit, reported_day), a village
+    or grid on (grid_code, reported_day, …), and a town's range reads the reported day's own. `months` bounds
     the reads by the other anchors to the reported days that can hold them (partition pruning)."""
     t0 = _local_midnight(first, zone)
     t1 = min(_local_midnight(last + timedelta(days=1), zone), now)
