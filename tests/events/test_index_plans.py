@@ -117,3 +117,65 @@ def test_a_surges_events_are_linked_through_the_reported_at_index(db, sqlite_onl
     assert link == [
         "SEARCH events USING COVERING INDEX ix_events_surge_count (reported_at>? AND reported_at<?)"
     ]
+
+
+def test_on_postgresql_the_overdue_list_can_read_the_index_of_events_being_handled_even_when_prepared(
+    db, backend, leader, city, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """The screen's overdue list asks for the most overdue events being handled: through
+    ix_events_handle_due it walked every deadline ever set, the closed events' too (over a minute at
+    50 M events); the partial index holds only the events being handled. A planner may use it only when
+    the statement carries the predicate's very values, also in the generic plan of a prepared statement
+    (which the driver switches to after five runs): Event.is_being_handled writes them into the SQL."""
+    if backend != "postgresql":
+        pytest.skip("the generic plan of a prepared statement is PostgreSQL's")
+    from citycockpit.screen import queries as screen
+
+    today = clock.now().astimezone(TZ).date()
+    view = screen.View(leader.principal, "320585", "太仓市", "city", None, None, clock.now(), today, TZ)
+    with statements(db) as seen:
+        screen.alerts(db, view)
+    (listing, params) = next((s, p) for s, p in seen if "ORDER BY events.handle_due_at" in s)
+    assert "events.state IN ('dispatched', 'signed')" in listing
+    conn = db.connection()
+    conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    conn.exec_driver_sql(
+        "SET LOCAL enable_seqscan = off"
+    )  # a test's handful of rows: let the plan show the index
+    conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+    plan = "\n".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + listing, params).all())
+    used = set(re.findall(r"Index (?:Only )?Scan(?: Backward)? using (\S+) on events", plan))
+    partial = {
+        name
+        for (name,) in conn.exec_driver_sql(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indpred IS NOT NULL"
+        ).all()
+    }
+    assert used and used <= partial, plan
+
+
+def test_the_partial_index_and_the_rule_name_the_same_states() -> None:
+    """The index's predicate is text (events/models.py BEING_HANDLED_SQL) and its migration froze the
+    values: all three must say the same, or the planners stop using the index."""
+    import importlib.util
+    from pathlib import Path
+
+    import citycockpit.migrations
+    from citycockpit.events.enums import BEING_HANDLED, state_values
+    from citycockpit.events.models import BEING_HANDLED_SQL, Event
+
+    path = next(
+        Path(citycockpit.migrations.__file__).parent.glob(
+            "versions/*_a7c3e9f2d4b1_events_handling_due_partial_index.py"
+        )
+    )
+    spec = importlib.util.spec_from_file_location("handling_due_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    (index,) = [i for i in Event.__table__.indexes if i.name == "ix_events_handling_due"]
+    assert str(index.dialect_options["sqlite"]["where"]) == BEING_HANDLED_SQL == migration.PREDICATE
+    assert str(index.dialect_options["postgresql"]["where"]) == BEING_HANDLED_SQL
+    assert BEING_HANDLED_SQL == "state IN ({})".format(
+        ", ".join(f"'{v}'" for v in state_values(BEING_HANDLED))
+    )
