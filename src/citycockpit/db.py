@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -45,36 +45,15 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        value = _as_utc(value)
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware UTC instant is required")
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def driver_processor(self, dialect: Any) -> Callable[[datetime | None], Any]:
-        """`process_bind_param` and the driver type's own conversion in one call, for `RowsInsert`:
-        SQLite stores the naive UTC instant as SQLAlchemy's DATETIME text ("2024-09-30 02:00:00.000000",
-        its default storage format); PostgreSQL takes the aware instant. tests/test_rows_insert.py
-        checks both against SQLAlchemy's own chain of the two conversions."""
-        if dialect.name == "sqlite":
-
-            def to_text(value: datetime | None) -> str | None:
-                if value is None:
-                    return None
-                return _as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-            return to_text
-        if self.impl_instance.dialect_impl(dialect).bind_processor(dialect) is None:
-            return lambda value: None if value is None else _as_utc(value)
-        return self._cached_bind_processor(dialect) or (lambda value: value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given where an aware UTC instant is required")
-    return value.astimezone(UTC)
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -273,98 +252,3 @@ def get_read_session(request: Request, session: SessionDep) -> Iterator[Session]
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
-
-
-class RowsInsert:
-    """A table's multi-row `INSERT ... RETURNING`, run through the driver (`exec_driver_sql`) rather
-    than SQLAlchemy's per-statement compile and per-row parameter building: the intake writer inserts
-    every batch this way (issue 24). The values are converted by the columns' own bind processors
-    (UTC instants, dates, booleans, JSON, as the ORM path stores them), and columns left out of the
-    rows get their scalar Python defaults, so the stored rows are the same as `session.execute(insert(
-    table), rows)` writes. The SQL text is built once per dialect, column set and row count."""
-
-    # SQLite allows 32,766 bound values per statement (3.32+), PostgreSQL 65,535.
-    MAX_PARAMS = 30_000
-    MAX_ROWS = 1_000
-
-    def __init__(self, table: Any, *, returning: tuple[str, ...] = ()) -> None:
-        self.table = table
-        self.returning = returning
-        self._plans: dict[tuple[str, tuple[str, ...]], Any] = {}
-        self._texts: dict[tuple[str, tuple[str, ...], int], str] = {}
-
-    def _plan(
-        self, dialect: Any, keys: tuple[str, ...]
-    ) -> tuple[tuple[str, ...], list[Any], tuple[Any, ...]]:
-        """Columns named (the rows' keys, then defaulted columns), their processors, the defaults."""
-        plan = self._plans.get((dialect.name, keys))
-        if plan is None:
-            columns = self.table.c
-            unknown = set(keys) - set(columns.keys())
-            if unknown:
-                raise ValueError(f"not columns of {self.table.name}: {sorted(unknown)}")
-            defaulted = []
-            for column in columns:
-                if column.key in keys or column.default is None:
-                    continue
-                if not column.default.is_scalar:
-                    raise ValueError(f"{self.table.name}.{column.key}: only scalar defaults are filled in")
-                defaulted.append(column)
-            names = keys + tuple(c.key for c in defaulted)
-            processors = [_bind_processor(columns[name].type, dialect) for name in names]
-            fixed = []
-            for column, process in zip(defaulted, processors[len(keys) :], strict=True):
-                fixed.append(column.default.arg if process is None else process(column.default.arg))
-            plan = self._plans[(dialect.name, keys)] = (names, processors[: len(keys)], tuple(fixed))
-        return plan
-
-    def _text(self, dialect: Any, names: tuple[str, ...], count: int) -> str:
-        text = self._texts.get((dialect.name, names, count))
-        if text is None:
-            preparer = dialect.identifier_preparer
-            mark = "?" if dialect.paramstyle == "qmark" else "%s"
-            one = "(" + ", ".join([mark] * len(names)) + ")"
-            text = (
-                f"INSERT INTO {preparer.format_table(self.table)} "
-                f"({', '.join(preparer.quote(self.table.c[n].name) for n in names)}) "
-                f"VALUES {', '.join([one] * count)}"
-            )
-            if self.returning:
-                text += (
-                    f" RETURNING {', '.join(preparer.quote(self.table.c[n].name) for n in self.returning)}"
-                )
-            self._texts[(dialect.name, names, count)] = text
-        return text
-
-    def execute(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        """Insert the rows (all with the same keys) in the session's transaction; the returned columns
-        of every row, in no particular order (none without `returning`)."""
-        if not rows:
-            return []
-        conn = session.connection()
-        dialect = conn.dialect
-        keys = tuple(rows[0])
-        names, processors, fixed = self._plan(dialect, keys)
-        convert = [(i, p) for i, p in enumerate(processors) if p is not None]
-        per_statement = max(1, min(self.MAX_ROWS, self.MAX_PARAMS // len(names)))
-        out: list[tuple[Any, ...]] = []
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            params: list[Any] = []
-            for row in chunk:
-                values = [row[k] for k in keys]
-                for i, process in convert:
-                    values[i] = process(values[i])
-                params += values
-                params += fixed
-            result = conn.exec_driver_sql(self._text(dialect, names, len(chunk)), tuple(params))
-            if self.returning:
-                out += result.all()
-        return out
-
-
-def _bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """The conversion SQLAlchemy applies to a column's values before the driver sees them: the type's
-    own fused one where it has it (`UTCDateTime.driver_processor`), else SQLAlchemy's chain."""
-    fused = getattr(column_type, "driver_processor", None)
-    return fused(dialect) if fused is not None else column_type._cached_bind_processor(dialect)

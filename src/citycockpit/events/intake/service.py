@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,6 @@ from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
 from citycockpit.core import coords, stamps
 from citycockpit.core.text import clean_text
-from citycockpit.db import RowsInsert
 from citycockpit.events import categories as cats
 from citycockpit.events import photos, routing
 from citycockpit.events.enums import (
@@ -586,8 +585,8 @@ def prepare_events(
 
 # Core, not the ORM's bulk path: these are plain rows. Built once: the intake writer inserts every batch.
 _EVENTS = cast(Table, Event.__table__)
-_INSERT_EVENTS = RowsInsert(_EVENTS, returning=("public_id", "id"))
-_INSERT_TRANSITIONS = RowsInsert(cast(Table, EventTransition.__table__))
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.public_id, _EVENTS.c.id)
+_INSERT_TRANSITIONS = insert(cast(Table, EventTransition.__table__))
 
 
 def insert_events(
@@ -613,7 +612,7 @@ def insert_events(
     )
     for row, originals in zip(rows, found, strict=True):
         row["duplicate_of_id"] = duplicates.stored_original(originals)
-    returned = _INSERT_EVENTS.execute(session, rows)
+    returned = session.execute(_INSERT_EVENTS, rows).all()
     ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
         row["id"] = ids[row["public_id"]]
@@ -622,8 +621,8 @@ def insert_events(
     for row in rows:
         results[next(slots)] = Created(row["id"], row["public_id"], row["category_code"])
     answered = cast(list[Created | InvalidEventInput], results)  # no None left
-    _INSERT_TRANSITIONS.execute(
-        session,
+    session.execute(
+        _INSERT_TRANSITIONS,
         [
             {
                 "event_id": row["id"],
