@@ -68,6 +68,7 @@ def test_a_dispatcher_finishes_triage_with_a_search_and_one_click(browser, demo:
         page.screenshot(path=str(artifact("triage-queue.png")), full_page=True)
         page.click(f"a[href='/app/events/{public_id}']", timeout=5000)
         card = page.locator("#triage")
+        card.locator(".suggestion-button").first.wait_for(timeout=10000)  # the event page renders them
         assert card.locator(".suggestion-button").count() == 3
         assert "井盖" in card.locator(".suggestion-button").first.inner_text()
         page.screenshot(path=str(artifact("triage-card.png")), full_page=True)
