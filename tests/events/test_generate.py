@@ -199,6 +199,8 @@ def test_one_run_spreads_its_events_over_several_years_by_their_days(empty_city)
 def test_a_run_through_a_year_not_yet_begun_is_refused_before_anything_is_written(empty_city) -> None:
     with pytest.raises(Unprocessable, match="2025 has not started"):
         generate_events(empty_city, n=10, year=2024, through_year=2025, now=CLOCK.now(), zone=TZ, actor=ACTOR)
+    with pytest.raises(Unprocessable, match="last year 2022 comes before the first 2024"):
+        generate_events(empty_city, n=10, year=2024, through_year=2022, now=CLOCK.now(), zone=TZ, actor=ACTOR)
     with Session(empty_city) as s:
         assert s.scalar(select(func.count()).select_from(Event)) == 0
 
