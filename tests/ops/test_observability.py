@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from citycockpit.auth import tokens
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.clock import Clock
+from citycockpit.ops.logs import configure_logging
 
 
 def test_readyz_is_ready_when_the_schema_is_at_head(client: TestClient) -> None:
@@ -81,3 +88,38 @@ def test_new_request_ids_are_32_hex_digits_unique_and_differ_in_their_first_eigh
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
     # the text log shows a request id's first 8 digits: those must tell requests apart
     assert len({i[:8] for i in ids}) == len(ids)
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """The server's logging (`configure_logging`, JSON) for one test, its lines kept, then as it was."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logging._srcfile, logging.logThreads, logging.logProcesses)
+    configure_logging("json", "INFO")
+    lines = io.StringIO()
+    handler = root.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(lines)
+    try:
+        yield lines
+    finally:
+        root.handlers[:], level, logging._srcfile, logging.logThreads, logging.logProcesses = saved
+        root.setLevel(level)
+
+
+def test_each_request_writes_one_json_access_line_with_its_request_id(
+    client: TestClient, json_logs: io.StringIO
+) -> None:
+    answers = [
+        client.get("/healthz", headers={"X-Request-ID": "probe-1"}),
+        client.post("/open311/v2/requests.json", data={"service_code": "C0101"}),  # the fast path: 400
+    ]
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    access = [line for line in lines if line["logger"] == "citycockpit.access"]
+    assert [(a["method"], a["path"], a["status"], a["request_id"]) for a in access] == [
+        ("GET", "/healthz", 200, "probe-1"),
+        ("POST", "/open311/v2/requests.json", 400, answers[1].headers["x-request-id"]),
+    ]
+    assert all(a["level"] == "info" and a["duration_ms"] >= 0 for a in access)
+    # nothing the formatter adds names the source line, thread or process (their lookups are off)
+    assert not {"pathname", "lineno", "threadName", "process"} & set().union(*access)

@@ -159,8 +159,9 @@ class IntakeWriter:
                 self._write(batch)
             except BaseException:  # never let the thread die with requests waiting
                 log.exception("intake writer failed a batch of %d", len(batch))
-                for job in batch:
-                    _deliver(job, ServiceUnavailable("The request could not be stored; retry"))
+                _deliver(
+                    [(job, ServiceUnavailable("The request could not be stored; retry")) for job in batch]
+                )
             metrics.INTAKE_BATCH_SIZE.observe(len(batch))
             metrics.INTAKE_BATCH_SECONDS.observe(time.perf_counter() - started)
             if stop:
@@ -174,8 +175,7 @@ class IntakeWriter:
                 plan = self._prepare(session, batch)
         except Exception as exc:
             log.warning("intake preparation failed: %s", exc, exc_info=True)
-            for job in batch:
-                _deliver(job, _failure(exc))
+            _deliver([(job, _failure(exc)) for job in batch])
             return
         self.requests += len(batch)
         try:
@@ -192,8 +192,7 @@ class IntakeWriter:
             log.warning("intake request failed: %s", exc, exc_info=True)
             outcomes = [_failure(exc)]
         self.batches += 1
-        for job, outcome in zip(batch, outcomes, strict=True):
-            _deliver(job, outcome)
+        _deliver(list(zip(batch, outcomes, strict=True)))
 
     def _commit(self, batch: list[Job], plan: _Plan, *, decide_first: bool) -> list[Any]:
         with self._session() as session:
@@ -323,15 +322,23 @@ def _failure(exc: Exception) -> AppError:
     return ServiceUnavailable("The request could not be stored; retry")
 
 
-def _deliver(job: Job, outcome: Any) -> None:
-    def _set() -> None:
+def _deliver(outcomes: list[tuple[Job, Any]]) -> None:
+    """Hand each job its outcome on its event loop: one wake-up per loop for the whole batch (a
+    `call_soon_threadsafe` per job cost a self-pipe write and a loop turn each)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Job, Any]]] = {}
+    for job, outcome in outcomes:
+        by_loop.setdefault(job.loop, []).append((job, outcome))
+    for loop, pairs in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_set_results, pairs)
+        except RuntimeError:  # the event loop closed (server shutting down)
+            pass
+
+
+def _set_results(pairs: list[tuple[Job, Any]]) -> None:
+    for job, outcome in pairs:
         if not job.future.done():  # the client may have gone away
             job.future.set_result(outcome)
-
-    try:
-        job.loop.call_soon_threadsafe(_set)
-    except RuntimeError:  # the event loop closed (server shutting down)
-        pass
 
 
 def writer_of(app: Any) -> IntakeWriter:
