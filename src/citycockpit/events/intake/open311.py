@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citycockpit.auth.deps import PUBLIC, PUBLIC_SELF_LIMITED, client_ip
 from citycockpit.core.errors import AppError
+from citycockpit.core.ids import random_hex
 from citycockpit.core.text import xml_safe
 from citycockpit.db import ReadSessionDep, SessionDep
 from citycockpit.events import categories as cats
@@ -509,7 +509,7 @@ def _request_input(form: dict[str, Any]) -> tuple[str, intake.EventInput]:
         reporter_phone=(form.get("phone") or "").strip() or None,
         reporter_email=(form.get("email") or "").strip() or None,
         media_urls=[media] if media else [],
-        intake_token=secrets.token_hex(16),  # 32 hex digits, as a UUID's; a third of uuid4's cost
+        intake_token=random_hex(16),  # 32 hex digits, as a UUID's
     )
     problems: list[str] = [] if code else ["service_code is required"]
     if lat is None and lon is None and not address and not address_id:

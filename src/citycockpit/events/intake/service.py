@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
 from citycockpit.core import coords, stamps
+from citycockpit.core.ids import random_hex
 from citycockpit.core.text import clean_text
 from citycockpit.events import categories as cats
 from citycockpit.events import photos, routing
@@ -145,7 +145,7 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID (with or withou
 
 def new_public_id(local_day: datetime) -> str:
     """`E` + local date (yymmdd) + 10 hex digits, e.g. E240930A1B2C3D4E5."""
-    return f"E{local_day:%y%m%d}{secrets.token_hex(5).upper()}"
+    return f"E{local_day:%y%m%d}{random_hex(5).upper()}"
 
 
 def actor_fields(actor: Any) -> dict[str, Any]:
