@@ -3,6 +3,7 @@
 
 Usage: PYTHONPATH=src python bench/events_intake.py --db URL [--case spread|burst|both] [--against
        both|ours|ceiling] [--clients 50] [--seconds 15] [--workers 1] [--rate R] [--callers N]
+       [--rounds N] (N alternated pairs of runs: the median ratio)
        [--unpartitioned] (PostgreSQL: events as one plain table, the partitioning undone)
        (R requests/s offered on a fixed schedule; latency counted from each scheduled time)
 
@@ -396,6 +397,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the ceiling and ours alternately this many times and print the median ratio "
+        "(on a shared machine one pair of runs can differ by a third)",
+    )
+    parser.add_argument(
         "--rate",
         type=float,
         default=0,
@@ -432,16 +440,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="intake-ceiling-") as workdir:
         for case in cases:
             print(f"case {case}:")
-            ceiling = run_ceiling(args, case, workdir) if args.against != "ours" else None
-            if ceiling:
-                print("  " + ceiling.line())
-            ours = run_ours(args, case, key) if args.against != "ceiling" else None
-            if ours:
-                print("  " + ours.line())
-            if ceiling and ours:
+            ratios = []
+            for round_ in range(1, args.rounds + 1):
+                if args.rounds > 1:
+                    print(f" round {round_} (load average {os.getloadavg()[0]:.2f}):")
+                ceiling = run_ceiling(args, case, workdir) if args.against != "ours" else None
+                if ceiling:
+                    print("  " + ceiling.line())
+                ours = run_ours(args, case, key) if args.against != "ceiling" else None
+                if ours:
+                    print("  " + ours.line())
+                if ceiling and ours:
+                    ratios.append(ours.throughput / ceiling.throughput)
+                    print(
+                        f"  ratio {ratios[-1]:.2f}x the bare ceiling's throughput "
+                        f"(p99 {ours.p99:.0f} ms against {ceiling.p99:.0f} ms)"
+                    )
+            if len(ratios) > 1:
                 print(
-                    f"  ratio {ours.throughput / ceiling.throughput:.2f}x the bare ceiling's throughput "
-                    f"(p99 {ours.p99:.0f} ms against {ceiling.p99:.0f} ms)"
+                    f"  median ratio of {len(ratios)} alternated rounds {statistics.median(ratios):.2f}x "
+                    f"(from {min(ratios):.2f}x to {max(ratios):.2f}x)"
                 )
     print(f"load average {os.getloadavg()[0]:.2f} at end")
 
