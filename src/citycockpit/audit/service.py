@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit.models import AuditEntry, AuditHead
 from citycockpit.core.actors import Actor
 from citycockpit.core.keyring import KeyRing, ring_for
+from citycockpit.db import RowsInsert
 
 GENESIS = "0" * 64
 
@@ -80,7 +81,7 @@ _WRITE_HEAD = (
 )
 # A declarative class's `__table__` is typed as any FromClause; this model's is its Table.
 _ENTRIES = cast(Table, AuditEntry.__table__)
-_INSERT_ENTRIES = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_INSERT_ENTRIES = RowsInsert(_ENTRIES, returning=("id",))
 
 
 def _lock_head(session: Session) -> str:
@@ -156,7 +157,7 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
         rows.append(row)
     # One multi-row INSERT numbers its rows in the order given (SQLite and PostgreSQL alike), so the
     # ids follow the chain; RETURNING's own order is not asked for (SQLite would insert row by row).
-    ids = sorted(session.scalars(_INSERT_ENTRIES, rows))
+    ids = sorted(entry_id for (entry_id,) in _INSERT_ENTRIES.execute(session, rows))
     session.execute(_WRITE_HEAD, {"entry_id": ids[-1], "hash": prev})
     return ids
 

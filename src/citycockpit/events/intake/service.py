@@ -20,6 +20,7 @@ from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
 from citycockpit.core import coords, stamps
 from citycockpit.core.text import clean_text
+from citycockpit.db import RowsInsert
 from citycockpit.events import categories as cats
 from citycockpit.events import photos, routing
 from citycockpit.events.enums import (
@@ -585,7 +586,7 @@ def prepare_events(
 
 # Core, not the ORM's bulk path: these are plain rows. Built once: the intake writer inserts every batch.
 _EVENTS = cast(Table, Event.__table__)
-_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.public_id, _EVENTS.c.id)
+_INSERT_EVENTS = RowsInsert(_EVENTS, returning=("public_id", "id"))
 _INSERT_TRANSITIONS = insert(cast(Table, EventTransition.__table__))
 
 
@@ -612,7 +613,7 @@ def insert_events(
     )
     for row, originals in zip(rows, found, strict=True):
         row["duplicate_of_id"] = duplicates.stored_original(originals)
-    returned = session.execute(_INSERT_EVENTS, rows).all()
+    returned = _INSERT_EVENTS.execute(session, rows)
     ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
         row["id"] = ids[row["public_id"]]

@@ -1,0 +1,129 @@
+"""`db.RowsInsert` (the intake writer's driver-level multi-row INSERT) stores exactly what SQLAlchemy's
+Core insert stores, column by column and value by value, on both engines."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
+
+from citycockpit.audit.models import AuditEntry
+from citycockpit.db import RowsInsert
+from citycockpit.events.models import Event
+
+EVENTS = cast(Table, Event.__table__)
+ENTRIES = cast(Table, AuditEntry.__table__)
+BEIJING = timezone(timedelta(hours=8))
+
+
+def _event_rows(prefix: str) -> list[dict[str, Any]]:
+    """Rows like the intake's: some columns given, the counters and flags left to their defaults."""
+    base = datetime(2024, 9, 30, 18, 5, 7, 123456, tzinfo=BEIJING)  # not UTC: converted on the way in
+    rows = []
+    for i in range(3):
+        at = base + timedelta(minutes=i)
+        rows.append(
+            {
+                "public_id": f"{prefix}{i}",
+                "version": 1,
+                "channel": "open311",
+                "request_type": None,
+                "external_id": f"ext-{prefix}-{i}",
+                "title": "路口有垃圾",
+                "reporter_phone": "13800138000" if i else None,
+                "is_test": i == 1,
+                "lat": 30.2741 + i / 1000,
+                "lon": 120.1551,
+                "received_lat": 30.27,
+                "received_lon": 120.15,
+                "coord_system": "wgs84",
+                "grid_code": "330102001001001",
+                "category_code": "E0102",
+                "department_id": None,
+                "routing_rule": "按网格 (grid)",
+                "routing_score": 0.75 if i else None,
+                "needs_triage": i == 2,
+                "state": "registered",
+                "reported_at": at,
+                "reported_day": date(2024, 9, 30),
+                "registered_at": at.astimezone(UTC),
+                "handle_due_at": None,
+                "updated_at": at,
+            }
+        )
+    return rows
+
+
+def _stored(db, table: Table, ids: list[int], skip: set[str]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Every column of the rows as the driver reads it back (SQLite: the stored text, number or NULL)."""
+    names = [c.name for c in table.columns if c.name not in skip]
+    conn = db.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE id IN ({', '.join([mark] * len(ids))}) ORDER BY id"
+    got = conn.exec_driver_sql(sql, tuple(ids)).all()
+    return [{n: (type(v).__name__, v) for n, v in zip(names, row, strict=True)} for row in got]
+
+
+def test_events_inserted_by_the_driver_are_stored_as_the_core_insert_stores_them(db):
+    old = dict(
+        db.execute(insert(EVENTS).returning(EVENTS.c.public_id, EVENTS.c.id), _event_rows("OLD")).all()
+    )
+    new = dict(RowsInsert(EVENTS, returning=("public_id", "id")).execute(db, _event_rows("NEW")))
+    assert sorted(new) == ["NEW0", "NEW1", "NEW2"]
+    skip = {"id", "public_id", "external_id"}
+    old_rows = _stored(db, EVENTS, [old[f"OLD{i}"] for i in range(3)], skip)
+    new_rows = _stored(db, EVENTS, [new[f"NEW{i}"] for i in range(3)], skip)
+    assert new_rows == old_rows
+    assert old_rows[1]["is_test"][1] in (1, True) and old_rows[0]["rework_count"] == ("int", 0)
+
+
+def test_audit_entries_inserted_by_the_driver_are_stored_as_the_core_insert_stores_them(db):
+    def rows() -> list[dict[str, Any]]:
+        at = datetime(2024, 9, 30, 10, 0, 0, 1, tzinfo=UTC)
+        return [
+            {
+                "at": at + timedelta(seconds=i),
+                "actor_id": None,
+                "actor_name": "张三",
+                "action": "event.report",
+                "object_type": "event",
+                "object_id": f"E{i}",
+                "ip": "10.0.0.1" if i else None,
+                "prev_hash": "0" * 64,
+                "hash": f"{i:064d}",
+                "key_id": "k1",
+            }
+            for i in range(4)
+        ]  # diff_json left out: its default
+
+    old = sorted(db.scalars(insert(ENTRIES).returning(ENTRIES.c.id), rows()))
+    new = sorted(i for (i,) in RowsInsert(ENTRIES, returning=("id",)).execute(db, rows()))
+    assert len(new) == 4 and new[0] > old[-1]
+    assert _stored(db, ENTRIES, new, {"id"}) == _stored(db, ENTRIES, old, {"id"})
+
+
+def test_many_rows_are_split_into_statements_under_the_bound_value_limit(db):
+    class Small(RowsInsert):
+        MAX_PARAMS = 50  # 12 columns with the default: 4 rows a statement
+
+    rows = [
+        {
+            "at": datetime(2024, 9, 30, tzinfo=UTC),
+            "actor_id": 7,
+            "actor_name": "李四",
+            "action": "event.report",
+            "object_type": "event",
+            "object_id": str(i),
+            "ip": None,
+            "prev_hash": "0" * 64,
+            "hash": "1" * 64,
+            "key_id": None,
+        }
+        for i in range(10)
+    ]
+    ids = [i for (i,) in Small(ENTRIES, returning=("id",)).execute(db, rows)]
+    assert len(set(ids)) == 10
+    stored = _stored(db, ENTRIES, sorted(ids), {"id", "at"})
+    assert [r["object_id"][1] for r in stored] == [str(i) for i in range(10)]
+    assert {r["diff_json"] for r in stored} == {("str", "{}")}
