@@ -10,10 +10,11 @@ from sqlalchemy import Table, insert
 
 from citycockpit.audit.models import AuditEntry
 from citycockpit.db import RowsInsert
-from citycockpit.events.models import Event
+from citycockpit.events.models import Event, EventTransition
 
 EVENTS = cast(Table, Event.__table__)
 ENTRIES = cast(Table, AuditEntry.__table__)
+TRANSITIONS = cast(Table, EventTransition.__table__)
 BEIJING = timezone(timedelta(hours=8))
 
 
@@ -127,3 +128,35 @@ def test_many_rows_are_split_into_statements_under_the_bound_value_limit(db):
     stored = _stored(db, ENTRIES, sorted(ids), {"id", "at"})
     assert [r["object_id"][1] for r in stored] == [str(i) for i in range(10)]
     assert {r["diff_json"] for r in stored} == {("str", "{}")}
+
+
+def test_rows_inserted_without_returning_are_stored_as_the_core_insert_stores_them(db):
+    (event_id,) = db.execute(insert(EVENTS).returning(EVENTS.c.id), _event_rows("T")[:1]).one()
+
+    def rows(note: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "event_id": event_id,
+                "action": "report",
+                "from_state": None,
+                "to_state": "registered",
+                "at": datetime(2024, 9, 30, 18, 0, i, tzinfo=BEIJING),
+                "note": note,
+                "department_id": None,
+                "data_json": '{"channel": "热线"}',
+                "actor_id": i or None,
+                "actor_name": "市民",
+                "actor_role": None,
+            }
+            for i in range(3)
+        ]
+
+    db.execute(insert(TRANSITIONS), rows("old"))
+    assert RowsInsert(TRANSITIONS).execute(db, rows("new")) == []
+    conn = db.connection()
+    ids = [
+        i for (i,) in conn.exec_driver_sql(f"SELECT id FROM event_transitions WHERE event_id = {event_id}")
+    ]
+    stored = _stored(db, TRANSITIONS, sorted(ids), {"id", "note"})
+    assert len(stored) == 6
+    assert stored[3:] == stored[:3]

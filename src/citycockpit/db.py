@@ -266,7 +266,7 @@ class RowsInsert:
     MAX_PARAMS = 30_000
     MAX_ROWS = 1_000
 
-    def __init__(self, table: Any, *, returning: tuple[str, ...]) -> None:
+    def __init__(self, table: Any, *, returning: tuple[str, ...] = ()) -> None:
         self.table = table
         self.returning = returning
         self._plans: dict[tuple[str, tuple[str, ...]], Any] = {}
@@ -306,15 +306,18 @@ class RowsInsert:
             text = (
                 f"INSERT INTO {preparer.format_table(self.table)} "
                 f"({', '.join(preparer.quote(self.table.c[n].name) for n in names)}) "
-                f"VALUES {', '.join([one] * count)} "
-                f"RETURNING {', '.join(preparer.quote(self.table.c[n].name) for n in self.returning)}"
+                f"VALUES {', '.join([one] * count)}"
             )
+            if self.returning:
+                text += (
+                    f" RETURNING {', '.join(preparer.quote(self.table.c[n].name) for n in self.returning)}"
+                )
             self._texts[(dialect.name, names, count)] = text
         return text
 
     def execute(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         """Insert the rows (all with the same keys) in the session's transaction; the returned columns
-        of every row, in no particular order."""
+        of every row, in no particular order (none without `returning`)."""
         if not rows:
             return []
         conn = session.connection()
@@ -334,5 +337,6 @@ class RowsInsert:
                 params += values
                 params += fixed
             result = conn.exec_driver_sql(self._text(dialect, names, len(chunk)), tuple(params))
-            out += result.all()
+            if self.returning:
+                out += result.all()
         return out

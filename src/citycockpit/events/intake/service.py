@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -587,7 +587,7 @@ def prepare_events(
 # Core, not the ORM's bulk path: these are plain rows. Built once: the intake writer inserts every batch.
 _EVENTS = cast(Table, Event.__table__)
 _INSERT_EVENTS = RowsInsert(_EVENTS, returning=("public_id", "id"))
-_INSERT_TRANSITIONS = insert(cast(Table, EventTransition.__table__))
+_INSERT_TRANSITIONS = RowsInsert(cast(Table, EventTransition.__table__))
 
 
 def insert_events(
@@ -622,8 +622,8 @@ def insert_events(
     for row in rows:
         results[next(slots)] = Created(row["id"], row["public_id"], row["category_code"])
     answered = cast(list[Created | InvalidEventInput], results)  # no None left
-    session.execute(
-        _INSERT_TRANSITIONS,
+    _INSERT_TRANSITIONS.execute(
+        session,
         [
             {
                 "event_id": row["id"],
