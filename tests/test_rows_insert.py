@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, cast
 
+import pytest
 from sqlalchemy import Table, insert
 
 from citycockpit.audit.models import AuditEntry
-from citycockpit.db import RowsInsert
+from citycockpit.db import RowsInsert, UTCDateTime
 from citycockpit.events.models import Event, EventTransition
 
 EVENTS = cast(Table, Event.__table__)
@@ -160,3 +161,25 @@ def test_rows_inserted_without_returning_are_stored_as_the_core_insert_stores_th
     stored = _stored(db, TRANSITIONS, sorted(ids), {"id", "note"})
     assert len(stored) == 6
     assert stored[3:] == stored[:3]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        datetime(2024, 9, 30, 18, 5, 7, 123456, tzinfo=BEIJING),
+        datetime(2024, 1, 1, 0, 0, 0, tzinfo=UTC),  # no microseconds: still written out
+        datetime(999, 12, 31, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+def test_the_fused_instant_conversion_is_sqlalchemys_chain_of_the_two(engine, value):
+    column_type = UTCDateTime()
+    ours = column_type.driver_processor(engine.dialect)
+    theirs = column_type._cached_bind_processor(engine.dialect)
+    assert theirs is not None
+    assert (type(ours(value)), ours(value)) == (type(theirs(value)), theirs(value))
+
+
+def test_the_fused_instant_conversion_refuses_a_naive_instant(engine):
+    with pytest.raises(ValueError, match="naive datetime"):
+        UTCDateTime().driver_processor(engine.dialect)(datetime(2024, 9, 30, 10, 0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -45,15 +45,36 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where an aware UTC instant is required")
-        value = value.astimezone(UTC)
+        value = _as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def driver_processor(self, dialect: Any) -> Callable[[datetime | None], Any]:
+        """`process_bind_param` and the driver type's own conversion in one call, for `RowsInsert`:
+        SQLite stores the naive UTC instant as SQLAlchemy's DATETIME text ("2024-09-30 02:00:00.000000",
+        its default storage format); PostgreSQL takes the aware instant. tests/test_rows_insert.py
+        checks both against SQLAlchemy's own chain of the two conversions."""
+        if dialect.name == "sqlite":
+
+            def to_text(value: datetime | None) -> str | None:
+                if value is None:
+                    return None
+                return _as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+            return to_text
+        if self.impl_instance.dialect_impl(dialect).bind_processor(dialect) is None:
+            return lambda value: None if value is None else _as_utc(value)
+        return self._cached_bind_processor(dialect) or (lambda value: value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given where an aware UTC instant is required")
+    return value.astimezone(UTC)
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -290,7 +311,7 @@ class RowsInsert:
                     raise ValueError(f"{self.table.name}.{column.key}: only scalar defaults are filled in")
                 defaulted.append(column)
             names = keys + tuple(c.key for c in defaulted)
-            processors = [columns[name].type._cached_bind_processor(dialect) for name in names]
+            processors = [_bind_processor(columns[name].type, dialect) for name in names]
             fixed = []
             for column, process in zip(defaulted, processors[len(keys) :], strict=True):
                 fixed.append(column.default.arg if process is None else process(column.default.arg))
@@ -340,3 +361,10 @@ class RowsInsert:
             if self.returning:
                 out += result.all()
         return out
+
+
+def _bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The conversion SQLAlchemy applies to a column's values before the driver sees them: the type's
+    own fused one where it has it (`UTCDateTime.driver_processor`), else SQLAlchemy's chain."""
+    fused = getattr(column_type, "driver_processor", None)
+    return fused(dialect) if fused is not None else column_type._cached_bind_processor(dialect)
