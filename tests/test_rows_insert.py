@@ -183,3 +183,103 @@ def test_the_fused_instant_conversion_is_sqlalchemys_chain_of_the_two(engine, va
 def test_the_fused_instant_conversion_refuses_a_naive_instant(engine):
     with pytest.raises(ValueError, match="naive datetime"):
         UTCDateTime().driver_processor(engine.dialect)(datetime(2024, 9, 30, 10, 0))
+
+
+def test_a_statement_run_through_the_driver_writes_and_reads_what_session_execute_does(db):
+    """`db.DriverStatement` (the writer's fixed statements): the rate-limit counter's upsert stores the
+    same row, with the same instant text, and returns the same count as the Core statement."""
+    from citycockpit.auth import ratelimit
+    from citycockpit.auth.models import RateLimitCounter
+
+    counters = cast(Table, RateLimitCounter.__table__)
+    start = datetime(2024, 9, 30, 2, 0, tzinfo=UTC)  # whole seconds: the text still carries microseconds
+    upsert = ratelimit._upsert(db)
+    for key in ("core", "driver"):
+        params = {"key": key, "start": start, "amount": 3}
+        if key == "core":
+            first = db.execute(upsert.statement, params).scalar_one()
+            second = db.execute(upsert.statement, params).scalar_one()
+        else:
+            ((first,),) = upsert.execute(db, params)
+            ((second,),) = upsert.execute(db, params)
+        assert (first, second) == (3, 6)
+    stored = {r["key"][1]: r for r in _stored_by(db, counters, "key", ["core", "driver"])}
+    assert {k: v for k, v in stored["driver"].items() if k != "key"} == {
+        k: v for k, v in stored["core"].items() if k != "key"
+    }
+    assert stored["driver"]["count"] == ("int", 6)
+
+
+def _stored_by(db, table: Table, column: str, values: list[Any]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    names = [c.name for c in table.columns]
+    conn = db.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE {column} IN ({', '.join([mark] * len(values))})"
+    got = conn.exec_driver_sql(sql, tuple(values)).all()
+    return [{n: (type(v).__name__, v) for n, v in zip(names, row, strict=True)} for row in got]
+
+
+def test_a_statement_run_through_the_driver_converts_its_results_as_session_execute_does(db):
+    from sqlalchemy import bindparam, select
+
+    from citycockpit.db import DriverStatement
+
+    (event_id,) = db.execute(insert(EVENTS).returning(EVENTS.c.id), _event_rows("R")[:1]).one()
+    statement = select(EVENTS.c.id, EVENTS.c.reported_at, EVENTS.c.is_test, EVENTS.c.lat).where(
+        EVENTS.c.id == bindparam("event_id"), EVENTS.c.channel.in_(["open311", "hotline"])
+    )
+    ours = DriverStatement(statement).execute(db, {"event_id": event_id})
+    theirs = [tuple(r) for r in db.execute(statement, {"event_id": event_id})]
+    assert ours == theirs
+    assert [type(v) for v in ours[0]] == [type(v) for v in theirs[0]]
+    assert ours[0][1].tzinfo is not None  # an aware UTC instant, as the column type gives it
+
+
+def test_a_driver_statement_flushes_pending_orm_changes_first_as_session_execute_does(db):
+    from sqlalchemy import select
+
+    from citycockpit.db import DriverStatement
+
+    entry = AuditEntry(
+        at=datetime(2024, 9, 30, tzinfo=UTC),
+        actor_name="王五",
+        action="event.report",
+        object_type="event",
+        prev_hash="0" * 64,
+        hash="2" * 64,
+    )
+    db.add(entry)
+    found = DriverStatement(select(ENTRIES.c.actor_name).where(ENTRIES.c.hash == "2" * 64)).execute(db)
+    assert found == [("王五",)]
+
+
+def test_duplicate_proposals_inserted_by_the_driver_are_stored_as_the_core_insert_stores_them(db):
+    from citycockpit.events.intake import duplicates
+    from citycockpit.events.models import DuplicateProposal
+
+    proposals = cast(Table, DuplicateProposal.__table__)
+    ids = [
+        i for _, i in db.execute(insert(EVENTS).returning(EVENTS.c.public_id, EVENTS.c.id), _event_rows("P"))
+    ]
+
+    def rows(event_id: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "event_id": event_id,
+                "original_id": ids[0],
+                "distance_m": 12.5,
+                "hours_apart": 0.25,
+                "status": "proposed",
+                "proposed_at": datetime(2024, 9, 30, 8, 0, tzinfo=BEIJING),
+                "decided_at": None,
+                "decided_by": None,
+            }
+        ]
+
+    db.execute(insert(proposals), rows(ids[1]))
+    duplicates._INSERT_PROPOSALS.execute(db, rows(ids[2]))
+    stored = {r["event_id"][1]: r for r in _stored_by(db, proposals, "event_id", ids[1:])}
+    skip = {"id", "event_id"}
+    assert {k: v for k, v in stored[ids[2]].items() if k not in skip} == {
+        k: v for k, v in stored[ids[1]].items() if k not in skip
+    }

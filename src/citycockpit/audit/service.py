@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit.models import AuditEntry, AuditHead
 from citycockpit.core.actors import Actor
 from citycockpit.core.keyring import KeyRing, ring_for
-from citycockpit.db import RowsInsert
+from citycockpit.db import DriverStatement, RowsInsert
 
 GENESIS = "0" * 64
 
@@ -73,8 +73,9 @@ def _entry_hash(prev_hash: str, entry: Any, key: bytes | None = None) -> str:
 _HEAD = cast(Table, AuditHead.__table__)
 # Built once: Core statements on the head's table (no ORM object to load, track and flush), so a
 # batch pays the lock and the update, not the ORM's unit of work (one per intake batch, issue 24).
-_READ_HEAD = select(_HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
-_WRITE_HEAD = (
+# Run through the driver, compiled once per dialect (every audit entry reads and writes the head).
+_READ_HEAD = DriverStatement(select(_HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update())
+_WRITE_HEAD = DriverStatement(
     update(_HEAD)
     .where(_HEAD.c.id == 1)
     .values(last_entry_id=bindparam("entry_id"), last_hash=bindparam("hash"))
@@ -93,7 +94,8 @@ def _lock_head(session: Session) -> str:
     ORM object, so no session can hand back a stale hash it loaded in an earlier transaction. The
     migration seeds the row, because FOR UPDATE cannot lock a missing row and two first writers would
     both insert it; it is only created here on a database emptied by hand."""
-    last_hash = session.execute(_READ_HEAD).scalar()
+    head = _READ_HEAD.execute(session)
+    last_hash = head[0][0] if head else None
     if last_hash is None:
         session.execute(insert(_HEAD).values(id=1, last_entry_id=None, last_hash=GENESIS))
         return GENESIS
@@ -158,7 +160,7 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
     # One multi-row INSERT numbers its rows in the order given (SQLite and PostgreSQL alike), so the
     # ids follow the chain; RETURNING's own order is not asked for (SQLite would insert row by row).
     ids = sorted(entry_id for (entry_id,) in _INSERT_ENTRIES.execute(session, rows))
-    session.execute(_WRITE_HEAD, {"entry_id": ids[-1], "hash": prev})
+    _WRITE_HEAD.execute(session, {"entry_id": ids[-1], "hash": prev})
     return ids
 
 

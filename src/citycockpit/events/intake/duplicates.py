@@ -7,10 +7,11 @@ import math
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from citycockpit.core.coords import EARTH_RADIUS_M, distance_m
+from citycockpit.db import RowsInsert
 from citycockpit.events.enums import OPEN_STATES, DuplicateStatus
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
 
@@ -211,14 +212,14 @@ def store_proposals(
         if event and event[0].in_batch
     ]
     if rows_to_insert:
-        session.execute(_INSERT_PROPOSALS, rows_to_insert)
+        _INSERT_PROPOSALS.execute(session, rows_to_insert)
     if links:
         session.execute(_LINK_DUPLICATES, links)
     return originals
 
 
 # Built once: every intake batch with a proposal runs the insert.
-_INSERT_PROPOSALS = insert(cast(Table, DuplicateProposal.__table__))
+_INSERT_PROPOSALS = RowsInsert(cast(Table, DuplicateProposal.__table__))  # through the driver
 _EVENTS = cast(Table, Event.__table__)
 _LINK_DUPLICATES = (
     update(_EVENTS).where(_EVENTS.c.id == bindparam("b_id")).values(duplicate_of_id=bindparam("b_original"))
