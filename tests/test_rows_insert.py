@@ -283,3 +283,24 @@ def test_duplicate_proposals_inserted_by_the_driver_are_stored_as_the_core_inser
     assert {k: v for k, v in stored[ids[2]].items() if k not in skip} == {
         k: v for k, v in stored[ids[1]].items() if k not in skip
     }
+
+
+def test_a_driver_statement_takes_in_lists_of_any_length_as_session_execute_does(db):
+    from sqlalchemy import bindparam, select
+
+    from citycockpit.db import DriverStatement
+
+    ids = [
+        i for _, i in db.execute(insert(EVENTS).returning(EVENTS.c.public_id, EVENTS.c.id), _event_rows("L"))
+    ]
+    statement = (
+        select(EVENTS.c.id, EVENTS.c.registered_at)
+        .where(EVENTS.c.id.in_(bindparam("ids", expanding=True)), EVENTS.c.reported_at >= bindparam("since"))
+        .order_by(EVENTS.c.id)
+    )
+    ours = DriverStatement(statement)
+    since = datetime(2024, 9, 30, 10, 6, 7, tzinfo=UTC)  # after the first row's instant, before the others'
+    for wanted in ([ids[0]], ids, [ids[2], ids[1]], [], ids[:2]):
+        params = {"ids": wanted, "since": since}
+        assert ours.execute(db, params) == [tuple(r) for r in db.execute(statement, params)]
+    assert [i for i, _ in ours.execute(db, {"ids": ids, "since": since})] == ids[1:]

@@ -54,11 +54,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         its default storage format); PostgreSQL takes the aware instant. tests/test_rows_insert.py
         checks both against SQLAlchemy's own chain of the two conversions."""
         if dialect.name == "sqlite":
+            # A batch's rows share instants (its `now`): the last one's text is kept, as one tuple so
+            # that threads sharing the processor never pair an instant with another's text.
+            last: list[tuple[datetime | None, str | None]] = [(None, None)]
 
             def to_text(value: datetime | None) -> str | None:
                 if value is None:
                     return None
-                return _as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+                seen, text = last[0]
+                if seen is value:
+                    return text
+                text = _as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+                last[0] = (value, text)
+                return text
 
             return to_text
         if self.impl_instance.dialect_impl(dialect).bind_processor(dialect) is None:
@@ -379,31 +387,50 @@ class DriverStatement:
     Core statement's own compilation, so the statement stays the one home of its SQL; parameters go
     through their bind processors and returned columns through their result processors, so values
     are written and read back exactly as `session.execute(statement, params)` does
-    (tests/test_rows_insert.py compares the two on both engines)."""
+    (tests/test_rows_insert.py compares the two on both engines). An `expanding` bind (an IN list
+    given at execution) is written out once per dialect and list length."""
+
+    MAX_PLANS = 512  # texts kept per statement (one per dialect and IN-list lengths)
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
+        self._compiled: dict[Any, Any] = {}
         self._plans: dict[Any, Any] = {}
 
-    def _plan(self, dialect: Any) -> Any:
-        plan = self._plans.get(dialect)
-        if plan is None:
+    def _compile(self, dialect: Any) -> Any:
+        """The compiled statement, the binds a caller must give and, of those, the IN lists."""
+        found = self._compiled.get(dialect)
+        if found is None:
             compiled = self.statement.compile(dialect=dialect)
             if compiled.escaped_bind_names:
                 raise ValueError("bind names that need escaping are not supported")
             required = frozenset(name for bind, name in compiled.bind_names.items() if bind.required)
-            # an IN list's values are written out as binds here, once (their values are the statement's)
-            state = compiled.construct_expanded_state(dict.fromkeys(required))
-            defaults = dict(state.parameters)
+            lists = tuple(
+                sorted(name for bind, name in compiled.bind_names.items() if bind.required and bind.expanding)
+            )
+            found = self._compiled[dialect] = (compiled, required, lists)
+        return found
+
+    def _plan(self, dialect: Any, compiled: Any, key: Any, lengths: dict[str, int], required: Any) -> Any:
+        plan = self._plans.get(key)
+        if plan is None:
+            # placeholders of the right lengths: the text depends on how many values a list has, not on them
+            given = {name: [None] * lengths[name] if name in lengths else None for name in required}
+            state = compiled.construct_expanded_state(given)
+            expansion = {name: tuple(state.parameter_expansion[name]) for name in lengths}
+            defaults = {n: v for n, v in state.parameters.items() if n not in required}
             processors = {n: p for n, p in state.processors.items() if p is not None}  # IN lists'
             for bind, name in compiled.bind_names.items():
                 process = bind.type._cached_bind_processor(dialect)
-                if process is not None and name in defaults:
+                if process is not None and name in state.parameters:
                     processors[name] = process
             order = tuple(state.positiontup or ()) if compiled.positional else None
             types = tuple(entry.type for entry in compiled._result_columns)
-            plan = [state.statement, order, defaults, processors, types, required, None]
-            self._plans[dialect] = plan
+            names = tuple(state.parameters)
+            plan = [state.statement, order, names, defaults, expansion, processors, types, None]
+            if len(self._plans) >= self.MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = plan
         return plan
 
     def execute(self, session: Session, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
@@ -412,25 +439,32 @@ class DriverStatement:
         if session.autoflush:
             session.flush()  # returns at once when nothing is pending
         conn = session.connection()
-        plan = self._plan(conn.dialect)
-        sql, order, defaults, processors, types, required, results = plan
-        if required and not required <= (params or {}).keys():
-            raise ValueError(f"values are required for {sorted(required - (params or {}).keys())}")
-        values = {**defaults, **params} if params else dict(defaults)
+        dialect = conn.dialect
+        compiled, required, lists = self._compile(dialect)
+        params = params or {}
+        if required and not required <= params.keys():
+            raise ValueError(f"values are required for {sorted(required - params.keys())}")
+        lengths = {name: len(params[name]) for name in lists}
+        key = (dialect, *lengths.values())
+        plan = self._plan(dialect, compiled, key, lengths, required)
+        sql, order, names, defaults, expansion, processors, types, results = plan
+        values = {**defaults, **params}
+        for name, expanded in expansion.items():
+            values.update(zip(expanded, params[name], strict=True))
         for name, process in processors.items():
             values[name] = process(values[name])
         if order is not None:
             result = conn.exec_driver_sql(sql, tuple([values[n] for n in order]))
         else:
-            result = conn.exec_driver_sql(sql, {n: values[n] for n in defaults})
+            result = conn.exec_driver_sql(sql, {n: values[n] for n in names})
         if not result.returns_rows:
             return []
         if results is None:  # the driver's type codes pick some result processors (PostgreSQL floats)
             codes = [column[1] for column in result.cursor.description]
             processors_out = [
-                t._cached_result_processor(conn.dialect, c) for t, c in zip(types, codes, strict=True)
+                t._cached_result_processor(dialect, c) for t, c in zip(types, codes, strict=True)
             ]
-            results = plan[6] = tuple(processors_out) if any(processors_out) else ()
+            results = plan[7] = tuple(processors_out) if any(processors_out) else ()
         rows = result.fetchall()
         if not results:
             return [tuple(row) for row in rows]

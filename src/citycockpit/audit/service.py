@@ -47,6 +47,12 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
+# Built once: `json.dumps` with options builds an encoder per call (what json.dumps(value, **same
+# options) returns, byte for byte; tests/audit checks the chain and its stored diffs).
+_HASH_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DIFF_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def _entry_hash(prev_hash: str, entry: Any, key: bytes | None = None) -> str:
     """The entry's hash: `entry` is an AuditEntry, a row of its columns, or a dict of them. With `key`,
     an HMAC-SHA256 over the same fields plus the entry's key id; without, the old plain SHA-256."""
@@ -64,10 +70,10 @@ def _entry_hash(prev_hash: str, entry: Any, key: bytes | None = None) -> str:
     ]
     if key is not None:
         fields.append(get("key_id"))
-    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    payload = _HASH_JSON.encode(fields).encode("utf-8")
     if key is None:
         return hashlib.sha256(payload).hexdigest()
-    return hmac.new(key, payload, "sha256").hexdigest()
+    return hmac.digest(key, payload, "sha256").hex()  # hmac.new(...).hexdigest() in one C call
 
 
 _HEAD = cast(Table, AuditHead.__table__)
@@ -151,7 +157,7 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
             "object_type": item.object_type,
             "object_id": None if item.object_id is None else str(item.object_id),
             "ip": item.ip if item.ip is not None else getattr(item.actor, "ip", None),
-            "diff_json": json.dumps(_canonical(item.diff or {}), ensure_ascii=False, sort_keys=True),
+            "diff_json": _DIFF_JSON.encode(_canonical(item.diff or {})),
             "prev_hash": prev,
             "key_id": key_id,
         }

@@ -588,6 +588,8 @@ def prepare_events(
 _EVENTS = cast(Table, Event.__table__)
 _INSERT_EVENTS = RowsInsert(_EVENTS, returning=("public_id", "id"))
 _INSERT_TRANSITIONS = RowsInsert(cast(Table, EventTransition.__table__))
+# json.dumps(value, ensure_ascii=False), byte for byte, without building an encoder per call
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def insert_events(
@@ -633,13 +635,8 @@ def insert_events(
                 "at": row["reported_at"],
                 "note": None,
                 "department_id": None,
-                "data_json": json.dumps(
-                    {
-                        "channel": row["channel"],
-                        "routing": row["routing_rule"],
-                        "score": row["routing_score"],
-                    },
-                    ensure_ascii=False,
+                "data_json": _JSON.encode(
+                    {"channel": row["channel"], "routing": row["routing_rule"], "score": row["routing_score"]}
                 ),
                 **actor_fields(item.actor),
             }
@@ -817,7 +814,7 @@ def _build_event(
         "idempotency_key": data.idempotency_key or None,
         "title": title[:200],
         "description": (data.description or "").strip(),
-        "media_urls_json": json.dumps(data.media_urls, ensure_ascii=False) if data.media_urls else None,
+        "media_urls_json": _JSON.encode(data.media_urls) if data.media_urls else None,
         "reporter_name": (data.reporter_name or "").strip() or None,
         "reporter_phone": (data.reporter_phone or "").strip() or None,
         "reporter_email": (data.reporter_email or "").strip() or None,
@@ -841,7 +838,7 @@ def _build_event(
         "routing_score": decision.score,
         "routing_rule_id": decision.rule_id,
         "needs_triage": decision.needs_triage,
-        "routing_suggestions_json": json.dumps(list(decision.suggestions), ensure_ascii=False)
+        "routing_suggestions_json": _JSON.encode(list(decision.suggestions))
         if decision.suggestions
         else None,
         "state": EventState.REPORTED.value,
