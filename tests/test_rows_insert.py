@@ -304,3 +304,37 @@ def test_a_driver_statement_takes_in_lists_of_any_length_as_session_execute_does
         params = {"ids": wanted, "since": since}
         assert ours.execute(db, params) == [tuple(r) for r in db.execute(statement, params)]
     assert [i for i, _ in ours.execute(db, {"ids": ids, "since": since})] == ids[1:]
+
+
+def test_sql_text_run_through_the_driver_reads_what_a_typed_text_statement_reads(db):
+    """`db.run_driver_sql` (the duplicate lookup's per-batch text): its literals escaped for the driver
+    (a quote and a percent sign in one), its instants bound and read back as the column types do."""
+    from sqlalchemy import bindparam, text
+
+    from citycockpit.db import driver_marks, run_driver_sql
+
+    rows = _event_rows("Q")
+    rows[1]["title"] = "50% 的 'O型' 路灯不亮"
+    ids = [i for _, i in db.execute(insert(EVENTS).returning(EVENTS.c.public_id, EVENTS.c.id), rows)]
+    mark, literal = driver_marks(db.get_bind().dialect)
+    since = datetime(2024, 9, 30, 10, 0, tzinfo=UTC)
+    ours = run_driver_sql(
+        db,
+        f"SELECT events.id, events.reported_at, events.lat FROM events WHERE events.reported_at >= {mark}"
+        f" AND events.title = '{literal(rows[1]['title'])}'",
+        (since,),
+        bind_types=(EVENTS.c.reported_at.type,),
+        result_types=(EVENTS.c.id.type, EVENTS.c.reported_at.type, EVENTS.c.lat.type),
+    )
+    theirs = [
+        tuple(r)
+        for r in db.execute(
+            text(
+                "SELECT events.id, events.reported_at, events.lat FROM events WHERE events.reported_at >= :since AND events.title = :title"
+            )
+            .bindparams(bindparam("since", type_=EVENTS.c.reported_at.type))
+            .columns(EVENTS.c.id, EVENTS.c.reported_at, EVENTS.c.lat),
+            {"since": since, "title": rows[1]["title"]},
+        )
+    ]
+    assert ours == theirs == [(ids[1], rows[1]["reported_at"].astimezone(UTC), rows[1]["lat"])]

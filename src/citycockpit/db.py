@@ -469,3 +469,42 @@ class DriverStatement:
         if not results:
             return [tuple(row) for row in rows]
         return [tuple(v if p is None else p(v) for v, p in zip(row, results, strict=True)) for row in rows]
+
+
+def driver_marks(dialect: Any) -> tuple[str, Callable[[str], str]]:
+    """For SQL text run through the driver (`run_driver_sql`): the driver's positional bind mark, and
+    what a literal written into the text needs (quotes doubled; `%` doubled too for the format-style
+    drivers, psycopg's)."""
+    if dialect.paramstyle == "qmark":
+        return "?", lambda literal: literal.replace("'", "''")
+    return "%s", lambda literal: literal.replace("'", "''").replace("%", "%%")
+
+
+def run_driver_sql(
+    session: Session,
+    sql: str,
+    params: tuple[Any, ...],
+    *,
+    bind_types: tuple[Any, ...],
+    result_types: tuple[Any, ...],
+) -> list[tuple[Any, ...]]:
+    """Run SQL text built for one execution (literals in it, marks from `driver_marks`) through the
+    driver: no statement object to build and compile each time (issue 24). `params` are converted by
+    `bind_types`' bind processors and the rows' columns by `result_types`' result processors, as
+    `session.execute(text(...).bindparams(...).columns(...))` converts them. Pending ORM changes are
+    flushed first (autoflush)."""
+    if session.autoflush:
+        session.flush()
+    conn = session.connection()
+    dialect = conn.dialect
+    values = []
+    for value, column_type in zip(params, bind_types, strict=True):
+        process = column_type._cached_bind_processor(dialect)
+        values.append(value if process is None else process(value))
+    result = conn.exec_driver_sql(sql, tuple(values))
+    codes = [column[1] for column in result.cursor.description]
+    processors = [t._cached_result_processor(dialect, c) for t, c in zip(result_types, codes, strict=True)]
+    rows = result.fetchall()
+    if not any(processors):
+        return [tuple(row) for row in rows]
+    return [tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True)) for row in rows]

@@ -20,7 +20,7 @@ from citycockpit.audit import service as audit
 from citycockpit.auth.principal import Principal
 from citycockpit.core import coords, stamps
 from citycockpit.core.text import clean_text
-from citycockpit.db import RowsInsert
+from citycockpit.db import DriverStatement, RowsInsert
 from citycockpit.events import categories as cats
 from citycockpit.events import photos, routing
 from citycockpit.events.enums import (
@@ -671,6 +671,25 @@ def insert_events(
     return answered
 
 
+_REPEAT_COLUMNS = cast(Table, Event.__table__).c
+# Run through the driver, compiled once per dialect and list lengths: every intake batch looks up.
+_REPEAT_LOOKUP = DriverStatement(
+    select(
+        _REPEAT_COLUMNS.reporter_phone,
+        _REPEAT_COLUMNS.category_code,
+        _REPEAT_COLUMNS.reported_at,
+        _REPEAT_COLUMNS.id,
+        _REPEAT_COLUMNS.repeat_seq,
+    ).where(
+        _REPEAT_COLUMNS.reporter_phone.in_(bindparam("phones", expanding=True)),
+        _REPEAT_COLUMNS.category_code.in_(bindparam("categories", expanding=True)),
+        _REPEAT_COLUMNS.reported_at >= bindparam("first"),
+        _REPEAT_COLUMNS.reported_at <= bindparam("last"),
+        _REPEAT_COLUMNS.is_test.is_(False),
+    )
+)
+
+
 def find_repeats(
     session: Session, rows: list[dict[str, Any]], *, window_days: float
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -691,25 +710,18 @@ def find_repeats(
     last = max(r["reported_at"] for r in new)
     categories = sorted({r["category_code"] for r in new})
     phones = sorted({r["reporter_phone"] for r in new})
-    table = cast(Table, Event.__table__)
     # per (phone, category): (reported_at, 0 stored | 1 new, id | batch position, seq, the new row)
     chains: dict[tuple[str, str], list[tuple[datetime, int, int, int | None, dict[str, Any] | None]]]
     chains = defaultdict(list)
     for start in range(0, len(phones), REPEAT_LOOKUP_CHUNK):
-        found = session.execute(
-            select(
-                table.c.reporter_phone,
-                table.c.category_code,
-                table.c.reported_at,
-                table.c.id,
-                table.c.repeat_seq,
-            ).where(
-                table.c.reporter_phone.in_(phones[start : start + REPEAT_LOOKUP_CHUNK]),
-                table.c.category_code.in_(categories),
-                table.c.reported_at >= first,
-                table.c.reported_at <= last,
-                table.c.is_test.is_(False),
-            )
+        found = _REPEAT_LOOKUP.execute(
+            session,
+            {
+                "phones": phones[start : start + REPEAT_LOOKUP_CHUNK],
+                "categories": categories,
+                "first": first,
+                "last": last,
+            },
         )
         for phone, category, at, event_id, seq in found:
             chains[(phone, category)].append((at, 0, event_id, seq, None))
