@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -45,15 +45,44 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where an aware UTC instant is required")
-        value = value.astimezone(UTC)
+        value = _as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def driver_processor(self, dialect: Any) -> Callable[[datetime | None], Any]:
+        """`process_bind_param` and the driver type's own conversion in one call, for `RowsInsert`:
+        SQLite stores the naive UTC instant as SQLAlchemy's DATETIME text ("2024-09-30 02:00:00.000000",
+        its default storage format); PostgreSQL takes the aware instant. tests/test_rows_insert.py
+        checks both against SQLAlchemy's own chain of the two conversions."""
+        if dialect.name == "sqlite":
+            # A batch's rows share instants (its `now`): the last one's text is kept, as one tuple so
+            # that threads sharing the processor never pair an instant with another's text.
+            last: list[tuple[datetime | None, str | None]] = [(None, None)]
+
+            def to_text(value: datetime | None) -> str | None:
+                if value is None:
+                    return None
+                seen, text = last[0]
+                if seen is value:
+                    return text
+                text = _as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+                last[0] = (value, text)
+                return text
+
+            return to_text
+        if self.impl_instance.dialect_impl(dialect).bind_processor(dialect) is None:
+            return lambda value: None if value is None else _as_utc(value)
+        return self._cached_bind_processor(dialect) or (lambda value: value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given where an aware UTC instant is required")
+    return value.astimezone(UTC)
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -252,3 +281,230 @@ def get_read_session(request: Request, session: SessionDep) -> Iterator[Session]
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+
+
+class RowsInsert:
+    """A table's multi-row `INSERT ... RETURNING`, run through the driver (`exec_driver_sql`) rather
+    than SQLAlchemy's per-statement compile and per-row parameter building: the intake writer inserts
+    every batch this way (issue 24). The values are converted by the columns' own bind processors
+    (UTC instants, dates, booleans, JSON, as the ORM path stores them), and columns left out of the
+    rows get their scalar Python defaults, so the stored rows are the same as `session.execute(insert(
+    table), rows)` writes. The SQL text is built once per dialect, column set and row count."""
+
+    # SQLite allows 32,766 bound values per statement (3.32+), PostgreSQL 65,535.
+    MAX_PARAMS = 30_000
+    MAX_ROWS = 1_000
+
+    def __init__(self, table: Any, *, returning: tuple[str, ...] = ()) -> None:
+        self.table = table
+        self.returning = returning
+        self._plans: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._texts: dict[tuple[str, tuple[str, ...], int], str] = {}
+
+    def _plan(
+        self, dialect: Any, keys: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], list[Any], tuple[Any, ...]]:
+        """Columns named (the rows' keys, then defaulted columns), their processors, the defaults."""
+        plan = self._plans.get((dialect.name, keys))
+        if plan is None:
+            columns = self.table.c
+            unknown = set(keys) - set(columns.keys())
+            if unknown:
+                raise ValueError(f"not columns of {self.table.name}: {sorted(unknown)}")
+            defaulted = []
+            for column in columns:
+                if column.key in keys or column.default is None:
+                    continue
+                if not column.default.is_scalar:
+                    raise ValueError(f"{self.table.name}.{column.key}: only scalar defaults are filled in")
+                defaulted.append(column)
+            names = keys + tuple(c.key for c in defaulted)
+            processors = [_bind_processor(columns[name].type, dialect) for name in names]
+            fixed = []
+            for column, process in zip(defaulted, processors[len(keys) :], strict=True):
+                fixed.append(column.default.arg if process is None else process(column.default.arg))
+            plan = self._plans[(dialect.name, keys)] = (names, processors[: len(keys)], tuple(fixed))
+        return plan
+
+    def _text(self, dialect: Any, names: tuple[str, ...], count: int) -> str:
+        text = self._texts.get((dialect.name, names, count))
+        if text is None:
+            preparer = dialect.identifier_preparer
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            one = "(" + ", ".join([mark] * len(names)) + ")"
+            text = (
+                f"INSERT INTO {preparer.format_table(self.table)} "
+                f"({', '.join(preparer.quote(self.table.c[n].name) for n in names)}) "
+                f"VALUES {', '.join([one] * count)}"
+            )
+            if self.returning:
+                text += (
+                    f" RETURNING {', '.join(preparer.quote(self.table.c[n].name) for n in self.returning)}"
+                )
+            self._texts[(dialect.name, names, count)] = text
+        return text
+
+    def execute(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """Insert the rows (all with the same keys) in the session's transaction; the returned columns
+        of every row, in no particular order (none without `returning`)."""
+        if not rows:
+            return []
+        if session.autoflush:  # as `session.execute` does
+            session.flush()
+        conn = session.connection()
+        dialect = conn.dialect
+        keys = tuple(rows[0])
+        names, processors, fixed = self._plan(dialect, keys)
+        convert = [(i, p) for i, p in enumerate(processors) if p is not None]
+        per_statement = max(1, min(self.MAX_ROWS, self.MAX_PARAMS // len(names)))
+        out: list[tuple[Any, ...]] = []
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params: list[Any] = []
+            for row in chunk:
+                values = [row[k] for k in keys]
+                for i, process in convert:
+                    values[i] = process(values[i])
+                params += values
+                params += fixed
+            result = conn.exec_driver_sql(self._text(dialect, names, len(chunk)), tuple(params))
+            if self.returning:
+                out += result.all()
+        return out
+
+
+def _bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The conversion SQLAlchemy applies to a column's values before the driver sees them: the type's
+    own fused one where it has it (`UTCDateTime.driver_processor`), else SQLAlchemy's chain."""
+    fused = getattr(column_type, "driver_processor", None)
+    return fused(dialect) if fused is not None else column_type._cached_bind_processor(dialect)
+
+
+class DriverStatement:
+    """A fixed Core statement compiled once per dialect and run through the driver (`exec_driver_sql`),
+    for the intake writer's per-batch statements (issue 24): SQLAlchemy's per-execution work (cache
+    lookup, parameter building, result metadata) cost more than running them. The SQL text is the
+    Core statement's own compilation, so the statement stays the one home of its SQL; parameters go
+    through their bind processors and returned columns through their result processors, so values
+    are written and read back exactly as `session.execute(statement, params)` does
+    (tests/test_rows_insert.py compares the two on both engines). An `expanding` bind (an IN list
+    given at execution) is written out once per dialect and list length."""
+
+    MAX_PLANS = 512  # texts kept per statement (one per dialect and IN-list lengths)
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[Any, Any] = {}
+        self._plans: dict[Any, Any] = {}
+
+    def _compile(self, dialect: Any) -> Any:
+        """The compiled statement, the binds a caller must give and, of those, the IN lists."""
+        found = self._compiled.get(dialect)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            if compiled.escaped_bind_names:
+                raise ValueError("bind names that need escaping are not supported")
+            required = frozenset(name for bind, name in compiled.bind_names.items() if bind.required)
+            lists = tuple(
+                sorted(name for bind, name in compiled.bind_names.items() if bind.required and bind.expanding)
+            )
+            found = self._compiled[dialect] = (compiled, required, lists)
+        return found
+
+    def _plan(self, dialect: Any, compiled: Any, key: Any, lengths: dict[str, int], required: Any) -> Any:
+        plan = self._plans.get(key)
+        if plan is None:
+            # placeholders of the right lengths: the text depends on how many values a list has, not on them
+            given = {name: [None] * lengths[name] if name in lengths else None for name in required}
+            state = compiled.construct_expanded_state(given)
+            expansion = {name: tuple(state.parameter_expansion[name]) for name in lengths}
+            defaults = {n: v for n, v in state.parameters.items() if n not in required}
+            processors = {n: p for n, p in state.processors.items() if p is not None}  # IN lists'
+            for bind, name in compiled.bind_names.items():
+                process = bind.type._cached_bind_processor(dialect)
+                if process is not None and name in state.parameters:
+                    processors[name] = process
+            order = tuple(state.positiontup or ()) if compiled.positional else None
+            types = tuple(entry.type for entry in compiled._result_columns)
+            names = tuple(state.parameters)
+            plan = [state.statement, order, names, defaults, expansion, processors, types, None]
+            if len(self._plans) >= self.MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
+
+    def execute(self, session: Session, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run the statement in the session's transaction, pending ORM changes flushed first as
+        `session.execute` does (autoflush); its result rows (none without any)."""
+        if session.autoflush:
+            session.flush()  # returns at once when nothing is pending
+        conn = session.connection()
+        dialect = conn.dialect
+        compiled, required, lists = self._compile(dialect)
+        params = params or {}
+        if required and not required <= params.keys():
+            raise ValueError(f"values are required for {sorted(required - params.keys())}")
+        lengths = {name: len(params[name]) for name in lists}
+        key = (dialect, *lengths.values())
+        plan = self._plan(dialect, compiled, key, lengths, required)
+        sql, order, names, defaults, expansion, processors, types, results = plan
+        values = {**defaults, **params}
+        for name, expanded in expansion.items():
+            values.update(zip(expanded, params[name], strict=True))
+        for name, process in processors.items():
+            values[name] = process(values[name])
+        if order is not None:
+            result = conn.exec_driver_sql(sql, tuple([values[n] for n in order]))
+        else:
+            result = conn.exec_driver_sql(sql, {n: values[n] for n in names})
+        if not result.returns_rows:
+            return []
+        if results is None:  # the driver's type codes pick some result processors (PostgreSQL floats)
+            codes = [column[1] for column in result.cursor.description]
+            processors_out = [
+                t._cached_result_processor(dialect, c) for t, c in zip(types, codes, strict=True)
+            ]
+            results = plan[7] = tuple(processors_out) if any(processors_out) else ()
+        rows = result.fetchall()
+        if not results:
+            return [tuple(row) for row in rows]
+        return [tuple(v if p is None else p(v) for v, p in zip(row, results, strict=True)) for row in rows]
+
+
+def driver_marks(dialect: Any) -> tuple[str, Callable[[str], str]]:
+    """For SQL text run through the driver (`run_driver_sql`): the driver's positional bind mark, and
+    what a literal written into the text needs (quotes doubled; `%` doubled too for the format-style
+    drivers, psycopg's)."""
+    if dialect.paramstyle == "qmark":
+        return "?", lambda literal: literal.replace("'", "''")
+    return "%s", lambda literal: literal.replace("'", "''").replace("%", "%%")
+
+
+def run_driver_sql(
+    session: Session,
+    sql: str,
+    params: tuple[Any, ...],
+    *,
+    bind_types: tuple[Any, ...],
+    result_types: tuple[Any, ...],
+) -> list[tuple[Any, ...]]:
+    """Run SQL text built for one execution (literals in it, marks from `driver_marks`) through the
+    driver: no statement object to build and compile each time (issue 24). `params` are converted by
+    `bind_types`' bind processors and the rows' columns by `result_types`' result processors, as
+    `session.execute(text(...).bindparams(...).columns(...))` converts them. Pending ORM changes are
+    flushed first (autoflush)."""
+    if session.autoflush:
+        session.flush()
+    conn = session.connection()
+    dialect = conn.dialect
+    values = []
+    for value, column_type in zip(params, bind_types, strict=True):
+        process = column_type._cached_bind_processor(dialect)
+        values.append(value if process is None else process(value))
+    result = conn.exec_driver_sql(sql, tuple(values))
+    codes = [column[1] for column in result.cursor.description]
+    processors = [t._cached_result_processor(dialect, c) for t, c in zip(result_types, codes, strict=True)]
+    rows = result.fetchall()
+    if not any(processors):
+        return [tuple(row) for row in rows]
+    return [tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True)) for row in rows]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from citycockpit.audit.models import AuditEntry, AuditHead
 from citycockpit.core.actors import Actor
 from citycockpit.core.keyring import KeyRing, ring_for
+from citycockpit.db import DriverStatement, RowsInsert
 
 GENESIS = "0" * 64
 
@@ -46,6 +47,12 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
+# Built once: `json.dumps` with options builds an encoder per call (what json.dumps(value, **same
+# options) returns, byte for byte; tests/audit checks the chain and its stored diffs).
+_HASH_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DIFF_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def _entry_hash(prev_hash: str, entry: Any, key: bytes | None = None) -> str:
     """The entry's hash: `entry` is an AuditEntry, a row of its columns, or a dict of them. With `key`,
     an HMAC-SHA256 over the same fields plus the entry's key id; without, the old plain SHA-256."""
@@ -63,24 +70,25 @@ def _entry_hash(prev_hash: str, entry: Any, key: bytes | None = None) -> str:
     ]
     if key is not None:
         fields.append(get("key_id"))
-    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    payload = _HASH_JSON.encode(fields).encode("utf-8")
     if key is None:
         return hashlib.sha256(payload).hexdigest()
-    return hmac.new(key, payload, "sha256").hexdigest()
+    return hmac.digest(key, payload, "sha256").hex()  # hmac.new(...).hexdigest() in one C call
 
 
 _HEAD = cast(Table, AuditHead.__table__)
 # Built once: Core statements on the head's table (no ORM object to load, track and flush), so a
 # batch pays the lock and the update, not the ORM's unit of work (one per intake batch, issue 24).
-_READ_HEAD = select(_HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
-_WRITE_HEAD = (
+# Run through the driver, compiled once per dialect (every audit entry reads and writes the head).
+_READ_HEAD = DriverStatement(select(_HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update())
+_WRITE_HEAD = DriverStatement(
     update(_HEAD)
     .where(_HEAD.c.id == 1)
     .values(last_entry_id=bindparam("entry_id"), last_hash=bindparam("hash"))
 )
 # A declarative class's `__table__` is typed as any FromClause; this model's is its Table.
 _ENTRIES = cast(Table, AuditEntry.__table__)
-_INSERT_ENTRIES = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_INSERT_ENTRIES = RowsInsert(_ENTRIES, returning=("id",))
 
 
 def _lock_head(session: Session) -> str:
@@ -92,7 +100,8 @@ def _lock_head(session: Session) -> str:
     ORM object, so no session can hand back a stale hash it loaded in an earlier transaction. The
     migration seeds the row, because FOR UPDATE cannot lock a missing row and two first writers would
     both insert it; it is only created here on a database emptied by hand."""
-    last_hash = session.execute(_READ_HEAD).scalar()
+    head = _READ_HEAD.execute(session)
+    last_hash = head[0][0] if head else None
     if last_hash is None:
         session.execute(insert(_HEAD).values(id=1, last_entry_id=None, last_hash=GENESIS))
         return GENESIS
@@ -148,7 +157,7 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
             "object_type": item.object_type,
             "object_id": None if item.object_id is None else str(item.object_id),
             "ip": item.ip if item.ip is not None else getattr(item.actor, "ip", None),
-            "diff_json": json.dumps(_canonical(item.diff or {}), ensure_ascii=False, sort_keys=True),
+            "diff_json": _DIFF_JSON.encode(_canonical(item.diff or {})),
             "prev_hash": prev,
             "key_id": key_id,
         }
@@ -156,8 +165,8 @@ def record_many(session: Session, pending: list[Pending]) -> list[int]:
         rows.append(row)
     # One multi-row INSERT numbers its rows in the order given (SQLite and PostgreSQL alike), so the
     # ids follow the chain; RETURNING's own order is not asked for (SQLite would insert row by row).
-    ids = sorted(session.scalars(_INSERT_ENTRIES, rows))
-    session.execute(_WRITE_HEAD, {"entry_id": ids[-1], "hash": prev})
+    ids = sorted(entry_id for (entry_id,) in _INSERT_ENTRIES.execute(session, rows))
+    _WRITE_HEAD.execute(session, {"entry_id": ids[-1], "hash": prev})
     return ids
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Connection, Integer, Table, bindparam, delete
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from citycockpit.auth.models import RateLimitCounter
 from citycockpit.auth.tokens import hash_token
 from citycockpit.core.dialect import dialect_name, upsert_insert
 from citycockpit.core.errors import AppError
+from citycockpit.db import DriverStatement
 
 
 class RateLimited(AppError):
@@ -30,18 +31,20 @@ def _window_start(now: datetime, window_seconds: int) -> datetime:
 
 _COUNTERS = cast(Table, RateLimitCounter.__table__)
 # Built once per dialect (the intake writer counts every batch, every guarded request counts once):
-# constructing the upsert cost more than running it.
-_UPSERTS: dict[str, Any] = {}
-_DROP_OLD = delete(_COUNTERS).where(
-    _COUNTERS.c.key == bindparam("key"), _COUNTERS.c.window_start < bindparam("start")
+# constructing the upsert cost more than running it; both run through the driver, compiled once.
+_UPSERTS: dict[str, DriverStatement] = {}
+_DROP_OLD = DriverStatement(
+    delete(_COUNTERS).where(
+        _COUNTERS.c.key == bindparam("key"), _COUNTERS.c.window_start < bindparam("start")
+    )
 )
 
 
-def _upsert(session: Session) -> Any:
+def _upsert(session: Session) -> DriverStatement:
     dialect = dialect_name(session)
     stmt = _UPSERTS.get(dialect)
     if stmt is None:
-        stmt = (
+        stmt = DriverStatement(
             upsert_insert(session, _COUNTERS)
             .values(key=bindparam("key"), window_start=bindparam("start"), count=bindparam("amount"))
             .on_conflict_do_update(
@@ -62,9 +65,10 @@ def increment(session: Session, key: str, *, now: datetime, window_seconds: int 
     start = _window_start(now, window_seconds)
     # Core on the table, not the ORM class: nothing to track, and the intake writer counts every batch
     params = {"key": key[:200], "start": start, "amount": amount}
-    count = int(session.execute(_upsert(session), params).scalar_one())
+    ((count,),) = _upsert(session).execute(session, params)
+    count = int(count)
     if count == amount:  # a new window: drop this key's old ones (cheap: primary-key range)
-        session.execute(_DROP_OLD, params)
+        _DROP_OLD.execute(session, params)
     return count
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.auth.service import check_scope_exists
 from citycockpit.core.actors import Actor
 from citycockpit.core.errors import Forbidden, NotFound, Unprocessable
-from citycockpit.db import SQLITE_NOWAIT
+from citycockpit.db import SQLITE_NOWAIT, DriverStatement
 
 log = logging.getLogger("citycockpit.auth")
 
@@ -214,16 +215,20 @@ _TOKEN_COLUMNS = select(
 )
 
 
-_TOKENS_BY_HASH = _TOKEN_COLUMNS.where(_TOKENS.c.token_hash.in_(bindparam("hashes", expanding=True)))
+# Run through the driver, compiled once per dialect and number of keys (issue 24).
+_TOKENS_BY_HASH = DriverStatement(
+    _TOKEN_COLUMNS.where(_TOKENS.c.token_hash.in_(bindparam("hashes", expanding=True)))
+)
+_TokenRow = namedtuple("_TokenRow", [c.key for c in _TOKEN_COLUMNS.selected_columns])  # type: ignore[misc]
 
 
-def _active_tokens(session: Session, secrets: list[str], *, now: datetime) -> dict[str, Row[Any]]:
+def _active_tokens(session: Session, secrets: list[str], *, now: datetime) -> dict[str, Any]:
     """The tokens the secrets stand for (rows of their columns), leaving out unknown, revoked and
     expired ones."""
     hashes = {hash_token(s): s for s in secrets if s.startswith(TOKEN_PREFIX)}
     if not hashes:
         return {}
-    rows = session.execute(_TOKENS_BY_HASH, {"hashes": sorted(hashes)})
+    rows = [_TokenRow(*row) for row in _TOKENS_BY_HASH.execute(session, {"hashes": sorted(hashes)})]
     return {
         hashes[t.token_hash]: t
         for t in rows

@@ -7,10 +7,11 @@ import math
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from citycockpit.core.coords import EARTH_RADIUS_M, distance_m
+from citycockpit.db import RowsInsert, driver_marks, run_driver_sql
 from citycockpit.events.enums import OPEN_STATES, DuplicateStatus
 from citycockpit.events.models import DuplicateProposal, Event, EventCategory
 
@@ -57,6 +58,22 @@ def _reach_deg(lat: float, radius_m: float) -> tuple[float, float]:
     return math.degrees(arc), math.degrees(2 * math.asin(math.sin(arc / 2) / cos_low))
 
 
+_COLUMNS = cast(Table, Event.__table__).c
+_AT = _COLUMNS.reported_at.type
+_CANDIDATE_TYPES = tuple(
+    c.type
+    for c in (
+        _COLUMNS.id,
+        _COLUMNS.lat,
+        _COLUMNS.lon,
+        _COLUMNS.reported_at,
+        _COLUMNS.category_code,
+        _COLUMNS.state,
+        _COLUMNS.merged_into_id,
+    )
+)
+
+
 def find_originals(session: Session, events: list[NewEvent]) -> list[list[Original]]:
     """The nearest open originals (at most three) that each new event of a batch probably repeats, found
     before the batch is inserted: same minor category, within the category's radius and window. An
@@ -89,6 +106,7 @@ def find_originals(session: Session, events: list[NewEvent]) -> list[list[Origin
     if not wanted:
         return found
     rows: dict[int, tuple[Any, ...]] = {}
+    mark, literal = driver_marks(session.get_bind().dialect)
     for start in range(0, len(wanted), BOXES_PER_QUERY):
         chunk = [events[i] for i in wanted[start : start + BOXES_PER_QUERY]]
         boxes = []
@@ -98,50 +116,30 @@ def find_originals(session: Session, events: list[NewEvent]) -> list[list[Origin
             radius = category.duplicate_radius_m or 0
             dlat = radius / 111_320
             dlon = radius / (111_320 * max(0.1, math.cos(math.radians(e.lat))))
-            code = category.code.replace("'", "''").replace(":", "\\:")  # text() reads :x as a bind
             boxes.append(
-                f"(events.category_code = '{code}'"
+                f"(events.category_code = '{literal(category.code)}'"
                 f" AND events.lat BETWEEN {e.lat - dlat!r} AND {e.lat + dlat!r}"
                 f" AND events.lon BETWEEN {e.lon - dlon!r} AND {e.lon + dlon!r})"
             )
         longest = max(timedelta(hours=e.category.duplicate_window_h or 0) for e in chunk if e.category)
-        # Plain SQL text with its result columns typed (so reported_at comes back as an aware datetime
-        # on both engines): building and compiling the equivalent select() cost a quarter of the lookup.
-        statement = (
-            text(
-                "SELECT events.id, events.lat, events.lon, events.reported_at, events.category_code,"
-                " events.state, events.merged_into_id FROM events"
-                " WHERE events.reported_at >= :since AND events.reported_at <= :until"
-                # the partial index's own condition, word for word (SQLite matches it as written)
-                " AND events.duplicate_of_id IS NULL"
-                " AND (" + " OR ".join(boxes) + ")"
-                f" ORDER BY events.reported_at DESC LIMIT {MAX_CANDIDATES * len(chunk):d}"
-            )
-            .bindparams(
-                bindparam("since", type_=Event.__table__.c.reported_at.type),
-                bindparam("until", type_=Event.__table__.c.reported_at.type),
-            )
-            .columns(
-                Event.id,
-                Event.lat,
-                Event.lon,
-                Event.reported_at,
-                Event.category_code,
-                Event.state,
-                Event.merged_into_id,
-            )
+        # Plain SQL text run through the driver, its binds and result columns converted by their
+        # column types (reported_at an aware datetime on both engines): building and compiling the
+        # equivalent select() cost a quarter of the lookup, a text() statement still a compile.
+        sql = (
+            "SELECT events.id, events.lat, events.lon, events.reported_at, events.category_code,"
+            " events.state, events.merged_into_id FROM events"
+            f" WHERE events.reported_at >= {mark} AND events.reported_at <= {mark}"
+            # the partial index's own condition, word for word (SQLite matches it as written)
+            " AND events.duplicate_of_id IS NULL"
+            " AND (" + " OR ".join(boxes) + ")"
+            f" ORDER BY events.reported_at DESC LIMIT {MAX_CANDIDATES * len(chunk):d}"
         )
-        for row in session.execute(
-            statement,
-            {
-                "since": min(e.reported_at for e in chunk) - longest,
-                "until": max(e.reported_at for e in chunk),
-            },
-            # Its literals make each statement unique: cached, each would push a reusable statement
-            # out of the engine's compiled cache and leave ~200 objects for the collector's full pass.
-            execution_options={"compiled_cache": None},
+        since = min(e.reported_at for e in chunk) - longest
+        until = max(e.reported_at for e in chunk)
+        for row in run_driver_sql(
+            session, sql, (since, until), bind_types=(_AT, _AT), result_types=_CANDIDATE_TYPES
         ):
-            rows[row[0]] = tuple(row)
+            rows[row[0]] = row
     # per category: (order key, lat, lon, reported_at, the Original's ref and in_batch); stored events
     # come before the batch's for equal times (their ids are lower), the batch's in its order
     candidates: dict[str, list[tuple[tuple[datetime, int, int], float, float, datetime, int, bool]]] = {}
@@ -211,14 +209,14 @@ def store_proposals(
         if event and event[0].in_batch
     ]
     if rows_to_insert:
-        session.execute(_INSERT_PROPOSALS, rows_to_insert)
+        _INSERT_PROPOSALS.execute(session, rows_to_insert)
     if links:
         session.execute(_LINK_DUPLICATES, links)
     return originals
 
 
 # Built once: every intake batch with a proposal runs the insert.
-_INSERT_PROPOSALS = insert(cast(Table, DuplicateProposal.__table__))
+_INSERT_PROPOSALS = RowsInsert(cast(Table, DuplicateProposal.__table__))  # through the driver
 _EVENTS = cast(Table, Event.__table__)
 _LINK_DUPLICATES = (
     update(_EVENTS).where(_EVENTS.c.id == bindparam("b_id")).values(duplicate_of_id=bindparam("b_original"))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from citycockpit.auth.principal import Principal
 from citycockpit.core import coords, stamps
 from citycockpit.core.ids import random_hex
 from citycockpit.core.text import clean_text
+from citycockpit.db import DriverStatement, RowsInsert
 from citycockpit.events import categories as cats
 from citycockpit.events import photos, routing
 from citycockpit.events.enums import (
@@ -585,8 +586,10 @@ def prepare_events(
 
 # Core, not the ORM's bulk path: these are plain rows. Built once: the intake writer inserts every batch.
 _EVENTS = cast(Table, Event.__table__)
-_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.public_id, _EVENTS.c.id)
-_INSERT_TRANSITIONS = insert(cast(Table, EventTransition.__table__))
+_INSERT_EVENTS = RowsInsert(_EVENTS, returning=("public_id", "id"))
+_INSERT_TRANSITIONS = RowsInsert(cast(Table, EventTransition.__table__))
+# json.dumps(value, ensure_ascii=False), byte for byte, without building an encoder per call
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def insert_events(
@@ -612,7 +615,7 @@ def insert_events(
     )
     for row, originals in zip(rows, found, strict=True):
         row["duplicate_of_id"] = duplicates.stored_original(originals)
-    returned = session.execute(_INSERT_EVENTS, rows).all()
+    returned = _INSERT_EVENTS.execute(session, rows)
     ids: dict[str, int] = dict(returned)  # type: ignore[arg-type]
     for row in rows:
         row["id"] = ids[row["public_id"]]
@@ -621,8 +624,8 @@ def insert_events(
     for row in rows:
         results[next(slots)] = Created(row["id"], row["public_id"], row["category_code"])
     answered = cast(list[Created | InvalidEventInput], results)  # no None left
-    session.execute(
-        _INSERT_TRANSITIONS,
+    _INSERT_TRANSITIONS.execute(
+        session,
         [
             {
                 "event_id": row["id"],
@@ -632,13 +635,8 @@ def insert_events(
                 "at": row["reported_at"],
                 "note": None,
                 "department_id": None,
-                "data_json": json.dumps(
-                    {
-                        "channel": row["channel"],
-                        "routing": row["routing_rule"],
-                        "score": row["routing_score"],
-                    },
-                    ensure_ascii=False,
+                "data_json": _JSON.encode(
+                    {"channel": row["channel"], "routing": row["routing_rule"], "score": row["routing_score"]}
                 ),
                 **actor_fields(item.actor),
             }
@@ -673,6 +671,25 @@ def insert_events(
     return answered
 
 
+_REPEAT_COLUMNS = cast(Table, Event.__table__).c
+# Run through the driver, compiled once per dialect and list lengths: every intake batch looks up.
+_REPEAT_LOOKUP = DriverStatement(
+    select(
+        _REPEAT_COLUMNS.reporter_phone,
+        _REPEAT_COLUMNS.category_code,
+        _REPEAT_COLUMNS.reported_at,
+        _REPEAT_COLUMNS.id,
+        _REPEAT_COLUMNS.repeat_seq,
+    ).where(
+        _REPEAT_COLUMNS.reporter_phone.in_(bindparam("phones", expanding=True)),
+        _REPEAT_COLUMNS.category_code.in_(bindparam("categories", expanding=True)),
+        _REPEAT_COLUMNS.reported_at >= bindparam("first"),
+        _REPEAT_COLUMNS.reported_at <= bindparam("last"),
+        _REPEAT_COLUMNS.is_test.is_(False),
+    )
+)
+
+
 def find_repeats(
     session: Session, rows: list[dict[str, Any]], *, window_days: float
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -693,25 +710,18 @@ def find_repeats(
     last = max(r["reported_at"] for r in new)
     categories = sorted({r["category_code"] for r in new})
     phones = sorted({r["reporter_phone"] for r in new})
-    table = cast(Table, Event.__table__)
     # per (phone, category): (reported_at, 0 stored | 1 new, id | batch position, seq, the new row)
     chains: dict[tuple[str, str], list[tuple[datetime, int, int, int | None, dict[str, Any] | None]]]
     chains = defaultdict(list)
     for start in range(0, len(phones), REPEAT_LOOKUP_CHUNK):
-        found = session.execute(
-            select(
-                table.c.reporter_phone,
-                table.c.category_code,
-                table.c.reported_at,
-                table.c.id,
-                table.c.repeat_seq,
-            ).where(
-                table.c.reporter_phone.in_(phones[start : start + REPEAT_LOOKUP_CHUNK]),
-                table.c.category_code.in_(categories),
-                table.c.reported_at >= first,
-                table.c.reported_at <= last,
-                table.c.is_test.is_(False),
-            )
+        found = _REPEAT_LOOKUP.execute(
+            session,
+            {
+                "phones": phones[start : start + REPEAT_LOOKUP_CHUNK],
+                "categories": categories,
+                "first": first,
+                "last": last,
+            },
         )
         for phone, category, at, event_id, seq in found:
             chains[(phone, category)].append((at, 0, event_id, seq, None))
@@ -816,7 +826,7 @@ def _build_event(
         "idempotency_key": data.idempotency_key or None,
         "title": title[:200],
         "description": (data.description or "").strip(),
-        "media_urls_json": json.dumps(data.media_urls, ensure_ascii=False) if data.media_urls else None,
+        "media_urls_json": _JSON.encode(data.media_urls) if data.media_urls else None,
         "reporter_name": (data.reporter_name or "").strip() or None,
         "reporter_phone": (data.reporter_phone or "").strip() or None,
         "reporter_email": (data.reporter_email or "").strip() or None,
@@ -840,7 +850,7 @@ def _build_event(
         "routing_score": decision.score,
         "routing_rule_id": decision.rule_id,
         "needs_triage": decision.needs_triage,
-        "routing_suggestions_json": json.dumps(list(decision.suggestions), ensure_ascii=False)
+        "routing_suggestions_json": _JSON.encode(list(decision.suggestions))
         if decision.suggestions
         else None,
         "state": EventState.REPORTED.value,
