@@ -59,12 +59,7 @@ def _event_rows(prefix: str) -> list[dict[str, Any]]:
 
 def _stored(db, table: Table, ids: list[int], skip: set[str]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Every column of the rows as the driver reads it back (SQLite: the stored text, number or NULL)."""
-    names = [c.name for c in table.columns if c.name not in skip]
-    conn = db.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE id IN ({', '.join([mark] * len(ids))}) ORDER BY id"
-    got = conn.exec_driver_sql(sql, tuple(ids)).all()
-    return [{n: (type(v).__name__, v) for n, v in zip(names, row, strict=True)} for row in got]
+    return _stored_by(db, table, "id", ids, skip=skip, order_by="id")
 
 
 def test_events_inserted_by_the_driver_are_stored_as_the_core_insert_stores_them(db):
@@ -210,12 +205,15 @@ def test_a_statement_run_through_the_driver_writes_and_reads_what_session_execut
     assert stored["driver"]["count"] == ("int", 6)
 
 
-def _stored_by(db, table: Table, column: str, values: list[Any]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    names = [c.name for c in table.columns]
+def _stored_by(  # type: ignore[no-untyped-def]
+    db, table: Table, column: str, values: list[Any], *, skip: set[str] = frozenset(), order_by: str = ""
+) -> list[dict[str, Any]]:
+    """The rows whose `column` is one of `values`, every column but `skip` as the driver reads it back."""
+    names = [c.name for c in table.columns if c.name not in skip]
     conn = db.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE {column} IN ({', '.join([mark] * len(values))})"
-    got = conn.exec_driver_sql(sql, tuple(values)).all()
+    got = conn.exec_driver_sql(sql + (f" ORDER BY {order_by}" if order_by else ""), tuple(values)).all()
     return [{n: (type(v).__name__, v) for n, v in zip(names, row, strict=True)} for row in got]
 
 
