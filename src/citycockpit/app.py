@@ -220,7 +220,6 @@ def create_app(
     install_error_handlers(app)
     app.state.refusal_renderers = [("/open311/", events_open311.refusal_response)]
     app.state.body_authenticator = _has_principal
-    app.add_middleware(events_open311.IntakeFastPath)  # innermost: inside security and observation
     install_security(app)
     auth_pages.install_refusal_handlers(app)
     install_page_error_handlers(app)
@@ -228,6 +227,8 @@ def create_app(
         PRINCIPAL_RESOLVERS.append(principal_from_kiosk_cookie)
     events_classifier.install(app.state.engine)  # intake routes with the trained model, if any
 
+    # Inside observation and the replica's write cookie, outside the rest (it applies their rules itself)
+    app.add_middleware(events_open311.IntakeFastPath)
     if app.state.replica is not None:  # a writer's next reads stay on the primary (read-your-own-writes)
         app.add_middleware(
             replica.WroteCookieMiddleware,

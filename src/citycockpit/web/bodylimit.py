@@ -37,19 +37,30 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 Authenticator = Callable[[Scope], Awaitable[bool]]
 
 
+def limit_for(scope: Scope, settings: Any) -> int:
+    """The body limit, in bytes, of this request's route."""
+    path = scope.get("path", "")
+    for prefix, setting in BODY_LIMITS:
+        if path.startswith(prefix):
+            return int(getattr(settings, setting))
+    if _header(scope, b"content-type").lower().startswith(b"multipart/form-data"):
+        return int(settings.upload_body_limit_bytes)
+    return int(settings.request_body_limit_bytes)
+
+
+def declared_within_limit(scope: Scope, settings: Any) -> bool:
+    """The request declares a Content-Length within its route's limit and within the small-body limit
+    (nothing of it needs the upload rules): read whole, it cannot go past either, since the server
+    delivers no more than the declared length."""
+    declared = _content_length(scope)
+    return declared is not None and declared <= min(
+        limit_for(scope, settings), int(settings.request_body_limit_bytes)
+    )
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-
-    def limit_for(self, scope: Scope, settings: Any) -> int:
-        """The body limit, in bytes, of this request's route."""
-        path = scope.get("path", "")
-        for prefix, setting in BODY_LIMITS:
-            if path.startswith(prefix):
-                return int(getattr(settings, setting))
-        if _header(scope, b"content-type").lower().startswith(b"multipart/form-data"):
-            return int(settings.upload_body_limit_bytes)
-        return int(settings.request_body_limit_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in BODY_METHODS:
@@ -57,7 +68,7 @@ class BodyLimitMiddleware:
             return
         state = scope["app"].state
         settings = state.settings
-        limit = self.limit_for(scope, settings)
+        limit = limit_for(scope, settings)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _refuse_too_large(scope, receive, send, limit)
