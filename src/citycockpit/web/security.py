@@ -95,27 +95,34 @@ class RejectNulMiddleware:
         if not content_type.startswith(NUL_CHECKED_BODIES):
             await self.app(scope, receive, send)
             return
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body, replay = await read_whole_body(receive)
         if body_has_nul(body):
             await refuse_nul(scope, receive, send)
             return
-        replayed = False
+        await self.app(scope, replay, send)
 
-        async def _receive() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, _receive, send)
+async def read_whole_body(receive: Receive) -> tuple[bytes, Receive]:
+    """The request body read whole, and a `receive` that hands it to the next reader as one message
+    (then passes on whatever comes after, a disconnect say)."""
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
 
 
 # The bodies whose text is checked for NUL (file uploads are not: spreadsheets hold NUL bytes).

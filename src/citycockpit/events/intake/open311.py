@@ -48,7 +48,13 @@ from citycockpit.events.photos import PhotoStore
 from citycockpit.events.workflow.transitions import STATE_LABELS
 from citycockpit.org.models import Department
 from citycockpit.web.bodylimit import declared_within_limit
-from citycockpit.web.security import body_has_nul, refuse_nul, url_has_nul, with_security_headers
+from citycockpit.web.security import (
+    body_has_nul,
+    read_whole_body,
+    refuse_nul,
+    url_has_nul,
+    with_security_headers,
+)
 
 log = logging.getLogger("citycockpit.open311")
 
@@ -479,26 +485,10 @@ class IntakeFastPath:
         if url_has_nul(scope):
             await refuse_nul(scope, receive, secured)
             return
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body, replay = await read_whole_body(receive)
         if body_has_nul(body):
             await refuse_nul(scope, receive, secured)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         response = await submit_request(Request(scope, replay, secured), fmt)
         await response(scope, replay, secured)
 
