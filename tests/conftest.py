@@ -42,6 +42,10 @@ if not os.environ.get(AUDIT_KEY_ENV):
 # The worker's anchor job stays off unless a test turns it on: a command run with the default data folder
 # would otherwise append anchors to ./var, which later runs (with other keys and databases) would read.
 os.environ.setdefault("CITYCOCKPIT_AUDIT_ANCHOR_MINUTES", "0")
+# In-process apps write Open311 intake on a thread (their clocks and engines are the test's, and a writer
+# process per app would cost seconds each); served apps (tests/ops/servers.py) run the default, a writer
+# process, and tests/events/test_intake_writer.py runs both.
+os.environ.setdefault("CITYCOCKPIT_INTAKE_WRITER", "thread")
 
 
 def with_audit_keys(engine: Engine) -> Engine:

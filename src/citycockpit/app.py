@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +42,7 @@ from citycockpit.events import pages as events_pages
 from citycockpit.events.analytics import api as events_kpi_api
 from citycockpit.events.intake import classifier as events_classifier
 from citycockpit.events.intake import open311 as events_open311
+from citycockpit.events.intake import writer as events_writer
 from citycockpit.events.surges import api as events_surge_api
 from citycockpit.goals import api as goals_api
 from citycockpit.goals import pages as goals_pages
@@ -147,6 +149,8 @@ _NO_OPENTELEMETRY = (
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if app.state.settings.intake_writer == "process":  # no request before intake can be stored
+        await asyncio.to_thread(partial(events_writer.writer_of(app).start, wait=True))
     yield
     writer = getattr(app.state, "intake_writer", None)
     if writer is not None:  # write what is queued before the process ends

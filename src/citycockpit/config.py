@@ -213,8 +213,16 @@ class Settings(BaseSettings):
     intake_queue_limit: int = Field(
         20_000,
         ge=1,
-        description="Open311 POSTs one server process holds waiting for its intake writer; beyond it new "
-        "ones are answered 503 with Retry-After (back-pressure instead of unbounded memory and latency).",
+        description="Open311 POSTs one server process holds unanswered (waiting for its intake writer or "
+        "being written); beyond it new ones are answered 503 with Retry-After (back-pressure instead of "
+        "unbounded memory and latency).",
+    )
+    intake_writer: Literal["process", "thread"] = Field(
+        "process",
+        description="Where a server process writes its Open311 POSTs (group commit): `process`, a writer "
+        "process of its own that runs beside the event loop (the server uses a second core); `thread`, a "
+        "thread of the server's process, which shares the interpreter lock with the event loop (for an "
+        "in-memory database, or where a second process per server is not wanted).",
     )
     goals_ahead_margin: float = Field(
         0.05, ge=0, le=1, description="Goals: 超进度 when reported progress ≥ time progress + this share."

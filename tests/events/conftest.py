@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +80,13 @@ class LiveIntake:
             return create_token(s, name=name, scopes=scopes, actor=TESTER, now=self.clock.now()).secret
 
 
-@pytest.fixture
-def live_intake(fresh_db: tuple[str, Engine], settings: Settings, clock: Clock) -> Iterator[LiveIntake]:
+@contextmanager
+def serving_intake(
+    fresh_db: tuple[str, Engine], settings: Settings, clock: Clock, **overrides: Any
+) -> Iterator[LiveIntake]:
+    """The app (its settings with `overrides`) on a committed database with the small city, the
+    categories and an API key, its lifespan running (a writer process, if the settings say so, is
+    started and ready)."""
     from tests.builders import make_small_city
 
     _, engine = fresh_db
@@ -89,10 +95,18 @@ def live_intake(fresh_db: tuple[str, Engine], settings: Settings, clock: Clock) 
         make_small_city(s, now=now)
         cats.import_categories(s, CATEGORY_YAML.encode(), "test.yaml", actor=TESTER, now=now)
         key = create_token(s, name="civic app", scopes=["events:create"], actor=TESTER, now=now).secret
-    app = create_app(settings, engine=engine, clock=clock)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield LiveIntake(app, client, engine, key, clock)
-    writer_of(app).close()
+    app = create_app(settings.model_copy(update=overrides), engine=engine, clock=clock)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield LiveIntake(app, client, engine, key, clock)
+    finally:
+        writer_of(app).close()
+
+
+@pytest.fixture
+def live_intake(fresh_db: tuple[str, Engine], settings: Settings, clock: Clock) -> Iterator[LiveIntake]:
+    with serving_intake(fresh_db, settings, clock) as live:
+        yield live
 
 
 def report(db: Session, actor: Any, now: Any, **overrides: Any) -> Event:

@@ -67,6 +67,7 @@ def start_server(
         "CITYCOCKPIT_DATA_DIR": str(tmp / "var"),
         "CITYCOCKPIT_SECRET_KEY": "s" * 48,
         "CITYCOCKPIT_TODAY": "2024-09-30",
+        "CITYCOCKPIT_INTAKE_WRITER": "process",  # the default (tests/conftest.py sets in-process apps' to thread)
         **(extra_env or {}),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -1,5 +1,7 @@
-"""A server whose intake writer cannot keep up holds at most `intake_queue_limit` requests: the next
-ones are answered 503 with Retry-After at once (and counted), the held ones are still stored."""
+"""A server whose intake writer cannot keep up holds at most `intake_queue_limit` requests unanswered
+(the one being written included): the next ones are answered 503 with Retry-After at once (and
+counted), the held ones are still stored. The served default, a writer process, and the writer thread
+keep the same limit."""
 
 from __future__ import annotations
 
@@ -21,10 +23,15 @@ def _metric(text: str, name: str) -> float:
     return next(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
 
 
-def test_a_full_intake_queue_refuses_at_once_and_stores_what_it_held(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", ["process", "thread"])
+def test_a_full_intake_queue_refuses_at_once_and_stores_what_it_held(tmp_path: Path, writer: str) -> None:
     path = tmp_path / "q.db"
     key = prepare_intake_database(f"sqlite:///{path}", scopes=("events:create", "metrics:read"))
-    server = start_server(f"sqlite:///{path}", tmp_path, extra_env={"CITYCOCKPIT_INTAKE_QUEUE_LIMIT": "1"})
+    server = start_server(
+        f"sqlite:///{path}",
+        tmp_path,
+        extra_env={"CITYCOCKPIT_INTAKE_QUEUE_LIMIT": "2", "CITYCOCKPIT_INTAKE_WRITER": writer},
+    )
     form = {"api_key": key, "service_code": "E0102", "lat": str(GRID_A[0]), "long": str(GRID_A[1])}
     url = f"{server.url}/open311/v2/requests.json"
     blocker = sqlite3.connect(path, isolation_level=None)
@@ -34,7 +41,7 @@ def test_a_full_intake_queue_refuses_at_once_and_stores_what_it_held(tmp_path: P
             first = pool.submit(http.post, url, data={**form, "description": "路口垃圾 一"})
             time.sleep(1.5)  # the writer took the first request and waits to write it
             second = pool.submit(http.post, url, data={**form, "description": "路口垃圾 二"})
-            time.sleep(1.0)  # the second waits in the queue's one place
+            time.sleep(1.0)  # the second waits behind it: two held, the limit
             started = time.monotonic()
             refused = http.post(url, data={**form, "description": "路口垃圾 三"})
             assert time.monotonic() - started < 1  # refused at once, not after the wait

@@ -29,6 +29,18 @@ class AppError(Exception):
         self.detail = detail
         self.extra = extra
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its whole state, whatever a subclass's constructor takes (an error made in the
+        intake writer process is raised in the server's)."""
+        return (_rebuilt, (type(self), self.__dict__))
+
+
+def _rebuilt(cls: type[AppError], state: dict[str, Any]) -> AppError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("detail", ""))
+    error.__dict__.update(state)
+    return error
+
 
 class BadRequest(AppError):
     status, code, title = 400, "bad_request", "Bad request"

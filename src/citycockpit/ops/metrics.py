@@ -36,7 +36,7 @@ INTAKE_BATCH_SECONDS = Histogram(
 )
 INTAKE_OVERLOADED = Counter(
     "citycockpit_intake_overloaded_total",
-    "Open311 POSTs refused with 503 because the process's intake queue was full (intake_queue_limit)",
+    "Open311 POSTs refused with 503 because the process held intake_queue_limit unanswered ones",
 )
 
 

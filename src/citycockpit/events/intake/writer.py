@@ -1,5 +1,11 @@
-"""Group commit for Open311 intake: requests wait on one writer thread per server process, which
+"""Group commit for Open311 intake: requests wait on one batch writer per server process, which
 takes every request queued since its last batch and answers each once its batch is committed.
+
+The batch writer (`BatchWriter`) runs in a process of its own (`process.ProcessWriter`, the
+`intake_writer` setting's default) or on a thread of the server's process (`ThreadWriter`); the two
+transports share `Writer`: the submit, the limit of requests held unanswered, the hand-back. In its
+own process the writer's Python work no longer takes turns with the event loop's for the one
+interpreter lock, so the two use both cores of a small machine (docs/performance.md).
 
 Why: every intake writes an event, its first timeline row, duplicate proposals and a hash-chained audit
 entry whose head row admits one writer at a time (SQLite has one writer anyway). One transaction per
@@ -56,12 +62,18 @@ _STOP = object()
 
 
 @dataclass
-class Job:
-    """One Open311 POST waiting for the writer."""
+class Submitted:
+    """One Open311 POST as the writer takes it: the key it gave, its parsed input, its address."""
 
     api_key: str
     data: intake.EventInput
     ip: str | None
+
+
+@dataclass
+class Job(Submitted):
+    """A submitted POST waiting for its outcome on its event loop."""
+
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
 
@@ -90,36 +102,82 @@ class Accepted:
     category_name: str
 
 
-class IntakeWriter:
-    """The writer thread of one app (started on first use, stopped with the app)."""
+class Writer:
+    """What a transport to the batch writer shares: `submit` a POST and await its outcome, holding at
+    most `intake_queue_limit` unanswered requests in this server process (beyond it new ones are
+    refused 503 at once: back-pressure instead of unbounded memory and latency). A transport (the
+    writer thread, `ThreadWriter`, or the writer process, `process.ProcessWriter`) sends jobs with
+    `_send` and hands outcomes back with `_answer`."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        # requests waiting; beyond the limit new ones are refused with 503 (back-pressure)
-        self._queue: queue.Queue[Any] = queue.Queue(app.state.settings.intake_queue_limit)
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self.batches = 0
-        self.requests = 0
-
-    # ---- the request side --------------------------------------------------------------------
+        self._limit = app.state.settings.intake_queue_limit
+        self._held = 0  # submitted and not yet answered
+        self._held_lock = threading.Lock()
 
     async def submit(self, api_key: str, data: intake.EventInput, ip: str | None) -> Accepted:
         """Queue one request and wait for its outcome: `Accepted`, or the AppError refusing it."""
         loop = asyncio.get_running_loop()
+        with self._held_lock:
+            if self._held >= self._limit:
+                metrics.INTAKE_OVERLOADED.inc()
+                raise ServiceUnavailable("Intake is overloaded; retry in a few seconds", retry_after=5)
+            self._held += 1
         job = Job(api_key, data, ip, loop, loop.create_future())
-        self._ensure_started()
         try:
-            self._queue.put_nowait(job)
-        except queue.Full as exc:
-            metrics.INTAKE_OVERLOADED.inc()
-            raise ServiceUnavailable("Intake is overloaded; retry in a few seconds", retry_after=5) from exc
+            self._send(job)
+        except BaseException:
+            self._answered(1)
+            raise
         outcome = await job.future
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
 
-    def _ensure_started(self) -> None:
+    def start(self, *, wait: bool = False) -> None:
+        """Make the writer ready before the first request; `wait` until it is (raising if it cannot)."""
+        raise NotImplementedError
+
+    def _send(self, job: Job) -> None:
+        raise NotImplementedError
+
+    def _answer(self, outcomes: list[tuple[Job, Any]]) -> None:
+        """Hand each job its outcome on its event loop (from the transport's thread)."""
+        self._answered(len(outcomes))
+        _deliver(outcomes)
+
+    def _answered(self, count: int) -> None:
+        with self._held_lock:
+            self._held -= count
+
+    def close(self, timeout: float = 30) -> None:
+        """Write what is queued, then stop."""
+        raise NotImplementedError
+
+
+class ThreadWriter(Writer):
+    """The batch writer on a thread of this process (started on first use, stopped with the app)."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.core = BatchWriter(app)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def batches(self) -> int:
+        return self.core.batches
+
+    @property
+    def requests(self) -> int:
+        return self.core.requests
+
+    def _send(self, job: Job) -> None:
+        self.start()
+        self._queue.put(job)
+
+    def start(self, *, wait: bool = False) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
@@ -128,15 +186,12 @@ class IntakeWriter:
                 self._thread.start()
 
     def close(self, timeout: float = 30) -> None:
-        """Write what is queued, then stop the thread."""
         with self._lock:
             thread = self._thread
             self._thread = None
         if thread is not None and thread.is_alive():
             self._queue.put(_STOP)
             thread.join(timeout)
-
-    # ---- the writer thread -------------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
@@ -154,29 +209,43 @@ class IntakeWriter:
                     stop = True
                     break
                 batch.append(item)
-            started = time.perf_counter()
-            try:
-                self._write(batch)
-            except BaseException:  # never let the thread die with requests waiting
-                log.exception("intake writer failed a batch of %d", len(batch))
-                _deliver(
-                    [(job, ServiceUnavailable("The request could not be stored; retry")) for job in batch]
-                )
-            metrics.INTAKE_BATCH_SIZE.observe(len(batch))
-            metrics.INTAKE_BATCH_SECONDS.observe(time.perf_counter() - started)
+            outcomes, seconds = self.core.write_timed(batch)
+            observe_batch(len(batch), seconds)
+            self._answer(list(zip(batch, outcomes, strict=True)))
             if stop:
                 return
 
-    def _write(self, batch: list[Job]) -> None:
-        """Read and prepare the batch in a read-only session (no write lock while keys are checked and
-        rows built), then count the limits and store it in one write transaction."""
+
+class BatchWriter:
+    """Writes batches of submitted POSTs on the app's engine: the same in the writer thread and in the
+    writer process. `batches` counts committed transactions, `requests` the requests they held."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.batches = 0
+        self.requests = 0
+
+    def write_timed(self, batch: list[Submitted]) -> tuple[list[Any], float]:
+        """Each request's outcome (never raises) and the seconds the batch took (for `observe_batch`
+        in the server process, whose /metrics shows them)."""
+        started = time.perf_counter()
+        try:
+            outcomes = self.write(batch)
+        except BaseException:  # never let the writer die with requests waiting
+            log.exception("intake writer failed a batch of %d", len(batch))
+            outcomes = [ServiceUnavailable("The request could not be stored; retry") for _ in batch]
+        return outcomes, time.perf_counter() - started
+
+    def write(self, batch: list[Submitted]) -> list[Any]:
+        """Each request's outcome. Read and prepare the batch in a read-only session (no write lock
+        while keys are checked and rows built), then count the limits and store it in one write
+        transaction."""
         try:
             with self._session(read_only=True) as session:
                 plan = self._prepare(session, batch)
         except Exception as exc:
             log.warning("intake preparation failed: %s", exc, exc_info=True)
-            _deliver([(job, _failure(exc)) for job in batch])
-            return
+            return [_failure(exc) for _ in batch]
         self.requests += len(batch)
         try:
             try:
@@ -186,15 +255,13 @@ class IntakeWriter:
         except Exception as exc:
             if len(batch) > 1:  # find the request that broke the batch: each alone in its own transaction
                 self.requests -= len(batch)
-                for job in batch:
-                    self._write([job])
-                return
+                return [outcome for job in batch for outcome in self.write([job])]
             log.warning("intake request failed: %s", exc, exc_info=True)
             outcomes = [_failure(exc)]
         self.batches += 1
-        _deliver(list(zip(batch, outcomes, strict=True)))
+        return outcomes
 
-    def _commit(self, batch: list[Job], plan: _Plan, *, decide_first: bool) -> list[Any]:
+    def _commit(self, batch: list[Submitted], plan: _Plan, *, decide_first: bool) -> list[Any]:
         with self._session() as session:
             try:
                 outcomes = self._store(session, batch, plan, decide_first=decide_first)
@@ -204,7 +271,9 @@ class IntakeWriter:
             session.commit()
         return outcomes
 
-    def _store(self, session: Session, batch: list[Job], plan: _Plan, *, decide_first: bool) -> list[Any]:
+    def _store(
+        self, session: Session, batch: list[Submitted], plan: _Plan, *, decide_first: bool
+    ) -> list[Any]:
         """Insert the prepared events and count every request against its limit: a missing or wrong
         key against its address's anonymous limit (403, or 429 beyond it), a key against its own
         (429 beyond it). The counter rows are locked until the commit, so they are counted after the
@@ -230,7 +299,7 @@ class IntakeWriter:
                 outcomes[i] = result
         return outcomes
 
-    def _count(self, session: Session, batch: list[Job], plan: _Plan, outcomes: list[Any]) -> None:
+    def _count(self, session: Session, batch: list[Submitted], plan: _Plan, outcomes: list[Any]) -> None:
         """Count each request against its limit with auth's counters, setting the refusals (403 or
         429) in `outcomes`: one counter update per address and per key of the batch."""
         now, settings = plan.now, self.app.state.settings
@@ -270,7 +339,7 @@ class IntakeWriter:
         with Session(reader(engine) if read_only else engine, expire_on_commit=False) as session:
             yield session
 
-    def _prepare(self, session: Session, batch: list[Job]) -> _Plan:
+    def _prepare(self, session: Session, batch: list[Submitted]) -> _Plan:
         """Recognise the keys with auth's lookup (live, so a revoked one is refused at once; one query
         for the batch) and prepare the events of the requests with a key: refusals for unknown service
         codes, the rest located and routed (reads only)."""
@@ -322,6 +391,12 @@ def _failure(exc: Exception) -> AppError:
     return ServiceUnavailable("The request could not be stored; retry")
 
 
+def observe_batch(size: int, seconds: float) -> None:
+    """A batch in the intake metrics (of the server process, where /metrics reads them)."""
+    metrics.INTAKE_BATCH_SIZE.observe(size)
+    metrics.INTAKE_BATCH_SECONDS.observe(seconds)
+
+
 def _deliver(outcomes: list[tuple[Job, Any]]) -> None:
     """Hand each job its outcome on its event loop: one wake-up per loop for the whole batch (a
     `call_soon_threadsafe` per job cost a self-pipe write and a loop turn each)."""
@@ -341,8 +416,22 @@ def _set_results(pairs: list[tuple[Job, Any]]) -> None:
             job.future.set_result(outcome)
 
 
-def writer_of(app: Any) -> IntakeWriter:
+def writer_of(app: Any) -> Writer:
+    """The app's intake writer, made on first use: in a process of its own or on a thread, as the
+    `intake_writer` setting says."""
     writer = getattr(app.state, "intake_writer", None)
     if writer is None:
-        writer = app.state.intake_writer = IntakeWriter(app)
+        with _MAKING:
+            writer = getattr(app.state, "intake_writer", None)
+            if writer is None:
+                if app.state.settings.intake_writer == "process":
+                    from citycockpit.events.intake.process import ProcessWriter
+
+                    writer = ProcessWriter(app)
+                else:
+                    writer = ThreadWriter(app)
+                app.state.intake_writer = writer
     return writer
+
+
+_MAKING = threading.Lock()
