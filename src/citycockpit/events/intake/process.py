@@ -167,7 +167,9 @@ class ProcessWriter(Writer):
             try:
                 outcomes = pickle.loads(answers)
             except Exception:  # never leave requests waiting (whether they were stored is in the log)
-                log.exception("the intake writer process's answers to %d requests could not be read", len(ids))
+                log.exception(
+                    "the intake writer process's answers to %d requests could not be read", len(ids)
+                )
                 outcomes = [ServiceUnavailable("The request could not be stored; retry") for _ in ids]
             observe_batch(size, seconds)
             with self._lock:
