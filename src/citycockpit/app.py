@@ -42,6 +42,7 @@ from citycockpit.events import pages as events_pages
 from citycockpit.events.analytics import api as events_kpi_api
 from citycockpit.events.intake import classifier as events_classifier
 from citycockpit.events.intake import open311 as events_open311
+from citycockpit.events.intake import process as events_intake_process
 from citycockpit.events.intake import writer as events_writer
 from citycockpit.events.surges import api as events_surge_api
 from citycockpit.goals import api as goals_api
@@ -220,6 +221,9 @@ def create_app(
     # Stale-tolerant reads (db.ReadSessionDep) go to the read replica, if any, while it keeps up.
     app.state.replica = replica.build_replica(settings, app.state.engine)
     app.state.clock = clock or Clock(zone=settings.zone, today=settings.today)
+    # Open311 intake's batch writer; a writer process builds this same app with this factory
+    app.state.app_factory = f"{__name__}:create_app"
+    app.state.intake_writer = events_intake_process.make_writer(app)
     app.state.secret_key = settings.resolved_secret_key()
     install_error_handlers(app)
     app.state.refusal_renderers = [("/open311/", events_open311.refusal_response)]

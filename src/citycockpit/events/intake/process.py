@@ -7,8 +7,8 @@ core however many the machine had, and each hand-over of the lock cost both side
 
 How: the server process starts `python -m citycockpit.events.intake.process_main` with one end of a
 socket pair and sends it, first, what it needs to build the same app (the settings, the database URL
-of the app's engine, the clock); the child builds it with `create_app` (so its engine, audit key ring,
-calendar and classifier are the app's own) and answers `ready`. Then each event-loop turn's POSTs go
+of the app's engine, the clock, the app's factory); the child builds it with that factory (so its
+engine, audit key ring, calendar and classifier are the app's own) and answers `ready`. Then each event-loop turn's POSTs go
 over as one frame (the ids, keys, parsed inputs and addresses); the child writes what arrived since its
 last batch with the same `BatchWriter` as the writer thread, and sends back each request's outcome
 (`Accepted` or the error refusing it), the batch's size and seconds (observed here, where /metrics
@@ -37,7 +37,7 @@ from typing import Any
 
 from citycockpit.core.errors import ServiceUnavailable
 from citycockpit.events.intake.process_main import Frames, frame
-from citycockpit.events.intake.writer import Job, Writer, observe_batch
+from citycockpit.events.intake.writer import Job, ThreadWriter, Writer, observe_batch
 
 log = logging.getLogger("citycockpit.events.intake")
 
@@ -46,9 +46,11 @@ START_TIMEOUT_S = 120  # building the app in the child: imports, the engine, the
 
 @dataclass
 class Setup:
-    """What the child needs to build the server's app: its settings, the URL of its engine (which
-    may be a test's, not the settings' own) and its clock."""
+    """What the child needs to build the server's app: the app's factory (`module:function`, called
+    with the settings and the clock), its settings, the URL of its engine (which may be a test's, not
+    the settings' own) and its clock."""
 
+    factory: str
     settings: Any
     database_url: str
     clock: Any
@@ -68,6 +70,11 @@ class _Child:
     dead: bool = False
     reader: threading.Thread | None = None
     send_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def make_writer(app: Any) -> Writer:
+    """The intake writer the app's settings name: a process of its own or a thread."""
+    return ProcessWriter(app) if app.state.settings.intake_writer == "process" else ThreadWriter(app)
 
 
 class ProcessWriter(Writer):
@@ -115,6 +122,7 @@ class ProcessWriter(Writer):
         theirs.close()
         settings = self.app.state.settings
         setup = Setup(
+            self.app.state.app_factory,
             settings.model_copy(update={"database_replica_url": None}),  # the writer reads the primary
             url.render_as_string(hide_password=False),
             self.app.state.clock,

@@ -74,13 +74,15 @@ def main(fd: int) -> None:
     setup = pickle.loads(first)
 
     import gc
+    import importlib
 
-    from citycockpit.app import create_app
     from citycockpit.events.intake import writer
     from citycockpit.ops.logs import configure_logging
 
     settings = setup.settings.model_copy(update={"database_url": setup.database_url})
     configure_logging(settings.log_format, settings.log_level)
+    module, _, name = setup.factory.partition(":")
+    create_app = getattr(importlib.import_module(module), name)  # the server's own (it names it)
     core = writer.BatchWriter(create_app(settings, clock=setup.clock))
     gc.freeze()  # as the server does: what is loaded by now lives as long as the process
     sock.sendall(frame(("ready",)))

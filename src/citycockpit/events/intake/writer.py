@@ -417,21 +417,6 @@ def _set_results(pairs: list[tuple[Job, Any]]) -> None:
 
 
 def writer_of(app: Any) -> Writer:
-    """The app's intake writer, made on first use: in a process of its own or on a thread, as the
-    `intake_writer` setting says."""
-    writer = getattr(app.state, "intake_writer", None)
-    if writer is None:
-        with _MAKING:
-            writer = getattr(app.state, "intake_writer", None)
-            if writer is None:
-                if app.state.settings.intake_writer == "process":
-                    from citycockpit.events.intake.process import ProcessWriter
-
-                    writer = ProcessWriter(app)
-                else:
-                    writer = ThreadWriter(app)
-                app.state.intake_writer = writer
-    return writer
-
-
-_MAKING = threading.Lock()
+    """The app's intake writer (made with the app, `make_writer`; started on first use or with the
+    app's lifespan)."""
+    return app.state.intake_writer  # type: ignore[no-any-return]
