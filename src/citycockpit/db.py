@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -27,6 +28,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+log = logging.getLogger("citycockpit.db")
 
 _GATE_KEY = "citycockpit_write_gate"
 SQLITE_NOWAIT = "sqlite_nowait"  # execution option: see _configure_sqlite
@@ -196,6 +199,63 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.pool, "invalidate")
     def _on_invalidate(dbapi_connection: Any, connection_record: Any, exception: Any) -> None:
         _leave(connection_record.info)
+
+
+WAL_CHECKPOINT_EVERY_S = 0.5
+
+
+class WalCheckpointer:
+    """SQLite's WAL checkpoints on a thread of their own instead of inside a committing writer.
+
+    By default the connection whose commit takes the write-ahead log past 1,000 pages copies the log
+    back into the database file and syncs it, there and then: every few batches the intake writer's
+    commit took tens of ms more (docs/performance.md, "Open311 intake, fifth round"). Here the
+    engine's connections stop checkpointing (`wal_autocheckpoint=0`) and this thread runs a PASSIVE
+    checkpoint every `every_s` on a connection of its own: it never waits for a writer or a reader and
+    copies what they no longer need, while the writer goes on (SQLite lets go of the interpreter lock
+    meanwhile). Connections of other processes keep SQLite's default. `runs` counts the checkpoints,
+    `last` is SQLite's answer to the last one (busy, frames in the log, frames copied)."""
+
+    def __init__(self, engine: Engine, every_s: float = WAL_CHECKPOINT_EVERY_S) -> None:
+        self.engine, self.every_s = engine, every_s
+        self.runs = 0
+        self.last: tuple[int, int, int] | None = None
+        self._stop = threading.Event()
+
+        @event.listens_for(engine, "connect")
+        def _no_auto_checkpoint(dbapi_connection: Any, connection_record: Any) -> None:
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+        engine.dispose()  # the connections already made are replaced by ones that do not checkpoint
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        connection = self.engine.raw_connection()
+        try:
+            while not self._stop.wait(self.every_s):
+                try:
+                    row = connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:  # the next run tries again
+                    log.warning("WAL checkpoint failed: %s", exc)
+                    continue
+                self.last = (int(row[0]), int(row[1]), int(row[2]))
+                self.runs += 1
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def checkpoint_in_background(engine: Engine) -> WalCheckpointer | None:
+    """A `WalCheckpointer` for a SQLite file's engine (None for other databases, whose servers
+    checkpoint by themselves)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return WalCheckpointer(engine)
 
 
 # Where the Alembic scripts live (a package resource): `migrate` runs them, `schema_revisions` reads them.

@@ -76,6 +76,7 @@ def main(fd: int) -> None:
     import gc
     import importlib
 
+    from citycockpit.db import checkpoint_in_background
     from citycockpit.events.intake import writer
     from citycockpit.ops.logs import configure_logging
 
@@ -84,9 +85,13 @@ def main(fd: int) -> None:
     module, _, name = setup.factory.partition(":")
     create_app = getattr(importlib.import_module(module), name)  # the server's own (it names it)
     core = writer.BatchWriter(create_app(settings, clock=setup.clock))
+    # this process's engine writes intake and nothing else: SQLite's checkpoints leave its commits
+    checkpointer = checkpoint_in_background(core.app.state.engine)
     gc.freeze()  # as the server does: what is loaded by now lives as long as the process
     sock.sendall(frame(("ready",)))
     _serve(core, sock, inbox, writer.Submitted, writer.MAX_BATCH)
+    if checkpointer is not None:
+        checkpointer.stop()
 
 
 def _first_frame(sock: socket.socket) -> bytes | None:
