@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +49,21 @@ categories:
 GRID_A = (31.463, 121.107)  # 东门社区第1网格 centroid (城厢镇)
 GRID_B = (31.551, 121.049)  # 沙南社区第1网格 centroid (沙溪镇)
 TESTER = SystemActor("tester")
+
+
+def run_in_fresh_loop(make: Any) -> Any:
+    """Run a coroutine to its end on a fresh event loop in its own thread: the browser tests' session-long
+    Playwright keeps a loop running in this worker's main thread, where asyncio.run would refuse."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def open311_form(key: str, **fields: str) -> dict[str, str]:
+    """An Open311 POST's form in grid A's category E0102, `fields` replacing or adding."""
+    form = {"api_key": key, "service_code": "E0102", "lat": str(GRID_A[0]), "long": str(GRID_A[1])}
+    form["description"] = "路口有垃圾"
+    form.update(fields)
+    return form
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,24 +35,11 @@ from citycockpit.events.intake.process_main import Frames, frame
 from citycockpit.events.intake.writer import writer_of
 from citycockpit.events.models import Event, EventTransition
 from tests.conftest import with_audit_keys
-from tests.events.conftest import GRID_A, LiveIntake, serving_intake
+from tests.events.conftest import LiveIntake, open311_form, run_in_fresh_loop, serving_intake
 
 pytestmark = pytest.mark.slow  # each test starts a writer process (it imports the app: seconds)
 
 URL = "/open311/v2/requests.json"
-
-
-def _run(make):  # type: ignore[no-untyped-def]
-    """A coroutine on a fresh event loop in its own thread (see test_intake_writer._run)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
-
-
-def _form(key: str, **fields: str) -> dict[str, str]:
-    form = {"api_key": key, "service_code": "E0102", "lat": str(GRID_A[0]), "long": str(GRID_A[1])}
-    form["description"] = "路口有垃圾"
-    form.update(fields)
-    return form
 
 
 def _post_all(live: LiveIntake, forms: list[dict[str, str]]) -> list[httpx.Response]:
@@ -62,7 +48,7 @@ def _post_all(live: LiveIntake, forms: list[dict[str, str]]) -> list[httpx.Respo
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             return await asyncio.gather(*(http.post(URL, data=f) for f in forms))
 
-    return _run(send_all)  # type: ignore[no-any-return]
+    return run_in_fresh_loop(send_all)  # type: ignore[no-any-return]
 
 
 def _count(live: LiveIntake, stmt: Any) -> int:
@@ -87,9 +73,12 @@ def process_intake(fresh_db: tuple[str, Engine], settings: Settings, clock: Cloc
 def test_a_writer_process_answers_each_request_of_a_batch_as_the_thread_does(process_intake):
     live = process_intake
     assert _child_pid(live) != os.getpid()  # started with the app, before the first request
-    forms = [_form(live.api_key, description=f"路口有垃圾 第{i}处") for i in range(40)]
-    forms += [_form(live.api_key, service_code="X9999"), _form(live.api_key, service_code="E01")]
-    forms += [_form("cc_wrong"), _form("")]
+    forms = [open311_form(live.api_key, description=f"路口有垃圾 第{i}处") for i in range(40)]
+    forms += [
+        open311_form(live.api_key, service_code="X9999"),
+        open311_form(live.api_key, service_code="E01"),
+    ]
+    forms += [open311_form("cc_wrong"), open311_form("")]
     responses = _post_all(live, forms)
     assert Counter(r.status_code for r in responses) == {201: 40, 404: 2, 403: 2}
     refused = [r.json()[0]["description"] for r in responses if r.status_code == 404]
@@ -111,7 +100,7 @@ def test_a_writer_process_keeps_each_keys_limit_with_retry_after(
     with serving_intake(
         fresh_db, settings, clock, intake_writer="process", rate_limit_api_key_per_minute=5
     ) as live:
-        forms = [_form(live.api_key, description=f"路口有垃圾 第{i}处") for i in range(8)]
+        forms = [open311_form(live.api_key, description=f"路口有垃圾 第{i}处") for i in range(8)]
         responses = _post_all(live, forms)
         statuses = Counter(r.status_code for r in responses)
         assert statuses == {201: 5, 429: 3}
@@ -129,7 +118,7 @@ def test_a_writer_process_that_dies_is_replaced_by_the_next_request(process_inta
         while writer_of(live.app)._child is not None and time.monotonic() < deadline:  # type: ignore[attr-defined]
             time.sleep(0.05)
     assert "intake writer process ended" in caplog.text
-    r = live.client.post(URL, data=_form(live.api_key))
+    r = live.client.post(URL, data=open311_form(live.api_key))
     assert r.status_code == 201
     assert _child_pid(live) != first
     assert _count(live, select(func.count()).select_from(Event)) == 1
@@ -145,7 +134,9 @@ def test_requests_held_by_a_writer_process_that_dies_are_answered_503(
         blocker = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")  # the writer's transaction waits for SQLite's lock
         answers: list[httpx.Response] = []
-        sender = threading.Thread(target=lambda: answers.extend(_post_all(live, [_form(live.api_key)])))
+        sender = threading.Thread(
+            target=lambda: answers.extend(_post_all(live, [open311_form(live.api_key)]))
+        )
         with caplog.at_level(logging.ERROR, logger="citycockpit.events.intake"):
             sender.start()
             time.sleep(1.0)  # the writer process took the request and waits for the lock
@@ -157,7 +148,7 @@ def test_requests_held_by_a_writer_process_that_dies_are_answered_503(
         assert answers[0].headers["retry-after"]
         assert "ended" in caplog.text and "1 requests it held" in caplog.text
         assert _count(live, select(func.count()).select_from(Event)) == 0
-        assert live.client.post(URL, data=_form(live.api_key)).status_code == 201  # a new one writes
+        assert live.client.post(URL, data=open311_form(live.api_key)).status_code == 201  # a new one writes
     engine.dispose()
 
 
@@ -166,7 +157,7 @@ def test_closing_writes_what_was_sent_and_ends_the_process(process_intake):
     writer = writer_of(live.app)
     assert isinstance(writer, ProcessWriter) and writer._child is not None
     process = writer._child.process
-    responses = _post_all(live, [_form(live.api_key, description=f"第{i}处垃圾") for i in range(5)])
+    responses = _post_all(live, [open311_form(live.api_key, description=f"第{i}处垃圾") for i in range(5)])
     assert {r.status_code for r in responses} == {201}
     writer.close()
     assert process.returncode == 0
@@ -197,3 +188,17 @@ def test_frames_are_read_whole_however_the_bytes_arrive() -> None:
         assert frames.read() is None  # the end
     finally:
         theirs.close()
+
+
+def test_a_writer_process_that_cannot_start_fails_the_start_with_a_clear_error(
+    fresh_db: tuple[str, Engine], settings: Settings, clock: Clock
+) -> None:
+    _, engine = fresh_db
+    app = create_app(settings.model_copy(update={"intake_writer": "process"}), engine=engine, clock=clock)
+    app.state.app_factory = "citycockpit.no_such_module:create_app"  # the child cannot build the app
+    writer = writer_of(app)
+    try:
+        with pytest.raises(RuntimeError, match="could not start"):
+            writer.start(wait=True)
+    finally:
+        writer.close()
