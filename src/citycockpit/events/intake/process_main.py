@@ -8,6 +8,7 @@ before that: the heavy imports are the app's, made once the reader runs."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import queue
 import signal
@@ -65,6 +66,9 @@ def main(fd: int) -> None:
     # the server's process group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Its metrics travel to the server with each answer (`observe_batch` there); in the server's
+    # multiprocess metrics folder its own would only add a series of zeros under its pid.
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     sock = socket.socket(fileno=fd)
     inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     first = _first_frame(sock)
