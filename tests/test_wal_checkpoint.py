@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from citycockpit.db import checkpoint_in_background, make_engine
+from citycockpit.db import checkpoint_in_background, is_sqlite_file, make_engine
 
 
 def _wal_pages(path: Path) -> int:
@@ -65,6 +66,10 @@ def test_commits_leave_checkpoints_to_the_thread_which_backfills_the_log(tmp_pat
 
 
 def test_only_a_sqlite_file_gets_a_checkpointer(tmp_path: Path) -> None:
+    # the one rule of "a SQLite file", whichever form the database is named in
+    for name in ("sqlite://", "sqlite:///:memory:", "postgresql+psycopg://postgres@127.0.0.1:5432/test"):
+        assert not is_sqlite_file(name) and not is_sqlite_file(make_url(name))
+    assert is_sqlite_file(f"sqlite:///{tmp_path / 'f.db'}") and is_sqlite_file(make_url("sqlite:///f.db"))
     memory = make_engine("sqlite://")
     assert checkpoint_in_background(memory) is None
     memory.dispose()

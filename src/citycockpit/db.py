@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -88,9 +88,15 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def is_sqlite(engine_or_url: Engine | str) -> bool:
+def is_sqlite(engine_or_url: Engine | URL | str) -> bool:
     url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
     return url.get_backend_name() == "sqlite"
+
+
+def is_sqlite_file(engine_or_url: Engine | URL | str) -> bool:
+    """A SQLite database in a file (not in memory): one another connection or process can open."""
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
 
 
 def make_engine(
@@ -252,10 +258,7 @@ class WalCheckpointer:
 def checkpoint_in_background(engine: Engine) -> WalCheckpointer | None:
     """A `WalCheckpointer` for a SQLite file's engine (None for other databases, whose servers
     checkpoint by themselves)."""
-    url = engine.url
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return WalCheckpointer(engine)
+    return WalCheckpointer(engine) if is_sqlite_file(engine) else None
 
 
 # Where the Alembic scripts live (a package resource): `migrate` runs them, `schema_revisions` reads them.

@@ -22,7 +22,7 @@ from citycockpit.config import Settings
 from citycockpit.core import expansion, keyring
 from citycockpit.core.actors import SystemActor
 from citycockpit.core.errors import AppError
-from citycockpit.db import build_engine, schema_revisions
+from citycockpit.db import build_engine, is_sqlite_file, schema_revisions
 
 console = Console()
 err_console = Console(stderr=True)
@@ -68,7 +68,7 @@ def engine_for(settings: Settings, *, schema: Schema = "newest") -> Engine:
     `db downgrade` migrate it), `exists` any database (`db current`); only `create` (`db upgrade`,
     `db restore`, `demo`) may make a new one."""
     url = make_url(settings.resolved_database_url())
-    sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    sqlite_file = is_sqlite_file(url)
     where = url.database if sqlite_file else url.render_as_string(hide_password=True)
     fix = f"run `citycockpit db upgrade --db {where}` first"
     if (

@@ -43,7 +43,7 @@ def limit_for(scope: Scope, settings: Any) -> int:
     for prefix, setting in BODY_LIMITS:
         if path.startswith(prefix):
             return int(getattr(settings, setting))
-    if _header(scope, b"content-type").lower().startswith(b"multipart/form-data"):
+    if header_value(scope, b"content-type").lower().startswith(b"multipart/form-data"):
         return int(settings.upload_body_limit_bytes)
     return int(settings.request_body_limit_bytes)
 
@@ -123,7 +123,8 @@ class BodyLimitMiddleware:
             await _refuse_too_large(scope, receive, send, limit)
 
 
-def _header(scope: Scope, wanted: bytes) -> bytes:
+def header_value(scope: Scope, wanted: bytes) -> bytes:
+    """The first value of a request header (its name in lower case), or b""."""
     for name, value in scope.get("headers", []):
         if name == wanted:
             return bytes(value)
@@ -131,7 +132,7 @@ def _header(scope: Scope, wanted: bytes) -> bytes:
 
 
 def _content_length(scope: Scope) -> int | None:
-    value = _header(scope, b"content-length")
+    value = header_value(scope, b"content-length")
     return int(value) if value.isdigit() else None
 
 

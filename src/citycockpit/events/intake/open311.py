@@ -47,7 +47,7 @@ from citycockpit.events.models import Event, EventCategory, EventPhoto, EventTra
 from citycockpit.events.photos import PhotoStore
 from citycockpit.events.workflow.transitions import STATE_LABELS
 from citycockpit.org.models import Department
-from citycockpit.web.bodylimit import declared_within_limit
+from citycockpit.web.bodylimit import declared_within_limit, header_value
 from citycockpit.web.security import (
     body_has_nul,
     read_whole_body,
@@ -495,11 +495,7 @@ class IntakeFastPath:
 
 def _takes(scope: Scope) -> bool:
     """A urlencoded form whose declared length is within the body limits (the fast path's requests)."""
-    content_type = b""
-    for name, value in scope.get("headers", []):
-        if name == b"content-type":
-            content_type = value.lower()
-            break
+    content_type = header_value(scope, b"content-type").lower()
     return content_type.startswith(b"application/x-www-form-urlencoded") and declared_within_limit(
         scope, scope["app"].state.settings
     )

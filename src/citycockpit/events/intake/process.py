@@ -35,9 +35,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from citycockpit.core.errors import ServiceUnavailable
+from citycockpit.db import is_sqlite, is_sqlite_file
 from citycockpit.events.intake.process_main import Frames, frame
-from citycockpit.events.intake.writer import Job, ThreadWriter, Writer, observe_batch
+from citycockpit.events.intake.writer import Job, ThreadWriter, Writer, not_stored, observe_batch
 
 log = logging.getLogger("citycockpit.events.intake")
 
@@ -109,7 +109,7 @@ class ProcessWriter(Writer):
         if child is not None and not child.dead:
             return child
         url = self.app.state.engine.url
-        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        if is_sqlite(url) and not is_sqlite_file(url):
             raise RuntimeError(
                 "intake_writer=process needs a database another process can open, not an in-memory "
                 "SQLite one; set intake_writer=thread"
@@ -178,7 +178,7 @@ class ProcessWriter(Writer):
                 log.exception(
                     "the intake writer process's answers to %d requests could not be read", len(ids)
                 )
-                outcomes = [ServiceUnavailable("The request could not be stored; retry") for _ in ids]
+                outcomes = [not_stored() for _ in ids]
             observe_batch(size, seconds)
             with self._lock:
                 self.batches += batches
@@ -205,9 +205,7 @@ class ProcessWriter(Writer):
                 len(left),
             )
         if left:
-            self._answer(
-                [(job, ServiceUnavailable("The request could not be stored; retry")) for job in left]
-            )
+            self._answer([(job, not_stored()) for job in left])
 
     def close(self, timeout: float = 30) -> None:
         """Send what is still to send, let the child write it and answer, then wait for it to end."""

@@ -165,9 +165,9 @@ def _portable(outcome: Any) -> Any:
         pickle.dumps(outcome)
         return outcome
     except Exception:
-        from citycockpit.core.errors import ServiceUnavailable
+        from citycockpit.events.intake.writer import not_stored
 
-        return ServiceUnavailable("The request could not be stored; retry")
+        return not_stored()
 
 
 if __name__ == "__main__":

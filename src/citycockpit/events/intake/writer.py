@@ -233,7 +233,7 @@ class BatchWriter:
             outcomes = self.write(batch)
         except BaseException:  # never let the writer die with requests waiting
             log.exception("intake writer failed a batch of %d", len(batch))
-            outcomes = [ServiceUnavailable("The request could not be stored; retry") for _ in batch]
+            outcomes = [not_stored() for _ in batch]
         return outcomes, time.perf_counter() - started
 
     def write(self, batch: list[Submitted]) -> list[Any]:
@@ -388,6 +388,11 @@ def _failure(exc: Exception) -> AppError:
             "A value in the request is too long or out of range for the database",
             errors=["a value in the request is too long or out of range"],
         )
+    return not_stored()
+
+
+def not_stored() -> ServiceUnavailable:
+    """The answer to a request the writer could not store, through no fault of the request: retry."""
     return ServiceUnavailable("The request could not be stored; retry")
 
 
