@@ -150,12 +150,11 @@ _NO_OPENTELEMETRY = (
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    writer = events_writer.writer_of(app)
     if app.state.settings.intake_writer == "process":  # no request before intake can be stored
-        await asyncio.to_thread(partial(events_writer.writer_of(app).start, wait=True))
+        await asyncio.to_thread(partial(writer.start, wait=True))
     yield
-    writer = getattr(app.state, "intake_writer", None)
-    if writer is not None:  # write what is queued before the process ends
-        await asyncio.to_thread(writer.close)
+    await asyncio.to_thread(writer.close)  # write what is queued before the process ends
     read_replica = getattr(app.state, "replica", None)
     if read_replica is not None:
         read_replica.dispose()
