@@ -73,7 +73,9 @@ def test_a_dispatcher_finishes_triage_with_a_search_and_one_click(browser, demo:
         assert "井盖" in card.locator(".suggestion-button").first.inner_text()
         page.screenshot(path=str(artifact("triage-card.png")), full_page=True)
 
-        page.wait_for_function("window.htmx !== undefined")  # the search box's handler is in place
+        # htmx binds the search box on DOMContentLoaded, which waits for the scripts at the end of the
+        # body (ECharts among them): typed before that, the input fires no search. "load" is after it.
+        page.wait_for_load_state("load")
         page.fill("#triage input[name=q]", "路灯")
         found = page.locator("#category-choices label.choice", has_text="路灯").first
         found.wait_for()  # the htmx search answered
