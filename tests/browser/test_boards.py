@@ -163,3 +163,43 @@ def test_a_town_kiosk_opens_its_towns_ecology_board(browser, demo: Demo, air) ->
         assert watch.console_errors == []
     finally:
         context.close()
+
+
+MONTHLY = """
+theme: inspections
+name: 企业检查
+position: 9
+series:
+  - {code: bt_inspections, name: 企业检查数, unit: 家, min: 0, max: 5000, monthly_rule: sum}
+board:
+  panels:
+    - {type: trend, title: 近六个月企业检查数, at: [0, 0, 12, 8], params: {series: bt_inspections, months: 6}}
+"""
+
+
+def test_a_trend_by_month_draws_its_months_in_chinese(context, demo: Demo, watch: Watch) -> None:  # type: ignore[no-untyped-def]
+    from citycockpit.core.actors import SystemActor
+    from citycockpit.indicators import service as indicators
+    from tests.indicators.builders import deliver
+
+    engine = demo.engine()
+    now = datetime(2024, 9, 30, 2, tzinfo=UTC)  # the demo server's day
+    with session_scope(engine) as session:
+        indicators.load_theme(
+            session, MONTHLY.encode(), "inspections.yaml", actor=SystemActor("测试"), now=now
+        )
+        town = session.scalars(select(Area.code).where(Area.level == "town").order_by(Area.code)).first()
+        rows = [("bt_inspections", f"2024-{m:02d}-15T17:00+08:00", town, 10 * m) for m in range(4, 10)]
+        deliver(session, rows, now=now)
+    engine.dispose()
+    sign_in(context, demo, "web_leader")
+    page = _open_board(context, demo, "inspections")
+    assert _panel_states(page) == {"trend:1": "drawn"}
+    axis = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector('[data-type=trend] .chart')).getOption().xAxis[0].data"
+    )
+    assert axis == ["2024年4月", "2024年5月", "2024年6月", "2024年7月", "2024年8月", "2024年9月"]
+    assert text_problems(page.locator("#stage").inner_text(), lang="zh", allowed=set()) == []
+    page.screenshot(path=str(artifact("board-trend-months-1920x1080.png")))
+    assert watch.outside_requests == []
+    assert watch.console_errors == []

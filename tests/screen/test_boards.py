@@ -125,6 +125,42 @@ board:
         ("{type: alerts, title: 告警, at: [4, 0, 6, 4]}", "lies over panel 1 (水位)"),
         ("{type: alerts, title: 告警, at: [8, 0, 6, 4]}", "off the 12×8 grid"),
         ("{type: by_area, title: 分镇, at: [6, 0, 6, 4], params: {series: water_level, agg: max}}", "agg"),
+        # every parameter's value is read at load, not when the screen draws it
+        (
+            "{type: trend, title: 流量, at: [6, 0, 6, 4], params: {series: water_level, days: 三十}}",
+            "days is a whole",
+        ),
+        (
+            "{type: trend, title: 流量, at: [6, 0, 6, 4], params: {series: water_level, days: 0}}",
+            "from 1 to 366",
+        ),
+        (
+            "{type: trend, title: 流量, at: [6, 0, 6, 4], params: {series: water_level, months: 12.5}}",
+            "months is",
+        ),
+        (
+            "{type: trend, title: 流量, at: [6, 0, 6, 4], params: {series: water_level, days: 7, months: 2}}",
+            "both",
+        ),
+        ("{type: trend, title: 流量, at: [6, 0, 6, 4], params: {series: [water_level]}}", "series is a text"),
+        (
+            "{type: by_area, title: 分镇, at: [6, 0, 6, 4], params: {series: water_level, target: 九十}}",
+            "target",
+        ),
+        ("{type: alerts, title: 告警, at: [6, 0, 6, 4], params: {limit: 1000}}", "limit is a whole number"),
+        ("{type: alerts, title: 告警, at: [6, 0, 6, 4], params: {limit: true}}", "limit is a whole number"),
+        (
+            "{type: ratio, title: 比例, at: [6, 0, 6, 4], params: {measure: good_ratio, target: .nan}}",
+            "target",
+        ),
+        (
+            "{type: kpi, title: 概况, at: [6, 0, 6, 4], params: {items: [{series: water_level, lower_is_better: 是}]}}",
+            "lower_is_better is true or false",
+        ),
+        (
+            "{type: kpi, title: 概况, at: [6, 0, 6, 4], params: {items: [{series: water_level, target: 高}]}}",
+            "item water_level: target is a number",
+        ),
     ],
 )
 def test_a_wrong_board_is_refused_naming_the_panel_and_nothing_is_stored(
@@ -351,8 +387,43 @@ def test_the_safety_board_sums_counts_and_the_latest_open_hazards(
     assert kpis["safety_hazards"]["value"] is None
     by_area = _panel(body, "by_area", 1)["items"]
     assert [(b["name"], b["value"]) for b in by_area] == [("沙溪镇", 96.0), ("城厢镇", 85.0)]
-    trend = _panel(body, "trend")["points"]
-    assert trend == [["2024-09-10", 12.0], ["2024-09-15", 5.0], ["2024-09-20", 8.0]]
+    trend = _panel(body, "trend")
+    assert trend["step"] == "day"
+    assert trend["points"] == [["2024-09-10", 12.0], ["2024-09-15", 5.0], ["2024-09-20", 8.0]]
+
+
+MONTHLY_TREND = """
+theme: monthly
+name: 月度
+series:
+  - {code: safety_inspections_m, name: 企业检查数, unit: 家}
+board:
+  panels:
+    - {type: trend, title: 近三个月企业检查数, at: [0, 0, 12, 8], params: {series: safety_inspections_m, months: 3}}
+"""
+
+
+def test_a_trend_by_month_sums_each_local_month_with_this_one_so_far(
+    client: TestClient, db: Session, clock: Clock, leader, themes
+) -> None:
+    indicators.load_theme(db, MONTHLY_TREND.encode(), "monthly.yaml", actor=ACTOR, now=clock.now())
+    deliver(
+        db,
+        [
+            ("safety_inspections_m", "2024-06-30T23:00+08:00", TOWN_A, 50),  # before the three months
+            ("safety_inspections_m", "2024-07-01T00:30+08:00", TOWN_A, 4),  # July locally (June 30 in UTC)
+            ("safety_inspections_m", "2024-07-20T17:00+08:00", TOWN_B, 6),
+            ("safety_inspections_m", "2024-08-31T23:30+08:00", TOWN_A, 3),  # August locally
+            ("safety_inspections_m", "2024-09-10T17:00+08:00", TOWN_A, 12),
+            ("safety_inspections_m", "2024-09-20T17:00+08:00", TOWN_B, 8),
+        ],
+        now=clock.now(),
+    )
+    trend = _panel(_board(client, leader, "monthly"), "trend")
+    assert trend["step"] == "month"
+    assert trend["points"] == [["2024-07", 10.0], ["2024-08", 3.0], ["2024-09", 20.0]]
+    town = _panel(_board(client, leader, "monthly", area=TOWN_A), "trend")
+    assert town["points"] == [["2024-07", 4.0], ["2024-08", 3.0], ["2024-09", 12.0]]
 
 
 def test_a_town_user_sees_only_its_towns_safety_figures(client: TestClient, town_staff, safety_data) -> None:

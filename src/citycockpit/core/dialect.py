@@ -48,6 +48,15 @@ def local_date(
     return func.date(column, f"{minutes:+d} minutes")
 
 
+def local_month(column: Any, zone: ZoneInfo, dialect: str) -> ColumnElement[Any]:
+    """The local calendar month of a UTC instant column, as a `YYYY-MM` string on both engines (the
+    zone rule of `local_date`)."""
+    day = local_date(column, zone, dialect)
+    if dialect == "postgresql":
+        return func.to_char(day, "YYYY-MM")
+    return func.substr(day, 1, 7)
+
+
 def percentile_cont(session: Session, value: Any, fraction: float, *where: Any) -> float | None:
     """The continuous percentile (`percentile_cont`, linear interpolation) of `value` over the rows
     matching `where`; None when no row has a value.

@@ -7,6 +7,8 @@ theme needs no code: only a new panel *type* does."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,14 +59,59 @@ PANEL_TYPES: dict[str, PanelType] = {
     "worst_days": _type("limit"),
     # numbers with their change on the period before
     "kpi": _type("items period", "items", period=PERIODS),
-    # one series per day over the last `days` days
-    "trend": _type("series agg days target", "series", "series", agg=("sum", "mean")),
+    # one series over the last `days` days, a point a day, or the last `months` months, a point a month
+    # (the month so far included); 30 days when neither is given
+    "trend": _type("series agg days months target", "series", "series", agg=("sum", "mean")),
     # one series by area (the viewed area's towns or villages)
     "by_area": _type("series agg period target", "series", "series", agg=AGGREGATES, period=PERIODS),
     # the theme's open indicator alerts
     "alerts": _type("limit"),
 }
-KPI_ITEM_KEYS = frozenset({"series", "agg", "label", "target", "lower_is_better"})
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a parameter's value is: `accepts` reads it, `says` is how the refusal names it."""
+
+    accepts: Callable[[Any], bool]
+    says: str
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(low: int, high: int) -> Kind:
+    return Kind(
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high,
+        f"a whole number from {low} to {high}",
+    )
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+NUMBER = Kind(_number, "a number")
+TEXT = Kind(_text, "a text")
+# Every parameter's kind, read before anything is stored: a board that would fail on the screen is
+# refused when it is loaded. (`items` and the choices have their own checks; `series` names a series.)
+PARAM_KINDS: dict[str, Kind] = {
+    "series": TEXT,
+    "goal": TEXT,
+    "unit": TEXT,
+    "target": NUMBER,
+    "limit": _whole(1, 100),
+    "days": _whole(1, 366),
+    "months": _whole(1, 36),
+}
+KPI_ITEM_KINDS: dict[str, Kind] = {
+    "series": TEXT,
+    "label": TEXT,
+    "target": NUMBER,
+    "lower_is_better": Kind(lambda v: isinstance(v, bool), "true or false"),
+}
+KPI_ITEM_KEYS = frozenset({"series", "agg", *KPI_ITEM_KINDS})
 PANEL_KEYS = frozenset({"type", "title", "at", "params"})
 
 
@@ -128,6 +175,12 @@ def _check_panel(item: Any, n: int, *, name: str, series: set[str]) -> dict[str,
     for key, allowed in spec.choices.items():
         if key in params and params[key] not in allowed:
             raise InvalidTheme(f"{where} ({kind}): {key} is one of {', '.join(allowed)}, not {params[key]!r}")
+    for key, value in params.items():
+        rule = PARAM_KINDS.get(key)
+        if rule is not None and not rule.accepts(value):
+            raise InvalidTheme(f"{where} ({kind}): {key} is {rule.says}, not {value!r}", panel=n)
+    if {"days", "months"} <= set(params):
+        raise InvalidTheme(f"{where} ({kind}) has both days and months: a trend is one or the other", panel=n)
     named = [params[key] for key in spec.series_params if key in params]
     if kind == "kpi":
         named += _check_kpi_items(params["items"], where)
@@ -155,5 +208,10 @@ def _check_kpi_items(items: Any, where: str) -> list[str]:
             )
         if item.get("agg", "sum") not in AGGREGATES:
             raise InvalidTheme(f"{where} (kpi) item {item['series']}: agg is one of {', '.join(AGGREGATES)}")
+        for key, rule in KPI_ITEM_KINDS.items():
+            if key in item and not rule.accepts(item[key]):
+                raise InvalidTheme(
+                    f"{where} (kpi) item {item['series']}: {key} is {rule.says}, not {item[key]!r}"
+                )
         codes.append(item["series"])
     return codes

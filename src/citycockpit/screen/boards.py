@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from citycockpit.core.dialect import as_date, code_within, dialect_name, local_date
+from citycockpit.core.dialect import as_date, code_within, dialect_name, local_date, local_month
 from citycockpit.indicators import aqi
 from citycockpit.indicators import queries as indicator_queries
 from citycockpit.indicators.models import AirQualityDay, Feed, Station, Value
@@ -407,19 +407,27 @@ def kpi(session: Session, view: View, params: Params, feeds: Feeds) -> dict[str,
 
 
 def trend(session: Session, view: View, params: Params, feeds: Feeds) -> dict[str, Any] | None:
-    """One series per local day over the last `days` days (sum or mean of its places)."""
+    """One series over the last `days` local days, a point a day, or the last `months` local months (this
+    one so far included), a point a month: the sum or mean of its places' values in each."""
     feed = feeds.get(params["series"])
     if feed is None:
         return None
-    days = int(params.get("days") or 30)
-    first = view.today - timedelta(days=days - 1)
-    day = local_date(Value.observed_at, view.zone, dialect_name(session))
+    dialect = dialect_name(session)
+    if params.get("months"):
+        months = int(params["months"])
+        first = view.today.replace(day=1)
+        for _ in range(months - 1):
+            first = (first - timedelta(days=1)).replace(day=1)
+        bucket, step = local_month(Value.observed_at, view.zone, dialect), "month"
+    else:
+        first = view.today - timedelta(days=int(params.get("days") or 30) - 1)
+        bucket, step = local_date(Value.observed_at, view.zone, dialect), "day"
     figure = func.avg(Value.value) if params.get("agg") == "mean" else func.sum(Value.value)
     rows = session.execute(
-        select(day, figure)
+        select(bucket, figure)
         .where(*_where(view, feed, _utc(first, view), view.now))
-        .group_by(day)
-        .order_by(day)
+        .group_by(bucket)
+        .order_by(bucket)
     ).all()
     if not rows:
         return None
@@ -427,7 +435,8 @@ def trend(session: Session, view: View, params: Params, feeds: Feeds) -> dict[st
         "name": feed.name,
         "unit": feed.unit,
         "target": params.get("target"),
-        "points": [[as_date(d).isoformat(), _round(v)] for d, v in rows],
+        "step": step,
+        "points": [[b if step == "month" else as_date(b).isoformat(), _round(v)] for b, v in rows],
     }
 
 

@@ -48,6 +48,10 @@
     var p = iso.split("-");
     return S.stage.dataset.lang === "zh" ? parseInt(p[1], 10) + "月" + parseInt(p[2], 10) + "日" : p[1] + "-" + p[2];
   }
+  function shortMonth(iso) {  // "2024-09"
+    var p = iso.split("-");
+    return S.stage.dataset.lang === "zh" ? p[0] + "年" + parseInt(p[1], 10) + "月" : iso;
+  }
   function gradePieces(grades) {
     return grades.map(function (g) { return { min: g.min, max: g.max, label: g.name, color: g.colour }; });
   }
@@ -244,7 +248,7 @@
         return ps.map(function (p) { return esc(p.axisValue) + " " + esc(fmt(p.value, 1)) + esc(d.unit || ""); }).join("<br>");
       } },
       grid: { left: 8, right: d.target === null || d.target === undefined ? 24 : 90, top: 30, bottom: 6, containLabel: true },
-      xAxis: axis({ type: "category", data: d.points.map(function (p) { return shortDay(p[0]); }) }),
+      xAxis: axis({ type: "category", data: d.points.map(function (p) { return d.step === "month" ? shortMonth(p[0]) : shortDay(p[0]); }) }),
       yAxis: axis({ type: "value", name: d.unit || "", splitNumber: 4, splitLine: GRID_LINE }),
       series: [{ type: "line", smooth: 0.25, name: d.name, symbol: "none", areaStyle: { opacity: 0.18 },
         data: d.points.map(function (p) { return p[1]; }), itemStyle: { color: "#36cfc9" }, markLine: targetLine(d.target, d.unit) }]
