@@ -10,6 +10,7 @@ per database engine."""
 
 from __future__ import annotations
 
+import os
 import zlib
 from typing import Any
 
@@ -22,8 +23,9 @@ from hypothesis import strategies as st
 from citycockpit.auth.sessions import COOKIE_NAME
 
 # Operations that end the caller's own session are fuzzed too; the session is re-created per call.
-EXAMPLES_PER_OPERATION = 3
-OPEN311_EXAMPLES_PER_OPERATION = 40
+# CITYCOCKPIT_FUZZ_EXAMPLES=N runs a deeper pass by hand (N examples per operation, 40 × N/3 for Open311).
+EXAMPLES_PER_OPERATION = int(os.environ.get("CITYCOCKPIT_FUZZ_EXAMPLES") or 3)
+OPEN311_EXAMPLES_PER_OPERATION = max(40, EXAMPLES_PER_OPERATION * 40 // 3)
 
 # Instants as clients get them wrong: the calendar's ends with offsets UTC cannot hold, bare dates,
 # zone-less times, next to ordinary ones.

@@ -266,3 +266,66 @@ def test_the_points_of_a_general_requirements_part_are_not_task_areas():
         ("一", "扩大有效需求"),
         ("二", "培育新兴产业"),
     ]
+
+
+def _children(text: str) -> list[list[str]]:
+    return [[c.title for c in area.children] for area in parse_structure(text).task_areas]
+
+
+PLAN_HEAD = (
+    "政府工作报告\n各位代表：\n一、2024年工作回顾\n过去一年，地区生产总值增长5.2%。\n二、2025年主要任务\n"
+)
+
+
+def test_an_areas_opening_statement_and_closing_resolve_are_no_sub_tasks():
+    text = PLAN_HEAD + (
+        "（一）全方位扩大内需\n"
+        "全面贯彻中央决策部署，加快推动改革举措落地见效，进一步增强发展内生动力。\n"
+        "大力提振消费。推进提振消费专项行动，全年新增限上企业100家。\n"
+        "提高投资效益。抓好重大项目建设，新开工项目30个。\n"
+        "壮大经营主体。新增规上工业企业50家。\n"
+        "高质量发展是硬道理。我们要全力以赴拼经济。\n"
+        "（二）加快绿色转型\n"
+        "协同推进降碳减污扩绿增长，积极建设美丽先行区。\n"
+        "突出抓好黄河大保护。治理河道20公里。\n"
+        "突出抓好清洁能源建设。新增光伏装机100万千瓦。\n"
+        "让人民过上幸福生活，是我们的头等大事。\n"
+    )
+    assert _children(text) == [
+        ["大力提振消费", "提高投资效益", "壮大经营主体"],
+        ["突出抓好黄河大保护", "突出抓好清洁能源建设"],
+    ]
+
+
+def test_paragraphs_without_lead_sentences_stay_sub_tasks_titled_by_their_first_clause():
+    text = PLAN_HEAD + (
+        "（一）扩大有效需求\n"
+        "全力抓好项目建设，新开工项目30个，完成投资100亿元。\n"
+        "持续提振消费，扩大汽车家电等大宗消费，社会消费品零售总额增长6%。\n"
+    )
+    assert _children(text) == [["全力抓好项目建设", "持续提振消费"]]
+
+
+def test_an_area_written_as_one_paragraph_splits_at_its_inline_lead_sentences():
+    text = PLAN_HEAD + (
+        "（一）在扩大内需上持续加力，巩固向好态势。坚持供需两端协同发力，让内需成为主动力。"
+        "精准发力扩大有效投资。全年实施亿元以上项目1600个，投资增长7%左右。"
+        "千方百计促进消费需求。积极培育新的消费增长点，社会消费品零售总额增长7%左右。\n"
+        "（二）在科技创新上开拓进取。加快打造科技创新高地。建设实验室10家。着力构建现代化产业体系。培育产业集群5个。\n"
+    )
+    assert _children(text)[0] == ["精准发力扩大有效投资", "千方百计促进消费需求"]
+
+
+def test_a_sub_task_with_its_own_lead_keeps_its_enumerated_parts_and_a_yishi_paragraph_drops_its_mark():
+    text = PLAN_HEAD + (
+        "（一）保障和改善民生\n"
+        "完善就业优先政策。城镇新增就业10万人。\n"
+        "办好十件民生实事。一是提升养老服务水平；二是扎实推进污水治理；三是为青少年提供心理健康服务。\n"
+        "（二）加强政府自身建设\n"
+        "一是坚持政治引领，永葆对党忠诚的政治品格。加强党的建设。\n"
+        "二是坚持依法行政，努力建设法治政府。推进严格规范公正文明执法。\n"
+    )
+    assert _children(text) == [
+        ["完善就业优先政策", "办好十件民生实事"],
+        ["坚持政治引领，永葆对党忠诚的政治品格", "坚持依法行政，努力建设法治政府"],
+    ]

@@ -78,6 +78,7 @@ class SubTask:
     start: int
     end: int
     annexes: list[tuple[int, int]] = field(default_factory=list)  # the annex of projects it announces
+    led: bool = True  # its title is a lead sentence (or an enumerated item), not its first clause
 
 
 @dataclass(slots=True)
@@ -664,13 +665,53 @@ def _areas(
         rest = head.text[len(title_full) :].lstrip("。").strip()
         if rest:
             offset = head.text.find(rest)
-            area.children.extend(_subtasks(rest, head.start + offset))
+            inline = [] if body else _inline_subtasks(rest, head.start + offset)
+            area.children.extend(inline or _subtasks(rest, head.start + offset))
         for p in body:
             if _is_plan_heading(p.text) or p.text.startswith("各位代表"):
                 break
             area.children.extend(_subtasks(p.text, p.start))
+        area.children = _without_framing(area.children)
         areas.append(area)
     return areas
+
+
+# The speaker's resolve closing an area (``…硬道理。我们要全力以赴拼经济…``).
+_RESOLVE_RE = re.compile(r"^(?:我们要|我们将|我们必须)")
+RESOLVE_MAX_CHARS = 120
+
+
+def _plainly_led(child: SubTask) -> bool:
+    """Opens with a lead sentence of one clause (``大力提振消费。``; ``坚持…，…。`` states a stance)."""
+    return child.led and "，" not in child.title
+
+
+def _without_framing(children: list[SubTask]) -> list[SubTask]:
+    """An area's sub-tasks without its framing, where its sub-tasks open with lead sentences
+    (``大力提振消费。推进…``):
+
+    - the paragraphs with no lead sentence (the area's opening statement, ``全面贯彻…，…，…。``; a remark
+      between or after its sub-tasks), where at least two have one;
+    - an opening stance of two clauses (``协同推进降碳减污扩绿增长，积极建设美丽中国先行区。``) before
+      sub-tasks of one (``突出抓好黄河大保护。``), and a closing remark of two after them
+      (``让人民过上幸福生活，是我们的头等大事。``);
+    - a short closing resolve after the last one (``高质量发展是新时代硬道理。我们要…``).
+
+    An area whose paragraphs have no lead sentences keeps them all: each is then a sub-task titled by its
+    first clause."""
+    led = [c for c in children if c.led]
+    kept = led if len(led) >= 2 else children
+    if len(kept) > 2 and sum(1 for c in kept if _plainly_led(c)) >= 2:
+        if not _plainly_led(kept[0]):
+            kept = kept[1:]
+        if not _plainly_led(kept[-1]):
+            kept = kept[:-1]
+    if len(kept) > 2:
+        last = kept[-1]
+        after_lead = last.text[len(last.title) :].lstrip("。！？ ")
+        if len(last.text) <= RESOLVE_MAX_CHARS and _RESOLVE_RE.match(after_lead):
+            kept = kept[:-1]
+    return kept
 
 
 # A plan part that sets the general requirements (二、2025年总体要求 / …总体要求和政策取向): its （一）（二）
@@ -703,26 +744,73 @@ _ENUMERATED_RE = re.compile(r"(?:^|(?<=[。；]))([一二三四五六七八九�
 
 
 def _subtasks(text: str, start: int) -> list[SubTask]:
-    """One sub-task per paragraph, or one per ``一是…二是…`` item when a paragraph enumerates them."""
+    """One sub-task per paragraph, or one per ``一是…二是…`` item when a paragraph enumerates them (and
+    does not open with a lead sentence of its own, whose parts they are)."""
     marks = list(_ENUMERATED_RE.finditer(text))
     if len(marks) < 2 or marks[0].group(1) != "一":
         return [_subtask(text, start)]
+    if marks[0].start() > 0 and lead_sentence(text[: marks[0].start()]):
+        return [
+            _subtask(text, start)
+        ]  # a sub-task with its lead (办好十件民生实事。…一是…二是…) lists its parts
     out = []
     for n, m in enumerate(marks):
         end = marks[n + 1].start() if n + 1 < len(marks) else len(text)
         piece = text[m.end() : end]
-        out.append(_subtask(piece, start + m.end()))
+        out.append(_subtask(piece, start + m.end(), item=True))
     if marks[0].start() > 0:
         out.insert(0, _subtask(text[: marks[0].start()], start))
     return out
 
 
-def _subtask(text: str, start: int) -> SubTask:
-    marker = _SUBTASK_MARK_RE.match(text)
+# A paragraph opening with its own enumerator (``一是坚持政治引领，…。``): the item's title is what follows.
+_OWN_ENUMERATOR_RE = re.compile(r"^[一二三四五六七八九十]{1,2}是(?=\S)")
+
+
+def _subtask(text: str, start: int, *, item: bool = False) -> SubTask:
+    """A sub-task titled by its lead sentence; failing one, by its first clause (``led`` False) unless it
+    is an enumerated item (``item``: the ``一是…`` pieces of a paragraph)."""
+    marker = _SUBTASK_MARK_RE.match(text) or _OWN_ENUMERATOR_RE.match(text)
     title = lead_sentence(text[marker.end() :] if marker else text)
+    led = title is not None or item
     if title is None:
-        title = re.split(r"[，。；！？]", text, maxsplit=1)[0][:30]
-    return SubTask(title, text, start, start + len(text))
+        title = _first_clause(text[marker.end() :] if marker else text)
+    return SubTask(title, text, start, start + len(text), led=led)
+
+
+_SENTENCE_RE = re.compile(r"[^。！？]+[。！？]?")
+INLINE_LEAD_CHARS = (4, 24)
+
+
+def _inline_subtasks(text: str, start: int) -> list[SubTask]:
+    """The sub-tasks of an area written as one paragraph with its heading (``（一）…。坚持…，…。精准发力扩大
+    有效投资。扎实开展…。千方百计促进消费需求。…``): each starts at a sentence of one short clause and runs
+    to the next; what comes before the first is the area's framing (a sub-task without a lead, which
+    `_without_framing` drops). None unless at least two such sentences are found."""
+    low, high = INLINE_LEAD_CHARS
+    leads = [
+        m
+        for m in _SENTENCE_RE.finditer(text)
+        if m.start() > 0
+        and low <= len(m.group().rstrip("。！？")) <= high
+        and not re.search(r"[，；：,;:]", m.group())
+        and m.group().endswith("。")
+    ]
+    if len(leads) < 2:
+        return []
+    out = []
+    if leads[0].start() > 0:
+        out.append(
+            SubTask(_first_clause(text), text[: leads[0].start()], start, start + leads[0].start(), led=False)
+        )
+    for n, m in enumerate(leads):
+        end = leads[n + 1].start() if n + 1 < len(leads) else len(text)
+        out.append(SubTask(m.group().rstrip("。"), text[m.start() : end], start + m.start(), start + end))
+    return out
+
+
+def _first_clause(text: str) -> str:
+    return re.split(r"[，。；！？]", text, maxsplit=1)[0][:30]
 
 
 def _cn_int(s: str) -> int:
