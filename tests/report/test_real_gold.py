@@ -1,7 +1,8 @@
-"""The task trees of the real reports that have hand-checked gold (tests/report/gold/real): areas with their
-sub-tasks exactly right, the areas' framing (opening statements, closing remarks) left out. Scored the
-way bench/report_gold_scores.py prints them; the floor is what the extractor reaches now, so a change
-that loses areas fails here."""
+"""The task trees and glossaries of the real reports with hand-checked gold (tests/report/gold/real).
+
+Task areas with their sub-tasks exactly right, the areas' framing (opening statements, closing remarks)
+left out; glossary terms as the gold writes them. Scored the way bench/report_gold_scores.py prints
+them; the floors are what the extractor reaches now, so a change that loses areas or terms fails here."""
 
 from __future__ import annotations
 
@@ -33,3 +34,15 @@ def test_the_real_reports_task_trees_are_right_with_their_sub_tasks() -> None:
         worst.append((round(tasks.recall, 3), gold_path.stem))
     assert total >= 100, total
     assert right / total >= TASK_TREES_RIGHT, (right, total, sorted(worst)[:4])
+
+
+def test_the_real_reports_glossaries_are_exactly_the_golds() -> None:
+    labelled = 0
+    for gold_path in GOLD:
+        gold = json.loads(gold_path.read_text(encoding="utf-8"))
+        if not gold.get("glossary"):
+            continue
+        labelled += len(gold["glossary"])
+        glossary = score_ledger(dict(ledger_from_file(_report(gold_path)).to_json()), gold).glossary
+        assert (glossary.missed, glossary.spurious) == ([], []), gold_path.stem
+    assert labelled >= 60, labelled

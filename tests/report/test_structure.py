@@ -329,3 +329,28 @@ def test_a_sub_task_with_its_own_lead_keeps_its_enumerated_parts_and_a_yishi_par
         ["完善就业优先政策", "办好十件民生实事"],
         ["坚持政治引领，永葆对党忠诚的政治品格", "坚持依法行政，努力建设法治政府"],
     ]
+
+
+def test_a_glossary_term_runs_to_the_first_colon_outside_its_quotation_marks():
+    from citycockpit.report.structure import Paragraph, parse_glossary
+
+    lines = [
+        "名词解释",
+        "1.轨道交通“四网融合”：干线铁路、城际铁路、市域（郊）铁路和城市轨道交通的融合。",
+        "2.“四新”产业：发展促进经济适度多元的新产业，包括：科技研发和高端制造产业。",
+        "3.“标准海”：划定的适养海域。",
+        "4.“两重”、“两新”：“两重”即重大战略实施，“两新”即设备更新。",
+        "5.“2+3”园区：昆明、曲靖承接产业转移园。",
+        '6."小学期"制度：开学前7天定为教师培训"小学期"。',
+        "7.零碳园区：园区内碳排放与吸收相抵。",
+    ]
+    entries = parse_glossary([Paragraph(line, 0, len(line), "appendix") for line in lines])
+    assert [(e.term, e.definition[:6]) for e in entries] == [
+        ("轨道交通“四网融合”", "干线铁路、城"),
+        ("“四新”产业", "发展促进经济"),
+        ("标准海", "划定的适养海"),
+        ("“两重”、“两新”", "“两重”即重"),
+        ("“2+3”园区", "昆明、曲靖承"),
+        ('"小学期"制度', "开学前7天定"),
+        ("零碳园区", "园区内碳排放"),
+    ]

@@ -276,12 +276,10 @@ def parse_glossary(paragraphs: list[Paragraph]) -> list[GlossaryEntry]:
         line = pending + p.text
         m = _GLOSSARY_RE.match(line)
         body = m.group(3).strip() if m else ""
-        term_m = re.match(r"^[“\"「](.+?)[”\"」]\s*[：:]\s*(.*)$", body) or re.match(
-            r"^([^：:“]{1,30})[：:]\s*(.*)$", body
-        )
-        if m and term_m:
+        term = _glossary_term(body)
+        if m and term:
             page = int(m.group(2)) if m.group(2) else None
-            entries.append(GlossaryEntry(term_m.group(1).strip(), term_m.group(2).strip(), page))
+            entries.append(GlossaryEntry(term[0], term[1], page))
             pending = ""
         elif m and not pending and len(line) < 60:
             pending = line  # the term was broken over two lines (PDF): try again with the next line
@@ -289,6 +287,35 @@ def parse_glossary(paragraphs: list[Paragraph]) -> list[GlossaryEntry]:
             entries[-1].definition += line
             pending = ""
     return entries
+
+
+GLOSSARY_TERM_MAX_CHARS = 45
+_OPENING_QUOTES, _CLOSING_QUOTES = "“「『", "”」』"
+
+
+def _glossary_term(body: str) -> tuple[str, str] | None:
+    """``(term, definition)`` of an entry's text: the term runs to the first colon outside quotes
+    (``轨道交通“四网融合”：…``, ``“四旁”、“五边”：…``, ``“四新”产业：…``); a term that is one quotation
+    (``“标准海”：…``) is given without its marks."""
+    depth = 0
+    straight = False  # inside "…"
+    for i, ch in enumerate(body[: GLOSSARY_TERM_MAX_CHARS + 1]):
+        if ch in _OPENING_QUOTES:
+            depth += 1
+        elif ch in _CLOSING_QUOTES:
+            depth = max(0, depth - 1)
+        elif ch == '"':
+            straight = not straight
+        elif ch in "：:" and depth == 0 and not straight:
+            term, definition = body[:i].strip(), body[i + 1 :].strip()
+            if not term:
+                return None
+            inner = term[1:-1]
+            quoted = term[0] in _OPENING_QUOTES + '"' and term[-1] in _CLOSING_QUOTES + '"'
+            if quoted and not any(q in inner for q in _OPENING_QUOTES + _CLOSING_QUOTES + '"'):
+                term = inner.strip()
+            return (term, definition) if term else None
+    return None
 
 
 def _body_start(paragraphs: list[Paragraph]) -> int:
