@@ -79,6 +79,7 @@ class SubTask:
     end: int
     annexes: list[tuple[int, int]] = field(default_factory=list)  # the annex of projects it announces
     led: bool = True  # its title is a lead sentence (or an enumerated item), not its first clause
+    item: bool = False  # one of the ``一是…二是…`` items of a paragraph: never framing
 
 
 @dataclass(slots=True)
@@ -709,8 +710,9 @@ RESOLVE_MAX_CHARS = 120
 
 
 def _plainly_led(child: SubTask) -> bool:
-    """Opens with a lead sentence of one clause (``大力提振消费。``; ``坚持…，…。`` states a stance)."""
-    return child.led and "，" not in child.title
+    """An enumerated item, or opens with a lead sentence of one clause (``大力提振消费。``; ``坚持…，…。``
+    states a stance)."""
+    return child.item or (child.led and "，" not in child.title)
 
 
 def _without_framing(children: list[SubTask]) -> list[SubTask]:
@@ -776,10 +778,8 @@ def _subtasks(text: str, start: int) -> list[SubTask]:
     marks = list(_ENUMERATED_RE.finditer(text))
     if len(marks) < 2 or marks[0].group(1) != "一":
         return [_subtask(text, start)]
-    if marks[0].start() > 0 and lead_sentence(text[: marks[0].start()]):
-        return [
-            _subtask(text, start)
-        ]  # a sub-task with its lead (办好十件民生实事。…一是…二是…) lists its parts
+    if _lists_its_own_parts(text[: marks[0].start()]):
+        return [_subtask(text, start)]
     out = []
     for n, m in enumerate(marks):
         end = marks[n + 1].start() if n + 1 < len(marks) else len(text)
@@ -788,6 +788,13 @@ def _subtasks(text: str, start: int) -> list[SubTask]:
     if marks[0].start() > 0:
         out.insert(0, _subtask(text[: marks[0].start()], start))
     return out
+
+
+def _lists_its_own_parts(before: str) -> bool:
+    """The text before ``一是`` is a sub-task of its own, a lead sentence and more (``办好十件民生实事。今年
+    我省…。一是…``): the items are its parts. A lead alone (``重点抓好三方面工作。一是…``) announces them."""
+    lead = lead_sentence(before)
+    return lead is not None and bool(before[len(lead) :].strip("。！？ "))
 
 
 # A paragraph opening with its own enumerator (``一是坚持政治引领，…。``): the item's title is what follows.
@@ -802,7 +809,7 @@ def _subtask(text: str, start: int, *, item: bool = False) -> SubTask:
     led = title is not None or item
     if title is None:
         title = _first_clause(text[marker.end() :] if marker else text)
-    return SubTask(title, text, start, start + len(text), led=led)
+    return SubTask(title, text, start, start + len(text), led=led, item=item)
 
 
 _SENTENCE_RE = re.compile(r"[^。！？]+[。！？]?")
