@@ -316,6 +316,18 @@ def test_an_area_written_as_one_paragraph_splits_at_its_inline_lead_sentences():
     assert _children(text)[0] == ["精准发力扩大有效投资", "千方百计促进消费需求"]
 
 
+def test_a_run_on_paragraph_under_its_heading_splits_unless_it_opens_with_a_lead_of_its_own():
+    text = PLAN_HEAD + (
+        "（一）保障和改善民生\n"
+        "坚持保基本、守底线、补短板，尽力而为、量力而行，不断提高公共服务质效。推进高质量充分就业。"
+        "城镇新增就业70万人以上，强化重点群体就业帮扶。鼓励支持各类创业。新建创业孵化基地20个，发放创业担保贷款。\n"
+        "支持国防和军队现代化建设，加强国防教育、国防动员和双拥共建工作。\n"
+        "（二）稳定粮食生产\n"
+        "一体推进农业现代化和农村现代化。稳定粮食播种面积，抓好油料生产。深入实施种业振兴行动。推进乡村建设行动。\n"
+    )
+    assert _children(text) == [["推进高质量充分就业", "鼓励支持各类创业"], ["一体推进农业现代化和农村现代化"]]
+
+
 def test_a_sub_task_with_its_own_lead_keeps_its_enumerated_parts_and_a_yishi_paragraph_drops_its_mark():
     text = PLAN_HEAD + (
         "（一）保障和改善民生\n"

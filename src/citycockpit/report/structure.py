@@ -693,12 +693,17 @@ def _areas(
         rest = head.text[len(title_full) :].lstrip("。").strip()
         if rest:
             offset = head.text.find(rest)
-            inline = [] if body else _inline_subtasks(rest, head.start + offset)
-            area.children.extend(inline or _subtasks(rest, head.start + offset))
+            area.children.extend(_subtasks(rest, head.start + offset))
         for p in body:
             if _is_plan_heading(p.text) or p.text.startswith("各位代表"):
                 break
             area.children.extend(_subtasks(p.text, p.start))
+        if len(area.children) <= 2 and not any(
+            _plainly_led(c) for c in area.children
+        ):  # one run-on paragraph
+            area.children = [
+                piece for c in area.children for piece in (_inline_subtasks(c.text, c.start) or [c])
+            ]
         area.children = _without_framing(area.children)
         areas.append(area)
     return areas
