@@ -364,3 +364,21 @@ def test_a_sentence_saying_how_a_target_was_set_ends_the_list():
         ("地区生产总值", 5.5),
         ("一般公共预算收入", 3),
     ]
+
+
+def test_a_target_explained_again_after_the_list_is_no_commitment_but_a_task_may_repeat_it():
+    text = (
+        "政府工作报告\n各位代表：\n一、2024年工作回顾\n过去一年，地区生产总值增长5.2%。\n"
+        "二、2025年目标任务\n"
+        "今年主要预期目标是：地区生产总值增长5%左右；城镇新增就业1.2万人以上。\n"
+        "提出上述预期目标，综合考虑了各方面因素。城镇新增就业1.2万人以上，体现了稳就业的要求。\n"
+        "（一）稳就业\n"
+        "抓好重点群体就业。城镇新增就业1.2万人以上，开发公益性岗位300个。\n"
+        "（二）扩投资\n"
+        "抓好项目建设。新开工项目30个。\n"
+    )
+    commitments = [(c["name"], c["value"]) for c in build_ledger(text)["commitments"]]
+    assert commitments.count(("城镇新增就业", 1.2)) == 1  # the task's, not the explanation's
+    ledger = extract_ledger(text)
+    task = ledger.tasks[0].children[0]
+    assert [ledger.commitments[i].name for i in task.commitments][:1] == ["城镇新增就业"]

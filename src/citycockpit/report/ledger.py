@@ -236,6 +236,7 @@ def extract_ledger(text: str) -> Ledger:
                 and "target_reference" not in m.notes
                 and not _counts_annex(m, structure)
                 and not _states_the_present(text, m)
+                and not (p.part == "plan" and _restates_a_target(m, targets, structure))
             )
     tasks = []
     for area in structure.task_areas:
@@ -283,6 +284,19 @@ def _counts_annex(m: Mention, structure: ReportStructure) -> bool:
 def _states_the_present(text: str, m: Mention) -> bool:
     clause_start = max(text.rfind(c, 0, m.start) for c in "，；。！？：\n") + 1
     return _PRESENT_STATE_RE.search(text[clause_start : m.end]) is not None
+
+
+def _restates_a_target(m: Mention, targets: list[Mention], structure: ReportStructure) -> bool:
+    """A figure of the plan outside its task areas that is one of the year's targets again
+    (城镇调查失业率5.5%左右, explained after the list of targets) is that target, not another commitment.
+    Inside a task area, or an annex of its projects, the same figure is a task's (城镇新增就业50万人以上
+    among the year's 实事)."""
+    if any(area.start <= m.start < area.end for area in structure.task_areas):
+        return False
+    return any(
+        (m.name, m.measure, m.value, m.unit, m.qualifier) == (t.name, t.measure, t.value, t.unit, t.qualifier)
+        for t in targets
+    )
 
 
 def _secured(text: str, m: Mention) -> Mention:
