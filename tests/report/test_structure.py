@@ -316,7 +316,7 @@ def test_an_area_written_as_one_paragraph_splits_at_its_inline_lead_sentences():
     assert _children(text)[0] == ["精准发力扩大有效投资", "千方百计促进消费需求"]
 
 
-def test_a_run_on_paragraph_under_its_heading_splits_unless_it_opens_with_a_lead_of_its_own():
+def test_a_run_on_paragraph_under_its_heading_splits_at_its_inline_leads():
     text = PLAN_HEAD + (
         "（一）保障和改善民生\n"
         "坚持保基本、守底线、补短板，尽力而为、量力而行，不断提高公共服务质效。推进高质量充分就业。"
@@ -324,8 +324,18 @@ def test_a_run_on_paragraph_under_its_heading_splits_unless_it_opens_with_a_lead
         "支持国防和军队现代化建设，加强国防教育、国防动员和双拥共建工作。\n"
         "（二）稳定粮食生产\n"
         "一体推进农业现代化和农村现代化。稳定粮食播种面积，抓好油料生产。深入实施种业振兴行动。推进乡村建设行动。\n"
+        "（三）扩大内需\n"
+        "把恢复和扩大消费摆在优先位置。多渠道增加城乡居民收入。稳定汽车等大宗消费，推动生活服务消费恢复。\n"
     )
-    assert _children(text) == [["推进高质量充分就业", "鼓励支持各类创业"], ["一体推进农业现代化和农村现代化"]]
+    assert _children(text) == [
+        ["推进高质量充分就业", "鼓励支持各类创业"],  # its opening statement is framing
+        [
+            "一体推进农业现代化和农村现代化",
+            "深入实施种业振兴行动",
+            "推进乡村建设行动",
+        ],  # its opening lead is one
+        ["把恢复和扩大消费摆在优先位置"],  # one lead after the opening: a paragraph of its own
+    ]
 
 
 def test_a_sub_task_with_its_own_lead_keeps_its_enumerated_parts_and_a_yishi_paragraph_drops_its_mark():

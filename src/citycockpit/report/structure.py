@@ -698,13 +698,7 @@ def _areas(
             if _is_plan_heading(p.text) or p.text.startswith("各位代表"):
                 break
             area.children.extend(_subtasks(p.text, p.start))
-        if len(area.children) <= 2 and not any(
-            _plainly_led(c) for c in area.children
-        ):  # one run-on paragraph
-            area.children = [
-                piece for c in area.children for piece in (_inline_subtasks(c.text, c.start) or [c])
-            ]
-        area.children = _without_framing(area.children)
+        area.children = _without_framing(_run_on_split(area.children))
         areas.append(area)
     return areas
 
@@ -821,11 +815,25 @@ _SENTENCE_RE = re.compile(r"[^。！？]+[。！？]?")
 INLINE_LEAD_CHARS = (4, 24)
 
 
-def _inline_subtasks(text: str, start: int) -> list[SubTask]:
-    """The sub-tasks of an area written as one paragraph with its heading (``（一）…。坚持…，…。精准发力扩大
-    有效投资。扎实开展…。千方百计促进消费需求。…``): each starts at a sentence of one short clause and runs
-    to the next; what comes before the first is the area's framing (a sub-task without a lead, which
-    `_without_framing` drops). None unless at least two such sentences are found."""
+def _run_on_split(children: list[SubTask]) -> list[SubTask]:
+    """An area written as one run-on paragraph (with at most a remark after it) holds its sub-tasks inside:
+    split it at its inline leads, unless it opens with a one-clause lead of its own; a single paragraph that
+    does open so (``加快“一带一路”核心区建设。…实施自贸试验区提升战略。…扩大与周边国家地区务实合作。…``)
+    splits too when two more leads follow, its opening lead the first sub-task."""
+    if len(children) == 1 and _plainly_led(children[0]):
+        only = children[0]
+        return _inline_subtasks(only.text, only.start, opening=only.title) or children
+    if len(children) <= 2 and not any(_plainly_led(c) for c in children):
+        return [piece for c in children for piece in (_inline_subtasks(c.text, c.start) or [c])]
+    return children
+
+
+def _inline_subtasks(text: str, start: int, *, opening: str | None = None) -> list[SubTask]:
+    """The sub-tasks of an area written as one paragraph (``（一）…。坚持…，…。精准发力扩大有效投资。扎实
+    开展…。千方百计促进消费需求。…``): each starts at a sentence of one short clause and runs to the next;
+    what comes before the first is the area's framing (a sub-task without a lead, which `_without_framing`
+    drops), or with `opening` (the paragraph's own lead) the first sub-task. None unless at least two
+    such sentences are found after the start."""
     low, high = INLINE_LEAD_CHARS
     leads = [
         m
@@ -838,7 +846,9 @@ def _inline_subtasks(text: str, start: int) -> list[SubTask]:
     if len(leads) < 2:
         return []
     out = []
-    if leads[0].start() > 0:
+    if opening is not None:
+        out.append(SubTask(opening, text[: leads[0].start()], start, start + leads[0].start()))
+    elif leads[0].start() > 0:
         out.append(
             SubTask(_first_clause(text), text[: leads[0].start()], start, start + leads[0].start(), led=False)
         )
