@@ -723,10 +723,14 @@ def _without_framing(children: list[SubTask]) -> list[SubTask]:
     - an opening stance of two clauses (``协同推进降碳减污扩绿增长，积极建设美丽中国先行区。``) before
       sub-tasks of one (``突出抓好黄河大保护。``), and a closing remark of two after them
       (``让人民过上幸福生活，是我们的头等大事。``);
-    - a short closing resolve after the last one (``高质量发展是新时代硬道理。我们要…``).
+    - a short closing resolve after the last one (``高质量发展是新时代硬道理。我们要…``), and any paragraph
+      whose lead is the speaker's (``我们将更加自觉落实全过程人民民主，…``).
 
     An area whose paragraphs have no lead sentences keeps them all: each is then a sub-task titled by its
     first clause."""
+    spoken = [c for c in children if not c.item and _RESOLVE_RE.match(c.title)]
+    if spoken and len(spoken) < len(children):
+        children = [c for c in children if c not in spoken]  # 我们将更加自觉落实…: the speaker, no task
     led = [c for c in children if c.led]
     kept = led if len(led) >= 2 else children
     if len(kept) > 2 and sum(1 for c in kept if _plainly_led(c)) >= 2:
