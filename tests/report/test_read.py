@@ -210,3 +210,12 @@ def test_a_pdf_that_spaces_out_every_character_is_read_as_normal_text():
     text = read_report((text_pdf([spaced]), "spaced.pdf")).text
     assert "全市地区生产总值同比增长5%以上，城镇新增就业1.3万人。" in text
     assert text.splitlines()[0] == "政府工作报告"
+
+
+def test_a_subscript_on_a_line_of_its_own_is_joined_back_into_its_brackets():
+    raw = "污染防治得到加强，细颗粒物（PM\n2.5\n）浓度继续下降，二氧化碳（CO\n2\n）排放下降。\n新的一段。\n"
+    cleaned = clean_text(raw)
+    assert (
+        cleaned == "污染防治得到加强，细颗粒物（PM2.5）浓度继续下降，二氧化碳（CO2）排放下降。\n新的一段。\n"
+    )
+    assert clean_text(cleaned) == cleaned

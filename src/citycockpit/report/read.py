@@ -123,6 +123,7 @@ def clean_text(raw: str, *, wrapped: bool = False) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\x0c", "\n")
     text = _BOOKMARK_RE.sub("", text)
     text = _normalise_width(text)
+    text = _SUBSCRIPT_BREAK_RE.sub(r"\1\2", text)
     if wrapped:
         text = _unspace_cjk(text)
     lines = []
@@ -144,6 +145,10 @@ def clean_text(raw: str, *, wrapped: bool = False) -> str:
 
 
 _BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
+# A subscript copied from a web page lands on a line of its own: 细颗粒物（PM\n2.5\n）浓度 → （PM2.5）.
+_SUBSCRIPT_BREAK_RE = re.compile(
+    r"([（(][A-Za-z]{1,5})[ \t]*\n[ \t]*(\d{1,2}(?:\.\d{1,2})?)[ \t]*\n[ \t]*(?=[）)])"
+)
 _PAGE_NUMBER_RE = re.compile(
     r"[-—－–]*\s*\d{1,3}\s*[-—－–]*|第\s*\d+\s*页(?:\s*[，,/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|[Pp]age\s*\d+"
 )
