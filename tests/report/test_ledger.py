@@ -382,3 +382,17 @@ def test_a_target_explained_again_after_the_list_is_no_commitment_but_a_task_may
     ledger = extract_ledger(text)
     task = ledger.tasks[0].children[0]
     assert [ledger.commitments[i].name for i in task.commitments][:1] == ["城镇新增就业"]
+
+
+def test_the_nations_own_figures_and_what_the_region_has_are_no_commitments():
+    text = (
+        "政府工作报告\n各位代表：\n一、2024年工作回顾\n过去一年，地区生产总值增长5.2%。\n"
+        "二、2025年目标任务\n"
+        "（一）保障粮食安全\n"
+        "稳定粮食生产。近14亿中国人的饭碗要牢牢端在自己手中，新建高标准农田100万亩。\n"
+        "（二）扩大消费\n"
+        "培育特色品牌。我区1100多种特色产品在全国有市场，新增地理标志产品5个。\n"
+        "建设美好家园。同心协力建设56个民族共同团结奋斗的美好家园，创建示范村20个。\n"
+    )
+    commitments = [(c["name"], c["value"]) for c in build_ledger(text)["commitments"]]
+    assert [value for _, value in commitments] == [100, 5, 20], commitments

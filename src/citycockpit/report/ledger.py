@@ -35,7 +35,10 @@ _PRESENT_STATE_RE = re.compile(
     r"^(?:目前|当前|现在|同时)?(?:我国|我省|我区|我市|我县|我州|全国|全省|全区|全市|全县)?(?:目前|现)?"
     r"(?:有|拥有|还有|已有|共有)(?=[\d一二三四五六七八九十两近约超])"
     r"|^(?:我国|我省|我区|我市|我县|我州)[^，。；]*(?:已达|已经|已有|每年)"
+    r"|^(?:我国|我省|我区|我市|我县|我州)(?=[\d近约超])"  # 我区1100多种“蒙”字标好产品
 )
+# The nation's own figures in a sentence's rhetoric (近14亿中国人的饭碗, 14亿多人民, 56个民族): no target.
+_NATION_RE = re.compile(r"\d+(?:\.\d+)?亿多?(?:中国人|人民|各族人民|中华儿女)|56个民族")
 
 
 class ItemJSON(TypedDict):
@@ -283,6 +286,8 @@ def _counts_annex(m: Mention, structure: ReportStructure) -> bool:
 
 def _states_the_present(text: str, m: Mention) -> bool:
     clause_start = max(text.rfind(c, 0, m.start) for c in "，；。！？：\n") + 1
+    if _NATION_RE.match(text, m.start):
+        return True
     return _PRESENT_STATE_RE.search(text[clause_start : m.end]) is not None
 
 
