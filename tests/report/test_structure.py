@@ -109,6 +109,13 @@ def test_a_lead_sentence_is_short_and_a_long_first_sentence_is_not_one():
         )
         is None
     )
+    # two clauses without figures, and the paragraph goes on: a lead; alone, or with figures: not one
+    assert (
+        lead_sentence("深入推进长三角一体化发展，更好服务和融入国家发展战略。主动对接上海。")
+        == "深入推进长三角一体化发展，更好服务和融入国家发展战略"
+    )
+    assert lead_sentence("深入推进长三角一体化发展，更好服务和融入国家发展战略。") is None
+    assert lead_sentence("实施重点工业项目80个，力争新增规模以上工业企业50家以上。建成投产30个。") is None
 
 
 def test_a_report_without_part_headings_starts_its_plan_at_the_targets_paragraph():
@@ -382,4 +389,26 @@ def test_a_glossary_term_runs_to_the_first_colon_outside_its_quotation_marks():
         ("“2+3”园区", "昆明、曲靖承"),
         ('"小学期"制度', "开学前7天定"),
         ("零碳园区", "园区内碳排放"),
+    ]
+
+
+def test_long_sub_tasks_with_two_clause_leads_are_kept_where_short_stances_are_not():
+    body = (
+        "主动对接上海，推进长三角科创共同体建设，共建产业创新联盟，深化园区合作共建，推动公共服务便利共享。"
+        * 3
+    )
+    text = PLAN_HEAD + (
+        "（一）增强区域协调发展整体效能\n"
+        f"深入推进长三角一体化发展，更好服务和融入国家发展战略。{body}\n"
+        f"加快皖北地区全面振兴。{body}\n"
+        f"加强各区域协调联动。{body}\n"
+        f"深入实施城市功能品质活力提升行动，增强城市竞争力。{body}\n"
+    )
+    assert _children(text) == [
+        [
+            "深入推进长三角一体化发展，更好服务和融入国家发展战略",
+            "加快皖北地区全面振兴",
+            "加强各区域协调联动",
+            "深入实施城市功能品质活力提升行动，增强城市竞争力",
+        ]
     ]

@@ -260,12 +260,19 @@ def parse_structure(text: str) -> ReportStructure:
 
 
 def lead_sentence(text: str, limit: int = 40) -> str | None:
-    """The short opening sentence of a paragraph (``全力抓好项目引建。`` → ``全力抓好项目引建``), if it has one."""
+    """The short opening sentence of a paragraph (``全力抓好项目引建。`` → ``全力抓好项目引建``), if it has one:
+    one clause, or two short ones (up to 24 characters), or two without figures when more of the paragraph
+    follows (a task with its figures, 实施重点工业项目80个，力争…, is no lead)."""
     m = re.match(r"([^。！？]{2,%d})[。！？]".replace("%d", str(limit)), text)
     if m and "，" not in m.group(1) and "：" not in m.group(1):
         return m.group(1)
     if m and len(m.group(1)) <= 24:
         return m.group(1)
+    two = m is not None and m.group(1).count("，") == 1 and not re.search(r"[：\d%]", m.group(1))
+    if m and two and text[m.end() :].strip():
+        return m.group(
+            1
+        )  # two clauses, no figures, and the paragraph goes on: 深入推进长三角一体化发展，更好服务…
     return None
 
 
@@ -714,15 +721,26 @@ def _plainly_led(child: SubTask) -> bool:
     return child.item or (child.led and "，" not in child.title)
 
 
+# A stance or remark is a sentence or two (协同推进降碳减污扩绿增长，积极建设美丽中国先行区。…: 43–85
+# characters in the real reports); a sub-task with a two-clause lead runs on (深入推进长三角一体化发展，更好
+# 服务和融入国家发展战略。主动对接…: 190 and more).
+STANCE_MAX_CHARS = 100
+
+
+def _is_stance(child: SubTask) -> bool:
+    """A short paragraph whose lead has two clauses: the area's stance or a remark, not a sub-task."""
+    return not _plainly_led(child) and len(child.text) <= STANCE_MAX_CHARS
+
+
 def _without_framing(children: list[SubTask]) -> list[SubTask]:
     """An area's sub-tasks without its framing, where its sub-tasks open with lead sentences
     (``大力提振消费。推进…``):
 
     - the paragraphs with no lead sentence (the area's opening statement, ``全面贯彻…，…，…。``; a remark
       between or after its sub-tasks), where at least two have one;
-    - an opening stance of two clauses (``协同推进降碳减污扩绿增长，积极建设美丽中国先行区。``) before
-      sub-tasks of one (``突出抓好黄河大保护。``), and a closing remark of two after them
-      (``让人民过上幸福生活，是我们的头等大事。``);
+    - a short opening stance of two clauses (``协同推进降碳减污扩绿增长，积极建设美丽中国先行区。``)
+      before sub-tasks of one (``突出抓好黄河大保护。``), and a short closing remark of two after them
+      (``让人民过上幸福生活，是我们的头等大事。``); a long paragraph with a two-clause lead is a sub-task;
     - a short closing resolve after the last one (``高质量发展是新时代硬道理。我们要…``), and any paragraph
       whose lead is the speaker's (``我们将更加自觉落实全过程人民民主，…``).
 
@@ -734,9 +752,9 @@ def _without_framing(children: list[SubTask]) -> list[SubTask]:
     led = [c for c in children if c.led]
     kept = led if len(led) >= 2 else children
     if len(kept) > 2 and sum(1 for c in kept if _plainly_led(c)) >= 2:
-        if not _plainly_led(kept[0]):
+        if _is_stance(kept[0]):
             kept = kept[1:]
-        if not _plainly_led(kept[-1]):
+        if _is_stance(kept[-1]):
             kept = kept[:-1]
     if len(kept) > 2:
         last = kept[-1]
