@@ -219,3 +219,10 @@ def test_a_subscript_on_a_line_of_its_own_is_joined_back_into_its_brackets():
         cleaned == "污染防治得到加强，细颗粒物（PM2.5）浓度继续下降，二氧化碳（CO2）排放下降。\n新的一段。\n"
     )
     assert clean_text(cleaned) == cleaned
+
+
+def test_a_line_of_zero_width_debris_inside_a_sentence_is_taken_out_with_its_breaks():
+    raw = "扩大失业保险返还等阶段性稳\n\u200b\n岗政策惠及范围。\n\u200b\n新的一段\u200b开头。\n"
+    cleaned = clean_text(raw)
+    assert cleaned == "扩大失业保险返还等阶段性稳岗政策惠及范围。\n\n新的一段开头。\n"
+    assert clean_text(cleaned) == cleaned

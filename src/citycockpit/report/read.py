@@ -124,6 +124,8 @@ def clean_text(raw: str, *, wrapped: bool = False) -> str:
     text = _BOOKMARK_RE.sub("", text)
     text = _normalise_width(text)
     text = _SUBSCRIPT_BREAK_RE.sub(r"\1\2", text)
+    text = _INVISIBLE_BREAK_RE.sub("", text)
+    text = _INVISIBLE_RE.sub("", text)
     if wrapped:
         text = _unspace_cjk(text)
     lines = []
@@ -145,6 +147,13 @@ def clean_text(raw: str, *, wrapped: bool = False) -> str:
 
 
 _BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
+# Zero-width characters are copy debris; a line holding nothing else inside a sentence (…阶段性稳⏎\u200b⏎岗政策…)
+# broke the sentence in two, and is taken out with its breaks.
+_INVISIBLE = "\u200b\u200c\u200d\u2060"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_INVISIBLE_BREAK_RE = re.compile(
+    f"(?<=[^。！？；：”」）\\n])[ \\t]*\\n+[ \\t]*[{_INVISIBLE}]+[ \\t]*\\n+[ \\t]*"
+)
 # A subscript copied from a web page lands on a line of its own: 细颗粒物（PM\n2.5\n）浓度 → （PM2.5）.
 _SUBSCRIPT_BREAK_RE = re.compile(
     r"([（(][A-Za-z]{1,5})[ \t]*\n[ \t]*(\d{1,2}(?:\.\d{1,2})?)[ \t]*\n[ \t]*(?=[）)])"
