@@ -178,8 +178,11 @@ board:
 
 
 def test_a_trend_by_month_draws_its_months_in_chinese(context, demo: Demo, watch: Watch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete, update
+
     from citycockpit.core.actors import SystemActor
     from citycockpit.indicators import service as indicators
+    from citycockpit.indicators.models import Feed, Theme
     from tests.indicators.builders import deliver
 
     engine = demo.engine()
@@ -191,15 +194,21 @@ def test_a_trend_by_month_draws_its_months_in_chinese(context, demo: Demo, watch
         town = session.scalars(select(Area.code).where(Area.level == "town").order_by(Area.code)).first()
         rows = [("bt_inspections", f"2024-{m:02d}-15T17:00+08:00", town, 10 * m) for m in range(4, 10)]
         deliver(session, rows, now=now)
-    engine.dispose()
-    sign_in(context, demo, "web_leader")
-    page = _open_board(context, demo, "inspections")
-    assert _panel_states(page) == {"trend:1": "drawn"}
-    axis = page.evaluate(
-        "() => echarts.getInstanceByDom(document.querySelector('[data-type=trend] .chart')).getOption().xAxis[0].data"
-    )
-    assert axis == ["2024年4月", "2024年5月", "2024年6月", "2024年7月", "2024年8月", "2024年9月"]
-    assert text_problems(page.locator("#stage").inner_text(), lang="zh", allowed=set()) == []
-    page.screenshot(path=str(artifact("board-trend-months-1920x1080.png")))
+    try:
+        sign_in(context, demo, "web_leader")
+        page = _open_board(context, demo, "inspections")
+        assert _panel_states(page) == {"trend:1": "drawn"}
+        axis = page.evaluate(
+            "() => echarts.getInstanceByDom(document.querySelector('[data-type=trend] .chart'))"
+            ".getOption().xAxis[0].data"
+        )
+        assert axis == ["2024年4月", "2024年5月", "2024年6月", "2024年7月", "2024年8月", "2024年9月"]
+        assert text_problems(page.locator("#stage").inner_text(), lang="zh", allowed=set()) == []
+        page.screenshot(path=str(artifact("board-trend-months-1920x1080.png")))
+    finally:  # the shared demo keeps its own boards: other tests count the screen's board links
+        with session_scope(engine) as session:
+            session.execute(delete(Theme).where(Theme.code == "inspections"))
+            session.execute(update(Feed).where(Feed.theme == "inspections").values(theme=None))
+        engine.dispose()
     assert watch.outside_requests == []
     assert watch.console_errors == []

@@ -14,7 +14,7 @@ from citycockpit.report.score import score_ledger
 
 HERE = Path(__file__).parent
 GOLD = sorted((HERE / "gold" / "real").glob("*.json"))
-TASK_TREES_RIGHT = 0.94  # of all the gold areas, children included (0.125 before framing was left out)
+TASK_TREES_RIGHT = 0.95  # of all the gold areas, children included (0.125 before framing was left out)
 
 
 def _report(gold: Path) -> Path:

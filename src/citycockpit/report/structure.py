@@ -713,9 +713,10 @@ def _areas(
 # What a plan turns to after its last tasks, trailing the last area's sub-tasks without a heading of its
 # own: national defence, Hong Kong, Macao and Taiwan, foreign affairs, drafting the next five-year plan.
 _PLAN_CLOSING_RE = re.compile(r"国防|军队|港澳|台湾|外交|“十[五六七]五”规划|十[五六七]五规划")
-# The speaker's resolve closing an area (``…硬道理。我们要全力以赴拼经济…``).
+# The speaker's resolve closing an area (``…硬道理。我们要全力以赴拼经济…``; a plan's last catch-all,
+# ``…需要各方齐心协力。我们将积极支持工会、共青团…``, runs to 250 characters).
 _RESOLVE_RE = re.compile(r"^(?:我们要|我们将|我们必须)")
-RESOLVE_MAX_CHARS = 120
+RESOLVE_MAX_CHARS = 400
 
 
 def _plainly_led(child: SubTask) -> bool:
