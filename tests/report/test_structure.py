@@ -434,3 +434,16 @@ def test_what_a_plan_turns_to_after_its_tasks_trails_no_area_as_its_sub_task():
         ["防范化解重点领域风险", "加强和创新社会治理", "强化安全生产监管"],
         ["加强军地协作和双拥工作", "办好十件民生实事", "健全社会保障体系"],  # not trailing: a sub-task
     ]
+
+
+def test_a_short_one_clause_opening_before_two_clause_sub_tasks_is_the_areas_opening_statement():
+    text = PLAN_HEAD + (
+        "（一）全面提升政府治理水平\n"
+        "打铁必须自身硬。各级政府必须牢记使命、锻造忠诚品格。\n"
+        "坚持依法行政，建设法治政府。自觉运用法治思维和法治方式推动工作。\n"
+        "坚持执政为民，树牢宗旨意识。把为民造福作为最大政绩。\n"
+        "坚持务实担当，锤炼过硬作风。坚决反对形式主义、官僚主义。\n"
+    )
+    assert _children(text) == [
+        ["坚持依法行政，建设法治政府", "坚持执政为民，树牢宗旨意识", "坚持务实担当，锤炼过硬作风"]
+    ]

@@ -736,6 +736,18 @@ def _is_stance(child: SubTask) -> bool:
     return not _plainly_led(child) and len(child.text) <= STANCE_MAX_CHARS
 
 
+def _opens_unlike_the_rest(children: list[SubTask]) -> bool:
+    """A short one-clause opening (``打铁必须自身硬。…``) before sub-tasks whose leads all have two clauses
+    (``坚持依法行政，建设法治政府。``): the area's opening statement."""
+    first, rest = children[0], children[1:]
+    return (
+        _plainly_led(first)
+        and not first.item
+        and len(first.text) <= STANCE_MAX_CHARS
+        and all(c.led and not _plainly_led(c) for c in rest)
+    )
+
+
 def _without_framing(children: list[SubTask]) -> list[SubTask]:
     """An area's sub-tasks without its framing, where its sub-tasks open with lead sentences
     (``大力提振消费。推进…``):
@@ -745,6 +757,7 @@ def _without_framing(children: list[SubTask]) -> list[SubTask]:
     - a short opening stance of two clauses (``协同推进降碳减污扩绿增长，积极建设美丽中国先行区。``)
       before sub-tasks of one (``突出抓好黄河大保护。``), and a short closing remark of two after them
       (``让人民过上幸福生活，是我们的头等大事。``); a long paragraph with a two-clause lead is a sub-task;
+    - a short one-clause opening (``打铁必须自身硬。…``) before sub-tasks whose leads all have two;
     - a short closing resolve after the last one (``高质量发展是新时代硬道理。我们要…``), and any paragraph
       whose lead is the speaker's (``我们将更加自觉落实全过程人民民主，…``);
     - what the plan turns to after its tasks, trailing the last ones (``大力支持国防和军队现代化``,
@@ -762,6 +775,8 @@ def _without_framing(children: list[SubTask]) -> list[SubTask]:
             kept = kept[1:]
         if _is_stance(kept[-1]):
             kept = kept[:-1]
+    if len(kept) > 2 and _opens_unlike_the_rest(kept):
+        kept = kept[1:]
     if len(kept) > 2:
         last = kept[-1]
         after_lead = last.text[len(last.title) :].lstrip("。！？ ")
