@@ -447,3 +447,21 @@ def test_a_short_one_clause_opening_before_two_clause_sub_tasks_is_the_areas_ope
     assert _children(text) == [
         ["坚持依法行政，建设法治政府", "坚持执政为民，树牢宗旨意识", "坚持务实担当，锤炼过硬作风"]
     ]
+
+
+def test_a_closing_of_a_lead_and_one_resolve_sentence_is_framing_a_sub_task_saying_we_will_is_not():
+    text = PLAN_HEAD + (
+        "（一）深化改革扩大开放\n"
+        "推动标志性改革落地见效。发挥经济体制改革牵引作用。\n"
+        "扩大高水平对外开放。高水平协同推进共建“一带一路”。\n"
+        "打造一流营商环境。坚持法治安商、平等亲商。\n"
+        "改革开放是重要法宝。面对前进中的问题，我们要坚持有效市场、有为政府一体发力。\n"
+        "（二）办好体育盛会\n"
+        "完善现代旅游业体系。推进文旅深度融合。\n"
+        "加强优秀传统文化传承。保护历史文化名城。\n"
+        "办好十五运会。这是今年的一件大事，我们要高标准做好筹办工作。广泛开展全民健身活动。提升青少年体质。\n"
+    )
+    assert _children(text) == [
+        ["推动标志性改革落地见效", "扩大高水平对外开放", "打造一流营商环境"],
+        ["完善现代旅游业体系", "加强优秀传统文化传承", "办好十五运会"],
+    ]

@@ -716,6 +716,7 @@ _PLAN_CLOSING_RE = re.compile(r"国防|军队|港澳|台湾|外交|“十[五六
 # The speaker's resolve closing an area (``…硬道理。我们要全力以赴拼经济…``; a plan's last catch-all,
 # ``…需要各方齐心协力。我们将积极支持工会、共青团…``, runs to 250 characters).
 _RESOLVE_RE = re.compile(r"^(?:我们要|我们将|我们必须)")
+_RESOLVE_IN_RE = re.compile(r"(?:^|[，；])(?:我们要|我们将|我们必须)")  # 面对…的问题，我们要…
 RESOLVE_MAX_CHARS = 400
 
 
@@ -780,7 +781,11 @@ def _without_framing(children: list[SubTask]) -> list[SubTask]:
     if len(kept) > 2:
         last = kept[-1]
         after_lead = last.text[len(last.title) :].lstrip("。！？ ")
-        if len(last.text) <= RESOLVE_MAX_CHARS and _RESOLVE_RE.match(after_lead):
+        sentences = [x for x in re.split(r"(?<=[。！？!])", after_lead) if x.strip()]
+        resolve = _RESOLVE_RE.match(after_lead) or (  # …法宝。面对前进中的问题，我们要…。 and no more
+            len(sentences) == 1 and _RESOLVE_IN_RE.search(sentences[0])
+        )
+        if len(last.text) <= RESOLVE_MAX_CHARS and resolve:
             kept = kept[:-1]
     while len(kept) > 2 and _PLAN_CLOSING_RE.search(kept[-1].title):
         kept = kept[:-1]
