@@ -128,3 +128,16 @@ def test_the_demo_air_targets_follow_its_stations_daily_data(demo_db: Path) -> N
     good, pm25 = evaluations
     assert 80 < good.forecast < 95 and 20 < pm25.forecast < 28
     assert all("按日监测数据" in e.reason for e in evaluations)
+
+
+def test_the_demos_people_on_event_timelines_have_chinese_names(demo_db: Path) -> None:
+    """Pages name the recorded actor of each step (auth.queries.actor_labels shows `user:<name>` as the
+    name): the demo's own people (12345热线中心, 网格员, 承办部门 …) must read in Chinese."""
+    from citycockpit.events.models import EventTransition
+
+    engine = create_engine(f"sqlite:///{demo_db}")
+    with engine.connect() as conn:
+        names = set(conn.scalars(select(EventTransition.actor_name).distinct()))
+    engine.dispose()
+    shown = {n.split(":", 1)[1] for n in names if n.startswith("user:")}
+    assert shown and not [n for n in shown if any("a" <= c.lower() <= "z" for c in n)], sorted(shown)

@@ -10,9 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citycockpit.auth.enums import Role
-from citycockpit.auth.permissions import perms_for
-from citycockpit.auth.principal import Principal
+from citycockpit.events.demo import call_centre
 from citycockpit.events.enums import Channel
 from citycockpit.events.intake import service as intake
 from citycockpit.events.models import EventCategory
@@ -47,7 +45,7 @@ def build_demo_surge(session: Session, ctx: Any, *, seed: int = 923) -> int:
     ).all()
     if not grids:
         return 0
-    centre = Principal(id=None, name="demo-centre", role=Role.DISPATCHER, perms=perms_for(Role.DISPATCHER))
+    centre = call_centre()
     rng = random.Random(seed)
     for i in range(CALLS):
         grid_code, lat, lon = grids[i % len(grids)]
