@@ -465,3 +465,18 @@ def test_a_closing_of_a_lead_and_one_resolve_sentence_is_framing_a_sub_task_sayi
         ["推动标志性改革落地见效", "扩大高水平对外开放", "打造一流营商环境"],
         ["完善现代旅游业体系", "加强优秀传统文化传承", "办好十五运会"],
     ]
+
+
+def test_the_heading_paragraphs_own_statement_is_framing_when_sub_task_paragraphs_follow():
+    text = PLAN_HEAD + (
+        "（一）更加注重保障和改善民生。用心用情用力解决人民群众急难愁盼问题。把民生实事办到群众心坎上。\n"
+        "促进高质量充分就业。实施重点领域就业支持计划。\n"
+        "持续完善社会保障。健全灵活就业人员社保制度。\n"
+        "繁荣发展文体事业。实施新时代艺术创作工程。\n"
+        "让人民过上幸福生活是头等大事。不管遇到什么困难，我们都要把民生实事办好。\n"
+        "（二）扩大有效投资。抓好项目建设。新开工项目30个。\n"
+    )
+    assert _children(text) == [
+        ["促进高质量充分就业", "持续完善社会保障", "繁荣发展文体事业"],
+        ["抓好项目建设"],  # nothing follows the heading's paragraph: its statement is the sub-task
+    ]

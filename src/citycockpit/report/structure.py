@@ -700,7 +700,11 @@ def _areas(
         rest = head.text[len(title_full) :].lstrip("。").strip()
         if rest:
             offset = head.text.find(rest)
-            area.children.extend(_subtasks(rest, head.start + offset))
+            heading_rest = _subtasks(rest, head.start + offset)
+            if body:  # the heading's own paragraph states the area; its sub-tasks are the paragraphs after
+                for c in heading_rest:
+                    c.led = c.led and c.item
+            area.children.extend(heading_rest)
         for p in body:
             if _is_plan_heading(p.text) or p.text.startswith("各位代表"):
                 break
@@ -715,8 +719,9 @@ def _areas(
 _PLAN_CLOSING_RE = re.compile(r"国防|军队|港澳|台湾|外交|“十[五六七]五”规划|十[五六七]五规划")
 # The speaker's resolve closing an area (``…硬道理。我们要全力以赴拼经济…``; a plan's last catch-all,
 # ``…需要各方齐心协力。我们将积极支持工会、共青团…``, runs to 250 characters).
-_RESOLVE_RE = re.compile(r"^(?:我们要|我们将|我们必须)")
-_RESOLVE_IN_RE = re.compile(r"(?:^|[，；])(?:我们要|我们将|我们必须)")  # 面对…的问题，我们要…
+_WE_RESOLVE = r"我们(?:[都也还更就]|一定)?(?:要|将|必须)"  # 我们要 / 我们将 / 我们都要 / 我们一定要
+_RESOLVE_RE = re.compile(f"^{_WE_RESOLVE}")
+_RESOLVE_IN_RE = re.compile(f"(?:^|[，；]){_WE_RESOLVE}")  # 面对…的问题，我们要…
 RESOLVE_MAX_CHARS = 400
 
 
