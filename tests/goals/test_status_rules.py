@@ -20,6 +20,7 @@ from citycockpit.goals.status import (
     judge,
     planned_share,
     roll_up,
+    target_text,
     time_progress,
 )
 
@@ -143,12 +144,36 @@ def test_the_margins_come_from_the_thresholds() -> None:
         (96.0, 100, "~", "level", "amber"),
         (86.5, 86, ">=", "share", "met"),
         (85.2, 86, ">=", "share", "amber"),
+        # a decline bounds the fall: 下降3%以上 (−3, 以上) and a bare 下降3% are met at or below −3
+        (-3.5, -3, ">=", "growth", "met"),
+        (-3.0, -3, ">=", "growth", "met"),
+        (-2.2, -3, ">=", "growth", "amber"),
+        (-1.0, -3, ">=", "growth", "red"),
+        (-3.0, -3, "=", "growth", "met"),
+        (-1.5, -3, "=", "growth", "red"),
+        (-3.0, -3, ">", "growth", "amber"),  # 下降超3%: strictly more than 3
+        (-3.1, -3, ">", "growth", "met"),
+        (-2.5, -3, "<=", "growth", "met"),  # 下降3%以内: a fall of at most 3
+        (-4.5, -3, "<=", "growth", "red"),
+        (-2.7, -3, "~", "growth", "met"),  # 左右 is a band either way
+        (-20.0, -20, ">=", "share", "met"),  # only growth is written as a decline
     ],
 )
 def test_judging_a_forecast_against_each_qualifier(
     value: float, target: float, qualifier: str, measure: str, expected: str
 ) -> None:
     assert judge(value, target, qualifier, measure, TH)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "written"),
+    [(">=", "下降3%以上"), ("=", "下降3%"), (">", "下降超3%"), ("<=", "下降3%以下"), ("~", "下降3%左右")],
+)
+def test_a_decline_target_is_written_as_the_report_writes_it(qualifier: str, written: str) -> None:
+    facts = IndicatorFacts(
+        as_of=date(2024, 6, 30), measure="growth", qualifier=qualifier, target=-3, cumulative=True
+    )
+    assert target_text(facts) == written
 
 
 def test_above_a_band_can_be_configured_as_a_warning() -> None:

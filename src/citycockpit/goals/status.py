@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from citycockpit.goals.enums import INDICATOR_RULES, TASK_RULES, Color, GoalStatus, RollupRule
-from citycockpit.report.enums import number_text, qualified_text
+from citycockpit.report.enums import value_text
 
 
 @dataclass(frozen=True)
@@ -296,15 +296,32 @@ def _mean_to(series: Mapping[int, float], month: int) -> float:
     return sum(vals) / len(vals) if vals else 0.0
 
 
+# A target of decline bounds the fall: its words bound the figure the other way.
+_DECLINE_BOUND = {">=": "<=", "=": "<=", ">": "<", "<=": ">="}
+
+
+def bound(qualifier: str, target: float, measure: str) -> str:
+    """The bound a qualified target sets on the figure: >=, =, >, <=, < or ~ (a band).
+
+    A growth target below zero is a decline the report writes by its size (下降3%以上 is stored as −3 with
+    以上), so its words bound the figure the other way: 下降3%以上 and a bare 下降3% are met at or below −3,
+    下降超3% below it, 下降3%以内 at or above it; 左右 is a band either way."""
+    if measure == "growth" and target < 0:
+        return _DECLINE_BOUND.get(qualifier, qualifier)
+    return qualifier
+
+
 def judge(value: float, target: float, qualifier: str, measure: str, th: Thresholds) -> tuple[str, float]:
     """Compare a forecast with the qualified target → ("met" | "amber" | "red", miss).
 
     The miss is in percentage points for growth/share targets and a share of the target for levels;
-    0 when met. 以上 (>=) and a bare number (=) are met at or above X; 超 (>) strictly above; 以下 (<=)
-    at or below; 左右 (~) within the tolerance band (above the band counts as met unless configured)."""
+    0 when met. Read through `bound`: 以上 (>=) and a bare number (=) are met at or above X; 超 (>)
+    strictly above; 以下 (<=) at or below (< strictly); 左右 (~) within the tolerance band (above the band
+    counts as met unless configured); a decline's words the other way."""
     pct = measure in ("growth", "share")
     tol = th.tolerance_pp if pct else th.tolerance_ratio * abs(target)
-    if qualifier == "<=":
+    qualifier = bound(qualifier, target, measure)
+    if qualifier in ("<=", "<"):
         shortfall = value - target
     elif qualifier == "~":
         if abs(value - target) <= tol:
@@ -317,7 +334,7 @@ def judge(value: float, target: float, qualifier: str, measure: str, th: Thresho
             shortfall = (target - tol) - value
     else:
         shortfall = target - value
-    met = shortfall < 0 or (shortfall == 0 and qualifier != ">")
+    met = shortfall < 0 or (shortfall == 0 and qualifier not in (">", "<"))
     if met:
         return "met", 0.0
     miss = shortfall if pct else (shortfall / abs(target) if target else float("inf"))
@@ -341,9 +358,9 @@ METHOD_TEXT = {
 
 
 def target_text(facts: IndicatorFacts) -> str:
-    """The target as a report writes it (5%以上, 超5%, 24以下), in the words of report.enums."""
+    """The target as a report writes it (增长5%以上, 下降3%以上, 超5%, 24以下), in the words of report.enums."""
     unit = "%" if facts.measure in ("growth", "share") else ""
-    return qualified_text(number_text(facts.target) + unit, facts.qualifier)
+    return value_text(facts.measure, facts.target, unit, facts.qualifier)
 
 
 def miss_text(facts: IndicatorFacts, miss: float | None) -> str:
