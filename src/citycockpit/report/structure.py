@@ -714,8 +714,8 @@ def _areas(
     return areas
 
 
-# What a plan turns to after its last tasks, trailing the last area's sub-tasks without a heading of its
-# own: national defence, Hong Kong, Macao and Taiwan, foreign affairs, drafting the next five-year plan.
+# What a plan turns to after its last tasks, trailing an area's sub-tasks without a heading of its own:
+# national defence, Hong Kong, Macao and Taiwan, foreign affairs, drafting the next five-year plan.
 _PLAN_CLOSING_RE = re.compile(r"国防|军队|港澳|台湾|外交|“十[五六七]五”规划|十[五六七]五规划")
 # The speaker's resolve closing an area (``…硬道理。我们要全力以赴拼经济…``; a plan's last catch-all,
 # ``…需要各方齐心协力。我们将积极支持工会、共青团…``, runs to 250 characters).
@@ -764,7 +764,8 @@ def _without_framing(children: list[SubTask]) -> list[SubTask]:
       before sub-tasks of one (``突出抓好黄河大保护。``), and a short closing remark of two after them
       (``让人民过上幸福生活，是我们的头等大事。``); a long paragraph with a two-clause lead is a sub-task;
     - a short one-clause opening (``打铁必须自身硬。…``) before sub-tasks whose leads all have two;
-    - a short closing resolve after the last one (``高质量发展是新时代硬道理。我们要…``), and any paragraph
+    - a closing resolve after the last one (``高质量发展是新时代硬道理。我们要…``, up to RESOLVE_MAX_CHARS;
+      or a lead and one sentence that resolves, ``改革开放是…法宝。面对…，我们要…。``), and any paragraph
       whose lead is the speaker's (``我们将更加自觉落实全过程人民民主，…``);
     - what the plan turns to after its tasks, trailing the last ones (``大力支持国防和军队现代化``,
       ``科学编制“十五五”规划是今年的一项重大任务``).
