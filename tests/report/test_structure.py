@@ -480,3 +480,26 @@ def test_the_heading_paragraphs_own_statement_is_framing_when_sub_task_paragraph
         ["促进高质量充分就业", "持续完善社会保障", "繁荣发展文体事业"],
         ["抓好项目建设"],  # nothing follows the heading's paragraph: its statement is the sub-task
     ]
+
+
+def test_a_sub_task_whose_lead_alone_comes_before_its_items_owns_them_among_sub_tasks():
+    text = PLAN_HEAD + (
+        "（一）加快发展民生社会事业\n"
+        "推动高质量充分就业。实施重点群体就业支持计划。\n"
+        "提升全民健康水平。推进医疗卫生强基工程。\n"
+        "着眼促进人的现代化，今年再办好15件民生实事。一是新建改造50个社区养老工程、50个区域养老服务中心；"
+        "二是免费送戏下乡1万场，建设一批城市书房、文化驿站等新型公共文化空间；"
+        "三是为2万名高危人群提供免费筛查，新建改造城市老旧小区供热管网300公里。\n"
+        "（二）深化改革开放\n"
+        "坚持和落实“两个毫不动摇”，促进各类所有制经济优势互补、共同发展。做强做优国资国企。\n"
+        "完善落实“1+N”政策措施，打造内陆地区对外开放新高地。提升平台功能。\n"
+        "贯彻落实全国统一大市场建设指引，构建高标准市场体系。完善市场经济基础制度。\n"
+    )
+    assert _children(text) == [
+        ["推动高质量充分就业", "提升全民健康水平", "着眼促进人的现代化，今年再办好15件民生实事"],
+        [  # a name with digits (“1+N”) is no figure: the two-clause lead stands
+            "坚持和落实“两个毫不动摇”，促进各类所有制经济优势互补、共同发展",
+            "完善落实“1+N”政策措施，打造内陆地区对外开放新高地",
+            "贯彻落实全国统一大市场建设指引，构建高标准市场体系",
+        ],
+    ]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from citycockpit.report.numbers import find_quantities
+
 CN_NUMERAL = "一二三四五六七八九十"
 _AREA_A_RE = re.compile(rf"^([{CN_NUMERAL}]{{1,3}})、")
 _AREA_B_RE = re.compile(rf"^[（(]([{CN_NUMERAL}]{{1,3}})[）)]")
@@ -262,13 +264,19 @@ def parse_structure(text: str) -> ReportStructure:
 def lead_sentence(text: str, limit: int = 40) -> str | None:
     """The short opening sentence of a paragraph (``全力抓好项目引建。`` → ``全力抓好项目引建``), if it has one:
     one clause, or two short ones (up to 24 characters), or two without figures when more of the paragraph
-    follows (a task with its figures, 实施重点工业项目80个，力争…, is no lead)."""
+    follows (a task with its figures, 实施重点工业项目80个，力争…, is no lead; a name with digits, 完善落实
+    “1+N”政策措施，…, may be one)."""
     m = re.match(r"([^。！？]{2,%d})[。！？]".replace("%d", str(limit)), text)
     if m and "，" not in m.group(1) and "：" not in m.group(1):
         return m.group(1)
     if m and len(m.group(1)) <= 24:
         return m.group(1)
-    two = m is not None and m.group(1).count("，") == 1 and not re.search(r"[：\d%]", m.group(1))
+    two = (
+        m is not None
+        and m.group(1).count("，") == 1
+        and "：" not in m.group(1)
+        and not find_quantities(m.group(1))
+    )
     if m and two and text[m.end() :].strip():
         return m.group(
             1
@@ -705,10 +713,12 @@ def _areas(
                 for c in heading_rest:
                     c.led = c.led and c.item
             area.children.extend(heading_rest)
+        pieces = []
         for p in body:
             if _is_plan_heading(p.text) or p.text.startswith("各位代表"):
                 break
-            area.children.extend(_subtasks(p.text, p.start))
+            pieces.append((p, _subtasks(p.text, p.start)))
+        area.children.extend(c for _, split in _owning_their_parts(pieces) for c in split)
         area.children = _without_framing(_run_on_split(area.children))
         areas.append(area)
     return areas
@@ -843,6 +853,20 @@ def _subtasks(text: str, start: int) -> list[SubTask]:
     if marks[0].start() > 0:
         out.insert(0, _subtask(text[: marks[0].start()], start))
     return out
+
+
+def _owning_their_parts(
+    pieces: list[tuple[Paragraph, list[SubTask]]],
+) -> list[tuple[Paragraph, list[SubTask]]]:
+    """Among sub-task paragraphs (two or more with a one-clause lead), a paragraph whose lead alone comes
+    before its 一是…二是… (着眼促进人的现代化，今年再办好15件民生实事。一是…) is one sub-task and the items its parts."""
+    single = sum(1 for _, split in pieces if len(split) == 1 and _plainly_led(split[0]))
+    if single < 2:
+        return pieces
+    return [
+        (p, [_subtask(p.text, p.start)] if len(split) > 1 and split[0].led and not split[0].item else split)
+        for p, split in pieces
+    ]
 
 
 def _lists_its_own_parts(before: str) -> bool:
