@@ -77,15 +77,16 @@ class Kind:
     says: str
 
 
+def _whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # YAML's true is an int to Python
+
+
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return (_whole_number(value) or isinstance(value, float)) and math.isfinite(value)
 
 
 def _whole(low: int, high: int) -> Kind:
-    return Kind(
-        lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high,
-        f"a whole number from {low} to {high}",
-    )
+    return Kind(lambda v: _whole_number(v) and low <= v <= high, f"a whole number from {low} to {high}")
 
 
 def _text(value: Any) -> bool:
@@ -153,11 +154,7 @@ def _check_panel(item: Any, n: int, *, name: str, series: set[str]) -> dict[str,
     if not isinstance(title, str) or not title.strip():
         raise InvalidTheme(f"{where} ({kind}) needs a title")
     at = item.get("at")
-    if (
-        not isinstance(at, list)
-        or len(at) != 4
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in at)
-    ):
+    if not isinstance(at, list) or len(at) != 4 or not all(_whole_number(v) for v in at):
         raise InvalidTheme(f"{where} ({kind}): `at` is [column, row, width, height] in grid cells")
     x, y, w, h = at
     if x < 0 or y < 0 or w < 1 or h < 1 or x + w > GRID_COLUMNS or y + h > GRID_ROWS:

@@ -267,20 +267,15 @@ def lead_sentence(text: str, limit: int = 40) -> str | None:
     follows (a task with its figures, 实施重点工业项目80个，力争…, is no lead; a name with digits, 完善落实
     “1+N”政策措施，…, may be one)."""
     m = re.match(r"([^。！？]{2,%d})[。！？]".replace("%d", str(limit)), text)
-    if m and "，" not in m.group(1) and "：" not in m.group(1):
-        return m.group(1)
-    if m and len(m.group(1)) <= 24:
-        return m.group(1)
-    two = (
-        m is not None
-        and m.group(1).count("，") == 1
-        and "：" not in m.group(1)
-        and not find_quantities(m.group(1))
-    )
-    if m and two and text[m.end() :].strip():
-        return m.group(
-            1
-        )  # two clauses, no figures, and the paragraph goes on: 深入推进长三角一体化发展，更好服务…
+    if m is None:
+        return None
+    lead = m.group(1)
+    if "，" not in lead and "：" not in lead:
+        return lead
+    if len(lead) <= 24:
+        return lead
+    if lead.count("，") == 1 and "：" not in lead and text[m.end() :].strip() and not find_quantities(lead):
+        return lead  # two clauses, no figures, and the paragraph goes on: 深入推进长三角一体化发展，更好服务…
     return None
 
 
