@@ -88,15 +88,17 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _url_of(engine_or_url: Engine | URL | str) -> URL:
+    return engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+
+
 def is_sqlite(engine_or_url: Engine | URL | str) -> bool:
-    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
-    return url.get_backend_name() == "sqlite"
+    return _url_of(engine_or_url).get_backend_name() == "sqlite"
 
 
 def is_sqlite_file(engine_or_url: Engine | URL | str) -> bool:
     """A SQLite database in a file (not in memory): one another connection or process can open."""
-    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
-    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    return is_sqlite(engine_or_url) and _url_of(engine_or_url).database not in (None, "", ":memory:")
 
 
 def make_engine(
